@@ -1,0 +1,89 @@
+// Configuration state lives in a KV bucket; every process watches it into an in-memory view.
+import { Kvm, type KV } from '@nats-io/kv';
+import { CONFIG_BUCKET, type ConfigKind, type ConfigRecordByKind, configKey, parseConfigKey } from '@hookstream/contracts';
+import type { Broker } from './connection.ts';
+
+export interface ConfigChange {
+  kind: ConfigKind;
+  id: string;
+  /** null when the record was deleted. */
+  record: unknown | null;
+  revision: number;
+}
+
+export interface ConfigKv {
+  put<K extends ConfigKind>(kind: K, id: string, record: ConfigRecordByKind[K]): Promise<number>;
+  /** Fails (returns null) when the key already exists. */
+  create<K extends ConfigKind>(kind: K, id: string, record: ConfigRecordByKind[K]): Promise<number | null>;
+  /** Compare-and-set on the revision last seen. Returns null on a conflict. */
+  update<K extends ConfigKind>(kind: K, id: string, record: ConfigRecordByKind[K], previousRevision: number): Promise<number | null>;
+  get<K extends ConfigKind>(kind: K, id: string): Promise<{ record: ConfigRecordByKind[K]; revision: number } | null>;
+  delete(kind: ConfigKind, id: string): Promise<number>;
+  /** Replays every current record, then streams changes. `onReady` fires once the initial state is loaded. */
+  watch(onChange: (c: ConfigChange) => void, onReady: () => void): Promise<{ stop(): void }>;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function isWrongSequence(err: unknown): boolean {
+  const msg = String((err as Error)?.message ?? err);
+  return msg.includes('wrong last sequence') || msg.includes('key exists');
+}
+
+export async function openConfigKv(broker: Broker): Promise<ConfigKv> {
+  const kv: KV = await new Kvm(broker.nc).open(CONFIG_BUCKET);
+  return {
+    put: (kind, id, record) => kv.put(configKey(kind, id), enc.encode(JSON.stringify(record))),
+    async create(kind, id, record) {
+      try {
+        return await kv.create(configKey(kind, id), enc.encode(JSON.stringify(record)));
+      } catch (err) {
+        if (isWrongSequence(err)) return null;
+        throw err;
+      }
+    },
+    async update(kind, id, record, previousRevision) {
+      try {
+        return await kv.update(configKey(kind, id), enc.encode(JSON.stringify(record)), previousRevision);
+      } catch (err) {
+        if (isWrongSequence(err)) return null;
+        throw err;
+      }
+    },
+    async get(kind, id) {
+      const e = await kv.get(configKey(kind, id));
+      if (!e || e.operation !== 'PUT') return null;
+      return { record: JSON.parse(dec.decode(e.value)), revision: e.revision };
+    },
+    delete: async (kind, id) => {
+      await kv.delete(configKey(kind, id));
+      const e = await kv.get(configKey(kind, id));
+      return e?.revision ?? 0;
+    },
+    async watch(onChange, onReady) {
+      // The initial replay ends with the entry whose delta (messages still pending) is 0.
+      let ready = false;
+      const markReady = () => {
+        if (!ready) {
+          ready = true;
+          onReady();
+        }
+      };
+      const status = await kv.status();
+      const iter = await kv.watch({ key: '>' });
+      if (status.values === 0) markReady();
+      void (async () => {
+        for await (const e of iter) {
+          if (!ready && (e.delta ?? 0) === 0) queueMicrotask(markReady);
+          const parsed = parseConfigKey(e.key);
+          if (!parsed) continue;
+          const record = e.operation === 'PUT' ? JSON.parse(dec.decode(e.value)) : null;
+          onChange({ kind: parsed.kind, id: parsed.id, record, revision: e.revision });
+        }
+        markReady();
+      })();
+      return { stop: () => iter.stop() };
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// The NATS connection: one per process, watched so that outages are visible rather than fatal.
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+
+export interface Broker {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /** True while the client is connected (false during reconnects). */
+  connected(): boolean;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  servers: string | string[];
+  name: string;
+  log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+export async function connectBroker(opts: ConnectOptions): Promise<Broker> {
+  const nc = await connect({
+    servers: opts.servers,
+    name: opts.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    pingInterval: 10_000,
+  });
+  let up = true;
+  const log = opts.log ?? (() => {});
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') {
+        up = false;
+        log('warn', 'nats disconnected');
+      } else if (s.type === 'reconnect') {
+        up = true;
+        log('info', 'nats reconnected');
+      } else if (s.type === 'error') {
+        log('error', `nats error: ${String((s as { error?: unknown }).error ?? '')}`);
+      }
+    }
+  })().catch(() => {});
+  const js = jetstream(nc, { timeout: 10_000 });
+  const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+  return {
+    nc,
+    js,
+    jsm,
+    connected: () => up && !nc.isClosed(),
+    close: async () => {
+      if (nc.isClosed()) return;
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// A bounded pull loop over one durable consumer. Handlers receive a narrow message port and decide
+// ack / nak(delay) / term themselves; an exception is treated as an infrastructure failure: the message
+// is nak'ed with a delay and the loop goes on.
+import type { JsMsg } from '@nats-io/jetstream';
+import type { Broker } from './connection.ts';
+import { fromHeaders } from './publish.ts';
+
+export interface InboundMsg {
+  subject: string;
+  streamSeq: number;
+  /** 1 on the first delivery, 2 on the first redelivery, … */
+  deliveryCount: number;
+  /** Time the message was stored in the stream, ms since epoch. */
+  timestampMs: number;
+  headers: Record<string, string>;
+  data: Uint8Array;
+  ack(): void;
+  /** Acknowledge and wait for the server to confirm. */
+  ackSync(): Promise<void>;
+  nak(delayMs?: number): void;
+  term(reason?: string): void;
+  working(): void;
+}
+
+export function wrapMsg(m: JsMsg): InboundMsg {
+  return {
+    subject: m.subject,
+    streamSeq: m.info.streamSequence,
+    deliveryCount: m.info.deliveryCount,
+    timestampMs: Math.floor(m.info.timestampNanos / 1_000_000),
+    headers: fromHeaders(m.headers),
+    data: m.data,
+    ack: () => m.ack(),
+    ackSync: async () => {
+      await m.ackAck();
+    },
+    nak: (d) => m.nak(d),
+    term: (r) => m.term(r),
+    working: () => m.working(),
+  };
+}
+
+export interface ConsumerLoopOptions {
+  broker: Broker;
+  stream: string;
+  consumer: string;
+  /** Messages handled at once (and pulled at once). */
+  maxInFlight: number;
+  handle(msg: InboundMsg): Promise<void>;
+  /** Called with unexpected failures (handler exceptions, pull errors). */
+  onError?(err: unknown): void;
+  /** Called when the pull loop has a problem talking to the server (missed heartbeats, consumer gone). */
+  onStatus?(kind: string, detail: string): void;
+  /** Delay before a message whose handler threw is offered again. */
+  errorNakDelayMs?: number;
+}
+
+export interface ConsumerLoop {
+  stop(): Promise<void>;
+  readonly inFlight: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function startConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
+  let stopping = false;
+  let inFlight = 0;
+  const idle: Array<() => void> = [];
+  let current: { stop(): void; close(): Promise<unknown> } | null = null;
+  const onError = o.onError ?? (() => {});
+
+  const run = async (m: JsMsg) => {
+    inFlight++;
+    try {
+      await o.handle(wrapMsg(m));
+    } catch (err) {
+      onError(err);
+      try {
+        m.nak(o.errorNakDelayMs ?? 1_000);
+      } catch {
+        /* connection gone: the server redelivers after AckWait */
+      }
+    } finally {
+      inFlight--;
+      if (inFlight === 0) for (const f of idle.splice(0)) f();
+    }
+  };
+
+  const loop = (async () => {
+    let backoff = 250;
+    while (!stopping) {
+      try {
+        const consumer = await o.broker.js.consumers.get(o.stream, o.consumer);
+        const messages = await consumer.consume({ max_messages: o.maxInFlight, idle_heartbeat: 5_000, expires: 30_000 });
+        current = messages;
+        void (async () => {
+          for await (const s of messages.status()) {
+            if (s.type === 'heartbeats_missed' || s.type === 'consumer_not_found' || s.type === 'consumer_deleted') {
+              o.onStatus?.(s.type, JSON.stringify(s));
+            }
+          }
+        })().catch(() => {});
+        backoff = 250;
+        const pending = new Set<Promise<void>>();
+        for await (const m of messages) {
+          const p = run(m);
+          pending.add(p);
+          void p.finally(() => pending.delete(p));
+          // consume() already bounds what is pulled; keep handler concurrency to the same bound.
+          while (pending.size >= o.maxInFlight) await Promise.race(pending);
+          if (stopping) break;
+        }
+        await Promise.allSettled(pending);
+      } catch (err) {
+        if (stopping) break;
+        onError(err);
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+    }
+  })();
+
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+    async stop() {
+      stopping = true;
+      current?.stop();
+      if (inFlight > 0) await new Promise<void>((r) => idle.push(r));
+      await loop.catch(() => {});
+    },
+  };
+}

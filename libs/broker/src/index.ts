@@ -1,0 +1,17 @@
+export { type Broker, type ConnectOptions, connectBroker } from './connection.ts';
+export {
+  ACK_WAIT_MARGIN_MS,
+  type DestinationConsumerSpec,
+  MAX_MSG_BYTES,
+  type TopologyOptions,
+  deleteDestinationConsumer,
+  destinationConsumerConfig,
+  ensureConsumer,
+  ensureDestinationConsumer,
+  ensureStream,
+  ensureTopology,
+  streamSpecs,
+} from './topology.ts';
+export { type Publisher, type Stored, createPublisher, fromHeaders } from './publish.ts';
+export { type ConsumerLoop, type ConsumerLoopOptions, type InboundMsg, startConsumerLoop, wrapMsg } from './consume.ts';
+export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';

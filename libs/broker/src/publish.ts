@@ -1,0 +1,66 @@
+// Publishing: every publish that may be repeated carries a deterministic Nats-Msg-Id, and a
+// PubAck with duplicate=true is success.
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import {
+  type AttemptFact,
+  type DeadLetter,
+  type DeliveryMeta,
+  type EventMeta,
+  type RoutedFact,
+  attemptFactSubject,
+  deadLetterSubject,
+  deliverySubject,
+  encodeDeliveryHeaders,
+  encodeEventHeaders,
+  eventSubject,
+  routedFactSubject,
+} from '@hookstream/contracts';
+import type { Broker } from './connection.ts';
+
+export interface Stored {
+  stream: string;
+  seq: number;
+  duplicate: boolean;
+}
+
+function toHeaders(h: Record<string, string>): MsgHdrs {
+  const out = natsHeaders();
+  for (const [k, v] of Object.entries(h)) out.set(k, v);
+  return out;
+}
+
+export function fromHeaders(h: MsgHdrs | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!h) return out;
+  for (const k of h.keys()) out[k] = h.get(k);
+  return out;
+}
+
+export interface Publisher {
+  publishEvent(meta: EventMeta, body: Uint8Array, msgId: string): Promise<Stored>;
+  publishDelivery(meta: EventMeta, delivery: DeliveryMeta, body: Uint8Array): Promise<Stored>;
+  publishRouted(fact: RoutedFact): Promise<Stored>;
+  publishAttempt(fact: AttemptFact): Promise<Stored>;
+  publishDeadLetter(dl: DeadLetter): Promise<Stored>;
+}
+
+const enc = new TextEncoder();
+
+export function createPublisher(broker: Broker, timeoutMs = 10_000): Publisher {
+  const pub = async (subject: string, data: Uint8Array, hdrs: Record<string, string> | undefined, msgID: string): Promise<Stored> => {
+    const ack = await broker.js.publish(subject, data, { msgID, timeout: timeoutMs, headers: hdrs ? toHeaders(hdrs) : undefined });
+    return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+  };
+  return {
+    publishEvent: (meta, body, msgId) =>
+      pub(eventSubject(meta.account_id, meta.direction, meta.source_id), body, encodeEventHeaders(meta), msgId),
+    publishDelivery: (meta, delivery, body) =>
+      pub(deliverySubject(delivery.destination_id), body, encodeDeliveryHeaders(meta, delivery), `dlv:${delivery.delivery_id}`),
+    publishRouted: (fact) =>
+      pub(routedFactSubject(fact.account_id), enc.encode(JSON.stringify(fact)), undefined, `routed:${fact.event_id}:${fact.replay_id ?? '-'}`),
+    publishAttempt: (fact) =>
+      pub(attemptFactSubject(fact.account_id), enc.encode(JSON.stringify(fact)), undefined, `attempt:${fact.delivery_id}:${fact.attempt}`),
+    publishDeadLetter: (dl) =>
+      pub(deadLetterSubject(dl.account_id), enc.encode(JSON.stringify(dl)), undefined, `dead:${dl.delivery_id}`),
+  };
+}

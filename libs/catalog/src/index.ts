@@ -1,0 +1,2 @@
+export { ConfigView, type ViewEvents, sha256Hex } from './view.ts';
+export { type Catalog, openCatalog } from './catalog.ts';

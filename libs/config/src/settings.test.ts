@@ -1,0 +1,29 @@
+import t from 'tap';
+import { loadSettings, SettingsError } from './settings.ts';
+
+t.test('defaults', async (t) => {
+  const s = loadSettings({});
+  t.equal(s.port, 8080);
+  t.equal(s.natsUrl, null);
+  t.equal(s.databaseUrl, null);
+  t.same(s.roles, ['api', 'router', 'deliverer', 'projector', 'jobs']);
+  t.equal(s.allowPrivateDestinations, false);
+  t.ok(Object.isFrozen(s));
+});
+
+t.test('overrides', async (t) => {
+  const s = loadSettings({ PORT: '9000', ROLES: 'api,router', ALLOW_PRIVATE_DESTINATIONS: 'true', NATS_URL: 'nats://x:4222' });
+  t.equal(s.port, 9000);
+  t.same(s.roles, ['api', 'router']);
+  t.equal(s.allowPrivateDestinations, true);
+  t.equal(s.natsUrl, 'nats://x:4222');
+});
+
+t.test('every violation is reported at once', async (t) => {
+  const err = t.throws(() => loadSettings({ PORT: 'abc', ROLES: 'api,nope', ACCOUNT_SIGNUP: 'token' })) as unknown;
+  t.ok(err instanceof SettingsError);
+  const problems = (err as SettingsError).problems.join('\n');
+  t.match(problems, /PORT/);
+  t.match(problems, /ROLES/);
+  t.match(problems, /SIGNUP_TOKEN/);
+});

@@ -1,0 +1,104 @@
+// Every setting Hookstream reads, with its default. Read once at start-up into a frozen object;
+// every violation is reported at once. Documented in docs/configuration.md.
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+export const ROLE_NAMES = ['api', 'router', 'deliverer', 'projector', 'jobs'] as const;
+export type Role = (typeof ROLE_NAMES)[number];
+
+const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]);
+
+/** The environment as strings, before conversion. */
+const Env = Type.Object({
+  PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  HOST: Type.Optional(Type.String({ minLength: 1 })),
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  NATS_URL: Type.Optional(Type.String({ minLength: 1 })),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  ROLES: Type.Optional(Type.String({ pattern: '^(all|(api|router|deliverer|projector|jobs)(,(api|router|deliverer|projector|jobs))*)$' })),
+  ALLOW_PRIVATE_DESTINATIONS: Type.Optional(Bool),
+  LOG_LEVEL: Type.Optional(
+    Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+  ),
+  STREAM_REPLICAS: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('3'), Type.Literal('5')])),
+  ACCOUNT_SIGNUP: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('token'), Type.Literal('closed')])),
+  SIGNUP_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  SIGNUP_RATE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+  DUPLICATE_WINDOW_S: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+  DELIVERER_MAX_IN_FLIGHT: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+  NATS_SERVER_BIN: Type.Optional(Type.String({ minLength: 1 })),
+  EMBEDDED_POSTGRES_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  EMBEDDED_NATS_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+});
+
+export interface Settings {
+  port: number;
+  host: string;
+  publicUrl: string;
+  natsUrl: string | null;
+  databaseUrl: string | null;
+  dataDir: string;
+  roles: readonly Role[];
+  allowPrivateDestinations: boolean;
+  logLevel: string;
+  streamReplicas: number;
+  accountSignup: 'open' | 'token' | 'closed';
+  signupToken: string | null;
+  signupRatePerMinute: number;
+  duplicateWindowS: number;
+  delivererMaxInFlight: number;
+  natsServerBin: string | null;
+  embeddedPostgresPort: number;
+  embeddedNatsPort: number;
+}
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid settings:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+const KEYS = Object.keys(Env.properties);
+
+export function loadSettings(env: Record<string, string | undefined> = process.env): Readonly<Settings> {
+  const raw: Record<string, string> = {};
+  for (const k of KEYS) {
+    const v = env[k];
+    if (v !== undefined && v !== '') raw[k] = v;
+  }
+  const problems = [...Value.Errors(Env, raw)].map((e) => `${e.path.slice(1) || '(root)'}: ${e.message} (got ${JSON.stringify(e.value)})`);
+  const e = raw as Static<typeof Env>;
+  if (e.ACCOUNT_SIGNUP === 'token' && !e.SIGNUP_TOKEN) problems.push('SIGNUP_TOKEN: required when ACCOUNT_SIGNUP=token');
+  if (problems.length > 0) throw new SettingsError(problems);
+  const port = Number(e.PORT ?? 8080);
+  const roles = !e.ROLES || e.ROLES === 'all' ? ROLE_NAMES : ([...new Set(e.ROLES.split(','))] as Role[]);
+  return Object.freeze({
+    port,
+    host: e.HOST ?? '0.0.0.0',
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    natsUrl: e.NATS_URL ?? null,
+    databaseUrl: e.DATABASE_URL ?? null,
+    dataDir: e.DATA_DIR ?? '.data',
+    roles: Object.freeze([...roles]),
+    allowPrivateDestinations: e.ALLOW_PRIVATE_DESTINATIONS === 'true' || e.ALLOW_PRIVATE_DESTINATIONS === '1',
+    logLevel: e.LOG_LEVEL ?? 'info',
+    streamReplicas: Number(e.STREAM_REPLICAS ?? 1),
+    accountSignup: e.ACCOUNT_SIGNUP ?? 'open',
+    signupToken: e.SIGNUP_TOKEN ?? null,
+    signupRatePerMinute: Number(e.SIGNUP_RATE_PER_MINUTE ?? 30),
+    duplicateWindowS: Number(e.DUPLICATE_WINDOW_S ?? 86_400),
+    delivererMaxInFlight: Number(e.DELIVERER_MAX_IN_FLIGHT ?? 512),
+    natsServerBin: e.NATS_SERVER_BIN ?? null,
+    embeddedPostgresPort: Number(e.EMBEDDED_POSTGRES_PORT ?? 5532),
+    embeddedNatsPort: Number(e.EMBEDDED_NATS_PORT ?? 4322),
+  });
+}
+
+/** Settings for tests and embedding: defaults plus overrides, no environment. */
+export function testSettings(overrides: Partial<Settings> = {}): Readonly<Settings> {
+  return Object.freeze({ ...loadSettings({}), ...overrides });
+}

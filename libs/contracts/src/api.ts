@@ -1,0 +1,231 @@
+// HTTP contracts of the GetHook v1 API: bodies, params, queries and responses. The same schemas
+// validate requests, serialise responses and generate the OpenAPI document.
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+
+const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Timestamp = Type.String({ format: 'date-time' });
+const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+const HeaderName = '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,128}$';
+const StringMap = (max: number) =>
+  Type.Record(Type.String({ maxLength: 128 }), Type.String({ maxLength: 4096 }), { maxProperties: max });
+
+export const Strict = { additionalProperties: false } as const;
+
+// ---------- envelope ----------
+export const ErrorBody = Type.Object({ error: Type.String(), code: Type.Optional(Type.String()), duration_ms: Type.Number() });
+export const envelope = <T extends TSchema>(data: T) => Type.Object({ data, duration_ms: Type.Number() });
+export const listEnvelope = <T extends TSchema>(item: T) =>
+  Type.Object({ data: Type.Array(item), next_cursor: Type.Union([Type.String(), Type.Null()]), duration_ms: Type.Number() });
+
+export const IdParams = Type.Object({ id: Id }, Strict);
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  Strict,
+);
+export type ListQuery = Static<typeof ListQuery>;
+
+// ---------- accounts and keys ----------
+export const Plan = Type.Union([Type.Literal('free'), Type.Literal('pro'), Type.Literal('enterprise')]);
+export const CreateAccountBody = Type.Object(
+  { name: Name, plan: Type.Optional(Plan), retention_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) },
+  Strict,
+);
+export type CreateAccountBody = Static<typeof CreateAccountBody>;
+export const Account = Type.Object({ id: Type.String(), name: Type.String(), plan: Plan, retention_days: Type.Integer(), created_at: Timestamp });
+export const UpdateAccountBody = Type.Object(
+  { name: Type.Optional(Name), plan: Type.Optional(Plan), retention_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) },
+  { ...Strict, minProperties: 1 },
+);
+export type UpdateAccountBody = Static<typeof UpdateAccountBody>;
+
+export const CreateApiKeyBody = Type.Object({ name: Type.Optional(Name) }, Strict);
+export const ApiKey = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  prefix: Type.String(),
+  created_at: Timestamp,
+  revoked_at: NullableTimestamp,
+});
+export const ApiKeyCreated = Type.Intersect([ApiKey, Type.Object({ key: Type.String() })]);
+export const AccountCreated = Type.Object({ account: Account, api_key: Type.String() });
+
+// ---------- sources ----------
+export const Provider = Type.Union([
+  Type.Literal('stripe'),
+  Type.Literal('github'),
+  Type.Literal('shopify'),
+  Type.Literal('standard_webhooks'),
+  Type.Literal('hmac'),
+]);
+export const VerificationConfigInput = Type.Object(
+  {
+    provider: Provider,
+    secret: Type.String({ minLength: 1, maxLength: 1024 }),
+    header: Type.Optional(Type.String({ pattern: HeaderName })),
+    algorithm: Type.Optional(Type.Union([Type.Literal('sha256'), Type.Literal('sha512')])),
+    encoding: Type.Optional(Type.Union([Type.Literal('hex'), Type.Literal('base64')])),
+    prefix: Type.Optional(Type.String({ maxLength: 64 })),
+    tolerance_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
+  },
+  Strict,
+);
+/** What is shown of a verification config: everything but the secret. */
+export const VerificationConfigView = Type.Object({
+  provider: Provider,
+  header: Type.Optional(Type.String()),
+  algorithm: Type.Optional(Type.String()),
+  encoding: Type.Optional(Type.String()),
+  prefix: Type.Optional(Type.String()),
+  tolerance_s: Type.Optional(Type.Integer()),
+  secret_set: Type.Boolean(),
+});
+export const AuthMode = Type.Union([Type.Literal('none'), Type.Literal('shared_secret')]);
+export const CreateSourceBody = Type.Object(
+  {
+    name: Name,
+    auth_mode: Type.Optional(AuthMode),
+    verification_config: Type.Optional(Type.Union([VerificationConfigInput, Type.Null()])),
+    active: Type.Optional(Type.Boolean()),
+  },
+  Strict,
+);
+export type CreateSourceBody = Static<typeof CreateSourceBody>;
+export const UpdateSourceBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    auth_mode: Type.Optional(AuthMode),
+    verification_config: Type.Optional(Type.Union([VerificationConfigInput, Type.Null()])),
+    active: Type.Optional(Type.Boolean()),
+  },
+  { ...Strict, minProperties: 1 },
+);
+export type UpdateSourceBody = Static<typeof UpdateSourceBody>;
+export const Source = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  path_token: Type.String(),
+  ingest_url: Type.String(),
+  auth_mode: AuthMode,
+  verification_config: Type.Union([VerificationConfigView, Type.Null()]),
+  active: Type.Boolean(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+// ---------- destinations ----------
+export const RetryPolicy = Type.Object(
+  {
+    max_attempts: Type.Integer({ minimum: 1, maximum: 50 }),
+    delays_ms: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 7 * 86_400_000 }), { minItems: 1, maxItems: 50 })),
+    backoff: Type.Optional(Type.Union([Type.Literal('exponential'), Type.Literal('two_phase')])),
+    retry_on_4xx: Type.Optional(Type.Boolean()),
+    jitter: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  },
+  Strict,
+);
+export const SignatureScheme = Type.Union([
+  Type.Literal('standard_webhooks'),
+  Type.Literal('stripe'),
+  Type.Literal('github'),
+  Type.Literal('hmac'),
+]);
+const Url = Type.String({ minLength: 1, maxLength: 2048 });
+const SigningSecretInput = Type.String({ minLength: 8, maxLength: 512 });
+const DestinationFields = {
+  name: Name,
+  url: Url,
+  auth_token: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 4096 }), Type.Null()])),
+  headers: Type.Optional(StringMap(50)),
+  signing_secret: Type.Optional(Type.Union([SigningSecretInput, Type.Null()])),
+  signature_scheme: Type.Optional(SignatureScheme),
+  timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000 })),
+  retry_policy: Type.Optional(RetryPolicy),
+  rate_limit_per_s: Type.Optional(Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 100_000 }), Type.Null()])),
+  max_in_flight: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  active: Type.Optional(Type.Boolean()),
+};
+export const CreateDestinationBody = Type.Object(DestinationFields, Strict);
+export type CreateDestinationBody = Static<typeof CreateDestinationBody>;
+export const UpdateDestinationBody = Type.Object(
+  { ...DestinationFields, name: Type.Optional(Name), url: Type.Optional(Url) },
+  { ...Strict, minProperties: 1 },
+);
+export type UpdateDestinationBody = Static<typeof UpdateDestinationBody>;
+export const Destination = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  url: Type.String(),
+  auth_token_set: Type.Boolean(),
+  headers: Type.Record(Type.String(), Type.String()),
+  signing_secret_set: Type.Boolean(),
+  signature_scheme: SignatureScheme,
+  timeout_ms: Type.Integer(),
+  retry_policy: Type.Object({
+    max_attempts: Type.Integer(),
+    delays_ms: Type.Optional(Type.Array(Type.Integer())),
+    backoff: Type.Optional(Type.String()),
+    retry_on_4xx: Type.Optional(Type.Boolean()),
+    jitter: Type.Optional(Type.Number()),
+  }),
+  rate_limit_per_s: Type.Union([Type.Number(), Type.Null()]),
+  max_in_flight: Type.Integer(),
+  active: Type.Boolean(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+/** Returned once, on creation (when a secret was generated) and on rotation. */
+export const DestinationWithSecret = Type.Intersect([Destination, Type.Object({ signing_secret: Type.Optional(Type.String()) })]);
+export const RotateSecretBody = Type.Object(
+  { overlap_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86400 })), secret: Type.Optional(SigningSecretInput) },
+  Strict,
+);
+export const RotatedSecret = Type.Object({ signing_secret: Type.String(), previous_expires_at: NullableTimestamp });
+
+// ---------- routes ----------
+const Labels = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ maxLength: 512 }), { maxProperties: 20 });
+const PayloadFilter = Type.Record(Type.String(), Type.Unknown(), { maxProperties: 50 });
+const RouteFields = {
+  source_id: Type.Optional(Type.Union([Id, Type.Null()])),
+  destination_id: Id,
+  event_type_pattern: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+  labels: Type.Optional(Type.Union([Labels, Type.Null()])),
+  payload_filter: Type.Optional(Type.Union([PayloadFilter, Type.Null()])),
+  active: Type.Optional(Type.Boolean()),
+};
+export const CreateRouteBody = Type.Object(RouteFields, Strict);
+export type CreateRouteBody = Static<typeof CreateRouteBody>;
+export const UpdateRouteBody = Type.Object(
+  { ...RouteFields, destination_id: Type.Optional(Id) },
+  { ...Strict, minProperties: 1 },
+);
+export type UpdateRouteBody = Static<typeof UpdateRouteBody>;
+export const Route = Type.Object({
+  id: Type.String(),
+  source_id: Type.Union([Type.String(), Type.Null()]),
+  destination_id: Type.String(),
+  event_type_pattern: Type.Union([Type.String(), Type.Null()]),
+  labels: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
+  payload_filter: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  active: Type.Boolean(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+// ---------- ingest ----------
+export const IngestParams = Type.Object({ token: Type.String({ maxLength: 256 }) }, Strict);
+export const IngestAccepted = Type.Object({
+  id: Type.Optional(Type.String()),
+  status: Type.String(),
+  note: Type.Optional(Type.String()),
+});
+
+// ---------- health ----------
+export const Health = Type.Object({ status: Type.String() });
+export const Readiness = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+  checks: Type.Record(Type.String(), Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) })),
+});

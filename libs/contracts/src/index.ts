@@ -1,0 +1,4 @@
+export * from './streams.ts';
+export * from './messages.ts';
+export * from './records.ts';
+export * as api from './api.ts';

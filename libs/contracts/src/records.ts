@@ -1,0 +1,133 @@
+// Configuration records as stored in the config KV bucket. These hold secrets (write-only through
+// the API); the HTTP views in api.ts never do.
+import type { Direction } from './streams.ts';
+
+export type Plan = 'free' | 'pro' | 'enterprise';
+
+export interface AccountRecord {
+  id: string;
+  name: string;
+  plan: Plan;
+  retention_days: number;
+  created_at: string;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  account_id: string;
+  name: string;
+  /** First characters of the key, for display ("hk_AbCd…"). */
+  prefix: string;
+  /** sha256 hex of the whole key. Keys carry 256 random bits, so a fast hash is safe. */
+  hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export type VerificationProvider = 'stripe' | 'github' | 'shopify' | 'standard_webhooks' | 'hmac';
+
+export interface VerificationConfig {
+  provider: VerificationProvider;
+  secret: string;
+  header?: string;
+  algorithm?: 'sha256' | 'sha512';
+  encoding?: 'hex' | 'base64';
+  prefix?: string;
+  tolerance_s?: number;
+}
+
+export interface SourceRecord {
+  id: string;
+  account_id: string;
+  name: string;
+  path_token: string;
+  auth_mode: 'none' | 'shared_secret';
+  verification_config: VerificationConfig | null;
+  active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export type SignatureScheme = 'standard_webhooks' | 'stripe' | 'github' | 'hmac';
+
+export interface RetryPolicyRecord {
+  max_attempts: number;
+  delays_ms?: number[];
+  backoff?: 'exponential' | 'two_phase';
+  retry_on_4xx?: boolean;
+  jitter?: number;
+}
+
+export interface SigningSecret {
+  secret: string;
+  created_at: string;
+  /** Set on the previous secret when rotated: it keeps signing until then. */
+  expires_at: string | null;
+}
+
+export interface DestinationRecord {
+  id: string;
+  account_id: string;
+  name: string;
+  url: string;
+  auth_token: string | null;
+  headers: Record<string, string>;
+  /** Newest first. More than one only during a rotation overlap. */
+  signing_secrets: SigningSecret[];
+  signature_scheme: SignatureScheme;
+  timeout_ms: number;
+  retry_policy: RetryPolicyRecord;
+  rate_limit_per_s: number | null;
+  max_in_flight: number;
+  active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RouteRecord {
+  id: string;
+  account_id: string;
+  source_id: string | null;
+  destination_id: string;
+  event_type_pattern: string | null;
+  labels: Record<string, string> | null;
+  payload_filter: Record<string, unknown> | null;
+  active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EventTypeRecord {
+  id: string;
+  account_id: string;
+  name: string;
+  description: string | null;
+  schema: Record<string, unknown> | null;
+  created_at: string;
+}
+
+export type ConfigKind = 'account' | 'apikey' | 'source' | 'destination' | 'route' | 'eventtype';
+
+export interface ConfigRecordByKind {
+  account: AccountRecord;
+  apikey: ApiKeyRecord;
+  source: SourceRecord;
+  destination: DestinationRecord;
+  route: RouteRecord;
+  eventtype: EventTypeRecord;
+}
+
+/** KV key of a record: "<kind>.<id>". */
+export function configKey(kind: ConfigKind, id: string): string {
+  return `${kind}.${id}`;
+}
+
+export function parseConfigKey(key: string): { kind: ConfigKind; id: string } | null {
+  const dot = key.indexOf('.');
+  if (dot < 0) return null;
+  const kind = key.slice(0, dot) as ConfigKind;
+  if (!['account', 'apikey', 'source', 'destination', 'route', 'eventtype'].includes(kind)) return null;
+  return { kind, id: key.slice(dot + 1) };
+}
+
+export type { Direction };

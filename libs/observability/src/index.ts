@@ -1,0 +1,1 @@
+export { type Logger, REDACT, createLogger } from './logger.ts';
