@@ -1,0 +1,81 @@
+// The API composition root: Fastify with TypeBox schemas on every route, one error handler, the
+// envelope on every JSON answer. Tests call buildApi() and use inject().
+import Fastify, { type FastifyError } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ApiError } from './errors.ts';
+import { durationMs } from './http.ts';
+import { validatorCompiler } from './validation.ts';
+import type { ApiDeps } from './context.ts';
+import { authPlugin } from './auth.ts';
+import { healthRoutes } from './routes/health.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
+import { sourceRoutes } from './routes/sources.ts';
+import { destinationRoutes } from './routes/destinations.ts';
+import { routeRoutes } from './routes/routes.ts';
+import { ingestRoutes } from './routes/ingest.ts';
+
+export type { ApiDeps, ReadinessCheck } from './context.ts';
+export { ApiError, errors } from './errors.ts';
+export { ok, page, encodeCursor, decodeCursor } from './http.ts';
+
+export const JSON_BODY_LIMIT = 1024 * 1024;
+
+export type ApiApp = Awaited<ReturnType<typeof buildApi>>;
+
+export async function buildApi(deps: ApiDeps) {
+  const app = Fastify({
+    loggerInstance: deps.log,
+    disableRequestLogging: true,
+    bodyLimit: JSON_BODY_LIMIT,
+    trustProxy: true,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.decorateRequest('accountId', '');
+  app.decorateRequest('apiKeyId', '');
+
+  app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
+    const send = (status: number, message: string, code?: string) =>
+      reply.code(status).send({ error: message, ...(code ? { code } : {}), duration_ms: durationMs(reply) });
+    if (err instanceof ApiError) {
+      if (err.status >= 500) request.log.error({ err: err.cause ?? err, code: err.code }, err.message);
+      return send(err.status, err.message, err.code);
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      const where = fe.validationContext ?? 'request';
+      const first = fe.validation[0];
+      const path = first?.instancePath ? first.instancePath.replace(/^\//, '').replaceAll('/', '.') : '';
+      let detail = first?.message ?? 'invalid';
+      if (first?.keyword === 'additionalProperties') detail = `unknown field '${(first.params as { additionalProperty: string }).additionalProperty}'`;
+      return send(400, `${where}${path ? `.${path}` : ''}: ${detail}`, 'validation_failed');
+    }
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(413, 'request body too large', 'payload_too_large');
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return send(415, 'unsupported content type: send application/json', 'unsupported_media_type');
+    if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return send(400, 'request body is empty: send a JSON object', 'bad_request');
+    if (fe.statusCode === 400 || fe instanceof SyntaxError) return send(400, `malformed request: ${fe.message}`, 'bad_request');
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return send(fe.statusCode, fe.message, fe.code);
+    request.log.error({ err }, 'unhandled error');
+    return send(500, 'internal error', 'internal');
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: `no route for ${request.method} ${request.url.split('?')[0]}`, duration_ms: durationMs(reply) }),
+  );
+
+  await app.register(healthRoutes(deps));
+  await app.register(ingestRoutes(deps));
+  await app.register(async (v1) => {
+    await v1.register(accountRoutes(deps));
+    await v1.register(async (authed) => {
+      await authed.register(authPlugin(deps));
+      await authed.register(apiKeyRoutes(deps));
+      await authed.register(sourceRoutes(deps));
+      await authed.register(destinationRoutes(deps));
+      await authed.register(routeRoutes(deps));
+      for (const p of deps.plugins ?? []) await authed.register(p);
+    });
+  }, { prefix: '/v1' });
+  return app;
+}

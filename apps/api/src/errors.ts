@@ -1,0 +1,22 @@
+// One catalogue of API errors: a stable code, an HTTP status, a message safe to show.
+export class ApiError extends Error {
+  override name = 'ApiError';
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export const errors = {
+  badRequest: (message: string) => new ApiError(400, 'bad_request', message),
+  unauthorized: (message = 'missing or invalid API key') => new ApiError(401, 'unauthorized', message),
+  signature: (message: string) => new ApiError(401, 'signature_invalid', message),
+  forbidden: (message: string) => new ApiError(403, 'forbidden', message),
+  notFound: (what: string) => new ApiError(404, 'not_found', `${what} not found`),
+  conflict: (message: string) => new ApiError(409, 'conflict', message),
+  tooLarge: (message: string) => new ApiError(413, 'payload_too_large', message),
+  unavailable: (message: string, cause?: unknown) => new ApiError(503, 'unavailable', message, { cause }),
+};

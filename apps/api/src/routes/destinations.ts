@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type DestinationRecord, type SignatureScheme, api } from '@hookstream/contracts';
+import { DEFAULT_RETRY_POLICY, validateRetryPolicy } from '@hookstream/domain';
+import { checkDestinationUrl, resolveAndCheck } from '@hookstream/delivery-http';
+import { checkSigningSecret, generateSigningSecret } from '@hookstream/signing';
+import type { ApiDeps } from '../context.ts';
+import { errors } from '../errors.ts';
+import { decodeCursor, encodeCursor, ok, page } from '../http.ts';
+import { destinationView } from '../views.ts';
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_IN_FLIGHT = 32;
+export const DEFAULT_ROTATION_OVERLAP_S = 24 * 3600;
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'authorization']);
+
+export function destinationRoutes(deps: ApiDeps) {
+  return async (root: FastifyInstance) => {
+    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+    const { catalog, settings } = deps;
+    const nowMs = () => deps.now?.() ?? Date.now();
+    const now = () => new Date(nowMs()).toISOString();
+    const owned = (accountId: string, id: string) => {
+      const d = catalog.view.destinations.get(id);
+      if (!d || d.account_id !== accountId) throw errors.notFound('destination');
+      return d;
+    };
+
+    async function checkUrl(url: string): Promise<void> {
+      const g = checkDestinationUrl(url, { allowPrivate: settings.allowPrivateDestinations });
+      if (!g.ok) throw errors.badRequest(`url: ${g.reason}`);
+      // A name that resolves to a private address is refused now; one that does not resolve yet is
+      // accepted, and the same guard runs again on every connection (DNS can change).
+      const r = await resolveAndCheck(new URL(url).hostname, { allowPrivate: settings.allowPrivateDestinations });
+      if (!r.ok && !r.reason.startsWith('host does not resolve')) throw errors.badRequest(`url: ${r.reason}`);
+    }
+    function checkHeaders(h: Record<string, string> | undefined): void {
+      for (const [k, v] of Object.entries(h ?? {})) {
+        if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k)) throw errors.badRequest(`headers: '${k}' is not a valid header name`);
+        if (RESERVED_HEADERS.has(k.toLowerCase())) throw errors.badRequest(`headers: '${k}' is set by Hookstream and cannot be overridden`);
+        if (/[\r\n\0]/.test(v)) throw errors.badRequest(`headers: the value of '${k}' contains a control character`);
+      }
+    }
+    function checkSecret(scheme: SignatureScheme, secret: string | null | undefined): void {
+      if (!secret) return;
+      const problem = checkSigningSecret(scheme, secret);
+      if (problem) throw errors.badRequest(`signing_secret: ${problem}`);
+    }
+    function checkPolicy(p: unknown): void {
+      if (p === undefined) return;
+      const problem = validateRetryPolicy(p);
+      if (problem) throw errors.badRequest(`retry_policy: ${problem}`);
+    }
+
+    app.post(
+      '/destinations',
+      { schema: { body: api.CreateDestinationBody, response: { 201: api.envelope(api.DestinationWithSecret), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const b = request.body;
+        await checkUrl(b.url);
+        checkHeaders(b.headers);
+        const scheme = b.signature_scheme ?? 'standard_webhooks';
+        checkSecret(scheme, b.signing_secret);
+        checkPolicy(b.retry_policy);
+        // A destination always gets a secret: given, or generated and shown once, here.
+        const generated = b.signing_secret === undefined ? generateSigningSecret() : null;
+        const secret = b.signing_secret ?? generated;
+        const at = now();
+        const rec: DestinationRecord = {
+          id: randomUUID(),
+          account_id: request.accountId,
+          name: b.name,
+          url: b.url,
+          auth_token: b.auth_token ?? null,
+          headers: b.headers ?? {},
+          signing_secrets: secret ? [{ secret, created_at: at, expires_at: null }] : [],
+          signature_scheme: scheme,
+          timeout_ms: b.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+          retry_policy: b.retry_policy ?? { ...DEFAULT_RETRY_POLICY },
+          rate_limit_per_s: b.rate_limit_per_s ?? null,
+          max_in_flight: b.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
+          active: b.active ?? true,
+          created_at: at,
+          updated_at: at,
+        };
+        await catalog.put('destination', rec.id, rec);
+        return ok(reply, { ...destinationView(rec), ...(generated ? { signing_secret: generated } : {}) }, 201);
+      },
+    );
+    app.get(
+      '/destinations',
+      { schema: { querystring: api.ListQuery, response: { 200: api.listEnvelope(api.Destination), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const { items, next } = catalog.view.page(catalog.view.destinations, request.accountId, request.query.limit ?? 50, decodeCursor(request.query.cursor));
+        return page(reply, items.map(destinationView), next ? encodeCursor(next) : null);
+      },
+    );
+    app.get(
+      '/destinations/:id',
+      { schema: { params: api.IdParams, response: { 200: api.envelope(api.Destination), '4xx': api.ErrorBody } } },
+      async (request, reply) => ok(reply, destinationView(owned(request.accountId, request.params.id))),
+    );
+    app.patch(
+      '/destinations/:id',
+      { schema: { params: api.IdParams, body: api.UpdateDestinationBody, response: { 200: api.envelope(api.Destination), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const d = owned(request.accountId, request.params.id);
+        const b = request.body;
+        if (b.url !== undefined) await checkUrl(b.url);
+        checkHeaders(b.headers);
+        const scheme = b.signature_scheme ?? d.signature_scheme;
+        checkSecret(scheme, b.signing_secret);
+        checkPolicy(b.retry_policy);
+        const at = now();
+        const next: DestinationRecord = {
+          ...d,
+          name: b.name ?? d.name,
+          url: b.url ?? d.url,
+          auth_token: b.auth_token === undefined ? d.auth_token : b.auth_token,
+          headers: b.headers ?? d.headers,
+          signing_secrets:
+            b.signing_secret === undefined ? d.signing_secrets : b.signing_secret === null ? [] : [{ secret: b.signing_secret, created_at: at, expires_at: null }],
+          signature_scheme: scheme,
+          timeout_ms: b.timeout_ms ?? d.timeout_ms,
+          retry_policy: b.retry_policy ?? d.retry_policy,
+          rate_limit_per_s: b.rate_limit_per_s === undefined ? d.rate_limit_per_s : b.rate_limit_per_s,
+          max_in_flight: b.max_in_flight ?? d.max_in_flight,
+          active: b.active ?? d.active,
+          updated_at: at,
+        };
+        await catalog.put('destination', d.id, next);
+        return ok(reply, destinationView(next));
+      },
+    );
+    app.delete(
+      '/destinations/:id',
+      { schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const d = owned(request.accountId, request.params.id);
+        for (const r of catalog.view.routesOf(request.accountId)) if (r.destination_id === d.id) await catalog.remove('route', r.id);
+        await catalog.remove('destination', d.id);
+        return reply.code(204).send(null);
+      },
+    );
+    app.post(
+      '/destinations/:id/rotate-secret',
+      { schema: { params: api.IdParams, body: api.RotateSecretBody, response: { 200: api.envelope(api.RotatedSecret), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const d = owned(request.accountId, request.params.id);
+        const b = request.body ?? {};
+        checkSecret(d.signature_scheme, b.secret);
+        const at = nowMs();
+        const overlap = (b.overlap_s ?? DEFAULT_ROTATION_OVERLAP_S) * 1000;
+        const secret = b.secret ?? generateSigningSecret();
+        const current = d.signing_secrets.find((s) => s.expires_at === null);
+        const previousExpires = current && overlap > 0 ? new Date(at + overlap).toISOString() : null;
+        const next: DestinationRecord = {
+          ...d,
+          signing_secrets: [
+            { secret, created_at: new Date(at).toISOString(), expires_at: null },
+            ...(current && previousExpires ? [{ ...current, expires_at: previousExpires }] : []),
+          ],
+          updated_at: new Date(at).toISOString(),
+        };
+        await catalog.put('destination', d.id, next);
+        return ok(reply, { signing_secret: secret, previous_expires_at: previousExpires });
+      },
+    );
+  };
+}

@@ -1,0 +1,124 @@
+// POST /ingest/{token}: any body up to 5 MB, stored byte for byte in JetStream before the 202.
+// Never touches Postgres. Verification runs on the raw bytes.
+import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type EventMeta, type SourceRecord, api } from '@hookstream/contracts';
+import { verifyInbound } from '@hookstream/signing';
+import type { ApiDeps } from '../context.ts';
+import { errors } from '../errors.ts';
+import { ok } from '../http.ts';
+
+export const INGEST_BODY_LIMIT = 5 * 1024 * 1024;
+
+/** Checked in this order; the first present one is the idempotency key. */
+export const IDEMPOTENCY_HEADERS = ['x-webhook-id', 'x-event-id', 'idempotency-key', 'x-request-id'] as const;
+
+/** Never stored: credentials, and headers that describe the hop rather than the webhook. */
+const DROPPED_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'upgrade',
+  'content-length',
+  'host',
+  'expect',
+]);
+const MAX_STORED_HEADERS = 100;
+const MAX_KEY_LENGTH = 512;
+
+function storedHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === undefined || DROPPED_HEADERS.has(k)) continue;
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
+    if (++n >= MAX_STORED_HEADERS) break;
+  }
+  return out;
+}
+
+function header(raw: Record<string, string | string[] | undefined>, name: string): string | null {
+  const v = raw[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s && s.length > 0 ? s : null;
+}
+
+/** Event type: X-Event-Type, else the provider's own header, else a JSON body's "type" (Stripe, Standard Webhooks). */
+function eventTypeOf(source: SourceRecord, h: Record<string, string | string[] | undefined>, body: Buffer): string | null {
+  const explicit = header(h, 'x-event-type') ?? header(h, 'x-github-event') ?? header(h, 'x-shopify-topic');
+  if (explicit) return explicit.slice(0, 256);
+  const provider = source.verification_config?.provider;
+  if ((provider === 'stripe' || provider === 'standard_webhooks') && body.length > 0 && body.length < 1024 * 1024) {
+    try {
+      const parsed = JSON.parse(body.toString('utf8')) as { type?: unknown };
+      if (typeof parsed?.type === 'string') return parsed.type.slice(0, 256);
+    } catch {
+      /* not JSON: no type */
+    }
+  }
+  return null;
+}
+
+export function ingestRoutes(deps: ApiDeps) {
+  return async (root: FastifyInstance) => {
+    // Every content type is accepted here, as raw bytes.
+    root.removeAllContentTypeParsers();
+    root.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: INGEST_BODY_LIMIT }, (_req, body, done) => done(null, body));
+    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+    const { catalog, publisher } = deps;
+    const nowMs = () => deps.now?.() ?? Date.now();
+
+    app.post(
+      '/ingest/:token',
+      {
+        bodyLimit: INGEST_BODY_LIMIT,
+        schema: { params: api.IngestParams, response: { 202: api.envelope(api.IngestAccepted), '4xx': api.ErrorBody } },
+      },
+      async (request, reply) => {
+        const source = catalog.view.sourceForToken(request.params.token);
+        if (!source || !source.active) throw errors.notFound('source');
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const h = request.headers;
+        if (source.auth_mode === 'shared_secret' && source.verification_config) {
+          const v = verifyInbound(source.verification_config, body, h, Math.floor(nowMs() / 1000));
+          if (!v.ok) throw errors.signature(`signature verification failed: ${v.reason}`);
+        }
+        let key: string | null = null;
+        for (const name of IDEMPOTENCY_HEADERS) {
+          key = header(h, name);
+          if (key) break;
+        }
+        if (key && key.length > MAX_KEY_LENGTH) throw errors.badRequest(`idempotency key longer than ${MAX_KEY_LENGTH} characters`);
+        const id = randomUUID();
+        const meta: EventMeta = {
+          v: 1,
+          event_id: id,
+          account_id: source.account_id,
+          direction: 'inbound',
+          source_id: source.id,
+          event_type: eventTypeOf(source, h, body),
+          received_at: new Date(nowMs()).toISOString(),
+          content_type: header(h, 'content-type'),
+          headers: storedHeaders(h),
+          labels: null,
+          idempotency_key: key,
+        };
+        // Keys are scoped to the source: two sources may use the same key without colliding.
+        const msgId = key ? `idem:${source.id}:${createHash('sha256').update(key).digest('base64url')}` : `evt:${id}`;
+        let stored;
+        try {
+          stored = await publisher.publishEvent(meta, body, msgId);
+        } catch (err) {
+          throw errors.unavailable('the event store did not confirm the write; retry', err);
+        }
+        if (stored.duplicate) return ok(reply, { status: 'accepted', note: 'duplicate' }, 202);
+        return ok(reply, { id, status: 'queued' }, 202);
+      },
+    );
+  };
+}

@@ -1,0 +1,203 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import t from 'tap';
+import { Webhook } from 'standardwebhooks';
+import Stripe from 'stripe';
+import { sign as githubSign } from '@octokit/webhooks-methods';
+import { create, metaOf, signup, startApi, storedEvents } from './harness.ts';
+
+const MB5 = 5 * 1024 * 1024;
+
+t.test('ingest stores the raw body before answering, and dedupes on idempotency keys', async (t) => {
+  const { app, broker } = await startApi(t);
+  const acme = await signup(app);
+  const src = await create(app, acme, '/v1/sources', { name: 'stripe' });
+  t.match(src.path_token, /^src_[A-Za-z0-9_-]{32}$/);
+  t.equal(src.ingest_url, `http://localhost:8080/ingest/${src.path_token}`);
+
+  const body = '{"type":"payment.succeeded","amount":2000}';
+  const res = await app.inject({
+    method: 'POST',
+    url: `/ingest/${src.path_token}`,
+    headers: {
+      'content-type': 'application/json',
+      'x-event-type': 'payment.succeeded',
+      'x-webhook-id': 'evt_1',
+      authorization: 'Bearer secret-of-the-sender',
+      cookie: 'session=abc',
+      'x-custom': 'kept',
+    },
+    payload: body,
+  });
+  t.equal(res.statusCode, 202);
+  const data = res.json().data;
+  t.equal(data.status, 'queued');
+  t.match(data.id, /^[0-9a-f-]{36}$/);
+  t.type(res.json().duration_ms, 'number');
+
+  const dup = await app.inject({
+    method: 'POST',
+    url: `/ingest/${src.path_token}`,
+    headers: { 'content-type': 'application/json', 'x-webhook-id': 'evt_1' },
+    payload: body,
+  });
+  t.equal(dup.statusCode, 202);
+  t.same(dup.json().data, { status: 'accepted', note: 'duplicate' });
+
+  // The other idempotency headers count too.
+  for (const h of ['x-event-id', 'idempotency-key', 'x-request-id']) {
+    const a = await app.inject({ method: 'POST', url: `/ingest/${src.path_token}`, headers: { [h]: `k-${h}` }, payload: 'x' });
+    const b = await app.inject({ method: 'POST', url: `/ingest/${src.path_token}`, headers: { [h]: `k-${h}` }, payload: 'x' });
+    t.equal(a.json().data.status, 'queued', h);
+    t.equal(b.json().data.note, 'duplicate', h);
+  }
+
+  // Another source with the same key does not collide.
+  const other = await create(app, acme, '/v1/sources', { name: 'github' });
+  const o = await app.inject({ method: 'POST', url: `/ingest/${other.path_token}`, headers: { 'x-webhook-id': 'evt_1' }, payload: body });
+  t.equal(o.json().data.status, 'queued');
+
+  const stored = await storedEvents(broker);
+  t.equal(stored.length, 5, 'one message per non-duplicate request');
+  const first = stored[0] as (typeof stored)[number];
+  t.equal(first.data.toString(), body, 'body byte-exact');
+  const meta = metaOf(first);
+  t.equal(meta.event_id, data.id);
+  t.equal(meta.event_type, 'payment.succeeded');
+  t.equal(meta.source_id, src.id);
+  t.equal(meta.account_id, acme.accountId);
+  t.equal(meta.idempotency_key, 'evt_1');
+  const hdrs = meta.headers as Record<string, string>;
+  t.equal(hdrs['x-custom'], 'kept');
+  t.notOk('authorization' in hdrs, 'Authorization never stored');
+  t.notOk('cookie' in hdrs, 'Cookie never stored');
+});
+
+t.test('bodies of any content type and size up to 5 MB are stored byte-exact; 5 MB + 1 is refused', async (t) => {
+  const { app, broker } = await startApi(t);
+  const acme = await signup(app);
+  const src = await create(app, acme, '/v1/sources', { name: 'any' });
+  const bodies: Array<[string, Buffer]> = [
+    ['application/json', Buffer.alloc(0)],
+    ['application/octet-stream', randomBytes(4096)],
+    ['application/x-www-form-urlencoded', Buffer.from('a=1&b=%C3%A9&c=x+y')],
+    ['application/xml', Buffer.from('<?xml version="1.0"?><event type="x">é</event>')],
+    ['text/plain', Buffer.alloc(MB5, 0x61)],
+  ];
+  for (const [ct, b] of bodies) {
+    const res = await app.inject({ method: 'POST', url: `/ingest/${src.path_token}`, headers: { 'content-type': ct }, payload: b });
+    t.equal(res.statusCode, 202, `${ct} ${b.length} bytes accepted`);
+  }
+  const noType = await app.inject({ method: 'POST', url: `/ingest/${src.path_token}` });
+  t.equal(noType.statusCode, 202, 'no content type and no body accepted');
+
+  const tooBig = await app.inject({ method: 'POST', url: `/ingest/${src.path_token}`, headers: { 'content-type': 'text/plain' }, payload: Buffer.alloc(MB5 + 1, 0x62) });
+  t.equal(tooBig.statusCode, 413);
+  t.type(tooBig.json().error, 'string');
+
+  const stored = await storedEvents(broker);
+  t.equal(stored.length, bodies.length + 1, 'the oversized body was not stored');
+  bodies.forEach(([ct, b], i) => {
+    t.ok((stored[i] as { data: Buffer }).data.equals(b), `${ct} byte-exact`);
+    t.equal(metaOf(stored[i] as { headers: Record<string, string> }).content_type, ct);
+  });
+});
+
+t.test('unknown and inactive tokens get 404', async (t) => {
+  const { app, broker } = await startApi(t);
+  const acme = await signup(app);
+  const src = await create(app, acme, '/v1/sources', { name: 'x', active: false });
+  const a = await app.inject({ method: 'POST', url: '/ingest/src_nope', payload: 'x' });
+  t.equal(a.statusCode, 404);
+  t.type(a.json().error, 'string');
+  const b = await app.inject({ method: 'POST', url: `/ingest/${src.path_token}`, payload: 'x' });
+  t.equal(b.statusCode, 404);
+  t.equal((await storedEvents(broker)).length, 0);
+});
+
+t.test('provider verification: valid accepted; changed body, wrong secret, stale timestamp, missing header refused and not stored', async (t) => {
+  const { app, broker } = await startApi(t);
+  const acme = await signup(app);
+  const now = Math.floor(Date.now() / 1000);
+  const body = '{"id":"evt_1","type":"invoice.paid"}';
+  const hmac = (alg: string, key: string | Buffer, data: string, enc: 'hex' | 'base64') => createHmac(alg, key).update(data).digest(enc);
+
+  const whsec = `whsec_${randomBytes(24).toString('base64')}`;
+  const stripeSecret = `whsec_${randomBytes(16).toString('hex')}`;
+  const cases: Array<{
+    provider: string;
+    config: Record<string, unknown>;
+    sign: (body: string, secret: string, ts: number) => Record<string, string>;
+    secret: string;
+    stale?: boolean;
+  }> = [
+    {
+      provider: 'stripe',
+      secret: stripeSecret,
+      config: {},
+      sign: (b, s, ts) => ({ 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: b, secret: s, timestamp: ts }) }),
+      stale: true,
+    },
+    {
+      provider: 'github',
+      secret: 'gh-secret',
+      config: {},
+      sign: (b, s) => ({ 'x-hub-signature-256': `sha256=${hmac('sha256', s, b, 'hex')}` }),
+    },
+    {
+      provider: 'shopify',
+      secret: 'shp-secret',
+      config: {},
+      sign: (b, s) => ({ 'x-shopify-hmac-sha256': hmac('sha256', s, b, 'base64') }),
+    },
+    {
+      provider: 'standard_webhooks',
+      secret: whsec,
+      config: {},
+      sign: (b, s, ts) => {
+        const id = `msg_${randomBytes(6).toString('hex')}`;
+        const sig = new Webhook(s).sign(id, new Date(ts * 1000), b);
+        return { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': sig };
+      },
+      stale: true,
+    },
+    {
+      provider: 'hmac',
+      secret: 'generic-secret',
+      config: { header: 'x-acme-signature', algorithm: 'sha512', encoding: 'base64', prefix: 'sha512=' },
+      sign: (b, s) => ({ 'x-acme-signature': `sha512=${hmac('sha512', s, b, 'base64')}` }),
+    },
+  ];
+  // GitHub's own signer agrees with ours.
+  t.equal(await githubSign('gh-secret', body), `sha256=${hmac('sha256', 'gh-secret', body, 'hex')}`);
+
+  let accepted = 0;
+  for (const c of cases) {
+    const src = await create(app, acme, '/v1/sources', {
+      name: c.provider,
+      auth_mode: 'shared_secret',
+      verification_config: { provider: c.provider, secret: c.secret, ...c.config },
+    });
+    t.equal((src.verification_config as { secret_set: boolean }).secret_set, true);
+    t.notOk(JSON.stringify(src).includes(c.secret), 'secret never returned');
+    const post = (payload: string, headers: Record<string, string>) =>
+      app.inject({ method: 'POST', url: `/ingest/${src.path_token}`, headers: { 'content-type': 'application/json', ...headers }, payload });
+
+    const good = await post(body, c.sign(body, c.secret, now));
+    t.equal(good.statusCode, 202, `${c.provider}: valid signature accepted`);
+    accepted++;
+    const changed = await post(`${body} `, c.sign(body, c.secret, now));
+    t.equal(changed.statusCode, 401, `${c.provider}: changed body refused`);
+    t.match(changed.json().error, /signature/);
+    const wrong = await post(body, c.sign(body, c.provider === 'standard_webhooks' ? `whsec_${randomBytes(24).toString('base64')}` : `${c.secret}x`, now));
+    t.equal(wrong.statusCode, 401, `${c.provider}: wrong secret refused`);
+    const missing = await post(body, {});
+    t.equal(missing.statusCode, 401, `${c.provider}: missing header refused`);
+    t.match(missing.json().error, /missing|header/i);
+    if (c.stale) {
+      const stale = await post(body, c.sign(body, c.secret, now - 3600));
+      t.equal(stale.statusCode, 401, `${c.provider}: stale timestamp refused`);
+      t.match(stale.json().error, /tolerance|timestamp/i);
+    }
+  }
+  t.equal((await storedEvents(broker)).length, accepted, 'only verified webhooks were stored');
+});

@@ -1,0 +1,39 @@
+import t from 'tap';
+import { deliveryIdFor, stableUuid } from './ids.ts';
+
+const UUID_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+t.test('given an event and a route', async (t) => {
+  t.test('when the delivery id is derived twice, then it is the same UUID (version 5, RFC variant)', async (t) => {
+    const a = deliveryIdFor('evt_1', 'rte_1');
+    t.match(a, UUID_V5);
+    t.equal(deliveryIdFor('evt_1', 'rte_1'), a);
+  });
+  t.test('when the event or route differs, then the id differs', async (t) => {
+    const a = deliveryIdFor('evt_1', 'rte_1');
+    t.not(deliveryIdFor('evt_2', 'rte_1'), a);
+    t.not(deliveryIdFor('evt_1', 'rte_2'), a);
+  });
+  t.test('when it is replayed, then each replay gets its own stable id; an empty replay id is no replay', async (t) => {
+    const a = deliveryIdFor('evt_1', 'rte_1');
+    const r1 = deliveryIdFor('evt_1', 'rte_1', 'rpl_1');
+    t.not(r1, a);
+    t.equal(deliveryIdFor('evt_1', 'rte_1', 'rpl_1'), r1);
+    t.not(deliveryIdFor('evt_1', 'rte_1', 'rpl_2'), r1);
+    t.equal(deliveryIdFor('evt_1', 'rte_1', ''), a);
+  });
+  t.test('when inputs would concatenate to the same string, then the ids still differ', async (t) => {
+    t.not(deliveryIdFor('a.b', 'c'), deliveryIdFor('a', 'b.c'));
+    t.not(deliveryIdFor('ab', 'c'), deliveryIdFor('a', 'bc'));
+    t.not(deliveryIdFor('a', 'b', 'c'), deliveryIdFor('a', 'b:c'));
+  });
+});
+
+t.test('given a namespace, when the same parts are used under another one, then the ids differ', async (t) => {
+  t.not(stableUuid('x', ['1']), stableUuid('y', ['1']));
+  t.match(stableUuid('x', []), UUID_V5);
+});
+
+t.test('given a known input, when derived, then the id is pinned (ids are stored; the derivation must never change)', async (t) => {
+  t.equal(deliveryIdFor('evt_1', 'rte_1'), '6b16fc5e-c3f7-5638-ad5b-7e1846f9a0f3');
+});

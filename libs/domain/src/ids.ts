@@ -1,0 +1,27 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * A UUID-formatted id derived from sha256 of `parts`: the same inputs give the same id on every
+ * process, which is what keeps a delivery id stable across retries and crash redeliveries.
+ * Version nibble 5 and RFC 4122 variant bits are set so that UUID validators accept it. Each part
+ * is length-prefixed, so ('a.b', 'c') and ('a', 'b.c') cannot collide.
+ */
+export function stableUuid(namespace: string, parts: readonly string[]): string {
+  const h = createHash('sha256');
+  for (const p of [namespace, ...parts]) h.update(`${p.length}:${p};`);
+  const b = h.digest().subarray(0, 16);
+  b[6] = ((b[6] as number) & 0x0f) | 0x50;
+  b[8] = ((b[8] as number) & 0x3f) | 0x80;
+  const hex = b.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The id of the delivery of `eventId` along one route (or to one destination). A replay passes
+ * its replay id and so gets a new delivery id; an empty replay id counts as none.
+ */
+export function deliveryIdFor(eventId: string, routeOrDestinationId: string, replayId?: string): string {
+  const parts = [eventId, routeOrDestinationId];
+  if (replayId !== undefined && replayId !== '') parts.push(replayId);
+  return stableUuid('hookstream.delivery.v1', parts);
+}

@@ -1,0 +1,54 @@
+export { MAX_EVENT_TYPE_PATTERN_LENGTH, matchEventType, validateEventTypePattern } from './event-type.ts';
+export {
+  MAX_FILTER_DEPTH,
+  MAX_PATH_LENGTH,
+  MAX_PATH_SEGMENTS,
+  jsonEqual,
+  matchPayloadFilter,
+  validatePayloadFilter,
+} from './payload-filter.ts';
+export type { PayloadFilter } from './payload-filter.ts';
+export { matchRoutes } from './routes.ts';
+export type { EventLike, RouteLike } from './routes.ts';
+export {
+  DEFAULT_JITTER,
+  DEFAULT_RETRY_POLICY,
+  EXPONENTIAL_BASE_MS,
+  EXPONENTIAL_CAP_MS,
+  EXPONENTIAL_FACTOR,
+  MAX_DELAY_MS,
+  TWO_PHASE,
+  TWO_PHASE_DELAYS_MS,
+  TWO_PHASE_FAST_DELAYS_MS,
+  TWO_PHASE_SLOW_DELAYS_MS,
+  baseDelayMs,
+  retryDelayMs,
+  validateRetryPolicy,
+} from './retry.ts';
+export type { RetryPolicy } from './retry.ts';
+export {
+  DEFAULT_MAX_RETRY_AFTER_MS,
+  DEFAULT_MIN_RETRY_AFTER_MS,
+  FATAL_ERROR_CLASSES,
+  RETRYABLE_ERROR_CLASSES,
+  classifyAttempt,
+  decide,
+  parseHttpDate,
+  parseRetryAfter,
+} from './decide.ts';
+export type { AttemptResult, Classification, DeadCode, Decision, RetryAfterBounds } from './decide.ts';
+export {
+  DELIVERY_STATUSES,
+  EVENT_STATUSES,
+  aggregateEventStatus,
+  isDeliveryStatus,
+  isTerminalDeliveryStatus,
+  mergeDeliveryState,
+  mergeDeliveryStatus,
+} from './status.ts';
+export type { DeliveryState, DeliveryStatus, EventStatus } from './status.ts';
+export { DEFAULT_CIRCUIT_OPTIONS, createCircuit } from './circuit.ts';
+export type { Circuit, CircuitOptions, CircuitState } from './circuit.ts';
+export { createTokenBucket } from './token-bucket.ts';
+export type { TokenBucket } from './token-bucket.ts';
+export { deliveryIdFor, stableUuid } from './ids.ts';
