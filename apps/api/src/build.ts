@@ -1,6 +1,6 @@
 // The API composition root: Fastify with TypeBox schemas on every route, one error handler, the
 // envelope on every JSON answer. Tests call buildApi() and use inject().
-import Fastify, { type FastifyError } from 'fastify';
+import Fastify, { type FastifyError, LogController } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from './errors.ts';
 import { durationMs } from './http.ts';
@@ -14,6 +14,8 @@ import { sourceRoutes } from './routes/sources.ts';
 import { destinationRoutes } from './routes/destinations.ts';
 import { routeRoutes } from './routes/routes.ts';
 import { ingestRoutes } from './routes/ingest.ts';
+import { eventTypeRoutes } from './routes/event-types.ts';
+import { outboundRoutes } from './routes/outbound.ts';
 
 export type { ApiDeps, ReadinessCheck } from './context.ts';
 export { ApiError, errors } from './errors.ts';
@@ -26,7 +28,7 @@ export type ApiApp = Awaited<ReturnType<typeof buildApi>>;
 export async function buildApi(deps: ApiDeps) {
   const app = Fastify({
     loggerInstance: deps.log,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_BODY_LIMIT,
     trustProxy: true,
     return503OnClosing: true,
@@ -74,6 +76,8 @@ export async function buildApi(deps: ApiDeps) {
       await authed.register(sourceRoutes(deps));
       await authed.register(destinationRoutes(deps));
       await authed.register(routeRoutes(deps));
+      await authed.register(eventTypeRoutes(deps));
+      await authed.register(outboundRoutes(deps));
       for (const p of deps.plugins ?? []) await authed.register(p);
     });
   }, { prefix: '/v1' });

@@ -229,3 +229,51 @@ export const Readiness = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
   checks: Type.Record(Type.String(), Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) })),
 });
+
+// ---------- event types ----------
+export const EventTypeName = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_:-]+(\\.[A-Za-z0-9_:-]+)*$' });
+export const CreateEventTypeBody = Type.Object(
+  {
+    name: EventTypeName,
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+    schema: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
+  },
+  Strict,
+);
+export type CreateEventTypeBody = Static<typeof CreateEventTypeBody>;
+export const UpdateEventTypeBody = Type.Object(
+  {
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+    schema: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
+  },
+  { ...Strict, minProperties: 1 },
+);
+export const EventType = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  schema: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  created_at: Timestamp,
+});
+
+// ---------- outbound events ----------
+export const PublishOutboundBody = Type.Object(
+  {
+    event_type: EventTypeName,
+    payload: Type.Optional(Type.Unknown()),
+    payload_text: Type.Optional(Type.String({ maxLength: 5 * 1024 * 1024 })),
+    payload_base64: Type.Optional(Type.String({ maxLength: 7 * 1024 * 1024, pattern: '^[A-Za-z0-9+/]*={0,2}$' })),
+    content_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[!-~]+(/[!-~]+)?( *;.*)?$' })),
+    event_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    labels: Type.Optional(Labels),
+    destination_ids: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 100, uniqueItems: true })),
+  },
+  Strict,
+);
+export type PublishOutboundBody = Static<typeof PublishOutboundBody>;
+export const OutboundAccepted = Type.Object({
+  id: Type.String(),
+  event_id: Type.Union([Type.String(), Type.Null()]),
+  status: Type.String(),
+  note: Type.Optional(Type.String()),
+});

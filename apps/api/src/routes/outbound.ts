@@ -1,0 +1,82 @@
+// POST /v1/outbound-events: a SaaS publishes one event; the router fans it out to every matching
+// destination through the same pipeline as inbound webhooks.
+import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type EventMeta, api } from '@hookstream/contracts';
+import { stableUuid } from '@hookstream/domain';
+import type { ApiDeps } from '../context.ts';
+import { errors } from '../errors.ts';
+import { ok } from '../http.ts';
+import { payloadErrors } from '../schemas.ts';
+
+export const OUTBOUND_BODY_LIMIT = 8 * 1024 * 1024;
+const MAX_PAYLOAD_BYTES = 5 * 1024 * 1024;
+
+export function outboundRoutes(deps: ApiDeps) {
+  return async (root: FastifyInstance) => {
+    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+    const { catalog, publisher } = deps;
+    const nowMs = () => deps.now?.() ?? Date.now();
+
+    app.post(
+      '/outbound-events',
+      {
+        bodyLimit: OUTBOUND_BODY_LIMIT,
+        schema: { body: api.PublishOutboundBody, response: { 202: api.envelope(api.OutboundAccepted), '4xx': api.ErrorBody } },
+      },
+      async (request, reply) => {
+        const b = request.body;
+        const given = [b.payload !== undefined, b.payload_text !== undefined, b.payload_base64 !== undefined].filter(Boolean).length;
+        if (given !== 1) throw errors.badRequest('give exactly one of payload (JSON), payload_text or payload_base64');
+        let body: Buffer;
+        let contentType: string;
+        if (b.payload !== undefined) {
+          const type = catalog.view.eventTypeOf(request.accountId, b.event_type);
+          if (type?.schema) {
+            const problems = payloadErrors(type.schema, b.payload);
+            if (problems.length > 0) throw errors.badRequest(`payload does not match the schema of '${b.event_type}': ${problems.join('; ')}`);
+          }
+          body = Buffer.from(JSON.stringify(b.payload));
+          contentType = b.content_type ?? 'application/json';
+        } else if (b.payload_text !== undefined) {
+          body = Buffer.from(b.payload_text, 'utf8');
+          contentType = b.content_type ?? 'text/plain; charset=utf-8';
+        } else {
+          body = Buffer.from(b.payload_base64 as string, 'base64');
+          contentType = b.content_type ?? 'application/octet-stream';
+        }
+        if (body.length > MAX_PAYLOAD_BYTES) throw errors.tooLarge('payload larger than 5 MB');
+        for (const id of b.destination_ids ?? []) {
+          const d = catalog.view.destinations.get(id);
+          if (!d || d.account_id !== request.accountId) throw errors.badRequest(`destination_ids: no destination ${id} in this account`);
+        }
+        // With an event_id the call is idempotent: same id, same Nats-Msg-Id, queued once.
+        const id = b.event_id ? stableUuid('outbound-event', [request.accountId, b.event_id]) : randomUUID();
+        const meta: EventMeta = {
+          v: 1,
+          event_id: id,
+          account_id: request.accountId,
+          direction: 'outbound',
+          source_id: null,
+          event_type: b.event_type,
+          received_at: new Date(nowMs()).toISOString(),
+          content_type: contentType,
+          headers: {},
+          labels: b.labels ?? null,
+          idempotency_key: b.event_id ?? null,
+          ...(b.destination_ids ? { destination_ids: b.destination_ids } : {}),
+        };
+        const msgId = b.event_id ? `out:${request.accountId}:${createHash('sha256').update(b.event_id).digest('base64url')}` : `evt:${id}`;
+        let stored;
+        try {
+          stored = await publisher.publishEvent(meta, body, msgId);
+        } catch (err) {
+          throw errors.unavailable('the event store did not confirm the write; retry', err);
+        }
+        if (stored.duplicate) return ok(reply, { id, event_id: b.event_id ?? null, status: 'accepted', note: 'duplicate' }, 202);
+        return ok(reply, { id, event_id: b.event_id ?? null, status: 'queued' }, 202);
+      },
+    );
+  };
+}
