@@ -1,0 +1,201 @@
+import { StringDecoder } from 'node:string_decoder';
+import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
+import { BlockedAddressError, guardedNodeLookup, isBlockedAddress } from './address-guard.ts';
+import type { LookupFn } from './address-guard.ts';
+import { classifyError, describe } from './classify.ts';
+import type { ErrorClass } from './classify.ts';
+
+export interface DeliveryClientOptions {
+  allowPrivate: boolean;
+  /** Bytes of the response body kept as excerpt (default 64 KiB); the rest is never read. */
+  maxResponseBytes?: number;
+  /** Sockets per destination origin (default 64). */
+  connectionsPerOrigin?: number;
+  /** DNS lookup used at connect time (default node:dns lookup, all addresses). */
+  lookup?: LookupFn;
+}
+
+export interface SendRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Bound on the whole attempt: connect, request, response headers and the excerpt of the body. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface SendResult {
+  /** True only for a 2xx whose response (up to the excerpt cap) arrived within timeoutMs. */
+  ok: boolean;
+  /** Null when no response arrived. Kept on a timeout that struck while the body was being read. */
+  statusCode: number | null;
+  errorClass: ErrorClass | null;
+  error: string | null;
+  responseHeaders: Record<string, string>;
+  responseExcerpt: string;
+  durationMs: number;
+  retryAfter: string | null;
+}
+
+export interface DeliveryClient {
+  send(req: SendRequest): Promise<SendResult>;
+  /** Waits for in-flight sends (each bounded by its timeout), then closes every socket. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
+const DEFAULT_CONNECTIONS = 64;
+const MAX_RESPONSE_HEADERS = 50;
+const MAX_HEADER_VALUE = 1024;
+export const TRUNCATED_MARKER = '…[truncated]';
+
+// Hop-by-hop or framing headers: undici sets them itself or rejects them; a destination's custom
+// headers must not be able to break request framing.
+const DROPPED_REQUEST_HEADERS = new Set([
+  'host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'te', 'trailer',
+  'proxy-connection', 'proxy-authorization',
+]);
+
+class AttemptTimeout extends Error {
+  constructor() {
+    super('attempt timed out');
+    this.name = 'AttemptTimeout';
+  }
+}
+
+function requestHeaders(input: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input)) {
+    if (!DROPPED_REQUEST_HEADERS.has(name.toLowerCase())) out[name] = value;
+  }
+  if (!Object.keys(out).some((k) => k.toLowerCase() === 'user-agent')) out['user-agent'] = 'hookstream';
+  return out;
+}
+
+function cutHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    if (n++ >= MAX_RESPONSE_HEADERS) break;
+    const joined = Array.isArray(value) ? value.join(', ') : value;
+    out[name.toLowerCase()] = joined.length > MAX_HEADER_VALUE ? joined.slice(0, MAX_HEADER_VALUE) : joined;
+  }
+  return out;
+}
+
+/** The IP literal in a URL host ("[::1]" → "::1"), or null when the host is a name. */
+function hostLiteral(u: URL): string | null {
+  if (u.hostname.startsWith('[')) return u.hostname.slice(1, -1);
+  // WHATWG URL has rewritten every IPv4 notation to dotted decimal already.
+  return /^\d+\.\d+\.\d+\.\d+$/.test(u.hostname) ? u.hostname : null;
+}
+
+export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClient {
+  const maxBytes = Math.max(0, opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+  const agent = new Agent({
+    connections: opts.connectionsPerOrigin ?? DEFAULT_CONNECTIONS,
+    pipelining: 1,
+    // The lookup runs on every new socket: the guard decides on the address actually dialled.
+    connect: { lookup: guardedNodeLookup({ allowPrivate: opts.allowPrivate, lookup: opts.lookup }) },
+  });
+
+  async function send(req: SendRequest): Promise<SendResult> {
+    const started = performance.now();
+    let statusCode: number | null = null;
+    let responseHeaders: Record<string, string> = {};
+    let retryAfter: string | null = null;
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    let truncated = false;
+
+    const excerpt = (): string => {
+      // Without end() a multi-byte character cut at the cap is dropped rather than mangled.
+      const decoder = new StringDecoder('utf8');
+      const text = kept.map((b) => decoder.write(b)).join('') + (truncated ? '' : decoder.end());
+      return truncated ? text + TRUNCATED_MARKER : text;
+    };
+    const finish = (errorClass: ErrorClass | null, error: string | null): SendResult => ({
+      ok: errorClass === null && statusCode !== null && statusCode >= 200 && statusCode < 300,
+      statusCode,
+      errorClass,
+      error,
+      responseHeaders,
+      responseExcerpt: excerpt(),
+      durationMs: Math.round(performance.now() - started),
+      retryAfter,
+    });
+
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return finish('protocol', 'invalid destination URL');
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') {
+      return finish('protocol', 'destination URL must be http(s) without credentials');
+    }
+    // The connect-time lookup never runs for IP literals, so they are judged here.
+    const literal = hostLiteral(url);
+    if (literal !== null && !opts.allowPrivate && isBlockedAddress(literal)) {
+      return finish('blocked_address', classifyError(new BlockedAddressError(literal)).error);
+    }
+    if (req.signal?.aborted) return finish('aborted', describe('aborted'));
+
+    const timeoutMs = Math.max(1, Math.floor(req.timeoutMs));
+    const deadline = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      deadline.abort(new AttemptTimeout());
+    }, timeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, deadline.signal]) : deadline.signal;
+
+    let body: Dispatcher.ResponseData['body'] | null = null;
+    try {
+      const res = await agent.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: 'POST',
+        headers: requestHeaders(req.headers),
+        body: req.body,
+        signal,
+        // undici's own timers as a second line; the deadline above bounds the whole attempt.
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      body = res.body;
+      statusCode = res.statusCode;
+      responseHeaders = cutHeaders(res.headers);
+      const ra = responseHeaders['retry-after'];
+      retryAfter = ra === undefined ? null : ra;
+
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        const room = maxBytes - keptBytes;
+        if (chunk.length > room) {
+          if (room > 0) kept.push(chunk.subarray(0, room));
+          keptBytes = maxBytes;
+          truncated = true;
+          break; // leaving the loop destroys the stream: the rest is never read
+        }
+        kept.push(chunk);
+        keptBytes += chunk.length;
+      }
+      return finish(null, null);
+    } catch (err) {
+      if (timedOut) return finish('timeout', `${describe('timeout')} after ${timeoutMs} ms`);
+      if (req.signal?.aborted) return finish('aborted', describe('aborted'));
+      const c = classifyError(err);
+      return finish(c.errorClass, c.error);
+    } finally {
+      clearTimeout(timer);
+      if (body !== null && !body.destroyed) body.destroy();
+    }
+  }
+
+  return {
+    send,
+    close: () => agent.close(),
+  };
+}
