@@ -16,8 +16,9 @@ import { routeRoutes } from './routes/routes.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
 import { outboundRoutes } from './routes/outbound.ts';
+import { eventRoutes } from './routes/events.ts';
 
-export type { ApiDeps, ReadinessCheck } from './context.ts';
+export type { ApiDeps, EventListFilter, EventQueries, ReadinessCheck } from './context.ts';
 export { ApiError, errors } from './errors.ts';
 export { ok, page, encodeCursor, decodeCursor } from './http.ts';
 
@@ -69,6 +70,8 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(healthRoutes(deps));
   await app.register(ingestRoutes(deps));
   await app.register(async (v1) => {
+    // The management API speaks JSON only: anything else is a 415, not a parse attempt.
+    v1.removeContentTypeParser('text/plain');
     await v1.register(accountRoutes(deps));
     await v1.register(async (authed) => {
       await authed.register(authPlugin(deps));
@@ -78,6 +81,7 @@ export async function buildApi(deps: ApiDeps) {
       await authed.register(routeRoutes(deps));
       await authed.register(eventTypeRoutes(deps));
       await authed.register(outboundRoutes(deps));
+      await authed.register(eventRoutes(deps));
       for (const p of deps.plugins ?? []) await authed.register(p);
     });
   }, { prefix: '/v1' });

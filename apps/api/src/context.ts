@@ -1,4 +1,5 @@
 // What the API needs from the rest of the system: narrow ports, wired by the composition root.
+import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '@hookstream/catalog';
 import type { Publisher } from '@hookstream/broker';
 import type { Settings } from '@hookstream/config';
@@ -9,15 +10,41 @@ export interface ReadinessCheck {
   detail?: string;
 }
 
+export interface EventQueries {
+  list(accountId: string, filter: EventListFilter): Promise<{ items: unknown[]; next_cursor: string | null }>;
+  get(accountId: string, id: string): Promise<({ direction: string } & Record<string, unknown>) | null>;
+  /** Re-reads the event from the stream and delivers it again as new deliveries. */
+  replay(
+    accountId: string,
+    eventId: string,
+    destinationId: string | undefined,
+    direction: 'inbound' | 'outbound' | undefined,
+  ): Promise<{ replay_id: string; deliveries: Array<{ id: string; destination_id: string }> } | 'not_found' | 'gone' | 'bad_destination'>;
+}
+
+export interface EventListFilter {
+  limit: number;
+  cursor?: string;
+  source_id?: string;
+  destination_id?: string;
+  status?: string;
+  event_type?: string;
+  direction?: 'inbound' | 'outbound';
+  since?: string;
+  until?: string;
+}
+
 export interface ApiDeps {
   settings: Readonly<Settings>;
   catalog: Catalog;
   publisher: Publisher;
   log: Logger;
   /** Named dependency checks for /readyz (NATS, streams, Postgres, projection lag …). */
+  /** The event log and replay; absent where no database is configured. */
+  events?: EventQueries;
   readiness?: () => Promise<Record<string, ReadinessCheck>>;
   /** Extra route plugins (queries, replay, exports) registered under the same auth and envelope. */
-  plugins?: Array<(app: import('fastify').FastifyInstance) => Promise<void>>;
+  plugins?: Array<(app: FastifyInstance) => Promise<void>>;
   now?: () => number;
 }
 

@@ -15,3 +15,4 @@ export {
 export { type Publisher, type Stored, createPublisher, fromHeaders } from './publish.ts';
 export { type ConsumerLoop, type ConsumerLoopOptions, type InboundMsg, startConsumerLoop, wrapMsg } from './consume.ts';
 export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';
+export { type StoredMessage, readStreamMessage } from './read.ts';

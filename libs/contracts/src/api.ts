@@ -277,3 +277,76 @@ export const OutboundAccepted = Type.Object({
   status: Type.String(),
   note: Type.Optional(Type.String()),
 });
+
+// ---------- event log ----------
+export const EventStatus = Type.Union(
+  ['received', 'queued', 'delivering', 'retry_scheduled', 'delivered', 'dead_letter', 'unrouted'].map((s) => Type.Literal(s)),
+);
+export const EventListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    source_id: Type.Optional(Id),
+    destination_id: Type.Optional(Id),
+    status: Type.Optional(EventStatus),
+    event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
+    since: Type.Optional(Type.String({ format: 'date-time' })),
+    until: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  Strict,
+);
+export type EventListQuery = Static<typeof EventListQuery>;
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+export const EventSummary = Type.Object({
+  id: Type.String(),
+  direction: Type.String(),
+  source_id: NullableString,
+  event_type: NullableString,
+  status: Type.String(),
+  received_at: Type.String(),
+  content_type: NullableString,
+  labels: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
+  idempotency_key: NullableString,
+  delivery_count: Type.Integer(),
+});
+export const AttemptView = Type.Object({
+  n: Type.Integer(),
+  started_at: Type.String(),
+  duration_ms: Type.Number(),
+  status_code: Type.Union([Type.Integer(), Type.Null()]),
+  outcome: Type.String(),
+  error_class: NullableString,
+  error: NullableString,
+  response_headers: Type.Record(Type.String(), Type.String()),
+  response_excerpt: Type.String(),
+});
+export const DeliveryView = Type.Object({
+  id: Type.String(),
+  destination_id: Type.String(),
+  route_id: NullableString,
+  replay_id: NullableString,
+  status: Type.String(),
+  attempt_count: Type.Integer(),
+  last_status_code: Type.Union([Type.Integer(), Type.Null()]),
+  last_error: NullableString,
+  next_attempt_at: NullableString,
+  created_at: Type.String(),
+  updated_at: Type.String(),
+  attempts: Type.Array(AttemptView),
+});
+export const EventDetail = Type.Intersect([
+  EventSummary,
+  Type.Object({
+    headers: Type.Record(Type.String(), Type.String()),
+    body: Type.Optional(Type.String()),
+    body_base64: Type.Optional(Type.String()),
+    deliveries: Type.Array(DeliveryView),
+  }),
+]);
+export const ReplayBody = Type.Object({ destination_id: Type.Optional(Id) }, Strict);
+export const ReplayAccepted = Type.Object({
+  replay_id: Type.String(),
+  event_id: Type.String(),
+  deliveries: Type.Array(Type.Object({ id: Type.String(), destination_id: Type.String() })),
+});

@@ -5,7 +5,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type AccountRecord, api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
-import { errors } from '../errors.ts';
+import { ApiError, errors } from '../errors.ts';
 import { ok } from '../http.ts';
 import { authPlugin } from '../auth.ts';
 import { newApiKey } from '../keys.ts';
@@ -23,11 +23,8 @@ export function accountRoutes(deps: ApiDeps) {
       await open.register(rateLimit, {
         max: settings.signupRatePerMinute,
         timeWindow: 60_000,
-        errorResponseBuilder: (_req, ctx) => ({
-          statusCode: 429,
-          error: `too many accounts created from this address; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
-          duration_ms: 0,
-        }),
+        errorResponseBuilder: (_req, ctx) =>
+          new ApiError(429, 'rate_limited', `too many accounts created from this address; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
       });
       open.withTypeProvider<TypeBoxTypeProvider>().post(
         '/accounts',

@@ -1,0 +1,141 @@
+// The composition root of the `hookstream` command: every role named in ROLES, in one process,
+// on the embedded services or on the ones configured.
+import type { Settings } from '@hookstream/config';
+import { type Broker, connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
+import { type Catalog, openCatalog } from '@hookstream/catalog';
+import { STREAMS } from '@hookstream/contracts';
+import { type Logger, createLogger } from '@hookstream/observability';
+import { type Pool, assertSchemaCurrent, createPool, migrate } from '@hookstream/store';
+import { type ApiApp, type ReadinessCheck, buildApi } from '@hookstream/app-api';
+import { buildRouter } from '@hookstream/app-router';
+import { buildDeliverer } from '@hookstream/app-deliverer';
+import { buildProjector } from '@hookstream/app-projector';
+import { type Services, startServices } from './embedded.ts';
+import { eventQueries } from './queries.ts';
+
+export interface Gateway {
+  settings: Readonly<Settings>;
+  broker: Broker;
+  catalog: Catalog;
+  pool: Pool | null;
+  api: ApiApp | null;
+  /** http://host:port when the api role listens. */
+  url: string | null;
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  log?: Logger;
+  /** Listen on settings.port (default true). Tests may prefer inject(). */
+  listen?: boolean;
+}
+
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+export async function startGateway(settings: Readonly<Settings>, opts: GatewayOptions = {}): Promise<Gateway> {
+  const log = opts.log ?? createLogger(settings.logLevel, 'hookstream');
+  const roles = new Set(settings.roles);
+  const needsDb = roles.has('api') || roles.has('projector') || roles.has('jobs');
+  const services: Services = await startServices(settings, log, { nats: true, database: needsDb });
+  const cleanup: Array<() => Promise<void>> = [() => services.stop()];
+  const undo = async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => {});
+  };
+  try {
+    const broker = await connectBroker({
+      servers: (services.natsUrl as string).split(','),
+      name: `hookstream:${[...roles].join('+')}`,
+      log: (level, msg) => log[level](msg),
+    });
+    cleanup.push(() => broker.close());
+    await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
+    const catalog = await openCatalog(broker);
+    cleanup.push(async () => catalog.close());
+    const publisher = createPublisher(broker);
+
+    let pool: Pool | null = null;
+    if (needsDb && services.databaseUrl) {
+      pool = createPool(services.databaseUrl, { onError: (err: unknown) => log.warn({ err }, 'postgres pool error') });
+      const p = pool;
+      cleanup.push(() => p.end());
+      if (!settings.databaseUrl) await migrate(pool);
+      if (roles.has('projector') || roles.has('jobs')) await assertSchemaCurrent(pool);
+    }
+
+    const running: Stoppable[] = [];
+    if (roles.has('router')) {
+      const r = buildRouter({ broker, view: catalog.view, publisher, log: log.child({ role: 'router' }) });
+      await r.start();
+      running.push(r);
+    }
+    if (roles.has('deliverer')) {
+      const d = buildDeliverer({
+        broker,
+        view: catalog.view,
+        publisher,
+        log: log.child({ role: 'deliverer' }),
+        allowPrivate: settings.allowPrivateDestinations,
+        maxInFlight: settings.delivererMaxInFlight,
+      });
+      await d.start();
+      running.push(d);
+    }
+    let projector: ReturnType<typeof buildProjector> | null = null;
+    if (roles.has('projector') && pool) {
+      projector = buildProjector({ broker, pool, log: log.child({ role: 'projector' }) });
+      await projector.start();
+      running.push(projector);
+    }
+    cleanup.push(async () => {
+      for (const r of running.reverse()) await r.stop();
+    });
+
+    let api: ApiApp | null = null;
+    let url: string | null = null;
+    if (roles.has('api')) {
+      const readiness = async (): Promise<Record<string, ReadinessCheck>> => {
+        const checks: Record<string, ReadinessCheck> = {};
+        checks.nats = { ok: broker.connected(), detail: broker.connected() ? 'connected' : 'disconnected' };
+        try {
+          const info = await broker.jsm.streams.info(STREAMS.events);
+          checks.events_stream = { ok: true, detail: `${info.state.messages} messages` };
+        } catch (err) {
+          checks.events_stream = { ok: false, detail: (err as Error).message };
+        }
+        return checks;
+      };
+      api = await buildApi({
+        settings,
+        catalog,
+        publisher,
+        log: log.child({ role: 'api' }),
+        readiness,
+        ...(pool ? { events: eventQueries(pool, broker, catalog, publisher) } : {}),
+      });
+      const a = api;
+      cleanup.push(() => a.close());
+      if (opts.listen !== false) {
+        await api.listen({ port: settings.port, host: settings.host });
+        const addr = api.server.address();
+        const port = typeof addr === 'object' && addr ? addr.port : settings.port;
+        url = `http://127.0.0.1:${port}`;
+        log.info({ url: settings.publicUrl, roles: [...roles] }, 'hookstream is listening');
+      }
+    }
+
+    return {
+      settings,
+      broker,
+      catalog,
+      pool,
+      api,
+      url,
+      stop: undo,
+    };
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+}

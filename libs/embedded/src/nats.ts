@@ -1,0 +1,239 @@
+// A nats-server child process with JetStream: config file, start, readiness, stop, kill, restart.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import path from 'node:path';
+import { findNatsServer, NATS_INSTALL_HINT } from './nats-binary.ts';
+import { detachFromLoop, freePort, hasExited, LogTail, signalOnExit, sleep, stopChild } from './process.ts';
+
+export interface NatsServerOptions {
+  storeDir: string;
+  /** 0 or unset: a free port, kept for restarts. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** A nats size such as '8MB' (the default; ingest accepts 5 MB bodies plus headers). */
+  maxPayload?: string;
+  /** Default: derived from storeDir, so it is stable across restarts of the same store. */
+  serverName?: string;
+  /** HTTP monitoring port; 0 picks a free one. Readiness then also polls /healthz. */
+  monitorPort?: number;
+  cluster?: { name: string; port: number; routes: string[] };
+  binary?: string;
+  /** Where the server's log goes (appended); discarded when unset. */
+  logFile?: string;
+  /** JetStream sync_interval (e.g. '1s' or 'always'); nats-server 2.10+ only, so only written when set. */
+  syncInterval?: string;
+  /** How long a start may take before it fails; default 30 s. */
+  startTimeoutMs?: number;
+}
+
+export interface NatsServerHandle {
+  url: string;
+  port: number;
+  pid: number;
+  /** The monitoring port, when one was asked for. */
+  monitorPort: number | undefined;
+  serverName: string;
+  /** SIGTERM, wait for exit, SIGKILL after 5 s. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait: a crash. */
+  kill(): Promise<void>;
+  /** Start again on the same port and store. */
+  start(): Promise<void>;
+}
+
+const SIZE = /^\d+(?:[KMG]B?)?$/i;
+const PORT_RETRIES = 3;
+
+function natsConfig(o: {
+  serverName: string;
+  host: string;
+  port: number;
+  maxPayload: string;
+  storeDir: string;
+  monitorPort: number | undefined;
+  cluster: NatsServerOptions['cluster'];
+  syncInterval: string | undefined;
+}): string {
+  const q = (s: string): string => JSON.stringify(s);
+  const lines = [
+    `server_name: ${q(o.serverName)}`,
+    `host: ${q(o.host)}`,
+    `port: ${o.port}`,
+    // Unquoted: nats parses size suffixes only on bare numbers.
+    `max_payload: ${o.maxPayload}`,
+  ];
+  if (o.monitorPort !== undefined) lines.push(`http: ${q(`${o.host}:${o.monitorPort}`)}`);
+  lines.push('jetstream {', `  store_dir: ${q(o.storeDir)}`);
+  if (o.syncInterval) lines.push(`  sync_interval: ${q(o.syncInterval)}`);
+  lines.push('}');
+  if (o.cluster) {
+    lines.push(
+      'cluster {',
+      `  name: ${q(o.cluster.name)}`,
+      `  host: ${q(o.host)}`,
+      `  port: ${o.cluster.port}`,
+      `  routes: [${o.cluster.routes.map(q).join(', ')}]`,
+      '}',
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Reads the INFO line a nats-server sends on connect; null if nothing usable arrives in time. */
+function readInfo(host: string, port: number, timeoutMs: number): Promise<Record<string, unknown> | null> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    let buf = '';
+    const done = (info: Record<string, unknown> | null): void => {
+      socket.destroy();
+      clearTimeout(timer);
+      resolve(info);
+    };
+    const timer = setTimeout(() => done(null), timeoutMs);
+    socket.on('error', () => done(null));
+    socket.on('data', (chunk) => {
+      buf += chunk.toString();
+      const nl = buf.indexOf('\r\n');
+      if (nl < 0) return;
+      const line = buf.slice(0, nl);
+      try {
+        done(line.startsWith('INFO ') ? (JSON.parse(line.slice(5)) as Record<string, unknown>) : null);
+      } catch {
+        done(null);
+      }
+    });
+  });
+}
+
+function openLog(file: string): WriteStream {
+  const stream = createWriteStream(file, { flags: 'a' });
+  stream.on('error', () => {}); // a log that cannot be written must not stop the server
+  return stream;
+}
+
+async function healthy(host: string, monitorPort: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://${host}:${monitorPort}/healthz?js-enabled-only=true`, { signal: AbortSignal.timeout(1000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts a nats-server with JetStream and resolves once it accepts clients with JetStream enabled
+ * (checked on the INFO it sends, and on /healthz when a monitoring port is set). Standalone servers
+ * restore their streams before they listen, so that INFO means the stored data is back.
+ */
+export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServerHandle> {
+  const binary = opts.binary ?? findNatsServer();
+  if (!binary) throw new Error(`nats-server not found. Install it: ${NATS_INSTALL_HINT}`);
+  const maxPayload = opts.maxPayload ?? '8MB';
+  if (!SIZE.test(maxPayload)) throw new Error(`maxPayload must look like 8MB, got ${maxPayload}`);
+  const storeDir = path.resolve(opts.storeDir);
+  const host = opts.host ?? '127.0.0.1';
+  const serverName = opts.serverName ?? `hookstream-${createHash('sha256').update(storeDir).digest('hex').slice(0, 10)}`;
+  const confPath = path.join(path.dirname(storeDir), `${path.basename(storeDir)}.conf`);
+  const pickPort = !opts.port;
+  let port = opts.port || (await freePort());
+  const monitorPort = opts.monitorPort === 0 ? await freePort() : opts.monitorPort;
+  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  await mkdir(storeDir, { recursive: true });
+
+  let child: ChildProcess | undefined;
+  let everStarted = false;
+  let forget = (): void => {};
+  let pid = 0;
+
+  const writeConfig = (): Promise<void> =>
+    writeFile(
+      confPath,
+      natsConfig({ serverName, host, port, maxPayload, storeDir, monitorPort, cluster: opts.cluster, syncInterval: opts.syncInterval }),
+    );
+
+  async function launchOnce(): Promise<{ ok: true } | { ok: false; portTaken: boolean; reason: string }> {
+    const tail = new LogTail();
+    const proc = spawn(binary as string, ['-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const logStream = opts.logFile ? openLog(opts.logFile) : undefined;
+    proc.once('close', () => logStream?.end());
+    const onLog = (chunk: Buffer): void => {
+      tail.push(chunk);
+      logStream?.write(chunk);
+    };
+    proc.stdout?.on('data', onLog);
+    proc.stderr?.on('data', onLog);
+    let failed: Error | undefined;
+    proc.once('error', (err) => (failed = err));
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (failed) return { ok: false, portTaken: false, reason: failed.message };
+      if (hasExited(proc)) {
+        const reason = tail.text();
+        return { ok: false, portTaken: /address already in use/i.test(reason), reason: `nats-server exited (${proc.exitCode ?? proc.signalCode}): ${reason}` };
+      }
+      const info = await readInfo(host, port, 500);
+      // The name check makes sure we reached our server, not another one that took the port.
+      if (info && info.server_name === serverName && info.jetstream === true && (monitorPort === undefined || (await healthy(host, monitorPort)))) {
+        child = proc;
+        pid = proc.pid ?? 0;
+        forget = signalOnExit(proc, 'SIGTERM');
+        detachFromLoop(proc);
+        return { ok: true };
+      }
+      await sleep(25);
+    }
+    proc.kill('SIGKILL');
+    return { ok: false, portTaken: false, reason: `nats-server not ready after ${timeoutMs} ms: ${tail.text()}` };
+  }
+
+  async function start(): Promise<void> {
+    if (child && !hasExited(child)) return;
+    forget(); // a server that died on its own needs no exit signal any more
+    await writeConfig();
+    for (let attempt = 1; ; attempt++) {
+      const res = await launchOnce();
+      if (res.ok) return;
+      // A port picked by us can be taken between freePort() and the bind; pick another once more.
+      if (res.portTaken && pickPort && !everStarted && attempt < PORT_RETRIES) {
+        port = await freePort();
+        await writeConfig();
+        continue;
+      }
+      throw new Error(res.reason);
+    }
+  }
+
+  async function halt(steps: Array<[NodeJS.Signals, number]>): Promise<void> {
+    const proc = child;
+    if (!proc) return;
+    await stopChild(proc, steps);
+    forget();
+    child = undefined;
+  }
+
+  const handle: NatsServerHandle = {
+    get url() {
+      return `nats://${host}:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    get pid() {
+      return pid;
+    },
+    monitorPort,
+    serverName,
+    stop: () => halt([['SIGTERM', 5000], ['SIGKILL', 5000]]),
+    kill: () => halt([['SIGKILL', 5000]]),
+    async start() {
+      await start();
+    },
+  };
+  await start();
+  everStarted = true;
+  return handle;
+}

@@ -1,0 +1,1 @@
+export { type ReplayResult, type ReplayTarget, type StoredEvent, publishReplay, readEvent, replayTargets } from './replay.ts';

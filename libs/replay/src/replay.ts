@@ -1,0 +1,74 @@
+// Replay: re-read an event from the events stream and deliver it again as new deliveries with
+// their own ids (same event id). Used by the single-event replay endpoint and by bulk replays.
+import { type Broker, type Publisher, readStreamMessage } from '@hookstream/broker';
+import { type Catalog, selectRoutes } from '@hookstream/catalog';
+import { type DeliveryMeta, type EventMeta, STREAMS, decodeEventMeta } from '@hookstream/contracts';
+import { deliveryIdFor } from '@hookstream/domain';
+
+export interface StoredEvent {
+  seq: number;
+  meta: EventMeta;
+  body: Uint8Array;
+}
+
+/** The event at a sequence of the events stream, or null when it is gone (retention) or unreadable. */
+export async function readEvent(broker: Broker, seq: number): Promise<StoredEvent | null> {
+  const m = await readStreamMessage(broker, STREAMS.events, seq);
+  if (!m) return null;
+  try {
+    return { seq, meta: decodeEventMeta(m.headers), body: m.data };
+  } catch {
+    return null;
+  }
+}
+
+export interface ReplayTarget {
+  destination_id: string;
+  route_id: string | null;
+}
+
+/** Its currently matching routes, or the one named destination (which must be the event's account's). */
+export function replayTargets(catalog: Catalog, ev: StoredEvent, destinationId?: string): ReplayTarget[] | null {
+  if (destinationId) {
+    const d = catalog.view.destinations.get(destinationId);
+    if (!d || d.account_id !== ev.meta.account_id) return null;
+    return [{ destination_id: d.id, route_id: null }];
+  }
+  return selectRoutes(catalog.view, ev.meta, ev.body).map((r) => ({ destination_id: r.destination_id, route_id: r.id }));
+}
+
+export interface ReplayResult {
+  replay_id: string;
+  deliveries: Array<{ id: string; destination_id: string }>;
+}
+
+export async function publishReplay(
+  publisher: Publisher,
+  ev: StoredEvent,
+  targets: ReplayTarget[],
+  replayId: string,
+  now: number,
+): Promise<ReplayResult> {
+  const at = new Date(now).toISOString();
+  const deliveries: DeliveryMeta[] = targets.map((t) => ({
+    v: 1,
+    delivery_id: deliveryIdFor(ev.meta.event_id, t.route_id ?? t.destination_id, replayId),
+    destination_id: t.destination_id,
+    route_id: t.route_id,
+    event_seq: ev.seq,
+    replay_id: replayId,
+    created_at: at,
+  }));
+  await publisher.publishRouted({
+    v: 1,
+    kind: 'routed',
+    account_id: ev.meta.account_id,
+    event_id: ev.meta.event_id,
+    event_seq: ev.seq,
+    replay_id: replayId,
+    deliveries: deliveries.map((d) => ({ delivery_id: d.delivery_id, destination_id: d.destination_id, route_id: d.route_id })),
+    at,
+  });
+  await Promise.all(deliveries.map((d) => publisher.publishDelivery(ev.meta, d, ev.body)));
+  return { replay_id: replayId, deliveries: deliveries.map((d) => ({ id: d.delivery_id, destination_id: d.destination_id })) };
+}
