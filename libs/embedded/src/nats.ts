@@ -157,7 +157,7 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
 
   async function launchOnce(): Promise<{ ok: true } | { ok: false; portTaken: boolean; reason: string }> {
     const tail = new LogTail();
-    const proc = spawn(binary as string, ['-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(binary as string, ['-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const logStream = opts.logFile ? openLog(opts.logFile) : undefined;
     proc.once('close', () => logStream?.end());
     const onLog = (chunk: Buffer): void => {

@@ -166,7 +166,9 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
         ...['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'lc_messages=C'],
         ...(opts.ephemeral ? ['-c', 'fsync=off'] : []),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], ...(ids ?? {}) },
+      // Own process group: a Ctrl-C in the terminal reaches the gateway only, which then drains
+      // its work and stops this server last. The exit hook still stops it if the gateway dies.
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(ids ?? {}) },
     );
     const ready = new Promise<void>((resolve, reject) => {
       const tail = new LogTail(40, (line) => {
