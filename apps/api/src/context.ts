@@ -12,7 +12,7 @@ export interface ReadinessCheck {
 
 export interface EventQueries {
   list(accountId: string, filter: EventListFilter): Promise<{ items: unknown[]; next_cursor: string | null }>;
-  get(accountId: string, id: string): Promise<({ direction: string } & Record<string, unknown>) | null>;
+  get(accountId: string, id: string): Promise<{ direction: string } | null>;
   /** Re-reads the event from the stream and delivers it again as new deliveries. */
   replay(
     accountId: string,

@@ -13,7 +13,10 @@ export interface WaitOptions {
  * Calls `fn` until it returns a truthy value and resolves with it. A throw counts as "not yet";
  * the last one is quoted (and kept as the cause) when the time is up.
  */
-export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
+/** What a truthy check leaves of T. */
+export type Truthy<T> = Exclude<T, null | undefined | false | 0 | ''>;
+
+export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions = {}): Promise<Truthy<T>> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const intervalMs = opts.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;
@@ -21,7 +24,7 @@ export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions = {
     let lastError: unknown;
     try {
       const value = await fn();
-      if (value) return value as NonNullable<T>;
+      if (value) return value as Truthy<T>;
     } catch (err) {
       lastError = err;
     }

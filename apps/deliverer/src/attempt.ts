@@ -1,0 +1,242 @@
+// One delivery message → one HTTP attempt → one decision. This is the one place that acks, naks or
+// terms a delivery; a receiver's 500 or a timeout is an outcome recorded as data, and a throw means
+// only "the facts could not be stored": the pull loop offers the message again and the
+// deterministic fact ids dedupe whatever was already stored.
+import type { InboundMsg, Publisher } from '@hookstream/broker';
+import {
+  type AttemptFact,
+  type AttemptOutcome,
+  type DeadLetter,
+  type DeliveryMeta,
+  type DestinationRecord,
+  type EventMeta,
+  RESPONSE_EXCERPT_BYTES,
+  decodeDeliveryMeta,
+} from '@hookstream/contracts';
+import type { DeliveryClient, SendResult } from '@hookstream/delivery-http';
+import { type Circuit, type Decision, type TokenBucket, decide } from '@hookstream/domain';
+import type { Logger } from '@hookstream/observability';
+import { type Semaphore, heartbeat, waitUntil } from './gates.ts';
+import { type AttemptRequest, buildRequest } from './request.ts';
+
+/** Per-destination state shared by every message of one destination in this process. */
+export interface DestinationGate {
+  circuit: Circuit;
+  bucket: TokenBucket | null;
+}
+
+export interface AttemptDeps {
+  findDestination(id: string): DestinationRecord | undefined;
+  gateFor(destinationId: string): DestinationGate;
+  /** Bounds the HTTP requests of all destinations together. */
+  slots: Semaphore;
+  client: DeliveryClient;
+  publisher: Publisher;
+  log: Logger;
+  now: () => number;
+  random: () => number;
+  /** True once the process is stopping: messages in hand are then sent without waiting for a closed circuit. */
+  stopping: () => boolean;
+  heartbeatMs: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function circuitSaysHealthy(r: SendResult): boolean | null {
+  if (r.statusCode !== null) return r.statusCode < 500 && r.statusCode !== 429 && r.statusCode !== 408;
+  if (r.errorClass === 'timeout' || r.errorClass === 'connect' || r.errorClass === 'dns' || r.errorClass === 'tls' || r.errorClass === 'protocol') {
+    return false;
+  }
+  return null; // blocked address, local failures: say nothing about the receiver's health
+}
+
+/** Waits for a closed circuit (or a probe slot) and a rate-limit token; neither costs an attempt. */
+async function passGates(gate: DestinationGate, deps: AttemptDeps): Promise<void> {
+  await waitUntil(() => {
+    if (deps.stopping() || gate.circuit.canSend(deps.now())) return 0;
+    const at = gate.circuit.retryAtMs;
+    return at === null ? 250 : Math.max(1, at - deps.now());
+  });
+  const bucket = gate.bucket;
+  if (bucket) await waitUntil(() => bucket.take(deps.now()));
+}
+
+function localFailure(error: string): SendResult {
+  return {
+    ok: false,
+    statusCode: null,
+    errorClass: null,
+    error,
+    responseHeaders: {},
+    responseExcerpt: '',
+    durationMs: 0,
+    retryAfter: null,
+  };
+}
+
+function excerpt(s: string): string {
+  const b = Buffer.from(s, 'utf8');
+  return b.length <= RESPONSE_EXCERPT_BYTES ? s : b.subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
+}
+
+export async function handleDelivery(msg: InboundMsg, deps: AttemptDeps): Promise<void> {
+  let event: EventMeta;
+  let delivery: DeliveryMeta;
+  try {
+    ({ event, delivery } = decodeDeliveryMeta(msg.headers));
+  } catch (err) {
+    deps.log.error({ stream_seq: msg.streamSeq, subject: msg.subject, err: (err as Error).message }, 'malformed delivery: terminated');
+    msg.term();
+    return;
+  }
+  const attempt = msg.deliveryCount;
+  const stopBeat = heartbeat(() => msg.working(), deps.heartbeatMs);
+  try {
+    const sent = await send(msg, event, delivery, attempt, deps);
+    if (sent === null) {
+      await deadWithoutAttempt(msg, event, delivery, attempt - 1, deps);
+      return;
+    }
+    await settle(msg, event, delivery, sent.destination, attempt, sent.startedAt, sent.result, deps);
+  } finally {
+    stopBeat();
+  }
+}
+
+/** Waits for the gates, then makes the request. Null when the destination is gone. */
+async function send(
+  msg: InboundMsg,
+  event: EventMeta,
+  delivery: DeliveryMeta,
+  attempt: number,
+  deps: AttemptDeps,
+): Promise<{ destination: DestinationRecord; startedAt: number; result: SendResult } | null> {
+  if (!deps.findDestination(delivery.destination_id)) return null;
+  const release = await deps.slots.acquire();
+  try {
+    const gate = deps.gateFor(delivery.destination_id);
+    await passGates(gate, deps);
+    // Read the record after waiting: it may have changed, or gone.
+    const d = deps.findDestination(delivery.destination_id);
+    if (!d) return null;
+    const startedAt = deps.now();
+    let req: AttemptRequest | string;
+    try {
+      req = buildRequest(d, event, delivery, attempt, msg.data, startedAt);
+    } catch (err) {
+      // A stored secret the scheme cannot use: retried on the normal schedule, so a fix in time saves it.
+      req = `signing failed: ${(err as Error).message}`;
+    }
+    const result =
+      typeof req === 'string'
+        ? localFailure(req)
+        : await deps.client.send({ url: d.url, headers: req.headers, body: req.body, timeoutMs: d.timeout_ms });
+    const healthy = circuitSaysHealthy(result);
+    if (healthy === true) gate.circuit.onSuccess(deps.now());
+    else if (healthy === false) gate.circuit.onFailure(deps.now());
+    return { destination: d, startedAt, result };
+  } finally {
+    release();
+  }
+}
+
+async function settle(
+  msg: InboundMsg,
+  event: EventMeta,
+  delivery: DeliveryMeta,
+  d: DestinationRecord,
+  attempt: number,
+  startedAt: number,
+  result: SendResult,
+  deps: AttemptDeps,
+): Promise<void> {
+  const nowMs = deps.now();
+  const decision: Decision = decide(
+    { ok: result.ok, statusCode: result.statusCode, errorClass: result.errorClass, retryAfter: result.retryAfter },
+    attempt,
+    d.retry_policy,
+    nowMs,
+    deps.random,
+  );
+  const outcome: AttemptOutcome = decision.action === 'delivered' ? 'delivered' : decision.action === 'retry' ? 'retry_scheduled' : 'dead_letter';
+  const fact: AttemptFact = {
+    v: 1,
+    kind: 'attempt',
+    account_id: event.account_id,
+    event_id: event.event_id,
+    delivery_id: delivery.delivery_id,
+    destination_id: delivery.destination_id,
+    attempt,
+    started_at: iso(startedAt),
+    duration_ms: result.durationMs,
+    outcome,
+    status_code: result.statusCode,
+    error_class: result.errorClass,
+    error: result.error,
+    response_headers: result.responseHeaders,
+    response_excerpt: excerpt(result.responseExcerpt),
+    next_attempt_at: decision.action === 'retry' ? iso(nowMs + decision.delayMs) : null,
+  };
+  deps.log.info(
+    {
+      event_id: event.event_id,
+      delivery_id: delivery.delivery_id,
+      destination_id: delivery.destination_id,
+      attempt,
+      outcome,
+      status_code: result.statusCode,
+      error_class: result.errorClass,
+      duration_ms: result.durationMs,
+      ...(decision.action === 'retry' ? { retry_in_ms: decision.delayMs } : {}),
+    },
+    'delivery attempt',
+  );
+  // Facts first, then the ack: a crash in between repeats the attempt, never loses its record.
+  await deps.publisher.publishAttempt(fact);
+  switch (decision.action) {
+    case 'delivered':
+      // A lost ack only means one duplicate request, with the same delivery id.
+      await msg.ackSync().catch((err: unknown) => deps.log.warn({ delivery_id: delivery.delivery_id, err: (err as Error).message }, 'ack not confirmed'));
+      return;
+    case 'retry':
+      msg.nak(decision.delayMs);
+      return;
+    case 'dead':
+      await deps.publisher.publishDeadLetter(
+        deadLetter(event, delivery, attempt, decision.code, result.statusCode, result.error ?? decision.reason, nowMs),
+      );
+      // No reason string: nats-server before 2.10 ignores "+TERM <reason>" and would redeliver.
+      msg.term();
+      return;
+  }
+}
+
+export function deadLetter(
+  event: EventMeta,
+  delivery: DeliveryMeta,
+  attempts: number,
+  reason: DeadLetter['reason'],
+  lastStatus: number | null,
+  lastError: string | null,
+  nowMs: number,
+): DeadLetter {
+  return {
+    v: 1,
+    account_id: event.account_id,
+    event_id: event.event_id,
+    event_seq: delivery.event_seq,
+    delivery_id: delivery.delivery_id,
+    destination_id: delivery.destination_id,
+    attempts: Math.max(0, attempts),
+    reason,
+    last_status_code: lastStatus,
+    last_error: lastError,
+    dead_at: iso(nowMs),
+  };
+}
+
+async function deadWithoutAttempt(msg: InboundMsg, event: EventMeta, delivery: DeliveryMeta, attemptsMade: number, deps: AttemptDeps): Promise<void> {
+  deps.log.warn({ event_id: event.event_id, delivery_id: delivery.delivery_id, destination_id: delivery.destination_id }, 'destination deleted: dead-lettered');
+  await deps.publisher.publishDeadLetter(deadLetter(event, delivery, attemptsMade, 'destination_deleted', null, 'destination deleted', deps.now()));
+  msg.term();
+}

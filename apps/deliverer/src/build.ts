@@ -1,0 +1,167 @@
+// Composition root of the deliverer role: one pull loop per active destination (its own durable
+// consumer dst_<id>, shared by every copy of the role), the dead-letter watch, and graceful stop.
+import { type Broker, type ConsumerLoop, type Publisher } from '@hookstream/broker';
+import type { ConfigView } from '@hookstream/catalog';
+import { CONSUMERS, type ConfigKind, type DestinationRecord, RESPONSE_EXCERPT_BYTES, STREAMS } from '@hookstream/contracts';
+import { type DeliveryClient, createDeliveryClient } from '@hookstream/delivery-http';
+import { createCircuit } from '@hookstream/domain';
+import type { Logger } from '@hookstream/observability';
+import { type AttemptDeps, type DestinationGate, handleDelivery } from './attempt.ts';
+import { Semaphore } from './gates.ts';
+import { startDeadLetterWatch } from './watch.ts';
+import { DestinationWorker } from './worker.ts';
+
+export interface DelivererDeps {
+  broker: Broker;
+  view: ConfigView;
+  publisher: Publisher;
+  log: Logger;
+  /** Let destinations on loopback and private addresses through (ALLOW_PRIVATE_DESTINATIONS). */
+  allowPrivate: boolean;
+  /** HTTP requests in flight across all destinations of this process. */
+  maxInFlight: number;
+  random?: () => number;
+  now?: () => number;
+  /** How long an idle destination's pull waits on the server (default 2 s); bounds the stop latency. */
+  pullExpiresMs?: number;
+  /** Run the dead-letter watch in this process (default true). */
+  deadLetterWatch?: boolean;
+}
+
+export interface Deliverer {
+  start(): Promise<void>;
+  /** Stops pulling, finishes the requests in flight and records their outcomes, then returns. */
+  stop(): Promise<void>;
+  /** Destinations with a running loop (for health and tests). */
+  activeDestinations(): string[];
+}
+
+const HEARTBEAT_MS = 5_000;
+
+export function buildDeliverer(deps: DelivererDeps): Deliverer {
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const log = deps.log;
+  const workers = new Map<string, DestinationWorker>();
+  const chains = new Map<string, Promise<void>>();
+  let client: DeliveryClient | null = null;
+  let watch: ConsumerLoop | null = null;
+  let started = false;
+  let stopping = false;
+
+  const fallbackGates = new Map<string, DestinationGate>();
+  const attemptDeps = (c: DeliveryClient): AttemptDeps => ({
+    findDestination: (id) => deps.view.destinations.get(id),
+    gateFor: (id) => {
+      const w = workers.get(id);
+      if (w) return w.gate;
+      let g = fallbackGates.get(id);
+      if (!g) fallbackGates.set(id, (g = { circuit: createCircuit(), bucket: null }));
+      return g;
+    },
+    slots: new Semaphore(deps.maxInFlight),
+    client: c,
+    publisher: deps.publisher,
+    log,
+    now,
+    random,
+    stopping: () => stopping,
+    heartbeatMs: HEARTBEAT_MS,
+  });
+  let handlerDeps: AttemptDeps | null = null;
+
+  const workerFor = (id: string, record: DestinationRecord | null): DestinationWorker => {
+    let w = workers.get(id);
+    if (!w) {
+      w = new DestinationWorker(id, record, {
+        broker: deps.broker,
+        log,
+        now,
+        handle: (msg) => handleDelivery(msg, handlerDeps as AttemptDeps),
+        pullExpiresMs: deps.pullExpiresMs ?? 2_000,
+      });
+      workers.set(id, w);
+    }
+    return w;
+  };
+
+  /** Changes to one destination apply in order; different destinations do not wait for each other. */
+  const enqueue = (id: string, task: () => Promise<void>): Promise<void> => {
+    const next = (chains.get(id) ?? Promise.resolve())
+      .then(() => (stopping ? undefined : task()))
+      .catch((err: unknown) => log.error({ destination_id: id, err: (err as Error).message }, 'destination worker change failed'));
+    chains.set(id, next);
+    void next.finally(() => {
+      if (chains.get(id) === next) chains.delete(id);
+    });
+    return next;
+  };
+
+  const drain = (id: string) =>
+    enqueue(id, async () => {
+      const w = workerFor(id, null);
+      await w.drain();
+      void w.finished.then(() => {
+        if (workers.get(id) === w && !deps.view.destinations.has(id)) workers.delete(id);
+      });
+    });
+
+  const onChange = (kind: ConfigKind, id: string, record: unknown, previous: unknown) => {
+    if (kind !== 'destination') return;
+    const d = record as DestinationRecord | null;
+    const prev = previous as DestinationRecord | null;
+    if (d === null) {
+      void drain(id);
+      return;
+    }
+    void enqueue(id, async () => {
+      const w = workers.get(id);
+      if (!d.active) {
+        // Paused: deliveries wait on the server, untouched, until it is active again.
+        if (w) {
+          await w.stop();
+          workers.delete(id);
+        }
+        return;
+      }
+      if (w?.running) await w.reconfigure(d, prev);
+      else await workerFor(id, d).start(d);
+    });
+  };
+
+  /** Consumers of destinations deleted while no deliverer ran: drain them too. */
+  const sweepOrphans = async () => {
+    const prefix = CONSUMERS.destination('');
+    const infos = await deps.broker.jsm.consumers.list(STREAMS.deliveries).next();
+    for (const info of infos) {
+      const id = info.name.startsWith(prefix) ? info.name.slice(prefix.length) : null;
+      if (id !== null && !deps.view.destinations.has(id) && !workers.has(id)) void drain(id);
+    }
+  };
+
+  return {
+    async start() {
+      if (started) return;
+      started = true;
+      client = createDeliveryClient({ allowPrivate: deps.allowPrivate, maxResponseBytes: RESPONSE_EXCERPT_BYTES });
+      handlerDeps = attemptDeps(client);
+      deps.view.on('change', onChange);
+      const initial = [...deps.view.destinations.values()].filter((d) => d.active);
+      await Promise.all(initial.map((d) => enqueue(d.id, () => workerFor(d.id, d).start(d))));
+      await sweepOrphans().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'orphan consumer sweep failed'));
+      if (deps.deadLetterWatch !== false) watch = startDeadLetterWatch({ broker: deps.broker, publisher: deps.publisher, log, now });
+      log.info({ destinations: initial.length }, 'deliverer started');
+    },
+    async stop() {
+      if (!started || stopping) return;
+      stopping = true;
+      deps.view.off('change', onChange);
+      await Promise.allSettled([...chains.values()]);
+      await Promise.allSettled([watch?.stop(), ...[...workers.values()].map((w) => w.stop())]);
+      workers.clear();
+      await client?.close();
+      log.info('deliverer stopped');
+    },
+    activeDestinations: () => [...workers.values()].filter((w) => w.running).map((w) => w.id),
+  };
+}

@@ -1,0 +1,39 @@
+// The deliverer role on its own: read settings, connect, build, start; on SIGTERM/SIGINT stop
+// pulling, finish the requests in flight, drain NATS.
+import { loadSettings } from '@hookstream/config';
+import { connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
+import { openCatalog } from '@hookstream/catalog';
+import { createLogger } from '@hookstream/observability';
+import { buildDeliverer } from './build.ts';
+
+const settings = loadSettings();
+const log = createLogger(settings.logLevel, 'deliverer');
+if (settings.natsUrl === null) {
+  log.fatal('NATS_URL is required to run the deliverer role alone (the hookstream command starts an embedded server)');
+  process.exit(2);
+}
+const broker = await connectBroker({ servers: settings.natsUrl, name: 'hookstream-deliverer', log: (level, msg) => log[level](msg) });
+await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
+const catalog = await openCatalog(broker);
+const deliverer = buildDeliverer({
+  broker,
+  view: catalog.view,
+  publisher: createPublisher(broker),
+  log,
+  allowPrivate: settings.allowPrivateDestinations,
+  maxInFlight: settings.delivererMaxInFlight,
+});
+await deliverer.start();
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'deliverer stopping');
+  await deliverer.stop();
+  catalog.close();
+  await broker.close();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

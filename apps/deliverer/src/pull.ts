@@ -1,0 +1,110 @@
+// A pull loop that asks the server only for what it can start at once. Unlike a buffered consume(),
+// nothing waits unseen in a client buffer: every message pulled is in a handler that keeps it alive,
+// so a paused destination (open circuit, rate limit) never lets a message time out and be
+// redelivered — which would count as an attempt.
+import { type Broker, type InboundMsg, wrapMsg } from '@hookstream/broker';
+import { sleep } from './gates.ts';
+
+export interface PullLoopOptions {
+  broker: Broker;
+  stream: string;
+  consumer: string;
+  /** How many messages may be pulled now given `inFlight` in hand; 0 = wait `waitMs` (or until one finishes). */
+  capacity(inFlight: number): { n: number; waitMs: number };
+  handle(msg: InboundMsg): Promise<void>;
+  /** Called after a pull that brought nothing; resolving true ends the loop (a drained consumer). */
+  onEmpty?(): Promise<boolean>;
+  onError(err: unknown): void;
+  /** Delay before a message whose handler threw is offered again. */
+  errorNakDelayMs: number;
+  /** How long one pull waits on the server for messages. Stopping waits for the pull in progress. */
+  expiresMs: number;
+}
+
+export interface PullLoop {
+  readonly inFlight: number;
+  /** Resolves when the loop ended by itself (drained) or after stop(). */
+  readonly done: Promise<void>;
+  /** Pulls no more, lets the pull in progress finish (its messages are handled), waits for handlers. */
+  stop(): Promise<void>;
+  /** Re-evaluate capacity now (after a config change). */
+  poke(): void;
+}
+
+export function startPullLoop(o: PullLoopOptions): PullLoop {
+  let stopping = false;
+  let inFlight = 0;
+  const pending = new Set<Promise<void>>();
+  let wake = new AbortController();
+  const poke = () => {
+    wake.abort();
+    wake = new AbortController();
+  };
+
+  const run = async (m: Parameters<typeof wrapMsg>[0]) => {
+    const msg = wrapMsg(m);
+    try {
+      await o.handle(msg);
+    } catch (err) {
+      o.onError(err);
+      try {
+        msg.nak(o.errorNakDelayMs);
+      } catch {
+        /* connection gone: the server redelivers after AckWait */
+      }
+    }
+  };
+
+  const spawn = (m: Parameters<typeof wrapMsg>[0]) => {
+    inFlight++;
+    const p = run(m).finally(() => {
+      inFlight--;
+      pending.delete(p);
+      poke();
+    });
+    pending.add(p);
+  };
+
+  const done = (async () => {
+    let backoff = 250;
+    let consumer: Awaited<ReturnType<Broker['js']['consumers']['get']>> | null = null;
+    while (!stopping) {
+      const { n, waitMs } = o.capacity(inFlight);
+      if (n <= 0) {
+        await sleep(Math.max(1, waitMs), wake.signal);
+        continue;
+      }
+      try {
+        consumer ??= await o.broker.js.consumers.get(o.stream, o.consumer);
+        const batch = await consumer.fetch({ max_messages: n, expires: o.expiresMs });
+        let got = 0;
+        for await (const m of batch) {
+          got++;
+          spawn(m);
+        }
+        backoff = 250;
+        if (got === 0 && o.onEmpty && (await o.onEmpty())) break;
+      } catch (err) {
+        if (stopping) break;
+        consumer = null;
+        o.onError(err);
+        await sleep(backoff, wake.signal);
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+    }
+    await Promise.allSettled([...pending]);
+  })();
+
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+    done,
+    async stop() {
+      stopping = true;
+      poke();
+      await done;
+    },
+    poke,
+  };
+}

@@ -1,0 +1,148 @@
+// One destination in this process: its consumer, its pull loop, its circuit and its rate limit.
+// Isolation comes from here: each destination has its own durable consumer and its own loop, so a
+// destination that hangs only ever holds its own max_in_flight requests.
+import { type Broker, type InboundMsg, deleteDestinationConsumer, ensureDestinationConsumer } from '@hookstream/broker';
+import { CONSUMERS, type DestinationRecord, STREAMS } from '@hookstream/contracts';
+import { createCircuit, createTokenBucket } from '@hookstream/domain';
+import type { Logger } from '@hookstream/observability';
+import type { DestinationGate } from './attempt.ts';
+import { type PullLoop, startPullLoop } from './pull.ts';
+
+export interface WorkerDeps {
+  broker: Broker;
+  log: Logger;
+  now: () => number;
+  handle(msg: InboundMsg): Promise<void>;
+  pullExpiresMs: number;
+}
+
+/**
+ * Pacing a little under the limit keeps a receiver's own one-second windows under it too, whatever
+ * the network jitter; burst 1 spreads the sends instead of firing a second's worth at once.
+ */
+const RATE_SAFETY = 0.98;
+const DRAIN_BATCH = 64;
+
+export function rateBucket(ratePerS: number | null) {
+  return ratePerS !== null && ratePerS > 0 ? createTokenBucket(ratePerS * RATE_SAFETY, 1) : null;
+}
+
+function consumerSpec(d: DestinationRecord) {
+  return { destinationId: d.id, maxAttempts: d.retry_policy.max_attempts, timeoutMs: d.timeout_ms, maxInFlight: d.max_in_flight };
+}
+
+export class DestinationWorker {
+  readonly id: string;
+  readonly gate: DestinationGate;
+  private record: DestinationRecord | null;
+  private loop: PullLoop | null = null;
+  private readonly deps: WorkerDeps;
+
+  constructor(id: string, record: DestinationRecord | null, deps: WorkerDeps) {
+    this.id = id;
+    this.record = record;
+    this.deps = deps;
+    this.gate = { circuit: createCircuit(), bucket: rateBucket(record?.rate_limit_per_s ?? null) };
+  }
+
+  get running(): boolean {
+    return this.loop !== null;
+  }
+
+  /** Ensures the consumer (its max_deliver and ack_wait follow the record) and runs the loop. */
+  async start(record: DestinationRecord): Promise<void> {
+    this.update(record);
+    await ensureDestinationConsumer(this.deps.broker, consumerSpec(record));
+    if (this.loop) return;
+    this.loop = startPullLoop({
+      broker: this.deps.broker,
+      stream: STREAMS.deliveries,
+      consumer: CONSUMERS.destination(this.id),
+      capacity: (inFlight) => this.capacity(inFlight),
+      handle: this.deps.handle,
+      onError: (err) => this.deps.log.warn({ destination_id: this.id, err: (err as Error).message }, 'delivery loop error'),
+      errorNakDelayMs: 1_000,
+      expiresMs: this.deps.pullExpiresMs,
+    });
+  }
+
+  /** A new version of the record: consumer settings, rate limit and concurrency follow it. */
+  async reconfigure(record: DestinationRecord, previous: DestinationRecord | null): Promise<void> {
+    this.update(record);
+    if (
+      !previous ||
+      previous.timeout_ms !== record.timeout_ms ||
+      previous.retry_policy.max_attempts !== record.retry_policy.max_attempts ||
+      previous.max_in_flight !== record.max_in_flight
+    ) {
+      await ensureDestinationConsumer(this.deps.broker, consumerSpec(record));
+    }
+    this.loop?.poke();
+  }
+
+  /**
+   * The destination was deleted: keep pulling so that what waits for it is dead-lettered
+   * (reason destination_deleted, by the handler), then delete its consumer once it is empty.
+   */
+  async drain(): Promise<void> {
+    // Messages already in hand finish first (they read the record again and find it gone).
+    await this.stop();
+    this.record = null;
+    this.loop = startPullLoop({
+      broker: this.deps.broker,
+      stream: STREAMS.deliveries,
+      consumer: CONSUMERS.destination(this.id),
+      capacity: (inFlight) => ({ n: Math.max(0, DRAIN_BATCH - inFlight), waitMs: 100 }),
+      handle: this.deps.handle,
+      onEmpty: () => this.drained(),
+      onError: (err) => this.deps.log.warn({ destination_id: this.id, err: (err as Error).message }, 'drain loop error'),
+      errorNakDelayMs: 1_000,
+      expiresMs: this.deps.pullExpiresMs,
+    });
+  }
+
+  /** Resolves when a drain finished by itself. */
+  get finished(): Promise<void> {
+    return this.loop?.done ?? Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    const l = this.loop;
+    this.loop = null;
+    await l?.stop();
+  }
+
+  private update(record: DestinationRecord): void {
+    const rateChanged = this.record?.rate_limit_per_s !== record.rate_limit_per_s || (this.gate.bucket === null) !== (record.rate_limit_per_s === null);
+    this.record = record;
+    if (rateChanged) this.gate.bucket = rateBucket(record.rate_limit_per_s);
+  }
+
+  private capacity(inFlight: number): { n: number; waitMs: number } {
+    const d = this.record;
+    if (d === null) return { n: 0, waitMs: 1_000 };
+    const c = this.gate.circuit;
+    const nowMs = this.deps.now();
+    if (c.state === 'open' && c.retryAtMs !== null && nowMs < c.retryAtMs) return { n: 0, waitMs: c.retryAtMs - nowMs };
+    // Half open: one probe at a time; the others stay on the server.
+    if (c.state !== 'closed') return { n: inFlight === 0 ? 1 : 0, waitMs: 250 };
+    let n = Math.max(1, d.max_in_flight) - inFlight;
+    // A rate-limited destination pulls about one second's worth: what is pulled waits its turn in hand.
+    if (d.rate_limit_per_s !== null && d.rate_limit_per_s > 0) n = Math.min(n, Math.ceil(d.rate_limit_per_s) - inFlight);
+    return { n: Math.max(0, n), waitMs: 1_000 };
+  }
+
+  private async drained(): Promise<boolean> {
+    try {
+      const info = await this.deps.broker.jsm.consumers.info(STREAMS.deliveries, CONSUMERS.destination(this.id));
+      if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
+      await deleteDestinationConsumer(this.deps.broker, this.id);
+      this.deps.log.info({ destination_id: this.id }, 'deleted destination drained; consumer removed');
+      return true;
+    } catch (err) {
+      // Gone already (another copy removed it): nothing left to drain.
+      if ((err as { code?: number }).code === 10014) return true;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,95 @@
+// Stream messages → projection items. A message that cannot be read (wrong schema version, ids that
+// are not UUIDs, a time that does not parse) becomes a 'skip': it still moves the checkpoint and is
+// terminated after the commit, and it is logged, because retrying it could never succeed.
+import type { InboundMsg } from '@hookstream/broker';
+import {
+  AttemptFact,
+  ContractError,
+  DeadLetter,
+  RoutedFact,
+  STREAMS,
+  checkFact,
+  decodeEventMeta,
+} from '@hookstream/contracts';
+import { type EventInput, isUuid } from '@hookstream/store';
+import type { ProjectedStream } from './consumers.ts';
+
+export type Item =
+  | { kind: 'event'; seq: number; event: EventInput }
+  | { kind: 'routed'; seq: number; fact: RoutedFact }
+  | { kind: 'attempt'; seq: number; fact: AttemptFact }
+  | { kind: 'dead'; seq: number; letter: DeadLetter }
+  | { kind: 'skip'; seq: number; reason: string };
+
+const dec = new TextDecoder();
+
+class Unreadable extends Error {}
+
+function uuid(v: string | null, what: string): void {
+  if (v !== null && !isUuid(v)) throw new Unreadable(`${what} is not a UUID`);
+}
+
+function time(v: string | null, what: string): void {
+  if (v !== null && Number.isNaN(Date.parse(v))) throw new Unreadable(`${what} is not a time`);
+}
+
+function json(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(dec.decode(data));
+  } catch {
+    throw new Unreadable('not JSON');
+  }
+}
+
+function decodeUnchecked(stream: ProjectedStream, msg: InboundMsg): Item {
+  const seq = msg.streamSeq;
+  if (stream === STREAMS.events) {
+    const meta = decodeEventMeta(msg.headers);
+    uuid(meta.event_id, 'event_id');
+    uuid(meta.account_id, 'account_id');
+    uuid(meta.source_id, 'source_id');
+    time(meta.received_at, 'received_at');
+    return { kind: 'event', seq, event: { meta, body: msg.data, seq } };
+  }
+  if (stream === STREAMS.deadLetters) {
+    const letter = checkFact<DeadLetter>(DeadLetter, json(msg.data), 'dead letter');
+    for (const k of ['account_id', 'event_id', 'delivery_id', 'destination_id'] as const) uuid(letter[k], k);
+    time(letter.dead_at, 'dead_at');
+    return { kind: 'dead', seq, letter };
+  }
+  const value = json(msg.data);
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  if (kind === 'routed') {
+    const fact = checkFact<RoutedFact>(RoutedFact, value, 'routed fact');
+    uuid(fact.account_id, 'account_id');
+    uuid(fact.event_id, 'event_id');
+    for (const d of fact.deliveries) {
+      uuid(d.delivery_id, 'delivery_id');
+      uuid(d.destination_id, 'destination_id');
+    }
+    time(fact.at, 'at');
+    return { kind: 'routed', seq, fact };
+  }
+  if (kind === 'attempt') {
+    const fact = checkFact<AttemptFact>(AttemptFact, value, 'attempt fact');
+    for (const k of ['account_id', 'event_id', 'delivery_id', 'destination_id'] as const) uuid(fact[k], k);
+    time(fact.started_at, 'started_at');
+    time(fact.next_attempt_at, 'next_attempt_at');
+    return { kind: 'attempt', seq, fact };
+  }
+  throw new Unreadable(`unknown fact kind ${JSON.stringify(kind)}`);
+}
+
+export function decodeMessage(stream: ProjectedStream, msg: InboundMsg): Item {
+  try {
+    return decodeUnchecked(stream, msg);
+  } catch (err) {
+    if (err instanceof Unreadable || err instanceof ContractError) return { kind: 'skip', seq: msg.streamSeq, reason: err.message };
+    throw err;
+  }
+}
+
+/** Rough size of an item in a batch, to bound a transaction's payload (bodies reach 5 MB). */
+export function itemBytes(item: Item): number {
+  return item.kind === 'event' ? item.event.body.byteLength + 1024 : 1024;
+}

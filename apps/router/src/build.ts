@@ -1,0 +1,48 @@
+// Composition root of the router role: the `router` durable consumer on HS_EVENTS, shared by every
+// copy of the role, fans each event out into delivery subjects.
+import { type Broker, type ConsumerLoop, type Publisher, startConsumerLoop } from '@hookstream/broker';
+import type { ConfigView } from '@hookstream/catalog';
+import { CONSUMERS, STREAMS } from '@hookstream/contracts';
+import type { Logger } from '@hookstream/observability';
+import { routeEvent } from './route.ts';
+
+export interface RouterDeps {
+  broker: Broker;
+  view: ConfigView;
+  publisher: Publisher;
+  log: Logger;
+  /** Events routed at once (default 64). */
+  maxInFlight?: number;
+  now?: () => number;
+}
+
+export interface Router {
+  start(): Promise<void>;
+  /** Stops pulling and waits for the events in hand. */
+  stop(): Promise<void>;
+}
+
+export function buildRouter(deps: RouterDeps): Router {
+  let loop: ConsumerLoop | null = null;
+  const now = deps.now ?? Date.now;
+  return {
+    async start() {
+      if (loop) return;
+      loop = startConsumerLoop({
+        broker: deps.broker,
+        stream: STREAMS.events,
+        consumer: CONSUMERS.router,
+        maxInFlight: deps.maxInFlight ?? 64,
+        handle: (msg) => routeEvent(msg, { view: deps.view, publisher: deps.publisher, log: deps.log, now }),
+        // A throw is a publish failure: the loop naks with a delay and the event comes back.
+        onError: (err) => deps.log.warn({ err: (err as Error).message }, 'routing failed; the event will be offered again'),
+        onStatus: (kind, detail) => deps.log.warn({ kind, detail }, 'router consumer status'),
+      });
+    },
+    async stop() {
+      const l = loop;
+      loop = null;
+      await l?.stop();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// The router role on its own: read settings, connect, build, start; on SIGTERM/SIGINT stop pulling,
+// finish the events in hand, drain NATS.
+import { loadSettings } from '@hookstream/config';
+import { connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
+import { openCatalog } from '@hookstream/catalog';
+import { createLogger } from '@hookstream/observability';
+import { buildRouter } from './build.ts';
+
+const settings = loadSettings();
+const log = createLogger(settings.logLevel, 'router');
+if (settings.natsUrl === null) {
+  log.fatal('NATS_URL is required to run the router role alone (the hookstream command starts an embedded server)');
+  process.exit(2);
+}
+const broker = await connectBroker({ servers: settings.natsUrl, name: 'hookstream-router', log: (level, msg) => log[level](msg) });
+await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
+const catalog = await openCatalog(broker);
+const router = buildRouter({ broker, view: catalog.view, publisher: createPublisher(broker), log });
+await router.start();
+log.info('router started');
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'router stopping');
+  await router.stop();
+  catalog.close();
+  await broker.close();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,84 @@
+// One event in, its deliveries out. Pure of NATS: it receives the message port, the config view and
+// the publisher, and decides ack / term itself; a throw means "infrastructure failed, offer it again".
+import type { Publisher, InboundMsg } from '@hookstream/broker';
+import type { ConfigView } from '@hookstream/catalog';
+import {
+  type DeliveryMeta,
+  type EventMeta,
+  type RouteRecord,
+  type RoutedFact,
+  decodeEventMeta,
+} from '@hookstream/contracts';
+import { deliveryIdFor, matchRoutes } from '@hookstream/domain';
+import type { Logger } from '@hookstream/observability';
+
+export interface RouteDeps {
+  view: ConfigView;
+  publisher: Publisher;
+  log: Logger;
+  now: () => number;
+}
+
+/** Routes of the event's account that match it and whose destination may receive it. */
+export function selectRoutes(view: ConfigView, event: EventMeta, body: Uint8Array): RouteRecord[] {
+  const matched = matchRoutes(view.routesOf(event.account_id), {
+    account_id: event.account_id,
+    direction: event.direction,
+    source_id: event.source_id,
+    event_type: event.event_type,
+    labels: event.labels,
+    payload: () => JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as unknown,
+  });
+  const only = event.direction === 'outbound' && event.destination_ids ? new Set(event.destination_ids) : null;
+  return matched.filter((r) => {
+    if (only && !only.has(r.destination_id)) return false;
+    const d = view.destinations.get(r.destination_id);
+    // A route may outlive its destination, and a destination of another account is never a target,
+    // whatever a route says. An inactive destination takes no new deliveries.
+    return d !== undefined && d.active && d.account_id === event.account_id;
+  });
+}
+
+export async function routeEvent(msg: InboundMsg, deps: RouteDeps): Promise<void> {
+  let event: EventMeta;
+  try {
+    event = decodeEventMeta(msg.headers);
+  } catch (err) {
+    // A message nobody can read will never become readable: terminate it, loudly, and go on.
+    deps.log.error({ stream_seq: msg.streamSeq, subject: msg.subject, err: (err as Error).message }, 'malformed event: terminated');
+    // No reason string: nats-server before 2.10 ignores "+TERM <reason>".
+    msg.term();
+    return;
+  }
+  const routes = selectRoutes(deps.view, event, msg.data);
+  const at = new Date(deps.now()).toISOString();
+  const deliveries: DeliveryMeta[] = routes.map((r) => ({
+    v: 1,
+    // Deterministic: a redelivered event yields the same ids, and JetStream drops the repeats.
+    delivery_id: deliveryIdFor(event.event_id, r.id),
+    destination_id: r.destination_id,
+    route_id: r.id,
+    event_seq: msg.streamSeq,
+    replay_id: null,
+    created_at: at,
+  }));
+  const fact: RoutedFact = {
+    v: 1,
+    kind: 'routed',
+    account_id: event.account_id,
+    event_id: event.event_id,
+    event_seq: msg.streamSeq,
+    replay_id: null,
+    deliveries: deliveries.map((d) => ({ delivery_id: d.delivery_id, destination_id: d.destination_id, route_id: d.route_id })),
+    at,
+  };
+  // The routed fact goes first so that in HS_FACTS it precedes every attempt of its deliveries:
+  // projectors then see causes before effects. Both publishes are idempotent (deterministic ids).
+  await deps.publisher.publishRouted(fact);
+  await Promise.all(deliveries.map((d) => deps.publisher.publishDelivery(event, d, msg.data)));
+  msg.ack();
+  deps.log.debug(
+    { event_id: event.event_id, account_id: event.account_id, deliveries: deliveries.length },
+    deliveries.length === 0 ? 'event unrouted' : 'event routed',
+  );
+}

@@ -1,0 +1,219 @@
+// Pure merge rules of the projection. Facts arrive twice, out of order, and from three streams at
+// once, so every column is merged by a commutative, idempotent rule (a max or a min over a total
+// order). The SQL in projection.ts applies the same rules against the stored row; the functions
+// here fold the facts of one batch first, because one INSERT … ON CONFLICT may touch a row once.
+import type { AttemptFact, DeadLetter, EventMeta, RoutedFact } from '@hookstream/contracts';
+import { type DeliveryStatus, type EventStatus, aggregateEventStatus, isTerminalDeliveryStatus } from '@hookstream/domain';
+
+/** Ranks at or above this are terminal. */
+export const TERMINAL_RANK = 1_000_000_000;
+const STAGE: Record<string, number> = { queued: 0, delivering: 1, retry_scheduled: 2 };
+
+/**
+ * A total order on (status, attempt) that agrees with the domain's mergeDeliveryStatus: terminal
+ * beats non-terminal; among non-terminal the higher attempt, then the later stage. Between the two
+ * terminal statuses (a pathological pair) 'delivered' wins, so that the result never depends on
+ * arrival order — the receiver did get it.
+ */
+export function deliveryRank(status: DeliveryStatus, attempt: number): number {
+  if (status === 'delivered') return TERMINAL_RANK + 1;
+  if (status === 'dead_letter') return TERMINAL_RANK;
+  return Math.min(Math.max(attempt, 0), 100_000_000) * 4 + (STAGE[status] ?? 0);
+}
+
+/** Postgres text and jsonb reject NUL; a webhook body excerpt or header may contain one. */
+export function pgText(s: string): string;
+export function pgText(s: string | null): string | null;
+export function pgText(s: string | null): string | null {
+  return s === null || !s.includes('\u0000') ? s : s.replaceAll('\u0000', '\uFFFD');
+}
+
+/** JSON text safe for jsonb: NUL removed from every key and string value. */
+export function pgJson(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  const clean = (v: unknown): unknown => {
+    if (typeof v === 'string') return pgText(v);
+    if (Array.isArray(v)) return v.map(clean);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [pgText(k), clean(x)]));
+    return v;
+  };
+  return JSON.stringify(clean(value));
+}
+
+const ms = (iso: string) => Date.parse(iso);
+
+export interface EventInput {
+  meta: EventMeta;
+  body: Uint8Array;
+  seq: number;
+}
+
+/** One row per event id: the lowest sequence wins (a re-published duplicate changes nothing). */
+export function foldEvents(events: readonly EventInput[]): EventInput[] {
+  const by = new Map<string, EventInput>();
+  for (const e of events) {
+    const cur = by.get(e.meta.event_id);
+    if (!cur || e.seq < cur.seq) by.set(e.meta.event_id, e);
+  }
+  return [...by.values()];
+}
+
+export interface RoutedDelivery {
+  id: string;
+  event_id: string;
+  account_id: string;
+  destination_id: string;
+  route_id: string | null;
+  replay_id: string | null;
+  created_at: string;
+}
+
+export interface Routing {
+  event_id: string;
+  account_id: string;
+  routed_at: string;
+}
+
+export function foldRouted(facts: readonly RoutedFact[]): { deliveries: RoutedDelivery[]; routings: Routing[] } {
+  const deliveries = new Map<string, RoutedDelivery>();
+  const routings = new Map<string, Routing>();
+  for (const f of facts) {
+    const r = routings.get(f.event_id);
+    if (!r || ms(f.at) < ms(r.routed_at)) routings.set(f.event_id, { event_id: f.event_id, account_id: f.account_id, routed_at: f.at });
+    for (const d of f.deliveries) {
+      const cur = deliveries.get(d.delivery_id);
+      if (cur && ms(cur.created_at) <= ms(f.at)) continue;
+      deliveries.set(d.delivery_id, {
+        id: d.delivery_id,
+        event_id: f.event_id,
+        account_id: f.account_id,
+        destination_id: d.destination_id,
+        route_id: d.route_id,
+        replay_id: f.replay_id,
+        created_at: f.at,
+      });
+    }
+  }
+  return { deliveries: [...deliveries.values()], routings: [...routings.values()] };
+}
+
+/** What the facts of one batch say about one delivery. */
+export interface DeliveryPatch {
+  id: string;
+  event_id: string;
+  account_id: string;
+  destination_id: string;
+  status: DeliveryStatus;
+  status_rank: number;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  /** Earliest time seen: stands in for created_at until the RoutedFact arrives. */
+  created_at: string;
+}
+
+export function foldAttempts(facts: readonly AttemptFact[]): DeliveryPatch[] {
+  const by = new Map<string, DeliveryPatch>();
+  for (const f of facts) {
+    const status: DeliveryStatus = f.outcome;
+    const rank = deliveryRank(status, f.attempt);
+    const cur = by.get(f.delivery_id);
+    if (!cur) {
+      by.set(f.delivery_id, {
+        id: f.delivery_id,
+        event_id: f.event_id,
+        account_id: f.account_id,
+        destination_id: f.destination_id,
+        status,
+        status_rank: rank,
+        attempts: f.attempt,
+        last_status_code: f.status_code,
+        last_error: f.error,
+        next_attempt_at: f.next_attempt_at,
+        created_at: f.started_at,
+      });
+      continue;
+    }
+    if (rank > cur.status_rank) {
+      cur.status = status;
+      cur.status_rank = rank;
+    }
+    if (f.attempt >= cur.attempts) {
+      cur.attempts = f.attempt;
+      cur.last_status_code = f.status_code;
+      cur.last_error = f.error;
+      cur.next_attempt_at = f.next_attempt_at;
+    }
+    if (ms(f.started_at) < ms(cur.created_at)) cur.created_at = f.started_at;
+  }
+  return [...by.values()];
+}
+
+export function foldDeadLetters(letters: readonly DeadLetter[]): DeliveryPatch[] {
+  const by = new Map<string, DeliveryPatch>();
+  for (const d of letters) {
+    const cur = by.get(d.delivery_id);
+    const hasLast = d.last_status_code !== null || d.last_error !== null;
+    if (cur) {
+      if (d.attempts > cur.attempts || (d.attempts === cur.attempts && cur.last_status_code === null && cur.last_error === null && hasLast)) {
+        cur.attempts = d.attempts;
+        cur.last_status_code = d.last_status_code;
+        cur.last_error = d.last_error;
+      }
+      if (ms(d.dead_at) < ms(cur.created_at)) cur.created_at = d.dead_at;
+      continue;
+    }
+    by.set(d.delivery_id, {
+      id: d.delivery_id,
+      event_id: d.event_id,
+      account_id: d.account_id,
+      destination_id: d.destination_id,
+      status: 'dead_letter',
+      status_rank: deliveryRank('dead_letter', d.attempts),
+      attempts: d.attempts,
+      last_status_code: d.last_status_code,
+      last_error: d.last_error,
+      next_attempt_at: null,
+      created_at: d.dead_at,
+    });
+  }
+  return [...by.values()];
+}
+
+/** One attempt row per (delivery, n): attempts are immutable facts. */
+export function foldAttemptRows(facts: readonly AttemptFact[]): AttemptFact[] {
+  const by = new Map<string, AttemptFact>();
+  for (const f of facts) {
+    const k = `${f.delivery_id}:${f.attempt}`;
+    if (!by.has(k)) by.set(k, f);
+  }
+  return [...by.values()];
+}
+
+export interface StoredDelivery {
+  id: string;
+  destination_id: string;
+  status: string;
+  created_at: Date;
+}
+
+/**
+ * An event's status. Before its RoutedFact it is 'received'; with no deliveries after it,
+ * 'unrouted'. Otherwise the domain aggregate over what is current per destination: every delivery
+ * still in flight, plus the newest one per destination — so a successful replay of a dead-lettered
+ * event shows 'delivered', while an older delivery still retrying keeps the event in flight.
+ */
+export function eventStatus(deliveries: readonly StoredDelivery[], routed: boolean): EventStatus {
+  if (deliveries.length === 0) return routed ? 'unrouted' : 'received';
+  const newest = new Map<string, StoredDelivery>();
+  const counted: string[] = [];
+  for (const d of deliveries) {
+    if (!isTerminalDeliveryStatus(d.status)) counted.push(d.status);
+    const cur = newest.get(d.destination_id);
+    const t = d.created_at.getTime();
+    if (!cur || t > cur.created_at.getTime() || (t === cur.created_at.getTime() && d.id > cur.id)) newest.set(d.destination_id, d);
+  }
+  for (const d of newest.values()) if (isTerminalDeliveryStatus(d.status)) counted.push(d.status);
+  return aggregateEventStatus(counted);
+}

@@ -1,0 +1,72 @@
+// The Postgres pool. Postgres is a projection: it may be down while intake and delivery go on, so
+// a broken connection is logged and reported, never fatal.
+import pg from 'pg';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+export interface PoolOptions {
+  /** Connections at most (default 5: projector batches and API queries are short). */
+  max?: number;
+  /** Shown in pg_stat_activity. */
+  applicationName?: string;
+  /** Give up connecting after this long, so that callers back off instead of hanging (default 5000). */
+  connectionTimeoutMs?: number;
+  /** Server-side cap on one statement (default none). */
+  statementTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  /** Idle-client errors (server restart, network cut); without a listener they would crash the process. */
+  onError?: (err: Error) => void;
+}
+
+// int8 (counts, sequences) as JS numbers: every value we store stays below 2^53. Per pool, so that
+// other pg users in the process (pg-boss) keep the library default.
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+export function createPool(url: string, opts: PoolOptions = {}): Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 5,
+    application_name: opts.applicationName ?? 'hookstream',
+    connectionTimeoutMillis: opts.connectionTimeoutMs ?? 5_000,
+    idleTimeoutMillis: opts.idleTimeoutMs ?? 10_000,
+    types,
+    ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
+  });
+  const onError = opts.onError ?? (() => {});
+  pool.on('error', (err) => onError(err));
+  return pool;
+}
+
+/** Runs fn inside BEGIN … COMMIT; rolls back and rethrows on failure. A broken client is destroyed. */
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackErr) {
+      broken = rollbackErr as Error;
+    }
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/**
+ * Errors that can never succeed on retry: bad data (class 22) or a violated constraint (class 23).
+ * Anything else — connection loss, deadlock, shutdown, a missing table — is worth retrying.
+ */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}

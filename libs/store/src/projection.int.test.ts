@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import t from 'tap';
+import fc from 'fast-check';
+import type { AttemptFact, DeadLetter, EventMeta, RoutedFact } from '@hookstream/contracts';
+import { createTestDatabase } from '@hookstream/testkit';
+import type { EventInput } from './merge.ts';
+import { migrate } from './migrate.ts';
+import { createPool } from './pool.ts';
+import { type ProjectionBatch, applyBatch, readCheckpoints, snapshotReadModels, truncateReadModels } from './projection.ts';
+import { getEvent } from './queries.ts';
+
+const pool = createPool(await createTestDatabase(t), { max: 6 });
+t.teardown(() => pool.end());
+await migrate(pool);
+
+const acc = randomUUID();
+const ev = randomUUID();
+const dstX = randomUUID();
+const dstY = randomUUID();
+const d1 = randomUUID();
+const d2 = randomUUID();
+const at = (s: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, s)).toISOString();
+
+const meta: EventMeta = {
+  v: 1,
+  event_id: ev,
+  account_id: acc,
+  direction: 'inbound',
+  source_id: randomUUID(),
+  event_type: 'order.created',
+  received_at: at(0),
+  content_type: 'application/json',
+  headers: { 'content-type': 'application/json', 'x-nul': 'a\u0000b' },
+  labels: { env: 'prod' },
+  idempotency_key: 'idem-1',
+};
+const event: EventInput = { meta, body: Buffer.from('{"id":1}'), seq: 1 };
+const routed: RoutedFact = {
+  v: 1,
+  kind: 'routed',
+  account_id: acc,
+  event_id: ev,
+  event_seq: 1,
+  replay_id: null,
+  deliveries: [
+    { delivery_id: d1, destination_id: dstX, route_id: 'r-x' },
+    { delivery_id: d2, destination_id: dstY, route_id: 'r-y' },
+  ],
+  at: at(1),
+};
+function attempt(delivery_id: string, destination_id: string, n: number, outcome: AttemptFact['outcome'], code: number): AttemptFact {
+  return {
+    v: 1,
+    kind: 'attempt',
+    account_id: acc,
+    event_id: ev,
+    delivery_id,
+    destination_id,
+    attempt: n,
+    started_at: at(10 * n),
+    duration_ms: 5 + n,
+    outcome,
+    status_code: code,
+    error_class: code >= 500 ? 'http_5xx' : null,
+    error: code >= 500 ? `HTTP ${code}` : null,
+    response_headers: { 'content-type': 'text/plain' },
+    response_excerpt: code >= 500 ? 'down\u0000' : 'ok',
+    next_attempt_at: outcome === 'retry_scheduled' ? at(10 * n + 5) : null,
+  };
+}
+const attempts = [
+  attempt(d1, dstX, 1, 'retry_scheduled', 500),
+  attempt(d1, dstX, 2, 'retry_scheduled', 500),
+  attempt(d1, dstX, 3, 'delivered', 200),
+  attempt(d2, dstY, 1, 'retry_scheduled', 503),
+  attempt(d2, dstY, 2, 'dead_letter', 503),
+];
+const dead: DeadLetter = {
+  v: 1,
+  account_id: acc,
+  event_id: ev,
+  event_seq: 1,
+  delivery_id: d2,
+  destination_id: dstY,
+  attempts: 2,
+  reason: 'exhausted',
+  last_status_code: 503,
+  last_error: 'gave up',
+  dead_at: at(30),
+};
+
+type Msg = { stream: 'E'; seq: number; item: EventInput } | { stream: 'F'; seq: number; item: RoutedFact | AttemptFact } | { stream: 'D'; seq: number; item: DeadLetter };
+const messages: Msg[] = [
+  { stream: 'E', seq: 1, item: event },
+  ...[routed, ...attempts].map((item, i) => ({ stream: 'F' as const, seq: i + 1, item })),
+  { stream: 'D', seq: 1, item: dead },
+];
+
+function batchOf(stream: Msg['stream'], msgs: Msg[]): ProjectionBatch {
+  const b: Required<ProjectionBatch> & { events: EventInput[]; routed: RoutedFact[]; attempts: AttemptFact[]; deadLetters: DeadLetter[] } = {
+    stream: stream,
+    lastSeq: Math.max(...msgs.map((m) => m.seq)),
+    events: [],
+    routed: [],
+    attempts: [],
+    deadLetters: [],
+  };
+  for (const m of msgs) {
+    if (m.stream === 'E') b.events.push({ ...m.item, seq: m.seq });
+    else if (m.stream === 'D') b.deadLetters.push(m.item);
+    else if (m.item.kind === 'routed') b.routed.push(m.item);
+    else b.attempts.push(m.item);
+  }
+  return b;
+}
+
+await truncateReadModels(pool);
+for (const s of ['E', 'F', 'D'] as const) await applyBatch(pool, batchOf(s, messages.filter((m) => m.stream === s)));
+const canonical = await snapshotReadModels(pool);
+
+t.test('in order: the rows say what happened', async (t) => {
+  const e = await getEvent(pool, acc, ev);
+  t.ok(e);
+  t.equal(e?.status, 'dead_letter', 'one destination delivered, one dead-lettered');
+  t.equal(e?.delivery_count, 2);
+  t.same(e?.headers, { 'content-type': 'application/json', 'x-nul': 'a\uFFFDb' });
+  t.equal(e?.body, '{"id":1}');
+  const x = e?.deliveries.find((d) => d.id === d1);
+  t.match(x, { status: 'delivered', attempt_count: 3, last_status_code: 200, route_id: 'r-x', next_attempt_at: null, created_at: at(1) });
+  t.same(x?.attempts.map((a) => a.status_code), [500, 500, 200]);
+  const y = e?.deliveries.find((d) => d.id === d2);
+  t.match(y, { status: 'dead_letter', attempt_count: 2, last_status_code: 503, last_error: 'HTTP 503', next_attempt_at: null });
+  t.equal(y?.attempts[1]?.response_excerpt, 'down\uFFFD');
+  const cps = await readCheckpoints(pool);
+  t.same(Object.fromEntries(Object.values(cps).map((c) => [c.stream, c.last_seq])), { E: 1, F: 6, D: 1 });
+});
+
+t.test('replaying every message changes nothing', async (t) => {
+  for (const s of ['E', 'F', 'D'] as const) await applyBatch(pool, batchOf(s, messages.filter((m) => m.stream === s)));
+  t.same(await snapshotReadModels(pool), canonical);
+});
+
+t.test('facts before their event, in any order, duplicated, cut anywhere, three streams at once: same rows', async (t) => {
+  const plan = fc.record({
+    dups: fc.array(fc.nat(messages.length - 1), { maxLength: 6 }),
+    order: fc.array(fc.nat(1000), { minLength: messages.length + 6, maxLength: messages.length + 6 }),
+    cuts: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 20, maxLength: 20 }),
+  });
+  await fc.assert(
+    fc.asyncProperty(plan, async ({ dups, order, cuts }) => {
+      await truncateReadModels(pool);
+      // A duplicate is a re-publication: same content, a later sequence.
+      const all = [...messages, ...dups.map((i, k) => ({ ...(messages[i] as Msg), seq: 100 + k }))];
+      const shuffled = all.map((m, i) => ({ m, k: order[i] ?? 0 })).sort((a, b) => a.k - b.k).map((x) => x.m);
+      let cut = 0;
+      await Promise.all(
+        (['E', 'F', 'D'] as const).map(async (s) => {
+          const mine = shuffled.filter((m) => m.stream === s);
+          while (mine.length > 0) await applyBatch(pool, batchOf(s, mine.splice(0, cuts[cut++ % cuts.length] ?? 1)));
+        }),
+      );
+      t.same(await snapshotReadModels(pool), canonical);
+      return true;
+    }),
+    { numRuns: 30 },
+  );
+});
+
+t.test('a routed fact after a terminal attempt does not regress the delivery', async (t) => {
+  await truncateReadModels(pool);
+  await applyBatch(pool, { stream: 'F', lastSeq: 4, attempts: [attempts[2] as AttemptFact] });
+  await applyBatch(pool, { stream: 'F', lastSeq: 1, routed: [routed] });
+  await applyBatch(pool, { stream: 'E', lastSeq: 1, events: [event] });
+  const e = await getEvent(pool, acc, ev);
+  t.equal(e?.deliveries.find((d) => d.id === d1)?.status, 'delivered');
+  t.equal(e?.deliveries.find((d) => d.id === d2)?.status, 'queued');
+  t.equal(e?.status, 'queued', 'the other destination is still to go');
+  const cps = await readCheckpoints(pool);
+  t.equal(cps.F?.last_seq, 4, 'the checkpoint never moves backwards');
+});
+
+t.test('received before routing, unrouted after an empty routing', async (t) => {
+  await truncateReadModels(pool);
+  await applyBatch(pool, { stream: 'E', lastSeq: 1, events: [event] });
+  t.equal((await getEvent(pool, acc, ev))?.status, 'received');
+  await applyBatch(pool, { stream: 'F', lastSeq: 1, routed: [{ ...routed, deliveries: [] }] });
+  t.equal((await getEvent(pool, acc, ev))?.status, 'unrouted');
+});
+
+t.test('bad data fails the transaction and leaves nothing half-written', async (t) => {
+  await truncateReadModels(pool);
+  const bad = { ...event, meta: { ...meta, event_id: randomUUID(), received_at: 'not a time' } };
+  await t.rejects(applyBatch(pool, { stream: 'E', lastSeq: 2, events: [event, bad] }), { code: '22007' });
+  t.same(await snapshotReadModels(pool), { events: [], deliveries: [], attempts: [], event_routings: [] });
+  t.same(await readCheckpoints(pool), {});
+});

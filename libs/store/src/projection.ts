@@ -1,0 +1,307 @@
+// Writes one batch of stream messages into the read models in ONE transaction, together with the
+// stream's checkpoint. Multi-row writes through unnest(); every ON CONFLICT applies the same
+// commutative rule as merge.ts, so replays and reordering change nothing (docs/adr/0002-projections.md).
+import type { AttemptFact, DeadLetter, RoutedFact } from '@hookstream/contracts';
+import {
+  type DeliveryPatch,
+  type EventInput,
+  type StoredDelivery,
+  TERMINAL_RANK,
+  eventStatus,
+  foldAttemptRows,
+  foldAttempts,
+  foldDeadLetters,
+  foldEvents,
+  foldRouted,
+  pgJson,
+  pgText,
+} from './merge.ts';
+import { type Pool, type PoolClient, withTransaction } from './pool.ts';
+
+export interface ProjectionBatch {
+  /** Stream name; its checkpoint moves to lastSeq (never backwards). */
+  stream: string;
+  /** Highest stream sequence in the batch, including messages skipped as unreadable. */
+  lastSeq: number;
+  events?: readonly EventInput[];
+  routed?: readonly RoutedFact[];
+  attempts?: readonly AttemptFact[];
+  deadLetters?: readonly DeadLetter[];
+}
+
+export interface BatchResult {
+  events: number;
+  deliveries: number;
+  attempts: number;
+  statusChanges: number;
+}
+
+// Namespace of the per-event advisory locks (the migration lock uses the one-key form).
+const EVENT_LOCK_NS = 0x4853;
+
+/** The first 32 bits of a UUID as a signed int4: the advisory lock key of an event. */
+export function eventLockKey(eventId: string): number {
+  return Number.parseInt(eventId.slice(0, 8), 16) | 0;
+}
+
+export async function applyBatch(pool: Pool, batch: ProjectionBatch): Promise<BatchResult> {
+  return withTransaction(pool, (c) => applyBatchIn(c, batch));
+}
+
+export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch): Promise<BatchResult> {
+  const events = foldEvents(batch.events ?? []);
+  const { deliveries: routedDeliveries, routings } = foldRouted(batch.routed ?? []);
+  const attemptPatches = foldAttempts(batch.attempts ?? []);
+  const deadPatches = foldDeadLetters(batch.deadLetters ?? []);
+  const attemptRows = foldAttemptRows(batch.attempts ?? []);
+
+  const touched = new Set<string>();
+  for (const e of events) touched.add(e.meta.event_id);
+  for (const r of routings) touched.add(r.event_id);
+  for (const p of attemptPatches) touched.add(p.event_id);
+  for (const p of deadPatches) touched.add(p.event_id);
+  const ids = [...touched];
+
+  if (ids.length > 0) {
+    // An event's status is read-modify-write over its deliveries, written by three consumers (and
+    // any number of projector copies) at once. Locking every touched event, in one global order,
+    // serializes exactly the transactions that share an event, without deadlocks.
+    const keys = [...new Set(ids.map(eventLockKey))].sort((a, b) => a - b);
+    await c.query(`SELECT pg_advisory_xact_lock(${EVENT_LOCK_NS}, k) FROM unnest($1::int4[]) AS k`, [keys]);
+  }
+  if (events.length > 0) await insertEvents(c, events);
+  if (routings.length > 0) {
+    await c.query(
+      `INSERT INTO event_routings (event_id, account_id, routed_at)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[])
+       ON CONFLICT (event_id) DO UPDATE SET routed_at = excluded.routed_at
+       WHERE excluded.routed_at < event_routings.routed_at AND excluded.account_id = event_routings.account_id`,
+      [routings.map((r) => r.event_id), routings.map((r) => r.account_id), routings.map((r) => r.routed_at)],
+    );
+  }
+  if (routedDeliveries.length > 0) {
+    const d = routedDeliveries;
+    await c.query(
+      `INSERT INTO deliveries AS d (id, event_id, account_id, destination_id, route_id, replay_id, routed, status, status_rank, attempts, created_at)
+       SELECT id, event_id, account_id, destination_id, route_id, replay_id, true, 'queued', 0, 0, created_at
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::timestamptz[])
+         AS t(id, event_id, account_id, destination_id, route_id, replay_id, created_at)
+       ON CONFLICT (id) DO UPDATE SET
+         route_id = excluded.route_id, replay_id = excluded.replay_id, routed = true,
+         created_at = CASE WHEN d.routed THEN LEAST(d.created_at, excluded.created_at) ELSE excluded.created_at END,
+         updated_at = now()
+       WHERE d.account_id = excluded.account_id AND (NOT d.routed OR excluded.created_at < d.created_at)`,
+      [
+        d.map((x) => x.id),
+        d.map((x) => x.event_id),
+        d.map((x) => x.account_id),
+        d.map((x) => x.destination_id),
+        d.map((x) => pgText(x.route_id)),
+        d.map((x) => pgText(x.replay_id)),
+        d.map((x) => x.created_at),
+      ],
+    );
+  }
+  // An attempt fact carries its own last_* values from attempt n on; a dead letter only when it
+  // knows of a later attempt, or when nothing better is stored (e.g. a max-deliveries advisory).
+  if (attemptPatches.length > 0) await upsertPatches(c, attemptPatches, 'excluded.attempts >= d.attempts');
+  if (deadPatches.length > 0) {
+    await upsertPatches(
+      c,
+      deadPatches,
+      '(excluded.attempts > d.attempts OR (excluded.attempts = d.attempts AND d.last_status_code IS NULL AND d.last_error IS NULL))',
+    );
+  }
+  if (attemptRows.length > 0) await insertAttempts(c, attemptRows);
+  const statusChanges = ids.length > 0 ? await refreshEventStatus(c, ids) : 0;
+  await c.query(
+    `INSERT INTO projection_checkpoints (stream, last_seq) VALUES ($1, $2)
+     ON CONFLICT (stream) DO UPDATE SET last_seq = GREATEST(projection_checkpoints.last_seq, excluded.last_seq), updated_at = now()`,
+    [batch.stream, batch.lastSeq],
+  );
+  return {
+    events: events.length,
+    deliveries: new Set([...routedDeliveries, ...attemptPatches, ...deadPatches].map((d) => d.id)).size,
+    attempts: attemptRows.length,
+    statusChanges,
+  };
+}
+
+async function insertEvents(c: PoolClient, events: readonly EventInput[]): Promise<void> {
+  const col = <T>(f: (e: EventInput) => T) => events.map(f);
+  // A lower sequence of the same event (a duplicate published outside the dedupe window) replaces
+  // the row, so that the result does not depend on which copy was projected first.
+  await c.query(
+    `INSERT INTO events (id, account_id, direction, source_id, event_type, status, received_at, content_type, headers, body, labels, idempotency_key, stream_seq)
+     SELECT id, account_id, direction, source_id, event_type, 'received', received_at, content_type, headers, body, labels, idempotency_key, stream_seq
+     FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::text[], $8::jsonb[], $9::bytea[], $10::jsonb[], $11::text[], $12::int8[])
+       AS t(id, account_id, direction, source_id, event_type, received_at, content_type, headers, body, labels, idempotency_key, stream_seq)
+     ON CONFLICT (id) DO UPDATE SET
+       direction = excluded.direction, source_id = excluded.source_id, event_type = excluded.event_type,
+       received_at = excluded.received_at, content_type = excluded.content_type, headers = excluded.headers,
+       body = excluded.body, labels = excluded.labels, idempotency_key = excluded.idempotency_key,
+       stream_seq = excluded.stream_seq, updated_at = now()
+     WHERE excluded.stream_seq < events.stream_seq AND excluded.account_id = events.account_id`,
+    [
+      col((e) => e.meta.event_id),
+      col((e) => e.meta.account_id),
+      col((e) => e.meta.direction),
+      col((e) => e.meta.source_id),
+      col((e) => pgText(e.meta.event_type)),
+      col((e) => e.meta.received_at),
+      col((e) => pgText(e.meta.content_type)),
+      col((e) => pgJson(e.meta.headers) ?? '{}'),
+      col((e) => e.body),
+      col((e) => pgJson(e.meta.labels)),
+      col((e) => pgText(e.meta.idempotency_key)),
+      col((e) => e.seq),
+    ],
+  );
+}
+
+async function upsertPatches(c: PoolClient, patches: readonly DeliveryPatch[], take: string): Promise<void> {
+  const col = <T>(f: (p: DeliveryPatch) => T) => patches.map(f);
+  await c.query(
+    `INSERT INTO deliveries AS d (id, event_id, account_id, destination_id, routed, status, status_rank, attempts,
+                                  last_status_code, last_error, next_attempt_at, created_at)
+     SELECT id, event_id, account_id, destination_id, false, status, status_rank, attempts, last_status_code, last_error,
+            CASE WHEN status_rank >= ${TERMINAL_RANK} THEN NULL ELSE next_attempt_at END, created_at
+     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int4[], $7::int4[], $8::int4[], $9::text[], $10::timestamptz[], $11::timestamptz[])
+       AS t(id, event_id, account_id, destination_id, status, status_rank, attempts, last_status_code, last_error, next_attempt_at, created_at)
+     ON CONFLICT (id) DO UPDATE SET
+       status = CASE WHEN excluded.status_rank > d.status_rank THEN excluded.status ELSE d.status END,
+       status_rank = GREATEST(d.status_rank, excluded.status_rank),
+       last_status_code = CASE WHEN ${take} THEN excluded.last_status_code ELSE d.last_status_code END,
+       last_error = CASE WHEN ${take} THEN excluded.last_error ELSE d.last_error END,
+       next_attempt_at = CASE WHEN GREATEST(d.status_rank, excluded.status_rank) >= ${TERMINAL_RANK} THEN NULL
+                              WHEN ${take} THEN excluded.next_attempt_at ELSE d.next_attempt_at END,
+       attempts = GREATEST(d.attempts, excluded.attempts),
+       created_at = CASE WHEN d.routed THEN d.created_at ELSE LEAST(d.created_at, excluded.created_at) END,
+       updated_at = now()
+     WHERE d.account_id = excluded.account_id`,
+    [
+      col((p) => p.id),
+      col((p) => p.event_id),
+      col((p) => p.account_id),
+      col((p) => p.destination_id),
+      col((p) => p.status),
+      col((p) => p.status_rank),
+      col((p) => p.attempts),
+      col((p) => p.last_status_code),
+      col((p) => pgText(p.last_error)),
+      col((p) => p.next_attempt_at),
+      col((p) => p.created_at),
+    ],
+  );
+}
+
+async function insertAttempts(c: PoolClient, rows: readonly AttemptFact[]): Promise<void> {
+  const col = <T>(f: (a: AttemptFact) => T) => rows.map(f);
+  await c.query(
+    `INSERT INTO attempts (delivery_id, n, event_id, account_id, destination_id, started_at, duration_ms, status_code, outcome,
+                           error_class, error, response_headers, response_excerpt)
+     SELECT * FROM unnest($1::uuid[], $2::int4[], $3::uuid[], $4::uuid[], $5::uuid[], $6::timestamptz[], $7::int4[], $8::int4[],
+                          $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[])
+     ON CONFLICT (delivery_id, n) DO NOTHING`,
+    [
+      col((a) => a.delivery_id),
+      col((a) => a.attempt),
+      col((a) => a.event_id),
+      col((a) => a.account_id),
+      col((a) => a.destination_id),
+      col((a) => a.started_at),
+      col((a) => Math.max(0, Math.round(a.duration_ms))),
+      col((a) => a.status_code),
+      col((a) => a.outcome),
+      col((a) => pgText(a.error_class)),
+      col((a) => pgText(a.error)),
+      col((a) => pgJson(a.response_headers) ?? '{}'),
+      col((a) => pgText(a.response_excerpt)),
+    ],
+  );
+}
+
+/** Recomputes status and delivery_count of the touched events that exist; returns how many changed. */
+async function refreshEventStatus(c: PoolClient, ids: readonly string[]): Promise<number> {
+  const ev = await c.query<{ id: string; status: string; delivery_count: number; routed: boolean }>(
+    `SELECT e.id, e.status, e.delivery_count, (r.event_id IS NOT NULL) AS routed
+     FROM events e LEFT JOIN event_routings r ON r.event_id = e.id
+     WHERE e.id = ANY($1::uuid[])`,
+    [ids],
+  );
+  if (ev.rows.length === 0) return 0;
+  const dl = await c.query<StoredDelivery & { event_id: string }>(
+    'SELECT event_id, id, destination_id, status, created_at FROM deliveries WHERE event_id = ANY($1::uuid[])',
+    [ev.rows.map((r) => r.id)],
+  );
+  const byEvent = new Map<string, StoredDelivery[]>();
+  for (const d of dl.rows) {
+    const list = byEvent.get(d.event_id);
+    if (list) list.push(d);
+    else byEvent.set(d.event_id, [d]);
+  }
+  const changed: { id: string; status: string; n: number }[] = [];
+  for (const e of ev.rows) {
+    const list = byEvent.get(e.id) ?? [];
+    const status = eventStatus(list, e.routed);
+    if (status !== e.status || list.length !== e.delivery_count) changed.push({ id: e.id, status, n: list.length });
+  }
+  if (changed.length === 0) return 0;
+  await c.query(
+    `UPDATE events e SET status = u.status, delivery_count = u.n, updated_at = now()
+     FROM unnest($1::uuid[], $2::text[], $3::int4[]) AS u(id, status, n) WHERE e.id = u.id`,
+    [changed.map((x) => x.id), changed.map((x) => x.status), changed.map((x) => x.n)],
+  );
+  return changed.length;
+}
+
+export interface Checkpoint {
+  stream: string;
+  last_seq: number;
+  updated_at: Date;
+}
+
+export async function readCheckpoints(pool: Pool): Promise<Record<string, Checkpoint>> {
+  const { rows } = await pool.query<Checkpoint>('SELECT stream, last_seq, updated_at FROM projection_checkpoints');
+  return Object.fromEntries(rows.map((r) => [r.stream, r]));
+}
+
+/** Moves one stream's checkpoint without writing rows (messages skipped as unreadable). */
+export async function advanceCheckpoint(pool: Pool, stream: string, lastSeq: number): Promise<void> {
+  await applyBatch(pool, { stream, lastSeq });
+}
+
+/** Empties every read model and checkpoint, for a rebuild from the streams. */
+export async function truncateReadModels(pool: Pool): Promise<void> {
+  await pool.query('TRUNCATE events, deliveries, attempts, event_routings, projection_checkpoints');
+}
+
+export async function countReadModels(pool: Pool): Promise<{ events: number; deliveries: number; attempts: number }> {
+  const { rows } = await pool.query<{ events: number; deliveries: number; attempts: number }>(
+    `SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM deliveries) AS deliveries,
+            (SELECT count(*) FROM attempts) AS attempts`,
+  );
+  return rows[0] ?? { events: 0, deliveries: 0, attempts: 0 };
+}
+
+export interface ReadModelSnapshot {
+  events: unknown[];
+  deliveries: unknown[];
+  attempts: unknown[];
+  event_routings: unknown[];
+}
+
+/**
+ * Every row of the read models as JSON, in key order, without updated_at (the one column that
+ * records when, not what). Two snapshots are equal when a rebuild reproduced the live tables.
+ */
+export async function snapshotReadModels(pool: Pool): Promise<ReadModelSnapshot> {
+  const q = async (table: string, order: string) =>
+    (await pool.query<{ r: unknown }>(`SELECT to_jsonb(t) - 'updated_at' AS r FROM ${table} t ORDER BY ${order}`)).rows.map((x) => x.r);
+  return {
+    events: await q('events', 'id'),
+    deliveries: await q('deliveries', 'id'),
+    attempts: await q('attempts', 'delivery_id, n'),
+    event_routings: await q('event_routings', 'event_id'),
+  };
+}
