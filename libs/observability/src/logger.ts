@@ -17,5 +17,5 @@ export const REDACT = [
 ];
 
 export function createLogger(level: string, name = 'hookstream', destination?: NodeJS.WritableStream): Logger {
-  return pino({ level, name, redact: { paths: REDACT, censor: '[redacted]' }, base: { role: name } }, destination as never);
+  return pino({ level, name, redact: { paths: REDACT, censor: '[redacted]' } }, destination as never);
 }
