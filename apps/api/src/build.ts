@@ -2,6 +2,7 @@
 // envelope on every JSON answer. Tests call buildApi() and use inject().
 import Fastify, { type FastifyError, LogController } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { routeGroupOf } from '@hookstream/observability';
 import { ApiError } from './errors.ts';
 import { durationMs } from './http.ts';
 import { validatorCompiler } from './validation.ts';
@@ -17,6 +18,7 @@ import { ingestRoutes } from './routes/ingest.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
 import { outboundRoutes } from './routes/outbound.ts';
 import { eventRoutes } from './routes/events.ts';
+import { registerOpenApi } from './openapi.ts';
 
 export type { ApiDeps, EventListFilter, EventQueries, ReadinessCheck } from './context.ts';
 export { ApiError, errors } from './errors.ts';
@@ -67,6 +69,14 @@ export async function buildApi(deps: ApiDeps) {
     reply.code(404).send({ error: `no route for ${request.method} ${request.url.split('?')[0]}`, duration_ms: durationMs(reply) }),
   );
 
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.addHook('onResponse', async (request, reply) => {
+      metrics.httpRequest(request.method, routeGroupOf(request.method, request.routeOptions.url ?? ''), reply.statusCode);
+    });
+  }
+  // Before every route: the OpenAPI collector only sees routes registered after it.
+  await registerOpenApi(app);
   await app.register(healthRoutes(deps));
   await app.register(ingestRoutes(deps));
   await app.register(async (v1) => {

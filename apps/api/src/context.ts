@@ -3,10 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '@hookstream/catalog';
 import type { Publisher } from '@hookstream/broker';
 import type { Settings } from '@hookstream/config';
-import type { Logger } from '@hookstream/observability';
+import type { Logger, Metrics } from '@hookstream/observability';
 
 export interface ReadinessCheck {
   ok: boolean;
+  /** Whether this instance is unfit for traffic when the check fails. */
+  required: boolean;
   detail?: string;
 }
 
@@ -39,6 +41,7 @@ export interface ApiDeps {
   catalog: Catalog;
   publisher: Publisher;
   log: Logger;
+  metrics?: Metrics;
   /** Named dependency checks for /readyz (NATS, streams, Postgres, projection lag …). */
   /** The event log and replay; absent where no database is configured. */
   events?: EventQueries;

@@ -4,14 +4,15 @@ import type { Settings } from '@hookstream/config';
 import { type Broker, connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
 import { type Catalog, openCatalog } from '@hookstream/catalog';
 import { STREAMS } from '@hookstream/contracts';
-import { type Logger, createLogger } from '@hookstream/observability';
+import { type Logger, type Metrics, createLogger, createMetrics } from '@hookstream/observability';
 import { type Pool, assertSchemaCurrent, createPool, migrate } from '@hookstream/store';
-import { type ApiApp, type ReadinessCheck, buildApi } from '@hookstream/app-api';
+import { type ApiApp, buildApi } from '@hookstream/app-api';
 import { buildRouter } from '@hookstream/app-router';
 import { buildDeliverer } from '@hookstream/app-deliverer';
 import { buildProjector } from '@hookstream/app-projector';
 import { type Services, startServices } from './embedded.ts';
 import { eventQueries } from './queries.ts';
+import { readinessChecks, startConsumerGauges, startOpsServer } from './ops.ts';
 
 export interface Gateway {
   settings: Readonly<Settings>;
@@ -19,6 +20,7 @@ export interface Gateway {
   catalog: Catalog;
   pool: Pool | null;
   api: ApiApp | null;
+  metrics: Metrics;
   /** http://host:port when the api role listens. */
   url: string | null;
   stop(): Promise<void>;
@@ -26,6 +28,8 @@ export interface Gateway {
 
 export interface GatewayOptions {
   log?: Logger;
+  /** One registry per process; tests that run several gateways in one process pass their own. */
+  metrics?: Metrics;
   /** Listen on settings.port (default true). Tests may prefer inject(). */
   listen?: boolean;
 }
@@ -38,6 +42,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
   const log = opts.log ?? createLogger(settings.logLevel, 'hookstream');
   const roles = new Set(settings.roles);
   const needsDb = roles.has('api') || roles.has('projector') || roles.has('jobs');
+  const metrics = opts.metrics ?? createMetrics();
   const services: Services = await startServices(settings, log, { nats: true, database: needsDb });
   const cleanup: Array<() => Promise<void>> = [() => services.stop()];
   const undo = async () => {
@@ -84,7 +89,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     }
     let projector: ReturnType<typeof buildProjector> | null = null;
     if (roles.has('projector') && pool) {
-      projector = buildProjector({ broker, pool, log: log.child({ role: 'projector' }) });
+      projector = buildProjector({ broker, pool, log: log.child({ role: 'projector' }), metrics });
       await projector.start();
       running.push(projector);
     }
@@ -92,25 +97,28 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
       for (const r of running.reverse()) await r.stop();
     });
 
+    const stopGauges = startConsumerGauges(broker, metrics);
+    cleanup.push(async () => stopGauges());
+    const p = projector;
+    const readiness = readinessChecks({
+      broker,
+      pool,
+      postgresRequired: !roles.has('api') && (roles.has('projector') || roles.has('jobs')),
+      ...(p ? { projectionLag: () => p.lag() } : {}),
+    });
     let api: ApiApp | null = null;
     let url: string | null = null;
+    if (!roles.has('api') && opts.listen !== false) {
+      const ops = await startOpsServer({ port: settings.port, host: settings.host, metrics, readiness });
+      cleanup.push(() => ops.close());
+    }
     if (roles.has('api')) {
-      const readiness = async (): Promise<Record<string, ReadinessCheck>> => {
-        const checks: Record<string, ReadinessCheck> = {};
-        checks.nats = { ok: broker.connected(), detail: broker.connected() ? 'connected' : 'disconnected' };
-        try {
-          const info = await broker.jsm.streams.info(STREAMS.events);
-          checks.events_stream = { ok: true, detail: `${info.state.messages} messages` };
-        } catch (err) {
-          checks.events_stream = { ok: false, detail: (err as Error).message };
-        }
-        return checks;
-      };
       api = await buildApi({
         settings,
         catalog,
         publisher,
         log: log.child({ role: 'api' }),
+        metrics,
         readiness,
         ...(pool ? { events: eventQueries(pool, broker, catalog, publisher) } : {}),
       });
@@ -131,6 +139,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
       catalog,
       pool,
       api,
+      metrics,
       url,
       stop: undo,
     };

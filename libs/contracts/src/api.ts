@@ -227,7 +227,11 @@ export const IngestAccepted = Type.Object({
 export const Health = Type.Object({ status: Type.String() });
 export const Readiness = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
-  checks: Type.Record(Type.String(), Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) })),
+  /** Every dependency; only the `required` ones decide readiness (an api instance that can ingest is ready). */
+  checks: Type.Record(
+    Type.String(),
+    Type.Object({ ok: Type.Boolean(), required: Type.Boolean(), detail: Type.Optional(Type.String()) }),
+  ),
 });
 
 // ---------- event types ----------

@@ -10,12 +10,18 @@ export function healthRoutes(deps: ApiDeps) {
     app.get('/healthz', { schema: { response: { 200: api.envelope(api.Health) } } }, async (_req, reply) =>
       reply.send({ data: { status: 'ok' }, duration_ms: durationMs(reply) }),
     );
+    if (deps.metrics) {
+      const metrics = deps.metrics;
+      app.get('/metrics', { schema: { hide: true } as object }, async (_req, reply) =>
+        reply.type(metrics.contentType).send(await metrics.render()),
+      );
+    }
     app.get(
       '/readyz',
       { schema: { response: { 200: api.envelope(api.Readiness), 503: api.envelope(api.Readiness) } } },
       async (_req, reply) => {
         const checks = (await deps.readiness?.()) ?? {};
-        const ready = Object.values(checks).every((c) => c.ok);
+        const ready = Object.values(checks).every((c) => c.ok || !c.required);
         return reply
           .code(ready ? 200 : 503)
           .send({ data: { status: ready ? 'ready' : 'not_ready', checks }, duration_ms: durationMs(reply) });

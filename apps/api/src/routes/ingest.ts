@@ -70,7 +70,24 @@ export function ingestRoutes(deps: ApiDeps) {
     root.removeAllContentTypeParsers();
     root.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: INGEST_BODY_LIMIT }, (_req, body, done) => done(null, body));
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
-    const { catalog, publisher } = deps;
+    const { catalog, publisher, metrics } = deps;
+    if (metrics) {
+      const duplicates = new WeakSet<object>();
+      app.decorateRequest('markDuplicate', function (this: object) {
+        duplicates.add(this);
+      });
+      app.addHook('onResponse', async (request, reply) => {
+        const s = reply.statusCode;
+        const outcome =
+          s === 202 ? (duplicates.has(request) ? 'duplicate' : 'accepted')
+          : s === 401 ? 'unauthorized'
+          : s === 404 ? 'not_found'
+          : s === 413 ? 'too_large'
+          : s < 500 ? 'bad_request'
+          : 'error';
+        metrics.ingest(outcome, reply.elapsedTime / 1000);
+      });
+    }
     const nowMs = () => deps.now?.() ?? Date.now();
 
     app.post(
@@ -111,12 +128,17 @@ export function ingestRoutes(deps: ApiDeps) {
         // Keys are scoped to the source: two sources may use the same key without colliding.
         const msgId = key ? `idem:${source.id}:${createHash('sha256').update(key).digest('base64url')}` : `evt:${id}`;
         let stored;
+        const started = performance.now();
         try {
           stored = await publisher.publishEvent(meta, body, msgId);
         } catch (err) {
           throw errors.unavailable('the event store did not confirm the write; retry', err);
         }
-        if (stored.duplicate) return ok(reply, { status: 'accepted', note: 'duplicate' }, 202);
+        metrics?.publish('events', (performance.now() - started) / 1000);
+        if (stored.duplicate) {
+          (request as unknown as { markDuplicate?: () => void }).markDuplicate?.();
+          return ok(reply, { status: 'accepted', note: 'duplicate' }, 202);
+        }
         return ok(reply, { id, status: 'queued' }, 202);
       },
     );
