@@ -2,7 +2,7 @@
 import { SettingsError, loadSettings } from '@hookstream/config';
 import { createLogger } from '@hookstream/observability';
 import { startGateway } from './gateway.ts';
-import { runMigrate } from './commands.ts';
+import { runMigrate, runRebuild } from './commands.ts';
 
 const command = process.argv[2] ?? 'run';
 let settings;
@@ -17,8 +17,16 @@ try {
 }
 const log = createLogger(settings.logLevel, 'hookstream');
 
+if (command !== 'run') {
+  // One-shot commands: a signal ends the process through exit, so embedded services are stopped too.
+  process.on('SIGTERM', () => process.exit(143));
+  process.on('SIGINT', () => process.exit(130));
+}
+
 if (command === 'migrate') {
   await runMigrate(settings, log);
+} else if (command === 'rebuild') {
+  await runRebuild(settings, log);
 } else if (command === 'run') {
   const gateway = await startGateway(settings, { log }).catch((err) => {
     log.fatal({ err }, 'hookstream could not start');

@@ -35,7 +35,9 @@ export function wrapMsg(m: JsMsg): InboundMsg {
       await m.ackAck();
     },
     nak: (d) => m.nak(d),
-    term: (r) => m.term(r),
+    // nats-server 2.9 ignores a +TERM that carries a reason (the message would stay ack-pending):
+    // terminate without one; callers log the reason themselves.
+    term: () => m.term(),
     working: () => m.working(),
   };
 }
@@ -93,6 +95,11 @@ export function startConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
         const consumer = await o.broker.js.consumers.get(o.stream, o.consumer);
         const messages = await consumer.consume({ max_messages: o.maxInFlight, idle_heartbeat: 5_000, expires: 30_000 });
         current = messages;
+        // stop() may have come while the pull was being set up, before there was anything to stop.
+        if (stopping) {
+          messages.stop();
+          break;
+        }
         void (async () => {
           for await (const s of messages.status()) {
             if (s.type === 'heartbeats_missed' || s.type === 'consumer_not_found' || s.type === 'consumer_deleted') {
