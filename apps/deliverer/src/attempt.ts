@@ -16,7 +16,7 @@ import {
 import type { DeliveryClient, SendResult } from '@hookstream/delivery-http';
 import { type Circuit, type Decision, type TokenBucket, decide } from '@hookstream/domain';
 import type { Logger } from '@hookstream/observability';
-import { type Semaphore, heartbeat, waitUntil } from './gates.ts';
+import { type Semaphore, heartbeat, sleep, waitUntil } from './gates.ts';
 import { type AttemptRequest, buildRequest } from './request.ts';
 
 /** Per-destination state shared by every message of one destination in this process. */
@@ -50,15 +50,31 @@ function circuitSaysHealthy(r: SendResult): boolean | null {
   return null; // blocked address, local failures: say nothing about the receiver's health
 }
 
-/** Waits for a closed circuit (or a probe slot) and a rate-limit token; neither costs an attempt. */
-async function passGates(gate: DestinationGate, deps: AttemptDeps): Promise<void> {
+/** Waits for a closed circuit, or a probe slot; costs no attempt. */
+async function circuitAllows(gate: DestinationGate, deps: AttemptDeps): Promise<void> {
   await waitUntil(() => {
     if (deps.stopping() || gate.circuit.canSend(deps.now())) return 0;
     const at = gate.circuit.retryAtMs;
     return at === null ? 250 : Math.max(1, at - deps.now());
   });
-  const bucket = gate.bucket;
-  if (bucket) await waitUntil(() => bucket.take(deps.now()));
+}
+
+/**
+ * Publishes with a few quick retries before giving up: a NATS blip must not send the message back
+ * (a redelivery counts as an attempt, and on the last attempt it would end in the dead-letter watch).
+ */
+async function durably<T>(publish: () => Promise<T>, deps: AttemptDeps): Promise<T> {
+  let wait = 200;
+  for (let i = 0; ; i++) {
+    try {
+      return await publish();
+    } catch (err) {
+      if (i >= 4 || deps.stopping()) throw err;
+      deps.log.warn({ err: (err as Error).message }, 'storing a delivery fact failed; retrying');
+      await sleep(wait);
+      wait *= 2;
+    }
+  }
 }
 
 function localFailure(error: string): SendResult {
@@ -112,10 +128,15 @@ async function send(
   deps: AttemptDeps,
 ): Promise<{ destination: DestinationRecord; startedAt: number; result: SendResult } | null> {
   if (!deps.findDestination(delivery.destination_id)) return null;
+  const gate = deps.gateFor(delivery.destination_id);
+  // The circuit before the global slot: a destination that is down never holds a slot others could
+  // use. The rate-limit token after it, right before the request, so that a wait for a slot cannot
+  // bunch requests together (what waits for a token is at most about a second's worth).
+  await circuitAllows(gate, deps);
   const release = await deps.slots.acquire();
   try {
-    const gate = deps.gateFor(delivery.destination_id);
-    await passGates(gate, deps);
+    const bucket = gate.bucket;
+    if (bucket) await waitUntil(() => bucket.take(deps.now()));
     // Read the record after waiting: it may have changed, or gone.
     const d = deps.findDestination(delivery.destination_id);
     if (!d) return null;
@@ -192,7 +213,7 @@ async function settle(
     'delivery attempt',
   );
   // Facts first, then the ack: a crash in between repeats the attempt, never loses its record.
-  await deps.publisher.publishAttempt(fact);
+  await durably(() => deps.publisher.publishAttempt(fact), deps);
   switch (decision.action) {
     case 'delivered':
       // A lost ack only means one duplicate request, with the same delivery id.
@@ -201,13 +222,13 @@ async function settle(
     case 'retry':
       msg.nak(decision.delayMs);
       return;
-    case 'dead':
-      await deps.publisher.publishDeadLetter(
-        deadLetter(event, delivery, attempt, decision.code, result.statusCode, result.error ?? decision.reason, nowMs),
-      );
+    case 'dead': {
+      const dl = deadLetter(event, delivery, attempt, decision.code, result.statusCode, result.error ?? decision.reason, nowMs);
+      await durably(() => deps.publisher.publishDeadLetter(dl), deps);
       // No reason string: nats-server before 2.10 ignores "+TERM <reason>" and would redeliver.
       msg.term();
       return;
+    }
   }
 }
 
@@ -237,6 +258,7 @@ export function deadLetter(
 
 async function deadWithoutAttempt(msg: InboundMsg, event: EventMeta, delivery: DeliveryMeta, attemptsMade: number, deps: AttemptDeps): Promise<void> {
   deps.log.warn({ event_id: event.event_id, delivery_id: delivery.delivery_id, destination_id: delivery.destination_id }, 'destination deleted: dead-lettered');
-  await deps.publisher.publishDeadLetter(deadLetter(event, delivery, attemptsMade, 'destination_deleted', null, 'destination deleted', deps.now()));
+  const dl = deadLetter(event, delivery, attemptsMade, 'destination_deleted', null, 'destination deleted', deps.now());
+  await durably(() => deps.publisher.publishDeadLetter(dl), deps);
   msg.term();
 }

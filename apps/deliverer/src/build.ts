@@ -4,7 +4,7 @@ import { type Broker, type ConsumerLoop, type Publisher } from '@hookstream/brok
 import type { ConfigView } from '@hookstream/catalog';
 import { CONSUMERS, type ConfigKind, type DestinationRecord, RESPONSE_EXCERPT_BYTES, STREAMS } from '@hookstream/contracts';
 import { type DeliveryClient, createDeliveryClient } from '@hookstream/delivery-http';
-import { createCircuit } from '@hookstream/domain';
+import { type CircuitOptions, type CircuitState, createCircuit } from '@hookstream/domain';
 import type { Logger } from '@hookstream/observability';
 import { type AttemptDeps, type DestinationGate, handleDelivery } from './attempt.ts';
 import { Semaphore } from './gates.ts';
@@ -22,8 +22,10 @@ export interface DelivererDeps {
   maxInFlight: number;
   random?: () => number;
   now?: () => number;
-  /** How long an idle destination's pull waits on the server (default 2 s); bounds the stop latency. */
+  /** How long an idle destination's pull waits on the server (default 5 s): a stop waits for it. */
   pullExpiresMs?: number;
+  /** Circuit breaker settings per destination (default: domain's DEFAULT_CIRCUIT_OPTIONS). */
+  circuit?: CircuitOptions;
   /** Run the dead-letter watch in this process (default true). */
   deadLetterWatch?: boolean;
 }
@@ -34,6 +36,8 @@ export interface Deliverer {
   stop(): Promise<void>;
   /** Destinations with a running loop (for health and tests). */
   activeDestinations(): string[];
+  /** The circuit of a destination in this process, if it has a worker. */
+  circuitState(destinationId: string): CircuitState | null;
 }
 
 const HEARTBEAT_MS = 5_000;
@@ -56,7 +60,7 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
       const w = workers.get(id);
       if (w) return w.gate;
       let g = fallbackGates.get(id);
-      if (!g) fallbackGates.set(id, (g = { circuit: createCircuit(), bucket: null }));
+      if (!g) fallbackGates.set(id, (g = { circuit: createCircuit(deps.circuit), bucket: null }));
       return g;
     },
     slots: new Semaphore(deps.maxInFlight),
@@ -78,7 +82,8 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
         log,
         now,
         handle: (msg) => handleDelivery(msg, handlerDeps as AttemptDeps),
-        pullExpiresMs: deps.pullExpiresMs ?? 2_000,
+        pullExpiresMs: deps.pullExpiresMs ?? 5_000,
+        circuit: deps.circuit,
       });
       workers.set(id, w);
     }
@@ -95,6 +100,19 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
       if (chains.get(id) === next) chains.delete(id);
     });
     return next;
+  };
+
+  /** Starts a destination's loop; a failure (NATS unreachable at that moment) is retried, never dropped. */
+  const startWorker = async (d: DestinationRecord, retryMs = 1_000): Promise<void> => {
+    try {
+      await workerFor(d.id, d).start(d);
+    } catch (err) {
+      log.warn({ destination_id: d.id, err: (err as Error).message, retry_in_ms: retryMs }, 'destination loop did not start; retrying');
+      setTimeout(() => {
+        const current = deps.view.destinations.get(d.id);
+        if (!stopping && current?.active && !workers.get(d.id)?.running) void enqueue(d.id, () => startWorker(current, Math.min(retryMs * 2, 30_000)));
+      }, retryMs).unref();
+    }
   };
 
   const drain = (id: string) =>
@@ -125,15 +143,14 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
         return;
       }
       if (w?.running) await w.reconfigure(d, prev);
-      else await workerFor(id, d).start(d);
+      else await startWorker(d);
     });
   };
 
   /** Consumers of destinations deleted while no deliverer ran: drain them too. */
   const sweepOrphans = async () => {
     const prefix = CONSUMERS.destination('');
-    const infos = await deps.broker.jsm.consumers.list(STREAMS.deliveries).next();
-    for (const info of infos) {
+    for await (const info of deps.broker.jsm.consumers.list(STREAMS.deliveries)) {
       const id = info.name.startsWith(prefix) ? info.name.slice(prefix.length) : null;
       if (id !== null && !deps.view.destinations.has(id) && !workers.has(id)) void drain(id);
     }
@@ -147,7 +164,7 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
       handlerDeps = attemptDeps(client);
       deps.view.on('change', onChange);
       const initial = [...deps.view.destinations.values()].filter((d) => d.active);
-      await Promise.all(initial.map((d) => enqueue(d.id, () => workerFor(d.id, d).start(d))));
+      await Promise.all(initial.map((d) => enqueue(d.id, () => startWorker(d))));
       await sweepOrphans().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'orphan consumer sweep failed'));
       if (deps.deadLetterWatch !== false) watch = startDeadLetterWatch({ broker: deps.broker, publisher: deps.publisher, log, now });
       log.info({ destinations: initial.length }, 'deliverer started');
@@ -163,5 +180,6 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
       log.info('deliverer stopped');
     },
     activeDestinations: () => [...workers.values()].filter((w) => w.running).map((w) => w.id),
+    circuitState: (id) => workers.get(id)?.gate.circuit.state ?? null,
   };
 }

@@ -12,12 +12,17 @@ export interface PullLoopOptions {
   /** How many messages may be pulled now given `inFlight` in hand; 0 = wait `waitMs` (or until one finishes). */
   capacity(inFlight: number): { n: number; waitMs: number };
   handle(msg: InboundMsg): Promise<void>;
-  /** Called after a pull that brought nothing; resolving true ends the loop (a drained consumer). */
+  /** Called after a pull that brought nothing or failed; resolving true ends the loop (a drained consumer). */
   onEmpty?(): Promise<boolean>;
   onError(err: unknown): void;
   /** Delay before a message whose handler threw is offered again. */
   errorNakDelayMs: number;
-  /** How long one pull waits on the server for messages. Stopping waits for the pull in progress. */
+  /**
+   * How long one pull waits on the server for messages. Stopping waits for the pull in progress:
+   * a pull abandoned while the server still holds it would have its messages sent to nobody, to be
+   * redelivered after AckWait as a new attempt. (The client also abandons a pull after two missed
+   * idle heartbeats, i.e. ~expiresMs of silence in an overloaded process: longer pulls make that rarer.)
+   */
   expiresMs: number;
 }
 
@@ -87,6 +92,8 @@ export function startPullLoop(o: PullLoopOptions): PullLoop {
       } catch (err) {
         if (stopping) break;
         consumer = null;
+        // A drained consumer removed by another copy of the role ends the drain here too.
+        if (o.onEmpty && (await o.onEmpty().catch(() => false))) break;
         o.onError(err);
         await sleep(backoff, wake.signal);
         backoff = Math.min(backoff * 2, 5_000);

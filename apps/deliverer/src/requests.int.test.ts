@@ -8,7 +8,7 @@ import { startReceiver, waitFor } from '@hookstream/testkit';
 import { enqueue, putDestination, readJson, startDeliverer, startStack } from './test-harness.ts';
 
 const s = await startStack(t);
-await startDeliverer(t, s);
+const deliverer = await startDeliverer(t, s);
 
 const deadLetters = () => readJson<DeadLetter>(s.broker, STREAMS.deadLetters);
 
@@ -65,6 +65,7 @@ t.test('a paused destination keeps its deliveries; deleting it dead-letters them
   await s.catalog.put('destination', dest.id, { ...dest, active: true });
   await rx.waitForCount(3);
   await s.catalog.put('destination', dest.id, { ...dest, active: false });
+  await waitFor(() => !deliverer.activeDestinations().includes(dest.id), { message: 'the pause took effect' });
   await waitFor(async () => {
     const i = await s.broker.jsm.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
     return i.num_ack_pending === 0;

@@ -110,3 +110,18 @@ t.test('429 with Retry-After: the next attempt does not come before it', async (
   t.equal(facts[0]?.status_code, 429);
   t.equal(facts[1]?.outcome, 'delivered');
 });
+
+t.test('two deliverer copies share the work and never duplicate it', async (t) => {
+  await startDeliverer(t, s);
+  const rx = await startReceiver(t);
+  const dest = await putDestination(s, rx.url, { max_in_flight: 4 });
+  const n = 200;
+  for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => enqueue(s, dest, `{"n":${i + j}}`)));
+  const reqs = await rx.waitForCount(n, 20_000);
+  await waitFor(async () => {
+    const i = await s.broker.jsm.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
+    return i.num_pending === 0 && i.num_ack_pending === 0;
+  });
+  t.equal(rx.requests.length, n, 'one request per delivery');
+  t.equal(new Set(reqs.map((r) => r.headers[DELIVERY_HEADERS.deliveryId])).size, n);
+});

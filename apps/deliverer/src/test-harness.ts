@@ -20,7 +20,7 @@ export interface Stack {
 
 export async function stackOn(t: Test, natsUrl: string): Promise<Stack> {
   const broker = await connectBroker({ servers: natsUrl, name: 'deliverer-test' });
-  await ensureTopology(broker, { replicas: 1, duplicateWindowS: 3600 });
+  await ensureTopology(broker, { replicas: 1, duplicateWindowS: 86_400 });
   const catalog = await openCatalog(broker);
   t.teardown(async () => {
     catalog.close();
@@ -42,7 +42,7 @@ export async function startDeliverer(t: Test, s: Stack, over: Partial<DelivererD
     log: createLogger('silent'),
     allowPrivate: true,
     maxInFlight: 256,
-    pullExpiresMs: 1_000,
+    pullExpiresMs: 2_000,
     ...over,
   });
   t.teardown(() => d.stop());
@@ -61,7 +61,8 @@ export async function putDestination(s: Stack, url: string, over: Partial<Destin
     headers: {},
     signing_secrets: [],
     signature_scheme: 'standard_webhooks',
-    timeout_ms: 2_000,
+    // Generous: on a loaded machine a short timeout turns a slow local receiver into retries.
+    timeout_ms: 10_000,
     retry_policy: { max_attempts: 3, delays_ms: [50, 100], jitter: 0 },
     rate_limit_per_s: null,
     max_in_flight: 8,
@@ -126,7 +127,7 @@ export async function enqueue(
   d: DestinationRecord,
   body: Buffer | string = '{"hello":"world"}',
   over: Partial<EventMeta> = {},
-): Promise<{ event: EventMeta; delivery: DeliveryMeta }> {
+): Promise<{ event: EventMeta; delivery: DeliveryMeta; seq: number }> {
   const event = eventMeta(s, over);
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   const stored = await s.publisher.publishEvent(event, bytes, `evt:${event.event_id}`);
@@ -139,6 +140,6 @@ export async function enqueue(
     replay_id: null,
     created_at: new Date().toISOString(),
   };
-  await s.publisher.publishDelivery(event, delivery, bytes);
-  return { event, delivery };
+  const dlv = await s.publisher.publishDelivery(event, delivery, bytes);
+  return { event, delivery, seq: dlv.seq };
 }

@@ -3,7 +3,7 @@
 // destination that hangs only ever holds its own max_in_flight requests.
 import { type Broker, type InboundMsg, deleteDestinationConsumer, ensureDestinationConsumer } from '@hookstream/broker';
 import { CONSUMERS, type DestinationRecord, STREAMS } from '@hookstream/contracts';
-import { createCircuit, createTokenBucket } from '@hookstream/domain';
+import { type CircuitOptions, createCircuit, createTokenBucket } from '@hookstream/domain';
 import type { Logger } from '@hookstream/observability';
 import type { DestinationGate } from './attempt.ts';
 import { type PullLoop, startPullLoop } from './pull.ts';
@@ -14,6 +14,7 @@ export interface WorkerDeps {
   now: () => number;
   handle(msg: InboundMsg): Promise<void>;
   pullExpiresMs: number;
+  circuit?: CircuitOptions;
 }
 
 /**
@@ -42,7 +43,7 @@ export class DestinationWorker {
     this.id = id;
     this.record = record;
     this.deps = deps;
-    this.gate = { circuit: createCircuit(), bucket: rateBucket(record?.rate_limit_per_s ?? null) };
+    this.gate = { circuit: createCircuit(deps.circuit), bucket: rateBucket(record?.rate_limit_per_s ?? null) };
   }
 
   get running(): boolean {
@@ -106,10 +107,10 @@ export class DestinationWorker {
     return this.loop?.done ?? Promise.resolve();
   }
 
+  /** Running until the stop finished: the pull in progress may still bring messages until then. */
   async stop(): Promise<void> {
-    const l = this.loop;
+    await this.loop?.stop();
     this.loop = null;
-    await l?.stop();
   }
 
   private update(record: DestinationRecord): void {
