@@ -15,7 +15,7 @@ import {
 } from '@hookstream/contracts';
 import type { DeliveryClient, SendResult } from '@hookstream/delivery-http';
 import { type Circuit, type Decision, type TokenBucket, decide } from '@hookstream/domain';
-import type { Logger } from '@hookstream/observability';
+import type { DeliveryClass, Logger, Metrics } from '@hookstream/observability';
 import { type Semaphore, heartbeat, sleep, waitUntil } from './gates.ts';
 import { type AttemptRequest, buildRequest } from './request.ts';
 
@@ -38,6 +38,17 @@ export interface AttemptDeps {
   /** True once the process is stopping: messages in hand are then sent without waiting for a closed circuit. */
   stopping: () => boolean;
   heartbeatMs: number;
+  metrics?: Metrics;
+}
+
+/** The bounded label of an attempt's result for metrics. */
+export function deliveryClass(r: SendResult): DeliveryClass {
+  if (r.errorClass === 'timeout') return 'timeout';
+  if (r.errorClass === 'blocked_address') return 'blocked';
+  if (r.errorClass !== null && r.statusCode === null) return 'network';
+  if (r.statusCode === null) return 'other';
+  const c = Math.floor(r.statusCode / 100);
+  return c >= 2 && c <= 5 ? (`${c}xx` as DeliveryClass) : 'other';
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -136,7 +147,17 @@ async function send(
   const release = await deps.slots.acquire();
   try {
     const bucket = gate.bucket;
-    if (bucket) await waitUntil(() => bucket.take(deps.now()));
+    if (bucket) {
+      let counted = false;
+      await waitUntil(() => {
+        const wait = bucket.take(deps.now());
+        if (wait > 0 && !counted) {
+          counted = true;
+          deps.metrics?.rateLimitedWait();
+        }
+        return wait;
+      });
+    }
     // Read the record after waiting: it may have changed, or gone.
     const d = deps.findDestination(delivery.destination_id);
     if (!d) return null;
@@ -154,7 +175,11 @@ async function send(
         : await deps.client.send({ url: d.url, headers: req.headers, body: req.body, timeoutMs: d.timeout_ms });
     const healthy = circuitSaysHealthy(result);
     if (healthy === true) gate.circuit.onSuccess(deps.now());
-    else if (healthy === false) gate.circuit.onFailure(deps.now());
+    else if (healthy === false) {
+      const before = gate.circuit.state;
+      gate.circuit.onFailure(deps.now());
+      if (before !== 'open' && gate.circuit.state === 'open') deps.metrics?.circuitOpened();
+    }
     return { destination: d, startedAt, result };
   } finally {
     release();
@@ -214,6 +239,7 @@ async function settle(
   );
   // Facts first, then the ack: a crash in between repeats the attempt, never loses its record.
   await durably(() => deps.publisher.publishAttempt(fact), deps);
+  deps.metrics?.delivery(outcome, deliveryClass(result), attempt, result.statusCode === null && result.errorClass === 'blocked_address' ? null : result.durationMs / 1000);
   switch (decision.action) {
     case 'delivered':
       // A lost ack only means one duplicate request, with the same delivery id.
@@ -225,6 +251,7 @@ async function settle(
     case 'dead': {
       const dl = deadLetter(event, delivery, attempt, decision.code, result.statusCode, result.error ?? decision.reason, nowMs);
       await durably(() => deps.publisher.publishDeadLetter(dl), deps);
+      deps.metrics?.deadLetter(decision.code);
       // No reason string: nats-server before 2.10 ignores "+TERM <reason>" and would redeliver.
       msg.term();
       return;
@@ -260,5 +287,6 @@ async function deadWithoutAttempt(msg: InboundMsg, event: EventMeta, delivery: D
   deps.log.warn({ event_id: event.event_id, delivery_id: delivery.delivery_id, destination_id: delivery.destination_id }, 'destination deleted: dead-lettered');
   const dl = deadLetter(event, delivery, attemptsMade, 'destination_deleted', null, 'destination deleted', deps.now());
   await durably(() => deps.publisher.publishDeadLetter(dl), deps);
+  deps.metrics?.deadLetter('destination_deleted');
   msg.term();
 }

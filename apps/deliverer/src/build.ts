@@ -5,7 +5,7 @@ import type { ConfigView } from '@hookstream/catalog';
 import { CONSUMERS, type ConfigKind, type DestinationRecord, RESPONSE_EXCERPT_BYTES, STREAMS } from '@hookstream/contracts';
 import { type DeliveryClient, createDeliveryClient } from '@hookstream/delivery-http';
 import { type CircuitOptions, type CircuitState, createCircuit } from '@hookstream/domain';
-import type { Logger } from '@hookstream/observability';
+import type { Logger, Metrics } from '@hookstream/observability';
 import { type AttemptDeps, type DestinationGate, handleDelivery } from './attempt.ts';
 import { Semaphore } from './gates.ts';
 import { startDeadLetterWatch } from './watch.ts';
@@ -22,6 +22,7 @@ export interface DelivererDeps {
   maxInFlight: number;
   random?: () => number;
   now?: () => number;
+  metrics?: Metrics;
   /** How long an idle destination's pull waits on the server (default 5 s): a stop waits for it. */
   pullExpiresMs?: number;
   /** Circuit breaker settings per destination (default: domain's DEFAULT_CIRCUIT_OPTIONS). */
@@ -71,6 +72,7 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
     random,
     stopping: () => stopping,
     heartbeatMs: HEARTBEAT_MS,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   let handlerDeps: AttemptDeps | null = null;
 
@@ -166,7 +168,7 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
       const initial = [...deps.view.destinations.values()].filter((d) => d.active);
       await Promise.all(initial.map((d) => enqueue(d.id, () => startWorker(d))));
       await sweepOrphans().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'orphan consumer sweep failed'));
-      if (deps.deadLetterWatch !== false) watch = startDeadLetterWatch({ broker: deps.broker, publisher: deps.publisher, log, now });
+      if (deps.deadLetterWatch !== false) watch = startDeadLetterWatch({ broker: deps.broker, publisher: deps.publisher, log, now, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
       log.info({ destinations: initial.length }, 'deliverer started');
     },
     async stop() {

@@ -4,7 +4,7 @@
 // last attempt still ends dead-lettered.
 import { type Broker, type ConsumerLoop, type InboundMsg, type Publisher, fromHeaders, startConsumerLoop } from '@hookstream/broker';
 import { type AttemptFact, CONSUMERS, STREAMS, decodeDeliveryMeta } from '@hookstream/contracts';
-import type { Logger } from '@hookstream/observability';
+import type { Logger, Metrics } from '@hookstream/observability';
 import { deadLetter } from './attempt.ts';
 
 export interface WatchDeps {
@@ -12,6 +12,7 @@ export interface WatchDeps {
   publisher: Publisher;
   log: Logger;
   now: () => number;
+  metrics?: Metrics;
 }
 
 interface MaxDeliveriesAdvisory {
@@ -116,6 +117,7 @@ export async function handleAdvisory(msg: InboundMsg, deps: WatchDeps): Promise<
   await deps.publisher.publishDeadLetter(
     deadLetter(event, delivery, a.deliveries, 'max_deliveries_advisory', lastStatus, lastError, nowMs),
   );
+  deps.metrics?.deadLetter('max_deliveries_advisory');
   deps.log.warn(
     { event_id: event.event_id, delivery_id: delivery.delivery_id, destination_id: delivery.destination_id, attempt: a.deliveries },
     'dead-lettered from a MAX_DELIVERIES advisory',
@@ -131,6 +133,9 @@ export function startDeadLetterWatch(deps: WatchDeps): ConsumerLoop {
     maxInFlight: 16,
     handle: (msg) => handleAdvisory(msg, deps),
     onError: (err) => deps.log.warn({ err: (err as Error).message }, 'dead-letter watch failed; the advisory will be offered again'),
-    onStatus: (kind, detail) => deps.log.warn({ kind, detail }, 'dead-letter watch consumer status'),
+    onStatus: (kind, detail) => {
+      if (kind === 'heartbeats_missed') deps.metrics?.heartbeatMissed('dead_letter_watch');
+      deps.log.warn({ kind, detail }, 'dead-letter watch consumer status');
+    },
   });
 }

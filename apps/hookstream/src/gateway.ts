@@ -3,13 +3,13 @@
 import type { Settings } from '@hookstream/config';
 import { type Broker, connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
 import { type Catalog, openCatalog } from '@hookstream/catalog';
-import { STREAMS } from '@hookstream/contracts';
 import { type Logger, type Metrics, createLogger, createMetrics } from '@hookstream/observability';
 import { type Pool, assertSchemaCurrent, createPool, migrate } from '@hookstream/store';
 import { type ApiApp, buildApi } from '@hookstream/app-api';
 import { buildRouter } from '@hookstream/app-router';
 import { buildDeliverer } from '@hookstream/app-deliverer';
 import { buildProjector } from '@hookstream/app-projector';
+import { type Jobs, buildJobs } from '@hookstream/app-jobs';
 import { type Services, startServices } from './embedded.ts';
 import { eventQueries } from './queries.ts';
 import { readinessChecks, startConsumerGauges, startOpsServer } from './ops.ts';
@@ -71,7 +71,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
 
     const running: Stoppable[] = [];
     if (roles.has('router')) {
-      const r = buildRouter({ broker, view: catalog.view, publisher, log: log.child({ role: 'router' }) });
+      const r = buildRouter({ broker, view: catalog.view, publisher, log: log.child({ role: 'router' }), metrics });
       await r.start();
       running.push(r);
     }
@@ -83,6 +83,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
         log: log.child({ role: 'deliverer' }),
         allowPrivate: settings.allowPrivateDestinations,
         maxInFlight: settings.delivererMaxInFlight,
+        metrics,
       });
       await d.start();
       running.push(d);
@@ -92,6 +93,24 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
       projector = buildProjector({ broker, pool, log: log.child({ role: 'projector' }), metrics });
       await projector.start();
       running.push(projector);
+    }
+    // The jobs role runs pg-boss workers; an API without it still needs the ports (create, read,
+    // download), which only send jobs.
+    let jobs: Jobs | null = null;
+    if ((roles.has('jobs') || roles.has('api')) && pool && services.databaseUrl) {
+      jobs = buildJobs({
+        broker,
+        pool,
+        catalog,
+        publisher,
+        log: log.child({ role: 'jobs' }),
+        settings,
+        databaseUrl: services.databaseUrl,
+        work: roles.has('jobs'),
+        metrics,
+      });
+      await jobs.start();
+      running.push(jobs);
     }
     cleanup.push(async () => {
       for (const r of running.reverse()) await r.stop();
@@ -121,6 +140,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
         metrics,
         readiness,
         ...(pool ? { events: eventQueries(pool, broker, catalog, publisher) } : {}),
+        ...(jobs ? { replays: jobs.ports.replays, exports: jobs.ports.exports } : {}),
       });
       const a = api;
       cleanup.push(() => a.close());

@@ -3,7 +3,7 @@
 import { type Broker, type ConsumerLoop, type Publisher, startConsumerLoop } from '@hookstream/broker';
 import type { ConfigView } from '@hookstream/catalog';
 import { CONSUMERS, STREAMS } from '@hookstream/contracts';
-import type { Logger } from '@hookstream/observability';
+import type { Logger, Metrics } from '@hookstream/observability';
 import { routeEvent } from './route.ts';
 
 export interface RouterDeps {
@@ -14,6 +14,7 @@ export interface RouterDeps {
   /** Events routed at once (default 64). */
   maxInFlight?: number;
   now?: () => number;
+  metrics?: Metrics;
 }
 
 export interface Router {
@@ -33,10 +34,14 @@ export function buildRouter(deps: RouterDeps): Router {
         stream: STREAMS.events,
         consumer: CONSUMERS.router,
         maxInFlight: deps.maxInFlight ?? 64,
-        handle: (msg) => routeEvent(msg, { view: deps.view, publisher: deps.publisher, log: deps.log, now }),
+        handle: (msg) =>
+          routeEvent(msg, { view: deps.view, publisher: deps.publisher, log: deps.log, now, ...(deps.metrics ? { metrics: deps.metrics } : {}) }),
         // A throw is a publish failure: the loop naks with a delay and the event comes back.
         onError: (err) => deps.log.warn({ err: (err as Error).message }, 'routing failed; the event will be offered again'),
-        onStatus: (kind, detail) => deps.log.warn({ kind, detail }, 'router consumer status'),
+        onStatus: (kind, detail) => {
+          if (kind === 'heartbeats_missed') deps.metrics?.heartbeatMissed('router');
+          deps.log.warn({ kind, detail }, 'router consumer status');
+        },
       });
     },
     async stop() {

@@ -1,42 +1,22 @@
 // One event in, its deliveries out. Pure of NATS: it receives the message port, the config view and
 // the publisher, and decides ack / term itself; a throw means "infrastructure failed, offer it again".
 import type { Publisher, InboundMsg } from '@hookstream/broker';
-import type { ConfigView } from '@hookstream/catalog';
+import { type ConfigView, selectRoutes } from '@hookstream/catalog';
 import {
   type DeliveryMeta,
   type EventMeta,
-  type RouteRecord,
   type RoutedFact,
   decodeEventMeta,
 } from '@hookstream/contracts';
-import { deliveryIdFor, matchRoutes } from '@hookstream/domain';
-import type { Logger } from '@hookstream/observability';
+import { deliveryIdFor } from '@hookstream/domain';
+import type { Logger, Metrics } from '@hookstream/observability';
 
 export interface RouteDeps {
   view: ConfigView;
   publisher: Publisher;
   log: Logger;
   now: () => number;
-}
-
-/** Routes of the event's account that match it and whose destination may receive it. */
-export function selectRoutes(view: ConfigView, event: EventMeta, body: Uint8Array): RouteRecord[] {
-  const matched = matchRoutes(view.routesOf(event.account_id), {
-    account_id: event.account_id,
-    direction: event.direction,
-    source_id: event.source_id,
-    event_type: event.event_type,
-    labels: event.labels,
-    payload: () => JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as unknown,
-  });
-  const only = event.direction === 'outbound' && event.destination_ids ? new Set(event.destination_ids) : null;
-  return matched.filter((r) => {
-    if (only && !only.has(r.destination_id)) return false;
-    const d = view.destinations.get(r.destination_id);
-    // A route may outlive its destination, and a destination of another account is never a target,
-    // whatever a route says. An inactive destination takes no new deliveries.
-    return d !== undefined && d.active && d.account_id === event.account_id;
-  });
+  metrics?: Metrics;
 }
 
 export async function routeEvent(msg: InboundMsg, deps: RouteDeps): Promise<void> {
@@ -77,6 +57,7 @@ export async function routeEvent(msg: InboundMsg, deps: RouteDeps): Promise<void
   await deps.publisher.publishRouted(fact);
   await Promise.all(deliveries.map((d) => deps.publisher.publishDelivery(event, d, msg.data)));
   msg.ack();
+  deps.metrics?.routerEvent(deliveries.length === 0 ? 'unrouted' : 'routed', deliveries.length);
   deps.log.debug(
     { event_id: event.event_id, account_id: event.account_id, deliveries: deliveries.length },
     deliveries.length === 0 ? 'event unrouted' : 'event routed',
