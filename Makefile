@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: run install test typecheck lint unit migrate rebuild bench bench-quick bench-compare chaos clean
+.PHONY: run install test typecheck lint unit migrate rebuild openapi bench bench-quick bench-compare chaos clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -18,6 +18,9 @@ migrate: install
 
 rebuild: install
 	node apps/hookstream/src/main.ts rebuild
+
+openapi: install
+	node apps/api/src/openapi-cli.ts
 
 typecheck: install
 	tsc -p tsconfig.json

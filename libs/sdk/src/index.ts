@@ -1,0 +1,16 @@
+// Public face of @hookstream/sdk.
+export { Hookstream, type HookstreamOptions } from './client.ts';
+export { SDK_VERSION, type FetchLike } from './transport.ts';
+export {
+  AuthenticationError,
+  ConflictError,
+  ConnectionError,
+  HookstreamError,
+  NotFoundError,
+  PermissionError,
+  RateLimitError,
+  ServerError,
+  ValidationError,
+} from './errors.ts';
+export { verifyWebhook, WebhookVerificationError, type VerifiedWebhook, type VerifyWebhookOptions, type WebhookHeaders } from './webhooks.ts';
+export type * from './types.ts';

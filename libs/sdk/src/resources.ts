@@ -1,0 +1,197 @@
+// Resource groups, one per API resource, mirroring its routes one method per endpoint.
+import { type Query, type Transport, enc, paginate } from './transport.ts';
+import type {
+  Account,
+  AccountCreated,
+  ApiKey,
+  ApiKeyCreated,
+  CreateAccountParams,
+  CreateApiKeyParams,
+  CreateDestinationParams,
+  CreateEventTypeParams,
+  CreateRouteParams,
+  CreateSourceParams,
+  Destination,
+  DestinationWithSecret,
+  EventDetail,
+  EventListParams,
+  EventSummary,
+  EventType,
+  ListParams,
+  OutboundAccepted,
+  OutboundEventListParams,
+  Page,
+  PublishParams,
+  ReplayAccepted,
+  ReplayParams,
+  RotateSecretParams,
+  RotatedSecret,
+  Route,
+  RouteListParams,
+  Source,
+  UpdateAccountParams,
+  UpdateDestinationParams,
+  UpdateEventTypeParams,
+  UpdateRouteParams,
+  UpdateSourceParams,
+} from './types.ts';
+
+/** list, iterate, get, update, delete over `/v1/<name>`; create is per resource (its return differs). */
+class Collection<T, U, L extends object = ListParams> {
+  protected readonly t: Transport;
+  protected readonly path: string;
+  constructor(t: Transport, path: string) {
+    this.t = t;
+    this.path = path;
+  }
+  /** One page; pass the previous page's `next_cursor` as `cursor` for the next. */
+  list(params?: L): Promise<Page<T>> {
+    return this.t.page<T>(this.path, params);
+  }
+  /** Every item across pages: `for await (const x of client.sources.iterate()) …`. */
+  iterate(params?: L): AsyncGenerator<T, void, undefined> {
+    return paginate<T>(params, (q: Query) => this.t.page<T>(this.path, q));
+  }
+  get(id: string): Promise<T> {
+    return this.t.data<T>('GET', `${this.path}/${enc(id)}`);
+  }
+  update(id: string, params: U): Promise<T> {
+    return this.t.data<T>('PATCH', `${this.path}/${enc(id)}`, { body: params });
+  }
+  async delete(id: string): Promise<void> {
+    await this.t.data<void>('DELETE', `${this.path}/${enc(id)}`);
+  }
+}
+
+export class Accounts {
+  readonly #t: Transport;
+  constructor(t: Transport) {
+    this.#t = t;
+  }
+  /** Open sign-up: a new account and its bootstrap key (`api_key`, shown once). Needs no apiKey. */
+  create(params: CreateAccountParams, opts: { signupToken?: string } = {}): Promise<AccountCreated> {
+    return this.#t.data<AccountCreated>('POST', '/v1/accounts', {
+      body: params,
+      auth: false,
+      ...(opts.signupToken ? { headers: { 'x-signup-token': opts.signupToken } } : {}),
+    });
+  }
+}
+
+/** The account of the calling key. */
+export class CurrentAccount {
+  readonly #t: Transport;
+  constructor(t: Transport) {
+    this.#t = t;
+  }
+  get(): Promise<Account> {
+    return this.#t.data<Account>('GET', '/v1/account');
+  }
+  update(params: UpdateAccountParams): Promise<Account> {
+    return this.#t.data<Account>('PATCH', '/v1/account', { body: params });
+  }
+}
+
+export class ApiKeys {
+  readonly #t: Transport;
+  constructor(t: Transport) {
+    this.#t = t;
+  }
+  /** The new key's secret is in `key`, shown this once. */
+  create(params: CreateApiKeyParams = {}): Promise<ApiKeyCreated> {
+    return this.#t.data<ApiKeyCreated>('POST', '/v1/api-keys', { body: params });
+  }
+  list(params?: ListParams): Promise<Page<ApiKey>> {
+    return this.#t.page<ApiKey>('/v1/api-keys', params);
+  }
+  iterate(params?: ListParams): AsyncGenerator<ApiKey, void, undefined> {
+    return paginate<ApiKey>(params, (q) => this.#t.page<ApiKey>('/v1/api-keys', q));
+  }
+  /** Stops working at once, on every instance. Revoking twice is fine. */
+  async revoke(id: string): Promise<void> {
+    await this.#t.data<void>('DELETE', `/v1/api-keys/${enc(id)}`);
+  }
+}
+
+export class Sources extends Collection<Source, UpdateSourceParams> {
+  constructor(t: Transport) {
+    super(t, '/v1/sources');
+  }
+  create(params: CreateSourceParams): Promise<Source> {
+    return this.t.data<Source>('POST', this.path, { body: params });
+  }
+}
+
+export class Destinations extends Collection<Destination, UpdateDestinationParams> {
+  constructor(t: Transport) {
+    super(t, '/v1/destinations');
+  }
+  /** When no signing_secret is given one is generated and returned here, once. */
+  create(params: CreateDestinationParams): Promise<DestinationWithSecret> {
+    return this.t.data<DestinationWithSecret>('POST', this.path, { body: params });
+  }
+  /** A new signing secret (returned once); the old one stays valid for `overlap_s` (default 24 h). */
+  rotateSecret(id: string, params: RotateSecretParams = {}): Promise<RotatedSecret> {
+    return this.t.data<RotatedSecret>('POST', `${this.path}/${enc(id)}/rotate-secret`, { body: params });
+  }
+}
+
+export class Routes extends Collection<Route, UpdateRouteParams, RouteListParams> {
+  constructor(t: Transport) {
+    super(t, '/v1/routes');
+  }
+  create(params: CreateRouteParams): Promise<Route> {
+    return this.t.data<Route>('POST', this.path, { body: params });
+  }
+}
+
+export class EventTypes extends Collection<EventType, UpdateEventTypeParams> {
+  constructor(t: Transport) {
+    super(t, '/v1/event-types');
+  }
+  /** A second create of the same name is a ConflictError. */
+  create(params: CreateEventTypeParams): Promise<EventType> {
+    return this.t.data<EventType>('POST', this.path, { body: params });
+  }
+}
+
+/** The event log: list and read events with their deliveries and attempts, and replay them. */
+class EventLog<L extends object> {
+  protected readonly t: Transport;
+  protected readonly path: string;
+  constructor(t: Transport, path: string) {
+    this.t = t;
+    this.path = path;
+  }
+  /** Newest first, filtered by the query fields. */
+  list(params?: L): Promise<Page<EventSummary>> {
+    return this.t.page<EventSummary>(this.path, params);
+  }
+  iterate(params?: L): AsyncGenerator<EventSummary, void, undefined> {
+    return paginate<EventSummary>(params, (q) => this.t.page<EventSummary>(this.path, q));
+  }
+  /** With headers, body and every delivery and attempt. */
+  get(id: string): Promise<EventDetail> {
+    return this.t.data<EventDetail>('GET', `${this.path}/${enc(id)}`);
+  }
+  /** New deliveries with new ids, to every matching destination or the one given. */
+  replay(id: string, params: ReplayParams = {}): Promise<ReplayAccepted> {
+    return this.t.data<ReplayAccepted>('POST', `${this.path}/${enc(id)}/replay`, { body: params });
+  }
+}
+
+export class Events extends EventLog<EventListParams> {
+  constructor(t: Transport) {
+    super(t, '/v1/events');
+  }
+}
+
+export class OutboundEvents extends EventLog<OutboundEventListParams> {
+  constructor(t: Transport) {
+    super(t, '/v1/outbound-events');
+  }
+  /** One call, delivered to every subscribed destination. With `event_id` the call is idempotent. */
+  publish(params: PublishParams): Promise<OutboundAccepted> {
+    return this.t.data<OutboundAccepted>('POST', this.path, { body: params });
+  }
+}

@@ -1,0 +1,242 @@
+// Every SDK method against the whole running system (every role, real NATS and Postgres, real HTTP).
+// A tracker records each method called; the last test fails if any public method went unexercised.
+import t from 'tap';
+import { startReceiver, waitFor } from '@hookstream/testkit';
+import { startSystem } from '../../../test/e2e/harness.ts';
+import type { HookstreamError } from './index.ts';
+import {
+  AuthenticationError,
+  ConflictError,
+  ConnectionError,
+  Hookstream,
+  NotFoundError,
+  RateLimitError,
+  ValidationError,
+  verifyWebhook,
+} from './index.ts';
+
+const called = new Set<string>();
+
+/** Every public method of the client and of its resource groups, as "group.method". */
+function publicMethods(client: Hookstream): string[] {
+  const names: string[] = [];
+  const methodsOf = (obj: object, prefix: string) => {
+    for (let p = Object.getPrototypeOf(obj); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+      for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(p))) {
+        if (k !== 'constructor' && typeof d.value === 'function' && !names.includes(`${prefix}${k}`)) names.push(`${prefix}${k}`);
+      }
+    }
+  };
+  methodsOf(client, '');
+  for (const [group, value] of Object.entries(client)) if (value && typeof value === 'object') methodsOf(value, `${group}.`);
+  return names.sort();
+}
+
+/** The client, with every method call recorded. */
+function tracked(client: Hookstream): Hookstream {
+  const wrap = <T extends object>(target: T, prefix: string): T =>
+    new Proxy(target, {
+      get(obj, prop, receiver) {
+        const v = Reflect.get(obj, prop, receiver);
+        if (typeof prop !== 'string') return v;
+        if (typeof v === 'function') {
+          return (...args: unknown[]) => {
+            called.add(`${prefix}${prop}`);
+            const out = (v as (...a: unknown[]) => unknown).apply(obj, args);
+            return out instanceof Hookstream ? tracked(out) : out;
+          };
+        }
+        return v && typeof v === 'object' && !prefix ? wrap(v, `${prop}.`) : v;
+      },
+    });
+  return wrap(client, '');
+}
+
+const all = async <T>(it: AsyncIterable<T>): Promise<T[]> => {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+};
+
+t.test('the SDK against a running Hookstream', async (t) => {
+  const gw = await startSystem(t, { signupRatePerMinute: 8 });
+  const receiver = await startReceiver(t);
+  const anon = tracked(new Hookstream({ baseUrl: gw.url as string }));
+
+  t.same(await anon.health(), { status: 'ok' });
+  t.equal((await anon.ready()).status, 'ready');
+
+  // ---- accounts, the current account, keys
+  const signup = await anon.accounts.create({ name: 'acme', plan: 'pro' });
+  t.match(signup.api_key, /^hk_/);
+  t.equal(signup.account.retention_days, 30);
+  await t.rejects(anon.accounts.create({ name: '' }), ValidationError, 'bad bodies are ValidationErrors');
+  const hs = anon.withApiKey(signup.api_key);
+  t.equal((await hs.account.get()).id, signup.account.id);
+  t.equal((await hs.account.update({ name: 'acme inc' })).name, 'acme inc');
+
+  const key = await hs.apiKeys.create({ name: 'ci' });
+  t.match(key.key, /^hk_/);
+  const keys = await hs.apiKeys.list({ limit: 1 });
+  t.equal(keys.data.length, 1);
+  t.type(keys.next_cursor, 'string', 'a second page exists');
+  t.same((await all(hs.apiKeys.iterate({ limit: 1 }))).map((k) => k.name).sort(), ['bootstrap', 'ci'], 'iterate follows the cursor');
+  const ci = hs.withApiKey(key.key);
+  t.equal((await ci.account.get()).id, signup.account.id, 'the new key works');
+  await hs.apiKeys.revoke(key.id);
+  const revoked = await ci.account.get().catch((e: unknown) => e);
+  t.type(revoked, AuthenticationError);
+  t.equal((revoked as HookstreamError).status, 401);
+
+  // ---- sources
+  const shop = await hs.sources.create({ name: 'shop' });
+  t.match(shop.path_token, /^src_/);
+  const spare = await hs.sources.create({ name: 'spare', verification_config: { provider: 'github', secret: 'gh-secret' } });
+  t.equal(spare.auth_mode, 'shared_secret');
+  t.equal((await hs.sources.get(shop.id)).name, 'shop');
+  t.equal((await hs.sources.update(spare.id, { active: false })).active, false);
+  t.equal((await hs.sources.list()).data.length, 2);
+  t.equal((await all(hs.sources.iterate({ limit: 1 }))).length, 2);
+  await hs.sources.delete(spare.id);
+  const gone = await hs.sources.get(spare.id).catch((e: unknown) => e);
+  t.type(gone, NotFoundError);
+  t.match(gone, { status: 404, code: 'not_found', message: /not found/ });
+
+  // ---- destinations
+  const dest = await hs.destinations.create({ name: 'orders', url: `${receiver.url}/orders`, retry_policy: { max_attempts: 3 } });
+  t.match(dest.signing_secret, /^whsec_/, 'a generated secret, shown once');
+  const other = await hs.destinations.create({ name: 'other', url: `${receiver.url}/other` });
+  t.equal((await hs.destinations.get(dest.id)).url, `${receiver.url}/orders`);
+  t.equal((await hs.destinations.update(other.id, { timeout_ms: 5000 })).timeout_ms, 5000);
+  t.equal((await hs.destinations.list()).data.length, 2);
+  t.equal((await all(hs.destinations.iterate({ limit: 1 }))).length, 2);
+  const rotated = await hs.destinations.rotateSecret(dest.id, { overlap_s: 3600 });
+  t.match(rotated.signing_secret, /^whsec_/);
+  t.not(rotated.signing_secret, dest.signing_secret);
+  t.type(rotated.previous_expires_at, 'string');
+  await t.rejects(hs.destinations.create({ name: 'bad', url: 'ftp://x' }), ValidationError);
+
+  // ---- routes and event types
+  const route = await hs.routes.create({ source_id: shop.id, destination_id: dest.id, event_type_pattern: 'order.*' });
+  const outboundRoute = await hs.routes.create({ source_id: null, destination_id: dest.id, event_type_pattern: 'invoice.*' });
+  const toOther = await hs.routes.create({ source_id: shop.id, destination_id: other.id, event_type_pattern: 'nothing.*' });
+  t.equal((await hs.routes.get(route.id)).destination_id, dest.id);
+  t.equal((await hs.routes.update(toOther.id, { active: false })).active, false);
+  t.same((await hs.routes.list({ destination_id: other.id })).data.map((r) => r.id), [toOther.id], 'list filters');
+  t.equal((await all(hs.routes.iterate({ limit: 2 }))).length, 3);
+  await hs.routes.delete(toOther.id);
+  await hs.destinations.delete(other.id);
+  t.equal((await hs.destinations.list()).data.length, 1);
+
+  const invoiceType = await hs.eventTypes.create({ name: 'invoice.paid', schema: { type: 'object', required: ['amount'] } });
+  await t.rejects(hs.eventTypes.create({ name: 'invoice.paid' }), ConflictError, 'a duplicate name is a ConflictError');
+  const draft = await hs.eventTypes.create({ name: 'invoice.draft' });
+  t.equal((await hs.eventTypes.get(invoiceType.id)).name, 'invoice.paid');
+  t.equal((await hs.eventTypes.update(draft.id, { description: 'a draft' })).description, 'a draft');
+  t.equal((await hs.eventTypes.list()).data.length, 2);
+  t.equal((await all(hs.eventTypes.iterate({ limit: 1 }))).length, 2);
+  await hs.eventTypes.delete(draft.id);
+
+  // ---- ingest → delivered → event log → replay
+  const accepted = await anon.ingest(shop.path_token, { id: 'o_1', total: 42 }, { 'x-event-type': 'order.created', 'x-webhook-id': 'o_1' });
+  t.equal(accepted.status, 'queued');
+  t.same(await anon.ingest(shop.path_token, '{"id":"o_1","total":42}', { 'x-webhook-id': 'o_1' }), { status: 'accepted', note: 'duplicate' });
+  await t.rejects(anon.ingest('src_nope', 'x'), NotFoundError);
+  const [req] = await receiver.waitForCount(1, 15_000);
+  const verified = verifyWebhook({ secret: rotated.signing_secret, headers: req!.headers, body: req!.body });
+  t.equal(verified.eventId, accepted.id, 'the delivery verifies with the new secret');
+  t.ok(verifyWebhook({ secret: dest.signing_secret as string, headers: req!.headers, body: req!.body }), 'and with the old one during the overlap');
+  t.equal(req!.body.toString(), '{"id":"o_1","total":42}');
+
+  const event = await waitFor(async () => {
+    const e = await hs.events.get(accepted.id as string);
+    return e.status === 'delivered' && e.deliveries[0]?.attempts.length === 1 ? e : null;
+  }, { timeoutMs: 15_000, message: 'event delivered and projected' });
+  t.equal(event.deliveries[0]!.attempts[0]!.status_code, 200);
+  t.same((await hs.events.list({ status: 'delivered' })).data.map((e) => e.id), [accepted.id]);
+  t.equal((await all(hs.events.iterate({ limit: 1, direction: 'inbound' }))).length, 1);
+  const replay = await hs.events.replay(accepted.id as string);
+  t.equal(replay.deliveries.length, 1);
+  t.not(replay.deliveries[0]!.id, event.deliveries[0]!.id, 'a replay is a new delivery');
+  await receiver.waitForCount(2, 15_000);
+
+  // ---- outbound
+  await t.rejects(hs.outboundEvents.publish({ event_type: 'invoice.paid', payload: {} }), ValidationError, 'the schema is enforced');
+  const published = await hs.outboundEvents.publish({ event_type: 'invoice.paid', payload: { amount: 100 }, event_id: 'inv_1' });
+  t.equal(published.status, 'queued');
+  t.equal((await hs.outboundEvents.publish({ event_type: 'invoice.paid', payload: { amount: 100 }, event_id: 'inv_1' })).note, 'duplicate');
+  const out = await waitFor(async () => {
+    const e = await hs.outboundEvents.get(published.id);
+    return e.status === 'delivered' ? e : null;
+  }, { timeoutMs: 15_000, message: 'outbound event delivered' });
+  t.equal(out.deliveries.length, 1);
+  t.same((await hs.outboundEvents.list()).data.map((e) => e.id), [published.id]);
+  t.equal((await all(hs.outboundEvents.iterate({ limit: 1 }))).length, 1);
+  t.equal((await hs.outboundEvents.replay(published.id, { destination_id: dest.id })).deliveries[0]!.destination_id, dest.id);
+  await t.rejects(hs.outboundEvents.get(accepted.id as string), NotFoundError, 'an inbound event is not an outbound one');
+  t.ok(outboundRoute.id);
+
+  // ---- bulk replay of a window, with progress
+  const window = { since: new Date(Date.now() - 10 * 60_000).toISOString(), until: new Date(Date.now() + 60_000).toISOString() };
+  const bulk = await hs.replays.create({ ...window, source_id: shop.id });
+  t.match(bulk, { status: /^(queued|running|completed)$/, filter: { source_id: shop.id } });
+  t.equal((await hs.replays.get(bulk.id)).id, bulk.id);
+  const seen: string[] = [];
+  const finished = await hs.replays.wait(bulk.id, { intervalMs: 100, onProgress: (r) => seen.push(r.status) });
+  t.equal(finished.status, 'completed');
+  t.ok(seen.length >= 1 && seen.at(-1) === 'completed', 'progress reported on every poll');
+  t.equal(finished.replayed, 1, 'the one inbound event of the source was replayed');
+  t.equal(finished.deliveries, 1);
+  await receiver.waitForCount(5, 15_000);
+  await t.rejects(hs.replays.create({ since: window.until, until: window.since }), ValidationError);
+  const second = await hs.replays.create({ ...window, event_type: 'nothing.matches' });
+  // Cancelling races the job: a cancelled replay, or a ConflictError when it had already finished.
+  const cancelled = await hs.replays.cancel(second.id).catch((e: unknown) => e);
+  if (cancelled instanceof ConflictError) t.equal((await hs.replays.get(second.id)).status, 'completed');
+  else t.equal((cancelled as { status: string }).status, 'cancelled');
+  t.same((await hs.replays.list()).data.map((r) => r.id).sort(), [bulk.id, second.id].sort());
+  t.equal((await all(hs.replays.iterate({ limit: 1 }))).length, 2);
+  await t.rejects(hs.replays.get('00000000-0000-4000-8000-000000000000'), NotFoundError);
+
+  // ---- exports: create, follow, download as a stream
+  const exp = await hs.exports.create({ kind: 'events', format: 'ndjson' });
+  t.equal(exp.kind, 'events');
+  const ready = await hs.exports.wait(exp.id, { intervalMs: 100 });
+  t.equal(ready.status, 'completed');
+  t.equal(ready.rows, 2, 'the inbound and the outbound event');
+  t.equal((await hs.exports.get(exp.id)).rows, 2);
+  const file = await hs.exports.download(exp.id);
+  t.match(file.contentType, /ndjson/);
+  t.type(file.body.getReader, 'function', 'a web ReadableStream');
+  let text = '';
+  for await (const chunk of file.body as unknown as AsyncIterable<Uint8Array>) text += Buffer.from(chunk).toString('utf8');
+  const rows = text.trim().split('\n').map((l) => JSON.parse(l));
+  t.same(rows.map((r) => r.id).sort(), [accepted.id, published.id].sort(), 'the file holds the events');
+  const csv = await hs.exports.create({ kind: 'attempts', format: 'csv', filter: { direction: 'inbound' } });
+  t.equal((await hs.exports.wait(csv.id, { intervalMs: 100 })).status, 'completed');
+  const csvFile = await hs.exports.download(csv.id);
+  t.match(csvFile.contentType, /csv/);
+  t.match(await new Response(csvFile.body).text(), /^event_id,delivery_id,[a-z_,]+\r\n/, 'a CSV header line');
+  t.same((await hs.exports.list()).data.map((e) => e.id).sort(), [exp.id, csv.id].sort());
+  t.equal((await all(hs.exports.iterate({ limit: 1 }))).length, 2);
+
+  // ---- typed errors for the remaining statuses
+  let limited: unknown;
+  for (let i = 0; i < 10 && !limited; i++) limited = await anon.accounts.create({ name: `flood ${i}` }).then(() => null, (e: unknown) => e);
+  t.type(limited, RateLimitError, 'sign-up is rate limited');
+  t.equal((limited as RateLimitError).code, 'rate_limited');
+  t.ok(((limited as RateLimitError).retryAfter ?? 0) > 0, 'with a Retry-After');
+});
+
+t.test('no answer is a ConnectionError', async (t) => {
+  const hs = new Hookstream({ baseUrl: 'http://127.0.0.1:9', apiKey: 'hk_x' });
+  const err = await hs.account.get().catch((e: unknown) => e);
+  t.type(err, ConnectionError);
+  t.equal((err as ConnectionError).status, 0);
+  await t.rejects(new Hookstream({ baseUrl: 'http://127.0.0.1:9' }).sources.list(), { code: 'no_api_key' }, 'a call that needs a key says so');
+});
+
+t.test('every public SDK method was exercised against the server', async (t) => {
+  const missing = publicMethods(new Hookstream({ baseUrl: 'http://x' })).filter((m) => !called.has(m));
+  t.same(missing, [], 'untested methods');
+});
