@@ -4,6 +4,8 @@ import type { Catalog } from '@hookstream/catalog';
 import type { Publisher } from '@hookstream/broker';
 import type { Settings } from '@hookstream/config';
 import type { Logger, Metrics } from '@hookstream/observability';
+import type { ReplayPort } from './routes/replays.ts';
+import type { ExportPort } from './routes/exports.ts';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -45,7 +47,12 @@ export interface ApiDeps {
   /** Named dependency checks for /readyz (NATS, streams, Postgres, projection lag …). */
   /** The event log and replay; absent where no database is configured. */
   events?: EventQueries;
+  /** DNS TXT lookups for custom-domain verification (the resolver the operator configured). */
+  resolveTxt?: (name: string) => Promise<string[][]>;
   readiness?: () => Promise<Record<string, ReadinessCheck>>;
+  /** Bulk replays and exports (the jobs role's ports); absent where no database is configured. */
+  replays?: ReplayPort;
+  exports?: ExportPort;
   /** Extra route plugins (queries, replay, exports) registered under the same auth and envelope. */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
   now?: () => number;

@@ -154,7 +154,9 @@ export const swaggerOptions: FastifyDynamicSwaggerOptions = {
  * Registers the collector. Call it BEFORE any route: @fastify/swagger sees only routes added after it.
  * /openapi.json and /docs are hidden from the document itself.
  */
-export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+// Any logger and type provider: only registration and one plain route are used here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function registerOpenApi(app: FastifyInstance<any, any, any, any, any>): Promise<void> {
   await app.register(swagger, swaggerOptions);
   await app.register(swaggerUi, {
     routePrefix: '/docs',

@@ -5,6 +5,8 @@ import { EventEmitter } from 'eventemitter3';
 import type {
   AccountRecord,
   ApiKeyRecord,
+  BrandRecord,
+  DomainRecord,
   ConfigKind,
   DestinationRecord,
   EventTypeRecord,
@@ -29,6 +31,8 @@ export class ConfigView extends EventEmitter<ViewEvents> {
   readonly destinations = new Map<string, DestinationRecord>();
   readonly routes = new Map<string, RouteRecord>();
   readonly eventTypes = new Map<string, EventTypeRecord>();
+  readonly brands = new Map<string, BrandRecord>();
+  readonly domains = new Map<string, DomainRecord>();
   private readonly keysByHash = new Map<string, ApiKeyRecord>();
   private readonly sourcesByTokenHash = new Map<string, SourceRecord>();
   private routesByAccount = new Map<string, RouteRecord[]>();
@@ -141,6 +145,10 @@ export class ConfigView extends EventEmitter<ViewEvents> {
         return this.routes;
       case 'eventtype':
         return this.eventTypes;
+      case 'brand':
+        return this.brands;
+      case 'domain':
+        return this.domains;
     }
   }
 }

@@ -30,6 +30,7 @@ const Env = Type.Object({
   NATS_SERVER_BIN: Type.Optional(Type.String({ minLength: 1 })),
   EMBEDDED_POSTGRES_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   EMBEDDED_NATS_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  DNS_SERVERS: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F:.\\[\\]]+(,[0-9a-fA-F:.\\[\\]]+)*$' })),
 });
 
 export interface Settings {
@@ -51,6 +52,8 @@ export interface Settings {
   natsServerBin: string | null;
   embeddedPostgresPort: number;
   embeddedNatsPort: number;
+  /** Resolvers for custom-domain verification (ip or ip:port); empty = the system's. */
+  dnsServers: readonly string[];
 }
 
 export class SettingsError extends Error {
@@ -95,6 +98,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     natsServerBin: e.NATS_SERVER_BIN ?? null,
     embeddedPostgresPort: Number(e.EMBEDDED_POSTGRES_PORT ?? 5532),
     embeddedNatsPort: Number(e.EMBEDDED_NATS_PORT ?? 4322),
+    dnsServers: Object.freeze(e.DNS_SERVERS ? e.DNS_SERVERS.split(',') : []),
   });
 }
 

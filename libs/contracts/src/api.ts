@@ -354,3 +354,37 @@ export const ReplayAccepted = Type.Object({
   event_id: Type.String(),
   deliveries: Type.Array(Type.Object({ id: Type.String(), destination_id: Type.String() })),
 });
+
+// ---------- brand settings and custom domains ----------
+const Color = Type.String({ pattern: '^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$' });
+const HttpsUrl = Type.String({ maxLength: 2048, pattern: '^https://[^\\s]+$' });
+export const UpsertBrandBody = Type.Object(
+  {
+    name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
+    logo_url: Type.Optional(Type.Union([HttpsUrl, Type.Null()])),
+    primary_color: Type.Optional(Type.Union([Color, Type.Null()])),
+    accent_color: Type.Optional(Type.Union([Color, Type.Null()])),
+    support_email: Type.Optional(Type.Union([Type.String({ maxLength: 320, pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' }), Type.Null()])),
+  },
+  { ...Strict, minProperties: 1 },
+);
+export const Brand = Type.Object({
+  name: NullableString,
+  logo_url: NullableString,
+  primary_color: NullableString,
+  accent_color: NullableString,
+  support_email: NullableString,
+  created_at: Type.Union([Timestamp, Type.Null()]),
+  updated_at: Type.Union([Timestamp, Type.Null()]),
+});
+export const CreateDomainBody = Type.Object({ hostname: Type.String({ minLength: 1, maxLength: 253 }) }, Strict);
+export const Domain = Type.Object({
+  id: Type.String(),
+  hostname: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('verified'), Type.Literal('failed')]),
+  verification: Type.Object({ type: Type.Literal('TXT'), name: Type.String(), value: Type.String() }),
+  last_checked_at: NullableString,
+  last_error: NullableString,
+  verified_at: NullableString,
+  created_at: Timestamp,
+});

@@ -106,7 +106,33 @@ export interface EventTypeRecord {
   created_at: string;
 }
 
-export type ConfigKind = 'account' | 'apikey' | 'source' | 'destination' | 'route' | 'eventtype';
+export interface BrandRecord {
+  /** One per account: the id is the account id. */
+  id: string;
+  account_id: string;
+  name: string | null;
+  logo_url: string | null;
+  primary_color: string | null;
+  accent_color: string | null;
+  support_email: string | null;
+  updated_at: string;
+  created_at: string;
+}
+
+export interface DomainRecord {
+  id: string;
+  account_id: string;
+  hostname: string;
+  /** Expected in a TXT record at `_hookstream-challenge.<hostname>`. */
+  verification_token: string;
+  status: 'pending' | 'verified' | 'failed';
+  last_checked_at: string | null;
+  last_error: string | null;
+  verified_at: string | null;
+  created_at: string;
+}
+
+export type ConfigKind = 'account' | 'apikey' | 'source' | 'destination' | 'route' | 'eventtype' | 'brand' | 'domain';
 
 export interface ConfigRecordByKind {
   account: AccountRecord;
@@ -115,6 +141,8 @@ export interface ConfigRecordByKind {
   destination: DestinationRecord;
   route: RouteRecord;
   eventtype: EventTypeRecord;
+  brand: BrandRecord;
+  domain: DomainRecord;
 }
 
 /** KV key of a record: "<kind>.<id>". */
@@ -126,7 +154,7 @@ export function parseConfigKey(key: string): { kind: ConfigKind; id: string } | 
   const dot = key.indexOf('.');
   if (dot < 0) return null;
   const kind = key.slice(0, dot) as ConfigKind;
-  if (!['account', 'apikey', 'source', 'destination', 'route', 'eventtype'].includes(kind)) return null;
+  if (!['account', 'apikey', 'source', 'destination', 'route', 'eventtype', 'brand', 'domain'].includes(kind)) return null;
   return { kind, id: key.slice(dot + 1) };
 }
 
