@@ -3,7 +3,9 @@ import { Transport, type TransportOptions, enc } from './transport.ts';
 import {
   Accounts,
   ApiKeys,
+  BrandSettings,
   CurrentAccount,
+  CustomDomains,
   Destinations,
   EventTypes,
   Events,
@@ -28,6 +30,8 @@ export class Hookstream {
   readonly outboundEvents: OutboundEvents;
   readonly replays: Replays;
   readonly exports: Exports;
+  readonly brandSettings: BrandSettings;
+  readonly customDomains: CustomDomains;
   readonly #t: Transport;
 
   constructor(options: HookstreamOptions) {
@@ -44,6 +48,8 @@ export class Hookstream {
     this.outboundEvents = new OutboundEvents(t);
     this.replays = new Replays(t);
     this.exports = new Exports(t);
+    this.brandSettings = new BrandSettings(t);
+    this.customDomains = new CustomDomains(t);
   }
 
   get baseUrl(): string {

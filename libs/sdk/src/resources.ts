@@ -5,7 +5,11 @@ import type {
   AccountCreated,
   ApiKey,
   ApiKeyCreated,
+  Brand,
   CreateAccountParams,
+  CreateCustomDomainParams,
+  CustomDomain,
+  UpsertBrandParams,
   CreateApiKeyParams,
   CreateDestinationParams,
   CreateEventTypeParams,
@@ -193,5 +197,49 @@ export class OutboundEvents extends EventLog<OutboundEventListParams> {
   /** One call, delivered to every subscribed destination. With `event_id` the call is idempotent. */
   publish(params: PublishParams): Promise<OutboundAccepted> {
     return this.t.data<OutboundAccepted>('POST', this.path, { body: params });
+  }
+}
+
+/** How the account presents itself: name, logo, colours, support address. */
+export class BrandSettings {
+  readonly #t: Transport;
+  constructor(t: Transport) {
+    this.#t = t;
+  }
+  /** Empty fields are null until set. */
+  get(): Promise<Brand> {
+    return this.#t.data<Brand>('GET', '/v1/brand-settings');
+  }
+  /** Sets the fields given and keeps the others. */
+  upsert(params: UpsertBrandParams): Promise<Brand> {
+    return this.#t.data<Brand>('POST', '/v1/brand-settings', { body: params });
+  }
+}
+
+/** Hostnames the account claims, each proven by a DNS TXT record. */
+export class CustomDomains {
+  readonly #t: Transport;
+  constructor(t: Transport) {
+    this.#t = t;
+  }
+  /** The answer says which TXT record to publish (`verification.name` / `verification.value`). */
+  create(params: CreateCustomDomainParams): Promise<CustomDomain> {
+    return this.#t.data<CustomDomain>('POST', '/v1/custom-domains', { body: params });
+  }
+  list(params?: ListParams): Promise<Page<CustomDomain>> {
+    return this.#t.page<CustomDomain>('/v1/custom-domains', params);
+  }
+  iterate(params?: ListParams): AsyncGenerator<CustomDomain, void, undefined> {
+    return paginate<CustomDomain>(params, (q: Query) => this.#t.page<CustomDomain>('/v1/custom-domains', q));
+  }
+  get(id: string): Promise<CustomDomain> {
+    return this.#t.data<CustomDomain>('GET', `/v1/custom-domains/${enc(id)}`);
+  }
+  /** Looks the TXT record up now; the status becomes verified or failed (with last_error). */
+  verify(id: string): Promise<CustomDomain> {
+    return this.#t.data<CustomDomain>('POST', `/v1/custom-domains/${enc(id)}/verify`);
+  }
+  async delete(id: string): Promise<void> {
+    await this.#t.data<void>('DELETE', `/v1/custom-domains/${enc(id)}`);
   }
 }

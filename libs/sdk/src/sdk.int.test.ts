@@ -137,6 +137,19 @@ t.test('the SDK against a running Hookstream', async (t) => {
   t.equal((await all(hs.eventTypes.iterate({ limit: 1 }))).length, 2);
   await hs.eventTypes.delete(draft.id);
 
+  t.equal((await hs.brandSettings.get()).name, null, 'no brand until one is set');
+  t.equal((await hs.brandSettings.upsert({ name: 'Acme', primary_color: '#123456' })).primary_color, '#123456');
+  await t.rejects(hs.brandSettings.upsert({ primary_color: 'blue' }), ValidationError, 'colours are validated');
+  const domain = await hs.customDomains.create({ hostname: 'hooks.acme-sdk.com' });
+  t.equal(domain.status, 'pending');
+  t.match(domain.verification.value, /^hookstream-verify=/);
+  t.equal((await hs.customDomains.get(domain.id)).hostname, 'hooks.acme-sdk.com');
+  t.equal((await hs.customDomains.list()).data.length, 1);
+  t.equal((await all(hs.customDomains.iterate({ limit: 1 }))).length, 1);
+  t.equal((await hs.customDomains.verify(domain.id)).status, 'failed', 'no TXT record published: not verified');
+  await hs.customDomains.delete(domain.id);
+  await t.rejects(hs.customDomains.get(domain.id), NotFoundError);
+
   // ---- ingest → delivered → event log → replay
   const accepted = await anon.ingest(shop.path_token, { id: 'o_1', total: 42 }, { 'x-event-type': 'order.created', 'x-webhook-id': 'o_1' });
   t.equal(accepted.status, 'queued');

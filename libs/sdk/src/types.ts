@@ -143,3 +143,8 @@ export interface WaitOptions<T> {
   onProgress?: (state: T) => void;
   signal?: AbortSignal;
 }
+
+export type Brand = Static<typeof api.Brand>;
+export type UpsertBrandParams = Static<typeof api.UpsertBrandBody>;
+export type CustomDomain = Static<typeof api.Domain>;
+export type CreateCustomDomainParams = Static<typeof api.CreateDomainBody>;

@@ -75,6 +75,10 @@ export class InvalidQueryError extends Error {
   }
 }
 
+/** Events are never older than the epoch; times outside this range are refused, not sent to Postgres. */
+const MIN_TIME_MS = 0;
+const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string): boolean => UUID.test(s);
 
@@ -88,6 +92,8 @@ export function decodeCursor(cursor: string): { us: string; id: string } {
   const raw = Buffer.from(cursor, 'base64url').toString('utf8');
   const m = /^(-?\d{1,18})\|([0-9a-f-]{36})$/i.exec(raw);
   if (!m || !isUuid(m[2] as string)) throw new InvalidQueryError('invalid_cursor', 'invalid cursor');
+  const us = Number(m[1]);
+  if (us < MIN_TIME_MS * 1000 || us > MAX_TIME_MS * 1000) throw new InvalidQueryError('invalid_cursor', 'invalid cursor');
   return { us: m[1] as string, id: m[2] as string };
 }
 
@@ -120,7 +126,10 @@ export async function listEvents(
   const cursor = filter.cursor ? decodeCursor(filter.cursor) : null;
   const limit = Math.min(Math.max(Math.trunc(filter.limit) || 50, 1), 500);
   for (const [name, v] of [['since', filter.since], ['until', filter.until]] as const) {
-    if (v !== undefined && Number.isNaN(Date.parse(v))) throw new InvalidQueryError('invalid_time', `${name}: not an ISO 8601 time`);
+    if (v === undefined) continue;
+    const ms = Date.parse(v);
+    if (Number.isNaN(ms)) throw new InvalidQueryError('invalid_time', `${name}: not an ISO 8601 time`);
+    if (ms < MIN_TIME_MS || ms > MAX_TIME_MS) throw new InvalidQueryError('invalid_time', `${name}: outside the years 1970–9999`);
   }
   const empty = { items: [], next_cursor: null };
   if (!isUuid(accountId)) return empty;

@@ -14,6 +14,8 @@ export function eventRoutes(deps: ApiDeps) {
     const events = deps.events;
     const unavailable = (err: unknown) => {
       if ((err as { statusCode?: number }).statusCode === 400) return errors.badRequest((err as Error).message);
+      // Postgres data exceptions (SQLSTATE class 22: a time out of range, …) are the caller's input.
+      if (String((err as { code?: unknown }).code ?? '').startsWith('22')) return errors.badRequest('a filter value is out of range');
       return errors.unavailable('the event log is unavailable right now (ingest and delivery are not affected); retry', err);
     };
     const need = () => {
