@@ -61,8 +61,8 @@ t.test('signatures verify with each provider’s own code, also during a rotatio
     return d;
   };
   const sw = await mk('sw', 'standard_webhooks');
-  const st = await mk('st', 'stripe', 'whsec_stripe_test_secret_1234567890');
-  const gh = await mk('gh', 'github', 'github-secret-123');
+  await mk('st', 'stripe', 'whsec_stripe_test_secret_1234567890');
+  await mk('gh', 'github', 'github-secret-123');
   t.match(sw.signing_secret, /^whsec_/, 'a Standard Webhooks secret was generated and shown once');
 
   await api.call('POST', '/v1/outbound-events', { event_type: 'sw.a', payload: { n: 1 } });

@@ -18,9 +18,16 @@ import { ingestRoutes } from './routes/ingest.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
 import { outboundRoutes } from './routes/outbound.ts';
 import { eventRoutes } from './routes/events.ts';
+import { brandRoutes } from './routes/brand.ts';
+import { domainRoutes } from './routes/domains.ts';
+import { replayRoutes } from './routes/replays.ts';
+import { exportRoutes } from './routes/exports.ts';
 import { registerOpenApi } from './openapi.ts';
+import { parseJsonBody } from './json.ts';
 
 export type { ApiDeps, EventListFilter, EventQueries, ReadinessCheck } from './context.ts';
+export type { ReplayInput, ReplayPort, ReplayView } from './routes/replays.ts';
+export type { ExportDownload, ExportInput, ExportPort, ExportView } from './routes/exports.ts';
 export { ApiError, errors } from './errors.ts';
 export { ok, page, encodeCursor, decodeCursor } from './http.ts';
 
@@ -35,6 +42,8 @@ export async function buildApi(deps: ApiDeps) {
     bodyLimit: JSON_BODY_LIMIT,
     trustProxy: true,
     return503OnClosing: true,
+    // Refusals made by the router itself (undecodable URL, path parameter too long) in the envelope too.
+    frameworkErrors: (err, _req, reply) => void reply.status((err.statusCode ?? 400) as never).send({ error: err.message, code: err.code, duration_ms: durationMs(reply) } as never),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -82,6 +91,14 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(async (v1) => {
     // The management API speaks JSON only: anything else is a 415, not a parse attempt.
     v1.removeContentTypeParser('text/plain');
+    v1.removeContentTypeParser('application/json');
+    v1.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+      try {
+        done(null, parseJsonBody(body as string));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    });
     await v1.register(accountRoutes(deps));
     await v1.register(async (authed) => {
       await authed.register(authPlugin(deps));
@@ -92,6 +109,10 @@ export async function buildApi(deps: ApiDeps) {
       await authed.register(eventTypeRoutes(deps));
       await authed.register(outboundRoutes(deps));
       await authed.register(eventRoutes(deps));
+      await authed.register(brandRoutes(deps));
+      await authed.register(domainRoutes(deps));
+      await authed.register(replayRoutes(deps));
+      await authed.register(exportRoutes(deps));
       for (const p of deps.plugins ?? []) await authed.register(p);
     });
   }, { prefix: '/v1' });

@@ -129,13 +129,14 @@ export async function startReplay(pool: Pool, id: string): Promise<ReplayRecord 
   return rows[0] ? toReplay(rows[0]) : null;
 }
 
-/** Saves progress while the replay runs; returns its status, so that a cancel is seen in the same round trip. */
+/**
+ * Saves progress; returns the replay's status, so that a cancel is seen in the same round trip. A
+ * cancelled replay still records the batch it had published when the cancel came.
+ */
 export async function recordReplayProgress(pool: Pool, id: string, c: ReplayCounters): Promise<ReplayStatus | null> {
   const { rows } = await pool.query<{ status: ReplayStatus }>(
-    `WITH upd AS (
-       UPDATE replays SET scanned = $2, matched = $3, replayed = $4, deliveries = $5, last_seq = $6
-       WHERE id = $1 AND status = 'running' RETURNING status)
-     SELECT status FROM upd UNION ALL SELECT status FROM replays WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM upd)`,
+    `UPDATE replays SET scanned = $2, matched = $3, replayed = $4, deliveries = $5, last_seq = $6
+     WHERE id = $1 AND status IN ('running', 'cancelled') RETURNING status`,
     [id, c.scanned, c.matched, c.replayed, c.deliveries, c.last_seq],
   );
   return rows[0]?.status ?? null;

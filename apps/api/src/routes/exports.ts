@@ -1,0 +1,141 @@
+// Exports: an async job writes events or attempts for a filter to a file in the object store; any
+// instance serves the file back, streamed, gzip-compressed when the client accepts it.
+import { pipeline, type Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type Static, Type } from '@sinclair/typebox';
+import { api } from '@hookstream/contracts';
+import type { ApiDeps } from '../context.ts';
+import { ApiError, errors } from '../errors.ts';
+import { ok, page } from '../http.ts';
+
+const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const ExportFilter = Type.Object(
+  {
+    source_id: Type.Optional(Uuid),
+    destination_id: Type.Optional(Uuid),
+    status: Type.Optional(api.EventStatus),
+    event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
+    since: Type.Optional(Type.String({ format: 'date-time' })),
+    until: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  api.Strict,
+);
+
+export const CreateExportBody = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('events'), Type.Literal('attempts')]),
+    format: Type.Union([Type.Literal('ndjson'), Type.Literal('csv')]),
+    filter: Type.Optional(ExportFilter),
+  },
+  api.Strict,
+);
+export type ExportInput = Static<typeof CreateExportBody>;
+
+export const ExportView = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  format: Type.String(),
+  filter: Type.Object({}, { additionalProperties: true }),
+  status: Type.Union(['queued', 'running', 'completed', 'failed', 'expired'].map((s) => Type.Literal(s))),
+  /** Rows written so far (all of them once completed). */
+  rows: Type.Integer(),
+  /** Bytes written so far (the file's size once completed). */
+  bytes: Type.Integer(),
+  created_at: Type.String(),
+  started_at: Nullable(Type.String()),
+  finished_at: Nullable(Type.String()),
+  /** When the file is removed (24 h after completion). */
+  expires_at: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+  /** Present once completed. */
+  download_url: Nullable(Type.String()),
+});
+export type ExportView = Static<typeof ExportView>;
+
+export interface ExportDownload {
+  contentType: string;
+  filename: string;
+  size: number;
+  body: Readable;
+}
+
+export interface ExportPort {
+  create(accountId: string, input: ExportInput): Promise<{ ok: true; export: ExportView } | { ok: false; error: string }>;
+  get(accountId: string, id: string): Promise<ExportView | null>;
+  list(accountId: string, q: { limit: number; cursor?: string }): Promise<{ items: ExportView[]; next_cursor: string | null }>;
+  download(accountId: string, id: string): Promise<ExportDownload | 'not_found' | 'not_ready' | 'expired'>;
+}
+
+export function exportRoutes(deps: ApiDeps) {
+  return async (root: FastifyInstance) => {
+    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+    const need = () => {
+      if (!deps.exports) throw errors.unavailable('exports are not configured on this instance');
+      return deps.exports;
+    };
+    const wrap = <T>(p: Promise<T>) =>
+      p.catch((err: unknown) => {
+        if ((err as { statusCode?: number }).statusCode === 400) throw errors.badRequest((err as Error).message);
+        throw errors.unavailable('exports are unavailable right now (ingest and delivery are not affected); retry', err);
+      });
+
+    app.post(
+      '/exports',
+      { schema: { body: CreateExportBody, response: { 202: api.envelope(ExportView), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const r = await wrap(need().create(request.accountId, request.body));
+        if (!r.ok) throw errors.badRequest(r.error);
+        return ok(reply, r.export, 202);
+      },
+    );
+    app.get(
+      '/exports',
+      { schema: { querystring: api.ListQuery, response: { 200: api.listEnvelope(ExportView), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const q = request.query;
+        const r = await wrap(need().list(request.accountId, { limit: q.limit ?? 50, ...(q.cursor ? { cursor: q.cursor } : {}) }));
+        return page(reply, r.items, r.next_cursor);
+      },
+    );
+    app.get(
+      '/exports/:id',
+      { schema: { params: api.IdParams, response: { 200: api.envelope(ExportView), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const r = await wrap(need().get(request.accountId, request.params.id));
+        if (!r) throw errors.notFound('export');
+        return ok(reply, r);
+      },
+    );
+    app.get(
+      '/exports/:id/download',
+      {
+        schema: {
+          params: api.IdParams,
+          response: { 200: { description: 'The file: application/x-ndjson or text/csv', type: 'string' }, '4xx': api.ErrorBody },
+        },
+      },
+      async (request, reply) => {
+        const r = await wrap(need().download(request.accountId, request.params.id));
+        if (r === 'not_found') throw errors.notFound('export');
+        if (r === 'not_ready') throw new ApiError(404, 'not_ready', 'the export is not complete yet: poll GET /v1/exports/{id} until its status is completed');
+        if (r === 'expired') throw new ApiError(404, 'expired', 'the export expired and its file was removed: create a new one');
+        reply.header('content-type', r.contentType);
+        reply.header('content-disposition', `attachment; filename="${r.filename}"`);
+        reply.header('vary', 'accept-encoding');
+        const accept = request.headers['accept-encoding'];
+        if (typeof accept === 'string' && /(^|[\s,])gzip(?!;q=0(\.0+)?\b)/i.test(accept)) {
+          reply.header('content-encoding', 'gzip');
+          // pipeline destroys both ends when either fails, so a broken object read ends the response.
+          return reply.send(pipeline(r.body, createGzip(), () => {}));
+        }
+        reply.header('content-length', r.size);
+        return reply.send(r.body);
+      },
+    );
+  };
+}

@@ -1,0 +1,106 @@
+// Bulk replays: a filtered time window of the events stream re-delivered by a background job, with
+// progress and cancellation. The work itself is the jobs role's; this file is its HTTP face.
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type Static, Type } from '@sinclair/typebox';
+import { api } from '@hookstream/contracts';
+import type { ApiDeps } from '../context.ts';
+import { errors } from '../errors.ts';
+import { ok, page } from '../http.ts';
+
+const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const CreateReplayBody = Type.Object(
+  {
+    source_id: Type.Optional(Uuid),
+    destination_id: Type.Optional(Uuid),
+    status: Type.Optional(api.EventStatus),
+    event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
+    since: Type.String({ format: 'date-time' }),
+    until: Type.String({ format: 'date-time' }),
+  },
+  api.Strict,
+);
+export type ReplayInput = Static<typeof CreateReplayBody>;
+
+export const ReplayView = Type.Object({
+  id: Type.String(),
+  status: Type.Union(['queued', 'running', 'completed', 'cancelled', 'failed'].map((s) => Type.Literal(s))),
+  filter: Type.Object({}, { additionalProperties: true }),
+  /** Events of the account received in the window that the job has read so far. */
+  scanned: Type.Integer(),
+  /** Of those, the ones that passed every filter. */
+  matched: Type.Integer(),
+  /** Of those, the ones re-delivered (an event that matches no route now has nothing to replay). */
+  replayed: Type.Integer(),
+  /** New deliveries created. */
+  deliveries: Type.Integer(),
+  created_at: Type.String(),
+  started_at: Nullable(Type.String()),
+  finished_at: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+});
+export type ReplayView = Static<typeof ReplayView>;
+
+export interface ReplayPort {
+  create(accountId: string, input: ReplayInput): Promise<{ ok: true; replay: ReplayView } | { ok: false; error: string }>;
+  get(accountId: string, id: string): Promise<ReplayView | null>;
+  list(accountId: string, q: { limit: number; cursor?: string }): Promise<{ items: ReplayView[]; next_cursor: string | null }>;
+  /** 'finished': it completed or failed before the cancel. */
+  cancel(accountId: string, id: string): Promise<ReplayView | 'not_found' | 'finished'>;
+}
+
+export function replayRoutes(deps: ApiDeps) {
+  return async (root: FastifyInstance) => {
+    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+    const need = () => {
+      if (!deps.replays) throw errors.unavailable('bulk replays are not configured on this instance');
+      return deps.replays;
+    };
+    const wrap = <T>(p: Promise<T>) =>
+      p.catch((err: unknown) => {
+        if ((err as { statusCode?: number }).statusCode === 400) throw errors.badRequest((err as Error).message);
+        throw errors.unavailable('bulk replays are unavailable right now (ingest and delivery are not affected); retry', err);
+      });
+
+    app.post(
+      '/replays',
+      { schema: { body: CreateReplayBody, response: { 202: api.envelope(ReplayView), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const r = await wrap(need().create(request.accountId, request.body));
+        if (!r.ok) throw errors.badRequest(r.error);
+        return ok(reply, r.replay, 202);
+      },
+    );
+    app.get(
+      '/replays',
+      { schema: { querystring: api.ListQuery, response: { 200: api.listEnvelope(ReplayView), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const q = request.query;
+        const r = await wrap(need().list(request.accountId, { limit: q.limit ?? 50, ...(q.cursor ? { cursor: q.cursor } : {}) }));
+        return page(reply, r.items, r.next_cursor);
+      },
+    );
+    app.get(
+      '/replays/:id',
+      { schema: { params: api.IdParams, response: { 200: api.envelope(ReplayView), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const r = await wrap(need().get(request.accountId, request.params.id));
+        if (!r) throw errors.notFound('replay');
+        return ok(reply, r);
+      },
+    );
+    app.delete(
+      '/replays/:id',
+      { schema: { params: api.IdParams, response: { 200: api.envelope(ReplayView), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const r = await wrap(need().cancel(request.accountId, request.params.id));
+        if (r === 'not_found') throw errors.notFound('replay');
+        if (r === 'finished') throw errors.conflict('the replay already finished; there is nothing to cancel');
+        return ok(reply, r);
+      },
+    );
+  };
+}
