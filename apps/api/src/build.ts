@@ -40,7 +40,7 @@ export async function buildApi(deps: ApiDeps) {
     loggerInstance: deps.log,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_BODY_LIMIT,
-    trustProxy: true,
+    trustProxy: deps.settings.trustProxy,
     return503OnClosing: true,
     // Refusals made by the router itself (undecodable URL, path parameter too long) in the envelope too.
     frameworkErrors: (err, _req, reply) => void reply.status((err.statusCode ?? 400) as never).send({ error: err.message, code: err.code, duration_ms: durationMs(reply) } as never),

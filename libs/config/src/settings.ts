@@ -30,6 +30,7 @@ const Env = Type.Object({
   NATS_SERVER_BIN: Type.Optional(Type.String({ minLength: 1 })),
   EMBEDDED_POSTGRES_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   EMBEDDED_NATS_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  TRUST_PROXY: Type.Optional(Bool),
   DNS_SERVERS: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F:.\\[\\]]+(,[0-9a-fA-F:.\\[\\]]+)*$' })),
 });
 
@@ -52,6 +53,8 @@ export interface Settings {
   natsServerBin: string | null;
   embeddedPostgresPort: number;
   embeddedNatsPort: number;
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean;
   /** Resolvers for custom-domain verification (ip or ip:port); empty = the system's. */
   dnsServers: readonly string[];
 }
@@ -98,6 +101,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     natsServerBin: e.NATS_SERVER_BIN ?? null,
     embeddedPostgresPort: Number(e.EMBEDDED_POSTGRES_PORT ?? 5532),
     embeddedNatsPort: Number(e.EMBEDDED_NATS_PORT ?? 4322),
+    trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
     dnsServers: Object.freeze(e.DNS_SERVERS ? e.DNS_SERVERS.split(',') : []),
   });
 }
