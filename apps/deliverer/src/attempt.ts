@@ -39,6 +39,8 @@ export interface AttemptDeps {
   stopping: () => boolean;
   heartbeatMs: number;
   metrics?: Metrics;
+  /** The attempt fact stored at a sequence of HS_FACTS (to tell a repeat from a reused number). */
+  readFact?: (seq: number) => Promise<AttemptFact | null>;
 }
 
 /** The bounded label of an attempt's result for metrics. */
@@ -54,7 +56,9 @@ export function deliveryClass(r: SendResult): DeliveryClass {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function circuitSaysHealthy(r: SendResult): boolean | null {
-  if (r.statusCode !== null) return r.statusCode < 500 && r.statusCode !== 429 && r.statusCode !== 408;
+  // A 429 is the receiver pacing us, answered by Retry-After: it says nothing about being down.
+  if (r.statusCode === 429) return null;
+  if (r.statusCode !== null) return r.statusCode < 500 && r.statusCode !== 408;
   if (r.errorClass === 'timeout' || r.errorClass === 'connect' || r.errorClass === 'dns' || r.errorClass === 'tls' || r.errorClass === 'protocol') {
     return false;
   }
@@ -238,7 +242,15 @@ async function settle(
     'delivery attempt',
   );
   // Facts first, then the ack: a crash in between repeats the attempt, never loses its record.
-  await durably(() => deps.publisher.publishAttempt(fact), deps);
+  const stored = await durably(() => deps.publisher.publishAttempt(fact), deps);
+  if (stored.duplicate && deps.readFact) {
+    // Same id, but is it the same attempt? A server that lost its delivery counts (killed right after
+    // a nak) hands out an attempt number again; that second attempt must not vanish as a duplicate.
+    const prior = await deps.readFact(stored.seq).catch(() => null);
+    if (prior && prior.started_at !== fact.started_at) {
+      await durably(() => deps.publisher.publishAttempt(fact, { retake: String(startedAt) }), deps);
+    }
+  }
   deps.metrics?.delivery(outcome, deliveryClass(result), attempt, result.statusCode === null && result.errorClass === 'blocked_address' ? null : result.durationMs / 1000);
   switch (decision.action) {
     case 'delivered':

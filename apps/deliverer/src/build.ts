@@ -1,8 +1,8 @@
 // Composition root of the deliverer role: one pull loop per active destination (its own durable
 // consumer dst_<id>, shared by every copy of the role), the dead-letter watch, and graceful stop.
-import { type Broker, type ConsumerLoop, type Publisher } from '@hookstream/broker';
+import { type Broker, type ConsumerLoop, type Publisher, readStreamMessage } from '@hookstream/broker';
 import type { ConfigView } from '@hookstream/catalog';
-import { CONSUMERS, type ConfigKind, type DestinationRecord, RESPONSE_EXCERPT_BYTES, STREAMS } from '@hookstream/contracts';
+import { type AttemptFact, CONSUMERS, type ConfigKind, type DestinationRecord, RESPONSE_EXCERPT_BYTES, STREAMS } from '@hookstream/contracts';
 import { type DeliveryClient, createDeliveryClient } from '@hookstream/delivery-http';
 import { type CircuitOptions, type CircuitState, createCircuit } from '@hookstream/domain';
 import type { Logger, Metrics } from '@hookstream/observability';
@@ -73,6 +73,15 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
     stopping: () => stopping,
     heartbeatMs: HEARTBEAT_MS,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    readFact: async (seq) => {
+      const m = await readStreamMessage(deps.broker, STREAMS.facts, seq);
+      if (!m) return null;
+      try {
+        return JSON.parse(Buffer.from(m.data).toString('utf8')) as AttemptFact;
+      } catch {
+        return null;
+      }
+    },
   });
   let handlerDeps: AttemptDeps | null = null;
 

@@ -22,6 +22,8 @@ export async function connectBroker(opts: ConnectOptions): Promise<Broker> {
     servers: opts.servers,
     name: opts.name,
     maxReconnectAttempts: -1,
+    // A role that starts while NATS restarts waits for it rather than exiting.
+    waitOnFirstConnect: true,
     reconnectTimeWait: 250,
     pingInterval: 10_000,
   });

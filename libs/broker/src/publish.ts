@@ -40,7 +40,8 @@ export interface Publisher {
   publishEvent(meta: EventMeta, body: Uint8Array, msgId: string): Promise<Stored>;
   publishDelivery(meta: EventMeta, delivery: DeliveryMeta, body: Uint8Array): Promise<Stored>;
   publishRouted(fact: RoutedFact): Promise<Stored>;
-  publishAttempt(fact: AttemptFact): Promise<Stored>;
+  /** `retake` distinguishes a second attempt that reuses a number (the server lost a delivery count). */
+  publishAttempt(fact: AttemptFact, opts?: { retake?: string }): Promise<Stored>;
   publishDeadLetter(dl: DeadLetter): Promise<Stored>;
 }
 
@@ -58,8 +59,13 @@ export function createPublisher(broker: Broker, timeoutMs = 10_000): Publisher {
       pub(deliverySubject(delivery.destination_id), body, encodeDeliveryHeaders(meta, delivery), `dlv:${delivery.delivery_id}`),
     publishRouted: (fact) =>
       pub(routedFactSubject(fact.account_id), enc.encode(JSON.stringify(fact)), undefined, `routed:${fact.event_id}:${fact.replay_id ?? '-'}`),
-    publishAttempt: (fact) =>
-      pub(attemptFactSubject(fact.account_id), enc.encode(JSON.stringify(fact)), undefined, `attempt:${fact.delivery_id}:${fact.attempt}`),
+    publishAttempt: (fact, opts) =>
+      pub(
+        attemptFactSubject(fact.account_id),
+        enc.encode(JSON.stringify(fact)),
+        undefined,
+        `attempt:${fact.delivery_id}:${fact.attempt}${opts?.retake ? `:${opts.retake}` : ''}`,
+      ),
     publishDeadLetter: (dl) =>
       pub(deadLetterSubject(dl.account_id), enc.encode(JSON.stringify(dl)), undefined, `dead:${dl.delivery_id}`),
   };

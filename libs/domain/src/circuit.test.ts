@@ -18,7 +18,7 @@ t.test('given a closed circuit', async (t) => {
     t.equal(c.retryAtMs, null);
   });
   t.test('when a success comes between failures, then the count starts over', async (t) => {
-    const c = createCircuit();
+    const c = createCircuit({ failureThreshold: 5, openMs: 30_000 });
     failTimes(c, 4, 0);
     c.onSuccess(1);
     failTimes(c, 4, 2);
@@ -26,7 +26,7 @@ t.test('given a closed circuit', async (t) => {
     t.equal(c.consecutiveFailures, 4);
   });
   t.test('when the 5th consecutive failure happens, then it opens until openMs has passed', async (t) => {
-    const c = createCircuit();
+    const c = createCircuit({ failureThreshold: 5, openMs: 30_000 });
     failTimes(c, 5, 1_000);
     t.equal(c.state, 'open');
     t.equal(c.retryAtMs, 31_000);
@@ -58,7 +58,7 @@ t.test('given an open circuit', async (t) => {
     t.equal(c.retryAtMs, 3_000, 'base openMs again');
   });
   t.test('when probes keep failing, then it reopens with openMs doubling up to 10 minutes', async (t) => {
-    const c = createCircuit({ failureThreshold: 1, openMs: 100_000 });
+    const c = createCircuit({ failureThreshold: 1, openMs: 100_000, maxOpenMs: 600_000 });
     failTimes(c, 1, 0);
     let now = 0;
     const waits: number[] = [];
@@ -101,10 +101,18 @@ t.test('given a probe that never reports back', async (t) => {
 
 t.test('given nonsense options, when created, then the defaults are used', async (t) => {
   const c = createCircuit({ failureThreshold: 0, openMs: -1, halfOpenProbes: Number.NaN });
-  failTimes(c, 4, 0);
-  t.equal(c.state, 'closed');
+  failTimes(c, 9, 0);
+  t.equal(c.state, 'closed', 'the default threshold is 10 consecutive failures');
   c.canSend(0);
   c.onFailure(0);
   t.equal(c.state, 'open');
-  t.equal(c.retryAtMs, 30_000);
+  t.equal(c.retryAtMs, 15_000, 'the default pause is 15 s');
+  const waits: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const at = c.retryAtMs as number;
+    c.canSend(at);
+    c.onFailure(at);
+    waits.push((c.retryAtMs as number) - at);
+  }
+  t.same(waits, [30_000, 60_000, 120_000, 120_000, 120_000], 'pauses double and stop growing at 2 min');
 });

@@ -79,6 +79,11 @@ export interface MigrateResult {
 export async function migrate(pool: Pool, migrations: Migration[] = loadMigrations()): Promise<MigrateResult> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // A connection that dies while checked out must not crash the process (see withTransaction).
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     // Session-level lock: held across the per-file transactions below.
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
@@ -113,6 +118,7 @@ export async function migrate(pool: Pool, migrations: Migration[] = loadMigratio
       });
     }
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }

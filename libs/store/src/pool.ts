@@ -45,6 +45,12 @@ export function createPool(url: string, opts: PoolOptions = {}): Pool {
 export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // pg-pool listens for errors only on idle clients: a server that goes away while this client is
+  // checked out would otherwise emit an unhandled 'error' and crash the process.
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -58,6 +64,7 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
     }
     throw err;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }
