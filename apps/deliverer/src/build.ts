@@ -95,6 +95,7 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
         handle: (msg) => handleDelivery(msg, handlerDeps as AttemptDeps),
         pullExpiresMs: deps.pullExpiresMs ?? 5_000,
         circuit: deps.circuit,
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
       });
       workers.set(id, w);
     }

@@ -4,7 +4,7 @@
 import { type Broker, type InboundMsg, deleteDestinationConsumer, ensureDestinationConsumer } from '@hookstream/broker';
 import { CONSUMERS, type DestinationRecord, STREAMS } from '@hookstream/contracts';
 import { type CircuitOptions, createCircuit, createTokenBucket } from '@hookstream/domain';
-import type { Logger } from '@hookstream/observability';
+import type { Logger, Metrics } from '@hookstream/observability';
 import type { DestinationGate } from './attempt.ts';
 import { type PullLoop, startPullLoop } from './pull.ts';
 
@@ -15,6 +15,7 @@ export interface WorkerDeps {
   handle(msg: InboundMsg): Promise<void>;
   pullExpiresMs: number;
   circuit?: CircuitOptions;
+  metrics?: Metrics;
 }
 
 /**
@@ -61,7 +62,10 @@ export class DestinationWorker {
       consumer: CONSUMERS.destination(this.id),
       capacity: (inFlight) => this.capacity(inFlight),
       handle: this.deps.handle,
-      onError: (err) => this.deps.log.warn({ destination_id: this.id, err: (err as Error).message }, 'delivery loop error'),
+      onError: (err) => {
+        if ((err as Error).message === 'heartbeats missed') this.deps.metrics?.heartbeatMissed('destination');
+        this.deps.log.warn({ destination_id: this.id, err: (err as Error).message }, 'delivery loop error');
+      },
       errorNakDelayMs: 1_000,
       expiresMs: this.deps.pullExpiresMs,
     });

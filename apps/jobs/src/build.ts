@@ -157,14 +157,15 @@ export function buildJobs(deps: JobsDeps): Jobs {
           ['exports', QUEUES.exports],
           ['retention', QUEUES.retention],
         ] as const;
-        depthTimer = setInterval(() => {
+        const sample = () =>
           void (async () => {
             for (const [label, queue] of names) {
               const q = await boss.getQueue(queue);
               if (q) metrics.setJobsQueueDepth(label, q.queuedCount + q.activeCount);
             }
           })().catch(() => {});
-        }, 15_000);
+        sample();
+        depthTimer = setInterval(sample, 15_000);
         depthTimer.unref();
       }
       log.info({ work }, 'jobs started');
