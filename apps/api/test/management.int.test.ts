@@ -204,8 +204,10 @@ t.test('configuration propagates to every instance within a second', async (t) =
     message: 'source token works on the second instance',
   });
   const key = await create(one.app, acme, '/v1/api-keys', { name: 'k' });
-  const ok = await two.app.inject({ method: 'GET', url: '/v1/sources', headers: { authorization: `Bearer ${key.key}` } });
-  t.equal(ok.statusCode, 200);
+  await waitFor(
+    async () => (await two.app.inject({ method: 'GET', url: '/v1/sources', headers: { authorization: `Bearer ${key.key}` } })).statusCode === 200,
+    { timeoutMs: 10_000, intervalMs: 10, message: 'a new key works on the second instance' },
+  );
   await one.app.inject({ method: 'DELETE', url: `/v1/api-keys/${key.id}`, headers: acme.auth });
   await waitFor(
     async () => (await two.app.inject({ method: 'GET', url: '/v1/sources', headers: { authorization: `Bearer ${key.key}` } })).statusCode === 401,

@@ -1,0 +1,58 @@
+// Raw limit 5: Postgres multi-row INSERTs (500 rows per statement through unnest, one connection,
+// each statement its own commit) into a copy of the events read model with all its indexes —
+// the ceiling of a projector that writes events. 1 KB bodies, like the rest of the bench.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { makeBody } from './body.ts';
+import { oneShot } from './ipc.ts';
+
+interface Args {
+  databaseUrl: string;
+  durationS: number;
+  rowsPerStatement: number;
+}
+
+oneShot<Args>(async (a) => {
+  const client = new pg.Client({ connectionString: a.databaseUrl });
+  await client.connect();
+  await client.query('DROP TABLE IF EXISTS bench_raw_events');
+  await client.query('CREATE TABLE bench_raw_events (LIKE events INCLUDING ALL)');
+  const account = randomUUID();
+  const sources = [randomUUID(), randomUUID(), randomUUID()];
+  const body = makeBody(0, 0);
+  const headers = JSON.stringify({ 'content-type': 'application/json', 'user-agent': 'bench' });
+  let rows = 0;
+  let seq = 0;
+  const t0 = performance.now();
+  const end = t0 + a.durationS * 1000;
+  while (performance.now() < end) {
+    const n = a.rowsPerStatement;
+    const ids: string[] = [];
+    const src: string[] = [];
+    const at: string[] = [];
+    const seqs: number[] = [];
+    // Arrays per row, as the projector sends them (bodies are not shared between rows).
+    const bodies: Buffer[] = [];
+    const hdrs: string[] = [];
+    const now = new Date().toISOString();
+    for (let i = 0; i < n; i++) {
+      ids.push(randomUUID());
+      src.push(sources[i % sources.length] as string);
+      at.push(now);
+      seqs.push(++seq);
+      bodies.push(body);
+      hdrs.push(headers);
+    }
+    await client.query(
+      `INSERT INTO bench_raw_events (id, account_id, direction, source_id, event_type, status, received_at, content_type, headers, body, stream_seq)
+       SELECT id, $2, 'inbound', source_id, 'bench.event', 'received', received_at, 'application/json', headers, body, stream_seq
+       FROM unnest($1::uuid[], $3::jsonb[], $4::bytea[], $5::uuid[], $6::timestamptz[], $7::int8[]) AS t(id, headers, body, source_id, received_at, stream_seq)`,
+      [ids, account, hdrs, bodies, src, at, seqs],
+    );
+    rows += n;
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  await client.query('DROP TABLE bench_raw_events');
+  await client.end();
+  return { rows_per_s: Math.round(rows / elapsed), rows, rows_per_statement: a.rowsPerStatement };
+});

@@ -1,0 +1,57 @@
+// What every scenario gets: the plan, the services, the receiver, the system (once started), a
+// logger, and the places its results and CPU shares go.
+import type { Plan } from '../options.ts';
+import type { Server } from './procs.ts';
+import type { Services } from './services.ts';
+import { cpuWindow, processTree } from './sys.ts';
+import type { System } from './system.ts';
+
+export interface Ctx {
+  plan: Plan;
+  services: Services;
+  receiver: Server<{ url: string; pid: number }>;
+  system: System | null;
+  log(msg: string): void;
+  /** Per scenario: process group → % of one core over its measured window. */
+  cpu: Record<string, Record<string, number>>;
+  /**
+   * Per scenario: process group → CPU µs spent per unit of work (event, request, delivery,
+   * message) over its window. Unlike rates, this barely depends on what else the machine runs.
+   */
+  cost: Record<string, { unit: string; units: number; us: Record<string, number> }>;
+}
+
+const NOT_WORK = new Set(['others', 'idle']);
+
+/**
+ * Starts a CPU window over the services, the receiver, the roles and the given extra processes.
+ * stop(units, unit) also records the CPU cost per unit of work done in the window.
+ */
+export function measureCpu(ctx: Ctx, scenario: string, extra: Record<string, number> = {}): { stop(units?: number, unit?: string): Record<string, number> } {
+  const pg = ctx.services.pg.pid;
+  const groups: Record<string, () => { pids: number[]; root?: number }> = {
+    'nats-server': () => ({ pids: [ctx.services.nats.pid] }),
+    postgres: () => ({ pids: processTree(pg), root: pg }),
+    receiver: () => ({ pids: [ctx.receiver.pid] }),
+    bench: () => ({ pids: [process.pid] }),
+  };
+  for (const [role, pid] of Object.entries(ctx.system?.pids() ?? {})) groups[role] = () => ({ pids: [pid] });
+  for (const [name, pid] of Object.entries(extra)) groups[name] = () => ({ pids: [pid] });
+  const w = cpuWindow(groups);
+  const t0 = performance.now();
+  return {
+    stop(units, unit = 'event') {
+      const shares = w.stop();
+      const elapsedS = (performance.now() - t0) / 1000;
+      ctx.cpu[scenario] = shares;
+      if (units && units > 0) {
+        const us: Record<string, number> = {};
+        for (const [name, pct] of Object.entries(shares)) {
+          if (!NOT_WORK.has(name)) us[name] = Math.round(((pct / 100) * elapsedS * 1e6) / units);
+        }
+        ctx.cost[scenario] = { unit, units, us };
+      }
+      return shares;
+    },
+  };
+}

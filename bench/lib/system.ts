@@ -1,0 +1,207 @@
+// Hookstream under test: one process per role (api, router, deliverer, projector), started with
+// the production command and settings, so that each role's CPU and memory can be read apart.
+// The bench's own NATS and Postgres connections watch the pipeline (pending work, projection lag).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Broker, connectBroker } from '@hookstream/broker';
+import { CONSUMERS, STREAMS } from '@hookstream/contracts';
+import { freePort } from '@hookstream/embedded';
+import { type Pool, createPool } from '@hookstream/store';
+import { sleep } from './stats.ts';
+import { memoryOf } from './sys.ts';
+
+export const ROLES = ['api', 'router', 'deliverer', 'projector'] as const;
+export type Role = (typeof ROLES)[number];
+
+const MAIN = path.join(import.meta.dirname, '..', '..', 'apps', 'hookstream', 'src', 'main.ts');
+
+interface RoleProcess {
+  proc: ChildProcess;
+  port: number;
+  log: string;
+}
+
+export interface SystemOptions {
+  natsUrl: string;
+  databaseUrl: string;
+  dir: string;
+  /** Directory for the api process's --cpu-prof output; null: no profile. */
+  profileDir: string | null;
+  /** The environment the roles inherit (PATH and friends), before the bench's settings. */
+  baseEnv: Record<string, string | undefined>;
+}
+
+export class System {
+  readonly broker: Broker;
+  readonly pool: Pool;
+  private readonly o: SystemOptions;
+  private readonly procs = new Map<Role, RoleProcess>();
+  private apiPort = 0;
+  private profileDir: string | null;
+  /** Highest VmHWM (MB) seen per role, over every process that played it. */
+  readonly peakRss: Record<string, number> = {};
+  /** RSS (MB) of each role right after it became ready, before any load. */
+  readonly readyRss: Record<string, number> = {};
+
+  private constructor(o: SystemOptions, broker: Broker, pool: Pool) {
+    this.o = o;
+    this.broker = broker;
+    this.pool = pool;
+    this.profileDir = o.profileDir;
+  }
+
+  /** Restarts a role, under --cpu-prof into `dir` (api only) or without a profile (null). */
+  async restartWithProfile(role: Role, dir: string | null): Promise<void> {
+    await this.stop(role);
+    this.profileDir = dir;
+    await this.start(role);
+  }
+
+  static async connect(o: SystemOptions): Promise<System> {
+    const broker = await connectBroker({ servers: o.natsUrl, name: 'hookstream-bench' });
+    const pool = createPool(o.databaseUrl, { max: 4 });
+    return new System(o, broker, pool);
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  pid(role: Role): number {
+    return this.procs.get(role)?.proc.pid ?? 0;
+  }
+
+  /** Reads every running role's VmHWM (its peak resident set since it started) into peakRss. */
+  recordPeaks(): void {
+    for (const [role, p] of this.procs) {
+      const m = p.proc.pid ? memoryOf(p.proc.pid) : null;
+      if (m) this.peakRss[role] = Math.max(this.peakRss[role] ?? 0, Math.round(m.hwm_mb));
+    }
+  }
+
+  pids(): Record<string, number> {
+    return Object.fromEntries([...this.procs].map(([r, p]) => [r, p.proc.pid ?? 0]));
+  }
+
+  async startAll(): Promise<void> {
+    // The api first: it creates the streams and the config bucket the others attach to.
+    await this.start('api');
+    await Promise.all((['router', 'deliverer', 'projector'] as const).map((r) => this.start(r)));
+  }
+
+  async start(role: Role): Promise<void> {
+    if (this.procs.has(role)) return;
+    const port = role === 'api' && this.apiPort ? this.apiPort : await freePort();
+    if (role === 'api') this.apiPort = port;
+    const log = path.join(this.o.dir, `${role}.log`);
+    const fd = openSync(log, 'a');
+    const prof = role === 'api' && this.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.profileDir}`] : [];
+    const proc = spawn(process.execPath, [...prof, MAIN, 'run'], {
+      env: {
+        ...this.o.baseEnv,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        NATS_URL: this.o.natsUrl,
+        DATABASE_URL: this.o.databaseUrl,
+        ROLES: role,
+        ALLOW_PRIVATE_DESTINATIONS: 'true',
+        LOG_LEVEL: 'warn',
+        STREAM_REPLICAS: '1',
+      },
+      stdio: ['ignore', fd, fd],
+    });
+    closeSync(fd);
+    this.procs.set(role, { proc, port, log });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${role} exited at start: ${this.tail(role)}`);
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ok) {
+        const m = proc.pid ? memoryOf(proc.pid) : null;
+        if (m && this.readyRss[role] === undefined) this.readyRss[role] = Math.round(m.rss_mb);
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`${role} not ready after 60 s: ${this.tail(role)}`);
+      await sleep(200);
+    }
+  }
+
+  /** SIGTERM and wait: the role finishes in-flight work (and the api writes its CPU profile). */
+  async stop(role: Role): Promise<void> {
+    const p = this.procs.get(role);
+    if (!p) return;
+    this.recordPeaks();
+    this.procs.delete(role);
+    const { proc } = p;
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const r of [...this.procs.keys()].reverse()) await this.stop(r);
+    await this.broker.close();
+    await this.pool.end();
+  }
+
+  tail(role: Role): string {
+    const p = this.procs.get(role);
+    try {
+      return p ? readFileSync(p.log, 'utf8').split('\n').slice(-15).join('\n') : '';
+    } catch {
+      return '';
+    }
+  }
+
+  /** Work not done yet: the router's backlog plus every destination's waiting and in-hand deliveries. */
+  async pending(exclude: ReadonlySet<string> = new Set()): Promise<{ router: number; deliveries: number }> {
+    const r = await this.broker.jsm.consumers.info(STREAMS.events, CONSUMERS.router);
+    let deliveries = 0;
+    for await (const c of this.broker.jsm.consumers.list(STREAMS.deliveries)) {
+      if (!c.name.startsWith('dst_') || exclude.has(c.name.slice(4))) continue;
+      deliveries += c.num_pending + c.num_ack_pending;
+    }
+    return { router: r.num_pending + r.num_ack_pending, deliveries };
+  }
+
+  /** Waiting plus in-hand deliveries of one destination. */
+  async destinationBacklog(destinationId: string): Promise<number> {
+    const c = await this.broker.jsm.consumers.info(STREAMS.deliveries, CONSUMERS.destination(destinationId));
+    return c.num_pending + c.num_ack_pending;
+  }
+
+  async streamLastSeq(stream: string): Promise<number> {
+    return (await this.broker.jsm.streams.info(stream)).state.last_seq;
+  }
+
+  /** Per projected stream: its last sequence and the projection's checkpoint. */
+  async projection(): Promise<Record<string, { last: number; checkpoint: number }>> {
+    const { rows } = await this.pool.query<{ stream: string; last_seq: string }>('SELECT stream, last_seq FROM projection_checkpoints');
+    const cp = new Map(rows.map((r) => [r.stream, Number(r.last_seq)]));
+    const out: Record<string, { last: number; checkpoint: number }> = {};
+    for (const s of [STREAMS.events, STREAMS.facts, STREAMS.deadLetters]) {
+      out[s] = { last: await this.streamLastSeq(s), checkpoint: cp.get(s) ?? 0 };
+    }
+    return out;
+  }
+
+  /** Until nothing is pending and the read models caught up (or the time is up). */
+  async drain(timeoutMs: number, exclude: ReadonlySet<string> = new Set()): Promise<{ drained: boolean; ms: number }> {
+    const t0 = Date.now();
+    for (;;) {
+      const p = await this.pending(exclude);
+      const proj = await this.projection();
+      const caughtUp = Object.values(proj).every((s) => s.checkpoint >= s.last);
+      if (p.router === 0 && p.deliveries === 0 && caughtUp) return { drained: true, ms: Date.now() - t0 };
+      if (Date.now() - t0 > timeoutMs) return { drained: false, ms: Date.now() - t0 };
+      await sleep(500);
+    }
+  }
+}

@@ -1,0 +1,160 @@
+// `make bench`: starts its own nats-server and Postgres, measures this machine's raw limits, runs
+// Hookstream's scenarios against them (one process per role, load generators and receivers in
+// processes of their own), writes bench/results/latest.json (the previous one becomes
+// previous.json) and prints each figure beside its target and the raw limit of the same run.
+// Not a test: it reports, it does not pass or fail. docs/performance.md says how to read it.
+import { copyFile, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Ctx } from './lib/context.ts';
+import { summarizeProfile } from './lib/profile.ts';
+import { startServer } from './lib/procs.ts';
+import { ceiling, compare, figures, render, renderCosts } from './lib/report.ts';
+import { startServices } from './lib/services.ts';
+import { load, machine } from './lib/sys.ts';
+import { System } from './lib/system.ts';
+import { FULL, QUICK, readOptions } from './options.ts';
+import { runQuery, runRebuild } from './scenarios/data.ts';
+import { runBacklog, runFanout } from './scenarios/isolation.ts';
+import { runE2e, runIngest, runSustained } from './scenarios/pipeline.ts';
+import { runRaw } from './scenarios/raw.ts';
+import { setUp } from './scenarios/setup.ts';
+
+const opts = readOptions(process.argv.slice(2), process.env);
+const latestFile = path.join(opts.resultsDir, 'latest.json');
+
+async function printComparison(file: string, latest: Record<string, unknown>): Promise<void> {
+  let previous: { figures?: unknown; plan?: string; load_start?: number[] };
+  try {
+    previous = JSON.parse(await readFile(file, 'utf8')) as typeof previous;
+  } catch (err) {
+    console.log(`\nno comparison: cannot read ${file} (${(err as Error).message})`);
+    return;
+  }
+  const c = compare(latest.figures as ReturnType<typeof figures>, (previous.figures ?? []) as ReturnType<typeof figures>);
+  console.log(`\nCompared with ${file} (${previous.plan ?? '?'} run, load ${String(previous.load_start ?? '?')} at its start):\n${c.text}`);
+  if (previous.plan !== latest.plan) console.log(`The two runs used different plans (${previous.plan} / ${String(latest.plan)}): windows and counts differ.`);
+  console.log(`${c.regressions} regression(s) beyond 10% (worse by >10%, and so is the ratio to the raw limit where there is one).`);
+}
+
+if (opts.compareOnly) {
+  await printComparison(opts.compare as string, JSON.parse(await readFile(latestFile, 'utf8')) as Record<string, unknown>);
+  process.exit(0);
+}
+
+const plan = opts.quick ? QUICK : FULL;
+const t0 = Date.now();
+const log = (msg: string) => console.log(`[bench +${Math.round((Date.now() - t0) / 1000)}s] ${msg}`);
+const want = (section: string) => !opts.only || opts.only.has(section);
+
+log(`plan: ${plan.label}; load average ${load().join(' ')} on ${machine().cpus} cores`);
+const services = await startServices();
+log(`nats-server ${services.natsUrl}, postgres ${services.pg.url.replace(/\/\/[^@]*@/, '//')}, data in ${services.dir}`);
+const receiver = await startServer<{ url: string; pid: number }>('receiver.ts', {});
+const ctx: Ctx = { plan, services, receiver, system: null, log, cpu: {}, cost: {} };
+const results: Record<string, unknown> = {
+  version: 1,
+  plan: plan.label,
+  quick: opts.quick,
+  started_at: new Date(t0).toISOString(),
+  machine: machine(),
+  load_start: load(),
+};
+const scenarios: Record<string, unknown> = {};
+const notes: string[] = [];
+let profileDir: string | null = null;
+
+async function section<T>(name: string, fn: () => Promise<T>): Promise<void> {
+  if (!want(name)) return;
+  try {
+    scenarios[name] = await fn();
+  } catch (err) {
+    notes.push(`${name} failed: ${(err as Error).message}`);
+    log(`${name} FAILED: ${(err as Error).stack ?? err}`);
+  }
+}
+
+try {
+  if (want('raw')) results.raw = await runRaw(ctx);
+  const hookstream = ['ingest', 'e2e', 'sustained', 'fanout', 'backlog', 'rebuild', 'query'].some(want);
+  if (hookstream) {
+    const system = await System.connect({ natsUrl: services.natsUrl, databaseUrl: services.databaseUrl, dir: services.dir, profileDir: null, baseEnv: process.env });
+    ctx.system = system;
+    try {
+      log('hookstream: api, router, deliverer and projector, one process each');
+      await system.startAll();
+      const setup = await setUp(ctx, system.apiUrl);
+      if (opts.profile && want('ingest')) {
+        // The api restarts under --cpu-prof for the ingest runs only; the profile is written at its exit.
+        profileDir = await mkdtemp(path.join(tmpdir(), 'hookstream-bench-prof-'));
+        await system.restartWithProfile('api', profileDir);
+      }
+      await section('ingest', () => runIngest(ctx, setup));
+      if (profileDir) await system.restartWithProfile('api', null);
+      await section('e2e', () => runE2e(ctx, setup));
+      await section('sustained', () => runSustained(ctx, setup));
+      await section('fanout', () => runFanout(ctx, setup));
+      await section('backlog', () => runBacklog(ctx, setup));
+      system.recordPeaks();
+      await section('rebuild', () => runRebuild(ctx));
+      await section('query', () => runQuery(ctx, system.apiUrl));
+      system.recordPeaks();
+      const backlog = scenarios.backlog as { deliverer_rss_mb?: number } | undefined;
+      scenarios.memory = { peak_rss_mb: { ...system.peakRss }, ready_rss_mb: { ...system.readyRss }, ...(backlog ? { deliverer_backlog_mb: backlog.deliverer_rss_mb } : {}) };
+    } finally {
+      await system.stopAll();
+    }
+  }
+} finally {
+  await receiver.stop();
+  await services.stop(opts.keep);
+}
+
+if (profileDir) {
+  const files = (await readdir(profileDir)).filter((f) => f.endsWith('.cpuprofile'));
+  if (files[0]) {
+    const windows = (scenarios.ingest as { windows_us?: Array<[number, number]> } | undefined)?.windows_us ?? [];
+    const summary = await summarizeProfile(path.join(profileDir, files[0]), windows);
+    results.ingest_profile = { file: path.join(profileDir, files[0]), ...summary };
+  }
+}
+
+results.scenarios = scenarios;
+results.cpu = ctx.cpu;
+results.cost = ctx.cost;
+results.ceiling = ceiling(ctx.cost, machine().cpus);
+results.notes = notes;
+results.load_end = load();
+results.duration_s = Math.round((Date.now() - t0) / 1000);
+results.figures = figures(results);
+
+await mkdir(opts.resultsDir, { recursive: true });
+await copyFile(latestFile, path.join(opts.resultsDir, 'previous.json')).catch(() => {});
+await writeFile(latestFile, JSON.stringify(results, null, 2) + '\n');
+
+console.log(`\nHookstream bench — ${plan.label}`);
+console.log(`${machine().cpus} cores (${machine().cpu_model}), Node ${process.version}; load average ${String(results.load_start)} at start, ${String(results.load_end)} at the end; ${String(results.duration_s)} s.`);
+console.log(render(results.figures as ReturnType<typeof figures>));
+console.log('\nCPU by process during each measured window (% of one core; 200% = this whole machine; "others" = processes outside the bench):');
+for (const [scenario, shares] of Object.entries(ctx.cpu)) {
+  console.log(`  ${scenario.padEnd(24)} ${Object.entries(shares).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
+console.log('\nCPU cost per unit of work (µs of CPU per event, request, delivery…; contention inflates it somewhat):');
+console.log(renderCosts(ctx.cost));
+const c = results.ceiling as ReturnType<typeof ceiling>;
+if (c) {
+  console.log(
+    `\nFrom the 1,000/s run: the pipeline spends ${c.total_us} µs of CPU per event (${Object.entries(c.per_process_us).map(([k, v]) => `${k} ${v}`).join(', ')}).` +
+      `\nOn ${c.cores} otherwise idle cores that caps end-to-end at about ${c.cores_bound_per_s.toLocaleString('en')}/s (all cores busy), and the busiest single-threaded process (${c.busiest}) at ${c.busiest_bound_per_s.toLocaleString('en')}/s: an estimate, not a measurement.`,
+  );
+}
+if (results.ingest_profile) {
+  const p = results.ingest_profile as { file: string; busy_pct: number; top: Array<{ self_pct: number; name: string }>; packages: Array<{ self_pct: number; name: string }> };
+  console.log(`\napi CPU profile during the ingest runs (${p.file}); busy ${p.busy_pct}% of the samples; shares of busy time by package:`);
+  console.log('  ' + p.packages.map((t) => `${t.name} ${t.self_pct}%`).join(', '));
+  console.log('top functions by self time:');
+  for (const t of p.top.slice(0, 15)) console.log(`  ${String(t.self_pct).padStart(5)}%  ${t.name}`);
+}
+for (const n of notes) console.log(`NOTE: ${n}`);
+console.log(`\nwritten: ${latestFile}`);
+if (opts.compare) await printComparison(opts.compare, results);
