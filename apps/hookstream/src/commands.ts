@@ -3,7 +3,6 @@ import type { Settings } from '@hookstream/config';
 import type { Logger } from '@hookstream/observability';
 import { connectBroker, ensureTopology } from '@hookstream/broker';
 import { assertSchemaCurrent, createPool, migrate, schemaStatus } from '@hookstream/store';
-import { rebuild } from '@hookstream/app-projector';
 import { startServices } from './embedded.ts';
 
 export async function runMigrate(settings: Readonly<Settings>, log: Logger): Promise<void> {
@@ -27,6 +26,7 @@ export async function runRebuild(settings: Readonly<Settings>, log: Logger): Pro
     if (!settings.databaseUrl) await migrate(pool);
     await assertSchemaCurrent(pool);
     await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
+    const { rebuild } = await import('@hookstream/app-projector');
     const result = await rebuild({ broker, pool, log });
     log.info(result, 'read models rebuilt from the streams');
   } finally {

@@ -5,11 +5,11 @@ import { type Broker, connectBroker, createPublisher, ensureTopology } from '@ho
 import { type Catalog, openCatalog } from '@hookstream/catalog';
 import { type Logger, type Metrics, createLogger, createMetrics } from '@hookstream/observability';
 import { type Pool, assertSchemaCurrent, createPool, migrate } from '@hookstream/store';
-import { type ApiApp, buildApi } from '@hookstream/app-api';
-import { buildRouter } from '@hookstream/app-router';
-import { buildDeliverer } from '@hookstream/app-deliverer';
-import { buildProjector } from '@hookstream/app-projector';
-import { type Jobs, buildJobs } from '@hookstream/app-jobs';
+// Roles are imported when the process runs them: a deliverer does not load Fastify, pg-boss or the
+// projector (memory per process is a figure operators size for).
+import type { ApiApp } from '@hookstream/app-api';
+import type { Projector } from '@hookstream/app-projector';
+import type { Jobs } from '@hookstream/app-jobs';
 import { type Services, startServices } from './embedded.ts';
 import { eventQueries } from './queries.ts';
 import { readinessChecks, startConsumerGauges, startOpsServer } from './ops.ts';
@@ -71,11 +71,13 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
 
     const running: Stoppable[] = [];
     if (roles.has('router')) {
+      const { buildRouter } = await import('@hookstream/app-router');
       const r = buildRouter({ broker, view: catalog.view, publisher, log: log.child({ role: 'router' }), metrics });
       await r.start();
       running.push(r);
     }
     if (roles.has('deliverer')) {
+      const { buildDeliverer } = await import('@hookstream/app-deliverer');
       const d = buildDeliverer({
         broker,
         view: catalog.view,
@@ -88,8 +90,9 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
       await d.start();
       running.push(d);
     }
-    let projector: ReturnType<typeof buildProjector> | null = null;
+    let projector: Projector | null = null;
     if (roles.has('projector') && pool) {
+      const { buildProjector } = await import('@hookstream/app-projector');
       projector = buildProjector({ broker, pool, log: log.child({ role: 'projector' }), metrics });
       await projector.start();
       running.push(projector);
@@ -98,6 +101,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     // download), which only send jobs.
     let jobs: Jobs | null = null;
     if ((roles.has('jobs') || roles.has('api')) && pool && services.databaseUrl) {
+      const { buildJobs } = await import('@hookstream/app-jobs');
       jobs = buildJobs({
         broker,
         pool,
@@ -132,6 +136,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
       cleanup.push(() => ops.close());
     }
     if (roles.has('api')) {
+      const { buildApi } = await import('@hookstream/app-api');
       api = await buildApi({
         settings,
         catalog,
