@@ -388,3 +388,80 @@ export const Domain = Type.Object({
   verified_at: NullableString,
   created_at: Timestamp,
 });
+
+// ---------- bulk replays and exports (jobs) ----------
+const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const CreateReplayBody = Type.Object(
+  {
+    source_id: Type.Optional(Uuid),
+    destination_id: Type.Optional(Uuid),
+    status: Type.Optional(EventStatus),
+    event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
+    since: Type.String({ format: 'date-time' }),
+    until: Type.String({ format: 'date-time' }),
+  },
+  Strict,
+);
+
+export const ReplayView = Type.Object({
+  id: Type.String(),
+  status: Type.Union(['queued', 'running', 'completed', 'cancelled', 'failed'].map((s) => Type.Literal(s))),
+  filter: Type.Object({}, { additionalProperties: true }),
+  /** Events of the account received in the window that the job has read so far. */
+  scanned: Type.Integer(),
+  /** Of those, the ones that passed every filter. */
+  matched: Type.Integer(),
+  /** Of those, the ones re-delivered (an event that matches no route now has nothing to replay). */
+  replayed: Type.Integer(),
+  /** New deliveries created. */
+  deliveries: Type.Integer(),
+  created_at: Type.String(),
+  started_at: Nullable(Type.String()),
+  finished_at: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+});
+
+export const ExportFilter = Type.Object(
+  {
+    source_id: Type.Optional(Uuid),
+    destination_id: Type.Optional(Uuid),
+    status: Type.Optional(EventStatus),
+    event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
+    since: Type.Optional(Type.String({ format: 'date-time' })),
+    until: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  Strict,
+);
+
+export const CreateExportBody = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('events'), Type.Literal('attempts')]),
+    format: Type.Union([Type.Literal('ndjson'), Type.Literal('csv')]),
+    filter: Type.Optional(ExportFilter),
+  },
+  Strict,
+);
+
+export const ExportView = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  format: Type.String(),
+  filter: Type.Object({}, { additionalProperties: true }),
+  status: Type.Union(['queued', 'running', 'completed', 'failed', 'expired'].map((s) => Type.Literal(s))),
+  /** Rows written so far (all of them once completed). */
+  rows: Type.Integer(),
+  /** Bytes written so far (the file's size once completed). */
+  bytes: Type.Integer(),
+  created_at: Type.String(),
+  started_at: Nullable(Type.String()),
+  finished_at: Nullable(Type.String()),
+  /** When the file is removed (24 h after completion). */
+  expires_at: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+  /** Present once completed. */
+  download_url: Nullable(Type.String()),
+});

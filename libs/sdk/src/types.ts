@@ -64,70 +64,17 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-// ---- bulk replays and exports (their schemas live beside their routes in the API app for now;
-// contract.test.ts fails when these drift from them)
+// ---- bulk replays and exports
 
-export type ReplayStatus = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
 /** Which events of the account to re-deliver: a time window (required) and optional filters. */
-export interface CreateReplayParams {
-  since: string;
-  until: string;
-  source_id?: string;
-  destination_id?: string;
-  status?: EventStatus;
-  event_type?: string;
-  direction?: 'inbound' | 'outbound';
-}
-export interface Replay {
-  id: string;
-  status: ReplayStatus;
-  filter: Record<string, unknown>;
-  /** Events of the window read so far. */
-  scanned: number;
-  /** Of those, the ones that passed every filter. */
-  matched: number;
-  /** Of those, the ones re-delivered. */
-  replayed: number;
-  /** New deliveries created. */
-  deliveries: number;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  error: string | null;
-}
+export type CreateReplayParams = Static<typeof api.CreateReplayBody>;
+export type Replay = Static<typeof api.ReplayView>;
+export type ReplayStatus = Replay['status'];
 
-export type ExportStatus = 'queued' | 'running' | 'completed' | 'failed' | 'expired';
-export interface ExportFilter {
-  source_id?: string;
-  destination_id?: string;
-  status?: EventStatus;
-  event_type?: string;
-  direction?: 'inbound' | 'outbound';
-  since?: string;
-  until?: string;
-}
-export interface CreateExportParams {
-  kind: 'events' | 'attempts';
-  format: 'ndjson' | 'csv';
-  filter?: ExportFilter;
-}
-export interface Export {
-  id: string;
-  kind: string;
-  format: string;
-  filter: Record<string, unknown>;
-  status: ExportStatus;
-  /** Rows written so far (all of them once completed). */
-  rows: number;
-  /** Bytes written so far (the file's size once completed). */
-  bytes: number;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  expires_at: string | null;
-  error: string | null;
-  download_url: string | null;
-}
+export type ExportFilter = Static<typeof api.ExportFilter>;
+export type CreateExportParams = Static<typeof api.CreateExportBody>;
+export type Export = Static<typeof api.ExportView>;
+export type ExportStatus = Export['status'];
 /** An export's file, streamed: the body is read as it arrives, never held whole in memory. */
 export interface ExportDownload {
   body: ReadableStream<Uint8Array>;

@@ -4,57 +4,14 @@ import { pipeline, type Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { type Static, Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
 import { ApiError, errors } from '../errors.ts';
 import { ok, page } from '../http.ts';
 
-const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-
-export const ExportFilter = Type.Object(
-  {
-    source_id: Type.Optional(Uuid),
-    destination_id: Type.Optional(Uuid),
-    status: Type.Optional(api.EventStatus),
-    event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
-    since: Type.Optional(Type.String({ format: 'date-time' })),
-    until: Type.Optional(Type.String({ format: 'date-time' })),
-  },
-  api.Strict,
-);
-
-export const CreateExportBody = Type.Object(
-  {
-    kind: Type.Union([Type.Literal('events'), Type.Literal('attempts')]),
-    format: Type.Union([Type.Literal('ndjson'), Type.Literal('csv')]),
-    filter: Type.Optional(ExportFilter),
-  },
-  api.Strict,
-);
+export const { ExportFilter, CreateExportBody, ExportView } = api;
 export type ExportInput = Static<typeof CreateExportBody>;
-
-export const ExportView = Type.Object({
-  id: Type.String(),
-  kind: Type.String(),
-  format: Type.String(),
-  filter: Type.Object({}, { additionalProperties: true }),
-  status: Type.Union(['queued', 'running', 'completed', 'failed', 'expired'].map((s) => Type.Literal(s))),
-  /** Rows written so far (all of them once completed). */
-  rows: Type.Integer(),
-  /** Bytes written so far (the file's size once completed). */
-  bytes: Type.Integer(),
-  created_at: Type.String(),
-  started_at: Nullable(Type.String()),
-  finished_at: Nullable(Type.String()),
-  /** When the file is removed (24 h after completion). */
-  expires_at: Nullable(Type.String()),
-  error: Nullable(Type.String()),
-  /** Present once completed. */
-  download_url: Nullable(Type.String()),
-});
 export type ExportView = Static<typeof ExportView>;
 
 export interface ExportDownload {

@@ -2,46 +2,14 @@
 // progress and cancellation. The work itself is the jobs role's; this file is its HTTP face.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { type Static, Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
 import { errors } from '../errors.ts';
 import { ok, page } from '../http.ts';
 
-const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-
-export const CreateReplayBody = Type.Object(
-  {
-    source_id: Type.Optional(Uuid),
-    destination_id: Type.Optional(Uuid),
-    status: Type.Optional(api.EventStatus),
-    event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
-    since: Type.String({ format: 'date-time' }),
-    until: Type.String({ format: 'date-time' }),
-  },
-  api.Strict,
-);
+export const { CreateReplayBody, ReplayView } = api;
 export type ReplayInput = Static<typeof CreateReplayBody>;
-
-export const ReplayView = Type.Object({
-  id: Type.String(),
-  status: Type.Union(['queued', 'running', 'completed', 'cancelled', 'failed'].map((s) => Type.Literal(s))),
-  filter: Type.Object({}, { additionalProperties: true }),
-  /** Events of the account received in the window that the job has read so far. */
-  scanned: Type.Integer(),
-  /** Of those, the ones that passed every filter. */
-  matched: Type.Integer(),
-  /** Of those, the ones re-delivered (an event that matches no route now has nothing to replay). */
-  replayed: Type.Integer(),
-  /** New deliveries created. */
-  deliveries: Type.Integer(),
-  created_at: Type.String(),
-  started_at: Nullable(Type.String()),
-  finished_at: Nullable(Type.String()),
-  error: Nullable(Type.String()),
-});
 export type ReplayView = Static<typeof ReplayView>;
 
 export interface ReplayPort {
