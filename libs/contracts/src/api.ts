@@ -3,6 +3,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Timestamp = Type.String({ format: 'date-time' });
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
@@ -286,17 +287,21 @@ export const OutboundAccepted = Type.Object({
 export const EventStatus = Type.Union(
   ['received', 'queued', 'delivering', 'retry_scheduled', 'delivered', 'dead_letter', 'unrouted'].map((s) => Type.Literal(s)),
 );
+/** The filters of the event log, shared by its list query, exports and bulk replays. */
+const EventFilterFields = {
+  source_id: Type.Optional(Uuid),
+  destination_id: Type.Optional(Uuid),
+  status: Type.Optional(EventStatus),
+  event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
+  since: Type.Optional(Type.String({ format: 'date-time' })),
+  until: Type.Optional(Type.String({ format: 'date-time' })),
+};
 export const EventListQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 512 })),
-    source_id: Type.Optional(Id),
-    destination_id: Type.Optional(Id),
-    status: Type.Optional(EventStatus),
-    event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
-    since: Type.Optional(Type.String({ format: 'date-time' })),
-    until: Type.Optional(Type.String({ format: 'date-time' })),
+    ...EventFilterFields,
   },
   Strict,
 );
@@ -390,19 +395,11 @@ export const Domain = Type.Object({
 });
 
 // ---------- bulk replays and exports (jobs) ----------
-const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
+/** A bulk replay: the event-log filters, with a time window that is required. */
 export const CreateReplayBody = Type.Object(
-  {
-    source_id: Type.Optional(Uuid),
-    destination_id: Type.Optional(Uuid),
-    status: Type.Optional(EventStatus),
-    event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
-    since: Type.String({ format: 'date-time' }),
-    until: Type.String({ format: 'date-time' }),
-  },
+  { ...EventFilterFields, since: Type.String({ format: 'date-time' }), until: Type.String({ format: 'date-time' }) },
   Strict,
 );
 
@@ -424,18 +421,7 @@ export const ReplayView = Type.Object({
   error: Nullable(Type.String()),
 });
 
-export const ExportFilter = Type.Object(
-  {
-    source_id: Type.Optional(Uuid),
-    destination_id: Type.Optional(Uuid),
-    status: Type.Optional(EventStatus),
-    event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
-    since: Type.Optional(Type.String({ format: 'date-time' })),
-    until: Type.Optional(Type.String({ format: 'date-time' })),
-  },
-  Strict,
-);
+export const ExportFilter = Type.Object(EventFilterFields, Strict);
 
 export const CreateExportBody = Type.Object(
   {
