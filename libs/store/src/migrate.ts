@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Pool } from './pool.ts';
+import { type Pool, checkOut } from './pool.ts';
 
 export interface Migration {
   version: number;
@@ -77,13 +77,7 @@ export interface MigrateResult {
 
 /** Applies every pending migration. Safe to call concurrently and repeatedly. */
 export async function migrate(pool: Pool, migrations: Migration[] = loadMigrations()): Promise<MigrateResult> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  // A connection that dies while checked out must not crash the process (see withTransaction).
-  const onError = (err: Error) => {
-    broken = err;
-  };
-  client.on('error', onError);
+  const { client, release, markBroken } = await checkOut(pool);
   try {
     // Session-level lock: held across the per-file transactions below.
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
@@ -113,13 +107,10 @@ export async function migrate(pool: Pool, migrations: Migration[] = loadMigratio
       }
       return { applied, current: Math.max(0, ...done.keys(), ...applied) };
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]).catch((err: Error) => {
-        broken = err;
-      });
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]).catch((err: Error) => markBroken(err));
     }
   } finally {
-    client.off('error', onError);
-    client.release(broken);
+    release();
   }
 }
 

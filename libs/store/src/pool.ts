@@ -43,14 +43,7 @@ export function createPool(url: string, opts: PoolOptions = {}): Pool {
 
 /** Runs fn inside BEGIN … COMMIT; rolls back and rethrows on failure. A broken client is destroyed. */
 export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  // pg-pool listens for errors only on idle clients: a server that goes away while this client is
-  // checked out would otherwise emit an unhandled 'error' and crash the process.
-  const onError = (err: Error) => {
-    broken = err;
-  };
-  client.on('error', onError);
+  const { client, release, markBroken } = await checkOut(pool);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -60,13 +53,34 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
     try {
       await client.query('ROLLBACK');
     } catch (rollbackErr) {
-      broken = rollbackErr as Error;
+      markBroken(rollbackErr as Error);
     }
     throw err;
   } finally {
-    client.off('error', onError);
-    client.release(broken);
+    release();
   }
+}
+
+/**
+ * A client checked out of the pool that cannot crash the process: pg-pool listens for errors only
+ * on idle clients, so a server that goes away while one is checked out would otherwise emit an
+ * unhandled 'error'. A client that failed is destroyed on release instead of going back to the pool.
+ */
+export async function checkOut(pool: Pool): Promise<{ client: PoolClient; markBroken(err: Error): void; release(): void }> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const markBroken = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', markBroken);
+  return {
+    client,
+    markBroken,
+    release() {
+      client.off('error', markBroken);
+      client.release(broken);
+    },
+  };
 }
 
 /**
