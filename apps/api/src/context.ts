@@ -1,6 +1,7 @@
 // What the API needs from the rest of the system: narrow ports, wired by the composition root.
 import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '@hookstream/catalog';
+import type { api } from '@hookstream/contracts';
 import type { Publisher } from '@hookstream/broker';
 import type { Settings } from '@hookstream/config';
 import type { Logger, Metrics } from '@hookstream/observability';
@@ -26,17 +27,8 @@ export interface EventQueries {
   ): Promise<{ replay_id: string; deliveries: Array<{ id: string; destination_id: string }> } | 'not_found' | 'gone' | 'bad_destination'>;
 }
 
-export interface EventListFilter {
-  limit: number;
-  cursor?: string;
-  source_id?: string;
-  destination_id?: string;
-  status?: string;
-  event_type?: string;
-  direction?: 'inbound' | 'outbound';
-  since?: string;
-  until?: string;
-}
+/** The list query of GET /v1/events, with its limit resolved. */
+export type EventListFilter = Omit<api.EventListQuery, 'limit'> & { limit: number };
 
 export interface ApiDeps {
   settings: Readonly<Settings>;

@@ -1,22 +1,15 @@
 // Export records, and the rows of an export read in keyset batches: one short query per batch on an
 // index, never a transaction held open for the length of the export, never the whole result in memory.
 import type { Pool } from './pool.ts';
-import { decodeCursor, encodeCursor, isUuid } from './queries.ts';
+import { type EventFilter, isUuid } from './queries.ts';
+import { pageOf } from './jobs.ts';
 
 export type ExportKind = 'events' | 'attempts';
 export type ExportFormat = 'ndjson' | 'csv';
 export type ExportStatus = 'queued' | 'running' | 'completed' | 'failed' | 'expired';
 
 /** The filters of GET /v1/events. For attempts, since/until bound the attempt's started_at. */
-export interface ExportFilter {
-  source_id?: string;
-  destination_id?: string;
-  status?: string;
-  event_type?: string;
-  direction?: 'inbound' | 'outbound';
-  since?: string;
-  until?: string;
-}
+export type ExportFilter = Omit<EventFilter, 'limit' | 'cursor'>;
 
 export interface ExportRecord {
   id: string;
@@ -77,19 +70,8 @@ export async function getExport(pool: Pool, accountId: string, id: string): Prom
 }
 
 export async function listExports(pool: Pool, accountId: string, limit: number, cursor?: string): Promise<{ items: ExportRecord[]; next_cursor: string | null }> {
-  if (!isUuid(accountId)) return { items: [], next_cursor: null };
-  const n = Math.min(Math.max(Math.trunc(limit) || 50, 1), 500);
-  const params: unknown[] = [accountId];
-  let where = 'account_id = $1';
-  if (cursor) {
-    const c = decodeCursor(cursor);
-    params.push(c.us, c.id);
-    where += ` AND (created_at, id) < ('epoch'::timestamptz + $2::int8 * interval '1 microsecond', $3::uuid)`;
-  }
-  const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM exports WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ${n + 1}`, params);
-  const page = rows.slice(0, n);
-  const last = page[page.length - 1];
-  return { items: page.map(toRecord), next_cursor: rows.length > n && last ? encodeCursor(last.created_us, last.id) : null };
+  const r = await pageOf<Row>(pool, 'exports', COLUMNS, accountId, limit, cursor);
+  return { items: r.rows.map(toRecord), next_cursor: r.next_cursor };
 }
 
 /** Marks the export running (again, after a retry); null when it is no longer queued or running. */

@@ -76,8 +76,8 @@ export async function getReplay(pool: Pool, accountId: string, id: string): Prom
   return rows[0] ? toReplay(rows[0]) : null;
 }
 
-/** Newest first, keyset-paginated on (created_at, id). */
-async function pageOf<R extends { id: string; created_us: string }>(
+/** Newest first, keyset-paginated on (created_at, id): the job records (replays, exports). */
+export async function pageOf<R extends { id: string; created_us: string }>(
   pool: Pool,
   table: 'replays' | 'exports',
   columns: string,
