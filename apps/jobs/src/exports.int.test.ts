@@ -1,4 +1,4 @@
-// Exports of 100,000 events in constant memory, parsed back to the same rows; attempts; expiry.
+// Exports of 200,000 events in constant memory, parsed back to the same rows; attempts; expiry.
 import { randomUUID } from 'node:crypto';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -17,7 +17,9 @@ const live = () => {
   return m.heapUsed + m.external;
 };
 
-const ROWS = 100_000;
+// Twice the 100,000 the export must handle: a 56 MiB file stands well clear of the few MiB that the
+// other roles running in this process allocate and retain meanwhile.
+const ROWS = 200_000;
 const KEEP = { plan: 'enterprise', retention_days: 3650 };
 const MB = 1024 * 1024;
 
@@ -77,7 +79,7 @@ function csvObjects(text: string, numeric: string[], json: string[]): Array<Reco
   );
 }
 
-t.test('an export of 100,000 events completes in constant memory and parses back to the same rows', async (t) => {
+t.test('an export of 200,000 events completes in constant memory and parses back to the same rows', async (t) => {
   const gw = await startSystem(t);
   const pool = gw.pool as Pool;
   const app = gw.api as NonNullable<typeof gw.api>;
@@ -86,6 +88,12 @@ t.test('an export of 100,000 events completes in constant memory and parses back
   const b = await tenant(gw, 'other');
   const auth = { authorization: `Bearer ${a.key}` };
   await seedEvents(pool, a.accountId, randomUUID(), randomUUID());
+
+  // A first export loads and compiles code (object store, encoders, job handlers) that stays; run a
+  // small one first so that the measurement below sees only what an export of many rows adds.
+  const warm = await b.api.call('POST', '/v1/exports', { kind: 'events', format: 'ndjson' });
+  t.equal(warm.status, 202);
+  await until(b.api, `/v1/exports/${warm.json.data.id}`, (e) => e.status !== 'queued' && e.status !== 'running', 'warm-up export finished', 120_000);
 
   // Sampled after a full collection each time, so garbage not yet collected does not count.
   const before = live();
@@ -100,11 +108,11 @@ t.test('an export of 100,000 events completes in constant memory and parses back
   clearInterval(sampler);
   const after = live();
   t.match(done, { status: 'completed', rows: ROWS, error: null, download_url: `/v1/exports/${post.json.data.id}/download` });
-  t.ok(done.bytes > 20 * MB, `a file of ${(done.bytes / MB).toFixed(1)} MiB`);
+  t.ok(done.bytes > 48 * MB, `a file of ${(done.bytes / MB).toFixed(1)} MiB`);
   t.ok(Date.parse(done.expires_at) - Date.parse(done.finished_at) === 24 * 3_600_000, 'expires 24 h after it finished');
   // Holding the file (or the rows) would cost more than the file's size; streaming costs a batch.
-  t.ok(peak - before < 24 * MB, `live memory during the export grew by ${((peak - before) / MB).toFixed(1)} MiB (file: ${(done.bytes / MB).toFixed(1)} MiB)`);
-  t.ok(after - before < 16 * MB, `and by ${((after - before) / MB).toFixed(1)} MiB after it`);
+  t.ok(peak - before < 32 * MB, `live memory during the export grew by ${((peak - before) / MB).toFixed(1)} MiB (file: ${(done.bytes / MB).toFixed(1)} MiB)`);
+  t.ok(after - before < 24 * MB, `and by ${((after - before) / MB).toFixed(1)} MiB after it`);
   const expected = await expectedEvents(pool, a.accountId);
   t.equal(expected.length, ROWS);
 
@@ -137,7 +145,11 @@ t.test('an export of 100,000 events completes in constant memory and parses back
   t.equal((await b.api.call('GET', `/v1/exports/${post.json.data.id}`)).status, 404);
   const stolen = await app.inject({ method: 'GET', url: `/v1/exports/${post.json.data.id}/download`, headers: { authorization: `Bearer ${b.key}` } });
   t.equal(stolen.statusCode, 404);
-  t.same((await b.api.call('GET', '/v1/exports')).json.data, []);
+  t.same(
+    (await b.api.call('GET', '/v1/exports')).json.data.map((e: { id: string }) => e.id),
+    [warm.json.data.id],
+    "B lists its own export only, never A's",
+  );
   const listed = await a.api.call('GET', '/v1/exports?limit=1');
   t.same([listed.json.data[0].id, typeof listed.json.next_cursor], [csv.json.data.id, 'string'], 'newest first, paginated');
 });
