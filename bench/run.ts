@@ -9,7 +9,7 @@ import path from 'node:path';
 import { type Ctx } from './lib/context.ts';
 import { summarizeProfile } from './lib/profile.ts';
 import { startServer } from './lib/procs.ts';
-import { ceiling, compare, figures, render, renderCosts } from './lib/report.ts';
+import { ceiling, compare, figures, render, renderCosts, renderSyscalls } from './lib/report.ts';
 import { startServices } from './lib/services.ts';
 import { load, machine } from './lib/sys.ts';
 import { System } from './lib/system.ts';
@@ -51,7 +51,7 @@ log(`plan: ${plan.label}; load average ${load().join(' ')} on ${machine().cpus} 
 const services = await startServices();
 log(`nats-server ${services.natsUrl}, postgres ${services.pg.url.replace(/\/\/[^@]*@/, '//')}, data in ${services.dir}`);
 const receiver = await startServer<{ url: string; pid: number }>('receiver.ts', {});
-const ctx: Ctx = { plan, services, receiver, system: null, log, cpu: {}, cost: {} };
+const ctx: Ctx = { plan, services, receiver, system: null, log, cpu: {}, cost: {}, syscalls: {} };
 const results: Record<string, unknown> = {
   version: 1,
   plan: plan.label,
@@ -122,6 +122,7 @@ if (profileDir) {
 results.scenarios = scenarios;
 results.cpu = ctx.cpu;
 results.cost = ctx.cost;
+results.syscalls = ctx.syscalls;
 results.ceiling = ceiling(ctx.cost, machine().cpus);
 results.notes = notes;
 results.load_end = load();
@@ -141,6 +142,8 @@ for (const [scenario, shares] of Object.entries(ctx.cpu)) {
 }
 console.log('\nCPU cost per unit of work (µs of CPU per event, request, delivery…; contention inflates it somewhat):');
 console.log(renderCosts(ctx.cost));
+console.log('\nSystem calls per unit of work (reads / writes per event, request, delivery…: how well each process batches its I/O):');
+console.log(renderSyscalls(ctx.syscalls));
 const c = results.ceiling as ReturnType<typeof ceiling>;
 if (c) {
   console.log(

@@ -3,6 +3,7 @@
 import type { Plan } from '../options.ts';
 import type { Server } from './procs.ts';
 import type { Services } from './services.ts';
+import { readFileSync } from 'node:fs';
 import { cpuWindow, processTree } from './sys.ts';
 import type { System } from './system.ts';
 
@@ -19,9 +20,32 @@ export interface Ctx {
    * message) over its window. Unlike rates, this barely depends on what else the machine runs.
    */
   cost: Record<string, { unit: string; units: number; us: Record<string, number> }>;
+  /**
+   * Per scenario: process group → read and write system calls per unit of work (sockets, pipes and
+   * files alike), from /proc/<pid>/io. Counts, not times: they move only when the code batches
+   * differently, whatever else the machine runs.
+   */
+  syscalls: Record<string, { unit: string; units: number; per: Record<string, { reads: number; writes: number }> }>;
+}
+
+/** read and write system calls of a set of processes so far (0 for those gone or unreadable). */
+function ioCalls(pids: readonly number[]): { reads: number; writes: number } {
+  let reads = 0;
+  let writes = 0;
+  for (const pid of pids) {
+    try {
+      const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+      reads += Number(/^syscr: (\d+)/m.exec(io)?.[1] ?? 0);
+      writes += Number(/^syscw: (\d+)/m.exec(io)?.[1] ?? 0);
+    } catch {
+      /* exited, or not ours to read */
+    }
+  }
+  return { reads, writes };
 }
 
 const NOT_WORK = new Set(['others', 'idle']);
+const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /**
  * Starts a CPU window over the services, the receiver, the roles and the given extra processes.
@@ -38,6 +62,7 @@ export function measureCpu(ctx: Ctx, scenario: string, extra: Record<string, num
   for (const [role, pid] of Object.entries(ctx.system?.pids() ?? {})) groups[role] = () => ({ pids: [pid] });
   for (const [name, pid] of Object.entries(extra)) groups[name] = () => ({ pids: [pid] });
   const w = cpuWindow(groups);
+  const io0 = new Map(Object.entries(groups).map(([name, g]) => [name, ioCalls(g().pids)]));
   const t0 = performance.now();
   return {
     stop(units, unit = 'event') {
@@ -50,6 +75,14 @@ export function measureCpu(ctx: Ctx, scenario: string, extra: Record<string, num
           if (!NOT_WORK.has(name)) us[name] = Math.round(((pct / 100) * elapsedS * 1e6) / units);
         }
         ctx.cost[scenario] = { unit, units, us };
+        const per: Record<string, { reads: number; writes: number }> = {};
+        for (const [name, g] of Object.entries(groups)) {
+          const before = io0.get(name);
+          const now = ioCalls(g().pids);
+          if (!before || now.reads + now.writes === 0) continue;
+          per[name] = { reads: round2((now.reads - before.reads) / units), writes: round2((now.writes - before.writes) / units) };
+        }
+        ctx.syscalls[scenario] = { unit, units, per };
       }
       return shares;
     },

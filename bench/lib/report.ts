@@ -204,6 +204,18 @@ export function renderCosts(costs: Costs): string {
   );
 }
 
+type Syscalls = Record<string, { unit: string; units: number; per: Record<string, { reads: number; writes: number }> }>;
+
+/** Scenario × process: "reads / writes" system calls per unit of work. */
+export function renderSyscalls(calls: Syscalls): string {
+  const present = new Set(Object.values(calls).flatMap((c) => Object.keys(c.per)));
+  const cols = [...COST_ORDER.filter((c) => present.has(c)), ...[...present].filter((c) => !COST_ORDER.includes(c))];
+  return table(
+    ['scenario', 'per', ...cols],
+    Object.entries(calls).map(([name, c]) => [name, c.unit, ...cols.map((k) => { const v = c.per[k]; return v ? `${v.reads} / ${v.writes}` : ''; })]),
+  );
+}
+
 const PIPELINE = ['api', 'router', 'deliverer', 'projector', 'nats-server', 'postgres'];
 const SINGLE_THREADED = ['api', 'router', 'deliverer', 'projector'];
 

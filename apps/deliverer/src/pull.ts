@@ -47,7 +47,7 @@ export function startPullLoop(o: PullLoopOptions): PullLoop {
   };
 
   const run = async (m: Parameters<typeof wrapMsg>[0]) => {
-    const msg = wrapMsg(m);
+    const msg = wrapMsg(m, o.broker.writes);
     try {
       await o.handle(msg);
     } catch (err) {

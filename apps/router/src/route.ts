@@ -52,10 +52,14 @@ export async function routeEvent(msg: InboundMsg, deps: RouteDeps): Promise<void
     deliveries: deliveries.map((d) => ({ delivery_id: d.delivery_id, destination_id: d.destination_id, route_id: d.route_id })),
     at,
   };
-  // The routed fact goes first so that in HS_FACTS it precedes every attempt of its deliveries:
-  // projectors then see causes before effects. Both publishes are idempotent (deterministic ids).
-  await deps.publisher.publishRouted(fact);
-  await Promise.all(deliveries.map((d) => deps.publisher.publishDelivery(event, d, msg.data)));
+  // All in one write, the routed fact first; the event is acked once every one is stored. An attempt
+  // fact cannot precede its routed fact in practice (it follows an HTTP round trip), and projections
+  // do not depend on the order anyway (docs/adr/0002-projections.md). All are idempotent
+  // (deterministic ids), so a redelivered event republishes harmlessly.
+  await Promise.all([
+    deps.publisher.publishRouted(fact),
+    ...deliveries.map((d) => deps.publisher.publishDelivery(event, d, msg.data)),
+  ]);
   msg.ack();
   deps.metrics?.routerEvent(deliveries.length === 0 ? 'unrouted' : 'routed', deliveries.length);
   deps.log.debug(

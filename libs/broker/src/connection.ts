@@ -1,11 +1,14 @@
 // The NATS connection: one per process, watched so that outages are visible rather than fatal.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { type Coalescer, createCoalescer } from './coalesce.ts';
 
 export interface Broker {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
+  /** Publishes and acks of one turn of the event loop leave in one socket write (coalesce.ts). */
+  writes: Coalescer;
   /** True while the client is connected (false during reconnects). */
   connected(): boolean;
   close(): Promise<void>;
@@ -47,13 +50,16 @@ export async function connectBroker(opts: ConnectOptions): Promise<Broker> {
   })().catch(() => {});
   const js = jetstream(nc, { timeout: 10_000 });
   const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+  const writes = createCoalescer();
   return {
     nc,
     js,
     jsm,
+    writes,
     connected: () => up && !nc.isClosed(),
     close: async () => {
       if (nc.isClosed()) return;
+      writes.flush();
       await nc.drain().catch(() => nc.close());
     },
   };

@@ -2,6 +2,7 @@
 // ack / nak(delay) / term themselves; an exception is treated as an infrastructure failure: the message
 // is nak'ed with a delay and the loop goes on.
 import type { JsMsg } from '@nats-io/jetstream';
+import type { Coalescer } from './coalesce.ts';
 import type { Broker } from './connection.ts';
 import { fromHeaders } from './publish.ts';
 
@@ -22,7 +23,8 @@ export interface InboundMsg {
   working(): void;
 }
 
-export function wrapMsg(m: JsMsg): InboundMsg {
+/** `writes` is the connection's coalescer: acks leave with the other writes of their turn. */
+export function wrapMsg(m: JsMsg, writes: Coalescer): InboundMsg {
   return {
     subject: m.subject,
     streamSeq: m.info.streamSequence,
@@ -30,15 +32,15 @@ export function wrapMsg(m: JsMsg): InboundMsg {
     timestampMs: Math.floor(m.info.timestampNanos / 1_000_000),
     headers: fromHeaders(m.headers),
     data: m.data,
-    ack: () => m.ack(),
+    ack: () => writes.defer(() => m.ack()),
     ackSync: async () => {
       await m.ackAck();
     },
-    nak: (d) => m.nak(d),
+    nak: (d) => writes.defer(() => m.nak(d)),
     // nats-server 2.9 ignores a +TERM that carries a reason (the message would stay ack-pending):
     // terminate without one; callers log the reason themselves.
-    term: () => m.term(),
-    working: () => m.working(),
+    term: () => writes.defer(() => m.term()),
+    working: () => writes.defer(() => m.working()),
   };
 }
 
@@ -74,14 +76,10 @@ export function startConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
   const run = async (m: JsMsg) => {
     inFlight++;
     try {
-      await o.handle(wrapMsg(m));
+      await o.handle(wrapMsg(m, o.broker.writes));
     } catch (err) {
       onError(err);
-      try {
-        m.nak(o.errorNakDelayMs ?? 1_000);
-      } catch {
-        /* connection gone: the server redelivers after AckWait */
-      }
+      o.broker.writes.defer(() => m.nak(o.errorNakDelayMs ?? 1_000));
     } finally {
       inFlight--;
       if (inFlight === 0) for (const f of idle.splice(0)) f();

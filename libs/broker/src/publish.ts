@@ -48,10 +48,18 @@ export interface Publisher {
 const enc = new TextEncoder();
 
 export function createPublisher(broker: Broker, timeoutMs = 10_000): Publisher {
-  const pub = async (subject: string, data: Uint8Array, hdrs: Record<string, string> | undefined, msgID: string): Promise<Stored> => {
-    const ack = await broker.js.publish(subject, data, { msgID, timeout: timeoutMs, headers: hdrs ? toHeaders(hdrs) : undefined });
-    return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
-  };
+  const pub = (subject: string, data: Uint8Array, hdrs: Record<string, string> | undefined, msgID: string): Promise<Stored> =>
+    new Promise((resolve, reject) => {
+      const headers = hdrs ? toHeaders(hdrs) : undefined;
+      // js.publish() writes synchronously and then awaits the PubAck: deferred, the publishes of
+      // one turn share one socket write.
+      broker.writes.defer(() => {
+        broker.js.publish(subject, data, { msgID, timeout: timeoutMs, headers }).then(
+          (ack) => resolve({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate }),
+          reject,
+        );
+      });
+    });
   return {
     publishEvent: (meta, body, msgId) =>
       pub(eventSubject(meta.account_id, meta.direction, meta.source_id), body, encodeEventHeaders(meta), msgId),
