@@ -36,13 +36,16 @@ export interface PullLoop {
   poke(): void;
 }
 
+const WAKE = Symbol('wake');
+
 export function startPullLoop(o: PullLoopOptions): PullLoop {
   let stopping = false;
   let inFlight = 0;
   const pending = new Set<Promise<void>>();
   let wake = new AbortController();
   const poke = () => {
-    wake.abort();
+    // A reason given spares abort() building a DOMException (with its stack) on every finished message.
+    wake.abort(WAKE);
     wake = new AbortController();
   };
 
