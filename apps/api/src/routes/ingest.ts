@@ -126,7 +126,7 @@ export function ingestRoutes(deps: ApiDeps) {
           idempotency_key: key,
         };
         // Keys are scoped to the source: two sources may use the same key without colliding.
-        const msgId = key ? `idem:${source.id}:${createHash('sha256').update(key).digest('base64url')}` : `evt:${id}`;
+        const msgId = key ? `idem:${source.id}:${createHash('sha256').update(key).digest('base64url')}` : null;
         let stored;
         const started = performance.now();
         try {

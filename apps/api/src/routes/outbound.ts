@@ -67,7 +67,7 @@ export function outboundRoutes(deps: ApiDeps) {
           idempotency_key: b.event_id ?? null,
           ...(b.destination_ids ? { destination_ids: b.destination_ids } : {}),
         };
-        const msgId = b.event_id ? `out:${request.accountId}:${createHash('sha256').update(b.event_id).digest('base64url')}` : `evt:${id}`;
+        const msgId = b.event_id ? `out:${request.accountId}:${createHash('sha256').update(b.event_id).digest('base64url')}` : null;
         let stored;
         try {
           stored = await publisher.publishEvent(meta, body, msgId);
