@@ -1,9 +1,9 @@
 // The projector's composition root: three durable pull consumers (events, facts, dead letters),
 // each feeding a batcher that writes to Postgres. Tests and the all-in-one command call this.
 import { type Broker, type ConsumerLoop, type InboundMsg, startConsumerLoop } from '@hookstream/broker';
-import type { AttemptFact, DeadLetter, RoutedFact } from '@hookstream/contracts';
+import { type AttemptFact, type DeadLetter, type RoutedFact, STREAMS } from '@hookstream/contracts';
 import type { Logger, Metrics, StreamName } from '@hookstream/observability';
-import { type EventInput, type Pool, type ProjectionBatch, applyBatch, countReadModels, readCheckpoints, truncateReadModels } from '@hookstream/store';
+import { type ApplyOptions, type EventInput, type Pool, type ProjectionBatch, applyBatch, countReadModels, readCheckpoints, truncateReadModels } from '@hookstream/store';
 import { type Batcher, type BatcherStats, createBatcher } from './batcher.ts';
 import { PROJECTED, type ProjectedStream, deleteProjectorConsumers, ensureProjectorConsumers } from './consumers.ts';
 import { type Item, decodeMessage } from './decode.ts';
@@ -59,46 +59,61 @@ export function toBatch(stream: string, items: readonly Item[]): ProjectionBatch
   return { stream, lastSeq, events, routed, attempts, deadLetters };
 }
 
+interface StreamRun {
+  stream: ProjectedStream;
+  consumer: string;
+  batcher: Batcher;
+  loop: ConsumerLoop;
+}
+
+/** Pulls one stream's durable consumer into a batcher that writes to Postgres. */
+function startStream(deps: ProjectorDeps, stream: ProjectedStream, consumer: string, batchSize: number, apply: ApplyOptions = {}): StreamRun {
+  const metrics = deps.metrics;
+  const log = deps.log.child({ stream, consumer });
+  const batcher = createBatcher({
+    stream,
+    batchSize,
+    flushMs: deps.flushMs ?? 50,
+    maxBytes: deps.maxBatchBytes ?? 16 * 1024 * 1024,
+    log,
+    write: async (items) => {
+      const r = await applyBatch(deps.pool, toBatch(stream, items), apply);
+      metrics?.projectionBatch(r.events + r.deliveries + r.attempts);
+    },
+  });
+  const loop = startConsumerLoop({
+    broker: deps.broker,
+    stream,
+    consumer,
+    // Two batches in hand: one being written, the next gathering.
+    maxInFlight: batchSize * 2,
+    handle: (msg: InboundMsg) => batcher.add(msg, decodeMessage(stream, msg)),
+    onError: (err) => log.error({ err }, 'projector consumer error'),
+    onStatus: (kind, detail) => {
+      if (kind === 'heartbeats_missed') metrics?.heartbeatMissed('projector');
+      log.warn({ kind, detail }, 'projector consumer status');
+    },
+  });
+  return { stream, consumer, batcher, loop };
+}
+
+async function stopStreams(runs: readonly StreamRun[]): Promise<void> {
+  for (const r of runs) r.batcher.close();
+  await Promise.all(runs.map((r) => r.loop.stop()));
+}
+
 export function buildProjector(deps: ProjectorDeps): Projector {
   const batchSize = deps.batchSize ?? 500;
-  const flushMs = deps.flushMs ?? 50;
-  const maxBytes = deps.maxBatchBytes ?? 16 * 1024 * 1024;
+  let runs: StreamRun[] = [];
   const batchers = new Map<ProjectedStream, Batcher>();
-  let loops: ConsumerLoop[] = [];
   let lagTimer: NodeJS.Timeout | undefined;
   const metrics = deps.metrics;
 
   return {
     async start() {
       await ensureProjectorConsumers(deps.broker);
-      loops = PROJECTED.map(({ stream, consumer }) => {
-        const log = deps.log.child({ stream, consumer });
-        const batcher = createBatcher({
-          stream,
-          batchSize,
-          flushMs,
-          maxBytes,
-          log,
-          write: async (items) => {
-            const r = await applyBatch(deps.pool, toBatch(stream, items));
-            metrics?.projectionBatch(r.events + r.deliveries + r.attempts);
-          },
-        });
-        batchers.set(stream, batcher);
-        return startConsumerLoop({
-          broker: deps.broker,
-          stream,
-          consumer,
-          // Two batches in hand: one being written, the next gathering.
-          maxInFlight: batchSize * 2,
-          handle: (msg: InboundMsg) => batcher.add(msg, decodeMessage(stream, msg)),
-          onError: (err) => log.error({ err }, 'projector consumer error'),
-          onStatus: (kind, detail) => {
-            if (kind === 'heartbeats_missed') metrics?.heartbeatMissed('projector');
-            log.warn({ kind, detail }, 'projector consumer status');
-          },
-        });
-      });
+      runs = PROJECTED.map(({ stream, consumer }) => startStream(deps, stream, consumer, batchSize));
+      for (const r of runs) batchers.set(r.stream, r.batcher);
       if (metrics) {
         const refresh = async () => {
           try {
@@ -114,9 +129,8 @@ export function buildProjector(deps: ProjectorDeps): Projector {
     },
     async stop() {
       clearInterval(lagTimer);
-      for (const b of batchers.values()) b.close();
-      await Promise.all(loops.map((l) => l.stop()));
-      loops = [];
+      await stopStreams(runs);
+      runs = [];
     },
     lag: () => projectionLag(deps),
     stats: () => Object.fromEntries([...batchers].map(([s, b]) => [s, b.stats()])),
@@ -136,6 +150,8 @@ export async function projectionLag(deps: { broker: Broker; pool: Pool }): Promi
 }
 
 export interface RebuildOptions extends ProjectorDeps {
+  /** Messages per transaction at most (default 5,000, and 1,000 for events). */
+  batchSize?: number;
   /** Give up waiting for the catch-up after this long (default: no limit). */
   timeoutMs?: number;
 }
@@ -148,33 +164,62 @@ export interface RebuildResult {
   duration_ms: number;
 }
 
+/** A rebuild writes far more per transaction than the live projector: fewer commits and round trips. */
+const REBUILD_BATCH = 5_000;
+// Two batches are held in memory per stream, and an event's body may reach 5 MB: events keep the
+// in-flight bound of the live projector's order.
+const REBUILD_EVENTS_BATCH = 1_000;
+
+const STREAMS_ALL = PROJECTED.map((p) => p.stream);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Drops the read models and projects every stream again from its first message: deletes the
  * projector consumers (running projectors lose theirs and re-attach to the new ones), truncates,
- * recreates the consumers with deliver-all, and runs a projector until all three are drained.
+ * recreates the consumers with deliver-all, and projects until all three are drained.
+ *
+ * Facts and dead letters go first, events after them: an event row is then inserted with its final
+ * status once, where events projected first would be updated by every fact that follows. Running
+ * projectors that re-attach may take events earlier; that only costs the update back.
  */
 export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
   const started = Date.now();
+  // Two batches in hand must fit under the consumers' max_ack_pending.
+  const batchOf = (stream: ProjectedStream) => deps.batchSize ?? (stream === STREAMS.events ? REBUILD_EVENTS_BATCH : REBUILD_BATCH);
   deps.log.info('rebuild: dropping projector consumers and read models');
   await deleteProjectorConsumers(deps.broker);
   await truncateReadModels(deps.pool);
   await ensureProjectorConsumers(deps.broker);
-  const projector = buildProjector(deps);
-  await projector.start();
-  try {
+  const runs: StreamRun[] = [];
+  // Each batch holds one lock on all projection writes (running projectors wait for it) instead of
+  // a lock per event: thousands per transaction would fill Postgres' lock table.
+  const start = (which: readonly ProjectedStream[]) => {
+    for (const { stream, consumer } of PROJECTED) if (which.includes(stream)) runs.push(startStream(deps, stream, consumer, batchOf(stream), { exclusive: true }));
+  };
+  /** Waits until each stream has at most `slack` messages left to project. */
+  const drained = async (which: readonly ProjectedStream[], slack: number) => {
     for (;;) {
-      const infos = await Promise.all(PROJECTED.map(({ stream, consumer }) => deps.broker.jsm.consumers.info(stream, consumer)));
-      if (infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0)) break;
+      const infos = await Promise.all(
+        PROJECTED.filter(({ stream }) => which.includes(stream)).map(({ stream, consumer }) => deps.broker.jsm.consumers.info(stream, consumer)),
+      );
+      if (infos.every((i) => i.num_pending + i.num_ack_pending <= slack)) return;
       if (deps.timeoutMs !== undefined && Date.now() - started > deps.timeoutMs) throw new Error('rebuild: timed out waiting for the projection to catch up');
       await sleep(100);
     }
+  };
+  try {
+    const facts = [STREAMS.facts, STREAMS.deadLetters] as const;
+    start(facts);
+    // Within a batch of the end is close enough: facts that arrive later are projected as usual.
+    await drained(facts, batchOf(STREAMS.facts));
+    start([STREAMS.events]);
+    await drained(STREAMS_ALL, 0);
   } finally {
-    await projector.stop();
+    await stopStreams(runs);
   }
   const counts = await countReadModels(deps.pool);
-  const messages = Object.values(projector.stats()).reduce((n, s) => n + s.messages, 0);
+  const messages = runs.reduce((n, r) => n + r.batcher.stats().messages, 0);
   const result = { ...counts, messages, duration_ms: Date.now() - started };
   deps.log.info(result, 'rebuild: done');
   return result;

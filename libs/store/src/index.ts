@@ -11,6 +11,7 @@ export {
   schemaStatus,
 } from './migrate.ts';
 export {
+  type ApplyOptions,
   type BatchResult,
   type Checkpoint,
   type ProjectionBatch,

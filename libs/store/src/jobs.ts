@@ -1,6 +1,6 @@
 // Records of the jobs role (bulk replays, exports) and the read-model queries it runs: the filters a
 // bulk replay consults, and what the retention cleaner deletes. Every query names its account.
-import { eventLockKey } from './projection.ts';
+import { lockEvents } from './projection.ts';
 import type { Pool } from './pool.ts';
 import { withTransaction } from './pool.ts';
 import { decodeCursor, encodeCursor, isUuid } from './queries.ts';
@@ -177,9 +177,6 @@ export async function latestDeliveryStatuses(pool: Pool, accountId: string, dest
 /** Event statuses the cleaner never removes: the event may still be routed or delivered. */
 export const IN_FLIGHT_STATUSES = ['received', 'queued', 'delivering', 'retry_scheduled'] as const;
 
-// Must equal the namespace of projection.ts: both take the per-event lock before changing an event.
-const EVENT_LOCK_NS = 0x4853;
-
 export interface RetentionDeleted {
   events: number;
   deliveries: number;
@@ -203,9 +200,8 @@ export async function deleteExpiredEvents(pool: Pool, accountId: string, cutoff:
         [accountId, cutoff, keep, batch],
       );
       if (rows.length === 0) return 0;
-      // The projector's lock: a fact for one of these events waits, then finds it gone.
-      const keys = [...new Set(rows.map((r) => eventLockKey(r.id)))].sort((a, b) => a - b);
-      await c.query(`SELECT pg_advisory_xact_lock(${EVENT_LOCK_NS}, k) FROM unnest($1::int4[]) AS k`, [keys]);
+      // The projector's locks: a fact for one of these events waits, then finds it gone.
+      await lockEvents(c, rows.map((r) => r.id));
       // Re-checked under the lock: a replay may have put one back in flight meanwhile.
       const del = await c.query<{ id: string }>(
         'DELETE FROM events WHERE account_id = $1 AND id = ANY($2::uuid[]) AND status <> ALL($3::text[]) RETURNING id',

@@ -2,7 +2,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import type { AttemptFact } from '@hookstream/contracts';
 import { type DeliveryStatus, isTerminalDeliveryStatus, mergeDeliveryStatus } from '@hookstream/domain';
-import { deliveryRank, eventStatus, foldAttempts, foldDeadLetters, foldEvents, foldRouted, pgJson, pgText } from './merge.ts';
+import { TERMINAL_RANK, deliveryRank, eventStatus, foldAttempts, foldDeadLetters, foldEvents, foldRouted, pgJson, pgText, routedWithAttempts } from './merge.ts';
 import { InvalidQueryError, bodyView, decodeCursor, encodeCursor } from './queries.ts';
 
 const STATUSES: DeliveryStatus[] = ['queued', 'delivering', 'retry_scheduled', 'delivered', 'dead_letter'];
@@ -59,6 +59,23 @@ t.test('folding attempts does not depend on order or duplicates', async (t) => {
     }),
     { numRuns: 50 },
   );
+});
+
+t.test('a routed delivery merged with its attempts takes the routed columns and the outcome of the attempts', async (t) => {
+  const routed = { id: DLV, event_id: EV, account_id: ACC, destination_id: DST, route_id: 'r', replay_id: null, created_at: '2025-01-01T00:00:00.000Z' };
+  const [retrying] = foldAttempts([attempt(1, 'retry_scheduled', 500)]);
+  const [done] = foldAttempts([attempt(1, 'retry_scheduled', 500), attempt(2, 'delivered', 200)]);
+  if (!retrying || !done) throw new Error('no patch');
+  t.match(routedWithAttempts(routed, retrying), {
+    ...routed,
+    status: 'retry_scheduled',
+    attempts: 1,
+    last_status_code: 500,
+    next_attempt_at: retrying.next_attempt_at,
+  });
+  const row = routedWithAttempts(routed, done);
+  t.match(row, { status: 'delivered', attempts: 2, last_status_code: 200, next_attempt_at: null, created_at: routed.created_at });
+  t.ok(row.status_rank > TERMINAL_RANK);
 });
 
 t.test('dead letters keep the latest attempt count and fill missing last values', async (t) => {

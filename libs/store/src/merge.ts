@@ -150,6 +150,35 @@ export function foldAttempts(facts: readonly AttemptFact[]): DeliveryPatch[] {
   return [...by.values()];
 }
 
+/** A delivery row with every column the projection writes. */
+export interface DeliveryRow extends RoutedDelivery {
+  status: DeliveryStatus;
+  status_rank: number;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+}
+
+/**
+ * The row a routed delivery becomes once its attempt facts are merged into it: what inserting the
+ * routed delivery ('queued', no attempts) and then upserting the patch gives (projection.ts), in
+ * one row version. Only for a delivery not stored yet, and of the same account.
+ */
+export function routedWithAttempts(d: RoutedDelivery, p: DeliveryPatch): DeliveryRow {
+  const take = p.attempts >= 0;
+  const rank = Math.max(0, p.status_rank);
+  return {
+    ...d,
+    status: p.status_rank > 0 ? p.status : 'queued',
+    status_rank: rank,
+    attempts: Math.max(0, p.attempts),
+    last_status_code: take ? p.last_status_code : null,
+    last_error: take ? p.last_error : null,
+    next_attempt_at: rank >= TERMINAL_RANK || !take ? null : p.next_attempt_at,
+  };
+}
+
 export function foldDeadLetters(letters: readonly DeadLetter[]): DeliveryPatch[] {
   const by = new Map<string, DeliveryPatch>();
   for (const d of letters) {

@@ -145,9 +145,11 @@ t.test('facts before their event, in any order, duplicated, cut anywhere, three 
     dups: fc.array(fc.nat(messages.length - 1), { maxLength: 6 }),
     order: fc.array(fc.nat(1000), { minLength: messages.length + 6, maxLength: messages.length + 6 }),
     cuts: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 20, maxLength: 20 }),
+    // Some batches as a rebuild writes them (one exclusive lock), others as a live projector.
+    exclusive: fc.array(fc.boolean(), { minLength: 20, maxLength: 20 }),
   });
   await fc.assert(
-    fc.asyncProperty(plan, async ({ dups, order, cuts }) => {
+    fc.asyncProperty(plan, async ({ dups, order, cuts, exclusive }) => {
       await truncateReadModels(pool);
       // A duplicate is a re-publication: same content, a later sequence.
       const all = [...messages, ...dups.map((i, k) => ({ ...(messages[i] as Msg), seq: 100 + k }))];
@@ -156,7 +158,10 @@ t.test('facts before their event, in any order, duplicated, cut anywhere, three 
       await Promise.all(
         (['E', 'F', 'D'] as const).map(async (s) => {
           const mine = shuffled.filter((m) => m.stream === s);
-          while (mine.length > 0) await applyBatch(pool, batchOf(s, mine.splice(0, cuts[cut++ % cuts.length] ?? 1)));
+          while (mine.length > 0) {
+            const n = cut++ % cuts.length;
+            await applyBatch(pool, batchOf(s, mine.splice(0, cuts[n] ?? 1)), { exclusive: exclusive[n] ?? false });
+          }
         }),
       );
       t.same(await snapshotReadModels(pool), canonical);

@@ -4,6 +4,7 @@
 import type { AttemptFact, DeadLetter, RoutedFact } from '@hookstream/contracts';
 import {
   type DeliveryPatch,
+  type DeliveryRow,
   type EventInput,
   type StoredDelivery,
   TERMINAL_RANK,
@@ -15,6 +16,7 @@ import {
   foldRouted,
   pgJson,
   pgText,
+  routedWithAttempts,
 } from './merge.ts';
 import { type Pool, type PoolClient, withTransaction } from './pool.ts';
 
@@ -38,17 +40,45 @@ export interface BatchResult {
 
 // Namespace of the per-event advisory locks (the migration lock uses the one-key form).
 const EVENT_LOCK_NS = 0x4853;
+// Key of the writers' lock: transactions that change events hold it shared (lockEvents), a
+// rebuild's batches exclusively.
+const WRITERS_LOCK_NS = 0x4857;
+
+export interface ApplyOptions {
+  /**
+   * Serialize against every other projection transaction with one lock instead of one per event
+   * (a rebuild: its batches are large, and thousands of event locks would fill Postgres' lock table).
+   */
+  exclusive?: boolean;
+}
 
 /** The first 32 bits of a UUID as a signed int4: the advisory lock key of an event. */
 export function eventLockKey(eventId: string): number {
   return Number.parseInt(eventId.slice(0, 8), 16) | 0;
 }
 
-export async function applyBatch(pool: Pool, batch: ProjectionBatch): Promise<BatchResult> {
-  return withTransaction(pool, (c) => applyBatchIn(c, batch));
+/**
+ * Takes the locks of a transaction that changes events (the projection, retention): an event's
+ * status is read-modify-write over its deliveries, written by three consumers (and any number of
+ * projector copies) at once. Locking every touched event, in one global order, serializes exactly
+ * the transactions that share an event, without deadlocks. The writers' lock, shared, comes first
+ * (UNION ALL runs its branches in order): an exclusive writer waits for these transactions and
+ * they for it, and it never holds what they wait for.
+ */
+export async function lockEvents(c: PoolClient, eventIds: readonly string[]): Promise<void> {
+  const keys = [...new Set(eventIds.map(eventLockKey))].sort((a, b) => a - b);
+  await c.query(
+    `SELECT pg_advisory_xact_lock_shared(${WRITERS_LOCK_NS}, 0)
+     UNION ALL SELECT pg_advisory_xact_lock(${EVENT_LOCK_NS}, k) FROM unnest($1::int4[]) AS k`,
+    [keys],
+  );
 }
 
-export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch): Promise<BatchResult> {
+export async function applyBatch(pool: Pool, batch: ProjectionBatch, opts: ApplyOptions = {}): Promise<BatchResult> {
+  return withTransaction(pool, (c) => applyBatchIn(c, batch, opts));
+}
+
+export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch, opts: ApplyOptions = {}): Promise<BatchResult> {
   const events = foldEvents(batch.events ?? []);
   const { deliveries: routedDeliveries, routings } = foldRouted(batch.routed ?? []);
   const attemptPatches = foldAttempts(batch.attempts ?? []);
@@ -62,14 +92,19 @@ export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch): Promi
   for (const p of deadPatches) touched.add(p.event_id);
   const ids = [...touched];
 
-  if (ids.length > 0) {
-    // An event's status is read-modify-write over its deliveries, written by three consumers (and
-    // any number of projector copies) at once. Locking every touched event, in one global order,
-    // serializes exactly the transactions that share an event, without deadlocks.
-    const keys = [...new Set(ids.map(eventLockKey))].sort((a, b) => a - b);
-    await c.query(`SELECT pg_advisory_xact_lock(${EVENT_LOCK_NS}, k) FROM unnest($1::int4[]) AS k`, [keys]);
+  if (ids.length > 0 && opts.exclusive) await c.query(`SELECT pg_advisory_xact_lock(${WRITERS_LOCK_NS}, 0)`);
+  else if (ids.length > 0) await lockEvents(c, ids);
+  // A batch of events alone (the events stream's) writes each new row with its final status, read
+  // from the deliveries and routing already stored under the locks above, instead of inserting it as
+  // 'received' and updating it: one row version instead of two whenever facts ran ahead (a rebuild).
+  // Rows that already exist keep theirs, which every transaction that touched them kept current.
+  const eventsAlone = routings.length === 0 && routedDeliveries.length === 0 && attemptPatches.length === 0 && deadPatches.length === 0;
+  let statusChanges = 0;
+  if (events.length > 0) {
+    const statuses = eventsAlone ? await currentStatuses(c, ids) : new Map<string, EventState>();
+    await insertEvents(c, events, statuses);
+    for (const s of statuses.values()) if (s.status !== 'received' || s.n !== 0) statusChanges++;
   }
-  if (events.length > 0) await insertEvents(c, events);
   if (routings.length > 0) {
     await c.query(
       `INSERT INTO event_routings (event_id, account_id, routed_at)
@@ -79,8 +114,25 @@ export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch): Promi
       [routings.map((r) => r.event_id), routings.map((r) => r.account_id), routings.map((r) => r.routed_at)],
     );
   }
-  if (routedDeliveries.length > 0) {
-    const d = routedDeliveries;
+  // A delivery routed and attempted within the batch is inserted whole, instead of inserted by its
+  // routed fact and updated by its attempts; one already stored takes the two upserts below.
+  let routedOnly = routedDeliveries;
+  let patches = attemptPatches;
+  if (routedDeliveries.length > 0 && attemptPatches.length > 0) {
+    const byId = new Map(attemptPatches.map((p) => [p.id, p]));
+    const whole: DeliveryRow[] = [];
+    for (const d of routedDeliveries) {
+      const p = byId.get(d.id);
+      if (p && p.account_id === d.account_id) whole.push(routedWithAttempts(d, p));
+    }
+    if (whole.length > 0) {
+      const inserted = new Set(await insertNewDeliveries(c, whole));
+      routedOnly = routedDeliveries.filter((d) => !inserted.has(d.id));
+      patches = attemptPatches.filter((p) => !inserted.has(p.id));
+    }
+  }
+  if (routedOnly.length > 0) {
+    const d = routedOnly;
     await c.query(
       `INSERT INTO deliveries AS d (id, event_id, account_id, destination_id, route_id, replay_id, routed, status, status_rank, attempts, created_at)
        SELECT id, event_id, account_id, destination_id, route_id, replay_id, true, 'queued', 0, 0, created_at
@@ -104,7 +156,7 @@ export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch): Promi
   }
   // An attempt fact carries its own last_* values from attempt n on; a dead letter only when it
   // knows of a later attempt, or when nothing better is stored (e.g. a max-deliveries advisory).
-  if (attemptPatches.length > 0) await upsertPatches(c, attemptPatches, 'excluded.attempts >= d.attempts');
+  if (patches.length > 0) await upsertPatches(c, patches, 'excluded.attempts >= d.attempts');
   if (deadPatches.length > 0) {
     await upsertPatches(
       c,
@@ -113,7 +165,7 @@ export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch): Promi
     );
   }
   if (attemptRows.length > 0) await insertAttempts(c, attemptRows);
-  const statusChanges = ids.length > 0 ? await refreshEventStatus(c, ids) : 0;
+  if (ids.length > 0 && !eventsAlone) statusChanges = await refreshEventStatus(c, ids);
   await c.query(
     `INSERT INTO projection_checkpoints (stream, last_seq) VALUES ($1, $2)
      ON CONFLICT (stream) DO UPDATE SET last_seq = GREATEST(projection_checkpoints.last_seq, excluded.last_seq), updated_at = now()`,
@@ -127,15 +179,57 @@ export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch): Promi
   };
 }
 
-async function insertEvents(c: PoolClient, events: readonly EventInput[]): Promise<void> {
+interface EventState {
+  status: string;
+  n: number;
+}
+
+/** Status and delivery count of events from what is stored of their deliveries and routing. */
+async function currentStatuses(c: PoolClient, ids: readonly string[]): Promise<Map<string, EventState>> {
+  const routed = await c.query<{ event_id: string }>('SELECT event_id FROM event_routings WHERE event_id = ANY($1::uuid[])', [ids]);
+  const byEvent = await deliveriesOf(c, ids);
+  const isRouted = new Set(routed.rows.map((r) => r.event_id));
+  const out = new Map<string, EventState>();
+  for (const id of ids) {
+    const list = byEvent.get(id) ?? [];
+    out.set(id, { status: eventStatus(list, isRouted.has(id)), n: list.length });
+  }
+  return out;
+}
+
+async function deliveriesOf(c: PoolClient, ids: readonly string[]): Promise<Map<string, StoredDelivery[]>> {
+  const dl = await c.query<StoredDelivery & { event_id: string }>(
+    'SELECT event_id, id, destination_id, status, created_at FROM deliveries WHERE event_id = ANY($1::uuid[])',
+    [ids],
+  );
+  const byEvent = new Map<string, StoredDelivery[]>();
+  for (const d of dl.rows) {
+    const list = byEvent.get(d.event_id);
+    if (list) list.push(d);
+    else byEvent.set(d.event_id, [d]);
+  }
+  return byEvent;
+}
+
+/** New rows take their status from `statuses` ('received' when absent); existing rows keep theirs. */
+async function insertEvents(c: PoolClient, events: readonly EventInput[], statuses: ReadonlyMap<string, EventState>): Promise<void> {
   const col = <T>(f: (e: EventInput) => T) => events.map(f);
+  let at = 0;
+  const offsets = col((e) => {
+    const o = at;
+    at += e.body.byteLength;
+    return o;
+  });
   // A lower sequence of the same event (a duplicate published outside the dedupe window) replaces
   // the row, so that the result does not depend on which copy was projected first.
   await c.query(
-    `INSERT INTO events (id, account_id, direction, source_id, event_type, status, received_at, content_type, headers, body, labels, idempotency_key, stream_seq)
-     SELECT id, account_id, direction, source_id, event_type, 'received', received_at, content_type, headers, body, labels, idempotency_key, stream_seq
-     FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::text[], $8::jsonb[], $9::bytea[], $10::jsonb[], $11::text[], $12::int8[])
-       AS t(id, account_id, direction, source_id, event_type, received_at, content_type, headers, body, labels, idempotency_key, stream_seq)
+    `INSERT INTO events (id, account_id, direction, source_id, event_type, status, received_at, content_type, headers, body, labels, idempotency_key, stream_seq, delivery_count)
+     SELECT id, account_id, direction, source_id, event_type, status, received_at, content_type, headers, body, labels, idempotency_key, stream_seq, n
+     FROM (SELECT *, substring($9::bytea FROM body_at + 1 FOR body_len) AS body
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::text[], $8::jsonb[], $10::jsonb[], $11::text[],
+                       $12::int8[], $13::text[], $14::int4[], $15::int4[], $16::int4[])
+             AS u(id, account_id, direction, source_id, event_type, received_at, content_type, headers, labels, idempotency_key, stream_seq, status, n,
+                  body_at, body_len)) AS t
      ON CONFLICT (id) DO UPDATE SET
        direction = excluded.direction, source_id = excluded.source_id, event_type = excluded.event_type,
        received_at = excluded.received_at, content_type = excluded.content_type, headers = excluded.headers,
@@ -151,12 +245,51 @@ async function insertEvents(c: PoolClient, events: readonly EventInput[]): Promi
       col((e) => e.meta.received_at),
       col((e) => pgText(e.meta.content_type)),
       col((e) => pgJson(e.meta.headers) ?? '{}'),
-      col((e) => e.body),
+      // The bodies as one binary parameter, cut by offset and length: a bytea[] would travel as hex
+      // text, twice the size, escaped by the client and parsed by the server element by element.
+      Buffer.concat(events.map((e) => e.body)),
       col((e) => pgJson(e.meta.labels)),
       col((e) => pgText(e.meta.idempotency_key)),
       col((e) => e.seq),
+      col((e) => statuses.get(e.meta.event_id)?.status ?? 'received'),
+      col((e) => statuses.get(e.meta.event_id)?.n ?? 0),
+      offsets,
+      col((e) => e.body.byteLength),
     ],
   );
+}
+
+/** Inserts the rows whose id is not stored yet; returns the ids inserted. */
+async function insertNewDeliveries(c: PoolClient, rows: readonly DeliveryRow[]): Promise<string[]> {
+  const col = <T>(f: (d: DeliveryRow) => T) => rows.map(f);
+  const r = await c.query<{ id: string }>(
+    `INSERT INTO deliveries (id, event_id, account_id, destination_id, route_id, replay_id, routed, status, status_rank, attempts,
+                             last_status_code, last_error, next_attempt_at, created_at)
+     SELECT id, event_id, account_id, destination_id, route_id, replay_id, true, status, status_rank, attempts,
+            last_status_code, last_error, next_attempt_at, created_at
+     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::int4[], $9::int4[], $10::int4[],
+                 $11::text[], $12::timestamptz[], $13::timestamptz[])
+       AS t(id, event_id, account_id, destination_id, route_id, replay_id, status, status_rank, attempts, last_status_code, last_error,
+            next_attempt_at, created_at)
+     ON CONFLICT (id) DO NOTHING
+     RETURNING id`,
+    [
+      col((d) => d.id),
+      col((d) => d.event_id),
+      col((d) => d.account_id),
+      col((d) => d.destination_id),
+      col((d) => pgText(d.route_id)),
+      col((d) => pgText(d.replay_id)),
+      col((d) => d.status),
+      col((d) => d.status_rank),
+      col((d) => d.attempts),
+      col((d) => d.last_status_code),
+      col((d) => pgText(d.last_error)),
+      col((d) => d.next_attempt_at),
+      col((d) => d.created_at),
+    ],
+  );
+  return r.rows.map((x) => x.id);
 }
 
 async function upsertPatches(c: PoolClient, patches: readonly DeliveryPatch[], take: string): Promise<void> {
@@ -230,16 +363,7 @@ async function refreshEventStatus(c: PoolClient, ids: readonly string[]): Promis
     [ids],
   );
   if (ev.rows.length === 0) return 0;
-  const dl = await c.query<StoredDelivery & { event_id: string }>(
-    'SELECT event_id, id, destination_id, status, created_at FROM deliveries WHERE event_id = ANY($1::uuid[])',
-    [ev.rows.map((r) => r.id)],
-  );
-  const byEvent = new Map<string, StoredDelivery[]>();
-  for (const d of dl.rows) {
-    const list = byEvent.get(d.event_id);
-    if (list) list.push(d);
-    else byEvent.set(d.event_id, [d]);
-  }
+  const byEvent = await deliveriesOf(c, ev.rows.map((r) => r.id));
   const changed: { id: string; status: string; n: number }[] = [];
   for (const e of ev.rows) {
     const list = byEvent.get(e.id) ?? [];
