@@ -1,5 +1,6 @@
 // Hookstream under test: one process per role (api, router, deliverer, projector), started with
-// the production command and settings, so that each role's CPU and memory can be read apart.
+// the production command and settings (and so with the memory sizing main.ts gives itself), so
+// that each role's CPU and memory can be read apart.
 // The bench's own NATS and Postgres connections watch the pipeline (pending work, projection lag).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { type Broker, connectBroker } from '@hookstream/broker';
 import { CONSUMERS, STREAMS } from '@hookstream/contracts';
 import { freePort } from '@hookstream/embedded';
 import { type Pool, createPool } from '@hookstream/store';
+import { MALLOC_ARENA_MAX, missingHeapFlags } from '../../apps/hookstream/src/heap.ts';
 import { sleep } from './stats.ts';
 import { memoryOf } from './sys.ts';
 
@@ -96,9 +98,13 @@ export class System {
     if (role === 'api') this.apiPort = port;
     const log = path.join(this.o.dir, `${role}.log`);
     const fd = openSync(log, 'a');
-    const prof = role === 'api' && this.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.profileDir}`] : [];
+    // A profiled api gets its memory sizing here rather than from main.ts re-executing itself: the
+    // first process would write a profile of its own start-up beside the real one.
+    const profiled = role === 'api' && this.profileDir !== null;
+    const prof = profiled ? [...missingHeapFlags([], this.o.baseEnv.NODE_OPTIONS), '--cpu-prof', `--cpu-prof-dir=${this.profileDir}`] : [];
     const proc = spawn(process.execPath, [...prof, MAIN, 'run'], {
       env: {
+        ...(profiled ? { MALLOC_ARENA_MAX } : {}),
         ...this.o.baseEnv,
         PORT: String(port),
         HOST: '127.0.0.1',

@@ -1,51 +1,23 @@
-// `hookstream [run|migrate|rebuild]` — the command users run. Thin: settings, build, start, stop on signal.
-import { SettingsError, loadSettings } from '@hookstream/config';
-import { createLogger } from '@hookstream/observability';
-import { startGateway } from './gateway.ts';
-import { runMigrate, runRebuild } from './commands.ts';
+// `hookstream [run|migrate|rebuild]` — the command users run (cli.ts). First it makes sure the
+// process runs with Hookstream's memory sizing (heap.ts says why and what: V8 heap flags, glibc's
+// malloc arenas). Both must be given when a process starts, so one started without them replaces
+// itself with one that has them, here, before the command's modules load. Every launcher starts
+// this file (make run, the container image, the bench, the tests), so all of them get the same.
+import { MALLOC_ARENA_MAX, missingHeapFlags } from './heap.ts';
 
-const command = process.argv[2] ?? 'run';
-let settings;
-try {
-  settings = loadSettings();
-} catch (err) {
-  if (err instanceof SettingsError) {
-    console.error(err.message);
-    process.exit(2);
+// eslint-disable-next-line no-restricted-properties -- Node's and glibc's variables, not Hookstream settings: an operator's own values win
+const env = process.env;
+const missing = missingHeapFlags(process.execArgv, env.NODE_OPTIONS);
+if (missing.length > 0 || env.MALLOC_ARENA_MAX === undefined) {
+  if (process.execve) {
+    // execve keeps the pid and stdio: supervisors, signals and log pipes see no difference, and
+    // nothing of this first start (a few ms) is left behind.
+    process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], {
+      ...env,
+      MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? MALLOC_ARENA_MAX,
+    });
   }
-  throw err;
-}
-const log = createLogger(settings.logLevel, 'hookstream');
-
-if (command !== 'run') {
-  // One-shot commands: a signal ends the process through exit, so embedded services are stopped too.
-  process.on('SIGTERM', () => process.exit(143));
-  process.on('SIGINT', () => process.exit(130));
+  console.error(`warning: Node ${process.version} cannot re-execute itself (process.execve needs 22.15 or later); running with V8's default heap sizing`);
 }
 
-if (command === 'migrate') {
-  await runMigrate(settings, log);
-} else if (command === 'rebuild') {
-  await runRebuild(settings, log);
-} else if (command === 'run') {
-  const gateway = await startGateway(settings, { log }).catch((err) => {
-    log.fatal({ err }, 'hookstream could not start');
-    process.exit(1);
-  });
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping: finishing in-flight work');
-    const force = setTimeout(() => process.exit(1), 60_000);
-    force.unref();
-    await gateway.stop();
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-} else {
-  console.error(`unknown command '${command}'. Usage: hookstream [run|migrate|rebuild]`);
-  process.exit(2);
-}
+await import('./cli.ts');

@@ -1,0 +1,52 @@
+// The `hookstream [run|migrate|rebuild]` command once main.ts has the process running with its V8
+// heap flags. Thin: settings, build, start, stop on signal.
+import { SettingsError, loadSettings } from '@hookstream/config';
+import { createLogger } from '@hookstream/observability';
+import { startGateway } from './gateway.ts';
+import { runMigrate, runRebuild } from './commands.ts';
+
+const command = process.argv[2] ?? 'run';
+let settings;
+try {
+  settings = loadSettings();
+} catch (err) {
+  if (err instanceof SettingsError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
+}
+const log = createLogger(settings.logLevel, 'hookstream');
+
+if (command !== 'run') {
+  // One-shot commands: a signal ends the process through exit, so embedded services are stopped too.
+  process.on('SIGTERM', () => process.exit(143));
+  process.on('SIGINT', () => process.exit(130));
+}
+
+if (command === 'migrate') {
+  await runMigrate(settings, log);
+} else if (command === 'rebuild') {
+  await runRebuild(settings, log);
+} else if (command === 'run') {
+  const gateway = await startGateway(settings, { log }).catch((err) => {
+    log.fatal({ err }, 'hookstream could not start');
+    process.exit(1);
+  });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: finishing in-flight work');
+    const force = setTimeout(() => process.exit(1), 60_000);
+    force.unref();
+    await gateway.stop();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+} else {
+  console.error(`unknown command '${command}'. Usage: hookstream [run|migrate|rebuild]`);
+  process.exit(2);
+}
