@@ -10,12 +10,12 @@
 //    how much garbage V8 lets pile up, as its growth factor scales with the ceiling: a full
 //    collection comes at about 1.6 times the live data instead of up to 4 times. A process whose
 //    live heap did pass 1 GB would stop with "JavaScript heap out of memory" rather than grow.
-// Both cost some CPU in the collector (more scavenges, more full collections), measured at about
-// a tenth more CPU per delivery for the deliverer in a fan-out burst and no visible change at
-// 1,000 events/s.
+// Both cost CPU in the collector, mostly through the ceiling: full collections come five times as
+// often. On the bench (same hour, same machine) that was 4–14% more CPU per event per role at
+// 500–1,000 events/s, and about a third more per delivery in the deliverer's fan-out burst.
 // Outside V8's heap, glibc gives each thread that allocates its own malloc arena and rarely hands
 // their memory back; V8's collector threads and libuv's pool each grow one. MALLOC_ARENA_MAX=2
-// keeps them to two, about 5 MB less per process (other C libraries ignore the variable).
+// keeps them to two, about 10 MB less per process (other C libraries ignore the variable).
 // V8 reads its flags when it creates the heap, and glibc reads the variable at start-up, so neither
 // can be set from a running process: main.ts re-executes itself with them. An operator who gives a
 // flag (on the command line or in NODE_OPTIONS) or the variable keeps their own value.
