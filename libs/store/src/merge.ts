@@ -97,18 +97,22 @@ export function foldRouted(facts: readonly RoutedFact[]): { deliveries: RoutedDe
   return { deliveries: [...deliveries.values()], routings: [...routings.values()] };
 }
 
-/** What the facts of one batch say about one delivery. */
-export interface DeliveryPatch {
-  id: string;
-  event_id: string;
-  account_id: string;
-  destination_id: string;
+/** The columns of a delivery row that its attempt facts and dead letters decide. */
+export interface DeliveryState {
   status: DeliveryStatus;
   status_rank: number;
   attempts: number;
   last_status_code: number | null;
   last_error: string | null;
   next_attempt_at: string | null;
+}
+
+/** What the facts of one batch say about one delivery. */
+export interface DeliveryPatch extends DeliveryState {
+  id: string;
+  event_id: string;
+  account_id: string;
+  destination_id: string;
   /** Earliest time seen: stands in for created_at until the RoutedFact arrives. */
   created_at: string;
 }
@@ -151,14 +155,7 @@ export function foldAttempts(facts: readonly AttemptFact[]): DeliveryPatch[] {
 }
 
 /** A delivery row with every column the projection writes. */
-export interface DeliveryRow extends RoutedDelivery {
-  status: DeliveryStatus;
-  status_rank: number;
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  next_attempt_at: string | null;
-}
+export interface DeliveryRow extends RoutedDelivery, DeliveryState {}
 
 /**
  * The row a routed delivery becomes once its attempt facts are merged into it: what inserting the
