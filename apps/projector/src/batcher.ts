@@ -1,4 +1,4 @@
-// Groups the messages of one stream into transactions: up to batchSize messages (or maxBytes), or
+// Groups stream messages into transactions: up to batchSize messages (or maxBytes), or
 // whatever arrived within flushMs of the first one, and while a write is in flight the next batch
 // gathers. Acks follow the commit. When Postgres is away the batch is held (working() keeps JetStream
 // from redelivering it) and the write retried with backoff, so the projection resumes with no gap.
@@ -9,11 +9,12 @@ import { isDataError } from '@hookstream/store';
 import { type Item, itemBytes } from './decode.ts';
 
 export interface BatcherOptions {
-  stream: string;
+  /** Names the batcher in logs. */
+  name: string;
   batchSize: number;
   flushMs: number;
   maxBytes: number;
-  /** Writes the items and the stream's checkpoint in one transaction. */
+  /** Writes the items and their streams' checkpoints in one transaction. */
   write(items: readonly Item[]): Promise<void>;
   log: Logger;
   maxBackoffMs?: number;
@@ -103,7 +104,7 @@ export function createBatcher(o: BatcherOptions): Batcher {
         failures++;
         stats.writeFailures++;
         if (failures === 1 || failures % 20 === 0) {
-          o.log.warn({ err, stream: o.stream, failures, messages: batch.length }, 'projection write failed; holding the batch and retrying');
+          o.log.warn({ err, batcher: o.name, failures, messages: batch.length }, 'projection write failed; holding the batch and retrying');
         }
         if (closing) return 'abandoned';
         for (const p of batch) p.msg.working();
@@ -133,7 +134,7 @@ export function createBatcher(o: BatcherOptions): Batcher {
   };
 
   const logSkip = (p: Pending, reason: string) =>
-    o.log.error({ stream: o.stream, seq: p.msg.streamSeq, subject: p.msg.subject, reason }, 'unprojectable message skipped');
+    o.log.error({ stream: p.item.stream, seq: p.msg.streamSeq, subject: p.msg.subject, reason }, 'unprojectable message skipped');
 
   const commit = async (batch: Pending[]): Promise<void> => {
     for (const p of batch) if (p.item.kind === 'skip') logSkip(p, p.item.reason);
@@ -147,7 +148,7 @@ export function createBatcher(o: BatcherOptions): Batcher {
       return;
     }
     const p = batch[0] as Pending;
-    const skip: Item = { kind: 'skip', seq: p.item.seq, reason: 'rejected by Postgres' };
+    const skip: Item = { stream: p.item.stream, kind: 'skip', seq: p.item.seq, reason: 'rejected by Postgres' };
     logSkip(p, skip.reason);
     p.item = skip;
     const again = await writeWithRetry(batch, [skip]);
@@ -161,7 +162,7 @@ export function createBatcher(o: BatcherOptions): Batcher {
       while (buf.length > 0) await commit(take());
     } catch (err) {
       // Not a write failure (those are retried above): hand the messages back for redelivery.
-      o.log.error({ err, stream: o.stream }, 'projection batch failed');
+      o.log.error({ err, batcher: o.name }, 'projection batch failed');
       for (const p of buf.splice(0)) {
         p.msg.nak(1_000);
         p.done();

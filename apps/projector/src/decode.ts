@@ -14,12 +14,14 @@ import {
 import { type EventInput, isUuid } from '@hookstream/store';
 import type { ProjectedStream } from './consumers.ts';
 
-export type Item =
-  | { kind: 'event'; seq: number; event: EventInput }
-  | { kind: 'routed'; seq: number; fact: RoutedFact }
-  | { kind: 'attempt'; seq: number; fact: AttemptFact }
-  | { kind: 'dead'; seq: number; letter: DeadLetter }
-  | { kind: 'skip'; seq: number; reason: string };
+/** What one message projects to, with the stream and sequence whose checkpoint it moves. */
+export type Item = { stream: ProjectedStream; seq: number } & (
+  | { kind: 'event'; event: EventInput }
+  | { kind: 'routed'; fact: RoutedFact }
+  | { kind: 'attempt'; fact: AttemptFact }
+  | { kind: 'dead'; letter: DeadLetter }
+  | { kind: 'skip'; reason: string }
+);
 
 const dec = new TextDecoder();
 
@@ -49,13 +51,13 @@ function decodeUnchecked(stream: ProjectedStream, msg: InboundMsg): Item {
     uuid(meta.account_id, 'account_id');
     uuid(meta.source_id, 'source_id');
     time(meta.received_at, 'received_at');
-    return { kind: 'event', seq, event: { meta, body: msg.data, seq } };
+    return { stream, kind: 'event', seq, event: { meta, body: msg.data, seq } };
   }
   if (stream === STREAMS.deadLetters) {
     const letter = checkFact<DeadLetter>(DeadLetter, json(msg.data), 'dead letter');
     for (const k of ['account_id', 'event_id', 'delivery_id', 'destination_id'] as const) uuid(letter[k], k);
     time(letter.dead_at, 'dead_at');
-    return { kind: 'dead', seq, letter };
+    return { stream, kind: 'dead', seq, letter };
   }
   const value = json(msg.data);
   const kind = (value as { kind?: unknown } | null)?.kind;
@@ -68,14 +70,14 @@ function decodeUnchecked(stream: ProjectedStream, msg: InboundMsg): Item {
       uuid(d.destination_id, 'destination_id');
     }
     time(fact.at, 'at');
-    return { kind: 'routed', seq, fact };
+    return { stream, kind: 'routed', seq, fact };
   }
   if (kind === 'attempt') {
     const fact = checkFact<AttemptFact>(AttemptFact, value, 'attempt fact');
     for (const k of ['account_id', 'event_id', 'delivery_id', 'destination_id'] as const) uuid(fact[k], k);
     time(fact.started_at, 'started_at');
     time(fact.next_attempt_at, 'next_attempt_at');
-    return { kind: 'attempt', seq, fact };
+    return { stream, kind: 'attempt', seq, fact };
   }
   throw new Unreadable(`unknown fact kind ${JSON.stringify(kind)}`);
 }
@@ -84,7 +86,7 @@ export function decodeMessage(stream: ProjectedStream, msg: InboundMsg): Item {
   try {
     return decodeUnchecked(stream, msg);
   } catch (err) {
-    if (err instanceof Unreadable || err instanceof ContractError) return { kind: 'skip', seq: msg.streamSeq, reason: err.message };
+    if (err instanceof Unreadable || err instanceof ContractError) return { stream, kind: 'skip', seq: msg.streamSeq, reason: err.message };
     throw err;
   }
 }

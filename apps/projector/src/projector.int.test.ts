@@ -153,7 +153,7 @@ t.test('unreadable messages are skipped; the projection goes on', async (t) => {
   t.equal(after.events, before.events + 1, 'only the readable event was added');
   t.equal(after.attempts, before.attempts);
   t.ok(await getEvent(pool, account, good.event_id));
-  t.ok(projector.stats()[STREAMS.facts]?.skipped === 2 && projector.stats()[STREAMS.events]?.skipped === 1, 'skips are counted');
+  t.equal(projector.stats().skipped, 3, 'skips are counted');
   // Terminated after the commit, so never left to redeliver.
   const settled = await waitFor(async () => (await broker.jsm.consumers.info(STREAMS.facts, 'projector_facts')).num_ack_pending === 0);
   t.ok(settled, 'skipped messages are terminated');

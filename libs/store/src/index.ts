@@ -16,7 +16,6 @@ export {
   type Checkpoint,
   type ProjectionBatch,
   type ReadModelSnapshot,
-  advanceCheckpoint,
   applyBatch,
   countReadModels,
   readCheckpoints,

@@ -5,8 +5,8 @@ import type { AttemptFact, DeadLetter, EventMeta, RoutedFact } from '@hookstream
 import { createTestDatabase } from '@hookstream/testkit';
 import type { EventInput } from './merge.ts';
 import { migrate } from './migrate.ts';
-import { createPool } from './pool.ts';
-import { type ProjectionBatch, applyBatch, readCheckpoints, snapshotReadModels, truncateReadModels } from './projection.ts';
+import { type PoolClient, createPool, withTransaction } from './pool.ts';
+import { type ProjectionBatch, applyBatch, applyBatchIn, readCheckpoints, snapshotReadModels, truncateReadModels } from './projection.ts';
 import { getEvent } from './queries.ts';
 
 const pool = createPool(await createTestDatabase(t), { max: 6 });
@@ -96,10 +96,11 @@ const messages: Msg[] = [
   { stream: 'D', seq: 1, item: dead },
 ];
 
-function batchOf(stream: Msg['stream'], msgs: Msg[]): ProjectionBatch {
+function batchOf(msgs: Msg[]): ProjectionBatch {
+  const checkpoints: Record<string, number> = {};
+  for (const m of msgs) checkpoints[m.stream] = Math.max(checkpoints[m.stream] ?? 0, m.seq);
   const b: Required<ProjectionBatch> & { events: EventInput[]; routed: RoutedFact[]; attempts: AttemptFact[]; deadLetters: DeadLetter[] } = {
-    stream: stream,
-    lastSeq: Math.max(...msgs.map((m) => m.seq)),
+    checkpoints,
     events: [],
     routed: [],
     attempts: [],
@@ -115,7 +116,7 @@ function batchOf(stream: Msg['stream'], msgs: Msg[]): ProjectionBatch {
 }
 
 await truncateReadModels(pool);
-for (const s of ['E', 'F', 'D'] as const) await applyBatch(pool, batchOf(s, messages.filter((m) => m.stream === s)));
+for (const s of ['E', 'F', 'D'] as const) await applyBatch(pool, batchOf(messages.filter((m) => m.stream === s)));
 const canonical = await snapshotReadModels(pool);
 
 t.test('in order: the rows say what happened', async (t) => {
@@ -136,12 +137,15 @@ t.test('in order: the rows say what happened', async (t) => {
 });
 
 t.test('replaying every message changes nothing', async (t) => {
-  for (const s of ['E', 'F', 'D'] as const) await applyBatch(pool, batchOf(s, messages.filter((m) => m.stream === s)));
+  for (const s of ['E', 'F', 'D'] as const) await applyBatch(pool, batchOf(messages.filter((m) => m.stream === s)));
   t.same(await snapshotReadModels(pool), canonical);
 });
 
 t.test('facts before their event, in any order, duplicated, cut anywhere, three streams at once: same rows', async (t) => {
   const plan = fc.record({
+    // 'stream': one writer per stream (a rebuild); 'mixed': batches that mix the streams, written by
+    // two projector copies at once (the live projector).
+    split: fc.constantFrom('stream', 'mixed'),
     dups: fc.array(fc.nat(messages.length - 1), { maxLength: 6 }),
     order: fc.array(fc.nat(1000), { minLength: messages.length + 6, maxLength: messages.length + 6 }),
     cuts: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 20, maxLength: 20 }),
@@ -149,18 +153,18 @@ t.test('facts before their event, in any order, duplicated, cut anywhere, three 
     exclusive: fc.array(fc.boolean(), { minLength: 20, maxLength: 20 }),
   });
   await fc.assert(
-    fc.asyncProperty(plan, async ({ dups, order, cuts, exclusive }) => {
+    fc.asyncProperty(plan, async ({ split, dups, order, cuts, exclusive }) => {
       await truncateReadModels(pool);
       // A duplicate is a re-publication: same content, a later sequence.
       const all = [...messages, ...dups.map((i, k) => ({ ...(messages[i] as Msg), seq: 100 + k }))];
       const shuffled = all.map((m, i) => ({ m, k: order[i] ?? 0 })).sort((a, b) => a.k - b.k).map((x) => x.m);
       let cut = 0;
+      const lanes = split === 'stream' ? (['E', 'F', 'D'] as const).map((s) => shuffled.filter((m) => m.stream === s)) : [0, 1].map((k) => shuffled.filter((_, i) => i % 2 === k));
       await Promise.all(
-        (['E', 'F', 'D'] as const).map(async (s) => {
-          const mine = shuffled.filter((m) => m.stream === s);
+        lanes.map(async (mine) => {
           while (mine.length > 0) {
             const n = cut++ % cuts.length;
-            await applyBatch(pool, batchOf(s, mine.splice(0, cuts[n] ?? 1)), { exclusive: exclusive[n] ?? false });
+            await applyBatch(pool, batchOf(mine.splice(0, cuts[n] ?? 1)), { exclusive: exclusive[n] ?? false });
           }
         }),
       );
@@ -171,11 +175,34 @@ t.test('facts before their event, in any order, duplicated, cut anywhere, three 
   );
 });
 
+t.test('an event projected with its routing and attempts: every row written once, never updated', async (t) => {
+  await truncateReadModels(pool);
+  // The backend's pending table counters, read before and after within the transaction.
+  const counters = async (c: PoolClient) => {
+    const r = await c.query<{ relname: string; n_tup_ins: string; n_tup_upd: string }>(
+      `SELECT relname, n_tup_ins, n_tup_upd FROM pg_stat_xact_user_tables WHERE relname IN ('events', 'deliveries', 'attempts')`,
+    );
+    return new Map(r.rows.map((x) => [x.relname, [Number(x.n_tup_ins), Number(x.n_tup_upd)]]));
+  };
+  const written = await withTransaction(pool, async (c) => {
+    const before = await counters(c);
+    await applyBatchIn(c, batchOf(messages.filter((m) => m.stream !== 'D')));
+    const after = await counters(c);
+    return Object.fromEntries(
+      ['attempts', 'deliveries', 'events'].map((k) => [k, (after.get(k) ?? [0, 0]).map((n, i) => n - (before.get(k)?.[i] ?? 0))]),
+    );
+  });
+  t.same(written, { attempts: [5, 0], deliveries: [2, 0], events: [1, 0] }, '[inserted, updated] per table');
+  const e = await getEvent(pool, acc, ev);
+  t.equal(e?.status, 'dead_letter', 'inserted with the status its facts give');
+  t.same(await readCheckpoints(pool).then((cps) => Object.fromEntries(Object.values(cps).map((c) => [c.stream, c.last_seq]))), { E: 1, F: 6 });
+});
+
 t.test('a routed fact after a terminal attempt does not regress the delivery', async (t) => {
   await truncateReadModels(pool);
-  await applyBatch(pool, { stream: 'F', lastSeq: 4, attempts: [attempts[2] as AttemptFact] });
-  await applyBatch(pool, { stream: 'F', lastSeq: 1, routed: [routed] });
-  await applyBatch(pool, { stream: 'E', lastSeq: 1, events: [event] });
+  await applyBatch(pool, { checkpoints: { F: 4 }, attempts: [attempts[2] as AttemptFact] });
+  await applyBatch(pool, { checkpoints: { F: 1 }, routed: [routed] });
+  await applyBatch(pool, { checkpoints: { E: 1 }, events: [event] });
   const e = await getEvent(pool, acc, ev);
   t.equal(e?.deliveries.find((d) => d.id === d1)?.status, 'delivered');
   t.equal(e?.deliveries.find((d) => d.id === d2)?.status, 'queued');
@@ -186,16 +213,16 @@ t.test('a routed fact after a terminal attempt does not regress the delivery', a
 
 t.test('received before routing, unrouted after an empty routing', async (t) => {
   await truncateReadModels(pool);
-  await applyBatch(pool, { stream: 'E', lastSeq: 1, events: [event] });
+  await applyBatch(pool, { checkpoints: { E: 1 }, events: [event] });
   t.equal((await getEvent(pool, acc, ev))?.status, 'received');
-  await applyBatch(pool, { stream: 'F', lastSeq: 1, routed: [{ ...routed, deliveries: [] }] });
+  await applyBatch(pool, { checkpoints: { F: 1 }, routed: [{ ...routed, deliveries: [] }] });
   t.equal((await getEvent(pool, acc, ev))?.status, 'unrouted');
 });
 
 t.test('bad data fails the transaction and leaves nothing half-written', async (t) => {
   await truncateReadModels(pool);
   const bad = { ...event, meta: { ...meta, event_id: randomUUID(), received_at: 'not a time' } };
-  await t.rejects(applyBatch(pool, { stream: 'E', lastSeq: 2, events: [event, bad] }), { code: '22007' });
+  await t.rejects(applyBatch(pool, { checkpoints: { E: 2 }, events: [event, bad] }), { code: '22007' });
   t.same(await snapshotReadModels(pool), { events: [], deliveries: [], attempts: [], event_routings: [] });
   t.same(await readCheckpoints(pool), {});
 });

@@ -1,6 +1,9 @@
 // Writes one batch of stream messages into the read models in ONE transaction, together with the
-// stream's checkpoint. Multi-row writes through unnest(); every ON CONFLICT applies the same
-// commutative rule as merge.ts, so replays and reordering change nothing (docs/adr/0002-projections.md).
+// checkpoints of the streams they came from. A batch may mix the three streams: an event, its routing
+// and its first attempt projected together are written once each, where one transaction per stream
+// would insert the event and then update it per fact. Multi-row writes through unnest(); every
+// ON CONFLICT applies the same commutative rule as merge.ts, so replays and reordering change nothing
+// (docs/adr/0002-projections.md).
 import type { AttemptFact, DeadLetter, RoutedFact } from '@hookstream/contracts';
 import {
   type DeliveryPatch,
@@ -21,10 +24,11 @@ import {
 import { type Pool, type PoolClient, withTransaction } from './pool.ts';
 
 export interface ProjectionBatch {
-  /** Stream name; its checkpoint moves to lastSeq (never backwards). */
-  stream: string;
-  /** Highest stream sequence in the batch, including messages skipped as unreadable. */
-  lastSeq: number;
+  /**
+   * Per stream of the batch, its highest sequence here, including messages skipped as unreadable:
+   * the stream's checkpoint moves there (never backwards).
+   */
+  checkpoints: Readonly<Record<string, number>>;
   events?: readonly EventInput[];
   routed?: readonly RoutedFact[];
   attempts?: readonly AttemptFact[];
@@ -85,26 +89,15 @@ export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch, opts: 
   const deadPatches = foldDeadLetters(batch.deadLetters ?? []);
   const attemptRows = foldAttemptRows(batch.attempts ?? []);
 
-  const touched = new Set<string>();
-  for (const e of events) touched.add(e.meta.event_id);
-  for (const r of routings) touched.add(r.event_id);
-  for (const p of attemptPatches) touched.add(p.event_id);
-  for (const p of deadPatches) touched.add(p.event_id);
-  const ids = [...touched];
+  const touchedByFacts = new Set<string>();
+  for (const r of routings) touchedByFacts.add(r.event_id);
+  for (const p of attemptPatches) touchedByFacts.add(p.event_id);
+  for (const p of deadPatches) touchedByFacts.add(p.event_id);
+  const factIds = [...touchedByFacts];
+  const ids = [...new Set([...factIds, ...events.map((e) => e.meta.event_id)])];
 
   if (ids.length > 0 && opts.exclusive) await c.query(`SELECT pg_advisory_xact_lock(${WRITERS_LOCK_NS}, 0)`);
   else if (ids.length > 0) await lockEvents(c, ids);
-  // A batch of events alone (the events stream's) writes each new row with its final status, read
-  // from the deliveries and routing already stored under the locks above, instead of inserting it as
-  // 'received' and updating it: one row version instead of two whenever facts ran ahead (a rebuild).
-  // Rows that already exist keep theirs, which every transaction that touched them kept current.
-  const eventsAlone = routings.length === 0 && routedDeliveries.length === 0 && attemptPatches.length === 0 && deadPatches.length === 0;
-  let statusChanges = 0;
-  if (events.length > 0) {
-    const statuses = eventsAlone ? await currentStatuses(c, ids) : new Map<string, EventState>();
-    await insertEvents(c, events, statuses);
-    for (const s of statuses.values()) if (s.status !== 'received' || s.n !== 0) statusChanges++;
-  }
   if (routings.length > 0) {
     await c.query(
       `INSERT INTO event_routings (event_id, account_id, routed_at)
@@ -165,11 +158,27 @@ export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch, opts: 
     );
   }
   if (attemptRows.length > 0) await insertAttempts(c, attemptRows);
-  if (ids.length > 0 && !eventsAlone) statusChanges = await refreshEventStatus(c, ids);
+  // The facts are stored first, so a new event row is written once, with the status they give it
+  // (read under the locks above), instead of inserted as 'received' and updated. Rows that already
+  // existed keep theirs, which every transaction that touched them kept current; those that this
+  // batch's facts touch are recomputed below.
+  let statusChanges = 0;
+  const fresh = new Set<string>();
+  if (events.length > 0) {
+    const statuses = await currentStatuses(c, events.map((e) => e.meta.event_id));
+    for (const id of await insertEvents(c, events, statuses)) {
+      fresh.add(id);
+      const s = statuses.get(id);
+      if (s && (s.status !== 'received' || s.n !== 0)) statusChanges++;
+    }
+  }
+  const stale = factIds.filter((id) => !fresh.has(id));
+  if (stale.length > 0) statusChanges += await refreshEventStatus(c, stale);
+  const streams = Object.keys(batch.checkpoints);
   await c.query(
-    `INSERT INTO projection_checkpoints (stream, last_seq) VALUES ($1, $2)
+    `INSERT INTO projection_checkpoints (stream, last_seq) SELECT * FROM unnest($1::text[], $2::int8[])
      ON CONFLICT (stream) DO UPDATE SET last_seq = GREATEST(projection_checkpoints.last_seq, excluded.last_seq), updated_at = now()`,
-    [batch.stream, batch.lastSeq],
+    [streams, streams.map((k) => batch.checkpoints[k])],
   );
   return {
     events: events.length,
@@ -211,8 +220,11 @@ async function deliveriesOf(c: PoolClient, ids: readonly string[]): Promise<Map<
   return byEvent;
 }
 
-/** New rows take their status from `statuses` ('received' when absent); existing rows keep theirs. */
-async function insertEvents(c: PoolClient, events: readonly EventInput[], statuses: ReadonlyMap<string, EventState>): Promise<void> {
+/**
+ * New rows take their status from `statuses` ('received' when absent); existing rows keep theirs.
+ * Returns the ids of the rows inserted (not those of rows replaced by a lower sequence).
+ */
+async function insertEvents(c: PoolClient, events: readonly EventInput[], statuses: ReadonlyMap<string, EventState>): Promise<string[]> {
   const col = <T>(f: (e: EventInput) => T) => events.map(f);
   let at = 0;
   const offsets = col((e) => {
@@ -222,7 +234,7 @@ async function insertEvents(c: PoolClient, events: readonly EventInput[], status
   });
   // A lower sequence of the same event (a duplicate published outside the dedupe window) replaces
   // the row, so that the result does not depend on which copy was projected first.
-  await c.query(
+  const r = await c.query<{ id: string; inserted: boolean }>(
     `INSERT INTO events (id, account_id, direction, source_id, event_type, status, received_at, content_type, headers, body, labels, idempotency_key, stream_seq, delivery_count)
      SELECT id, account_id, direction, source_id, event_type, status, received_at, content_type, headers, body, labels, idempotency_key, stream_seq, n
      FROM (SELECT *, substring($9::bytea FROM body_at + 1 FOR body_len) AS body
@@ -235,7 +247,8 @@ async function insertEvents(c: PoolClient, events: readonly EventInput[], status
        received_at = excluded.received_at, content_type = excluded.content_type, headers = excluded.headers,
        body = excluded.body, labels = excluded.labels, idempotency_key = excluded.idempotency_key,
        stream_seq = excluded.stream_seq, updated_at = now()
-     WHERE excluded.stream_seq < events.stream_seq AND excluded.account_id = events.account_id`,
+     WHERE excluded.stream_seq < events.stream_seq AND excluded.account_id = events.account_id
+     RETURNING id, (xmax = 0) AS inserted`,
     [
       col((e) => e.meta.event_id),
       col((e) => e.meta.account_id),
@@ -257,6 +270,7 @@ async function insertEvents(c: PoolClient, events: readonly EventInput[], status
       col((e) => e.body.byteLength),
     ],
   );
+  return r.rows.filter((x) => x.inserted).map((x) => x.id);
 }
 
 /** Inserts the rows whose id is not stored yet; returns the ids inserted. */
@@ -388,11 +402,6 @@ export interface Checkpoint {
 export async function readCheckpoints(pool: Pool): Promise<Record<string, Checkpoint>> {
   const { rows } = await pool.query<Checkpoint>('SELECT stream, last_seq, updated_at FROM projection_checkpoints');
   return Object.fromEntries(rows.map((r) => [r.stream, r]));
-}
-
-/** Moves one stream's checkpoint without writing rows (messages skipped as unreadable). */
-export async function advanceCheckpoint(pool: Pool, stream: string, lastSeq: number): Promise<void> {
-  await applyBatch(pool, { stream, lastSeq });
 }
 
 /** Empties every read model and checkpoint, for a rebuild from the streams. */

@@ -91,9 +91,9 @@ fixtures.forEach((f, i) => {
     }
   }
 });
-await applyBatch(pool, { stream: 'HS_FACTS', lastSeq: 1, routed, attempts });
-await applyBatch(pool, { stream: 'HS_DEADLETTERS', lastSeq: 1, deadLetters: dead });
-await applyBatch(pool, { stream: 'HS_EVENTS', lastSeq: events.length, events });
+await applyBatch(pool, { checkpoints: { HS_FACTS: 1 }, routed, attempts });
+await applyBatch(pool, { checkpoints: { HS_DEADLETTERS: 1 }, deadLetters: dead });
+await applyBatch(pool, { checkpoints: { HS_EVENTS: events.length }, events });
 
 const newestFirst = (a: Fixture, b: Fixture) => (a.at === b.at ? (a.id < b.id ? 1 : -1) : a.at < b.at ? 1 : -1);
 
