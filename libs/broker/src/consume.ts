@@ -23,25 +23,66 @@ export interface InboundMsg {
   working(): void;
 }
 
-/** `writes` is the connection's coalescer: acks leave with the other writes of their turn. */
+/**
+ * `writes` is the connection's coalescer: acks leave with the other writes of their turn. One
+ * object per message, its methods on the prototype, its headers read when first asked for (a fact's
+ * reader never asks): every consumer of the pipeline makes one per message.
+ */
+class Inbound implements InboundMsg {
+  readonly subject: string;
+  readonly streamSeq: number;
+  readonly deliveryCount: number;
+  readonly timestampMs: number;
+  readonly data: Uint8Array;
+  readonly #m: JsMsg;
+  readonly #writes: Coalescer;
+  #headers: Record<string, string> | undefined;
+
+  constructor(m: JsMsg, writes: Coalescer) {
+    const info = m.info;
+    this.subject = m.subject;
+    this.streamSeq = info.streamSequence;
+    this.deliveryCount = info.deliveryCount;
+    this.timestampMs = Math.floor(info.timestampNanos / 1_000_000);
+    this.data = m.data;
+    this.#m = m;
+    this.#writes = writes;
+  }
+
+  get headers(): Record<string, string> {
+    this.#headers ??= fromHeaders(this.#m.headers);
+    return this.#headers;
+  }
+
+  ack(): void {
+    const m = this.#m;
+    this.#writes.defer(() => m.ack());
+  }
+
+  async ackSync(): Promise<void> {
+    await this.#m.ackAck();
+  }
+
+  nak(delayMs?: number): void {
+    const m = this.#m;
+    this.#writes.defer(() => m.nak(delayMs));
+  }
+
+  // nats-server 2.9 ignores a +TERM that carries a reason (the message would stay ack-pending):
+  // terminate without one; callers log the reason themselves.
+  term(): void {
+    const m = this.#m;
+    this.#writes.defer(() => m.term());
+  }
+
+  working(): void {
+    const m = this.#m;
+    this.#writes.defer(() => m.working());
+  }
+}
+
 export function wrapMsg(m: JsMsg, writes: Coalescer): InboundMsg {
-  return {
-    subject: m.subject,
-    streamSeq: m.info.streamSequence,
-    deliveryCount: m.info.deliveryCount,
-    timestampMs: Math.floor(m.info.timestampNanos / 1_000_000),
-    headers: fromHeaders(m.headers),
-    data: m.data,
-    ack: () => writes.defer(() => m.ack()),
-    ackSync: async () => {
-      await m.ackAck();
-    },
-    nak: (d) => writes.defer(() => m.nak(d)),
-    // nats-server 2.9 ignores a +TERM that carries a reason (the message would stay ack-pending):
-    // terminate without one; callers log the reason themselves.
-    term: () => writes.defer(() => m.term()),
-    working: () => writes.defer(() => m.working()),
-  };
+  return new Inbound(m, writes);
 }
 
 export interface ConsumerLoopOptions {
@@ -73,6 +114,9 @@ export function startConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
   let current: { stop(): void; close(): Promise<unknown> } | null = null;
   const onError = o.onError ?? (() => {});
 
+  // Resolved when a handler finishes while the loop waits for a free slot.
+  let slot: (() => void) | undefined;
+
   const run = async (m: JsMsg) => {
     inFlight++;
     try {
@@ -82,6 +126,8 @@ export function startConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
       o.broker.writes.defer(() => m.nak(o.errorNakDelayMs ?? 1_000));
     } finally {
       inFlight--;
+      slot?.();
+      slot = undefined;
       if (inFlight === 0) for (const f of idle.splice(0)) f();
     }
   };
@@ -106,16 +152,13 @@ export function startConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
           }
         })().catch(() => {});
         backoff = 250;
-        const pending = new Set<Promise<void>>();
         for await (const m of messages) {
-          const p = run(m);
-          pending.add(p);
-          void p.finally(() => pending.delete(p));
+          void run(m);
           // consume() already bounds what is pulled; keep handler concurrency to the same bound.
-          while (pending.size >= o.maxInFlight) await Promise.race(pending);
+          while (inFlight >= o.maxInFlight) await new Promise<void>((r) => (slot = r));
           if (stopping) break;
         }
-        await Promise.allSettled(pending);
+        if (inFlight > 0) await new Promise<void>((r) => idle.push(r));
       } catch (err) {
         if (stopping) break;
         onError(err);

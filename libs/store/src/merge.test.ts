@@ -128,6 +128,9 @@ t.test('NUL never reaches Postgres text or jsonb', async (t) => {
   t.equal(pgText(null), null);
   t.equal(pgJson({ 'k\u0000': ['v\u0000', 1] }), JSON.stringify({ 'k\uFFFD': ['v\uFFFD', 1] }));
   t.equal(pgJson(null), null);
+  t.equal(pgJson({ text: 'a \\u0000 b', n: 1 }), JSON.stringify({ text: 'a \\u0000 b', n: 1 }), 'the six characters \\u0000 are not a NUL');
+  const plain = { a: { b: ['c', 2, null] } };
+  t.equal(pgJson(plain), JSON.stringify(plain));
 });
 
 t.test('body view: text when textual and UTF-8, base64 otherwise', async (t) => {

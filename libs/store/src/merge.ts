@@ -31,6 +31,10 @@ export function pgText(s: string | null): string | null {
 /** JSON text safe for jsonb: NUL removed from every key and string value. */
 export function pgJson(value: unknown): string | null {
   if (value === null || value === undefined) return null;
+  // JSON.stringify writes a NUL as the escape \u0000: without that text there is none to remove,
+  // and the value need not be copied.
+  const text = JSON.stringify(value);
+  if (!text.includes('\\u0000')) return text;
   const clean = (v: unknown): unknown => {
     if (typeof v === 'string') return pgText(v);
     if (Array.isArray(v)) return v.map(clean);

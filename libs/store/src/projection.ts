@@ -21,6 +21,7 @@ import {
   pgText,
   routedWithAttempts,
 } from './merge.ts';
+import { type ArrayElement, pgArray } from './arrays.ts';
 import { type Pool, type PoolClient, withTransaction } from './pool.ts';
 
 export interface ProjectionBatch {
@@ -74,7 +75,7 @@ export async function lockEvents(c: PoolClient, eventIds: readonly string[]): Pr
   await c.query(
     `SELECT pg_advisory_xact_lock_shared(${WRITERS_LOCK_NS}, 0)
      UNION ALL SELECT pg_advisory_xact_lock(${EVENT_LOCK_NS}, k) FROM unnest($1::int4[]) AS k`,
-    [keys],
+    [pgArray(keys)],
   );
 }
 
@@ -104,7 +105,7 @@ export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch, opts: 
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[])
        ON CONFLICT (event_id) DO UPDATE SET routed_at = excluded.routed_at
        WHERE excluded.routed_at < event_routings.routed_at AND excluded.account_id = event_routings.account_id`,
-      [routings.map((r) => r.event_id), routings.map((r) => r.account_id), routings.map((r) => r.routed_at)],
+      [pgArray(routings.map((r) => r.event_id)), pgArray(routings.map((r) => r.account_id)), pgArray(routings.map((r) => r.routed_at))],
     );
   }
   // A delivery routed and attempted within the batch is inserted whole, instead of inserted by its
@@ -137,13 +138,13 @@ export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch, opts: 
          updated_at = now()
        WHERE d.account_id = excluded.account_id AND (NOT d.routed OR excluded.created_at < d.created_at)`,
       [
-        d.map((x) => x.id),
-        d.map((x) => x.event_id),
-        d.map((x) => x.account_id),
-        d.map((x) => x.destination_id),
-        d.map((x) => pgText(x.route_id)),
-        d.map((x) => pgText(x.replay_id)),
-        d.map((x) => x.created_at),
+        pgArray(d.map((x) => x.id)),
+        pgArray(d.map((x) => x.event_id)),
+        pgArray(d.map((x) => x.account_id)),
+        pgArray(d.map((x) => x.destination_id)),
+        pgArray(d.map((x) => pgText(x.route_id))),
+        pgArray(d.map((x) => pgText(x.replay_id))),
+        pgArray(d.map((x) => x.created_at)),
       ],
     );
   }
@@ -178,7 +179,7 @@ export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch, opts: 
   await c.query(
     `INSERT INTO projection_checkpoints (stream, last_seq) SELECT * FROM unnest($1::text[], $2::int8[])
      ON CONFLICT (stream) DO UPDATE SET last_seq = GREATEST(projection_checkpoints.last_seq, excluded.last_seq), updated_at = now()`,
-    [streams, streams.map((k) => batch.checkpoints[k])],
+    [pgArray(streams), pgArray(streams.map((k) => batch.checkpoints[k] ?? null))],
   );
   return {
     events: events.length,
@@ -195,7 +196,7 @@ interface EventState {
 
 /** Status and delivery count of events from what is stored of their deliveries and routing. */
 async function currentStatuses(c: PoolClient, ids: readonly string[]): Promise<Map<string, EventState>> {
-  const routed = await c.query<{ event_id: string }>('SELECT event_id FROM event_routings WHERE event_id = ANY($1::uuid[])', [ids]);
+  const routed = await c.query<{ event_id: string }>('SELECT event_id FROM event_routings WHERE event_id = ANY($1::uuid[])', [pgArray(ids)]);
   const byEvent = await deliveriesOf(c, ids);
   const isRouted = new Set(routed.rows.map((r) => r.event_id));
   const out = new Map<string, EventState>();
@@ -209,7 +210,7 @@ async function currentStatuses(c: PoolClient, ids: readonly string[]): Promise<M
 async function deliveriesOf(c: PoolClient, ids: readonly string[]): Promise<Map<string, StoredDelivery[]>> {
   const dl = await c.query<StoredDelivery & { event_id: string }>(
     'SELECT event_id, id, destination_id, status, created_at FROM deliveries WHERE event_id = ANY($1::uuid[])',
-    [ids],
+    [pgArray(ids)],
   );
   const byEvent = new Map<string, StoredDelivery[]>();
   for (const d of dl.rows) {
@@ -225,7 +226,7 @@ async function deliveriesOf(c: PoolClient, ids: readonly string[]): Promise<Map<
  * Returns the ids of the rows inserted (not those of rows replaced by a lower sequence).
  */
 async function insertEvents(c: PoolClient, events: readonly EventInput[], statuses: ReadonlyMap<string, EventState>): Promise<string[]> {
-  const col = <T>(f: (e: EventInput) => T) => events.map(f);
+  const col = (f: (e: EventInput) => ArrayElement) => pgArray(events.map(f));
   let at = 0;
   const offsets = col((e) => {
     const o = at;
@@ -275,7 +276,7 @@ async function insertEvents(c: PoolClient, events: readonly EventInput[], status
 
 /** Inserts the rows whose id is not stored yet; returns the ids inserted. */
 async function insertNewDeliveries(c: PoolClient, rows: readonly DeliveryRow[]): Promise<string[]> {
-  const col = <T>(f: (d: DeliveryRow) => T) => rows.map(f);
+  const col = (f: (d: DeliveryRow) => ArrayElement) => pgArray(rows.map(f));
   const r = await c.query<{ id: string }>(
     `INSERT INTO deliveries (id, event_id, account_id, destination_id, route_id, replay_id, routed, status, status_rank, attempts,
                              last_status_code, last_error, next_attempt_at, created_at)
@@ -307,7 +308,7 @@ async function insertNewDeliveries(c: PoolClient, rows: readonly DeliveryRow[]):
 }
 
 async function upsertPatches(c: PoolClient, patches: readonly DeliveryPatch[], take: string): Promise<void> {
-  const col = <T>(f: (p: DeliveryPatch) => T) => patches.map(f);
+  const col = (f: (p: DeliveryPatch) => ArrayElement) => pgArray(patches.map(f));
   await c.query(
     `INSERT INTO deliveries AS d (id, event_id, account_id, destination_id, routed, status, status_rank, attempts,
                                   last_status_code, last_error, next_attempt_at, created_at)
@@ -343,7 +344,7 @@ async function upsertPatches(c: PoolClient, patches: readonly DeliveryPatch[], t
 }
 
 async function insertAttempts(c: PoolClient, rows: readonly AttemptFact[]): Promise<void> {
-  const col = <T>(f: (a: AttemptFact) => T) => rows.map(f);
+  const col = (f: (a: AttemptFact) => ArrayElement) => pgArray(rows.map(f));
   await c.query(
     `INSERT INTO attempts (delivery_id, n, event_id, account_id, destination_id, started_at, duration_ms, status_code, outcome,
                            error_class, error, response_headers, response_excerpt)
@@ -374,7 +375,7 @@ async function refreshEventStatus(c: PoolClient, ids: readonly string[]): Promis
     `SELECT e.id, e.status, e.delivery_count, (r.event_id IS NOT NULL) AS routed
      FROM events e LEFT JOIN event_routings r ON r.event_id = e.id
      WHERE e.id = ANY($1::uuid[])`,
-    [ids],
+    [pgArray(ids)],
   );
   if (ev.rows.length === 0) return 0;
   const byEvent = await deliveriesOf(c, ev.rows.map((r) => r.id));
@@ -388,7 +389,7 @@ async function refreshEventStatus(c: PoolClient, ids: readonly string[]): Promis
   await c.query(
     `UPDATE events e SET status = u.status, delivery_count = u.n, updated_at = now()
      FROM unnest($1::uuid[], $2::text[], $3::int4[]) AS u(id, status, n) WHERE e.id = u.id`,
-    [changed.map((x) => x.id), changed.map((x) => x.status), changed.map((x) => x.n)],
+    [pgArray(changed.map((x) => x.id)), pgArray(changed.map((x) => x.status)), pgArray(changed.map((x) => x.n))],
   );
   return changed.length;
 }
