@@ -4,7 +4,7 @@ import { type Broker, type ConsumerLoop, type Publisher, startConsumerLoop } fro
 import type { ConfigView } from '@hookstream/catalog';
 import { CONSUMERS, STREAMS } from '@hookstream/contracts';
 import type { Logger, Metrics } from '@hookstream/observability';
-import { routeEvent } from './route.ts';
+import { type RouteDeps, routeEvent } from './route.ts';
 
 export interface RouterDeps {
   broker: Broker;
@@ -26,6 +26,7 @@ export interface Router {
 export function buildRouter(deps: RouterDeps): Router {
   let loop: ConsumerLoop | null = null;
   const now = deps.now ?? Date.now;
+  const routeDeps: RouteDeps = { view: deps.view, publisher: deps.publisher, log: deps.log, now, ...(deps.metrics ? { metrics: deps.metrics } : {}) };
   return {
     async start() {
       if (loop) return;
@@ -34,8 +35,7 @@ export function buildRouter(deps: RouterDeps): Router {
         stream: STREAMS.events,
         consumer: CONSUMERS.router,
         maxInFlight: deps.maxInFlight ?? 64,
-        handle: (msg) =>
-          routeEvent(msg, { view: deps.view, publisher: deps.publisher, log: deps.log, now, ...(deps.metrics ? { metrics: deps.metrics } : {}) }),
+        handle: (msg) => routeEvent(msg, routeDeps),
         // A throw is a publish failure: the loop naks with a delay and the event comes back.
         onError: (err) => deps.log.warn({ err: (err as Error).message }, 'routing failed; the event will be offered again'),
         onStatus: (kind, detail) => {

@@ -32,16 +32,22 @@ export async function routeEvent(msg: InboundMsg, deps: RouteDeps): Promise<void
   }
   const routes = selectRoutes(deps.view, event, msg.data);
   const at = new Date(deps.now()).toISOString();
-  const deliveries: DeliveryMeta[] = routes.map((r) => ({
-    v: 1,
+  const deliveries: DeliveryMeta[] = [];
+  const routed: RoutedFact['deliveries'] = [];
+  for (const r of routes) {
     // Deterministic: a redelivered event yields the same ids, and JetStream drops the repeats.
-    delivery_id: deliveryIdFor(event.event_id, r.id),
-    destination_id: r.destination_id,
-    route_id: r.id,
-    event_seq: msg.streamSeq,
-    replay_id: null,
-    created_at: at,
-  }));
+    const d: DeliveryMeta = {
+      v: 1,
+      delivery_id: deliveryIdFor(event.event_id, r.id),
+      destination_id: r.destination_id,
+      route_id: r.id,
+      event_seq: msg.streamSeq,
+      replay_id: null,
+      created_at: at,
+    };
+    deliveries.push(d);
+    routed.push({ delivery_id: d.delivery_id, destination_id: d.destination_id, route_id: d.route_id });
+  }
   const fact: RoutedFact = {
     v: 1,
     kind: 'routed',
@@ -49,21 +55,22 @@ export async function routeEvent(msg: InboundMsg, deps: RouteDeps): Promise<void
     event_id: event.event_id,
     event_seq: msg.streamSeq,
     replay_id: null,
-    deliveries: deliveries.map((d) => ({ delivery_id: d.delivery_id, destination_id: d.destination_id, route_id: d.route_id })),
+    deliveries: routed,
     at,
   };
   // All in one write, the routed fact first; the event is acked once every one is stored. An attempt
   // fact cannot precede its routed fact in practice (it follows an HTTP round trip), and projections
   // do not depend on the order anyway (docs/adr/0002-projections.md). All are idempotent
   // (deterministic ids), so a redelivered event republishes harmlessly.
-  await Promise.all([
-    deps.publisher.publishRouted(fact),
-    ...deliveries.map((d) => deps.publisher.publishDelivery(event, d, msg.data)),
-  ]);
+  const stored: Array<Promise<unknown>> = [deps.publisher.publishRouted(fact)];
+  for (const d of deliveries) stored.push(deps.publisher.publishDelivery(event, d, msg.data));
+  await Promise.all(stored);
   msg.ack();
   deps.metrics?.routerEvent(deliveries.length === 0 ? 'unrouted' : 'routed', deliveries.length);
-  deps.log.debug(
-    { event_id: event.event_id, account_id: event.account_id, deliveries: deliveries.length },
-    deliveries.length === 0 ? 'event unrouted' : 'event routed',
-  );
+  if (deps.log.isLevelEnabled('debug')) {
+    deps.log.debug(
+      { event_id: event.event_id, account_id: event.account_id, deliveries: deliveries.length },
+      deliveries.length === 0 ? 'event unrouted' : 'event routed',
+    );
+  }
 }

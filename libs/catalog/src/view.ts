@@ -1,6 +1,6 @@
 // The in-memory view of configuration state that every process holds, fed by a KV watch.
 // Lookups on the hot path (ingest token, API key, routes of an account) are map reads.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import type {
   AccountRecord,
@@ -14,8 +14,9 @@ import type {
   SourceRecord,
 } from '@hookstream/contracts';
 
+// One-shot: under half the CPU of createHash().update().digest(), on every ingest and API request.
 export function sha256Hex(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
+  return hash('sha256', s, 'hex');
 }
 
 export interface ViewEvents {

@@ -44,7 +44,11 @@ export const DELIVERY_HEADER = 'Hs-Delivery';
 
 /** JSON with every non-ASCII character escaped: safe as a NATS header value. */
 export function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const json = JSON.stringify(value);
+  // Nearly always ASCII already: a UTF-8 length equal to the string's length says so without the
+  // regular expression's pass (DEL is one byte too, hence its own check).
+  if (Buffer.byteLength(json) === json.length && !json.includes('\u007f')) return json;
+  return json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export class ContractError extends Error {

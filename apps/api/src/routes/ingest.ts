@@ -1,6 +1,6 @@
 // POST /ingest/{token}: any body up to 5 MB, stored byte for byte in JetStream before the 202.
 // Never touches Postgres. Verification runs on the raw bytes.
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type EventMeta, type SourceRecord, api } from '@hookstream/contracts';
@@ -126,7 +126,7 @@ export function ingestRoutes(deps: ApiDeps) {
           idempotency_key: key,
         };
         // Keys are scoped to the source: two sources may use the same key without colliding.
-        const msgId = key ? `idem:${source.id}:${createHash('sha256').update(key).digest('base64url')}` : null;
+        const msgId = key ? `idem:${source.id}:${hash('sha256', key, 'base64url')}` : null;
         let stored;
         const started = performance.now();
         try {

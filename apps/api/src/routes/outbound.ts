@@ -1,6 +1,6 @@
 // POST /v1/outbound-events: a SaaS publishes one event; the router fans it out to every matching
 // destination through the same pipeline as inbound webhooks.
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type EventMeta, api } from '@hookstream/contracts';
@@ -67,7 +67,7 @@ export function outboundRoutes(deps: ApiDeps) {
           idempotency_key: b.event_id ?? null,
           ...(b.destination_ids ? { destination_ids: b.destination_ids } : {}),
         };
-        const msgId = b.event_id ? `out:${request.accountId}:${createHash('sha256').update(b.event_id).digest('base64url')}` : null;
+        const msgId = b.event_id ? `out:${request.accountId}:${hash('sha256', b.event_id, 'base64url')}` : null;
         let stored;
         try {
           stored = await publisher.publishEvent(meta, body, msgId);
