@@ -9,6 +9,10 @@ t.test('given an event and a route', async (t) => {
     t.match(a, UUID_V5);
     t.equal(deliveryIdFor('evt_1', 'rte_1'), a);
   });
+  t.test('when a new version derives it, then it is the id earlier versions stored (ids never change)', async (t) => {
+    t.equal(deliveryIdFor('evt_1', 'rte_1'), '6b16fc5e-c3f7-5638-ad5b-7e1846f9a0f3');
+    t.equal(stableUuid('outbound-event', ['acc', 'é']), 'd223ed1e-f409-54fa-8c6f-304bd05d715b');
+  });
   t.test('when the event or route differs, then the id differs', async (t) => {
     const a = deliveryIdFor('evt_1', 'rte_1');
     t.not(deliveryIdFor('evt_2', 'rte_1'), a);
