@@ -8,8 +8,11 @@ export interface Options {
   compare: string | null;
   /** Only compare, without running (--compare-only: latest.json against FILE). */
   compareOnly: boolean;
-  /** Start the api process under --cpu-prof and summarise the profile (--profile). */
-  profile: boolean;
+  /**
+   * Roles started under --cpu-prof, each profile summarised over the scenarios run (--profile: the
+   * api; --profile=deliverer,router or --profile deliverer,router: those). Empty: none.
+   */
+  profile: string[];
   /** Run only these sections (--only raw,ingest,...). */
   only: Set<string> | null;
   /** Keep the temporary data directory (--keep). */
@@ -103,11 +106,14 @@ export function readOptions(argv: readonly string[], env: Record<string, string 
     return i >= 0 ? (argv[i + 1] ?? null) : null;
   };
   const only = value('--only');
+  // --profile=ROLES, --profile ROLES, or a bare --profile (the api).
+  const profileNext = value('--profile');
+  const profile = argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length) ?? (profileNext?.startsWith('--') === false ? profileNext : flag('--profile') ? 'api' : '');
   return {
     quick: flag('--quick') || env.QUICK === '1' || env.QUICK === 'true',
     compare: value('--compare') ?? value('--compare-only'),
     compareOnly: flag('--compare-only'),
-    profile: flag('--profile'),
+    profile: profile.split(',').filter((r) => r !== ''),
     only: only ? new Set(only.split(',')) : null,
     keep: flag('--keep'),
     resultsDir: path.join(import.meta.dirname, 'results'),

@@ -7,12 +7,12 @@ import { copyFile, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Ctx } from './lib/context.ts';
-import { summarizeProfile } from './lib/profile.ts';
+import { type ProfileSummary, monotonicUs, summarizeProfile } from './lib/profile.ts';
 import { startServer } from './lib/procs.ts';
-import { ceiling, compare, figures, render, renderCosts, renderSyscalls } from './lib/report.ts';
+import { ceiling, compare, figures, render, renderCosts, renderProfile, renderSyscalls } from './lib/report.ts';
 import { startServices } from './lib/services.ts';
 import { load, machine } from './lib/sys.ts';
-import { System } from './lib/system.ts';
+import { ROLES, type Role, System } from './lib/system.ts';
 import { FULL, QUICK, readOptions } from './options.ts';
 import { runQuery, runRebuild } from './scenarios/data.ts';
 import { runBacklog, runFanout } from './scenarios/isolation.ts';
@@ -21,6 +21,11 @@ import { runRaw } from './scenarios/raw.ts';
 import { setUp } from './scenarios/setup.ts';
 
 const opts = readOptions(process.argv.slice(2), process.env);
+const profiled = opts.profile.filter((r): r is Role => (ROLES as readonly string[]).includes(r));
+if (profiled.length !== opts.profile.length) {
+  console.error(`--profile takes roles among ${ROLES.join(', ')}; got ${opts.profile.join(', ')}`);
+  process.exit(2);
+}
 const latestFile = path.join(opts.resultsDir, 'latest.json');
 
 async function printComparison(file: string, latest: Record<string, unknown>): Promise<void> {
@@ -62,35 +67,36 @@ const results: Record<string, unknown> = {
 };
 const scenarios: Record<string, unknown> = {};
 const notes: string[] = [];
-let profileDir: string | null = null;
+// Profiled roles run under --cpu-prof from their start; only the samples inside a scenario count.
+const profileDir = profiled.length > 0 ? await mkdtemp(path.join(tmpdir(), 'hookstream-bench-prof-')) : null;
+const windows: Array<[number, number]> = [];
 
 async function section<T>(name: string, fn: () => Promise<T>): Promise<void> {
   if (!want(name)) return;
+  const start = monotonicUs();
   try {
     scenarios[name] = await fn();
   } catch (err) {
     notes.push(`${name} failed: ${(err as Error).message}`);
     log(`${name} FAILED: ${(err as Error).stack ?? err}`);
   }
+  // A scenario that reports its measured windows (ingest: its runs, not the drains between) is
+  // profiled over those; any other over its whole section.
+  const own = (scenarios[name] as { windows_us?: Array<[number, number]> } | undefined)?.windows_us;
+  windows.push(...(own ?? [[start, monotonicUs()]]));
 }
 
 try {
   if (want('raw')) results.raw = await runRaw(ctx);
   const hookstream = ['ingest', 'e2e', 'sustained', 'fanout', 'backlog', 'rebuild', 'query'].some(want);
   if (hookstream) {
-    const system = await System.connect({ natsUrl: services.natsUrl, databaseUrl: services.databaseUrl, dir: services.dir, profileDir: null, baseEnv: process.env });
+    const system = await System.connect({ natsUrl: services.natsUrl, databaseUrl: services.databaseUrl, dir: services.dir, profile: profileDir ? { dir: profileDir, roles: profiled } : null, baseEnv: process.env });
     ctx.system = system;
     try {
       log('hookstream: api, router, deliverer and projector, one process each');
       await system.startAll();
       const setup = await setUp(ctx, system.apiUrl);
-      if (opts.profile && want('ingest')) {
-        // The api restarts under --cpu-prof for the ingest runs only; the profile is written at its exit.
-        profileDir = await mkdtemp(path.join(tmpdir(), 'hookstream-bench-prof-'));
-        await system.restartWithProfile('api', profileDir);
-      }
       await section('ingest', () => runIngest(ctx, setup));
-      if (profileDir) await system.restartWithProfile('api', null);
       await section('e2e', () => runE2e(ctx, setup));
       await section('sustained', () => runSustained(ctx, setup));
       await section('fanout', () => runFanout(ctx, setup));
@@ -110,14 +116,14 @@ try {
   await services.stop(opts.keep);
 }
 
-if (profileDir) {
-  const files = (await readdir(profileDir)).filter((f) => f.endsWith('.cpuprofile'));
-  if (files[0]) {
-    const windows = (scenarios.ingest as { windows_us?: Array<[number, number]> } | undefined)?.windows_us ?? [];
-    const summary = await summarizeProfile(path.join(profileDir, files[0]), windows);
-    results.ingest_profile = { file: path.join(profileDir, files[0]), ...summary };
-  }
+// Each role's profiles (one per process that played it) are written as it exits.
+const profiles: Record<string, ProfileSummary & { dir: string }> = {};
+for (const role of profileDir ? profiled : []) {
+  const dir = path.join(profileDir as string, role);
+  const files = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));
+  if (files.length > 0) profiles[role] = { dir, ...(await summarizeProfile(files, windows)) };
 }
+if (profileDir) results.profiles = profiles;
 
 results.scenarios = scenarios;
 results.cpu = ctx.cpu;
@@ -151,13 +157,7 @@ if (c) {
       `\nOn ${c.cores} otherwise idle cores that caps end-to-end at about ${c.cores_bound_per_s.toLocaleString('en')}/s (all cores busy), and the busiest single-threaded process (${c.busiest}) at ${c.busiest_bound_per_s.toLocaleString('en')}/s: an estimate, not a measurement.`,
   );
 }
-if (results.ingest_profile) {
-  const p = results.ingest_profile as { file: string; busy_pct: number; top: Array<{ self_pct: number; name: string }>; packages: Array<{ self_pct: number; name: string }> };
-  console.log(`\napi CPU profile during the ingest runs (${p.file}); busy ${p.busy_pct}% of the samples; shares of busy time by package:`);
-  console.log('  ' + p.packages.map((t) => `${t.name} ${t.self_pct}%`).join(', '));
-  console.log('top functions by self time:');
-  for (const t of p.top.slice(0, 15)) console.log(`  ${String(t.self_pct).padStart(5)}%  ${t.name}`);
-}
+for (const [role, p] of Object.entries(profiles)) console.log(`\n${renderProfile(role, p)}`);
 for (const n of notes) console.log(`NOTE: ${n}`);
 console.log(`\nwritten: ${latestFile}`);
 if (opts.compare) await printComparison(opts.compare, results);

@@ -34,43 +34,46 @@ function packageOf(url: string, fn: string): string {
 export const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /**
- * Self time per function and package. With `windows` ([start, end] in monotonicUs()), only the
- * samples taken inside them count: the measured runs, not the process's start-up.
+ * Self time per function and package, over one or more profiles of the same role (one per process
+ * that played it). With `windows` ([start, end] in monotonicUs()), only the samples taken inside
+ * them count: the measured runs, not the process's start-up.
  */
-export async function summarizeProfile(file: string, windows: ReadonlyArray<readonly [number, number]> = []): Promise<ProfileSummary> {
-  const profile = JSON.parse(await readFile(file, 'utf8')) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
-  const hitsOf = new Map<number, number>();
-  if (windows.length > 0) {
-    let t = profile.startTime;
-    for (let i = 0; i < profile.samples.length; i++) {
-      t += profile.timeDeltas[i] ?? 0;
-      if (windows.some(([a, b]) => t >= a && t <= b)) {
-        const id = profile.samples[i] as number;
-        hitsOf.set(id, (hitsOf.get(id) ?? 0) + 1);
-      }
-    }
-  }
+export async function summarizeProfile(files: readonly string[], windows: ReadonlyArray<readonly [number, number]> = []): Promise<ProfileSummary> {
   const byFn = new Map<string, number>();
   const byPkg = new Map<string, number>();
   let total = 0;
   let idle = 0;
-  for (const n of profile.nodes) {
-    const hits = windows.length > 0 ? (hitsOf.get(n.id) ?? 0) : (n.hitCount ?? 0);
-    if (hits === 0) continue;
-    total += hits;
-    const { functionName, url, lineNumber } = n.callFrame;
-    if (functionName === '(idle)') {
-      idle += hits;
-      continue;
+  for (const file of files) {
+    const profile = JSON.parse(await readFile(file, 'utf8')) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
+    const hitsOf = new Map<number, number>();
+    if (windows.length > 0) {
+      let t = profile.startTime;
+      for (let i = 0; i < profile.samples.length; i++) {
+        t += profile.timeDeltas[i] ?? 0;
+        if (windows.some(([a, b]) => t >= a && t <= b)) {
+          const id = profile.samples[i] as number;
+          hitsOf.set(id, (hitsOf.get(id) ?? 0) + 1);
+        }
+      }
     }
-    const short = url ? `${url.replace(/^.*\/(node_modules|apps|libs)\//, '$1/')}:${lineNumber + 1}` : '';
-    const name = `${functionName || '(anonymous)'} ${short}`.trim();
-    byFn.set(name, (byFn.get(name) ?? 0) + hits);
-    const pkg = packageOf(url, functionName);
-    byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + hits);
+    for (const n of profile.nodes) {
+      const hits = windows.length > 0 ? (hitsOf.get(n.id) ?? 0) : (n.hitCount ?? 0);
+      if (hits === 0) continue;
+      total += hits;
+      const { functionName, url, lineNumber } = n.callFrame;
+      if (functionName === '(idle)') {
+        idle += hits;
+        continue;
+      }
+      const short = url ? `${url.replace(/^.*\/(node_modules|apps|libs)\//, '$1/')}:${lineNumber + 1}` : '';
+      const name = `${functionName || '(anonymous)'} ${short}`.trim();
+      byFn.set(name, (byFn.get(name) ?? 0) + hits);
+      const pkg = packageOf(url, functionName);
+      byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + hits);
+    }
   }
-  // No sample inside the windows (clocks that do not match): fall back to the whole profile.
-  if (windows.length > 0 && total === 0) return { ...(await summarizeProfile(file)), windowed: false };
+  // No sample inside the windows (clocks that do not match): fall back to the whole profiles.
+  if (windows.length > 0 && total === 0) return { ...(await summarizeProfile(files)), windowed: false };
   const busy = Math.max(1, total - idle);
   // Shares of busy time: what the CPU did when it worked.
   const top = (m: Map<string, number>, n: number) =>

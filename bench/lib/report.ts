@@ -1,5 +1,6 @@
 // From the results to the figures: each with its target from issue 8 and its ratio to the raw
 // limit measured in the same run; a table for people; a comparison with an earlier run.
+import type { ProfileSummary } from './profile.ts';
 
 export interface Figure {
   key: string;
@@ -214,6 +215,16 @@ export function renderSyscalls(calls: Syscalls): string {
     ['scenario', 'per', ...cols],
     Object.entries(calls).map(([name, c]) => [name, c.unit, ...cols.map((k) => { const v = c.per[k]; return v ? `${v.reads} / ${v.writes}` : ''; })]),
   );
+}
+
+/** A role's CPU profile summary: shares of busy time by package, then the top functions by self time. */
+export function renderProfile(role: string, p: ProfileSummary & { dir: string }): string {
+  return [
+    `${role} CPU profile during the scenarios run (${p.dir}); busy ${p.busy_pct}% of ${p.samples} samples; shares of busy time by package:`,
+    '  ' + p.packages.map((t) => `${t.name} ${t.self_pct}%`).join(', '),
+    'top functions by self time:',
+    ...p.top.slice(0, 15).map((t) => `  ${String(t.self_pct).padStart(5)}%  ${t.name}`),
+  ].join('\n');
 }
 
 const PIPELINE = ['api', 'router', 'deliverer', 'projector', 'nats-server', 'postgres'];

@@ -28,8 +28,8 @@ export interface SystemOptions {
   natsUrl: string;
   databaseUrl: string;
   dir: string;
-  /** Directory for the api process's --cpu-prof output; null: no profile. */
-  profileDir: string | null;
+  /** Roles run under --cpu-prof, each writing its profiles (one per process) into dir/<role>. */
+  profile: { dir: string; roles: readonly Role[] } | null;
   /** The environment the roles inherit (PATH and friends), before the bench's settings. */
   baseEnv: Record<string, string | undefined>;
 }
@@ -40,7 +40,6 @@ export class System {
   private readonly o: SystemOptions;
   private readonly procs = new Map<Role, RoleProcess>();
   private apiPort = 0;
-  private profileDir: string | null;
   /** Highest VmHWM (MB) seen per role, over every process that played it. */
   readonly peakRss: Record<string, number> = {};
   /** RSS (MB) of each role right after it became ready, before any load. */
@@ -50,14 +49,11 @@ export class System {
     this.o = o;
     this.broker = broker;
     this.pool = pool;
-    this.profileDir = o.profileDir;
   }
 
-  /** Restarts a role, under --cpu-prof into `dir` (api only) or without a profile (null). */
-  async restartWithProfile(role: Role, dir: string | null): Promise<void> {
-    await this.stop(role);
-    this.profileDir = dir;
-    await this.start(role);
+  /** Where a profiled role writes its profiles; null when the role runs without --cpu-prof. */
+  profileDir(role: Role): string | null {
+    return this.o.profile?.roles.includes(role) ? path.join(this.o.profile.dir, role) : null;
   }
 
   static async connect(o: SystemOptions): Promise<System> {
@@ -98,10 +94,11 @@ export class System {
     if (role === 'api') this.apiPort = port;
     const log = path.join(this.o.dir, `${role}.log`);
     const fd = openSync(log, 'a');
-    // A profiled api gets its memory sizing here rather than from main.ts re-executing itself: the
+    // A profiled role gets its memory sizing here rather than from main.ts re-executing itself: the
     // first process would write a profile of its own start-up beside the real one.
-    const profiled = role === 'api' && this.profileDir !== null;
-    const prof = profiled ? [...missingHeapFlags([], this.o.baseEnv.NODE_OPTIONS), '--cpu-prof', `--cpu-prof-dir=${this.profileDir}`] : [];
+    const profileDir = this.profileDir(role);
+    const profiled = profileDir !== null;
+    const prof = profiled ? [...missingHeapFlags([], this.o.baseEnv.NODE_OPTIONS), '--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     const proc = spawn(process.execPath, [...prof, MAIN, 'run'], {
       env: {
         ...(profiled ? { MALLOC_ARENA_MAX } : {}),
@@ -136,7 +133,7 @@ export class System {
     }
   }
 
-  /** SIGTERM and wait: the role finishes in-flight work (and the api writes its CPU profile). */
+  /** SIGTERM and wait: the role finishes in-flight work (and a profiled one writes its CPU profile). */
   async stop(role: Role): Promise<void> {
     const p = this.procs.get(role);
     if (!p) return;
