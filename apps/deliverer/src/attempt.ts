@@ -106,6 +106,8 @@ function localFailure(error: string): SendResult {
 }
 
 function excerpt(s: string): string {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: a short text needs no encoding to be measured.
+  if (s.length * 3 <= RESPONSE_EXCERPT_BYTES) return s;
   const b = Buffer.from(s, 'utf8');
   return b.length <= RESPONSE_EXCERPT_BYTES ? s : b.subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
 }
@@ -227,20 +229,23 @@ async function settle(
     response_excerpt: excerpt(result.responseExcerpt),
     next_attempt_at: decision.action === 'retry' ? iso(nowMs + decision.delayMs) : null,
   };
-  deps.log.info(
-    {
-      event_id: event.event_id,
-      delivery_id: delivery.delivery_id,
-      destination_id: delivery.destination_id,
-      attempt,
-      outcome,
-      status_code: result.statusCode,
-      error_class: result.errorClass,
-      duration_ms: result.durationMs,
-      ...(decision.action === 'retry' ? { retry_in_ms: decision.delayMs } : {}),
-    },
-    'delivery attempt',
-  );
+  // The level is checked first: building the entry costs more than the call when info is off.
+  if (deps.log.isLevelEnabled('info')) {
+    deps.log.info(
+      {
+        event_id: event.event_id,
+        delivery_id: delivery.delivery_id,
+        destination_id: delivery.destination_id,
+        attempt,
+        outcome,
+        status_code: result.statusCode,
+        error_class: result.errorClass,
+        duration_ms: result.durationMs,
+        ...(decision.action === 'retry' ? { retry_in_ms: decision.delayMs } : {}),
+      },
+      'delivery attempt',
+    );
+  }
   // Facts first, then the ack: a crash in between repeats the attempt, never loses its record.
   const stored = await durably(() => deps.publisher.publishAttempt(fact), deps);
   if (stored.duplicate && deps.readFact) {

@@ -42,11 +42,17 @@ export function startPullLoop(o: PullLoopOptions): PullLoop {
   let stopping = false;
   let inFlight = 0;
   const pending = new Set<Promise<void>>();
-  let wake = new AbortController();
+  // Set only while the loop sleeps: a poke at any other time has nothing to wake, and costs nothing.
+  let wake: AbortController | null = null;
   const poke = () => {
-    // A reason given spares abort() building a DOMException (with its stack) on every finished message.
-    wake.abort(WAKE);
+    // A reason given spares abort() building a DOMException (with its stack).
+    wake?.abort(WAKE);
+    wake = null;
+  };
+  const nap = async (ms: number) => {
     wake = new AbortController();
+    await sleep(ms, wake.signal);
+    wake = null;
   };
 
   const run = async (m: Parameters<typeof wrapMsg>[0]) => {
@@ -79,7 +85,7 @@ export function startPullLoop(o: PullLoopOptions): PullLoop {
     while (!stopping) {
       const { n, waitMs } = o.capacity(inFlight);
       if (n <= 0) {
-        await sleep(Math.max(1, waitMs), wake.signal);
+        await nap(Math.max(1, waitMs));
         continue;
       }
       try {
@@ -98,7 +104,7 @@ export function startPullLoop(o: PullLoopOptions): PullLoop {
         // A drained consumer removed by another copy of the role ends the drain here too.
         if (o.onEmpty && (await o.onEmpty().catch(() => false))) break;
         o.onError(err);
-        await sleep(backoff, wake.signal);
+        await nap(backoff);
         backoff = Math.min(backoff * 2, 5_000);
       }
     }

@@ -37,6 +37,16 @@ t.test('a Standard Webhooks signature verifies with the standardwebhooks package
     t.same(new Webhook(secret).verify(req!.body, headers), JSON.parse(body), 'verifies');
   }
   t.throws(() => new Webhook(expired).verify(req!.body, headers), 'an expired secret no longer signs');
+
+  // The rotation ends: a new version of the record, whose secrets and headers the next attempt follows.
+  await s.catalog.put('destination', dest.id, { ...dest, headers: { 'X-Team': 'billing' }, signing_secrets: [{ secret: current, created_at: new Date(now).toISOString(), expires_at: null }] });
+  await enqueue(s, dest, body);
+  const next = (await rx.waitForCount(2))[1];
+  const nextHeaders = next!.headers as Record<string, string>;
+  t.equal(nextHeaders['webhook-signature']?.split(' ').length, 1, 'one signature once the previous secret is gone');
+  t.same(new Webhook(current).verify(next!.body, nextHeaders), JSON.parse(body), 'verifies with the current secret');
+  t.throws(() => new Webhook(previous).verify(next!.body, nextHeaders), 'the previous secret no longer signs');
+  t.equal(nextHeaders['x-team'], 'billing', "the new version's custom header is sent");
 });
 
 t.test('rate_limit_per_s: never more than the limit in any one-second window, no attempt burned', async (t) => {

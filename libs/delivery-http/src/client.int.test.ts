@@ -215,10 +215,13 @@ t.test('a response that is not HTTP is a protocol error', async (t) => {
   t.equal(r.statusCode, null);
 });
 
-t.test('an invalid URL resolves to a result instead of throwing', async (t) => {
-  const r = await client(t).send(post('not a url'));
-  t.equal(r.ok, false);
-  t.equal(r.errorClass, 'protocol');
+t.test('an invalid URL resolves to a result instead of throwing, every time', async (t) => {
+  const c = client(t);
+  for (let i = 0; i < 2; i++) {
+    const r = await c.send(post('not a url'));
+    t.equal(r.ok, false);
+    t.equal(r.errorClass, 'protocol');
+  }
 });
 
 t.test('a server that never answers times out', async (t) => {
@@ -353,7 +356,7 @@ t.test('address guard at connect time', async (t) => {
   t.test('IP literals, in any notation, are refused before connecting', async (t) => {
     const srv = await serve(t, (_req, res) => res.end('reached'));
     const c = client(t, { allowPrivate: false, lookup: async () => [{ address: '93.184.216.34', family: 4 }] });
-    for (const host of ['127.0.0.1', '2130706433', '0x7f.1', '0177.0.0.1', '[::ffff:127.0.0.1]', '[::1]']) {
+    for (const host of ['127.0.0.1', '2130706433', '0x7f.1', '0177.0.0.1', '[::ffff:127.0.0.1]', '[::1]', '127.0.0.1']) {
       const r = await c.send(post(`http://${host}:${srv.port}/`));
       t.equal(r.errorClass, 'blocked_address', host);
     }

@@ -66,10 +66,14 @@ class AttemptTimeout extends Error {
 
 function requestHeaders(input: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(input)) {
-    if (!DROPPED_REQUEST_HEADERS.has(name.toLowerCase())) out[name] = value;
+  let userAgent = false;
+  for (const name in input) {
+    const lower = name.toLowerCase();
+    if (DROPPED_REQUEST_HEADERS.has(lower)) continue;
+    out[name] = input[name] as string;
+    if (lower === 'user-agent') userAgent = true;
   }
-  if (!Object.keys(out).some((k) => k.toLowerCase() === 'user-agent')) out['user-agent'] = 'hookstream';
+  if (!userAgent) out['user-agent'] = 'hookstream';
   return out;
 }
 
@@ -84,6 +88,12 @@ function cutHeaders(headers: Dispatcher.ResponseData['headers']): Record<string,
   }
   return out;
 }
+
+/** Where a destination URL sends to, or why nothing can be sent there. */
+type Target = { origin: string; path: string } | { errorClass: ErrorClass; error: string };
+
+/** URLs whose targets are kept; past it the cache starts over (destinations change rarely). */
+const MAX_CACHED_TARGETS = 10_000;
 
 /** The IP literal in a URL host ("[::1]" → "::1"), or null when the host is a name. */
 function hostLiteral(u: URL): string | null {
@@ -100,6 +110,35 @@ export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClien
     // The lookup runs on every new socket: the guard decides on the address actually dialled.
     connect: { lookup: guardedNodeLookup({ allowPrivate: opts.allowPrivate, lookup: opts.lookup }) },
   });
+
+  // A URL's target depends on nothing else (allowPrivate is fixed per client): judged once per URL.
+  const targets = new Map<string, Target>();
+  const targetOf = (raw: string): Target => {
+    let t = targets.get(raw);
+    if (t === undefined) {
+      t = judge(raw);
+      if (targets.size >= MAX_CACHED_TARGETS) targets.clear();
+      targets.set(raw, t);
+    }
+    return t;
+  };
+  const judge = (raw: string): Target => {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return { errorClass: 'protocol', error: 'invalid destination URL' };
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') {
+      return { errorClass: 'protocol', error: 'destination URL must be http(s) without credentials' };
+    }
+    // The connect-time lookup never runs for IP literals, so they are judged here.
+    const literal = hostLiteral(url);
+    if (literal !== null && !opts.allowPrivate && isBlockedAddress(literal)) {
+      return { errorClass: 'blocked_address', error: classifyError(new BlockedAddressError(literal)).error };
+    }
+    return { origin: url.origin, path: url.pathname + url.search };
+  };
 
   async function send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
@@ -127,20 +166,8 @@ export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClien
       retryAfter,
     });
 
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch {
-      return finish('protocol', 'invalid destination URL');
-    }
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') {
-      return finish('protocol', 'destination URL must be http(s) without credentials');
-    }
-    // The connect-time lookup never runs for IP literals, so they are judged here.
-    const literal = hostLiteral(url);
-    if (literal !== null && !opts.allowPrivate && isBlockedAddress(literal)) {
-      return finish('blocked_address', classifyError(new BlockedAddressError(literal)).error);
-    }
+    const target = targetOf(req.url);
+    if ('errorClass' in target) return finish(target.errorClass, target.error);
     if (req.signal?.aborted) return finish('aborted', describe('aborted'));
 
     const timeoutMs = Math.max(1, Math.floor(req.timeoutMs));
@@ -155,8 +182,8 @@ export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClien
     let body: Dispatcher.ResponseData['body'] | null = null;
     try {
       const res = await agent.request({
-        origin: url.origin,
-        path: url.pathname + url.search,
+        origin: target.origin,
+        path: target.path,
         method: 'POST',
         headers: requestHeaders(req.headers),
         body: req.body,

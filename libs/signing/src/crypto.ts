@@ -1,9 +1,9 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { type KeyObject, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 
 export type HmacAlgorithm = 'sha256' | 'sha512';
 
 /** HMAC over the concatenation of parts, fed piecewise so a large body is never copied. */
-export function hmac(algorithm: HmacAlgorithm, key: string | Buffer, parts: ReadonlyArray<string | Buffer>): Buffer {
+export function hmac(algorithm: HmacAlgorithm, key: string | Buffer | KeyObject, parts: ReadonlyArray<string | Buffer>): Buffer {
   const h = createHmac(algorithm, key);
   for (const part of parts) h.update(part);
   return h.digest();
@@ -51,4 +51,24 @@ export const STANDARD_SECRET_PREFIX = 'whsec_';
 export function standardWebhooksKey(secret: string): Buffer | null {
   const b64 = secret.startsWith(STANDARD_SECRET_PREFIX) ? secret.slice(STANDARD_SECRET_PREFIX.length) : secret;
   return decodeBase64(b64);
+}
+
+/** Secrets whose key objects are kept; past it the cache starts over (secrets change rarely). */
+const MAX_CACHED_KEYS = 10_000;
+const standardKeys = new Map<string, KeyObject>();
+
+/**
+ * standardWebhooksKey as a KeyObject, decoded and imported once per secret: createHmac imports a
+ * Buffer key anew on every call, which costs several times the HMAC of a small body.
+ */
+export function standardWebhooksKeyObject(secret: string): KeyObject | null {
+  let key = standardKeys.get(secret);
+  if (key === undefined) {
+    const bytes = standardWebhooksKey(secret);
+    if (bytes === null || bytes.length === 0) return null;
+    if (standardKeys.size >= MAX_CACHED_KEYS) standardKeys.clear();
+    key = createSecretKey(bytes);
+    standardKeys.set(secret, key);
+  }
+  return key;
 }

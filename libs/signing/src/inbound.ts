@@ -1,4 +1,4 @@
-import { anyEqual, decodeBase64, decodeHex, hmac, safeEqual, standardWebhooksKey } from './crypto.ts';
+import { anyEqual, decodeBase64, decodeHex, hmac, safeEqual, standardWebhooksKeyObject } from './crypto.ts';
 import type { HmacAlgorithm } from './crypto.ts';
 
 export type Provider = 'stripe' | 'github' | 'shopify' | 'standard_webhooks' | 'hmac';
@@ -152,8 +152,8 @@ function verifyStandardWebhooks(cfg: VerificationConfig, body: Buffer, headers: 
 
   const stale = checkTimestamp(Number(ts.value), nowSec, toleranceOf(cfg));
   if (stale !== null) return fail(stale);
-  const key = standardWebhooksKey(cfg.secret);
-  if (key === null || key.length === 0) return fail('the Standard Webhooks secret is not valid base64 (expected whsec_<base64>)');
+  const key = standardWebhooksKeyObject(cfg.secret);
+  if (key === null) return fail('the Standard Webhooks secret is not valid base64 (expected whsec_<base64>)');
   const expected = hmac('sha256', key, [`${id.value}.${ts.value}.`, body]);
   return anyEqual(expected, candidates) ? OK : fail(MISMATCH);
 }

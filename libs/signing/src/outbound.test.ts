@@ -50,6 +50,14 @@ t.test('hmac: current in x-hookstream-signature, previous in x-hookstream-signat
   t.same(Object.keys(one), ['x-hookstream-signature'], 'no previous header outside a rotation');
 });
 
+t.test('standard webhooks: a secret signs alike every time, and a bad one fails every time', async (t) => {
+  const sign = (secret: string) => signOutbound({ scheme: 'standard_webhooks', secrets: [secret], msgId: 'evt_1', timestampSec: TS, body: BODY });
+  t.same(sign(NEW), sign(NEW));
+  t.not(sign(NEW)['webhook-signature'], sign(OLD)['webhook-signature']);
+  t.throws(() => sign('whsec_not base64!'), RangeError);
+  t.throws(() => sign('whsec_not base64!'), RangeError, 'not remembered as usable');
+});
+
 t.test('a repeated secret signs once', async (t) => {
   const h = signOutbound({ scheme: 'standard_webhooks', secrets: [NEW, NEW], msgId: 'evt_1', timestampSec: TS, body: BODY });
   t.equal(h['webhook-signature']?.split(' ').length, 1);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { hmac, STANDARD_SECRET_PREFIX, standardWebhooksKey } from './crypto.ts';
+import { hmac, STANDARD_SECRET_PREFIX, standardWebhooksKey, standardWebhooksKeyObject } from './crypto.ts';
 
 export type SignatureScheme = 'standard_webhooks' | 'stripe' | 'github' | 'hmac';
 
@@ -46,8 +46,8 @@ export function signOutbound(input: SignInput): Record<string, string> {
   switch (input.scheme) {
     case 'standard_webhooks': {
       const signatures = secrets.map((secret) => {
-        const key = standardWebhooksKey(secret);
-        if (key === null || key.length === 0) throw new RangeError('a standard_webhooks secret must be whsec_<base64>');
+        const key = standardWebhooksKeyObject(secret);
+        if (key === null) throw new RangeError('a standard_webhooks secret must be whsec_<base64>');
         return `v1,${hmac('sha256', key, [`${input.msgId}.${ts}.`, input.body]).toString('base64')}`;
       });
       return { 'webhook-id': input.msgId, 'webhook-timestamp': ts, 'webhook-signature': signatures.join(' ') };
