@@ -45,7 +45,7 @@ export async function pacedRun(
   url: string,
   rate: number,
   durationS: number,
-  opts: { channel: string; track: boolean; exclude?: ReadonlySet<string> },
+  opts: { channel: string; track: boolean; exclude?: ReadonlySet<string>; /** false: a warm-up, left out of the CPU tables. */ measure?: boolean },
 ): Promise<{ load: PacedResult; arrivals: Float64Array | null; seqBase: number; lag: LagSummary; pending: PendingSample[]; duplicates: number; count: number }> {
   const system = ctx.system as NonNullable<Ctx['system']>;
   const total = Math.round(rate * durationS);
@@ -56,9 +56,9 @@ export async function pacedRun(
   const monitor = new Monitor(system, opts.exclude);
   monitor.start();
   const gen = runChild<PacedResult>('paced.ts', { url, rate, durationS, connections: connectionsFor(rate), seqBase, record: opts.track });
-  const cpu = measureCpu(ctx, scenario, { loadgen: gen.pid });
+  const cpu = opts.measure === false ? null : measureCpu(ctx, scenario, { loadgen: gen.pid });
   const load = await gen.done;
-  cpu.stop(load.ok, 'event');
+  cpu?.stop(load.ok, 'event');
   // Deliveries still on their way when the sender stopped: give them a little time.
   const deadline = Date.now() + 10_000;
   let stats = await ctx.receiver.call<{ count: number; duplicates: number }>('stats', { channel: opts.channel });
