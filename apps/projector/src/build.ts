@@ -15,7 +15,7 @@ export interface ProjectorDeps {
   broker: Broker;
   pool: Pool;
   log: Logger;
-  /** Messages per transaction at most (default 1,000). */
+  /** Messages per transaction at most (default 500). */
   batchSize?: number;
   /**
    * How long the first message of a batch waits for company (default 100 ms): long enough for most
@@ -109,7 +109,7 @@ async function stopPipes(pipes: readonly Pipe[]): Promise<void> {
 }
 
 export function buildProjector(deps: ProjectorDeps): Projector {
-  const batchSize = deps.batchSize ?? 1_000;
+  const batchSize = deps.batchSize ?? 500;
   const batcher = createWriter(deps, 'projection', batchSize);
   let pipe: Pipe | undefined;
   let lagTimer: NodeJS.Timeout | undefined;

@@ -1,5 +1,5 @@
 // Publishing: every publish that may be repeated carries a deterministic Nats-Msg-Id, and a
-// PubAck with duplicate=true is success.
+// PubAck with duplicate=true is success. Acknowledgements come through pubacks.ts.
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import {
   type AttemptFact,
@@ -16,16 +16,15 @@ import {
   routedFactSubject,
 } from '@hookstream/contracts';
 import type { Broker } from './connection.ts';
+import { type Stored, pubAcksOf } from './pubacks.ts';
 
-export interface Stored {
-  stream: string;
-  seq: number;
-  duplicate: boolean;
-}
+export type { Stored } from './pubacks.ts';
 
-function toHeaders(h: Record<string, string>): MsgHdrs {
+function toHeaders(h: Record<string, string> | undefined, msgId: string | null): MsgHdrs | undefined {
+  if (!h && msgId === null) return undefined;
   const out = natsHeaders();
-  for (const [k, v] of Object.entries(h)) out.set(k, v);
+  if (h) for (const k in h) out.set(k, h[k] as string);
+  if (msgId !== null) out.set('Nats-Msg-Id', msgId);
   return out;
 }
 
@@ -53,17 +52,12 @@ export interface Publisher {
 const enc = new TextEncoder();
 
 export function createPublisher(broker: Broker, timeoutMs = 10_000): Publisher {
-  const pub = (subject: string, data: Uint8Array, hdrs: Record<string, string> | undefined, msgID: string | null): Promise<Stored> =>
+  const acks = pubAcksOf(broker.nc);
+  const pub = (subject: string, data: Uint8Array, hdrs: Record<string, string> | undefined, msgId: string | null): Promise<Stored> =>
     new Promise((resolve, reject) => {
-      const headers = hdrs ? toHeaders(hdrs) : undefined;
-      // js.publish() writes synchronously and then awaits the PubAck: deferred, the publishes of
-      // one turn share one socket write.
-      broker.writes.defer(() => {
-        broker.js.publish(subject, data, { ...(msgID === null ? {} : { msgID }), timeout: timeoutMs, headers }).then(
-          (ack) => resolve({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate }),
-          reject,
-        );
-      });
+      const headers = toHeaders(hdrs, msgId);
+      // Deferred: the publishes of one turn share one socket write.
+      broker.writes.defer(() => acks.publish(subject, data, headers, timeoutMs).then(resolve, reject));
     });
   return {
     publishEvent: (meta, body, msgId) =>
