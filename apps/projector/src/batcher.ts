@@ -1,6 +1,8 @@
-// Groups stream messages into transactions: up to batchSize messages (or maxBytes), or
-// whatever arrived within flushMs of the first one, and while a write is in flight the next batch
-// gathers. Acks follow the commit. When Postgres is away the batch is held (working() keeps JetStream
+// Groups stream messages into transactions: up to batchSize messages (or maxBytes), or whatever
+// arrived within flushMs of the first one, also when the previous write ended sooner: a batch that
+// spans the window holds an event together with the facts that follow it by milliseconds (one row
+// version instead of several), and the transactions stay few. While a write is in flight the next
+// batch gathers. Acks follow the commit. When Postgres is away the batch is held (working() keeps JetStream
 // from redelivering it) and the write retried with backoff, so the projection resumes with no gap.
 // A batch that fails on its data is split to find the message at fault, which alone is skipped.
 import type { InboundMsg } from '@hookstream/broker';
@@ -39,6 +41,8 @@ interface Pending {
   msg: InboundMsg;
   item: Item;
   bytes: number;
+  /** performance.now() when it arrived. */
+  at: number;
   done(): void;
 }
 
@@ -55,18 +59,23 @@ export function createBatcher(o: BatcherOptions): Batcher {
   const maxBackoff = o.maxBackoffMs ?? 5_000;
 
   const full = () => buf.length >= o.batchSize || bytes >= o.maxBytes;
+  const waited = () => performance.now() - (buf[0] as Pending).at;
+  const due = () => buf.length > 0 && (closing || full() || waited() >= o.flushMs);
 
   const schedule = () => {
-    if (running) return; // the running loop takes what gathered as soon as its write ends
-    if (closing || full()) {
+    if (running) return; // the running loop takes the next batch when its write ends
+    if (due()) {
       if (timer) clearTimeout(timer);
       timer = undefined;
       void run();
     } else if (!timer && buf.length > 0) {
-      timer = setTimeout(() => {
-        timer = undefined;
-        void run();
-      }, o.flushMs);
+      timer = setTimeout(
+        () => {
+          timer = undefined;
+          void run();
+        },
+        Math.max(0, o.flushMs - waited()),
+      );
     }
   };
 
@@ -159,7 +168,7 @@ export function createBatcher(o: BatcherOptions): Batcher {
     if (running) return;
     running = true;
     try {
-      while (buf.length > 0) await commit(take());
+      while (due()) await commit(take());
     } catch (err) {
       // Not a write failure (those are retried above): hand the messages back for redelivery.
       o.log.error({ err, batcher: o.name }, 'projection batch failed');
@@ -178,7 +187,7 @@ export function createBatcher(o: BatcherOptions): Batcher {
     add(msg, item) {
       return new Promise<void>((done) => {
         const size = itemBytes(item);
-        buf.push({ msg, item, bytes: size, done });
+        buf.push({ msg, item, bytes: size, at: performance.now(), done });
         bytes += size;
         schedule();
       });
