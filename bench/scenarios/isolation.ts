@@ -6,7 +6,7 @@ import { runChild } from '../lib/procs.ts';
 import { percentile, round, sleep, sortNumbers } from '../lib/stats.ts';
 import { rssSampler } from '../lib/sys.ts';
 import type { System } from '../lib/system.ts';
-import { drain } from './pipeline.ts';
+import { WARMUP_S, drain, warmUp } from './pipeline.ts';
 import { BODY, JSON_HEADERS } from './raw.ts';
 import { type LatencyRun, latencyRun } from './load.ts';
 import { FANOUT, type Setup } from './setup.ts';
@@ -101,7 +101,8 @@ export async function runBacklog(ctx: Ctx, setup: Setup): Promise<Backlog> {
   const rate = 500;
   const url = setup.api.ingestUrl(setup.sources.healthy);
   const dead = new Set([setup.dead]);
-  ctx.log(`backlog isolation: healthy destination at ${rate}/s for ${p.healthyS} s, without then with ${p.backlog} waiting on a dead one`);
+  ctx.log(`backlog isolation: healthy destination at ${rate}/s for ${p.healthyS} s (after ${WARMUP_S} s of warm-up), without then with ${p.backlog} waiting on a dead one`);
+  await warmUp(ctx, 'backlog', url, rate, 'healthy');
   const without = await latencyRun(ctx, 'backlog.without', url, rate, p.healthyS, 'healthy');
   await drain(ctx, 'baseline');
   const f = await flood(ctx, setup.api.ingestUrl(setup.sources.dead), p.backlog);

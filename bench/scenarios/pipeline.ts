@@ -33,16 +33,22 @@ export async function runIngest(ctx: Ctx, setup: Setup): Promise<HttpFigure & { 
   return { rps: med((r) => r.rps), p50_ms: med((r) => r.p50_ms), p99_ms: med((r) => r.p99_ms), runs: runs.flatMap((r) => r.runs), drain_ms: drains, windows_us: windows };
 }
 
+/** Seconds of unmeasured load at a latency scenario's own rate before it is measured. */
+export const WARMUP_S = 5;
+
 /**
- * The roles start just before this scenario: their first seconds (code not yet optimised by the JIT,
- * pools and buffers growing) run at the same rate unmeasured, as a service that has been up a while.
+ * The roles may have started just before a latency scenario (it runs first, or alone with --only):
+ * their first seconds (code not yet optimised by the JIT, pools and buffers growing) run at the
+ * scenario's rate unmeasured, as a service that has been up a while.
  */
-const E2E_WARMUP_S = 5;
+export async function warmUp(ctx: Ctx, what: string, url: string, rate: number, channel: string): Promise<void> {
+  await pacedRun(ctx, `${what} warm-up`, url, rate, WARMUP_S, { channel, track: false, measure: false });
+  await drain(ctx, `${what} warm-up`);
+}
 
 export async function runE2e(ctx: Ctx, setup: Setup): Promise<LatencyRun> {
-  ctx.log(`e2e latency: 1,000 events/s for ${ctx.plan.e2eS} s, 202 → receiver arrival, after ${E2E_WARMUP_S} s of warm-up at that rate`);
-  await pacedRun(ctx, 'e2e warm-up', setup.api.ingestUrl(setup.sources.latency), 1000, E2E_WARMUP_S, { channel: 'latency', track: false, measure: false });
-  await drain(ctx, 'e2e warm-up');
+  ctx.log(`e2e latency: 1,000 events/s for ${ctx.plan.e2eS} s, 202 → receiver arrival, after ${WARMUP_S} s of warm-up at that rate`);
+  await warmUp(ctx, 'e2e', setup.api.ingestUrl(setup.sources.latency), 1000, 'latency');
   const r = await latencyRun(ctx, 'e2e', setup.api.ingestUrl(setup.sources.latency), 1000, ctx.plan.e2eS, 'latency');
   await drain(ctx, 'e2e');
   return r;
