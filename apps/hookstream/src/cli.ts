@@ -4,6 +4,7 @@ import { SettingsError, loadSettings } from '@hookstream/config';
 import { createLogger } from '@hookstream/observability';
 import { startGateway } from './gateway.ts';
 import { runMigrate, runRebuild } from './commands.ts';
+import { yieldToApi } from './priority.ts';
 
 const command = process.argv[2] ?? 'run';
 let settings;
@@ -33,6 +34,9 @@ if (command === 'migrate') {
     log.fatal({ err }, 'hookstream could not start');
     process.exit(1);
   });
+  // After the start: embedded services this process started keep their own priority.
+  const nice = yieldToApi(settings.roles, settings.backgroundNice);
+  if (nice !== null) log.info({ nice }, 'no api role here: running at a lower CPU priority, so that ingest comes first');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -8,6 +8,7 @@ t.test('defaults', async (t) => {
   t.equal(s.databaseUrl, null);
   t.same(s.roles, ['api', 'router', 'deliverer', 'projector', 'jobs']);
   t.equal(s.allowPrivateDestinations, false);
+  t.equal(s.backgroundNice, 10);
   t.ok(Object.isFrozen(s));
 });
 
@@ -26,4 +27,13 @@ t.test('every violation is reported at once', async (t) => {
   t.match(problems, /PORT/);
   t.match(problems, /ROLES/);
   t.match(problems, /SIGNUP_TOKEN/);
+});
+
+t.test('BACKGROUND_NICE takes 0 to 19', async (t) => {
+  t.equal(loadSettings({ BACKGROUND_NICE: '0' }).backgroundNice, 0);
+  t.equal(loadSettings({ BACKGROUND_NICE: '19' }).backgroundNice, 19);
+  for (const bad of ['20', '-1', 'low']) {
+    const err = t.throws(() => loadSettings({ BACKGROUND_NICE: bad })) as unknown;
+    t.match((err as SettingsError).problems.join('\n'), /BACKGROUND_NICE/, `${bad} is refused`);
+  }
 });

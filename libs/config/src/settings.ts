@@ -27,6 +27,7 @@ const Env = Type.Object({
   SIGNUP_RATE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
   DUPLICATE_WINDOW_S: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
   DELIVERER_MAX_IN_FLIGHT: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+  BACKGROUND_NICE: Type.Optional(Type.String({ pattern: '^([0-9]|1[0-9])$' })),
   NATS_SERVER_BIN: Type.Optional(Type.String({ minLength: 1 })),
   EMBEDDED_POSTGRES_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   EMBEDDED_NATS_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
@@ -50,6 +51,8 @@ export interface Settings {
   signupRatePerMinute: number;
   duplicateWindowS: number;
   delivererMaxInFlight: number;
+  /** CPU priority (nice, 0–19) of a process without the api role; 0 leaves it alone. */
+  backgroundNice: number;
   natsServerBin: string | null;
   embeddedPostgresPort: number;
   embeddedNatsPort: number;
@@ -98,6 +101,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     signupRatePerMinute: Number(e.SIGNUP_RATE_PER_MINUTE ?? 30),
     duplicateWindowS: Number(e.DUPLICATE_WINDOW_S ?? 86_400),
     delivererMaxInFlight: Number(e.DELIVERER_MAX_IN_FLIGHT ?? 512),
+    backgroundNice: Number(e.BACKGROUND_NICE ?? 10),
     natsServerBin: e.NATS_SERVER_BIN ?? null,
     embeddedPostgresPort: Number(e.EMBEDDED_POSTGRES_PORT ?? 5532),
     embeddedNatsPort: Number(e.EMBEDDED_NATS_PORT ?? 4322),
