@@ -74,6 +74,7 @@ export function buildRequest(
       msgId: delivery.delivery_id,
       timestampSec: Math.floor(nowMs / 1000),
       body,
+      owner: d,
     });
     for (const [k, v] of Object.entries(signed)) headers[k.toLowerCase()] = v;
   }

@@ -53,22 +53,27 @@ export function standardWebhooksKey(secret: string): Buffer | null {
   return decodeBase64(b64);
 }
 
-/** Secrets whose key objects are kept; past it the cache starts over (secrets change rarely). */
-const MAX_CACHED_KEYS = 10_000;
-const standardKeys = new Map<string, KeyObject>();
+// Key objects live as long as the record that holds their secret: a source's verification config or
+// a destination. The config view replaces a record when it changes, never edits it, so a secret
+// rotated out goes, with its key object, when its old record does; nothing here outlives it.
+const keysOf = new WeakMap<object, Map<string, KeyObject>>();
 
 /**
- * standardWebhooksKey as a KeyObject, decoded and imported once per secret: createHmac imports a
- * Buffer key anew on every call, which costs several times the HMAC of a small body.
+ * standardWebhooksKey as a KeyObject: createHmac imports a Buffer key anew on every call, which
+ * costs several times the HMAC of a small body. With an `owner` (the record the secret belongs to),
+ * the key is decoded and imported once per secret of that record; without one, on every call.
  */
-export function standardWebhooksKeyObject(secret: string): KeyObject | null {
-  let key = standardKeys.get(secret);
+export function standardWebhooksKeyObject(secret: string, owner?: object): KeyObject | null {
+  const keys = owner === undefined ? undefined : keysOf.get(owner);
+  let key = keys?.get(secret);
   if (key === undefined) {
     const bytes = standardWebhooksKey(secret);
     if (bytes === null || bytes.length === 0) return null;
-    if (standardKeys.size >= MAX_CACHED_KEYS) standardKeys.clear();
     key = createSecretKey(bytes);
-    standardKeys.set(secret, key);
+    if (owner !== undefined) {
+      if (keys === undefined) keysOf.set(owner, new Map([[secret, key]]));
+      else keys.set(secret, key);
+    }
   }
   return key;
 }

@@ -152,7 +152,7 @@ function verifyStandardWebhooks(cfg: VerificationConfig, body: Buffer, headers: 
 
   const stale = checkTimestamp(Number(ts.value), nowSec, toleranceOf(cfg));
   if (stale !== null) return fail(stale);
-  const key = standardWebhooksKeyObject(cfg.secret);
+  const key = standardWebhooksKeyObject(cfg.secret, cfg);
   if (key === null) return fail('the Standard Webhooks secret is not valid base64 (expected whsec_<base64>)');
   const expected = hmac('sha256', key, [`${id.value}.${ts.value}.`, body]);
   return anyEqual(expected, candidates) ? OK : fail(MISMATCH);

@@ -2,6 +2,7 @@
 // and that each scheme's output passes our own inbound verifier.
 import t from 'tap';
 import { checkSigningSecret, generateSigningSecret, signOutbound, verifyInbound } from './index.ts';
+import { standardWebhooksKeyObject } from './crypto.ts';
 
 const TS = 1_614_265_330;
 const BODY = Buffer.from('{"test": 2432232314}');
@@ -92,4 +93,18 @@ t.test('generateSigningSecret: whsec_ + base64 of 32 random bytes', async (t) =>
   t.match(a, /^whsec_[A-Za-z0-9+/]{43}=$/);
   t.equal(Buffer.from(a.slice('whsec_'.length), 'base64').length, 32);
   t.not(a, b);
+});
+
+t.test('Standard Webhooks key objects are kept per owning record, and only with one', async (t) => {
+  const secret = generateSigningSecret();
+  const destination = {};
+  const key = standardWebhooksKeyObject(secret, destination);
+  t.ok(key, 'a key for a valid secret');
+  t.equal(standardWebhooksKeyObject(secret, destination), key, 'imported once for its record');
+  t.not(standardWebhooksKeyObject(secret, {}), key, 'a replaced record (a new object) gets its own');
+  t.not(standardWebhooksKeyObject(secret), standardWebhooksKeyObject(secret), 'without an owner nothing is kept');
+  t.equal(standardWebhooksKeyObject('whsec_not base64!', destination), null, 'an invalid secret has no key');
+  const body = Buffer.from('{"a":1}');
+  const sign = (owner?: object) => signOutbound({ scheme: 'standard_webhooks', secrets: [secret], msgId: 'm', timestampSec: 1, body, ...(owner ? { owner } : {}) });
+  t.same(sign(destination), sign(), 'the same signature with or without a kept key');
 });

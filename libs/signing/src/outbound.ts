@@ -12,6 +12,11 @@ export interface SignInput {
   timestampSec: number;
   /** The exact bytes that will be sent. */
   body: Buffer;
+  /**
+   * The record the secrets belong to (the destination), replaced whenever it changes: keys derived
+   * from its secrets are kept for as long as it lives, and go with it.
+   */
+  owner?: object;
 }
 
 export const HOOKSTREAM_SIGNATURE_HEADER = 'x-hookstream-signature';
@@ -46,7 +51,7 @@ export function signOutbound(input: SignInput): Record<string, string> {
   switch (input.scheme) {
     case 'standard_webhooks': {
       const signatures = secrets.map((secret) => {
-        const key = standardWebhooksKeyObject(secret);
+        const key = standardWebhooksKeyObject(secret, input.owner);
         if (key === null) throw new RangeError('a standard_webhooks secret must be whsec_<base64>');
         return `v1,${hmac('sha256', key, [`${input.msgId}.${ts}.`, input.body]).toString('base64')}`;
       });
