@@ -78,6 +78,8 @@ t.test('bodies of any content type and size up to 5 MB are stored byte-exact; 5 
   const src = await create(app, acme, '/v1/sources', { name: 'any' });
   const bodies: Array<[string, Buffer]> = [
     ['application/json', Buffer.alloc(0)],
+    ['application/json; charset=utf-8', Buffer.from('{"a":"é"}')],
+    ['application/json', Buffer.from('{not json')],
     ['application/octet-stream', randomBytes(4096)],
     ['application/x-www-form-urlencoded', Buffer.from('a=1&b=%C3%A9&c=x+y')],
     ['application/xml', Buffer.from('<?xml version="1.0"?><event type="x">é</event>')],

@@ -64,11 +64,18 @@ function eventTypeOf(source: SourceRecord, h: Record<string, string | string[] |
   return null;
 }
 
+const COMMON_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'text/plain'];
+
 export function ingestRoutes(deps: ApiDeps) {
   return async (root: FastifyInstance) => {
     // Every content type is accepted here, as raw bytes.
     root.removeAllContentTypeParsers();
-    root.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: INGEST_BODY_LIMIT }, (_req, body, done) => done(null, body));
+    const raw = { parseAs: 'buffer', bodyLimit: INGEST_BODY_LIMIT } as const;
+    const keep = (_req: unknown, body: string | Buffer, done: (err: null, body: string | Buffer) => void) => done(null, body);
+    root.addContentTypeParser('*', raw, keep);
+    // The same parser under the types webhooks use: Fastify caches its lookup by content type for
+    // named parsers, while the catch-all makes it parse the header again on every request.
+    for (const type of COMMON_TYPES) root.addContentTypeParser(type, raw, keep);
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog, publisher, metrics } = deps;
     if (metrics) {
