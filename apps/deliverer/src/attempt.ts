@@ -17,6 +17,7 @@ import type { DeliveryClient, SendResult } from '@hookstream/delivery-http';
 import { type Circuit, type Decision, type TokenBucket, decide } from '@hookstream/domain';
 import type { DeliveryClass, Logger, Metrics } from '@hookstream/observability';
 import { type Semaphore, heartbeat, sleep, waitUntil } from './gates.ts';
+import type { AttemptRecorder } from './facts.ts';
 import { type AttemptRequest, buildRequest } from './request.ts';
 
 /** Per-destination state shared by every message of one destination in this process. */
@@ -41,6 +42,8 @@ export interface AttemptDeps {
   metrics?: Metrics;
   /** The attempt fact stored at a sequence of HS_FACTS (to tell a repeat from a reused number). */
   readFact?: (seq: number) => Promise<AttemptFact | null>;
+  /** Stores the facts of attempts that finish together in one message (facts.ts); without it, one each. */
+  attempts?: AttemptRecorder;
 }
 
 /** The bounded label of an attempt's result for metrics. */
@@ -78,7 +81,7 @@ async function circuitAllows(gate: DestinationGate, deps: AttemptDeps): Promise<
  * Publishes with a few quick retries before giving up: a NATS blip must not send the message back
  * (a redelivery counts as an attempt, and on the last attempt it would end in the dead-letter watch).
  */
-async function durably<T>(publish: () => Promise<T>, deps: AttemptDeps): Promise<T> {
+export async function durably<T>(publish: () => Promise<T>, deps: Pick<AttemptDeps, 'log' | 'stopping'>): Promise<T> {
   let wait = 200;
   for (let i = 0; ; i++) {
     try {
@@ -247,8 +250,10 @@ async function settle(
     );
   }
   // Facts first, then the ack: a crash in between repeats the attempt, never loses its record.
-  const stored = await durably(() => deps.publisher.publishAttempt(fact), deps);
-  if (stored.duplicate && deps.readFact) {
+  // An attempt that may be the last goes alone, under its own id, for the dead-letter watch.
+  const mayBeLast = attempt >= d.retry_policy.max_attempts;
+  const stored = mayBeLast || !deps.attempts ? await durably(() => deps.publisher.publishAttempt(fact), deps) : await deps.attempts.record(fact);
+  if (stored?.duplicate && deps.readFact) {
     // Same id, but is it the same attempt? A server that lost its delivery counts (killed right after
     // a nak) hands out an attempt number again; that second attempt must not vanish as a duplicate.
     const prior = await deps.readFact(stored.seq).catch(() => null);

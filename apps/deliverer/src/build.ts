@@ -6,7 +6,8 @@ import { type AttemptFact, CONSUMERS, type ConfigKind, type DestinationRecord, R
 import { type DeliveryClient, createDeliveryClient } from '@hookstream/delivery-http';
 import { type CircuitOptions, type CircuitState, createCircuit } from '@hookstream/domain';
 import type { Logger, Metrics } from '@hookstream/observability';
-import { type AttemptDeps, type DestinationGate, handleDelivery } from './attempt.ts';
+import { type AttemptDeps, type DestinationGate, durably, handleDelivery } from './attempt.ts';
+import { createAttemptRecorder } from './facts.ts';
 import { Semaphore } from './gates.ts';
 import { startDeadLetterWatch } from './watch.ts';
 import { DestinationWorker } from './worker.ts';
@@ -55,34 +56,38 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
   let stopping = false;
 
   const fallbackGates = new Map<string, DestinationGate>();
-  const attemptDeps = (c: DeliveryClient): AttemptDeps => ({
-    findDestination: (id) => deps.view.destinations.get(id),
-    gateFor: (id) => {
-      const w = workers.get(id);
-      if (w) return w.gate;
-      let g = fallbackGates.get(id);
-      if (!g) fallbackGates.set(id, (g = { circuit: createCircuit(deps.circuit), bucket: null }));
-      return g;
-    },
-    slots: new Semaphore(deps.maxInFlight),
-    client: c,
-    publisher: deps.publisher,
-    log,
-    now,
-    random,
-    stopping: () => stopping,
-    heartbeatMs: HEARTBEAT_MS,
-    ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    readFact: async (seq) => {
-      const m = await readStreamMessage(deps.broker, STREAMS.facts, seq);
-      if (!m) return null;
-      try {
-        return JSON.parse(Buffer.from(m.data).toString('utf8')) as AttemptFact;
-      } catch {
-        return null;
-      }
-    },
-  });
+  const attemptDeps = (c: DeliveryClient): AttemptDeps => {
+    const d: AttemptDeps = {
+      findDestination: (id) => deps.view.destinations.get(id),
+      gateFor: (id) => {
+        const w = workers.get(id);
+        if (w) return w.gate;
+        let g = fallbackGates.get(id);
+        if (!g) fallbackGates.set(id, (g = { circuit: createCircuit(deps.circuit), bucket: null }));
+        return g;
+      },
+      slots: new Semaphore(deps.maxInFlight),
+      client: c,
+      publisher: deps.publisher,
+      log,
+      now,
+      random,
+      stopping: () => stopping,
+      heartbeatMs: HEARTBEAT_MS,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      readFact: async (seq) => {
+        const m = await readStreamMessage(deps.broker, STREAMS.facts, seq);
+        if (!m) return null;
+        try {
+          return JSON.parse(Buffer.from(m.data).toString('utf8')) as AttemptFact;
+        } catch {
+          return null;
+        }
+      },
+    };
+    d.attempts = createAttemptRecorder(deps.publisher, (publish) => durably(publish, d));
+    return d;
+  };
   let handlerDeps: AttemptDeps | null = null;
 
   const workerFor = (id: string, record: DestinationRecord | null): DestinationWorker => {

@@ -1,9 +1,9 @@
 // Outbound safety at delivery time: with private destinations not allowed, a destination on a
 // private or loopback address is refused before any traffic and dead-lettered as not retryable.
 import t from 'tap';
-import { type AttemptFact, type DeadLetter, STREAMS } from '@hookstream/contracts';
+import { type DeadLetter, STREAMS } from '@hookstream/contracts';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { enqueue, putDestination, readJson, startDeliverer, startStack } from './test-harness.ts';
+import { enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './test-harness.ts';
 
 const s = await startStack(t);
 await startDeliverer(t, s, { allowPrivate: false });
@@ -25,7 +25,7 @@ t.test('private, loopback and loopback-by-name destinations are refused unless a
     t.equal(dl.reason, 'not_retryable', `${url}: not retryable`);
     t.equal(dl.attempts, 1, `${url}: one attempt, no retries`);
     t.equal(dl.last_status_code, null);
-    const facts = (await readJson<AttemptFact>(s.broker, STREAMS.facts)).filter((f) => f.kind === 'attempt' && f.delivery_id === delivery.delivery_id);
+    const facts = (await readAttempts(s.broker)).filter((f) => f.kind === 'attempt' && f.delivery_id === delivery.delivery_id);
     t.same(facts.map((f) => [f.error_class, f.outcome]), [['blocked_address', 'dead_letter']], `${url}: blocked`);
   }
   t.equal(rx.requests.length, 0, 'the loopback receiver never saw a request');

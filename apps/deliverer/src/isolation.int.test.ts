@@ -1,9 +1,9 @@
 // Isolation and the circuit breaker: a hanging destination with a thousand deliveries waiting does
 // not hold up a healthy one, and waiting behind an open circuit costs no attempt.
 import t from 'tap';
-import { type AttemptFact, DELIVERY_HEADERS, STREAMS } from '@hookstream/contracts';
+import { DELIVERY_HEADERS, STREAMS } from '@hookstream/contracts';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { enqueue, putDestination, readJson, startDeliverer, startStack } from './test-harness.ts';
+import { enqueue, putDestination, readAttempts, startDeliverer, startStack } from './test-harness.ts';
 
 const s = await startStack(t);
 const deliverer = await startDeliverer(t, s, { maxInFlight: 16, circuit: { failureThreshold: 5, openMs: 300 } });
@@ -62,7 +62,7 @@ t.test('an open circuit stops requests without burning attempts', async (t) => {
   }, { timeoutMs: 20_000, message: 'all 40 settled' });
   t.equal(info.num_pending + info.num_ack_pending, 0, 'all 40 settled');
   const delivered = await waitFor(async () => {
-    const facts = (await readJson<AttemptFact>(s.broker, STREAMS.facts)).filter((f) => f.destination_id === dest.id && f.outcome === 'delivered');
+    const facts = (await readAttempts(s.broker)).filter((f) => f.destination_id === dest.id && f.outcome === 'delivered');
     return facts.length === 40 && facts;
   });
   t.equal(new Set(delivered.map((f) => f.delivery_id)).size, 40, 'every delivery ended delivered');

@@ -4,9 +4,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { type AttemptFact, CONSUMERS, type DeadLetter, DELIVERY_HEADERS, STREAMS } from '@hookstream/contracts';
+import { CONSUMERS, type DeadLetter, DELIVERY_HEADERS, STREAMS } from '@hookstream/contracts';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { enqueue, putDestination, readJson, startDeliverer, startStack } from './test-harness.ts';
+import { enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './test-harness.ts';
 
 const s = await startStack(t);
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -27,7 +27,7 @@ function spawnDeliverer(): ChildProcess {
 const deadLetterOf = async (deliveryId: string) =>
   (await readJson<DeadLetter>(s.broker, STREAMS.deadLetters)).find((d) => d.delivery_id === deliveryId);
 const attemptsOf = async (deliveryId: string) =>
-  (await readJson<AttemptFact>(s.broker, STREAMS.facts)).filter((f) => f.kind === 'attempt' && f.delivery_id === deliveryId);
+  (await readAttempts(s.broker)).filter((f) => f.kind === 'attempt' && f.delivery_id === deliveryId);
 
 t.test('kill -9 during the last attempt ends dead-lettered; during an earlier one, the repeat keeps its id', async (t) => {
   const last = await startReceiver(t);
@@ -117,7 +117,7 @@ t.test('stop() finishes the requests in flight and records them', async (t) => {
   for (let i = 0; i < 4; i++) ids.push((await enqueue(s, dest)).delivery.delivery_id);
   await rx.waitForCount(4);
   await own.stop();
-  const facts = (await readJson<AttemptFact>(s.broker, STREAMS.facts)).filter((f) => f.kind === 'attempt' && f.destination_id === dest.id);
+  const facts = (await readAttempts(s.broker)).filter((f) => f.kind === 'attempt' && f.destination_id === dest.id);
   t.same(new Set(facts.map((f) => f.delivery_id)), new Set(ids), 'every request in flight has its outcome recorded by the time stop() returns');
   t.ok(facts.every((f) => f.outcome === 'delivered'), 'all delivered');
   const info = await waitFor(async () => {

@@ -2,10 +2,10 @@
 // of paused and deleted destinations. Real nats-server, real HTTP receiver.
 import t from 'tap';
 import { Webhook } from 'standardwebhooks';
-import { type AttemptFact, type DeadLetter, DELIVERY_HEADERS, STREAMS } from '@hookstream/contracts';
+import { type DeadLetter, DELIVERY_HEADERS, STREAMS } from '@hookstream/contracts';
 import { generateSigningSecret } from '@hookstream/signing';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { enqueue, putDestination, readJson, startDeliverer, startStack } from './test-harness.ts';
+import { enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './test-harness.ts';
 
 const s = await startStack(t);
 const deliverer = await startDeliverer(t, s);
@@ -108,6 +108,6 @@ t.test('a paused destination keeps its deliveries; deleting it dead-letters them
     },
     { message: 'the drained consumer is removed' },
   );
-  const facts = (await readJson<AttemptFact>(s.broker, STREAMS.facts)).filter((f) => f.kind === 'attempt' && f.destination_id === dest.id);
+  const facts = (await readAttempts(s.broker)).filter((f) => f.kind === 'attempt' && f.destination_id === dest.id);
   t.equal(facts.length, 3, 'attempt facts only for the three sent');
 });

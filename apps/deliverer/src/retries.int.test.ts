@@ -1,14 +1,14 @@
 // Attempts, retries and dead letters against a real nats-server and a real HTTP receiver.
 import t from 'tap';
-import { type AttemptFact, type DeadLetter, DELIVERY_HEADERS, STREAMS } from '@hookstream/contracts';
+import { type DeadLetter, DELIVERY_HEADERS, STREAMS } from '@hookstream/contracts';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { enqueue, putDestination, readJson, startDeliverer, startStack } from './test-harness.ts';
+import { enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './test-harness.ts';
 
 const s = await startStack(t);
 await startDeliverer(t, s);
 
 const attemptsOf = async (deliveryId: string) =>
-  (await readJson<AttemptFact>(s.broker, STREAMS.facts))
+  (await readAttempts(s.broker))
     .filter((f) => f.kind === 'attempt' && f.delivery_id === deliveryId)
     .sort((a, b) => a.attempt - b.attempt);
 const deadLetterOf = async (deliveryId: string) =>

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
 import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
 import { type Catalog, openCatalog } from '@hookstream/catalog';
-import type { DeliveryMeta, DestinationRecord, EventMeta, RouteRecord } from '@hookstream/contracts';
+import { type AttemptFact, type AttemptFacts, type DeliveryMeta, type DestinationRecord, type EventMeta, type RouteRecord, type RoutedFact, STREAMS } from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/domain';
 import { createLogger } from '@hookstream/observability';
 import { startNats } from '@hookstream/testkit';
@@ -117,6 +117,16 @@ export async function readJson<T>(broker: Broker, stream: string): Promise<T[]> 
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
     const m = await broker.jsm.streams.getMessage(stream, { seq }).catch(() => null);
     if (m) out.push(JSON.parse(Buffer.from(m.data).toString('utf8')) as T);
+  }
+  return out;
+}
+
+/** Every attempt fact of HS_FACTS, oldest first, whether stored alone or with others (facts.ts). */
+export async function readAttempts(broker: Broker): Promise<AttemptFact[]> {
+  const out: AttemptFact[] = [];
+  for (const m of await readJson<AttemptFact | AttemptFacts | RoutedFact>(broker, STREAMS.facts)) {
+    if (m.kind === 'attempt') out.push(m);
+    else if (m.kind === 'attempts') out.push(...m.attempts);
   }
   return out;
 }

@@ -59,6 +59,7 @@ export function toBatch(items: readonly Item[]): ProjectionBatch {
     if (it.kind === 'event') events.push(it.event);
     else if (it.kind === 'routed') routed.push(it.fact);
     else if (it.kind === 'attempt') attempts.push(it.fact);
+    else if (it.kind === 'attempts') for (const f of it.facts) attempts.push(f);
     else if (it.kind === 'dead') deadLetters.push(it.letter);
   }
   return { checkpoints, events, routed, attempts, deadLetters };

@@ -4,6 +4,7 @@
 import type { InboundMsg } from '@hookstream/broker';
 import {
   AttemptFact,
+  AttemptFacts,
   ContractError,
   DeadLetter,
   RoutedFact,
@@ -19,6 +20,7 @@ export type Item = { stream: ProjectedStream; seq: number } & (
   | { kind: 'event'; event: EventInput }
   | { kind: 'routed'; fact: RoutedFact }
   | { kind: 'attempt'; fact: AttemptFact }
+  | { kind: 'attempts'; facts: AttemptFact[] }
   | { kind: 'dead'; letter: DeadLetter }
   | { kind: 'skip'; reason: string }
 );
@@ -41,6 +43,13 @@ function json(data: Uint8Array): unknown {
   } catch {
     throw new Unreadable('not JSON');
   }
+}
+
+function readable(fact: AttemptFact): AttemptFact {
+  for (const k of ['account_id', 'event_id', 'delivery_id', 'destination_id'] as const) uuid(fact[k], k);
+  time(fact.started_at, 'started_at');
+  time(fact.next_attempt_at, 'next_attempt_at');
+  return fact;
 }
 
 function decodeUnchecked(stream: ProjectedStream, msg: InboundMsg): Item {
@@ -72,12 +81,15 @@ function decodeUnchecked(stream: ProjectedStream, msg: InboundMsg): Item {
     time(fact.at, 'at');
     return { stream, kind: 'routed', seq, fact };
   }
-  if (kind === 'attempt') {
-    const fact = checkFact<AttemptFact>(AttemptFact, value, 'attempt fact');
-    for (const k of ['account_id', 'event_id', 'delivery_id', 'destination_id'] as const) uuid(fact[k], k);
-    time(fact.started_at, 'started_at');
-    time(fact.next_attempt_at, 'next_attempt_at');
-    return { stream, kind: 'attempt', seq, fact };
+  if (kind === 'attempt') return { stream, kind: 'attempt', seq, fact: readable(checkFact<AttemptFact>(AttemptFact, value, 'attempt fact')) };
+  if (kind === 'attempts') {
+    const batch = checkFact<AttemptFacts>(AttemptFacts, value, 'attempt facts');
+    for (const fact of batch.attempts) {
+      readable(fact);
+      // The message's subject (and so retention) is its account's: every attempt in it must be too.
+      if (fact.account_id !== batch.account_id) throw new Unreadable('an attempt of another account in a batch');
+    }
+    return { stream, kind: 'attempts', seq, facts: batch.attempts };
   }
   throw new Unreadable(`unknown fact kind ${JSON.stringify(kind)}`);
 }
@@ -93,5 +105,5 @@ export function decodeMessage(stream: ProjectedStream, msg: InboundMsg): Item {
 
 /** Rough size of an item in a batch, to bound a transaction's payload (bodies reach 5 MB). */
 export function itemBytes(item: Item): number {
-  return item.kind === 'event' ? item.event.body.byteLength + 1024 : 1024;
+  return item.kind === 'event' ? item.event.body.byteLength + 1024 : item.kind === 'attempts' ? item.facts.length * 1024 : 1024;
 }

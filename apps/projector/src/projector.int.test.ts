@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
+import { createPublisher } from '@hookstream/broker';
 import { STREAMS } from '@hookstream/contracts';
 import { countReadModels, getEvent, listEvents, readCheckpoints } from '@hookstream/store';
 import { createTestDatabase, startNats, waitFor } from '@hookstream/testkit';
@@ -141,8 +142,39 @@ t.test('a dead letter makes the delivery and the event dead_letter', async (t) =
   t.equal(e?.deliveries[0]?.attempts.length, 1);
 });
 
+t.test('attempts stored together in one message are projected like attempts stored one by one', async (t) => {
+  const s = deliveredOnThird();
+  const [event, routed, ...attempts] = s.messages;
+  const facts = attempts.map((m) => (m as Extract<Message, { kind: 'attempt' }>).fact);
+  await publish(broker, [event as Message, routed as Message]);
+  const pub = createPublisher(broker);
+  await pub.publishAttempts({ v: 1, kind: 'attempts', account_id: account, attempts: facts }, randomUUID());
+  await projected(projector);
+  const d = (await getEvent(pool, account, s.ids.event as string))?.deliveries[0];
+  t.match(d, { status: 'delivered', attempt_count: 3, last_status_code: 200 });
+  t.same(d?.attempts.map((a) => [a.n, a.status_code, a.outcome]), [
+    [1, 500, 'retry_scheduled'],
+    [2, 500, 'retry_scheduled'],
+    [3, 200, 'delivered'],
+  ]);
+});
+
+t.test('a batch of attempts with one of another account is skipped whole', async (t) => {
+  const before = await countReadModels(pool);
+  const skippedBefore = projector.stats().skipped;
+  const meta = eventMeta(account);
+  const x = target();
+  const mine = attemptFact(meta, x, 1, 'delivered', 200);
+  const theirs = { ...attemptFact(meta, x, 2, 'delivered', 200), account_id: randomUUID() };
+  await createPublisher(broker).publishAttempts({ v: 1, kind: 'attempts', account_id: account, attempts: [mine, theirs] }, randomUUID());
+  await projected(projector);
+  t.equal((await countReadModels(pool)).attempts, before.attempts, 'no attempt of it was written');
+  t.equal(projector.stats().skipped, skippedBefore + 1);
+});
+
 t.test('unreadable messages are skipped; the projection goes on', async (t) => {
   const before = await countReadModels(pool);
+  const skippedBefore = projector.stats().skipped;
   await broker.js.publish(`hs.facts.attempt.${account}`, new TextEncoder().encode('{not json'));
   await broker.js.publish(`hs.facts.routed.${account}`, new TextEncoder().encode(JSON.stringify({ v: 2, kind: 'routed' })));
   await broker.js.publish(`hs.events.${account}.in._`, new TextEncoder().encode('no meta header'));
@@ -153,7 +185,7 @@ t.test('unreadable messages are skipped; the projection goes on', async (t) => {
   t.equal(after.events, before.events + 1, 'only the readable event was added');
   t.equal(after.attempts, before.attempts);
   t.ok(await getEvent(pool, account, good.event_id));
-  t.equal(projector.stats().skipped, 3, 'skips are counted');
+  t.equal(projector.stats().skipped - skippedBefore, 3, 'skips are counted');
   // Terminated after the commit, so never left to redeliver.
   const settled = await waitFor(async () => (await broker.jsm.consumers.info(STREAMS.facts, 'projector_facts')).num_ack_pending === 0);
   t.ok(settled, 'skipped messages are terminated');

@@ -3,6 +3,7 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import {
   type AttemptFact,
+  type AttemptFacts,
   type DeadLetter,
   type DeliveryMeta,
   type EventMeta,
@@ -46,6 +47,8 @@ export interface Publisher {
   publishRouted(fact: RoutedFact): Promise<Stored>;
   /** `retake` distinguishes a second attempt that reuses a number (the server lost a delivery count). */
   publishAttempt(fact: AttemptFact, opts?: { retake?: string }): Promise<Stored>;
+  /** Several attempts of one account in one message; `batchId` dedupes a retried publish of it. */
+  publishAttempts(facts: AttemptFacts, batchId: string): Promise<Stored>;
   publishDeadLetter(dl: DeadLetter): Promise<Stored>;
 }
 
@@ -73,6 +76,7 @@ export function createPublisher(broker: Broker, timeoutMs = 10_000): Publisher {
         undefined,
         `attempt:${fact.delivery_id}:${fact.attempt}${opts?.retake ? `:${opts.retake}` : ''}`,
       ),
+    publishAttempts: (facts, batchId) => pub(attemptFactSubject(facts.account_id), enc.encode(JSON.stringify(facts)), undefined, `attempts:${batchId}`),
     publishDeadLetter: (dl) =>
       pub(deadLetterSubject(dl.account_id), enc.encode(JSON.stringify(dl)), undefined, `dead:${dl.delivery_id}`),
   };

@@ -142,6 +142,20 @@ export const AttemptFact = Type.Object({
 });
 export type AttemptFact = Static<typeof AttemptFact>;
 
+/**
+ * Several attempts of one account, finished in one turn of a deliverer's event loop, in one
+ * message: one stored message, one PubAck, one delivery to the projector and one ack instead of
+ * one each per attempt. An attempt that may be a destination's last is never in one: the
+ * dead-letter watch finds those by their own message id (docs/delivery.md).
+ */
+export const AttemptFacts = Type.Object({
+  v: Type.Literal(1),
+  kind: Type.Literal('attempts'),
+  account_id: Type.String(),
+  attempts: Type.Array(AttemptFact, { minItems: 1 }),
+});
+export type AttemptFacts = Static<typeof AttemptFacts>;
+
 export const RESPONSE_EXCERPT_BYTES = 4096;
 
 export const DeadLetterReason = Type.Union([
