@@ -140,7 +140,8 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
   const confPath = path.join(path.dirname(storeDir), `${path.basename(storeDir)}.conf`);
   const pickPort = !opts.port;
   let port = opts.port || (await freePort());
-  const monitorPort = opts.monitorPort === 0 ? await freePort() : opts.monitorPort;
+  const pickMonitorPort = opts.monitorPort === 0;
+  let monitorPort = pickMonitorPort ? await freePort() : opts.monitorPort;
   const timeoutMs = opts.startTimeoutMs ?? 30_000;
   await mkdir(storeDir, { recursive: true });
 
@@ -197,9 +198,11 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
     for (let attempt = 1; ; attempt++) {
       const res = await launchOnce();
       if (res.ok) return;
-      // A port picked by us can be taken between freePort() and the bind; pick another once more.
-      if (res.portTaken && pickPort && !everStarted && attempt < PORT_RETRIES) {
-        port = await freePort();
+      // A port picked by us (client or monitoring) can be taken between freePort() and the bind;
+      // pick others once more.
+      if (res.portTaken && (pickPort || pickMonitorPort) && !everStarted && attempt < PORT_RETRIES) {
+        if (pickPort) port = await freePort();
+        if (pickMonitorPort) monitorPort = await freePort();
         await writeConfig();
         continue;
       }
@@ -225,7 +228,9 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
     get pid() {
       return pid;
     },
-    monitorPort,
+    get monitorPort() {
+      return monitorPort;
+    },
     serverName,
     stop: () => halt([['SIGTERM', 5000], ['SIGKILL', 5000]]),
     kill: () => halt([['SIGKILL', 5000]]),
