@@ -9,8 +9,11 @@ export interface Rebuild {
   completed: boolean;
   seconds: number;
   messages: number;
+  /** Events, routings, attempts and dead letters: several attempts may share one message. */
+  records: number;
   events: number;
   messages_per_s: number;
+  records_per_s: number;
   events_per_s: number;
 }
 
@@ -22,8 +25,8 @@ export async function runRebuild(ctx: Ctx): Promise<Rebuild> {
   const child = runChild<Rebuild>('rebuild.ts', { natsUrl: ctx.services.natsUrl, databaseUrl: ctx.services.databaseUrl, budgetS: ctx.plan.rebuildBudgetS });
   const cpu = measureCpu(ctx, 'rebuild', { rebuild: child.pid });
   const r = await child.done;
-  cpu.stop(r.messages, 'message');
-  ctx.log(`  ${r.messages} messages in ${r.seconds} s${r.completed ? '' : ' (budget reached)'}`);
+  cpu.stop(r.records, 'record');
+  ctx.log(`  ${r.records} records (${r.messages} messages) in ${r.seconds} s${r.completed ? '' : ' (budget reached)'}`);
   return r;
 }
 
