@@ -6,7 +6,7 @@
 import { copyFile, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Ctx } from './lib/context.ts';
+import { type Ctx, type ReceiverInfo } from './lib/context.ts';
 import { type ProfileSummary, monotonicUs, summarizeProfile } from './lib/profile.ts';
 import { startServer } from './lib/procs.ts';
 import { ceiling, compare, figures, render, renderCosts, renderProfile, renderSyscalls } from './lib/report.ts';
@@ -18,7 +18,7 @@ import { runQuery, runRebuild } from './scenarios/data.ts';
 import { runBacklog, runFanout } from './scenarios/isolation.ts';
 import { runE2e, runIngest, runSustained } from './scenarios/pipeline.ts';
 import { runRaw } from './scenarios/raw.ts';
-import { setUp } from './scenarios/setup.ts';
+import { FANOUT, setUp } from './scenarios/setup.ts';
 
 const opts = readOptions(process.argv.slice(2), process.env);
 const profiled = opts.profile.filter((r): r is Role => (ROLES as readonly string[]).includes(r));
@@ -55,7 +55,7 @@ const want = (section: string) => !opts.only || opts.only.has(section);
 log(`plan: ${plan.label}; load average ${load().join(' ')} on ${machine().cpus} cores`);
 const services = await startServices();
 log(`nats-server ${services.natsUrl}, postgres ${services.pg.url.replace(/\/\/[^@]*@/, '//')}, data in ${services.dir}`);
-const receiver = await startServer<{ url: string; pid: number }>('receiver.ts', {});
+const receiver = await startServer<ReceiverInfo>('receiver.ts', { origins: FANOUT });
 const ctx: Ctx = { plan, services, receiver, system: null, log, cpu: {}, cost: {}, syscalls: {} };
 const results: Record<string, unknown> = {
   version: 1,

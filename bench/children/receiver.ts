@@ -1,9 +1,9 @@
 // The webhook receiver of every scenario, in its own process: /ok/<channel> answers 200 at once,
 // /hang/<channel> never answers (a dead destination). It records, per channel, the arrival count
 // and, when asked, each arrival time indexed by the "seq" the load generator put in the body.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from './ipc.ts';
+import { childArgs, serve } from './ipc.ts';
 
 interface Channel {
   count: number;
@@ -80,13 +80,23 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
-const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 60_000 }, handle);
-server.maxHeadersCount = 200;
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-const port = (server.address() as AddressInfo).port;
+// One origin (host:port) per destination that asks for its own, as distinct customers have: a
+// delivery client keeps a connection pool per origin, and a fan-out to many customers uses many.
+const { origins = 0 } = childArgs<{ origins?: number }>();
+const servers: Server[] = [];
+const listen = async (): Promise<string> => {
+  const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 60_000 }, handle);
+  server.maxHeadersCount = 200;
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+};
+const url = await listen();
+const extra: string[] = [];
+for (let i = 0; i < origins; i++) extra.push(await listen());
 
 await serve(
-  { url: `http://127.0.0.1:${port}`, pid: process.pid },
+  { url, origins: extra, pid: process.pid },
   {
     reset: (a) => {
       channels.set(String(a.channel), fresh());
@@ -116,6 +126,6 @@ await serve(
   },
   async () => {
     for (const r of held) r.destroy();
-    server.closeAllConnections();
+    for (const s of servers) s.closeAllConnections();
   },
 );

@@ -7,10 +7,17 @@ import { readFileSync } from 'node:fs';
 import { cpuWindow, processTree } from './sys.ts';
 import type { System } from './system.ts';
 
+/** The receiver process: its main origin, one more origin per fan-out destination, its pid. */
+export interface ReceiverInfo {
+  url: string;
+  origins: string[];
+  pid: number;
+}
+
 export interface Ctx {
   plan: Plan;
   services: Services;
-  receiver: Server<{ url: string; pid: number }>;
+  receiver: Server<ReceiverInfo>;
   system: System | null;
   log(msg: string): void;
   /** Per scenario: process group → % of one core over its measured window. */

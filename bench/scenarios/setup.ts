@@ -30,7 +30,9 @@ export async function setUp(ctx: Ctx, apiUrl: string): Promise<Setup> {
   ids.push(await one(sources.latency, 'bench-latency', sink('latency')));
   ids.push(await one(sources.sustained, 'bench-sustained', sink('sustained')));
   const fanoutDestinations: string[] = [];
-  for (let i = 0; i < FANOUT; i++) fanoutDestinations.push(await one(sources.fanout, `bench-fanout-${i}`, sink('fanout')));
+  // Ten customers: each destination on an origin of its own (the receiver listens on one per destination).
+  const origins = ctx.receiver.info.origins;
+  for (let i = 0; i < FANOUT; i++) fanoutDestinations.push(await one(sources.fanout, `bench-fanout-${i}`, `${origins[i] ?? ctx.receiver.info.url}/ok/fanout`));
   ids.push(...fanoutDestinations);
   const healthy = await one(sources.healthy, 'bench-healthy', sink('healthy'));
   // A receiver that accepts the connection and never answers: every attempt ends in a timeout.

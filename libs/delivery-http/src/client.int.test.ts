@@ -234,6 +234,29 @@ t.test('a server that never answers times out', async (t) => {
   t.equal(srv.received.length, 1, 'the request did reach the server');
 });
 
+t.test('waiting for a free connection counts toward the timeout, and so does a cancellation', async (t) => {
+  const srv = await serve(t, () => {}); // holds every request open
+  const c = client(t, { connectionsPerOrigin: 1 });
+  let firstDone = false;
+  const first = c.send(post(srv.origin, { timeoutMs: 3_000 })).then((r) => {
+    firstDone = true;
+    return r;
+  });
+  while (srv.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  // The one connection is taken: these two wait behind the first.
+  const queued = settled(t, await within(c.send(post(srv.origin, { timeoutMs: 200 })), 2_000));
+  t.equal(queued.errorClass, 'timeout');
+  t.equal(firstDone, false, 'it ended while the connection was still taken');
+  const ac = new AbortController();
+  const cancelled = c.send(post(srv.origin, { timeoutMs: 3_000, signal: ac.signal }));
+  ac.abort();
+  const r = settled(t, await within(cancelled, 2_000));
+  t.equal(r.errorClass, 'aborted');
+  t.equal(firstDone, false);
+  t.equal(settled(t, await within(first, 5_000)).errorClass, 'timeout');
+  t.equal(srv.received.length, 1, 'neither ended request was sent later');
+});
+
 t.test('a server that trickles its status line and headers times out', async (t) => {
   const srv = await serve(t, (req) => {
     req.socket.write('HTTP/1.1 200 OK\r\n');
