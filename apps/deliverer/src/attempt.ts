@@ -115,7 +115,8 @@ function excerpt(s: string): string {
   return b.length <= RESPONSE_EXCERPT_BYTES ? s : b.subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
 }
 
-export async function handleDelivery(msg: InboundMsg, deps: AttemptDeps): Promise<void> {
+/** `requestOver` is called once no request of this attempt is waiting or running any more. */
+export async function handleDelivery(msg: InboundMsg, deps: AttemptDeps, requestOver?: () => void): Promise<void> {
   let event: EventMeta;
   let delivery: DeliveryMeta;
   try {
@@ -129,6 +130,7 @@ export async function handleDelivery(msg: InboundMsg, deps: AttemptDeps): Promis
   const stopBeat = heartbeat(() => msg.working(), deps.heartbeatMs);
   try {
     const sent = await send(msg, event, delivery, attempt, deps);
+    requestOver?.();
     if (sent === null) {
       await deadWithoutAttempt(msg, event, delivery, attempt - 1, deps);
       return;

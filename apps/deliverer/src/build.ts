@@ -97,7 +97,7 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
         broker: deps.broker,
         log,
         now,
-        handle: (msg) => handleDelivery(msg, handlerDeps as AttemptDeps),
+        handle: (msg, release) => handleDelivery(msg, handlerDeps as AttemptDeps, release),
         pullExpiresMs: deps.pullExpiresMs ?? 5_000,
         circuit: deps.circuit,
         ...(deps.metrics ? { metrics: deps.metrics } : {}),

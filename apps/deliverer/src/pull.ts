@@ -9,9 +9,13 @@ export interface PullLoopOptions {
   broker: Broker;
   stream: string;
   consumer: string;
-  /** How many messages may be pulled now given `inFlight` in hand; 0 = wait `waitMs` (or until one finishes). */
-  capacity(inFlight: number): { n: number; waitMs: number };
-  handle(msg: InboundMsg): Promise<void>;
+  /**
+   * How many messages may be pulled now; 0 = wait `waitMs` (or until one finishes). `inFlight` are
+   * the messages in hand, `unreleased` those of them whose handler has not called release() yet.
+   */
+  capacity(inFlight: number, unreleased: number): { n: number; waitMs: number };
+  /** `release` says the message no longer counts toward the capacity, though its handler goes on. */
+  handle(msg: InboundMsg, release: () => void): Promise<void>;
   /** Called after a pull that brought nothing or failed; resolving true ends the loop (a drained consumer). */
   onEmpty?(): Promise<boolean>;
   onError(err: unknown): void;
@@ -41,6 +45,7 @@ const WAKE = Symbol('wake');
 export function startPullLoop(o: PullLoopOptions): PullLoop {
   let stopping = false;
   let inFlight = 0;
+  let unreleased = 0;
   const pending = new Set<Promise<void>>();
   // Set only while the loop sleeps: a poke at any other time has nothing to wake, and costs nothing.
   let wake: AbortController | null = null;
@@ -57,8 +62,15 @@ export function startPullLoop(o: PullLoopOptions): PullLoop {
 
   const run = async (m: Parameters<typeof wrapMsg>[0]) => {
     const msg = wrapMsg(m, o.broker.writes);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      unreleased--;
+      poke();
+    };
     try {
-      await o.handle(msg);
+      await o.handle(msg, release);
     } catch (err) {
       o.onError(err);
       try {
@@ -66,11 +78,14 @@ export function startPullLoop(o: PullLoopOptions): PullLoop {
       } catch {
         /* connection gone: the server redelivers after AckWait */
       }
+    } finally {
+      release();
     }
   };
 
   const spawn = (m: Parameters<typeof wrapMsg>[0]) => {
     inFlight++;
+    unreleased++;
     const p = run(m).finally(() => {
       inFlight--;
       pending.delete(p);
@@ -83,7 +98,7 @@ export function startPullLoop(o: PullLoopOptions): PullLoop {
     let backoff = 250;
     let consumer: Awaited<ReturnType<Broker['js']['consumers']['get']>> | null = null;
     while (!stopping) {
-      const { n, waitMs } = o.capacity(inFlight);
+      const { n, waitMs } = o.capacity(inFlight, unreleased);
       if (n <= 0) {
         await nap(Math.max(1, waitMs));
         continue;

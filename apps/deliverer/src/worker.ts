@@ -12,7 +12,8 @@ export interface WorkerDeps {
   broker: Broker;
   log: Logger;
   now: () => number;
-  handle(msg: InboundMsg): Promise<void>;
+  /** `release` frees the message's place under max_in_flight once its request is over. */
+  handle(msg: InboundMsg, release: () => void): Promise<void>;
   pullExpiresMs: number;
   circuit?: CircuitOptions;
   metrics?: Metrics;
@@ -60,7 +61,7 @@ export class DestinationWorker {
       broker: this.deps.broker,
       stream: STREAMS.deliveries,
       consumer: CONSUMERS.destination(this.id),
-      capacity: (inFlight) => this.capacity(inFlight),
+      capacity: (inFlight, unreleased) => this.capacity(inFlight, unreleased),
       handle: this.deps.handle,
       onError: (err) => {
         if ((err as Error).message === 'heartbeats missed') this.deps.metrics?.heartbeatMissed('destination');
@@ -123,17 +124,24 @@ export class DestinationWorker {
     if (rateChanged) this.gate.bucket = rateBucket(record.rate_limit_per_s);
   }
 
-  private capacity(inFlight: number): { n: number; waitMs: number } {
+  /**
+   * `max_in_flight` bounds the messages that have not had their request yet or are in it
+   * (`unreleased`): a message whose response is in and whose attempt is being recorded no longer
+   * holds the receiver, and the next one may start. Those being recorded are bounded too, by as
+   * many again.
+   */
+  private capacity(inFlight: number, unreleased: number): { n: number; waitMs: number } {
     const d = this.record;
     if (d === null) return { n: 0, waitMs: 1_000 };
     const c = this.gate.circuit;
     const nowMs = this.deps.now();
     if (c.state === 'open' && c.retryAtMs !== null && nowMs < c.retryAtMs) return { n: 0, waitMs: c.retryAtMs - nowMs };
     // Half open: one probe at a time; the others stay on the server.
-    if (c.state !== 'closed') return { n: inFlight === 0 ? 1 : 0, waitMs: 250 };
-    let n = Math.max(1, d.max_in_flight) - inFlight;
+    if (c.state !== 'closed') return { n: unreleased === 0 ? 1 : 0, waitMs: 250 };
+    const limit = Math.max(1, d.max_in_flight);
+    let n = Math.min(limit - unreleased, 2 * limit - inFlight);
     // A rate-limited destination pulls about one second's worth: what is pulled waits its turn in hand.
-    if (d.rate_limit_per_s !== null && d.rate_limit_per_s > 0) n = Math.min(n, Math.ceil(d.rate_limit_per_s) - inFlight);
+    if (d.rate_limit_per_s !== null && d.rate_limit_per_s > 0) n = Math.min(n, Math.ceil(d.rate_limit_per_s) - unreleased);
     return { n: Math.max(0, n), waitMs: 1_000 };
   }
 
