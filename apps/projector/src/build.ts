@@ -85,16 +85,15 @@ function createWriter(deps: ProjectorDeps, name: string, batchSize: number, appl
   });
 }
 
-/** Pulls one stream's durable consumer into a batcher. */
-function pull(deps: ProjectorDeps, batcher: Batcher, stream: ProjectedStream, consumer: string, batchSize: number): ConsumerLoop {
+/** Pulls one stream's durable consumer into a batcher, with at most `inHand` of its messages held. */
+function pull(deps: ProjectorDeps, batcher: Batcher, stream: ProjectedStream, consumer: string, inHand: number): ConsumerLoop {
   const metrics = deps.metrics;
   const log = deps.log.child({ stream, consumer });
   return startConsumerLoop({
     broker: deps.broker,
     stream,
     consumer,
-    // Two batches in hand: one being written, the next gathering.
-    maxInFlight: batchSize * 2,
+    maxInFlight: inHand,
     handle: (msg: InboundMsg) => batcher.add(msg, decodeMessage(stream, msg)),
     onError: (err) => log.error({ err }, 'projector consumer error'),
     onStatus: (kind, detail) => {
@@ -119,6 +118,8 @@ export function buildProjector(deps: ProjectorDeps): Projector {
   return {
     async start() {
       await ensureProjectorConsumers(deps.broker);
+      // A batch's worth per stream: with three streams into one batcher, the next batch gathers while
+      // one is written. Two per stream only held more in memory (15-20 MB more peak RSS, same rate).
       pipe = { batcher, loops: PROJECTED.map(({ stream, consumer }) => pull(deps, batcher, stream, consumer, batchSize)) };
       if (metrics) {
         const refresh = async () => {
@@ -205,7 +206,8 @@ export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
     for (const { stream, consumer } of PROJECTED) {
       if (!which.includes(stream)) continue;
       const batcher = createWriter(deps, `rebuild ${stream}`, batchOf(stream), { exclusive: true });
-      pipes.push({ batcher, loops: [pull(deps, batcher, stream, consumer, batchOf(stream))] });
+      // Two batches in hand, its batcher's only stream: one being written, the next gathering.
+      pipes.push({ batcher, loops: [pull(deps, batcher, stream, consumer, 2 * batchOf(stream))] });
     }
   };
   /** Waits until each stream has at most `slack` messages left to project. */
