@@ -4,7 +4,17 @@
 import { type Broker, type ConsumerLoop, type InboundMsg, startConsumerLoop } from '@hookstream/broker';
 import { type AttemptFact, type DeadLetter, type RoutedFact, STREAMS } from '@hookstream/contracts';
 import type { Logger, Metrics, StreamName } from '@hookstream/observability';
-import { type ApplyOptions, type EventInput, type Pool, type ProjectionBatch, applyBatch, countReadModels, readCheckpoints, truncateReadModels } from '@hookstream/store';
+import {
+  type ApplyOptions,
+  type EventInput,
+  type Pool,
+  type ProjectionBatch,
+  WRITER_SLOTS,
+  applyBatch,
+  countReadModels,
+  readCheckpoints,
+  truncateReadModels,
+} from '@hookstream/store';
 import { type Batcher, type BatcherStats, createBatcher } from './batcher.ts';
 import { PROJECTED, type ProjectedStream, deleteProjectorConsumers, ensureProjectorConsumers } from './consumers.ts';
 import { type Item, decodeMessage } from './decode.ts';
@@ -176,6 +186,9 @@ const REBUILD_BATCH = 5_000;
 // Two batches are held in memory per stream, and an event's body may reach 5 MB: events keep the
 // in-flight bound of the live projector's order.
 const REBUILD_EVENTS_BATCH = 1_000;
+// Events are written by this many batchers at once, each on its own slot of the writers' lock and
+// with one batch in hand: while one waits on Postgres the other works, so both cores are used.
+const REBUILD_EVENT_WRITERS = WRITER_SLOTS;
 
 const STREAMS_ALL = PROJECTED.map((p) => p.stream);
 
@@ -188,7 +201,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  *
  * Facts and dead letters go first, events after them: an event row is then inserted with its final
  * status once, where events projected first would be updated by every fact that follows. Running
- * projectors that re-attach may take events earlier; that only costs the update back.
+ * projectors that re-attach may take events earlier; that only costs the update back. The events
+ * go through two batchers at once, on slots of the writers' lock of their own (libs/store
+ * projection.ts): inserting an event row only reads the deliveries the facts left.
  */
 export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
   const started = Date.now();
@@ -205,6 +220,14 @@ export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
   const start = (which: readonly ProjectedStream[]) => {
     for (const { stream, consumer } of PROJECTED) {
       if (!which.includes(stream)) continue;
+      if (stream === STREAMS.events) {
+        // Every fact is in by now (those still coming go through writers that hold every slot).
+        for (let slot = 0; slot < REBUILD_EVENT_WRITERS; slot++) {
+          const batcher = createWriter(deps, `rebuild ${stream} ${slot}`, batchOf(stream), { exclusive: true, slot });
+          pipes.push({ batcher, loops: [pull(deps, batcher, stream, consumer, batchOf(stream))] });
+        }
+        continue;
+      }
       const batcher = createWriter(deps, `rebuild ${stream}`, batchOf(stream), { exclusive: true });
       // Two batches in hand, its batcher's only stream: one being written, the next gathering.
       pipes.push({ batcher, loops: [pull(deps, batcher, stream, consumer, 2 * batchOf(stream))] });

@@ -21,6 +21,7 @@ export {
   readCheckpoints,
   snapshotReadModels,
   truncateReadModels,
+  WRITER_SLOTS,
 } from './projection.ts';
 export { type EventInput, TERMINAL_RANK, deliveryRank, eventStatus } from './merge.ts';
 export {

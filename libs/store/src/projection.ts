@@ -45,9 +45,11 @@ export interface BatchResult {
 
 // Namespace of the per-event advisory locks (the migration lock uses the one-key form).
 const EVENT_LOCK_NS = 0x4853;
-// Key of the writers' lock: transactions that change events hold it shared (lockEvents), a
-// rebuild's batches exclusively.
+// Keys of the writers' lock, one per slot: transactions that change events hold every slot shared
+// (lockEvents), a rebuild's batches exclusively: all of them, or one for a batch of events alone.
 const WRITERS_LOCK_NS = 0x4857;
+/** Slots of the writers' lock: as many of a rebuild's event writers can run side by side. */
+export const WRITER_SLOTS = 2;
 
 export interface ApplyOptions {
   /**
@@ -55,6 +57,26 @@ export interface ApplyOptions {
    * (a rebuild: its batches are large, and thousands of event locks would fill Postgres' lock table).
    */
   exclusive?: boolean;
+  /**
+   * With `exclusive`, hold only this slot of the writers' lock (0 to WRITER_SLOTS - 1): batches on
+   * other slots run at the same time. Only for batches of events alone whose deliveries no other
+   * transaction is changing: a rebuild's events, written after its facts, while every writer of
+   * facts holds all the slots. Two such batches then share nothing but a re-published event, whose
+   * row both compute from the same deliveries.
+   */
+  slot?: number;
+}
+
+const ALL_SLOTS = `SELECT s FROM generate_series(0, ${WRITER_SLOTS - 1}) AS s`;
+
+/** The writers' lock of an exclusive batch: its slot, or every slot in order. */
+export async function lockWriters(c: PoolClient, slot: number | undefined): Promise<void> {
+  if (slot === undefined) {
+    await c.query(`SELECT pg_advisory_xact_lock(${WRITERS_LOCK_NS}, s) FROM (${ALL_SLOTS}) AS slots`);
+    return;
+  }
+  if (!Number.isInteger(slot) || slot < 0 || slot >= WRITER_SLOTS) throw new RangeError(`writer slot ${slot} is not in 0..${WRITER_SLOTS - 1}`);
+  await c.query(`SELECT pg_advisory_xact_lock(${WRITERS_LOCK_NS}, ${slot})`);
 }
 
 /** The first 32 bits of a UUID as a signed int4: the advisory lock key of an event. */
@@ -66,14 +88,14 @@ export function eventLockKey(eventId: string): number {
  * Takes the locks of a transaction that changes events (the projection, retention): an event's
  * status is read-modify-write over its deliveries, written by three consumers (and any number of
  * projector copies) at once. Locking every touched event, in one global order, serializes exactly
- * the transactions that share an event, without deadlocks. The writers' lock, shared, comes first
- * (UNION ALL runs its branches in order): an exclusive writer waits for these transactions and
- * they for it, and it never holds what they wait for.
+ * the transactions that share an event, without deadlocks. Every slot of the writers' lock, shared
+ * and in order, comes first (UNION ALL runs its branches in order): an exclusive writer waits for
+ * these transactions and they for it, and it never holds what they wait for.
  */
 export async function lockEvents(c: PoolClient, eventIds: readonly string[]): Promise<void> {
   const keys = [...new Set(eventIds.map(eventLockKey))].sort((a, b) => a - b);
   await c.query(
-    `SELECT pg_advisory_xact_lock_shared(${WRITERS_LOCK_NS}, 0)
+    `SELECT pg_advisory_xact_lock_shared(${WRITERS_LOCK_NS}, s) FROM (${ALL_SLOTS}) AS slots
      UNION ALL SELECT pg_advisory_xact_lock(${EVENT_LOCK_NS}, k) FROM unnest($1::int4[]) AS k`,
     [pgArray(keys)],
   );
@@ -97,7 +119,10 @@ export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch, opts: 
   const factIds = [...touchedByFacts];
   const ids = [...new Set([...factIds, ...events.map((e) => e.meta.event_id)])];
 
-  if (ids.length > 0 && opts.exclusive) await c.query(`SELECT pg_advisory_xact_lock(${WRITERS_LOCK_NS}, 0)`);
+  if (opts.slot !== undefined && (routings.length > 0 || attemptPatches.length > 0 || deadPatches.length > 0)) {
+    throw new Error('a batch on one writer slot holds events alone');
+  }
+  if (ids.length > 0 && opts.exclusive) await lockWriters(c, opts.slot);
   else if (ids.length > 0) await lockEvents(c, ids);
   if (routings.length > 0) {
     await c.query(
