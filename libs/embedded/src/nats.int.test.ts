@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import t, { type Test } from 'tap';
-import { findNatsServer, freePort, startNatsServer } from './index.ts';
+import { findNatsServer, freePort, natsEnv, startNatsServer } from './index.ts';
 
 /** Running, not merely a zombie waiting for an init that may not reap orphans. */
 function alive(pid: number): boolean {
@@ -94,6 +94,21 @@ t.test('monitor port and JetStream readiness', async (t) => {
   const varz = (await res.json()) as { server_name: string; max_payload: number };
   t.equal(varz.server_name, 'hs-monitored');
   t.equal(varz.max_payload, 8 * 1024 * 1024);
+});
+
+t.test('on one or two cores the server runs Go code on one thread, unless GOMAXPROCS says otherwise', async (t) => {
+  t.equal(natsEnv({ PATH: '/bin' }, 2).GOMAXPROCS, '1');
+  t.equal(natsEnv({ PATH: '/bin' }, 1).GOMAXPROCS, '1');
+  t.equal(natsEnv({ PATH: '/bin' }, 4).GOMAXPROCS, undefined, 'more cores: Go decides');
+  t.equal(natsEnv({ GOMAXPROCS: '2' }, 2).GOMAXPROCS, '2', "the operator's setting wins");
+  t.equal(natsEnv({ PATH: '/bin' }, 2).PATH, '/bin', 'the rest of the environment is passed on');
+  const dir = await tmp(t);
+  const server = await startNatsServer({ storeDir: path.join(dir, 'js') });
+  t.teardown(() => server.stop());
+  const environ = (readFileSyncSafe(`/proc/${server.pid}/environ`) ?? '').split('\0');
+  // eslint-disable-next-line no-restricted-properties -- what the server inherits
+  const expected = natsEnv(process.env, availableParallelism()).GOMAXPROCS;
+  t.equal(environ.find((v) => v.startsWith('GOMAXPROCS='))?.slice('GOMAXPROCS='.length), expected, 'what the server was started with');
 });
 
 t.test('a taken port is an error that says so', async (t) => {
