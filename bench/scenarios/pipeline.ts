@@ -142,7 +142,8 @@ export async function runSustained(ctx: Ctx, setup: Setup): Promise<Sustained> {
       if ((await drain(ctx, `after ${mid}/s`)) >= 0 && s.ok) best = mid;
     }
   }
-  for (let attempt = 0; attempt < 2 && best > 0; attempt++) {
+  // A 60 s hold is harder than a 15 s probe: step down twice before giving up.
+  for (let attempt = 0; attempt < 3 && best > 0; attempt++) {
     const s = await step(ctx, setup, best, p.sustainedConfirmS);
     steps.push(s);
     await drain(ctx, `after ${best}/s held`);
