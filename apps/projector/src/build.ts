@@ -18,6 +18,7 @@ import {
 import { type Batcher, type BatcherStats, createBatcher } from './batcher.ts';
 import { PROJECTED, type ProjectedStream, deleteProjectorConsumers, ensureProjectorConsumers } from './consumers.ts';
 import { type Item, decodeMessage } from './decode.ts';
+import { partsBySlot, splitMessage } from './slots.ts';
 
 export { PROJECTED, ensureProjectorConsumers } from './consumers.ts';
 
@@ -75,9 +76,9 @@ export function toBatch(items: readonly Item[]): ProjectionBatch {
   return { checkpoints, events, routed, attempts, deadLetters };
 }
 
-/** A batcher writing to Postgres, fed by the consumer loops of one or more streams. */
+/** Batchers writing to Postgres, fed by the consumer loops of one or more streams. */
 interface Pipe {
-  batcher: Batcher;
+  batchers: Batcher[];
   loops: ConsumerLoop[];
 }
 
@@ -95,8 +96,8 @@ function createWriter(deps: ProjectorDeps, name: string, batchSize: number, appl
   });
 }
 
-/** Pulls one stream's durable consumer into a batcher, with at most `inHand` of its messages held. */
-function pull(deps: ProjectorDeps, batcher: Batcher, stream: ProjectedStream, consumer: string, inHand: number): ConsumerLoop {
+/** Pulls one stream's durable consumer into `handle`, with at most `inHand` of its messages held. */
+function pull(deps: ProjectorDeps, stream: ProjectedStream, consumer: string, inHand: number, handle: (msg: InboundMsg) => Promise<void>): ConsumerLoop {
   const metrics = deps.metrics;
   const log = deps.log.child({ stream, consumer });
   return startConsumerLoop({
@@ -104,7 +105,7 @@ function pull(deps: ProjectorDeps, batcher: Batcher, stream: ProjectedStream, co
     stream,
     consumer,
     maxInFlight: inHand,
-    handle: (msg: InboundMsg) => batcher.add(msg, decodeMessage(stream, msg)),
+    handle,
     onError: (err) => log.error({ err }, 'projector consumer error'),
     onStatus: (kind, detail) => {
       if (kind === 'heartbeats_missed') metrics?.heartbeatMissed('projector');
@@ -114,7 +115,7 @@ function pull(deps: ProjectorDeps, batcher: Batcher, stream: ProjectedStream, co
 }
 
 async function stopPipes(pipes: readonly Pipe[]): Promise<void> {
-  for (const p of pipes) p.batcher.close();
+  for (const p of pipes) for (const b of p.batchers) b.close();
   await Promise.all(pipes.flatMap((p) => p.loops.map((l) => l.stop())));
 }
 
@@ -130,7 +131,10 @@ export function buildProjector(deps: ProjectorDeps): Projector {
       await ensureProjectorConsumers(deps.broker);
       // A batch's worth per stream: with three streams into one batcher, the next batch gathers while
       // one is written. Two per stream only held more in memory (15-20 MB more peak RSS, same rate).
-      pipe = { batcher, loops: PROJECTED.map(({ stream, consumer }) => pull(deps, batcher, stream, consumer, batchSize)) };
+      pipe = {
+        batchers: [batcher],
+        loops: PROJECTED.map(({ stream, consumer }) => pull(deps, stream, consumer, batchSize, (msg) => batcher.add(msg, decodeMessage(stream, msg)))),
+      };
       if (metrics) {
         const refresh = async () => {
           try {
@@ -167,7 +171,7 @@ export async function projectionLag(deps: { broker: Broker; pool: Pool }): Promi
 }
 
 export interface RebuildOptions extends ProjectorDeps {
-  /** Messages per transaction at most (default 5,000, and 1,000 for events). */
+  /** Messages per transaction at most (default 2,500, and 500 for events). */
   batchSize?: number;
   /** Give up waiting for the catch-up after this long (default: no limit). */
   timeoutMs?: number;
@@ -182,13 +186,24 @@ export interface RebuildResult {
 }
 
 /** A rebuild writes far more per transaction than the live projector: fewer commits and round trips. */
-const REBUILD_BATCH = 5_000;
-// Two batches are held in memory per stream, and an event's body may reach 5 MB: events keep the
-// in-flight bound of the live projector's order.
-const REBUILD_EVENTS_BATCH = 1_000;
-// Events are written by this many batchers at once, each on its own slot of the writers' lock and
-// with one batch in hand: while one waits on Postgres the other works, so both cores are used.
-const REBUILD_EVENT_WRITERS = WRITER_SLOTS;
+const REBUILD_BATCH = 2_500;
+// Event bodies reach 5 MB: events keep the in-flight bound of the live projector's order.
+const REBUILD_EVENTS_BATCH = 500;
+
+/**
+ * One stream's consumer feeding a writer per slot of the writers' lock: while one waits on Postgres
+ * the other works, and Postgres runs both. `inHand` bounds the messages held (it must fit under the
+ * consumer's max_ack_pending); `counted` hears of each message once it is acked.
+ */
+function pullBySlot(deps: ProjectorDeps, stream: ProjectedStream, consumer: string, batchSize: number, inHand: number, counted: () => void): Pipe {
+  const batchers = Array.from({ length: WRITER_SLOTS }, (_, slot) => createWriter(deps, `rebuild ${stream} ${slot}`, batchSize, { exclusive: true, slot }));
+  const handle = async (msg: InboundMsg) => {
+    const parts = partsBySlot(decodeMessage(stream, msg));
+    const msgs = splitMessage(msg, parts.length, counted);
+    await Promise.all(parts.map(([slot, item], i) => (batchers[slot] as Batcher).add(msgs[i] as InboundMsg, item)));
+  };
+  return { batchers, loops: [pull(deps, stream, consumer, inHand, handle)] };
+}
 
 const STREAMS_ALL = PROJECTED.map((p) => p.stream);
 
@@ -201,36 +216,30 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  *
  * Facts and dead letters go first, events after them: an event row is then inserted with its final
  * status once, where events projected first would be updated by every fact that follows. Running
- * projectors that re-attach may take events earlier; that only costs the update back. The events
- * go through two batchers at once, on slots of the writers' lock of their own (libs/store
- * projection.ts): inserting an event row only reads the deliveries the facts left.
+ * projectors that re-attach may take events earlier; that only costs the update back. Every stream
+ * goes through a writer per slot of the writers' lock (libs/store projection.ts), each taking the
+ * messages of the events of its slot: the writers of different slots share no event and run at once.
  */
 export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
   const started = Date.now();
-  // Two batches in hand must fit under the consumers' max_ack_pending.
   const batchOf = (stream: ProjectedStream) => deps.batchSize ?? (stream === STREAMS.events ? REBUILD_EVENTS_BATCH : REBUILD_BATCH);
   deps.log.info('rebuild: dropping projector consumers and read models');
   await deleteProjectorConsumers(deps.broker);
   await truncateReadModels(deps.pool);
   await ensureProjectorConsumers(deps.broker);
   const pipes: Pipe[] = [];
-  // One batcher per stream, so that facts and events each come in their own large batches. Each
-  // batch holds one lock on all projection writes (running projectors wait for it) instead of a
-  // lock per event: thousands per transaction would fill Postgres' lock table.
+  let messages = 0;
+  const counted = () => void messages++;
+  // One pipe per stream, so that facts and events each come in their own large batches. Each batch
+  // holds one slot of the writers' lock (running projectors wait for it) instead of a lock per event:
+  // thousands per transaction would fill Postgres' lock table.
   const start = (which: readonly ProjectedStream[]) => {
     for (const { stream, consumer } of PROJECTED) {
       if (!which.includes(stream)) continue;
-      if (stream === STREAMS.events) {
-        // Every fact is in by now (those still coming go through writers that hold every slot).
-        for (let slot = 0; slot < REBUILD_EVENT_WRITERS; slot++) {
-          const batcher = createWriter(deps, `rebuild ${stream} ${slot}`, batchOf(stream), { exclusive: true, slot });
-          pipes.push({ batcher, loops: [pull(deps, batcher, stream, consumer, batchOf(stream))] });
-        }
-        continue;
-      }
-      const batcher = createWriter(deps, `rebuild ${stream}`, batchOf(stream), { exclusive: true });
-      // Two batches in hand, its batcher's only stream: one being written, the next gathering.
-      pipes.push({ batcher, loops: [pull(deps, batcher, stream, consumer, 2 * batchOf(stream))] });
+      // Two batches in hand per writer, one being written while the next gathers (under the
+      // consumers' max_ack_pending).
+      const inHand = 2 * WRITER_SLOTS * batchOf(stream);
+      pipes.push(pullBySlot(deps, stream, consumer, batchOf(stream), inHand, counted));
     }
   };
   /** Waits until each stream has at most `slack` messages left to project. */
@@ -255,7 +264,6 @@ export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
     await stopPipes(pipes);
   }
   const counts = await countReadModels(deps.pool);
-  const messages = pipes.reduce((n, p) => n + p.batcher.stats().messages, 0);
   const result = { ...counts, messages, duration_ms: Date.now() - started };
   deps.log.info(result, 'rebuild: done');
   return result;

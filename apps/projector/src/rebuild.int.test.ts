@@ -2,11 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { STREAMS } from '@hookstream/contracts';
-import { readCheckpoints, snapshotReadModels } from '@hookstream/store';
+import { WRITER_SLOTS, readCheckpoints, snapshotReadModels, writerSlot } from '@hookstream/store';
 import { createTestDatabase, startNats } from '@hookstream/testkit';
 import { buildProjector, projectionLag, rebuild } from './build.ts';
 import {
   type Message,
+  type Target,
   attemptFact,
   connectTest,
   deadLetter,
@@ -77,18 +78,39 @@ function history(i: number): Message[] {
 
 let before: Awaited<ReturnType<typeof snapshotReadModels>> | undefined;
 
+/**
+ * Events whose first attempts ended in one turn of a deliverer: one message per account holds them
+ * all, across both slots of the writers' lock, which a rebuild's writers split between them.
+ */
+function turn(n: number): Message[] {
+  const account = accounts[0] as string;
+  const metas = Array.from({ length: n }, () => eventMeta(account));
+  const targets = metas.map(() => target());
+  return [
+    ...metas.flatMap((meta, i): Message[] => [
+      { kind: 'event', meta, body: Buffer.from(`{"turn":${i}}`) },
+      { kind: 'routed', fact: routedFact(meta, [targets[i] as Target]) },
+    ]),
+    { kind: 'attempts', facts: metas.map((meta, i) => attemptFact(meta, targets[i] as Target, 1, i % 3 === 0 ? 'retry_scheduled' : 'delivered', 200)) },
+  ];
+}
+
 t.test('a rebuild reproduces the live read models row for row', async (t) => {
   for (let i = 0; i < 240; i++) await publish(broker, history(i));
+  const batched = turn(40);
+  const slots = new Set(batched.flatMap((m) => (m.kind === 'event' ? [writerSlot(m.meta.event_id)] : [])));
+  t.equal(slots.size, WRITER_SLOTS, 'the batched attempts span every slot');
+  await publish(broker, batched);
   await projected(live);
   before = await snapshotReadModels(pool);
-  t.equal(before.events.length, 240);
-  t.same([before.deliveries.length, before.attempts.length], [240, 240], 'every delivery and attempt of the history');
+  t.equal(before.events.length, 280);
+  t.same([before.deliveries.length, before.attempts.length], [280, 280], 'every delivery and attempt of the history');
   const statuses = new Set((before.events as Array<{ status: string }>).map((e) => e.status));
   t.same([...statuses].sort(), ['dead_letter', 'delivered', 'received', 'retry_scheduled', 'unrouted']);
 
   // The live projector keeps running: it loses its consumers, re-attaches, and helps.
   const result = await rebuild({ broker, pool, log: silent, timeoutMs: 60_000 });
-  t.match(result, { events: 240, deliveries: before.deliveries.length, attempts: before.attempts.length });
+  t.match(result, { events: 280, deliveries: before.deliveries.length, attempts: before.attempts.length });
   await projected(live);
   const after = await snapshotReadModels(pool);
   t.same(after, before);
@@ -109,7 +131,7 @@ t.test('a rebuild cut short is repaired by the next one', async (t) => {
   t.equal((await snapshotReadModels(pool)).events.length, 0, 'left half done');
 
   const result = await rebuild({ broker, pool, log: silent, timeoutMs: 60_000 });
-  t.equal(result.events, 240);
+  t.equal(result.events, 280);
   t.same(await snapshotReadModels(pool), before);
   await live.start();
 });

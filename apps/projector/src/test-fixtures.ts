@@ -104,6 +104,8 @@ export type Message =
   | { kind: 'event'; meta: EventMeta; body: Uint8Array }
   | { kind: 'routed'; fact: RoutedFact }
   | { kind: 'attempt'; fact: AttemptFact }
+  /** Several attempts of one account in one message, as a deliverer stores those that end in one turn. */
+  | { kind: 'attempts'; facts: AttemptFact[] }
   | { kind: 'dead'; letter: DeadLetter };
 
 const enc = new TextEncoder();
@@ -116,7 +118,10 @@ export async function publish(broker: Broker, messages: readonly Message[], dupl
   const pub = createPublisher(broker);
   for (const m of messages) {
     const id = duplicate ? randomUUID() : undefined;
-    if (m.kind === 'event') await pub.publishEvent(m.meta, m.body, id ?? m.meta.event_id);
+    if (m.kind === 'attempts') {
+      const account_id = (m.facts[0] as AttemptFact).account_id;
+      await pub.publishAttempts({ v: 1, kind: 'attempts', account_id, attempts: m.facts }, id ?? randomUUID());
+    } else if (m.kind === 'event') await pub.publishEvent(m.meta, m.body, id ?? m.meta.event_id);
     else if (!duplicate) {
       if (m.kind === 'routed') await pub.publishRouted(m.fact);
       else if (m.kind === 'attempt') await pub.publishAttempt(m.fact);

@@ -22,6 +22,7 @@ export {
   snapshotReadModels,
   truncateReadModels,
   WRITER_SLOTS,
+  writerSlot,
 } from './projection.ts';
 export { type EventInput, TERMINAL_RANK, deliveryRank, eventStatus } from './merge.ts';
 export {

@@ -6,7 +6,17 @@ import { createTestDatabase } from '@hookstream/testkit';
 import type { EventInput } from './merge.ts';
 import { migrate } from './migrate.ts';
 import { type PoolClient, createPool, withTransaction } from './pool.ts';
-import { type ProjectionBatch, applyBatch, applyBatchIn, lockWriters, readCheckpoints, snapshotReadModels, truncateReadModels } from './projection.ts';
+import {
+  type ProjectionBatch,
+  WRITER_SLOTS,
+  applyBatch,
+  applyBatchIn,
+  lockWriters,
+  readCheckpoints,
+  snapshotReadModels,
+  truncateReadModels,
+  writerSlot,
+} from './projection.ts';
 import { getEvent } from './queries.ts';
 
 const pool = createPool(await createTestDatabase(t), { max: 6 });
@@ -96,6 +106,8 @@ const messages: Msg[] = [
   { stream: 'D', seq: 1, item: dead },
 ];
 
+const eventOf = (m: Msg): string => (m.stream === 'E' ? m.item.meta.event_id : m.item.event_id);
+
 function batchOf(msgs: Msg[]): ProjectionBatch {
   const checkpoints: Record<string, number> = {};
   for (const m of msgs) checkpoints[m.stream] = Math.max(checkpoints[m.stream] ?? 0, m.seq);
@@ -143,14 +155,15 @@ t.test('replaying every message changes nothing', async (t) => {
 
 t.test('facts before their event, in any order, duplicated, cut anywhere, three streams at once: same rows', async (t) => {
   const plan = fc.record({
-    // 'stream': one writer per stream of facts and two for events (a rebuild); 'mixed': batches that
-    // mix the streams, written by two projector copies at once (the live projector).
+    // 'stream': a writer per stream and slot of the writers' lock, each taking the messages of its
+    // slot's events (a rebuild); 'mixed': batches that mix the streams, written by two projector
+    // copies at once (the live projector).
     split: fc.constantFrom('stream', 'mixed'),
     dups: fc.array(fc.nat(messages.length - 1), { maxLength: 6 }),
     order: fc.array(fc.nat(1000), { minLength: messages.length + 6, maxLength: messages.length + 6 }),
     cuts: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 20, maxLength: 20 }),
-    // Some batches as a rebuild writes them (exclusive: all the writers' lock, or one slot of it for
-    // events alone), others as a live projector.
+    // Some batches as a rebuild writes them (exclusive: the slot of their events), others as a live
+    // projector.
     exclusive: fc.array(fc.boolean(), { minLength: 20, maxLength: 20 }),
   });
   await fc.assert(
@@ -160,13 +173,12 @@ t.test('facts before their event, in any order, duplicated, cut anywhere, three 
       const all = [...messages, ...dups.map((i, k) => ({ ...(messages[i] as Msg), seq: 100 + k }))];
       const shuffled = all.map((m, i) => ({ m, k: order[i] ?? 0 })).sort((a, b) => a.k - b.k).map((x) => x.m);
       let cut = 0;
-      const events = shuffled.filter((m) => m.stream === 'E');
+      const slots = [...Array(WRITER_SLOTS).keys()];
       const lanes =
         split === 'stream'
-          ? [
-              ...[0, 1].map((slot) => ({ slot, mine: events.filter((_, i) => i % 2 === slot) })),
-              ...(['F', 'D'] as const).map((s) => ({ slot: undefined, mine: shuffled.filter((m) => m.stream === s) })),
-            ]
+          ? (['E', 'F', 'D'] as const).flatMap((s) =>
+              slots.map((slot) => ({ slot, mine: shuffled.filter((m) => m.stream === s && writerSlot(eventOf(m)) === slot) })),
+            )
           : [0, 1].map((k) => ({ slot: undefined, mine: shuffled.filter((_, i) => i % 2 === k) }));
       await Promise.all(
         lanes.map(async ({ slot, mine }) => {
@@ -188,25 +200,35 @@ t.test("the writers' lock: a slot leaves the other slots free, and holds off eve
   await truncateReadModels(pool);
   const evOnly = batchOf(messages.filter((m) => m.stream === 'E'));
   const facts = batchOf(messages.filter((m) => m.stream === 'F'));
-  // Slot 0 held by an open transaction; each other writer tries within a short lock_timeout.
+  const mine = writerSlot(ev);
+  const other = (mine + 1) % WRITER_SLOTS;
+  // A slot held by an open transaction; each other writer tries within a short lock_timeout.
   const holder = await pool.connect();
   t.teardown(() => holder.release());
-  await holder.query('BEGIN');
-  await lockWriters(holder, 0);
   const attempt = (batch: ProjectionBatch, opts: Parameters<typeof applyBatchIn>[2]) =>
     withTransaction(pool, async (c) => {
       await c.query(`SET LOCAL lock_timeout = '300ms'`);
       await applyBatchIn(c, batch, opts);
       return 'written';
     }).catch((err: { code?: string }) => (err.code === '55P03' ? 'waited' : Promise.reject(err)));
-  t.equal(await attempt(evOnly, { exclusive: true, slot: 1 }), 'written', 'another slot goes ahead');
-  t.equal(await attempt(evOnly, { exclusive: true, slot: 0 }), 'waited', 'the same slot waits');
+
+  await holder.query('BEGIN');
+  await lockWriters(holder, other);
+  t.equal(await attempt(facts, { exclusive: true, slot: mine }), 'written', "another slot goes ahead with its events' facts");
+  t.equal(await attempt(evOnly, { exclusive: true, slot: mine }), 'written', 'and with its events');
   t.equal(await attempt(facts, { exclusive: true }), 'waited', 'a writer of every slot waits');
   t.equal(await attempt(facts, {}), 'waited', 'a live projection waits');
   await holder.query('COMMIT');
-  t.equal(await attempt(facts, {}), 'written', 'and goes ahead once the slot is free');
-  await t.rejects(applyBatch(pool, facts, { exclusive: true, slot: 0 }), /events alone/, 'facts never take a single slot');
-  await t.rejects(applyBatch(pool, evOnly, { exclusive: true, slot: 2 }), RangeError, 'a slot out of range is refused');
+
+  await holder.query('BEGIN');
+  await lockWriters(holder, mine);
+  t.equal(await attempt(evOnly, { exclusive: true, slot: mine }), 'waited', 'the same slot waits');
+  await holder.query('COMMIT');
+  t.equal(await attempt(facts, {}), 'written', 'and every writer goes ahead once the slot is free');
+
+  await t.rejects(applyBatch(pool, facts, { exclusive: true, slot: other }), /touches event .* of slot/, "another slot's facts are refused");
+  await t.rejects(applyBatch(pool, evOnly, { exclusive: true, slot: other }), /touches event .* of slot/, "and so are its events");
+  await t.rejects(applyBatch(pool, evOnly, { exclusive: true, slot: WRITER_SLOTS }), RangeError, 'a slot out of range is refused');
 });
 
 t.test('an event projected with its routing and attempts: every row written once, never updated', async (t) => {

@@ -46,9 +46,9 @@ export interface BatchResult {
 // Namespace of the per-event advisory locks (the migration lock uses the one-key form).
 const EVENT_LOCK_NS = 0x4853;
 // Keys of the writers' lock, one per slot: transactions that change events hold every slot shared
-// (lockEvents), a rebuild's batches exclusively: all of them, or one for a batch of events alone.
+// (lockEvents), a rebuild's batches exclusively: the slot of their events (writerSlot).
 const WRITERS_LOCK_NS = 0x4857;
-/** Slots of the writers' lock: as many of a rebuild's event writers can run side by side. */
+/** Slots of the writers' lock: as many of a rebuild's writers run side by side. */
 export const WRITER_SLOTS = 2;
 
 export interface ApplyOptions {
@@ -59,12 +59,23 @@ export interface ApplyOptions {
   exclusive?: boolean;
   /**
    * With `exclusive`, hold only this slot of the writers' lock (0 to WRITER_SLOTS - 1): batches on
-   * other slots run at the same time. Only for batches of events alone whose deliveries no other
-   * transaction is changing: a rebuild's events, written after its facts, while every writer of
-   * facts holds all the slots. Two such batches then share nothing but a re-published event, whose
-   * row both compute from the same deliveries.
+   * other slots run at the same time. Only for batches whose every event, and the event of every
+   * fact, has this slot (`writerSlot`): batches on different slots then share no event, and so no
+   * row but the checkpoints, which only ever move up.
    */
   slot?: number;
+}
+
+/**
+ * The writers' lock slot of an event: a rebuild's writers each take the events of one slot, so
+ * that the facts and the row of an event are always written under the same slot.
+ */
+export function writerSlot(eventId: string): number {
+  return ((eventLockKey(eventId) % WRITER_SLOTS) + WRITER_SLOTS) % WRITER_SLOTS;
+}
+
+function checkSlot(slot: number): void {
+  if (!Number.isInteger(slot) || slot < 0 || slot >= WRITER_SLOTS) throw new RangeError(`writer slot ${slot} is not in 0..${WRITER_SLOTS - 1}`);
 }
 
 const ALL_SLOTS = `SELECT s FROM generate_series(0, ${WRITER_SLOTS - 1}) AS s`;
@@ -75,7 +86,7 @@ export async function lockWriters(c: PoolClient, slot: number | undefined): Prom
     await c.query(`SELECT pg_advisory_xact_lock(${WRITERS_LOCK_NS}, s) FROM (${ALL_SLOTS}) AS slots`);
     return;
   }
-  if (!Number.isInteger(slot) || slot < 0 || slot >= WRITER_SLOTS) throw new RangeError(`writer slot ${slot} is not in 0..${WRITER_SLOTS - 1}`);
+  checkSlot(slot);
   await c.query(`SELECT pg_advisory_xact_lock(${WRITERS_LOCK_NS}, ${slot})`);
 }
 
@@ -119,8 +130,10 @@ export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch, opts: 
   const factIds = [...touchedByFacts];
   const ids = [...new Set([...factIds, ...events.map((e) => e.meta.event_id)])];
 
-  if (opts.slot !== undefined && (routings.length > 0 || attemptPatches.length > 0 || deadPatches.length > 0)) {
-    throw new Error('a batch on one writer slot holds events alone');
+  if (opts.slot !== undefined) {
+    checkSlot(opts.slot);
+    const stray = ids.find((id) => writerSlot(id) !== opts.slot);
+    if (stray !== undefined) throw new Error(`a batch on writer slot ${opts.slot} touches event ${stray} of slot ${writerSlot(stray)}`);
   }
   if (ids.length > 0 && opts.exclusive) await lockWriters(c, opts.slot);
   else if (ids.length > 0) await lockEvents(c, ids);
@@ -200,7 +213,8 @@ export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch, opts: 
   }
   const stale = factIds.filter((id) => !fresh.has(id));
   if (stale.length > 0) statusChanges += await refreshEventStatus(c, stale);
-  const streams = Object.keys(batch.checkpoints);
+  // In one order: writers on different slots update the same checkpoint rows.
+  const streams = Object.keys(batch.checkpoints).sort();
   await c.query(
     `INSERT INTO projection_checkpoints (stream, last_seq) SELECT * FROM unnest($1::text[], $2::int8[])
      ON CONFLICT (stream) DO UPDATE SET last_seq = GREATEST(projection_checkpoints.last_seq, excluded.last_seq), updated_at = now()`,
