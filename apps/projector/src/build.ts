@@ -1,7 +1,7 @@
 // The projector's composition root: three durable pull consumers (events, facts, dead letters)
 // feeding one batcher, whose transactions mix the streams: an event and the facts that follow it
 // within a batch are written together, each row once. Tests and the all-in-one command call this.
-import { type Broker, type ConsumerLoop, type InboundMsg, startConsumerLoop } from '@hookstream/broker';
+import { type Broker, type ConsumerLoop, type InboundMsg, isServerAnswer, startConsumerLoop } from '@hookstream/broker';
 import { type AttemptFact, type DeadLetter, type RoutedFact, STREAMS } from '@hookstream/contracts';
 import type { Logger, Metrics, StreamName } from '@hookstream/observability';
 import {
@@ -69,6 +69,7 @@ export function toBatch(items: readonly Item[]): ProjectionBatch {
     checkpoints[it.stream] = Math.max(checkpoints[it.stream] ?? 0, it.seq);
     if (it.kind === 'event') events.push(it.event);
     else if (it.kind === 'routed') routed.push(it.fact);
+    else if (it.kind === 'routings') for (const f of it.facts) routed.push(f);
     else if (it.kind === 'attempt') attempts.push(it.fact);
     else if (it.kind === 'attempts') for (const f of it.facts) attempts.push(f);
     else if (it.kind === 'dead') deadLetters.push(it.letter);
@@ -97,7 +98,14 @@ function createWriter(deps: ProjectorDeps, name: string, batchSize: number, appl
 }
 
 /** Pulls one stream's durable consumer into `handle`, with at most `inHand` of its messages held. */
-function pull(deps: ProjectorDeps, stream: ProjectedStream, consumer: string, inHand: number, handle: (msg: InboundMsg) => Promise<void>): ConsumerLoop {
+function pull(
+  deps: ProjectorDeps,
+  stream: ProjectedStream,
+  consumer: string,
+  inHand: number,
+  handle: (msg: InboundMsg) => Promise<void>,
+  window?: number,
+): ConsumerLoop {
   const metrics = deps.metrics;
   const log = deps.log.child({ stream, consumer });
   return startConsumerLoop({
@@ -105,6 +113,7 @@ function pull(deps: ProjectorDeps, stream: ProjectedStream, consumer: string, in
     stream,
     consumer,
     maxInFlight: inHand,
+    ...(window !== undefined ? { window } : {}),
     handle,
     onError: (err) => log.error({ err }, 'projector consumer error'),
     onStatus: (kind, detail) => {
@@ -189,20 +198,35 @@ export interface RebuildResult {
 const REBUILD_BATCH = 2_500;
 // Event bodies reach 5 MB: events keep the in-flight bound of the live projector's order.
 const REBUILD_EVENTS_BATCH = 500;
+/**
+ * Fact messages asked for ahead of the writers. A message of attempts or routings reaches about
+ * 256 KB, so 256 of them stay under nats-server's default max_pending (64 MB) for this connection:
+ * with the writers' whole in-hand bound (10,000) on the wire at once, a rebuild busy decoding was
+ * cut off as a slow consumer. Events keep their in-hand bound, as the live projector does.
+ */
+const REBUILD_FACTS_WINDOW = 256;
 
 /**
  * One stream's consumer feeding a writer per slot of the writers' lock: while one waits on Postgres
  * the other works, and Postgres runs both. `inHand` bounds the messages held (it must fit under the
  * consumer's max_ack_pending); `counted` hears of each message once it is acked.
  */
-function pullBySlot(deps: ProjectorDeps, stream: ProjectedStream, consumer: string, batchSize: number, inHand: number, counted: () => void): Pipe {
+function pullBySlot(
+  deps: ProjectorDeps,
+  stream: ProjectedStream,
+  consumer: string,
+  batchSize: number,
+  inHand: number,
+  counted: () => void,
+  window?: number,
+): Pipe {
   const batchers = Array.from({ length: WRITER_SLOTS }, (_, slot) => createWriter(deps, `rebuild ${stream} ${slot}`, batchSize, { exclusive: true, slot }));
   const handle = async (msg: InboundMsg) => {
     const parts = partsBySlot(decodeMessage(stream, msg));
     const msgs = splitMessage(msg, parts.length, counted);
     await Promise.all(parts.map(([slot, item], i) => (batchers[slot] as Batcher).add(msgs[i] as InboundMsg, item)));
   };
-  return { batchers, loops: [pull(deps, stream, consumer, inHand, handle)] };
+  return { batchers, loops: [pull(deps, stream, consumer, inHand, handle, window)] };
 }
 
 const STREAMS_ALL = PROJECTED.map((p) => p.stream);
@@ -239,16 +263,24 @@ export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
       // Two batches in hand per writer, one being written while the next gathers (under the
       // consumers' max_ack_pending).
       const inHand = 2 * WRITER_SLOTS * batchOf(stream);
-      pipes.push(pullBySlot(deps, stream, consumer, batchOf(stream), inHand, counted));
+      const window = stream === STREAMS.events ? undefined : REBUILD_FACTS_WINDOW;
+      pipes.push(pullBySlot(deps, stream, consumer, batchOf(stream), inHand, counted, window));
     }
   };
   /** Waits until each stream has at most `slack` messages left to project. */
   const drained = async (which: readonly ProjectedStream[], slack: number) => {
     for (;;) {
-      const infos = await Promise.all(
-        PROJECTED.filter(({ stream }) => which.includes(stream)).map(({ stream, consumer }) => deps.broker.jsm.consumers.info(stream, consumer)),
-      );
-      if (infos.every((i) => i.num_pending + i.num_ack_pending <= slack)) return;
+      try {
+        const infos = await Promise.all(
+          PROJECTED.filter(({ stream }) => which.includes(stream)).map(({ stream, consumer }) => deps.broker.jsm.consumers.info(stream, consumer)),
+        );
+        if (infos.every((i) => i.num_pending + i.num_ack_pending <= slack)) return;
+      } catch (err) {
+        // A request lost while the connection is re-established (the pipes resume by themselves)
+        // does not end the rebuild; an answer of the server (a consumer gone) does.
+        if (isServerAnswer(err)) throw err;
+        deps.log.warn({ err: (err as Error).message }, 'rebuild: reading the consumers failed; asking again');
+      }
       if (deps.timeoutMs !== undefined && Date.now() - started > deps.timeoutMs) throw new Error('rebuild: timed out waiting for the projection to catch up');
       await sleep(100);
     }

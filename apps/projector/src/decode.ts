@@ -8,6 +8,7 @@ import {
   ContractError,
   DeadLetter,
   RoutedFact,
+  RoutedFacts,
   STREAMS,
   checkFact,
   decodeEventMeta,
@@ -19,6 +20,7 @@ import type { ProjectedStream } from './consumers.ts';
 export type Item = { stream: ProjectedStream; seq: number } & (
   | { kind: 'event'; event: EventInput }
   | { kind: 'routed'; fact: RoutedFact }
+  | { kind: 'routings'; facts: RoutedFact[] }
   | { kind: 'attempt'; fact: AttemptFact }
   | { kind: 'attempts'; facts: AttemptFact[] }
   | { kind: 'dead'; letter: DeadLetter }
@@ -52,6 +54,17 @@ function readable(fact: AttemptFact): AttemptFact {
   return fact;
 }
 
+function routable(fact: RoutedFact): RoutedFact {
+  uuid(fact.account_id, 'account_id');
+  uuid(fact.event_id, 'event_id');
+  for (const d of fact.deliveries) {
+    uuid(d.delivery_id, 'delivery_id');
+    uuid(d.destination_id, 'destination_id');
+  }
+  time(fact.at, 'at');
+  return fact;
+}
+
 function decodeUnchecked(stream: ProjectedStream, msg: InboundMsg): Item {
   const seq = msg.streamSeq;
   if (stream === STREAMS.events) {
@@ -70,16 +83,15 @@ function decodeUnchecked(stream: ProjectedStream, msg: InboundMsg): Item {
   }
   const value = json(msg.data);
   const kind = (value as { kind?: unknown } | null)?.kind;
-  if (kind === 'routed') {
-    const fact = checkFact<RoutedFact>(RoutedFact, value, 'routed fact');
-    uuid(fact.account_id, 'account_id');
-    uuid(fact.event_id, 'event_id');
-    for (const d of fact.deliveries) {
-      uuid(d.delivery_id, 'delivery_id');
-      uuid(d.destination_id, 'destination_id');
+  if (kind === 'routed') return { stream, kind: 'routed', seq, fact: routable(checkFact<RoutedFact>(RoutedFact, value, 'routed fact')) };
+  if (kind === 'routings') {
+    const batch = checkFact<RoutedFacts>(RoutedFacts, value, 'routed facts');
+    for (const fact of batch.routings) {
+      routable(fact);
+      // As for attempts: every routing in the message must be of the message's account.
+      if (fact.account_id !== batch.account_id) throw new Unreadable('a routing of another account in a batch');
     }
-    time(fact.at, 'at');
-    return { stream, kind: 'routed', seq, fact };
+    return { stream, kind: 'routings', seq, facts: batch.routings };
   }
   if (kind === 'attempt') return { stream, kind: 'attempt', seq, fact: readable(checkFact<AttemptFact>(AttemptFact, value, 'attempt fact')) };
   if (kind === 'attempts') {
@@ -105,5 +117,5 @@ export function decodeMessage(stream: ProjectedStream, msg: InboundMsg): Item {
 
 /** Rough size of an item in a batch, to bound a transaction's payload (bodies reach 5 MB). */
 export function itemBytes(item: Item): number {
-  return item.kind === 'event' ? item.event.body.byteLength + 1024 : item.kind === 'attempts' ? item.facts.length * 1024 : 1024;
+  return item.kind === 'event' ? item.event.body.byteLength + 1024 : item.kind === 'attempts' || item.kind === 'routings' ? item.facts.length * 1024 : 1024;
 }

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { createPublisher } from '@hookstream/broker';
-import { STREAMS } from '@hookstream/contracts';
+import { type EventMeta, STREAMS } from '@hookstream/contracts';
 import { countReadModels, getEvent, listEvents, readCheckpoints } from '@hookstream/store';
 import { createTestDatabase, startNats, waitFor } from '@hookstream/testkit';
 import { buildProjector } from './build.ts';
 import {
   type Message,
+  type Target,
   attemptFact,
   connectTest,
   deadLetter,
@@ -169,6 +170,39 @@ t.test('a batch of attempts with one of another account is skipped whole', async
   await createPublisher(broker).publishAttempts({ v: 1, kind: 'attempts', account_id: account, attempts: [mine, theirs] }, randomUUID());
   await projected(projector);
   t.equal((await countReadModels(pool)).attempts, before.attempts, 'no attempt of it was written');
+  t.equal(projector.stats().skipped, skippedBefore + 1);
+});
+
+t.test('routings stored together in one message are projected like routed facts stored one by one', async (t) => {
+  const metas = [eventMeta(account), eventMeta(account), eventMeta(account)];
+  const targets = metas.map(() => [target(), target()]);
+  const facts = metas.map((m, i) => routedFact(m, targets[i] as Target[]));
+  await publish(broker, [
+    ...metas.map((meta): Message => ({ kind: 'event', meta, body: Buffer.from('{}') })),
+    { kind: 'routings', facts },
+    // The same routings again, as after a router that died before acking its events: same rows.
+    { kind: 'routings', facts },
+    ...(targets[0] as Target[]).map((x): Message => ({ kind: 'attempt', fact: attemptFact(metas[0] as EventMeta, x, 1, 'delivered', 200) })),
+  ]);
+  await projected(projector);
+  const events = await Promise.all(metas.map((m) => getEvent(pool, account, m.event_id)));
+  t.same(events.map((e) => e?.status), ['delivered', 'queued', 'queued']);
+  t.same(
+    events.map((e) => e?.deliveries.map((d) => d.destination_id).sort()),
+    targets.map((ts) => ts.map((x) => x.destination_id).sort()),
+    'each event has the deliveries of its own routing, once',
+  );
+  t.same(events[0]?.deliveries.map((d) => [d.status, d.attempt_count]), [['delivered', 1], ['delivered', 1]]);
+});
+
+t.test('a batch of routings with one of another account is skipped whole', async (t) => {
+  const before = await countReadModels(pool);
+  const skippedBefore = projector.stats().skipped;
+  const mine = routedFact(eventMeta(account), [target()]);
+  const theirs = { ...routedFact(eventMeta(account), [target()]), account_id: randomUUID() };
+  await createPublisher(broker).publishRoutings({ v: 1, kind: 'routings', account_id: account, routings: [mine, theirs] });
+  await projected(projector);
+  t.equal((await countReadModels(pool)).deliveries, before.deliveries, 'no delivery of it was written');
   t.equal(projector.stats().skipped, skippedBefore + 1);
 });
 

@@ -79,18 +79,17 @@ function history(i: number): Message[] {
 let before: Awaited<ReturnType<typeof snapshotReadModels>> | undefined;
 
 /**
- * Events whose first attempts ended in one turn of a deliverer: one message per account holds them
- * all, across both slots of the writers' lock, which a rebuild's writers split between them.
+ * Events routed in one turn of a router and whose first attempts ended in one turn of a deliverer:
+ * one message per account holds their routings, another their attempts, each across both slots of
+ * the writers' lock, which a rebuild's writers split between them.
  */
 function turn(n: number): Message[] {
   const account = accounts[0] as string;
   const metas = Array.from({ length: n }, () => eventMeta(account));
   const targets = metas.map(() => target());
   return [
-    ...metas.flatMap((meta, i): Message[] => [
-      { kind: 'event', meta, body: Buffer.from(`{"turn":${i}}`) },
-      { kind: 'routed', fact: routedFact(meta, [targets[i] as Target]) },
-    ]),
+    ...metas.map((meta, i): Message => ({ kind: 'event', meta, body: Buffer.from(`{"turn":${i}}`) })),
+    { kind: 'routings', facts: metas.map((meta, i) => routedFact(meta, [targets[i] as Target])) },
     { kind: 'attempts', facts: metas.map((meta, i) => attemptFact(meta, targets[i] as Target, 1, i % 3 === 0 ? 'retry_scheduled' : 'delivered', 200)) },
   ];
 }
@@ -99,7 +98,7 @@ t.test('a rebuild reproduces the live read models row for row', async (t) => {
   for (let i = 0; i < 240; i++) await publish(broker, history(i));
   const batched = turn(40);
   const slots = new Set(batched.flatMap((m) => (m.kind === 'event' ? [writerSlot(m.meta.event_id)] : [])));
-  t.equal(slots.size, WRITER_SLOTS, 'the batched attempts span every slot');
+  t.equal(slots.size, WRITER_SLOTS, 'the batched routings and attempts span every slot');
   await publish(broker, batched);
   await projected(live);
   before = await snapshotReadModels(pool);

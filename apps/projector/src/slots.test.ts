@@ -4,7 +4,7 @@ import type { InboundMsg } from '@hookstream/broker';
 import { WRITER_SLOTS, writerSlot } from '@hookstream/store';
 import type { Item } from './decode.ts';
 import { partsBySlot, splitMessage } from './slots.ts';
-import { attemptFact, eventMeta, target } from './test-fixtures.ts';
+import { attemptFact, eventMeta, routedFact, target } from './test-fixtures.ts';
 
 /** A message that records how it was settled. */
 function recorded(): { msg: InboundMsg; calls: string[] } {
@@ -33,7 +33,7 @@ function idOfSlot(slot: number): string {
   }
 }
 
-t.test('attempts of events of different slots are split by slot, each part keeping its order', async (t) => {
+t.test('attempts and routings of events of different slots are split by slot, each part keeping its order', async (t) => {
   const account = randomUUID();
   const metas = [0, 1, 0, 1, 1].map((slot) => eventMeta(account, { event_id: idOfSlot(slot % WRITER_SLOTS) }));
   const facts = metas.map((m) => attemptFact(m, target(), 1, 'delivered', 200));
@@ -53,6 +53,15 @@ t.test('attempts of events of different slots are split by slot, each part keepi
     partsBySlot(one).map(([slot]) => slot),
     [1],
     'attempts of one slot stay one part',
+  );
+  const routings: Item = { stream: 'HS_FACTS', seq: 12, kind: 'routings', facts: metas.map((m) => routedFact(m, [target()])) };
+  t.same(
+    partsBySlot(routings).map(([slot, part]) => [slot, part.kind === 'routings' ? part.facts.map((f) => f.event_id) : []]),
+    [
+      [0, [metas[0]?.event_id, metas[2]?.event_id]],
+      [1, [metas[1]?.event_id, metas[3]?.event_id, metas[4]?.event_id]],
+    ],
+    'routings of several events are split by slot in the same way',
   );
   const routed: Item = { stream: 'HS_FACTS', seq: 11, kind: 'attempt', fact: facts[1] as (typeof facts)[number] };
   t.same(partsBySlot(routed), [[1, routed]], "a single fact goes whole to its event's slot");

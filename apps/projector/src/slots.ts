@@ -1,13 +1,24 @@
 // A rebuild writes with one batcher per slot of the writers' lock (libs/store projection.ts): each
 // message's work goes to the writer of its event's slot, so that writers never share an event and
-// run side by side, each on its own Postgres connection. A message of attempts of several events
-// is split by slot, and acked once every part of it is.
+// run side by side, each on its own Postgres connection. A message of attempts or routings of
+// several events is split by slot, and acked once every part of it is.
 import type { InboundMsg } from '@hookstream/broker';
-import type { AttemptFact } from '@hookstream/contracts';
 import { writerSlot } from '@hookstream/store';
 import type { Item } from './decode.ts';
 
-/** The item's work by slot: the item itself under its event's slot, or one part per slot its attempts touch. */
+/** Facts by their event's slot. */
+function bySlot<F extends { event_id: string }>(facts: readonly F[]): Map<number, F[]> {
+  const out = new Map<number, F[]>();
+  for (const fact of facts) {
+    const slot = writerSlot(fact.event_id);
+    const list = out.get(slot);
+    if (list) list.push(fact);
+    else out.set(slot, [fact]);
+  }
+  return out;
+}
+
+/** The item's work by slot: the item itself under its event's slot, or one part per slot its facts touch. */
 export function partsBySlot(item: Item): Array<[slot: number, part: Item]> {
   switch (item.kind) {
     case 'event':
@@ -20,16 +31,10 @@ export function partsBySlot(item: Item): Array<[slot: number, part: Item]> {
     case 'skip':
       // Touches no event: only the checkpoint moves.
       return [[0, item]];
-    case 'attempts': {
-      const bySlot = new Map<number, AttemptFact[]>();
-      for (const fact of item.facts) {
-        const slot = writerSlot(fact.event_id);
-        const list = bySlot.get(slot);
-        if (list) list.push(fact);
-        else bySlot.set(slot, [fact]);
-      }
-      return [...bySlot].map(([slot, facts]) => [slot, { ...item, facts }]);
-    }
+    case 'attempts':
+      return [...bySlot(item.facts)].map(([slot, facts]) => [slot, { ...item, facts }]);
+    case 'routings':
+      return [...bySlot(item.facts)].map(([slot, facts]) => [slot, { ...item, facts }]);
   }
 }
 

@@ -103,6 +103,8 @@ export function deadLetter(meta: EventMeta, t: Target, attempts: number, code: n
 export type Message =
   | { kind: 'event'; meta: EventMeta; body: Uint8Array }
   | { kind: 'routed'; fact: RoutedFact }
+  /** Several routings of one account in one message, as a router stores those of one turn. */
+  | { kind: 'routings'; facts: RoutedFact[] }
   | { kind: 'attempt'; fact: AttemptFact }
   /** Several attempts of one account in one message, as a deliverer stores those that end in one turn. */
   | { kind: 'attempts'; facts: AttemptFact[] }
@@ -121,6 +123,9 @@ export async function publish(broker: Broker, messages: readonly Message[], dupl
     if (m.kind === 'attempts') {
       const account_id = (m.facts[0] as AttemptFact).account_id;
       await pub.publishAttempts({ v: 1, kind: 'attempts', account_id, attempts: m.facts }, id ?? randomUUID());
+    } else if (m.kind === 'routings') {
+      // No message id: a batch of routings is never deduped, a duplicate is simply published again.
+      await pub.publishRoutings({ v: 1, kind: 'routings', account_id: (m.facts[0] as RoutedFact).account_id, routings: m.facts });
     } else if (m.kind === 'event') await pub.publishEvent(m.meta, m.body, id ?? m.meta.event_id);
     else if (!duplicate) {
       if (m.kind === 'routed') await pub.publishRouted(m.fact);

@@ -4,7 +4,7 @@ import { type Broker, type ConsumerLoop, type Publisher, startConsumerLoop } fro
 import type { ConfigView } from '@hookstream/catalog';
 import { CONSUMERS, STREAMS } from '@hookstream/contracts';
 import type { Logger, Metrics } from '@hookstream/observability';
-import { type RouteDeps, routeEvent } from './route.ts';
+import { type RouteDeps, createRoutings, routeEvent } from './route.ts';
 
 export interface RouterDeps {
   broker: Broker;
@@ -26,7 +26,14 @@ export interface Router {
 export function buildRouter(deps: RouterDeps): Router {
   let loop: ConsumerLoop | null = null;
   const now = deps.now ?? Date.now;
-  const routeDeps: RouteDeps = { view: deps.view, publisher: deps.publisher, log: deps.log, now, ...(deps.metrics ? { metrics: deps.metrics } : {}) };
+  const routeDeps: RouteDeps = {
+    view: deps.view,
+    publisher: deps.publisher,
+    routings: createRoutings(deps.publisher),
+    log: deps.log,
+    now,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+  };
   return {
     async start() {
       if (loop) return;

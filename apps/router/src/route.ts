@@ -1,6 +1,6 @@
 // One event in, its deliveries out. Pure of NATS: it receives the message port, the config view and
 // the publisher, and decides ack / term itself; a throw means "infrastructure failed, offer it again".
-import type { Publisher, InboundMsg } from '@hookstream/broker';
+import { type InboundMsg, type Publisher, type Stored, type TurnBatcher, createTurnBatcher } from '@hookstream/broker';
 import { type ConfigView, selectRoutes } from '@hookstream/catalog';
 import {
   type DeliveryMeta,
@@ -14,9 +14,30 @@ import type { Logger, Metrics } from '@hookstream/observability';
 export interface RouteDeps {
   view: ConfigView;
   publisher: Publisher;
+  /** Stores routed facts, those of one turn together (createRoutings); without it each is stored alone. */
+  routings?: TurnBatcher<RoutedFact, Stored>;
   log: Logger;
   now: () => number;
   metrics?: Metrics;
+}
+
+/** Routings per message: about 300 bytes each, plus about 200 per delivery. */
+const MAX_ROUTINGS = 100;
+const MAX_BYTES = 256 * 1024;
+
+/**
+ * The routed facts of the events routed in one turn, stored in one message per account (a
+ * `routings` message); a fact ready alone is stored alone, under its own id, as before.
+ */
+export function createRoutings(publisher: Publisher): TurnBatcher<RoutedFact, Stored> {
+  return createTurnBatcher<RoutedFact, Stored>({
+    keyOf: (fact) => fact.account_id,
+    sizeOf: (fact) => 300 + fact.deliveries.length * 200,
+    maxFacts: MAX_ROUTINGS,
+    maxBytes: MAX_BYTES,
+    one: (fact) => publisher.publishRouted(fact),
+    many: (routings) => publisher.publishRoutings({ v: 1, kind: 'routings', account_id: (routings[0] as RoutedFact).account_id, routings }),
+  });
 }
 
 export async function routeEvent(msg: InboundMsg, deps: RouteDeps): Promise<void> {
@@ -58,11 +79,12 @@ export async function routeEvent(msg: InboundMsg, deps: RouteDeps): Promise<void
     deliveries: routed,
     at,
   };
-  // All in one write, the routed fact first; the event is acked once every one is stored. An attempt
-  // fact cannot precede its routed fact in practice (it follows an HTTP round trip), and projections
-  // do not depend on the order anyway (docs/adr/0002-projections.md). All are idempotent
-  // (deterministic ids), so a redelivered event republishes harmlessly.
-  const stored: Array<Promise<unknown>> = [deps.publisher.publishRouted(fact)];
+  // The event is acked once its routed fact and every delivery are stored. An attempt fact cannot
+  // precede its routed fact in practice (it follows an HTTP round trip), and projections do not
+  // depend on the order anyway (docs/adr/0002-projections.md). A redelivered event republishes
+  // harmlessly: its deliveries have deterministic ids that JetStream drops as repeats, and its
+  // routed fact, stored again when it shared a message, projects to the same rows.
+  const stored: Array<Promise<unknown>> = [deps.routings ? deps.routings.store(fact) : deps.publisher.publishRouted(fact)];
   for (const d of deliveries) stored.push(deps.publisher.publishDelivery(event, d, msg.data));
   await Promise.all(stored);
   msg.ack();

@@ -11,6 +11,7 @@ import {
   type EventMeta,
   type RouteRecord,
   type RoutedFact,
+  type RoutedFacts,
   STREAMS,
   decodeDeliveryMeta,
 } from '@hookstream/contracts';
@@ -70,15 +71,20 @@ async function publish(eventType: string | null, body: Buffer, over: Partial<Eve
   return meta;
 }
 
-async function routedFacts(b: Broker): Promise<RoutedFact[]> {
+/** The facts stream's routing messages: a routed fact alone, or the routings of one turn together. */
+async function routingMessages(b: Broker): Promise<Array<RoutedFact | RoutedFacts>> {
   const info = await b.jsm.streams.info(STREAMS.facts);
-  const out: RoutedFact[] = [];
+  const out: Array<RoutedFact | RoutedFacts> = [];
   for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
     const m = await b.jsm.streams.getMessage(STREAMS.facts, { seq }).catch(() => null);
-    const f = m ? (JSON.parse(Buffer.from(m.data).toString()) as RoutedFact) : null;
-    if (f?.kind === 'routed') out.push(f);
+    const f = m ? (JSON.parse(Buffer.from(m.data).toString()) as RoutedFact | RoutedFacts) : null;
+    if (f?.kind === 'routed' || f?.kind === 'routings') out.push(f);
   }
   return out;
+}
+
+async function routedFacts(b: Broker): Promise<RoutedFact[]> {
+  return (await routingMessages(b)).flatMap((m) => (m.kind === 'routings' ? m.routings : [m]));
 }
 
 async function deliveriesFor(destinationId: string) {
@@ -186,7 +192,18 @@ t.test('a malformed event is terminated and routing goes on', async (t) => {
 
 t.test('a router that re-reads the whole stream creates no delivery twice', async (t) => {
   const before = (await broker.jsm.streams.info(STREAMS.deliveries)).state.messages;
-  const routedBefore = (await routedFacts(broker)).length;
+  /** Each event's routing, as the deliveries it names: a routing stored again must name the same ones. */
+  const routings = async () => {
+    const byEvent = new Map<string, string[]>();
+    for (const f of await routedFacts(broker)) {
+      const ids = f.deliveries.map((d) => d.delivery_id).sort();
+      const known = byEvent.get(f.event_id);
+      if (known) t.same(ids, known, `event ${f.event_id} routed the same way again`);
+      else byEvent.set(f.event_id, ids);
+    }
+    return byEvent;
+  };
+  const routedBefore = await routings();
   t.ok(before > 0);
   await router.stop();
   // A fresh `router` consumer starts from the first event again, as after a lost consumer state.
@@ -198,5 +215,41 @@ t.test('a router that re-reads the whole stream creates no delivery twice', asyn
     return i.num_pending === 0 && i.num_ack_pending === 0 && i.delivered.stream_seq > 0;
   });
   t.equal((await broker.jsm.streams.info(STREAMS.deliveries)).state.messages, before, 'every republished delivery was a duplicate');
-  t.equal((await routedFacts(broker)).length, routedBefore, 'every routed fact too');
+  // Routed facts stored alone have ids of their own and were dropped as repeats too; those stored
+  // with others in one message are stored again, naming the same deliveries (projected to the same rows).
+  t.same(await routings(), routedBefore, 'every event is routed to the same deliveries as before');
+});
+
+t.test('the routings of events routed in one turn share one message per account', async (t) => {
+  await router.stop();
+  const accounts = [randomUUID(), randomUUID()];
+  const rx = await startReceiver(t);
+  for (const a of accounts) {
+    account = a;
+    await route((await destination(rx.url)).id, '**');
+  }
+  const messagesBefore = (await routingMessages(broker)).length;
+  // Waiting before the router starts: it takes them in one pull and routes many in one turn.
+  const events: EventMeta[] = [];
+  for (let i = 0; i < 60; i++) {
+    account = accounts[i % 2] as typeof account;
+    events.push(await publish('batch.test', Buffer.from(`{"i":${i}}`)));
+  }
+  await router.start();
+  const ids = new Set(events.map((e) => e.event_id));
+  const mine = async () => (await routingMessages(broker)).slice(messagesBefore);
+  await waitFor(async () => (await routedFacts(broker)).filter((f) => ids.has(f.event_id)).length >= events.length, {
+    timeoutMs: 20_000,
+    message: 'every event routed',
+  });
+  const stored = await mine();
+  const facts = stored.flatMap((m) => (m.kind === 'routings' ? m.routings : [m]));
+  t.equal(facts.length, events.length, 'one routing per event');
+  t.same(new Set(facts.map((f) => f.event_id)), ids);
+  t.ok(stored.length < events.length, `${events.length} routings in ${stored.length} messages`);
+  t.ok(
+    stored.every((m) => m.kind === 'routed' || m.routings.every((f) => f.account_id === m.account_id)),
+    'a message holds routings of its own account only',
+  );
+  t.ok(facts.every((f) => f.deliveries.length === 1), 'each routing names its delivery');
 });

@@ -1,6 +1,6 @@
 // The NATS connection: one per process, watched so that outages are visible rather than fatal.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { type Coalescer, createCoalescer } from './coalesce.ts';
 
 export interface Broker {
@@ -63,4 +63,9 @@ export async function connectBroker(opts: ConnectOptions): Promise<Broker> {
       await nc.drain().catch(() => nc.close());
     },
   };
+}
+
+/** The server answered with an error (a consumer or stream missing, a refusal), as opposed to no answer (a timeout, a lost connection). */
+export function isServerAnswer(err: unknown): boolean {
+  return err instanceof JetStreamApiError;
 }

@@ -89,8 +89,15 @@ export interface ConsumerLoopOptions {
   broker: Broker;
   stream: string;
   consumer: string;
-  /** Messages handled at once (and pulled at once). */
+  /** Messages handled at once (and, unless `window` says otherwise, pulled at once). */
   maxInFlight: number;
+  /**
+   * Messages asked of the server ahead of the handlers (default `maxInFlight`). They may all be on
+   * their way at once, so this bounds the bytes the server queues for this connection: window ×
+   * message size must stay well under the server's max_pending (64 MB by default), or a client
+   * busy with the messages it has is cut off as a slow consumer.
+   */
+  window?: number;
   handle(msg: InboundMsg): Promise<void>;
   /** Called with unexpected failures (handler exceptions, pull errors). */
   onError?(err: unknown): void;
@@ -137,7 +144,7 @@ export function startConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
     while (!stopping) {
       try {
         const consumer = await o.broker.js.consumers.get(o.stream, o.consumer);
-        const messages = await consumer.consume({ max_messages: o.maxInFlight, idle_heartbeat: 5_000, expires: 30_000 });
+        const messages = await consumer.consume({ max_messages: Math.min(o.window ?? o.maxInFlight, o.maxInFlight), idle_heartbeat: 5_000, expires: 30_000 });
         current = messages;
         // stop() may have come while the pull was being set up, before there was anything to stop.
         if (stopping) {

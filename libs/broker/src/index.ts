@@ -1,4 +1,4 @@
-export { type Broker, type ConnectOptions, connectBroker } from './connection.ts';
+export { type Broker, type ConnectOptions, connectBroker, isServerAnswer } from './connection.ts';
 export {
   ACK_WAIT_MARGIN_MS,
   type DestinationConsumerSpec,
@@ -13,6 +13,7 @@ export {
   streamSpecs,
 } from './topology.ts';
 export { type Publisher, type Stored, createPublisher, fromHeaders } from './publish.ts';
+export { type TurnBatcher, type TurnBatcherOptions, createTurnBatcher } from './turns.ts';
 export { type ConsumerLoop, type ConsumerLoopOptions, type InboundMsg, startConsumerLoop, wrapMsg } from './consume.ts';
 export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';
 export { type StoredMessage, readStreamMessage } from './read.ts';

@@ -8,6 +8,7 @@ import {
   type DeliveryMeta,
   type EventMeta,
   type RoutedFact,
+  type RoutedFacts,
   attemptFactSubject,
   deadLetterSubject,
   deliverySubject,
@@ -45,6 +46,11 @@ export interface Publisher {
   publishEvent(meta: EventMeta, body: Uint8Array, msgId: string | null): Promise<Stored>;
   publishDelivery(meta: EventMeta, delivery: DeliveryMeta, body: Uint8Array): Promise<Stored>;
   publishRouted(fact: RoutedFact): Promise<Stored>;
+  /**
+   * Several events' routings of one account in one message. No message id: a batch is never
+   * published again as such (its events are routed again in other batches when it fails).
+   */
+  publishRoutings(facts: RoutedFacts): Promise<Stored>;
   /** `retake` distinguishes a second attempt that reuses a number (the server lost a delivery count). */
   publishAttempt(fact: AttemptFact, opts?: { retake?: string }): Promise<Stored>;
   /** Several attempts of one account in one message; `batchId` dedupes a retried publish of it. */
@@ -69,6 +75,7 @@ export function createPublisher(broker: Broker, timeoutMs = 10_000): Publisher {
       pub(deliverySubject(delivery.destination_id), body, encodeDeliveryHeaders(meta, delivery), `dlv:${delivery.delivery_id}`),
     publishRouted: (fact) =>
       pub(routedFactSubject(fact.account_id), enc.encode(JSON.stringify(fact)), undefined, `routed:${fact.event_id}:${fact.replay_id ?? '-'}`),
+    publishRoutings: (facts) => pub(routedFactSubject(facts.account_id), enc.encode(JSON.stringify(facts)), undefined, null),
     publishAttempt: (fact, opts) =>
       pub(
         attemptFactSubject(fact.account_id),

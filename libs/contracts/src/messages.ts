@@ -113,6 +113,20 @@ export const RoutedFact = Type.Object({
 });
 export type RoutedFact = Static<typeof RoutedFact>;
 
+/**
+ * The routings of several events of one account, decided in one turn of a router's event loop, in
+ * one message: one stored message, one PubAck, one delivery to the projector and one ack instead of
+ * one each per event. A batch has no id of its own to dedupe on: an event routed again (its router
+ * died before acking it) is stored again, and projects to the same rows (docs/adr/0002-projections.md).
+ */
+export const RoutedFacts = Type.Object({
+  v: Type.Literal(1),
+  kind: Type.Literal('routings'),
+  account_id: Type.String(),
+  routings: Type.Array(RoutedFact, { minItems: 1 }),
+});
+export type RoutedFacts = Static<typeof RoutedFacts>;
+
 export const AttemptOutcome = Type.Union([
   Type.Literal('delivered'),
   Type.Literal('retry_scheduled'),
