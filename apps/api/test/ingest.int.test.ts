@@ -58,6 +58,9 @@ t.test('ingest stores the raw body before answering, and dedupes on idempotency 
 
   const stored = await storedEvents(broker);
   t.equal(stored.length, 5, 'one message per non-duplicate request');
+  const ids = stored.map((m) => metaOf(m).event_id as string);
+  t.ok(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)), 'event ids are UUIDv7');
+  t.same([...ids].sort(), ids, 'in the order the events were received, so that read models index them in order');
   const first = stored[0] as (typeof stored)[number];
   t.equal(first.data.toString(), body, 'body byte-exact');
   const meta = metaOf(first);

@@ -90,10 +90,19 @@ export async function lockWriters(c: PoolClient, slot: number | undefined): Prom
   await c.query(`SELECT pg_advisory_xact_lock(${WRITERS_LOCK_NS}, ${slot})`);
 }
 
-/** The first 32 bits of a UUID as a signed int4: the advisory lock key of an event. */
+/**
+ * The advisory lock key of an event: 32 random bits of its id, as a signed int4. An id in time
+ * order (UUIDv7, as the api gives events) starts with its time, the same for every event of a
+ * minute, so its key comes from its random tail; any other id (events stored before, ids derived
+ * from a client's own) keeps the key of its first 32 bits.
+ */
 export function eventLockKey(eventId: string): number {
-  return Number.parseInt(eventId.slice(0, 8), 16) | 0;
+  const random = eventId.charCodeAt(14) === SEVEN ? eventId.slice(-8) : eventId.slice(0, 8);
+  return Number.parseInt(random, 16) | 0;
 }
+
+/** '7', the version digit of a UUIDv7 (the 15th character of its text). */
+const SEVEN = 0x37;
 
 /**
  * Takes the locks of a transaction that changes events (the projection, retention): an event's

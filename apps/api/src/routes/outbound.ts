@@ -1,7 +1,8 @@
 // POST /v1/outbound-events: a SaaS publishes one event; the router fans it out to every matching
 // destination through the same pipeline as inbound webhooks.
-import { hash, randomUUID } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { v7 as uuidv7 } from 'uuid';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type EventMeta, api } from '@hookstream/contracts';
 import { stableUuid } from '@hookstream/domain';
@@ -52,7 +53,7 @@ export function outboundRoutes(deps: ApiDeps) {
           if (!d || d.account_id !== request.accountId) throw errors.badRequest(`destination_ids: no destination ${id} in this account`);
         }
         // With an event_id the call is idempotent: same id, same Nats-Msg-Id, queued once.
-        const id = b.event_id ? stableUuid('outbound-event', [request.accountId, b.event_id]) : randomUUID();
+        const id = b.event_id ? stableUuid('outbound-event', [request.accountId, b.event_id]) : uuidv7();
         const meta: EventMeta = {
           v: 1,
           event_id: id,
