@@ -41,3 +41,22 @@ t.test('given a namespace, when the same parts are used under another one, then 
 t.test('given a known input, when derived, then the id is pinned (ids are stored; the derivation must never change)', async (t) => {
   t.equal(deliveryIdFor('evt_1', 'rte_1'), '6b16fc5e-c3f7-5638-ad5b-7e1846f9a0f3');
 });
+
+t.test('given an event id in time order (UUIDv7)', async (t) => {
+  const earlier = '019ad7a0-0000-7abc-8def-0123456789ab';
+  const later = '019ad7a0-0001-7123-9456-0123456789ab';
+  const a = deliveryIdFor(earlier, 'rte_1');
+  t.test('then its delivery id starts with the event time, is a UUIDv8 and is stable', async (t) => {
+    t.match(a, /^019ad7a0-0000-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    t.equal(deliveryIdFor(earlier, 'rte_1'), a);
+    t.equal(a.slice(15), stableUuid('hookstream.delivery.v1', [earlier, 'rte_1']).slice(15), 'the rest is the hash');
+  });
+  t.test('then deliveries of later events sort after it, whatever their route', async (t) => {
+    t.ok(deliveryIdFor(later, 'rte_0') > a);
+    t.ok(deliveryIdFor(later, 'rte_9', 'rpl_1') > deliveryIdFor(earlier, 'rte_9', 'rpl_1'));
+  });
+  t.test('then routes and replays still get ids of their own', async (t) => {
+    t.not(deliveryIdFor(earlier, 'rte_2'), a);
+    t.not(deliveryIdFor(earlier, 'rte_1', 'rpl_1'), a);
+  });
+});

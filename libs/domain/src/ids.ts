@@ -20,9 +20,15 @@ export function stableUuid(namespace: string, parts: readonly string[]): string 
 /**
  * The id of the delivery of `eventId` along one route (or to one destination). A replay passes
  * its replay id and so gets a new delivery id; an empty replay id counts as none.
+ *
+ * The delivery of an event in time order (a UUIDv7) is in time order too: it starts with the
+ * event's 48 bits of time (a UUIDv8, the rest from the hash), so that the indexes on delivery ids
+ * grow at their end like those on event ids. Other events keep the ids they always had.
  */
 export function deliveryIdFor(eventId: string, routeOrDestinationId: string, replayId?: string): string {
   const parts = [eventId, routeOrDestinationId];
   if (replayId !== undefined && replayId !== '') parts.push(replayId);
-  return stableUuid('hookstream.delivery.v1', parts);
+  const id = stableUuid('hookstream.delivery.v1', parts);
+  // xxxxxxxx-xxxx-7…: the event's time is its first 12 hex digits; '8' is the custom version.
+  return eventId.length === 36 && eventId[14] === '7' ? `${eventId.slice(0, 13)}-8${id.slice(15)}` : id;
 }
