@@ -1,8 +1,10 @@
 // Raw limit 5: Postgres multi-row INSERTs (500 rows per statement through unnest, one connection,
 // each statement its own commit) into a copy of the events read model with all its indexes —
-// the ceiling of a projector that writes events. 1 KB bodies, like the rest of the bench.
+// the ceiling of a projector that writes events. 1 KB bodies, like the rest of the bench; event ids
+// in time order (UUIDv7), as the api gives them.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
 import { makeBody } from './body.ts';
 import { oneShot } from './ipc.ts';
 
@@ -36,7 +38,7 @@ oneShot<Args>(async (a) => {
     const hdrs: string[] = [];
     const now = new Date().toISOString();
     for (let i = 0; i < n; i++) {
-      ids.push(randomUUID());
+      ids.push(uuidv7());
       src.push(sources[i % sources.length] as string);
       at.push(now);
       seqs.push(++seq);
