@@ -65,6 +65,15 @@ function routable(fact: RoutedFact): RoutedFact {
   return fact;
 }
 
+/**
+ * The facts of a message that holds several: its subject (and so its retention) is its account's,
+ * so every fact in it must be of that account too.
+ */
+function ofAccount<F extends { account_id: string }>(account: string, facts: F[], what: string): F[] {
+  if (facts.some((f) => f.account_id !== account)) throw new Unreadable(`${what} of another account in a batch`);
+  return facts;
+}
+
 function decodeUnchecked(stream: ProjectedStream, msg: InboundMsg): Item {
   const seq = msg.streamSeq;
   if (stream === STREAMS.events) {
@@ -86,22 +95,12 @@ function decodeUnchecked(stream: ProjectedStream, msg: InboundMsg): Item {
   if (kind === 'routed') return { stream, kind: 'routed', seq, fact: routable(checkFact<RoutedFact>(RoutedFact, value, 'routed fact')) };
   if (kind === 'routings') {
     const batch = checkFact<RoutedFacts>(RoutedFacts, value, 'routed facts');
-    for (const fact of batch.routings) {
-      routable(fact);
-      // As for attempts: every routing in the message must be of the message's account.
-      if (fact.account_id !== batch.account_id) throw new Unreadable('a routing of another account in a batch');
-    }
-    return { stream, kind: 'routings', seq, facts: batch.routings };
+    return { stream, kind: 'routings', seq, facts: ofAccount(batch.account_id, batch.routings.map(routable), 'a routing') };
   }
   if (kind === 'attempt') return { stream, kind: 'attempt', seq, fact: readable(checkFact<AttemptFact>(AttemptFact, value, 'attempt fact')) };
   if (kind === 'attempts') {
     const batch = checkFact<AttemptFacts>(AttemptFacts, value, 'attempt facts');
-    for (const fact of batch.attempts) {
-      readable(fact);
-      // The message's subject (and so retention) is its account's: every attempt in it must be too.
-      if (fact.account_id !== batch.account_id) throw new Unreadable('an attempt of another account in a batch');
-    }
-    return { stream, kind: 'attempts', seq, facts: batch.attempts };
+    return { stream, kind: 'attempts', seq, facts: ofAccount(batch.account_id, batch.attempts.map(readable), 'an attempt') };
   }
   throw new Unreadable(`unknown fact kind ${JSON.stringify(kind)}`);
 }
