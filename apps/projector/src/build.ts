@@ -123,23 +123,6 @@ function pull(
   });
 }
 
-/**
- * A handler that gives each message's work to the writer of its event's slot; a message of facts
- * of several events is split between them and acked once every part is. `counted` hears of each
- * message once it is acked.
- */
-function bySlot(batchers: readonly Batcher[], stream: ProjectedStream, counted?: () => void): (msg: InboundMsg) => Promise<void> {
-  return async (msg) => {
-    const parts = partsBySlot(decodeMessage(stream, msg));
-    if (parts.length === 1 && counted === undefined) {
-      const [slot, item] = parts[0] as [number, Item];
-      return (batchers[slot] as Batcher).add(msg, item);
-    }
-    const msgs = splitMessage(msg, parts.length, counted);
-    await Promise.all(parts.map(([slot, item], i) => (batchers[slot] as Batcher).add(msgs[i] as InboundMsg, item)));
-  };
-}
-
 async function stopPipes(pipes: readonly Pipe[]): Promise<void> {
   for (const p of pipes) for (const b of p.batchers) b.close();
   await Promise.all(pipes.flatMap((p) => p.loops.map((l) => l.stop())));
@@ -147,10 +130,7 @@ async function stopPipes(pipes: readonly Pipe[]): Promise<void> {
 
 export function buildProjector(deps: ProjectorDeps): Projector {
   const batchSize = deps.batchSize ?? 500;
-  // A writer per slot of the writers' lock, as in a rebuild: the two never share an event, so their
-  // transactions run side by side on two connections, and an event's facts still meet it in the
-  // batch of its own slot.
-  const batchers = Array.from({ length: WRITER_SLOTS }, (_, slot) => createWriter(deps, `projection ${slot}`, batchSize));
+  const batcher = createWriter(deps, 'projection', batchSize);
   let pipe: Pipe | undefined;
   let lagTimer: NodeJS.Timeout | undefined;
   const metrics = deps.metrics;
@@ -161,8 +141,8 @@ export function buildProjector(deps: ProjectorDeps): Projector {
       // A batch's worth per stream: with three streams into one batcher, the next batch gathers while
       // one is written. Two per stream only held more in memory (15-20 MB more peak RSS, same rate).
       pipe = {
-        batchers,
-        loops: PROJECTED.map(({ stream, consumer }) => pull(deps, stream, consumer, batchSize, bySlot(batchers, stream))),
+        batchers: [batcher],
+        loops: PROJECTED.map(({ stream, consumer }) => pull(deps, stream, consumer, batchSize, (msg) => batcher.add(msg, decodeMessage(stream, msg)))),
       };
       if (metrics) {
         const refresh = async () => {
@@ -183,14 +163,7 @@ export function buildProjector(deps: ProjectorDeps): Projector {
       pipe = undefined;
     },
     lag: () => projectionLag(deps),
-    stats: () => {
-      const all: BatcherStats = { batches: 0, messages: 0, skipped: 0, writeFailures: 0 };
-      for (const b of batchers) {
-        const one = b.stats();
-        for (const k of Object.keys(all) as Array<keyof BatcherStats>) all[k] += one[k];
-      }
-      return all;
-    },
+    stats: () => batcher.stats(),
   };
 }
 
@@ -248,7 +221,12 @@ function pullBySlot(
   window?: number,
 ): Pipe {
   const batchers = Array.from({ length: WRITER_SLOTS }, (_, slot) => createWriter(deps, `rebuild ${stream} ${slot}`, batchSize, { exclusive: true, slot }));
-  return { batchers, loops: [pull(deps, stream, consumer, inHand, bySlot(batchers, stream, counted), window)] };
+  const handle = async (msg: InboundMsg) => {
+    const parts = partsBySlot(decodeMessage(stream, msg));
+    const msgs = splitMessage(msg, parts.length, counted);
+    await Promise.all(parts.map(([slot, item], i) => (batchers[slot] as Batcher).add(msgs[i] as InboundMsg, item)));
+  };
+  return { batchers, loops: [pull(deps, stream, consumer, inHand, handle, window)] };
 }
 
 const STREAMS_ALL = PROJECTED.map((p) => p.stream);
