@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { createPublisher } from '@hookstream/broker';
 import { type EventMeta, STREAMS } from '@hookstream/contracts';
-import { countReadModels, getEvent, listEvents, readCheckpoints } from '@hookstream/store';
+import { WRITER_SLOTS, countReadModels, getEvent, listEvents, readCheckpoints, writerSlot } from '@hookstream/store';
 import { createTestDatabase, startNats, waitFor } from '@hookstream/testkit';
 import { buildProjector } from './build.ts';
 import {
@@ -204,6 +204,30 @@ t.test('a batch of routings with one of another account is skipped whole', async
   await projected(projector);
   t.equal((await countReadModels(pool)).deliveries, before.deliveries, 'no delivery of it was written');
   t.equal(projector.stats().skipped, skippedBefore + 1);
+});
+
+t.test('messages of routings and attempts of many events, of both writer slots, are projected and acked once', async (t) => {
+  const ofSlot = (slot: number): string => {
+    for (;;) {
+      const id = randomUUID();
+      if (writerSlot(id) === slot) return id;
+    }
+  };
+  const metas = Array.from({ length: 12 }, (_, i) => eventMeta(account, { event_id: ofSlot(i % WRITER_SLOTS) }));
+  const targets = metas.map(() => target());
+  await publish(broker, [
+    ...metas.map((meta): Message => ({ kind: 'event', meta, body: Buffer.from('{}') })),
+    { kind: 'routings', facts: metas.map((m, i) => routedFact(m, [targets[i] as Target])) },
+    { kind: 'attempts', facts: metas.map((m, i) => attemptFact(m, targets[i] as Target, 1, 'delivered', 200)) },
+  ]);
+  await projected(projector);
+  const events = await Promise.all(metas.map((m) => getEvent(pool, account, m.event_id)));
+  t.same(events.map((e) => e?.status), metas.map(() => 'delivered'));
+  const facts = await waitFor(async () => {
+    const i = await broker.jsm.consumers.info(STREAMS.facts, 'projector_facts');
+    return i.num_ack_pending === 0 && i;
+  });
+  t.equal(facts.num_redelivered, 0, 'nothing handed back');
 });
 
 t.test('unreadable messages are skipped; the projection goes on', async (t) => {
