@@ -14,8 +14,8 @@ import type { Logger, Metrics } from '@hookstream/observability';
 export interface RouteDeps {
   view: ConfigView;
   publisher: Publisher;
-  /** Stores routed facts, those of one turn together (createRoutings); without it each is stored alone. */
-  routings?: TurnBatcher<RoutedFact, Stored>;
+  /** Stores routed facts, those of one turn together (createRoutings). */
+  routings: TurnBatcher<RoutedFact, Stored>;
   log: Logger;
   now: () => number;
   metrics?: Metrics;
@@ -84,7 +84,7 @@ export async function routeEvent(msg: InboundMsg, deps: RouteDeps): Promise<void
   // depend on the order anyway (docs/adr/0002-projections.md). A redelivered event republishes
   // harmlessly: its deliveries have deterministic ids that JetStream drops as repeats, and its
   // routed fact, stored again when it shared a message, projects to the same rows.
-  const stored: Array<Promise<unknown>> = [deps.routings ? deps.routings.store(fact) : deps.publisher.publishRouted(fact)];
+  const stored: Array<Promise<unknown>> = [deps.routings.store(fact)];
   for (const d of deliveries) stored.push(deps.publisher.publishDelivery(event, d, msg.data));
   await Promise.all(stored);
   msg.ack();

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { deliveryIdFor, stableUuid } from './ids.ts';
+import { deliveryIdFor, isTimeOrderedId, stableUuid } from './ids.ts';
 
 const UUID_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -59,4 +59,10 @@ t.test('given an event id in time order (UUIDv7)', async (t) => {
     t.not(deliveryIdFor(earlier, 'rte_2'), a);
     t.not(deliveryIdFor(earlier, 'rte_1', 'rpl_1'), a);
   });
+});
+
+t.test('an id in time order is told by its version digit', async (t) => {
+  t.ok(isTimeOrderedId('019ad7a0-0000-7abc-8def-0123456789ab'));
+  t.notOk(isTimeOrderedId('8f14e45f-ceea-467f-a5c9-4b3a1a2b3c4d'), 'a random id');
+  t.notOk(isTimeOrderedId('evt_1234567-7'), 'not a UUID');
 });

@@ -18,6 +18,14 @@ export function stableUuid(namespace: string, parts: readonly string[]): string 
 }
 
 /**
+ * True for a UUIDv7, an id in time order (what the api gives events): its first 48 bits are its
+ * time in milliseconds, its version digit (the 15th character of its text) is 7.
+ */
+export function isTimeOrderedId(id: string): boolean {
+  return id.length === 36 && id[14] === '7';
+}
+
+/**
  * The id of the delivery of `eventId` along one route (or to one destination). A replay passes
  * its replay id and so gets a new delivery id; an empty replay id counts as none.
  *
@@ -30,5 +38,5 @@ export function deliveryIdFor(eventId: string, routeOrDestinationId: string, rep
   if (replayId !== undefined && replayId !== '') parts.push(replayId);
   const id = stableUuid('hookstream.delivery.v1', parts);
   // xxxxxxxx-xxxx-7…: the event's time is its first 12 hex digits; '8' is the custom version.
-  return eventId.length === 36 && eventId[14] === '7' ? `${eventId.slice(0, 13)}-8${id.slice(15)}` : id;
+  return isTimeOrderedId(eventId) ? `${eventId.slice(0, 13)}-8${id.slice(15)}` : id;
 }

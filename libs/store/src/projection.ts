@@ -5,6 +5,7 @@
 // ON CONFLICT applies the same commutative rule as merge.ts, so replays and reordering change nothing
 // (docs/adr/0002-projections.md).
 import type { AttemptFact, DeadLetter, RoutedFact } from '@hookstream/contracts';
+import { isTimeOrderedId } from '@hookstream/domain';
 import {
   type DeliveryPatch,
   type DeliveryRow,
@@ -97,12 +98,10 @@ export async function lockWriters(c: PoolClient, slot: number | undefined): Prom
  * from a client's own) keeps the key of its first 32 bits.
  */
 export function eventLockKey(eventId: string): number {
-  const random = eventId.charCodeAt(14) === SEVEN ? eventId.slice(-8) : eventId.slice(0, 8);
+  const random = isTimeOrderedId(eventId) ? eventId.slice(-8) : eventId.slice(0, 8);
   return Number.parseInt(random, 16) | 0;
 }
 
-/** '7', the version digit of a UUIDv7 (the 15th character of its text). */
-const SEVEN = 0x37;
 
 /**
  * Takes the locks of a transaction that changes events (the projection, retention): an event's
