@@ -41,11 +41,14 @@ export function createPool(url: string, opts: PoolOptions = {}): Pool {
   return pool;
 }
 
-/** Runs fn inside BEGIN … COMMIT; rolls back and rethrows on failure. A broken client is destroyed. */
-export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs fn inside BEGIN … COMMIT; rolls back and rethrows on failure. A broken client is destroyed.
+ * `setLocal` (statements without parameters, such as SET LOCAL) runs right after BEGIN, in its round trip.
+ */
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, setLocal?: string): Promise<T> {
   const { client, release, markBroken } = await checkOut(pool);
   try {
-    await client.query('BEGIN');
+    await client.query(setLocal ? `BEGIN; ${setLocal}` : 'BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;

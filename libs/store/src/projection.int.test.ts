@@ -282,3 +282,40 @@ t.test('bad data fails the transaction and leaves nothing half-written', async (
   t.same(await snapshotReadModels(pool), { events: [], deliveries: [], attempts: [], event_routings: [] });
   t.same(await readCheckpoints(pool), {});
 });
+
+t.test('without statistics, a batch still finds deliveries by their index, not by reading the table', async (t) => {
+  // A database of its own, with one connection: its table counters are this test's alone.
+  const one = createPool(await createTestDatabase(t), { max: 1 });
+  t.teardown(() => one.end());
+  await migrate(one);
+  // Nothing has analyzed the table yet, and nothing will during the test.
+  await one.query('ALTER TABLE deliveries SET (autovacuum_enabled = false)');
+  await one.query(
+    `INSERT INTO deliveries (id, event_id, account_id, destination_id, routed, status, status_rank, created_at)
+     SELECT gen_random_uuid(), gen_random_uuid(), $1, $2, true, 'queued', 0, now() FROM generate_series(1, 20000)`,
+    [randomUUID(), dstX],
+  );
+  const ids = Array.from({ length: 300 }, () => randomUUID());
+  await applyBatch(one, {
+    checkpoints: { F: 300 },
+    routed: ids.map((id, i) => ({ ...routed, event_id: id, event_seq: i + 1, deliveries: [{ delivery_id: randomUUID(), destination_id: dstX, route_id: 'r' }] })),
+  });
+  const lookup = `SELECT id FROM deliveries WHERE event_id = ANY('{${ids.join(',')}}'::uuid[])`;
+  const plan = (await one.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${lookup}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+  t.match(plan, /Seq Scan on deliveries/, 'the premise: left to itself, the planner reads the whole table');
+
+  const scans = async () => {
+    await one.query('SELECT pg_stat_force_next_flush()');
+    const { rows } = await one.query<{ seq: string; idx: string }>(
+      "SELECT seq_scan AS seq, idx_scan AS idx FROM pg_stat_user_tables WHERE relname = 'deliveries'",
+    );
+    return { seq: Number(rows[0]?.seq), idx: Number(rows[0]?.idx) };
+  };
+  const before = await scans();
+  await applyBatch(one, { checkpoints: { E: 300 }, events: ids.map((id, i) => ({ meta: { ...meta, event_id: id, idempotency_key: null }, body: Buffer.from('{}'), seq: i + 1 })) });
+  const after = await scans();
+  t.equal(after.seq - before.seq, 0, 'no sequential scan of deliveries');
+  t.ok(after.idx > before.idx, 'deliveries read through an index');
+  const { rows } = await one.query<{ n: string }>("SELECT count(*) AS n FROM events WHERE status = 'queued'");
+  t.equal(Number(rows[0]?.n), 300, 'each event took the status of its stored delivery');
+});
