@@ -88,7 +88,7 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<void> {
 
 try {
   if (want('raw')) results.raw = await runRaw(ctx);
-  const hookstream = ['ingest', 'e2e', 'sustained', 'fanout', 'backlog', 'rebuild', 'query'].some(want);
+  const hookstream = ['ingest', 'e2e', 'sustained', 'fanout', 'fanout2', 'backlog', 'rebuild', 'query'].some(want);
   if (hookstream) {
     const system = await System.connect({ natsUrl: services.natsUrl, databaseUrl: services.databaseUrl, dir: services.dir, profile: profileDir ? { dir: profileDir, roles: profiled } : null, baseEnv: process.env });
     ctx.system = system;
@@ -100,6 +100,8 @@ try {
       await section('e2e', () => runE2e(ctx, setup));
       await section('sustained', () => runSustained(ctx, setup));
       await section('fanout', () => runFanout(ctx, setup));
+      // Two copies of the deliverer: what running a second copy of the role buys on the same cores.
+      await section('fanout2', () => runFanout(ctx, setup, 2));
       await section('backlog', () => runBacklog(ctx, setup));
       system.recordPeaks();
       await section('rebuild', () => runRebuild(ctx));

@@ -97,6 +97,14 @@ export function figures(res: J): Figure[] {
       }),
     );
   }
+  if (s.fanout2) {
+    out.push(
+      fig('fanout2.deliveries_per_s', `fan-out 1 → 10, ${s.fanout2.deliverers} deliverer processes`, s.fanout2.deliveries_per_s, 'deliveries/s', 'higher', {
+        target: ['≥ 10,000/s', (v) => v >= 10_000],
+        raw: ['undici→sink', raw.http_sink?.rps],
+      }),
+    );
+  }
   if (s.backlog) {
     const b = s.backlog;
     out.push(

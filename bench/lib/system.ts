@@ -15,6 +15,12 @@ import { memoryOf } from './sys.ts';
 
 export const ROLES = ['api', 'router', 'deliverer', 'projector'] as const;
 export type Role = (typeof ROLES)[number];
+/** A process of the system: a role's first copy goes by the role's name, a further one by `<role>#<n>`. */
+export type Copy = Role | `${Role}#${number}`;
+
+function roleOf(name: Copy): Role {
+  return name.split('#')[0] as Role;
+}
 
 const MAIN = path.join(import.meta.dirname, '..', '..', 'apps', 'hookstream', 'src', 'main.ts');
 
@@ -38,9 +44,9 @@ export class System {
   readonly broker: Broker;
   readonly pool: Pool;
   private readonly o: SystemOptions;
-  private readonly procs = new Map<Role, RoleProcess>();
+  private readonly procs = new Map<Copy, RoleProcess>();
   private apiPort = 0;
-  /** Highest VmHWM (MB) seen per role, over every process that played it. */
+  /** Highest VmHWM (MB) seen per process name (a role, or a further copy of one), over every process that played it. */
   readonly peakRss: Record<string, number> = {};
   /** RSS (MB) of each role right after it became ready, before any load. */
   readonly readyRss: Record<string, number> = {};
@@ -66,8 +72,8 @@ export class System {
     return `http://127.0.0.1:${this.apiPort}`;
   }
 
-  pid(role: Role): number {
-    return this.procs.get(role)?.proc.pid ?? 0;
+  pid(name: Copy): number {
+    return this.procs.get(name)?.proc.pid ?? 0;
   }
 
   /** Reads every running role's VmHWM (its peak resident set since it started) into peakRss. */
@@ -88,11 +94,13 @@ export class System {
     await Promise.all((['router', 'deliverer', 'projector'] as const).map((r) => this.start(r)));
   }
 
-  async start(role: Role): Promise<void> {
-    if (this.procs.has(role)) return;
-    const port = role === 'api' && this.apiPort ? this.apiPort : await freePort();
-    if (role === 'api') this.apiPort = port;
-    const log = path.join(this.o.dir, `${role}.log`);
+  /** Starts a role's process (`name` = `<role>#2` and so on for a further copy of it) and waits until it is ready. */
+  async start(name: Copy): Promise<void> {
+    if (this.procs.has(name)) return;
+    const role = roleOf(name);
+    const port = name === 'api' && this.apiPort ? this.apiPort : await freePort();
+    if (name === 'api') this.apiPort = port;
+    const log = path.join(this.o.dir, `${name}.log`);
     const fd = openSync(log, 'a');
     // A profiled role gets its memory sizing here rather than from main.ts re-executing itself: the
     // first process would write a profile of its own start-up beside the real one.
@@ -115,30 +123,30 @@ export class System {
       stdio: ['ignore', fd, fd],
     });
     closeSync(fd);
-    this.procs.set(role, { proc, port, log });
+    this.procs.set(name, { proc, port, log });
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${role} exited at start: ${this.tail(role)}`);
+      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${name} exited at start: ${this.tail(name)}`);
       const ok = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
         (r) => r.status === 200,
         () => false,
       );
       if (ok) {
         const m = proc.pid ? memoryOf(proc.pid) : null;
-        if (m && this.readyRss[role] === undefined) this.readyRss[role] = Math.round(m.rss_mb);
+        if (m && this.readyRss[name] === undefined) this.readyRss[name] = Math.round(m.rss_mb);
         return;
       }
-      if (Date.now() > deadline) throw new Error(`${role} not ready after 60 s: ${this.tail(role)}`);
+      if (Date.now() > deadline) throw new Error(`${name} not ready after 60 s: ${this.tail(name)}`);
       await sleep(200);
     }
   }
 
   /** SIGTERM and wait: the role finishes in-flight work (and a profiled one writes its CPU profile). */
-  async stop(role: Role): Promise<void> {
-    const p = this.procs.get(role);
+  async stop(name: Copy): Promise<void> {
+    const p = this.procs.get(name);
     if (!p) return;
     this.recordPeaks();
-    this.procs.delete(role);
+    this.procs.delete(name);
     const { proc } = p;
     if (proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -154,8 +162,8 @@ export class System {
     await this.pool.end();
   }
 
-  tail(role: Role): string {
-    const p = this.procs.get(role);
+  tail(name: Copy): string {
+    const p = this.procs.get(name);
     try {
       return p ? readFileSync(p.log, 'utf8').split('\n').slice(-15).join('\n') : '';
     } catch {

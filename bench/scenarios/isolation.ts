@@ -5,7 +5,7 @@ import { type Ctx, measureCpu } from '../lib/context.ts';
 import { runChild } from '../lib/procs.ts';
 import { percentile, round, sleep, sortNumbers } from '../lib/stats.ts';
 import { rssSampler } from '../lib/sys.ts';
-import type { System } from '../lib/system.ts';
+import type { Copy, System } from '../lib/system.ts';
 import { WARMUP_S, drain, warmUp } from './pipeline.ts';
 import { BODY, JSON_HEADERS } from './raw.ts';
 import { type LatencyRun, latencyRun } from './load.ts';
@@ -32,6 +32,8 @@ async function routed(system: System, timeoutMs: number): Promise<boolean> {
 }
 
 export interface Fanout {
+  /** Deliverer processes sharing the destinations' consumers. */
+  deliverers: number;
   events: number;
   destinations: number;
   deliveries: number;
@@ -42,23 +44,31 @@ export interface Fanout {
   deliverer_rss_mb: number;
 }
 
+/** The deliverer processes of a run with `n` of them: the role's own, then `deliverer#2`… */
+function deliverers(n: number): Copy[] {
+  return Array.from({ length: n }, (_, i): Copy => (i === 0 ? 'deliverer' : `deliverer#${i + 1}`));
+}
+
 /**
  * The deliverer is stopped while the events are ingested and routed, then started: what it drains
  * is the fan-out alone, not ingest competing with it. The projector keeps projecting the attempts.
+ * With `copies` > 1 that many deliverer processes share the destinations' consumers, as copies of a
+ * role do in production; afterwards the system is back to one.
  */
-export async function runFanout(ctx: Ctx, setup: Setup): Promise<Fanout> {
+export async function runFanout(ctx: Ctx, setup: Setup, copies = 1): Promise<Fanout> {
   const system = ctx.system as System;
-  ctx.log(`fan-out: ${ctx.plan.fanoutEvents} events × ${FANOUT} destinations, delivered from a standing start`);
-  await system.stop('deliverer');
+  const names = deliverers(copies);
+  ctx.log(`fan-out: ${ctx.plan.fanoutEvents} events × ${FANOUT} destinations, delivered from a standing start by ${copies} deliverer process${copies > 1 ? 'es' : ''}`);
+  for (const name of names) await system.stop(name);
   const before = (await system.broker.jsm.streams.info(STREAMS.deliveries)).state.messages;
   const n = (await flood(ctx, setup.api.ingestUrl(setup.sources.fanout), ctx.plan.fanoutEvents)).ok;
   const total = n * FANOUT;
   if (!(await routed(system, 120_000))) ctx.log('  routing did not finish in 120 s');
   const queued = (await system.broker.jsm.streams.info(STREAMS.deliveries)).state.messages - before;
   await ctx.receiver.call('track', { channel: 'fanout', base: 0, capacity: 0, times: true });
-  const rss = rssSampler(() => ({ deliverer: system.pid('deliverer') }));
-  await system.start('deliverer');
-  const cpu = measureCpu(ctx, 'fanout');
+  const rss = rssSampler(() => Object.fromEntries(names.map((name) => [name, system.pid(name)])));
+  await Promise.all(names.map((name) => system.start(name)));
+  const cpu = measureCpu(ctx, copies > 1 ? `fanout×${copies}` : 'fanout');
   const deadline = Date.now() + Math.max(60_000, total);
   let count = 0;
   while (Date.now() < deadline) {
@@ -74,14 +84,16 @@ export async function runFanout(ctx: Ctx, setup: Setup): Promise<Fanout> {
   const t10 = percentile(times, 10);
   const t90 = percentile(times, 90);
   await drain(ctx, 'fan-out');
+  for (const name of names.slice(1)) await system.stop(name);
   ctx.log(`  ${count} of ${total} deliveries arrived (${queued} queued)`);
   return {
+    deliverers: copies,
     events: n,
     destinations: FANOUT,
     deliveries: count,
     deliveries_per_s: Math.round((0.8 * times.length) / ((t90 - t10) / 1000)),
     overall_per_s: Math.round(times.length / ((last - first) / 1000)),
-    deliverer_rss_mb: peaks.deliverer ?? 0,
+    deliverer_rss_mb: Math.max(0, ...names.map((name) => peaks[name] ?? 0)),
   };
 }
 
