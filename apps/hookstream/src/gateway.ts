@@ -38,6 +38,9 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
+/** Roles that pull from JetStream consumers. */
+const CONSUMER_ROLES = ['router', 'deliverer', 'projector', 'jobs'] as const;
+
 export async function startGateway(settings: Readonly<Settings>, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger(settings.logLevel, 'hookstream');
   const roles = new Set(settings.roles);
@@ -59,6 +62,20 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     const catalog = await openCatalog(broker);
     cleanup.push(async () => catalog.close());
     const publisher = createPublisher(broker);
+    // Beside consumers, the api publishes on a connection of its own. nats-server cuts off a
+    // connection whose unread bytes pass its max_pending (64 MB by default), and consumers pulling
+    // large messages by the dozen can do that; the publishes in flight on that connection would
+    // fail, and ingest answer 503. The consumers reconnect and get their messages again.
+    let apiPublisher = publisher;
+    if (roles.has('api') && CONSUMER_ROLES.some((r) => roles.has(r))) {
+      const own = await connectBroker({
+        servers: (services.natsUrl as string).split(','),
+        name: 'hookstream:api',
+        log: (level, msg) => log[level](msg),
+      });
+      cleanup.push(() => own.close());
+      apiPublisher = createPublisher(own);
+    }
 
     let pool: Pool | null = null;
     if (needsDb && services.databaseUrl) {
@@ -140,11 +157,11 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
       api = await buildApi({
         settings,
         catalog,
-        publisher,
+        publisher: apiPublisher,
         log: log.child({ role: 'api' }),
         metrics,
         readiness,
-        ...(pool ? { events: eventQueries(pool, broker, catalog, publisher) } : {}),
+        ...(pool ? { events: eventQueries(pool, broker, catalog, apiPublisher) } : {}),
         ...(jobs ? { replays: jobs.ports.replays, exports: jobs.ports.exports } : {}),
       });
       const a = api;

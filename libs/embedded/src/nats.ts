@@ -17,6 +17,11 @@ export interface NatsServerOptions {
   host?: string;
   /** A nats size such as '8MB' (the default; ingest accepts 5 MB bodies plus headers). */
   maxPayload?: string;
+  /**
+   * Bytes the server may hold for a client that does not read them (`max_pending`, a nats size;
+   * the server's default, 64MB, when unset): past it the client is cut off as a slow consumer.
+   */
+  maxPending?: string;
   /** Default: derived from storeDir, so it is stable across restarts of the same store. */
   serverName?: string;
   /** HTTP monitoring port; 0 picks a free one. Readiness then also polls /healthz. */
@@ -65,6 +70,7 @@ function natsConfig(o: {
   host: string;
   port: number;
   maxPayload: string;
+  maxPending: string | undefined;
   storeDir: string;
   monitorPort: number | undefined;
   cluster: NatsServerOptions['cluster'];
@@ -78,6 +84,7 @@ function natsConfig(o: {
     // Unquoted: nats parses size suffixes only on bare numbers.
     `max_payload: ${o.maxPayload}`,
   ];
+  if (o.maxPending) lines.push(`max_pending: ${o.maxPending}`);
   if (o.monitorPort !== undefined) lines.push(`http: ${q(`${o.host}:${o.monitorPort}`)}`);
   lines.push('jetstream {', `  store_dir: ${q(o.storeDir)}`);
   if (o.syncInterval) lines.push(`  sync_interval: ${q(o.syncInterval)}`);
@@ -146,6 +153,7 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
   if (!binary) throw new Error(`nats-server not found. Install it: ${NATS_INSTALL_HINT}`);
   const maxPayload = opts.maxPayload ?? '8MB';
   if (!SIZE.test(maxPayload)) throw new Error(`maxPayload must look like 8MB, got ${maxPayload}`);
+  if (opts.maxPending !== undefined && !SIZE.test(opts.maxPending)) throw new Error(`maxPending must look like 64MB, got ${opts.maxPending}`);
   const storeDir = path.resolve(opts.storeDir);
   const host = opts.host ?? '127.0.0.1';
   const serverName = opts.serverName ?? `hookstream-${createHash('sha256').update(storeDir).digest('hex').slice(0, 10)}`;
@@ -165,7 +173,7 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
   const writeConfig = (): Promise<void> =>
     writeFile(
       confPath,
-      natsConfig({ serverName, host, port, maxPayload, storeDir, monitorPort, cluster: opts.cluster, syncInterval: opts.syncInterval }),
+      natsConfig({ serverName, host, port, maxPayload, maxPending: opts.maxPending, storeDir, monitorPort, cluster: opts.cluster, syncInterval: opts.syncInterval }),
     );
 
   async function launchOnce(): Promise<{ ok: true } | { ok: false; portTaken: boolean; reason: string }> {
