@@ -2,7 +2,9 @@
 // the dozen, and nats-server cuts off a connection whose unread bytes pass its max_pending (here
 // 4 MB; at the default 64 MB, bodies near the 5 MB limit do the same): the consumers' connection is cut and
 // reconnects, and their messages come again after AckWait. Ingest must not notice: every webhook
-// is answered 202 and stored, because the api publishes on a connection of its own.
+// is answered 202 and stored, because the api publishes on a connection of its own. The deliverer
+// has one too, so that messages in its hand do not come again, as new attempts, when the router's
+// or the projector's pulls get the shared connection cut off.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
@@ -43,4 +45,14 @@ t.test('given consumers cut off as slow by a burst of large messages, when the b
   // The premise: the burst did cut a connection off as a slow consumer.
   const log = await readFile(logFile, 'utf8');
   t.match(log, /Slow Consumer Detected/, 'nats-server cut a consumer off during the burst');
+});
+
+t.test('given every role in one process, then the api and the deliverer each talk to nats-server on a connection of their own', async (t) => {
+  const nats = await startNats(t, { monitorPort: 0 });
+  await startSystem(t, {}, { natsUrl: nats.url });
+  const connz = (await (await fetch(`http://127.0.0.1:${nats.monitorPort}/connz`)).json()) as { connections: Array<{ name?: string }> };
+  const names = connz.connections.map((c) => c.name ?? '').sort();
+  t.ok(names.includes('hookstream:api'), 'the api');
+  t.ok(names.includes('hookstream:deliverer'), 'the deliverer');
+  t.equal(names.filter((n) => n.startsWith('hookstream:api+')).length, 1, 'and one connection that the other roles share');
 });

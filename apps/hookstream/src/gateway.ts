@@ -1,6 +1,6 @@
 // The composition root of the `hookstream` command: every role named in ROLES, in one process,
 // on the embedded services or on the ones configured.
-import type { Settings } from '@hookstream/config';
+import type { Role, Settings } from '@hookstream/config';
 import { type Broker, connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
 import { type Catalog, openCatalog } from '@hookstream/catalog';
 import { type Logger, type Metrics, createLogger, createMetrics } from '@hookstream/observability';
@@ -38,9 +38,6 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
-/** Roles that pull from JetStream consumers. */
-const CONSUMER_ROLES = ['router', 'deliverer', 'projector', 'jobs'] as const;
-
 export async function startGateway(settings: Readonly<Settings>, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger(settings.logLevel, 'hookstream');
   const roles = new Set(settings.roles);
@@ -62,20 +59,23 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     const catalog = await openCatalog(broker);
     cleanup.push(async () => catalog.close());
     const publisher = createPublisher(broker);
-    // Beside consumers, the api publishes on a connection of its own. nats-server cuts off a
-    // connection whose unread bytes pass its max_pending (64 MB by default), and consumers pulling
-    // large messages by the dozen can do that; the publishes in flight on that connection would
-    // fail, and ingest answer 503. The consumers reconnect and get their messages again.
-    let apiPublisher = publisher;
-    if (roles.has('api') && CONSUMER_ROLES.some((r) => roles.has(r))) {
+    // Beside other roles, the api and the deliverer each get a connection of their own. nats-server
+    // cuts off a connection whose unread bytes pass its max_pending (64 MB by default), and the
+    // router and the projector, pulling large messages by the dozen, can do that. On a shared
+    // connection the api's publishes in flight would fail (ingest answering 503), and the
+    // deliverer's messages in hand would come again as new deliveries, each spending an attempt.
+    const ownConnection = async (role: string): Promise<Broker> => {
       const own = await connectBroker({
         servers: (services.natsUrl as string).split(','),
-        name: 'hookstream:api',
+        name: `hookstream:${role}`,
         log: (level, msg) => log[level](msg),
       });
       cleanup.push(() => own.close());
-      apiPublisher = createPublisher(own);
-    }
+      return own;
+    };
+    const shares = (role: Role) => roles.has(role) && roles.size > 1;
+    const apiPublisher = shares('api') ? createPublisher(await ownConnection('api')) : publisher;
+    const delivererBroker = shares('deliverer') ? await ownConnection('deliverer') : broker;
 
     let pool: Pool | null = null;
     if (needsDb && services.databaseUrl) {
@@ -96,9 +96,9 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     if (roles.has('deliverer')) {
       const { buildDeliverer } = await import('@hookstream/app-deliverer');
       const d = buildDeliverer({
-        broker,
+        broker: delivererBroker,
         view: catalog.view,
-        publisher,
+        publisher: delivererBroker === broker ? publisher : createPublisher(delivererBroker),
         log: log.child({ role: 'deliverer' }),
         allowPrivate: settings.allowPrivateDestinations,
         maxInFlight: settings.delivererMaxInFlight,
