@@ -26,6 +26,11 @@ export interface DelivererDeps {
   metrics?: Metrics;
   /** How long an idle destination's pull waits on the server (default 5 s): a stop waits for it. */
   pullExpiresMs?: number;
+  /**
+   * Bytes one destination's pull may bring (default 4 MB): with sixteen destinations pulling at once,
+   * what the server queues for the connection stays within its default max_pending of 64 MB.
+   */
+  pullBytes?: number;
   /** Circuit breaker settings per destination (default: domain's DEFAULT_CIRCUIT_OPTIONS). */
   circuit?: CircuitOptions;
   /** Run the dead-letter watch in this process (default true). */
@@ -43,6 +48,7 @@ export interface Deliverer {
 }
 
 const HEARTBEAT_MS = 5_000;
+const DEFAULT_PULL_BYTES = 4 * 1024 * 1024;
 
 export function buildDeliverer(deps: DelivererDeps): Deliverer {
   const now = deps.now ?? Date.now;
@@ -99,6 +105,7 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
         now,
         handle: (msg, release) => handleDelivery(msg, handlerDeps as AttemptDeps, release),
         pullExpiresMs: deps.pullExpiresMs ?? 5_000,
+        pullBytes: deps.pullBytes ?? DEFAULT_PULL_BYTES,
         circuit: deps.circuit,
         ...(deps.metrics ? { metrics: deps.metrics } : {}),
       });

@@ -28,6 +28,18 @@ export interface PullLoopOptions {
    * idle heartbeats, i.e. ~expiresMs of silence in an overloaded process: longer pulls make that rarer.)
    */
   expiresMs: number;
+  /**
+   * Bytes one pull may bring, judged by the largest message of the pulls before (see pullSize).
+   * Pulls are counted in messages; of large ones, a pull of dozens would have the server queue more
+   * for this connection than its max_pending (64 MB by default), and it would cut the connection off
+   * as a slow consumer: every message of the pull would come again, as a new attempt.
+   */
+  pullBytes: number;
+}
+
+/** What a pull asks for: up to `n` messages, as many as fit `pullBytes` if each were as large as `largest`. */
+export function pullSize(n: number, pullBytes: number, largest: number): number {
+  return Math.min(n, Math.max(1, Math.floor(pullBytes / Math.max(1, largest))));
 }
 
 export interface PullLoop {
@@ -97,6 +109,9 @@ export function startPullLoop(o: PullLoopOptions): PullLoop {
   const done = (async () => {
     let backoff = 250;
     let consumer: Awaited<ReturnType<Broker['js']['consumers']['get']>> | null = null;
+    // The largest message seen lately; until one is seen, as large as a pull may be: the first
+    // pull brings one message. Pulls of smaller ones halve it, so it is remembered for a while.
+    let largest = o.pullBytes;
     while (!stopping) {
       const { n, waitMs } = o.capacity(inFlight, unreleased);
       if (n <= 0) {
@@ -105,12 +120,15 @@ export function startPullLoop(o: PullLoopOptions): PullLoop {
       }
       try {
         consumer ??= await o.broker.js.consumers.get(o.stream, o.consumer);
-        const batch = await consumer.fetch({ max_messages: n, expires: o.expiresMs });
+        const batch = await consumer.fetch({ max_messages: pullSize(n, o.pullBytes, largest), expires: o.expiresMs });
         let got = 0;
+        let biggest = 0;
         for await (const m of batch) {
           got++;
+          biggest = Math.max(biggest, m.data.length);
           spawn(m);
         }
+        if (got > 0) largest = Math.max(biggest, Math.floor(largest / 2));
         backoff = 250;
         if (got === 0 && o.onEmpty && (await o.onEmpty())) break;
       } catch (err) {

@@ -15,6 +15,8 @@ export interface WorkerDeps {
   /** `release` frees the message's place under max_in_flight once its request is over. */
   handle(msg: InboundMsg, release: () => void): Promise<void>;
   pullExpiresMs: number;
+  /** Bytes one pull may bring (PullLoopOptions.pullBytes). */
+  pullBytes: number;
   circuit?: CircuitOptions;
   metrics?: Metrics;
 }
@@ -69,6 +71,7 @@ export class DestinationWorker {
       },
       errorNakDelayMs: 1_000,
       expiresMs: this.deps.pullExpiresMs,
+      pullBytes: this.deps.pullBytes,
     });
   }
 
@@ -104,6 +107,7 @@ export class DestinationWorker {
       onError: (err) => this.deps.log.warn({ destination_id: this.id, err: (err as Error).message }, 'drain loop error'),
       errorNakDelayMs: 1_000,
       expiresMs: this.deps.pullExpiresMs,
+      pullBytes: this.deps.pullBytes,
     });
   }
 
