@@ -27,13 +27,11 @@ t.test('nats-1..3.conf start a JetStream cluster of three', async (t) => {
   const bin = findNatsServer();
   if (!bin) throw new Error('nats-server is required (see README)');
   const dir = await mkdtemp(path.join(tmpdir(), 'hs-nats-cluster-'));
-  const nodes: Node[] = [];
-  for (const name of ['nats-1', 'nats-2', 'nats-3']) nodes.push({ name, client: await freePort(), monitor: await freePort(), cluster: await freePort() });
-  const routes = nodes.map((n) => `nats://127.0.0.1:${n.cluster}`).join(',');
-  const children: ChildProcess[] = [];
+  let nodes: Node[] = [];
+  let children: ChildProcess[] = [];
   const output: string[] = [];
-  t.teardown(async () => {
-    await Promise.all(
+  const stopAll = () =>
+    Promise.all(
       children.map(
         (c) =>
           new Promise<void>((resolve) => {
@@ -43,15 +41,36 @@ t.test('nats-1..3.conf start a JetStream cluster of three', async (t) => {
           }),
       ),
     );
+  t.teardown(async () => {
+    await stopAll();
     await rm(dir, { recursive: true, force: true });
   });
 
-  for (const n of nodes) {
-    const args = ['-c', path.join(INFRA, `nats/${n.name}.conf`), '-a', '127.0.0.1', '-p', String(n.client), '-m', String(n.monitor), '--cluster', `nats://127.0.0.1:${n.cluster}`, '--routes', routes];
-    const child = spawn(bin, args, { env: { ...process.env, NATS_STORE_DIR: path.join(dir, n.name) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stderr?.on('data', (b: Buffer) => output.push(b.toString()));
-    child.stdout?.on('data', (b: Buffer) => output.push(b.toString()));
-    children.push(child);
+  // A free port can be taken by another test process before nats-server binds it: a node that
+  // exits while the cluster forms is started again, with every node, on new ports.
+  for (let attempt = 1; ; attempt++) {
+    nodes = [];
+    for (const name of ['nats-1', 'nats-2', 'nats-3']) nodes.push({ name, client: await freePort(), monitor: await freePort(), cluster: await freePort() });
+    const routes = nodes.map((n) => `nats://127.0.0.1:${n.cluster}`).join(',');
+    children = nodes.map((n) => {
+      const args = ['-c', path.join(INFRA, `nats/${n.name}.conf`), '-a', '127.0.0.1', '-p', String(n.client), '-m', String(n.monitor), '--cluster', `nats://127.0.0.1:${n.cluster}`, '--routes', routes];
+      const child = spawn(bin, args, { env: { ...process.env, NATS_STORE_DIR: path.join(dir, `${n.name}-${attempt}`) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stderr?.on('data', (b: Buffer) => output.push(b.toString()));
+      child.stdout?.on('data', (b: Buffer) => output.push(b.toString()));
+      return child;
+    });
+    const up = await waitFor(
+      async () => {
+        if (children.some((c) => c.exitCode !== null)) return 'exited';
+        const ready = await Promise.all(nodes.map((n) => getJson(n.monitor, 'healthz').then(() => true, () => false)));
+        return ready.every(Boolean) ? 'up' : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, message: 'three nats-server processes listening' },
+    );
+    if (up === 'up') break;
+    await stopAll();
+    if (attempt === 3) throw new Error(`a node exited at start three times:\n${output.join('')}`);
+    t.comment(`a node exited at start (attempt ${attempt}); starting the three again on new ports`);
   }
 
   for (const n of nodes) {
