@@ -1,7 +1,7 @@
 // The composition root of the `hookstream` command: every role named in ROLES, in one process,
 // on the embedded services or on the ones configured.
 import type { Role, Settings } from '@hookstream/config';
-import { type Broker, connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
+import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
 import { type Catalog, openCatalog } from '@hookstream/catalog';
 import { type Logger, type Metrics, createLogger, createMetrics } from '@hookstream/observability';
 import { type Pool, assertSchemaCurrent, createPool, migrate } from '@hookstream/store';
@@ -64,18 +64,18 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     // router and the projector, pulling large messages by the dozen, can do that. On a shared
     // connection the api's publishes in flight would fail (ingest answering 503), and the
     // deliverer's messages in hand would come again as new deliveries, each spending an attempt.
-    const ownConnection = async (role: string): Promise<Broker> => {
+    const connectionFor = async (role: Role): Promise<{ broker: Broker; publisher: Publisher }> => {
+      if (!roles.has(role) || roles.size === 1) return { broker, publisher };
       const own = await connectBroker({
         servers: (services.natsUrl as string).split(','),
         name: `hookstream:${role}`,
         log: (level, msg) => log[level](msg),
       });
       cleanup.push(() => own.close());
-      return own;
+      return { broker: own, publisher: createPublisher(own) };
     };
-    const shares = (role: Role) => roles.has(role) && roles.size > 1;
-    const apiPublisher = shares('api') ? createPublisher(await ownConnection('api')) : publisher;
-    const delivererBroker = shares('deliverer') ? await ownConnection('deliverer') : broker;
+    const apiConnection = await connectionFor('api');
+    const delivererConnection = await connectionFor('deliverer');
 
     let pool: Pool | null = null;
     if (needsDb && services.databaseUrl) {
@@ -96,9 +96,9 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     if (roles.has('deliverer')) {
       const { buildDeliverer } = await import('@hookstream/app-deliverer');
       const d = buildDeliverer({
-        broker: delivererBroker,
+        broker: delivererConnection.broker,
         view: catalog.view,
-        publisher: delivererBroker === broker ? publisher : createPublisher(delivererBroker),
+        publisher: delivererConnection.publisher,
         log: log.child({ role: 'deliverer' }),
         allowPrivate: settings.allowPrivateDestinations,
         maxInFlight: settings.delivererMaxInFlight,
@@ -157,11 +157,11 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
       api = await buildApi({
         settings,
         catalog,
-        publisher: apiPublisher,
+        publisher: apiConnection.publisher,
         log: log.child({ role: 'api' }),
         metrics,
         readiness,
-        ...(pool ? { events: eventQueries(pool, broker, catalog, apiPublisher) } : {}),
+        ...(pool ? { events: eventQueries(pool, broker, catalog, apiConnection.publisher) } : {}),
         ...(jobs ? { replays: jobs.ports.replays, exports: jobs.ports.exports } : {}),
       });
       const a = api;
