@@ -10,7 +10,8 @@ export interface Options {
   compareOnly: boolean;
   /**
    * Roles started under --cpu-prof, each profile summarised over the scenarios run (--profile: the
-   * api; --profile=deliverer,router or --profile deliverer,router: those). Empty: none.
+   * api; --profile=deliverer,router or --profile deliverer,router: those), and `nats-server` for
+   * Go CPU profiles of the bench's nats-server. Empty: none.
    */
   profile: string[];
   /** Run only these sections (--only raw,ingest,...). */

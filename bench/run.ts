@@ -7,9 +7,10 @@ import { copyFile, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Ctx, type ReceiverInfo } from './lib/context.ts';
+import { type GoProfileSummary, startGoProfiler, summarizeGoProfile } from './lib/go-profile.ts';
 import { type ProfileSummary, monotonicUs, summarizeProfile } from './lib/profile.ts';
 import { startServer } from './lib/procs.ts';
-import { ceiling, compare, figures, render, renderCosts, renderProfile, renderSyscalls } from './lib/report.ts';
+import { ceiling, compare, figures, render, renderCosts, renderGoProfile, renderProfile, renderSyscalls } from './lib/report.ts';
 import { startServices } from './lib/services.ts';
 import { load, machine } from './lib/sys.ts';
 import { ROLES, type Role, System } from './lib/system.ts';
@@ -21,9 +22,11 @@ import { runRaw } from './scenarios/raw.ts';
 import { FANOUT, setUp } from './scenarios/setup.ts';
 
 const opts = readOptions(process.argv.slice(2), process.env);
+const NATS = 'nats-server';
 const profiled = opts.profile.filter((r): r is Role => (ROLES as readonly string[]).includes(r));
-if (profiled.length !== opts.profile.length) {
-  console.error(`--profile takes roles among ${ROLES.join(', ')}; got ${opts.profile.join(', ')}`);
+const profileNats = opts.profile.includes(NATS);
+if (profiled.length + (profileNats ? 1 : 0) !== opts.profile.length) {
+  console.error(`--profile takes roles among ${[...ROLES, NATS].join(', ')}; got ${opts.profile.join(', ')}`);
   process.exit(2);
 }
 const latestFile = path.join(opts.resultsDir, 'latest.json');
@@ -53,7 +56,7 @@ const log = (msg: string) => console.log(`[bench +${Math.round((Date.now() - t0)
 const want = (section: string) => !opts.only || opts.only.has(section);
 
 log(`plan: ${plan.label}; load average ${load().join(' ')} on ${machine().cpus} cores`);
-const services = await startServices();
+const services = await startServices({ profileNats });
 log(`nats-server ${services.natsUrl}, postgres ${services.pg.url.replace(/\/\/[^@]*@/, '//')}, data in ${services.dir}`);
 const receiver = await startServer<ReceiverInfo>('receiver.ts', { origins: FANOUT });
 const ctx: Ctx = { plan, services, receiver, system: null, log, cpu: {}, cost: {}, syscalls: {} };
@@ -68,8 +71,10 @@ const results: Record<string, unknown> = {
 const scenarios: Record<string, unknown> = {};
 const notes: string[] = [];
 // Profiled roles run under --cpu-prof from their start; only the samples inside a scenario count.
-const profileDir = profiled.length > 0 ? await mkdtemp(path.join(tmpdir(), 'hookstream-bench-prof-')) : null;
+const profileDir = profiled.length > 0 || profileNats ? await mkdtemp(path.join(tmpdir(), 'hookstream-bench-prof-')) : null;
 const windows: Array<[number, number]> = [];
+// nats-server is profiled all along, in chunks; those inside the scenarios' windows count.
+const natsProfiler = profileDir && services.natsProfileUrl ? startGoProfiler(services.natsProfileUrl, profileDir) : null;
 
 async function section<T>(name: string, fn: () => Promise<T>): Promise<void> {
   if (!want(name)) return;
@@ -86,6 +91,7 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<void> {
   windows.push(...(own ?? [[start, monotonicUs()]]));
 }
 
+let natsChunks: Awaited<ReturnType<NonNullable<typeof natsProfiler>['stop']>> = [];
 try {
   if (want('raw')) results.raw = await runRaw(ctx);
   const hookstream = ['ingest', 'e2e', 'sustained', 'fanout', 'fanout2', 'backlog', 'rebuild', 'query'].some(want);
@@ -114,6 +120,7 @@ try {
     }
   }
 } finally {
+  natsChunks = (await natsProfiler?.stop()) ?? [];
   await receiver.stop();
   await services.stop(opts.keep);
 }
@@ -125,7 +132,9 @@ for (const role of profileDir ? profiled : []) {
   const files = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));
   if (files.length > 0) profiles[role] = { dir, ...(await summarizeProfile(files, windows)) };
 }
-if (profileDir) results.profiles = profiles;
+const natsProfile: (GoProfileSummary & { dir: string }) | null =
+  natsChunks.length > 0 ? { dir: profileDir as string, ...(await summarizeGoProfile(natsChunks, windows)) } : null;
+if (profileDir) results.profiles = { ...profiles, ...(natsProfile ? { [NATS]: natsProfile } : {}) };
 
 results.scenarios = scenarios;
 results.cpu = ctx.cpu;
@@ -160,6 +169,7 @@ if (c) {
   );
 }
 for (const [role, p] of Object.entries(profiles)) console.log(`\n${renderProfile(role, p)}`);
+if (natsProfile) console.log(`\n${renderGoProfile(NATS, natsProfile)}`);
 for (const n of notes) console.log(`NOTE: ${n}`);
 console.log(`\nwritten: ${latestFile}`);
 if (opts.compare) await printComparison(opts.compare, results);

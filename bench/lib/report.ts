@@ -1,5 +1,6 @@
 // From the results to the figures: each with its target from issue 8 and its ratio to the raw
 // limit measured in the same run; a table for people; a comparison with an earlier run.
+import type { GoProfileSummary } from './go-profile.ts';
 import type { ProfileSummary } from './profile.ts';
 
 export interface Figure {
@@ -233,6 +234,18 @@ export function renderProfile(role: string, p: ProfileSummary & { dir: string })
     '  ' + p.packages.map((t) => `${t.name} ${t.self_pct}%`).join(', '),
     'top functions by self time:',
     ...p.top.slice(0, 15).map((t) => `  ${String(t.self_pct).padStart(5)}%  ${t.name}`),
+  ].join('\n');
+}
+
+export function renderGoProfile(name: string, p: GoProfileSummary & { dir: string }): string {
+  return [
+    `${name} CPU profile (Go pprof, ${p.dir}): ${p.chunks} of ${p.chunks_taken} chunks inside the scenarios' windows, ${p.cpu_s} s of CPU;`,
+    'top functions by self time:',
+    ...p.top.slice(0, 10).map((t) => `  ${String(t.self_pct).padStart(5)}%  ${t.name}`),
+    "the same time charged to the innermost of the server's own functions (system calls and allocations to their caller):",
+    ...p.by_server_fn.slice(0, 15).map((t) => `  ${String(t.self_pct).padStart(5)}%  ${t.name}`),
+    "the server's own functions by total time (with what they call):",
+    ...p.server.slice(0, 10).map((t) => `  ${String(t.total_pct).padStart(5)}%  ${t.name}`),
   ].join('\n');
 }
 

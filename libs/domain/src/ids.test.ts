@@ -1,5 +1,5 @@
 import t from 'tap';
-import { deliveryIdFor, isTimeOrderedId, stableUuid } from './ids.ts';
+import { deliveryIdFor, isTimeOrderedId, stableUuid, timeOrderedId } from './ids.ts';
 
 const UUID_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -65,4 +65,29 @@ t.test('an id in time order is told by its version digit', async (t) => {
   t.ok(isTimeOrderedId('019ad7a0-0000-7abc-8def-0123456789ab'));
   t.notOk(isTimeOrderedId('8f14e45f-ceea-467f-a5c9-4b3a1a2b3c4d'), 'a random id');
   t.notOk(isTimeOrderedId('evt_1234567-7'), 'not a UUID');
+});
+
+t.test('given new event ids (timeOrderedId)', async (t) => {
+  const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  t.test('when many are made in the same millisecond, then each is a UUIDv7 of that time, greater than the one before', async (t) => {
+    const at = Date.UTC(2026, 11, 1, 8, 0, 0);
+    // More than one pool of random bytes (256 ids), so that its refill is crossed too.
+    const ids = Array.from({ length: 1_000 }, () => timeOrderedId(at));
+    for (const id of ids) t.match(id, UUID_V7);
+    t.equal(new Set(ids).size, ids.length, 'all distinct');
+    t.ok(ids.every((id, i) => i === 0 || id > (ids[i - 1] as string)), 'strictly increasing');
+    t.equal(Number.parseInt(ids[999]!.replace('-', '').slice(0, 12), 16), at, 'the first 48 bits are the time');
+    t.ok(isTimeOrderedId(ids[0]!));
+  });
+  t.test('when the clock goes back, then ids still increase', async (t) => {
+    const a = timeOrderedId(Date.UTC(2026, 11, 1, 9));
+    const b = timeOrderedId(Date.UTC(2026, 11, 1, 8));
+    t.ok(b > a);
+  });
+  t.test('when a later millisecond comes, then its ids start with it and are not one counter step on', async (t) => {
+    const a = timeOrderedId(Date.UTC(2026, 11, 1, 10));
+    const b = timeOrderedId(Date.UTC(2026, 11, 1, 10) + 1);
+    t.equal(Number.parseInt(b.replace('-', '').slice(0, 12), 16), Date.UTC(2026, 11, 1, 10) + 1);
+    t.not(a.slice(14, 23), b.slice(14, 23), 'the counter is seeded again at random');
+  });
 });

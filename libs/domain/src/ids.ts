@@ -1,4 +1,37 @@
-import { hash } from 'node:crypto';
+import { hash, randomFillSync } from 'node:crypto';
+import { v7 } from 'uuid';
+
+// Random bytes of new ids, drawn for 256 ids at a time. Left to itself, uuid asks the system's
+// generator for 16 bytes per id: 1.3 to 4.4 µs a call on the bench machine, against about 0.2 for
+// a slice of the pool, on the api's path of every request.
+const POOL_BYTES = 4096;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolAt = POOL_BYTES;
+// As uuid keeps it: the millisecond of the last id and a counter within it, so that ids made in
+// one process are strictly increasing (RFC 9562, 6.2 method 1: a 31-bit counter seeded at random).
+const last = { msecs: -Infinity, seq: 0 };
+
+/**
+ * A new UUIDv7: 48 bits of time, then a counter and random bits. Ids in time order make the read
+ * models' indexes on them grow at their end, as a log does, instead of taking each new id at a
+ * random page.
+ */
+export function timeOrderedId(nowMs: number = Date.now()): string {
+  if (poolAt + 16 > POOL_BYTES) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const random = pool.subarray(poolAt, (poolAt += 16));
+  if (nowMs > last.msecs) {
+    last.msecs = nowMs;
+    last.seq = (((random[6] as number) & 0x7f) << 24) | ((random[7] as number) << 16) | ((random[8] as number) << 8) | (random[9] as number);
+  } else {
+    // The same millisecond, or a clock that went back: count on from the last id.
+    last.seq = (last.seq + 1) | 0;
+    if (last.seq === 0) last.msecs++;
+  }
+  return v7({ random, msecs: last.msecs, seq: last.seq });
+}
 
 /**
  * A UUID-formatted id derived from sha256 of `parts`: the same inputs give the same id on every

@@ -51,4 +51,4 @@ export { DEFAULT_CIRCUIT_OPTIONS, createCircuit } from './circuit.ts';
 export type { Circuit, CircuitOptions, CircuitState } from './circuit.ts';
 export { createTokenBucket } from './token-bucket.ts';
 export type { TokenBucket } from './token-bucket.ts';
-export { deliveryIdFor, isTimeOrderedId, stableUuid } from './ids.ts';
+export { deliveryIdFor, isTimeOrderedId, stableUuid, timeOrderedId } from './ids.ts';

@@ -96,6 +96,17 @@ t.test('monitor port and JetStream readiness', async (t) => {
   t.equal(varz.max_payload, 8 * 1024 * 1024);
 });
 
+t.test('profiling port: Go CPU profiles of the server, for the bench', async (t) => {
+  const dir = await tmp(t);
+  const server = await startNatsServer({ storeDir: path.join(dir, 'js'), profilePort: 0 });
+  t.teardown(() => server.stop());
+  t.ok(server.profilePort);
+  const res = await fetch(`http://127.0.0.1:${server.profilePort}/debug/pprof/profile?seconds=1`);
+  t.equal(res.status, 200);
+  const body = Buffer.from(await res.arrayBuffer());
+  t.same([...body.subarray(0, 2)], [0x1f, 0x8b], 'a gzipped pprof profile');
+});
+
 t.test('on one or two cores the server runs Go code on one thread, unless GOMAXPROCS says otherwise', async (t) => {
   t.equal(natsEnv({ PATH: '/bin' }, 2).GOMAXPROCS, '1');
   t.equal(natsEnv({ PATH: '/bin' }, 1).GOMAXPROCS, '1');

@@ -26,6 +26,11 @@ export interface NatsServerOptions {
   serverName?: string;
   /** HTTP monitoring port; 0 picks a free one. Readiness then also polls /healthz. */
   monitorPort?: number;
+  /**
+   * Go's profiling endpoints (`prof_port`: /debug/pprof/profile and the rest) on this port; 0 picks
+   * a free one. For measurements only: the server then also records where goroutines block.
+   */
+  profilePort?: number;
   cluster?: { name: string; port: number; routes: string[] };
   binary?: string;
   /** Where the server's log goes (appended); discarded when unset. */
@@ -42,6 +47,8 @@ export interface NatsServerHandle {
   pid: number;
   /** The monitoring port, when one was asked for. */
   monitorPort: number | undefined;
+  /** The profiling port, when one was asked for. */
+  profilePort: number | undefined;
   serverName: string;
   /** SIGTERM, wait for exit, SIGKILL after 5 s. */
   stop(): Promise<void>;
@@ -73,6 +80,7 @@ function natsConfig(o: {
   maxPending: string | undefined;
   storeDir: string;
   monitorPort: number | undefined;
+  profilePort: number | undefined;
   cluster: NatsServerOptions['cluster'];
   syncInterval: string | undefined;
 }): string {
@@ -86,6 +94,7 @@ function natsConfig(o: {
   ];
   if (o.maxPending) lines.push(`max_pending: ${o.maxPending}`);
   if (o.monitorPort !== undefined) lines.push(`http: ${q(`${o.host}:${o.monitorPort}`)}`);
+  if (o.profilePort !== undefined) lines.push(`prof_port: ${o.profilePort}`);
   lines.push('jetstream {', `  store_dir: ${q(o.storeDir)}`);
   if (o.syncInterval) lines.push(`  sync_interval: ${q(o.syncInterval)}`);
   lines.push('}');
@@ -162,6 +171,8 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
   let port = opts.port || (await freePort());
   const pickMonitorPort = opts.monitorPort === 0;
   let monitorPort = pickMonitorPort ? await freePort() : opts.monitorPort;
+  const pickProfilePort = opts.profilePort === 0;
+  let profilePort = pickProfilePort ? await freePort() : opts.profilePort;
   const timeoutMs = opts.startTimeoutMs ?? 30_000;
   await mkdir(storeDir, { recursive: true });
 
@@ -173,7 +184,18 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
   const writeConfig = (): Promise<void> =>
     writeFile(
       confPath,
-      natsConfig({ serverName, host, port, maxPayload, maxPending: opts.maxPending, storeDir, monitorPort, cluster: opts.cluster, syncInterval: opts.syncInterval }),
+      natsConfig({
+        serverName,
+        host,
+        port,
+        maxPayload,
+        maxPending: opts.maxPending,
+        storeDir,
+        monitorPort,
+        profilePort,
+        cluster: opts.cluster,
+        syncInterval: opts.syncInterval,
+      }),
     );
 
   async function launchOnce(): Promise<{ ok: true } | { ok: false; portTaken: boolean; reason: string }> {
@@ -225,9 +247,10 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
       if (res.ok) return;
       // A port picked by us (client or monitoring) can be taken between freePort() and the bind;
       // pick others once more.
-      if (res.portTaken && (pickPort || pickMonitorPort) && !everStarted && attempt < PORT_RETRIES) {
+      if (res.portTaken && (pickPort || pickMonitorPort || pickProfilePort) && !everStarted && attempt < PORT_RETRIES) {
         if (pickPort) port = await freePort();
         if (pickMonitorPort) monitorPort = await freePort();
+        if (pickProfilePort) profilePort = await freePort();
         await writeConfig();
         continue;
       }
@@ -255,6 +278,9 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
     },
     get monitorPort() {
       return monitorPort;
+    },
+    get profilePort() {
+      return profilePort;
     },
     serverName,
     stop: () => halt([['SIGTERM', 5000], ['SIGKILL', 5000]]),

@@ -2,9 +2,9 @@
 // Never touches Postgres. Verification runs on the raw bytes.
 import { hash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { v7 as uuidv7 } from 'uuid';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type EventMeta, type SourceRecord, api } from '@hookstream/contracts';
+import { timeOrderedId } from '@hookstream/domain';
 import { verifyInbound } from '@hookstream/signing';
 import type { ApiDeps } from '../context.ts';
 import { errors } from '../errors.ts';
@@ -119,9 +119,7 @@ export function ingestRoutes(deps: ApiDeps) {
           if (key) break;
         }
         if (key && key.length > MAX_KEY_LENGTH) throw errors.badRequest(`idempotency key longer than ${MAX_KEY_LENGTH} characters`);
-        // In time order (UUIDv7): the read models' indexes on event ids then grow at their end,
-        // as a log does, instead of taking each new id at a random page.
-        const id = uuidv7();
+        const id = timeOrderedId();
         const meta: EventMeta = {
           v: 1,
           event_id: id,

@@ -2,10 +2,9 @@
 // destination through the same pipeline as inbound webhooks.
 import { hash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { v7 as uuidv7 } from 'uuid';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type EventMeta, api } from '@hookstream/contracts';
-import { stableUuid } from '@hookstream/domain';
+import { stableUuid, timeOrderedId } from '@hookstream/domain';
 import type { ApiDeps } from '../context.ts';
 import { errors } from '../errors.ts';
 import { ok } from '../http.ts';
@@ -53,7 +52,7 @@ export function outboundRoutes(deps: ApiDeps) {
           if (!d || d.account_id !== request.accountId) throw errors.badRequest(`destination_ids: no destination ${id} in this account`);
         }
         // With an event_id the call is idempotent: same id, same Nats-Msg-Id, queued once.
-        const id = b.event_id ? stableUuid('outbound-event', [request.accountId, b.event_id]) : uuidv7();
+        const id = b.event_id ? stableUuid('outbound-event', [request.accountId, b.event_id]) : timeOrderedId();
         const meta: EventMeta = {
           v: 1,
           event_id: id,
