@@ -2,6 +2,7 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import { CONFIG_BUCKET, type ConfigKind, type ConfigRecordByKind, configKey, parseConfigKey } from '@hookstream/contracts';
 import type { Broker } from './connection.ts';
+import { patiently } from './patience.ts';
 
 export interface ConfigChange {
   kind: ConfigKind;
@@ -32,7 +33,7 @@ function isWrongSequence(err: unknown): boolean {
 }
 
 export async function openConfigKv(broker: Broker): Promise<ConfigKv> {
-  const kv: KV = await new Kvm(broker.nc).open(CONFIG_BUCKET);
+  const kv: KV = await patiently(() => new Kvm(broker.nc).open(CONFIG_BUCKET));
   return {
     put: (kind, id, record) => kv.put(configKey(kind, id), enc.encode(JSON.stringify(record))),
     async create(kind, id, record) {
@@ -70,8 +71,8 @@ export async function openConfigKv(broker: Broker): Promise<ConfigKv> {
           onReady();
         }
       };
-      const status = await kv.status();
-      const iter = await kv.watch({ key: '>' });
+      const status = await patiently(() => kv.status());
+      const iter = await patiently(() => kv.watch({ key: '>' }));
       if (status.values === 0) markReady();
       void (async () => {
         for await (const e of iter) {

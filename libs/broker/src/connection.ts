@@ -2,6 +2,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { type Coalescer, createCoalescer } from './coalesce.ts';
+import { patiently } from './patience.ts';
 
 export interface Broker {
   nc: NatsConnection;
@@ -49,7 +50,10 @@ export async function connectBroker(opts: ConnectOptions): Promise<Broker> {
     }
   })().catch(() => {});
   const js = jetstream(nc, { timeout: 10_000 });
-  const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+  // Its first request (account info) waits for a cluster that is still electing its meta leader.
+  const jsm = await patiently(() => jetstreamManager(nc, { timeout: 10_000 }), {
+    onRetry: (err, attempt) => log('warn', `JetStream did not answer yet (${(err as Error).message}), asking again (attempt ${attempt + 1})`),
+  });
   const writes = createCoalescer();
   return {
     nc,

@@ -19,3 +19,4 @@ export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';
 export { type StoredMessage, readStreamMessage } from './read.ts';
 export { type ScanOptions, type ScanResult, firstSeqAtOrAfter, purgeSubjectBefore, scanStream } from './scan.ts';
 export { type ObjectBucket, type ObjectBucketOptions, type StoredObject, openObjectBucket } from './objects.ts';
+export { type PatienceOptions, SETUP_PATIENCE_MS, isUnanswered, patiently } from './patience.ts';

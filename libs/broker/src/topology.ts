@@ -13,6 +13,7 @@ import {
 import { Kvm } from '@nats-io/kv';
 import { CONFIG_BUCKET, CONSUMERS, STREAMS, SUBJECTS } from '@hookstream/contracts';
 import type { Broker } from './connection.ts';
+import { patiently } from './patience.ts';
 
 export interface TopologyOptions {
   replicas: number;
@@ -78,7 +79,12 @@ function isNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && (err.code === 10059 || err.code === 10014);
 }
 
+/** Creates the stream, or updates what differs; asked again while the cluster cannot answer (patience.ts). */
 export async function ensureStream(jsm: JetStreamManager, spec: Partial<StreamConfig>): Promise<void> {
+  await patiently(() => ensureStreamOnce(jsm, spec));
+}
+
+async function ensureStreamOnce(jsm: JetStreamManager, spec: Partial<StreamConfig>): Promise<void> {
   const name = spec.name as string;
   try {
     const info = await jsm.streams.info(name);
@@ -92,7 +98,12 @@ export async function ensureStream(jsm: JetStreamManager, spec: Partial<StreamCo
   }
 }
 
+/** Creates the durable consumer, or updates what differs; asked again while the cluster cannot answer. */
 export async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig>): Promise<void> {
+  await patiently(() => ensureConsumerOnce(jsm, stream, config));
+}
+
+async function ensureConsumerOnce(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig>): Promise<void> {
   const name = config.durable_name as string;
   try {
     const info = await jsm.consumers.info(stream, name);
@@ -111,7 +122,7 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, conf
 export async function ensureTopology(broker: Broker, o: TopologyOptions): Promise<void> {
   for (const spec of streamSpecs(o)) await ensureStream(broker.jsm, spec);
   const kvm = new Kvm(broker.nc);
-  await kvm.create(CONFIG_BUCKET, { history: 5, replicas: o.replicas, storage: 'file' } as never);
+  await patiently(() => kvm.create(CONFIG_BUCKET, { history: 5, replicas: o.replicas, storage: 'file' } as never));
   await ensureConsumer(broker.jsm, STREAMS.events, {
     durable_name: CONSUMERS.router,
     ack_policy: AckPolicy.Explicit,
