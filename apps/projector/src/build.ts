@@ -104,7 +104,6 @@ function pull(
   consumer: string,
   inHand: number,
   handle: (msg: InboundMsg) => Promise<void>,
-  window?: number,
 ): ConsumerLoop {
   const metrics = deps.metrics;
   const log = deps.log.child({ stream, consumer });
@@ -113,7 +112,6 @@ function pull(
     stream,
     consumer,
     maxInFlight: inHand,
-    ...(window !== undefined ? { window } : {}),
     handle,
     onError: (err) => log.error({ err }, 'projector consumer error'),
     onStatus: (kind, detail) => {
@@ -198,13 +196,9 @@ export interface RebuildResult {
 const REBUILD_BATCH = 2_500;
 // Event bodies reach 5 MB: events keep the in-flight bound of the live projector's order.
 const REBUILD_EVENTS_BATCH = 500;
-/**
- * Fact messages asked for ahead of the writers. A message of attempts or routings reaches about
- * 256 KB, so 256 of them stay under nats-server's default max_pending (64 MB) for this connection:
- * with the writers' whole in-hand bound (10,000) on the wire at once, a rebuild busy decoding was
- * cut off as a slow consumer. Events keep their in-hand bound, as the live projector does.
- */
-const REBUILD_FACTS_WINDOW = 256;
+// What a pull asks for is bounded in bytes too (DEFAULT_WINDOW_BYTES of libs/broker): with the
+// writers' whole in-hand bound of fact messages (10,000, up to 256 KB each) asked for at once, a
+// rebuild busy decoding was cut off as a slow consumer.
 
 /**
  * One stream's consumer feeding a writer per slot of the writers' lock: while one waits on Postgres
@@ -218,7 +212,6 @@ function pullBySlot(
   batchSize: number,
   inHand: number,
   counted: () => void,
-  window?: number,
 ): Pipe {
   const batchers = Array.from({ length: WRITER_SLOTS }, (_, slot) => createWriter(deps, `rebuild ${stream} ${slot}`, batchSize, { exclusive: true, slot }));
   const handle = async (msg: InboundMsg) => {
@@ -226,7 +219,7 @@ function pullBySlot(
     const msgs = splitMessage(msg, parts.length, counted);
     await Promise.all(parts.map(([slot, item], i) => (batchers[slot] as Batcher).add(msgs[i] as InboundMsg, item)));
   };
-  return { batchers, loops: [pull(deps, stream, consumer, inHand, handle, window)] };
+  return { batchers, loops: [pull(deps, stream, consumer, inHand, handle)] };
 }
 
 const STREAMS_ALL = PROJECTED.map((p) => p.stream);
@@ -263,8 +256,7 @@ export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
       // Two batches in hand per writer, one being written while the next gathers (under the
       // consumers' max_ack_pending).
       const inHand = 2 * WRITER_SLOTS * batchOf(stream);
-      const window = stream === STREAMS.events ? undefined : REBUILD_FACTS_WINDOW;
-      pipes.push(pullBySlot(deps, stream, consumer, batchOf(stream), inHand, counted, window));
+      pipes.push(pullBySlot(deps, stream, consumer, batchOf(stream), inHand, counted));
     }
   };
   /** Waits until each stream has at most `slack` messages left to project. */

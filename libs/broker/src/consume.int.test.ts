@@ -5,6 +5,7 @@ import { AckPolicy } from '@nats-io/jetstream';
 import { startNats, waitFor } from '@hookstream/testkit';
 import { connectBroker } from './connection.ts';
 import { type InboundMsg, startConsumerLoop } from './consume.ts';
+import { MAX_MSG_BYTES } from './topology.ts';
 
 const server = await startNats(t);
 const broker = await connectBroker({ servers: server.url, name: 'consume-test' });
@@ -41,19 +42,67 @@ async function held(t: Test, name: string, maxInFlight: number, window?: number)
   return { handled: waiting.length, delivered: last, release: () => void (open = true) };
 }
 
-t.test('without a window, as many again as the handlers hold may be on their way', async (t) => {
+t.test('the handlers hold their bound, and nothing more is asked for meanwhile', async (t) => {
   const r = await held(t, 'no_window', 50);
   t.equal(r.handled, 50, 'the handlers hold their bound');
-  t.ok(r.delivered > 50 && r.delivered <= 100, `the server handed out ${r.delivered}`);
+  t.equal(r.delivered, 50, `the server handed out ${r.delivered}`);
   r.release();
 });
 
-t.test('a window bounds what is asked for ahead of the handlers, not what they hold', async (t) => {
+t.test('a window smaller than the handlers\' bound is what is in hand; released, the loop takes the rest', async (t) => {
   const r = await held(t, 'window_5', 50, 5);
-  t.equal(r.handled, 50, 'the handlers still hold their bound');
-  t.ok(r.delivered >= 50 && r.delivered <= 55, `the server handed out ${r.delivered}`);
+  t.equal(r.handled, 5, 'the window bounds what the handlers hold');
+  t.equal(r.delivered, 5, `the server handed out ${r.delivered}`);
   r.release();
   await waitFor(async () => (await broker.jsm.consumers.info('CL', 'window_5')).num_pending === 0, { timeoutMs: 30_000, message: 'the rest consumed' });
   const info = await broker.jsm.consumers.info('CL', 'window_5');
   t.equal(info.delivered.stream_seq, 300, 'every message taken in the end');
+});
+
+t.test('given messages of a megabyte', async (t) => {
+  await broker.jsm.streams.add({ name: 'CLB', subjects: ['clb.>'], max_msg_size: MAX_MSG_BYTES });
+  const big = new Uint8Array(1024 * 1024).fill(120);
+  for (let i = 0; i < 12; i++) await broker.js.publish('clb.m', big);
+  // Two messages larger than the window: each comes alone, once the others are done.
+  const huge = new Uint8Array(5 * 1024 * 1024).fill(121);
+  for (let i = 0; i < 2; i++) await broker.js.publish('clb.m', huge);
+  for (let i = 0; i < 4; i++) await broker.js.publish('clb.m', big);
+
+  t.test('when the window is 3 MB, then no more than 3 MB are in hand, or one larger message alone, and each message comes once', async (t) => {
+    await broker.jsm.consumers.add('CLB', { durable_name: 'bytes', ack_policy: AckPolicy.Explicit, max_ack_pending: 10_000 });
+    let inHand = 0;
+    let count = 0;
+    let mostShared = 0;
+    let alone = true;
+    const seen: number[] = [];
+    const loop = startConsumerLoop({
+      broker,
+      stream: 'CLB',
+      consumer: 'bytes',
+      maxInFlight: 64,
+      windowBytes: 3 * 1024 * 1024,
+      handle: async (msg) => {
+        inHand += msg.data.length;
+        count++;
+        if (count > 1) mostShared = Math.max(mostShared, inHand);
+        if (msg.data.length > 3 * 1024 * 1024 && inHand !== msg.data.length) alone = false;
+        seen.push(msg.streamSeq);
+        t.equal(msg.deliveryCount, 1, `message ${msg.streamSeq} delivered once`);
+        await new Promise((r) => setTimeout(r, 50));
+        inHand -= msg.data.length;
+        count--;
+        msg.ack();
+      },
+    });
+    t.teardown(() => loop.stop());
+    await waitFor(async () => seen.length === 18, { timeoutMs: 30_000, message: 'all 18 handled' });
+    t.ok(mostShared <= 3 * 1024 * 1024, `at most ${mostShared} bytes in hand when several messages are`);
+    t.ok(mostShared >= 2 * 1024 * 1024, 'several messages at once where they fit');
+    t.ok(alone, 'a message larger than the window is alone in hand');
+    t.same(
+      [...seen].sort((a, b) => a - b),
+      Array.from({ length: 18 }, (_, i) => i + 1),
+      'each message once',
+    );
+  });
 });

@@ -5,6 +5,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { Coalescer } from './coalesce.ts';
 import type { Broker } from './connection.ts';
 import { fromHeaders } from './publish.ts';
+import { startSizedPull } from './pull.ts';
 
 export interface InboundMsg {
   subject: string;
@@ -91,15 +92,17 @@ export interface ConsumerLoopOptions {
   consumer: string;
   /** Messages handled at once (and, unless `window` says otherwise, pulled at once). */
   maxInFlight: number;
-  /**
-   * Messages asked of the server ahead of the handlers (default `maxInFlight`). They may all be on
-   * their way at once, so this bounds the bytes the server queues for this connection: window ×
-   * message size must stay well under the server's max_pending (64 MB by default), or a client
-   * busy with the messages it has is cut off as a slow consumer.
-   */
+  /** Messages asked of the server ahead of the handlers and in their hands (default `maxInFlight`). */
   window?: number;
+  /**
+   * Bytes asked of the server ahead of the handlers and in their hands, or one message larger than
+   * that (pull.ts): what the server may queue for this connection on this loop's behalf, which must
+   * stay well under its max_pending (64 MB by default) summed over the loops of a connection, or a
+   * client busy with the messages it has is cut off as a slow consumer. Default DEFAULT_WINDOW_BYTES.
+   */
+  windowBytes?: number;
   handle(msg: InboundMsg): Promise<void>;
-  /** Called with unexpected failures (handler exceptions, pull errors). */
+  /** Called with unexpected failures (handler exceptions). */
   onError?(err: unknown): void;
   /** Called when the pull loop has a problem talking to the server (missed heartbeats, consumer gone). */
   onStatus?(kind: string, detail: string): void;
@@ -107,83 +110,54 @@ export interface ConsumerLoopOptions {
   errorNakDelayMs?: number;
 }
 
+/**
+ * 8 MB: a router and a projector's three loops in one process ask for at most 4 × 8 MB on one
+ * connection, half of nats-server's default max_pending (64 MB).
+ */
+export const DEFAULT_WINDOW_BYTES = 8 * 1024 * 1024;
+
 export interface ConsumerLoop {
   stop(): Promise<void>;
   readonly inFlight: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export function startConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
-  let stopping = false;
   let inFlight = 0;
   const idle: Array<() => void> = [];
-  let current: { stop(): void; close(): Promise<unknown> } | null = null;
   const onError = o.onError ?? (() => {});
 
-  // Resolved when a handler finishes while the loop waits for a free slot.
-  let slot: (() => void) | undefined;
-
-  const run = async (m: JsMsg) => {
+  const run = async (msg: InboundMsg) => {
     inFlight++;
     try {
-      await o.handle(wrapMsg(m, o.broker.writes));
+      await o.handle(msg);
     } catch (err) {
       onError(err);
-      o.broker.writes.defer(() => m.nak(o.errorNakDelayMs ?? 1_000));
+      msg.nak(o.errorNakDelayMs ?? 1_000);
     } finally {
       inFlight--;
-      slot?.();
-      slot = undefined;
+      pull.done(msg);
       if (inFlight === 0) for (const f of idle.splice(0)) f();
     }
   };
 
-  const loop = (async () => {
-    let backoff = 250;
-    while (!stopping) {
-      try {
-        const consumer = await o.broker.js.consumers.get(o.stream, o.consumer);
-        const messages = await consumer.consume({ max_messages: Math.min(o.window ?? o.maxInFlight, o.maxInFlight), idle_heartbeat: 5_000, expires: 30_000 });
-        current = messages;
-        // stop() may have come while the pull was being set up, before there was anything to stop.
-        if (stopping) {
-          messages.stop();
-          break;
-        }
-        void (async () => {
-          for await (const s of messages.status()) {
-            if (s.type === 'heartbeats_missed' || s.type === 'consumer_not_found' || s.type === 'consumer_deleted') {
-              o.onStatus?.(s.type, JSON.stringify(s));
-            }
-          }
-        })().catch(() => {});
-        backoff = 250;
-        for await (const m of messages) {
-          void run(m);
-          // consume() already bounds what is pulled; keep handler concurrency to the same bound.
-          while (inFlight >= o.maxInFlight) await new Promise<void>((r) => (slot = r));
-          if (stopping) break;
-        }
-        if (inFlight > 0) await new Promise<void>((r) => idle.push(r));
-      } catch (err) {
-        if (stopping) break;
-        onError(err);
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5_000);
-      }
-    }
-  })();
+  // The window bounds what is in hand, so handlers never run more than maxInFlight at once.
+  const pull = startSizedPull({
+    broker: o.broker,
+    stream: o.stream,
+    consumer: o.consumer,
+    maxMessages: Math.max(1, Math.min(o.window ?? o.maxInFlight, o.maxInFlight)),
+    maxBytes: o.windowBytes ?? DEFAULT_WINDOW_BYTES,
+    onMessage: (msg) => void run(msg),
+    ...(o.onStatus ? { onStatus: o.onStatus } : {}),
+  });
 
   return {
     get inFlight() {
       return inFlight;
     },
     async stop() {
-      stopping = true;
-      current?.stop();
+      pull.stop();
       if (inFlight > 0) await new Promise<void>((r) => idle.push(r));
-      await loop.catch(() => {});
     },
   };
 }
