@@ -214,9 +214,14 @@ export function startSizedPull(o: SizedPullOptions): SizedPull {
       // MaxWaiting, MaxRequestBatch, …: a limit of the consumer; ask again later.
       ended();
       later('pull_refused', description);
-    } else {
-      // 404 / 408: the pull ended, nothing more in it; 409 otherwise (leadership change, …) too.
+    } else if (code === 404 || code === 408) {
+      // No messages, or the pull expired: it ended, nothing more in it.
       ended();
+    } else {
+      // 409 leadership change, server shutdown, 400 and whatever a later server answers: the pull
+      // ended; asked again after a pause, so that an answer repeated at once is not a busy loop.
+      ended();
+      later('pull_ended', `${code} ${description}`);
     }
     ask();
   };
