@@ -141,6 +141,13 @@ results.cpu = ctx.cpu;
 results.cost = ctx.cost;
 results.syscalls = ctx.syscalls;
 results.ceiling = ceiling(ctx.cost, machine().cpus);
+// A fixed rate the machine barely holds measures queueing, not the pipeline's latency.
+const e2eIdle = ctx.cpu.e2e?.idle;
+if (e2eIdle !== undefined && e2eIdle < 20 * machine().cpus) {
+  notes.push(
+    `the end-to-end run left ${e2eIdle}% of one core idle (under a fifth of the machine): at 1,000/s this machine had little room, and its latencies include queueing; compare them with runs whose machine had room, and the ratios and CPU costs with any run`,
+  );
+}
 results.notes = notes;
 results.load_end = load();
 results.duration_s = Math.round((Date.now() - t0) / 1000);
