@@ -197,7 +197,11 @@ export function startSizedPull(o: SizedPullOptions): SizedPull {
     const h = m.headers;
     const code = h?.code ?? 0;
     const description = h?.description ?? '';
-    if (code === 100) return; // idle heartbeat: the pull is alive
+    if (code === 100) {
+      // Idle heartbeat: the pull is alive on the server, nothing to ask for.
+      alive();
+      return;
+    }
     if (code === 503) {
       // No responder: the consumer or its stream does not exist (yet), or JetStream is away.
       ended();
