@@ -146,9 +146,13 @@ export function startSizedPull(o: SizedPullOptions): SizedPull {
   let large = false;
   let extraBytes = 0;
 
+  // Called for every message: the running timer is restarted in place rather than replaced.
   const alive = () => {
-    if (silence) clearTimeout(silence);
-    silence = pull && !stopped ? setTimeout(missed, 2 * heartbeatMs + 1_000) : undefined;
+    if (!pull || stopped) {
+      if (silence) clearTimeout(silence);
+      silence = undefined;
+    } else if (silence) silence.refresh();
+    else silence = setTimeout(missed, 2 * heartbeatMs + 1_000);
   };
   const missed = () => {
     // The pull is gone on the server's side (a restart, a lost connection): ask again.
