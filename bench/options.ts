@@ -69,7 +69,7 @@ export const FULL: Plan = {
   floodMaxS: 75,
   backlog: 100_000,
   healthyS: 30,
-  rebuildBudgetS: 45,
+  rebuildBudgetS: 90,
   queryRows: 1_000_000,
   queryS: 15,
 };

@@ -64,6 +64,7 @@ export function figures(res: J): Figure[] {
     fig('raw.jetstream.consume_ack_per_s', 'raw: JetStream consume + ack', raw.jetstream?.consume_ack_per_s, 'msg/s', 'higher'),
     fig('raw.http_sink.rps', 'raw: undici → bare HTTP sink', raw.http_sink?.rps, 'req/s', 'higher'),
     fig('raw.postgres_insert.rows_per_s', 'raw: Postgres 500-row INSERTs', raw.postgres_insert?.rows_per_s, 'rows/s', 'higher'),
+    fig('raw.postgres_copy.rows_per_s', 'raw: Postgres COPY, 5,000-row batches', raw.postgres_copy?.rows_per_s, 'rows/s', 'higher'),
   ];
   const pubRaw = ['Fastify+publish', pub.rps] as [string, unknown];
   const s = res.scenarios ?? {};
@@ -121,7 +122,7 @@ export function figures(res: J): Figure[] {
         raw: ['PG inserts', raw.postgres_insert?.rows_per_s],
       }),
       fig('rebuild.messages_per_s', 'rebuild: stream messages', s.rebuild.messages_per_s, 'msg/s', 'higher'),
-      fig('rebuild.events_per_s', 'rebuild: webhook events only', s.rebuild.events_per_s, 'events/s', 'higher'),
+      fig('rebuild.events_per_s', 'rebuild: webhook events, in its events phase', s.rebuild.events_per_s, 'events/s', 'higher'),
     );
   }
   if (s.query) {

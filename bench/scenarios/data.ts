@@ -14,7 +14,7 @@ export interface Rebuild {
   events: number;
   messages_per_s: number;
   records_per_s: number;
-  events_per_s: number;
+  events_per_s: number | null;
 }
 
 /** The projector role is stopped first: the rebuild runs alone, as `hookstream rebuild` would. */

@@ -24,7 +24,14 @@ export interface RawResults {
   fastify_publish?: HttpFigure;
   jetstream?: { messages: number; publish_per_s: number; consume_ack_per_s: number; in_flight: number; batch: number };
   http_sink?: { rps: number; p50_ms: number; p99_ms: number; in_flight: number };
-  postgres_insert?: { rows_per_s: number; rows: number; rows_per_statement: number };
+  postgres_insert?: PostgresFigure;
+  postgres_copy?: PostgresFigure;
+}
+
+interface PostgresFigure {
+  rows_per_s: number;
+  rows: number;
+  rows_per_statement: number;
 }
 
 export const BODY = makeBody(0, 0).toString();
@@ -76,9 +83,16 @@ export async function runRaw(ctx: Ctx): Promise<RawResults> {
   feedCpu.stop(out.http_sink ? out.http_sink.rps * p.sinkS : 0, 'request');
 
   ctx.log(`raw: postgres 500-row inserts into the events shape (${p.pgS} s)`);
-  const pgRun = runChild<RawResults['postgres_insert']>('raw-postgres.ts', { databaseUrl: ctx.services.databaseUrl, durationS: p.pgS, rowsPerStatement: 500 });
-  const pgCpu = measureCpu(ctx, 'raw.postgres_insert', { client: pgRun.pid });
-  out.postgres_insert = await pgRun.done;
-  pgCpu.stop(out.postgres_insert?.rows, 'row');
+  out.postgres_insert = await rawPostgres(ctx, 'insert', 500);
+  ctx.log(`raw: postgres COPY of 5,000-row CSV batches into the events shape (${p.pgS} s)`);
+  out.postgres_copy = await rawPostgres(ctx, 'copy', 5000);
   return out;
+}
+
+async function rawPostgres(ctx: Ctx, mode: 'insert' | 'copy', rowsPerStatement: number): Promise<PostgresFigure | undefined> {
+  const run = runChild<PostgresFigure>('raw-postgres.ts', { databaseUrl: ctx.services.databaseUrl, durationS: ctx.plan.pgS, mode, rowsPerStatement });
+  const cpu = measureCpu(ctx, `raw.postgres_${mode}`, { client: run.pid });
+  const r = await run.done;
+  cpu.stop(r?.rows, 'row');
+  return r;
 }

@@ -182,6 +182,8 @@ export interface RebuildOptions extends ProjectorDeps {
   batchSize?: number;
   /** Give up waiting for the catch-up after this long (default: no limit). */
   timeoutMs?: number;
+  /** Hears when the events phase starts (facts and dead letters are then projected). */
+  onEventsPhase?(): void;
 }
 
 export interface RebuildResult {
@@ -282,6 +284,7 @@ export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
     start(facts);
     // Within a batch of the end is close enough: facts that arrive later are projected as usual.
     await drained(facts, batchOf(STREAMS.facts));
+    deps.onEventsPhase?.();
     start([STREAMS.events]);
     await drained(STREAMS_ALL, 0);
   } finally {
