@@ -126,11 +126,15 @@ t.test('a rebuild cut short is repaired by the next one', async (t) => {
   // No projector running: nothing finishes the interrupted rebuild but the second one.
   await live.stop();
   // Stopped at its first look at the consumers: read models truncated, facts begun, events not yet.
-  await t.rejects(rebuild({ broker, pool, log: silent, batchSize: 20, flushMs: 5, timeoutMs: 0 }), /timed out/);
+  let eventsPhases = 0;
+  const onEventsPhase = () => void eventsPhases++;
+  await t.rejects(rebuild({ broker, pool, log: silent, batchSize: 20, flushMs: 5, timeoutMs: 0, onEventsPhase }), /timed out/);
   t.equal((await snapshotReadModels(pool)).events.length, 0, 'left half done');
+  t.equal(eventsPhases, 0, 'its events phase never began');
 
-  const result = await rebuild({ broker, pool, log: silent, timeoutMs: 60_000 });
+  const result = await rebuild({ broker, pool, log: silent, timeoutMs: 60_000, onEventsPhase });
   t.equal(result.events, 280);
+  t.equal(eventsPhases, 1, 'the second went through its events phase once');
   t.same(await snapshotReadModels(pool), before);
   await live.start();
 });
