@@ -41,16 +41,25 @@ export function createPool(url: string, opts: PoolOptions = {}): Pool {
   return pool;
 }
 
+export interface TransactionOptions {
+  /** Statements without parameters (SET LOCAL, a lock) run right after BEGIN, in its round trip. */
+  begin?: string;
+  /** Statements without parameters run right before COMMIT, in its round trip. */
+  end?: string;
+}
+
 /**
  * Runs fn inside BEGIN … COMMIT; rolls back and rethrows on failure. A broken client is destroyed.
- * `setLocal` (statements without parameters, such as SET LOCAL) runs right after BEGIN, in its round trip.
+ * A string `o` is taken as `begin`. Statements sent together run in order; the first that fails
+ * aborts the transaction and skips the rest (COMMIT too), and the rollback follows.
  */
-export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, setLocal?: string): Promise<T> {
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, o: string | TransactionOptions = {}): Promise<T> {
+  const { begin, end } = typeof o === 'string' ? { begin: o, end: undefined } : o;
   const { client, release, markBroken } = await checkOut(pool);
   try {
-    await client.query(setLocal ? `BEGIN; ${setLocal}` : 'BEGIN');
+    await client.query(begin ? `BEGIN; ${begin}` : 'BEGIN');
     const result = await fn(client);
-    await client.query('COMMIT');
+    await client.query(end ? `${end}; COMMIT` : 'COMMIT');
     return result;
   } catch (err) {
     try {

@@ -283,6 +283,14 @@ t.test('bad data fails the transaction and leaves nothing half-written', async (
   t.same(await readCheckpoints(pool), {});
 });
 
+t.test('a checkpoint that is not a stream name and a sequence is refused before anything is written', async (t) => {
+  await truncateReadModels(pool);
+  await t.rejects(applyBatch(pool, { checkpoints: { "E'); DROP TABLE events; --": 2 }, events: [event] }), /unexpected stream name/);
+  await t.rejects(applyBatch(pool, { checkpoints: { E: 1.5 }, events: [event] }), /not a sequence/);
+  t.same(await snapshotReadModels(pool), { events: [], deliveries: [], attempts: [], event_routings: [] });
+  t.same(await readCheckpoints(pool), {});
+});
+
 t.test('without statistics, a batch still finds deliveries by their index, not by reading the table', async (t) => {
   // A database of its own, with one connection: its table counters are this test's alone.
   const one = createPool(await createTestDatabase(t), { max: 1 });
