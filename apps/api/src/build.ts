@@ -22,12 +22,16 @@ import { brandRoutes } from './routes/brand.ts';
 import { domainRoutes } from './routes/domains.ts';
 import { replayRoutes } from './routes/replays.ts';
 import { exportRoutes } from './routes/exports.ts';
+import { insightRoutes } from './routes/insights.ts';
+import { liveRoutes } from './routes/live.ts';
 import { registerOpenApi } from './openapi.ts';
 import { parseJsonBody } from './json.ts';
 
 export type { ApiDeps, EventListFilter, EventQueries, ReadinessCheck } from './context.ts';
 export type { ReplayInput, ReplayPort, ReplayView } from './routes/replays.ts';
 export type { ExportDownload, ExportInput, ExportPort, ExportView } from './routes/exports.ts';
+export type { DeadLetterView, DestinationFigures, InsightPort, StatsWindow } from './routes/insights.ts';
+export { statsWindow } from './routes/insights.ts';
 export { ApiError, errors } from './errors.ts';
 export { ok, page, encodeCursor, decodeCursor } from './http.ts';
 
@@ -108,11 +112,13 @@ export async function buildApi(deps: ApiDeps) {
       await authed.register(routeRoutes(deps));
       await authed.register(eventTypeRoutes(deps));
       await authed.register(outboundRoutes(deps));
+      await authed.register(liveRoutes(deps));
       await authed.register(eventRoutes(deps));
       await authed.register(brandRoutes(deps));
       await authed.register(domainRoutes(deps));
       await authed.register(replayRoutes(deps));
       await authed.register(exportRoutes(deps));
+      await authed.register(insightRoutes(deps));
       for (const p of deps.plugins ?? []) await authed.register(p);
     });
   }, { prefix: '/v1' });

@@ -12,6 +12,7 @@ import type { Projector } from '@hookstream/app-projector';
 import type { Jobs } from '@hookstream/app-jobs';
 import { type Services, startServices } from './embedded.ts';
 import { eventQueries } from './queries.ts';
+import { insightPorts } from './insights.ts';
 import { readinessChecks, startConsumerGauges, startOpsServer } from './ops.ts';
 
 export interface Gateway {
@@ -163,6 +164,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
         readiness,
         ...(pool ? { events: eventQueries(pool, broker, catalog, apiConnection.publisher) } : {}),
         ...(jobs ? { replays: jobs.ports.replays, exports: jobs.ports.exports } : {}),
+        ...insightPorts(pool, broker),
       });
       const a = api;
       cleanup.push(() => a.close());

@@ -20,3 +20,5 @@ export { type StoredMessage, readStreamMessage } from './read.ts';
 export { type ScanOptions, type ScanResult, firstSeqAtOrAfter, purgeSubjectBefore, scanStream } from './scan.ts';
 export { type ObjectBucket, type ObjectBucketOptions, type StoredObject, openObjectBucket } from './objects.ts';
 export { type PatienceOptions, SETUP_PATIENCE_MS, isUnanswered, patiently } from './patience.ts';
+export { watchAccountEvents } from './watch.ts';
+export { destinationBacklogs, projectionLagMs } from './backlog.ts';
