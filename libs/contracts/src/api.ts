@@ -415,6 +415,10 @@ export const ReplayView = Type.Object({
   replayed: Type.Integer(),
   /** New deliveries created. */
   deliveries: Type.Integer(),
+  /** Of `total`, the positions of the events stream read so far; equal to it once completed (a progress bar). */
+  processed: Type.Integer(),
+  /** Positions of the events stream the replay's window spans, fixed when it starts; null while queued. */
+  total: Type.Union([Type.Integer(), Type.Null()]),
   created_at: Type.String(),
   started_at: Nullable(Type.String()),
   finished_at: Nullable(Type.String()),

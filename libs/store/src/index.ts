@@ -59,6 +59,7 @@ export {
   latestDeliveryStatuses,
   listReplays,
   recordReplayProgress,
+  setReplayExtent,
   startReplay,
   streamBounds,
 } from './jobs.ts';
