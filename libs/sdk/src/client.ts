@@ -14,6 +14,7 @@ import {
   Sources,
 } from './resources.ts';
 import { Exports, Replays } from './jobs.ts';
+import { DeadLetters, PayloadFilters, StatsApi } from './insights.ts';
 import type { Health, IngestAccepted, Readiness } from './types.ts';
 
 export type HookstreamOptions = TransportOptions;
@@ -32,6 +33,9 @@ export class Hookstream {
   readonly exports: Exports;
   readonly brandSettings: BrandSettings;
   readonly customDomains: CustomDomains;
+  readonly deadLetters: DeadLetters;
+  readonly stats: StatsApi;
+  readonly payloadFilters: PayloadFilters;
   readonly #t: Transport;
 
   constructor(options: HookstreamOptions) {
@@ -50,6 +54,9 @@ export class Hookstream {
     this.exports = new Exports(t);
     this.brandSettings = new BrandSettings(t);
     this.customDomains = new CustomDomains(t);
+    this.deadLetters = new DeadLetters(t);
+    this.stats = new StatsApi(t);
+    this.payloadFilters = new PayloadFilters(t);
   }
 
   get baseUrl(): string {
