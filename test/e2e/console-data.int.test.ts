@@ -275,7 +275,8 @@ t.test('console data endpoints', async (t) => {
     t.type(stats.pipeline.projection_lag_ms, 'number');
 
     const ds = (await api.call('GET', `/v1/destinations/${bad.id}/stats?range=24h`)).json.data;
-    t.equal(ds.interval_s, 900);
+    t.equal(ds.interval_s, 3600);
+    t.equal(ds.series.length, 24);
     t.equal(ds.series.reduce((n: number, p: { s5xx: number }) => n + p.s5xx, 0), perDest.get(bad.id)?.attempts, 'every attempt a 5xx');
     t.equal(ds.success_rate, 0);
     t.ok(ds.recent_failures.length > 0 && ds.recent_failures.length <= 10);

@@ -242,7 +242,10 @@ export async function deleteExpiredRollups(pool: Pool, accountId: string, cutoff
   if (!isUuid(accountId)) return 0;
   const e = await pool.query('DELETE FROM event_rollups WHERE account_id = $1 AND minute < $2', [accountId, cutoff]);
   const d = await pool.query('DELETE FROM delivery_rollups WHERE account_id = $1 AND minute < $2', [accountId, cutoff]);
-  return (e.rowCount ?? 0) + (d.rowCount ?? 0);
+  // An hour that began before the cutoff and ends after it stays whole.
+  const eh = await pool.query(`DELETE FROM event_rollups_hourly WHERE account_id = $1 AND hour + interval '1 hour' <= $2`, [accountId, cutoff]);
+  const dh = await pool.query(`DELETE FROM delivery_rollups_hourly WHERE account_id = $1 AND hour + interval '1 hour' <= $2`, [accountId, cutoff]);
+  return (e.rowCount ?? 0) + (d.rowCount ?? 0) + (eh.rowCount ?? 0) + (dh.rowCount ?? 0);
 }
 
 export interface StreamBounds {

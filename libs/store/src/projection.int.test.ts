@@ -171,6 +171,9 @@ t.test('the rollups count each event, attempt and dead letter once', async (t) =
       ['y', '00:00', 'retry_scheduled', '5xx', 1, 6],
     ].sort(),
   );
+  const hourly = snap.delivery_rollups_hourly as Array<{ hour: string; n: number }>;
+  t.same([hourly.reduce((a, r) => a + r.n, 0), [...new Set(hourly.map((r) => r.hour))].length], [6, 1], 'by hour: the same counts, in one hour');
+  t.same(snap.event_rollups_hourly.length, 1);
   t.same((snap.dead_letters as Array<{ reason: string; last_error: string }>).map((d) => [d.reason, d.last_error]), [['exhausted', 'gave up']]);
   const health = snap.destination_health as Array<{ destination_id: string; last_status_code: number | null; last_success_at: string | null }>;
   t.match(health.find((h) => h.destination_id === dstX), { last_status_code: 500, last_success_at: /^2025-01-01T00:00:30/ });
@@ -308,7 +311,7 @@ t.test('bad data fails the transaction and leaves nothing half-written', async (
   await truncateReadModels(pool);
   const bad = { ...event, meta: { ...meta, event_id: randomUUID(), received_at: 'not a time' } };
   await t.rejects(applyBatch(pool, { checkpoints: { E: 2 }, events: [event, bad] }), { code: '22007' });
-  t.same(await snapshotReadModels(pool), { events: [], deliveries: [], attempts: [], event_routings: [], dead_letters: [], event_rollups: [], delivery_rollups: [], destination_health: [] });
+  t.same(await snapshotReadModels(pool), { events: [], deliveries: [], attempts: [], event_routings: [], dead_letters: [], event_rollups: [], delivery_rollups: [], event_rollups_hourly: [], delivery_rollups_hourly: [], destination_health: [] });
   t.same(await readCheckpoints(pool), {});
 });
 
@@ -316,7 +319,7 @@ t.test('a checkpoint that is not a stream name and a sequence is refused before 
   await truncateReadModels(pool);
   await t.rejects(applyBatch(pool, { checkpoints: { "E'); DROP TABLE events; --": 2 }, events: [event] }), /unexpected stream name/);
   await t.rejects(applyBatch(pool, { checkpoints: { E: 1.5 }, events: [event] }), /not a sequence/);
-  t.same(await snapshotReadModels(pool), { events: [], deliveries: [], attempts: [], event_routings: [], dead_letters: [], event_rollups: [], delivery_rollups: [], destination_health: [] });
+  t.same(await snapshotReadModels(pool), { events: [], deliveries: [], attempts: [], event_routings: [], dead_letters: [], event_rollups: [], delivery_rollups: [], event_rollups_hourly: [], delivery_rollups_hourly: [], destination_health: [] });
   t.same(await readCheckpoints(pool), {});
 });
 
