@@ -1,7 +1,7 @@
 // The `hookstream [run|migrate|rebuild]` command once main.ts has the process running with its V8
 // heap flags. Thin: settings, build, start, stop on signal.
 import { SettingsError, loadSettings } from '@hookstream/config';
-import { createLogger } from '@hookstream/observability';
+import { processLogger } from '@hookstream/observability';
 import { startGateway } from './gateway.ts';
 import { runMigrate, runRebuild } from './commands.ts';
 import { yieldToApi } from './priority.ts';
@@ -17,7 +17,7 @@ try {
   }
   throw err;
 }
-const log = createLogger(settings.logLevel, 'hookstream');
+const log = processLogger(settings, 'hookstream');
 
 if (command !== 'run') {
   // One-shot commands: a signal ends the process through exit, so embedded services are stopped too.
