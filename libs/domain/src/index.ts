@@ -52,3 +52,5 @@ export type { Circuit, CircuitOptions, CircuitState } from './circuit.ts';
 export { createTokenBucket } from './token-bucket.ts';
 export type { TokenBucket } from './token-bucket.ts';
 export { deliveryIdFor, isTimeOrderedId, stableUuid, timeOrderedId } from './ids.ts';
+export { MAX_RETENTION_DAYS, PLAN_NAMES, PLAN_RETENTION_DAYS, changesPlanTerms, planTerms } from './plan.ts';
+export type { PlanChange, PlanName, PlanResult, PlanTerms } from './plan.ts';
