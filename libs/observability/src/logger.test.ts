@@ -46,6 +46,18 @@ t.test('pretty: secrets are redacted as in JSON', async (t) => {
   t.match(out.lines()[0], /\[redacted\]/);
 });
 
+t.test('tokens in request headers are redacted', async (t) => {
+  const out = sink();
+  const headers = { 'x-operator-token': 'operator-secret-123456', 'x-signup-token': 'signup-secret-123456', 'user-agent': 'curl' };
+  const log = createLogger('info', 'hookstream', out.stream);
+  log.info({ req: { headers } }, 'request');
+  log.info({ headers }, 'headers');
+  await tick();
+  const text = out.lines().join('\n');
+  t.notMatch(text, /operator-secret|signup-secret/);
+  t.match(text, /curl/, 'other headers are kept');
+});
+
 t.test('json: one JSON object per entry (the default)', async (t) => {
   const out = sink();
   createLogger('info', 'hookstream', out.stream).info({ event_id: 'e1' }, 'hello');
