@@ -103,7 +103,7 @@ export function domainRoutes(deps: ApiDeps) {
         if (!hostname) throw errors.badRequest('hostname: not a valid public DNS name (like hooks.example.com)');
         const accountId = request.accountId;
         // Claims are per account: whether another account claimed or owns the name is never told here.
-        for (const d of catalog.view.domains.values()) {
+        for (const d of [...catalog.view.domains.values()]) {
           if (d.account_id !== accountId || d.hostname !== hostname) continue;
           if (!claimExpired(d, ttlMs, nowMs())) throw errors.conflict(`${hostname} is already registered in this account`);
           await removeClaim(d);
@@ -143,7 +143,7 @@ export function domainRoutes(deps: ApiDeps) {
         const d = owned(request.accountId, request.params.id);
         if (d.status === 'superseded') throw taken(d.hostname);
         if (claimExpired(d, ttlMs, nowMs())) {
-          throw errors.claimExpired(`this claim of ${d.hostname} expired unverified after ${deps.settings.customDomainClaimTtlH} h; delete it and register the hostname again`);
+          throw errors.claimExpired(`this claim of ${d.hostname} expired unverified after ${deps.settings.customDomainClaimTtlH} h; register the hostname again for a new token`);
         }
         let found = false;
         let error: string | null = null;
