@@ -1,4 +1,5 @@
 import t from 'tap';
+import { domainOwnerId } from '@hookstream/domain';
 import { startDns } from '@hookstream/testkit';
 import { apiOn, create, signup, startApi } from './harness.ts';
 
@@ -158,6 +159,24 @@ t.test('custom domains: two accounts verifying at once, one owner', async (t) =>
   t.equal(verified.length, 1, 'one verified claim of the name');
   t.equal(one.catalog.view.domainOwners.size, 1);
   t.equal([...one.catalog.view.domainOwners.values()][0]?.domain_id, verified[0]?.id, 'the owner record names it');
+});
+
+t.test('custom domains: an owner record left without its claim does not lock the name', async (t) => {
+  const records = new Map<string, string[]>();
+  const port = await startDns(t, records);
+  const { natsUrl } = await startApi(t);
+  const { app, catalog } = await apiOn(t, natsUrl, { dnsServers: [`127.0.0.1:${port}`] });
+  const a = await signup(app, 'a');
+  const claim = await create(app, a, '/v1/custom-domains', { hostname: HOST });
+  t.equal(catalog.view.domainOwners.size, 0, 'a pending claim owns nothing');
+  // As a process that died between deleting an owner's claim and its owner record would leave it.
+  const orphanId = domainOwnerId(HOST);
+  await catalog.put('domainowner', orphanId, { id: orphanId, hostname: HOST, account_id: 'gone', domain_id: 'gone', created_at: new Date().toISOString() });
+  records.set(CHALLENGE, [(claim.verification as { value: string }).value]);
+  const ok = await app.inject({ method: 'POST', url: `/v1/custom-domains/${claim.id}/verify`, headers: a.auth });
+  t.equal(ok.statusCode, 200, JSON.stringify(ok.json()));
+  t.equal(ok.json().data.status, 'verified');
+  t.equal(catalog.view.domainOwners.get(orphanId)?.domain_id, claim.id, 'the owner record now names the verified claim');
 });
 
 t.test('custom domains: an unverified claim expires after CUSTOM_DOMAIN_CLAIM_TTL_H and can no longer verify', async (t) => {
