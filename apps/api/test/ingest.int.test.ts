@@ -215,13 +215,14 @@ t.test("provider delivery ids: the same signed request sent again is stored once
   const whsec = `whsec_${randomBytes(24).toString('base64')}`;
   const stripeSecret = `whsec_${randomBytes(16).toString('hex')}`;
   // Each provider's signed request for a delivery id; `ts` moves as it does on a provider's own retry.
-  const cases: Array<{ provider: string; secret: string; request: (id: string, ts: number) => { body: string; headers: Record<string, string> } }> = [
+  type Signed = { body: string; headers: Record<string, string> };
+  const cases: Array<{ provider: string; secret: string; request: (id: string, ts: number) => Signed | Promise<Signed> }> = [
     {
       provider: 'github',
       secret: 'gh-secret',
-      request: (id) => {
+      request: async (id) => {
         const body = '{"action":"opened","number":7}';
-        return { body, headers: { 'x-github-delivery': id, 'x-github-event': 'pull_request', 'x-hub-signature-256': `sha256=${hmac('sha256', 'gh-secret', body, 'hex')}` } };
+        return { body, headers: { 'x-github-delivery': id, 'x-github-event': 'pull_request', 'x-hub-signature-256': await githubSign('gh-secret', body) } };
       },
     },
     {
@@ -252,17 +253,17 @@ t.test("provider delivery ids: the same signed request sent again is stored once
   let expected = 0;
   for (const c of cases) {
     const src = await create(app, acme, '/v1/sources', { name: c.provider, auth_mode: 'shared_secret', verification_config: { provider: c.provider, secret: c.secret } });
-    const send = (r: { body: string; headers: Record<string, string> }) =>
+    const send = (r: Signed) =>
       app.inject({ method: 'POST', url: `/ingest/${src.path_token}`, headers: { 'content-type': 'application/json', ...r.headers }, payload: r.body });
-    const captured = c.request(`${c.provider}-d1`, now);
+    const captured = await c.request(`${c.provider}-d1`, now);
     const first = await send(captured);
     t.equal(first.json().data.status, 'queued', `${c.provider}: first delivery stored`);
     const replayed = await send(captured);
     t.equal(replayed.statusCode, 202, `${c.provider}: the replay answers 202`);
     t.same(replayed.json().data, { status: 'accepted', note: 'duplicate' }, `${c.provider}: the same signed request again is a duplicate`);
-    const retried = await send(c.request(`${c.provider}-d1`, now + 30));
+    const retried = await send(await c.request(`${c.provider}-d1`, now + 30));
     t.same(retried.json().data, { status: 'accepted', note: 'duplicate' }, `${c.provider}: the provider's retry of the delivery, signed anew, is a duplicate`);
-    const next = await send(c.request(`${c.provider}-d2`, now));
+    const next = await send(await c.request(`${c.provider}-d2`, now));
     t.equal(next.json().data.status, 'queued', `${c.provider}: another delivery id is another event`);
     expected += 2;
     // An explicit key wins over the provider's id.
