@@ -61,3 +61,12 @@ t.test('OPERATOR_TOKEN: unset by default, at least 16 characters', async (t) => 
   const err = t.throws(() => loadSettings({ OPERATOR_TOKEN: 'short' })) as unknown;
   t.match((err as SettingsError).problems.join('\n'), /OPERATOR_TOKEN/);
 });
+
+t.test('CUSTOM_DOMAIN_CLAIM_TTL_H: 72 hours by default, whole hours from 1', async (t) => {
+  t.equal(loadSettings({}).customDomainClaimTtlH, 72);
+  t.equal(loadSettings({ CUSTOM_DOMAIN_CLAIM_TTL_H: '1' }).customDomainClaimTtlH, 1);
+  for (const bad of ['0', '-3', '1.5', 'week']) {
+    const err = t.throws(() => loadSettings({ CUSTOM_DOMAIN_CLAIM_TTL_H: bad })) as unknown;
+    t.match((err as SettingsError).problems.join('\n'), /CUSTOM_DOMAIN_CLAIM_TTL_H/, `${bad} is refused`);
+  }
+});
