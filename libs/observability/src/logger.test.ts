@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import t from 'tap';
@@ -64,4 +65,23 @@ t.test('json: one JSON object per entry (the default)', async (t) => {
   await tick();
   const entry = JSON.parse(out.lines()[0] as string);
   t.match(entry, { level: 30, name: 'hookstream', msg: 'hello', event_id: 'e1' });
+});
+
+t.test('pino-pretty is loaded only by a pretty logger', async (t) => {
+  const loaded = (format: string) =>
+    execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { createRequire } from 'node:module';
+         import { createLogger } from ${JSON.stringify(new URL('./logger.ts', import.meta.url).href)};
+         createLogger('info', 'x', undefined, ${JSON.stringify(format)});
+         const cache = createRequire(import.meta.url).cache;
+         process.stdout.write(String(Object.keys(cache).some((k) => k.includes('/pino-pretty/'))));`,
+      ],
+      { encoding: 'utf8' },
+    );
+  t.equal(loaded('json'), 'false', 'a JSON process does not carry it');
+  t.equal(loaded('pretty'), 'true');
 });

@@ -1,7 +1,12 @@
 // Structured logs (pino, the logger Fastify uses). Keys are fixed; secrets and bodies are never
 // logged: the redaction list is a backstop, the rule is to not pass them in.
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import { PinoPretty, isColorSupported } from 'pino-pretty';
+import type PinoPrettyModule from 'pino-pretty';
+
+// Loaded only for readable output: a role process in a container (JSON) does not carry it.
+const require = createRequire(import.meta.url);
+const loadPretty = () => require('pino-pretty') as typeof PinoPrettyModule;
 
 export type { Logger };
 
@@ -36,6 +41,7 @@ export function chooseLogFormat(setting: 'auto' | LogFormat, stdoutIsTTY: boolea
 export function createLogger(level: string, name = 'hookstream', destination?: NodeJS.WritableStream, format: LogFormat = 'json'): Logger {
   const options = { level, name, redact: { paths: REDACT, censor: '[redacted]' } };
   if (format === 'json') return pino(options, destination as never);
+  const { PinoPretty, isColorSupported } = loadPretty();
   const pretty = PinoPretty({
     destination: destination ?? 1,
     // Synchronous: a fatal line written just before process.exit must reach the terminal.
