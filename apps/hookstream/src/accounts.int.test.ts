@@ -81,6 +81,11 @@ t.test('refusals: an unknown account, terms the plan does not allow, a usage mis
   t.equal(fixed.code, 1);
   t.match(fixed.stderr, /fixed at 1 on the free plan/);
 
+  const port = await freePort();
+  const away = await hookstream(['accounts', 'set-plan', acme.accountId, '--plan', 'pro'], { NATS_URL: `nats://127.0.0.1:${port}` });
+  t.equal(away.code, 1, 'a NATS that does not answer ends the command rather than hanging it');
+  t.match(away.stderr, new RegExp(`NATS does not answer at nats://127.0.0.1:${port}`));
+
   const usage = await hookstream(['accounts', 'set-plan', acme.accountId, '--plan', 'gold'], { NATS_URL: nats.url });
   t.equal(usage.code, 2);
   t.match(usage.stderr, /--plan must be one of/);

@@ -66,10 +66,10 @@ export async function setPlan(kv: ConfigKv, accountId: string, change: PlanChang
   }
 }
 
-/** Whether a nats-server answers on this port: it greets every connection with an INFO line. */
-function natsAnswers(port: number, timeoutMs = 1_000): Promise<boolean> {
+/** Whether a nats-server answers at host:port: it greets every connection with an INFO line. */
+function natsAnswers(host: string, port: number, timeoutMs = 2_000): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port });
+    const socket = tcpConnect({ host, port });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
@@ -78,6 +78,21 @@ function natsAnswers(port: number, timeoutMs = 1_000): Promise<boolean> {
     socket.once('error', () => done(false));
     socket.once('data', (d: Buffer) => done(d.subarray(0, 5).toString('latin1') === 'INFO '));
   });
+}
+
+/** Whether any of the servers of a NATS_URL answers (the client would wait for one forever). */
+async function anyAnswers(natsUrl: string): Promise<boolean> {
+  const answers = await Promise.all(
+    natsUrl.split(',').map((u) => {
+      try {
+        const url = new URL(u.includes('://') ? u.trim() : `nats://${u.trim()}`);
+        return natsAnswers(url.hostname.replace(/^\[|\]$/g, ''), Number(url.port || 4222));
+      } catch {
+        return false;
+      }
+    }),
+  );
+  return answers.includes(true);
 }
 
 /** Runs `hookstream accounts …`; the answer is the exit code. */
@@ -92,7 +107,11 @@ export async function runAccounts(settings: Readonly<Settings>, log: Logger, arg
   }
   // Without NATS_URL the store is the embedded server's: the running gateway's when there is one
   // (its data directory is in use), else one started for this command.
-  const running = !settings.natsUrl && (await natsAnswers(settings.embeddedNatsPort));
+  if (settings.natsUrl && !(await anyAnswers(settings.natsUrl))) {
+    process.stderr.write(`NATS does not answer at ${settings.natsUrl}\n`);
+    return 1;
+  }
+  const running = !settings.natsUrl && (await natsAnswers('127.0.0.1', settings.embeddedNatsPort));
   const services = running
     ? { natsUrl: `nats://127.0.0.1:${settings.embeddedNatsPort}`, stop: async () => {} }
     : await startServices(settings, log, { nats: true, database: false });
