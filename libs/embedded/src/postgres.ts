@@ -9,7 +9,7 @@
 // copied, and the data directory made, under a root-owned folder it can reach (`sharedDir`,
 // default /var/lib/hookstream), and the data directory asked for becomes a link to it.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { access, chmod, chown, cp, lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { arch, platform } from 'node:os';
 import path from 'node:path';
@@ -76,6 +76,11 @@ async function packageInstallDir(): Promise<{ dir: string; version: string }> {
   const dir = path.dirname(path.dirname(bins.postgres));
   const manifest = JSON.parse(await readFile(path.join(dir, '..', 'package.json'), 'utf8').catch(() => '{}')) as { version?: string };
   return { dir, version: manifest.version ?? 'unknown' };
+}
+
+/** An installation given by path: its copies are told apart by the path. */
+function namedInstall(dir: string): { dir: string; version: string } {
+  return { dir, version: `custom-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}` };
 }
 
 function run(cmd: string, args: string[]): Promise<string> {
@@ -249,17 +254,9 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
   const sharedDir = path.resolve(opts.sharedDir ?? DEFAULT_SHARED_DIR);
   const ids = isRoot() ? await postgresUser() : undefined;
 
-  let installDir: string;
-  if (opts.installDir) installDir = path.resolve(opts.installDir);
-  else {
-    const pkg = await packageInstallDir();
-    installDir = pkg.dir;
-    if (ids && (await blockedAt(path.join(installDir, 'bin'), ids))) installDir = await reachableInstall(pkg, sharedDir, log);
-  }
-  if (ids) {
-    const blocked = await blockedAt(path.join(installDir, 'bin'), ids);
-    if (blocked) throw new Error(`Postgres runs as the OS user 'postgres', which cannot enter ${blocked.dir} (mode ${blocked.mode.toString(8)}) to run ${installDir}/bin/postgres`);
-  }
+  const install = opts.installDir ? namedInstall(path.resolve(opts.installDir)) : await packageInstallDir();
+  let installDir = install.dir;
+  if (ids && (await blockedAt(path.join(installDir, 'bin'), ids))) installDir = await reachableInstall(install, sharedDir, log);
   const binary = path.join(installDir, 'bin', 'postgres');
 
   const placed = await placeDataDir(dataDir, ids, sharedDir, log);
