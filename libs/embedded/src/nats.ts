@@ -43,7 +43,7 @@ export interface NatsServerOptions {
   /** How long a start may take before it fails; default 30 s. */
   startTimeoutMs?: number;
   /** Notices, such as an earlier start's server being stopped; quiet when unset. */
-  log?: (line: string) => void;
+  notice?: (line: string) => void;
 }
 
 export interface NatsServerHandle {
@@ -268,7 +268,7 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
       isOurs: (p) => p.argv.includes(confPath),
       ownerFile,
       steps: STOP_STEPS,
-      ...(opts.log ? { log: opts.log } : {}),
+      ...(opts.notice ? { log: opts.notice } : {}),
     });
     await recordOwner(ownerFile);
     await writeConfig();

@@ -98,9 +98,9 @@ t.test('given servers left running by a dead start, when a new start comes, then
   t.ok(await stillRunning(held.postgres.pid, held.postgres.startTime), 'postgres is an orphan');
 
   const notices: string[] = [];
-  const nats = await startNatsServer({ storeDir: path.join(dir, 'nats'), log: (l) => notices.push(l) });
+  const nats = await startNatsServer({ storeDir: path.join(dir, 'nats'), notice: (l) => notices.push(l) });
   t.teardown(() => nats.stop());
-  const postgres = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true, log: (l) => notices.push(l) });
+  const postgres = await startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true, notice: (l) => notices.push(l) });
   t.teardown(() => postgres.stop());
   t.notOk(await stillRunning(held.nats.pid, held.nats.startTime), 'the orphaned nats-server was stopped');
   t.notOk(await stillRunning(held.postgres.pid, held.postgres.startTime), 'the orphaned postgres was stopped');

@@ -29,8 +29,10 @@ export interface PostgresOptions {
   password?: string;
   /** Created if missing; default 'hookstream'. */
   database?: string;
-  /** Receives initdb and server log lines, and notices; quiet by default (failures still quote the last lines). */
+  /** Receives initdb and server log lines; quiet by default (failures still quote the last lines). */
   log?: (line: string) => void;
+  /** Notices, such as an earlier start's server being stopped or data placed elsewhere; quiet when unset. */
+  notice?: (line: string) => void;
   /** How long a start may take before it fails; default 60 s. */
   startTimeoutMs?: number;
   /**
@@ -250,7 +252,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
   const pickPort = !opts.port;
   let port = opts.port || (await freePort());
   const timeoutMs = opts.startTimeoutMs ?? 60_000;
-  const log = opts.log ?? ((): void => {});
+  const log = opts.notice ?? ((): void => {});
   const sharedDir = path.resolve(opts.sharedDir ?? DEFAULT_SHARED_DIR);
   const ids = isRoot() ? await postgresUser() : undefined;
 
