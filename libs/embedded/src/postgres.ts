@@ -186,7 +186,8 @@ async function placeDataDir(dataDir: string, ids: Ids | undefined, sharedDir: st
   }
   await ensureSafeDir(sharedDir);
   await mkdir(path.join(sharedDir, 'clusters'), { recursive: true, mode: 0o755 });
-  const placed = path.join(sharedDir, 'clusters', `${path.basename(path.dirname(dataDir)).replace(/[^\w.-]/g, '_')}-${randomBytes(6).toString('hex')}`);
+  const name = path.basename(path.dirname(dataDir)).replace(/[^\w.-]/g, '_').replace(/^\.+/, '') || 'data';
+  const placed = path.join(sharedDir, 'clusters', `${name}-${randomBytes(6).toString('hex')}`);
   await mkdir(placed, { mode: 0o700 });
   await symlink(placed, dataDir);
   log(`the 'postgres' OS user cannot enter ${blocked.dir}: Postgres' data goes to ${placed} (${dataDir} links to it)`);
