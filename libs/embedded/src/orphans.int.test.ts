@@ -83,6 +83,8 @@ t.test('given the starter is SIGKILLed, then its watchdog stops nats-server and 
   t.ok(await gone(held.nats, 15_000), 'nats-server stopped with its starter');
   t.ok(await gone(held.postgres, 30_000), 'postgres stopped with its starter');
   await t.rejects(access(path.join(dir, 'pg', 'postmaster.pid')), 'postgres shut down cleanly: it removed its lock file');
+  const watchdog = { pid: held.watchdog, startTime: (await processInfo(held.watchdog))?.startTime ?? '' };
+  t.ok(await gone(watchdog, 10_000), 'and the watchdog, its work done, exited too');
 });
 
 t.test('given servers left running by a dead start, when a new start comes, then it stops them and goes on with their data', async (t) => {
