@@ -37,3 +37,12 @@ t.test('BACKGROUND_NICE takes 0 to 19', async (t) => {
     t.match((err as SettingsError).problems.join('\n'), /BACKGROUND_NICE/, `${bad} is refused`);
   }
 });
+
+t.test('CUSTOM_DOMAIN_CLAIM_TTL_H: 72 hours by default, whole hours from 1', async (t) => {
+  t.equal(loadSettings({}).customDomainClaimTtlH, 72);
+  t.equal(loadSettings({ CUSTOM_DOMAIN_CLAIM_TTL_H: '1' }).customDomainClaimTtlH, 1);
+  for (const bad of ['0', '-3', '1.5', 'week']) {
+    const err = t.throws(() => loadSettings({ CUSTOM_DOMAIN_CLAIM_TTL_H: bad })) as unknown;
+    t.match((err as SettingsError).problems.join('\n'), /CUSTOM_DOMAIN_CLAIM_TTL_H/, `${bad} is refused`);
+  }
+});

@@ -33,6 +33,7 @@ const Env = Type.Object({
   EMBEDDED_NATS_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   TRUST_PROXY: Type.Optional(Bool),
   DNS_SERVERS: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F:.\\[\\]]+(,[0-9a-fA-F:.\\[\\]]+)*$' })),
+  CUSTOM_DOMAIN_CLAIM_TTL_H: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
 });
 
 export interface Settings {
@@ -60,6 +61,8 @@ export interface Settings {
   trustProxy: boolean;
   /** Resolvers for custom-domain verification (ip or ip:port); empty = the system's. */
   dnsServers: readonly string[];
+  /** Hours an unverified custom-domain claim lives before it lapses. */
+  customDomainClaimTtlH: number;
 }
 
 export class SettingsError extends Error {
@@ -107,6 +110,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     embeddedNatsPort: Number(e.EMBEDDED_NATS_PORT ?? 4322),
     trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
     dnsServers: Object.freeze(e.DNS_SERVERS ? e.DNS_SERVERS.split(',') : []),
+    customDomainClaimTtlH: Number(e.CUSTOM_DOMAIN_CLAIM_TTL_H ?? 72),
   });
 }
 
