@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
 import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
-import { type Catalog, openCatalog } from '@hookstream/catalog';
+import { type Catalog, ephemeralKeyring, openCatalog } from '@hookstream/catalog';
 import { type AttemptFact, type AttemptFacts, type DeliveryMeta, type DestinationRecord, type EventMeta, type RouteRecord, type RoutedFact, STREAMS } from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/domain';
 import { createLogger } from '@hookstream/observability';
@@ -21,7 +21,7 @@ export interface Stack {
 export async function stackOn(t: Test, natsUrl: string): Promise<Stack> {
   const broker = await connectBroker({ servers: natsUrl, name: 'deliverer-test' });
   await ensureTopology(broker, { replicas: 1, duplicateWindowS: 86_400 });
-  const catalog = await openCatalog(broker);
+  const catalog = await openCatalog(broker, { keyring: ephemeralKeyring() });
   t.teardown(async () => {
     catalog.close();
     await broker.close();
