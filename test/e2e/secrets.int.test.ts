@@ -3,7 +3,7 @@
 // a new key, after which the old one can go; the embedded default makes its own key file once.
 import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
@@ -18,6 +18,15 @@ import { createLogger } from '@hookstream/observability';
 import { type Receiver, createTestDatabase, startNats, startReceiver } from '@hookstream/testkit';
 import { type Gateway, startGateway } from '../../apps/hookstream/src/gateway.ts';
 import { client, migrated } from './harness.ts';
+
+/** Everything nats-server wrote under its store directory, as one string. */
+async function storeFiles(dir: string): Promise<string> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) out.push((await readFile(path.join(e.parentPath, e.name))).toString('latin1'));
+  }
+  return out.join('\n');
+}
 
 const MAIN = path.resolve(import.meta.dirname, '../../apps/hookstream/src/main.ts');
 const dec = new TextDecoder();
@@ -189,6 +198,9 @@ t.test('given the embedded default, the first start creates a 0600 key file unde
     });
     const stored = await first.catalog.kv.get('destination', 'd1');
     t.equal(sealedKid(stored?.record.auth_token as string), first.catalog.keyring.currentKid, 'sealed under the generated key');
+    const files = await storeFiles(path.join(dataDir, 'nats'));
+    t.ok(files.includes(`enc:v1:${first.catalog.keyring.currentKid}:`), "nats-server's own files hold the sealed value");
+    t.notOk(files.includes('embedded-secret'), 'and not the secret');
   } finally {
     await first.stop();
   }
