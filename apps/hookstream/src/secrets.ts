@@ -76,7 +76,8 @@ export async function runRotateKey(settings: Readonly<Settings>, log: Logger, o:
     if (report.remaining > 0) throw new Error(`${report.remaining} record(s) are not yet under key ${keyring.currentKid}; the old keys stay in ${loaded.file}`);
     const [current] = await readKeyFile(loaded.file);
     await writeKeyFile(loaded.file, [current as Buffer]);
-    oldKids = [];
+    // Keys in SECRETS_OLD_KEYS are still loaded: say so rather than claim only one is left.
+    oldKids = (await keyringFor(settings, log)).keyring.kids.slice(1);
   }
   return { ...report, kid: keyring.currentKid, oldKids };
 }
