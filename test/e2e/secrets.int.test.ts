@@ -6,6 +6,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
 import { Webhook } from 'standardwebhooks';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -15,7 +16,7 @@ import { testSettings } from '@hookstream/config';
 import { CONFIG_BUCKET } from '@hookstream/contracts';
 import { freePort } from '@hookstream/embedded';
 import { createLogger } from '@hookstream/observability';
-import { type Receiver, createTestDatabase, startNats, startReceiver } from '@hookstream/testkit';
+import { type Receiver, createTestDatabase, startNats, startReceiver, waitFor } from '@hookstream/testkit';
 import { type Gateway, startGateway } from '../../apps/hookstream/src/gateway.ts';
 import { client, migrated } from './harness.ts';
 
@@ -212,4 +213,36 @@ t.test('given the embedded default, the first start creates a 0600 key file unde
   } finally {
     await second.stop();
   }
+});
+
+t.test('given a running gateway, a change sealed under a key it lacks is counted, logged and not applied', async (t) => {
+  const natsUrl = (await startNats(t)).url;
+  const K1 = newKey();
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const gw = await startGateway(testSettings({ natsUrl, roles: ['router'], secretsKey: K1, logLevel: 'error' }), { log: createLogger('error', 'hookstream', sink), listen: false });
+  t.teardown(() => gw.stop());
+  const d = {
+    id: 'd1', account_id: 'a', name: 'd', url: 'https://example.com', auth_token: 'token-v1', headers: {}, signing_secrets: [], signature_scheme: 'standard_webhooks',
+    timeout_ms: 1000, retry_policy: { max_attempts: 1 }, rate_limit_per_s: null, max_in_flight: 1, active: true, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z',
+  } as const;
+  await gw.catalog.put('destination', 'd1', { ...d, signing_secrets: [] });
+  const broker = await connectBroker({ servers: natsUrl, name: 'other-key' });
+  t.teardown(() => broker.close());
+  const K2 = newKey();
+  const other = await openCatalog(broker, { keyring: new Keyring(decodeKey(K2) as Buffer, [decodeKey(K1) as Buffer]) });
+  t.teardown(() => other.close());
+  await other.put('destination', 'd1', { ...d, signing_secrets: [], auth_token: 'token-v2' });
+  const counted = async () => /hookstream_config_unopenable_total 1\b/.test(await gw.metrics.render());
+  await waitFor(counted, { timeoutMs: 10_000, message: 'the change to be counted' });
+  t.equal(gw.catalog.view.destinations.get('d1')?.auth_token, 'token-v1', 'the view keeps the version it could decrypt');
+  const logged = lines.find((l) => l.includes('does not open'));
+  t.ok(logged, 'an error line says so');
+  t.match(logged, `"kid":"${kidOf(K2)}"`, 'naming the key id');
+  t.notOk(lines.join('').includes('token-v'), 'without the secret');
 });

@@ -59,7 +59,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     });
     cleanup.push(() => broker.close());
     await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
-    const catalog = await openSealedCatalog(broker, keyring, log);
+    const catalog = await openSealedCatalog(broker, keyring, log, metrics);
     cleanup.push(async () => catalog.close());
     const publisher = createPublisher(broker);
     // Beside other roles, the api and the deliverer each get a connection of their own. nats-server

@@ -1,7 +1,7 @@
 // The secrets key of a process (docs/operations.md, "Secrets key") and the `hookstream secrets`
 // commands: generate-key prints a new key; rotate-key seals every secret again under the current one.
 import type { Settings } from '@hookstream/config';
-import type { Logger } from '@hookstream/observability';
+import type { Logger, Metrics } from '@hookstream/observability';
 import { connectBroker, ensureTopology, openConfigKv } from '@hookstream/broker';
 import type { Broker } from '@hookstream/broker';
 import {
@@ -27,12 +27,14 @@ export async function keyringFor(settings: Readonly<Settings>, log: Logger): Pro
   return loaded;
 }
 
-/** The catalog of a process, with its keyring; a change this process cannot open is logged loudly and not applied. */
-export function openSealedCatalog(broker: Broker, keyring: Keyring, log: Logger): Promise<Catalog> {
+/** The catalog of a process, with its keyring; a change this process cannot open is logged, counted and not applied. */
+export function openSealedCatalog(broker: Broker, keyring: Keyring, log: Logger, metrics: Metrics): Promise<Catalog> {
   return openCatalog(broker, {
     keyring,
-    onUnopenable: (err, kind, id) =>
-      log.error({ kind, id, kid: err.kid }, `a config change does not open with this process's keys and was not applied: ${err.message}`),
+    onUnopenable: (err, kind, id) => {
+      metrics.configUnopenable();
+      log.error({ kind, id, kid: err.kid }, `a config change does not open with this process's keys and was not applied: ${err.message}`);
+    },
   });
 }
 
