@@ -56,3 +56,12 @@ t.test('secrets keys: 32 bytes in base64 or hex, checked without repeating them,
   t.notOk(err.message.includes(leaked), 'the value is never echoed');
   t.notOk(err.message.includes('short'));
 });
+
+t.test('CUSTOM_DOMAIN_CLAIM_TTL_H: 72 hours by default, whole hours from 1', async (t) => {
+  t.equal(loadSettings({}).customDomainClaimTtlH, 72);
+  t.equal(loadSettings({ CUSTOM_DOMAIN_CLAIM_TTL_H: '1' }).customDomainClaimTtlH, 1);
+  for (const bad of ['0', '-3', '1.5', 'week']) {
+    const err = t.throws(() => loadSettings({ CUSTOM_DOMAIN_CLAIM_TTL_H: bad })) as unknown;
+    t.match((err as SettingsError).problems.join('\n'), /CUSTOM_DOMAIN_CLAIM_TTL_H/, `${bad} is refused`);
+  }
+});

@@ -38,6 +38,7 @@ const Env = Type.Object({
   SECRETS_KEY: Type.Optional(Type.String()),
   SECRETS_OLD_KEYS: Type.Optional(Type.String()),
   SECRETS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  CUSTOM_DOMAIN_CLAIM_TTL_H: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
 });
 
 export interface Settings {
@@ -71,6 +72,8 @@ export interface Settings {
   secretsOldKeys: readonly string[];
   /** A file of keys, the current one first; with no key and no NATS_URL, DATA_DIR/secrets.key. */
   secretsKeyFile: string | null;
+  /** Hours an unverified custom-domain claim lives before it lapses. */
+  customDomainClaimTtlH: number;
 }
 
 export class SettingsError extends Error {
@@ -138,6 +141,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     secretsKey: e.SECRETS_KEY?.trim() ?? null,
     secretsOldKeys: Object.freeze(e.SECRETS_OLD_KEYS ? e.SECRETS_OLD_KEYS.split(',').map((k) => k.trim()) : []),
     secretsKeyFile: e.SECRETS_KEY_FILE ?? null,
+    customDomainClaimTtlH: Number(e.CUSTOM_DOMAIN_CLAIM_TTL_H ?? 72),
   });
 }
 
