@@ -2,7 +2,7 @@
 // process's view has applied them, so a create followed by a read on the same instance is consistent.
 // Secrets are sealed on their way into the bucket and opened on their way into the view (sealed.ts):
 // the bucket, nats-server's files and their backups hold only ciphertext.
-import type { ConfigKind, ConfigRecordByKind } from '@hookstream/contracts';
+import { type ConfigKind, type ConfigRecordByKind, configKey } from '@hookstream/contracts';
 import { type Broker, type ConfigKv, openConfigKv } from '@hookstream/broker';
 import { type Keyring, SecretsKeyError } from './keyring.ts';
 import { openRecord, sealRecord } from './sealed.ts';
@@ -43,6 +43,9 @@ export async function openCatalog(broker: Broker, opts: CatalogOptions): Promise
     };
   });
   const failures: SecretsKeyError[] = [];
+  // Records whose latest version this process could not open, by KV key: the view holds an older
+  // one, and a write built from it would overwrite the newer version.
+  const unopened = new Map<string, string | null>();
   const watcher = await kv.watch((c) => {
     let record = c.record;
     if (record !== null) {
@@ -52,12 +55,20 @@ export async function openCatalog(broker: Broker, opts: CatalogOptions): Promise
         if (!(err instanceof SecretsKeyError)) throw err;
         if (loaded) opts.onUnopenable?.(err, c.kind, c.id);
         else failures.push(err);
+        unopened.set(configKey(c.kind, c.id), err.kid);
         view.advance(c.revision);
         return;
       }
     }
+    unopened.delete(configKey(c.kind, c.id));
     view.apply(c.kind, c.id, record, c.revision);
   }, readyResolve);
+  const refuseStale = (kind: ConfigKind, id: string): void => {
+    const key = configKey(kind, id);
+    if (!unopened.has(key)) return;
+    const kid = unopened.get(key) ?? null;
+    throw new SecretsKeyError(`${kind} ${id} was last written under key id ${kid}, which this process lacks; not overwriting it`, kid);
+  };
   const timeout = opts.readyTimeoutMs ?? 30_000;
   try {
     await Promise.race([
@@ -83,10 +94,12 @@ export async function openCatalog(broker: Broker, opts: CatalogOptions): Promise
     kv,
     keyring,
     async put(kind, id, record) {
+      refuseStale(kind, id);
       const rev = await kv.put(kind, id, sealRecord(keyring, kind, id, record));
       await view.waitForRevision(rev);
     },
     async create(kind, id, record) {
+      refuseStale(kind, id);
       const rev = await kv.create(kind, id, sealRecord(keyring, kind, id, record));
       if (rev === null) return false;
       await view.waitForRevision(rev);

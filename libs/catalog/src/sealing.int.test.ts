@@ -121,6 +121,11 @@ t.test('given a ciphertext copied into another record, then a running view keeps
   await waitFor(async () => unopenable.length > 0, { timeoutMs: 10_000, message: 'the running view to hear of it' });
   t.same(unopenable, [{ id: 'd2', kid: keyId(K1) }]);
   t.equal(catalog.view.destinations.get('d2')?.auth_token, d2.auth_token, "the view keeps d2's own token, never d1's");
+  const overwrite = await catalog.put('destination', 'd2', d2).catch((e: unknown) => e);
+  t.ok(overwrite instanceof SecretsKeyError, 'and this process refuses to write its older version over the newer one');
+  t.match((overwrite as Error).message, /not overwriting it/);
+  t.equal((await rawRecord<DestinationRecord>(raw, 'destination.d2')).auth_token, stolen, 'the bucket is unchanged');
+  await catalog.put('destination', 'd1', { ...d1, name: 'other records are written as before' });
   const err = await openCatalog(broker, { keyring: new Keyring(K1), readyTimeoutMs: 10_000 }).catch((e: unknown) => e);
   t.ok(err instanceof SecretsKeyError, 'a process starting now refuses to');
   t.match((err as Error).message, `key id ${keyId(K1)}`);
