@@ -140,6 +140,25 @@ t.test('given sealed secrets, the gateway verifies, authenticates and signs; rot
   const stale = await gateway(t, natsUrl, databaseUrl, { secretsKey: K1 }).catch((e: unknown) => e);
   t.ok(stale instanceof Error, 'a gateway with only the old key refuses to start');
   t.match((stale as Error).message, `key id ${kidOf(K2)}`, 'naming the key it lacks');
+
+  // Say K2 was lost: forget-key makes its records fail closed, and the owner sets new secrets.
+  const forget = await hookstream(['secrets', 'forget-key', kidOf(K2)], { NATS_URL: natsUrl, SECRETS_KEY: K1 });
+  t.equal(forget.code, 0, forget.stderr);
+  t.match(forget.stdout, `destination ${dst.id}: deactivated`);
+  t.match(forget.stdout, `source ${src.id}: new path token, new verification secret`);
+  const third = await gateway(t, natsUrl, databaseUrl, { secretsKey: K1 });
+  const api3 = client(third.url as string, acct.api_key);
+  const body = '{"after":"forget"}';
+  const oldSig = createHmac('sha256', verification).update(body).digest('hex');
+  t.equal((await client(third.url as string).ingest(src.path_token, body, { 'x-sig': oldSig })).status, 404, 'the old ingest URL is gone');
+  const source3 = (await api3.call('GET', `/v1/sources/${src.id}`)).json.data;
+  t.equal((await client(third.url as string).ingest(source3.path_token, body, { 'x-sig': oldSig })).status, 401, 'and nothing verifies until a new secret is set');
+  t.equal((await api3.call('GET', `/v1/destinations/${dst.id}`)).json.data.active, false, 'the destination waits, inactive');
+  const fresh = { token: source3.path_token as string, verification: `verify-${randomBytes(12).toString('hex')}`, authToken: `auth-${randomBytes(12).toString('hex')}`, signing: [] as string[] };
+  t.equal((await api3.call('PATCH', `/v1/sources/${src.id}`, { verification_config: { provider: 'hmac', secret: fresh.verification, header: 'x-sig' } })).status, 200);
+  t.equal((await api3.call('PATCH', `/v1/destinations/${dst.id}`, { auth_token: fresh.authToken, active: true })).status, 200);
+  fresh.signing.push((await api3.call('POST', `/v1/destinations/${dst.id}/rotate-secret`, {})).json.data.signing_secret);
+  await roundTrip(t, third, rx, fresh, 3);
 });
 
 t.test('given an external NATS and no key, the command refuses to start and says what to set', async (t) => {

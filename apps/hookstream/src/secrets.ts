@@ -6,10 +6,12 @@ import { connectBroker, ensureTopology, openConfigKv } from '@hookstream/broker'
 import type { Broker } from '@hookstream/broker';
 import {
   type Catalog,
+  type ForgetReport,
   type Keyring,
   type LoadedKeyring,
   type ResealReport,
   decodeKey,
+  forgetKey,
   generateKey,
   loadKeyring,
   openCatalog,
@@ -36,6 +38,20 @@ export function openSealedCatalog(broker: Broker, keyring: Keyring, log: Logger,
       log.error({ kind, id, kid: err.kid }, `a config change does not open with this process's keys and was not applied: ${err.message}`);
     },
   });
+}
+
+/** Makes the records that hold secrets under a lost key fail closed, so that processes start again. */
+export async function runForgetKey(settings: Readonly<Settings>, log: Logger, kid: string): Promise<ForgetReport> {
+  const { keyring } = await keyringFor(settings, log);
+  const services = await startServices(settings, log, { nats: true, database: false });
+  const broker = await connectBroker({ servers: (services.natsUrl as string).split(','), name: 'hookstream:secrets' });
+  try {
+    await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
+    return await forgetKey(await openConfigKv(broker), keyring, kid);
+  } finally {
+    await broker.close();
+    await services.stop();
+  }
 }
 
 export interface RotateOptions {

@@ -3,7 +3,7 @@
 // dropped, so that no copy under an old key, or in plain text, stays in it.
 import type { ConfigKv } from '@hookstream/broker';
 import { type Keyring, SecretsKeyError, sealedKid } from './keyring.ts';
-import { openRecord, sealRecord, sealedUnder } from './sealed.ts';
+import { forgetSecrets, openRecord, sealRecord, sealedUnder } from './sealed.ts';
 
 export interface ResealReport {
   /** Records that hold at least one secret. */
@@ -73,4 +73,49 @@ export async function resealAll(kv: ConfigKv, keyring: Keyring): Promise<ResealR
     if (kids.size > 0 && !(kids.size === 1 && kids.has(keyring.currentKid))) remaining++;
   }
   return { withSecrets, resealed, before, purged, remaining };
+}
+
+export interface ForgetReport {
+  /** Per record ("destination <id>", "source <id>"): what was done to it. */
+  changed: Record<string, string[]>;
+}
+
+/**
+ * `hookstream secrets forget-key <kid>`: the key is lost, so the secrets under it are gone. Each record
+ * holding one is made to fail closed (forgetSecrets) and sealed again under the current key, so that
+ * processes can start and the owners can set new secrets through the API.
+ */
+export async function forgetKey(kv: ConfigKv, keyring: Keyring, kid: string): Promise<ForgetReport> {
+  if (keyring.kids.includes(kid)) throw new Error(`key id ${kid} is loaded, so it is not lost: use rotate-key to move its secrets to the current key`);
+  const changed: Record<string, string[]> = {};
+  const affected = (await kv.list()).filter((e) => sealedUnder(e.kind, e.record, sealedKid).has(kid));
+  // Every other value of those records must open before any is written: nothing is half done.
+  const missing: SecretsKeyError[] = [];
+  for (const e of affected) {
+    try {
+      forgetSecrets(keyring, e.kind, e.id, e.record, kid);
+    } catch (err) {
+      if (err instanceof SecretsKeyError) missing.push(err);
+      else throw err;
+    }
+  }
+  if (missing.length > 0) {
+    const kids = [...new Set(missing.map((m) => m.kid))].join(', ');
+    throw new SecretsKeyError(`${missing.length} record(s) also hold values under key id ${kids}, which is not loaded either; nothing was changed`, missing[0]?.kid ?? null);
+  }
+  for (const e of affected) {
+    let current: { record: unknown; revision: number } | null = e;
+    for (let attempt = 0; current; attempt++) {
+      if (attempt >= MAX_CONFLICTS) throw new Error(`${e.kind} ${e.id} kept changing meanwhile; run forget-key again`);
+      if (!sealedUnder(e.kind, current.record, sealedKid).has(kid)) break;
+      const { record, actions } = forgetSecrets(keyring, e.kind, e.id, current.record, kid);
+      const rev = await kv.update(e.kind, e.id, sealRecord(keyring, e.kind, e.id, record) as never, current.revision);
+      if (rev !== null) {
+        changed[`${e.kind} ${e.id}`] = actions;
+        break;
+      }
+      current = await kv.get(e.kind, e.id);
+    }
+  }
+  return { changed };
 }

@@ -1,7 +1,8 @@
 // Which fields of a config record are secret, and their sealing on the way into the bucket and
 // opening on the way out. Records in the view hold plain text; records in the bucket, ciphertext.
 import type { ConfigKind, DestinationRecord, SourceRecord } from '@hookstream/contracts';
-import { type Keyring, SecretsKeyError } from './keyring.ts';
+import { randomBytes } from 'node:crypto';
+import { type Keyring, SecretsKeyError, sealedKid } from './keyring.ts';
 
 type Transform = (value: string, field: string) => string;
 
@@ -60,4 +61,52 @@ export function sealedUnder(kind: ConfigKind, record: unknown, kidOf: (value: st
     return v;
   });
   return kids;
+}
+
+export interface Forgotten<T> {
+  record: T;
+  /** What was done, for the operator: 'deactivated', 'new verification secret', 'new path token'. */
+  actions: string[];
+}
+
+/**
+ * A record from the bucket with every value sealed under the lost key `kid` replaced so that it fails
+ * closed, the others opened: a destination loses the token or signing secrets and is deactivated (no
+ * delivery goes out without them); a source gets a verification secret nobody knows (every request
+ * is refused until a new one is set, and providers retry meanwhile) and, if its path token was lost,
+ * a new one. The replacement secret has the Standard Webhooks form, which every provider's verifier
+ * takes as a well-formed secret, so requests are refused as bad signatures rather than as errors.
+ */
+export function forgetSecrets<T>(keyring: Keyring, kind: ConfigKind, id: string, record: T, kid: string): Forgotten<T> {
+  const lost = (v: string): boolean => sealedKid(v) === kid;
+  const open = (v: string, field: string): string => keyring.open(v, sealingContext(kind, id, field));
+  if (kind === 'destination') {
+    const d = record as DestinationRecord;
+    const tokenLost = typeof d.auth_token === 'string' && lost(d.auth_token);
+    const kept = (d.signing_secrets ?? []).filter((s) => !lost(s.secret));
+    const any = tokenLost || kept.length !== (d.signing_secrets ?? []).length;
+    const out: DestinationRecord = {
+      ...d,
+      auth_token: typeof d.auth_token === 'string' && !tokenLost ? open(d.auth_token, 'auth_token') : null,
+      signing_secrets: kept.map((s) => ({ ...s, secret: open(s.secret, 'signing_secrets') })),
+      active: any ? false : d.active,
+    };
+    return { record: out as T, actions: any ? ['deactivated'] : [] };
+  }
+  if (kind === 'source') {
+    const s = record as SourceRecord;
+    const vc = s.verification_config;
+    const actions: string[] = [];
+    const tokenLost = lost(s.path_token);
+    if (tokenLost) actions.push('new path token');
+    const secretLost = vc !== null && typeof vc.secret === 'string' && lost(vc.secret);
+    if (secretLost) actions.push('new verification secret');
+    const out: SourceRecord = {
+      ...s,
+      path_token: tokenLost ? `src_${randomBytes(24).toString('base64url')}` : open(s.path_token, 'path_token'),
+      verification_config: vc && typeof vc.secret === 'string' ? { ...vc, secret: secretLost ? `whsec_${randomBytes(32).toString('base64')}` : open(vc.secret, 'verification_config.secret') } : vc,
+    };
+    return { record: out as T, actions };
+  }
+  return { record, actions: [] };
 }

@@ -8,7 +8,8 @@ import { CONFIG_BUCKET, type DestinationRecord, type SourceRecord } from '@hooks
 import { startNats, waitFor } from '@hookstream/testkit';
 import { openCatalog } from './catalog.ts';
 import { Keyring, SecretsKeyError, keyId, sealedKid } from './keyring.ts';
-import { resealAll } from './reseal.ts';
+import { forgetKey, resealAll } from './reseal.ts';
+import { sealRecord } from './sealed.ts';
 
 const K1 = randomBytes(32);
 const K2 = randomBytes(32);
@@ -79,6 +80,13 @@ function source(id: string): SourceRecord {
     created_at: at,
     updated_at: at,
   };
+}
+
+/** The current value of every key, as text. */
+async function everythingLatest(raw: KV): Promise<string> {
+  const out: string[] = [];
+  for await (const key of await raw.keys()) out.push(dec.decode((await raw.get(key))?.value));
+  return out.join('\n');
 }
 
 const secretsOf = (d: DestinationRecord, s: SourceRecord) => [d.auth_token as string, ...d.signing_secrets.map((x) => x.secret), s.path_token, s.verification_config?.secret as string];
@@ -204,4 +212,49 @@ t.test('given secrets under an old key and in plain text, when every one is seal
   const again = await resealAll(kv, both);
   t.equal(again.resealed, 0, 'a second run has nothing to do');
   t.same(again.before, { [keyId(K2)]: 3 });
+});
+
+t.test('given a lost key, when it is forgotten, then its records fail closed, other secrets stay, and processes start again', async (t) => {
+  const { broker, raw } = await bucket(t);
+  const lostWriter = await catalogOn(t, broker, new Keyring(K1));
+  const dA = destination('dA');
+  const sA = source('sA');
+  await lostWriter.put('destination', dA.id, dA);
+  await lostWriter.put('source', sA.id, sA);
+  lostWriter.close();
+  const keeper = await openCatalog(broker, { keyring: new Keyring(K2, [K1]), readyTimeoutMs: 10_000 });
+  const dB = destination('dB');
+  const dM = destination('dM');
+  await keeper.put('destination', dB.id, dB);
+  await keeper.put('destination', dM.id, dM);
+  keeper.close();
+  // dM: its auth token under the kept key, its signing secrets under the lost one.
+  const mixed = await rawRecord<DestinationRecord>(raw, 'destination.dM');
+  const underLost = sealRecord(new Keyring(K1), 'destination', 'dM', dM);
+  await raw.put('destination.dM', JSON.stringify({ ...mixed, signing_secrets: underLost.signing_secrets }));
+
+  const kv = await openConfigKv(broker);
+  const loaded = await forgetKey(kv, new Keyring(K2, [K1]), keyId(K1)).catch((e: unknown) => e);
+  t.match((loaded as Error).message, /is loaded, so it is not lost/, 'a key that is loaded is not forgotten');
+
+  const report = await forgetKey(kv, new Keyring(K2), keyId(K1));
+  t.same(report.changed, { 'destination dA': ['deactivated'], 'destination dM': ['deactivated'], 'source sA': ['new path token', 'new verification secret'] });
+  t.notOk((await everythingLatest(raw)).includes(`enc:v1:${keyId(K1)}:`), 'no current value is under the lost key');
+
+  const after = await catalogOn(t, broker, new Keyring(K2));
+  const a = after.view.destinations.get('dA');
+  t.equal(a?.active, false, 'a destination that lost its secrets takes no deliveries');
+  t.equal(a?.auth_token, null);
+  t.same(a?.signing_secrets, []);
+  const m = after.view.destinations.get('dM');
+  t.equal(m?.auth_token, dM.auth_token, 'a secret under the kept key stays');
+  t.same(m?.signing_secrets, []);
+  t.equal(m?.active, false);
+  t.same(after.view.destinations.get('dB'), dB, 'a record with nothing under the lost key is untouched');
+  const s = after.view.sources.get('sA');
+  t.match(s?.path_token, /^src_/);
+  t.not(s?.path_token, sA.path_token, 'a lost path token is replaced');
+  t.not(s?.verification_config?.secret, sA.verification_config?.secret, 'a lost verification secret is replaced by one nobody knows');
+  t.equal(s?.verification_config?.provider, 'hmac');
+  t.equal(s?.active, true, 'the source stays: requests are refused (providers retry) until a new secret is set');
 });
