@@ -1,9 +1,9 @@
 // The secrets key of a process (docs/operations.md, "Secrets key") and the `hookstream secrets`
-// commands: generate-key prints a new key; rotate-key seals every secret again under the current one.
+// commands: rotate-key seals every secret again under the current key; forget-key gives up a lost one.
 import type { Settings } from '@hookstream/config';
 import type { Logger, Metrics } from '@hookstream/observability';
 import { connectBroker, ensureTopology, openConfigKv } from '@hookstream/broker';
-import type { Broker } from '@hookstream/broker';
+import type { Broker, ConfigKv } from '@hookstream/broker';
 import {
   type Catalog,
   type ForgetReport,
@@ -40,18 +40,26 @@ export function openSealedCatalog(broker: Broker, keyring: Keyring, log: Logger,
   });
 }
 
+/** Runs `fn` on the config bucket as stored, on the NATS the settings name (or the embedded one, started for it). */
+async function onConfigBucket<T>(settings: Readonly<Settings>, log: Logger, fn: (kv: ConfigKv) => Promise<T>): Promise<T> {
+  const services = await startServices(settings, log, { nats: true, database: false });
+  try {
+    const broker = await connectBroker({ servers: (services.natsUrl as string).split(','), name: 'hookstream:secrets' });
+    try {
+      await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
+      return await fn(await openConfigKv(broker));
+    } finally {
+      await broker.close();
+    }
+  } finally {
+    await services.stop();
+  }
+}
+
 /** Makes the records that hold secrets under a lost key fail closed, so that processes start again. */
 export async function runForgetKey(settings: Readonly<Settings>, log: Logger, kid: string): Promise<ForgetReport> {
   const { keyring } = await keyringFor(settings, log);
-  const services = await startServices(settings, log, { nats: true, database: false });
-  const broker = await connectBroker({ servers: (services.natsUrl as string).split(','), name: 'hookstream:secrets' });
-  try {
-    await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
-    return await forgetKey(await openConfigKv(broker), keyring, kid);
-  } finally {
-    await broker.close();
-    await services.stop();
-  }
+  return onConfigBucket(settings, log, (kv) => forgetKey(kv, keyring, kid));
 }
 
 export interface RotateOptions {
@@ -79,16 +87,7 @@ export async function runRotateKey(settings: Readonly<Settings>, log: Logger, o:
     log.info({ kid: loaded.keyring.currentKid, file: loaded.file }, 'a new current key was added to the key file');
   }
   const { keyring } = loaded;
-  const services = await startServices(settings, log, { nats: true, database: false });
-  const broker = await connectBroker({ servers: (services.natsUrl as string).split(','), name: 'hookstream:secrets' });
-  let report: ResealReport;
-  try {
-    await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
-    report = await resealAll(await openConfigKv(broker), keyring);
-  } finally {
-    await broker.close();
-    await services.stop();
-  }
+  const report: ResealReport = await onConfigBucket(settings, log, (kv) => resealAll(kv, keyring));
   let oldKids = keyring.kids.slice(1);
   if (o.dropOld && loaded.file) {
     if (report.remaining > 0) throw new Error(`${report.remaining} record(s) are not yet under key ${keyring.currentKid}; the old keys stay in ${loaded.file}`);
