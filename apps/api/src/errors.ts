@@ -15,6 +15,7 @@ export const errors = {
   unauthorized: (message = 'missing or invalid API key') => new ApiError(401, 'unauthorized', message),
   signature: (message: string) => new ApiError(401, 'signature_invalid', message),
   forbidden: (message: string) => new ApiError(403, 'forbidden', message),
+  operatorRequired: (message: string) => new ApiError(403, 'operator_required', message),
   notFound: (what: string) => new ApiError(404, 'not_found', `${what} not found`),
   conflict: (message: string) => new ApiError(409, 'conflict', message),
   /** A custom domain another account verified first. */
