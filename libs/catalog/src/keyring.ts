@@ -1,5 +1,5 @@
 // Secrets in the config bucket are sealed with AES-256-GCM under a key the operator holds
-// (docs/adr/0004-secrets-at-rest.md). A keyring holds the current key, which seals, and older ones,
+// (docs/adr/0006-secrets-at-rest.md). A keyring holds the current key, which seals, and older ones,
 // which only open, so that `hookstream secrets rotate-key` can move every value to a new key while
 // both still open.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
