@@ -7,6 +7,7 @@ import type {
   ApiKeyRecord,
   BrandRecord,
   DomainRecord,
+  DomainOwnerRecord,
   ConfigKind,
   DestinationRecord,
   EventTypeRecord,
@@ -34,6 +35,7 @@ export class ConfigView extends EventEmitter<ViewEvents> {
   readonly eventTypes = new Map<string, EventTypeRecord>();
   readonly brands = new Map<string, BrandRecord>();
   readonly domains = new Map<string, DomainRecord>();
+  readonly domainOwners = new Map<string, DomainOwnerRecord>();
   private readonly keysByHash = new Map<string, ApiKeyRecord>();
   private readonly sourcesByTokenHash = new Map<string, SourceRecord>();
   private routesByAccount = new Map<string, RouteRecord[]>();
@@ -61,11 +63,20 @@ export class ConfigView extends EventEmitter<ViewEvents> {
     }
     if (revision > this.revision) this.revision = revision;
     this.emit('change', kind, id, record, previous);
-    if (this.waiters.length > 0) {
-      const due = this.waiters.filter((w) => w.rev <= this.revision);
-      this.waiters = this.waiters.filter((w) => w.rev > this.revision);
-      for (const w of due) w.resolve();
-    }
+    this.releaseWaiters();
+  }
+
+  /** Counts a revision that changed nothing here (a record this process cannot open), so writers waiting on it go on. */
+  advance(revision: number): void {
+    if (revision > this.revision) this.revision = revision;
+    this.releaseWaiters();
+  }
+
+  private releaseWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const due = this.waiters.filter((w) => w.rev <= this.revision);
+    this.waiters = this.waiters.filter((w) => w.rev > this.revision);
+    for (const w of due) w.resolve();
   }
 
   /** Resolves once the view has applied the given KV revision (read-your-writes for the API). */
@@ -150,6 +161,8 @@ export class ConfigView extends EventEmitter<ViewEvents> {
         return this.brands;
       case 'domain':
         return this.domains;
+      case 'domainowner':
+        return this.domainOwners;
     }
   }
 }
