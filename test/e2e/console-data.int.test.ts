@@ -242,6 +242,16 @@ t.test('console data endpoints', async (t) => {
     t.equal(seen.data.event_type, 'old.one');
   });
 
+  await t.test('live events: a comment every 15 s keeps a quiet stream open', async (t) => {
+    const quiet = await openSse(`${base}/v1/events/live?event_type=never.sent`, a.api_key);
+    t.teardown(() => quiet.sse.close());
+    const opened = Date.now();
+    await waitFor(() => quiet.sse.comments >= 2, { timeoutMs: 25_000, message: 'a heartbeat after the opening comment' });
+    t.ok(Date.now() - opened >= 14_000, 'not before its time');
+    t.equal(quiet.sse.events.length, 0);
+    t.equal(quiet.sse.ended, false);
+  });
+
   await t.test('statistics equal what the events imply, per account', async (t) => {
     // Every event's deliveries are final: the rollups then hold every attempt.
     const list = await waitFor(async () => {
