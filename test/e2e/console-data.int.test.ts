@@ -328,4 +328,18 @@ t.test('console data endpoints', async (t) => {
     t.equal((await api.call('GET', '/v1/stats?range=2d')).status, 400);
     t.equal((await api.call('GET', `/v1/destinations/${ok.id}/stats?range=30d`)).status, 400);
   });
+
+  // Last: its failed attempts would change the circuit counted above.
+  await t.test('dead letters say whether their event was replayed to that destination since', async (t) => {
+    const second = published[1] as string;
+    t.equal((await api.call('POST', `/v1/events/${second}/replay`, { destination_id: bad.id })).status, 202);
+    const marked = await waitFor(async () => {
+      const r = await api.call('GET', '/v1/dead-letters?replayed=true');
+      return r.json.data.length > 0 ? r.json.data : null;
+    });
+    t.same(marked.map((d: { event_id: string; replayed: boolean }) => [d.event_id, d.replayed]), [[second, true]]);
+    const open = (await api.call('GET', '/v1/dead-letters?replayed=false')).json.data;
+    t.ok(open.length >= 2 && open.every((d: { replayed: boolean; id: string }) => !d.replayed && d.id !== marked[0].id), 'the others are not');
+    t.equal((await api.call('GET', '/v1/dead-letters?replayed=maybe')).status, 400);
+  });
 });
