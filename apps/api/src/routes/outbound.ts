@@ -8,7 +8,7 @@ import { stableUuid, timeOrderedId } from '@hookstream/domain';
 import type { ApiDeps } from '../context.ts';
 import { errors } from '../errors.ts';
 import { ok } from '../http.ts';
-import { payloadErrors } from '../schemas.ts';
+import { MAX_VALIDATED_PAYLOAD_BYTES, payloadErrors } from '../schemas.ts';
 
 export const OUTBOUND_BODY_LIMIT = 8 * 1024 * 1024;
 const MAX_PAYLOAD_BYTES = 5 * 1024 * 1024;
@@ -32,12 +32,23 @@ export function outboundRoutes(deps: ApiDeps) {
         let body: Buffer;
         let contentType: string;
         if (b.payload !== undefined) {
+          body = Buffer.from(JSON.stringify(b.payload));
           const type = catalog.view.eventTypeOf(request.accountId, b.event_type);
           if (type?.schema) {
-            const problems = payloadErrors(type.schema, b.payload);
+            // Validation runs on the event loop: its cost is bounded by bounding its input.
+            if (body.length > MAX_VALIDATED_PAYLOAD_BYTES) {
+              throw errors.tooLarge(
+                `payload is ${body.length} bytes: a payload checked against the schema of '${b.event_type}' may be at most 1 MB (${MAX_VALIDATED_PAYLOAD_BYTES} bytes)`,
+              );
+            }
+            let problems: string[];
+            try {
+              problems = payloadErrors(type.schema, b.payload);
+            } catch (err) {
+              throw errors.badRequest(`the schema of event type '${b.event_type}' cannot be used: ${(err as Error).message}; fix it with PATCH /v1/event-types/${type.id}`);
+            }
             if (problems.length > 0) throw errors.badRequest(`payload does not match the schema of '${b.event_type}': ${problems.join('; ')}`);
           }
-          body = Buffer.from(JSON.stringify(b.payload));
           contentType = b.content_type ?? 'application/json';
         } else if (b.payload_text !== undefined) {
           body = Buffer.from(b.payload_text, 'utf8');
@@ -46,7 +57,7 @@ export function outboundRoutes(deps: ApiDeps) {
           body = Buffer.from(b.payload_base64 as string, 'base64');
           contentType = b.content_type ?? 'application/octet-stream';
         }
-        if (body.length > MAX_PAYLOAD_BYTES) throw errors.tooLarge('payload larger than 5 MB');
+        if (body.length > MAX_PAYLOAD_BYTES) throw errors.tooLarge(`payload is ${body.length} bytes: the limit is 5 MB (${MAX_PAYLOAD_BYTES} bytes)`);
         for (const id of b.destination_ids ?? []) {
           const d = catalog.view.destinations.get(id);
           if (!d || d.account_id !== request.accountId) throw errors.badRequest(`destination_ids: no destination ${id} in this account`);
