@@ -23,7 +23,7 @@ import { domainRoutes } from './routes/domains.ts';
 import { replayRoutes } from './routes/replays.ts';
 import { exportRoutes } from './routes/exports.ts';
 import { registerOpenApi } from './openapi.ts';
-import { parseJsonBody } from './json.ts';
+import { bodyIsOptional, parseJsonBody } from './json.ts';
 
 export type { ApiDeps, EventListFilter, EventQueries, ReadinessCheck } from './context.ts';
 export type { ReplayInput, ReplayPort, ReplayView } from './routes/replays.ts';
@@ -92,12 +92,16 @@ export async function buildApi(deps: ApiDeps) {
     // The management API speaks JSON only: anything else is a 415, not a parse attempt.
     v1.removeContentTypeParser('text/plain');
     v1.removeContentTypeParser('application/json');
-    v1.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    v1.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
       try {
+        if (body === '' && bodyIsOptional(req.routeOptions.schema?.body)) return done(null, {});
         done(null, parseJsonBody(body as string));
       } catch (err) {
         done(err as Error, undefined);
       }
+    });
+    v1.addHook('preValidation', async (request) => {
+      if (request.body === undefined && request.routeOptions.schema?.body !== undefined && bodyIsOptional(request.routeOptions.schema.body)) request.body = {};
     });
     await v1.register(accountRoutes(deps));
     await v1.register(async (authed) => {
