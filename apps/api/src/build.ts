@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { routeGroupOf } from '@hookstream/observability';
 import { ApiError } from './errors.ts';
 import { durationMs } from './http.ts';
-import { validatorCompiler } from './validation.ts';
+import { allowedValues, validatorCompiler } from './validation.ts';
 import type { ApiDeps } from './context.ts';
 import { authPlugin } from './auth.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -64,9 +64,14 @@ export async function buildApi(deps: ApiDeps) {
       const path = first?.instancePath ? first.instancePath.replace(/^\//, '').replaceAll('/', '.') : '';
       let detail = first?.message ?? 'invalid';
       if (first?.keyword === 'additionalProperties') detail = `unknown field '${(first.params as { additionalProperty: string }).additionalProperty}'`;
+      const allowed = allowedValues(fe.validation, first?.instancePath);
+      if (allowed) detail = `must be one of ${allowed}`;
       return send(400, `${where}${path ? `.${path}` : ''}: ${detail}`, 'validation_failed');
     }
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(413, 'request body too large', 'payload_too_large');
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const limit = request.routeOptions.bodyLimit ?? JSON_BODY_LIMIT;
+      return send(413, `request body too large: the limit is ${limit / (1024 * 1024)} MB (${limit} bytes)`, 'payload_too_large');
+    }
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return send(415, 'unsupported content type: send application/json', 'unsupported_media_type');
     if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return send(400, 'request body is empty: send a JSON object', 'bad_request');
     if (fe.statusCode === 400 || fe instanceof SyntaxError) return send(400, `malformed request: ${fe.message}`, 'bad_request');
@@ -75,7 +80,7 @@ export async function buildApi(deps: ApiDeps) {
     return send(500, 'internal error', 'internal');
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: `no route for ${request.method} ${request.url.split('?')[0]}`, duration_ms: durationMs(reply) }),
+    reply.code(404).send({ error: `no route for ${request.method} ${request.url.split('?')[0]}`, code: 'not_found', duration_ms: durationMs(reply) }),
   );
 
   if (deps.metrics) {
