@@ -3,7 +3,7 @@
 import Fastify, { type FastifyError, LogController } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { routeGroupOf } from '@hookstream/observability';
-import { ApiError } from './errors.ts';
+import { ApiError, dataException } from './errors.ts';
 import { durationMs } from './http.ts';
 import { allowedValues, validatorCompiler } from './validation.ts';
 import type { ApiDeps } from './context.ts';
@@ -53,6 +53,11 @@ export async function buildApi(deps: ApiDeps) {
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
     const send = (status: number, message: string, code?: string) =>
       reply.code(status).send({ error: message, ...(code ? { code } : {}), duration_ms: durationMs(reply) });
+    const data = dataException(err);
+    if (data) {
+      const hint = data.sqlstate === '22021' || data.sqlstate === '22P05' ? ': text may not contain NUL characters or unpaired UTF-16 surrogates' : '';
+      return send(400, `a value in the request cannot be stored or searched: ${data.message}${hint}`, 'invalid_data');
+    }
     if (err instanceof ApiError) {
       if (err.status >= 500) request.log.error({ err: err.cause ?? err, code: err.code }, err.message);
       return send(err.status, err.message, err.code);
@@ -64,6 +69,7 @@ export async function buildApi(deps: ApiDeps) {
       const path = first?.instancePath ? first.instancePath.replace(/^\//, '').replaceAll('/', '.') : '';
       let detail = first?.message ?? 'invalid';
       if (first?.keyword === 'additionalProperties') detail = `unknown field '${(first.params as { additionalProperty: string }).additionalProperty}'`;
+      if (first?.keyword === 'format' && first.params.format === 'text') detail = 'must not contain NUL characters or unpaired UTF-16 surrogates';
       const allowed = allowedValues(fe.validation, first?.instancePath);
       if (allowed) detail = `must be one of ${allowed}`;
       return send(400, `${where}${path ? `.${path}` : ''}: ${detail}`, 'validation_failed');

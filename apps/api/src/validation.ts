@@ -6,6 +6,10 @@ import type { FastifySchemaCompiler } from 'fastify';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
+// In a u-mode class a surrogate pair is one astral code point: only unpaired surrogates are \p{Cs}.
+// eslint-disable-next-line no-control-regex -- NUL is what it looks for
+const NOT_TEXT = /[\u0000\p{Cs}]/u;
+
 function make(coerce: boolean): Ajv {
   const ajv = new Ajv({
     coerceTypes: coerce ? 'array' : false,
@@ -15,6 +19,8 @@ function make(coerce: boolean): Ajv {
     strict: false,
   });
   addFormats(ajv);
+  // Text that Postgres can store and search: no NUL, no unpaired surrogate (see contracts' TextFormat).
+  ajv.addFormat('text', { type: 'string', validate: (s: string) => !NOT_TEXT.test(s) });
   return ajv;
 }
 
