@@ -49,6 +49,44 @@ t.test('a payload checked against a schema is bounded, and the 413 says the limi
   t.match(dup.json().error, /duplicate items/);
 });
 
+t.test('a validation made costly by the schema is stopped with a 400 while the API goes on answering', async (t) => {
+  const { app } = await startApi(t);
+  const a = await signup(app, 'a');
+  // A thousand patternProperties against eighty thousand keys: tens of seconds of work.
+  const patterns: Record<string, unknown> = {};
+  for (let i = 0; i < 1000; i++) patterns[`^a${i}x\\d+$`] = { type: 'integer' };
+  await create(app, a, '/v1/event-types', { name: 'costly.keys', schema: { type: 'object', patternProperties: patterns, additionalProperties: false } });
+  const keys: Record<string, number> = {};
+  for (let i = 0; i < 80_000; i++) keys[`k${i}`] = 1;
+  // Five hundred anyOf branches over a long array: errors for each branch of each item.
+  const branches = Array.from({ length: 500 }, (_, i) => ({ type: 'object', required: [`f${i}`] }));
+  await create(app, a, '/v1/event-types', { name: 'costly.items', schema: { type: 'array', items: { anyOf: branches } } });
+
+  let settled = false;
+  const costly = app.inject({ method: 'POST', url: '/v1/outbound-events', headers: a.auth, payload: { event_type: 'costly.keys', payload: keys } }).finally(() => {
+    settled = true;
+  });
+  const other = await signup(app, 'b');
+  const meanwhile = await app.inject({ method: 'POST', url: '/v1/outbound-events', headers: other.auth, payload: { event_type: 'plain', payload: { n: 1 } } });
+  t.equal(meanwhile.statusCode, 202, "another account's publish is answered");
+  t.equal(settled, false, '... while the costly validation is still running');
+  const r = await costly;
+  t.equal(r.statusCode, 400);
+  t.match(r.json(), { code: 'validation_too_costly', error: /schema of 'costly\.keys' was stopped: it took longer than 2 s \(the limits are 2 s and 256 MB\)/ });
+
+  const items = await app.inject({ method: 'POST', url: '/v1/outbound-events', headers: a.auth, payload: { event_type: 'costly.items', payload: Array.from({ length: 100_000 }, () => ({})) } });
+  t.equal(items.statusCode, 400);
+  t.equal(items.json().code, 'validation_too_costly', items.json().error);
+
+  // The workers that were stopped are replaced: ordinary validation goes on.
+  await create(app, a, '/v1/event-types', { name: 'small', schema: { type: 'object', required: ['id'] } });
+  const ok = await app.inject({ method: 'POST', url: '/v1/outbound-events', headers: a.auth, payload: { event_type: 'small', payload: { id: 1 } } });
+  t.equal(ok.statusCode, 202);
+  const bad = await app.inject({ method: 'POST', url: '/v1/outbound-events', headers: a.auth, payload: { event_type: 'small', payload: {} } });
+  t.equal(bad.statusCode, 400);
+  t.match(bad.json().error, /must have required property 'id'/);
+});
+
 t.test('a schema whose pattern RE2 cannot run is refused at creation and on change, naming the pattern', async (t) => {
   const { app } = await startApi(t);
   const a = await signup(app, 'a');

@@ -6,9 +6,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type EventMeta, api } from '@hookstream/contracts';
 import { stableUuid, timeOrderedId } from '@hookstream/domain';
 import type { ApiDeps } from '../context.ts';
-import { errors } from '../errors.ts';
+import { ApiError, errors } from '../errors.ts';
 import { ok } from '../http.ts';
-import { MAX_VALIDATED_PAYLOAD_BYTES, payloadErrors } from '../schemas.ts';
+import { MAX_VALIDATED_PAYLOAD_BYTES } from '../schemas.ts';
+import { VALIDATION_MEMORY_MB, VALIDATION_TIMEOUT_MS, createPayloadValidator } from '../payload-validator.ts';
 
 export const OUTBOUND_BODY_LIMIT = 8 * 1024 * 1024;
 const MAX_PAYLOAD_BYTES = 5 * 1024 * 1024;
@@ -18,6 +19,8 @@ export function outboundRoutes(deps: ApiDeps) {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog, publisher } = deps;
     const nowMs = () => deps.now?.() ?? Date.now();
+    const validator = createPayloadValidator();
+    root.addHook('onClose', () => validator.close());
 
     app.post(
       '/outbound-events',
@@ -35,19 +38,24 @@ export function outboundRoutes(deps: ApiDeps) {
           body = Buffer.from(JSON.stringify(b.payload));
           const type = catalog.view.eventTypeOf(request.accountId, b.event_type);
           if (type?.schema) {
-            // Validation runs on the event loop: its cost is bounded by bounding its input.
+            // Bounded in size here, in time and memory by the validator's workers.
             if (body.length > MAX_VALIDATED_PAYLOAD_BYTES) {
               throw errors.tooLarge(
                 `payload is ${body.length} bytes: a payload checked against the schema of '${b.event_type}' may be at most 1 MB (${MAX_VALIDATED_PAYLOAD_BYTES} bytes)`,
               );
             }
-            let problems: string[];
-            try {
-              problems = payloadErrors(type.schema, b.payload);
-            } catch (err) {
-              throw errors.badRequest(`the schema of event type '${b.event_type}' cannot be used: ${(err as Error).message}; fix it with PATCH /v1/event-types/${type.id}`);
+            const r = await validator.check(type.schema, b.payload);
+            if (!r.ok && r.kind === 'unusable') {
+              throw errors.badRequest(`the schema of event type '${b.event_type}' cannot be used: ${r.reason}; fix it with PATCH /v1/event-types/${type.id}`);
             }
-            if (problems.length > 0) throw errors.badRequest(`payload does not match the schema of '${b.event_type}': ${problems.join('; ')}`);
+            if (!r.ok && r.kind === 'too_costly') {
+              throw new ApiError(
+                400,
+                'validation_too_costly',
+                `checking the payload against the schema of '${b.event_type}' was stopped: ${r.reason} (the limits are ${VALIDATION_TIMEOUT_MS / 1000} s and ${VALIDATION_MEMORY_MB} MB); simplify the schema or send a smaller payload`,
+              );
+            }
+            if (!r.ok) throw errors.badRequest(`payload does not match the schema of '${b.event_type}': ${r.errors.join('; ')}`);
           }
           contentType = b.content_type ?? 'application/json';
         } else if (b.payload_text !== undefined) {
