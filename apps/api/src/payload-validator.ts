@@ -3,13 +3,13 @@
 // A tenant's schema can make one validation expensive without any regular expression: a thousand
 // patternProperties against a payload of eighty thousand keys took a minute, and an anyOf of five
 // hundred branches over a long array ran out of memory collecting errors. Validation therefore runs
-// in worker threads: the API's event loop never waits on it, and a validation that passes its time
+// in a worker thread: the API's event loop never waits on it, and a validation that passes its time
 // or memory limit ends with its worker (a fresh one takes its place) and answers a 400.
 import { Worker } from 'node:worker_threads';
 import type { ValidationAnswer, ValidationJob } from './schema-worker.ts';
 
 export const VALIDATION_TIMEOUT_MS = 2_000;
-export const VALIDATION_MEMORY_MB = 256;
+export const VALIDATION_MEMORY_MB = 128;
 
 export type ValidationResult =
   | { ok: true }
@@ -34,7 +34,8 @@ interface Slot {
 }
 
 export function createPayloadValidator(opts: { workers?: number; timeoutMs?: number; memoryMb?: number } = {}): PayloadValidator {
-  const size = opts.workers ?? 2;
+  // One worker by default: each costs about 40 MB of memory, on top of what it validates.
+  const size = opts.workers ?? 1;
   const timeoutMs = opts.timeoutMs ?? VALIDATION_TIMEOUT_MS;
   const memoryMb = opts.memoryMb ?? VALIDATION_MEMORY_MB;
   const queue: Pending[] = [];

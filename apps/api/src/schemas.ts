@@ -50,7 +50,9 @@ function canonical(v: unknown): string {
 }
 
 function newAjv(): Ajv {
-  const ajv = addFormats(new Ajv({ allErrors: true, strict: false, validateSchema: true, code: { regExp: re2 } }));
+  // allErrors off: with it, errors pile up per branch and per item (an anyOf of 500 branches over a
+  // long array ran out of memory); the first error is what the 400 shows.
+  const ajv = addFormats(new Ajv({ allErrors: false, strict: false, validateSchema: true, code: { regExp: re2 } }));
   ajv.removeKeyword('uniqueItems');
   ajv.addKeyword({
     keyword: 'uniqueItems',
@@ -109,5 +111,5 @@ export function checkJsonSchema(schema: Record<string, unknown>): string | null 
 export function payloadErrors(schema: Record<string, unknown>, payload: unknown): string[] {
   const fn = validatorFor(schema);
   if (fn(payload)) return [];
-  return (fn.errors ?? []).slice(0, 10).map((e) => `payload${e.instancePath.replaceAll('/', '.')} ${e.message ?? 'is invalid'}`);
+  return (fn.errors ?? []).slice(0, 1).map((e) => `payload${e.instancePath.replaceAll('/', '.')} ${e.message ?? 'is invalid'}`);
 }
