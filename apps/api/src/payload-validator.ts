@@ -1,10 +1,10 @@
 // Validation of outbound payloads against their event type's schema, bounded in time and memory.
 //
-// A tenant's schema can make one validation expensive without any regular expression: a thousand
-// patternProperties against a payload of eighty thousand keys took a minute, and an anyOf of five
-// hundred branches over a long array ran out of memory collecting errors. Validation therefore runs
-// in a worker thread: the API's event loop never waits on it, and a validation that passes its time
-// or memory limit ends with its worker (a fresh one takes its place) and answers a 400.
+// A tenant's schema can make one validation expensive without any regular expression: its cost is
+// the payload's size times the schema's (a thousand patternProperties against sixty thousand keys,
+// a wide anyOf over a long array). Validation therefore runs in a worker thread: the API's event
+// loop never waits on it, and a validation that passes its time or memory limit ends with its
+// worker (a fresh one takes its place) and answers a 400.
 import { Worker } from 'node:worker_threads';
 import type { ValidationAnswer, ValidationJob } from './schema-worker.ts';
 
