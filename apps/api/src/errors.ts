@@ -15,8 +15,13 @@ export const errors = {
   unauthorized: (message = 'missing or invalid API key') => new ApiError(401, 'unauthorized', message),
   signature: (message: string) => new ApiError(401, 'signature_invalid', message),
   forbidden: (message: string) => new ApiError(403, 'forbidden', message),
+  operatorRequired: (message: string) => new ApiError(403, 'operator_required', message),
   notFound: (what: string) => new ApiError(404, 'not_found', `${what} not found`),
   conflict: (message: string) => new ApiError(409, 'conflict', message),
+  /** A custom domain another account verified first. */
+  domainTaken: (message: string) => new ApiError(409, 'domain_taken', message),
+  /** An unverified custom-domain claim past CUSTOM_DOMAIN_CLAIM_TTL_H. */
+  claimExpired: (message: string) => new ApiError(409, 'claim_expired', message),
   tooLarge: (message: string) => new ApiError(413, 'payload_too_large', message),
   unavailable: (message: string, cause?: unknown) => new ApiError(503, 'unavailable', message, { cause }),
 };

@@ -16,12 +16,12 @@ export interface Harness {
   settings: Readonly<Settings>;
 }
 
-export async function apiOn(t: Test, natsUrl: string, overrides: Partial<Settings> = {}): Promise<Harness> {
+export async function apiOn(t: Test, natsUrl: string, overrides: Partial<Settings> = {}, clock: { now?: () => number } = {}): Promise<Harness> {
   const settings = testSettings({ allowPrivateDestinations: true, logLevel: 'silent', ...overrides });
   const broker = await connectBroker({ servers: natsUrl, name: 'api-test' });
   await ensureTopology(broker, { replicas: 1, duplicateWindowS: 86_400 });
   const catalog = await openCatalog(broker);
-  const app = await buildApi({ settings, catalog, publisher: createPublisher(broker), log: createLogger('silent') });
+  const app = await buildApi({ settings, catalog, publisher: createPublisher(broker), log: createLogger('silent'), ...clock });
   t.teardown(async () => {
     await app.close();
     catalog.close();
