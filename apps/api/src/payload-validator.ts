@@ -18,7 +18,8 @@ export type ValidationResult =
   | { ok: false; kind: 'too_costly'; reason: string };
 
 export interface PayloadValidator {
-  check(schema: Record<string, unknown>, payload: unknown): Promise<ValidationResult>;
+  /** `size` is the payload's JSON size in bytes. */
+  check(schema: Record<string, unknown>, payload: unknown, size: number): Promise<ValidationResult>;
   close(): Promise<void>;
 }
 
@@ -35,7 +36,7 @@ interface Slot {
 
 export function createPayloadValidator(opts: { workers?: number; timeoutMs?: number; memoryMb?: number } = {}): PayloadValidator {
   // One worker by default: each costs about 40 MB of memory, on top of what it validates.
-  const size = opts.workers ?? 1;
+  const poolSize = opts.workers ?? 1;
   const timeoutMs = opts.timeoutMs ?? VALIDATION_TIMEOUT_MS;
   const memoryMb = opts.memoryMb ?? VALIDATION_MEMORY_MB;
   const queue: Pending[] = [];
@@ -98,17 +99,17 @@ export function createPayloadValidator(opts: { workers?: number; timeoutMs?: num
   }
 
   return {
-    check(schema, payload) {
+    check(schema, payload, size) {
       if (closed) return Promise.reject(new Error('the payload validator is closed'));
       if (slots.length === 0) {
-        for (let i = 0; i < size; i++) {
+        for (let i = 0; i < poolSize; i++) {
           const slot = { current: null, ready: false } as unknown as Slot;
           slot.worker = spawn(slot);
           slots.push(slot);
         }
       }
       return new Promise<ValidationResult>((resolve) => {
-        queue.push({ job: { id: nextId++, schema, payload }, resolve });
+        queue.push({ job: { id: nextId++, schema, payload, size }, resolve });
         pump();
       });
     },

@@ -7,6 +7,8 @@ export interface ValidationJob {
   id: number;
   schema: Record<string, unknown>;
   payload: unknown;
+  /** The payload's JSON size in bytes. */
+  size: number;
 }
 
 export type ValidationAnswer = { id: number; errors: string[] } | { id: number; unusable: string } | { ready: true };
@@ -14,7 +16,7 @@ export type ValidationAnswer = { id: number; errors: string[] } | { id: number; 
 parentPort?.on('message', (job: ValidationJob) => {
   let answer: ValidationAnswer;
   try {
-    answer = { id: job.id, errors: payloadErrors(job.schema, job.payload) };
+    answer = { id: job.id, errors: payloadErrors(job.schema, job.payload, job.size) };
   } catch (err) {
     answer = { id: job.id, unusable: (err as Error).message };
   }

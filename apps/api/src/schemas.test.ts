@@ -1,7 +1,7 @@
 // The event-type schema cache: bounded (its Ajv instance is replaced when full) and still right
 // after the replacement.
 import t from 'tap';
-import { checkJsonSchema, payloadErrors } from './schemas.ts';
+import { MAX_DETAILED_PAYLOAD_BYTES, checkJsonSchema, payloadErrors } from './schemas.ts';
 
 const schemaN = (n: number) => ({ type: 'object', required: [`f${n}`], properties: { [`f${n}`]: { type: 'integer' } } });
 
@@ -95,4 +95,17 @@ t.test('given uniqueItems on a long array of distinct objects, then it is checke
   t.same(payloadErrors(schema, [1, '1', [1], { a: 1 }, null, true]), [], 'values of different types are distinct');
   t.match(payloadErrors(schema, [{ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }]), [/duplicate/]);
   t.same(payloadErrors({ type: 'array', uniqueItems: false }, [1, 1]), []);
+});
+
+t.test('given an invalid payload, then several errors are listed while that stays cheap, else the first', async (t) => {
+  const schema = { type: 'object', required: ['id', 'amount'], properties: { id: { type: 'string' }, amount: { type: 'integer' }, n: { type: 'integer' } } };
+  t.same(payloadErrors(schema, { n: 'x' }), [
+    "payload must have required property 'id'",
+    "payload must have required property 'amount'",
+    'payload.n must be integer',
+  ]);
+  t.same(payloadErrors(schema, { n: 'x' }, MAX_DETAILED_PAYLOAD_BYTES + 1), ["payload must have required property 'id'"], 'a large payload: the first error');
+  const branches = { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'integer' }] } };
+  t.equal(payloadErrors(branches, [true, null]).length, 1, 'anyOf: the first error only');
+  t.same(payloadErrors(schema, { id: 'a', amount: 1 }), []);
 });

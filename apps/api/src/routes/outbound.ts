@@ -44,7 +44,7 @@ export function outboundRoutes(deps: ApiDeps) {
                 `payload is ${body.length} bytes: a payload checked against the schema of '${b.event_type}' may be at most 1 MB (${MAX_VALIDATED_PAYLOAD_BYTES} bytes)`,
               );
             }
-            const r = await validator.check(type.schema, b.payload);
+            const r = await validator.check(type.schema, b.payload, body.length);
             if (!r.ok && r.kind === 'unusable') {
               throw errors.badRequest(`the schema of event type '${b.event_type}' cannot be used: ${r.reason}; fix it with PATCH /v1/event-types/${type.id}`);
             }
