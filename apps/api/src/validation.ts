@@ -19,7 +19,7 @@ function make(coerce: boolean): Ajv {
     strict: false,
   });
   addFormats(ajv);
-  // Text that Postgres can store and search: no NUL, no unpaired surrogate (see contracts' TextFormat).
+  // `format: 'text'` in the contracts: text that Postgres can store and search (no NUL, no unpaired surrogate).
   ajv.addFormat('text', { type: 'string', validate: (s: string) => !NOT_TEXT.test(s) });
   return ajv;
 }
