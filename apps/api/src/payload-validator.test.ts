@@ -50,3 +50,15 @@ t.test('given checks still waiting, when the validator closes, then they are ans
   t.match(await waiting, { ok: false, kind: 'too_costly', reason: /shutting down/ });
   await t.rejects(v.check(typed, { id: 1 }, 8), /closed/);
 });
+
+t.test('given as many checks waiting as allowed, then the next answers busy at once', async (t) => {
+  const v = createPayloadValidator({ workers: 1, timeoutMs: 300, maxWaiting: 1 });
+  t.teardown(() => v.close());
+  t.same(await v.check(typed, { id: 0 }, 8), { ok: true }, 'the worker is up');
+  const { schema, payload } = costly();
+  const running = v.check(schema, payload, 800_000); // goes to the idle worker at once
+  const waiting = v.check(typed, { id: 1 }, 8);
+  t.same(await v.check(typed, { id: 2 }, 8), { ok: false, kind: 'busy' });
+  t.match(await running, { kind: 'too_costly' });
+  t.same(await waiting, { ok: true });
+});

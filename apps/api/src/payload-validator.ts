@@ -10,12 +10,15 @@ import type { ValidationAnswer, ValidationJob } from './schema-worker.ts';
 
 export const VALIDATION_TIMEOUT_MS = 2_000;
 export const VALIDATION_MEMORY_MB = 128;
+/** Checks that may wait for a worker; past it a check answers busy at once (each holds its payload). */
+export const VALIDATION_MAX_WAITING = 64;
 
 export type ValidationResult =
   | { ok: true }
   | { ok: false; kind: 'invalid'; errors: string[] }
   | { ok: false; kind: 'unusable'; reason: string }
-  | { ok: false; kind: 'too_costly'; reason: string };
+  | { ok: false; kind: 'too_costly'; reason: string }
+  | { ok: false; kind: 'busy' };
 
 export interface PayloadValidator {
   /** `size` is the payload's JSON size in bytes. */
@@ -34,11 +37,12 @@ interface Slot {
   current: (Pending & { timer: NodeJS.Timeout }) | null;
 }
 
-export function createPayloadValidator(opts: { workers?: number; timeoutMs?: number; memoryMb?: number } = {}): PayloadValidator {
+export function createPayloadValidator(opts: { workers?: number; timeoutMs?: number; memoryMb?: number; maxWaiting?: number } = {}): PayloadValidator {
   // One worker by default: each costs about 40 MB of memory, on top of what it validates.
   const poolSize = opts.workers ?? 1;
   const timeoutMs = opts.timeoutMs ?? VALIDATION_TIMEOUT_MS;
   const memoryMb = opts.memoryMb ?? VALIDATION_MEMORY_MB;
+  const maxWaiting = opts.maxWaiting ?? VALIDATION_MAX_WAITING;
   const queue: Pending[] = [];
   const slots: Slot[] = [];
   let nextId = 1;
@@ -108,6 +112,7 @@ export function createPayloadValidator(opts: { workers?: number; timeoutMs?: num
           slots.push(slot);
         }
       }
+      if (queue.length >= maxWaiting) return Promise.resolve({ ok: false, kind: 'busy' });
       return new Promise<ValidationResult>((resolve) => {
         queue.push({ job: { id: nextId++, schema, payload, size }, resolve });
         pump();

@@ -48,6 +48,7 @@ export function outboundRoutes(deps: ApiDeps) {
             if (!r.ok && r.kind === 'unusable') {
               throw errors.badRequest(`the schema of event type '${b.event_type}' cannot be used: ${r.reason}; fix it with PATCH /v1/event-types/${type.id}`);
             }
+            if (!r.ok && r.kind === 'busy') throw errors.unavailable('too many payloads are waiting to be checked against their schemas; retry shortly');
             if (!r.ok && r.kind === 'too_costly') {
               throw new ApiError(
                 400,
