@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { connectBroker } from '@hookstream/broker';
-import { Keyring, openCatalog } from '@hookstream/catalog';
+import { Keyring, decodeKey, openCatalog } from '@hookstream/catalog';
+import { testSettings } from '@hookstream/config';
 import { METRIC_LABELS, METRIC_NAMES } from '@hookstream/observability';
 import { startNats, startReceiver, waitFor } from '@hookstream/testkit';
 import { client, startSystem } from './harness.ts';
@@ -157,10 +158,12 @@ t.test('every hookstream_* family moves during a run, with bounded labels only',
   });
   await ok.waitForCount(6, 60_000);
 
-  // A config change sealed under a key the system does not hold (a writer with another SECRETS_KEY).
+  // A config change sealed under a key the system does not hold: a writer that rotated to a new
+  // SECRETS_KEY while the system still runs on the old one.
   const broker = await connectBroker({ servers: nats.url, name: 'foreign-key' });
   t.teardown(() => broker.close());
-  const foreign = await openCatalog(broker, { keyring: new Keyring(randomBytes(32)) });
+  const systemKey = decodeKey(testSettings().secretsKey as string) as Buffer;
+  const foreign = await openCatalog(broker, { keyring: new Keyring(randomBytes(32), [systemKey]) });
   t.teardown(() => foreign.close());
   await foreign.put('destination', 'foreign-key-destination', {
     id: 'foreign-key-destination', account_id: 'foreign', name: 'd', url: 'https://example.com', auth_token: 'sealed-elsewhere',
