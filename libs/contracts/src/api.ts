@@ -290,7 +290,8 @@ const EventFilterFields = {
   source_id: Type.Optional(Uuid),
   destination_id: Type.Optional(Uuid),
   status: Type.Optional(EventStatus),
-  event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  /** One type, or a route pattern (`order.*`, `order.**`). */
+  event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200, format: 'text' })),
   direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
   since: Type.Optional(Type.String({ format: 'date-time' })),
   until: Type.Optional(Type.String({ format: 'date-time' })),

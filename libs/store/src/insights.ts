@@ -2,7 +2,7 @@
 // never by scanning the events or attempts tables, whose size grows with traffic (a destination's
 // latest failures read a bounded slice: its newest deliveries). Scoped by account.
 import { HIST_BUCKETS, histQuantile } from './rollups.ts';
-import { InvalidQueryError, isUuid } from './queries.ts';
+import { InvalidQueryError, eventTypeCondition, isUuid } from './queries.ts';
 import type { Pool } from './pool.ts';
 
 export interface DeadLetterFilter {
@@ -61,7 +61,7 @@ export async function listDeadLetters(pool: Pool, accountId: string, filter: Dea
   if (filter.destination_id !== undefined) where.push(`x.destination_id = ${p(filter.destination_id)}`);
   if (filter.since !== undefined) where.push(`x.dead_at >= ${p(new Date(filter.since).toISOString())}::timestamptz`);
   if (filter.until !== undefined) where.push(`x.dead_at < ${p(new Date(filter.until).toISOString())}::timestamptz`);
-  if (filter.event_type !== undefined) where.push(`e.event_type = ${p(filter.event_type)}`);
+  if (filter.event_type !== undefined) where.push(eventTypeCondition('e.event_type', filter.event_type, p));
   if (filter.replayed !== undefined) where.push(filter.replayed ? REPLAYED : `NOT ${REPLAYED}`);
   if (cursor) where.push(`(x.dead_at, x.delivery_id) < ('epoch'::timestamptz + ${p(cursor.us)}::int8 * interval '1 microsecond', ${p(cursor.id)}::uuid)`);
   const { rows } = await pool.query<{
