@@ -204,6 +204,14 @@ t.test('console data endpoints', async (t) => {
     const early = await waitFor(() => seenBy(all.sse, e1)[0], { timeoutMs: 20_000, message: 'e1 appears live' });
     t.match(early.data, { id: e1, direction: 'outbound', event_type: 'other.type' }, 'the items of GET /v1/events');
     t.not(early.data.status, 'dead_letter');
+    // While ok holds it, its delivery is in flight: the destination's backlog says so.
+    const inFlight = await waitFor(async () => {
+      const d = (await api.call('GET', `/v1/destinations/${ok.id}/stats?range=1h`)).json.data;
+      return d.pending >= 1 ? d : null;
+    });
+    t.ok(inFlight.pending >= 1, 'pending counts the delivery in flight');
+    const inStats = (await api.call('GET', '/v1/stats?range=1h')).json.data.destinations.find((d: { destination_id: string }) => d.destination_id === ok.id);
+    t.ok(inStats.pending >= 1, 'in /v1/stats too');
     release();
     const final = await waitFor(() => seenBy(all.sse, e1).find((e) => e.data.status === 'dead_letter'), { timeoutMs: 20_000, message: 'e1 reaches its final status live' });
     t.equal(final.data.delivery_count, 2, 'and again when its status changed');
