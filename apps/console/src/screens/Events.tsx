@@ -1,0 +1,164 @@
+// The event log: filters, cursor pages, and a live mode fed by Server-Sent Events with the same filters.
+import { type FormEvent, useEffect, useState } from 'react';
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { EventSummary, Page } from '@hookstream/sdk';
+import { client, compact } from '../api.ts';
+import { useNavigate } from '../router.tsx';
+import { Empty, ErrorNote, Id, Loading, Status, Table, Time } from '../ui.tsx';
+import { type EventFilter, FilterBar, useFilter, useNames } from './filters.tsx';
+import { FirstWebhook } from './FirstWebhook.tsx';
+
+const LIMIT = 50;
+
+/** The API's filters (the idempotency key is matched here, on the rows shown). */
+function apiFilter(f: EventFilter) {
+  const { idempotency_key: _k, ...rest } = f;
+  return compact(rest);
+}
+
+export function Events() {
+  const [filter, setFilter] = useFilter();
+  const [cursors, setCursors] = useState<string[]>([]);
+  const [live, setLive] = useState(true);
+  const [fresh, setFresh] = useState<Set<string>>(new Set());
+  const navigate = useNavigate();
+  const names = useNames();
+  const qc = useQueryClient();
+  const cursor = cursors[cursors.length - 1];
+  const q = apiFilter(filter);
+  const key = ['events', q, cursor ?? null];
+  const list = useQuery({
+    queryKey: key,
+    queryFn: () => client.events.list({ ...q, limit: LIMIT, ...(cursor ? { cursor } : {}) } as never),
+    placeholderData: keepPreviousData,
+  });
+  const filterKey = JSON.stringify(q);
+  useEffect(() => setCursors([]), [filterKey]);
+
+  // Live: only the first page changes as events arrive; a later page stays as it was read.
+  const liveOn = live && !cursor;
+  useEffect(() => {
+    if (!liveOn) return;
+    const source = client.events.live(q as never, (item: EventSummary) => {
+      qc.setQueryData<Page<EventSummary>>(['events', q, null], (old) => {
+        if (!old) return old;
+        const rest = old.data.filter((e) => e.id !== item.id);
+        const isNew = rest.length === old.data.length;
+        const data = isNew ? [item, ...rest].slice(0, LIMIT) : old.data.map((e) => (e.id === item.id ? item : e));
+        return { ...old, data };
+      });
+      setFresh((s) => new Set(s).add(item.id));
+    });
+    return () => source.close();
+  }, [liveOn, filterKey, qc]);
+
+  const goTo = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const id = new FormData(e.currentTarget).get('id')?.toString().trim();
+    if (id) navigate(`/events/${encodeURIComponent(id)}`);
+  };
+
+  const rows = (list.data?.data ?? []).filter((e) => !filter.idempotency_key || e.idempotency_key === filter.idempotency_key);
+  return (
+    <>
+      <div className="topline">
+        <h1>Events</h1>
+        <div className="row">
+          <label className="inline">
+            <input type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} disabled={!!cursor} />
+            Live
+          </label>
+          <span className="muted" role="status" aria-live="polite">
+            {liveOn ? 'Live: new events appear as they arrive' : cursor ? 'Live is off on older pages' : 'Paused'}
+          </span>
+          <form className="row" onSubmit={goTo} role="search" aria-label="Open an event by id">
+            <label className="inline">
+              <span className="hide-narrow">Event id</span>
+              <input name="id" type="text" placeholder="evt id" aria-label="Event id" size={14} />
+            </label>
+            <button type="submit">Open</button>
+          </form>
+        </div>
+      </div>
+      <FilterBar value={filter} onChange={setFilter} fields={['event_type', 'status', 'direction', 'source_id', 'destination_id', 'since', 'until', 'idempotency_key']} />
+      <ErrorNote error={list.error} />
+      {list.isPending ? (
+        <Loading />
+      ) : rows.length === 0 ? (
+        Object.keys(filter).length > 0 ? (
+          <Empty title="No events match these filters.">
+            <p>Widen the time range or clear the filters; with Live on, matching events appear here as they arrive.</p>
+          </Empty>
+        ) : (
+          <FirstWebhook sources={names.sources} />
+        )
+      ) : (
+        <Table
+          label="Events"
+          head={
+            <tr>
+              <th>Id</th>
+              <th>Direction</th>
+              <th>Type</th>
+              <th>Source</th>
+              <th>Status</th>
+              <th>Received</th>
+              <th className="num">Deliveries</th>
+            </tr>
+          }
+        >
+          {rows.map((e) => (
+            <tr
+              key={e.id}
+              className={`clickable${fresh.has(e.id) ? ' fresh' : ''}`}
+              onClick={(ev) => {
+                if ((ev.target as HTMLElement).closest('button, a')) return;
+                navigate(`/events/${encodeURIComponent(e.id)}`);
+              }}
+            >
+              <td>
+                <a
+                  href={`/console/events/${encodeURIComponent(e.id)}`}
+                  onClick={(ev) => {
+                    ev.preventDefault();
+                    navigate(`/events/${encodeURIComponent(e.id)}`);
+                  }}
+                  aria-label={`Open event ${e.event_type ?? e.id}`}
+                >
+                  <code>{e.id.length > 14 ? `${e.id.slice(0, 8)}…${e.id.slice(-4)}` : e.id}</code>
+                </a>
+              </td>
+              <td>{e.direction}</td>
+              <td>{e.event_type ?? <span className="muted">—</span>}</td>
+              <td>{e.source_id ? (names.source.get(e.source_id)?.name ?? <Id value={e.source_id} short />) : <span className="muted">—</span>}</td>
+              <td>
+                <Status value={e.status} />
+              </td>
+              <td>
+                <Time iso={e.received_at} />
+              </td>
+              <td className="num">{e.delivery_count}</td>
+            </tr>
+          ))}
+        </Table>
+      )}
+      <div className="row">
+        <button type="button" onClick={() => setCursors([])} disabled={!cursor}>
+          Newest
+        </button>
+        <button type="button" onClick={() => setCursors((c) => c.slice(0, -1))} disabled={!cursor}>
+          Previous page
+        </button>
+        <button
+          type="button"
+          onClick={() => list.data?.next_cursor && setCursors((c) => [...c, list.data!.next_cursor!])}
+          disabled={!list.data?.next_cursor}
+        >
+          Next page
+        </button>
+        {filter.idempotency_key && <span className="muted">Idempotency key matched on the events of this page.</span>}
+      </div>
+    </>
+  );
+}
+
