@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '@hookstream/catalog';
 import type { api } from '@hookstream/contracts';
-import type { Publisher } from '@hookstream/broker';
+import type { ConsoleSessionKv, Publisher } from '@hookstream/broker';
 import type { Settings } from '@hookstream/config';
 import type { Logger, Metrics } from '@hookstream/observability';
 import type { ReplayPort } from './routes/replays.ts';
@@ -45,6 +45,8 @@ export interface ApiDeps {
   /** Bulk replays and exports (the jobs role's ports); absent where no database is configured. */
   replays?: ReplayPort;
   exports?: ExportPort;
+  /** The console's sign-in sessions (a KV bucket every api copy shares); absent: console sign-in is off. */
+  consoleSessions?: ConsoleSessionKv;
   /** Extra route plugins (queries, replay, exports) registered under the same auth and envelope. */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
   now?: () => number;
@@ -54,5 +56,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     accountId: string;
     apiKeyId: string;
+    /** How the caller proved who it is: an API key, or the console's session cookie. */
+    authMethod: 'bearer' | 'session' | '';
   }
 }

@@ -33,6 +33,9 @@ const Env = Type.Object({
   EMBEDDED_NATS_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   TRUST_PROXY: Type.Optional(Bool),
   DNS_SERVERS: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F:.\\[\\]]+(,[0-9a-fA-F:.\\[\\]]+)*$' })),
+  CONSOLE_DIST: Type.Optional(Type.String({ minLength: 1 })),
+  CONSOLE_SESSION_IDLE_H: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}(\\.[0-9]{1,3})?$' })),
+  CONSOLE_SIGNIN_RATE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
 });
 
 export interface Settings {
@@ -60,6 +63,12 @@ export interface Settings {
   trustProxy: boolean;
   /** Resolvers for custom-domain verification (ip or ip:port); empty = the system's. */
   dnsServers: readonly string[];
+  /** The built console (vite's output); null = apps/console/dist of this checkout. */
+  consoleDist: string | null;
+  /** A console session unused for this long ends. */
+  consoleSessionIdleMs: number;
+  /** Console sign-ins one client address may attempt per minute. */
+  consoleSignInRatePerMinute: number;
 }
 
 export class SettingsError extends Error {
@@ -82,6 +91,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   const problems = [...Value.Errors(Env, raw)].map((e) => `${e.path.slice(1) || '(root)'}: ${e.message} (got ${JSON.stringify(e.value)})`);
   const e = raw as Static<typeof Env>;
   if (e.ACCOUNT_SIGNUP === 'token' && !e.SIGNUP_TOKEN) problems.push('SIGNUP_TOKEN: required when ACCOUNT_SIGNUP=token');
+  if (e.CONSOLE_SESSION_IDLE_H !== undefined && !(Number(e.CONSOLE_SESSION_IDLE_H) > 0)) problems.push('CONSOLE_SESSION_IDLE_H: must be more than 0');
   if (problems.length > 0) throw new SettingsError(problems);
   const port = Number(e.PORT ?? 8080);
   const roles = !e.ROLES || e.ROLES === 'all' ? ROLE_NAMES : ([...new Set(e.ROLES.split(','))] as Role[]);
@@ -107,6 +117,9 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     embeddedNatsPort: Number(e.EMBEDDED_NATS_PORT ?? 4322),
     trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
     dnsServers: Object.freeze(e.DNS_SERVERS ? e.DNS_SERVERS.split(',') : []),
+    consoleDist: e.CONSOLE_DIST ?? null,
+    consoleSessionIdleMs: Math.round(Number(e.CONSOLE_SESSION_IDLE_H ?? 12) * 3_600_000),
+    consoleSignInRatePerMinute: Number(e.CONSOLE_SIGNIN_RATE_PER_MINUTE ?? 10),
   });
 }
 

@@ -1,4 +1,5 @@
-// The client: `new Hookstream({ baseUrl, apiKey })`, one property per resource group.
+// The client: `new Hookstream({ baseUrl, apiKey })`, one property per resource group. In the browser's
+// console: `new Hookstream({ baseUrl: '', session: true })`, authenticated by the session cookie.
 import { Transport, type TransportOptions, enc } from './transport.ts';
 import {
   Accounts,
@@ -14,6 +15,7 @@ import {
   Sources,
 } from './resources.ts';
 import { Exports, Replays } from './jobs.ts';
+import { Console } from './console.ts';
 import type { Health, IngestAccepted, Readiness } from './types.ts';
 
 export type HookstreamOptions = TransportOptions;
@@ -32,6 +34,8 @@ export class Hookstream {
   readonly exports: Exports;
   readonly brandSettings: BrandSettings;
   readonly customDomains: CustomDomains;
+  /** Console sign-in (session mode in the browser). */
+  readonly console: Console;
   readonly #t: Transport;
 
   constructor(options: HookstreamOptions) {
@@ -50,6 +54,7 @@ export class Hookstream {
     this.exports = new Exports(t);
     this.brandSettings = new BrandSettings(t);
     this.customDomains = new CustomDomains(t);
+    this.console = new Console(t);
   }
 
   get baseUrl(): string {

@@ -1,7 +1,7 @@
 // Resource and request types, derived from the TypeBox schemas that validate the API's routes, so the
 // SDK and the server cannot drift apart. Type-only: nothing here exists at run time.
 import type { Static } from '@sinclair/typebox';
-import type { api } from '@hookstream/contracts';
+import type { api, consoleApi } from '@hookstream/contracts';
 
 export type Plan = Static<typeof api.Plan>;
 export type Account = Static<typeof api.Account>;
@@ -95,3 +95,6 @@ export type Brand = Static<typeof api.Brand>;
 export type UpsertBrandParams = Static<typeof api.UpsertBrandBody>;
 export type CustomDomain = Static<typeof api.Domain>;
 export type CreateCustomDomainParams = Static<typeof api.CreateDomainBody>;
+
+export type ConsoleSignedIn = Static<typeof consoleApi.SignedIn>;
+export type ConsoleSession = Static<typeof consoleApi.Session>;
