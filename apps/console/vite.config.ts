@@ -5,6 +5,9 @@ import react from '@vitejs/plugin-react';
 export default defineConfig({
   base: '/console/',
   plugins: [react()],
+  // The workspace root holds another React (the test runner's); every import of it, including
+  // TanStack Query's from the root node_modules, must resolve to this app's copy.
+  resolve: { dedupe: ['react', 'react-dom'] },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -18,6 +18,7 @@ import { ApiKeys } from './screens/ApiKeys.tsx';
 import { Exports } from './screens/Exports.tsx';
 import { Settings } from './screens/Settings.tsx';
 import { useBrand } from './brand.ts';
+import { ScreenBoundary } from './boundary.tsx';
 
 const NAV: Array<[string, string]> = [
   ['/', 'Overview'],
@@ -132,7 +133,9 @@ function Shell({ accountName, brandName, logo }: { accountName: string; brandNam
         </div>
       </aside>
       <main id="main" tabIndex={-1}>
-        <Screen />
+        <ScreenBoundary resetKey={path}>
+          <Screen />
+        </ScreenBoundary>
       </main>
     </div>
   );

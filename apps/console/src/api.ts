@@ -1,7 +1,7 @@
 // The one SDK client of the console: cookie mode, same origin. Screens call it through TanStack Query.
 import { Hookstream } from '@hookstream/sdk';
 
-export const client = new Hookstream({ baseUrl: window.location.origin, session: true });
+export const client = new Hookstream({ baseUrl: '', session: true });
 
 export type StatsRange = '1h' | '24h' | '7d';
 export const RANGES: StatsRange[] = ['1h', '24h', '7d'];
