@@ -29,6 +29,9 @@ export interface ReplayCounters {
 }
 
 export interface ReplayRecord extends ReplayCounters {
+  /** The replay's first and last events-stream sequences, fixed when it first starts (null before). */
+  first_seq: number | null;
+  end_seq: number | null;
   id: string;
   account_id: string;
   status: ReplayStatus;
@@ -54,7 +57,7 @@ type Dated<T> = Omit<T, 'created_at' | 'started_at' | 'finished_at' | 'expires_a
   created_us: string;
 };
 
-const REPLAY_COLUMNS = `id, account_id, status, filter, scanned, matched, replayed, deliveries, last_seq,
+const REPLAY_COLUMNS = `id, account_id, status, filter, scanned, matched, replayed, deliveries, last_seq, first_seq, end_seq,
   created_at, started_at, finished_at, error, (extract(epoch FROM created_at) * 1000000)::int8::text AS created_us`;
 
 function toReplay(r: Dated<ReplayRecord>): ReplayRecord {
@@ -127,6 +130,15 @@ export async function startReplay(pool: Pool, id: string): Promise<ReplayRecord 
     [id],
   );
   return rows[0] ? toReplay(rows[0]) : null;
+}
+
+/** Fixes the replay's extent in the events stream (once: a resumed job keeps the first one). */
+export async function setReplayExtent(pool: Pool, id: string, firstSeq: number, endSeq: number): Promise<{ first_seq: number; end_seq: number } | null> {
+  const { rows } = await pool.query<{ first_seq: number; end_seq: number }>(
+    `UPDATE replays SET first_seq = coalesce(first_seq, $2), end_seq = coalesce(end_seq, $3) WHERE id = $1 RETURNING first_seq, end_seq`,
+    [id, firstSeq, endSeq],
+  );
+  return rows[0] ?? null;
 }
 
 /**

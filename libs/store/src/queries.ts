@@ -117,6 +117,35 @@ function toSummary(r: SummaryRow): EventSummary {
   };
 }
 
+/** The WHERE terms of an event filter (the account is $1); `p` adds a parameter and names it. */
+function filterWhere(filter: Omit<EventFilter, 'limit' | 'cursor'>, p: (v: unknown) => string): string[] {
+  const where = ['e.account_id = $1'];
+  if (filter.source_id !== undefined) where.push(`e.source_id = ${p(filter.source_id)}`);
+  if (filter.status !== undefined) where.push(`e.status = ${p(filter.status)}`);
+  if (filter.event_type !== undefined) where.push(`e.event_type = ${p(filter.event_type)}`);
+  if (filter.direction !== undefined) where.push(`e.direction = ${p(filter.direction)}`);
+  if (filter.since !== undefined) where.push(`e.received_at >= ${p(new Date(filter.since).toISOString())}::timestamptz`);
+  if (filter.until !== undefined) where.push(`e.received_at < ${p(new Date(filter.until).toISOString())}::timestamptz`);
+  if (filter.destination_id !== undefined) {
+    where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.account_id = $1 AND d.destination_id = ${p(filter.destination_id)} AND d.event_id = e.id)`);
+  }
+  return where;
+}
+
+/** The summaries of the named events of the account that pass the filter (the live view's re-reads). */
+export async function eventsByIds(pool: Pool, accountId: string, ids: readonly string[], filter: Omit<EventFilter, 'limit' | 'cursor'>): Promise<EventSummary[]> {
+  const wanted = ids.filter(isUuid);
+  if (!isUuid(accountId) || wanted.length === 0) return [];
+  if (filter.source_id !== undefined && !isUuid(filter.source_id)) return [];
+  if (filter.destination_id !== undefined && !isUuid(filter.destination_id)) return [];
+  const params: unknown[] = [accountId];
+  const p = (v: unknown) => `$${params.push(v)}`;
+  const where = filterWhere(filter, p);
+  where.push(`e.id = ANY(${p(wanted)}::uuid[])`);
+  const { rows } = await pool.query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM events e WHERE ${where.join(' AND ')}`, params);
+  return rows.map(toSummary);
+}
+
 /** Newest first, keyset-paginated. Ids that are not UUIDs match nothing. Throws InvalidQueryError. */
 export async function listEvents(
   pool: Pool,
@@ -138,16 +167,7 @@ export async function listEvents(
 
   const params: unknown[] = [accountId];
   const p = (v: unknown) => `$${params.push(v)}`;
-  const where = ['e.account_id = $1'];
-  if (filter.source_id !== undefined) where.push(`e.source_id = ${p(filter.source_id)}`);
-  if (filter.status !== undefined) where.push(`e.status = ${p(filter.status)}`);
-  if (filter.event_type !== undefined) where.push(`e.event_type = ${p(filter.event_type)}`);
-  if (filter.direction !== undefined) where.push(`e.direction = ${p(filter.direction)}`);
-  if (filter.since !== undefined) where.push(`e.received_at >= ${p(new Date(filter.since).toISOString())}::timestamptz`);
-  if (filter.until !== undefined) where.push(`e.received_at < ${p(new Date(filter.until).toISOString())}::timestamptz`);
-  if (filter.destination_id !== undefined) {
-    where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.account_id = $1 AND d.destination_id = ${p(filter.destination_id)} AND d.event_id = e.id)`);
-  }
+  const where = filterWhere(filter, p);
   if (cursor) {
     where.push(`(e.received_at, e.id) < ('epoch'::timestamptz + ${p(cursor.us)}::int8 * interval '1 microsecond', ${p(cursor.id)}::uuid)`);
   }

@@ -49,7 +49,7 @@ export function SignIn() {
           {signIn.isPending ? 'Signing in…' : 'Sign in'}
         </button>
         <p className="muted">
-          The key is exchanged for a session cookie and is not kept in this browser. Create one with{' '}
+          The key is exchanged for a session cookie and is not kept in this browser. Create one with the{' '}
           <code>hookstream</code> CLI or <code>POST /v1/accounts</code>.
         </p>
       </form>

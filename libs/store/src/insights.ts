@@ -1,0 +1,341 @@
+// Read queries of the console: dead letters, and statistics read from the rollups (rollups.ts) —
+// never from the events or attempts tables, whose size grows with traffic. Scoped by account.
+import { HIST_BUCKETS, histQuantile } from './rollups.ts';
+import { InvalidQueryError, isUuid } from './queries.ts';
+import type { Pool } from './pool.ts';
+
+export interface DeadLetterFilter {
+  destination_id?: string;
+  event_type?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface DeadLetterView {
+  id: string;
+  event_id: string;
+  destination_id: string;
+  event_type: string | null;
+  direction: string | null;
+  reason: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_response_excerpt: string | null;
+  dead_lettered_at: string;
+}
+
+function checkTime(name: string, v: string | undefined): void {
+  if (v === undefined) return;
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) throw new InvalidQueryError('invalid_time', `${name}: not an ISO 8601 time`);
+  if (ms < 0 || ms > Date.UTC(9999, 11, 31, 23, 59, 59)) throw new InvalidQueryError('invalid_time', `${name}: outside the years 1970–9999`);
+}
+
+function decodeDeadCursor(cursor: string): { us: string; id: string } {
+  const m = /^(\d{1,18})\|([0-9a-f-]{36})$/i.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m || !isUuid(m[2] as string)) throw new InvalidQueryError('invalid_cursor', 'invalid cursor');
+  return { us: m[1] as string, id: m[2] as string };
+}
+
+/** Dead-lettered deliveries, newest first, keyset-paginated on (dead_at, delivery id). */
+export async function listDeadLetters(pool: Pool, accountId: string, filter: DeadLetterFilter): Promise<{ items: DeadLetterView[]; next_cursor: string | null }> {
+  checkTime('since', filter.since);
+  checkTime('until', filter.until);
+  const cursor = filter.cursor ? decodeDeadCursor(filter.cursor) : null;
+  const limit = Math.min(Math.max(Math.trunc(filter.limit) || 50, 1), 500);
+  if (!isUuid(accountId) || (filter.destination_id !== undefined && !isUuid(filter.destination_id))) return { items: [], next_cursor: null };
+  const params: unknown[] = [accountId];
+  const p = (v: unknown) => `$${params.push(v)}`;
+  const where = ['x.account_id = $1'];
+  if (filter.destination_id !== undefined) where.push(`x.destination_id = ${p(filter.destination_id)}`);
+  if (filter.since !== undefined) where.push(`x.dead_at >= ${p(new Date(filter.since).toISOString())}::timestamptz`);
+  if (filter.until !== undefined) where.push(`x.dead_at < ${p(new Date(filter.until).toISOString())}::timestamptz`);
+  if (filter.event_type !== undefined) where.push(`e.event_type = ${p(filter.event_type)}`);
+  if (cursor) where.push(`(x.dead_at, x.delivery_id) < ('epoch'::timestamptz + ${p(cursor.us)}::int8 * interval '1 microsecond', ${p(cursor.id)}::uuid)`);
+  const { rows } = await pool.query<{
+    delivery_id: string;
+    event_id: string;
+    destination_id: string;
+    event_type: string | null;
+    direction: string | null;
+    reason: string;
+    attempts: number;
+    last_status_code: number | null;
+    last_error: string | null;
+    last_response_excerpt: string | null;
+    dead_at: Date;
+    dead_us: string;
+  }>(
+    `SELECT x.delivery_id, x.event_id, x.destination_id, e.event_type, e.direction, x.reason, x.attempts, x.last_status_code, x.last_error,
+            (SELECT a.response_excerpt FROM attempts a WHERE a.delivery_id = x.delivery_id ORDER BY a.n DESC LIMIT 1) AS last_response_excerpt,
+            x.dead_at, (extract(epoch FROM x.dead_at) * 1000000)::int8::text AS dead_us
+     FROM dead_letters x LEFT JOIN events e ON e.id = x.event_id AND e.account_id = x.account_id
+     WHERE ${where.join(' AND ')}
+     ORDER BY x.dead_at DESC, x.delivery_id DESC LIMIT ${limit + 1}`,
+    params,
+  );
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map((r) => ({
+      id: r.delivery_id,
+      event_id: r.event_id,
+      destination_id: r.destination_id,
+      event_type: r.event_type,
+      direction: r.direction,
+      reason: r.reason,
+      attempts: r.attempts,
+      last_status_code: r.last_status_code,
+      last_error: r.last_error,
+      last_response_excerpt: r.last_response_excerpt,
+      dead_lettered_at: r.dead_at.toISOString(),
+    })),
+    next_cursor: rows.length > limit && last ? Buffer.from(`${last.dead_us}|${last.delivery_id}`, 'utf8').toString('base64url') : null,
+  };
+}
+
+export interface StatsWindow {
+  /** Inclusive, on a minute boundary. */
+  from: Date;
+  /** Exclusive. */
+  to: Date;
+  intervalS: number;
+}
+
+export interface SeriesPoint {
+  t: string;
+  received: number;
+  delivered: number;
+  retrying: number;
+  dead_lettered: number;
+}
+
+export interface DestinationRollup {
+  destination_id: string;
+  attempts: number;
+  succeeded: number;
+  success_rate: number | null;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  last_error: string | null;
+  last_error_at: string | null;
+  last_status_code: number | null;
+  last_success_at: string | null;
+  /** Failed attempts since the last success (counted by minute, within the window). */
+  failures_since_success: number;
+}
+
+export interface AccountStats {
+  totals: { received: number; delivered: number; retrying: number; dead_lettered: number; failed_attempts: number };
+  series: SeriesPoint[];
+  destinations: DestinationRollup[];
+}
+
+interface RollupRow {
+  minute: Date;
+  destination_id: string;
+  outcome: string;
+  class: string;
+  n: number;
+  hist: number[];
+}
+
+const bucketOf = (ms: number, w: StatsWindow) => Math.floor((ms - w.from.getTime()) / (w.intervalS * 1000));
+
+function emptySeries(w: StatsWindow): SeriesPoint[] {
+  const n = Math.ceil((w.to.getTime() - w.from.getTime()) / (w.intervalS * 1000));
+  return Array.from({ length: n }, (_, i) => ({
+    t: new Date(w.from.getTime() + i * w.intervalS * 1000).toISOString(),
+    received: 0,
+    delivered: 0,
+    retrying: 0,
+    dead_lettered: 0,
+  }));
+}
+
+async function deliveryRollups(pool: Pool, accountId: string, w: StatsWindow, destinationId?: string): Promise<RollupRow[]> {
+  const params: unknown[] = [accountId, w.from.toISOString(), w.to.toISOString()];
+  const dest = destinationId ? `AND destination_id = $${params.push(destinationId)}` : '';
+  const { rows } = await pool.query<RollupRow>(
+    `SELECT minute, destination_id, outcome, class, n, hist FROM delivery_rollups
+     WHERE account_id = $1 AND minute >= $2::timestamptz AND minute < $3::timestamptz ${dest}`,
+    params,
+  );
+  return rows;
+}
+
+function addHist(into: number[], h: readonly number[]): void {
+  for (let i = 0; i < h.length && i < into.length; i++) into[i] = (into[i] as number) + (h[i] as number);
+}
+
+interface Health {
+  destination_id: string;
+  last_error: string | null;
+  last_error_at: Date | null;
+  last_status_code: number | null;
+  last_success_at: Date | null;
+}
+
+async function healthOf(pool: Pool, accountId: string, destinationIds: readonly string[]): Promise<Map<string, Health>> {
+  if (destinationIds.length === 0) return new Map();
+  const { rows } = await pool.query<Health>(
+    `SELECT destination_id, last_error, last_error_at, last_status_code, last_success_at FROM destination_health
+     WHERE account_id = $1 AND destination_id = ANY($2::uuid[])`,
+    [accountId, destinationIds],
+  );
+  return new Map(rows.map((r) => [r.destination_id, r]));
+}
+
+function destinationRollup(id: string, rows: readonly RollupRow[], health: Health | undefined): DestinationRollup {
+  const hist = new Array<number>(HIST_BUCKETS).fill(0);
+  let attempts = 0;
+  let succeeded = 0;
+  let failuresSince = 0;
+  const successMinute = health?.last_success_at ? Math.floor(health.last_success_at.getTime() / 60_000) * 60_000 : -Infinity;
+  for (const r of rows) {
+    if (r.outcome === 'dead_lettered') continue;
+    attempts += r.n;
+    addHist(hist, r.hist);
+    if (r.outcome === 'delivered') succeeded += r.n;
+    else if (r.minute.getTime() >= successMinute) failuresSince += r.n;
+  }
+  return {
+    destination_id: id,
+    attempts,
+    succeeded,
+    success_rate: attempts === 0 ? null : Math.round((succeeded / attempts) * 10_000) / 10_000,
+    p50_ms: histQuantile(hist, 0.5),
+    p95_ms: histQuantile(hist, 0.95),
+    last_error: health?.last_error ?? null,
+    last_error_at: health?.last_error_at?.toISOString() ?? null,
+    last_status_code: health?.last_status_code ?? null,
+    last_success_at: health?.last_success_at?.toISOString() ?? null,
+    failures_since_success: failuresSince,
+  };
+}
+
+/** Totals, a series by interval and per-destination figures of one account over a window. */
+export async function accountStats(pool: Pool, accountId: string, w: StatsWindow, destinationIds: readonly string[]): Promise<AccountStats> {
+  const series = emptySeries(w);
+  const totals = { received: 0, delivered: 0, retrying: 0, dead_lettered: 0, failed_attempts: 0 };
+  if (!isUuid(accountId)) return { totals, series, destinations: [] };
+  const [received, rollups, health] = await Promise.all([
+    pool.query<{ minute: Date; received: number }>(
+      `SELECT minute, sum(received)::int AS received FROM event_rollups
+       WHERE account_id = $1 AND minute >= $2::timestamptz AND minute < $3::timestamptz GROUP BY minute`,
+      [accountId, w.from.toISOString(), w.to.toISOString()],
+    ),
+    deliveryRollups(pool, accountId, w),
+    healthOf(pool, accountId, destinationIds.filter(isUuid)),
+  ]);
+  for (const r of received.rows) {
+    const p = series[bucketOf(r.minute.getTime(), w)];
+    if (p) p.received += r.received;
+    totals.received += r.received;
+  }
+  const byDestination = new Map<string, RollupRow[]>();
+  for (const r of rollups) {
+    const p = series[bucketOf(r.minute.getTime(), w)];
+    const key = r.outcome === 'delivered' ? 'delivered' : r.outcome === 'retry_scheduled' ? 'retrying' : r.outcome === 'dead_lettered' ? 'dead_lettered' : null;
+    if (key) {
+      if (p) p[key] += r.n;
+      totals[key] += r.n;
+    }
+    if (r.outcome !== 'delivered' && r.outcome !== 'dead_lettered') totals.failed_attempts += r.n;
+    const list = byDestination.get(r.destination_id);
+    if (list) list.push(r);
+    else byDestination.set(r.destination_id, [r]);
+  }
+  return {
+    totals,
+    series,
+    destinations: destinationIds.map((id) => destinationRollup(id, byDestination.get(id) ?? [], health.get(id))),
+  };
+}
+
+export interface ClassPoint {
+  t: string;
+  s2xx: number;
+  s4xx: number;
+  s5xx: number;
+  network: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+}
+
+export interface RecentFailure {
+  event_id: string;
+  delivery_id: string;
+  at: string;
+  status_code: number | null;
+  error: string | null;
+  response_excerpt: string;
+}
+
+export interface DestinationStats extends DestinationRollup {
+  series: ClassPoint[];
+  recent_failures: RecentFailure[];
+}
+
+// How far back recent failures are looked for: the newest deliveries of the destination by their
+// (time-ordered) event id, a bounded read whatever the destination's history.
+const RECENT_DELIVERIES = 1_000;
+
+/** One destination's attempts by status class over a window, its figures and its latest failures. */
+export async function destinationStats(pool: Pool, accountId: string, destinationId: string, w: StatsWindow, failures = 10): Promise<DestinationStats> {
+  const n = Math.ceil((w.to.getTime() - w.from.getTime()) / (w.intervalS * 1000));
+  const series: ClassPoint[] = Array.from({ length: n }, (_, i) => ({
+    t: new Date(w.from.getTime() + i * w.intervalS * 1000).toISOString(),
+    s2xx: 0,
+    s4xx: 0,
+    s5xx: 0,
+    network: 0,
+    p50_ms: null,
+    p95_ms: null,
+  }));
+  if (!isUuid(accountId) || !isUuid(destinationId)) return { ...destinationRollup(destinationId, [], undefined), series, recent_failures: [] };
+  const [rows, health, recent] = await Promise.all([
+    deliveryRollups(pool, accountId, w, destinationId),
+    healthOf(pool, accountId, [destinationId]),
+    pool.query<{ event_id: string; delivery_id: string; started_at: Date; status_code: number | null; error: string | null; error_class: string | null; response_excerpt: string }>(
+      `SELECT a.event_id, a.delivery_id, a.started_at, a.status_code, a.error, a.error_class, a.response_excerpt
+       FROM (SELECT id FROM deliveries WHERE account_id = $1 AND destination_id = $2 ORDER BY event_id DESC LIMIT ${RECENT_DELIVERIES}) d
+       JOIN attempts a ON a.delivery_id = d.id
+       WHERE a.outcome <> 'delivered'
+       ORDER BY a.started_at DESC, a.delivery_id DESC, a.n DESC LIMIT ${Math.max(1, Math.min(failures, 100))}`,
+      [accountId, destinationId],
+    ),
+  ]);
+  const hists = series.map(() => new Array<number>(HIST_BUCKETS).fill(0));
+  for (const r of rows) {
+    if (r.outcome === 'dead_lettered') continue;
+    const i = bucketOf(r.minute.getTime(), w);
+    const p = series[i];
+    if (!p) continue;
+    if (r.class === '2xx') p.s2xx += r.n;
+    else if (r.class === 'network') p.network += r.n;
+    else if (r.class === '5xx') p.s5xx += r.n;
+    // 3xx (redirects are not followed) and 4xx: the receiver refused it.
+    else p.s4xx += r.n;
+    addHist(hists[i] as number[], r.hist);
+  }
+  series.forEach((p, i) => {
+    p.p50_ms = histQuantile(hists[i] as number[], 0.5);
+    p.p95_ms = histQuantile(hists[i] as number[], 0.95);
+  });
+  return {
+    ...destinationRollup(destinationId, rows, health.get(destinationId)),
+    series,
+    recent_failures: recent.rows.map((r) => ({
+      event_id: r.event_id,
+      delivery_id: r.delivery_id,
+      at: r.started_at.toISOString(),
+      status_code: r.status_code,
+      error: r.error ?? r.error_class,
+      response_excerpt: r.response_excerpt,
+    })),
+  };
+}
