@@ -22,7 +22,7 @@ export function DestinationDetail({ id }: { id: string }) {
   const rotate = useMutation({ mutationFn: () => client.destinations.rotateSecret(id), onSuccess: (r) => setSecret(r.signing_secret) });
   const pause = useMutation({ mutationFn: (active: boolean) => client.destinations.update(id, { active }), onSuccess: invalidate });
   const test = useMutation({
-    mutationFn: () => client.destinations.sendTest(id, {}),
+    mutationFn: () => client.destinations.sendTestEvent(id, {}),
     onSuccess: (r) => setNotice(`Test event sent: ${r.event_id}`),
   });
   const chart = useMemo(() => {

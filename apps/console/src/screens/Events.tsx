@@ -1,7 +1,7 @@
 // The event log: filters, cursor pages, and a live mode fed by Server-Sent Events with the same filters.
 import { type FormEvent, useEffect, useState } from 'react';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { EventSummary, Page } from '@hookstream/sdk';
+import type { EventListParams, EventSummary, Page } from '@hookstream/sdk';
 import { client, compact } from '../api.ts';
 import { useNavigate } from '../router.tsx';
 import { Empty, ErrorNote, Id, Loading, Status, Table, Time } from '../ui.tsx';
@@ -11,9 +11,9 @@ import { FirstWebhook } from './FirstWebhook.tsx';
 const LIMIT = 50;
 
 /** The API's filters (the idempotency key is matched here, on the rows shown). */
-function apiFilter(f: EventFilter) {
+function apiFilter(f: EventFilter): Omit<EventListParams, 'limit' | 'cursor'> {
   const { idempotency_key: _k, ...rest } = f;
-  return compact(rest);
+  return compact(rest) as Omit<EventListParams, 'limit' | 'cursor'>;
 }
 
 export function Events() {
@@ -29,7 +29,7 @@ export function Events() {
   const key = ['events', q, cursor ?? null];
   const list = useQuery({
     queryKey: key,
-    queryFn: () => client.events.list({ ...q, limit: LIMIT, ...(cursor ? { cursor } : {}) } as never),
+    queryFn: () => client.events.list({ ...q, limit: LIMIT, ...(cursor ? { cursor } : {}) }),
     placeholderData: keepPreviousData,
   });
   const filterKey = JSON.stringify(q);
@@ -39,17 +39,30 @@ export function Events() {
   const liveOn = live && !cursor;
   useEffect(() => {
     if (!liveOn) return;
-    const source = client.events.live(q as never, (item: EventSummary) => {
+    const ctl = new AbortController();
+    const upsert = (item: EventSummary) => {
       qc.setQueryData<Page<EventSummary>>(['events', q, null], (old) => {
         if (!old) return old;
-        const rest = old.data.filter((e) => e.id !== item.id);
-        const isNew = rest.length === old.data.length;
-        const data = isNew ? [item, ...rest].slice(0, LIMIT) : old.data.map((e) => (e.id === item.id ? item : e));
+        const known = old.data.some((e) => e.id === item.id);
+        const data = known ? old.data.map((e) => (e.id === item.id ? item : e)) : [item, ...old.data].slice(0, LIMIT);
         return { ...old, data };
       });
       setFresh((s) => new Set(s).add(item.id));
-    });
-    return () => source.close();
+    };
+    void (async () => {
+      // The stream ends when a server restarts or a proxy cuts it: reconnect, and reread the page
+      // so nothing that passed meanwhile is missed.
+      for (let attempt = 0; !ctl.signal.aborted; attempt++) {
+        if (attempt > 0) void qc.invalidateQueries({ queryKey: ['events', q, null] });
+        try {
+          for await (const item of client.events.live(q, { signal: ctl.signal })) upsert(item);
+        } catch {
+          // a refused or dropped stream is retried below
+        }
+        if (!ctl.signal.aborted) await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** Math.min(attempt, 4))));
+      }
+    })();
+    return () => ctl.abort();
   }, [liveOn, filterKey, qc]);
 
   const goTo = (e: FormEvent<HTMLFormElement>) => {
