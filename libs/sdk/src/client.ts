@@ -16,6 +16,7 @@ import {
 } from './resources.ts';
 import { Exports, Replays } from './jobs.ts';
 import { Console } from './console.ts';
+import { DeadLetters, PayloadFilters, StatsApi } from './insights.ts';
 import type { Health, IngestAccepted, Readiness } from './types.ts';
 
 export type HookstreamOptions = TransportOptions;
@@ -36,6 +37,9 @@ export class Hookstream {
   readonly customDomains: CustomDomains;
   /** Console sign-in (session mode in the browser). */
   readonly console: Console;
+  readonly deadLetters: DeadLetters;
+  readonly stats: StatsApi;
+  readonly payloadFilters: PayloadFilters;
   readonly #t: Transport;
 
   constructor(options: HookstreamOptions) {
@@ -55,6 +59,9 @@ export class Hookstream {
     this.brandSettings = new BrandSettings(t);
     this.customDomains = new CustomDomains(t);
     this.console = new Console(t);
+    this.deadLetters = new DeadLetters(t);
+    this.stats = new StatsApi(t);
+    this.payloadFilters = new PayloadFilters(t);
   }
 
   get baseUrl(): string {
