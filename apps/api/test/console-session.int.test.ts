@@ -132,6 +132,14 @@ t.test('the cookie authenticates /v1; mutations need the console header; Bearer 
   const badBearer = await app.inject({ method: 'GET', url: '/v1/account', headers: { ...cookie, authorization: 'Bearer nope' } });
   t.equal(badBearer.statusCode, 401, 'a bad key is not rescued by the cookie');
 
+  // A cross-origin script could add the header only after a CORS preflight, which is never granted.
+  const preflight = await app.inject({
+    method: 'OPTIONS',
+    url: '/v1/sources',
+    headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-hookstream-console' },
+  });
+  t.notOk(Object.keys(preflight.headers).some((h) => h.startsWith('access-control-allow')), 'no CORS grant');
+
   const unknown = await app.inject({ method: 'GET', url: '/v1/account', headers: { cookie: `hs_console=${'A'.repeat(43)}` } });
   t.equal(unknown.statusCode, 401);
   t.equal(unknown.json().code, 'unauthenticated');
