@@ -34,6 +34,8 @@ export interface ApiDeps {
   settings: Readonly<Settings>;
   catalog: Catalog;
   publisher: Publisher;
+  /** The console's sign-in sessions (a KV bucket every api copy shares); absent: console sign-in is off. */
+  consoleSessions?: ConsoleSessionKv;
   log: Logger;
   metrics?: Metrics;
   /** Named dependency checks for /readyz (NATS, streams, Postgres, projection lag …). */
@@ -45,8 +47,6 @@ export interface ApiDeps {
   /** Bulk replays and exports (the jobs role's ports); absent where no database is configured. */
   replays?: ReplayPort;
   exports?: ExportPort;
-  /** The console's sign-in sessions (a KV bucket every api copy shares); absent: console sign-in is off. */
-  consoleSessions?: ConsoleSessionKv;
   /** Extra route plugins (queries, replay, exports) registered under the same auth and envelope. */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
   now?: () => number;
