@@ -37,6 +37,8 @@ export interface ApiDeps {
   settings: Readonly<Settings>;
   catalog: Catalog;
   publisher: Publisher;
+  /** The console's sign-in sessions (a KV bucket every api copy shares); absent: console sign-in is off. */
+  consoleSessions?: ConsoleSessionKv;
   log: Logger;
   metrics?: Metrics;
   /** Named dependency checks for /readyz (NATS, streams, Postgres, projection lag …). */
@@ -48,8 +50,6 @@ export interface ApiDeps {
   /** Bulk replays and exports (the jobs role's ports); absent where no database is configured. */
   replays?: ReplayPort;
   exports?: ExportPort;
-  /** The console's sign-in sessions (a KV bucket every api copy shares); absent: console sign-in is off. */
-  consoleSessions?: ConsoleSessionKv;
   /** Dead letters and statistics (the rollups); absent where no database is configured. */
   insights?: InsightPort;
   /** Deliveries waiting or in flight per destination (its consumer's counts); null where unknown. */

@@ -1,9 +1,11 @@
 // Console sign-in against a real nats-server: the cookie, the CSRF header rule on /v1, the ends of a
 // session (sign-out, revoked key, deleted account, idle), tenancy, and what the bucket holds.
 import t from 'tap';
+import { Writable } from 'node:stream';
 import { CONSOLE_SESSION_BUCKET } from '@hookstream/contracts';
+import { createLogger } from '@hookstream/observability';
 import { waitFor } from '@hookstream/testkit';
-import type { Broker } from '@hookstream/broker';
+import { type Broker, openConsoleSessionKv } from '@hookstream/broker';
 import { sessionKey } from '../src/console/sessions.ts';
 import { type ApiApp } from '../src/build.ts';
 import { apiOn, create, signup, startApi } from './harness.ts';
@@ -129,6 +131,14 @@ t.test('the cookie authenticates /v1; mutations need the console header; Bearer 
   t.equal(bothPost.statusCode, 201, 'a Bearer request needs no console header');
   const badBearer = await app.inject({ method: 'GET', url: '/v1/account', headers: { ...cookie, authorization: 'Bearer nope' } });
   t.equal(badBearer.statusCode, 401, 'a bad key is not rescued by the cookie');
+
+  // A cross-origin script could add the header only after a CORS preflight, which is never granted.
+  const preflight = await app.inject({
+    method: 'OPTIONS',
+    url: '/v1/sources',
+    headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-hookstream-console' },
+  });
+  t.notOk(Object.keys(preflight.headers).some((h) => h.startsWith('access-control-allow')), 'no CORS grant');
 
   const unknown = await app.inject({ method: 'GET', url: '/v1/account', headers: { cookie: `hs_console=${'A'.repeat(43)}` } });
   t.equal(unknown.statusCode, 401);
@@ -262,6 +272,9 @@ t.test('the bucket expires idle entries itself, with the idle period as its max 
   const info = await broker.jsm.streams.info(`KV_${CONSOLE_SESSION_BUCKET}`);
   t.equal(info.config.max_age, 2 * 3_600_000 * 1_000_000);
   t.equal(info.config.max_msgs_per_subject, 1, 'one record per session, no history');
+  await openConsoleSessionKv(broker, { replicas: 1, idleMs: 3 * 3_600_000 });
+  const changed = await broker.jsm.streams.info(`KV_${CONSOLE_SESSION_BUCKET}`);
+  t.equal(changed.config.max_age, 3 * 3_600_000 * 1_000_000, 'a changed idle period reaches an existing bucket');
 });
 
 t.test('Secure under https: PUBLIC_URL, or a proxy that says so', async (t) => {
@@ -284,4 +297,32 @@ t.test('sign-in attempts are rate limited per address', async (t) => {
   t.equal(limited.line, '');
   const other = await signIn(app, acme.key, { 'x-forwarded-for': '10.0.0.9' });
   t.equal(other.res.statusCode, 429, 'X-Forwarded-For is not trusted unless TRUST_PROXY says so');
+});
+
+t.test('neither the key nor the session id is ever logged, also when the bucket fails', async (t) => {
+  let logged = '';
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logged += String(chunk);
+      done();
+    },
+  });
+  const { app, broker } = await startApi(t, {}, { log: createLogger('trace', 'api', sink) });
+  const acme = await signup(app);
+  const { id, cookie } = await signIn(app, acme.key);
+  await signIn(app, `${acme.key.slice(0, -2)}xx`);
+  await app.inject({ method: 'GET', url: '/v1/account', headers: cookie });
+  await app.inject({ method: 'POST', url: '/v1/sources', headers: cookie, payload: { name: 'x' } });
+
+  await broker.jsm.streams.delete(`KV_${CONSOLE_SESSION_BUCKET}`);
+  const down = await signIn(app, acme.key);
+  t.equal(down.res.statusCode, 503, 'the bucket gone: a 503 to retry');
+  t.match(down.res.json(), { code: 'unavailable', error: /console sessions are unavailable/ });
+  const downAuth = await app.inject({ method: 'GET', url: '/v1/account', headers: cookie });
+  t.equal(downAuth.statusCode, 503, 'not a 401 that would sign the user out');
+
+  t.match(logged, /console sessions are unavailable/, 'the failure was logged');
+  t.notOk(logged.includes(acme.key), 'the key is not in the log');
+  t.notOk(logged.includes(acme.key.slice(0, -2)), 'nor a near miss');
+  t.notOk(logged.includes(id), 'nor the session id');
 });

@@ -119,7 +119,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     dnsServers: Object.freeze(e.DNS_SERVERS ? e.DNS_SERVERS.split(',') : []),
     consoleDist: e.CONSOLE_DIST ?? null,
     consoleSessionIdleMs: Math.round(Number(e.CONSOLE_SESSION_IDLE_H ?? 12) * 3_600_000),
-    consoleSignInRatePerMinute: Number(e.CONSOLE_SIGNIN_RATE_PER_MINUTE ?? 10),
+    consoleSignInRatePerMinute: Number(e.CONSOLE_SIGNIN_RATE_PER_MINUTE ?? 30),
   });
 }
 

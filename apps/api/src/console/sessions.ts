@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ConsoleSessionKv } from '@hookstream/broker';
 import type { ConfigView } from '@hookstream/catalog';
 import type { ConsoleSessionRecord } from '@hookstream/contracts';
+import { errors } from '../errors.ts';
 
 export const SESSION_COOKIE = 'hs_console';
 /** A cross-site form cannot set a header, so a mutating request with the cookie must carry this one. */
@@ -39,7 +40,18 @@ export function sessionKey(id: string): string {
   return createHash('sha256').update(id).digest('hex');
 }
 
+/** The bucket out of reach is the server's trouble, not the caller's: a 503 to retry, never a 401. */
+function bucketUnavailable(err: unknown): never {
+  throw errors.unavailable('console sessions are unavailable right now; retry', err);
+}
+
 export function createConsoleSessions(d: ConsoleSessionDeps): ConsoleSessions {
+  const kv: ConsoleSessionKv = {
+    get: (key) => d.kv.get(key).catch(bucketUnavailable),
+    put: (key, record) => d.kv.put(key, record).catch(bucketUnavailable),
+    update: (key, record, revision) => d.kv.update(key, record, revision).catch(bucketUnavailable),
+    delete: (key) => d.kv.delete(key).catch(bucketUnavailable),
+  };
   const iso = (ms: number) => new Date(ms).toISOString();
   const expiry = (lastSeenMs: number) => iso(lastSeenMs + d.idleMs);
 
@@ -54,30 +66,30 @@ export function createConsoleSessions(d: ConsoleSessionDeps): ConsoleSessions {
     async start(accountId, apiKeyId) {
       const id = randomBytes(32).toString('base64url');
       const now = d.now();
-      await d.kv.put(sessionKey(id), { account_id: accountId, api_key_id: apiKeyId, created_at: iso(now), last_seen_at: iso(now) });
+      await kv.put(sessionKey(id), { account_id: accountId, api_key_id: apiKeyId, created_at: iso(now), last_seen_at: iso(now) });
       return { id, expiresAt: expiry(now) };
     },
     async resolve(id) {
       if (!id || !SESSION_ID.test(id)) return null;
       const key = sessionKey(id);
-      const found = await d.kv.get(key);
+      const found = await kv.get(key);
       if (!found) return null;
       const now = d.now();
       if (ended(found.record, now)) {
-        await d.kv.delete(key);
+        await kv.delete(key);
         return null;
       }
       let lastSeen = Date.parse(found.record.last_seen_at);
       if (now - lastSeen >= TOUCH_EVERY_MS) {
         // Compare-and-set: a sign-out between the read and this write must not bring the session back.
         const touched = { ...found.record, last_seen_at: iso(now) };
-        if (await d.kv.update(key, touched, found.revision)) lastSeen = now;
+        if (await kv.update(key, touched, found.revision)) lastSeen = now;
       }
       return { record: found.record, expiresAt: expiry(lastSeen) };
     },
     async end(id) {
       if (!id || !SESSION_ID.test(id)) return;
-      await d.kv.delete(sessionKey(id));
+      await kv.delete(sessionKey(id));
     },
   };
 }
