@@ -76,7 +76,7 @@ t.test('the console, end to end', async (t) => {
     t.equal(await page.evaluate(() => document.activeElement?.hasAttribute('data-search')), true, '`/` focuses the search field');
     await noSeriousAxe(t, page, 'events');
 
-    await page.getByRole('link', { name: 'Open event order.created' }).click();
+    await table.getByRole('link', { name: 'order.created', exact: true }).click();
     await page.getByRole('heading', { name: 'order.created' }).waitFor();
     const attempts = page.getByRole('table', { name: 'Attempts to orders-service' });
     await attempts.getByText('200 · delivered').waitFor();
@@ -152,8 +152,8 @@ t.test('the console, end to end', async (t) => {
       await noSeriousAxe(t, page, name);
     }
     await page.getByRole('link', { name: 'Routes', exact: true }).click();
-    await page.getByLabel('Filter').fill('{"amount": {"$gte": 1000}}');
-    await page.getByLabel('Payload').fill('{"amount": 4200}');
+    await page.getByRole('textbox', { name: 'Filter', exact: true }).fill('{"amount": {"$gte": 1000}}');
+    await page.getByRole('textbox', { name: 'Payload', exact: true }).fill('{"amount": 4200}');
     await page.getByRole('button', { name: 'Test filter' }).click();
     await page.getByText('matches', { exact: true }).waitFor();
   });

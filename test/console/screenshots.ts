@@ -34,6 +34,7 @@ t.test('screenshots', async (t) => {
   await a.call('POST', '/v1/event-types', { name: 'order.created', description: 'A customer placed an order.', schema: { type: 'object', required: ['id', 'amount'], properties: { id: { type: 'string' }, amount: { type: 'integer' } } } });
   await a.call('POST', '/v1/exports', { kind: 'events', format: 'ndjson', filter: { event_type: 'order.created' } });
   await a.call('POST', '/v1/api-keys', { name: 'ci-deploys' });
+  await a.call('POST', '/v1/custom-domains', { hostname: 'hooks.acme.example' });
   await waitFor(async () => (await a.call('GET', `/v1/events/${first}`)).json.data.deliveries.length === 2, { timeoutMs: 30_000, message: 'replayed' });
 
   const browser = await launch();
@@ -86,7 +87,7 @@ t.test('screenshots', async (t) => {
   await shot(p, 'settings', '/settings', h1('Settings'));
 
   const phone = await session(390, 844);
-  await shot(phone, 'phone-events', '/events', (pg) => pg.getByRole('table', { name: 'Events' }).waitFor());
+  await shot(phone, 'phone-events', '/events', (pg) => pg.getByRole('table', { name: 'Events' }).waitFor(), false);
   await shot(phone, 'phone-event-detail', `/events/${first}`, (pg) => pg.getByRole('heading', { name: 'Deliveries (2)' }).waitFor(), false);
   const dark = await session(1280, 800, 'dark');
   await shot(dark, 'dark-overview', '/', (pg) => pg.getByRole('table', { name: 'Destination health' }).waitFor());

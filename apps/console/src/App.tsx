@@ -1,8 +1,8 @@
 // Signed in or not; when signed in, the shell with its navigation and the screen the path names.
 import { useEffect } from 'react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { SESSION_KEY, client, statusOf } from './api.ts';
-import { Link, match, useLocation, useNavigate } from './router.tsx';
+import { Link, match, useLocation } from './router.tsx';
 import { ErrorNote, Loading } from './ui.tsx';
 import { SignIn } from './screens/SignIn.tsx';
 import { Overview } from './screens/Overview.tsx';
@@ -84,11 +84,8 @@ function Shell({ accountName, brandName, logo }: { accountName: string; brandNam
   const qc = useQueryClient();
   const signOut = useMutation({
     mutationFn: () => client.console.signOut(),
-    onSettled: () => {
-      qc.clear();
-      navigate('/', true);
-      void qc.invalidateQueries({ queryKey: SESSION_KEY });
-    },
+    // A fresh page load: nothing the account's session fetched stays in memory.
+    onSettled: () => window.location.assign('/console/'),
   });
   // `/` focuses the screen's search field, as in the consoles operators already use.
   useEffect(() => {

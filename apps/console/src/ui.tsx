@@ -22,6 +22,7 @@ const STATUS: Record<string, [Tone, string]> = {
   retry_scheduled: ['warn', 'retrying'],
   retrying: ['warn', 'retrying'],
   half_open: ['warn', 'recovering'],
+  degraded: ['warn', 'degraded'],
   failed: ['bad', 'failed'],
   failing: ['bad', 'failing'],
   open: ['bad', 'failing'],
@@ -62,12 +63,31 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
   );
 }
 
+/** Ids are time-ordered (their heads alike within a minute): the tail tells them apart. */
+export function shortId(id: string): string {
+  return id.length > 14 ? `…${id.slice(-8)}` : id;
+}
+
+/**
+ * A destination's health in one word: paused, the circuit's state, else its success rate over the
+ * range (under 50% failing, under 95% degraded).
+ */
+export function healthOf(active: boolean, h: { circuit?: string | null; success_rate?: number | null } | undefined): string {
+  if (!active) return 'paused';
+  if (h?.circuit === 'open') return 'open';
+  if (h?.circuit === 'half_open') return 'half_open';
+  const rate = h?.success_rate;
+  if (rate !== null && rate !== undefined && rate < 0.5) return 'failing';
+  if (rate !== null && rate !== undefined && rate < 0.95) return 'degraded';
+  return 'closed';
+}
+
 /** An id: monospace, shortened in tables, with a copy button. */
 export function Id({ value, short = false }: { value: string | null | undefined; short?: boolean }) {
   if (!value) return <span className="muted">—</span>;
   return (
     <span className="id">
-      <code title={value}>{short && value.length > 14 ? `${value.slice(0, 8)}…${value.slice(-4)}` : value}</code>
+      <code title={value}>{short ? shortId(value) : value}</code>
       <CopyButton text={value} label="Copy id" />
     </span>
   );

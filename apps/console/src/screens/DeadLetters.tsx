@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { client, compact } from '../api.ts';
 import { Link } from '../router.tsx';
-import { Empty, ErrorNote, Loading, Status, Table, Time } from '../ui.tsx';
+import { Empty, ErrorNote, Loading, Table, Time, shortId } from '../ui.tsx';
 import { BulkProgress } from './BulkProgress.tsx';
 import { FilterBar, useFilter, useNames } from './filters.tsx';
 
@@ -124,19 +124,19 @@ export function DeadLetters() {
                 <input type="checkbox" aria-label={`Select ${r.event_type ?? r.event_id} to ${names.destination.get(r.destination_id)?.name ?? r.destination_id}`} checked={selected.has(r.id)} onChange={() => toggle(r.id)} />
               </td>
               <td>
-                <Link to={`/events/${encodeURIComponent(r.event_id)}`} aria-label={`Open event ${r.event_id}`}>
-                  <code>{r.event_id.slice(0, 8)}…</code>
+                <Link to={`/events/${encodeURIComponent(r.event_id)}`}>
+                  <code title={r.event_id}>{shortId(r.event_id)}</code>
                 </Link>
               </td>
               <td>{r.event_type ?? <span className="muted">—</span>}</td>
-              <td>
+              <td className="nowrap">
                 <Link to={`/destinations/${r.destination_id}`}>{names.destination.get(r.destination_id)?.name ?? r.destination_id}</Link>
               </td>
               <td>
-                <Status value="dead_letter" /> <span>{r.reason}</span>
+                <span className="status tone-dead">{r.reason}</span>
               </td>
               <td>
-                {r.last_status_code ? <code>{r.last_status_code}</code> : null} {r.last_error ?? ''}
+                {r.last_error ?? (r.last_status_code ? `HTTP ${r.last_status_code}` : '—')}
                 {r.last_response_excerpt ? <div className="muted mono">{r.last_response_excerpt.slice(0, 120)}</div> : null}
               </td>
               <td className="num">{r.attempts}</td>

@@ -5,7 +5,7 @@ import type { Destination, UpdateDestinationParams } from '@hookstream/sdk';
 import { type StatsRange, client } from '../api.ts';
 import { Chart } from '../chart.tsx';
 import { Link } from '../router.tsx';
-import { ErrorNote, Id, Loading, SecretOnce, Status, Table, Time, ms, num, parseJson, pct } from '../ui.tsx';
+import { ErrorNote, Id, Loading, SecretOnce, Status, Table, Time, healthOf, ms, num, parseJson, pct, shortId } from '../ui.tsx';
 import { RangePicker } from './Overview.tsx';
 
 export function DestinationDetail({ id }: { id: string }) {
@@ -50,7 +50,7 @@ export function DestinationDetail({ id }: { id: string }) {
       <div className="topline">
         <div className="row">
           <h1>{d.name}</h1>
-          <Status value={!d.active ? 'paused' : (s?.circuit ?? 'closed')} />
+          <Status value={healthOf(d.active, s)} />
         </div>
         <div className="row">
           <RangePicker value={range} onChange={setRange} />
@@ -104,7 +104,7 @@ export function DestinationDetail({ id }: { id: string }) {
               <td className="mono">{f.response_excerpt ? f.response_excerpt.slice(0, 120) : '—'}</td>
               <td>
                 <Link to={`/events/${encodeURIComponent(f.event_id)}`}>
-                  <code>{f.event_id.slice(0, 8)}…</code>
+                  <code title={f.event_id}>{shortId(f.event_id)}</code>
                 </Link>
               </td>
             </tr>

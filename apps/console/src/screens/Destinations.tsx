@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { DestinationWithSecret } from '@hookstream/sdk';
 import { type StatsRange, client } from '../api.ts';
 import { Link } from '../router.tsx';
-import { Empty, ErrorNote, Loading, SecretOnce, Status, Table, ms, num, pct } from '../ui.tsx';
+import { Empty, ErrorNote, Loading, SecretOnce, Status, Table, healthOf, ms, num, pct } from '../ui.tsx';
 import { RangePicker } from './Overview.tsx';
 
 export function Destinations() {
@@ -50,7 +50,7 @@ export function Destinations() {
                   <Link to={`/destinations/${d.id}`}>{d.name}</Link>
                 </td>
                 <td>
-                  <Status value={!d.active ? 'paused' : (h?.circuit ?? 'closed')} />
+                  <Status value={healthOf(d.active, h)} />
                 </td>
                 <td className="num">{pct(h?.success_rate)}</td>
                 <td className="num">{ms(h?.p95_ms)}</td>

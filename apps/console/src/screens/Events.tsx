@@ -3,8 +3,8 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { EventListParams, EventSummary, Page } from '@hookstream/sdk';
 import { client, compact } from '../api.ts';
-import { useNavigate } from '../router.tsx';
-import { Empty, ErrorNote, Id, Loading, Status, Table, Time } from '../ui.tsx';
+import { Link, useNavigate } from '../router.tsx';
+import { Empty, ErrorNote, Id, Loading, Status, Table, Time, shortId } from '../ui.tsx';
 import { type EventFilter, FilterBar, useFilter, useNames } from './filters.tsx';
 import { FirstWebhook } from './FirstWebhook.tsx';
 
@@ -111,12 +111,12 @@ export function Events() {
           head={
             <tr>
               <th>Id</th>
-              <th>Direction</th>
+              <th className="hide-narrow">Direction</th>
               <th>Type</th>
-              <th>Source</th>
+              <th className="hide-narrow">Source</th>
               <th>Status</th>
               <th>Received</th>
-              <th className="num">Deliveries</th>
+              <th className="num hide-narrow">Deliveries</th>
             </tr>
           }
         >
@@ -129,28 +129,21 @@ export function Events() {
                 navigate(`/events/${encodeURIComponent(e.id)}`);
               }}
             >
-              <td>
-                <a
-                  href={`/console/events/${encodeURIComponent(e.id)}`}
-                  onClick={(ev) => {
-                    ev.preventDefault();
-                    navigate(`/events/${encodeURIComponent(e.id)}`);
-                  }}
-                  aria-label={`Open event ${e.event_type ?? e.id}`}
-                >
-                  <code>{e.id.length > 14 ? `${e.id.slice(0, 8)}…${e.id.slice(-4)}` : e.id}</code>
-                </a>
+              <td className="nowrap">
+                <Id value={e.id} short />
               </td>
-              <td>{e.direction}</td>
-              <td>{e.event_type ?? <span className="muted">—</span>}</td>
-              <td>{e.source_id ? (names.source.get(e.source_id)?.name ?? <Id value={e.source_id} short />) : <span className="muted">—</span>}</td>
+              <td className="hide-narrow">{e.direction}</td>
+              <td>
+                <Link to={`/events/${encodeURIComponent(e.id)}`}>{e.event_type ?? '(no type)'}</Link>
+              </td>
+              <td className="hide-narrow">{e.source_id ? (names.source.get(e.source_id)?.name ?? <Id value={e.source_id} short />) : <span className="muted">—</span>}</td>
               <td>
                 <Status value={e.status} />
               </td>
               <td>
                 <Time iso={e.received_at} />
               </td>
-              <td className="num">{e.delivery_count}</td>
+              <td className="num hide-narrow">{e.delivery_count}</td>
             </tr>
           ))}
         </Table>

@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { RANGES, type StatsRange, client } from '../api.ts';
 import { Chart } from '../chart.tsx';
 import { Link } from '../router.tsx';
-import { Empty, ErrorNote, Loading, Status, Table, Time, ms, num, pct } from '../ui.tsx';
+import { Empty, ErrorNote, Loading, Status, Table, Time, healthOf, ms, num, pct } from '../ui.tsx';
 
 export function RangePicker({ value, onChange }: { value: StatsRange; onChange: (r: StatsRange) => void }) {
   return (
@@ -34,7 +34,7 @@ export function Overview() {
       ],
     };
   }, [s]);
-  const failing = (s?.destinations ?? []).filter((d) => d.circuit === 'open' || d.circuit === 'half_open' || (d.last_error_at && d.success_rate !== null && d.success_rate < 0.95));
+  const failing = (s?.destinations ?? []).filter((d) => healthOf(true, d) !== 'closed');
   return (
     <>
       <div className="topline">
@@ -65,10 +65,10 @@ export function Overview() {
                     <Link to={`/destinations/${d.destination_id}`}>{d.name}</Link>
                   </td>
                   <td>
-                    <Status value={d.circuit === 'open' ? 'open' : d.circuit === 'half_open' ? 'half_open' : 'failing'} />
+                    <Status value={healthOf(true, d)} />
                   </td>
                   <td>
-                    {d.last_status_code ? <code>{d.last_status_code}</code> : null} {d.last_error ?? '—'}
+                    {d.last_error ?? (d.last_status_code ? `HTTP ${d.last_status_code}` : '—')}
                   </td>
                   <td>
                     <Time iso={d.last_error_at} />
@@ -105,7 +105,7 @@ export function Overview() {
                     <Link to={`/destinations/${d.destination_id}`}>{d.name}</Link>
                   </td>
                   <td>
-                    <Status value={d.circuit ?? 'closed'} />
+                    <Status value={healthOf(true, d)} />
                   </td>
                   <td className="num">{num(d.attempts)}</td>
                   <td className="num">{pct(d.success_rate)}</td>

@@ -55,7 +55,9 @@ export function Settings() {
           <dt>Plan</dt>
           <dd>{account.data.plan}</dd>
           <dt>Retention</dt>
-          <dd>{account.data.retention_days} days</dd>
+          <dd>
+            {account.data.retention_days} {account.data.retention_days === 1 ? 'day' : 'days'}
+          </dd>
         </dl>
       )}
       <h2>Brand</h2>
