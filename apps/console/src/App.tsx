@@ -80,8 +80,6 @@ function Screen() {
 
 function Shell({ accountName, brandName, logo }: { accountName: string; brandName: string | null; logo: string | null }) {
   const { path } = useLocation();
-  const navigate = useNavigate();
-  const qc = useQueryClient();
   const signOut = useMutation({
     mutationFn: () => client.console.signOut(),
     // A fresh page load: nothing the account's session fetched stays in memory.

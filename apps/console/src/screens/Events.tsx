@@ -4,7 +4,7 @@ import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-quer
 import type { EventListParams, EventSummary, Page } from '@hookstream/sdk';
 import { client, compact } from '../api.ts';
 import { Link, useNavigate } from '../router.tsx';
-import { Empty, ErrorNote, Id, Loading, Status, Table, Time, shortId } from '../ui.tsx';
+import { Empty, ErrorNote, Id, Loading, Status, Table, Time } from '../ui.tsx';
 import { type EventFilter, FilterBar, useFilter, useNames } from './filters.tsx';
 import { FirstWebhook } from './FirstWebhook.tsx';
 
