@@ -50,6 +50,7 @@ t.test('the console, end to end', async (t) => {
     await page.getByLabel('API key').fill(a.key);
     await page.getByRole('button', { name: 'Sign in' }).click();
     const nav = page.getByRole('navigation', { name: 'Console' });
+    await nav.waitFor();
     for (const name of ['Overview', 'Events', 'Dead letters', 'Destinations', 'Sources', 'Routes', 'Event types', 'API keys', 'Exports', 'Settings']) {
       t.ok(await nav.getByRole('link', { name, exact: true }).isVisible(), `navigation has ${name}`);
     }
