@@ -58,8 +58,11 @@ t.test('signing in sets an httpOnly, SameSite=Strict cookie; the bucket holds on
   t.notOk(stored.includes(acme.key), 'nor the key');
   t.match(stored, /"account_id"/);
 
-  const again = await signIn(app, acme.key);
+  const again = await signIn(app, acme.key, { cookie: `hs_console=${id}` });
   t.not(again.id, id, 'every sign-in gets a new id');
+  const old = await app.inject({ method: 'GET', url: '/console/session', headers: { cookie: `hs_console=${id}` } });
+  t.equal(old.statusCode, 401, 'and ends the session the browser held before');
+  t.equal((await app.inject({ method: 'GET', url: '/console/session', headers: again.cookie })).statusCode, 200);
 });
 
 t.test('a wrong, malformed or revoked key gets 401 in the envelope and no cookie', async (t) => {
