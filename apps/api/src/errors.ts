@@ -22,6 +22,10 @@ export const errors = {
   forbidden: (message: string) => new ApiError(403, 'forbidden', message),
   notFound: (what: string) => new ApiError(404, 'not_found', `${what} not found`),
   conflict: (message: string) => new ApiError(409, 'conflict', message),
+  /** A custom domain another account verified first. */
+  domainTaken: (message: string) => new ApiError(409, 'domain_taken', message),
+  /** An unverified custom-domain claim past CUSTOM_DOMAIN_CLAIM_TTL_H. */
+  claimExpired: (message: string) => new ApiError(409, 'claim_expired', message),
   tooLarge: (message: string) => new ApiError(413, 'payload_too_large', message),
   unavailable: (message: string, cause?: unknown) => new ApiError(503, 'unavailable', message, { cause }),
 };

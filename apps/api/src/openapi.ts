@@ -116,7 +116,7 @@ export function finishDocument(doc: Doc): Doc {
   if (ingest) {
     // Ingest takes any body as raw bytes (no body schema on the route), up to 5 MB.
     ingest.description ??=
-      'Any body up to 5 MB, stored byte for byte before the 202. Idempotency: X-Webhook-Id, X-Event-Id, Idempotency-Key or X-Request-Id. Routing: X-Event-Type.';
+      'Any body up to 5 MB, stored byte for byte before the 202. Idempotency: X-Webhook-Id, X-Event-Id, Idempotency-Key or X-Request-Id; without one, for a verified provider, its delivery id (X-GitHub-Delivery, X-Shopify-Webhook-Id, webhook-id, a Stripe event\'s id). Routing: X-Event-Type.';
     ingest.requestBody ??= { required: false, content: { '*/*': { schema: {} } } };
   }
   const download = (paths['/v1/exports/{id}/download']?.get?.responses as Record<string, { content?: unknown }> | undefined)?.['200'];

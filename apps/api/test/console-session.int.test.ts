@@ -7,6 +7,9 @@ import { createLogger } from '@hookstream/observability';
 import { waitFor } from '@hookstream/testkit';
 import { type Broker, openConsoleSessionKv } from '@hookstream/broker';
 import { sessionKey } from '../src/console/sessions.ts';
+import { stillAuthenticated } from '../src/auth.ts';
+import type { ApiDeps } from '../src/context.ts';
+import type { FastifyInstance } from 'fastify';
 import { type ApiApp } from '../src/build.ts';
 import { apiOn, create, signup, startApi } from './harness.ts';
 
@@ -55,8 +58,11 @@ t.test('signing in sets an httpOnly, SameSite=Strict cookie; the bucket holds on
   t.notOk(stored.includes(acme.key), 'nor the key');
   t.match(stored, /"account_id"/);
 
-  const again = await signIn(app, acme.key);
+  const again = await signIn(app, acme.key, { cookie: `hs_console=${id}` });
   t.not(again.id, id, 'every sign-in gets a new id');
+  const old = await app.inject({ method: 'GET', url: '/console/session', headers: { cookie: `hs_console=${id}` } });
+  t.equal(old.statusCode, 401, 'and ends the session the browser held before');
+  t.equal((await app.inject({ method: 'GET', url: '/console/session', headers: again.cookie })).statusCode, 200);
 });
 
 t.test('a wrong, malformed or revoked key gets 401 in the envelope and no cookie', async (t) => {
@@ -325,4 +331,51 @@ t.test('neither the key nor the session id is ever logged, also when the bucket 
   t.notOk(logged.includes(acme.key), 'the key is not in the log');
   t.notOk(logged.includes(acme.key.slice(0, -2)), 'nor a near miss');
   t.notOk(logged.includes(id), 'nor the session id');
+});
+
+t.test('a long-lived request learns that its key was revoked or its session ended', async (t) => {
+  // A route that holds its answer until the test lets go, like an event stream between heartbeats.
+  const held: Array<() => void> = [];
+  const ctx: { deps?: ApiDeps } = {};
+  const hold = async (app: FastifyInstance) => {
+    app.get('/hold', async (request) => {
+      await new Promise<void>((resolve) => held.push(resolve));
+      return { still: await stillAuthenticated(ctx.deps as ApiDeps, request) };
+    });
+  };
+  const h = await startApi(t, {}, { plugins: [hold] });
+  ctx.deps = {
+    settings: h.settings,
+    catalog: h.catalog,
+    consoleSessions: await openConsoleSessionKv(h.broker, { replicas: 1, idleMs: h.settings.consoleSessionIdleMs }),
+  } as ApiDeps;
+  const acme = await signup(h.app);
+  const spare = await create(h.app, acme, '/v1/api-keys', { name: 'stream' });
+  const release = async () => {
+    await waitFor(() => held.length > 0, { message: 'the request is held' });
+    held.shift()?.();
+  };
+  const still = async (headers: Record<string, string>, meanwhile: () => Promise<unknown>) => {
+    const res = h.app.inject({ method: 'GET', url: '/v1/hold', headers });
+    await waitFor(() => held.length > 0, { message: 'the request is held' });
+    await meanwhile();
+    await release();
+    return (await res).json().still as boolean;
+  };
+
+  const { cookie } = await signIn(h.app, acme.key);
+  t.equal(await still(cookie, async () => {}), true, 'a session nothing happened to');
+  t.equal(await still({ authorization: `Bearer ${spare.key}` }, async () => {}), true, 'a key nothing happened to');
+  t.equal(
+    await still(cookie, () => h.app.inject({ method: 'DELETE', url: '/console/session', headers: { ...cookie, ...CONSOLE } })),
+    false,
+    'signed out meanwhile',
+  );
+  const other = await signIn(h.app, spare.key as string);
+  t.equal(
+    await still({ authorization: `Bearer ${spare.key}` }, () => h.app.inject({ method: 'DELETE', url: `/v1/api-keys/${spare.id}`, headers: acme.auth })),
+    false,
+    'the key revoked meanwhile',
+  );
+  t.equal((await h.app.inject({ method: 'GET', url: '/v1/account', headers: other.cookie })).statusCode, 401);
 });

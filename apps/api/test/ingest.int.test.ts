@@ -206,3 +206,94 @@ t.test('provider verification: valid accepted; changed body, wrong secret, stale
   }
   t.equal((await storedEvents(broker)).length, accepted, 'only verified webhooks were stored');
 });
+
+t.test("provider delivery ids: the same signed request sent again is stored once; another delivery id is another event", async (t) => {
+  const { app, broker } = await startApi(t);
+  const acme = await signup(app);
+  const now = Math.floor(Date.now() / 1000);
+  const hmac = (alg: string, key: string, data: string, enc: 'hex' | 'base64') => createHmac(alg, key).update(data).digest(enc);
+  const whsec = `whsec_${randomBytes(24).toString('base64')}`;
+  const stripeSecret = `whsec_${randomBytes(16).toString('hex')}`;
+  // Each provider's signed request for a delivery id; `ts` moves as it does on a provider's own retry.
+  type Signed = { body: string; headers: Record<string, string> };
+  const cases: Array<{ provider: string; secret: string; request: (id: string, ts: number) => Signed | Promise<Signed> }> = [
+    {
+      provider: 'github',
+      secret: 'gh-secret',
+      request: async (id) => {
+        const body = '{"action":"opened","number":7}';
+        return { body, headers: { 'x-github-delivery': id, 'x-github-event': 'pull_request', 'x-hub-signature-256': await githubSign('gh-secret', body) } };
+      },
+    },
+    {
+      provider: 'shopify',
+      secret: 'shp-secret',
+      request: (id) => {
+        const body = '{"id":820982911946154500,"email":"jon@example.com"}';
+        return { body, headers: { 'x-shopify-webhook-id': id, 'x-shopify-topic': 'orders/create', 'x-shopify-hmac-sha256': hmac('sha256', 'shp-secret', body, 'base64') } };
+      },
+    },
+    {
+      provider: 'standard_webhooks',
+      secret: whsec,
+      request: (id, ts) => {
+        const body = '{"type":"invoice.paid","data":{}}';
+        return { body, headers: { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': new Webhook(whsec).sign(id, new Date(ts * 1000), body) } };
+      },
+    },
+    {
+      provider: 'stripe',
+      secret: stripeSecret,
+      request: (id, ts) => {
+        const body = JSON.stringify({ id, object: 'event', type: 'invoice.paid', data: { object: {} } });
+        return { body, headers: { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret: stripeSecret, timestamp: ts }) } };
+      },
+    },
+  ];
+  let expected = 0;
+  for (const c of cases) {
+    const src = await create(app, acme, '/v1/sources', { name: c.provider, auth_mode: 'shared_secret', verification_config: { provider: c.provider, secret: c.secret } });
+    const send = (r: Signed) =>
+      app.inject({ method: 'POST', url: `/ingest/${src.path_token}`, headers: { 'content-type': 'application/json', ...r.headers }, payload: r.body });
+    const captured = await c.request(`${c.provider}-d1`, now);
+    const first = await send(captured);
+    t.equal(first.json().data.status, 'queued', `${c.provider}: first delivery stored`);
+    const replayed = await send(captured);
+    t.equal(replayed.statusCode, 202, `${c.provider}: the replay answers 202`);
+    t.same(replayed.json().data, { status: 'accepted', note: 'duplicate' }, `${c.provider}: the same signed request again is a duplicate`);
+    const retried = await send(await c.request(`${c.provider}-d1`, now + 30));
+    t.same(retried.json().data, { status: 'accepted', note: 'duplicate' }, `${c.provider}: the provider's retry of the delivery, signed anew, is a duplicate`);
+    const next = await send(await c.request(`${c.provider}-d2`, now));
+    t.equal(next.json().data.status, 'queued', `${c.provider}: another delivery id is another event`);
+    expected += 2;
+    // An explicit key wins over the provider's id.
+    const explicit = await send({ ...captured, headers: { ...captured.headers, 'idempotency-key': `${c.provider}-explicit` } });
+    t.equal(explicit.json().data.status, 'queued', `${c.provider}: an explicit idempotency key is the key`);
+    expected += 1;
+  }
+  const stored = await storedEvents(broker);
+  t.equal(stored.length, expected, 'one message per delivery');
+  const keys = stored.map((m) => metaOf(m).idempotency_key);
+  t.same(
+    keys,
+    cases.flatMap((c) => [`${c.provider}-d1`, `${c.provider}-d2`, `${c.provider}-explicit`]),
+    "the provider's delivery id is the event's idempotency key",
+  );
+
+  // A Stripe body without an id has no key; neither has an unverified source, whatever its headers say.
+  const stripe = await create(app, acme, '/v1/sources', { name: 'stripe-noid', auth_mode: 'shared_secret', verification_config: { provider: 'stripe', secret: stripeSecret } });
+  const noId = '{"object":"event","type":"invoice.paid"}';
+  const open = await create(app, acme, '/v1/sources', { name: 'open' });
+  for (let i = 0; i < 2; i++) {
+    const s = await app.inject({
+      method: 'POST',
+      url: `/ingest/${stripe.path_token}`,
+      headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: noId, secret: stripeSecret, timestamp: now }) },
+      payload: noId,
+    });
+    t.equal(s.json().data.status, 'queued', `stripe body without an id, sent ${i + 1}×: stored`);
+    const o = await app.inject({ method: 'POST', url: `/ingest/${open.path_token}`, headers: { 'x-github-delivery': 'same', 'webhook-id': 'same' }, payload: 'x' });
+    t.equal(o.json().data.status, 'queued', `unverified source, sent ${i + 1}×: stored`);
+  }
+  t.equal((await storedEvents(broker)).length, expected + 4);
+});

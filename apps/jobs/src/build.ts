@@ -11,21 +11,26 @@ import { type JobWithMetadata, PgBoss } from 'pg-boss';
 import { EXPORT_TTL_MS, exportPort, failExport, runExport } from './exports.ts';
 import { ReplayAbort, replayPort, runReplay } from './replays.ts';
 import { type RetentionReport, runRetention } from './retention.ts';
+import { type DomainClaimsReport, expireDomainClaims } from './domain-claims.ts';
 
 export { EXPORT_TTL_MS } from './exports.ts';
 export { MAX_REPLAY_WINDOW_MS } from './replays.ts';
 export type { ExportView, DownloadResult } from './exports.ts';
 export type { ReplayView } from './replays.ts';
 export type { AccountRetention, RetentionReport } from './retention.ts';
+export type { DomainClaimsReport } from './domain-claims.ts';
 
 export const QUEUES = {
   replays: 'hookstream.replays',
   exports: 'hookstream.exports',
   retention: 'hookstream.retention',
+  domainClaims: 'hookstream.domain-claims',
 } as const;
 
 /** Every 10 minutes. */
 export const RETENTION_CRON = '*/10 * * * *';
+/** Every 10 minutes, five minutes after the retention pass. */
+export const DOMAIN_CLAIMS_CRON = '5-59/10 * * * *';
 
 export interface JobsDeps {
   broker: Broker;
@@ -51,6 +56,8 @@ export interface Jobs {
   ports: { replays: ReturnType<typeof replayPort>; exports: ReturnType<typeof exportPort> };
   /** One retention pass now (what the schedule runs), for tests and operators. */
   runRetention(now?: number): Promise<RetentionReport>;
+  /** One pass over unverified custom-domain claims now (what the schedule runs). */
+  expireDomainClaims(now?: number): Promise<DomainClaimsReport>;
 }
 
 interface JobData {
@@ -93,6 +100,9 @@ export function buildJobs(deps: JobsDeps): Jobs {
   };
   const retention = (at?: number) => runRetention({ broker: deps.broker, pool: deps.pool, catalog: deps.catalog, bucket: needBucket(), log }, at ?? now());
 
+  const domainClaims = (at?: number) =>
+    expireDomainClaims({ catalog: deps.catalog, log }, deps.settings.customDomainClaimTtlH * 3_600_000, at ?? now());
+
   const lastTry = (job: { retryCount: number; retryLimit: number }) => job.retryCount >= job.retryLimit;
 
   async function startWorkers(): Promise<void> {
@@ -130,11 +140,16 @@ export function buildJobs(deps: JobsDeps): Jobs {
       await retention();
     });
     await boss.schedule(QUEUES.retention, RETENTION_CRON, null, { singletonKey: 'retention' });
+    await boss.work(QUEUES.domainClaims, { ...polling }, async () => {
+      await domainClaims();
+    });
+    await boss.schedule(QUEUES.domainClaims, DOMAIN_CLAIMS_CRON, null, { singletonKey: 'domain-claims' });
   }
 
   return {
     ports,
     runRetention: retention,
+    expireDomainClaims: domainClaims,
     async start() {
       bucket = await openObjectBucket(deps.broker, {
         bucket: OBJECT_BUCKET,
@@ -149,6 +164,7 @@ export function buildJobs(deps: JobsDeps): Jobs {
       await boss.createQueue(QUEUES.exports, long);
       // One pass at a time, however many copies run; a missed pass is simply the next one.
       await boss.createQueue(QUEUES.retention, { policy: 'singleton', retryLimit: 0, expireInSeconds: 3600 });
+      await boss.createQueue(QUEUES.domainClaims, { policy: 'singleton', retryLimit: 0, expireInSeconds: 600 });
       if (work) await startWorkers();
       if (work && deps.metrics) {
         const metrics = deps.metrics;

@@ -2,6 +2,10 @@
 // ends, every string quoted with inner quotes doubled; NULL is an unquoted empty field and the empty
 // string a quoted one ("") — the convention of PostgreSQL's COPY … CSV — so both survive a round trip.
 // Objects (labels) are written as their JSON text.
+//
+// A CSV is opened in spreadsheets, and its strings come from webhook senders and receivers (headers,
+// event types, response excerpts): a string that a spreadsheet would read as a formula is prefixed
+// with a single quote, as OWASP's CSV injection guidance says. NDJSON is read by programs: left as is.
 
 export type Format = 'ndjson' | 'csv';
 
@@ -10,10 +14,18 @@ export const CONTENT_TYPES: Record<Format, string> = {
   csv: 'text/csv; charset=utf-8',
 };
 
+/** The first characters that make a spreadsheet cell a formula (or a DDE call). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** The text as a spreadsheet shows it, never as a formula: a leading single quote where needed. */
+export function neutraliseCell(s: string): string {
+  return FORMULA_START.test(s) ? `'${s}` : s;
+}
+
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const s = typeof value === 'string' ? value : JSON.stringify(value);
+  const s = typeof value === 'string' ? neutraliseCell(value) : JSON.stringify(value);
   return `"${s.replaceAll('"', '""')}"`;
 }
 

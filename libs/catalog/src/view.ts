@@ -7,6 +7,7 @@ import type {
   ApiKeyRecord,
   BrandRecord,
   DomainRecord,
+  DomainOwnerRecord,
   ConfigKind,
   DestinationRecord,
   EventTypeRecord,
@@ -34,6 +35,7 @@ export class ConfigView extends EventEmitter<ViewEvents> {
   readonly eventTypes = new Map<string, EventTypeRecord>();
   readonly brands = new Map<string, BrandRecord>();
   readonly domains = new Map<string, DomainRecord>();
+  readonly domainOwners = new Map<string, DomainOwnerRecord>();
   private readonly keysByHash = new Map<string, ApiKeyRecord>();
   private readonly sourcesByTokenHash = new Map<string, SourceRecord>();
   private routesByAccount = new Map<string, RouteRecord[]>();
@@ -150,6 +152,8 @@ export class ConfigView extends EventEmitter<ViewEvents> {
         return this.brands;
       case 'domain':
         return this.domains;
+      case 'domainowner':
+        return this.domainOwners;
     }
   }
 }

@@ -38,6 +38,15 @@ t.test('BACKGROUND_NICE takes 0 to 19', async (t) => {
   }
 });
 
+t.test('CUSTOM_DOMAIN_CLAIM_TTL_H: 72 hours by default, whole hours from 1', async (t) => {
+  t.equal(loadSettings({}).customDomainClaimTtlH, 72);
+  t.equal(loadSettings({ CUSTOM_DOMAIN_CLAIM_TTL_H: '1' }).customDomainClaimTtlH, 1);
+  for (const bad of ['0', '-3', '1.5', 'week']) {
+    const err = t.throws(() => loadSettings({ CUSTOM_DOMAIN_CLAIM_TTL_H: bad })) as unknown;
+    t.match((err as SettingsError).problems.join('\n'), /CUSTOM_DOMAIN_CLAIM_TTL_H/, `${bad} is refused`);
+  }
+});
+
 t.test('console settings: defaults, hours to milliseconds, bad values refused', async (t) => {
   const d = loadSettings({});
   t.equal(d.consoleDist, null, "null: the checkout's apps/console/dist");

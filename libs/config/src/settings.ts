@@ -33,6 +33,7 @@ const Env = Type.Object({
   EMBEDDED_NATS_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   TRUST_PROXY: Type.Optional(Bool),
   DNS_SERVERS: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F:.\\[\\]]+(,[0-9a-fA-F:.\\[\\]]+)*$' })),
+  CUSTOM_DOMAIN_CLAIM_TTL_H: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   CONSOLE_DIST: Type.Optional(Type.String({ minLength: 1 })),
   CONSOLE_SESSION_IDLE_H: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}(\\.[0-9]{1,3})?$' })),
   CONSOLE_SIGNIN_RATE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
@@ -63,6 +64,8 @@ export interface Settings {
   trustProxy: boolean;
   /** Resolvers for custom-domain verification (ip or ip:port); empty = the system's. */
   dnsServers: readonly string[];
+  /** Hours an unverified custom-domain claim lives before it lapses. */
+  customDomainClaimTtlH: number;
   /** The built console (vite's output); null = apps/console/dist of this checkout. */
   consoleDist: string | null;
   /** A console session unused for this long ends. */
@@ -117,6 +120,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     embeddedNatsPort: Number(e.EMBEDDED_NATS_PORT ?? 4322),
     trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
     dnsServers: Object.freeze(e.DNS_SERVERS ? e.DNS_SERVERS.split(',') : []),
+    customDomainClaimTtlH: Number(e.CUSTOM_DOMAIN_CLAIM_TTL_H ?? 72),
     consoleDist: e.CONSOLE_DIST ?? null,
     consoleSessionIdleMs: Math.round(Number(e.CONSOLE_SESSION_IDLE_H ?? 12) * 3_600_000),
     consoleSignInRatePerMinute: Number(e.CONSOLE_SIGNIN_RATE_PER_MINUTE ?? 30),

@@ -386,11 +386,14 @@ export const CreateDomainBody = Type.Object({ hostname: Type.String({ minLength:
 export const Domain = Type.Object({
   id: Type.String(),
   hostname: Type.String(),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('verified'), Type.Literal('failed')]),
+  /** superseded: another account verified the hostname first. */
+  status: Type.Union([Type.Literal('pending'), Type.Literal('verified'), Type.Literal('failed'), Type.Literal('superseded')]),
   verification: Type.Object({ type: Type.Literal('TXT'), name: Type.String(), value: Type.String() }),
   last_checked_at: NullableString,
   last_error: NullableString,
   verified_at: NullableString,
+  /** When an unverified claim lapses (CUSTOM_DOMAIN_CLAIM_TTL_H after created_at); null once verified. */
+  expires_at: NullableString,
   created_at: Timestamp,
 });
 

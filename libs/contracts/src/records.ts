@@ -125,10 +125,22 @@ export interface DomainRecord {
   hostname: string;
   /** Expected in a TXT record at `_hookstream-challenge.<hostname>`. */
   verification_token: string;
-  status: 'pending' | 'verified' | 'failed';
+  /** superseded: another account verified the hostname first; this claim can no longer verify. */
+  status: 'pending' | 'verified' | 'failed' | 'superseded';
   last_checked_at: string | null;
   last_error: string | null;
   verified_at: string | null;
+  created_at: string;
+}
+
+/** The verified owner of a hostname: one record per hostname, created by the first claim to verify. */
+export interface DomainOwnerRecord {
+  /** Derived from the hostname (domainOwnerId). */
+  id: string;
+  hostname: string;
+  account_id: string;
+  /** The owning claim (a DomainRecord). */
+  domain_id: string;
   created_at: string;
 }
 
@@ -140,7 +152,7 @@ export interface ConsoleSessionRecord {
   last_seen_at: string;
 }
 
-export type ConfigKind = 'account' | 'apikey' | 'source' | 'destination' | 'route' | 'eventtype' | 'brand' | 'domain';
+export type ConfigKind = 'account' | 'apikey' | 'source' | 'destination' | 'route' | 'eventtype' | 'brand' | 'domain' | 'domainowner';
 
 export interface ConfigRecordByKind {
   account: AccountRecord;
@@ -151,6 +163,7 @@ export interface ConfigRecordByKind {
   eventtype: EventTypeRecord;
   brand: BrandRecord;
   domain: DomainRecord;
+  domainowner: DomainOwnerRecord;
 }
 
 /** KV key of a record: "<kind>.<id>". */
@@ -162,7 +175,7 @@ export function parseConfigKey(key: string): { kind: ConfigKind; id: string } | 
   const dot = key.indexOf('.');
   if (dot < 0) return null;
   const kind = key.slice(0, dot) as ConfigKind;
-  if (!['account', 'apikey', 'source', 'destination', 'route', 'eventtype', 'brand', 'domain'].includes(kind)) return null;
+  if (!['account', 'apikey', 'source', 'destination', 'route', 'eventtype', 'brand', 'domain', 'domainowner'].includes(kind)) return null;
   return { kind, id: key.slice(dot + 1) };
 }
 

@@ -52,3 +52,5 @@ export type { Circuit, CircuitEvidence, CircuitOptions, CircuitState } from './c
 export { createTokenBucket } from './token-bucket.ts';
 export type { TokenBucket } from './token-bucket.ts';
 export { deliveryIdFor, isTimeOrderedId, stableUuid, timeOrderedId } from './ids.ts';
+export { claimExpired, claimExpiresAt, domainClaimId, domainOwnerId } from './domain-claims.ts';
+export type { DomainClaimStatus } from './domain-claims.ts';

@@ -49,20 +49,53 @@ function header(raw: Record<string, string | string[] | undefined>, name: string
   return s && s.length > 0 ? s : null;
 }
 
+/** The body as JSON, parsed at most once and only when asked; undefined when it is not JSON. */
+function lazyJson(body: Buffer): () => unknown {
+  let parsed: { value: unknown } | null = null;
+  return () => {
+    if (!parsed) {
+      try {
+        parsed = { value: body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined };
+      } catch {
+        parsed = { value: undefined };
+      }
+    }
+    return parsed.value;
+  };
+}
+
 /** Event type: X-Event-Type, else the provider's own header, else a JSON body's "type" (Stripe, Standard Webhooks). */
-function eventTypeOf(source: SourceRecord, h: Record<string, string | string[] | undefined>, body: Buffer): string | null {
+function eventTypeOf(source: SourceRecord, h: Record<string, string | string[] | undefined>, body: Buffer, json: () => unknown): string | null {
   const explicit = header(h, 'x-event-type') ?? header(h, 'x-github-event') ?? header(h, 'x-shopify-topic');
   if (explicit) return explicit.slice(0, 256);
   const provider = source.verification_config?.provider;
-  if ((provider === 'stripe' || provider === 'standard_webhooks') && body.length > 0 && body.length < 1024 * 1024) {
-    try {
-      const parsed = JSON.parse(body.toString('utf8')) as { type?: unknown };
-      if (typeof parsed?.type === 'string') return parsed.type.slice(0, 256);
-    } catch {
-      /* not JSON: no type */
-    }
+  if ((provider === 'stripe' || provider === 'standard_webhooks') && body.length < 1024 * 1024) {
+    const type = (json() as { type?: unknown } | undefined)?.type;
+    if (typeof type === 'string') return type.slice(0, 256);
   }
   return null;
+}
+
+/**
+ * The provider's own id of this delivery, for a source whose signature was just verified. GitHub and
+ * Shopify sign no timestamp, so without it a captured request could be sent again as a new event;
+ * the provider's retries of one delivery carry the same id too.
+ */
+function providerDeliveryId(source: SourceRecord, h: Record<string, string | string[] | undefined>, json: () => unknown): string | null {
+  switch (source.verification_config?.provider) {
+    case 'github':
+      return header(h, 'x-github-delivery');
+    case 'shopify':
+      return header(h, 'x-shopify-webhook-id');
+    case 'standard_webhooks':
+      return header(h, 'webhook-id');
+    case 'stripe': {
+      const id = (json() as { id?: unknown } | undefined)?.id;
+      return typeof id === 'string' && id.length > 0 ? id : null;
+    }
+    default:
+      return null;
+  }
 }
 
 const COMMON_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'text/plain'];
@@ -109,16 +142,23 @@ export function ingestRoutes(deps: ApiDeps) {
         if (!source || !source.active) throw errors.notFound('source');
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const h = request.headers;
-        if (source.auth_mode === 'shared_secret' && source.verification_config) {
-          const v = verifyInbound(source.verification_config, body, h, Math.floor(nowMs() / 1000));
+        const config = source.auth_mode === 'shared_secret' ? source.verification_config : null;
+        if (config) {
+          const v = verifyInbound(config, body, h, Math.floor(nowMs() / 1000));
           if (!v.ok) throw errors.signature(`signature verification failed: ${v.reason}`);
         }
+        const json = lazyJson(body);
         let key: string | null = null;
         for (const name of IDEMPOTENCY_HEADERS) {
           key = header(h, name);
           if (key) break;
         }
         if (key && key.length > MAX_KEY_LENGTH) throw errors.badRequest(`idempotency key longer than ${MAX_KEY_LENGTH} characters`);
+        // Only a verified request's id is trusted: an unverified one could be chosen to shadow a real delivery.
+        if (!key && config) {
+          const id = providerDeliveryId(source, h, json);
+          if (id && id.length <= MAX_KEY_LENGTH) key = id;
+        }
         const id = timeOrderedId();
         const meta: EventMeta = {
           v: 1,
@@ -126,7 +166,7 @@ export function ingestRoutes(deps: ApiDeps) {
           account_id: source.account_id,
           direction: 'inbound',
           source_id: source.id,
-          event_type: eventTypeOf(source, h, body),
+          event_type: eventTypeOf(source, h, body, json),
           received_at: new Date(nowMs()).toISOString(),
           content_type: header(h, 'content-type'),
           headers: storedHeaders(h),
