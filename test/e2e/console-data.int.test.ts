@@ -7,6 +7,7 @@ import { type Client, client, startSystem } from './harness.ts';
 interface Sse {
   events: Array<{ event: string; data: any }>;
   comments: number;
+  ended: boolean;
   close(): void;
 }
 
@@ -14,7 +15,7 @@ interface Sse {
 async function openSse(url: string, key: string): Promise<{ status: number; sse: Sse }> {
   const ctl = new AbortController();
   const res = await fetch(url, { headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' }, signal: ctl.signal });
-  const sse: Sse = { events: [], comments: 0, close: () => ctl.abort() };
+  const sse: Sse = { events: [], comments: 0, ended: false, close: () => ctl.abort() };
   if (res.status !== 200 || !res.body) return { status: res.status, sse };
   void (async () => {
     const dec = new TextDecoder();
@@ -38,6 +39,7 @@ async function openSse(url: string, key: string): Promise<{ status: number; sse:
     } catch {
       /* aborted */
     }
+    sse.ended = true;
   })();
   return { status: res.status, sse };
 }
@@ -212,6 +214,12 @@ t.test('console data endpoints', async (t) => {
     t.equal(bad.status, 400);
     t.equal((await api.call('GET', '/v1/events/live?status=nope')).status, 400);
     t.equal((await openSse(`${base}/v1/events/live`, 'hk_wrongwrongwrongwrong')).status, 401);
+    const key = (await api.call('POST', '/v1/api-keys', { name: 'watcher' })).json.data;
+    const watcher = await openSse(`${base}/v1/events/live`, key.key);
+    t.equal(watcher.status, 200);
+    t.equal((await api.call('DELETE', `/v1/api-keys/${key.id}`)).status < 300, true);
+    await waitFor(() => watcher.sse.ended, { message: 'the stream of a revoked key ends' });
+    t.equal(all.sse.ended, false, 'the others go on');
   });
 
   await t.test('statistics equal what the events imply, per account', async (t) => {
@@ -267,7 +275,8 @@ t.test('console data endpoints', async (t) => {
     t.type(stats.pipeline.projection_lag_ms, 'number');
 
     const ds = (await api.call('GET', `/v1/destinations/${bad.id}/stats?range=24h`)).json.data;
-    t.equal(ds.interval_s, 900);
+    t.equal(ds.interval_s, 3600);
+    t.equal(ds.series.length, 24);
     t.equal(ds.series.reduce((n: number, p: { s5xx: number }) => n + p.s5xx, 0), perDest.get(bad.id)?.attempts, 'every attempt a 5xx');
     t.equal(ds.success_rate, 0);
     t.ok(ds.recent_failures.length > 0 && ds.recent_failures.length <= 10);

@@ -53,6 +53,7 @@ export {
   cancelReplay,
   createReplay,
   deleteExpiredEvents,
+  deleteExpiredRollups,
   eventStatuses,
   finishReplay,
   getReplay,

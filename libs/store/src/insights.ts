@@ -156,12 +156,21 @@ function emptySeries(w: StatsWindow): SeriesPoint[] {
   }));
 }
 
+/** Hourly rows where the window's intervals are whole hours on hour boundaries, else per-minute rows. */
+function grainOf(w: StatsWindow): { events: string; deliveries: string; column: string; ms: number } {
+  const hourly = w.intervalS % 3600 === 0 && w.from.getTime() % 3_600_000 === 0;
+  return hourly
+    ? { events: 'event_rollups_hourly', deliveries: 'delivery_rollups_hourly', column: 'hour', ms: 3_600_000 }
+    : { events: 'event_rollups', deliveries: 'delivery_rollups', column: 'minute', ms: 60_000 };
+}
+
 async function deliveryRollups(pool: Pool, accountId: string, w: StatsWindow, destinationId?: string): Promise<RollupRow[]> {
+  const g = grainOf(w);
   const params: unknown[] = [accountId, w.from.toISOString(), w.to.toISOString()];
   const dest = destinationId ? `AND destination_id = $${params.push(destinationId)}` : '';
   const { rows } = await pool.query<RollupRow>(
-    `SELECT minute, destination_id, outcome, class, n, hist FROM delivery_rollups
-     WHERE account_id = $1 AND minute >= $2::timestamptz AND minute < $3::timestamptz ${dest}`,
+    `SELECT ${g.column} AS minute, destination_id, outcome, class, n, hist FROM ${g.deliveries}
+     WHERE account_id = $1 AND ${g.column} >= $2::timestamptz AND ${g.column} < $3::timestamptz ${dest}`,
     params,
   );
   return rows;
@@ -189,12 +198,14 @@ async function healthOf(pool: Pool, accountId: string, destinationIds: readonly 
   return new Map(rows.map((r) => [r.destination_id, r]));
 }
 
-function destinationRollup(id: string, rows: readonly RollupRow[], health: Health | undefined): DestinationRollup {
+function destinationRollup(id: string, rows: readonly RollupRow[], health: Health | undefined, grainMs = 60_000): DestinationRollup {
   const hist = new Array<number>(HIST_BUCKETS).fill(0);
   let attempts = 0;
   let succeeded = 0;
   let failuresSince = 0;
-  const successMinute = health?.last_success_at ? Math.floor(health.last_success_at.getTime() / 60_000) * 60_000 : -Infinity;
+  // Rows of the grain that holds the last success count as after it: a few failures before it in the
+  // same minute (or hour) may count too.
+  const successMinute = health?.last_success_at ? Math.floor(health.last_success_at.getTime() / grainMs) * grainMs : -Infinity;
   for (const r of rows) {
     if (r.outcome === 'dead_lettered') continue;
     attempts += r.n;
@@ -224,8 +235,8 @@ export async function accountStats(pool: Pool, accountId: string, w: StatsWindow
   if (!isUuid(accountId)) return { totals, series, destinations: [] };
   const [received, rollups, health] = await Promise.all([
     pool.query<{ minute: Date; received: number }>(
-      `SELECT minute, sum(received)::int AS received FROM event_rollups
-       WHERE account_id = $1 AND minute >= $2::timestamptz AND minute < $3::timestamptz GROUP BY minute`,
+      `SELECT ${grainOf(w).column} AS minute, sum(received)::int AS received FROM ${grainOf(w).events}
+       WHERE account_id = $1 AND ${grainOf(w).column} >= $2::timestamptz AND ${grainOf(w).column} < $3::timestamptz GROUP BY 1`,
       [accountId, w.from.toISOString(), w.to.toISOString()],
     ),
     deliveryRollups(pool, accountId, w),
@@ -252,7 +263,7 @@ export async function accountStats(pool: Pool, accountId: string, w: StatsWindow
   return {
     totals,
     series,
-    destinations: destinationIds.map((id) => destinationRollup(id, byDestination.get(id) ?? [], health.get(id))),
+    destinations: destinationIds.map((id) => destinationRollup(id, byDestination.get(id) ?? [], health.get(id), grainOf(w).ms)),
   };
 }
 
@@ -327,7 +338,7 @@ export async function destinationStats(pool: Pool, accountId: string, destinatio
     p.p95_ms = histQuantile(hists[i] as number[], 0.95);
   });
   return {
-    ...destinationRollup(destinationId, rows, health.get(destinationId)),
+    ...destinationRollup(destinationId, rows, health.get(destinationId), grainOf(w).ms),
     series,
     recent_failures: recent.rows.map((r) => ({
       event_id: r.event_id,

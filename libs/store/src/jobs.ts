@@ -226,6 +226,7 @@ export async function deleteExpiredEvents(pool: Pool, accountId: string, cutoff:
       );
       const dl = await c.query('DELETE FROM deliveries WHERE account_id = $1 AND event_id = ANY($2::uuid[])', [accountId, ids]);
       const rt = await c.query('DELETE FROM event_routings WHERE account_id = $1 AND event_id = ANY($2::uuid[])', [accountId, ids]);
+      await c.query('DELETE FROM dead_letters WHERE account_id = $1 AND event_id = ANY($2::uuid[])', [accountId, ids]);
       total.events += ids.length;
       total.attempts += at.rowCount ?? 0;
       total.deliveries += dl.rowCount ?? 0;
@@ -234,6 +235,17 @@ export async function deleteExpiredEvents(pool: Pool, accountId: string, cutoff:
     });
     if (found < batch) return total;
   }
+}
+
+/** Drops the account's rollup minutes older than the cutoff (statistics never reach past retention). */
+export async function deleteExpiredRollups(pool: Pool, accountId: string, cutoff: Date): Promise<number> {
+  if (!isUuid(accountId)) return 0;
+  const e = await pool.query('DELETE FROM event_rollups WHERE account_id = $1 AND minute < $2', [accountId, cutoff]);
+  const d = await pool.query('DELETE FROM delivery_rollups WHERE account_id = $1 AND minute < $2', [accountId, cutoff]);
+  // An hour that began before the cutoff and ends after it stays whole.
+  const eh = await pool.query(`DELETE FROM event_rollups_hourly WHERE account_id = $1 AND hour + interval '1 hour' <= $2`, [accountId, cutoff]);
+  const dh = await pool.query(`DELETE FROM delivery_rollups_hourly WHERE account_id = $1 AND hour + interval '1 hour' <= $2`, [accountId, cutoff]);
+  return (e.rowCount ?? 0) + (d.rowCount ?? 0) + (eh.rowCount ?? 0) + (dh.rowCount ?? 0);
 }
 
 export interface StreamBounds {

@@ -535,7 +535,7 @@ export async function readCheckpoints(pool: Pool): Promise<Record<string, Checkp
 /** Empties every read model and checkpoint, for a rebuild from the streams. */
 export async function truncateReadModels(pool: Pool): Promise<void> {
   await pool.query(
-    'TRUNCATE events, deliveries, attempts, event_routings, dead_letters, event_rollups, delivery_rollups, destination_health, projection_checkpoints',
+    'TRUNCATE events, deliveries, attempts, event_routings, dead_letters, event_rollups, delivery_rollups, event_rollups_hourly, delivery_rollups_hourly, destination_health, projection_checkpoints',
   );
 }
 
@@ -555,6 +555,8 @@ export interface ReadModelSnapshot {
   dead_letters: unknown[];
   event_rollups: unknown[];
   delivery_rollups: unknown[];
+  event_rollups_hourly: unknown[];
+  delivery_rollups_hourly: unknown[];
   destination_health: unknown[];
 }
 
@@ -573,6 +575,8 @@ export async function snapshotReadModels(pool: Pool): Promise<ReadModelSnapshot>
     dead_letters: await q('dead_letters', 'delivery_id'),
     event_rollups: await q('event_rollups', 'account_id, minute, direction'),
     delivery_rollups: await q('delivery_rollups', 'account_id, minute, destination_id, outcome, class'),
+    event_rollups_hourly: await q('event_rollups_hourly', 'account_id, hour, direction'),
+    delivery_rollups_hourly: await q('delivery_rollups_hourly', 'account_id, hour, destination_id, outcome, class'),
     destination_health: await q('destination_health', 'destination_id'),
   };
 }

@@ -51,10 +51,18 @@ export function statusClass(code: number | null): string {
   return `${Math.floor(code / 100)}xx`;
 }
 
-const minuteOf = (iso: string): string => {
+const floorTo = (iso: string, stepMs: number): string => {
   const ms = Date.parse(iso);
-  return new Date(ms - (((ms % 60_000) + 60_000) % 60_000)).toISOString();
+  return new Date(ms - (((ms % stepMs) + stepMs) % stepMs)).toISOString();
 };
+const minuteOf = (iso: string): string => floorTo(iso, 60_000);
+const hourOf = (iso: string): string => floorTo(iso, 3_600_000);
+
+/** Each rollup table is kept by minute and by hour (migrations 0003, 0005). */
+const GRAINS = [
+  { events: 'event_rollups', deliveries: 'delivery_rollups', column: 'minute', of: (minute: string) => minute },
+  { events: 'event_rollups_hourly', deliveries: 'delivery_rollups_hourly', column: 'hour', of: hourOf },
+] as const;
 
 interface Delta {
   account_id: string;
@@ -71,6 +79,23 @@ const zeros = () => new Array<number>(HIST_BUCKETS).fill(0);
 
 class Deltas {
   readonly rows = new Map<string, Delta>();
+  /** The same deltas with each minute replaced by `of(minute)` (its hour), merged. */
+  regroup(of: (minute: string) => string): Deltas {
+    const out = new Deltas();
+    for (const d of this.rows.values()) {
+      const k = { account_id: d.account_id, minute: of(d.minute), destination_id: d.destination_id, outcome: d.outcome, class: d.class };
+      const key = `${k.account_id}|${k.minute}|${k.destination_id}|${k.outcome}|${k.class}`;
+      const cur = out.rows.get(key);
+      if (!cur) {
+        out.rows.set(key, { ...k, n: d.n, duration_ms_sum: d.duration_ms_sum, hist: [...d.hist] });
+        continue;
+      }
+      cur.n += d.n;
+      cur.duration_ms_sum += d.duration_ms_sum;
+      d.hist.forEach((x, i) => ((cur.hist[i] as number) += x));
+    }
+    return out;
+  }
   add(k: Omit<Delta, 'n' | 'duration_ms_sum' | 'hist'>, n: number, durationMs: number | null): void {
     const key = `${k.account_id}|${k.minute}|${k.destination_id}|${k.outcome}|${k.class}`;
     let d = this.rows.get(key);
@@ -98,14 +123,24 @@ export async function addEventRollups(c: PoolClient, events: readonly EventInput
     else by.set(key, { account_id: e.meta.account_id, minute, direction: e.meta.direction, n: 1 });
   }
   if (by.size === 0) return;
-  // In key order: concurrent transactions lock the rows they share in the same order.
-  const rows = [...by.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
-  await c.query(
-    `INSERT INTO event_rollups AS r (account_id, minute, direction, received)
-     SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::int4[])
-     ON CONFLICT (account_id, minute, direction) DO UPDATE SET received = r.received + excluded.received`,
-    [pgArray(rows.map((r) => r.account_id)), pgArray(rows.map((r) => r.minute)), pgArray(rows.map((r) => r.direction)), pgArray(rows.map((r) => r.n))],
-  );
+  for (const g of GRAINS) {
+    const grouped = new Map<string, { account_id: string; minute: string; direction: string; n: number }>();
+    for (const r of by.values()) {
+      const at = g.of(r.minute);
+      const key = `${r.account_id}|${at}|${r.direction}`;
+      const cur = grouped.get(key);
+      if (cur) cur.n += r.n;
+      else grouped.set(key, { ...r, minute: at });
+    }
+    // In key order: concurrent transactions lock the rows they share in the same order.
+    const rows = [...grouped.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+    await c.query(
+      `INSERT INTO ${g.events} AS r (account_id, ${g.column}, direction, received)
+       SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::int4[])
+       ON CONFLICT (account_id, ${g.column}, direction) DO UPDATE SET received = r.received + excluded.received`,
+      [pgArray(rows.map((r) => r.account_id)), pgArray(rows.map((r) => r.minute)), pgArray(rows.map((r) => r.direction)), pgArray(rows.map((r) => r.n))],
+    );
+  }
 }
 
 /** Counts the attempts whose rows this transaction inserted, and moves each destination's health. */
@@ -123,34 +158,39 @@ export async function addAttemptRollups(c: PoolClient, attempts: readonly Attemp
   await updateHealth(c, attempts);
 }
 
-async function writeDeltas(c: PoolClient, deltas: Deltas): Promise<void> {
-  if (deltas.rows.size === 0) return;
-  const rows = [...deltas.rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
-  const col = (f: (d: Delta) => ArrayElement) => pgArray(rows.map(f));
-  await c.query(
-    `INSERT INTO delivery_rollups AS r (account_id, minute, destination_id, outcome, class, n, duration_ms_sum, hist)
-     SELECT account_id, minute, destination_id, outcome, class, n, duration_ms_sum,
-            ($8::int4[])[(i - 1) * ${HIST_BUCKETS} + 1 : i * ${HIST_BUCKETS}]
-     FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::int4[], $7::int8[])
-       WITH ORDINALITY AS t(account_id, minute, destination_id, outcome, class, n, duration_ms_sum, i)
-     ON CONFLICT (account_id, minute, destination_id, outcome, class) DO UPDATE SET
-       n = r.n + excluded.n,
-       duration_ms_sum = r.duration_ms_sum + excluded.duration_ms_sum,
-       hist = ARRAY(SELECT a + b FROM unnest(r.hist, excluded.hist) AS u(a, b))`,
-    [
-      col((d) => d.account_id),
-      col((d) => d.minute),
-      col((d) => d.destination_id),
-      col((d) => d.outcome),
-      col((d) => d.class),
-      col((d) => d.n),
-      col((d) => d.duration_ms_sum),
-      // Every row's histogram, one after the other, in one flat array: cut by offset above.
-      pgArray(rows.flatMap((d) => d.hist)),
-    ],
-  );
-  // A dead letter superseded by a better one leaves its old minute at zero: no row, as a rebuild.
-  if (rows.some((d) => d.n <= 0)) await c.query('DELETE FROM delivery_rollups WHERE n = 0 AND account_id = ANY($1::uuid[])', [pgArray([...new Set(rows.map((d) => d.account_id))])]);
+async function writeDeltas(c: PoolClient, byMinute: Deltas): Promise<void> {
+  if (byMinute.rows.size === 0) return;
+  for (const g of GRAINS) {
+    const deltas = g.column === 'minute' ? byMinute : byMinute.regroup(g.of);
+    const rows = [...deltas.rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+    const col = (f: (d: Delta) => ArrayElement) => pgArray(rows.map(f));
+    await c.query(
+      `INSERT INTO ${g.deliveries} AS r (account_id, ${g.column}, destination_id, outcome, class, n, duration_ms_sum, hist)
+       SELECT account_id, at, destination_id, outcome, class, n, duration_ms_sum,
+              ($8::int4[])[(i - 1) * ${HIST_BUCKETS} + 1 : i * ${HIST_BUCKETS}]
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::int4[], $7::int8[])
+         WITH ORDINALITY AS t(account_id, at, destination_id, outcome, class, n, duration_ms_sum, i)
+       ON CONFLICT (account_id, ${g.column}, destination_id, outcome, class) DO UPDATE SET
+         n = r.n + excluded.n,
+         duration_ms_sum = r.duration_ms_sum + excluded.duration_ms_sum,
+         hist = ARRAY(SELECT a + b FROM unnest(r.hist, excluded.hist) AS u(a, b))`,
+      [
+        col((d) => d.account_id),
+        col((d) => d.minute),
+        col((d) => d.destination_id),
+        col((d) => d.outcome),
+        col((d) => d.class),
+        col((d) => d.n),
+        col((d) => d.duration_ms_sum),
+        // Every row's histogram, one after the other, in one flat array: cut by offset above.
+        pgArray(rows.flatMap((d) => d.hist)),
+      ],
+    );
+    // A dead letter superseded by a better one leaves its old minute at zero: no row, as a rebuild.
+    if (rows.some((d) => d.n <= 0)) {
+      await c.query(`DELETE FROM ${g.deliveries} WHERE n = 0 AND account_id = ANY($1::uuid[])`, [pgArray([...new Set(rows.map((d) => d.account_id))])]);
+    }
+  }
 }
 
 const healthKey = (a: AttemptFact) => `${new Date(a.started_at).toISOString()}|${a.delivery_id}|${String(a.attempt).padStart(6, '0')}`;

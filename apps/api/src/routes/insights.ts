@@ -53,7 +53,7 @@ export interface InsightPort {
 
 const RANGES: Record<StatsRange, { ms: number; intervalS: number }> = {
   '1h': { ms: 3_600_000, intervalS: 60 },
-  '24h': { ms: 86_400_000, intervalS: 900 },
+  '24h': { ms: 86_400_000, intervalS: 3_600 },
   '7d': { ms: 7 * 86_400_000, intervalS: 3_600 },
 };
 

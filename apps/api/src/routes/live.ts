@@ -85,8 +85,19 @@ export function liveRoutes(deps: ApiDeps) {
         res.write(': live\n\n');
         let closed = false;
         let busy = false;
+        // The request was authenticated when the stream opened; a key revoked (or an account
+        // deleted) since ends it, as it would refuse the next request.
+        const stillAllowed = () => {
+          const key = deps.catalog.view.apiKeys.get(request.apiKeyId);
+          return key !== undefined && !key.revoked_at && deps.catalog.view.accounts.has(accountId);
+        };
         const poll = async () => {
           if (closed || busy) return;
+          if (!stillAllowed()) {
+            close();
+            res.end();
+            return;
+          }
           busy = true;
           try {
             const now = nowMs();
