@@ -10,7 +10,7 @@ import { api, axeViolations, ensureConsoleBuilt, launch } from './browser.ts';
 import { type Seeded, seedAccount, sendWebhook } from './seed.ts';
 
 // Inside page.evaluate the code runs in the browser; these names are the page's.
-declare const document: any, window: any, location: any, localStorage: any, sessionStorage: any;
+declare const document: any, window: any, location: any, localStorage: any, sessionStorage: any, getComputedStyle: any;
 
 const TIMEOUT = 20_000;
 
@@ -111,11 +111,15 @@ t.test('the console, end to end', async (t) => {
     await noSeriousAxe(t, page, 'dead letters');
     a.failing.billing = false;
     const before = receiver.requests.filter((r) => r.url.startsWith('/billing')).length;
+    await dl.getByRole('checkbox').nth(1).check();
+    await page.getByRole('button', { name: 'Replay selected (1)' }).click();
+    await page.getByRole('status').filter({ hasText: '1 delivery replayed.' }).waitFor();
+    await waitFor(() => receiver.requests.filter((r) => r.url.startsWith('/billing')).length === before + 1, { timeoutMs: TIMEOUT, message: 'the chosen one re-delivered' });
     await page.getByRole('button', { name: 'Replay all matching' }).click();
     const bar = page.getByRole('progressbar', { name: 'Bulk replay progress' });
     await waitFor(async () => (await bar.getAttribute('aria-valuenow')) === '100', { timeoutMs: TIMEOUT, message: 'the progress bar reaches its end' });
     await page.getByLabel('Bulk replay').getByText('completed').waitFor();
-    await waitFor(() => receiver.requests.filter((r) => r.url.startsWith('/billing')).length >= before + 3, { timeoutMs: TIMEOUT, message: 'the three re-delivered' });
+    await waitFor(() => receiver.requests.filter((r) => r.url.startsWith('/billing')).length >= before + 3, { timeoutMs: TIMEOUT, message: 'the other two re-delivered by the bulk replay' });
   });
 
   await t.test('rotate a secret: shown once, with a copy button', async (t) => {
@@ -129,6 +133,10 @@ t.test('the console, end to end', async (t) => {
     await page.reload();
     await page.getByRole('heading', { name: 'orders-service' }).waitFor();
     t.equal(await page.getByRole('status', { name: 'New signing secret' }).count(), 0, 'not shown again');
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    const sent = await page.getByRole('status').filter({ hasText: 'Test event sent:' }).innerText();
+    const testId = sent.replace('Test event sent:', '').trim();
+    await waitFor(async () => (await a.call('GET', `/v1/events/${testId}`)).json?.data?.status === 'delivered', { timeoutMs: TIMEOUT, message: 'the test event delivered' });
   });
 
   await t.test('create a key (shown once) and revoke it', async (t) => {
@@ -157,6 +165,20 @@ t.test('the console, end to end', async (t) => {
     await page.getByRole('textbox', { name: 'Payload', exact: true }).fill('{"amount": 4200}');
     await page.getByRole('button', { name: 'Test filter' }).click();
     await page.getByText('matches', { exact: true }).waitFor();
+
+    await page.getByRole('link', { name: 'Exports', exact: true }).click();
+    await page.getByRole('button', { name: 'Create export' }).click();
+    const exports = page.getByRole('table', { name: 'Exports' });
+    await exports.getByText('completed').waitFor();
+    t.match(await exports.getByRole('link', { name: 'Download' }).getAttribute('href'), /\/v1\/exports\/.+\/download/);
+
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    await page.getByLabel('Primary colour').fill('#aa3300');
+    await page.getByRole('button', { name: 'Save brand' }).click();
+    await waitFor(async () => (await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim())) === '#aa3300', {
+      timeoutMs: TIMEOUT,
+      message: 'the brand colour re-themes the console',
+    });
   });
 
   await t.test('a cross-site POST with the cookie is refused; a same-origin one without the header too', async (t) => {
@@ -210,4 +232,6 @@ t.test('the console, end to end', async (t) => {
   });
 
   t.same(pageErrors, [], 'no script error and no CSP refusal in the page');
+  // Before the gateway stops: its live event streams end with the pages that hold them.
+  await browser.close();
 });

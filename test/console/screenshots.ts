@@ -91,4 +91,6 @@ t.test('screenshots', async (t) => {
   await shot(phone, 'phone-event-detail', `/events/${first}`, (pg) => pg.getByRole('heading', { name: 'Deliveries (2)' }).waitFor(), false);
   const dark = await session(1280, 800, 'dark');
   await shot(dark, 'dark-overview', '/', (pg) => pg.getByRole('table', { name: 'Destination health' }).waitFor());
+  // Before the gateway stops: its live event streams end with the pages that hold them.
+  await browser.close();
 });

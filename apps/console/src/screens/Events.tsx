@@ -110,7 +110,7 @@ export function Events() {
           label="Events"
           head={
             <tr>
-              <th>Id</th>
+              <th className="hide-narrow">Id</th>
               <th className="hide-narrow">Direction</th>
               <th>Type</th>
               <th className="hide-narrow">Source</th>
@@ -129,7 +129,7 @@ export function Events() {
                 navigate(`/events/${encodeURIComponent(e.id)}`);
               }}
             >
-              <td className="nowrap">
+              <td className="nowrap hide-narrow">
                 <Id value={e.id} short />
               </td>
               <td className="hide-narrow">{e.direction}</td>

@@ -1,5 +1,6 @@
 // The event-log filters, shared by Events, Dead letters and Exports; kept in the address so a filtered
 // view can be linked and reloaded.
+import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { client } from '../api.ts';
 import { useLocation, useNavigate } from '../router.tsx';
@@ -80,108 +81,113 @@ export function FilterBar({
   const names = useNames();
   const set = (k: keyof EventFilter, v: string | undefined) => onChange({ ...value, [k]: v || undefined });
   const has = (k: keyof EventFilter) => fields.includes(k);
+  // On a phone the filters fold away behind one line unless some are set.
+  const [open] = useState(() => Object.keys(value).length > 0 || !window.matchMedia('(max-width: 760px)').matches);
   return (
-    <div className="filters" role="search" aria-label="Filters">
-      {has('event_type') && (
-        <label>
-          Event type
-          <input
-            key={value.event_type ?? ''}
-            data-search
-            type="search"
-            placeholder="order.* ( / )"
-            defaultValue={value.event_type ?? ''}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') set('event_type', e.currentTarget.value.trim());
-            }}
-            onBlur={(e) => {
-              if ((value.event_type ?? '') !== e.currentTarget.value.trim()) set('event_type', e.currentTarget.value.trim());
-            }}
-          />
-        </label>
-      )}
-      {has('status') && (
-        <label>
-          Status
-          <select value={value.status ?? ''} onChange={(e) => set('status', e.target.value)}>
-            <option value="">Any</option>
-            {STATUSES.map(([v, w]) => (
-              <option key={v} value={v}>
-                {w}
-              </option>
-            ))}
-          </select>
-        </label>
-      )}
-      {has('direction') && (
-        <label>
-          Direction
-          <select value={value.direction ?? ''} onChange={(e) => set('direction', e.target.value)}>
-            <option value="">Any</option>
-            <option value="inbound">inbound</option>
-            <option value="outbound">outbound</option>
-          </select>
-        </label>
-      )}
-      {has('source_id') && (
-        <label>
-          Source
-          <select value={value.source_id ?? ''} onChange={(e) => set('source_id', e.target.value)}>
-            <option value="">Any</option>
-            {names.sources.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
-          </select>
-        </label>
-      )}
-      {has('destination_id') && (
-        <label>
-          Destination
-          <select value={value.destination_id ?? ''} onChange={(e) => set('destination_id', e.target.value)}>
-            <option value="">Any</option>
-            {names.destinations.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.name}
-              </option>
-            ))}
-          </select>
-        </label>
-      )}
-      {has('since') && (
-        <label>
-          From
-          <input type="datetime-local" value={toLocalInput(value.since)} onChange={(e) => set('since', fromLocalInput(e.target.value))} />
-        </label>
-      )}
-      {has('until') && (
-        <label>
-          To
-          <input type="datetime-local" value={toLocalInput(value.until)} onChange={(e) => set('until', fromLocalInput(e.target.value))} />
-        </label>
-      )}
-      {has('idempotency_key') && (
-        <label>
-          Idempotency key
-          <input
-            key={value.idempotency_key ?? ''}
-            type="text"
-            defaultValue={value.idempotency_key ?? ''}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') set('idempotency_key', e.currentTarget.value.trim());
-            }}
-            onBlur={(e) => {
-              if ((value.idempotency_key ?? '') !== e.currentTarget.value.trim()) set('idempotency_key', e.currentTarget.value.trim());
-            }}
-          />
-        </label>
-      )}
-      {Object.keys(value).length > 0 && (
-        <button type="button" onClick={() => onChange({})}>
-          Clear filters
-        </button>
-      )}
-    </div>
+    <details className="filter-box" open={open}>
+      <summary>Filters{Object.keys(value).length ? ` (${Object.keys(value).length})` : ''}</summary>
+      <div className="filters" role="search" aria-label="Filters">
+        {has('event_type') && (
+          <label>
+            Event type
+            <input
+              key={value.event_type ?? ''}
+              data-search
+              type="search"
+              placeholder="order.* ( / )"
+              defaultValue={value.event_type ?? ''}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') set('event_type', e.currentTarget.value.trim());
+              }}
+              onBlur={(e) => {
+                if ((value.event_type ?? '') !== e.currentTarget.value.trim()) set('event_type', e.currentTarget.value.trim());
+              }}
+            />
+          </label>
+        )}
+        {has('status') && (
+          <label>
+            Status
+            <select value={value.status ?? ''} onChange={(e) => set('status', e.target.value)}>
+              <option value="">Any</option>
+              {STATUSES.map(([v, w]) => (
+                <option key={v} value={v}>
+                  {w}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {has('direction') && (
+          <label>
+            Direction
+            <select value={value.direction ?? ''} onChange={(e) => set('direction', e.target.value)}>
+              <option value="">Any</option>
+              <option value="inbound">inbound</option>
+              <option value="outbound">outbound</option>
+            </select>
+          </label>
+        )}
+        {has('source_id') && (
+          <label>
+            Source
+            <select value={value.source_id ?? ''} onChange={(e) => set('source_id', e.target.value)}>
+              <option value="">Any</option>
+              {names.sources.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {has('destination_id') && (
+          <label>
+            Destination
+            <select value={value.destination_id ?? ''} onChange={(e) => set('destination_id', e.target.value)}>
+              <option value="">Any</option>
+              {names.destinations.map((d) => (
+                <option key={d.id} value={d.id}>
+                  {d.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {has('since') && (
+          <label>
+            From
+            <input type="datetime-local" value={toLocalInput(value.since)} onChange={(e) => set('since', fromLocalInput(e.target.value))} />
+          </label>
+        )}
+        {has('until') && (
+          <label>
+            To
+            <input type="datetime-local" value={toLocalInput(value.until)} onChange={(e) => set('until', fromLocalInput(e.target.value))} />
+          </label>
+        )}
+        {has('idempotency_key') && (
+          <label>
+            Idempotency key
+            <input
+              key={value.idempotency_key ?? ''}
+              type="text"
+              defaultValue={value.idempotency_key ?? ''}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') set('idempotency_key', e.currentTarget.value.trim());
+              }}
+              onBlur={(e) => {
+                if ((value.idempotency_key ?? '') !== e.currentTarget.value.trim()) set('idempotency_key', e.currentTarget.value.trim());
+              }}
+            />
+          </label>
+        )}
+        {Object.keys(value).length > 0 && (
+          <button type="button" onClick={() => onChange({})}>
+            Clear filters
+          </button>
+        )}
+      </div>
+    </details>
   );
 }
