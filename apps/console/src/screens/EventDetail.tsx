@@ -150,6 +150,7 @@ function DeliveryBlock({ eventId, d, onReplayed }: { eventId: string; d: Deliver
 
 export function EventDetail({ id }: { id: string }) {
   const qc = useQueryClient();
+  const names = useNames();
   const ev = useQuery({
     queryKey: ['event', id],
     queryFn: () => client.events.get(id),
@@ -212,7 +213,8 @@ export function EventDetail({ id }: { id: string }) {
         </dd>
         <dt>Source</dt>
         <dd>
-          <Id value={e.source_id} />
+          {e.source_id && names.source.get(e.source_id) ? <span>{names.source.get(e.source_id)!.name} </span> : null}
+          <Id value={e.source_id} short />
         </dd>
         <dt>Content type</dt>
         <dd>{e.content_type ?? '—'}</dd>
