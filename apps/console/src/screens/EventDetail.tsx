@@ -57,10 +57,15 @@ function Body({ event }: { event: Detail }) {
   );
 }
 
-function DeliveryBlock({ eventId, d, onReplayed }: { eventId: string; d: Delivery; onReplayed: () => void }) {
+/** Inbound and outbound events replay through their own log. */
+function logOf(direction: string) {
+  return direction === 'outbound' ? client.outboundEvents : client.events;
+}
+
+function DeliveryBlock({ eventId, direction, d, onReplayed }: { eventId: string; direction: string; d: Delivery; onReplayed: () => void }) {
   const names = useNames();
   const dest = names.destination.get(d.destination_id);
-  const replay = useMutation({ mutationFn: () => client.events.replay(eventId, { destination_id: d.destination_id }), onSuccess: onReplayed });
+  const replay = useMutation({ mutationFn: () => logOf(direction).replay(eventId, { destination_id: d.destination_id }), onSuccess: onReplayed });
   return (
     <section className="panel" aria-label={`Delivery to ${dest?.name ?? d.destination_id}`}>
       <div className="topline">
@@ -164,7 +169,7 @@ export function EventDetail({ id }: { id: string }) {
   const [notice, setNotice] = useState<string | null>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: ['event', id] });
   const replay = useMutation({
-    mutationFn: () => client.events.replay(id),
+    mutationFn: () => logOf(ev.data?.direction ?? 'inbound').replay(id),
     onSuccess: (r) => {
       setNotice(`Replay queued: ${r.deliveries.length} new ${r.deliveries.length === 1 ? 'delivery' : 'deliveries'}.`);
       refresh();
@@ -239,7 +244,7 @@ export function EventDetail({ id }: { id: string }) {
           No delivery: no route matched this event. <Link to="/routes">Add a route</Link> and replay it.
         </p>
       ) : (
-        e.deliveries.map((d) => <DeliveryBlock key={d.id} eventId={e.id} d={d} onReplayed={refresh} />)
+        e.deliveries.map((d) => <DeliveryBlock key={d.id} eventId={e.id} direction={e.direction} d={d} onReplayed={refresh} />)
       )}
       <h2>Headers</h2>
       <Table label="Stored headers" head={<tr><th>Name</th><th>Value</th></tr>}>
