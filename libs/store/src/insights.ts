@@ -134,17 +134,6 @@ export interface AccountStats {
   destinations: DestinationRollup[];
 }
 
-interface RollupRow {
-  minute: Date;
-  destination_id: string;
-  outcome: string;
-  class: string;
-  n: number;
-  hist: number[];
-}
-
-const bucketOf = (ms: number, w: StatsWindow) => Math.floor((ms - w.from.getTime()) / (w.intervalS * 1000));
-
 function emptySeries(w: StatsWindow): SeriesPoint[] {
   const n = Math.ceil((w.to.getTime() - w.from.getTime()) / (w.intervalS * 1000));
   return Array.from({ length: n }, (_, i) => ({
@@ -164,20 +153,48 @@ function grainOf(w: StatsWindow): { events: string; deliveries: string; column: 
     : { events: 'event_rollups', deliveries: 'delivery_rollups', column: 'minute', ms: 60_000 };
 }
 
-async function deliveryRollups(pool: Pool, accountId: string, w: StatsWindow, destinationId?: string): Promise<RollupRow[]> {
+/**
+ * The delivery rollups of a window summed in Postgres, so that only totals travel: by interval and
+ * outcome (or status class, for one destination), by destination and outcome with the failures
+ * since each destination's last success, and the duration histograms' non-zero buckets by
+ * destination (or by interval).
+ */
+async function sums(pool: Pool, accountId: string, w: StatsWindow, destinationId?: string) {
   const g = grainOf(w);
   const params: unknown[] = [accountId, w.from.toISOString(), w.to.toISOString()];
-  const dest = destinationId ? `AND destination_id = $${params.push(destinationId)}` : '';
-  const { rows } = await pool.query<RollupRow>(
-    `SELECT ${g.column} AS minute, destination_id, outcome, class, n, hist FROM ${g.deliveries}
-     WHERE account_id = $1 AND ${g.column} >= $2::timestamptz AND ${g.column} < $3::timestamptz ${dest}`,
-    params,
-  );
-  return rows;
-}
-
-function addHist(into: number[], h: readonly number[]): void {
-  for (let i = 0; i < h.length && i < into.length; i++) into[i] = (into[i] as number) + (h[i] as number);
+  const where = `r.account_id = $1 AND r.${g.column} >= $2::timestamptz AND r.${g.column} < $3::timestamptz${destinationId ? ` AND r.destination_id = $${params.push(destinationId)}` : ''}`;
+  // The interval of a row, from the window's start and its step (two parameters more).
+  const bucketed = [...params, w.from.getTime(), w.intervalS * 1000];
+  const bucket = `floor((extract(epoch FROM r.${g.column}) * 1000 - $${params.length + 1}) / $${params.length + 2})::int`;
+  const byInterval = destinationId ? `CASE WHEN r.outcome = 'dead_lettered' THEN 'dead_lettered' ELSE r.class END` : 'r.outcome';
+  const [series, destinations, hists] = await Promise.all([
+    pool.query<{ b: number; k: string; n: number }>(`SELECT ${bucket} AS b, ${byInterval} AS k, sum(r.n)::int AS n FROM ${g.deliveries} r WHERE ${where} GROUP BY 1, 2`, bucketed),
+    // Rows of the grain that holds the last success count as after it: a few failures before it in
+    // the same minute (or hour) may count too.
+    pool.query<{ destination_id: string; outcome: string; n: number; since: number }>(
+      `SELECT r.destination_id, r.outcome, sum(r.n)::int AS n,
+              coalesce(sum(r.n) FILTER (WHERE h.last_success_at IS NULL OR r.${g.column} >= date_trunc('${g.column}', h.last_success_at)), 0)::int AS since
+       FROM ${g.deliveries} r LEFT JOIN destination_health h ON h.destination_id = r.destination_id AND h.account_id = r.account_id
+       WHERE ${where} GROUP BY 1, 2`,
+      params,
+    ),
+    pool.query<{ k: string; i: number; n: number }>(
+      `SELECT ${destinationId ? `${bucket}::text` : 'r.destination_id::text'} AS k, u.i::int AS i, sum(u.h)::int AS n
+       FROM ${g.deliveries} r, unnest(r.hist) WITH ORDINALITY AS u(h, i)
+       WHERE ${where} AND r.outcome <> 'dead_lettered' AND u.h <> 0 GROUP BY 1, 2`,
+      destinationId ? bucketed : params,
+    ),
+  ]);
+  const histOf = new Map<string, number[]>();
+  for (const r of hists.rows) {
+    let h = histOf.get(r.k);
+    if (!h) {
+      h = new Array<number>(HIST_BUCKETS).fill(0);
+      histOf.set(r.k, h);
+    }
+    if (r.i >= 1 && r.i <= HIST_BUCKETS) h[r.i - 1] = r.n;
+  }
+  return { series: series.rows, destinations: destinations.rows, histOf };
 }
 
 interface Health {
@@ -198,28 +215,29 @@ async function healthOf(pool: Pool, accountId: string, destinationIds: readonly 
   return new Map(rows.map((r) => [r.destination_id, r]));
 }
 
-function destinationRollup(id: string, rows: readonly RollupRow[], health: Health | undefined, grainMs = 60_000): DestinationRollup {
-  const hist = new Array<number>(HIST_BUCKETS).fill(0);
+function destinationRollup(
+  id: string,
+  rows: ReadonlyArray<{ outcome: string; n: number; since: number }>,
+  hist: readonly number[] | undefined,
+  health: Health | undefined,
+): DestinationRollup {
   let attempts = 0;
   let succeeded = 0;
   let failuresSince = 0;
-  // Rows of the grain that holds the last success count as after it: a few failures before it in the
-  // same minute (or hour) may count too.
-  const successMinute = health?.last_success_at ? Math.floor(health.last_success_at.getTime() / grainMs) * grainMs : -Infinity;
   for (const r of rows) {
     if (r.outcome === 'dead_lettered') continue;
     attempts += r.n;
-    addHist(hist, r.hist);
     if (r.outcome === 'delivered') succeeded += r.n;
-    else if (r.minute.getTime() >= successMinute) failuresSince += r.n;
+    else failuresSince += r.since;
   }
+  const h = hist ?? [];
   return {
     destination_id: id,
     attempts,
     succeeded,
     success_rate: attempts === 0 ? null : Math.round((succeeded / attempts) * 10_000) / 10_000,
-    p50_ms: histQuantile(hist, 0.5),
-    p95_ms: histQuantile(hist, 0.95),
+    p50_ms: histQuantile(h, 0.5),
+    p95_ms: histQuantile(h, 0.95),
     last_error: health?.last_error ?? null,
     last_error_at: health?.last_error_at?.toISOString() ?? null,
     last_status_code: health?.last_status_code ?? null,
@@ -233,29 +251,32 @@ export async function accountStats(pool: Pool, accountId: string, w: StatsWindow
   const series = emptySeries(w);
   const totals = { received: 0, delivered: 0, retrying: 0, dead_lettered: 0, failed_attempts: 0 };
   if (!isUuid(accountId)) return { totals, series, destinations: [] };
-  const [received, rollups, health] = await Promise.all([
-    pool.query<{ minute: Date; received: number }>(
-      `SELECT ${grainOf(w).column} AS minute, sum(received)::int AS received FROM ${grainOf(w).events}
-       WHERE account_id = $1 AND ${grainOf(w).column} >= $2::timestamptz AND ${grainOf(w).column} < $3::timestamptz GROUP BY 1`,
-      [accountId, w.from.toISOString(), w.to.toISOString()],
+  const g = grainOf(w);
+  const [received, s, health] = await Promise.all([
+    pool.query<{ b: number; received: number }>(
+      `SELECT floor((extract(epoch FROM ${g.column}) * 1000 - $4) / $5)::int AS b, sum(received)::int AS received FROM ${g.events}
+       WHERE account_id = $1 AND ${g.column} >= $2::timestamptz AND ${g.column} < $3::timestamptz GROUP BY 1`,
+      [accountId, w.from.toISOString(), w.to.toISOString(), w.from.getTime(), w.intervalS * 1000],
     ),
-    deliveryRollups(pool, accountId, w),
+    sums(pool, accountId, w),
     healthOf(pool, accountId, destinationIds.filter(isUuid)),
   ]);
   for (const r of received.rows) {
-    const p = series[bucketOf(r.minute.getTime(), w)];
+    const p = series[r.b];
     if (p) p.received += r.received;
     totals.received += r.received;
   }
-  const byDestination = new Map<string, RollupRow[]>();
-  for (const r of rollups) {
-    const p = series[bucketOf(r.minute.getTime(), w)];
-    const key = r.outcome === 'delivered' ? 'delivered' : r.outcome === 'retry_scheduled' ? 'retrying' : r.outcome === 'dead_lettered' ? 'dead_lettered' : null;
+  for (const r of s.series) {
+    const key = r.k === 'delivered' ? 'delivered' : r.k === 'retry_scheduled' ? 'retrying' : r.k === 'dead_lettered' ? 'dead_lettered' : null;
     if (key) {
+      const p = series[r.b];
       if (p) p[key] += r.n;
       totals[key] += r.n;
     }
-    if (r.outcome !== 'delivered' && r.outcome !== 'dead_lettered') totals.failed_attempts += r.n;
+    if (r.k !== 'delivered' && r.k !== 'dead_lettered') totals.failed_attempts += r.n;
+  }
+  const byDestination = new Map<string, Array<{ outcome: string; n: number; since: number }>>();
+  for (const r of s.destinations) {
     const list = byDestination.get(r.destination_id);
     if (list) list.push(r);
     else byDestination.set(r.destination_id, [r]);
@@ -263,7 +284,7 @@ export async function accountStats(pool: Pool, accountId: string, w: StatsWindow
   return {
     totals,
     series,
-    destinations: destinationIds.map((id) => destinationRollup(id, byDestination.get(id) ?? [], health.get(id), grainOf(w).ms)),
+    destinations: destinationIds.map((id) => destinationRollup(id, byDestination.get(id) ?? [], s.histOf.get(id), health.get(id))),
   };
 }
 
@@ -307,9 +328,9 @@ export async function destinationStats(pool: Pool, accountId: string, destinatio
     p50_ms: null,
     p95_ms: null,
   }));
-  if (!isUuid(accountId) || !isUuid(destinationId)) return { ...destinationRollup(destinationId, [], undefined), series, recent_failures: [] };
-  const [rows, health, recent] = await Promise.all([
-    deliveryRollups(pool, accountId, w, destinationId),
+  if (!isUuid(accountId) || !isUuid(destinationId)) return { ...destinationRollup(destinationId, [], undefined, undefined), series, recent_failures: [] };
+  const [s, health, recent] = await Promise.all([
+    sums(pool, accountId, w, destinationId),
     healthOf(pool, accountId, [destinationId]),
     pool.query<{ event_id: string; delivery_id: string; started_at: Date; status_code: number | null; error: string | null; error_class: string | null; response_excerpt: string }>(
       `SELECT a.event_id, a.delivery_id, a.started_at, a.status_code, a.error, a.error_class, a.response_excerpt
@@ -320,25 +341,26 @@ export async function destinationStats(pool: Pool, accountId: string, destinatio
       [accountId, destinationId],
     ),
   ]);
-  const hists = series.map(() => new Array<number>(HIST_BUCKETS).fill(0));
-  for (const r of rows) {
-    if (r.outcome === 'dead_lettered') continue;
-    const i = bucketOf(r.minute.getTime(), w);
-    const p = series[i];
-    if (!p) continue;
-    if (r.class === '2xx') p.s2xx += r.n;
-    else if (r.class === 'network') p.network += r.n;
-    else if (r.class === '5xx') p.s5xx += r.n;
+  for (const r of s.series) {
+    const p = series[r.b];
+    if (!p || r.k === 'dead_lettered') continue;
+    if (r.k === '2xx') p.s2xx += r.n;
+    else if (r.k === 'network') p.network += r.n;
+    else if (r.k === '5xx') p.s5xx += r.n;
     // 3xx (redirects are not followed) and 4xx: the receiver refused it.
     else p.s4xx += r.n;
-    addHist(hists[i] as number[], r.hist);
   }
+  const all = new Array<number>(HIST_BUCKETS).fill(0);
   series.forEach((p, i) => {
-    p.p50_ms = histQuantile(hists[i] as number[], 0.5);
-    p.p95_ms = histQuantile(hists[i] as number[], 0.95);
+    const h = s.histOf.get(String(i));
+    if (!h) return;
+    p.p50_ms = histQuantile(h, 0.5);
+    p.p95_ms = histQuantile(h, 0.95);
+    h.forEach((x, k) => ((all[k] as number) += x));
   });
+  const rows = s.destinations.filter((r) => r.destination_id === destinationId);
   return {
-    ...destinationRollup(destinationId, rows, health.get(destinationId), grainOf(w).ms),
+    ...destinationRollup(destinationId, rows, all, health.get(destinationId)),
     series,
     recent_failures: recent.rows.map((r) => ({
       event_id: r.event_id,

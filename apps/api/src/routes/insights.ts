@@ -66,6 +66,7 @@ export function statsWindow(range: StatsRange, nowMs: number): StatsWindow {
 }
 
 const TEST_EVENT_TYPE = 'hookstream.test';
+const PIPELINE_MEMO_MS = 1_000;
 
 export function insightRoutes(deps: ApiDeps) {
   return async (root: FastifyInstance) => {
@@ -90,6 +91,22 @@ export function insightRoutes(deps: ApiDeps) {
     const pendingOf = async (ids: string[]): Promise<Map<string, number | null>> => {
       if (!deps.pending || ids.length === 0) return new Map();
       return deps.pending(ids).catch(() => new Map());
+    };
+    // The pipeline's state is the instance's, not the account's: read at most once a second however
+    // many consoles poll, so that their polling does not become load on NATS.
+    let pipelineMemo: { at: number; value: Promise<[Record<string, { ok: boolean; required: boolean }>, number | null]> } | null = null;
+    const pipeline = () => {
+      const now = nowMs();
+      if (!pipelineMemo || now - pipelineMemo.at >= PIPELINE_MEMO_MS || now < pipelineMemo.at) {
+        pipelineMemo = {
+          at: now,
+          value: Promise.all([
+            deps.readiness ? deps.readiness().catch(() => ({})) : Promise.resolve({}),
+            deps.projectionLagMs ? deps.projectionLagMs().catch(() => null) : Promise.resolve(null),
+          ]),
+        };
+      }
+      return pipelineMemo.value;
     };
     const circuitOf = (f: DestinationFigures) =>
       deriveCircuit({
@@ -120,12 +137,7 @@ export function insightRoutes(deps: ApiDeps) {
           .filter((d) => d.account_id === request.accountId)
           .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
         const ids = destinations.map((d) => d.id);
-        const [s, pending, checks, lag] = await Promise.all([
-          wrap(need().stats(request.accountId, w, ids)),
-          pendingOf(ids),
-          deps.readiness ? deps.readiness().catch(() => ({})) : Promise.resolve({}),
-          deps.projectionLagMs ? deps.projectionLagMs().catch(() => null) : Promise.resolve(null),
-        ]);
+        const [s, pending, [checks, lag]] = await Promise.all([wrap(need().stats(request.accountId, w, ids)), pendingOf(ids), pipeline()]);
         const names = new Map(destinations.map((d) => [d.id, d.name]));
         const entries = Object.entries(checks);
         return ok(reply, {
