@@ -47,8 +47,9 @@ t.test('the console, end to end', async (t) => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'That API key is not valid.' }).waitFor();
     await noSeriousAxe(t, page, 'sign-in');
+    // By keyboard alone: the field, Enter; then Tab reaches the skip link first.
     await page.getByLabel('API key').fill(a.key);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('API key').press('Enter');
     const nav = page.getByRole('navigation', { name: 'Console' });
     await nav.waitFor();
     for (const name of ['Overview', 'Events', 'Dead letters', 'Destinations', 'Sources', 'Routes', 'Event types', 'API keys', 'Exports', 'Settings']) {
@@ -58,6 +59,10 @@ t.test('the console, end to end', async (t) => {
     const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie + location.href);
     t.notMatch(stored, a.key, 'the key is kept in no browser storage, readable cookie or URL');
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.keyboard.press('Tab');
+    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content', 'the first Tab stop skips to the content');
+    await page.keyboard.press('Tab');
+    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Overview', 'then the navigation, in order');
     await noSeriousAxe(t, page, 'overview');
   });
 

@@ -1,6 +1,7 @@
 // Brand settings re-theme the console: the colours set CSS variables on the root element (CSSOM, so
 // the strict style-src of the CSP allows it).
 import { useEffect } from 'react';
+import { inkFor } from './format.ts';
 
 export interface BrandLike {
   name?: string | null;
@@ -10,14 +11,6 @@ export interface BrandLike {
 }
 
 const HEX = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
-
-/** Black or white text, whichever reads better on the colour. */
-export function inkFor(hex: string): string {
-  const h = hex.length === 4 ? hex.replace(/^#(.)(.)(.)$/, '#$1$1$2$2$3$3') : hex;
-  const [r, g, b] = [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16) / 255) as [number, number, number];
-  const lum = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  return lum > 0.55 ? '#111111' : '#ffffff';
-}
 
 export function useBrand(brand: BrandLike | null): void {
   const color = brand?.primary_color ?? brand?.accent_color ?? null;

@@ -1,6 +1,9 @@
 // Small shared pieces: status with a word, ids with a copy button, relative times, empty and error states.
 import { type ReactNode, useEffect, useState } from 'react';
 import { messageOf } from './api.ts';
+import { relative, shortId } from './format.ts';
+
+export { healthOf, ms, num, parseJson, pct, shortId } from './format.ts';
 
 type Tone = 'ok' | 'warn' | 'bad' | 'dead' | 'idle';
 
@@ -63,25 +66,6 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
   );
 }
 
-/** Ids are time-ordered (their heads alike within a minute): the tail tells them apart. */
-export function shortId(id: string): string {
-  return id.length > 14 ? `…${id.slice(-8)}` : id;
-}
-
-/**
- * A destination's health in one word: paused, the circuit's state, else its success rate over the
- * range (under 50% failing, under 95% degraded).
- */
-export function healthOf(active: boolean, h: { circuit?: string | null; success_rate?: number | null } | undefined): string {
-  if (!active) return 'paused';
-  if (h?.circuit === 'open') return 'open';
-  if (h?.circuit === 'half_open') return 'half_open';
-  const rate = h?.success_rate;
-  if (rate !== null && rate !== undefined && rate < 0.5) return 'failing';
-  if (rate !== null && rate !== undefined && rate < 0.95) return 'degraded';
-  return 'closed';
-}
-
 /** An id: monospace, shortened in tables, with a copy button. */
 export function Id({ value, short = false }: { value: string | null | undefined; short?: boolean }) {
   if (!value) return <span className="muted">—</span>;
@@ -91,17 +75,6 @@ export function Id({ value, short = false }: { value: string | null | undefined;
       <CopyButton text={value} label="Copy id" />
     </span>
   );
-}
-
-const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
-
-export function relative(iso: string, now = Date.now()): string {
-  const s = Math.round((new Date(iso).getTime() - now) / 1000);
-  const a = Math.abs(s);
-  if (a < 45) return rtf.format(s, 'second');
-  if (a < 2700) return rtf.format(Math.round(s / 60), 'minute');
-  if (a < 79200) return rtf.format(Math.round(s / 3600), 'hour');
-  return rtf.format(Math.round(s / 86400), 'day');
 }
 
 /** A relative time that stays fresh, with the exact time on hover. */
@@ -174,32 +147,3 @@ export function SecretOnce({ label, value }: { label: string; value: string }) {
   );
 }
 
-export function pct(n: number | null | undefined): string {
-  return n === null || n === undefined ? '—' : `${(n * 100).toFixed(n >= 0.999 || n === 0 ? 0 : 1)}%`;
-}
-
-export function ms(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '—';
-  return n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
-}
-
-export function num(n: number | null | undefined): string {
-  return n === null || n === undefined ? '—' : n.toLocaleString('en');
-}
-
-/** Parses JSON typed into a field; a message for the field when it is not JSON. */
-export function parseJson(text: string, what: string): { ok: true; value: unknown } | { ok: false; error: string } {
-  if (!text.trim()) return { ok: true, value: null };
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (e) {
-    return { ok: false, error: `${what} is not valid JSON: ${(e as Error).message}` };
-  }
-}
-
-/** From a datetime-local value to ISO, or undefined. */
-export function isoOf(local: string): string | undefined {
-  if (!local) return undefined;
-  const d = new Date(local);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-}

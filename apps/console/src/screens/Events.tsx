@@ -84,6 +84,9 @@ export function Events() {
           <span className="muted" role="status" aria-live="polite">
             {liveOn ? 'Live: new events appear as they arrive' : cursor ? 'Live is off on older pages' : 'Paused'}
           </span>
+          <Link className="button" to={`/exports${window.location.search}`}>
+            Export these
+          </Link>
           <form className="row" onSubmit={goTo} role="search" aria-label="Open an event by id">
             <label className="inline">
               <span className="hide-narrow">Event id</span>
