@@ -138,6 +138,15 @@ t.test('the console, end to end', async (t) => {
     await page.reload();
     await page.getByRole('heading', { name: 'orders-service' }).waitFor();
     t.equal(await page.getByRole('status', { name: 'New signing secret' }).count(), 0, 'not shown again');
+    // A bad edit: the API's own message beside the form, and nothing saved.
+    await page.getByLabel('URL', { exact: true }).fill('ftp://orders.internal');
+    await page.getByRole('button', { name: 'Save destination' }).click();
+    const refusal = await page.getByRole('region', { name: 'Settings' }).getByRole('alert').innerText();
+    t.ok(refusal.length > 0, `the refusal is shown: ${refusal}`);
+    t.match((await a.call('GET', `/v1/destinations/${a.orders.id}`)).json.data.url, /\/orders$/, 'the destination is unchanged');
+    await page.getByLabel('Headers (JSON)').fill('{not json');
+    await page.getByRole('button', { name: 'Save destination' }).click();
+    await page.getByText('Headers is not valid JSON').waitFor();
     await page.getByRole('button', { name: 'Send test event' }).click();
     const sent = await page.getByRole('status').filter({ hasText: 'Test event sent:' }).innerText();
     const testId = sent.replace('Test event sent:', '').trim();
