@@ -13,6 +13,9 @@ import { seedAccount, sendWebhook } from './seed.ts';
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'console');
 const ONLY = process.env.SCREENS?.split(',');
 
+// Run with node directly, tap's default of 30 s for the whole file is too short for a seeded run.
+t.setTimeout(300_000);
+
 t.test('screenshots', async (t) => {
   ensureConsoleBuilt();
   mkdirSync(out, { recursive: true });
@@ -86,9 +89,36 @@ t.test('screenshots', async (t) => {
   await shot(p, 'exports', '/exports', (pg) => pg.getByRole('table', { name: 'Exports' }).waitFor());
   await shot(p, 'settings', '/settings', h1('Settings'));
 
+  // Actions whose result is worth a picture: a rotated secret shown once, a bulk replay run to its end.
+  if (!ONLY || ONLY.includes('rotate-secret')) {
+    await p.goto(`${base}/console/destinations/${a.orders.id}`);
+    await p.getByRole('button', { name: 'Rotate secret' }).click();
+    await p.getByRole('status', { name: 'New signing secret' }).waitFor();
+    await p.screenshot({ path: join(out, 'rotate-secret.png') });
+  }
+  if (!ONLY || ONLY.includes('bulk-replay')) {
+    a.failing.billing = false;
+    await p.goto(`${base}/console/dead-letters`);
+    await p.getByRole('button', { name: 'Replay all matching' }).click();
+    await p.getByLabel('Bulk replay').getByText('completed').waitFor();
+    await p.waitForTimeout(300);
+    await p.screenshot({ path: join(out, 'bulk-replay.png') });
+  }
+
   const phone = await session(390, 844);
   await shot(phone, 'phone-events', '/events', (pg) => pg.getByRole('table', { name: 'Events' }).waitFor(), false);
   await shot(phone, 'phone-event-detail', `/events/${first}`, (pg) => pg.getByRole('heading', { name: 'Deliveries (2)' }).waitFor(), false);
+  // A new account: the empty state that teaches the first webhook.
+  if (!ONLY || ONLY.includes('events-empty')) {
+    const fresh = await seedAccount(base, await startReceiver(t), 'Globex');
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 640 } });
+    const e = await ctx.newPage();
+    await e.goto(`${base}/console/events`);
+    await e.getByLabel('API key').fill(fresh.key);
+    await e.getByRole('button', { name: 'Sign in' }).click();
+    await e.getByText('No events yet. Send a first webhook:').waitFor();
+    await e.screenshot({ path: join(out, 'events-empty.png') });
+  }
   const dark = await session(1280, 800, 'dark');
   await shot(dark, 'dark-overview', '/', (pg) => pg.getByRole('table', { name: 'Destination health' }).waitFor());
   // Before the gateway stops: its live event streams end with the pages that hold them.

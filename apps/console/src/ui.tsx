@@ -133,7 +133,7 @@ export function Table({ label, head, children }: { label: string; head: ReactNod
 }
 
 /** A secret shown this once, with a copy button and a word that it will not be shown again. */
-export function SecretOnce({ label, value }: { label: string; value: string }) {
+export function SecretOnce({ label, value, note }: { label: string; value: string; note?: ReactNode }) {
   return (
     <div className="secret" role="status" aria-label={label}>
       <p>
@@ -143,6 +143,7 @@ export function SecretOnce({ label, value }: { label: string; value: string }) {
         <code>{value}</code>
         <CopyButton text={value} label={`Copy ${label.toLowerCase()}`} />
       </div>
+      {note && <p className="muted">{note}</p>}
     </div>
   );
 }

@@ -13,13 +13,13 @@ export function DestinationDetail({ id }: { id: string }) {
   const qc = useQueryClient();
   const dest = useQuery({ queryKey: ['destination', id], queryFn: () => client.destinations.get(id) });
   const stats = useQuery({ queryKey: ['destination-stats', id, range], queryFn: () => client.destinations.stats(id, { range }), refetchInterval: 10_000 });
-  const [secret, setSecret] = useState<string | null>(null);
+  const [secret, setSecret] = useState<{ value: string; previousUntil: string | null } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const invalidate = () => {
     void qc.invalidateQueries({ queryKey: ['destination', id] });
     void qc.invalidateQueries({ queryKey: ['destinations'] });
   };
-  const rotate = useMutation({ mutationFn: () => client.destinations.rotateSecret(id), onSuccess: (r) => setSecret(r.signing_secret) });
+  const rotate = useMutation({ mutationFn: () => client.destinations.rotateSecret(id), onSuccess: (r) => setSecret({ value: r.signing_secret, previousUntil: r.previous_expires_at }) });
   const pause = useMutation({ mutationFn: (active: boolean) => client.destinations.update(id, { active }), onSuccess: invalidate });
   const test = useMutation({
     mutationFn: () => client.destinations.sendTestEvent(id, {}),
@@ -66,7 +66,21 @@ export function DestinationDetail({ id }: { id: string }) {
         </div>
       </div>
       <ErrorNote error={rotate.error ?? pause.error ?? test.error ?? stats.error} />
-      {secret && <SecretOnce label="New signing secret" value={secret} />}
+      {secret && (
+        <SecretOnce
+          label="New signing secret"
+          value={secret.value}
+          note={
+            secret.previousUntil ? (
+              <>
+                The previous secret also signs deliveries until{' '}
+                <time dateTime={secret.previousUntil}>{new Date(secret.previousUntil).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}</time>, so
+                receivers can switch without losing any.
+              </>
+            ) : undefined
+          }
+        />
+      )}
       {notice && (
         <p className="notice" role="status">
           {notice}
