@@ -222,6 +222,26 @@ t.test('console data endpoints', async (t) => {
     t.equal(all.sse.ended, false, 'the others go on');
   });
 
+  await t.test('live events: a change to an event older than the newest hundred is sent too', async (t) => {
+    // In the other account, which has no routes: every event is unrouted at once.
+    const old = (await other.call('POST', '/v1/outbound-events', { event_type: 'old.one', payload: {} })).json.data.id;
+    for (let i = 0; i < 100; i++) t.equal((await other.call('POST', '/v1/outbound-events', { event_type: 'filler', payload: { i } })).status, 202);
+    await waitFor(async () => {
+      const r = await other.call('GET', '/v1/events?limit=500');
+      return r.json.data.length === 101 && r.json.data.every((e: { status: string }) => e.status === 'unrouted');
+    }, { timeoutMs: 20_000, message: 'all projected' });
+    const live = await openSse(`${base}/v1/events/live`, b.api_key);
+    t.teardown(() => live.sse.close());
+    await new Promise((r) => setTimeout(r, 1_500));
+    t.equal(live.sse.events.length, 0, 'nothing changed yet');
+    t.equal((await other.call('POST', `/v1/events/${old}/replay`, { destination_id: foreign.id })).status, 202);
+    const seen = await waitFor(() => live.sse.events.find((e) => e.data.id === old && e.data.delivery_count === 1), {
+      timeoutMs: 15_000,
+      message: 'the old event’s new delivery sent live',
+    });
+    t.equal(seen.data.event_type, 'old.one');
+  });
+
   await t.test('statistics equal what the events imply, per account', async (t) => {
     // Every event's deliveries are final: the rollups then hold every attempt.
     const list = await waitFor(async () => {
@@ -287,10 +307,13 @@ t.test('console data endpoints', async (t) => {
     t.equal(dsOk.recent_failures.length, 0);
     t.equal(dsOk.series.reduce((n: number, p: { s2xx: number }) => n + p.s2xx, 0), perDest.get(ok.id)?.attempts);
 
-    const theirs = (await other.call('GET', '/v1/stats?range=7d')).json.data;
-    t.same(theirs.totals, { received: 0, delivered: 0, retrying: 0, dead_lettered: 0, failed_attempts: 0 }, 'another account sees none of it');
+    const theirs = await waitFor(async () => {
+      const r = (await other.call('GET', '/v1/stats?range=7d')).json.data;
+      return r.totals.delivered === 1 ? r : null;
+    });
+    t.same(theirs.totals, { received: 101, delivered: 1, retrying: 0, dead_lettered: 0, failed_attempts: 0 }, 'another account sees only its own');
     t.same(theirs.destinations.map((d: { destination_id: string }) => d.destination_id), [foreign.id]);
-    t.equal(theirs.destinations[0].circuit, null);
+    t.equal(theirs.destinations[0].circuit, 'closed');
     t.equal((await other.call('GET', `/v1/destinations/${bad.id}/stats`)).status, 404);
     t.equal((await api.call('GET', '/v1/stats?range=2d')).status, 400);
     t.equal((await api.call('GET', `/v1/destinations/${ok.id}/stats?range=30d`)).status, 400);

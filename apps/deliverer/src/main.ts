@@ -2,19 +2,26 @@
 // pulling, finish the requests in flight, drain NATS.
 import { loadSettings } from '@hookstream/config';
 import { connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
-import { openCatalog } from '@hookstream/catalog';
-import { createLogger } from '@hookstream/observability';
+import { loadKeyring, openCatalog } from '@hookstream/catalog';
+import { processLogger } from '@hookstream/observability';
 import { buildDeliverer } from './build.ts';
 
 const settings = loadSettings();
-const log = createLogger(settings.logLevel, 'deliverer');
+const log = processLogger(settings, 'deliverer');
 if (settings.natsUrl === null) {
   log.fatal('NATS_URL is required to run the deliverer role alone (the hookstream command starts an embedded server)');
   process.exit(2);
 }
 const broker = await connectBroker({ servers: settings.natsUrl, name: 'hookstream-deliverer', log: (level, msg) => log[level](msg) });
 await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
-const catalog = await openCatalog(broker);
+const keyring = await loadKeyring(settings).catch((err: Error) => {
+  log.fatal(err.message);
+  process.exit(2);
+});
+const catalog = await openCatalog(broker, {
+  keyring: keyring.keyring,
+  onUnopenable: (err, kind, id) => log.error({ kind, id, kid: err.kid }, `a config change does not open with this process's keys and was not applied: ${err.message}`),
+});
 const deliverer = buildDeliverer({
   broker,
   view: catalog.view,
@@ -22,6 +29,7 @@ const deliverer = buildDeliverer({
   log,
   allowPrivate: settings.allowPrivateDestinations,
   maxInFlight: settings.delivererMaxInFlight,
+  logDeliveries: settings.logDeliveries,
 });
 await deliverer.start();
 

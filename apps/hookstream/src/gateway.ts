@@ -2,8 +2,8 @@
 // on the embedded services or on the ones configured.
 import type { Role, Settings } from '@hookstream/config';
 import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopology, openConsoleSessionKv } from '@hookstream/broker';
-import { type Catalog, openCatalog } from '@hookstream/catalog';
-import { type Logger, type Metrics, createLogger, createMetrics } from '@hookstream/observability';
+import type { Catalog } from '@hookstream/catalog';
+import { type Logger, type Metrics, createMetrics, processLogger } from '@hookstream/observability';
 import { type Pool, assertSchemaCurrent, createPool, migrate } from '@hookstream/store';
 // Roles are imported when the process runs them: a deliverer does not load Fastify, pg-boss or the
 // projector (memory per process is a figure operators size for).
@@ -14,6 +14,7 @@ import { type Services, startServices } from './embedded.ts';
 import { eventQueries } from './queries.ts';
 import { insightPorts } from './insights.ts';
 import { readinessChecks, startConsumerGauges, startOpsServer } from './ops.ts';
+import { keyringFor, openSealedCatalog } from './secrets.ts';
 
 export interface Gateway {
   settings: Readonly<Settings>;
@@ -40,10 +41,12 @@ interface Stoppable {
 }
 
 export async function startGateway(settings: Readonly<Settings>, opts: GatewayOptions = {}): Promise<Gateway> {
-  const log = opts.log ?? createLogger(settings.logLevel, 'hookstream');
+  const log = opts.log ?? processLogger(settings, 'hookstream');
   const roles = new Set(settings.roles);
   const needsDb = roles.has('api') || roles.has('projector') || roles.has('jobs');
   const metrics = opts.metrics ?? createMetrics();
+  // Before any service starts: a process without its secrets key stops here, saying which.
+  const { keyring } = await keyringFor(settings, log);
   const services: Services = await startServices(settings, log, { nats: true, database: needsDb });
   const cleanup: Array<() => Promise<void>> = [() => services.stop()];
   const undo = async () => {
@@ -57,7 +60,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     });
     cleanup.push(() => broker.close());
     await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
-    const catalog = await openCatalog(broker);
+    const catalog = await openSealedCatalog(broker, keyring, log, metrics);
     cleanup.push(async () => catalog.close());
     const publisher = createPublisher(broker);
     // Beside other roles, the api and the deliverer each get a connection of their own. nats-server
@@ -103,6 +106,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
         log: log.child({ role: 'deliverer' }),
         allowPrivate: settings.allowPrivateDestinations,
         maxInFlight: settings.delivererMaxInFlight,
+        logDeliveries: settings.logDeliveries,
         metrics,
       });
       await d.start();

@@ -2,14 +2,14 @@
 // SIGTERM/SIGINT stop taking jobs (running replays stop at their next batch and resume on retry),
 // drain NATS, close the pool.
 import { connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
-import { openCatalog } from '@hookstream/catalog';
+import { loadKeyring, openCatalog } from '@hookstream/catalog';
 import { loadSettings } from '@hookstream/config';
-import { createLogger } from '@hookstream/observability';
+import { processLogger } from '@hookstream/observability';
 import { assertSchemaCurrent, createPool } from '@hookstream/store';
 import { buildJobs } from './build.ts';
 
 const settings = loadSettings();
-const log = createLogger(settings.logLevel, 'jobs');
+const log = processLogger(settings, 'jobs');
 if (!settings.natsUrl || !settings.databaseUrl) {
   log.fatal('the jobs role needs NATS_URL and DATABASE_URL (the embedded default runs through the hookstream command)');
   process.exit(2);
@@ -26,7 +26,14 @@ try {
   process.exit(1);
 }
 await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
-const catalog = await openCatalog(broker);
+const keyring = await loadKeyring(settings).catch((err: Error) => {
+  log.fatal(err.message);
+  process.exit(2);
+});
+const catalog = await openCatalog(broker, {
+  keyring: keyring.keyring,
+  onUnopenable: (err, kind, id) => log.error({ kind, id, kid: err.kid }, `a config change does not open with this process's keys and was not applied: ${err.message}`),
+});
 const jobs = buildJobs({ broker, pool, catalog, publisher: createPublisher(broker), log, settings });
 await jobs.start();
 

@@ -1,8 +1,9 @@
-// The event ids of one account as its messages pass through the streams (new events, routings,
-// attempts, dead letters): a plain subscription on the streams' subjects, which sees every message
-// stored from here on, on any instance, and nothing from before. The console's live view uses it to
-// know which events to read again; it is a hint, not a record (a message missed is read on the next poll).
-import { META_HEADER, accountEventsFilter, attemptFactSubject, deadLetterSubject, routedFactSubject } from '@hookstream/contracts';
+// The event ids of one account as its facts pass through the streams (routings, attempts, dead
+// letters): a plain subscription on their subjects, which sees every message stored from here on,
+// on any instance, and nothing from before. The console's live view uses it to know which events to
+// read again; it is a hint, not a record. The events' own subject is left out: it carries their
+// bodies (up to 5 MB each), and an event is routed a moment after it is stored anyway.
+import { attemptFactSubject, deadLetterSubject, routedFactSubject } from '@hookstream/contracts';
 import type { Broker } from './connection.ts';
 
 const dec = new TextDecoder();
@@ -24,28 +25,15 @@ function idsOfFact(data: Uint8Array): string[] {
 }
 
 export function watchAccountEvents(broker: Broker, accountId: string, onIds: (ids: string[]) => void): () => void {
-  const subs = [
-    broker.nc.subscribe(accountEventsFilter(accountId), {
+  const subs = [routedFactSubject(accountId), attemptFactSubject(accountId), deadLetterSubject(accountId)].map((subject) =>
+    broker.nc.subscribe(subject, {
       callback: (err, m) => {
         if (err) return;
-        try {
-          const meta = JSON.parse(m.headers?.get(META_HEADER) ?? '') as { event_id?: unknown };
-          if (typeof meta.event_id === 'string') onIds([meta.event_id]);
-        } catch {
-          /* not an event we can read: the poll still finds it */
-        }
+        const ids = idsOfFact(m.data);
+        if (ids.length > 0) onIds(ids);
       },
     }),
-    ...[routedFactSubject(accountId), attemptFactSubject(accountId), deadLetterSubject(accountId)].map((subject) =>
-      broker.nc.subscribe(subject, {
-        callback: (err, m) => {
-          if (err) return;
-          const ids = idsOfFact(m.data);
-          if (ids.length > 0) onIds(ids);
-        },
-      }),
-    ),
-  ];
+  );
   return () => {
     for (const s of subs) s.unsubscribe();
   };

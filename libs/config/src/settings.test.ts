@@ -38,6 +38,49 @@ t.test('BACKGROUND_NICE takes 0 to 19', async (t) => {
   }
 });
 
+t.test('secrets keys: 32 bytes in base64 or hex, checked without repeating them, one of SECRETS_KEY and SECRETS_KEY_FILE', async (t) => {
+  const hex = 'ab'.repeat(32);
+  const b64 = Buffer.alloc(32, 7).toString('base64');
+  const s = loadSettings({ SECRETS_KEY: hex, SECRETS_OLD_KEYS: `${b64}, ${Buffer.alloc(32, 9).toString('base64url')}` });
+  t.equal(s.secretsKey, hex);
+  t.equal(s.secretsOldKeys.length, 2);
+  t.equal(loadSettings({}).secretsKey, null, 'none by default');
+  t.same(loadSettings({}).secretsOldKeys, []);
+  t.equal(loadSettings({ SECRETS_KEY_FILE: '/etc/hookstream/keys' }).secretsKeyFile, '/etc/hookstream/keys');
+  const leaked = 'my-password-is-not-a-key';
+  const err = t.throws(() => loadSettings({ SECRETS_KEY: leaked, SECRETS_OLD_KEYS: `${b64},short`, SECRETS_KEY_FILE: '/k' })) as SettingsError;
+  const problems = err.problems.join('\n');
+  t.match(problems, /SECRETS_KEY: must be 32 bytes/);
+  t.match(problems, /SECRETS_OLD_KEYS: key 2 must be 32 bytes/);
+  t.match(problems, /not both/);
+  t.notOk(err.message.includes(leaked), 'the value is never echoed');
+  t.notOk(err.message.includes('short'));
+});
+
+t.test('HOST: loopback unless told otherwise', async (t) => {
+  t.equal(loadSettings({}).host, '127.0.0.1', 'a laptop run is not reachable from the network');
+  t.equal(loadSettings({ HOST: '0.0.0.0' }).host, '0.0.0.0');
+});
+
+t.test('logs: LOG_FORMAT auto, json or pretty; LOG_DELIVERIES off by default', async (t) => {
+  const d = loadSettings({});
+  t.equal(d.logFormat, 'auto');
+  t.equal(d.logDeliveries, false);
+  const s = loadSettings({ LOG_FORMAT: 'pretty', LOG_DELIVERIES: 'true' });
+  t.equal(s.logFormat, 'pretty');
+  t.equal(s.logDeliveries, true);
+  t.equal(loadSettings({ LOG_FORMAT: 'json' }).logFormat, 'json');
+  const err = t.throws(() => loadSettings({ LOG_FORMAT: 'text' })) as unknown;
+  t.match((err as SettingsError).problems.join('\n'), /LOG_FORMAT/);
+});
+
+t.test('OPERATOR_TOKEN: unset by default, at least 16 characters', async (t) => {
+  t.equal(loadSettings({}).operatorToken, null);
+  t.equal(loadSettings({ OPERATOR_TOKEN: 'op-0123456789abcdef' }).operatorToken, 'op-0123456789abcdef');
+  const err = t.throws(() => loadSettings({ OPERATOR_TOKEN: 'short' })) as unknown;
+  t.match((err as SettingsError).problems.join('\n'), /OPERATOR_TOKEN/);
+});
+
 t.test('CUSTOM_DOMAIN_CLAIM_TTL_H: 72 hours by default, whole hours from 1', async (t) => {
   t.equal(loadSettings({}).customDomainClaimTtlH, 72);
   t.equal(loadSettings({ CUSTOM_DOMAIN_CLAIM_TTL_H: '1' }).customDomainClaimTtlH, 1);

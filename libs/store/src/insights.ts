@@ -1,5 +1,6 @@
-// Read queries of the console: dead letters, and statistics read from the rollups (rollups.ts) —
-// never from the events or attempts tables, whose size grows with traffic. Scoped by account.
+// Read queries of the console: dead letters, and statistics read from the rollups (rollups.ts),
+// never by scanning the events or attempts tables, whose size grows with traffic (a destination's
+// latest failures read a bounded slice: its newest deliveries). Scoped by account.
 import { HIST_BUCKETS, histQuantile } from './rollups.ts';
 import { InvalidQueryError, isUuid } from './queries.ts';
 import type { Pool } from './pool.ts';
@@ -146,11 +147,11 @@ function emptySeries(w: StatsWindow): SeriesPoint[] {
 }
 
 /** Hourly rows where the window's intervals are whole hours on hour boundaries, else per-minute rows. */
-function grainOf(w: StatsWindow): { events: string; deliveries: string; column: string; ms: number } {
+function grainOf(w: StatsWindow): { events: string; deliveries: string; column: string } {
   const hourly = w.intervalS % 3600 === 0 && w.from.getTime() % 3_600_000 === 0;
   return hourly
-    ? { events: 'event_rollups_hourly', deliveries: 'delivery_rollups_hourly', column: 'hour', ms: 3_600_000 }
-    : { events: 'event_rollups', deliveries: 'delivery_rollups', column: 'minute', ms: 60_000 };
+    ? { events: 'event_rollups_hourly', deliveries: 'delivery_rollups_hourly', column: 'hour' }
+    : { events: 'event_rollups', deliveries: 'delivery_rollups', column: 'minute' };
 }
 
 /**

@@ -123,7 +123,8 @@ export async function addEventRollups(c: PoolClient, events: readonly EventInput
     else by.set(key, { account_id: e.meta.account_id, minute, direction: e.meta.direction, n: 1 });
   }
   if (by.size === 0) return;
-  for (const g of GRAINS) {
+  const params: string[] = [];
+  const statements = GRAINS.map((g) => {
     const grouped = new Map<string, { account_id: string; minute: string; direction: string; n: number }>();
     for (const r of by.values()) {
       const at = g.of(r.minute);
@@ -134,13 +135,20 @@ export async function addEventRollups(c: PoolClient, events: readonly EventInput
     }
     // In key order: concurrent transactions lock the rows they share in the same order.
     const rows = [...grouped.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
-    await c.query(
-      `INSERT INTO ${g.events} AS r (account_id, ${g.column}, direction, received)
-       SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::int4[])
-       ON CONFLICT (account_id, ${g.column}, direction) DO UPDATE SET received = r.received + excluded.received`,
-      [pgArray(rows.map((r) => r.account_id)), pgArray(rows.map((r) => r.minute)), pgArray(rows.map((r) => r.direction)), pgArray(rows.map((r) => r.n))],
-    );
-  }
+    const p = params.length;
+    params.push(pgArray(rows.map((r) => r.account_id)), pgArray(rows.map((r) => r.minute)), pgArray(rows.map((r) => r.direction)), pgArray(rows.map((r) => r.n)));
+    return `INSERT INTO ${g.events} AS r (account_id, ${g.column}, direction, received)
+       SELECT * FROM unnest($${p + 1}::uuid[], $${p + 2}::timestamptz[], $${p + 3}::text[], $${p + 4}::int4[])
+       ON CONFLICT (account_id, ${g.column}, direction) DO UPDATE SET received = r.received + excluded.received`;
+  });
+  await c.query(together(statements), params);
+}
+
+/** Statements in one round trip: all but the last as data-modifying WITH clauses, run in order. */
+function together(statements: readonly string[]): string {
+  const last = statements[statements.length - 1] as string;
+  const before = statements.slice(0, -1).map((st, i) => `w${i} AS (${st})`);
+  return before.length > 0 ? `WITH ${before.join(', ')} ${last}` : last;
 }
 
 /** Counts the attempts whose rows this transaction inserted, and moves each destination's health. */
@@ -160,36 +168,44 @@ export async function addAttemptRollups(c: PoolClient, attempts: readonly Attemp
 
 async function writeDeltas(c: PoolClient, byMinute: Deltas): Promise<void> {
   if (byMinute.rows.size === 0) return;
-  for (const g of GRAINS) {
+  const params: string[] = [];
+  const accounts = new Set<string>();
+  let zeroed = false;
+  const statements = GRAINS.map((g) => {
     const deltas = g.column === 'minute' ? byMinute : byMinute.regroup(g.of);
     const rows = [...deltas.rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+    for (const d of rows) {
+      accounts.add(d.account_id);
+      if (d.n <= 0) zeroed = true;
+    }
     const col = (f: (d: Delta) => ArrayElement) => pgArray(rows.map(f));
-    await c.query(
-      `INSERT INTO ${g.deliveries} AS r (account_id, ${g.column}, destination_id, outcome, class, n, duration_ms_sum, hist)
+    const p = params.length;
+    params.push(
+      col((d) => d.account_id),
+      col((d) => d.minute),
+      col((d) => d.destination_id),
+      col((d) => d.outcome),
+      col((d) => d.class),
+      col((d) => d.n),
+      col((d) => d.duration_ms_sum),
+      // Every row's histogram, one after the other, in one flat array: cut by offset below.
+      pgArray(rows.flatMap((d) => d.hist)),
+    );
+    const $ = (k: number) => `$${p + k}`;
+    return `INSERT INTO ${g.deliveries} AS r (account_id, ${g.column}, destination_id, outcome, class, n, duration_ms_sum, hist)
        SELECT account_id, at, destination_id, outcome, class, n, duration_ms_sum,
-              ($8::int4[])[(i - 1) * ${HIST_BUCKETS} + 1 : i * ${HIST_BUCKETS}]
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::int4[], $7::int8[])
+              (${$(8)}::int4[])[(i - 1) * ${HIST_BUCKETS} + 1 : i * ${HIST_BUCKETS}]
+       FROM unnest(${$(1)}::uuid[], ${$(2)}::timestamptz[], ${$(3)}::uuid[], ${$(4)}::text[], ${$(5)}::text[], ${$(6)}::int4[], ${$(7)}::int8[])
          WITH ORDINALITY AS t(account_id, at, destination_id, outcome, class, n, duration_ms_sum, i)
        ON CONFLICT (account_id, ${g.column}, destination_id, outcome, class) DO UPDATE SET
          n = r.n + excluded.n,
          duration_ms_sum = r.duration_ms_sum + excluded.duration_ms_sum,
-         hist = ARRAY(SELECT a + b FROM unnest(r.hist, excluded.hist) AS u(a, b))`,
-      [
-        col((d) => d.account_id),
-        col((d) => d.minute),
-        col((d) => d.destination_id),
-        col((d) => d.outcome),
-        col((d) => d.class),
-        col((d) => d.n),
-        col((d) => d.duration_ms_sum),
-        // Every row's histogram, one after the other, in one flat array: cut by offset above.
-        pgArray(rows.flatMap((d) => d.hist)),
-      ],
-    );
-    // A dead letter superseded by a better one leaves its old minute at zero: no row, as a rebuild.
-    if (rows.some((d) => d.n <= 0)) {
-      await c.query(`DELETE FROM ${g.deliveries} WHERE n = 0 AND account_id = ANY($1::uuid[])`, [pgArray([...new Set(rows.map((d) => d.account_id))])]);
-    }
+         hist = ARRAY(SELECT a + b FROM unnest(r.hist, excluded.hist) AS u(a, b))`;
+  });
+  await c.query(together(statements), params);
+  // A dead letter superseded by a better one leaves its old minute at zero: no row, as a rebuild.
+  if (zeroed) {
+    for (const g of GRAINS) await c.query(`DELETE FROM ${g.deliveries} WHERE n = 0 AND account_id = ANY($1::uuid[])`, [pgArray([...accounts])]);
   }
 }
 

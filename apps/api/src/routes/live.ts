@@ -1,6 +1,6 @@
 // GET /v1/events/live: Server-Sent Events of the event log. Every second the newest events matching
-// the filters are read again, together with the events whose messages this instance saw pass
-// (watchAccount: new events, routings, attempts, dead letters of the account); an event is sent
+// the filters are read again, together with the events whose facts this instance saw pass
+// (watchAccount: routings, attempts, dead letters of the account); an event is sent
 // when it is new to the stream or its status or number of deliveries changed. Polling the read
 // models makes every api copy serve it alike, and what is sent is what GET /v1/events would list.
 import type { FastifyInstance } from 'fastify';
