@@ -4,8 +4,14 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: run install test typecheck lint unit migrate rebuild openapi bench bench-quick bench-compare chaos clean
 
+# Quiet unless it fails: on an older system Node, npm warns about every package that wants a newer
+# engine (the project runs on the Node it installs), which reads like a failure. The output is kept
+# in a log file and shown only when npm ci fails.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@echo "Installing dependencies (npm ci; output shown only if it fails)..."
+	@log=$$(mktemp "$${TMPDIR:-/tmp}/hookstream-npm-ci.XXXXXX"); \
+	if npm ci --no-audit --no-fund >"$$log" 2>&1; then rm -f "$$log"; \
+	else status=$$?; cat "$$log" >&2; echo "npm ci failed (exit $$status); its output is above and in $$log" >&2; exit $$status; fi
 	@touch $@
 
 install: node_modules/.package-lock.json

@@ -1,6 +1,6 @@
 // The management calls the bench needs, over HTTP like any client.
 import { CONSUMERS, STREAMS } from '@hookstream/contracts';
-import type { System } from './system.ts';
+import { BENCH_OPERATOR_TOKEN, type System } from './system.ts';
 import { sleep } from './stats.ts';
 
 export interface Source {
@@ -25,10 +25,10 @@ export class Api {
     this.baseUrl = baseUrl;
   }
 
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: { ...(this.key ? { authorization: `Bearer ${this.key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...(this.key ? { authorization: `Bearer ${this.key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -37,7 +37,7 @@ export class Api {
   }
 
   async signup(name: string): Promise<void> {
-    const r = await this.call<{ account: { id: string }; api_key: string }>('POST', '/v1/accounts', { name, plan: 'enterprise' });
+    const r = await this.call<{ account: { id: string }; api_key: string }>('POST', '/v1/accounts', { name, plan: 'enterprise' }, { 'x-operator-token': BENCH_OPERATOR_TOKEN });
     this.key = r.api_key;
     this.accountId = r.account.id;
   }

@@ -13,6 +13,9 @@ import { MALLOC_ARENA_MAX, missingHeapFlags } from '../../apps/hookstream/src/he
 import { sleep } from './stats.ts';
 import { memoryOf } from './sys.ts';
 
+/** The bench's account is on enterprise terms (nothing expires mid-run): set by the operator. */
+export const BENCH_OPERATOR_TOKEN = 'bench-operator-token-0123456789';
+
 export const ROLES = ['api', 'router', 'deliverer', 'projector'] as const;
 export type Role = (typeof ROLES)[number];
 /** A process of the system: a role's first copy goes by the role's name, a further one by `<role>#<n>`. */
@@ -117,6 +120,7 @@ export class System {
         DATABASE_URL: this.o.databaseUrl,
         ROLES: role,
         ALLOW_PRIVATE_DESTINATIONS: 'true',
+        OPERATOR_TOKEN: BENCH_OPERATOR_TOKEN,
         LOG_LEVEL: 'warn',
         STREAM_REPLICAS: '1',
       },

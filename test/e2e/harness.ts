@@ -16,6 +16,9 @@ export async function migrated(url: string): Promise<void> {
   }
 }
 
+/** The OPERATOR_TOKEN of every test system: tests that need an account on a plan send it. */
+export const TEST_OPERATOR_TOKEN = 'test-operator-token-0123456789';
+
 export async function startSystem(
   t: Test,
   overrides: Partial<Settings> = {},
@@ -31,6 +34,7 @@ export async function startSystem(
     host: '127.0.0.1',
     allowPrivateDestinations: true,
     logLevel: 'silent',
+    operatorToken: TEST_OPERATOR_TOKEN,
     ...overrides,
   });
   const gw = await startGateway(settings, { log: createLogger(process.env.E2E_LOG_LEVEL ?? 'silent') });

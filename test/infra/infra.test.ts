@@ -69,6 +69,7 @@ t.test('compose: every Hookstream container runs the same image with settings th
     const settings = loadSettings(env);
     t.equal(settings.streamReplicas, 3);
     t.equal(settings.port, 8080, `${name} serves HTTP and /metrics on 8080`);
+    t.equal(settings.host, '0.0.0.0', `${name} listens on every interface of its container`);
     if (name !== 'migrate') t.same(settings.roles, [env.ROLES], `${name} runs ${env.ROLES}`);
   }
 });
@@ -260,4 +261,6 @@ t.test('Dockerfile: Node 24, full npm ci, the gateway command', async (t) => {
   t.notMatch(df, /^RUN .*--omit=dev/m);
   t.match(df, /^CMD \["node", "apps\/hookstream\/src\/main\.ts"\]$/m);
   t.match(df, /^EXPOSE 8080$/m);
+  // HOST defaults to loopback (a laptop run); a container on loopback answers nobody outside it.
+  t.match(df, /^\s+HOST=0\.0\.0\.0 \\$/m, 'the image listens on every interface');
 });

@@ -20,6 +20,7 @@ export const errors = {
     new ApiError(403, 'csrf_header_missing', 'A request signed in with the console cookie must carry the header x-hookstream-console: 1.'),
   signature: (message: string) => new ApiError(401, 'signature_invalid', message),
   forbidden: (message: string) => new ApiError(403, 'forbidden', message),
+  operatorRequired: (message: string) => new ApiError(403, 'operator_required', message),
   notFound: (what: string) => new ApiError(404, 'not_found', `${what} not found`),
   conflict: (message: string) => new ApiError(409, 'conflict', message),
   /** A custom domain another account verified first. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import t from 'tap';
 import { Hookstream } from '@hookstream/sdk';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { startSystem } from '../../../test/e2e/harness.ts';
+import { TEST_OPERATOR_TOKEN, startSystem } from '../../../test/e2e/harness.ts';
 
 const MAIN = path.resolve(import.meta.dirname, 'main.ts');
 
@@ -46,7 +46,10 @@ t.test('hookstream-cli against a running Hookstream', async (t) => {
   t.equal((await runner({})(['account', 'show', '--key', 'hk_x'])).code, 2, 'no server: a usage error');
 
   // ---- accounts and keys
-  const signup = await anon(['accounts', 'create', 'acme', '--plan', 'pro', '--json']);
+  const refused = await anon(['accounts', 'create', 'acme', '--plan', 'pro', '--json']);
+  t.equal(refused.code, 1, 'a plan is set by the operator');
+  t.match(refused.stderr, /set by the operator/);
+  const signup = await anon(['accounts', 'create', 'acme', '--plan', 'pro', '--json'], { HOOKSTREAM_OPERATOR_TOKEN: TEST_OPERATOR_TOKEN });
   t.equal(signup.code, 0, signup.stderr);
   const created = JSON.parse(signup.stdout);
   t.match(created.api_key, /^hk_/);
@@ -58,6 +61,10 @@ t.test('hookstream-cli against a running Hookstream', async (t) => {
   const cli = runner({ HOOKSTREAM_URL: url, HOOKSTREAM_API_KEY: created.api_key });
   t.match((await cli(['account', 'show'])).stdout, /^plan\s+pro$/m);
   t.match((await cli(['account', 'update', '--name', 'acme inc', '--json'])).stdout, /"name": "acme inc"/);
+  t.equal((await cli(['account', 'update', '--plan', 'enterprise'])).code, 1, 'nor a change of plan without the operator token');
+  const upgraded = await cli(['account', 'update', '--plan', 'enterprise', '--retention-days', '400', '--operator-token', TEST_OPERATOR_TOKEN]);
+  t.equal(upgraded.code, 0, upgraded.stderr);
+  t.match(upgraded.stdout, /^retention_days\s+400$/m);
   const key = JSON.parse((await cli(['keys', 'create', '--name', 'ci', '--json'])).stdout);
   t.match(key.key, /^hk_/);
   const keyTable = (await cli(['keys', 'list'])).stdout;

@@ -17,6 +17,7 @@ export const OPTIONS = {
   plan: { type: 'string' },
   'retention-days': { type: 'string' },
   'signup-token': { type: 'string' },
+  'operator-token': { type: 'string' },
   provider: { type: 'string' },
   secret: { type: 'string' },
   'signature-header': { type: 'string' },
@@ -72,6 +73,8 @@ export interface Settings {
   url?: string | undefined;
   /** From HOOKSTREAM_API_KEY unless --key. */
   apiKey?: string | undefined;
+  /** From HOOKSTREAM_OPERATOR_TOKEN unless --operator-token: lets a request set plan terms. */
+  operatorToken?: string | undefined;
 }
 
 export class Ctx {
@@ -103,6 +106,11 @@ export class Ctx {
   /** A client without a key (sign-up). */
   get anonymous(): Hookstream {
     return new Hookstream({ baseUrl: this.baseUrl });
+  }
+
+  /** The server's operator token, when given (plan and retention changes need it). */
+  get operatorToken(): string | undefined {
+    return this.flags['operator-token'] ?? this.settings.operatorToken;
   }
 
   arg(i: number, name: string): string {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// hookstream-cli: reads its two settings from the environment, runs one command, exits with its code.
+// hookstream-cli: reads its settings from the environment, runs one command, exits with its code.
 import { enableCompileCache } from 'node:module';
 
 // Stripping the types of every module dominates a short command's start-up; with the compile
@@ -8,10 +8,10 @@ import { enableCompileCache } from 'node:module';
 enableCompileCache?.();
 const { run } = await import('./cli.ts');
 
-// The CLI is a user's tool, not a service: its settings are these two variables, read here only.
+// The CLI is a user's tool, not a service: its settings are these variables, read here only.
 // eslint-disable-next-line no-restricted-properties
 const env = process.env;
-const settings = { url: env.HOOKSTREAM_URL, apiKey: env.HOOKSTREAM_API_KEY };
+const settings = { url: env.HOOKSTREAM_URL, apiKey: env.HOOKSTREAM_API_KEY, operatorToken: env.HOOKSTREAM_OPERATOR_TOKEN };
 
 const ctl = new AbortController();
 process.once('SIGINT', () => ctl.abort());

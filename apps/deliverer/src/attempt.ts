@@ -34,6 +34,8 @@ export interface AttemptDeps {
   client: DeliveryClient;
   publisher: Publisher;
   log: Logger;
+  /** The level of the one line per attempt: debug unless the operator asked for them (LOG_DELIVERIES). */
+  attemptLogLevel?: 'info' | 'debug';
   now: () => number;
   random: () => number;
   /** True once the process is stopping: messages in hand are then sent without waiting for a closed circuit. */
@@ -234,9 +236,10 @@ async function settle(
     response_excerpt: excerpt(result.responseExcerpt),
     next_attempt_at: decision.action === 'retry' ? iso(nowMs + decision.delayMs) : null,
   };
-  // The level is checked first: building the entry costs more than the call when info is off.
-  if (deps.log.isLevelEnabled('info')) {
-    deps.log.info(
+  // The level is checked first: building the entry costs more than the call when it is off.
+  const level = deps.attemptLogLevel ?? 'debug';
+  if (deps.log.isLevelEnabled(level)) {
+    deps.log[level](
       {
         event_id: event.event_id,
         delivery_id: delivery.delivery_id,

@@ -35,6 +35,8 @@ export interface DelivererDeps {
   circuit?: CircuitOptions;
   /** Run the dead-letter watch in this process (default true). */
   deadLetterWatch?: boolean;
+  /** One info line per attempt (LOG_DELIVERIES); otherwise they are at debug. */
+  logDeliveries?: boolean;
 }
 
 export interface Deliverer {
@@ -76,6 +78,7 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
       client: c,
       publisher: deps.publisher,
       log,
+      attemptLogLevel: deps.logDeliveries ? 'info' : 'debug',
       now,
       random,
       stopping: () => stopping,

@@ -3,11 +3,11 @@
 import { loadSettings } from '@hookstream/config';
 import { connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
 import { openCatalog } from '@hookstream/catalog';
-import { createLogger } from '@hookstream/observability';
+import { processLogger } from '@hookstream/observability';
 import { buildDeliverer } from './build.ts';
 
 const settings = loadSettings();
-const log = createLogger(settings.logLevel, 'deliverer');
+const log = processLogger(settings, 'deliverer');
 if (settings.natsUrl === null) {
   log.fatal('NATS_URL is required to run the deliverer role alone (the hookstream command starts an embedded server)');
   process.exit(2);
@@ -22,6 +22,7 @@ const deliverer = buildDeliverer({
   log,
   allowPrivate: settings.allowPrivateDestinations,
   maxInFlight: settings.delivererMaxInFlight,
+  logDeliveries: settings.logDeliveries,
 });
 await deliverer.start();
 

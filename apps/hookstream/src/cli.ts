@@ -1,9 +1,10 @@
-// The `hookstream [run|migrate|rebuild]` command once main.ts has the process running with its V8
+// The `hookstream [run|migrate|rebuild|accounts]` command once main.ts has the process running with its V8
 // heap flags. Thin: settings, build, start, stop on signal.
 import { SettingsError, loadSettings } from '@hookstream/config';
-import { createLogger } from '@hookstream/observability';
+import { processLogger } from '@hookstream/observability';
 import { startGateway } from './gateway.ts';
 import { runMigrate, runRebuild } from './commands.ts';
+import { runAccounts } from './accounts.ts';
 import { yieldToApi } from './priority.ts';
 
 const command = process.argv[2] ?? 'run';
@@ -17,7 +18,7 @@ try {
   }
   throw err;
 }
-const log = createLogger(settings.logLevel, 'hookstream');
+const log = processLogger(settings, 'hookstream');
 
 if (command !== 'run') {
   // One-shot commands: a signal ends the process through exit, so embedded services are stopped too.
@@ -29,6 +30,8 @@ if (command === 'migrate') {
   await runMigrate(settings, log);
 } else if (command === 'rebuild') {
   await runRebuild(settings, log);
+} else if (command === 'accounts') {
+  process.exitCode = await runAccounts(settings, log, process.argv.slice(3));
 } else if (command === 'run') {
   const gateway = await startGateway(settings, { log }).catch((err) => {
     log.fatal({ err }, 'hookstream could not start');
@@ -51,6 +54,6 @@ if (command === 'migrate') {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 } else {
-  console.error(`unknown command '${command}'. Usage: hookstream [run|migrate|rebuild]`);
+  console.error(`unknown command '${command}'. Usage: hookstream [run|migrate|rebuild|accounts set-plan]`);
   process.exit(2);
 }

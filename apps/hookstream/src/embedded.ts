@@ -44,6 +44,7 @@ export async function startServices(settings: Readonly<Settings>, log: Logger, n
         port: settings.embeddedNatsPort,
         binary: bin,
         logFile: path.join(dataDir, 'nats-server.log'),
+        notice: (m: string) => log.warn(m),
       });
       natsUrl = nats.url;
       stops.push(() => nats.stop());
@@ -51,7 +52,11 @@ export async function startServices(settings: Readonly<Settings>, log: Logger, n
     }
     if (!databaseUrl && needs.database) {
       await mkdir(dataDir, { recursive: true });
-      const pg: PostgresHandle = await startPostgres({ dataDir: path.join(dataDir, 'postgres'), port: settings.embeddedPostgresPort });
+      const pg: PostgresHandle = await startPostgres({
+        dataDir: path.join(dataDir, 'postgres'),
+        port: settings.embeddedPostgresPort,
+        notice: (m: string) => log.warn(m),
+      });
       databaseUrl = pg.url;
       stops.push(() => pg.stop());
       log.info({ port: pg.port, data: path.join(dataDir, 'postgres') }, 'embedded postgres started');

@@ -3,7 +3,7 @@
 import type { Role, Settings } from '@hookstream/config';
 import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopology, openConsoleSessionKv } from '@hookstream/broker';
 import { type Catalog, openCatalog } from '@hookstream/catalog';
-import { type Logger, type Metrics, createLogger, createMetrics } from '@hookstream/observability';
+import { type Logger, type Metrics, createMetrics, processLogger } from '@hookstream/observability';
 import { type Pool, assertSchemaCurrent, createPool, migrate } from '@hookstream/store';
 // Roles are imported when the process runs them: a deliverer does not load Fastify, pg-boss or the
 // projector (memory per process is a figure operators size for).
@@ -39,7 +39,7 @@ interface Stoppable {
 }
 
 export async function startGateway(settings: Readonly<Settings>, opts: GatewayOptions = {}): Promise<Gateway> {
-  const log = opts.log ?? createLogger(settings.logLevel, 'hookstream');
+  const log = opts.log ?? processLogger(settings, 'hookstream');
   const roles = new Set(settings.roles);
   const needsDb = roles.has('api') || roles.has('projector') || roles.has('jobs');
   const metrics = opts.metrics ?? createMetrics();
@@ -102,6 +102,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
         log: log.child({ role: 'deliverer' }),
         allowPrivate: settings.allowPrivateDestinations,
         maxInFlight: settings.delivererMaxInFlight,
+        logDeliveries: settings.logDeliveries,
         metrics,
       });
       await d.start();

@@ -1,4 +1,4 @@
-// `hookstream [run|migrate|rebuild]` — the command users run (cli.ts). First it makes sure the
+// `hookstream [run|migrate|rebuild|accounts]` — the command users run (cli.ts). First it makes sure the
 // process runs with Hookstream's memory sizing (heap.ts says why and what: V8 heap flags, glibc's
 // malloc arenas). Both must be given when a process starts, so one started without them replaces
 // itself with one that has them, here, before the command's modules load. Every launcher starts

@@ -4,12 +4,12 @@
 import { connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
 import { openCatalog } from '@hookstream/catalog';
 import { loadSettings } from '@hookstream/config';
-import { createLogger } from '@hookstream/observability';
+import { processLogger } from '@hookstream/observability';
 import { assertSchemaCurrent, createPool } from '@hookstream/store';
 import { buildJobs } from './build.ts';
 
 const settings = loadSettings();
-const log = createLogger(settings.logLevel, 'jobs');
+const log = processLogger(settings, 'jobs');
 if (!settings.natsUrl || !settings.databaseUrl) {
   log.fatal('the jobs role needs NATS_URL and DATABASE_URL (the embedded default runs through the hookstream command)');
   process.exit(2);

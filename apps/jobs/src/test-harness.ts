@@ -7,7 +7,7 @@ import { createPublisher } from '@hookstream/broker';
 import { createLogger } from '@hookstream/observability';
 import type { Pool } from '@hookstream/store';
 import { waitFor } from '@hookstream/testkit';
-import { type Client, client, startSystem } from '../../../test/e2e/harness.ts';
+import { type Client, TEST_OPERATOR_TOKEN, client, startSystem } from '../../../test/e2e/harness.ts';
 import { type Jobs, buildJobs } from './build.ts';
 
 export type Gateway = Awaited<ReturnType<typeof startSystem>>;
@@ -19,8 +19,10 @@ export interface Tenant {
   api: Client;
 }
 
+/** An account made through sign-up; `extra` (plan terms) goes with the operator token. */
 export async function tenant(gw: Gateway, name: string, extra: Record<string, unknown> = {}): Promise<Tenant> {
-  const r = await client(gw.url as string).call('POST', '/v1/accounts', { name, ...extra });
+  const operator: Record<string, string> = Object.keys(extra).length > 0 ? { 'x-operator-token': TEST_OPERATOR_TOKEN } : {};
+  const r = await client(gw.url as string).call('POST', '/v1/accounts', { name, ...extra }, operator);
   if (r.status !== 201) throw new Error(`signup failed: ${r.status} ${JSON.stringify(r.json)}`);
   return { accountId: r.json.data.account.id, key: r.json.data.api_key, api: client(gw.url as string, r.json.data.api_key) };
 }

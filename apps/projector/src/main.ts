@@ -2,12 +2,12 @@
 // on SIGTERM stop pulling, commit what is buffered, drain NATS and close the pool.
 import { connectBroker, ensureTopology } from '@hookstream/broker';
 import { loadSettings } from '@hookstream/config';
-import { createLogger } from '@hookstream/observability';
+import { processLogger } from '@hookstream/observability';
 import { assertSchemaCurrent, createPool } from '@hookstream/store';
 import { buildProjector } from './build.ts';
 
 const settings = loadSettings();
-const log = createLogger(settings.logLevel, 'projector');
+const log = processLogger(settings, 'projector');
 
 if (!settings.natsUrl || !settings.databaseUrl) {
   log.fatal('the projector role needs NATS_URL and DATABASE_URL (the embedded default runs through the hookstream command)');

@@ -3,11 +3,11 @@
 import { loadSettings } from '@hookstream/config';
 import { connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
 import { openCatalog } from '@hookstream/catalog';
-import { createLogger } from '@hookstream/observability';
+import { processLogger } from '@hookstream/observability';
 import { buildRouter } from './build.ts';
 
 const settings = loadSettings();
-const log = createLogger(settings.logLevel, 'router');
+const log = processLogger(settings, 'router');
 if (settings.natsUrl === null) {
   log.fatal('NATS_URL is required to run the router role alone (the hookstream command starts an embedded server)');
   process.exit(2);

@@ -38,6 +38,30 @@ t.test('BACKGROUND_NICE takes 0 to 19', async (t) => {
   }
 });
 
+t.test('HOST: loopback unless told otherwise', async (t) => {
+  t.equal(loadSettings({}).host, '127.0.0.1', 'a laptop run is not reachable from the network');
+  t.equal(loadSettings({ HOST: '0.0.0.0' }).host, '0.0.0.0');
+});
+
+t.test('logs: LOG_FORMAT auto, json or pretty; LOG_DELIVERIES off by default', async (t) => {
+  const d = loadSettings({});
+  t.equal(d.logFormat, 'auto');
+  t.equal(d.logDeliveries, false);
+  const s = loadSettings({ LOG_FORMAT: 'pretty', LOG_DELIVERIES: 'true' });
+  t.equal(s.logFormat, 'pretty');
+  t.equal(s.logDeliveries, true);
+  t.equal(loadSettings({ LOG_FORMAT: 'json' }).logFormat, 'json');
+  const err = t.throws(() => loadSettings({ LOG_FORMAT: 'text' })) as unknown;
+  t.match((err as SettingsError).problems.join('\n'), /LOG_FORMAT/);
+});
+
+t.test('OPERATOR_TOKEN: unset by default, at least 16 characters', async (t) => {
+  t.equal(loadSettings({}).operatorToken, null);
+  t.equal(loadSettings({ OPERATOR_TOKEN: 'op-0123456789abcdef' }).operatorToken, 'op-0123456789abcdef');
+  const err = t.throws(() => loadSettings({ OPERATOR_TOKEN: 'short' })) as unknown;
+  t.match((err as SettingsError).problems.join('\n'), /OPERATOR_TOKEN/);
+});
+
 t.test('CUSTOM_DOMAIN_CLAIM_TTL_H: 72 hours by default, whole hours from 1', async (t) => {
   t.equal(loadSettings({}).customDomainClaimTtlH, 72);
   t.equal(loadSettings({ CUSTOM_DOMAIN_CLAIM_TTL_H: '1' }).customDomainClaimTtlH, 1);

@@ -25,6 +25,9 @@ const Env = Type.Object({
   ACCOUNT_SIGNUP: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('token'), Type.Literal('closed')])),
   SIGNUP_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   SIGNUP_RATE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+  OPERATOR_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  LOG_FORMAT: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')])),
+  LOG_DELIVERIES: Type.Optional(Bool),
   DUPLICATE_WINDOW_S: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
   DELIVERER_MAX_IN_FLIGHT: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
   BACKGROUND_NICE: Type.Optional(Type.String({ pattern: '^([0-9]|1[0-9])$' })),
@@ -53,6 +56,12 @@ export interface Settings {
   accountSignup: 'open' | 'token' | 'closed';
   signupToken: string | null;
   signupRatePerMinute: number;
+  /** Lets a request set an account's plan and retention (header X-Operator-Token); null: only the CLI can. */
+  operatorToken: string | null;
+  /** `auto`: readable lines when stdout is a terminal, JSON otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty';
+  /** Log every delivery attempt at info (otherwise at debug). */
+  logDeliveries: boolean;
   duplicateWindowS: number;
   delivererMaxInFlight: number;
   /** CPU priority (nice, 0–19) of a process without the api role; 0 leaves it alone. */
@@ -100,7 +109,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   const roles = !e.ROLES || e.ROLES === 'all' ? ROLE_NAMES : ([...new Set(e.ROLES.split(','))] as Role[]);
   return Object.freeze({
     port,
-    host: e.HOST ?? '0.0.0.0',
+    host: e.HOST ?? '127.0.0.1',
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     natsUrl: e.NATS_URL ?? null,
     databaseUrl: e.DATABASE_URL ?? null,
@@ -112,6 +121,9 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     accountSignup: e.ACCOUNT_SIGNUP ?? 'open',
     signupToken: e.SIGNUP_TOKEN ?? null,
     signupRatePerMinute: Number(e.SIGNUP_RATE_PER_MINUTE ?? 30),
+    operatorToken: e.OPERATOR_TOKEN ?? null,
+    logFormat: e.LOG_FORMAT ?? 'auto',
+    logDeliveries: e.LOG_DELIVERIES === 'true' || e.LOG_DELIVERIES === '1',
     duplicateWindowS: Number(e.DUPLICATE_WINDOW_S ?? 86_400),
     delivererMaxInFlight: Number(e.DELIVERER_MAX_IN_FLIGHT ?? 512),
     backgroundNice: Number(e.BACKGROUND_NICE ?? 10),

@@ -31,16 +31,14 @@ export type ListQuery = Static<typeof ListQuery>;
 
 // ---------- accounts and keys ----------
 export const Plan = Type.Union([Type.Literal('free'), Type.Literal('pro'), Type.Literal('enterprise')]);
-export const CreateAccountBody = Type.Object(
-  { name: Name, plan: Type.Optional(Plan), retention_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) },
-  Strict,
-);
+// Plan terms are the operator's: a request that names or changes them needs X-Operator-Token.
+const OPERATOR_SETS = 'Set by the operator: needs the X-Operator-Token header (403 operator_required without it).';
+const PlanField = Type.Optional(Type.Union(Plan.anyOf, { description: `${OPERATOR_SETS} Default free.` }));
+const RetentionField = Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: `${OPERATOR_SETS} Fixed by the plan except on enterprise.` }));
+export const CreateAccountBody = Type.Object({ name: Name, plan: PlanField, retention_days: RetentionField }, Strict);
 export type CreateAccountBody = Static<typeof CreateAccountBody>;
 export const Account = Type.Object({ id: Type.String(), name: Type.String(), plan: Plan, retention_days: Type.Integer(), created_at: Timestamp });
-export const UpdateAccountBody = Type.Object(
-  { name: Type.Optional(Name), plan: Type.Optional(Plan), retention_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) },
-  { ...Strict, minProperties: 1 },
-);
+export const UpdateAccountBody = Type.Object({ name: Type.Optional(Name), plan: PlanField, retention_days: RetentionField }, { ...Strict, minProperties: 1 });
 export type UpdateAccountBody = Static<typeof UpdateAccountBody>;
 
 export const CreateApiKeyBody = Type.Object({ name: Type.Optional(Name) }, Strict);

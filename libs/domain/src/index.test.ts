@@ -18,6 +18,8 @@ t.test('given the public face, when imported, then every capability is exported'
     'createCircuit',
     'createTokenBucket',
     'deliveryIdFor',
+    'planTerms',
+    'changesPlanTerms',
   ] as const) {
     t.equal(typeof domain[name], 'function', name);
   }

@@ -52,5 +52,7 @@ export type { Circuit, CircuitOptions, CircuitState } from './circuit.ts';
 export { createTokenBucket } from './token-bucket.ts';
 export type { TokenBucket } from './token-bucket.ts';
 export { deliveryIdFor, isTimeOrderedId, stableUuid, timeOrderedId } from './ids.ts';
+export { MAX_RETENTION_DAYS, PLAN_NAMES, PLAN_RETENTION_DAYS, changesPlanTerms, planTerms } from './plan.ts';
+export type { PlanChange, PlanName, PlanResult, PlanTerms } from './plan.ts';
 export { claimExpired, claimExpiresAt, domainClaimId, domainOwnerId } from './domain-claims.ts';
 export type { DomainClaimStatus } from './domain-claims.ts';

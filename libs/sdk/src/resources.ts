@@ -72,13 +72,17 @@ export class Accounts {
   constructor(t: Transport) {
     this.#t = t;
   }
-  /** Open sign-up: a new account and its bootstrap key (`api_key`, shown once). Needs no apiKey. */
-  create(params: CreateAccountParams, opts: { signupToken?: string } = {}): Promise<AccountCreated> {
-    return this.#t.data<AccountCreated>('POST', '/v1/accounts', {
-      body: params,
-      auth: false,
-      ...(opts.signupToken ? { headers: { 'x-signup-token': opts.signupToken } } : {}),
-    });
+  /**
+   * Open sign-up: a new account and its bootstrap key (`api_key`, shown once). Needs no apiKey.
+   * `plan` and `retention_days` need the server's operator token (`operatorToken`), which also
+   * creates accounts where sign-up is closed; without them the account is on the free plan.
+   */
+  create(params: CreateAccountParams, opts: { signupToken?: string; operatorToken?: string } = {}): Promise<AccountCreated> {
+    const headers = {
+      ...(opts.signupToken ? { 'x-signup-token': opts.signupToken } : {}),
+      ...(opts.operatorToken ? { 'x-operator-token': opts.operatorToken } : {}),
+    };
+    return this.#t.data<AccountCreated>('POST', '/v1/accounts', { body: params, auth: false, ...(Object.keys(headers).length > 0 ? { headers } : {}) });
   }
 }
 
@@ -91,8 +95,9 @@ export class CurrentAccount {
   get(): Promise<Account> {
     return this.#t.data<Account>('GET', '/v1/account');
   }
-  update(params: UpdateAccountParams): Promise<Account> {
-    return this.#t.data<Account>('PATCH', '/v1/account', { body: params });
+  /** Changing `plan` or `retention_days` needs the server's operator token (a PermissionError without it). */
+  update(params: UpdateAccountParams, opts: { operatorToken?: string } = {}): Promise<Account> {
+    return this.#t.data<Account>('PATCH', '/v1/account', { body: params, ...(opts.operatorToken ? { headers: { 'x-operator-token': opts.operatorToken } } : {}) });
   }
 }
 

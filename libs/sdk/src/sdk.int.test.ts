@@ -2,7 +2,7 @@
 // A tracker records each method called; the last test fails if any public method went unexercised.
 import t from 'tap';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { startSystem } from '../../../test/e2e/harness.ts';
+import { TEST_OPERATOR_TOKEN, startSystem } from '../../../test/e2e/harness.ts';
 import type { HookstreamError } from './index.ts';
 import {
   AuthenticationError,
@@ -10,6 +10,7 @@ import {
   ConnectionError,
   Hookstream,
   NotFoundError,
+  PermissionError,
   RateLimitError,
   ValidationError,
   verifyWebhook,
@@ -67,13 +68,18 @@ t.test('the SDK against a running Hookstream', async (t) => {
   t.equal((await anon.ready()).status, 'ready');
 
   // ---- accounts, the current account, keys
-  const signup = await anon.accounts.create({ name: 'acme', plan: 'pro' });
+  const selfService = await anon.accounts.create({ name: 'acme', plan: 'pro' }).catch((e: unknown) => e);
+  t.type(selfService, PermissionError, 'a plan is not self-service');
+  t.equal((selfService as PermissionError).code, 'operator_required');
+  const signup = await anon.accounts.create({ name: 'acme', plan: 'pro' }, { operatorToken: TEST_OPERATOR_TOKEN });
   t.match(signup.api_key, /^hk_/);
   t.equal(signup.account.retention_days, 30);
   await t.rejects(anon.accounts.create({ name: '' }), ValidationError, 'bad bodies are ValidationErrors');
   const hs = anon.withApiKey(signup.api_key);
   t.equal((await hs.account.get()).id, signup.account.id);
   t.equal((await hs.account.update({ name: 'acme inc' })).name, 'acme inc');
+  await t.rejects(hs.account.update({ plan: 'enterprise' }), PermissionError, 'nor is a change of plan');
+  t.match(await hs.account.update({ plan: 'enterprise', retention_days: 400 }, { operatorToken: TEST_OPERATOR_TOKEN }), { plan: 'enterprise', retention_days: 400 });
 
   const key = await hs.apiKeys.create({ name: 'ci' });
   t.match(key.key, /^hk_/);

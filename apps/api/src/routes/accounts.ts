@@ -1,9 +1,10 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { type Static, Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type AccountRecord, api } from '@hookstream/contracts';
+import { changesPlanTerms, planTerms } from '@hookstream/domain';
 import type { ApiDeps } from '../context.ts';
 import { ApiError, errors } from '../errors.ts';
 import { ok } from '../http.ts';
@@ -11,13 +12,28 @@ import { authPlugin } from '../auth.ts';
 import { newApiKey } from '../keys.ts';
 import { accountView } from '../views.ts';
 
-const PLAN_RETENTION: Record<string, number> = { free: 1, pro: 30, enterprise: 90 };
+const OPERATOR_ONLY =
+  'plan and retention_days are set by the operator of this server (with X-Operator-Token, or `hookstream accounts set-plan`), not by the account';
+
+/** Equal length digests, so the comparison says nothing about the token's length either. */
+const sameToken = (given: string, want: string) =>
+  timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(want).digest());
+
+const OperatorHeaders = { 'x-operator-token': Type.Optional(Type.String({ description: 'The OPERATOR_TOKEN setting: lets the request set plan and retention_days.' })) };
 
 export function accountRoutes(deps: ApiDeps) {
   return async (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { settings, catalog } = deps;
     const now = () => new Date(deps.now?.() ?? Date.now()).toISOString();
+    /** True when the request carries the operator token; a wrong one is refused outright rather than ignored. */
+    const isOperator = (request: FastifyRequest): boolean => {
+      const given = request.headers['x-operator-token'];
+      if (given === undefined) return false;
+      if (!settings.operatorToken) throw errors.forbidden('this server has no operator token (OPERATOR_TOKEN): plans are set with `hookstream accounts set-plan`');
+      if (typeof given !== 'string' || !sameToken(given, settings.operatorToken)) throw errors.forbidden('invalid X-Operator-Token');
+      return true;
+    };
 
     await app.register(async (open) => {
       await open.register(rateLimit, {
@@ -31,30 +47,25 @@ export function accountRoutes(deps: ApiDeps) {
         {
           schema: {
             body: api.CreateAccountBody,
-            headers: Type.Object({ 'x-signup-token': Type.Optional(Type.String()) }),
+            headers: Type.Object({ 'x-signup-token': Type.Optional(Type.String()), ...OperatorHeaders }),
             response: { 201: api.envelope(api.AccountCreated), '4xx': api.ErrorBody },
           },
         },
         async (request, reply) => {
-          if (settings.accountSignup === 'closed') throw errors.forbidden('account sign-up is closed on this server');
-          if (settings.accountSignup === 'token') {
+          // The operator creates accounts whatever ACCOUNT_SIGNUP says: that is how a closed server gets them.
+          const operator = isOperator(request);
+          if (!operator && settings.accountSignup === 'closed') throw errors.forbidden('account sign-up is closed on this server');
+          if (!operator && settings.accountSignup === 'token') {
             const given = Buffer.from(String(request.headers['x-signup-token'] ?? ''));
             const want = Buffer.from(settings.signupToken ?? '');
             if (given.length !== want.length || !timingSafeEqual(given, want)) throw errors.forbidden('a valid X-Signup-Token is required');
           }
           const body = request.body;
-          const plan = body.plan ?? 'free';
-          if (plan !== 'enterprise' && body.retention_days !== undefined && body.retention_days !== PLAN_RETENTION[plan]) {
-            throw errors.badRequest(`retention_days is fixed at ${PLAN_RETENTION[plan]} on the ${plan} plan; custom retention needs enterprise`);
-          }
+          if (!operator && changesPlanTerms(null, body)) throw errors.operatorRequired(OPERATOR_ONLY);
+          const terms = planTerms(null, body);
+          if (!terms.ok) throw errors.badRequest(terms.error);
           const at = now();
-          const account: AccountRecord = {
-            id: randomUUID(),
-            name: body.name,
-            plan,
-            retention_days: body.retention_days ?? (PLAN_RETENTION[plan] as number),
-            created_at: at,
-          };
+          const account: AccountRecord = { id: randomUUID(), name: body.name, ...terms.terms, created_at: at };
           const { key, record } = newApiKey(account.id, 'bootstrap', at);
           await catalog.put('account', account.id, account);
           await catalog.put('apikey', record.id, record);
@@ -73,20 +84,23 @@ export function accountRoutes(deps: ApiDeps) {
       });
       a.patch(
         '/account',
-        { schema: { body: api.UpdateAccountBody, response: { 200: api.envelope(api.Account), '4xx': api.ErrorBody } } },
+        {
+          schema: {
+            body: api.UpdateAccountBody,
+            headers: Type.Object(OperatorHeaders),
+            response: { 200: api.envelope(api.Account), '4xx': api.ErrorBody },
+          },
+        },
         async (request, reply) => {
           const acc = catalog.view.accounts.get(request.accountId);
           if (!acc) throw errors.notFound('account');
           const body: Static<typeof api.UpdateAccountBody> = request.body;
-          const plan = body.plan ?? acc.plan;
-          let retention = body.retention_days ?? (body.plan ? (PLAN_RETENTION[plan] as number) : acc.retention_days);
-          if (plan !== 'enterprise') {
-            if (body.retention_days !== undefined && body.retention_days !== PLAN_RETENTION[plan]) {
-              throw errors.badRequest(`retention_days is fixed at ${PLAN_RETENTION[plan]} on the ${plan} plan; custom retention needs enterprise`);
-            }
-            retention = PLAN_RETENTION[plan] as number;
-          }
-          const next: AccountRecord = { ...acc, name: body.name ?? acc.name, plan, retention_days: retention };
+          // The same terms sent back (a read-modify-write of the whole account) are not a change.
+          const operator = isOperator(request);
+          if (!operator && changesPlanTerms(acc, body)) throw errors.operatorRequired(OPERATOR_ONLY);
+          const terms = planTerms(acc, body);
+          if (!terms.ok) throw errors.badRequest(terms.error);
+          const next: AccountRecord = { ...acc, name: body.name ?? acc.name, ...terms.terms };
           await catalog.put('account', acc.id, next);
           return ok(reply, accountView(next));
         },

@@ -50,13 +50,13 @@ const TYPE_COLUMNS: Column[] = [{ key: 'id' }, { key: 'name' }, { key: 'descript
 
 export const accounts: Group = {
   create: {
-    usage: '<name> [--plan free|pro|enterprise] [--retention-days N] [--signup-token T]',
-    summary: 'create an account; prints its first API key, once',
+    usage: '<name> [--signup-token T] [--plan free|pro|enterprise --retention-days N --operator-token T]',
+    summary: 'create an account; prints its first API key, once (a plan needs the operator token)',
     async run(ctx) {
       const plan = ctx.flags.plan as 'free' | 'pro' | 'enterprise' | undefined;
       const created = await ctx.anonymous.accounts.create(
         defined({ name: ctx.arg(0, 'name'), plan, retention_days: ctx.int('retention-days') }),
-        defined({ signupToken: ctx.flags['signup-token'] }),
+        defined({ signupToken: ctx.flags['signup-token'], operatorToken: ctx.operatorToken }),
       );
       if (ctx.out.json) return ctx.out.printJson(created);
       ctx.out.item(created.account, ACCOUNT);
@@ -69,11 +69,12 @@ export const accounts: Group = {
 export const account: Group = {
   show: { usage: '', summary: 'the account of the API key', run: async (ctx) => ctx.out.item(await ctx.client.account.get(), ACCOUNT) },
   update: {
-    usage: '[--name N] [--plan P] [--retention-days N]',
-    summary: 'rename the account or change its plan',
+    usage: '[--name N] [--plan P --retention-days N --operator-token T]',
+    summary: 'rename the account, or (with the operator token) change its plan',
     async run(ctx) {
       const plan = ctx.flags.plan as 'free' | 'pro' | 'enterprise' | undefined;
-      ctx.out.item(await ctx.client.account.update(defined({ name: ctx.flags.name, plan, retention_days: ctx.int('retention-days') })), ACCOUNT);
+      const params = defined({ name: ctx.flags.name, plan, retention_days: ctx.int('retention-days') });
+      ctx.out.item(await ctx.client.account.update(params, defined({ operatorToken: ctx.operatorToken })), ACCOUNT);
     },
   },
 };
