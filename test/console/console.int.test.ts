@@ -147,6 +147,11 @@ t.test('the console, end to end', async (t) => {
     await page.getByLabel('Headers (JSON)').fill('{not json');
     await page.getByRole('button', { name: 'Save destination' }).click();
     await page.getByText('Headers is not valid JSON').waitFor();
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByRole('button', { name: 'Resume' }).waitFor();
+    t.equal((await a.call('GET', `/v1/destinations/${a.orders.id}`)).json.data.active, false, 'paused');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('button', { name: 'Pause' }).waitFor();
     await page.getByRole('button', { name: 'Send test event' }).click();
     const sent = await page.getByRole('status').filter({ hasText: 'Test event sent:' }).innerText();
     const testId = sent.replace('Test event sent:', '').trim();
@@ -243,6 +248,12 @@ t.test('the console, end to end', async (t) => {
     await p.goto(`${base}/console/events/${eventId}`);
     await p.getByRole('alert').waitFor();
     await noSeriousAxe(t, p, 'events at phone width');
+
+    // Its key revoked elsewhere: the next request finds the session ended and the sign-in form returns.
+    const keys = await api(base, b.json.data.api_key)('GET', '/v1/api-keys');
+    await api(base, b.json.data.api_key)('DELETE', `/v1/api-keys/${keys.json.data[0].id}`);
+    await p.getByRole('link', { name: 'API keys', exact: true }).click();
+    await p.getByRole('button', { name: 'Sign in' }).waitFor();
   });
 
   t.same(pageErrors, [], 'no script error and no CSP refusal in the page');

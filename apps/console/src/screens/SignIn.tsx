@@ -6,6 +6,7 @@ export function SignIn() {
   const [key, setKey] = useState('');
   const qc = useQueryClient();
   const signIn = useMutation({
+    mutationKey: ['sign-in'],
     mutationFn: (apiKey: string) => client.console.signIn(apiKey),
     onSuccess: async () => {
       setKey('');
