@@ -184,6 +184,13 @@ t.test('the console, end to end', async (t) => {
     await page.getByRole('textbox', { name: 'Payload', exact: true }).fill('{"amount": 4200}');
     await page.getByRole('button', { name: 'Test filter' }).click();
     await page.getByText('matches', { exact: true }).waitFor();
+    const routes = page.getByRole('table', { name: 'Routes' });
+    await page.getByRole('button', { name: 'Pause route to billing-ledger (invoice.*)' }).click();
+    await routes.getByRole('row').filter({ hasText: 'billing-ledger' }).getByText('paused').waitFor();
+    await page.getByRole('button', { name: 'Delete route to billing-ledger (invoice.*)' }).click();
+    await page.getByRole('button', { name: 'Confirm delete route to billing-ledger (invoice.*)' }).click();
+    await waitFor(() => routes.getByRole('row').count().then((n) => n === 2), { timeoutMs: TIMEOUT, message: 'one route left under the header' });
+    t.equal((await a.call('GET', '/v1/routes')).json.data.length, 1, 'deleted on the server');
 
     await page.getByRole('link', { name: 'Exports', exact: true }).click();
     await page.getByRole('button', { name: 'Create export' }).click();

@@ -37,7 +37,7 @@ t.test('screenshots', async (t) => {
   await a.call('POST', '/v1/event-types', { name: 'order.created', description: 'A customer placed an order.', schema: { type: 'object', required: ['id', 'amount'], properties: { id: { type: 'string' }, amount: { type: 'integer' } } } });
   await a.call('POST', '/v1/exports', { kind: 'events', format: 'ndjson', filter: { event_type: 'order.created' } });
   await a.call('POST', '/v1/api-keys', { name: 'ci-deploys' });
-  await a.call('POST', '/v1/custom-domains', { hostname: 'hooks.acme.example' });
+  await a.call('POST', '/v1/custom-domains', { hostname: 'hooks.acme-shop.com' });
   await waitFor(async () => (await a.call('GET', `/v1/events/${first}`)).json.data.deliveries.length === 2, { timeoutMs: 30_000, message: 'replayed' });
 
   const browser = await launch();

@@ -15,6 +15,8 @@ export function DeadLetters() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [bulkId, setBulkId] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // The dead-lettered delivery stays as it was (a replay is a new delivery): mark what was replayed here.
+  const [replayed, setReplayed] = useState<Set<string>>(new Set());
   const names = useNames();
   const qc = useQueryClient();
   const cursor = cursors[cursors.length - 1];
@@ -32,9 +34,11 @@ export function DeadLetters() {
         const log = r.direction === 'outbound' ? client.outboundEvents : client.events;
         await log.replay(r.event_id, { destination_id: r.destination_id });
       }
-      return chosen.length;
+      return chosen.map((r) => r.id);
     },
-    onSuccess: (n) => {
+    onSuccess: (ids) => {
+      const n = ids.length;
+      setReplayed((s) => new Set([...s, ...ids]));
       setNotice(`${n} ${n === 1 ? 'delivery' : 'deliveries'} replayed.`);
       setSelected(new Set());
       void qc.invalidateQueries({ queryKey: ['dead-letters'] });
@@ -134,6 +138,7 @@ export function DeadLetters() {
               </td>
               <td>
                 <span className="status tone-dead">{r.reason}</span>
+                {replayed.has(r.id) && <span className="status tone-ok">replayed</span>}
               </td>
               <td>
                 {r.last_error ?? (r.last_status_code ? `HTTP ${r.last_status_code}` : '—')}

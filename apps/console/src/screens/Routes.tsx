@@ -12,9 +12,16 @@ export function Routes() {
   const names = useNames();
   const list = useQuery({ queryKey: ['routes'], queryFn: () => client.routes.list({ limit: 500 }) });
   const [fieldError, setFieldError] = useState<string | null>(null);
-  const create = useMutation({
-    mutationFn: (p: CreateRouteParams) => client.routes.create(p),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ['routes'] }),
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const refresh = () => void qc.invalidateQueries({ queryKey: ['routes'] });
+  const create = useMutation({ mutationFn: (p: CreateRouteParams) => client.routes.create(p), onSuccess: refresh });
+  const toggle = useMutation({ mutationFn: (r: { id: string; active: boolean }) => client.routes.update(r.id, { active: r.active }), onSuccess: refresh });
+  const remove = useMutation({
+    mutationFn: (id: string) => client.routes.delete(id),
+    onSuccess: () => {
+      setConfirming(null);
+      refresh();
+    },
   });
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -34,7 +41,7 @@ export function Routes() {
   return (
     <>
       <h1>Routes</h1>
-      <ErrorNote error={list.error} />
+      <ErrorNote error={list.error ?? toggle.error ?? remove.error} />
       {list.isPending ? (
         <Loading />
       ) : rows.length === 0 ? (
@@ -42,7 +49,7 @@ export function Routes() {
           <p>A route sends a source's events (all, or those whose type and payload match) to a destination. Create one below.</p>
         </Empty>
       ) : (
-        <Table label="Routes" head={<tr><th>Source</th><th>Destination</th><th>Event types</th><th>Labels</th><th>Payload filter</th><th>State</th></tr>}>
+        <Table label="Routes" head={<tr><th>Source</th><th>Destination</th><th>Event types</th><th>Labels</th><th>Payload filter</th><th>State</th><th><span className="skip">Actions</span></th></tr>}>
           {rows.map((r) => (
             <tr key={r.id}>
               <td>{r.source_id ? (names.source.get(r.source_id)?.name ?? r.source_id) : <span className="muted">any</span>}</td>
@@ -56,6 +63,27 @@ export function Routes() {
               <td>{r.payload_filter ? <code>{JSON.stringify(r.payload_filter)}</code> : <span className="muted">—</span>}</td>
               <td>
                 <Status value={r.active ? 'active' : 'paused'} />
+              </td>
+              <td className="nowrap">
+                {(() => {
+                  const what = `route to ${names.destination.get(r.destination_id)?.name ?? r.destination_id} (${r.event_type_pattern ?? '*'})`;
+                  return (
+                    <span className="row">
+                      <button type="button" className="small" onClick={() => toggle.mutate({ id: r.id, active: !r.active })} aria-label={`${r.active ? 'Pause' : 'Resume'} ${what}`}>
+                        {r.active ? 'Pause' : 'Resume'}
+                      </button>
+                      {confirming === r.id ? (
+                        <button type="button" className="small danger" onClick={() => remove.mutate(r.id)} aria-label={`Confirm delete ${what}`}>
+                          Confirm delete
+                        </button>
+                      ) : (
+                        <button type="button" className="small danger" onClick={() => setConfirming(r.id)} aria-label={`Delete ${what}`}>
+                          Delete
+                        </button>
+                      )}
+                    </span>
+                  );
+                })()}
               </td>
             </tr>
           ))}
