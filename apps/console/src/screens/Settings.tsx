@@ -73,11 +73,11 @@ export function Settings() {
         </label>
         <label>
           Primary colour
-          <input name="primary_color" defaultValue={b?.primary_color ?? ''} placeholder="#2f6fde" pattern="#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})" />
+          <input name="primary_color" defaultValue={b?.primary_color ?? ''} placeholder="#1f5fcf" pattern="#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})" />
         </label>
         <label>
           Accent colour
-          <input name="accent_color" defaultValue={b?.accent_color ?? ''} placeholder="#2f6fde" pattern="#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})" />
+          <input name="accent_color" defaultValue={b?.accent_color ?? ''} placeholder="#1f5fcf" pattern="#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})" />
         </label>
         <label>
           Support email
@@ -108,7 +108,7 @@ export function Settings() {
         <Table label="Custom domains" head={<tr><th>Hostname</th><th>State</th><th>TXT record</th><th>Checked</th><th><span className="skip">Actions</span></th></tr>}>
           {domains.data!.data.map((d) => (
             <tr key={d.id}>
-              <td>{d.hostname}</td>
+              <td className="nowrap">{d.hostname}</td>
               <td>
                 <Status value={d.status === 'pending' ? 'pending' : d.status} />
                 {d.last_error && <div className="muted">{d.last_error}</div>}
