@@ -204,6 +204,14 @@ t.test('console data endpoints', async (t) => {
     const early = await waitFor(() => seenBy(all.sse, e1)[0], { timeoutMs: 20_000, message: 'e1 appears live' });
     t.match(early.data, { id: e1, direction: 'outbound', event_type: 'other.type' }, 'the items of GET /v1/events');
     t.not(early.data.status, 'dead_letter');
+    // While ok holds it, its delivery is in flight: the destination's backlog says so.
+    const inFlight = await waitFor(async () => {
+      const d = (await api.call('GET', `/v1/destinations/${ok.id}/stats?range=1h`)).json.data;
+      return d.pending >= 1 ? d : null;
+    });
+    t.ok(inFlight.pending >= 1, 'pending counts the delivery in flight');
+    const inStats = (await api.call('GET', '/v1/stats?range=1h')).json.data.destinations.find((d: { destination_id: string }) => d.destination_id === ok.id);
+    t.ok(inStats.pending >= 1, 'in /v1/stats too');
     release();
     const final = await waitFor(() => seenBy(all.sse, e1).find((e) => e.data.status === 'dead_letter'), { timeoutMs: 20_000, message: 'e1 reaches its final status live' });
     t.equal(final.data.delivery_count, 2, 'and again when its status changed');
@@ -240,6 +248,16 @@ t.test('console data endpoints', async (t) => {
       message: 'the old event’s new delivery sent live',
     });
     t.equal(seen.data.event_type, 'old.one');
+  });
+
+  await t.test('live events: a comment every 15 s keeps a quiet stream open', async (t) => {
+    const quiet = await openSse(`${base}/v1/events/live?event_type=never.sent`, a.api_key);
+    t.teardown(() => quiet.sse.close());
+    const opened = Date.now();
+    await waitFor(() => quiet.sse.comments >= 2, { timeoutMs: 25_000, message: 'a heartbeat after the opening comment' });
+    t.ok(Date.now() - opened >= 14_000, 'not before its time');
+    t.equal(quiet.sse.events.length, 0);
+    t.equal(quiet.sse.ended, false);
   });
 
   await t.test('statistics equal what the events imply, per account', async (t) => {
@@ -317,5 +335,19 @@ t.test('console data endpoints', async (t) => {
     t.equal((await other.call('GET', `/v1/destinations/${bad.id}/stats`)).status, 404);
     t.equal((await api.call('GET', '/v1/stats?range=2d')).status, 400);
     t.equal((await api.call('GET', `/v1/destinations/${ok.id}/stats?range=30d`)).status, 400);
+  });
+
+  // Last: its failed attempts would change the circuit counted above.
+  await t.test('dead letters say whether their event was replayed to that destination since', async (t) => {
+    const second = published[1] as string;
+    t.equal((await api.call('POST', `/v1/events/${second}/replay`, { destination_id: bad.id })).status, 202);
+    const marked = await waitFor(async () => {
+      const r = await api.call('GET', '/v1/dead-letters?replayed=true');
+      return r.json.data.length > 0 ? r.json.data : null;
+    });
+    t.same(marked.map((d: { event_id: string; replayed: boolean }) => [d.event_id, d.replayed]), [[second, true]]);
+    const open = (await api.call('GET', '/v1/dead-letters?replayed=false')).json.data;
+    t.ok(open.length >= 2 && open.every((d: { replayed: boolean; id: string }) => !d.replayed && d.id !== marked[0].id), 'the others are not');
+    t.equal((await api.call('GET', '/v1/dead-letters?replayed=maybe')).status, 400);
   });
 });

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { type Broker, type Publisher, type StoredMessage, firstSeqAtOrAfter, scanStream, streamLastSeq } from '@hookstream/broker';
 import type { Catalog } from '@hookstream/catalog';
 import { type EventMeta, STREAMS, accountEventsFilter, decodeEventMeta } from '@hookstream/contracts';
-import { DELIVERY_STATUSES } from '@hookstream/domain';
+import { DELIVERY_STATUSES, isEventTypePattern, matchEventType } from '@hookstream/domain';
 import type { Logger } from '@hookstream/observability';
 import { type StoredEvent, publishReplay, replayTargets } from '@hookstream/replay';
 import {
@@ -88,7 +88,7 @@ export function replaySubject(accountId: string, f: Pick<ReplayFilter, 'source_i
 
 /** The filters that the message's own metadata answers. */
 export function matchesMeta(meta: EventMeta, f: ReplayFilter): boolean {
-  if (f.event_type !== undefined && meta.event_type !== f.event_type) return false;
+  if (f.event_type !== undefined && !(isEventTypePattern(f.event_type) ? matchEventType(f.event_type, meta.event_type) : meta.event_type === f.event_type)) return false;
   if (f.direction !== undefined && meta.direction !== f.direction) return false;
   if (f.source_id !== undefined && meta.source_id !== f.source_id) return false;
   return true;

@@ -290,7 +290,8 @@ const EventFilterFields = {
   source_id: Type.Optional(Uuid),
   destination_id: Type.Optional(Uuid),
   status: Type.Optional(EventStatus),
-  event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  /** One type, or a route pattern (`order.*`, `order.**`). */
+  event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200, format: 'text' })),
   direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
   since: Type.Optional(Type.String({ format: 'date-time' })),
   until: Type.Optional(Type.String({ format: 'date-time' })),
@@ -466,6 +467,8 @@ export const DeadLetterQuery = Type.Object(
     event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     since: Type.Optional(Type.String({ format: 'date-time' })),
     until: Type.Optional(Type.String({ format: 'date-time' })),
+    /** true: only those whose event was replayed to the destination since; false: only those not yet. */
+    replayed: Type.Optional(Type.Boolean()),
   },
   Strict,
 );
@@ -484,6 +487,8 @@ export const DeadLetterView = Type.Object({
   last_error: NullableString,
   last_response_excerpt: NullableString,
   dead_lettered_at: Type.String(),
+  /** A replay of the event has gone to this destination since (a new delivery, listed on the event). */
+  replayed: Type.Boolean(),
 });
 
 export const StatsRange = Type.Union([Type.Literal('1h'), Type.Literal('24h'), Type.Literal('7d')]);

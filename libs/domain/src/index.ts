@@ -1,4 +1,4 @@
-export { MAX_EVENT_TYPE_PATTERN_LENGTH, matchEventType, validateEventTypePattern } from './event-type.ts';
+export { MAX_EVENT_TYPE_PATTERN_LENGTH, eventTypePatternQuery, isEventTypePattern, matchEventType, validateEventTypePattern } from './event-type.ts';
 export {
   MAX_FILTER_DEPTH,
   MAX_PATH_LENGTH,

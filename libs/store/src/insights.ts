@@ -2,7 +2,7 @@
 // never by scanning the events or attempts tables, whose size grows with traffic (a destination's
 // latest failures read a bounded slice: its newest deliveries). Scoped by account.
 import { HIST_BUCKETS, histQuantile } from './rollups.ts';
-import { InvalidQueryError, isUuid } from './queries.ts';
+import { InvalidQueryError, eventTypeCondition, isUuid } from './queries.ts';
 import type { Pool } from './pool.ts';
 
 export interface DeadLetterFilter {
@@ -10,9 +10,15 @@ export interface DeadLetterFilter {
   event_type?: string;
   since?: string;
   until?: string;
+  /** true: only those replayed since to their destination; false: only those not. */
+  replayed?: boolean;
   limit: number;
   cursor?: string;
 }
+
+// A replay of the event delivered to the same destination after the dead letter.
+const REPLAYED = `EXISTS (SELECT 1 FROM deliveries d WHERE d.account_id = x.account_id AND d.destination_id = x.destination_id
+  AND d.event_id = x.event_id AND d.replay_id IS NOT NULL AND d.created_at > x.dead_at)`;
 
 export interface DeadLetterView {
   id: string;
@@ -26,6 +32,7 @@ export interface DeadLetterView {
   last_error: string | null;
   last_response_excerpt: string | null;
   dead_lettered_at: string;
+  replayed: boolean;
 }
 
 function checkTime(name: string, v: string | undefined): void {
@@ -54,7 +61,8 @@ export async function listDeadLetters(pool: Pool, accountId: string, filter: Dea
   if (filter.destination_id !== undefined) where.push(`x.destination_id = ${p(filter.destination_id)}`);
   if (filter.since !== undefined) where.push(`x.dead_at >= ${p(new Date(filter.since).toISOString())}::timestamptz`);
   if (filter.until !== undefined) where.push(`x.dead_at < ${p(new Date(filter.until).toISOString())}::timestamptz`);
-  if (filter.event_type !== undefined) where.push(`e.event_type = ${p(filter.event_type)}`);
+  if (filter.event_type !== undefined) where.push(eventTypeCondition('e.event_type', filter.event_type, p));
+  if (filter.replayed !== undefined) where.push(filter.replayed ? REPLAYED : `NOT ${REPLAYED}`);
   if (cursor) where.push(`(x.dead_at, x.delivery_id) < ('epoch'::timestamptz + ${p(cursor.us)}::int8 * interval '1 microsecond', ${p(cursor.id)}::uuid)`);
   const { rows } = await pool.query<{
     delivery_id: string;
@@ -67,12 +75,13 @@ export async function listDeadLetters(pool: Pool, accountId: string, filter: Dea
     last_status_code: number | null;
     last_error: string | null;
     last_response_excerpt: string | null;
+    replayed: boolean;
     dead_at: Date;
     dead_us: string;
   }>(
     `SELECT x.delivery_id, x.event_id, x.destination_id, e.event_type, e.direction, x.reason, x.attempts, x.last_status_code, x.last_error,
             (SELECT a.response_excerpt FROM attempts a WHERE a.delivery_id = x.delivery_id ORDER BY a.n DESC LIMIT 1) AS last_response_excerpt,
-            x.dead_at, (extract(epoch FROM x.dead_at) * 1000000)::int8::text AS dead_us
+            ${REPLAYED} AS replayed, x.dead_at, (extract(epoch FROM x.dead_at) * 1000000)::int8::text AS dead_us
      FROM dead_letters x LEFT JOIN events e ON e.id = x.event_id AND e.account_id = x.account_id
      WHERE ${where.join(' AND ')}
      ORDER BY x.dead_at DESC, x.delivery_id DESC LIMIT ${limit + 1}`,
@@ -93,6 +102,7 @@ export async function listDeadLetters(pool: Pool, accountId: string, filter: Dea
       last_error: r.last_error,
       last_response_excerpt: r.last_response_excerpt,
       dead_lettered_at: r.dead_at.toISOString(),
+      replayed: r.replayed,
     })),
     next_cursor: rows.length > limit && last ? Buffer.from(`${last.dead_us}|${last.delivery_id}`, 'utf8').toString('base64url') : null,
   };

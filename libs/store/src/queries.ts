@@ -1,5 +1,6 @@
 // Read queries of the API. Every query is scoped by account_id: a caller can only name rows of its
 // own account, whatever ids it passes.
+import { eventTypePatternQuery, isEventTypePattern } from '@hookstream/domain';
 import type { Pool } from './pool.ts';
 
 export interface EventFilter {
@@ -79,6 +80,18 @@ export class InvalidQueryError extends Error {
 const MIN_TIME_MS = 0;
 const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
+/**
+ * The condition of an event_type filter: one type, or a route pattern (`order.*`, `order.**`)
+ * matched exactly as routes match it. A pattern that is not valid matches nothing, as on a route.
+ */
+export function eventTypeCondition(column: string, value: string, p: (v: unknown) => string): string {
+  if (!isEventTypePattern(value)) return `${column} = ${p(value)}`;
+  const q = eventTypePatternQuery(value);
+  if (!q) return 'FALSE';
+  const regex = `${column} ~ ${p(q.regex)}`;
+  return q.likePrefix === '' ? regex : `${column} LIKE ${p(`${q.likePrefix}%`)} ESCAPE '\\' AND ${regex}`;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string): boolean => UUID.test(s);
 
@@ -122,7 +135,7 @@ function filterWhere(filter: Omit<EventFilter, 'limit' | 'cursor'>, p: (v: unkno
   const where = ['e.account_id = $1'];
   if (filter.source_id !== undefined) where.push(`e.source_id = ${p(filter.source_id)}`);
   if (filter.status !== undefined) where.push(`e.status = ${p(filter.status)}`);
-  if (filter.event_type !== undefined) where.push(`e.event_type = ${p(filter.event_type)}`);
+  if (filter.event_type !== undefined) where.push(eventTypeCondition('e.event_type', filter.event_type, p));
   if (filter.direction !== undefined) where.push(`e.direction = ${p(filter.direction)}`);
   if (filter.since !== undefined) where.push(`e.received_at >= ${p(new Date(filter.since).toISOString())}::timestamptz`);
   if (filter.until !== undefined) where.push(`e.received_at < ${p(new Date(filter.until).toISOString())}::timestamptz`);
