@@ -3,6 +3,7 @@
 // that each role's CPU and memory can be read apart.
 // The bench's own NATS and Postgres connections watch the pipeline (pending work, projection lag).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Broker, connectBroker } from '@hookstream/broker';
@@ -48,6 +49,8 @@ export class System {
   readonly pool: Pool;
   private readonly o: SystemOptions;
   private readonly procs = new Map<Copy, RoleProcess>();
+  /** One secrets key for every role process of the run. */
+  private readonly secretsKey = randomBytes(32).toString('base64');
   private apiPort = 0;
   /** Highest VmHWM (MB) seen per process name (a role, or a further copy of one), over every process that played it. */
   readonly peakRss: Record<string, number> = {};
@@ -123,6 +126,7 @@ export class System {
         OPERATOR_TOKEN: BENCH_OPERATOR_TOKEN,
         LOG_LEVEL: 'warn',
         STREAM_REPLICAS: '1',
+        SECRETS_KEY: this.secretsKey,
       },
       stdio: ['ignore', fd, fd],
     });

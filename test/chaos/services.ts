@@ -3,6 +3,7 @@
 // dies is started again, whether the fault injector killed it or it fell over by itself (which is
 // counted and reported).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -72,6 +73,8 @@ export class Supervisor {
       STREAM_REPLICAS: '1',
       HOST: '127.0.0.1',
       DATA_DIR: path.join(opts.logDir, 'data'),
+      // One key for every role of the run, as an operator gives one to every process.
+      SECRETS_KEY: randomBytes(32).toString('base64'),
     };
   }
 

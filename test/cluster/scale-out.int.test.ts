@@ -3,6 +3,7 @@
 // leader of the events stream is stopped (and later started again) and one deliverer is killed -9.
 // Every accepted event must still reach every destination its routes match, and the read models
 // must show it delivered.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,7 +34,7 @@ t.test('two copies of every role on a 3-node cluster lose nothing through a node
   const logDir = await mkdtemp(path.join(tmpdir(), 'hs-scale-out-'));
   t.teardown(() => (t.passing() ? rm(logDir, { recursive: true, force: true }) : t.comment(`logs kept in ${logDir}`)));
 
-  const common = { STREAM_REPLICAS: '3', ALLOW_PRIVATE_DESTINATIONS: 'true', LOG_LEVEL: 'warn', DATA_DIR: path.join(logDir, 'data') };
+  const common = { SECRETS_KEY: randomBytes(32).toString('base64'), STREAM_REPLICAS: '3', ALLOW_PRIVATE_DESTINATIONS: 'true', LOG_LEVEL: 'warn', DATA_DIR: path.join(logDir, 'data') };
   const [cluster, databaseUrl] = await Promise.all([
     startNatsCluster(t, 3),
     createTestDatabase(t).then(async (url) => {

@@ -1,5 +1,6 @@
 // infra/ cannot be started here (no Docker engine), so its files are checked against each other and
 // against the code: compose services and settings, NATS cluster configs, Prometheus targets, Grafana.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
@@ -32,8 +33,15 @@ const EXPECTED_COPIES: Record<string, number> = { api: 2, router: 2, deliverer: 
 const roleServices = Object.entries(services).filter(([, s]) => s.environment?.ROLES);
 
 /** Compose interpolation with nothing set in the environment: `${X:-d}` → d, `${X}` → ''. */
+// What an operator must give compose (`${NAME:?message}`): compose refuses to start without it.
+const REQUIRED: Record<string, string> = { SECRETS_KEY: randomBytes(32).toString('base64') };
+
 function interpolate(env: Record<string, string>): Record<string, string> {
-  const sub = (v: string): string => String(v).replace(/\$\{(\w+)(?::?-([^}]*))?\}/g, (_m, _name, def: string | undefined) => def ?? '');
+  const sub = (v: string): string =>
+    String(v).replace(/\$\{(\w+)(?::?([-?])([^}]*))?\}/g, (_m, name: string, op: string | undefined, def: string | undefined) => {
+      if (op === '?') return REQUIRED[name] ?? `<${name} unset>`;
+      return def ?? '';
+    });
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, sub(v)]));
 }
 
@@ -67,6 +75,8 @@ t.test('compose: every Hookstream container runs the same image with settings th
     t.match(env.DATABASE_URL, /^postgres:\/\/[^@]+@postgres:5432\/\w+$/, `${name} reaches the postgres service`);
     // The real settings loader: compose must never hand a container a setting it refuses at start.
     const settings = loadSettings(env);
+    t.match(s.environment?.SECRETS_KEY, /^\$\{SECRETS_KEY:\?/, `${name}: compose refuses to start it without SECRETS_KEY`);
+    t.equal(settings.secretsKey, REQUIRED.SECRETS_KEY, `${name} seals secrets under the operator's key`);
     t.equal(settings.streamReplicas, 3);
     t.equal(settings.port, 8080, `${name} serves HTTP and /metrics on 8080`);
     t.equal(settings.host, '0.0.0.0', `${name} listens on every interface of its container`);

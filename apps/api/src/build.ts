@@ -2,6 +2,7 @@
 // envelope on every JSON answer. Tests call buildApi() and use inject().
 import Fastify, { type FastifyError, LogController } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { SecretsKeyError } from '@hookstream/catalog';
 import { routeGroupOf } from '@hookstream/observability';
 import { ApiError } from './errors.ts';
 import { durationMs } from './http.ts';
@@ -57,6 +58,11 @@ export async function buildApi(deps: ApiDeps) {
     if (err instanceof ApiError) {
       if (err.status >= 500) request.log.error({ err: err.cause ?? err, code: err.code }, err.message);
       return send(err.status, err.message, err.code);
+    }
+    // This instance lacks a secrets key another process wrote with: an operator's fix, not the client's.
+    if (err instanceof SecretsKeyError) {
+      request.log.error({ kid: err.kid }, err.message);
+      return send(503, `this instance lacks the secrets key (id ${err.kid}) of the record's current version, so it cannot change it; an operator must load that key`, 'secrets_key_missing');
     }
     const fe = err as FastifyError;
     if (fe.validation) {

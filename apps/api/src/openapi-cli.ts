@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
-import { openCatalog } from '@hookstream/catalog';
+import { ephemeralKeyring, openCatalog } from '@hookstream/catalog';
 import { loadSettings } from '@hookstream/config';
 import { startNatsServer } from '@hookstream/embedded';
 import { createLogger } from '@hookstream/observability';
@@ -18,7 +18,7 @@ export async function openApiDocument(natsUrl: string): Promise<Record<string, u
   const broker = await connectBroker({ servers: natsUrl, name: 'openapi' });
   try {
     await ensureTopology(broker, { replicas: 1, duplicateWindowS: 120 });
-    const catalog = await openCatalog(broker);
+    const catalog = await openCatalog(broker, { keyring: ephemeralKeyring() });
     try {
       const app = await buildApi({
         settings: loadSettings({ LOG_LEVEL: 'silent' }),

@@ -2,7 +2,7 @@
 // in-process and driven with inject().
 import type { Test } from 'tap';
 import { connectBroker, createPublisher, ensureTopology, openConsoleSessionKv, type Broker } from '@hookstream/broker';
-import { openCatalog, type Catalog } from '@hookstream/catalog';
+import { loadKeyring, openCatalog, type Catalog } from '@hookstream/catalog';
 import { type Settings, testSettings } from '@hookstream/config';
 import { createLogger } from '@hookstream/observability';
 import { startNats } from '@hookstream/testkit';
@@ -20,7 +20,7 @@ export async function apiOn(t: Test, natsUrl: string, overrides: Partial<Setting
   const settings = testSettings({ allowPrivateDestinations: true, logLevel: 'silent', ...overrides });
   const broker = await connectBroker({ servers: natsUrl, name: 'api-test' });
   await ensureTopology(broker, { replicas: 1, duplicateWindowS: 86_400 });
-  const catalog = await openCatalog(broker);
+  const catalog = await openCatalog(broker, { keyring: (await loadKeyring(settings)).keyring });
   const consoleSessions = await openConsoleSessionKv(broker, { replicas: 1, idleMs: settings.consoleSessionIdleMs });
   const app = await buildApi({ settings, catalog, publisher: createPublisher(broker), log: createLogger('silent'), consoleSessions, ...extra });
   t.teardown(async () => {

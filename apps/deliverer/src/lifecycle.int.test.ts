@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { CONSUMERS, type DeadLetter, DELIVERY_HEADERS, STREAMS } from '@hookstream/contracts';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './test-harness.ts';
+import { STACK_KEY, enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './test-harness.ts';
 
 const s = await startStack(t);
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -15,7 +15,7 @@ const AFTER_ACK_WAIT_MS = 45_000;
 
 function spawnDeliverer(): ChildProcess {
   const child = spawn(process.execPath, [MAIN], {
-    env: { NATS_URL: s.natsUrl, LOG_LEVEL: 'silent', ALLOW_PRIVATE_DESTINATIONS: 'true' },
+    env: { NATS_URL: s.natsUrl, SECRETS_KEY: STACK_KEY, LOG_LEVEL: 'silent', ALLOW_PRIVATE_DESTINATIONS: 'true' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   t.teardown(() => {

@@ -1,9 +1,9 @@
 // Test support for the deliverer's integration tests (never imported by the role itself): a real
 // nats-server, the real topology and config view, records written straight into the catalog.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
 import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
-import { type Catalog, openCatalog } from '@hookstream/catalog';
+import { type Catalog, Keyring, decodeKey, openCatalog } from '@hookstream/catalog';
 import { type AttemptFact, type AttemptFacts, type DeliveryMeta, type DestinationRecord, type EventMeta, type RouteRecord, type RoutedFact, STREAMS } from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/domain';
 import { createLogger } from '@hookstream/observability';
@@ -18,10 +18,13 @@ export interface Stack {
   accountId: string;
 }
 
+/** The secrets key of every stack in this process; a deliverer started as its own process gets it as SECRETS_KEY. */
+export const STACK_KEY = randomBytes(32).toString('base64');
+
 export async function stackOn(t: Test, natsUrl: string): Promise<Stack> {
   const broker = await connectBroker({ servers: natsUrl, name: 'deliverer-test' });
   await ensureTopology(broker, { replicas: 1, duplicateWindowS: 86_400 });
-  const catalog = await openCatalog(broker);
+  const catalog = await openCatalog(broker, { keyring: new Keyring(decodeKey(STACK_KEY) as Buffer) });
   t.teardown(async () => {
     catalog.close();
     await broker.close();

@@ -1,10 +1,11 @@
-// The `hookstream [run|migrate|rebuild|accounts]` command once main.ts has the process running with its V8
+// The `hookstream [run|migrate|rebuild|accounts|secrets]` command once main.ts has the process running with its V8
 // heap flags. Thin: settings, build, start, stop on signal.
 import { SettingsError, loadSettings } from '@hookstream/config';
 import { processLogger } from '@hookstream/observability';
 import { startGateway } from './gateway.ts';
 import { runMigrate, runRebuild } from './commands.ts';
 import { runAccounts } from './accounts.ts';
+import { runSecrets } from './secrets-command.ts';
 import { yieldToApi } from './priority.ts';
 
 const command = process.argv[2] ?? 'run';
@@ -32,6 +33,8 @@ if (command === 'migrate') {
   await runRebuild(settings, log);
 } else if (command === 'accounts') {
   process.exitCode = await runAccounts(settings, log, process.argv.slice(3));
+} else if (command === 'secrets') {
+  process.exitCode = await runSecrets(process.argv.slice(3), settings, log);
 } else if (command === 'run') {
   const gateway = await startGateway(settings, { log }).catch((err) => {
     log.fatal({ err }, 'hookstream could not start');
@@ -54,6 +57,6 @@ if (command === 'migrate') {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 } else {
-  console.error(`unknown command '${command}'. Usage: hookstream [run|migrate|rebuild|accounts set-plan]`);
+  console.error(`unknown command '${command}'. Usage: hookstream [run|migrate|rebuild|accounts set-plan|secrets]`);
   process.exit(2);
 }

@@ -2,7 +2,7 @@
 // on the embedded services or on the ones configured.
 import type { Role, Settings } from '@hookstream/config';
 import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopology, openConsoleSessionKv } from '@hookstream/broker';
-import { type Catalog, openCatalog } from '@hookstream/catalog';
+import type { Catalog } from '@hookstream/catalog';
 import { type Logger, type Metrics, createMetrics, processLogger } from '@hookstream/observability';
 import { type Pool, assertSchemaCurrent, createPool, migrate } from '@hookstream/store';
 // Roles are imported when the process runs them: a deliverer does not load Fastify, pg-boss or the
@@ -13,6 +13,7 @@ import type { Jobs } from '@hookstream/app-jobs';
 import { type Services, startServices } from './embedded.ts';
 import { eventQueries } from './queries.ts';
 import { readinessChecks, startConsumerGauges, startOpsServer } from './ops.ts';
+import { keyringFor, openSealedCatalog } from './secrets.ts';
 
 export interface Gateway {
   settings: Readonly<Settings>;
@@ -43,6 +44,8 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
   const roles = new Set(settings.roles);
   const needsDb = roles.has('api') || roles.has('projector') || roles.has('jobs');
   const metrics = opts.metrics ?? createMetrics();
+  // Before any service starts: a process without its secrets key stops here, saying which.
+  const { keyring } = await keyringFor(settings, log);
   const services: Services = await startServices(settings, log, { nats: true, database: needsDb });
   const cleanup: Array<() => Promise<void>> = [() => services.stop()];
   const undo = async () => {
@@ -56,7 +59,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     });
     cleanup.push(() => broker.close());
     await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
-    const catalog = await openCatalog(broker);
+    const catalog = await openSealedCatalog(broker, keyring, log, metrics);
     cleanup.push(async () => catalog.close());
     const publisher = createPublisher(broker);
     // Beside other roles, the api and the deliverer each get a connection of their own. nats-server

@@ -2,6 +2,7 @@
 // the way every launcher starts it (`node apps/hookstream/src/main.ts`), must run with them under
 // the pid its launcher knows, and still stop cleanly on SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import t, { type Test } from 'tap';
@@ -17,7 +18,7 @@ async function startRouter(t: Test, natsUrl: string, env: NodeJS.ProcessEnv = {}
   const port = await freePort();
   let output = '';
   const child = spawn(process.execPath, [MAIN, 'run'], {
-    env: { ...env, ROLES: 'router', NATS_URL: natsUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    env: { ...env, ROLES: 'router', NATS_URL: natsUrl, SECRETS_KEY: randomBytes(32).toString('base64'), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

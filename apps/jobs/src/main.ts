@@ -2,7 +2,7 @@
 // SIGTERM/SIGINT stop taking jobs (running replays stop at their next batch and resume on retry),
 // drain NATS, close the pool.
 import { connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
-import { openCatalog } from '@hookstream/catalog';
+import { loadKeyring, openCatalog } from '@hookstream/catalog';
 import { loadSettings } from '@hookstream/config';
 import { processLogger } from '@hookstream/observability';
 import { assertSchemaCurrent, createPool } from '@hookstream/store';
@@ -26,7 +26,14 @@ try {
   process.exit(1);
 }
 await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
-const catalog = await openCatalog(broker);
+const keyring = await loadKeyring(settings).catch((err: Error) => {
+  log.fatal(err.message);
+  process.exit(2);
+});
+const catalog = await openCatalog(broker, {
+  keyring: keyring.keyring,
+  onUnopenable: (err, kind, id) => log.error({ kind, id, kid: err.kid }, `a config change does not open with this process's keys and was not applied: ${err.message}`),
+});
 const jobs = buildJobs({ broker, pool, catalog, publisher: createPublisher(broker), log, settings });
 await jobs.start();
 

@@ -2,7 +2,7 @@
 // finish the events in hand, drain NATS.
 import { loadSettings } from '@hookstream/config';
 import { connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
-import { openCatalog } from '@hookstream/catalog';
+import { loadKeyring, openCatalog } from '@hookstream/catalog';
 import { processLogger } from '@hookstream/observability';
 import { buildRouter } from './build.ts';
 
@@ -14,7 +14,14 @@ if (settings.natsUrl === null) {
 }
 const broker = await connectBroker({ servers: settings.natsUrl, name: 'hookstream-router', log: (level, msg) => log[level](msg) });
 await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
-const catalog = await openCatalog(broker);
+const keyring = await loadKeyring(settings).catch((err: Error) => {
+  log.fatal(err.message);
+  process.exit(2);
+});
+const catalog = await openCatalog(broker, {
+  keyring: keyring.keyring,
+  onUnopenable: (err, kind, id) => log.error({ kind, id, kid: err.kid }, `a config change does not open with this process's keys and was not applied: ${err.message}`),
+});
 const router = buildRouter({ broker, view: catalog.view, publisher: createPublisher(broker), log });
 await router.start();
 log.info('router started');

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { type Broker, connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
-import { openCatalog } from '@hookstream/catalog';
+import { ephemeralKeyring, openCatalog } from '@hookstream/catalog';
 import {
   CONSUMERS,
   DELIVERY_HEADERS,
@@ -25,7 +25,7 @@ import { buildRouter } from './build.ts';
 const nats = await startNats(t);
 const broker = await connectBroker({ servers: nats.url, name: 'router-test' });
 await ensureTopology(broker, { replicas: 1, duplicateWindowS: 3600 });
-const catalog = await openCatalog(broker);
+const catalog = await openCatalog(broker, { keyring: ephemeralKeyring() });
 const publisher = createPublisher(broker);
 const log = createLogger('silent');
 const router = buildRouter({ broker, view: catalog.view, publisher, log });

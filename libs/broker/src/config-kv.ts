@@ -20,6 +20,14 @@ export interface ConfigKv {
   update<K extends ConfigKind>(kind: K, id: string, record: ConfigRecordByKind[K], previousRevision: number): Promise<number | null>;
   get<K extends ConfigKind>(kind: K, id: string): Promise<{ record: ConfigRecordByKind[K]; revision: number } | null>;
   delete(kind: ConfigKind, id: string): Promise<number>;
+  /** Every current record as stored, with its revision. */
+  list(): Promise<Array<{ kind: ConfigKind; id: string; record: unknown; revision: number }>>;
+  /**
+   * Drops every revision but the last of each key (a deleted key keeps only its delete marker), so
+   * that values replaced since (plain-text or re-encrypted secrets) leave the bucket. Returns how many
+   * messages went.
+   */
+  compact(): Promise<number>;
   /** Replays every current record, then streams changes. `onReady` fires once the initial state is loaded. */
   watch(onChange: (c: ConfigChange) => void, onReady: () => void): Promise<{ stop(): void }>;
 }
@@ -56,6 +64,26 @@ export async function openConfigKv(broker: Broker): Promise<ConfigKv> {
       const e = await kv.get(configKey(kind, id));
       if (!e || e.operation !== 'PUT') return null;
       return { record: JSON.parse(dec.decode(e.value)), revision: e.revision };
+    },
+    async list() {
+      const out: Array<{ kind: ConfigKind; id: string; record: unknown; revision: number }> = [];
+      for await (const key of await kv.keys()) {
+        const parsed = parseConfigKey(key);
+        if (!parsed) continue;
+        const e = await kv.get(key);
+        if (!e || e.operation !== 'PUT') continue;
+        out.push({ ...parsed, record: JSON.parse(dec.decode(e.value)), revision: e.revision });
+      }
+      return out;
+    },
+    async compact() {
+      const stream = `KV_${CONFIG_BUCKET}`;
+      const info = await broker.jsm.streams.info(stream, { subjects_filter: `$KV.${CONFIG_BUCKET}.>` });
+      let purged = 0;
+      for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
+        if (count > 1) purged += (await broker.jsm.streams.purge(stream, { filter: subject, keep: 1 })).purged;
+      }
+      return purged;
     },
     delete: async (kind, id) => {
       await kv.delete(configKey(kind, id));

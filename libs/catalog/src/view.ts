@@ -63,11 +63,20 @@ export class ConfigView extends EventEmitter<ViewEvents> {
     }
     if (revision > this.revision) this.revision = revision;
     this.emit('change', kind, id, record, previous);
-    if (this.waiters.length > 0) {
-      const due = this.waiters.filter((w) => w.rev <= this.revision);
-      this.waiters = this.waiters.filter((w) => w.rev > this.revision);
-      for (const w of due) w.resolve();
-    }
+    this.releaseWaiters();
+  }
+
+  /** Counts a revision that changed nothing here (a record this process cannot open), so writers waiting on it go on. */
+  advance(revision: number): void {
+    if (revision > this.revision) this.revision = revision;
+    this.releaseWaiters();
+  }
+
+  private releaseWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const due = this.waiters.filter((w) => w.rev <= this.revision);
+    this.waiters = this.waiters.filter((w) => w.rev > this.revision);
+    for (const w of due) w.resolve();
   }
 
   /** Resolves once the view has applied the given KV revision (read-your-writes for the API). */

@@ -1,5 +1,6 @@
 // Every setting Hookstream reads, with its default. Read once at start-up into a frozen object;
 // every violation is reported at once. Documented in docs/configuration.md.
+import { randomBytes } from 'node:crypto';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
@@ -36,6 +37,10 @@ const Env = Type.Object({
   EMBEDDED_NATS_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
   TRUST_PROXY: Type.Optional(Bool),
   DNS_SERVERS: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F:.\\[\\]]+(,[0-9a-fA-F:.\\[\\]]+)*$' })),
+  // Keys are checked by secretsKeyProblems, whose messages never repeat the value.
+  SECRETS_KEY: Type.Optional(Type.String()),
+  SECRETS_OLD_KEYS: Type.Optional(Type.String()),
+  SECRETS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   CUSTOM_DOMAIN_CLAIM_TTL_H: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   CONSOLE_DIST: Type.Optional(Type.String({ minLength: 1 })),
   CONSOLE_SESSION_IDLE_H: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}(\\.[0-9]{1,3})?$' })),
@@ -73,6 +78,12 @@ export interface Settings {
   trustProxy: boolean;
   /** Resolvers for custom-domain verification (ip or ip:port); empty = the system's. */
   dnsServers: readonly string[];
+  /** The key that seals secrets in the config bucket (base64 or hex of 32 bytes). */
+  secretsKey: string | null;
+  /** Keys that still open secrets sealed before a rotation, never seal. */
+  secretsOldKeys: readonly string[];
+  /** A file of keys, the current one first; with no key and no NATS_URL, DATA_DIR/secrets.key. */
+  secretsKeyFile: string | null;
   /** Hours an unverified custom-domain claim lives before it lapses. */
   customDomainClaimTtlH: number;
   /** The built console (vite's output); null = apps/console/dist of this checkout. */
@@ -94,6 +105,22 @@ export class SettingsError extends Error {
 
 const KEYS = Object.keys(Env.properties);
 
+function isKey(s: string): boolean {
+  if (/^[0-9a-fA-F]{64}$/.test(s)) return true;
+  return /^[A-Za-z0-9+/_-]{43}=?$/.test(s) && Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64').length === 32;
+}
+
+/** What is wrong with the secrets settings; the keys themselves never appear in a message. */
+function secretsKeyProblems(e: { SECRETS_KEY?: string; SECRETS_OLD_KEYS?: string; SECRETS_KEY_FILE?: string }): string[] {
+  const problems: string[] = [];
+  if (e.SECRETS_KEY !== undefined && !isKey(e.SECRETS_KEY.trim())) problems.push('SECRETS_KEY: must be 32 bytes in base64 or hex (64 hex digits)');
+  if (e.SECRETS_KEY !== undefined && e.SECRETS_KEY_FILE !== undefined) problems.push('SECRETS_KEY_FILE: give SECRETS_KEY or SECRETS_KEY_FILE, not both');
+  (e.SECRETS_OLD_KEYS ?? '').split(',').forEach((k, i) => {
+    if (e.SECRETS_OLD_KEYS !== undefined && !isKey(k.trim())) problems.push(`SECRETS_OLD_KEYS: key ${i + 1} must be 32 bytes in base64 or hex`);
+  });
+  return problems;
+}
+
 export function loadSettings(env: Record<string, string | undefined> = process.env): Readonly<Settings> {
   const raw: Record<string, string> = {};
   for (const k of KEYS) {
@@ -103,6 +130,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   const problems = [...Value.Errors(Env, raw)].map((e) => `${e.path.slice(1) || '(root)'}: ${e.message} (got ${JSON.stringify(e.value)})`);
   const e = raw as Static<typeof Env>;
   if (e.ACCOUNT_SIGNUP === 'token' && !e.SIGNUP_TOKEN) problems.push('SIGNUP_TOKEN: required when ACCOUNT_SIGNUP=token');
+  problems.push(...secretsKeyProblems(e));
   if (e.CONSOLE_SESSION_IDLE_H !== undefined && !(Number(e.CONSOLE_SESSION_IDLE_H) > 0)) problems.push('CONSOLE_SESSION_IDLE_H: must be more than 0');
   if (problems.length > 0) throw new SettingsError(problems);
   const port = Number(e.PORT ?? 8080);
@@ -132,6 +160,9 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     embeddedNatsPort: Number(e.EMBEDDED_NATS_PORT ?? 4322),
     trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
     dnsServers: Object.freeze(e.DNS_SERVERS ? e.DNS_SERVERS.split(',') : []),
+    secretsKey: e.SECRETS_KEY?.trim() ?? null,
+    secretsOldKeys: Object.freeze(e.SECRETS_OLD_KEYS ? e.SECRETS_OLD_KEYS.split(',').map((k) => k.trim()) : []),
+    secretsKeyFile: e.SECRETS_KEY_FILE ?? null,
     customDomainClaimTtlH: Number(e.CUSTOM_DOMAIN_CLAIM_TTL_H ?? 72),
     consoleDist: e.CONSOLE_DIST ?? null,
     consoleSessionIdleMs: Math.round(Number(e.CONSOLE_SESSION_IDLE_H ?? 12) * 3_600_000),
@@ -139,7 +170,13 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   });
 }
 
-/** Settings for tests and embedding: defaults plus overrides, no environment. */
+let testKey: string | null = null;
+
+/**
+ * Settings for tests and embedding: defaults plus overrides, no environment. Unless given one, the
+ * secrets key is random, one per process: every gateway a test starts shares it, and it dies with them.
+ */
 export function testSettings(overrides: Partial<Settings> = {}): Readonly<Settings> {
-  return Object.freeze({ ...loadSettings({}), ...overrides });
+  testKey ??= randomBytes(32).toString('base64');
+  return Object.freeze({ ...loadSettings({}), secretsKey: testKey, ...overrides });
 }

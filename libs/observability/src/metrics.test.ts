@@ -52,6 +52,7 @@ function exerciseAll(m: Metrics): void {
   m.deadLetter('exhausted');
   m.circuitOpened();
   m.rateLimitedWait();
+  m.configUnopenable();
   m.setConsumerGauges('destination', 120, 7);
   m.heartbeatMissed('router');
   m.setProjectionLag('facts', 42);
@@ -95,6 +96,7 @@ t.test('every family appears in render() with its labels', async (t) => {
   t.equal(find(samples, 'hookstream_dead_letters_total', { reason: 'exhausted' })?.value, 1);
   t.equal(find(samples, 'hookstream_circuit_open_total')?.value, 1);
   t.equal(find(samples, 'hookstream_rate_limited_waits_total')?.value, 1);
+  t.equal(find(samples, 'hookstream_config_unopenable_total')?.value, 1);
   t.equal(find(samples, 'hookstream_consumer_pending', { consumer_kind: 'destination' })?.value, 120);
   t.equal(find(samples, 'hookstream_consumer_ack_pending', { consumer_kind: 'destination' })?.value, 7);
   t.equal(find(samples, 'hookstream_consumer_heartbeats_missed_total', { consumer_kind: 'router' })?.value, 1);

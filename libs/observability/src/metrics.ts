@@ -61,6 +61,7 @@ export const FAMILIES = {
   projectionLag: { name: 'hookstream_projection_lag_messages', kind: 'gauge', help: 'Messages in a stream not yet projected into Postgres.', labels: { stream: STREAM_NAMES } },
   projectionBatchRows: { name: 'hookstream_projection_batch_rows', kind: 'histogram', help: 'Rows written per projection transaction.', labels: {}, buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000] },
   jobsQueueDepth: { name: 'hookstream_jobs_queue_depth', kind: 'gauge', help: 'Jobs waiting or running per queue.', labels: { queue: JOB_QUEUES } },
+  configUnopenable: { name: 'hookstream_config_unopenable_total', kind: 'counter', help: 'Config changes not applied because their secrets do not decrypt with the keys loaded.', labels: {} },
   httpRequests: { name: 'hookstream_http_requests_total', kind: 'counter', help: 'HTTP requests by method, route group and status class.', labels: { method: HTTP_METHODS, route_group: ROUTE_GROUPS, status_class: STATUS_CLASSES } },
 } as const satisfies Record<string, Family>;
 
@@ -104,6 +105,8 @@ export interface Metrics {
   setJobsQueueDepth(queue: JobQueue, depth: number): void;
   /** One HTTP request answered; `status` is the response code (grouped into its class). */
   httpRequest(method: string, group: RouteGroup, status: number): void;
+  /** One config change whose secrets this process could not decrypt (it keeps the previous version). */
+  configUnopenable(): void;
 }
 
 export interface MetricsOptions {
@@ -170,6 +173,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const projectionBatchRows = histogram(F.projectionBatchRows);
   const jobsQueueDepth = gauge(F.jobsQueueDepth);
   const httpRequests = counter(F.httpRequests);
+  const configUnopenable = counter(F.configUnopenable);
 
   return {
     registry,
@@ -204,6 +208,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     rateLimitedWait() {
       rateLimitedWaits.inc();
+    },
+    configUnopenable() {
+      configUnopenable.inc();
     },
     setConsumerGauges(kind, pending, ackPending) {
       const labels = { consumer_kind: bounded(CONSUMER_KINDS, kind) };
