@@ -130,8 +130,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   const problems = [...Value.Errors(Env, raw)].map((e) => `${e.path.slice(1) || '(root)'}: ${e.message} (got ${JSON.stringify(e.value)})`);
   const e = raw as Static<typeof Env>;
   if (e.ACCOUNT_SIGNUP === 'token' && !e.SIGNUP_TOKEN) problems.push('SIGNUP_TOKEN: required when ACCOUNT_SIGNUP=token');
-  if (e.CONSOLE_SESSION_IDLE_H !== undefined && !(Number(e.CONSOLE_SESSION_IDLE_H) > 0)) problems.push('CONSOLE_SESSION_IDLE_H: must be more than 0');
   problems.push(...secretsKeyProblems(e));
+  if (e.CONSOLE_SESSION_IDLE_H !== undefined && !(Number(e.CONSOLE_SESSION_IDLE_H) > 0)) problems.push('CONSOLE_SESSION_IDLE_H: must be more than 0');
   if (problems.length > 0) throw new SettingsError(problems);
   const port = Number(e.PORT ?? 8080);
   const roles = !e.ROLES || e.ROLES === 'all' ? ROLE_NAMES : ([...new Set(e.ROLES.split(','))] as Role[]);
