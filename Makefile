@@ -21,7 +21,7 @@ CONSOLE_SRC := $(shell find apps/console/src libs/sdk/src libs/contracts/src -ty
 	apps/console/index.html apps/console/vite.config.ts apps/console/tsconfig.json apps/console/package.json
 
 apps/console/dist/index.html: node_modules/.package-lock.json $(CONSOLE_SRC)
-	cd apps/console && tsc -p tsconfig.json && vite build --logLevel warn
+	cd apps/console && tsc -p tsconfig.json && vite build
 	@touch $@
 
 console: apps/console/dist/index.html
