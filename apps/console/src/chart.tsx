@@ -1,5 +1,5 @@
 // A uPlot chart that follows its container's width and the theme's colours.
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 
 export interface Series {
@@ -15,6 +15,14 @@ function cssVar(name: string): string {
 
 export function Chart({ label, times, series, height = 220, unit = '' }: { label: string; times: number[]; series: Series[]; height?: number; unit?: string }) {
   const box = useRef<HTMLDivElement>(null);
+  // Colours are read from CSS variables when the chart is drawn: draw again when light/dark flips.
+  const [scheme, setScheme] = useState(0);
+  useEffect(() => {
+    const mq = window.matchMedia('(prefers-color-scheme: dark)');
+    const flip = () => setScheme((n) => n + 1);
+    mq.addEventListener('change', flip);
+    return () => mq.removeEventListener('change', flip);
+  }, []);
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -37,7 +45,7 @@ export function Chart({ label, times, series, height = 220, unit = '' }: { label
       ro.disconnect();
       plot.destroy();
     };
-  }, [times, series, height, unit]);
+  }, [times, series, height, unit, scheme]);
   return (
     <figure className="chart" aria-label={label}>
       <div className="legend" aria-hidden="true">
