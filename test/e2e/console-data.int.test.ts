@@ -109,6 +109,7 @@ t.test('console data endpoints', async (t) => {
     t.equal((await api.call('GET', `/v1/dead-letters?destination_id=${ok.id}`)).json.data.length, 0, 'filtered by destination');
     t.equal((await api.call('GET', `/v1/dead-letters?destination_id=${bad.id}&event_type=order.created`)).json.data.length, 3);
     t.equal((await api.call('GET', '/v1/dead-letters?event_type=nope')).json.data.length, 0, 'filtered by event type');
+    t.equal((await api.call('GET', `/v1/dead-letters?event_type=${encodeURIComponent('order.*')}`)).json.data.length, 3, 'or by a pattern, as routes match');
     t.equal((await api.call('GET', `/v1/dead-letters?until=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`)).json.data.length, 0, 'filtered by time');
     t.equal((await other.call('GET', '/v1/dead-letters')).json.data.length, 0, 'another account sees none');
     for (const q of ['destination_id=nope', 'since=yesterday', 'cursor=garbage', 'limit=0', 'colour=red']) {

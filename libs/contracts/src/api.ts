@@ -464,6 +464,7 @@ export const DeadLetterQuery = Type.Object(
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 512 })),
     destination_id: Type.Optional(Uuid),
+    /** One event type, or a route pattern (`order.*`, `order.**`). */
     event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     since: Type.Optional(Type.String({ format: 'date-time' })),
     until: Type.Optional(Type.String({ format: 'date-time' })),
