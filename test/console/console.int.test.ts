@@ -87,6 +87,7 @@ t.test('the console, end to end', async (t) => {
     const attempts = page.getByRole('table', { name: 'Attempts to orders-service' });
     await attempts.getByText('200 · delivered').waitFor();
     t.match(await page.getByLabel('Event body').innerText(), /"amount": 4200/, 'the JSON body, pretty');
+    t.match(await page.getByRole('region', { name: 'Delivery to orders-service' }).innerText(), /Routed by\s+order\.\* from shop/, 'the route that sent it');
     await noSeriousAxe(t, page, 'event detail');
     await page.getByRole('button', { name: 'Replay', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Replay queued: 1 new delivery.' }).waitFor();

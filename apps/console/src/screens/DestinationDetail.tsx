@@ -130,6 +130,8 @@ export function DestinationDetail({ id }: { id: string }) {
   );
 }
 
+const SCHEMES: Array<Destination['signature_scheme']> = ['standard_webhooks', 'stripe', 'github', 'hmac'];
+
 function EditDestination({ d, onSaved }: { d: Destination; onSaved: () => void }) {
   const [fieldError, setFieldError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
@@ -154,6 +156,7 @@ function EditDestination({ d, onSaved }: { d: Destination; onSaved: () => void }
       timeout_ms: Number(f.get('timeout_ms')),
       retry_policy: { ...d.retry_policy, max_attempts: Number(f.get('max_attempts')) } as UpdateDestinationParams['retry_policy'],
       rate_limit_per_s: f.get('rate_limit') ? Number(f.get('rate_limit')) : null,
+      signature_scheme: String(f.get('signature_scheme')) as Destination['signature_scheme'],
     };
     const token = String(f.get('auth_token') ?? '');
     if (token) p.auth_token = token;
@@ -182,6 +185,16 @@ function EditDestination({ d, onSaved }: { d: Destination; onSaved: () => void }
         <label>
           Rate limit (per second)
           <input name="rate_limit" type="number" min={0} step="any" defaultValue={d.rate_limit_per_s ?? ''} placeholder="none" />
+        </label>
+        <label>
+          Signature scheme
+          <select name="signature_scheme" defaultValue={d.signature_scheme}>
+            {SCHEMES.map((x) => (
+              <option key={x} value={x}>
+                {x}
+              </option>
+            ))}
+          </select>
         </label>
         <label>
           Bearer token {d.auth_token_set ? '(set; leave empty to keep)' : ''}

@@ -64,6 +64,8 @@ function logOf(direction: string) {
 
 function DeliveryBlock({ eventId, direction, d, onReplayed }: { eventId: string; direction: string; d: Delivery; onReplayed: () => void }) {
   const names = useNames();
+  const routes = useQuery({ queryKey: ['routes'], queryFn: () => client.routes.list({ limit: 500 }), staleTime: 30_000 });
+  const route = d.route_id ? routes.data?.data.find((r) => r.id === d.route_id) : undefined;
   const dest = names.destination.get(d.destination_id);
   const replay = useMutation({ mutationFn: () => logOf(direction).replay(eventId, { destination_id: d.destination_id }), onSuccess: onReplayed });
   return (
@@ -85,6 +87,22 @@ function DeliveryBlock({ eventId, direction, d, onReplayed }: { eventId: string;
         <dt>Delivery</dt>
         <dd>
           <Id value={d.id} />
+        </dd>
+        <dt>Routed by</dt>
+        <dd>
+          {route ? (
+            <>
+              <Link to="/routes">
+                <code>{route.event_type_pattern ?? '*'}</code>
+              </Link>{' '}
+              {route.source_id ? `from ${names.source.get(route.source_id)?.name ?? route.source_id}` : 'from any source'}
+              {route.payload_filter ? ' with a payload filter' : ''}
+            </>
+          ) : d.route_id ? (
+            <span className="muted">a route since removed</span>
+          ) : (
+            <span className="muted">{d.replay_id ? 'a replay to this destination' : 'sent to this destination directly'}</span>
+          )}
         </dd>
         <dt>Created</dt>
         <dd>
