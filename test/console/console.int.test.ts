@@ -180,6 +180,23 @@ t.test('the console, end to end', async (t) => {
       await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
       await noSeriousAxe(t, page, name);
     }
+    await page.getByRole('link', { name: 'Sources', exact: true }).click();
+    await page.getByLabel('Name').fill('stripe-live');
+    await page.getByLabel('Verification provider').selectOption('stripe');
+    await page.getByLabel('Signing secret').fill('whsec_test_secret_1234');
+    await page.getByRole('button', { name: 'Create source' }).click();
+    await page.getByRole('button', { name: 'Copy ingest URL of stripe-live' }).waitFor();
+    t.match(await page.getByRole('table', { name: 'Sources' }).getByRole('row').filter({ hasText: 'stripe-live' }).innerText(), /\/ingest\/src_[\s\S]*stripe/);
+
+    await page.getByRole('link', { name: 'Event types', exact: true }).click();
+    await page.getByLabel('Name').fill('not a valid name!');
+    await page.getByRole('button', { name: 'Create event type' }).click();
+    t.ok((await page.getByRole('alert').innerText()).length > 0, 'the API refuses a bad name, in words');
+    await page.getByLabel('Name').fill('order.created');
+    await page.getByLabel('JSON Schema').fill('{"type": "object", "required": ["id"]}');
+    await page.getByRole('button', { name: 'Create event type' }).click();
+    await page.getByRole('table', { name: 'Event types' }).getByText('order.created').waitFor();
+
     await page.getByRole('link', { name: 'Routes', exact: true }).click();
     await page.getByRole('textbox', { name: 'Filter', exact: true }).fill('{"amount": {"$gte": 1000}}');
     await page.getByRole('textbox', { name: 'Payload', exact: true }).fill('{"amount": 4200}');
