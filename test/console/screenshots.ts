@@ -106,6 +106,7 @@ t.test('screenshots', async (t) => {
   }
 
   const phone = await session(390, 844);
+  await shot(phone, 'phone-overview', '/', (pg) => pg.getByRole('table', { name: 'Destination health' }).waitFor(), false);
   await shot(phone, 'phone-events', '/events', (pg) => pg.getByRole('table', { name: 'Events' }).waitFor(), false);
   await shot(phone, 'phone-event-detail', `/events/${first}`, (pg) => pg.getByRole('heading', { name: 'Deliveries (2)' }).waitFor(), false);
   // A new account: the empty state that teaches the first webhook.
