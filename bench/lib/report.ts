@@ -131,6 +131,14 @@ export function figures(res: J): Figure[] {
       fig('query.p50_ms', `GET /v1/events with filters, p50 (${rows} events)`, s.query.p50_ms, 'ms', 'lower'),
       fig('query.p99_ms', `GET /v1/events with filters, p99 (${rows} events)`, s.query.p99_ms, 'ms', 'lower', { target: ['< 20 ms', (v) => v < 20] }),
     );
+    if (s.query.stats) {
+      out.push(
+        fig('query.stats_p50_ms', `GET /v1/stats 1h/24h/7d and a destination's, p50 (${rows} events)`, s.query.stats.p50_ms, 'ms', 'lower'),
+        fig('query.stats_p99_ms', `GET /v1/stats 1h/24h/7d and a destination's, p99 (${rows} events)`, s.query.stats.p99_ms, 'ms', 'lower', {
+          target: ['< 50 ms', (v) => v < 50],
+        }),
+      );
+    }
   }
   if (s.memory) {
     for (const [role, mb] of Object.entries(s.memory.peak_rss_mb ?? {})) {

@@ -38,6 +38,8 @@ export interface Query {
   p50_ms: number;
   p99_ms: number;
   variants: Record<string, { n: number; p50_ms: number; p99_ms: number }>;
+  /** GET /v1/stats (and a destination's stats) on the same account, from its rollups. */
+  stats?: { rollup_rows: number; seed_s: number; requests: number; failed: number; p50_ms: number; p99_ms: number; variants: Record<string, { n: number; p50_ms: number; p99_ms: number }> };
 }
 
 const DAY_MS = 86_400_000;
@@ -91,5 +93,56 @@ export async function runQuery(ctx: Ctx, apiUrl: string): Promise<Query> {
   const cpu = measureCpu(ctx, 'query', { client: child.pid });
   const r = await child.done;
   cpu.stop(r.requests, 'request');
-  return { rows, insert_s: insertS, ...r };
+  const stats = await runStats(ctx, api, apiUrl);
+  return { rows, insert_s: insertS, ...r, stats };
+}
+
+const BUCKETS = 70;
+
+/**
+ * The rollups the projector would have written for the seeded events (they were inserted straight
+ * into the read model), four destinations sharing them: per minute and per hour, delivered → 2xx,
+ * retry_scheduled → 5xx, dead_letter → 5xx plus a dead letter; each attempt in one latency bucket
+ * (~190 ms). Then GET /v1/stats per range and GET /v1/destinations/{id}/stats are timed.
+ */
+async function runStats(ctx: Ctx, api: Api, apiUrl: string): Promise<NonNullable<Query['stats']>> {
+  const system = ctx.system as System;
+  const destinations = await Promise.all([0, 1, 2, 3].map((i) => api.destination({ name: `stats-${i}`, url: `https://stats-${i}.bench.invalid/hooks` })));
+  const t0 = performance.now();
+  let rollupRows = 0;
+  for (const [grain, events, deliveries] of [['minute', 'event_rollups', 'delivery_rollups'], ['hour', 'event_rollups_hourly', 'delivery_rollups_hourly']] as const) {
+    const e = await system.pool.query(
+      `INSERT INTO ${events} (account_id, ${grain}, direction, received)
+       SELECT $1, date_trunc('${grain}', received_at), direction, count(*) FROM events WHERE account_id = $1 GROUP BY 2, 3`,
+      [api.accountId],
+    );
+    const d = await system.pool.query(
+      `INSERT INTO ${deliveries} (account_id, ${grain}, destination_id, outcome, class, n, duration_ms_sum, hist)
+       SELECT $1, m.at, ($2::uuid[])[d], o.outcome, o.class, k.c, k.c * 190,
+              array_fill(0, ARRAY[29]) || ARRAY[k.c] || array_fill(0, ARRAY[${BUCKETS - 30}])
+       FROM (SELECT date_trunc('${grain}', received_at) AS at, status, count(*)::int AS n FROM events WHERE account_id = $1 GROUP BY 1, 2) AS m
+       CROSS JOIN generate_series(1, 4) AS d
+       JOIN (VALUES ('delivered', 'delivered', '2xx'), ('retry_scheduled', 'retry_scheduled', '5xx'),
+                    ('dead_letter', 'dead_letter', '5xx'), ('dead_letter', 'dead_lettered', 'exhausted')) AS o(status, outcome, class)
+         ON o.status = m.status
+       CROSS JOIN LATERAL (SELECT (m.n + 4 - d) / 4 AS c) AS k
+       WHERE k.c > 0`,
+      [api.accountId, destinations],
+    );
+    rollupRows += (e.rowCount ?? 0) + (d.rowCount ?? 0);
+  }
+  await system.pool.query('ANALYZE event_rollups, delivery_rollups, event_rollups_hourly, delivery_rollups_hourly');
+  const seedS = Math.round((performance.now() - t0) / 100) / 10;
+  ctx.log(`  stats: ${rollupRows.toLocaleString('en')} rollup rows seeded in ${seedS} s; GET /v1/stats for ${ctx.plan.queryS} s`);
+  const variants: Record<string, string> = {
+    stats_1h: '/v1/stats?range=1h',
+    stats_24h: '/v1/stats?range=24h',
+    stats_7d: '/v1/stats?range=7d',
+    destination_24h: `/v1/destinations/${destinations[0]}/stats?range=24h`,
+  };
+  const child = runChild<Omit<NonNullable<Query['stats']>, 'rollup_rows' | 'seed_s'>>('query.ts', { baseUrl: apiUrl, key: api.key, variants, durationS: ctx.plan.queryS });
+  const cpu = measureCpu(ctx, 'stats', { client: child.pid });
+  const r = await child.done;
+  cpu.stop(r.requests, 'request');
+  return { rollup_rows: rollupRows, seed_s: seedS, ...r };
 }

@@ -1,11 +1,15 @@
 // Issue 7's "done when": scraping /metrics during a run shows every Hookstream metric family moving.
 // One whole system (every role in one process) is driven through every outcome a family counts —
 // ingest accepted/duplicate/404/401/413, routed and unrouted events, a 500-then-200 receiver, a
-// dead-lettered delivery, an opened circuit, a rate-limited burst, an export, a bulk replay and
-// missed consumer heartbeats (the nats-server is paused) — then GET /metrics must show a moving
-// sample in every family of METRIC_NAMES, with labels only from their fixed sets: never an account
-// id, a URL or a uuid.
+// dead-lettered delivery, an opened circuit, a rate-limited burst, an export, a bulk replay, a config
+// change sealed under a key the system lacks and missed consumer heartbeats (the nats-server is
+// paused) — then GET /metrics must show a moving sample in every family of METRIC_NAMES, with labels
+// only from their fixed sets: never an account id, a URL or a uuid.
+import { randomBytes } from 'node:crypto';
 import t from 'tap';
+import { connectBroker } from '@hookstream/broker';
+import { Keyring, decodeKey, openCatalog } from '@hookstream/catalog';
+import { testSettings } from '@hookstream/config';
 import { METRIC_LABELS, METRIC_NAMES } from '@hookstream/observability';
 import { startNats, startReceiver, waitFor } from '@hookstream/testkit';
 import { client, startSystem } from './harness.ts';
@@ -153,6 +157,19 @@ t.test('every hookstream_* family moves during a run, with bounded labels only',
     message: 'replay completed',
   });
   await ok.waitForCount(6, 60_000);
+
+  // A config change sealed under a key the system does not hold: a writer that rotated to a new
+  // SECRETS_KEY while the system still runs on the old one.
+  const broker = await connectBroker({ servers: nats.url, name: 'foreign-key' });
+  t.teardown(() => broker.close());
+  const systemKey = decodeKey(testSettings().secretsKey as string) as Buffer;
+  const foreign = await openCatalog(broker, { keyring: new Keyring(randomBytes(32), [systemKey]) });
+  t.teardown(() => foreign.close());
+  await foreign.put('destination', 'foreign-key-destination', {
+    id: 'foreign-key-destination', account_id: 'foreign', name: 'd', url: 'https://example.com', auth_token: 'sealed-elsewhere',
+    headers: {}, signing_secrets: [], signature_scheme: 'standard_webhooks', timeout_ms: 1000, retry_policy: { max_attempts: 1 },
+    rate_limit_per_s: null, max_in_flight: 1, active: true, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z',
+  });
 
   const scrape = async () => {
     const res = await fetch(`${base}/metrics`);

@@ -63,6 +63,7 @@ export function listQueryCase(fx: Fixtures): fc.Arbitrary<{ url: string; limit: 
     ['/v1/routes', { limit, cursor, source_id: ids, destination_id: ids }],
     ['/v1/replays', { limit, cursor }],
     ['/v1/exports', { limit, cursor }],
+    ['/v1/dead-letters', { limit, cursor, destination_id: ids, event_type: weirdString, since: time, until: time, replayed: fc.constantFrom('true', 'false', '1', 'maybe', '') }],
     ...['/v1/events', '/v1/outbound-events'].map(
       (p): [string, Record<string, fc.Arbitrary<string>>] => [
         p,
@@ -105,6 +106,8 @@ const templates: Array<[method: string, path: string, body?: string]> = [
   ['PATCH', '/v1/destinations/:id', '{"active":false}'],
   ['DELETE', '/v1/destinations/:id'],
   ['POST', '/v1/destinations/:id/rotate-secret', '{}'],
+  ['GET', '/v1/destinations/:id/stats'],
+  ['POST', '/v1/destinations/:id/test', '{}'],
   ['GET', '/v1/routes/:id'],
   ['PATCH', '/v1/routes/:id', '{"active":false}'],
   ['DELETE', '/v1/routes/:id'],

@@ -233,6 +233,23 @@ t.test('bad input on every endpoint: 4xx envelope and nothing stored, or a sane 
       }));
   }
 
+  t.test('POST /v1/payload-filters/test', async (t) =>
+    run(t, bodyCase({ payload_filter: filterish, payload: junkValue }), async (s) => {
+      const r = await send('POST', '/v1/payload-filters/test', a.auth, s);
+      if (r.status === 200) assertThat(typeof r.body.data.matches === 'boolean', 'an answer, true or false');
+      assertThat(r.after.events === r.before.events, 'trying a filter stores nothing');
+    }));
+  t.test('POST /v1/destinations/:id/test', async (t) =>
+    run(t, bodyCase({ event_type: eventTypeName, payload: fc.oneof(junkValue, objectBody({ n: weirdNumber })) }), async (s) => {
+      const r = await send('POST', `/v1/destinations/${dest.id}/test`, a.auth, s);
+      if (r.status === 202) assertThat(UUID.test(r.body.data.event_id) && r.after.events === r.before.events + 1, 'one test event stored');
+    }));
+  t.test('GET /v1/stats', async (t) =>
+    run(t, fc.oneof(fc.constantFrom('1h', '24h', '7d', '2d', '', '1H', '[]'), weirdString).map((v) => `/v1/stats?range=${enc(v)}`), async (url) => {
+      const r = await probe(ctx, { method: 'GET', url, headers: a.auth });
+      if (r.status === 200) assertThat(!fx.bIds.some((id) => r.raw.includes(id)), `B's data in A's stats: ${url}`);
+    }));
+
   t.test('list query strings', async (t) =>
     run(t, listQueryCase(fx), async (q) => {
       const r = await probe(ctx, { method: 'GET', url: q.url, headers: a.auth });

@@ -4,9 +4,9 @@ import Fastify, { type FastifyError, LogController } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { SecretsKeyError } from '@hookstream/catalog';
 import { routeGroupOf } from '@hookstream/observability';
-import { ApiError } from './errors.ts';
+import { ApiError, dataException } from './errors.ts';
 import { durationMs } from './http.ts';
-import { validatorCompiler } from './validation.ts';
+import { allowedValues, validatorCompiler } from './validation.ts';
 import type { ApiDeps } from './context.ts';
 import { authPlugin } from './auth.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -23,13 +23,17 @@ import { brandRoutes } from './routes/brand.ts';
 import { domainRoutes } from './routes/domains.ts';
 import { replayRoutes } from './routes/replays.ts';
 import { exportRoutes } from './routes/exports.ts';
+import { insightRoutes } from './routes/insights.ts';
+import { liveRoutes } from './routes/live.ts';
 import { registerOpenApi } from './openapi.ts';
-import { parseJsonBody } from './json.ts';
+import { bodyIsOptional, parseJsonBody } from './json.ts';
 import { consolePlugin } from './console/plugin.ts';
 
 export type { ApiDeps, EventListFilter, EventQueries, ReadinessCheck } from './context.ts';
 export type { ReplayInput, ReplayPort, ReplayView } from './routes/replays.ts';
 export type { ExportDownload, ExportInput, ExportPort, ExportView } from './routes/exports.ts';
+export type { DeadLetterView, DestinationFigures, InsightPort, StatsWindow } from './routes/insights.ts';
+export { statsWindow } from './routes/insights.ts';
 export { ApiError, errors } from './errors.ts';
 export { ok, page, encodeCursor, decodeCursor } from './http.ts';
 
@@ -55,6 +59,11 @@ export async function buildApi(deps: ApiDeps) {
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
     const send = (status: number, message: string, code?: string) =>
       reply.code(status).send({ error: message, ...(code ? { code } : {}), duration_ms: durationMs(reply) });
+    const data = dataException(err);
+    if (data) {
+      const hint = data.sqlstate === '22021' || data.sqlstate === '22P05' ? ': text may not contain NUL characters or unpaired UTF-16 surrogates' : '';
+      return send(400, `a value in the request cannot be stored or searched: ${data.message}${hint}`, 'invalid_data');
+    }
     if (err instanceof ApiError) {
       if (err.status >= 500) request.log.error({ err: err.cause ?? err, code: err.code }, err.message);
       return send(err.status, err.message, err.code);
@@ -71,9 +80,15 @@ export async function buildApi(deps: ApiDeps) {
       const path = first?.instancePath ? first.instancePath.replace(/^\//, '').replaceAll('/', '.') : '';
       let detail = first?.message ?? 'invalid';
       if (first?.keyword === 'additionalProperties') detail = `unknown field '${(first.params as { additionalProperty: string }).additionalProperty}'`;
+      if (first?.keyword === 'format' && first.params.format === 'text') detail = 'must not contain NUL characters or unpaired UTF-16 surrogates';
+      const allowed = allowedValues(fe.validation, first?.instancePath);
+      if (allowed) detail = `must be one of ${allowed}`;
       return send(400, `${where}${path ? `.${path}` : ''}: ${detail}`, 'validation_failed');
     }
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(413, 'request body too large', 'payload_too_large');
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const limit = request.routeOptions.bodyLimit ?? JSON_BODY_LIMIT;
+      return send(413, `request body too large: the limit is ${limit / (1024 * 1024)} MB (${limit} bytes)`, 'payload_too_large');
+    }
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return send(415, 'unsupported content type: send application/json', 'unsupported_media_type');
     if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return send(400, 'request body is empty: send a JSON object', 'bad_request');
     if (fe.statusCode === 400 || fe instanceof SyntaxError) return send(400, `malformed request: ${fe.message}`, 'bad_request');
@@ -82,7 +97,7 @@ export async function buildApi(deps: ApiDeps) {
     return send(500, 'internal error', 'internal');
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: `no route for ${request.method} ${request.url.split('?')[0]}`, duration_ms: durationMs(reply) }),
+    reply.code(404).send({ error: `no route for ${request.method} ${request.url.split('?')[0]}`, code: 'not_found', duration_ms: durationMs(reply) }),
   );
 
   if (deps.metrics) {
@@ -100,12 +115,16 @@ export async function buildApi(deps: ApiDeps) {
     // The management API speaks JSON only: anything else is a 415, not a parse attempt.
     v1.removeContentTypeParser('text/plain');
     v1.removeContentTypeParser('application/json');
-    v1.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    v1.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
       try {
+        if (body === '' && bodyIsOptional(req.routeOptions.schema?.body)) return done(null, {});
         done(null, parseJsonBody(body as string));
       } catch (err) {
         done(err as Error, undefined);
       }
+    });
+    v1.addHook('preValidation', async (request) => {
+      if (request.body === undefined && request.routeOptions.schema?.body !== undefined && bodyIsOptional(request.routeOptions.schema.body)) request.body = {};
     });
     await v1.register(accountRoutes(deps));
     await v1.register(async (authed) => {
@@ -116,11 +135,13 @@ export async function buildApi(deps: ApiDeps) {
       await authed.register(routeRoutes(deps));
       await authed.register(eventTypeRoutes(deps));
       await authed.register(outboundRoutes(deps));
+      await authed.register(liveRoutes(deps));
       await authed.register(eventRoutes(deps));
       await authed.register(brandRoutes(deps));
       await authed.register(domainRoutes(deps));
       await authed.register(replayRoutes(deps));
       await authed.register(exportRoutes(deps));
+      await authed.register(insightRoutes(deps));
       for (const p of deps.plugins ?? []) await authed.register(p);
     });
   }, { prefix: '/v1' });

@@ -7,6 +7,7 @@ import type { Settings } from '@hookstream/config';
 import type { Logger, Metrics } from '@hookstream/observability';
 import type { ReplayPort } from './routes/replays.ts';
 import type { ExportPort } from './routes/exports.ts';
+import type { InsightPort } from './routes/insights.ts';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -25,6 +26,8 @@ export interface EventQueries {
     destinationId: string | undefined,
     direction: 'inbound' | 'outbound' | undefined,
   ): Promise<{ replay_id: string; deliveries: Array<{ id: string; destination_id: string }> } | 'not_found' | 'gone' | 'bad_destination'>;
+  /** The summaries of these events of the account that pass the filter (the live view's re-reads). */
+  byIds?(accountId: string, ids: readonly string[], filter: Omit<EventListFilter, 'limit' | 'cursor'>): Promise<unknown[]>;
 }
 
 /** The list query of GET /v1/events, with its limit resolved. */
@@ -47,6 +50,14 @@ export interface ApiDeps {
   /** Bulk replays and exports (the jobs role's ports); absent where no database is configured. */
   replays?: ReplayPort;
   exports?: ExportPort;
+  /** Dead letters and statistics (the rollups); absent where no database is configured. */
+  insights?: InsightPort;
+  /** Deliveries waiting or in flight per destination (its consumer's counts); null where unknown. */
+  pending?: (destinationIds: readonly string[]) => Promise<Map<string, number | null>>;
+  /** How far the projection is behind the streams, in milliseconds; null where unknown. */
+  projectionLagMs?: () => Promise<number | null>;
+  /** Calls back with the ids of an account's events as their messages pass; returns an unsubscribe. */
+  watchAccount?: (accountId: string, onIds: (ids: string[]) => void) => () => void;
   /** Extra route plugins (queries, replay, exports) registered under the same auth and envelope. */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
   now?: () => number;

@@ -30,3 +30,18 @@ export const errors = {
   tooLarge: (message: string) => new ApiError(413, 'payload_too_large', message),
   unavailable: (message: string, cause?: unknown) => new ApiError(503, 'unavailable', message, { cause }),
 };
+
+/**
+ * A Postgres data exception (SQLSTATE class 22: a value out of range, an invalid byte sequence, NUL
+ * in text, an unpaired surrogate in JSON) on the error or any error it wraps: the caller's input,
+ * never a reason to retry.
+ */
+export function dataException(err: unknown): { sqlstate: string; message: string } | null {
+  for (let e = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message, detail } = e as { code?: unknown; message?: unknown; detail?: unknown };
+    if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) {
+      return { sqlstate: code, message: `${String(message)}${typeof detail === 'string' ? ` (${detail})` : ''}` };
+    }
+  }
+  return null;
+}

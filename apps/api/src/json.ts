@@ -31,3 +31,14 @@ export function parseJsonBody(text: string): unknown {
     throw errors.badRequest(`malformed JSON: ${(err as Error).message}`);
   }
 }
+
+/**
+ * Whether a route takes a missing or empty body as `{}`: it declares no body, or a body in which
+ * every field is optional (actions such as replay or rotate-secret, where `curl -X POST` is the
+ * whole request).
+ */
+export function bodyIsOptional(schema: unknown): boolean {
+  if (schema === undefined) return true;
+  const s = schema as { type?: unknown; required?: unknown[] };
+  return s.type === 'object' && (s.required === undefined || s.required.length === 0);
+}

@@ -16,6 +16,9 @@ export const TAGS: Array<{ name: string; description: string }> = [
   { name: 'event-types', description: 'Catalogue of outbound event types, with optional payload JSON Schema' },
   { name: 'outbound-events', description: 'Publish events to subscribed destinations; their log and replay' },
   { name: 'events', description: 'The event log (inbound and outbound), deliveries, attempts and replay' },
+  { name: 'dead-letters', description: 'Deliveries that will not be attempted again, with their reason and last response' },
+  { name: 'stats', description: 'Counts by status over time and per-destination health, from per-minute rollups' },
+  { name: 'payload-filters', description: 'Try a route payload filter on a payload' },
   { name: 'replays', description: 'Bulk replays by filter, with progress' },
   { name: 'exports', description: 'Asynchronous NDJSON/CSV exports of events and attempts' },
   { name: 'ingest', description: 'Receive webhooks from providers' },
@@ -41,6 +44,10 @@ const NAMED_OPERATIONS: Record<string, string> = {
   'POST /v1/outbound-events': 'publishOutboundEvent',
   'DELETE /v1/api-keys/:id': 'revokeApiKey',
   'DELETE /v1/replays/:id': 'cancelReplay',
+  'GET /v1/events/live': 'streamLiveEvents',
+  'GET /v1/stats': 'getStats',
+  'GET /v1/destinations/:id/stats': 'getDestinationStats',
+  'POST /v1/destinations/:id/test': 'sendDestinationTestEvent',
 };
 
 const SUMMARIES: Record<string, string> = { healthz: 'Liveness', readyz: 'Readiness', ingest: 'Receive a webhook' };
@@ -118,6 +125,8 @@ export function finishDocument(doc: Doc): Doc {
     const file = { schema: { type: 'string' } };
     download.content = { 'application/x-ndjson': file, 'text/csv': file };
   }
+  const live = (paths['/v1/events/live']?.get?.responses as Record<string, { content?: unknown }> | undefined)?.['200'];
+  if (live) live.content = { 'text/event-stream': { schema: { type: 'string' } } };
   for (const item of Object.values(paths)) {
     for (const op of Object.values(item)) {
       for (const [status, res] of Object.entries((op.responses ?? {}) as Record<string, { description?: string }>)) {

@@ -6,6 +6,10 @@ import type { FastifySchemaCompiler } from 'fastify';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
+// In a u-mode class a surrogate pair is one astral code point: only unpaired surrogates are \p{Cs}.
+// eslint-disable-next-line no-control-regex -- NUL is what it looks for
+const NOT_TEXT = /[\u0000\p{Cs}]/u;
+
 function make(coerce: boolean): Ajv {
   const ajv = new Ajv({
     coerceTypes: coerce ? 'array' : false,
@@ -15,6 +19,8 @@ function make(coerce: boolean): Ajv {
     strict: false,
   });
   addFormats(ajv);
+  // `format: 'text'` in the contracts: text that Postgres can store and search (no NUL, no unpaired surrogate).
+  ajv.addFormat('text', { type: 'string', validate: (s: string) => !NOT_TEXT.test(s) });
   return ajv;
 }
 
@@ -25,3 +31,14 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   const ajv = httpPart === 'body' ? strict : coercing;
   return ajv.compile(schema as object) as never;
 };
+
+/**
+ * The values a field may take, listed for its 400, when the field failed an enum or a union of
+ * constants (as TypeBox writes string unions); null for any other failure.
+ */
+export function allowedValues(errs: ReadonlyArray<{ keyword: string; instancePath: string; params: Record<string, unknown> }>, path: string | undefined): string | null {
+  const at = errs.filter((e) => e.instancePath === path);
+  const values = at.flatMap((e) => (e.keyword === 'const' ? [e.params.allowedValue] : e.keyword === 'enum' ? (e.params.allowedValues as unknown[]) : []));
+  if (values.length === 0 || at.some((e) => e.keyword !== 'const' && e.keyword !== 'enum' && e.keyword !== 'anyOf')) return null;
+  return values.map((v) => JSON.stringify(v)).join(', ');
+}

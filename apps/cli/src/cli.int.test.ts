@@ -177,6 +177,23 @@ t.test('hookstream-cli against a running Hookstream', async (t) => {
   t.equal(redriveJson.data[0].event_id, badId);
   t.equal((await cli(['dead-letters', 'redrive'])).code, 2, 'ids or --all');
 
+  // ---- statistics and test events
+  const stats = await waitFor(async () => {
+    const s = JSON.parse((await cli(['stats', 'show', '--range', '1h', '--json'])).stdout);
+    return s.totals.dead_lettered >= 1 ? s : null;
+  }, { timeoutMs: 15_000, message: 'the dead letter counted' });
+  t.ok(stats.destinations.some((d: any) => d.destination_id === dead.id && d.success_rate === 0));
+  const statsText = await cli(['stats', 'show']);
+  t.equal(statsText.code, 0, statsText.stderr);
+  t.match(statsText.stdout, new RegExp(`^dead\\s+${dead.id}\\s+\\d+\\s+0%`, 'm'), 'a row per destination');
+  t.equal((await cli(['stats', 'show', '--range', '2d'])).code, 2, 'a range the API does not have');
+  const probe = JSON.parse((await cli(['destinations', 'test', dst.id, '--type', 'cli.test', '--payload', '{"hello":1}', '--json'])).stdout);
+  await waitFor(() => receiver.requests.some((r) => r.headers['x-hookstream-event-id'] === probe.event_id), { timeoutMs: 15_000, message: 'test event delivered' });
+  t.equal((await cli(['destinations', 'test', dst.id, '--payload', '[1]'])).code, 2);
+  const deadStats = await cli(['destinations', 'stats', dead.id, '--range', '1h']);
+  t.equal(deadStats.code, 0, deadStats.stderr);
+  t.match(deadStats.stdout, /recent failures \([1-9]\d*\)/);
+
   // ---- outbound
   await cli(['routes', 'create', '--destination', dst.id, '--pattern', 'invoice.*']);
   const pub = JSON.parse((await cli(['outbound', 'publish', 'invoice.paid', '--payload', '{"amount":1}', '--event-id', 'inv_1', '--json'])).stdout);

@@ -3,7 +3,7 @@
 import { HookstreamError } from '@hookstream/sdk';
 import { Ctx, type Group, type Settings, UsageError, parse } from './context.ts';
 import { type Io, Output } from './output.ts';
-import { account, accounts, destinations, eventTypes, keys, routes, sources } from './commands/manage.ts';
+import { account, accounts, destinations, eventTypes, keys, routes, sources, stats } from './commands/manage.ts';
 import { deadLetters, events, outbound } from './commands/events.ts';
 import { exportsGroup, replays } from './commands/jobs.ts';
 
@@ -21,6 +21,7 @@ export const GROUPS: Record<string, Group> = {
   events,
   outbound,
   'dead-letters': deadLetters,
+  stats,
   replays,
   exports: exportsGroup,
 };

@@ -47,6 +47,8 @@ export const OPTIONS = {
   direction: { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
+  // statistics
+  range: { type: 'string' },
   // long work
   wait: { type: 'boolean' },
   'interval-ms': { type: 'string' },

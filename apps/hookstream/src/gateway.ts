@@ -12,6 +12,7 @@ import type { Projector } from '@hookstream/app-projector';
 import type { Jobs } from '@hookstream/app-jobs';
 import { type Services, startServices } from './embedded.ts';
 import { eventQueries } from './queries.ts';
+import { insightPorts } from './insights.ts';
 import { readinessChecks, startConsumerGauges, startOpsServer } from './ops.ts';
 import { keyringFor, openSealedCatalog } from './secrets.ts';
 
@@ -168,6 +169,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
         consoleSessions: await openConsoleSessionKv(apiConnection.broker, { replicas: settings.streamReplicas, idleMs: settings.consoleSessionIdleMs }),
         ...(pool ? { events: eventQueries(pool, broker, catalog, apiConnection.publisher) } : {}),
         ...(jobs ? { replays: jobs.ports.replays, exports: jobs.ports.exports } : {}),
+        ...insightPorts(pool, broker),
       });
       const a = api;
       cleanup.push(() => a.close());

@@ -41,10 +41,13 @@ t.test('a bulk replay re-delivers exactly the events of its window, counts them,
   const post = await a.api.call('POST', '/v1/replays', { since, until: until_ });
   t.equal(post.status, 202, JSON.stringify(post.json));
   t.equal(post.json.data.status, 'queued');
+  t.match(post.json.data, { processed: 0, total: null }, 'no extent before it starts');
   t.same(post.json.data.filter, { since, until: until_ });
   const replay = await until(a.api, `/v1/replays/${post.json.data.id}`, done, 'replay finished');
   t.match(replay, { status: 'completed', scanned: 4, matched: 4, replayed: 4, deliveries: 4, error: null });
   t.ok(replay.started_at && replay.finished_at, 'started and finished times recorded');
+  t.ok(replay.total >= 4, 'its extent spans at least the events of its window');
+  t.equal(replay.processed, replay.total, 'a completed replay is processed to its total');
   const late = await a.api.call('DELETE', `/v1/replays/${replay.id}`);
   t.equal(late.status, 409, 'a finished replay cannot be cancelled');
 
@@ -156,6 +159,8 @@ t.test('a cancelled replay stops between batches and reports what it did', async
   t.equal(outcome, 'cancelled');
   const after = await a.api.call('GET', `/v1/replays/${rec.id}`);
   t.match(after.json.data, { status: 'cancelled', scanned: 2, matched: 2, replayed: 2, deliveries: 2 });
+  t.ok(after.json.data.total >= 6, 'the extent covers the six events');
+  t.ok(after.json.data.processed >= 2 && after.json.data.processed < after.json.data.total, 'progress stopped part way');
   t.ok(after.json.data.finished_at);
   await receiver.waitForCount(8, 20_000);
   const deps = { broker: gw.broker, pool, catalog: gw.catalog, publisher: createPublisher(gw.broker), log: createLogger('silent'), now: Date.now };

@@ -3,10 +3,10 @@
 // of this replay. Progress is saved per batch with the last sequence it covers, so a retried job
 // resumes where the last one stopped; the deterministic delivery ids make the overlap harmless.
 import { randomUUID } from 'node:crypto';
-import { type Broker, type Publisher, type StoredMessage, scanStream } from '@hookstream/broker';
+import { type Broker, type Publisher, type StoredMessage, firstSeqAtOrAfter, scanStream, streamLastSeq } from '@hookstream/broker';
 import type { Catalog } from '@hookstream/catalog';
 import { type EventMeta, STREAMS, accountEventsFilter, decodeEventMeta } from '@hookstream/contracts';
-import { DELIVERY_STATUSES } from '@hookstream/domain';
+import { DELIVERY_STATUSES, isEventTypePattern, matchEventType } from '@hookstream/domain';
 import type { Logger } from '@hookstream/observability';
 import { type StoredEvent, publishReplay, replayTargets } from '@hookstream/replay';
 import {
@@ -23,6 +23,7 @@ import {
   latestDeliveryStatuses,
   listReplays,
   recordReplayProgress,
+  setReplayExtent,
   startReplay,
 } from '@hookstream/store';
 
@@ -40,13 +41,22 @@ export interface ReplayView {
   matched: number;
   replayed: number;
   deliveries: number;
+  /** Positions of the events stream in the replay's extent read so far (all of them once completed). */
+  processed: number;
+  /** Positions of the events stream in the replay's extent; null until the job has started. */
+  total: number | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
   error: string | null;
 }
 
-export const replayView = ({ account_id: _a, last_seq: _l, ...v }: ReplayRecord): ReplayView => v;
+export const replayView = ({ account_id: _a, last_seq, first_seq, end_seq, ...v }: ReplayRecord): ReplayView => {
+  const total = first_seq !== null && end_seq !== null ? Math.max(0, end_seq - first_seq + 1) : null;
+  let processed = 0;
+  if (total !== null && first_seq !== null) processed = v.status === 'completed' ? total : Math.min(total, Math.max(0, last_seq - first_seq + 1));
+  return { ...v, processed, total };
+};
 
 /** Checks a replay request against the time rules and the account's configuration; an error message or null. */
 export function checkReplayFilter(catalog: Catalog, accountId: string, f: ReplayFilter): string | null {
@@ -78,7 +88,7 @@ export function replaySubject(accountId: string, f: Pick<ReplayFilter, 'source_i
 
 /** The filters that the message's own metadata answers. */
 export function matchesMeta(meta: EventMeta, f: ReplayFilter): boolean {
-  if (f.event_type !== undefined && meta.event_type !== f.event_type) return false;
+  if (f.event_type !== undefined && !(isEventTypePattern(f.event_type) ? matchEventType(f.event_type, meta.event_type) : meta.event_type === f.event_type)) return false;
   if (f.direction !== undefined && meta.direction !== f.direction) return false;
   if (f.source_id !== undefined && meta.source_id !== f.source_id) return false;
   return true;
@@ -117,6 +127,13 @@ export async function runReplay(deps: ReplayDeps, id: string, shouldStop: () => 
   const until = Date.parse(f.until);
   const c: ReplayCounters = { scanned: rec.scanned, matched: rec.matched, replayed: rec.replayed, deliveries: rec.deliveries, last_seq: rec.last_seq };
   let outcome: ReplayOutcome = 'completed';
+  // The extent is fixed on the first run, so that a resumed job and its progress read the same range.
+  let endSeq = rec.end_seq;
+  if (rec.first_seq === null || endSeq === null) {
+    const end = await streamLastSeq(deps.broker, STREAMS.events);
+    const first = (await firstSeqAtOrAfter(deps.broker, STREAMS.events, replaySubject(account, f), since - SKEW_MARGIN_MS)) ?? end + 1;
+    endSeq = (await setReplayExtent(deps.pool, id, Math.min(first, end + 1), end))?.end_seq ?? end;
+  }
 
   const onBatch = async (messages: StoredMessage[]): Promise<boolean> => {
     const candidates: StoredEvent[] = [];
@@ -167,6 +184,7 @@ export async function runReplay(deps: ReplayDeps, id: string, shouldStop: () => 
     filterSubject: replaySubject(account, f),
     ...(c.last_seq > 0 ? { startSeq: c.last_seq + 1 } : { startTime: since - SKEW_MARGIN_MS }),
     endTime: until + SKEW_MARGIN_MS,
+    endSeq,
     batch: deps.batchSize ?? BATCH,
     onBatch,
   });

@@ -84,6 +84,16 @@ t.test('retention removes expired events from the read models and the stream, an
   t.equal(await countWhere('deliveries', delivered.event_id), 1, 'the delivered event has a delivery');
   t.equal(await countWhere('attempts', delivered.event_id), 1, 'and an attempt');
 
+  const rollupsOf = async (account: string) =>
+    (await pool.query('SELECT sum(received)::int AS n FROM event_rollups WHERE account_id = $1 AND minute < $2', [account, new Date(now - DAY)])).rows[0].n;
+  t.equal(await rollupsOf(a.accountId), 4, 'the old events are in the rollups');
+  // A dead letter of an expired event (its delivery dead-lettered long ago).
+  await pool.query(
+    `INSERT INTO dead_letters (delivery_id, account_id, event_id, destination_id, reason, attempts, dead_at)
+     SELECT id, account_id, event_id, destination_id, 'exhausted', 1, now() - interval '3 days' FROM deliveries WHERE event_id = $1`,
+    [delivered.event_id],
+  );
+
   const report = await jobs.runRetention(now);
   const forA = report.accounts.find((x) => x.account_id === a.accountId);
   t.match(forA, { events: 3, deliveries: 1, attempts: 1, purged: 2 });
@@ -93,6 +103,9 @@ t.test('retention removes expired events from the read models and the stream, an
   t.equal(await countWhere('deliveries', delivered.event_id), 0, 'its deliveries went with it');
   t.equal(await countWhere('attempts', delivered.event_id), 0, 'and its attempts');
   t.equal(await countWhere('event_routings', unrouted.event_id), 0, 'and routing rows');
+  t.equal(await countWhere('dead_letters', delivered.event_id), 0, 'and dead letters');
+  t.equal(await rollupsOf(a.accountId), null, 'statistics keep no minute past the window');
+  t.equal(await rollupsOf(b.accountId), 1, "the pro account's stay");
   t.same(
     await streamIds(a.accountId),
     [inFlight.event_id, afterInFlight.event_id, fresh.event_id],

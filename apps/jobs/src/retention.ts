@@ -14,6 +14,7 @@ import type { Logger } from '@hookstream/observability';
 import {
   type Pool,
   deleteExpiredEvents,
+  deleteExpiredRollups,
   deleteExpiredExportRecords,
   expiredExports,
   markExportExpired,
@@ -83,6 +84,7 @@ export async function runRetention(deps: RetentionDeps, now: number = Date.now()
   for (const account of [...deps.catalog.view.accounts.values()]) {
     const cutoff = new Date(now - retentionDays(account) * DAY_MS);
     const deleted = await deleteExpiredEvents(deps.pool, account.id, cutoff);
+    await deleteExpiredRollups(deps.pool, account.id, cutoff);
     const bounds = await streamBounds(deps.pool, account.id, cutoff);
     let purged = 0;
     // Without the router's and the projector's positions nothing is known to be safe: keep everything.

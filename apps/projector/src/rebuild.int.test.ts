@@ -106,6 +106,13 @@ t.test('a rebuild reproduces the live read models row for row', async (t) => {
   t.same([before.deliveries.length, before.attempts.length], [280, 280], 'every delivery and attempt of the history');
   const statuses = new Set((before.events as Array<{ status: string }>).map((e) => e.status));
   t.same([...statuses].sort(), ['dead_letter', 'delivered', 'received', 'retry_scheduled', 'unrouted']);
+  // The console's read models are compared too: they hold every event and attempt of the history.
+  const sum = (rows: unknown[], k: string) => (rows as Array<Record<string, number>>).reduce((n, r) => n + (r[k] as number), 0);
+  t.equal(sum(before.event_rollups, 'received'), 280, 'every event counted once by minute');
+  t.equal(sum(before.event_rollups_hourly, 'received'), 280, 'and by hour');
+  const attemptRows = (before.delivery_rollups as Array<{ outcome: string; n: number }>).filter((r) => r.outcome !== 'dead_lettered');
+  t.equal(sum(attemptRows, 'n'), 280, 'every attempt counted once');
+  t.ok(before.dead_letters.length > 0 && before.destination_health.length > 0, 'dead letters and destination health');
 
   // The live projector keeps running: it loses its consumers, re-attaches, and helps.
   const result = await rebuild({ broker, pool, log: silent, timeoutMs: 60_000 });

@@ -1,7 +1,7 @@
 // One event in, its deliveries out. Pure of NATS: it receives the message port, the config view and
 // the publisher, and decides ack / term itself; a throw means "infrastructure failed, offer it again".
 import { type InboundMsg, type Publisher, type Stored, type TurnBatcher, createTurnBatcher } from '@hookstream/broker';
-import { type ConfigView, selectRoutes } from '@hookstream/catalog';
+import { type ConfigView, selectTargets } from '@hookstream/catalog';
 import {
   type DeliveryMeta,
   type EventMeta,
@@ -51,17 +51,17 @@ export async function routeEvent(msg: InboundMsg, deps: RouteDeps): Promise<void
     msg.term();
     return;
   }
-  const routes = selectRoutes(deps.view, event, msg.data);
+  const targets = selectTargets(deps.view, event, msg.data);
   const at = new Date(deps.now()).toISOString();
   const deliveries: DeliveryMeta[] = [];
   const routed: RoutedFact['deliveries'] = [];
-  for (const r of routes) {
+  for (const r of targets) {
     // Deterministic: a redelivered event yields the same ids, and JetStream drops the repeats.
     const d: DeliveryMeta = {
       v: 1,
-      delivery_id: deliveryIdFor(event.event_id, r.id),
+      delivery_id: deliveryIdFor(event.event_id, r.route_id ?? r.destination_id),
       destination_id: r.destination_id,
-      route_id: r.id,
+      route_id: r.route_id,
       event_seq: msg.streamSeq,
       replay_id: null,
       created_at: at,

@@ -18,6 +18,8 @@ export { type ConsumerLoop, type ConsumerLoopOptions, type InboundMsg, startCons
 export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';
 export { type ConsoleSessionKv, type ConsoleSessionKvOptions, openConsoleSessionKv } from './session-kv.ts';
 export { type StoredMessage, readStreamMessage } from './read.ts';
-export { type ScanOptions, type ScanResult, firstSeqAtOrAfter, purgeSubjectBefore, scanStream } from './scan.ts';
+export { type ScanOptions, type ScanResult, firstSeqAtOrAfter, purgeSubjectBefore, scanStream, streamLastSeq } from './scan.ts';
 export { type ObjectBucket, type ObjectBucketOptions, type StoredObject, openObjectBucket } from './objects.ts';
 export { type PatienceOptions, SETUP_PATIENCE_MS, isUnanswered, patiently } from './patience.ts';
+export { watchAccountEvents } from './watch.ts';
+export { destinationBacklogs, projectionLagMs } from './backlog.ts';

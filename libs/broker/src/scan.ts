@@ -117,3 +117,8 @@ export async function purgeSubjectBefore(broker: Broker, stream: string, filterS
     throw err;
   }
 }
+
+/** The stream's last sequence now (0 when it is empty). */
+export async function streamLastSeq(broker: Broker, stream: string): Promise<number> {
+  return (await broker.jsm.streams.info(stream)).state.last_seq;
+}

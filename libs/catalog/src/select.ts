@@ -22,3 +22,21 @@ export function selectRoutes(view: ConfigView, event: EventMeta, body: Uint8Arra
     return d !== undefined && d.active && d.account_id === event.account_id;
   });
 }
+
+export interface Target {
+  destination_id: string;
+  /** null for a test event (sent to a destination by name, not by a route). */
+  route_id: string | null;
+}
+
+/**
+ * Where an event goes: its test destination alone when it is a test event (if that destination is
+ * still the account's and active), else its matching routes' destinations.
+ */
+export function selectTargets(view: ConfigView, event: EventMeta, body: Uint8Array): Target[] {
+  if (event.test_destination_id !== undefined) {
+    const d = view.destinations.get(event.test_destination_id);
+    return d && d.active && d.account_id === event.account_id && event.direction === 'outbound' ? [{ destination_id: d.id, route_id: null }] : [];
+  }
+  return selectRoutes(view, event, body).map((r) => ({ destination_id: r.destination_id, route_id: r.id }));
+}

@@ -290,7 +290,8 @@ const EventFilterFields = {
   source_id: Type.Optional(Uuid),
   destination_id: Type.Optional(Uuid),
   status: Type.Optional(EventStatus),
-  event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  /** One type, or a route pattern (`order.*`, `order.**`). */
+  event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200, format: 'text' })),
   direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
   since: Type.Optional(Type.String({ format: 'date-time' })),
   until: Type.Optional(Type.String({ format: 'date-time' })),
@@ -416,6 +417,10 @@ export const ReplayView = Type.Object({
   replayed: Type.Integer(),
   /** New deliveries created. */
   deliveries: Type.Integer(),
+  /** Of `total`, the positions of the events stream read so far; equal to it once completed (a progress bar). */
+  processed: Type.Integer(),
+  /** Positions of the events stream the replay's window spans, fixed when it starts; null while queued. */
+  total: Type.Union([Type.Integer(), Type.Null()]),
   created_at: Type.String(),
   started_at: Nullable(Type.String()),
   finished_at: Nullable(Type.String()),
@@ -452,3 +457,129 @@ export const ExportView = Type.Object({
   /** Present once completed. */
   download_url: Nullable(Type.String()),
 });
+
+// ---------- console: dead letters, statistics, tools ----------
+export const DeadLetterQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    destination_id: Type.Optional(Uuid),
+    /** One event type, or a route pattern (`order.*`, `order.**`). */
+    event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    since: Type.Optional(Type.String({ format: 'date-time' })),
+    until: Type.Optional(Type.String({ format: 'date-time' })),
+    /** true: only those whose event was replayed to the destination since; false: only those not yet. */
+    replayed: Type.Optional(Type.Boolean()),
+  },
+  Strict,
+);
+export type DeadLetterQuery = Static<typeof DeadLetterQuery>;
+/** A dead-lettered delivery: `id` is the delivery's id. */
+export const DeadLetterView = Type.Object({
+  id: Type.String(),
+  event_id: Type.String(),
+  destination_id: Type.String(),
+  event_type: NullableString,
+  direction: NullableString,
+  /** exhausted | not_retryable | max_deliveries_advisory | destination_deleted */
+  reason: Type.String(),
+  attempts: Type.Integer(),
+  last_status_code: Type.Union([Type.Integer(), Type.Null()]),
+  last_error: NullableString,
+  last_response_excerpt: NullableString,
+  dead_lettered_at: Type.String(),
+  /** A replay of the event has gone to this destination since (a new delivery, listed on the event). */
+  replayed: Type.Boolean(),
+});
+
+export const StatsRange = Type.Union([Type.Literal('1h'), Type.Literal('24h'), Type.Literal('7d')]);
+export type StatsRange = Static<typeof StatsRange>;
+export const StatsQuery = Type.Object({ range: Type.Optional(StatsRange) }, Strict);
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+export const CircuitState = Type.Union([Type.Literal('closed'), Type.Literal('open'), Type.Literal('half_open'), Type.Null()]);
+export const DestinationHealth = Type.Object({
+  destination_id: Type.String(),
+  name: Type.String(),
+  attempts: Type.Integer(),
+  succeeded: Type.Integer(),
+  /** succeeded / attempts over the range; null without attempts. */
+  success_rate: NullableNumber,
+  p50_ms: NullableNumber,
+  p95_ms: NullableNumber,
+  /** Deliveries waiting or in flight (the destination's consumer); null when unknown. */
+  pending: Type.Union([Type.Integer(), Type.Null()]),
+  /** Derived from recent failures (docs/architecture.md); null without attempts in the range. */
+  circuit: CircuitState,
+  last_error: NullableString,
+  last_error_at: NullableString,
+  last_status_code: Type.Union([Type.Integer(), Type.Null()]),
+});
+export const Stats = Type.Object({
+  range: StatsRange,
+  interval_s: Type.Integer(),
+  from: Type.String(),
+  to: Type.String(),
+  totals: Type.Object({
+    received: Type.Integer(),
+    delivered: Type.Integer(),
+    retrying: Type.Integer(),
+    dead_lettered: Type.Integer(),
+    failed_attempts: Type.Integer(),
+  }),
+  series: Type.Array(
+    Type.Object({ t: Type.String(), received: Type.Integer(), delivered: Type.Integer(), retrying: Type.Integer(), dead_lettered: Type.Integer() }),
+  ),
+  destinations: Type.Array(DestinationHealth),
+  pipeline: Type.Object({
+    ready: Type.Boolean(),
+    checks: Type.Record(Type.String(), Type.Boolean()),
+    projection_lag_ms: NullableNumber,
+  }),
+});
+export const DestinationStats = Type.Object({
+  destination_id: Type.String(),
+  range: StatsRange,
+  interval_s: Type.Integer(),
+  from: Type.String(),
+  to: Type.String(),
+  series: Type.Array(
+    Type.Object({
+      t: Type.String(),
+      s2xx: Type.Integer(),
+      s4xx: Type.Integer(),
+      s5xx: Type.Integer(),
+      network: Type.Integer(),
+      p50_ms: NullableNumber,
+      p95_ms: NullableNumber,
+    }),
+  ),
+  attempts: Type.Integer(),
+  succeeded: Type.Integer(),
+  success_rate: NullableNumber,
+  p50_ms: NullableNumber,
+  p95_ms: NullableNumber,
+  pending: Type.Union([Type.Integer(), Type.Null()]),
+  circuit: CircuitState,
+  last_error: NullableString,
+  last_error_at: NullableString,
+  last_status_code: Type.Union([Type.Integer(), Type.Null()]),
+  recent_failures: Type.Array(
+    Type.Object({
+      event_id: Type.String(),
+      delivery_id: Type.String(),
+      at: Type.String(),
+      status_code: Type.Union([Type.Integer(), Type.Null()]),
+      error: NullableString,
+      response_excerpt: Type.String(),
+    }),
+  ),
+});
+
+export const PayloadFilterTestBody = Type.Object({ payload_filter: PayloadFilter, payload: Type.Unknown() }, Strict);
+export const PayloadFilterTestResult = Type.Object({ matches: Type.Boolean() });
+
+export const DestinationTestBody = Type.Object(
+  { event_type: Type.Optional(EventTypeName), payload: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
+  Strict,
+);
+export const DestinationTestAccepted = Type.Object({ event_id: Type.String(), delivery_id: Type.String() });

@@ -22,6 +22,8 @@ export const EventMeta = Type.Object({
   idempotency_key: Nullable(Type.String()),
   /** Outbound only: restrict delivery to these destinations. */
   destination_ids: Type.Optional(Type.Array(Type.String())),
+  /** Outbound only: a test event, delivered to this destination alone, whatever the routes say. */
+  test_destination_id: Type.Optional(Type.String()),
 });
 export type EventMeta = Static<typeof EventMeta>;
 

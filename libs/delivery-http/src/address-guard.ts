@@ -14,7 +14,8 @@ export interface LookupAddress {
 /** Every address a host name resolves to; rejects with the resolver's error (code ENOTFOUND, EAI_AGAIN…). */
 export type LookupFn = (hostname: string) => Promise<LookupAddress[]>;
 
-export type GuardResult = { ok: true } | { ok: false; reason: string };
+/** `private` is set when the refusal is one that ALLOW_PRIVATE_DESTINATIONS would lift. */
+export type GuardResult = { ok: true } | { ok: false; reason: string; private?: true };
 
 export const defaultLookup: LookupFn = (hostname) => dnsLookup(hostname, { all: true });
 
@@ -56,10 +57,10 @@ export function checkDestinationUrl(url: string, opts: AddressGuardOptions): Gua
   if (u.username !== '' || u.password !== '') return { ok: false, reason: 'credentials in the URL are not allowed' };
   if (u.hostname === '') return { ok: false, reason: 'URL has no host' };
   if (opts.allowPrivate) return { ok: true };
-  if (isLocalhostName(u.hostname)) return { ok: false, reason: 'localhost destinations are not allowed' };
+  if (isLocalhostName(u.hostname)) return { ok: false, reason: 'localhost destinations are not allowed', private: true };
   const literal = ipLiteral(u.hostname);
   if (literal !== null && isBlockedAddress(literal)) {
-    return { ok: false, reason: `address ${literal} is private, loopback, link-local or reserved` };
+    return { ok: false, reason: `address ${literal} is private, loopback, link-local or reserved`, private: true };
   }
   return { ok: true };
 }
@@ -74,9 +75,9 @@ export async function resolveAndCheck(
 ): Promise<GuardResult> {
   if (opts.allowPrivate) return { ok: true };
   const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
-  if (isLocalhostName(host)) return { ok: false, reason: 'localhost destinations are not allowed' };
+  if (isLocalhostName(host)) return { ok: false, reason: 'localhost destinations are not allowed', private: true };
   if (parseIp(host) !== null) {
-    return isBlockedAddress(host) ? { ok: false, reason: `address ${host} is private, loopback, link-local or reserved` } : { ok: true };
+    return isBlockedAddress(host) ? { ok: false, reason: `address ${host} is private, loopback, link-local or reserved`, private: true } : { ok: true };
   }
   let addresses: LookupAddress[];
   try {
@@ -87,7 +88,7 @@ export async function resolveAndCheck(
   if (addresses.length === 0) return { ok: false, reason: 'host does not resolve (no addresses)' };
   const blocked = addresses.find((a) => isBlockedAddress(a.address));
   if (blocked !== undefined) {
-    return { ok: false, reason: `host resolves to ${blocked.address}, a private, loopback, link-local or reserved address` };
+    return { ok: false, reason: `host resolves to ${blocked.address}, a private, loopback, link-local or reserved address`, private: true };
   }
   return { ok: true };
 }

@@ -49,7 +49,11 @@ export function classifyError(err: unknown): Classified {
     const code = errorCode(e);
     const cls = code === undefined ? null : classOfCode(code);
     if (cls !== null && code !== undefined) {
-      const detail = cls === 'blocked_address' && typeof e === 'object' && e !== null && 'address' in e ? ` ${String(e.address)}` : '';
+      // The operator's way out is named where the refusal is read: the delivery's attempts.
+      const detail =
+        cls === 'blocked_address' && typeof e === 'object' && e !== null && 'address' in e
+          ? ` ${String(e.address)} (private, loopback or link-local; ALLOW_PRIVATE_DESTINATIONS=true lets it through)`
+          : '';
       return { errorClass: cls, error: `${WORDS[cls]}${detail} (${code})` };
     }
     if (e instanceof AggregateError) queue.push(...e.errors);

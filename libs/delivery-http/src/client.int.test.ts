@@ -345,6 +345,7 @@ t.test('address guard at connect time', async (t) => {
     const r = await client(t, { allowPrivate: false, lookup: loopback }).send(post(`http://hooks.example:${srv.port}/`));
     t.equal(r.errorClass, 'blocked_address');
     t.match(r.error, /127\.0\.0\.1/);
+    t.match(r.error, /ALLOW_PRIVATE_DESTINATIONS=true/, 'the attempt names the setting that would allow it');
     t.equal(r.statusCode, null);
     t.equal(srv.connections(), 0, 'no connection was opened');
     t.equal(srv.received.length, 0);

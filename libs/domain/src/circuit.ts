@@ -106,3 +106,29 @@ export function createCircuit(options: CircuitOptions = {}): Circuit {
     },
   };
 }
+
+export interface CircuitEvidence {
+  /** Attempts in the window looked at; none and no failure on record: nothing to say. */
+  attempts: number;
+  /** Failed attempts since the last success. */
+  failuresSinceSuccess: number;
+  lastErrorAtMs: number | null;
+  lastSuccessAtMs: number | null;
+  nowMs: number;
+}
+
+/**
+ * The circuit of a destination as an observer sees it from recorded attempts, for processes that do
+ * not hold the deliverer's breaker (it lives in the deliverer's memory): open when its last
+ * `failureThreshold` or more attempts failed and the latest failure is recent (within the longest
+ * pause), half_open when they failed but the destination has been quiet since (the next attempt
+ * is a probe), closed otherwise; null with no attempts in the window and no failure on record.
+ */
+export function deriveCircuit(e: CircuitEvidence, options: CircuitOptions = {}): CircuitState | null {
+  const threshold = Math.ceil(positive(options.failureThreshold, DEFAULT_CIRCUIT_OPTIONS.failureThreshold));
+  const maxOpenMs = positive(options.maxOpenMs, DEFAULT_CIRCUIT_OPTIONS.maxOpenMs);
+  if (e.attempts === 0 && e.lastErrorAtMs === null) return null;
+  const failingNow = e.lastErrorAtMs !== null && (e.lastSuccessAtMs === null || e.lastErrorAtMs > e.lastSuccessAtMs);
+  if (!failingNow || e.failuresSinceSuccess < threshold) return 'closed';
+  return e.nowMs - (e.lastErrorAtMs as number) <= maxOpenMs ? 'open' : 'half_open';
+}

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import fc from 'fast-check';
-import { matchEventType, validateEventTypePattern } from './event-type.ts';
+import { eventTypePatternQuery, isEventTypePattern, matchEventType, validateEventTypePattern } from './event-type.ts';
 
 function holds<Ts>(tt: Test, property: fc.IProperty<Ts>): void {
   const details = fc.check(property, { numRuns: 500 });
@@ -137,4 +137,34 @@ t.test('properties', async (t) => {
       }),
     );
   });
+});
+
+t.test('eventTypePatternQuery: the regex and LIKE prefix match exactly what matchEventType matches', async (t) => {
+  const types = [
+    'order', 'order.created', 'order.paid', 'order.item.added', 'order.item.removed.late', 'orders.created', 'order_created',
+    'orderXcreated', 'order.', '.order', 'order..created', 'payment.intent.created', 'payment', 'a', 'a.b', 'a.b.c', 'a:b.c-d',
+    'order.created\n', 'order.cre%ted', 'ORDER.created', '',
+  ];
+  const patterns = ['order.*', 'order.**', 'order.>', '*', '**', '>', '*.created', 'order.*.added', 'order.item.**', 'order_created', 'order.created', 'a:b.*', '*.*', '*.**', 'order_*.x'];
+  // LIKE with backslash as its escape character, as Postgres evaluates it.
+  const like = (prefix: string, s: string) => s.startsWith(prefix.replace(/\\(.)/g, '$1'));
+  for (const p of patterns) {
+    const q = eventTypePatternQuery(p);
+    if (validateEventTypePattern(p) !== null) {
+      t.equal(q, null, `${p} is not a pattern`);
+      continue;
+    }
+    t.ok(q, p);
+    if (!q) continue;
+    for (const type of types) {
+      const expected = matchEventType(p, type);
+      t.equal(like(q.likePrefix, type) && new RegExp(q.regex).test(type), expected, `${p} vs ${JSON.stringify(type)}`);
+      if (expected) t.ok(like(q.likePrefix, type), 'every match starts with the prefix');
+    }
+  }
+  t.same(eventTypePatternQuery('order_item.*'), { regex: '^order_item\\.[^.]+$', likePrefix: 'order\\_item.' }, "LIKE's _ is escaped");
+  t.same(eventTypePatternQuery('*.created'), { regex: '^[^.]+\\.created$', likePrefix: '' });
+  t.equal(isEventTypePattern('order.*'), true);
+  t.equal(isEventTypePattern('order.>'), true);
+  t.equal(isEventTypePattern('order.created'), false);
 });

@@ -96,3 +96,29 @@ export function matchEventType(pattern: string | null, eventType: string | null)
   }
   return true;
 }
+
+/** Whether an event-type filter is meant as a pattern (it has a wildcard character) rather than one type. */
+export function isEventTypePattern(value: string): boolean {
+  return value.includes('*') || value.includes('>');
+}
+
+/**
+ * A valid pattern with wildcards as a query on stored types: a POSIX regular expression (Postgres
+ * `~`) matching exactly the types matchEventType matches, and the literal text every match starts
+ * with (for an index-friendly LIKE; '' when the pattern starts with a wildcard). Literal segments
+ * hold only [A-Za-z0-9_\-:], none of them special in a regular expression; `_` is special in LIKE,
+ * so the prefix comes with LIKE's metacharacters escaped by a backslash.
+ */
+export function eventTypePatternQuery(pattern: string): { regex: string; likePrefix: string } | null {
+  if (pattern === '' || validateEventTypePattern(pattern) !== null) return null;
+  const segments = pattern.split('.');
+  const last = segments[segments.length - 1];
+  const tail = last === '**' || last === '>';
+  const fixed = tail ? segments.slice(0, -1) : segments;
+  const parts = fixed.map((s) => (s === '*' ? '[^.]+' : s));
+  if (tail) parts.push('[^.]+(\\.[^.]+)*');
+  const firstWildcard = fixed.indexOf('*');
+  const literal = firstWildcard === -1 ? fixed : fixed.slice(0, firstWildcard);
+  const prefix = literal.length === 0 ? '' : literal.length < segments.length ? `${literal.join('.')}.` : literal.join('.');
+  return { regex: `^${parts.join('\\.')}$`, likePrefix: prefix.replace(/[\\%_]/g, '\\$&') };
+}

@@ -1,4 +1,4 @@
-export { MAX_EVENT_TYPE_PATTERN_LENGTH, matchEventType, validateEventTypePattern } from './event-type.ts';
+export { MAX_EVENT_TYPE_PATTERN_LENGTH, eventTypePatternQuery, isEventTypePattern, matchEventType, validateEventTypePattern } from './event-type.ts';
 export {
   MAX_FILTER_DEPTH,
   MAX_PATH_LENGTH,
@@ -47,8 +47,8 @@ export {
   mergeDeliveryStatus,
 } from './status.ts';
 export type { DeliveryState, DeliveryStatus, EventStatus } from './status.ts';
-export { DEFAULT_CIRCUIT_OPTIONS, createCircuit } from './circuit.ts';
-export type { Circuit, CircuitOptions, CircuitState } from './circuit.ts';
+export { DEFAULT_CIRCUIT_OPTIONS, createCircuit, deriveCircuit } from './circuit.ts';
+export type { Circuit, CircuitEvidence, CircuitOptions, CircuitState } from './circuit.ts';
 export { createTokenBucket } from './token-bucket.ts';
 export type { TokenBucket } from './token-bucket.ts';
 export { deliveryIdFor, isTimeOrderedId, stableUuid, timeOrderedId } from './ids.ts';

@@ -176,6 +176,10 @@ t.test('helpers', async (t) => {
   t.equal(routeGroupOf('GET', '/v1/outbound-events'), 'query');
   t.equal(routeGroupOf('POST', '/v1/events/:id/replay'), 'management');
   t.equal(routeGroupOf('GET', '/v1/destinations'), 'management');
+  t.equal(routeGroupOf('GET', '/v1/stats'), 'query');
+  t.equal(routeGroupOf('GET', '/v1/dead-letters'), 'query');
+  t.equal(routeGroupOf('GET', '/v1/destinations/:id/stats'), 'query', "a destination's statistics are a query");
+  t.equal(routeGroupOf('POST', '/v1/destinations/:id/test'), 'management');
   t.equal(routeGroupOf('GET', '/v1/eventsx'), 'management');
   t.equal(routeGroupOf('GET', '/'), 'other');
   const elapsed = stopwatch();

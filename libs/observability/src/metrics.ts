@@ -125,7 +125,7 @@ export function statusClass(status: number): (typeof STATUS_CLASSES)[number] | t
   return `${Math.floor(status / 100)}xx` as (typeof STATUS_CLASSES)[number];
 }
 
-const QUERY_PATHS = /^\/v1\/(events|outbound-events|deliveries|attempts|dead-letters|exports|stats)(\/|$)/;
+const QUERY_PATHS = /^\/v1\/((events|outbound-events|deliveries|attempts|dead-letters|exports|stats)(\/|$)|destinations\/[^/]+\/stats$)/;
 
 /** The route group of a request, from its method and route pattern (or path). */
 export function routeGroupOf(method: string, route: string): RouteGroup {

@@ -1,7 +1,7 @@
 // Replay: re-read an event from the events stream and deliver it again as new deliveries with
 // their own ids (same event id). Used by the single-event replay endpoint and by bulk replays.
 import { type Broker, type Publisher, readStreamMessage } from '@hookstream/broker';
-import { type Catalog, selectRoutes } from '@hookstream/catalog';
+import { type Catalog, selectTargets } from '@hookstream/catalog';
 import { type DeliveryMeta, type EventMeta, STREAMS, decodeEventMeta } from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/domain';
 
@@ -34,7 +34,7 @@ export function replayTargets(catalog: Catalog, ev: StoredEvent, destinationId?:
     if (!d || d.account_id !== ev.meta.account_id) return null;
     return [{ destination_id: d.id, route_id: null }];
   }
-  return selectRoutes(catalog.view, ev.meta, ev.body).map((r) => ({ destination_id: r.destination_id, route_id: r.id }));
+  return selectTargets(catalog.view, ev.meta, ev.body);
 }
 
 export interface ReplayResult {

@@ -15,6 +15,7 @@ import {
   Sources,
 } from './resources.ts';
 import { Exports, Replays } from './jobs.ts';
+import { DeadLetters, PayloadFilters, StatsApi } from './insights.ts';
 import { Console } from './console.ts';
 import type { Health, IngestAccepted, Readiness } from './types.ts';
 
@@ -34,6 +35,9 @@ export class Hookstream {
   readonly exports: Exports;
   readonly brandSettings: BrandSettings;
   readonly customDomains: CustomDomains;
+  readonly deadLetters: DeadLetters;
+  readonly stats: StatsApi;
+  readonly payloadFilters: PayloadFilters;
   /** Console sign-in (session mode in the browser). */
   readonly console: Console;
   readonly #t: Transport;
@@ -54,6 +58,9 @@ export class Hookstream {
     this.exports = new Exports(t);
     this.brandSettings = new BrandSettings(t);
     this.customDomains = new CustomDomains(t);
+    this.deadLetters = new DeadLetters(t);
+    this.stats = new StatsApi(t);
+    this.payloadFilters = new PayloadFilters(t);
     this.console = new Console(t);
   }
 

@@ -1,5 +1,6 @@
 // Resource groups, one per API resource, mirroring its routes one method per endpoint.
 import { type Query, type Transport, enc, paginate } from './transport.ts';
+import { liveEvents } from './insights.ts';
 import type {
   Account,
   AccountCreated,
@@ -16,8 +17,13 @@ import type {
   CreateRouteParams,
   CreateSourceParams,
   Destination,
+  DestinationStats,
+  DestinationTestAccepted,
+  DestinationTestParams,
   DestinationWithSecret,
   EventDetail,
+  LiveOptions,
+  StatsParams,
   EventListParams,
   EventSummary,
   EventType,
@@ -143,6 +149,14 @@ export class Destinations extends Collection<Destination, UpdateDestinationParam
   rotateSecret(id: string, params: RotateSecretParams = {}): Promise<RotatedSecret> {
     return this.t.data<RotatedSecret>('POST', `${this.path}/${enc(id)}/rotate-secret`, { body: params });
   }
+  /** Attempts by status class over the range, success rate, latency, backlog, circuit, latest failures. */
+  stats(id: string, params: StatsParams = {}): Promise<DestinationStats> {
+    return this.t.data<DestinationStats>('GET', `${this.path}/${enc(id)}/stats`, { query: params });
+  }
+  /** One event delivered to this destination only (default type `hookstream.test`); it shows in the event log. */
+  sendTestEvent(id: string, params: DestinationTestParams = {}): Promise<DestinationTestAccepted> {
+    return this.t.data<DestinationTestAccepted>('POST', `${this.path}/${enc(id)}/test`, { body: params });
+  }
 }
 
 export class Routes extends Collection<Route, UpdateRouteParams, RouteListParams> {
@@ -192,6 +206,13 @@ class EventLog<L extends object> {
 export class Events extends EventLog<EventListParams> {
   constructor(t: Transport) {
     super(t, '/v1/events');
+  }
+  /**
+   * Live: `for await (const e of client.events.live({ status: 'dead_letter' }, { signal })) …` yields
+   * each matching event when it appears and again when its status or deliveries change.
+   */
+  live(params: Omit<EventListParams, 'limit' | 'cursor'> = {}, opts: LiveOptions = {}): AsyncGenerator<EventSummary, void, undefined> {
+    return liveEvents(this.t, params, opts);
   }
 }
 

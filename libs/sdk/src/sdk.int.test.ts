@@ -274,6 +274,40 @@ t.test('the SDK against a running Hookstream', async (t) => {
   jar.set('hs_console', 'x'.repeat(43));
   await t.rejects(browser.sources.list(), AuthenticationError, 'a stale cookie is an AuthenticationError');
 
+  // ---- the console's data: live events, test events, dead letters, statistics, the filter tester
+  receiver.respond((r) => (r.url === '/fail' ? { status: 500, body: 'down' } : { status: 200 }));
+  const failing = await hs.destinations.create({ name: 'failing', url: `${receiver.url}/fail`, retry_policy: { max_attempts: 1 } });
+  const ctl = new AbortController();
+  const liveSeen: string[] = [];
+  const live = (async () => {
+    for await (const e of hs.events.live({ direction: 'outbound' }, { signal: ctl.signal })) liveSeen.push(`${e.id}:${e.status}`);
+  })();
+  const probe = await hs.destinations.sendTestEvent(dest.id, { event_type: 'invoice.test', payload: { ok: true } });
+  t.type(probe.delivery_id, 'string');
+  const doomed = await hs.destinations.sendTestEvent(failing.id);
+  await waitFor(() => liveSeen.includes(`${probe.event_id}:delivered`) && liveSeen.includes(`${doomed.event_id}:dead_letter`), {
+    timeoutMs: 15_000,
+    message: 'the test events reach their final status live',
+  });
+  ctl.abort();
+  await live;
+  await t.rejects(hs.destinations.sendTestEvent(dest.id, { payload: [] as unknown as Record<string, unknown> }), ValidationError);
+  const dead = await waitFor(async () => (await hs.deadLetters.list()).data[0], { timeoutMs: 15_000, message: 'a dead letter' });
+  t.match(dead, { id: doomed.delivery_id, event_id: doomed.event_id, destination_id: failing.id, reason: 'exhausted', last_status_code: 500 });
+  t.equal((await all(hs.deadLetters.iterate({ limit: 1, destination_id: failing.id }))).length, 1);
+  await t.rejects(hs.deadLetters.list({ since: 'yesterday' }), ValidationError);
+  const stats = await waitFor(async () => {
+    const s = await hs.stats.get({ range: '1h' });
+    return s.totals.dead_lettered === 1 ? s : null;
+  });
+  t.same(stats.destinations.map((d) => d.name), ['failing', 'orders']);
+  t.ok(stats.totals.received >= 4 && stats.totals.delivered >= 3);
+  const health = await hs.destinations.stats(failing.id, { range: '1h' });
+  t.match(health, { success_rate: 0, recent_failures: [{ event_id: doomed.event_id, status_code: 500, response_excerpt: 'down' }] });
+  await t.rejects(hs.stats.get({ range: '2d' as '1h' }), ValidationError);
+  t.same(await hs.payloadFilters.test({ payload_filter: { amount: { $gt: 10 } }, payload: { amount: 11 } }), { matches: true });
+  await t.rejects(hs.payloadFilters.test({ payload_filter: { $nope: 1 }, payload: {} }), ValidationError);
+
   // ---- typed errors for the remaining statuses
   let limited: unknown;
   for (let i = 0; i < 10 && !limited; i++) limited = await anon.accounts.create({ name: `flood ${i}` }).then(() => null, (e: unknown) => e);

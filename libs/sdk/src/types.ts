@@ -96,5 +96,26 @@ export type UpsertBrandParams = Static<typeof api.UpsertBrandBody>;
 export type CustomDomain = Static<typeof api.Domain>;
 export type CreateCustomDomainParams = Static<typeof api.CreateDomainBody>;
 
+// ---- the console's data: dead letters, statistics, tools
+
+export type DeadLetter = Static<typeof api.DeadLetterView>;
+export type DeadLetterListParams = Static<typeof api.DeadLetterQuery>;
+export type StatsRange = Static<typeof api.StatsRange>;
+export interface StatsParams {
+  /** Default 24h. */
+  range?: StatsRange;
+}
+export type Stats = Static<typeof api.Stats>;
+export type DestinationHealth = Static<typeof api.DestinationHealth>;
+export type DestinationStats = Static<typeof api.DestinationStats>;
+export type PayloadFilterTestParams = Static<typeof api.PayloadFilterTestBody>;
+export type PayloadFilterTestResult = Static<typeof api.PayloadFilterTestResult>;
+export type DestinationTestParams = Static<typeof api.DestinationTestBody>;
+export type DestinationTestAccepted = Static<typeof api.DestinationTestAccepted>;
+export interface LiveOptions {
+  /** Ends the stream (the generator returns). */
+  signal?: AbortSignal;
+}
+
 export type ConsoleSignedIn = Static<typeof consoleApi.SignedIn>;
 export type ConsoleSession = Static<typeof consoleApi.Session>;

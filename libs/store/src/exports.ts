@@ -1,7 +1,7 @@
 // Export records, and the rows of an export read in keyset batches: one short query per batch on an
 // index, never a transaction held open for the length of the export, never the whole result in memory.
 import type { Pool } from './pool.ts';
-import { type EventFilter, isUuid } from './queries.ts';
+import { type EventFilter, eventTypeCondition, isUuid } from './queries.ts';
 import { pageOf } from './jobs.ts';
 
 export type ExportKind = 'events' | 'attempts';
@@ -181,7 +181,7 @@ function eventWhere(accountId: string, f: ExportFilter, params: unknown[], alias
   const where = [`${alias}.account_id = ${p(accountId)}`];
   if (f.source_id !== undefined) where.push(`${alias}.source_id = ${p(f.source_id)}`);
   if (f.status !== undefined) where.push(`${alias}.status = ${p(f.status)}`);
-  if (f.event_type !== undefined) where.push(`${alias}.event_type = ${p(f.event_type)}`);
+  if (f.event_type !== undefined) where.push(eventTypeCondition(`${alias}.event_type`, f.event_type, p));
   if (f.direction !== undefined) where.push(`${alias}.direction = ${p(f.direction)}`);
   if (timed && f.since !== undefined) where.push(`${alias}.received_at >= ${p(new Date(f.since).toISOString())}::timestamptz`);
   if (timed && f.until !== undefined) where.push(`${alias}.received_at < ${p(new Date(f.until).toISOString())}::timestamptz`);

@@ -35,6 +35,7 @@ export {
   bodyView,
   decodeCursor,
   encodeCursor,
+  eventsByIds,
   getEvent,
   isUuid,
   listEvents,
@@ -52,12 +53,14 @@ export {
   cancelReplay,
   createReplay,
   deleteExpiredEvents,
+  deleteExpiredRollups,
   eventStatuses,
   finishReplay,
   getReplay,
   latestDeliveryStatuses,
   listReplays,
   recordReplayProgress,
+  setReplayExtent,
   startReplay,
   streamBounds,
 } from './jobs.ts';
@@ -83,3 +86,18 @@ export {
   recordExportProgress,
   startExport,
 } from './exports.ts';
+export { HIST_BUCKETS, histBucket, histQuantile, statusClass } from './rollups.ts';
+export {
+  type AccountStats,
+  type ClassPoint,
+  type DeadLetterFilter,
+  type DeadLetterView,
+  type DestinationRollup,
+  type DestinationStats,
+  type RecentFailure,
+  type SeriesPoint,
+  type StatsWindow,
+  accountStats,
+  destinationStats,
+  listDeadLetters,
+} from './insights.ts';

@@ -29,6 +29,9 @@ export interface ReplayCounters {
 }
 
 export interface ReplayRecord extends ReplayCounters {
+  /** The replay's first and last events-stream sequences, fixed when it first starts (null before). */
+  first_seq: number | null;
+  end_seq: number | null;
   id: string;
   account_id: string;
   status: ReplayStatus;
@@ -54,7 +57,7 @@ type Dated<T> = Omit<T, 'created_at' | 'started_at' | 'finished_at' | 'expires_a
   created_us: string;
 };
 
-const REPLAY_COLUMNS = `id, account_id, status, filter, scanned, matched, replayed, deliveries, last_seq,
+const REPLAY_COLUMNS = `id, account_id, status, filter, scanned, matched, replayed, deliveries, last_seq, first_seq, end_seq,
   created_at, started_at, finished_at, error, (extract(epoch FROM created_at) * 1000000)::int8::text AS created_us`;
 
 function toReplay(r: Dated<ReplayRecord>): ReplayRecord {
@@ -127,6 +130,15 @@ export async function startReplay(pool: Pool, id: string): Promise<ReplayRecord 
     [id],
   );
   return rows[0] ? toReplay(rows[0]) : null;
+}
+
+/** Fixes the replay's extent in the events stream (once: a resumed job keeps the first one). */
+export async function setReplayExtent(pool: Pool, id: string, firstSeq: number, endSeq: number): Promise<{ first_seq: number; end_seq: number } | null> {
+  const { rows } = await pool.query<{ first_seq: number; end_seq: number }>(
+    `UPDATE replays SET first_seq = coalesce(first_seq, $2), end_seq = coalesce(end_seq, $3) WHERE id = $1 RETURNING first_seq, end_seq`,
+    [id, firstSeq, endSeq],
+  );
+  return rows[0] ?? null;
 }
 
 /**
@@ -214,6 +226,7 @@ export async function deleteExpiredEvents(pool: Pool, accountId: string, cutoff:
       );
       const dl = await c.query('DELETE FROM deliveries WHERE account_id = $1 AND event_id = ANY($2::uuid[])', [accountId, ids]);
       const rt = await c.query('DELETE FROM event_routings WHERE account_id = $1 AND event_id = ANY($2::uuid[])', [accountId, ids]);
+      await c.query('DELETE FROM dead_letters WHERE account_id = $1 AND event_id = ANY($2::uuid[])', [accountId, ids]);
       total.events += ids.length;
       total.attempts += at.rowCount ?? 0;
       total.deliveries += dl.rowCount ?? 0;
@@ -222,6 +235,17 @@ export async function deleteExpiredEvents(pool: Pool, accountId: string, cutoff:
     });
     if (found < batch) return total;
   }
+}
+
+/** Drops the account's rollup minutes older than the cutoff (statistics never reach past retention). */
+export async function deleteExpiredRollups(pool: Pool, accountId: string, cutoff: Date): Promise<number> {
+  if (!isUuid(accountId)) return 0;
+  const e = await pool.query('DELETE FROM event_rollups WHERE account_id = $1 AND minute < $2', [accountId, cutoff]);
+  const d = await pool.query('DELETE FROM delivery_rollups WHERE account_id = $1 AND minute < $2', [accountId, cutoff]);
+  // An hour that began before the cutoff and ends after it stays whole.
+  const eh = await pool.query(`DELETE FROM event_rollups_hourly WHERE account_id = $1 AND hour + interval '1 hour' <= $2`, [accountId, cutoff]);
+  const dh = await pool.query(`DELETE FROM delivery_rollups_hourly WHERE account_id = $1 AND hour + interval '1 hour' <= $2`, [accountId, cutoff]);
+  return (e.rowCount ?? 0) + (d.rowCount ?? 0) + (eh.rowCount ?? 0) + (dh.rowCount ?? 0);
 }
 
 export interface StreamBounds {

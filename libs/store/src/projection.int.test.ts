@@ -99,11 +99,15 @@ const dead: DeadLetter = {
   dead_at: at(30),
 };
 
+// The dead-letter watch's letter for the same delivery, later: the deliverer's one stands.
+const lateDead: DeadLetter = { ...dead, reason: 'max_deliveries_advisory', last_error: 'interrupted', dead_at: at(70) };
+
 type Msg = { stream: 'E'; seq: number; item: EventInput } | { stream: 'F'; seq: number; item: RoutedFact | AttemptFact } | { stream: 'D'; seq: number; item: DeadLetter };
 const messages: Msg[] = [
   { stream: 'E', seq: 1, item: event },
   ...[routed, ...attempts].map((item, i) => ({ stream: 'F' as const, seq: i + 1, item })),
   { stream: 'D', seq: 1, item: dead },
+  { stream: 'D', seq: 2, item: lateDead },
 ];
 
 const eventOf = (m: Msg): string => (m.stream === 'E' ? m.item.meta.event_id : m.item.event_id);
@@ -145,7 +149,35 @@ t.test('in order: the rows say what happened', async (t) => {
   t.match(y, { status: 'dead_letter', attempt_count: 2, last_status_code: 503, last_error: 'HTTP 503', next_attempt_at: null });
   t.equal(y?.attempts[1]?.response_excerpt, 'down\uFFFD');
   const cps = await readCheckpoints(pool);
-  t.same(Object.fromEntries(Object.values(cps).map((c) => [c.stream, c.last_seq])), { E: 1, F: 6, D: 1 });
+  t.same(Object.fromEntries(Object.values(cps).map((c) => [c.stream, c.last_seq])), { E: 1, F: 6, D: 2 });
+});
+
+t.test('the rollups count each event, attempt and dead letter once', async (t) => {
+  const minute = (s: number) => ({ minute: new Date(Date.UTC(2025, 0, 1, 0, Math.floor(s / 60))).toISOString().replace('.000Z', '') });
+  const snap = await snapshotReadModels(pool);
+  t.same(snap.event_rollups, [{ account_id: acc, ...minute(0), direction: 'inbound', received: 1 }].map((r) => ({ ...r, minute: `${r.minute}+00:00` })));
+  const rows = (snap.delivery_rollups as Array<{ destination_id: string; outcome: string; class: string; n: number; minute: string; duration_ms_sum: number }>).map(
+    ({ destination_id, outcome, class: c, n, minute: m, duration_ms_sum }) => [destination_id === dstX ? 'x' : 'y', m.slice(11, 16), outcome, c, n, duration_ms_sum],
+  );
+  t.same(
+    rows.sort(),
+    [
+      // Attempts at 10 s, 20 s, 30 s (minute 00:00), durations 6, 7, 8 ms.
+      ['x', '00:00', 'delivered', '2xx', 1, 8],
+      ['x', '00:00', 'retry_scheduled', '5xx', 2, 13],
+      ['y', '00:00', 'dead_letter', '5xx', 1, 7],
+      // The deliverer's letter (00:00:30) stands; the watch's later one (00:01:10) counts nowhere.
+      ['y', '00:00', 'dead_lettered', 'exhausted', 1, 0],
+      ['y', '00:00', 'retry_scheduled', '5xx', 1, 6],
+    ].sort(),
+  );
+  const hourly = snap.delivery_rollups_hourly as Array<{ hour: string; n: number }>;
+  t.same([hourly.reduce((a, r) => a + r.n, 0), [...new Set(hourly.map((r) => r.hour))].length], [6, 1], 'by hour: the same counts, in one hour');
+  t.same(snap.event_rollups_hourly.length, 1);
+  t.same((snap.dead_letters as Array<{ reason: string; last_error: string }>).map((d) => [d.reason, d.last_error]), [['exhausted', 'gave up']]);
+  const health = snap.destination_health as Array<{ destination_id: string; last_status_code: number | null; last_success_at: string | null }>;
+  t.match(health.find((h) => h.destination_id === dstX), { last_status_code: 500, last_success_at: /^2025-01-01T00:00:30/ });
+  t.match(health.find((h) => h.destination_id === dstY), { last_status_code: 503, last_error: 'HTTP 503', last_success_at: null });
 });
 
 t.test('replaying every message changes nothing', async (t) => {
@@ -279,7 +311,7 @@ t.test('bad data fails the transaction and leaves nothing half-written', async (
   await truncateReadModels(pool);
   const bad = { ...event, meta: { ...meta, event_id: randomUUID(), received_at: 'not a time' } };
   await t.rejects(applyBatch(pool, { checkpoints: { E: 2 }, events: [event, bad] }), { code: '22007' });
-  t.same(await snapshotReadModels(pool), { events: [], deliveries: [], attempts: [], event_routings: [] });
+  t.same(await snapshotReadModels(pool), { events: [], deliveries: [], attempts: [], event_routings: [], dead_letters: [], event_rollups: [], delivery_rollups: [], event_rollups_hourly: [], delivery_rollups_hourly: [], destination_health: [] });
   t.same(await readCheckpoints(pool), {});
 });
 
@@ -287,7 +319,7 @@ t.test('a checkpoint that is not a stream name and a sequence is refused before 
   await truncateReadModels(pool);
   await t.rejects(applyBatch(pool, { checkpoints: { "E'); DROP TABLE events; --": 2 }, events: [event] }), /unexpected stream name/);
   await t.rejects(applyBatch(pool, { checkpoints: { E: 1.5 }, events: [event] }), /not a sequence/);
-  t.same(await snapshotReadModels(pool), { events: [], deliveries: [], attempts: [], event_routings: [] });
+  t.same(await snapshotReadModels(pool), { events: [], deliveries: [], attempts: [], event_routings: [], dead_letters: [], event_rollups: [], delivery_rollups: [], event_rollups_hourly: [], delivery_rollups_hourly: [], destination_health: [] });
   t.same(await readCheckpoints(pool), {});
 });
 

@@ -24,6 +24,7 @@ import {
 } from './merge.ts';
 import { type ArrayElement, pgArray } from './arrays.ts';
 import { type Pool, type PoolClient, withTransaction } from './pool.ts';
+import { addAttemptRollups, addEventRollups, writeDeadLetters } from './rollups.ts';
 
 export interface ProjectionBatch {
   /**
@@ -157,6 +158,7 @@ interface BatchPlan {
   attemptPatches: DeliveryPatch[];
   deadPatches: DeliveryPatch[];
   attemptRows: AttemptFact[];
+  deadLetters: readonly DeadLetter[];
   factIds: string[];
   /** The locks of the batch (none when it touches no event). */
   lock: string | null;
@@ -185,7 +187,7 @@ function planBatch(batch: ProjectionBatch, opts: ApplyOptions): BatchPlan {
   }
   let lock: string | null = null;
   if (ids.length > 0) lock = opts.exclusive ? lockWritersSql(opts.slot) : lockEventsSql(ids);
-  return { events, routedDeliveries, routings, attemptPatches, deadPatches, attemptRows, factIds, lock, checkpoints: checkpointsSql(batch.checkpoints) };
+  return { events, routedDeliveries, routings, attemptPatches, deadPatches, attemptRows, deadLetters: batch.deadLetters ?? [], factIds, lock, checkpoints: checkpointsSql(batch.checkpoints) };
 }
 
 /**
@@ -267,7 +269,8 @@ async function writeBatch(c: PoolClient, plan: BatchPlan): Promise<BatchResult> 
       '(excluded.attempts > d.attempts OR (excluded.attempts = d.attempts AND d.last_status_code IS NULL AND d.last_error IS NULL))',
     );
   }
-  if (attemptRows.length > 0) await insertAttempts(c, attemptRows);
+  if (attemptRows.length > 0) await addAttemptRollups(c, await insertAttempts(c, attemptRows));
+  await writeDeadLetters(c, plan.deadLetters);
   // The facts are stored first, so a new event row is written once, with the status they give it
   // (read under the locks above), instead of inserted as 'received' and updated. Rows that already
   // existed keep theirs, which every transaction that touched them kept current; those that this
@@ -281,6 +284,7 @@ async function writeBatch(c: PoolClient, plan: BatchPlan): Promise<BatchResult> 
       const s = statuses.get(id);
       if (s && (s.status !== 'received' || s.n !== 0)) statusChanges++;
     }
+    await addEventRollups(c, events, fresh);
   }
   const stale = factIds.filter((id) => !fresh.has(id));
   if (stale.length > 0) statusChanges += await refreshEventStatus(c, stale);
@@ -454,14 +458,16 @@ async function upsertPatches(c: PoolClient, patches: readonly DeliveryPatch[], t
   );
 }
 
-async function insertAttempts(c: PoolClient, rows: readonly AttemptFact[]): Promise<void> {
+/** Inserts the attempts not stored yet; returns those (the rollups count each attempt once). */
+async function insertAttempts(c: PoolClient, rows: readonly AttemptFact[]): Promise<AttemptFact[]> {
   const col = (f: (a: AttemptFact) => ArrayElement) => pgArray(rows.map(f));
-  await c.query(
+  const r = await c.query<{ delivery_id: string; n: number }>(
     `INSERT INTO attempts (delivery_id, n, event_id, account_id, destination_id, started_at, duration_ms, status_code, outcome,
                            error_class, error, response_headers, response_excerpt)
      SELECT * FROM unnest($1::uuid[], $2::int4[], $3::uuid[], $4::uuid[], $5::uuid[], $6::timestamptz[], $7::int4[], $8::int4[],
                           $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[])
-     ON CONFLICT (delivery_id, n) DO NOTHING`,
+     ON CONFLICT (delivery_id, n) DO NOTHING
+     RETURNING delivery_id, n`,
     [
       col((a) => a.delivery_id),
       col((a) => a.attempt),
@@ -478,6 +484,9 @@ async function insertAttempts(c: PoolClient, rows: readonly AttemptFact[]): Prom
       col((a) => pgText(a.response_excerpt)),
     ],
   );
+  if (r.rows.length === rows.length) return [...rows];
+  const inserted = new Set(r.rows.map((x) => `${x.delivery_id}|${x.n}`));
+  return rows.filter((a) => inserted.has(`${a.delivery_id}|${a.attempt}`));
 }
 
 /** Recomputes status and delivery_count of the touched events that exist; returns how many changed. */
@@ -525,7 +534,9 @@ export async function readCheckpoints(pool: Pool): Promise<Record<string, Checkp
 
 /** Empties every read model and checkpoint, for a rebuild from the streams. */
 export async function truncateReadModels(pool: Pool): Promise<void> {
-  await pool.query('TRUNCATE events, deliveries, attempts, event_routings, projection_checkpoints');
+  await pool.query(
+    'TRUNCATE events, deliveries, attempts, event_routings, dead_letters, event_rollups, delivery_rollups, event_rollups_hourly, delivery_rollups_hourly, destination_health, projection_checkpoints',
+  );
 }
 
 export async function countReadModels(pool: Pool): Promise<{ events: number; deliveries: number; attempts: number }> {
@@ -541,6 +552,12 @@ export interface ReadModelSnapshot {
   deliveries: unknown[];
   attempts: unknown[];
   event_routings: unknown[];
+  dead_letters: unknown[];
+  event_rollups: unknown[];
+  delivery_rollups: unknown[];
+  event_rollups_hourly: unknown[];
+  delivery_rollups_hourly: unknown[];
+  destination_health: unknown[];
 }
 
 /**
@@ -555,5 +572,11 @@ export async function snapshotReadModels(pool: Pool): Promise<ReadModelSnapshot>
     deliveries: await q('deliveries', 'id'),
     attempts: await q('attempts', 'delivery_id, n'),
     event_routings: await q('event_routings', 'event_id'),
+    dead_letters: await q('dead_letters', 'delivery_id'),
+    event_rollups: await q('event_rollups', 'account_id, minute, direction'),
+    delivery_rollups: await q('delivery_rollups', 'account_id, minute, destination_id, outcome, class'),
+    event_rollups_hourly: await q('event_rollups_hourly', 'account_id, hour, direction'),
+    delivery_rollups_hourly: await q('delivery_rollups_hourly', 'account_id, hour, destination_id, outcome, class'),
+    destination_health: await q('destination_health', 'destination_id'),
   };
 }

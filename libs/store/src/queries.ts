@@ -1,5 +1,6 @@
 // Read queries of the API. Every query is scoped by account_id: a caller can only name rows of its
 // own account, whatever ids it passes.
+import { eventTypePatternQuery, isEventTypePattern } from '@hookstream/domain';
 import type { Pool } from './pool.ts';
 
 export interface EventFilter {
@@ -79,6 +80,18 @@ export class InvalidQueryError extends Error {
 const MIN_TIME_MS = 0;
 const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
+/**
+ * The condition of an event_type filter: one type, or a route pattern (`order.*`, `order.**`)
+ * matched exactly as routes match it. A pattern that is not valid matches nothing, as on a route.
+ */
+export function eventTypeCondition(column: string, value: string, p: (v: unknown) => string): string {
+  if (!isEventTypePattern(value)) return `${column} = ${p(value)}`;
+  const q = eventTypePatternQuery(value);
+  if (!q) return 'FALSE';
+  const regex = `${column} ~ ${p(q.regex)}`;
+  return q.likePrefix === '' ? regex : `${column} LIKE ${p(`${q.likePrefix}%`)} ESCAPE '\\' AND ${regex}`;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string): boolean => UUID.test(s);
 
@@ -117,6 +130,35 @@ function toSummary(r: SummaryRow): EventSummary {
   };
 }
 
+/** The WHERE terms of an event filter (the account is $1); `p` adds a parameter and names it. */
+function filterWhere(filter: Omit<EventFilter, 'limit' | 'cursor'>, p: (v: unknown) => string): string[] {
+  const where = ['e.account_id = $1'];
+  if (filter.source_id !== undefined) where.push(`e.source_id = ${p(filter.source_id)}`);
+  if (filter.status !== undefined) where.push(`e.status = ${p(filter.status)}`);
+  if (filter.event_type !== undefined) where.push(eventTypeCondition('e.event_type', filter.event_type, p));
+  if (filter.direction !== undefined) where.push(`e.direction = ${p(filter.direction)}`);
+  if (filter.since !== undefined) where.push(`e.received_at >= ${p(new Date(filter.since).toISOString())}::timestamptz`);
+  if (filter.until !== undefined) where.push(`e.received_at < ${p(new Date(filter.until).toISOString())}::timestamptz`);
+  if (filter.destination_id !== undefined) {
+    where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.account_id = $1 AND d.destination_id = ${p(filter.destination_id)} AND d.event_id = e.id)`);
+  }
+  return where;
+}
+
+/** The summaries of the named events of the account that pass the filter (the live view's re-reads). */
+export async function eventsByIds(pool: Pool, accountId: string, ids: readonly string[], filter: Omit<EventFilter, 'limit' | 'cursor'>): Promise<EventSummary[]> {
+  const wanted = ids.filter(isUuid);
+  if (!isUuid(accountId) || wanted.length === 0) return [];
+  if (filter.source_id !== undefined && !isUuid(filter.source_id)) return [];
+  if (filter.destination_id !== undefined && !isUuid(filter.destination_id)) return [];
+  const params: unknown[] = [accountId];
+  const p = (v: unknown) => `$${params.push(v)}`;
+  const where = filterWhere(filter, p);
+  where.push(`e.id = ANY(${p(wanted)}::uuid[])`);
+  const { rows } = await pool.query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM events e WHERE ${where.join(' AND ')}`, params);
+  return rows.map(toSummary);
+}
+
 /** Newest first, keyset-paginated. Ids that are not UUIDs match nothing. Throws InvalidQueryError. */
 export async function listEvents(
   pool: Pool,
@@ -138,16 +180,7 @@ export async function listEvents(
 
   const params: unknown[] = [accountId];
   const p = (v: unknown) => `$${params.push(v)}`;
-  const where = ['e.account_id = $1'];
-  if (filter.source_id !== undefined) where.push(`e.source_id = ${p(filter.source_id)}`);
-  if (filter.status !== undefined) where.push(`e.status = ${p(filter.status)}`);
-  if (filter.event_type !== undefined) where.push(`e.event_type = ${p(filter.event_type)}`);
-  if (filter.direction !== undefined) where.push(`e.direction = ${p(filter.direction)}`);
-  if (filter.since !== undefined) where.push(`e.received_at >= ${p(new Date(filter.since).toISOString())}::timestamptz`);
-  if (filter.until !== undefined) where.push(`e.received_at < ${p(new Date(filter.until).toISOString())}::timestamptz`);
-  if (filter.destination_id !== undefined) {
-    where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.account_id = $1 AND d.destination_id = ${p(filter.destination_id)} AND d.event_id = e.id)`);
-  }
+  const where = filterWhere(filter, p);
   if (cursor) {
     where.push(`(e.received_at, e.id) < ('epoch'::timestamptz + ${p(cursor.us)}::int8 * interval '1 microsecond', ${p(cursor.id)}::uuid)`);
   }

@@ -15,6 +15,8 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_IN_FLIGHT = 32;
 export const DEFAULT_ROTATION_OVERLAP_S = 24 * 3600;
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'authorization']);
+const PRIVATE_HINT =
+  '. Destinations on private, loopback and link-local addresses are refused unless the operator allows them: set ALLOW_PRIVATE_DESTINATIONS=true in the environment of every api and deliverer process (for local use and tests)';
 
 export function destinationRoutes(deps: ApiDeps) {
   return async (root: FastifyInstance) => {
@@ -30,11 +32,11 @@ export function destinationRoutes(deps: ApiDeps) {
 
     async function checkUrl(url: string): Promise<void> {
       const g = checkDestinationUrl(url, { allowPrivate: settings.allowPrivateDestinations });
-      if (!g.ok) throw errors.badRequest(`url: ${g.reason}`);
+      if (!g.ok) throw errors.badRequest(`url: ${g.reason}${g.private ? PRIVATE_HINT : ''}`);
       // A name that resolves to a private address is refused now; one that does not resolve yet is
       // accepted, and the same guard runs again on every connection (DNS can change).
       const r = await resolveAndCheck(new URL(url).hostname, { allowPrivate: settings.allowPrivateDestinations });
-      if (!r.ok && !r.reason.startsWith('host does not resolve')) throw errors.badRequest(`url: ${r.reason}`);
+      if (!r.ok && !r.reason.startsWith('host does not resolve')) throw errors.badRequest(`url: ${r.reason}${r.private ? PRIVATE_HINT : ''}`);
     }
     function checkHeaders(h: Record<string, string> | undefined): void {
       for (const [k, v] of Object.entries(h ?? {})) {

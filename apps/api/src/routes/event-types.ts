@@ -25,7 +25,7 @@ export function eventTypeRoutes(deps: ApiDeps) {
       if (!schema) return;
       if (JSON.stringify(schema).length > MAX_SCHEMA_BYTES) throw errors.badRequest('schema: larger than 64 KiB');
       const problem = checkJsonSchema(schema);
-      if (problem) throw errors.badRequest(`schema: not a valid JSON Schema: ${problem}`);
+      if (problem) throw errors.badRequest(`schema: ${problem}`);
     };
 
     app.post(

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
 import { errors } from '../errors.ts';
+import { checkEventTypeFilter } from '../filters.ts';
 import { ok, page } from '../http.ts';
 
 type Direction = 'inbound' | 'outbound';
@@ -12,10 +13,9 @@ export function eventRoutes(deps: ApiDeps) {
   return async (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const events = deps.events;
+    // Postgres data exceptions (SQLSTATE class 22) keep their cause: the error handler answers them 400.
     const unavailable = (err: unknown) => {
       if ((err as { statusCode?: number }).statusCode === 400) return errors.badRequest((err as Error).message);
-      // Postgres data exceptions (SQLSTATE class 22: a time out of range, …) are the caller's input.
-      if (String((err as { code?: unknown }).code ?? '').startsWith('22')) return errors.badRequest('a filter value is out of range');
       return errors.unavailable('the event log is unavailable right now (ingest and delivery are not affected); retry', err);
     };
     const need = () => {
@@ -30,6 +30,7 @@ export function eventRoutes(deps: ApiDeps) {
         async (request, reply) => {
           const q = request.query;
           if (direction && q.direction && q.direction !== direction) throw errors.badRequest(`direction: ${prefix} lists ${direction} events only`);
+          checkEventTypeFilter(q.event_type, 'querystring.event_type');
           const r = await need()
             .list(request.accountId, { ...q, limit: q.limit ?? 50, ...(direction ? { direction } : {}) })
             .catch((err) => {

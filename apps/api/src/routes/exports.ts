@@ -8,6 +8,7 @@ import type { Static } from '@sinclair/typebox';
 import { api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
 import { ApiError, errors } from '../errors.ts';
+import { checkEventTypeFilter } from '../filters.ts';
 import { ok, page } from '../http.ts';
 
 export const { ExportFilter, CreateExportBody, ExportView } = api;
@@ -45,6 +46,7 @@ export function exportRoutes(deps: ApiDeps) {
       '/exports',
       { schema: { body: CreateExportBody, response: { 202: api.envelope(ExportView), '4xx': api.ErrorBody } } },
       async (request, reply) => {
+        checkEventTypeFilter(request.body.filter?.event_type, 'body.filter.event_type');
         const r = await wrap(need().create(request.accountId, request.body));
         if (!r.ok) throw errors.badRequest(r.error);
         return ok(reply, r.export, 202);

@@ -6,9 +6,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type EventMeta, api } from '@hookstream/contracts';
 import { stableUuid, timeOrderedId } from '@hookstream/domain';
 import type { ApiDeps } from '../context.ts';
-import { errors } from '../errors.ts';
+import { ApiError, errors } from '../errors.ts';
 import { ok } from '../http.ts';
-import { payloadErrors } from '../schemas.ts';
+import { MAX_VALIDATED_PAYLOAD_BYTES } from '../schemas.ts';
+import { VALIDATION_MEMORY_MB, VALIDATION_TIMEOUT_MS, createPayloadValidator } from '../payload-validator.ts';
 
 export const OUTBOUND_BODY_LIMIT = 8 * 1024 * 1024;
 const MAX_PAYLOAD_BYTES = 5 * 1024 * 1024;
@@ -18,6 +19,8 @@ export function outboundRoutes(deps: ApiDeps) {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog, publisher } = deps;
     const nowMs = () => deps.now?.() ?? Date.now();
+    const validator = createPayloadValidator();
+    root.addHook('onClose', () => validator.close());
 
     app.post(
       '/outbound-events',
@@ -32,12 +35,29 @@ export function outboundRoutes(deps: ApiDeps) {
         let body: Buffer;
         let contentType: string;
         if (b.payload !== undefined) {
+          body = Buffer.from(JSON.stringify(b.payload));
           const type = catalog.view.eventTypeOf(request.accountId, b.event_type);
           if (type?.schema) {
-            const problems = payloadErrors(type.schema, b.payload);
-            if (problems.length > 0) throw errors.badRequest(`payload does not match the schema of '${b.event_type}': ${problems.join('; ')}`);
+            // Bounded in size here, in time and memory by the validator's workers.
+            if (body.length > MAX_VALIDATED_PAYLOAD_BYTES) {
+              throw errors.tooLarge(
+                `payload is ${body.length} bytes: a payload checked against the schema of '${b.event_type}' may be at most 1 MB (${MAX_VALIDATED_PAYLOAD_BYTES} bytes)`,
+              );
+            }
+            const r = await validator.check(type.schema, b.payload, body.length);
+            if (!r.ok && r.kind === 'unusable') {
+              throw errors.badRequest(`the schema of event type '${b.event_type}' cannot be used: ${r.reason}; fix it with PATCH /v1/event-types/${type.id}`);
+            }
+            if (!r.ok && r.kind === 'busy') throw errors.unavailable('too many payloads are waiting to be checked against their schemas; retry shortly');
+            if (!r.ok && r.kind === 'too_costly') {
+              throw new ApiError(
+                400,
+                'validation_too_costly',
+                `checking the payload against the schema of '${b.event_type}' was stopped: ${r.reason} (the limits are ${VALIDATION_TIMEOUT_MS / 1000} s and ${VALIDATION_MEMORY_MB} MB); simplify the schema or send a smaller payload`,
+              );
+            }
+            if (!r.ok) throw errors.badRequest(`payload does not match the schema of '${b.event_type}': ${r.errors.join('; ')}`);
           }
-          body = Buffer.from(JSON.stringify(b.payload));
           contentType = b.content_type ?? 'application/json';
         } else if (b.payload_text !== undefined) {
           body = Buffer.from(b.payload_text, 'utf8');
@@ -46,7 +66,7 @@ export function outboundRoutes(deps: ApiDeps) {
           body = Buffer.from(b.payload_base64 as string, 'base64');
           contentType = b.content_type ?? 'application/octet-stream';
         }
-        if (body.length > MAX_PAYLOAD_BYTES) throw errors.tooLarge('payload larger than 5 MB');
+        if (body.length > MAX_PAYLOAD_BYTES) throw errors.tooLarge(`payload is ${body.length} bytes: the limit is 5 MB (${MAX_PAYLOAD_BYTES} bytes)`);
         for (const id of b.destination_ids ?? []) {
           const d = catalog.view.destinations.get(id);
           if (!d || d.account_id !== request.accountId) throw errors.badRequest(`destination_ids: no destination ${id} in this account`);

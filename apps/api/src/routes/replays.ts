@@ -6,6 +6,7 @@ import type { Static } from '@sinclair/typebox';
 import { api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
 import { errors } from '../errors.ts';
+import { checkEventTypeFilter } from '../filters.ts';
 import { ok, page } from '../http.ts';
 
 export const { CreateReplayBody, ReplayView } = api;
@@ -37,6 +38,7 @@ export function replayRoutes(deps: ApiDeps) {
       '/replays',
       { schema: { body: CreateReplayBody, response: { 202: api.envelope(ReplayView), '4xx': api.ErrorBody } } },
       async (request, reply) => {
+        checkEventTypeFilter(request.body.event_type, 'body.event_type');
         const r = await wrap(need().create(request.accountId, request.body));
         if (!r.ok) throw errors.badRequest(r.error);
         return ok(reply, r.replay, 202);

@@ -9,8 +9,17 @@ import { decodeCursor, encodeCursor, ok, page } from '../http.ts';
 import { newPathToken } from '../keys.ts';
 import { sourceView } from '../views.ts';
 
-function checkAuth(mode: 'none' | 'shared_secret', vc: VerificationConfig | null): void {
+/** `stored` names what the request left unchanged, so that the refusal says which side came from where. */
+function checkAuth(mode: 'none' | 'shared_secret', vc: VerificationConfig | null, stored?: { mode: boolean; vc: boolean }): void {
   if (mode === 'shared_secret' && !vc) throw errors.badRequest("verification_config is required when auth_mode is 'shared_secret'");
+  // A secret on a source that does not verify looks protected and is not: refuse the contradiction.
+  if (mode === 'none' && vc) {
+    const modeSide = stored?.mode ? "the source's auth_mode is 'none'" : "auth_mode is 'none'";
+    const vcSide = stored?.vc ? 'it has a verification_config' : 'a verification_config is given';
+    throw errors.badRequest(
+      `${modeSide} but ${vcSide}: a source with auth_mode 'none' does not verify signatures. Set auth_mode to 'shared_secret' to verify them, or verification_config to null to accept unsigned requests`,
+    );
+  }
   if (vc?.provider === 'standard_webhooks') {
     const raw = vc.secret.startsWith('whsec_') ? vc.secret.slice(6) : vc.secret;
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || Buffer.from(raw, 'base64').length < 16) {
@@ -74,8 +83,12 @@ export function sourceRoutes(deps: ApiDeps) {
         const s = owned(request.accountId, request.params.id);
         const b = request.body;
         const vc = b.verification_config === undefined ? s.verification_config : ((b.verification_config ?? null) as VerificationConfig | null);
+        // A PATCH that leaves both unchanged does not judge them: a source stored before the
+        // contradiction was refused can still be renamed or paused.
         const mode = b.auth_mode ?? (b.verification_config === undefined ? s.auth_mode : vc ? 'shared_secret' : 'none');
-        checkAuth(mode, vc);
+        if (b.auth_mode !== undefined || b.verification_config !== undefined) {
+          checkAuth(mode, vc, { mode: b.auth_mode === undefined, vc: b.verification_config === undefined });
+        }
         const next: SourceRecord = { ...s, name: b.name ?? s.name, auth_mode: mode, verification_config: vc, active: b.active ?? s.active, updated_at: now() };
         await catalog.put('source', s.id, next);
         return ok(reply, sourceView(next, settings.publicUrl));

@@ -61,7 +61,7 @@ function showEvent(ctx: Ctx, e: EventDetail): void {
 
 export const events: Group = {
   list: {
-    usage: '[--status S] [--direction inbound|outbound] [--source ID] [--destination ID] [--type T] [--since ISO] [--until ISO] [--limit N] [--all]',
+    usage: '[--status S] [--direction inbound|outbound] [--source ID] [--destination ID] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--limit N] [--all]',
     summary: 'events, newest first',
     async run(ctx) {
       const f = eventFilter(ctx);
@@ -147,7 +147,7 @@ export const outbound: Group = {
     },
   },
   list: {
-    usage: '[--status S] [--type T] [--since ISO] [--until ISO] [--limit N] [--all]',
+    usage: '[--status S] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--limit N] [--all]',
     summary: 'outbound events, newest first',
     async run(ctx) {
       const { direction: _d, source_id: _s, ...f } = eventFilter(ctx);
@@ -166,7 +166,7 @@ export const outbound: Group = {
 
 export const deadLetters: Group = {
   list: {
-    usage: '[--source ID] [--destination ID] [--type T] [--since ISO] [--until ISO] [--limit N] [--all]',
+    usage: '[--source ID] [--destination ID] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--limit N] [--all]',
     summary: 'events whose delivery gave up (status dead_letter)',
     async run(ctx) {
       const f = { ...eventFilter(ctx), status: 'dead_letter' as const };

@@ -51,7 +51,7 @@ const exportProgress = (e: Export) => e.rows;
 
 export const replays: Group = {
   create: {
-    usage: '--since ISO --until ISO [--status S] [--source ID] [--destination ID] [--type T] [--direction D] [--wait]',
+    usage: '--since ISO --until ISO [--status S] [--source ID] [--destination ID] [--type TYPE|PATTERN] [--direction D] [--wait]',
     summary: 'replay every event of a time window that matches the filters',
     async run(ctx) {
       const f = jobFilter(ctx);

@@ -1,7 +1,7 @@
 // Accounts, keys, sources, destinations, routes and event types: create, list, show, update, delete.
 import type { CreateSourceParams, Page, UpdateSourceParams } from '@hookstream/sdk';
 import { type Ctx, type Group, UsageError, defined } from '../context.ts';
-import type { Column, Row } from '../output.ts';
+import { type Column, type Row, table } from '../output.ts';
 
 /** One page, or with --all every page. */
 export async function listed<T>(ctx: Ctx, page: () => Promise<Page<T>>, iterate: () => AsyncIterable<T>, columns: Column[]): Promise<void> {
@@ -204,6 +204,71 @@ export const destinations: Group = {
     summary: 'a new signing secret; the old one stays valid for the overlap',
     async run(ctx) {
       ctx.out.item(await ctx.client.destinations.rotateSecret(ctx.arg(0, 'id'), defined({ overlap_s: ctx.int('overlap-s'), secret: ctx.flags['signing-secret'] })));
+    },
+  },
+  test: {
+    usage: '<id> [--type T] [--payload JSON]',
+    summary: 'send one test event to this destination only',
+    async run(ctx) {
+      const payload = ctx.json('payload');
+      if (payload !== undefined && (typeof payload !== 'object' || payload === null || Array.isArray(payload))) throw new UsageError('--payload must be a JSON object');
+      ctx.out.item(
+        await ctx.client.destinations.sendTestEvent(ctx.arg(0, 'id'), defined({ event_type: ctx.flags.type, payload: payload as Record<string, unknown> | undefined })),
+      );
+    },
+  },
+  stats: {
+    usage: '<id> [--range 1h|24h|7d]',
+    summary: 'success rate, latency, backlog, circuit and latest failures',
+    async run(ctx) {
+      const s = await ctx.client.destinations.stats(ctx.arg(0, 'id'), defined({ range: statsRange(ctx) }));
+      if (ctx.out.json) return ctx.out.printJson(s);
+      const { series: _s, recent_failures: failures, ...head } = s;
+      ctx.out.item(head as Row);
+      ctx.out.write(`\nrecent failures (${failures.length})\n`);
+      if (failures.length > 0) {
+        ctx.out.write(
+          table(failures as unknown as Row[], [
+            { key: 'at' },
+            { key: 'event_id', title: 'EVENT' },
+            { key: 'status_code', title: 'HTTP' },
+            { key: 'error', max: 60 },
+          ]),
+        );
+      }
+    },
+  },
+};
+
+const RANGES = ['1h', '24h', '7d'] as const;
+
+export function statsRange(ctx: Ctx): (typeof RANGES)[number] | undefined {
+  const r = ctx.flags.range;
+  if (r !== undefined && !(RANGES as readonly string[]).includes(r)) throw new UsageError(`--range is one of ${RANGES.join(', ')}`);
+  return r as (typeof RANGES)[number] | undefined;
+}
+
+export const stats: Group = {
+  show: {
+    usage: '[--range 1h|24h|7d]',
+    summary: 'totals by status and per-destination health over the range',
+    async run(ctx) {
+      const s = await ctx.client.stats.get(defined({ range: statsRange(ctx) }));
+      if (ctx.out.json) return ctx.out.printJson(s);
+      ctx.out.item({ range: s.range, from: s.from, to: s.to, ...s.totals, ready: s.pipeline.ready, projection_lag_ms: s.pipeline.projection_lag_ms } as Row);
+      ctx.out.write('\n');
+      ctx.out.write(
+        table(s.destinations as unknown as Row[], [
+          { key: 'name', max: 30 },
+          { key: 'destination_id', title: 'ID' },
+          { key: 'attempts' },
+          { key: 'success_rate', title: 'SUCCESS', format: (v) => (typeof v === 'number' ? `${Math.round(v * 1000) / 10}%` : '-') },
+          { key: 'p95_ms', title: 'P95 MS' },
+          { key: 'pending' },
+          { key: 'circuit' },
+          { key: 'last_error', max: 40 },
+        ]),
+      );
     },
   },
 };
