@@ -43,7 +43,8 @@ export function authPlugin(deps: ApiDeps) {
  * Whether the caller of a request already under way may still act: its key not revoked, its account
  * not deleted, its console session not ended. For long-lived answers (event streams), which the
  * per-request check sees only once; call it on each heartbeat and end the stream when it says no.
- * A sessions bucket out of reach counts as still valid: an outage must not cut every stream.
+ * Checking is not a use: an open stream alone does not keep a session from going idle. A sessions
+ * bucket out of reach counts as still valid: an outage must not cut every stream.
  */
 export async function stillAuthenticated(deps: ApiDeps, request: FastifyRequest): Promise<boolean> {
   const view = deps.catalog.view;
@@ -51,7 +52,7 @@ export async function stillAuthenticated(deps: ApiDeps, request: FastifyRequest)
   if (!key || key.revoked_at || key.account_id !== request.accountId || !view.accounts.has(request.accountId)) return false;
   if (request.authMethod !== 'session') return true;
   try {
-    return (await sessionsOf(deps)?.resolve(sessionCookieOf(request))) != null;
+    return (await sessionsOf(deps)?.check(sessionCookieOf(request))) != null;
   } catch {
     return true;
   }

@@ -379,3 +379,39 @@ t.test('a long-lived request learns that its key was revoked or its session ende
   );
   t.equal((await h.app.inject({ method: 'GET', url: '/v1/account', headers: other.cookie })).statusCode, 401);
 });
+
+t.test('checking a session from a long-lived request is not a use: it still goes idle', async (t) => {
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const held: Array<() => void> = [];
+  const ctx: { deps?: ApiDeps } = {};
+  const hold = async (app: FastifyInstance) => {
+    app.get('/hold', async (request) => {
+      await new Promise<void>((resolve) => held.push(resolve));
+      return { still: await stillAuthenticated(ctx.deps as ApiDeps, request) };
+    });
+  };
+  const h = await startApi(t, { consoleSessionIdleMs: 3_600_000 }, { plugins: [hold], now: () => now });
+  ctx.deps = {
+    settings: h.settings,
+    catalog: h.catalog,
+    now: () => now,
+    consoleSessions: await openConsoleSessionKv(h.broker, { replicas: 1, idleMs: h.settings.consoleSessionIdleMs }),
+  } as ApiDeps;
+  const acme = await signup(h.app);
+  const { cookie } = await signIn(h.app, acme.key);
+  const writes = async () => (await h.broker.jsm.streams.info(`KV_${CONSOLE_SESSION_BUCKET}`)).state.last_seq;
+
+  const first = h.app.inject({ method: 'GET', url: '/v1/hold', headers: cookie });
+  await waitFor(() => held.length > 0, { message: 'held' });
+  now += 10 * 60_000;
+  const before = await writes();
+  held.shift()?.();
+  t.equal((await first).json().still, true);
+  t.equal(await writes(), before, 'the check wrote nothing');
+
+  const second = h.app.inject({ method: 'GET', url: '/v1/hold', headers: cookie });
+  await waitFor(() => held.length > 0, { message: 'held' });
+  now += 3_600_000;
+  held.shift()?.();
+  t.equal((await second).json().still, false, 'an hour after the last use, though the request was open all along');
+});

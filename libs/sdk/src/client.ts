@@ -15,8 +15,8 @@ import {
   Sources,
 } from './resources.ts';
 import { Exports, Replays } from './jobs.ts';
-import { Console } from './console.ts';
 import { DeadLetters, PayloadFilters, StatsApi } from './insights.ts';
+import { Console } from './console.ts';
 import type { Health, IngestAccepted, Readiness } from './types.ts';
 
 export type HookstreamOptions = TransportOptions;
@@ -35,11 +35,11 @@ export class Hookstream {
   readonly exports: Exports;
   readonly brandSettings: BrandSettings;
   readonly customDomains: CustomDomains;
-  /** Console sign-in (session mode in the browser). */
-  readonly console: Console;
   readonly deadLetters: DeadLetters;
   readonly stats: StatsApi;
   readonly payloadFilters: PayloadFilters;
+  /** Console sign-in (session mode in the browser). */
+  readonly console: Console;
   readonly #t: Transport;
 
   constructor(options: HookstreamOptions) {
@@ -58,10 +58,10 @@ export class Hookstream {
     this.exports = new Exports(t);
     this.brandSettings = new BrandSettings(t);
     this.customDomains = new CustomDomains(t);
-    this.console = new Console(t);
     this.deadLetters = new DeadLetters(t);
     this.stats = new StatsApi(t);
     this.payloadFilters = new PayloadFilters(t);
+    this.console = new Console(t);
   }
 
   get baseUrl(): string {

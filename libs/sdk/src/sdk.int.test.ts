@@ -273,6 +273,7 @@ t.test('the SDK against a running Hookstream', async (t) => {
   await t.rejects(browser.console.session(), { code: 'unauthenticated' });
   jar.set('hs_console', 'x'.repeat(43));
   await t.rejects(browser.sources.list(), AuthenticationError, 'a stale cookie is an AuthenticationError');
+
   // ---- the console's data: live events, test events, dead letters, statistics, the filter tester
   receiver.respond((r) => (r.url === '/fail' ? { status: 500, body: 'down' } : { status: 200 }));
   const failing = await hs.destinations.create({ name: 'failing', url: `${receiver.url}/fail`, retry_policy: { max_attempts: 1 } });

@@ -96,8 +96,6 @@ export type UpsertBrandParams = Static<typeof api.UpsertBrandBody>;
 export type CustomDomain = Static<typeof api.Domain>;
 export type CreateCustomDomainParams = Static<typeof api.CreateDomainBody>;
 
-export type ConsoleSignedIn = Static<typeof consoleApi.SignedIn>;
-export type ConsoleSession = Static<typeof consoleApi.Session>;
 // ---- the console's data: dead letters, statistics, tools
 
 export type DeadLetter = Static<typeof api.DeadLetterView>;
@@ -118,3 +116,6 @@ export interface LiveOptions {
   /** Ends the stream (the generator returns). */
   signal?: AbortSignal;
 }
+
+export type ConsoleSignedIn = Static<typeof consoleApi.SignedIn>;
+export type ConsoleSession = Static<typeof consoleApi.Session>;

@@ -25,6 +25,8 @@ export interface ConsoleSessions {
   start(accountId: string, apiKeyId: string): Promise<{ id: string; expiresAt: string }>;
   /** The session behind a cookie value, or null when there is none or it has ended (then it is removed). */
   resolve(id: string | undefined): Promise<ActiveSession | null>;
+  /** As resolve, but not a use: last_seen_at stays, so an open stream does not keep a session alive. */
+  check(id: string | undefined): Promise<ActiveSession | null>;
   end(id: string | undefined): Promise<void>;
 }
 
@@ -69,29 +71,32 @@ export function createConsoleSessions(d: ConsoleSessionDeps): ConsoleSessions {
       await kv.put(sessionKey(id), { account_id: accountId, api_key_id: apiKeyId, created_at: iso(now), last_seen_at: iso(now) });
       return { id, expiresAt: expiry(now) };
     },
-    async resolve(id) {
-      if (!id || !SESSION_ID.test(id)) return null;
-      const key = sessionKey(id);
-      const found = await kv.get(key);
-      if (!found) return null;
-      const now = d.now();
-      if (ended(found.record, now)) {
-        await kv.delete(key);
-        return null;
-      }
-      let lastSeen = Date.parse(found.record.last_seen_at);
-      if (now - lastSeen >= TOUCH_EVERY_MS) {
-        // Compare-and-set: a sign-out between the read and this write must not bring the session back.
-        const touched = { ...found.record, last_seen_at: iso(now) };
-        if (await kv.update(key, touched, found.revision)) lastSeen = now;
-      }
-      return { record: found.record, expiresAt: expiry(lastSeen) };
-    },
+    resolve: (id) => lookup(id, true),
+    check: (id) => lookup(id, false),
     async end(id) {
       if (!id || !SESSION_ID.test(id)) return;
       await kv.delete(sessionKey(id));
     },
   };
+
+  async function lookup(id: string | undefined, use: boolean): Promise<ActiveSession | null> {
+    if (!id || !SESSION_ID.test(id)) return null;
+    const key = sessionKey(id);
+    const found = await kv.get(key);
+    if (!found) return null;
+    const now = d.now();
+    if (ended(found.record, now)) {
+      await kv.delete(key);
+      return null;
+    }
+    let lastSeen = Date.parse(found.record.last_seen_at);
+    if (use && now - lastSeen >= TOUCH_EVERY_MS) {
+      // Compare-and-set: a sign-out between the read and this write must not bring the session back.
+      const touched = { ...found.record, last_seen_at: iso(now) };
+      if (await kv.update(key, touched, found.revision)) lastSeen = now;
+    }
+    return { record: found.record, expiresAt: expiry(lastSeen) };
+  }
 }
 
 const memo = new WeakMap<object, ConsoleSessions>();
