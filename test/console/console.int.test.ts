@@ -274,10 +274,12 @@ t.test('the console, end to end', async (t) => {
     await p.getByRole('alert').waitFor();
     await noSeriousAxe(t, p, 'events at phone width');
 
-    // Its key revoked elsewhere: the next request finds the session ended and the sign-in form returns.
+    // Its key revoked elsewhere while Events is open and live: the stream ends, the session is found
+    // ended, and the sign-in form returns without anyone touching the page.
+    await p.getByRole('link', { name: 'Events', exact: true }).click();
+    await p.getByText('Live: new events appear as they arrive').waitFor();
     const keys = await api(base, b.json.data.api_key)('GET', '/v1/api-keys');
     await api(base, b.json.data.api_key)('DELETE', `/v1/api-keys/${keys.json.data[0].id}`);
-    await p.getByRole('link', { name: 'API keys', exact: true }).click();
     await p.getByRole('button', { name: 'Sign in' }).waitFor();
   });
 

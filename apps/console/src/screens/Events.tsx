@@ -2,7 +2,7 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { EventListParams, EventSummary, Page } from '@hookstream/sdk';
-import { client, compact } from '../api.ts';
+import { SESSION_KEY, client, compact, statusOf } from '../api.ts';
 import { Link, useNavigate } from '../router.tsx';
 import { Empty, ErrorNote, Id, Loading, Status, Table, Time } from '../ui.tsx';
 import { type EventFilter, FilterBar, useFilter, useNames } from './filters.tsx';
@@ -56,8 +56,12 @@ export function Events() {
         if (attempt > 0) void qc.invalidateQueries({ queryKey: ['events', q, null] });
         try {
           for await (const item of client.events.live(q, { signal: ctl.signal })) upsert(item);
-        } catch {
-          // a refused or dropped stream is retried below
+        } catch (err) {
+          // The session ended: asking for it again shows the sign-in form. Anything else is retried.
+          if (statusOf(err) === 401) {
+            void qc.invalidateQueries({ queryKey: SESSION_KEY });
+            return;
+          }
         }
         if (!ctl.signal.aborted) await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** Math.min(attempt, 4))));
       }
