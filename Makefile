@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: run install test typecheck lint unit migrate rebuild openapi bench bench-quick bench-compare chaos clean
+.PHONY: run install console screenshots test typecheck lint unit migrate rebuild openapi bench bench-quick bench-compare chaos clean
 
 # Quiet unless it fails: on an older system Node, npm warns about every package that wants a newer
 # engine (the project runs on the Node it installs), which reads like a failure. The output is kept
@@ -16,7 +16,21 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: node_modules/.package-lock.json
 
-run: install
+# The web console is built only when its sources (or the SDK and contracts it bundles) changed.
+CONSOLE_SRC := $(shell find apps/console/src libs/sdk/src libs/contracts/src -type f -not -name '*.test.ts' 2>/dev/null) \
+	apps/console/index.html apps/console/vite.config.ts apps/console/tsconfig.json apps/console/package.json
+
+apps/console/dist/index.html: node_modules/.package-lock.json $(CONSOLE_SRC)
+	cd apps/console && tsc -p tsconfig.json && vite build
+	@touch $@
+
+console: apps/console/dist/index.html
+
+# Seeds a run of the whole system and writes docs/console/*.png, one per screen.
+screenshots: console
+	node test/console/screenshots.ts
+
+run: install console
 	node apps/hookstream/src/main.ts
 
 migrate: install
@@ -30,6 +44,7 @@ openapi: install
 
 typecheck: install
 	tsc -p tsconfig.json
+	tsc -p apps/console/tsconfig.json
 
 lint: install
 	eslint --max-warnings 0 .
@@ -37,7 +52,7 @@ lint: install
 unit: install
 	tap
 
-test: typecheck lint unit
+test: typecheck lint console unit
 
 bench: install
 	node bench/run.ts
@@ -52,4 +67,4 @@ chaos: install
 	node test/chaos/run.ts
 
 clean:
-	rm -rf .data .tap
+	rm -rf .data .tap apps/console/dist

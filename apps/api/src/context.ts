@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '@hookstream/catalog';
 import type { api } from '@hookstream/contracts';
-import type { Publisher } from '@hookstream/broker';
+import type { ConsoleSessionKv, Publisher } from '@hookstream/broker';
 import type { Settings } from '@hookstream/config';
 import type { Logger, Metrics } from '@hookstream/observability';
 import type { ReplayPort } from './routes/replays.ts';
@@ -37,6 +37,8 @@ export interface ApiDeps {
   settings: Readonly<Settings>;
   catalog: Catalog;
   publisher: Publisher;
+  /** The console's sign-in sessions (a KV bucket every api copy shares); absent: console sign-in is off. */
+  consoleSessions?: ConsoleSessionKv;
   log: Logger;
   metrics?: Metrics;
   /** Named dependency checks for /readyz (NATS, streams, Postgres, projection lag …). */
@@ -65,5 +67,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     accountId: string;
     apiKeyId: string;
+    /** How the caller proved who it is: an API key, or the console's session cookie. */
+    authMethod: 'bearer' | 'session' | '';
   }
 }

@@ -13,6 +13,11 @@ export class ApiError extends Error {
 export const errors = {
   badRequest: (message: string) => new ApiError(400, 'bad_request', message),
   unauthorized: (message = 'missing or invalid API key') => new ApiError(401, 'unauthorized', message),
+  /** The console's session cookie is missing, unknown or ended. */
+  unauthenticated: () => new ApiError(401, 'unauthenticated', 'Your console session has ended: sign in again.'),
+  invalidCredentials: () => new ApiError(401, 'invalid_credentials', 'That API key is not valid.'),
+  csrfHeaderMissing: () =>
+    new ApiError(403, 'csrf_header_missing', 'A request signed in with the console cookie must carry the header x-hookstream-console: 1.'),
   signature: (message: string) => new ApiError(401, 'signature_invalid', message),
   forbidden: (message: string) => new ApiError(403, 'forbidden', message),
   operatorRequired: (message: string) => new ApiError(403, 'operator_required', message),

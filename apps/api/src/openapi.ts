@@ -23,6 +23,7 @@ export const TAGS: Array<{ name: string; description: string }> = [
   { name: 'exports', description: 'Asynchronous NDJSON/CSV exports of events and attempts' },
   { name: 'ingest', description: 'Receive webhooks from providers' },
   { name: 'health', description: 'Liveness and readiness' },
+  { name: 'console', description: 'Sign-in to the web console: an API key exchanged for a session cookie' },
 ];
 const TAG_NAMES = new Set(TAGS.map((t) => t.name));
 
@@ -93,7 +94,7 @@ const transform: NonNullable<FastifyDynamicSwaggerOptions['transform']> = ({ sch
       .replace(/^./, (c) => c.toUpperCase())
       .replace(/\bapi\b/, 'API');
   s.tags ??= [tagOf(url)];
-  if (needsBearer(method, url)) s.security ??= [{ bearerAuth: [] }];
+  if (needsBearer(method, url)) s.security ??= [{ bearerAuth: [] }, { consoleSession: [] }];
   return { schema: s, url };
 };
 
@@ -152,6 +153,13 @@ export const swaggerOptions: FastifyDynamicSwaggerOptions = {
     components: {
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'hk_… API key', description: 'An API key: `Authorization: Bearer hk_…`' },
+        consoleSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'hs_console',
+          description:
+            'The web console\'s session cookie, from `POST /console/session`. Requests other than GET, HEAD and OPTIONS must also send `x-hookstream-console: 1`, else 403 `csrf_header_missing`. With both, the Bearer key is used.',
+        },
       },
     },
   },

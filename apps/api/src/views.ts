@@ -1,5 +1,5 @@
 // Records as the API shows them: secrets never leave, only whether they are set.
-import type { AccountRecord, ApiKeyRecord, DestinationRecord, RouteRecord, SourceRecord } from '@hookstream/contracts';
+import type { AccountRecord, ApiKeyRecord, BrandRecord, DestinationRecord, RouteRecord, SourceRecord } from '@hookstream/contracts';
 
 export const accountView = (a: AccountRecord) => ({
   id: a.id,
@@ -69,4 +69,14 @@ export const routeView = (r: RouteRecord) => ({
   active: r.active,
   created_at: r.created_at,
   updated_at: r.updated_at,
+});
+
+export const brandView = (b: BrandRecord) => ({
+  name: b.name,
+  logo_url: b.logo_url,
+  primary_color: b.primary_color,
+  accent_color: b.accent_color,
+  support_email: b.support_email,
+  created_at: b.created_at,
+  updated_at: b.updated_at,
 });

@@ -1,12 +1,12 @@
 // Test harness: a real nats-server per test file, the real topology and config watch, the API built
 // in-process and driven with inject().
 import type { Test } from 'tap';
-import { connectBroker, createPublisher, ensureTopology, type Broker } from '@hookstream/broker';
+import { connectBroker, createPublisher, ensureTopology, openConsoleSessionKv, type Broker } from '@hookstream/broker';
 import { loadKeyring, openCatalog, type Catalog } from '@hookstream/catalog';
 import { type Settings, testSettings } from '@hookstream/config';
 import { createLogger } from '@hookstream/observability';
 import { startNats } from '@hookstream/testkit';
-import { buildApi, type ApiApp } from '../src/build.ts';
+import { buildApi, type ApiApp, type ApiDeps } from '../src/build.ts';
 
 export interface Harness {
   app: ApiApp;
@@ -16,12 +16,13 @@ export interface Harness {
   settings: Readonly<Settings>;
 }
 
-export async function apiOn(t: Test, natsUrl: string, overrides: Partial<Settings> = {}, clock: { now?: () => number } = {}): Promise<Harness> {
+export async function apiOn(t: Test, natsUrl: string, overrides: Partial<Settings> = {}, extra: Partial<ApiDeps> = {}): Promise<Harness> {
   const settings = testSettings({ allowPrivateDestinations: true, logLevel: 'silent', ...overrides });
   const broker = await connectBroker({ servers: natsUrl, name: 'api-test' });
   await ensureTopology(broker, { replicas: 1, duplicateWindowS: 86_400 });
   const catalog = await openCatalog(broker, { keyring: (await loadKeyring(settings)).keyring });
-  const app = await buildApi({ settings, catalog, publisher: createPublisher(broker), log: createLogger('silent'), ...clock });
+  const consoleSessions = await openConsoleSessionKv(broker, { replicas: 1, idleMs: settings.consoleSessionIdleMs });
+  const app = await buildApi({ settings, catalog, publisher: createPublisher(broker), log: createLogger('silent'), consoleSessions, ...extra });
   t.teardown(async () => {
     await app.close();
     catalog.close();
@@ -30,9 +31,9 @@ export async function apiOn(t: Test, natsUrl: string, overrides: Partial<Setting
   return { app, broker, catalog, natsUrl, settings };
 }
 
-export async function startApi(t: Test, overrides: Partial<Settings> = {}): Promise<Harness> {
+export async function startApi(t: Test, overrides: Partial<Settings> = {}, extra: Partial<ApiDeps> = {}): Promise<Harness> {
   const nats = await startNats(t);
-  return apiOn(t, nats.url, overrides);
+  return apiOn(t, nats.url, overrides, extra);
 }
 
 export interface Tenant {

@@ -89,3 +89,20 @@ t.test('CUSTOM_DOMAIN_CLAIM_TTL_H: 72 hours by default, whole hours from 1', asy
     t.match((err as SettingsError).problems.join('\n'), /CUSTOM_DOMAIN_CLAIM_TTL_H/, `${bad} is refused`);
   }
 });
+
+t.test('console settings: defaults, hours to milliseconds, bad values refused', async (t) => {
+  const d = loadSettings({});
+  t.equal(d.consoleDist, null, "null: the checkout's apps/console/dist");
+  t.equal(d.consoleSessionIdleMs, 12 * 3_600_000);
+  t.equal(d.consoleSignInRatePerMinute, 30);
+  const s = loadSettings({ CONSOLE_DIST: '/srv/console', CONSOLE_SESSION_IDLE_H: '0.5', CONSOLE_SIGNIN_RATE_PER_MINUTE: '5' });
+  t.equal(s.consoleDist, '/srv/console');
+  t.equal(s.consoleSessionIdleMs, 1_800_000);
+  t.equal(s.consoleSignInRatePerMinute, 5);
+  for (const bad of ['0', '0.0', '-1', '12h']) {
+    const err = t.throws(() => loadSettings({ CONSOLE_SESSION_IDLE_H: bad })) as unknown;
+    t.match((err as SettingsError).problems.join('\n'), /CONSOLE_SESSION_IDLE_H/, `${bad} is refused`);
+  }
+  const err = t.throws(() => loadSettings({ CONSOLE_SIGNIN_RATE_PER_MINUTE: 'many' })) as unknown;
+  t.match((err as SettingsError).problems.join('\n'), /CONSOLE_SIGNIN_RATE_PER_MINUTE/);
+});

@@ -42,6 +42,9 @@ const Env = Type.Object({
   SECRETS_OLD_KEYS: Type.Optional(Type.String()),
   SECRETS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   CUSTOM_DOMAIN_CLAIM_TTL_H: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
+  CONSOLE_DIST: Type.Optional(Type.String({ minLength: 1 })),
+  CONSOLE_SESSION_IDLE_H: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}(\\.[0-9]{1,3})?$' })),
+  CONSOLE_SIGNIN_RATE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
 });
 
 export interface Settings {
@@ -83,6 +86,12 @@ export interface Settings {
   secretsKeyFile: string | null;
   /** Hours an unverified custom-domain claim lives before it lapses. */
   customDomainClaimTtlH: number;
+  /** The built console (vite's output); null = apps/console/dist of this checkout. */
+  consoleDist: string | null;
+  /** A console session unused for this long ends. */
+  consoleSessionIdleMs: number;
+  /** Console sign-ins one client address may attempt per minute. */
+  consoleSignInRatePerMinute: number;
 }
 
 export class SettingsError extends Error {
@@ -122,6 +131,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   const e = raw as Static<typeof Env>;
   if (e.ACCOUNT_SIGNUP === 'token' && !e.SIGNUP_TOKEN) problems.push('SIGNUP_TOKEN: required when ACCOUNT_SIGNUP=token');
   problems.push(...secretsKeyProblems(e));
+  if (e.CONSOLE_SESSION_IDLE_H !== undefined && !(Number(e.CONSOLE_SESSION_IDLE_H) > 0)) problems.push('CONSOLE_SESSION_IDLE_H: must be more than 0');
   if (problems.length > 0) throw new SettingsError(problems);
   const port = Number(e.PORT ?? 8080);
   const roles = !e.ROLES || e.ROLES === 'all' ? ROLE_NAMES : ([...new Set(e.ROLES.split(','))] as Role[]);
@@ -154,6 +164,9 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     secretsOldKeys: Object.freeze(e.SECRETS_OLD_KEYS ? e.SECRETS_OLD_KEYS.split(',').map((k) => k.trim()) : []),
     secretsKeyFile: e.SECRETS_KEY_FILE ?? null,
     customDomainClaimTtlH: Number(e.CUSTOM_DOMAIN_CLAIM_TTL_H ?? 72),
+    consoleDist: e.CONSOLE_DIST ?? null,
+    consoleSessionIdleMs: Math.round(Number(e.CONSOLE_SESSION_IDLE_H ?? 12) * 3_600_000),
+    consoleSignInRatePerMinute: Number(e.CONSOLE_SIGNIN_RATE_PER_MINUTE ?? 30),
   });
 }
 

@@ -2,3 +2,4 @@ export * from './streams.ts';
 export * from './messages.ts';
 export * from './records.ts';
 export * as api from './api.ts';
+export * as consoleApi from './console-api.ts';

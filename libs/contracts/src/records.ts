@@ -144,6 +144,14 @@ export interface DomainOwnerRecord {
   created_at: string;
 }
 
+/** A console sign-in session, stored under a hash of its id (the id itself lives only in the cookie). */
+export interface ConsoleSessionRecord {
+  account_id: string;
+  api_key_id: string;
+  created_at: string;
+  last_seen_at: string;
+}
+
 export type ConfigKind = 'account' | 'apikey' | 'source' | 'destination' | 'route' | 'eventtype' | 'brand' | 'domain' | 'domainowner';
 
 export interface ConfigRecordByKind {

@@ -16,6 +16,8 @@ export const STREAMS = {
 
 export const CONFIG_BUCKET = 'hs_config';
 export const OBJECT_BUCKET = 'hs_exports';
+/** Console sign-in sessions, keyed by a hash of the session id; entries expire when idle. */
+export const CONSOLE_SESSION_BUCKET = 'hs_console_sessions';
 
 export const SUBJECTS = {
   eventsAll: 'hs.events.>',

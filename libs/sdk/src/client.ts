@@ -1,4 +1,5 @@
-// The client: `new Hookstream({ baseUrl, apiKey })`, one property per resource group.
+// The client: `new Hookstream({ baseUrl, apiKey })`, one property per resource group. In the browser's
+// console: `new Hookstream({ baseUrl: '', session: true })`, authenticated by the session cookie.
 import { Transport, type TransportOptions, enc } from './transport.ts';
 import {
   Accounts,
@@ -15,6 +16,7 @@ import {
 } from './resources.ts';
 import { Exports, Replays } from './jobs.ts';
 import { DeadLetters, PayloadFilters, StatsApi } from './insights.ts';
+import { Console } from './console.ts';
 import type { Health, IngestAccepted, Readiness } from './types.ts';
 
 export type HookstreamOptions = TransportOptions;
@@ -36,6 +38,8 @@ export class Hookstream {
   readonly deadLetters: DeadLetters;
   readonly stats: StatsApi;
   readonly payloadFilters: PayloadFilters;
+  /** Console sign-in (session mode in the browser). */
+  readonly console: Console;
   readonly #t: Transport;
 
   constructor(options: HookstreamOptions) {
@@ -57,6 +61,7 @@ export class Hookstream {
     this.deadLetters = new DeadLetters(t);
     this.stats = new StatsApi(t);
     this.payloadFilters = new PayloadFilters(t);
+    this.console = new Console(t);
   }
 
   get baseUrl(): string {

@@ -1,6 +1,7 @@
 // Public face of @hookstream/sdk.
 export { Hookstream, type HookstreamOptions } from './client.ts';
-export { SDK_VERSION, type FetchLike } from './transport.ts';
+export { CONSOLE_HEADER, SDK_VERSION, type FetchLike } from './transport.ts';
+export { Console } from './console.ts';
 export {
   AuthenticationError,
   ConflictError,

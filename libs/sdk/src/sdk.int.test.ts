@@ -239,6 +239,41 @@ t.test('the SDK against a running Hookstream', async (t) => {
   t.same((await hs.exports.list()).data.map((e) => e.id).sort(), [exp.id, csv.id].sort());
   t.equal((await all(hs.exports.iterate({ limit: 1 }))).length, 2);
 
+  // ---- the console's cookie mode, as the browser uses it: same origin, no key, the console header
+  const jar = new Map<string, string>();
+  const sent: RequestInit[] = [];
+  const browserFetch = async (input: string, init: RequestInit) => {
+    sent.push(init);
+    const headers = new Headers(init.headers);
+    if (init.credentials === 'same-origin' && jar.size > 0) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
+    const res = await fetch(`${gw.url}${input}`, { ...init, headers });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const [name = '', value = ''] = pair.split('=');
+      if (/Expires=Thu, 01 Jan 1970/.test(line)) jar.delete(name);
+      else jar.set(name, value);
+    }
+    return res;
+  };
+  const browser = tracked(new Hookstream({ baseUrl: '', session: true, fetch: browserFetch }));
+  const wrong = await browser.console.signIn('hk_not_a_key_0000000000').catch((e: unknown) => e);
+  t.type(wrong, AuthenticationError);
+  t.match(wrong, { code: 'invalid_credentials', message: 'That API key is not valid.' });
+  const signedIn = await browser.console.signIn(signup.api_key);
+  t.equal(signedIn.account.id, signup.account.id);
+  t.ok(jar.has('hs_console'), 'the server set the session cookie');
+  const session = await browser.console.session();
+  t.equal(session.brand?.name, 'Acme', 'the session carries the brand settings');
+  t.same((await browser.events.list({ status: 'delivered', direction: 'inbound' })).data.map((e) => e.id), [accepted.id], 'GET /v1/events with the cookie');
+  t.equal((await browser.brandSettings.upsert({ name: 'Acme' })).name, 'Acme', 'a mutation with the cookie and the header');
+  t.ok(sent.every((i) => i.credentials === 'same-origin' && !new Headers(i.headers).has('authorization')), 'no key leaves the browser');
+  t.ok(sent.every((i) => new Headers(i.headers).get('x-hookstream-console') === '1'), 'every request carries the console header');
+  await browser.console.signOut();
+  t.notOk(jar.has('hs_console'), 'sign-out clears the cookie');
+  await t.rejects(browser.console.session(), { code: 'unauthenticated' });
+  jar.set('hs_console', 'x'.repeat(43));
+  await t.rejects(browser.sources.list(), AuthenticationError, 'a stale cookie is an AuthenticationError');
+
   // ---- the console's data: live events, test events, dead letters, statistics, the filter tester
   receiver.respond((r) => (r.url === '/fail' ? { status: 500, body: 'down' } : { status: 200 }));
   const failing = await hs.destinations.create({ name: 'failing', url: `${receiver.url}/fail`, retry_policy: { max_attempts: 1 } });

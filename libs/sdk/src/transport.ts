@@ -7,8 +7,14 @@ export const SDK_VERSION = '0.1.0';
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 export interface TransportOptions {
-  /** e.g. http://localhost:8080 (no /v1). */
+  /** e.g. http://localhost:8080 (no /v1); '' for the page's own origin in session mode. */
   baseUrl: string;
+  /**
+   * Browser mode for the console: authenticate with the session cookie set by `console.signIn`
+   * instead of an API key. Sends no Authorization header, fetches with `credentials: 'same-origin'`,
+   * and adds the `x-hookstream-console: 1` header the server requires of cookie requests.
+   */
+  session?: boolean | undefined;
   /** `hk_…`; needed for everything except accounts.create, ingest and health. */
   apiKey?: string | undefined;
   /** A fetch implementation; default the global one. */
@@ -31,16 +37,21 @@ export interface RequestOptions {
   auth?: boolean;
 }
 
+/** The header a cross-site form cannot send; the server requires it of mutating cookie requests. */
+export const CONSOLE_HEADER = 'x-hookstream-console';
+
 export class Transport {
   readonly baseUrl: string;
+  readonly session: boolean;
   #apiKey: string | undefined;
   #fetch: FetchLike;
   #timeoutMs: number;
   #headers: Record<string, string>;
 
   constructor(o: TransportOptions) {
-    if (!o.baseUrl) throw new TypeError('Hookstream: baseUrl is required');
-    this.baseUrl = o.baseUrl.replace(/\/+$/, '');
+    this.session = o.session === true;
+    if (!o.baseUrl && !this.session) throw new TypeError('Hookstream: baseUrl is required');
+    this.baseUrl = (o.baseUrl ?? '').replace(/\/+$/, '');
     this.#apiKey = o.apiKey;
     this.#fetch = o.fetch ?? ((input, init) => fetch(input, init));
     this.#timeoutMs = o.timeoutMs ?? 30_000;
@@ -56,8 +67,10 @@ export class Transport {
 
   /** The response when it is a success (its body not yet read); a typed exception otherwise. */
   async send(method: string, path: string, o: RequestOptions = {}): Promise<Response> {
-    const headers: Record<string, string> = { 'user-agent': `hookstream-sdk/${SDK_VERSION}`, accept: 'application/json', ...this.#headers };
-    if (o.auth !== false) {
+    const headers: Record<string, string> = this.session
+      ? { accept: 'application/json', [CONSOLE_HEADER]: '1', ...this.#headers }
+      : { 'user-agent': `hookstream-sdk/${SDK_VERSION}`, accept: 'application/json', ...this.#headers };
+    if (o.auth !== false && !this.session) {
       if (!this.#apiKey) throw new ConnectionError({ status: 0, code: 'no_api_key', message: 'Hookstream: this call needs an apiKey' });
       headers.authorization = `Bearer ${this.#apiKey}`;
     }
@@ -73,7 +86,9 @@ export class Transport {
     const timer = setTimeout(() => ctl.abort(new Error(`no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
     let res: Response;
     try {
-      res = await this.#fetch(this.url(path, o.query), { method, headers, body: body as RequestInit['body'], signal: ctl.signal });
+      const init: RequestInit = { method, headers, body: body as RequestInit['body'], signal: ctl.signal };
+      if (this.session) init.credentials = 'same-origin';
+      res = await this.#fetch(this.url(path, o.query), init);
     } catch (err) {
       const reason = ctl.signal.aborted ? String((ctl.signal.reason as Error)?.message ?? 'timeout') : (err as Error).message;
       throw new ConnectionError({ status: 0, code: ctl.signal.aborted ? 'timeout' : 'connection_error', message: `${method} ${path}: ${reason}`, cause: err });

@@ -4,18 +4,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type BrandRecord, api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
 import { ok } from '../http.ts';
+import { brandView } from '../views.ts';
 
 const EMPTY = { name: null, logo_url: null, primary_color: null, accent_color: null, support_email: null, created_at: null, updated_at: null };
 
-const view = (b: BrandRecord) => ({
-  name: b.name,
-  logo_url: b.logo_url,
-  primary_color: b.primary_color,
-  accent_color: b.accent_color,
-  support_email: b.support_email,
-  created_at: b.created_at,
-  updated_at: b.updated_at,
-});
+const view = brandView;
 
 export function brandRoutes(deps: ApiDeps) {
   return async (root: FastifyInstance) => {

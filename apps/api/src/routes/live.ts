@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { api } from '@hookstream/contracts';
 import type { ApiDeps, EventListFilter } from '../context.ts';
 import { errors } from '../errors.ts';
+import { stillAuthenticated } from '../auth.ts';
 
 export const LIVE_POLL_MS = 1_000;
 export const LIVE_HEARTBEAT_MS = 15_000;
@@ -85,20 +86,17 @@ export function liveRoutes(deps: ApiDeps) {
         res.write(': live\n\n');
         let closed = false;
         let busy = false;
-        // The request was authenticated when the stream opened; a key revoked (or an account
-        // deleted) since ends it, as it would refuse the next request.
-        const stillAllowed = () => {
-          const key = deps.catalog.view.apiKeys.get(request.apiKeyId);
-          return key !== undefined && !key.revoked_at && deps.catalog.view.accounts.has(accountId);
-        };
         const poll = async () => {
           if (closed || busy) return;
-          if (!stillAllowed()) {
+          busy = true;
+          // The request was authenticated when the stream opened; a key revoked, an account
+          // deleted or a console session ended since ends it, as it would refuse the next request.
+          if (!(await stillAuthenticated(deps, request))) {
+            busy = false;
             close();
             res.end();
             return;
           }
-          busy = true;
           try {
             const now = nowMs();
             for (const [id, until] of watched) if (until < now) watched.delete(id);
