@@ -37,7 +37,22 @@ t.test('applying again is a no-op', async (t) => {
   const tables = await pool.query<{ t: string }>(
     `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
   );
-  t.same(tables.rows.map((r) => r.t), ['attempts', 'deliveries', 'event_routings', 'events', 'exports', 'projection_checkpoints', 'replays', 'schema_migrations']);
+  t.same(tables.rows.map((r) => r.t), [
+    'attempts',
+    'dead_letters',
+    'deliveries',
+    'delivery_rollups',
+    'delivery_rollups_hourly',
+    'destination_health',
+    'event_rollups',
+    'event_rollups_hourly',
+    'event_routings',
+    'events',
+    'exports',
+    'projection_checkpoints',
+    'replays',
+    'schema_migrations',
+  ]);
 });
 
 t.test('a migration edited after it was applied is reported', async (t) => {
