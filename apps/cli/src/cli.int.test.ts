@@ -147,6 +147,7 @@ t.test('hookstream-cli against a running Hookstream', async (t) => {
   t.match((await cli(['events', 'list'])).stdout, new RegExp(`${okId}\\s+inbound\\s+order\\.created\\s+delivered\\s+1`));
   t.equal(JSON.parse((await cli(['events', 'list', '--status', 'delivered', '--json'])).stdout).data[0].id, okId);
   t.equal((await cli(['events', 'list', '--status', 'nope'])).code, 2);
+  t.same(JSON.parse((await cli(['events', 'list', '--idempotency-key', 'no-such-key', '--json'])).stdout).data, [], 'the server filters by the key');
   const shown = (await cli(['events', 'show', okId])).stdout;
   t.match(shown, /^status\s+delivered$/m);
   t.match(shown, /^deliveries \(1\)$/m);

@@ -47,6 +47,7 @@ export const OPTIONS = {
   direction: { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
+  'idempotency-key': { type: 'string' },
   // statistics
   range: { type: 'string' },
   // long work

@@ -301,6 +301,8 @@ export const EventListQuery = Type.Object(
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 512 })),
     ...EventFilterFields,
+    /** Exactly this idempotency key (an ingest header, or the event_id given when publishing). */
+    idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 512, format: 'text' })),
   },
   Strict,
 );

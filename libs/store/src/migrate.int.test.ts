@@ -53,6 +53,11 @@ t.test('applying again is a no-op', async (t) => {
     'replays',
     'schema_migrations',
   ]);
+  // The event log's filter by idempotency key reads this index, not the account's whole log.
+  const idx = await pool.query<{ def: string }>(
+    `SELECT indexdef AS def FROM pg_indexes WHERE schemaname = 'public' AND indexname = 'events_account_idempotency_key'`,
+  );
+  t.match(idx.rows[0]?.def, /ON public\.events USING btree \(account_id, idempotency_key, received_at DESC, id DESC\) WHERE \(idempotency_key IS NOT NULL\)/);
 });
 
 t.test('a migration edited after it was applied is reported', async (t) => {

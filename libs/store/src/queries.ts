@@ -13,6 +13,8 @@ export interface EventFilter {
   since?: string;
   /** Exclusive upper bound on received_at (ISO 8601). */
   until?: string;
+  /** Exactly this idempotency key. */
+  idempotency_key?: string;
   limit: number;
   cursor?: string;
 }
@@ -137,6 +139,7 @@ function filterWhere(filter: Omit<EventFilter, 'limit' | 'cursor'>, p: (v: unkno
   if (filter.status !== undefined) where.push(`e.status = ${p(filter.status)}`);
   if (filter.event_type !== undefined) where.push(eventTypeCondition('e.event_type', filter.event_type, p));
   if (filter.direction !== undefined) where.push(`e.direction = ${p(filter.direction)}`);
+  if (filter.idempotency_key !== undefined) where.push(`e.idempotency_key = ${p(filter.idempotency_key)}`);
   if (filter.since !== undefined) where.push(`e.received_at >= ${p(new Date(filter.since).toISOString())}::timestamptz`);
   if (filter.until !== undefined) where.push(`e.received_at < ${p(new Date(filter.until).toISOString())}::timestamptz`);
   if (filter.destination_id !== undefined) {

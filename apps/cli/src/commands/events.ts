@@ -29,6 +29,7 @@ export function eventFilter(ctx: Ctx): EventListParams {
     event_type: ctx.flags.type,
     since: ctx.flags.since,
     until: ctx.flags.until,
+    idempotency_key: ctx.flags['idempotency-key'],
   });
 }
 
@@ -61,7 +62,7 @@ function showEvent(ctx: Ctx, e: EventDetail): void {
 
 export const events: Group = {
   list: {
-    usage: '[--status S] [--direction inbound|outbound] [--source ID] [--destination ID] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--limit N] [--all]',
+    usage: '[--status S] [--direction inbound|outbound] [--source ID] [--destination ID] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--idempotency-key KEY] [--limit N] [--all]',
     summary: 'events, newest first',
     async run(ctx) {
       const f = eventFilter(ctx);
@@ -147,7 +148,7 @@ export const outbound: Group = {
     },
   },
   list: {
-    usage: '[--status S] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--limit N] [--all]',
+    usage: '[--status S] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--idempotency-key KEY] [--limit N] [--all]',
     summary: 'outbound events, newest first',
     async run(ctx) {
       const { direction: _d, source_id: _s, ...f } = eventFilter(ctx);

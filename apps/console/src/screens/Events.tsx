@@ -10,10 +10,9 @@ import { FirstWebhook } from './FirstWebhook.tsx';
 
 const LIMIT = 50;
 
-/** The API's filters (the idempotency key is matched here, on the rows shown). */
+/** The filters as the API takes them (every one applied by the server, to every page and the live stream). */
 function apiFilter(f: EventFilter): Omit<EventListParams, 'limit' | 'cursor'> {
-  const { idempotency_key: _k, ...rest } = f;
-  return compact(rest) as Omit<EventListParams, 'limit' | 'cursor'>;
+  return compact(f) as Omit<EventListParams, 'limit' | 'cursor'>;
 }
 
 export function Events() {
@@ -75,7 +74,7 @@ export function Events() {
     if (id) navigate(`/events/${encodeURIComponent(id)}`);
   };
 
-  const rows = (list.data?.data ?? []).filter((e) => !filter.idempotency_key || e.idempotency_key === filter.idempotency_key);
+  const rows = list.data?.data ?? [];
   return (
     <>
       <div className="topline">
@@ -169,7 +168,6 @@ export function Events() {
         >
           Next page
         </button>
-        {filter.idempotency_key && <span className="muted">Idempotency key matched on the events of this page.</span>}
       </div>
     </>
   );
