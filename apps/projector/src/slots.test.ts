@@ -4,7 +4,7 @@ import type { InboundMsg } from '@hookstream/broker';
 import { WRITER_SLOTS, writerSlot } from '@hookstream/store';
 import type { Item } from './decode.ts';
 import { partsBySlot, splitMessage } from './slots.ts';
-import { attemptFact, eventMeta, routedFact, target } from './test-fixtures.ts';
+import { attemptFact, eventMeta, routedFact, target } from '../test/fixtures.ts';
 
 /** A message that records how it was settled. */
 function recorded(): { msg: InboundMsg; calls: string[] } {

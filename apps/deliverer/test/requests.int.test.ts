@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { type DeadLetter, DELIVERY_HEADERS, STREAMS } from '@hookstream/contracts';
 import { generateSigningSecret } from '@hookstream/signing';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './test-harness.ts';
+import { enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './harness.ts';
 
 const s = await startStack(t);
 const deliverer = await startDeliverer(t, s);

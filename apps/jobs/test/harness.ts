@@ -1,14 +1,13 @@
 // Test support for the jobs role's integration tests (never imported by the role itself): the whole
 // system on a nats-server and a database of the test's own, tenants made through the API, and a
 // second jobs instance (ports only, no workers) for calling the jobs' functions directly.
-/* eslint-disable @typescript-eslint/no-explicit-any -- tests read JSON answers loosely */
 import type { Test } from 'tap';
 import { createPublisher } from '@hookstream/broker';
 import { createLogger } from '@hookstream/observability';
 import type { Pool } from '@hookstream/store';
 import { waitFor } from '@hookstream/testkit';
 import { type Client, TEST_OPERATOR_TOKEN, client, startSystem } from '../../../test/e2e/harness.ts';
-import { type Jobs, buildJobs } from './build.ts';
+import { type Jobs, buildJobs } from '../src/build.ts';
 
 export type Gateway = Awaited<ReturnType<typeof startSystem>>;
 export { startSystem, client, type Client };

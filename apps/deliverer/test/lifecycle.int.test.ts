@@ -1,21 +1,23 @@
 // How a deliverer's end affects deliveries. kill -9 during an attempt: the delivery is neither lost
-// nor changes its id (the deliverer runs as a real child process, its main.ts, killed with SIGKILL;
-// a fresh one takes over). A graceful stop: what is in flight finishes and is recorded.
+// nor changes its id (the deliverer runs as a real child process, `hookstream` with ROLES=deliverer,
+// killed with SIGKILL; a fresh one takes over). A graceful stop: what is in flight finishes and is recorded.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import t from 'tap';
 import { CONSUMERS, type DeadLetter, DELIVERY_HEADERS, STREAMS } from '@hookstream/contracts';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { STACK_KEY, enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './test-harness.ts';
+import { STACK_KEY, enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './harness.ts';
 
 const s = await startStack(t);
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const MAIN = path.resolve(import.meta.dirname, '../../hookstream/src/main.ts');
 // The advisory and the redelivery come after AckWait = timeout_ms + 15 s.
 const AFTER_ACK_WAIT_MS = 45_000;
 
 function spawnDeliverer(): ChildProcess {
   const child = spawn(process.execPath, [MAIN], {
-    env: { NATS_URL: s.natsUrl, SECRETS_KEY: STACK_KEY, LOG_LEVEL: 'silent', ALLOW_PRIVATE_DESTINATIONS: 'true' },
+    env: {
+      ROLES: 'deliverer', PORT: '0', NATS_URL: s.natsUrl, SECRETS_KEY: STACK_KEY, LOG_LEVEL: 'silent', ALLOW_PRIVATE_DESTINATIONS: 'true',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   t.teardown(() => {

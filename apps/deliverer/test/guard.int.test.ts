@@ -3,7 +3,7 @@
 import t from 'tap';
 import { type DeadLetter, STREAMS } from '@hookstream/contracts';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './test-harness.ts';
+import { enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './harness.ts';
 
 const s = await startStack(t);
 await startDeliverer(t, s, { allowPrivate: false });

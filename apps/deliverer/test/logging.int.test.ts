@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
 import { createLogger } from '@hookstream/observability';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { enqueue, putDestination, readAttempts, startDeliverer, startStack } from './test-harness.ts';
+import { enqueue, putDestination, readAttempts, startDeliverer, startStack } from './harness.ts';
 
 interface Entry {
   level: number;

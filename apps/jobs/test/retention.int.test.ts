@@ -6,7 +6,7 @@ import { createPublisher } from '@hookstream/broker';
 import { type EventMeta, accountEventsFilter } from '@hookstream/contracts';
 import type { Pool } from '@hookstream/store';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { created, directJobs, startSystem, streamsSettled, tenant } from './test-harness.ts';
+import { created, directJobs, startSystem, streamsSettled, tenant } from './harness.ts';
 
 const DAY = 86_400_000;
 

@@ -8,7 +8,7 @@ import { type AttemptFact, type AttemptFacts, type DeliveryMeta, type Destinatio
 import { deliveryIdFor } from '@hookstream/domain';
 import { createLogger } from '@hookstream/observability';
 import { startNats } from '@hookstream/testkit';
-import { type Deliverer, type DelivererDeps, buildDeliverer } from './build.ts';
+import { type Deliverer, type DelivererDeps, buildDeliverer } from '../src/build.ts';
 
 export interface Stack {
   natsUrl: string;

@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { STREAMS } from '@hookstream/contracts';
 import { startNats, startOwnPostgres } from '@hookstream/testkit';
-import { buildProjector } from './build.ts';
-import { type Message, attemptFact, connectTest, eventMeta, migratedPool, projected, publish, routedFact, silent, target } from './test-fixtures.ts';
+import { buildProjector } from '../src/build.ts';
+import { type Message, attemptFact, connectTest, eventMeta, migratedPool, projected, publish, routedFact, silent, target } from './fixtures.ts';
 
 const nats = await startNats(t);
 const pg = await startOwnPostgres(t);

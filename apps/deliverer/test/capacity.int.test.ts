@@ -5,7 +5,7 @@ import t from 'tap';
 import type { Publisher } from '@hookstream/broker';
 import { DELIVERY_HEADERS, STREAMS } from '@hookstream/contracts';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { enqueue, putDestination, readAttempts, startDeliverer, startStack } from './test-harness.ts';
+import { enqueue, putDestination, readAttempts, startDeliverer, startStack } from './harness.ts';
 
 const s = await startStack(t);
 

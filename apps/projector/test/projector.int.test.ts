@@ -4,7 +4,7 @@ import { createPublisher } from '@hookstream/broker';
 import { type EventMeta, STREAMS } from '@hookstream/contracts';
 import { WRITER_SLOTS, countReadModels, getEvent, listEvents, readCheckpoints, writerSlot } from '@hookstream/store';
 import { createTestDatabase, startNats, waitFor } from '@hookstream/testkit';
-import { buildProjector } from './build.ts';
+import { buildProjector } from '../src/build.ts';
 import {
   type Message,
   type Target,
@@ -19,7 +19,7 @@ import {
   routedFact,
   silent,
   target,
-} from './test-fixtures.ts';
+} from './fixtures.ts';
 
 const nats = await startNats(t);
 const broker = await connectTest(nats.url);

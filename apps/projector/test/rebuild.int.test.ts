@@ -4,7 +4,7 @@ import t from 'tap';
 import { STREAMS } from '@hookstream/contracts';
 import { WRITER_SLOTS, readCheckpoints, snapshotReadModels, writerSlot } from '@hookstream/store';
 import { createTestDatabase, startNats } from '@hookstream/testkit';
-import { buildProjector, projectionLag, rebuild } from './build.ts';
+import { buildProjector, projectionLag, rebuild } from '../src/build.ts';
 import {
   type Message,
   type Target,
@@ -18,7 +18,7 @@ import {
   routedFact,
   silent,
   target,
-} from './test-fixtures.ts';
+} from './fixtures.ts';
 
 const nats = await startNats(t);
 const broker = await connectTest(nats.url);

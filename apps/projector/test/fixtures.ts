@@ -6,7 +6,7 @@ import type { AttemptFact, DeadLetter, EventMeta, RoutedFact } from '@hookstream
 import { type EventDetail, createPool, migrate } from '@hookstream/store';
 import type { Pool } from '@hookstream/store';
 import { createLogger } from '@hookstream/observability';
-import type { Projector } from './build.ts';
+import type { Projector } from '../src/build.ts';
 
 export const silent = createLogger('silent', 'test');
 

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { parse } from 'csv-parse/sync';
 import { startReceiver } from '@hookstream/testkit';
-import { created, startSystem, tenant, until } from './test-harness.ts';
+import { created, startSystem, tenant, until } from './harness.ts';
 
 const HYPERLINK = '=HYPERLINK("http://evil","x")';
 const DDE = "@SUM(1+1)*cmd|' /C calc'!A0";

@@ -8,8 +8,8 @@ import t from 'tap';
 import { connectBroker, createPublisher } from '@hookstream/broker';
 import { DELIVERY_HEADERS } from '@hookstream/contracts';
 import { startNats, startReceiver, waitFor } from '@hookstream/testkit';
-import { pullSize } from './pull.ts';
-import { enqueue, putDestination, stackOn, startDeliverer } from './test-harness.ts';
+import { pullSize } from '../src/pull.ts';
+import { enqueue, putDestination, stackOn, startDeliverer } from './harness.ts';
 
 const DELIVERIES = 20;
 const BODY_BYTES = 1_000_000;

@@ -6,8 +6,8 @@ import t from 'tap';
 import type { Publisher } from '@hookstream/broker';
 import { type AttemptFact, type AttemptFacts, STREAMS } from '@hookstream/contracts';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { type AttemptRecorder, createAttemptRecorder } from './facts.ts';
-import { enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './test-harness.ts';
+import { type AttemptRecorder, createAttemptRecorder } from '../src/facts.ts';
+import { enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './harness.ts';
 
 const s = await startStack(t);
 const recorder = createAttemptRecorder(s.publisher, (publish) => publish());

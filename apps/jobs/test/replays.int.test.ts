@@ -5,8 +5,8 @@ import { createPublisher } from '@hookstream/broker';
 import { createLogger } from '@hookstream/observability';
 import { type Pool, createReplay } from '@hookstream/store';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { runReplay } from './replays.ts';
-import { type Tenant, created, startSystem, tenant, until } from './test-harness.ts';
+import { runReplay } from '../src/replays.ts';
+import { type Tenant, created, startSystem, tenant, until } from './harness.ts';
 
 const done = (r: { status: string }) => ['completed', 'cancelled', 'failed'].includes(r.status);
 

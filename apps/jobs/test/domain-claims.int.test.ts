@@ -3,8 +3,8 @@
 import t from 'tap';
 import type { Pool } from '@hookstream/store';
 import { startDns } from '@hookstream/testkit';
-import { DOMAIN_CLAIMS_CRON, QUEUES } from './build.ts';
-import { created, directJobs, startSystem, tenant } from './test-harness.ts';
+import { DOMAIN_CLAIMS_CRON, QUEUES } from '../src/build.ts';
+import { created, directJobs, startSystem, tenant } from './harness.ts';
 
 const H = 3_600_000;
 const HOST = 'hooks.victim-corp.com';

@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { parse } from 'csv-parse/sync';
 import { type Pool, createExport } from '@hookstream/store';
-import { directJobs, startSystem, tenant, until } from './test-harness.ts';
+import { directJobs, startSystem, tenant, until } from './harness.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { DELIVERY_HEADERS, STREAMS } from '@hookstream/contracts';
 import { startReceiver, waitFor } from '@hookstream/testkit';
-import { enqueue, putDestination, readAttempts, startDeliverer, startStack } from './test-harness.ts';
+import { enqueue, putDestination, readAttempts, startDeliverer, startStack } from './harness.ts';
 
 const s = await startStack(t);
 const deliverer = await startDeliverer(t, s, { maxInFlight: 16, circuit: { failureThreshold: 5, openMs: 300 } });
