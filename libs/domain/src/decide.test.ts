@@ -73,7 +73,7 @@ t.test('given the last allowed attempt', async (t) => {
       reason: 'exhausted after 5 attempts (last: http 503)',
       code: 'exhausted',
     });
-    t.match(decide(failed('timeout'), 1, { max_attempts: 1 }, NOW, mid), { action: 'dead', code: 'exhausted' });
+    t.match(decide(failed('timeout'), 1, { max_attempts: 1 }, NOW, mid), { action: 'dead', code: 'exhausted', reason: /^exhausted after 1 attempt \(/ });
   });
   t.test('when a crash redelivered it past the limit, then it is still dead', async (t) => {
     t.match(decide(http(500), 7, policy, NOW, mid), { action: 'dead', reason: /exhausted after 7 attempts/ });

@@ -138,7 +138,7 @@ export function decide(
   const max = Number.isFinite(policy.max_attempts) ? Math.max(1, Math.floor(policy.max_attempts)) : 1;
   if (!(attempt < max)) {
     const n = Number.isFinite(attempt) ? Math.floor(attempt) : max;
-    return { action: 'dead', reason: `exhausted after ${n} attempts (last: ${c.reason})`, code: 'exhausted' };
+    return { action: 'dead', reason: `exhausted after ${n} attempt${n === 1 ? '' : 's'} (last: ${c.reason})`, code: 'exhausted' };
   }
   if (result.statusCode === 429 || result.statusCode === 503) {
     const ra = parseRetryAfter(result.retryAfter, nowMs);
