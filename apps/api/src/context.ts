@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '@hookstream/catalog';
 import type { api } from '@hookstream/contracts';
-import type { ConsoleSessionKv, Publisher } from '@hookstream/broker';
+import type { ConsoleSessionKv, Publisher, SignInFailureKv } from '@hookstream/broker';
+import type { Role } from '@hookstream/domain';
 import type { Settings } from '@hookstream/config';
 import type { Logger, Metrics } from '@hookstream/observability';
 import type { ReplayPort } from './routes/replays.ts';
@@ -39,6 +40,8 @@ export interface ApiDeps {
   publisher: Publisher;
   /** The console's sign-in sessions (a KV bucket every api copy shares); absent: console sign-in is off. */
   consoleSessions?: ConsoleSessionKv;
+  /** Failed console sign-ins per email and address (the lockout); absent: sign-in by password is off. */
+  signInFailures?: SignInFailureKv;
   log: Logger;
   metrics?: Metrics;
   /** Named dependency checks for /readyz (NATS, streams, Postgres, projection lag …). */
@@ -69,5 +72,10 @@ declare module 'fastify' {
     apiKeyId: string;
     /** How the caller proved who it is: an API key, or the console's session cookie. */
     authMethod: 'bearer' | 'session' | '';
+    /** The member behind a console session; null for an API key. */
+    memberId: string | null;
+    memberName: string | null;
+    /** What the caller may do (libs/domain roles.ts): the member's role, or the key's. */
+    role: Role | null;
   }
 }

@@ -45,6 +45,9 @@ const Env = Type.Object({
   CONSOLE_DIST: Type.Optional(Type.String({ minLength: 1 })),
   CONSOLE_SESSION_IDLE_H: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}(\\.[0-9]{1,3})?$' })),
   CONSOLE_SIGNIN_RATE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+  SIGNIN_LOCKOUT_FAILURES: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
+  SIGNIN_LOCKOUT_MIN: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
+  INVITE_TTL_H: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
 });
 
 export interface Settings {
@@ -92,6 +95,12 @@ export interface Settings {
   consoleSessionIdleMs: number;
   /** Console sign-ins one client address may attempt per minute. */
   consoleSignInRatePerMinute: number;
+  /** Wrong passwords for one email from one address before that pair is locked out. */
+  signInLockoutFailures: number;
+  /** How long a lockout lasts after the last failure. */
+  signInLockoutMs: number;
+  /** How long an invitation link stays valid. */
+  inviteTtlMs: number;
 }
 
 export class SettingsError extends Error {
@@ -167,6 +176,9 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     consoleDist: e.CONSOLE_DIST ?? null,
     consoleSessionIdleMs: Math.round(Number(e.CONSOLE_SESSION_IDLE_H ?? 12) * 3_600_000),
     consoleSignInRatePerMinute: Number(e.CONSOLE_SIGNIN_RATE_PER_MINUTE ?? 30),
+    signInLockoutFailures: Number(e.SIGNIN_LOCKOUT_FAILURES ?? 5),
+    signInLockoutMs: Number(e.SIGNIN_LOCKOUT_MIN ?? 15) * 60_000,
+    inviteTtlMs: Number(e.INVITE_TTL_H ?? 168) * 3_600_000,
   });
 }
 

@@ -56,3 +56,5 @@ export { MAX_RETENTION_DAYS, PLAN_NAMES, PLAN_RETENTION_DAYS, changesPlanTerms, 
 export type { PlanChange, PlanName, PlanResult, PlanTerms } from './plan.ts';
 export { claimExpired, claimExpiresAt, domainClaimId, domainOwnerId } from './domain-claims.ts';
 export type { DomainClaimStatus } from './domain-claims.ts';
+export { ACTIONS, PERMISSIONS, ROLES, checkRoleChange, isRole, may, permissionsOf, roleRank } from './roles.ts';
+export type { Action, Role, RoleChange } from './roles.ts';
