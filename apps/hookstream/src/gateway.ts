@@ -1,7 +1,7 @@
 // The composition root of the `hookstream` command: every role named in ROLES, in one process,
 // on the embedded services or on the ones configured.
 import type { Role, Settings } from '@hookstream/config';
-import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopology, openConsoleSessionKv } from '@hookstream/broker';
+import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopology, openConsoleSessionKv, openSignInFailureKv } from '@hookstream/broker';
 import type { Catalog } from '@hookstream/catalog';
 import { type Logger, type Metrics, createMetrics, processLogger } from '@hookstream/observability';
 import { type Pool, assertSchemaCurrent, createPool, migrate } from '@hookstream/store';
@@ -167,6 +167,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
         metrics,
         readiness,
         consoleSessions: await openConsoleSessionKv(apiConnection.broker, { replicas: settings.streamReplicas, idleMs: settings.consoleSessionIdleMs }),
+        signInFailures: await openSignInFailureKv(apiConnection.broker, { replicas: settings.streamReplicas, windowMs: settings.signInLockoutMs }),
         ...(pool ? { events: eventQueries(pool, broker, catalog, apiConnection.publisher) } : {}),
         ...(jobs ? { replays: jobs.ports.replays, exports: jobs.ports.exports } : {}),
         ...insightPorts(pool, broker),

@@ -12,6 +12,7 @@ import { brandView } from '../views.ts';
 import { assertConsoleHeader, sessionCookieOf } from '../auth.ts';
 import { SESSION_COOKIE, sessionsOf } from './sessions.ts';
 import { callerOf, checkPassword } from './sign-in.ts';
+import { inviteRoutes } from './invite-routes.ts';
 
 const TAGS = ['console'];
 
@@ -93,6 +94,10 @@ export function sessionRoutes(deps: ApiDeps) {
           noStore(reply).setCookie(SESSION_COOKIE, started.id, cookieOptions(request));
           return ok(reply, { account, expires_at: started.expiresAt, ...caller });
         },
+      );
+      // Invitation links are credentials too: the same limit keeps their tokens from being guessed at speed.
+      await signIn.register(
+        inviteRoutes(deps, { setSession: (request, reply, id) => noStore(reply).setCookie(SESSION_COOKIE, id, cookieOptions(request)) }),
       );
     });
 
