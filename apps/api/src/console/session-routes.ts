@@ -13,6 +13,7 @@ import { assertConsoleHeader, sessionCookieOf } from '../auth.ts';
 import { SESSION_COOKIE, sessionsOf } from './sessions.ts';
 import { callerOf, checkPassword } from './sign-in.ts';
 import { inviteRoutes } from './invite-routes.ts';
+import { ssoRoutes } from './sso-routes.ts';
 
 const TAGS = ['console'];
 
@@ -96,9 +97,9 @@ export function sessionRoutes(deps: ApiDeps) {
         },
       );
       // Invitation links are credentials too: the same limit keeps their tokens from being guessed at speed.
-      await signIn.register(
-        inviteRoutes(deps, { setSession: (request, reply, id) => noStore(reply).setCookie(SESSION_COOKIE, id, cookieOptions(request)) }),
-      );
+      const cookies = { setSession: (request: FastifyRequest, reply: FastifyReply, id: string) => noStore(reply).setCookie(SESSION_COOKIE, id, cookieOptions(request)) };
+      await signIn.register(inviteRoutes(deps, cookies));
+      await signIn.register(ssoRoutes(deps, cookies));
     });
 
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
