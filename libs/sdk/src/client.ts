@@ -17,6 +17,7 @@ import {
 import { Exports, Replays } from './jobs.ts';
 import { DeadLetters, PayloadFilters, StatsApi } from './insights.ts';
 import { Console } from './console.ts';
+import { Invites, Members, SingleSignOn } from './people.ts';
 import type { Health, IngestAccepted, Readiness } from './types.ts';
 
 export type HookstreamOptions = TransportOptions;
@@ -38,6 +39,9 @@ export class Hookstream {
   readonly deadLetters: DeadLetters;
   readonly stats: StatsApi;
   readonly payloadFilters: PayloadFilters;
+  readonly members: Members;
+  readonly invites: Invites;
+  readonly sso: SingleSignOn;
   /** Console sign-in (session mode in the browser). */
   readonly console: Console;
   readonly #t: Transport;
@@ -61,6 +65,9 @@ export class Hookstream {
     this.deadLetters = new DeadLetters(t);
     this.stats = new StatsApi(t);
     this.payloadFilters = new PayloadFilters(t);
+    this.members = new Members(t);
+    this.invites = new Invites(t);
+    this.sso = new SingleSignOn(t);
     this.console = new Console(t);
   }
 

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { UpsertBrandParams } from '@hookstream/sdk';
 import { SESSION_KEY, client } from '../api.ts';
 import { CopyButton, ErrorNote, Loading, Status, Table, Time } from '../ui.tsx';
+import { SettingsTabs } from './SettingsTabs.tsx';
 
 export function Settings() {
   const qc = useQueryClient();
@@ -47,6 +48,7 @@ export function Settings() {
   return (
     <>
       <h1>Settings</h1>
+      <SettingsTabs />
       <ErrorNote error={account.error ?? brand.error} />
       {account.data && (
         <dl className="meta">
