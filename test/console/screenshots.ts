@@ -48,6 +48,7 @@ t.test('screenshots', async (t) => {
     ctx.setDefaultTimeout(20_000);
     const page = await ctx.newPage();
     await page.goto(`${base}/console/`);
+    await page.getByRole('button', { name: 'Use an API key' }).click();
     await page.getByLabel('API key').fill(a.key);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('navigation', { name: 'Console' }).waitFor();
@@ -65,6 +66,7 @@ t.test('screenshots', async (t) => {
   const signin = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
   if (!ONLY || ONLY.includes('sign-in')) {
     await signin.goto(`${base}/console/`);
+    await signin.getByRole('button', { name: 'Use an API key' }).click();
     await signin.getByLabel('API key').fill('hk_wrong');
     await signin.getByRole('button', { name: 'Sign in' }).click();
     await signin.getByRole('alert').waitFor();
@@ -115,6 +117,7 @@ t.test('screenshots', async (t) => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 640 } });
     const e = await ctx.newPage();
     await e.goto(`${base}/console/events`);
+    await e.getByRole('button', { name: 'Use an API key' }).click();
     await e.getByLabel('API key').fill(fresh.key);
     await e.getByRole('button', { name: 'Sign in' }).click();
     await e.getByText('No events yet. Send a first webhook:').waitFor();

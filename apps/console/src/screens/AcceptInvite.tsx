@@ -4,17 +4,19 @@ import { type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { SESSION_KEY, client, messageOf } from '../api.ts';
 import { ErrorNote, Loading } from '../ui.tsx';
+import { useNavigate } from '../router.tsx';
 
 export function AcceptInvite() {
   const token = window.location.hash.slice(1);
   const qc = useQueryClient();
+  const navigate = useNavigate();
   const invite = useQuery({ queryKey: ['invite', token], queryFn: () => client.console.invite(token), retry: false, enabled: token !== '' });
   const accept = useMutation({
     mutationFn: (f: { name: string; password: string }) => client.console.acceptInvite({ token, ...f }),
     onSuccess: async () => {
-      // The token is spent: out of the address bar and history.
-      window.history.replaceState(null, '', '/console/');
       await qc.invalidateQueries({ queryKey: SESSION_KEY });
+      // The token is spent: out of the address bar and history.
+      navigate('/', true);
     },
   });
   const submit = (e: FormEvent<HTMLFormElement>) => {

@@ -2,6 +2,7 @@
 import { type FormEvent, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { SESSION_KEY, client, messageOf } from '../api.ts';
+import { useLocation, useNavigate } from '../router.tsx';
 
 type Mode = 'password' | 'sso' | 'key';
 
@@ -16,6 +17,8 @@ const SSO_ERRORS: Record<string, string> = {
 export function SignIn() {
   const [mode, setMode] = useState<Mode>('password');
   const qc = useQueryClient();
+  const navigate = useNavigate();
+  const { path } = useLocation();
   const ssoError = new URLSearchParams(window.location.search).get('sso_error');
   const signIn = useMutation({
     mutationKey: ['sign-in'],
@@ -25,7 +28,8 @@ export function SignIn() {
       return client.console.signInWithPassword({ email: v('email'), password: String(f.get('password') ?? '') });
     },
     onSuccess: async () => {
-      if (window.location.pathname !== '/console/') window.history.replaceState(null, '', '/console/');
+      // A single sign-on's refusal is answered at /console/signin: once signed in, that page has no use.
+      if (path === '/signin') navigate('/', true);
       await qc.invalidateQueries({ queryKey: SESSION_KEY });
     },
   });
@@ -91,12 +95,12 @@ export function SignIn() {
         <div className="row">
           {mode !== 'password' && (
             <button type="button" onClick={() => switchTo('password')}>
-              Sign in with email
+              Email and password
             </button>
           )}
           {mode !== 'sso' && (
             <button type="button" onClick={() => switchTo('sso')}>
-              Sign in with SSO
+              Single sign-on (SSO)
             </button>
           )}
           {mode !== 'key' && (
