@@ -6,6 +6,7 @@ import { type Io, Output } from './output.ts';
 import { account, accounts, destinations, eventTypes, keys, routes, sources, stats } from './commands/manage.ts';
 import { deadLetters, events, outbound } from './commands/events.ts';
 import { exportsGroup, replays } from './commands/jobs.ts';
+import { invites, members } from './commands/people.ts';
 
 export type { Io } from './output.ts';
 export type { Settings } from './context.ts';
@@ -14,6 +15,8 @@ export const GROUPS: Record<string, Group> = {
   accounts,
   account,
   keys,
+  members,
+  invites,
   sources,
   destinations,
   routes,

@@ -35,6 +35,9 @@ export class Invites {
   list(params?: ListParams): Promise<Page<Invite>> {
     return this.#t.page<Invite>('/v1/invites', params);
   }
+  iterate(params?: ListParams): AsyncGenerator<Invite, void, undefined> {
+    return paginate<Invite>(params, (q) => this.#t.page<Invite>('/v1/invites', q));
+  }
   async cancel(id: string): Promise<void> {
     await this.#t.data<void>('DELETE', `/v1/invites/${enc(id)}`);
   }
