@@ -66,8 +66,8 @@ t.test('screenshots', async (t) => {
   const signin = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
   if (!ONLY || ONLY.includes('sign-in')) {
     await signin.goto(`${base}/console/`);
-    await signin.getByRole('button', { name: 'Use an API key' }).click();
-    await signin.getByLabel('API key').fill('hk_wrong');
+    await signin.getByLabel('Email').fill('olga@acme-shop.com');
+    await signin.getByLabel('Password').fill('not the password');
     await signin.getByRole('button', { name: 'Sign in' }).click();
     await signin.getByRole('alert').waitFor();
     await signin.screenshot({ path: join(out, 'sign-in.png') });
@@ -90,6 +90,32 @@ t.test('screenshots', async (t) => {
   await shot(p, 'api-keys', '/api-keys', (pg) => pg.getByRole('table', { name: 'API keys' }).waitFor());
   await shot(p, 'exports', '/exports', (pg) => pg.getByRole('table', { name: 'Exports' }).waitFor());
   await shot(p, 'settings', '/settings', h1('Settings'));
+  // People: two members, one invitation waiting, one link just made; and the screen that link opens.
+  if (!ONLY || ONLY.includes('members') || ONLY.includes('invite')) {
+    for (const [email, name, role] of [['olga@acme-shop.com', 'Olga Berg', 'owner'], ['dev@acme-shop.com', 'Dev Patel', 'developer']] as const) {
+      const inv = await a.call('POST', '/v1/invites', { email, role });
+      await fetch(`${base}/console/invite/accept`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: new URL(inv.json.data.url).hash.slice(1), name, password: 'a long enough password' }),
+      });
+    }
+    await a.call('POST', '/v1/invites', { email: 'finance@acme-shop.com', role: 'viewer' });
+    await shot(p, 'members', '/settings/members', async (pg) => {
+      const form = pg.getByRole('form', { name: 'Invite a member' });
+      await form.getByLabel('Email').fill('ops@acme-shop.com');
+      await form.getByLabel('Role').selectOption('admin');
+      await form.getByRole('button', { name: 'Invite' }).click();
+      await pg.getByRole('status', { name: 'Invitation link for ops@acme-shop.com' }).waitFor();
+    });
+    if (!ONLY || ONLY.includes('invite')) {
+      const link = new URL((await a.call('POST', '/v1/invites', { email: 'sam@acme-shop.com', role: 'developer' })).json.data.url);
+      const guest = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+      await guest.goto(`${base}${link.pathname}${link.hash}`);
+      await guest.getByRole('heading', { name: 'Join Acme Shop' }).waitFor();
+      await guest.screenshot({ path: join(out, 'invite.png') });
+    }
+  }
 
   // Actions whose result is worth a picture: a rotated secret shown once, a bulk replay run to its end.
   if (!ONLY || ONLY.includes('rotate-secret')) {

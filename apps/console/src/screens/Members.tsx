@@ -43,6 +43,9 @@ export function Members() {
     onSuccess: () => setConfirming(null),
     onSettled: refresh,
   });
+  // The last owner can be neither demoted nor removed: no control that the server would refuse.
+  const owners = (members.data?.data ?? []).filter((m) => m.role === 'owner').length;
+  const changeable = (role: MemberRole) => manage && (role !== 'owner' || (can('owners.manage') && owners > 1));
   const cancel = useMutation({ mutationFn: (id: string) => client.invites.cancel(id), onSettled: refresh });
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -97,7 +100,7 @@ export function Members() {
               </td>
               <td>{m.email}</td>
               <td>
-                {manage && (m.role !== 'owner' || can('owners.manage')) ? (
+                {changeable(m.role) ? (
                   <select
                     aria-label={`Role of ${m.email}`}
                     value={m.role}
@@ -119,8 +122,7 @@ export function Members() {
                 <Time iso={m.created_at} />
               </td>
               <td>
-                {manage &&
-                  (m.role !== 'owner' || can('owners.manage')) &&
+                {changeable(m.role) &&
                   (confirming === m.id ? (
                     <span className="row">
                       <button type="button" className="danger" onClick={() => remove.mutate(m.id)} disabled={remove.isPending}>
