@@ -24,7 +24,7 @@ export function readinessChecks(deps: ReadinessDeps): () => Promise<Record<strin
     const up = deps.broker.connected();
     checks.nats = { ok: up, required: true, detail: up ? 'connected' : 'disconnected' };
     try {
-      const info = await deps.broker.jsm.streams.info(STREAMS.events);
+      const info = await deps.broker.streams.info(STREAMS.events);
       checks.events_stream = { ok: true, required: true, detail: `${info.state.messages} messages` };
     } catch (err) {
       checks.events_stream = { ok: false, required: true, detail: (err as Error).message };
@@ -72,7 +72,7 @@ export function startConsumerGauges(broker: Broker, metrics: Metrics, intervalMs
     };
     for (const stream of Object.values(STREAMS)) {
       try {
-        for await (const c of broker.jsm.consumers.list(stream)) {
+        for (const c of await broker.consumers.list(stream)) {
           const name = c.name;
           const kind =
             name === CONSUMERS.router ? 'router'

@@ -1,7 +1,7 @@
 // Configuration state lives in a KV bucket; every process watches it into an in-memory view.
 import { Kvm, type KV } from '@nats-io/kv';
 import { CONFIG_BUCKET, type ConfigKind, type ConfigRecordByKind, configKey, parseConfigKey } from '@hookstream/contracts';
-import type { Broker } from './connection.ts';
+import { type Broker, handlesOf } from './connection.ts';
 import { patiently } from './patience.ts';
 
 export interface ConfigChange {
@@ -41,7 +41,8 @@ function isWrongSequence(err: unknown): boolean {
 }
 
 export async function openConfigKv(broker: Broker): Promise<ConfigKv> {
-  const kv: KV = await patiently(() => new Kvm(broker.nc).open(CONFIG_BUCKET));
+  const { nc, jsm } = handlesOf(broker);
+  const kv: KV = await patiently(() => new Kvm(nc).open(CONFIG_BUCKET));
   return {
     put: (kind, id, record) => kv.put(configKey(kind, id), enc.encode(JSON.stringify(record))),
     async create(kind, id, record) {
@@ -78,10 +79,10 @@ export async function openConfigKv(broker: Broker): Promise<ConfigKv> {
     },
     async compact() {
       const stream = `KV_${CONFIG_BUCKET}`;
-      const info = await broker.jsm.streams.info(stream, { subjects_filter: `$KV.${CONFIG_BUCKET}.>` });
+      const info = await jsm.streams.info(stream, { subjects_filter: `$KV.${CONFIG_BUCKET}.>` });
       let purged = 0;
       for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
-        if (count > 1) purged += (await broker.jsm.streams.purge(stream, { filter: subject, keep: 1 })).purged;
+        if (count > 1) purged += (await jsm.streams.purge(stream, { filter: subject, keep: 1 })).purged;
       }
       return purged;
     },

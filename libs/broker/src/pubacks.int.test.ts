@@ -3,7 +3,6 @@ import { headers } from '@nats-io/transport-node';
 import { startNats } from '@hookstream/testkit';
 import { connectBroker } from './connection.ts';
 import { NoStream, PubAcks, PublishRefused, PublishTimeout, pubAcksOf } from './pubacks.ts';
-import { readStreamMessage } from './read.ts';
 
 const server = await startNats(t);
 const broker = await connectBroker({ servers: server.url, name: 'pubacks-test' });
@@ -25,7 +24,7 @@ t.test('a stored message resolves with its stream and sequence; its headers and 
   t.same(first, { stream: 'PA', seq: 1, duplicate: false });
   const again = await acks.publish('pa.one', enc.encode('hello'), h, 5_000);
   t.same(again, { stream: 'PA', seq: 1, duplicate: true }, 'the same id within the window is a duplicate of the first');
-  const stored = await readStreamMessage(broker, 'PA', 1);
+  const stored = await broker.streams.get('PA', 1);
   t.equal(stored?.headers['Hs-Test'], 'yes');
   t.equal(Buffer.from(stored?.data ?? []).toString(), 'hello');
   t.equal(acks.pending, 0);
