@@ -24,6 +24,8 @@ export interface StreamState {
     max_age: number;
     duplicate_window?: number;
     max_msg_size?: number;
+    /** A KV bucket's history. */
+    max_msgs_per_subject?: number;
   };
   state: {
     messages: number;
