@@ -183,7 +183,7 @@ export class System {
   async pending(exclude: ReadonlySet<string> = new Set()): Promise<{ router: number; deliveries: number }> {
     const r = await this.broker.consumers.info(STREAMS.events, CONSUMERS.router);
     let deliveries = 0;
-    for await (const c of this.broker.jsm.consumers.list(STREAMS.deliveries)) {
+    for (const c of await this.broker.consumers.list(STREAMS.deliveries)) {
       if (!c.name.startsWith('dst_') || exclude.has(c.name.slice(4))) continue;
       deliveries += c.num_pending + c.num_ack_pending;
     }
@@ -197,7 +197,7 @@ export class System {
   }
 
   async streamLastSeq(stream: string): Promise<number> {
-    return (await this.broker.streams.info(stream)).state.last_seq;
+    return this.broker.streams.lastSeq(stream);
   }
 
   /** Per projected stream: its last sequence and the projection's checkpoint. */

@@ -18,11 +18,15 @@ export interface Handles {
   writes: Coalescer;
 }
 
-export interface Broker extends Handles {
+/**
+ * A connection as the roles see it: capabilities, not the client. Publishing, buckets and pulls are
+ * opened from it (createPublisher, openConfigKv, startConsumerLoop, …).
+ */
+export interface Broker {
   /** Durable consumers: ensure, info, delete, list. */
-  consumers: ConsumerAdmin;
+  readonly consumers: ConsumerAdmin;
   /** Stored messages: stream state, get by sequence, scan, trim by subject. */
-  streams: StreamReader;
+  readonly streams: StreamReader;
   /** True while the client is connected (false during reconnects). */
   connected(): boolean;
   close(): Promise<void>;
@@ -79,7 +83,6 @@ export async function connectBroker(opts: ConnectOptions): Promise<Broker> {
   const writes = createCoalescer();
   const handles: Handles = { nc, js, jsm, writes };
   const broker: Broker = {
-    ...handles,
     consumers: createConsumerAdmin(jsm),
     streams: createStreamReader(handles),
     connected: () => up && !nc.isClosed(),

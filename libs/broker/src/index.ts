@@ -12,7 +12,8 @@ export {
 } from './topology.ts';
 export { type Publisher, type Stored, createPublisher, fromHeaders } from './publish.ts';
 export { type TurnBatcher, type TurnBatcherOptions, createTurnBatcher } from './turns.ts';
-export { type ConsumerLoop, type ConsumerLoopOptions, type InboundMsg, startConsumerLoop, wrapMsg } from './consume.ts';
+export { type ConsumerLoop, type ConsumerLoopOptions, type InboundMsg, startConsumerLoop } from './consume.ts';
+export { type FetchConsumer, fetchConsumer } from './fetch.ts';
 export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';
 export { type ConsoleSessionKv, type ConsoleSessionKvOptions, openConsoleSessionKv } from './session-kv.ts';
 export { type ConsumerAdmin, ConsumerMissing, type ConsumerSpec, type ConsumerState, type SequencePair } from './admin.ts';
