@@ -8,7 +8,7 @@ import type { Pool } from '@hookstream/store';
 import type { ReadinessCheck } from '@hookstream/app-api';
 
 export interface ReadinessDeps {
-  broker: Broker;
+  broker: Pick<Broker, 'connected' | 'streams'>;
   pool: Pool | null;
   /** Postgres is required for readiness only where a role cannot work without it. */
   postgresRequired: boolean;
@@ -61,7 +61,7 @@ export function readinessChecks(deps: ReadinessDeps): () => Promise<Record<strin
 }
 
 /** Polls consumer info into gauges: the router, the projectors, the dead-letter watch and the sum over destinations. */
-export function startConsumerGauges(broker: Broker, metrics: Metrics, intervalMs = 10_000): () => void {
+export function startConsumerGauges(broker: Pick<Broker, 'consumers'>, metrics: Metrics, intervalMs = 10_000): () => void {
   const poll = async () => {
     const sums = new Map<string, { pending: number; ackPending: number }>();
     const add = (kind: string, pending: number, ackPending: number) => {

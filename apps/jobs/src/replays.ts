@@ -95,7 +95,8 @@ export function matchesMeta(meta: EventMeta, f: ReplayFilter): boolean {
 }
 
 export interface ReplayDeps {
-  broker: Broker;
+  /** Reads the events stream only. */
+  broker: Pick<Broker, 'streams'>;
   pool: Pool;
   catalog: Catalog;
   publisher: Publisher;

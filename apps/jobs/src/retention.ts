@@ -30,7 +30,8 @@ const FACT_MARGIN_MS = 3_600_000;
 const EXPIRED_EXPORT_RECORD_MS = 7 * DAY_MS;
 
 export interface RetentionDeps {
-  broker: Broker;
+  /** The readers' positions, and trimming of the streams. */
+  broker: Pick<Broker, 'consumers' | 'streams'>;
   pool: Pool;
   catalog: Catalog;
   bucket: ObjectBucket;

@@ -166,7 +166,7 @@ export function buildProjector(deps: ProjectorDeps): Projector {
 }
 
 /** How far the read models trail each stream (for /readyz and the benchmark). */
-export async function projectionLag(deps: { broker: Broker; pool: Pool }): Promise<Record<string, StreamLag>> {
+export async function projectionLag(deps: { broker: Pick<Broker, 'streams'>; pool: Pool }): Promise<Record<string, StreamLag>> {
   const checkpoints = await readCheckpoints(deps.pool);
   const out: Record<string, StreamLag> = {};
   for (const { stream } of PROJECTED) {

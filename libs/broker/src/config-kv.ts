@@ -1,4 +1,5 @@
 // Configuration state lives in a KV bucket; every process watches it into an in-memory view.
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { CONFIG_BUCKET, type ConfigKind, type ConfigRecordByKind, configKey, parseConfigKey } from '@hookstream/contracts';
 import { type Broker, handlesOf } from './connection.ts';
@@ -35,9 +36,12 @@ export interface ConfigKv {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** The compare-and-set lost: the key exists (create) or moved on since the revision given (update). */
 function isWrongSequence(err: unknown): boolean {
-  const msg = String((err as Error)?.message ?? err);
-  return msg.includes('wrong last sequence') || msg.includes('key exists');
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
 }
 
 export async function openConfigKv(broker: Broker): Promise<ConfigKv> {
