@@ -236,7 +236,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Facts and dead letters go first, events after them: an event row is then inserted with its final
  * status once, where events projected first would be updated by every fact that follows. Running
  * projectors that re-attach may take events earlier; that only costs the update back. Every stream
- * goes through a writer per slot of the writers' lock (libs/store projection.ts), each taking the
+ * goes through a writer per slot of the writers' lock (libs/store locks.ts), each taking the
  * messages of the events of its slot: the writers of different slots share no event and run at once.
  */
 export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
