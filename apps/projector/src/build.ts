@@ -165,6 +165,13 @@ export function buildProjector(deps: ProjectorDeps): Projector {
   };
 }
 
+/** The role's entry point for the gateway: built and started; stop() ends it. */
+export async function start(deps: ProjectorDeps): Promise<Projector> {
+  const projector = buildProjector(deps);
+  await projector.start();
+  return projector;
+}
+
 /** How far the read models trail each stream (for /readyz and the benchmark). */
 export async function projectionLag(deps: { broker: Broker; pool: Pool }): Promise<Record<string, StreamLag>> {
   const checkpoints = await readCheckpoints(deps.pool);

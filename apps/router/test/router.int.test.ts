@@ -20,7 +20,7 @@ import { createLogger } from '@hookstream/observability';
 import { startNats, startReceiver, waitFor } from '@hookstream/testkit';
 import { buildDeliverer } from '@hookstream/app-deliverer';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { buildRouter } from './build.ts';
+import { buildRouter } from '../src/build.ts';
 
 const nats = await startNats(t);
 const broker = await connectBroker({ servers: nats.url, name: 'router-test' });

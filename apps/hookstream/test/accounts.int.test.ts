@@ -10,7 +10,7 @@ import { freePort } from '@hookstream/embedded';
 import { startNats, waitFor } from '@hookstream/testkit';
 import { apiOn, signup } from '../../api/test/harness.ts';
 
-const MAIN = path.join(import.meta.dirname, 'main.ts');
+const MAIN = path.join(import.meta.dirname, '../src/main.ts');
 
 function hookstream(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
