@@ -29,10 +29,8 @@ import { registerOpenApi } from './openapi.ts';
 import { bodyIsOptional, parseJsonBody } from './json.ts';
 import { consolePlugin } from './console/plugin.ts';
 
-export type { ApiDeps, EventListFilter, EventQueries, ReadinessCheck } from './context.ts';
-export type { ReplayInput, ReplayPort, ReplayView } from './routes/replays.ts';
-export type { ExportDownload, ExportInput, ExportPort, ExportView } from './routes/exports.ts';
-export type { DeadLetterView, DestinationFigures, InsightPort, StatsWindow } from './routes/insights.ts';
+export type { ApiDeps } from './context.ts';
+export type * from './ports.ts';
 export { statsWindow } from './routes/insights.ts';
 export { ApiError, errors } from './errors.ts';
 export { ok, page, encodeCursor, decodeCursor } from './http.ts';
