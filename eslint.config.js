@@ -18,6 +18,21 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    // Production code never loads test support: the test kit and the apps' test folders serve tests only.
+    files: ['apps/*/src/**/*.{ts,tsx}', 'libs/*/src/**/*.{ts,tsx}'],
+    ignores: ['**/*.test.ts', 'libs/testkit/src/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@hookstream/testkit', '@hookstream/testkit/*', '**/libs/testkit/**', '**/test/**'], message: 'test support is for tests (*.test.ts, test/)' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
     ignores: ['libs/config/src/**', 'libs/testkit/src/**'],
     rules: {
