@@ -14,7 +14,7 @@ export default tseslint.config(
   },
   {
     // Tests read JSON answers loosely.
-    files: ['**/*.test.ts', 'test/**/*.ts', 'apps/*/test/**/*.ts'],
+    files: ['**/*.test.ts', 'test/**/*.ts', 'apps/*/test/**/*.ts', 'libs/*/test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
