@@ -61,7 +61,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     cleanup.push(() => broker.close());
     await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
     const catalog = await openSealedCatalog(broker, keyring, log, metrics);
-    cleanup.push(async () => catalog.close());
+    cleanup.push(() => Promise.resolve().then(() => catalog.close()));
     const publisher = createPublisher(broker);
     // Beside other roles, the api and the deliverer each get a connection of their own. nats-server
     // cuts off a connection whose unread bytes pass its max_pending (64 MB by default), and the
@@ -143,7 +143,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     });
 
     const stopGauges = startConsumerGauges(broker, metrics);
-    cleanup.push(async () => stopGauges());
+    cleanup.push(() => Promise.resolve().then(stopGauges));
     const p = projector;
     const readiness = readinessChecks({
       broker,

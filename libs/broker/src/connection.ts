@@ -45,7 +45,7 @@ export async function connectBroker(opts: ConnectOptions): Promise<Broker> {
         up = true;
         log('info', 'nats reconnected');
       } else if (s.type === 'error') {
-        log('error', `nats error: ${String((s as { error?: unknown }).error ?? '')}`);
+        log('error', `nats error: ${s.error.message}`);
       }
     }
   })().catch(() => {});

@@ -90,7 +90,7 @@ export class PubAcks {
         this.#nc.publish(subject, data, headers ? { reply: this.#prefix + token, headers } : { reply: this.#prefix + token });
       } catch (err) {
         this.#waiting.delete(token);
-        reject(err as Error);
+        throw err; // from the executor: rejects the promise
       }
     });
   }

@@ -66,7 +66,7 @@ export function createPublisher(broker: Broker, timeoutMs = 10_000): Publisher {
     new Promise((resolve, reject) => {
       const headers = toHeaders(hdrs, msgId);
       // Deferred: the publishes of one turn share one socket write.
-      broker.writes.defer(() => acks.publish(subject, data, headers, timeoutMs).then(resolve, reject));
+      broker.writes.defer(() => void acks.publish(subject, data, headers, timeoutMs).then(resolve, reject));
     });
   return {
     publishEvent: (meta, body, msgId) =>

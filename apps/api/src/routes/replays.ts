@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from '@sinclair/typebox';
-import { api } from '@hookstream/contracts';
+import { InvalidQueryError, api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
 import { errors } from '../errors.ts';
 import { checkEventTypeFilter } from '../filters.ts';
@@ -22,7 +22,7 @@ export interface ReplayPort {
 }
 
 export function replayRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const need = () => {
       if (!deps.replays) throw errors.unavailable('bulk replays are not configured on this instance');
@@ -30,7 +30,7 @@ export function replayRoutes(deps: ApiDeps) {
     };
     const wrap = <T>(p: Promise<T>) =>
       p.catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode === 400) throw errors.badRequest((err as Error).message);
+        if (err instanceof InvalidQueryError) throw errors.badRequest(err.message);
         throw errors.unavailable('bulk replays are unavailable right now (ingest and delivery are not affected); retry', err);
       });
 
