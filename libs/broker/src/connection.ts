@@ -28,8 +28,8 @@ export async function connectBroker(opts: ConnectOptions): Promise<Broker> {
     maxReconnectAttempts: -1,
     // A role that starts while NATS restarts waits for it rather than exiting.
     waitOnFirstConnect: true,
-    // An Error with a stack for every request costs ~10% of ingest CPU (measured with --cpu-prof);
-    // failures still carry their message and code.
+    // An Error with a stack for every request is a large share of ingest's CPU; failures still
+    // carry their message and code.
     noAsyncTraces: true,
     reconnectTimeWait: 250,
     pingInterval: 10_000,

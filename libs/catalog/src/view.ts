@@ -15,7 +15,7 @@ import type {
   SourceRecord,
 } from '@hookstream/contracts';
 
-// One-shot: under half the CPU of createHash().update().digest(), on every ingest and API request.
+// One-shot hash(): cheaper than createHash().update().digest(), on every ingest and API request.
 export function sha256Hex(s: string): string {
   return hash('sha256', s, 'hex');
 }
