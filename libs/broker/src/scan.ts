@@ -117,4 +117,3 @@ export async function purgeSubjectBefore(jsm: JetStreamManager, stream: string, 
     throw err;
   }
 }
-
