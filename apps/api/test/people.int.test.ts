@@ -228,6 +228,6 @@ t.test('five wrong passwords lock the email out from that address, on every api 
   t.match(right.res.json().error, /15 minutes/);
   const elsewhere = await passwordSignIn(first.app, 'olga@example.com', PASSWORD, { 'x-forwarded-for': '198.51.100.7' });
   t.equal(elsewhere.res.statusCode, 200, 'the same email from another address is not locked');
-  const info = await first.broker.jsm.streams.info(`KV_${SIGNIN_FAILURE_BUCKET}`);
+  const info = await first.broker.streams.info(`KV_${SIGNIN_FAILURE_BUCKET}`);
   t.equal(info.config.max_age, 15 * 60_000 * 1_000_000, 'counters age out after the lockout window');
 });

@@ -35,8 +35,8 @@ export function buildRouter(deps: RouterDeps): Router {
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   };
   return {
-    async start() {
-      if (loop) return;
+    start() {
+      if (loop) return Promise.resolve();
       loop = startConsumerLoop({
         broker: deps.broker,
         stream: STREAMS.events,
@@ -50,6 +50,7 @@ export function buildRouter(deps: RouterDeps): Router {
           deps.log.warn({ kind, detail }, 'router consumer status');
         },
       });
+      return Promise.resolve();
     },
     async stop() {
       const l = loop;
@@ -57,4 +58,11 @@ export function buildRouter(deps: RouterDeps): Router {
       await l?.stop();
     },
   };
+}
+
+/** The role's entry point for the gateway: built and started; stop() ends it. */
+export async function start(deps: RouterDeps): Promise<Router> {
+  const router = buildRouter(deps);
+  await router.start();
+  return router;
 }

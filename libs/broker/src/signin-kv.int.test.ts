@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startNats } from '@hookstream/testkit';
-import { connectBroker } from './connection.ts';
+import { connectBroker, handlesOf } from './connection.ts';
 import { openSignInFailureKv } from './signin-kv.ts';
 
 const server = await startNats(t);
@@ -20,7 +20,7 @@ t.test('failures count per key, concurrently, until cleared', async (t) => {
 });
 
 t.test('a counter ages out with the window', async (t) => {
-  await broker.jsm.streams.delete('KV_hs_signin_failures');
+  await handlesOf(broker).jsm.streams.delete('KV_hs_signin_failures');
   const kv = await openSignInFailureKv(broker, { replicas: 1, windowMs: 1_000 });
   await kv.fail('k3');
   t.equal(await kv.count('k3'), 1);

@@ -4,7 +4,7 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { SIGNIN_FAILURE_BUCKET } from '@hookstream/contracts';
-import type { Broker } from './connection.ts';
+import { type Broker, handlesOf } from './connection.ts';
 import { patiently } from './patience.ts';
 
 export interface SignInFailureKv {
@@ -24,13 +24,14 @@ function isConflict(err: unknown): boolean {
 }
 
 export async function openSignInFailureKv(broker: Broker, o: { replicas: number; windowMs: number }): Promise<SignInFailureKv> {
+  const { nc, jsm } = handlesOf(broker);
   const kv: KV = await patiently(() =>
-    new Kvm(broker.nc).create(SIGNIN_FAILURE_BUCKET, { history: 1, ttl: o.windowMs, replicas: o.replicas, storage: 'file' } as never),
+    new Kvm(nc).create(SIGNIN_FAILURE_BUCKET, { history: 1, ttl: o.windowMs, replicas: o.replicas, storage: 'file' } as never),
   );
   const stream = `KV_${SIGNIN_FAILURE_BUCKET}`;
-  const info = await patiently(() => broker.jsm.streams.info(stream));
+  const info = await patiently(() => jsm.streams.info(stream));
   if (info.config.max_age !== o.windowMs * NS) {
-    await patiently(() => broker.jsm.streams.update(stream, { ...info.config, max_age: o.windowMs * NS }));
+    await patiently(() => jsm.streams.update(stream, { ...info.config, max_age: o.windowMs * NS }));
   }
   const read = async (key: string): Promise<{ n: number; revision: number }> => {
     const e = await kv.get(key);

@@ -20,7 +20,7 @@ const RouteListQuery = Type.Object(
 );
 
 export function routeRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog } = deps;
     const now = () => new Date(deps.now?.() ?? Date.now()).toISOString();
@@ -59,7 +59,7 @@ export function routeRoutes(deps: ApiDeps) {
           destination_id: b.destination_id,
           event_type_pattern: b.event_type_pattern || null,
           labels: b.labels ?? null,
-          payload_filter: (b.payload_filter as Record<string, unknown> | null | undefined) ?? null,
+          payload_filter: b.payload_filter ?? null,
           active: b.active ?? true,
           created_at: at,
           updated_at: at,
@@ -100,7 +100,7 @@ export function routeRoutes(deps: ApiDeps) {
           destination_id: b.destination_id ?? r.destination_id,
           event_type_pattern: b.event_type_pattern === undefined ? r.event_type_pattern : b.event_type_pattern || null,
           labels: b.labels === undefined ? r.labels : b.labels,
-          payload_filter: b.payload_filter === undefined ? r.payload_filter : ((b.payload_filter as Record<string, unknown> | null) ?? null),
+          payload_filter: b.payload_filter === undefined ? r.payload_filter : (b.payload_filter ?? null),
           active: b.active ?? r.active,
           updated_at: now(),
         };
