@@ -3,7 +3,7 @@
 // the rest; any other GET is a read and any other change is a configuration change (developer+),
 // so a route added without thought is closed to viewers.
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import { type Action, PERMISSIONS, may } from '@hookstream/domain';
 import { errors } from './errors.ts';
 
@@ -56,12 +56,17 @@ export function requireAction(request: FastifyRequest, action: Action): void {
  * let in by an auth path that limits it by other means (a path that allows named routes only).
  */
 export function permissionsPlugin() {
-  return fp(async (app: FastifyInstance) => {
+  return fp((app: FastifyInstance) => {
     app.addHook('onRoute', (route: RouteOptions) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       const actions = methods.map((m) => actionOf(m, route.url, route.config?.action));
-      const check = async (request: FastifyRequest) => {
-        requireAction(request, actions[methods.indexOf(request.method as never)] ?? actions[0] ?? 'config.write');
+      const check = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+        try {
+          requireAction(request, actions[methods.indexOf(request.method)] ?? actions[0] ?? 'config.write');
+          done();
+        } catch (err) {
+          done(err as Error);
+        }
       };
       const existing = route.preHandler;
       route.preHandler = existing === undefined ? [check] : [check, ...(Array.isArray(existing) ? existing : [existing])];

@@ -9,9 +9,10 @@ import { apiOn, signup, startApi } from './harness.ts';
 const CONSOLE = { 'x-hookstream-console': '1' };
 const PASSWORD = 'a long enough password';
 
-async function cookieOf(res: { headers: Record<string, unknown> }): Promise<{ cookie: string }> {
+async function cookieOf(res: { headers: Record<string, string | string[] | number | undefined> }): Promise<{ cookie: string }> {
   const set = res.headers['set-cookie'];
-  const line = (Array.isArray(set) ? set : [String(set ?? '')]).find((c: string) => c.startsWith('hs_console=')) ?? '';
+  const lines = Array.isArray(set) ? set : typeof set === 'string' ? [set] : [];
+  const line = lines.find((c) => c.startsWith('hs_console=')) ?? '';
   return { cookie: /^(hs_console=[^;]*)/.exec(line)?.[1] ?? '' };
 }
 

@@ -29,7 +29,7 @@ async function startProvider(t: Test, redirectUri: string) {
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
     clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [redirectUri], token_endpoint_auth_method: 'client_secret_post' }],
-    jwks: { keys: [jwk as never] },
+    jwks: { keys: [jwk] },
     cookies: { keys: ['a cookie key for the test provider'] },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     // The login of the provider's development form is the person's email; the subject derives from it.
@@ -53,7 +53,8 @@ async function startProvider(t: Test, redirectUri: string) {
     const input = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     body.id_token = `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
   });
-  handler = provider.callback();
+  const callback = provider.callback();
+  handler = (req, res) => void callback(req, res);
   return { issuer, state };
 }
 
@@ -93,10 +94,10 @@ async function throughProvider(authorizeUrl: string, email: string, redirectUri:
   throw new Error('the provider never sent the browser back');
 }
 
-function cookiesOf(res: { headers: Record<string, unknown> }): Record<string, string> {
+function cookiesOf(res: { headers: Record<string, string | string[] | number | undefined> }): Record<string, string> {
   const set = res.headers['set-cookie'];
   const out: Record<string, string> = {};
-  for (const c of Array.isArray(set) ? set : set ? [String(set)] : []) {
+  for (const c of Array.isArray(set) ? set : typeof set === 'string' ? [set] : []) {
     const m = /^([^=]+)=([^;]*)/.exec(c);
     if (m) out[m[1] as string] = m[2] as string;
   }

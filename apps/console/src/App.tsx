@@ -21,7 +21,7 @@ import { Members } from './screens/Members.tsx';
 import { AcceptInvite } from './screens/AcceptInvite.tsx';
 import { useBrand } from './brand.ts';
 import { ScreenBoundary } from './boundary.tsx';
-import { type Action, useCan } from './permissions.ts';
+import { type Action, useCan } from './permissions.tsx';
 
 /** Navigation entries, each with the action it needs (what a role may not do is not shown). */
 const NAV: Array<[string, string, Action?]> = [

@@ -27,7 +27,7 @@ export function liveInvite(deps: ApiDeps, token: string): InviteRecord {
 }
 
 export function inviteRoutes(deps: ApiDeps, cookies: CookieHelpers) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog } = deps;
     const view = catalog.view;

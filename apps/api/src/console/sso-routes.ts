@@ -34,7 +34,7 @@ type SsoRefusal = 'not_configured' | 'expired_flow' | 'token_refused' | 'not_a_m
 const isLoopback = (u: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
 
 export function ssoRoutes(deps: ApiDeps, cookies: CookieHelpers) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog, settings } = deps;
     const view = catalog.view;

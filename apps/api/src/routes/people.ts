@@ -17,7 +17,7 @@ const TAGS = ['people'];
 export const ssoRedirectUri = (publicUrl: string) => `${publicUrl}/console/sso/callback`;
 
 export function peopleRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog, settings } = deps;
     const view = catalog.view;

@@ -3,7 +3,7 @@
 import { type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { SESSION_KEY, client, messageOf } from '../api.ts';
-import { ErrorNote, Loading } from '../ui.tsx';
+import { ErrorNote, Loading, formText } from '../ui.tsx';
 import { useNavigate } from '../router.tsx';
 
 export function AcceptInvite() {
@@ -22,7 +22,7 @@ export function AcceptInvite() {
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
-    accept.mutate({ name: String(f.get('name') ?? '').trim(), password: String(f.get('password') ?? '') });
+    accept.mutate({ name: formText(f, 'name').trim(), password: formText(f, 'password') });
   };
   if (token === '' || invite.isError) {
     return (

@@ -5,7 +5,7 @@ import { client, compact } from '../api.ts';
 import { Link } from '../router.tsx';
 import { Empty, ErrorNote, Loading, Table, Time, shortId } from '../ui.tsx';
 import { BulkProgress } from './BulkProgress.tsx';
-import { useCan } from '../permissions.ts';
+import { useCan } from '../permissions.tsx';
 import { FilterBar, useFilter, useNames } from './filters.tsx';
 
 const DEFAULT_WINDOW_MS = 30 * 86_400_000;

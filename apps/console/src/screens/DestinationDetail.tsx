@@ -7,6 +7,7 @@ import { Chart } from '../chart.tsx';
 import { Link } from '../router.tsx';
 import { ErrorNote, Id, Loading, SecretOnce, Status, Table, Time, formText, healthOf, ms, num, parseJson, pct, shortId } from '../ui.tsx';
 import { RangePicker } from './Overview.tsx';
+import { Can } from '../permissions.tsx';
 
 export function DestinationDetail({ id }: { id: string }) {
   const [range, setRange] = useState<StatsRange>('24h');
@@ -54,15 +55,19 @@ export function DestinationDetail({ id }: { id: string }) {
         </div>
         <div className="row">
           <RangePicker value={range} onChange={setRange} />
-          <button type="button" onClick={() => test.mutate()} disabled={test.isPending}>
-            Send test event
-          </button>
-          <button type="button" onClick={() => pause.mutate(!d.active)} disabled={pause.isPending}>
-            {d.active ? 'Pause' : 'Resume'}
-          </button>
-          <button type="button" onClick={() => rotate.mutate()} disabled={rotate.isPending}>
-            Rotate secret
-          </button>
+          <Can action="events.send">
+            <button type="button" onClick={() => test.mutate()} disabled={test.isPending}>
+              Send test event
+            </button>
+          </Can>
+          <Can action="config.write">
+            <button type="button" onClick={() => pause.mutate(!d.active)} disabled={pause.isPending}>
+              {d.active ? 'Pause' : 'Resume'}
+            </button>
+            <button type="button" onClick={() => rotate.mutate()} disabled={rotate.isPending}>
+              Rotate secret
+            </button>
+          </Can>
         </div>
       </div>
       <ErrorNote error={rotate.error ?? pause.error ?? test.error ?? stats.error} />
@@ -165,60 +170,62 @@ function EditDestination({ d, onSaved }: { d: Destination; onSaved: () => void }
   return (
     <section aria-labelledby="edit-destination">
       <h2 id="edit-destination">Settings</h2>
-      <form className="form" onSubmit={submit} key={d.updated_at}>
-        <label>
-          Name
-          <input name="name" defaultValue={d.name} required />
-        </label>
-        <label className="wide">
-          URL
-          <input name="url" defaultValue={d.url} required />
-        </label>
-        <label>
-          Timeout (ms)
-          <input name="timeout_ms" type="number" min={100} max={120000} defaultValue={d.timeout_ms} />
-        </label>
-        <label>
-          Max attempts
-          <input name="max_attempts" type="number" min={1} max={50} defaultValue={d.retry_policy.max_attempts} />
-        </label>
-        <label>
-          Rate limit (per second)
-          <input name="rate_limit" type="number" min={0} step="any" defaultValue={d.rate_limit_per_s ?? ''} placeholder="none" />
-        </label>
-        <label>
-          Signature scheme
-          <select name="signature_scheme" defaultValue={d.signature_scheme}>
-            {SCHEMES.map((x) => (
-              <option key={x} value={x}>
-                {x}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Bearer token {d.auth_token_set ? '(set; leave empty to keep)' : ''}
-          <input name="auth_token" type="password" autoComplete="off" />
-        </label>
-        <label className="wide">
-          Headers (JSON)
-          <textarea name="headers" defaultValue={JSON.stringify(d.headers, null, 2)} aria-invalid={!!fieldError || undefined} />
-        </label>
-        <div className="wide row">
-          <button type="submit" className="primary" disabled={save.isPending}>
-            Save destination
-          </button>
-          {saved && <span role="status">Saved.</span>}
-        </div>
-        <div className="wide">
-          {fieldError && (
-            <p className="field-error" role="alert">
-              {fieldError}
-            </p>
-          )}
-          <ErrorNote error={save.error} />
-        </div>
-      </form>
+      <Can action="config.write">
+        <form className="form" onSubmit={submit} key={d.updated_at}>
+          <label>
+            Name
+            <input name="name" defaultValue={d.name} required />
+          </label>
+          <label className="wide">
+            URL
+            <input name="url" defaultValue={d.url} required />
+          </label>
+          <label>
+            Timeout (ms)
+            <input name="timeout_ms" type="number" min={100} max={120000} defaultValue={d.timeout_ms} />
+          </label>
+          <label>
+            Max attempts
+            <input name="max_attempts" type="number" min={1} max={50} defaultValue={d.retry_policy.max_attempts} />
+          </label>
+          <label>
+            Rate limit (per second)
+            <input name="rate_limit" type="number" min={0} step="any" defaultValue={d.rate_limit_per_s ?? ''} placeholder="none" />
+          </label>
+          <label>
+            Signature scheme
+            <select name="signature_scheme" defaultValue={d.signature_scheme}>
+              {SCHEMES.map((x) => (
+                <option key={x} value={x}>
+                  {x}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Bearer token {d.auth_token_set ? '(set; leave empty to keep)' : ''}
+            <input name="auth_token" type="password" autoComplete="off" />
+          </label>
+          <label className="wide">
+            Headers (JSON)
+            <textarea name="headers" defaultValue={JSON.stringify(d.headers, null, 2)} aria-invalid={!!fieldError || undefined} />
+          </label>
+          <div className="wide row">
+            <button type="submit" className="primary" disabled={save.isPending}>
+              Save destination
+            </button>
+            {saved && <span role="status">Saved.</span>}
+          </div>
+          <div className="wide">
+            {fieldError && (
+              <p className="field-error" role="alert">
+                {fieldError}
+              </p>
+            )}
+            <ErrorNote error={save.error} />
+          </div>
+        </form>
+      </Can>
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { type StatsRange, client } from '../api.ts';
 import { Link } from '../router.tsx';
 import { Empty, ErrorNote, Loading, SecretOnce, Status, Table, formText, healthOf, ms, num, pct } from '../ui.tsx';
 import { RangePicker } from './Overview.tsx';
+import { Can } from '../permissions.tsx';
 
 export function Destinations() {
   const [range, setRange] = useState<StatsRange>('24h');
@@ -83,24 +84,26 @@ function CreateDestination({ onCreated }: { onCreated: (d: DestinationWithSecret
   return (
     <section aria-labelledby="new-destination">
       <h2 id="new-destination">New destination</h2>
-      <form className="form" onSubmit={submit}>
-        <label>
-          Name
-          <input name="name" required maxLength={200} />
-        </label>
-        <label>
-          URL
-          <input name="url" type="url" required placeholder="https://example.com/webhooks" aria-describedby="new-destination-error" />
-        </label>
-        <div>
-          <button type="submit" className="primary" disabled={create.isPending}>
-            Create destination
-          </button>
-        </div>
-        <div id="new-destination-error" className="wide">
-          <ErrorNote error={create.error} />
-        </div>
-      </form>
+      <Can action="config.write">
+        <form className="form" onSubmit={submit}>
+          <label>
+            Name
+            <input name="name" required maxLength={200} />
+          </label>
+          <label>
+            URL
+            <input name="url" type="url" required placeholder="https://example.com/webhooks" aria-describedby="new-destination-error" />
+          </label>
+          <div>
+            <button type="submit" className="primary" disabled={create.isPending}>
+              Create destination
+            </button>
+          </div>
+          <div id="new-destination-error" className="wide">
+            <ErrorNote error={create.error} />
+          </div>
+        </form>
+      </Can>
     </section>
   );
 }

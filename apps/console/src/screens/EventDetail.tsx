@@ -6,7 +6,7 @@ import { client } from '../api.ts';
 import { Link } from '../router.tsx';
 import { ErrorNote, Id, Loading, Status, Table, Time, ms } from '../ui.tsx';
 import { useNames } from './filters.tsx';
-import { useCan } from '../permissions.ts';
+import { useCan } from '../permissions.tsx';
 
 const SETTLED = new Set(['delivered', 'dead_letter', 'unrouted', 'failed']);
 

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { CreateEventTypeParams } from '@hookstream/sdk';
 import { client } from '../api.ts';
 import { Empty, ErrorNote, Loading, Table, Time, formText, parseJson } from '../ui.tsx';
+import { Can } from '../permissions.tsx';
 
 export function EventTypes() {
   const qc = useQueryClient();
@@ -62,33 +63,35 @@ export function EventTypes() {
         </Table>
       )}
       <h2>New event type</h2>
-      <form className="form" onSubmit={submit}>
-        <label>
-          Name
-          <input name="name" required placeholder="order.created" />
-        </label>
-        <label>
-          Description
-          <input name="description" />
-        </label>
-        <label className="wide">
-          JSON Schema
-          <textarea name="schema" placeholder='{"type": "object", "required": ["id"]}' aria-invalid={!!fieldError || undefined} />
-        </label>
-        <div>
-          <button type="submit" className="primary" disabled={create.isPending}>
-            Create event type
-          </button>
-        </div>
-        <div className="wide">
-          {fieldError && (
-            <p className="field-error" role="alert">
-              {fieldError}
-            </p>
-          )}
-          <ErrorNote error={create.error} />
-        </div>
-      </form>
+      <Can action="config.write">
+        <form className="form" onSubmit={submit}>
+          <label>
+            Name
+            <input name="name" required placeholder="order.created" />
+          </label>
+          <label>
+            Description
+            <input name="description" />
+          </label>
+          <label className="wide">
+            JSON Schema
+            <textarea name="schema" placeholder='{"type": "object", "required": ["id"]}' aria-invalid={!!fieldError || undefined} />
+          </label>
+          <div>
+            <button type="submit" className="primary" disabled={create.isPending}>
+              Create event type
+            </button>
+          </div>
+          <div className="wide">
+            {fieldError && (
+              <p className="field-error" role="alert">
+                {fieldError}
+              </p>
+            )}
+            <ErrorNote error={create.error} />
+          </div>
+        </form>
+      </Can>
     </>
   );
 }

@@ -5,6 +5,7 @@ import type { CreateExportParams } from '@hookstream/sdk';
 import { client, compact } from '../api.ts';
 import { Empty, ErrorNote, Loading, Status, Table, Time, num } from '../ui.tsx';
 import { FilterBar, useFilter } from './filters.tsx';
+import { Can } from '../permissions.tsx';
 
 export function Exports() {
   const qc = useQueryClient();
@@ -32,25 +33,27 @@ export function Exports() {
       <h1>Exports</h1>
       <p className="muted">An export writes the events (or every attempt) that match the filter to a file, kept 24 hours.</p>
       <FilterBar value={filter} onChange={setFilter} fields={['event_type', 'status', 'direction', 'source_id', 'destination_id', 'since', 'until']} />
-      <form className="row" onSubmit={submit} aria-label="New export">
-        <label className="inline">
-          What
-          <select value={kind} onChange={(e) => setKind(e.target.value as 'events' | 'attempts')}>
-            <option value="events">events</option>
-            <option value="attempts">attempts</option>
-          </select>
-        </label>
-        <label className="inline">
-          Format
-          <select value={format} onChange={(e) => setFormat(e.target.value as 'ndjson' | 'csv')}>
-            <option value="ndjson">NDJSON</option>
-            <option value="csv">CSV</option>
-          </select>
-        </label>
-        <button type="submit" className="primary" disabled={create.isPending}>
-          Create export
-        </button>
-      </form>
+      <Can action="exports.create">
+        <form className="row" onSubmit={submit} aria-label="New export">
+          <label className="inline">
+            What
+            <select value={kind} onChange={(e) => setKind(e.target.value as 'events' | 'attempts')}>
+              <option value="events">events</option>
+              <option value="attempts">attempts</option>
+            </select>
+          </label>
+          <label className="inline">
+            Format
+            <select value={format} onChange={(e) => setFormat(e.target.value as 'ndjson' | 'csv')}>
+              <option value="ndjson">NDJSON</option>
+              <option value="csv">CSV</option>
+            </select>
+          </label>
+          <button type="submit" className="primary" disabled={create.isPending}>
+            Create export
+          </button>
+        </form>
+      </Can>
       <ErrorNote error={create.error ?? list.error} />
       {list.isPending ? (
         <Loading />

@@ -4,8 +4,8 @@ import { type FormEvent, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { MemberRole } from '@hookstream/sdk';
 import { client } from '../api.ts';
-import { useCan, useSession } from '../permissions.ts';
-import { ErrorNote, Loading, SecretOnce, Table, Time } from '../ui.tsx';
+import { useCan, useSession } from '../permissions.tsx';
+import { ErrorNote, Loading, SecretOnce, Table, Time, formText } from '../ui.tsx';
 import { SettingsTabs } from './SettingsTabs.tsx';
 
 const ROLES: MemberRole[] = ['viewer', 'developer', 'admin', 'owner'];
@@ -50,8 +50,8 @@ export function Members() {
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
-    const email = String(f.get('email') ?? '').trim();
-    const role = String(f.get('role') ?? 'viewer') as MemberRole;
+    const email = formText(f, 'email').trim();
+    const role = (formText(f, 'role') || 'viewer') as MemberRole;
     if (email) invite.mutate({ email, role }, { onSuccess: () => (e.target as HTMLFormElement).reset() });
   };
   return (

@@ -6,6 +6,7 @@ import { client } from '../api.ts';
 import { Link } from '../router.tsx';
 import { Empty, ErrorNote, Loading, Status, Table, formText, parseJson } from '../ui.tsx';
 import { useNames } from './filters.tsx';
+import { Can } from '../permissions.tsx';
 
 export function Routes() {
   const qc = useQueryClient();
@@ -68,20 +69,22 @@ export function Routes() {
                 {(() => {
                   const what = `route to ${names.destination.get(r.destination_id)?.name ?? r.destination_id} (${r.event_type_pattern ?? '*'})`;
                   return (
-                    <span className="row">
-                      <button type="button" className="small" onClick={() => toggle.mutate({ id: r.id, active: !r.active })} aria-label={`${r.active ? 'Pause' : 'Resume'} ${what}`}>
-                        {r.active ? 'Pause' : 'Resume'}
-                      </button>
-                      {confirming === r.id ? (
-                        <button type="button" className="small danger" onClick={() => remove.mutate(r.id)} aria-label={`Confirm delete ${what}`}>
-                          Confirm delete
+                    <Can action="config.write">
+                      <span className="row">
+                        <button type="button" className="small" onClick={() => toggle.mutate({ id: r.id, active: !r.active })} aria-label={`${r.active ? 'Pause' : 'Resume'} ${what}`}>
+                          {r.active ? 'Pause' : 'Resume'}
                         </button>
-                      ) : (
-                        <button type="button" className="small danger" onClick={() => setConfirming(r.id)} aria-label={`Delete ${what}`}>
-                          Delete
-                        </button>
-                      )}
-                    </span>
+                        {confirming === r.id ? (
+                          <button type="button" className="small danger" onClick={() => remove.mutate(r.id)} aria-label={`Confirm delete ${what}`}>
+                            Confirm delete
+                          </button>
+                        ) : (
+                          <button type="button" className="small danger" onClick={() => setConfirming(r.id)} aria-label={`Delete ${what}`}>
+                            Delete
+                          </button>
+                        )}
+                      </span>
+                    </Can>
                   );
                 })()}
               </td>
@@ -90,50 +93,52 @@ export function Routes() {
         </Table>
       )}
       <h2>New route</h2>
-      <form className="form" onSubmit={submit}>
-        <label>
-          Source
-          <select name="source_id">
-            <option value="">Any source</option>
-            {names.sources.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Destination
-          <select name="destination_id" required>
-            {names.destinations.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Event type pattern
-          <input name="pattern" placeholder="order.*" />
-        </label>
-        <label className="wide">
-          Payload filter (JSON)
-          <textarea name="payload_filter" placeholder='{"amount": {"$gte": 1000}}' aria-invalid={!!fieldError || undefined} />
-        </label>
-        <div>
-          <button type="submit" className="primary" disabled={create.isPending || names.destinations.length === 0}>
-            Create route
-          </button>
-        </div>
-        <div className="wide">
-          {fieldError && (
-            <p className="field-error" role="alert">
-              {fieldError}
-            </p>
-          )}
-          <ErrorNote error={create.error} />
-        </div>
-      </form>
+      <Can action="config.write">
+        <form className="form" onSubmit={submit}>
+          <label>
+            Source
+            <select name="source_id">
+              <option value="">Any source</option>
+              {names.sources.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Destination
+            <select name="destination_id" required>
+              {names.destinations.map((d) => (
+                <option key={d.id} value={d.id}>
+                  {d.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Event type pattern
+            <input name="pattern" placeholder="order.*" />
+          </label>
+          <label className="wide">
+            Payload filter (JSON)
+            <textarea name="payload_filter" placeholder='{"amount": {"$gte": 1000}}' aria-invalid={!!fieldError || undefined} />
+          </label>
+          <div>
+            <button type="submit" className="primary" disabled={create.isPending || names.destinations.length === 0}>
+              Create route
+            </button>
+          </div>
+          <div className="wide">
+            {fieldError && (
+              <p className="field-error" role="alert">
+                {fieldError}
+              </p>
+            )}
+            <ErrorNote error={create.error} />
+          </div>
+        </form>
+      </Can>
       <FilterTester />
     </>
   );

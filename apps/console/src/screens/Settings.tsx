@@ -5,6 +5,7 @@ import type { UpsertBrandParams } from '@hookstream/sdk';
 import { SESSION_KEY, client } from '../api.ts';
 import { CopyButton, ErrorNote, Loading, Status, Table, Time, formText } from '../ui.tsx';
 import { SettingsTabs } from './SettingsTabs.tsx';
+import { Can } from '../permissions.tsx';
 
 export function Settings() {
   const qc = useQueryClient();
@@ -64,47 +65,51 @@ export function Settings() {
       )}
       <h2>Brand</h2>
       <p className="muted">The name, logo and colour apply to this console and to the customer portal.</p>
-      <form className="form" onSubmit={submitBrand} key={b?.updated_at ?? 'new'}>
-        <label>
-          Brand name
-          <input name="name" defaultValue={b?.name ?? ''} />
-        </label>
-        <label>
-          Logo URL (https)
-          <input name="logo_url" defaultValue={b?.logo_url ?? ''} placeholder="https://…" />
-        </label>
-        <label>
-          Primary colour
-          <input name="primary_color" defaultValue={b?.primary_color ?? ''} placeholder="#1f5fcf" pattern="#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})" />
-        </label>
-        <label>
-          Accent colour
-          <input name="accent_color" defaultValue={b?.accent_color ?? ''} placeholder="#1f5fcf" pattern="#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})" />
-        </label>
-        <label>
-          Support email
-          <input name="support_email" type="email" defaultValue={b?.support_email ?? ''} />
-        </label>
-        <div className="row">
-          <button type="submit" className="primary" disabled={saveBrand.isPending}>
-            Save brand
-          </button>
-          {saved && <span role="status">Saved.</span>}
-        </div>
-        <div className="wide">
-          <ErrorNote error={saveBrand.error} />
-        </div>
-      </form>
+      <Can action="account.manage">
+        <form className="form" onSubmit={submitBrand} key={b?.updated_at ?? 'new'}>
+          <label>
+            Brand name
+            <input name="name" defaultValue={b?.name ?? ''} />
+          </label>
+          <label>
+            Logo URL (https)
+            <input name="logo_url" defaultValue={b?.logo_url ?? ''} placeholder="https://…" />
+          </label>
+          <label>
+            Primary colour
+            <input name="primary_color" defaultValue={b?.primary_color ?? ''} placeholder="#1f5fcf" pattern="#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})" />
+          </label>
+          <label>
+            Accent colour
+            <input name="accent_color" defaultValue={b?.accent_color ?? ''} placeholder="#1f5fcf" pattern="#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})" />
+          </label>
+          <label>
+            Support email
+            <input name="support_email" type="email" defaultValue={b?.support_email ?? ''} />
+          </label>
+          <div className="row">
+            <button type="submit" className="primary" disabled={saveBrand.isPending}>
+              Save brand
+            </button>
+            {saved && <span role="status">Saved.</span>}
+          </div>
+          <div className="wide">
+            <ErrorNote error={saveBrand.error} />
+          </div>
+        </form>
+      </Can>
       <h2>Custom domains</h2>
-      <form className="row" onSubmit={submitDomain} aria-label="Add custom domain">
-        <label className="inline">
-          Hostname
-          <input name="hostname" placeholder="hooks.example.com" />
-        </label>
-        <button type="submit" disabled={addDomain.isPending}>
-          Add domain
-        </button>
-      </form>
+      <Can action="account.manage">
+        <form className="row" onSubmit={submitDomain} aria-label="Add custom domain">
+          <label className="inline">
+            Hostname
+            <input name="hostname" placeholder="hooks.example.com" />
+          </label>
+          <button type="submit" disabled={addDomain.isPending}>
+            Add domain
+          </button>
+        </form>
+      </Can>
       <ErrorNote error={addDomain.error ?? verify.error ?? domains.error} />
       {(domains.data?.data.length ?? 0) > 0 && (
         <Table label="Custom domains" head={<tr><th>Hostname</th><th>State</th><th>TXT record</th><th>Checked</th><th><span className="skip">Actions</span></th></tr>}>

@@ -3,6 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { SESSION_KEY, client, messageOf } from '../api.ts';
 import { useLocation, useNavigate } from '../router.tsx';
+import { formText } from '../ui.tsx';
 
 type Mode = 'password' | 'sso' | 'key';
 
@@ -23,9 +24,9 @@ export function SignIn() {
   const signIn = useMutation({
     mutationKey: ['sign-in'],
     mutationFn: (f: FormData) => {
-      const v = (k: string) => String(f.get(k) ?? '').trim();
+      const v = (k: string) => formText(f, k).trim();
       if (mode === 'key') return client.console.signIn(v('api_key'));
-      return client.console.signInWithPassword({ email: v('email'), password: String(f.get('password') ?? '') });
+      return client.console.signInWithPassword({ email: v('email'), password: formText(f, 'password') });
     },
     onSuccess: async () => {
       // A single sign-on's refusal is answered at /console/signin: once signed in, that page has no use.
@@ -37,7 +38,7 @@ export function SignIn() {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
     if (mode === 'sso') {
-      const account = String(f.get('account') ?? '').trim();
+      const account = formText(f, 'account').trim();
       if (account) window.location.assign(client.console.ssoStartUrl(account));
       return;
     }

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { CreateSourceParams } from '@hookstream/sdk';
 import { client } from '../api.ts';
 import { CopyButton, Empty, ErrorNote, Loading, Status, Table, Time, formText } from '../ui.tsx';
+import { Can } from '../permissions.tsx';
 
 const PROVIDERS = ['stripe', 'github', 'shopify', 'standard_webhooks', 'hmac'] as const;
 
@@ -56,35 +57,37 @@ export function Sources() {
         </Table>
       )}
       <h2>New source</h2>
-      <form className="form" onSubmit={submit}>
-        <label>
-          Name
-          <input name="name" required maxLength={200} />
-        </label>
-        <label>
-          Verification provider
-          <select value={provider} onChange={(e) => setProvider(e.target.value)}>
-            <option value="">none</option>
-            {PROVIDERS.map((p) => (
-              <option key={p}>{p}</option>
-            ))}
-          </select>
-        </label>
-        {provider && (
+      <Can action="config.write">
+        <form className="form" onSubmit={submit}>
           <label>
-            Signing secret
-            <input name="secret" type="password" required autoComplete="off" />
+            Name
+            <input name="name" required maxLength={200} />
           </label>
-        )}
-        <div>
-          <button type="submit" className="primary" disabled={create.isPending}>
-            Create source
-          </button>
-        </div>
-        <div className="wide">
-          <ErrorNote error={create.error} />
-        </div>
-      </form>
+          <label>
+            Verification provider
+            <select value={provider} onChange={(e) => setProvider(e.target.value)}>
+              <option value="">none</option>
+              {PROVIDERS.map((p) => (
+                <option key={p}>{p}</option>
+              ))}
+            </select>
+          </label>
+          {provider && (
+            <label>
+              Signing secret
+              <input name="secret" type="password" required autoComplete="off" />
+            </label>
+          )}
+          <div>
+            <button type="submit" className="primary" disabled={create.isPending}>
+              Create source
+            </button>
+          </div>
+          <div className="wide">
+            <ErrorNote error={create.error} />
+          </div>
+        </form>
+      </Can>
     </>
   );
 }

@@ -1,5 +1,6 @@
 // What the signed-in caller may do, as the server says in its session (from the one permission
 // table in the domain code). The console hides what the role may not do; the server refuses it anyway.
+import type { ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import type { ConsoleSession } from '@hookstream/sdk';
 import { SESSION_KEY } from './api.ts';
@@ -24,4 +25,9 @@ export function useCan(): (action: Action) => boolean {
 
 export function useSession(): ConsoleSession | undefined {
   return useQueryClient().getQueryData<ConsoleSession>(SESSION_KEY);
+}
+
+/** Its children only when the caller may take the action. */
+export function Can({ action, children }: { action: Action; children: ReactNode }) {
+  return useCan()(action) ? children : null;
 }
