@@ -100,6 +100,9 @@ t.test('members, roles and sign-in in the console', async (t) => {
     }, eventId);
     t.equal(forged.status, 403);
     t.equal(forged.body.code, 'forbidden_role');
+    await viewer.goto(`${base}/console/sources`);
+    await viewer.getByRole('table', { name: 'Sources' }).waitFor();
+    t.equal(await viewer.getByRole('button', { name: 'Create source' }).count(), 0, 'no configuration forms for a viewer');
     await viewer.goto(`${base}/console/settings/members`);
     await viewer.getByRole('table', { name: 'Members' }).waitFor();
     t.equal(await viewer.getByRole('form', { name: 'Invite a member' }).count(), 0, 'a viewer sees members but cannot invite');
@@ -109,6 +112,7 @@ t.test('members, roles and sign-in in the console', async (t) => {
     const before = (await a.call('GET', `/v1/events/${eventId}`)).json.data.deliveries.length;
     await dev.goto(`${base}/console/events/${eventId}`);
     await dev.getByRole('heading', { name: 'order.created' }).waitFor();
+    t.equal(await dev.getByRole('button', { name: 'Replay to this destination' }).count() > 0, true, 'a developer sees the replay buttons');
     await dev.getByRole('button', { name: 'Replay', exact: true }).click();
     await dev.getByRole('status').filter({ hasText: 'Replay queued' }).waitFor();
     await waitFor(async () => (await a.call('GET', `/v1/events/${eventId}`)).json.data.deliveries.length > before, { timeoutMs: TIMEOUT });
