@@ -20,6 +20,7 @@ import type {
   DestinationStats,
   DestinationTestAccepted,
   DestinationTestParams,
+  DestinationListParams,
   DestinationWithSecret,
   EventDetail,
   LiveOptions,
@@ -137,7 +138,7 @@ export class Sources extends Collection<Source, UpdateSourceParams> {
   }
 }
 
-export class Destinations extends Collection<Destination, UpdateDestinationParams> {
+export class Destinations extends Collection<Destination, UpdateDestinationParams, DestinationListParams> {
   constructor(t: Transport) {
     super(t, '/v1/destinations');
   }
