@@ -665,7 +665,7 @@ export const PortalSession = Type.Object({
 /** The 201 of a new session: its link, with the single-use token in the fragment, shown this once. */
 export const PortalSessionCreated = Type.Intersect([
   PortalSession,
-  Type.Object({ url: Type.String({ description: 'https://<verified custom domain or PUBLIC_URL>/portal/#token=<single-use token>' }) }),
+  Type.Object({ url: Type.String({ description: 'https://<verified custom domain or PUBLIC_URL>/portal/<account_id>/#token=<single-use token>' }) }),
 ]);
 export const PortalSessionListQuery = Type.Object(
   {
