@@ -11,6 +11,7 @@ import {
   EventTypes,
   Events,
   OutboundEvents,
+  PortalSessions,
   Routes,
   Sources,
 } from './resources.ts';
@@ -35,6 +36,8 @@ export class Hookstream {
   readonly exports: Exports;
   readonly brandSettings: BrandSettings;
   readonly customDomains: CustomDomains;
+  /** Links to the customer portal. */
+  readonly portalSessions: PortalSessions;
   readonly deadLetters: DeadLetters;
   readonly stats: StatsApi;
   readonly payloadFilters: PayloadFilters;
@@ -58,6 +61,7 @@ export class Hookstream {
     this.exports = new Exports(t);
     this.brandSettings = new BrandSettings(t);
     this.customDomains = new CustomDomains(t);
+    this.portalSessions = new PortalSessions(t);
     this.deadLetters = new DeadLetters(t);
     this.stats = new StatsApi(t);
     this.payloadFilters = new PayloadFilters(t);
