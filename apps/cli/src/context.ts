@@ -35,6 +35,7 @@ export const OPTIONS = {
   'overlap-s': { type: 'string' },
   source: { type: 'string' },
   destination: { type: 'string' },
+  customer: { type: 'string' },
   pattern: { type: 'string' },
   label: { type: 'string', multiple: true },
   description: { type: 'string' },

@@ -154,7 +154,11 @@ export async function runReplay(deps: ReplayDeps, id: string, shouldStop: () => 
     const results = await Promise.all(
       matched.map(async (ev) => {
         const targets = replayTargets(deps.catalog, ev, f.destination_id);
-        if (!targets) throw new ReplayAbort('the destination of this replay no longer exists');
+        if (!targets) {
+          // An event for another customer than the destination's is not the destination's to replay.
+          if (f.destination_id !== undefined && deps.catalog.view.destinations.has(f.destination_id)) return 0;
+          throw new ReplayAbort('the destination of this replay no longer exists');
+        }
         if (targets.length === 0) return 0;
         await publishReplay(deps.publisher, ev, targets, id, deps.now());
         return targets.length;

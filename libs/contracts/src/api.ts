@@ -13,6 +13,19 @@ const StringMap = (max: number) =>
 
 export const Strict = { additionalProperties: false } as const;
 
+/**
+ * The account's own id for one of its customers (its tenant id): 1 to 128 printable characters,
+ * no control characters. It scopes outbound destinations, routes, events and portal sessions.
+ */
+export const CustomerId = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]+$',
+  description: "The account's own id for one of its customers: 1 to 128 printable characters.",
+});
+const CustomerField = Type.Optional(Type.Union([CustomerId, Type.Null()]));
+const CustomerView = Type.Union([Type.String(), Type.Null()]);
+
 // ---------- envelope ----------
 export const ErrorBody = Type.Object({ error: Type.String(), code: Type.Optional(Type.String()), duration_ms: Type.Number() });
 export const envelope = <T extends TSchema>(data: T) => Type.Object({ data, duration_ms: Type.Number() });
@@ -146,6 +159,8 @@ const DestinationFields = {
   rate_limit_per_s: Type.Optional(Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 100_000 }), Type.Null()])),
   max_in_flight: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   active: Type.Optional(Type.Boolean()),
+  /** The customer the destination belongs to: it then receives outbound events only (docs/portal.md). */
+  customer_id: CustomerField,
 };
 export const CreateDestinationBody = Type.Object(DestinationFields, Strict);
 export type CreateDestinationBody = Static<typeof CreateDestinationBody>;
@@ -173,9 +188,20 @@ export const Destination = Type.Object({
   rate_limit_per_s: Type.Union([Type.Number(), Type.Null()]),
   max_in_flight: Type.Integer(),
   active: Type.Boolean(),
+  customer_id: CustomerView,
   created_at: Timestamp,
   updated_at: Timestamp,
 });
+export const DestinationListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    /** Only the destinations of this customer. */
+    customer_id: Type.Optional(CustomerId),
+  },
+  Strict,
+);
+export type DestinationListQuery = Static<typeof DestinationListQuery>;
 /** Returned once, on creation (when a secret was generated) and on rotation. */
 export const DestinationWithSecret = Type.Intersect([Destination, Type.Object({ signing_secret: Type.Optional(Type.String()) })]);
 export const RotateSecretBody = Type.Object(
@@ -199,6 +225,8 @@ const RouteFields = {
   labels: Type.Optional(Type.Union([Labels, Type.Null()])),
   payload_filter: Type.Optional(Type.Union([PayloadFilter, Type.Null()])),
   active: Type.Optional(Type.Boolean()),
+  /** Defaults to the destination's customer; when set, it must be the destination's and source_id null. */
+  customer_id: CustomerField,
 };
 export const CreateRouteBody = Type.Object(RouteFields, Strict);
 export type CreateRouteBody = Static<typeof CreateRouteBody>;
@@ -215,9 +243,21 @@ export const Route = Type.Object({
   labels: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
   payload_filter: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
   active: Type.Boolean(),
+  customer_id: CustomerView,
   created_at: Timestamp,
   updated_at: Timestamp,
 });
+export const RouteListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    source_id: Type.Optional(Type.String({ maxLength: 64 })),
+    destination_id: Type.Optional(Type.String({ maxLength: 64 })),
+    /** Only the routes of this customer. */
+    customer_id: Type.Optional(CustomerId),
+  },
+  Strict,
+);
 
 // ---------- ingest ----------
 export const IngestParams = Type.Object({ token: Type.String({ maxLength: 256 }) }, Strict);
@@ -275,6 +315,8 @@ export const PublishOutboundBody = Type.Object(
     event_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     labels: Type.Optional(Labels),
     destination_ids: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 100, uniqueItems: true })),
+    /** Deliver only to this customer's matching destinations; without it, to every matching destination. */
+    customer_id: Type.Optional(CustomerId),
   },
   Strict,
 );
@@ -308,6 +350,8 @@ export const EventListQuery = Type.Object(
     ...EventFilterFields,
     /** Exactly this idempotency key (an ingest header, or the event_id given when publishing). */
     idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 512, format: 'text' })),
+    /** Events published for this customer, or delivered to one of its destinations. */
+    customer_id: Type.Optional(CustomerId),
   },
   Strict,
 );
@@ -323,6 +367,8 @@ export const EventSummary = Type.Object({
   content_type: NullableString,
   labels: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
   idempotency_key: NullableString,
+  /** The customer the event was published for; null for inbound events and events for all. */
+  customer_id: NullableString,
   delivery_count: Type.Integer(),
 });
 export const AttemptView = Type.Object({
@@ -339,6 +385,8 @@ export const AttemptView = Type.Object({
 export const DeliveryView = Type.Object({
   id: Type.String(),
   destination_id: Type.String(),
+  /** The customer its destination belonged to when the delivery was routed. */
+  customer_id: NullableString,
   route_id: NullableString,
   replay_id: NullableString,
   status: Type.String(),

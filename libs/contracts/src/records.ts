@@ -80,6 +80,8 @@ export interface DestinationRecord {
   rate_limit_per_s: number | null;
   max_in_flight: number;
   active: boolean;
+  /** The account's customer this destination belongs to (absent on records stored before customers). */
+  customer_id?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -93,6 +95,8 @@ export interface RouteRecord {
   labels: Record<string, string> | null;
   payload_filter: Record<string, unknown> | null;
   active: boolean;
+  /** The customer of its destination, for scoping and lists (absent on records stored before customers). */
+  customer_id?: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -21,6 +21,7 @@ import type {
   DestinationStats,
   DestinationTestAccepted,
   DestinationTestParams,
+  DestinationListParams,
   DestinationWithSecret,
   EventDetail,
   LiveOptions,
@@ -138,7 +139,7 @@ export class Sources extends Collection<Source, UpdateSourceParams> {
   }
 }
 
-export class Destinations extends Collection<Destination, UpdateDestinationParams> {
+export class Destinations extends Collection<Destination, UpdateDestinationParams, DestinationListParams> {
   constructor(t: Transport) {
     super(t, '/v1/destinations');
   }

@@ -53,10 +53,9 @@ export type Readiness = Static<typeof api.Readiness>;
 export type ListParams = Static<typeof api.ListQuery>;
 export type EventListParams = Static<typeof api.EventListQuery>;
 export type OutboundEventListParams = Omit<EventListParams, 'direction' | 'source_id'>;
-export interface RouteListParams extends ListParams {
-  source_id?: string;
-  destination_id?: string;
-}
+export type RouteListParams = Static<typeof api.RouteListQuery>;
+/** `customer_id`: only the destinations of that customer. */
+export type DestinationListParams = Static<typeof api.DestinationListQuery>;
 
 /** One page of a list: follow `next_cursor` (null on the last page), or use `iterate()`. */
 export interface Page<T> {

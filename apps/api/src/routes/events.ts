@@ -63,7 +63,7 @@ export function eventRoutes(deps: ApiDeps) {
             });
           if (r === 'not_found') throw errors.notFound('event');
           if (r === 'gone') throw errors.conflict('the event is no longer in the event stream (retention removed it)');
-          if (r === 'bad_destination') throw errors.badRequest('destination_id: no such destination in this account');
+          if (r === 'bad_destination') throw errors.badRequest("destination_id: no such destination in this account, or it belongs to another customer than the event's");
           return ok(reply, { ...r, event_id: request.params.id }, 202);
         },
       );

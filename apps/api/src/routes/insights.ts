@@ -238,6 +238,8 @@ export function insightRoutes(deps: ApiDeps) {
           labels: null,
           idempotency_key: null,
           test_destination_id: d.id,
+          // A customer's test event is that customer's: it shows in its event lists.
+          ...(d.customer_id ? { customer_id: d.customer_id } : {}),
         };
         try {
           await deps.publisher.publishEvent(meta, Buffer.from(JSON.stringify(payload)), null);

@@ -31,9 +31,10 @@ const EXPORT_COLUMNS: Column[] = [
 
 /** The filters shared by replays and exports (no paging). */
 function jobFilter(ctx: Ctx) {
-  const { limit: _l, cursor: _c, idempotency_key: key, ...f } = eventFilter(ctx);
+  const { limit: _l, cursor: _c, idempotency_key: key, customer_id: customer, ...f } = eventFilter(ctx);
   // Replays and exports take a time window and patterns, not one key.
   if (key !== undefined) throw new UsageError('--idempotency-key filters events list only');
+  if (customer !== undefined) throw new UsageError('--customer filters lists only (give --destination for one of its destinations)');
   return f;
 }
 
