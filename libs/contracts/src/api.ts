@@ -459,7 +459,13 @@ const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union(
 
 /** A bulk replay: the event-log filters, with a time window that is required. */
 export const CreateReplayBody = Type.Object(
-  { ...EventFilterFields, since: Type.String({ format: 'date-time' }), until: Type.String({ format: 'date-time' }) },
+  {
+    ...EventFilterFields,
+    since: Type.String({ format: 'date-time' }),
+    until: Type.String({ format: 'date-time' }),
+    /** Only this customer's: its events and broadcasts, delivered again to its destinations only. */
+    customer_id: Type.Optional(CustomerId),
+  },
   Strict,
 );
 
