@@ -26,6 +26,8 @@ export function normalizeEmbedOrigins(input: readonly string[]): string[] {
     if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) throw bad('not an http(s) origin');
     if (u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) throw bad('an origin has no path, query, fragment or credentials');
     if (raw.trim().replace(/\/$/, '').toLowerCase() !== u.origin) throw bad('not in the form scheme://host[:port]');
+    // The URL parser lets '*' and other CSP-meaningful characters through in a host name.
+    if (!/^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/.test(u.hostname)) throw bad('not a host name or IP address');
     out.add(u.origin);
   }
   return [...out];
