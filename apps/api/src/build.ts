@@ -21,6 +21,7 @@ import { outboundRoutes } from './routes/outbound.ts';
 import { eventRoutes } from './routes/events.ts';
 import { brandRoutes } from './routes/brand.ts';
 import { domainRoutes } from './routes/domains.ts';
+import { portalSessionRoutes } from './routes/portal-sessions.ts';
 import { replayRoutes } from './routes/replays.ts';
 import { exportRoutes } from './routes/exports.ts';
 import { insightRoutes } from './routes/insights.ts';
@@ -141,6 +142,7 @@ export async function buildApi(deps: ApiDeps) {
       await authed.register(eventRoutes(deps));
       await authed.register(brandRoutes(deps));
       await authed.register(domainRoutes(deps));
+      await authed.register(portalSessionRoutes(deps));
       await authed.register(replayRoutes(deps));
       await authed.register(exportRoutes(deps));
       await authed.register(insightRoutes(deps));

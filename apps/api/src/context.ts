@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '@hookstream/catalog';
 import type { api } from '@hookstream/contracts';
-import type { ConsoleSessionKv, Publisher } from '@hookstream/broker';
+import type { ConsoleSessionKv, PortalSessionKv, Publisher } from '@hookstream/broker';
 import type { Settings } from '@hookstream/config';
 import type { Logger, Metrics } from '@hookstream/observability';
 import type { ReplayPort } from './routes/replays.ts';
@@ -39,6 +39,8 @@ export interface ApiDeps {
   publisher: Publisher;
   /** The console's sign-in sessions (a KV bucket every api copy shares); absent: console sign-in is off. */
   consoleSessions?: ConsoleSessionKv;
+  /** Customer portal sessions (a KV bucket every api copy shares); absent: portal sessions are off. */
+  portalSessions?: PortalSessionKv;
   log: Logger;
   metrics?: Metrics;
   /** Named dependency checks for /readyz (NATS, streams, Postgres, projection lag …). */

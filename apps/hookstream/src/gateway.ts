@@ -1,8 +1,9 @@
 // The composition root of the `hookstream` command: every role named in ROLES, in one process,
 // on the embedded services or on the ones configured.
 import type { Role, Settings } from '@hookstream/config';
-import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopology, openConsoleSessionKv } from '@hookstream/broker';
+import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopology, openConsoleSessionKv, openPortalSessionKv } from '@hookstream/broker';
 import type { Catalog } from '@hookstream/catalog';
+import { api as contracts } from '@hookstream/contracts';
 import { type Logger, type Metrics, createMetrics, processLogger } from '@hookstream/observability';
 import { type Pool, assertSchemaCurrent, createPool, migrate } from '@hookstream/store';
 // Roles are imported when the process runs them: a deliverer does not load Fastify, pg-boss or the
@@ -167,6 +168,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
         metrics,
         readiness,
         consoleSessions: await openConsoleSessionKv(apiConnection.broker, { replicas: settings.streamReplicas, idleMs: settings.consoleSessionIdleMs }),
+        portalSessions: await openPortalSessionKv(apiConnection.broker, { replicas: settings.streamReplicas, maxAgeMs: (contracts.MAX_PORTAL_SESSION_S + 60) * 1000 }),
         ...(pool ? { events: eventQueries(pool, broker, catalog, apiConnection.publisher) } : {}),
         ...(jobs ? { replays: jobs.ports.replays, exports: jobs.ports.exports } : {}),
         ...insightPorts(pool, broker),

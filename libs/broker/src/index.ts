@@ -17,6 +17,7 @@ export { type TurnBatcher, type TurnBatcherOptions, createTurnBatcher } from './
 export { type ConsumerLoop, type ConsumerLoopOptions, type InboundMsg, startConsumerLoop, wrapMsg } from './consume.ts';
 export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';
 export { type ConsoleSessionKv, type ConsoleSessionKvOptions, openConsoleSessionKv } from './session-kv.ts';
+export { type PortalSessionKv, type PortalSessionKvOptions, openPortalSessionKv } from './portal-session-kv.ts';
 export { type StoredMessage, readStreamMessage } from './read.ts';
 export { type ScanOptions, type ScanResult, firstSeqAtOrAfter, purgeSubjectBefore, scanStream, streamLastSeq } from './scan.ts';
 export { type ObjectBucket, type ObjectBucketOptions, type StoredObject, openObjectBucket } from './objects.ts';

@@ -647,3 +647,46 @@ export const DestinationTestBody = Type.Object(
   Strict,
 );
 export const DestinationTestAccepted = Type.Object({ event_id: Type.String(), delivery_id: Type.String() });
+
+// ---------- customer portal sessions ----------
+/** The longest a portal session may live: 7 days. */
+export const MAX_PORTAL_SESSION_S = 7 * 86_400;
+export const DEFAULT_PORTAL_SESSION_S = 3_600;
+export const PortalScope = Type.Union([Type.Literal('read'), Type.Literal('manage')], {
+  description: 'read: the portal shows and changes nothing but its own view; manage: it may change endpoints and replay.',
+});
+export const CreatePortalSessionBody = Type.Object(
+  {
+    customer_id: CustomerId,
+    scope: Type.Optional(PortalScope),
+    expires_in_s: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_PORTAL_SESSION_S, default: DEFAULT_PORTAL_SESSION_S, description: 'Default 3600 (1 hour), at most 604800 (7 days).' }),
+    ),
+  },
+  Strict,
+);
+export type CreatePortalSessionBody = Static<typeof CreatePortalSessionBody>;
+/** A portal session as listed: never its token or cookie. */
+export const PortalSession = Type.Object({
+  id: Type.String(),
+  customer_id: Type.String(),
+  scope: PortalScope,
+  created_at: Timestamp,
+  expires_at: Timestamp,
+  /** When its link was opened (a link opens once). */
+  used_at: NullableTimestamp,
+});
+/** The 201 of a new session: its link, with the single-use token in the fragment, shown this once. */
+export const PortalSessionCreated = Type.Intersect([
+  PortalSession,
+  Type.Object({ url: Type.String({ description: 'https://<verified custom domain or PUBLIC_URL>/portal/#token=<single-use token>' }) }),
+]);
+export const PortalSessionListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    customer_id: Type.Optional(CustomerId),
+  },
+  Strict,
+);
+export type PortalSessionListQuery = Static<typeof PortalSessionListQuery>;

@@ -158,6 +158,23 @@ export interface ConsoleSessionRecord {
   last_seen_at: string;
 }
 
+/**
+ * A customer portal session. Its token and its cookie are stored only as sha256 hashes: whoever
+ * reads the bucket cannot open the portal with what they find there.
+ */
+export interface PortalSessionRecord {
+  id: string;
+  account_id: string;
+  customer_id: string;
+  scope: 'read' | 'manage';
+  created_at: string;
+  expires_at: string;
+  /** When the token was exchanged for a cookie (once: the token opens nothing after). */
+  used_at: string | null;
+  token_hash: string;
+  cookie_hash: string | null;
+}
+
 export type ConfigKind = 'account' | 'apikey' | 'source' | 'destination' | 'route' | 'eventtype' | 'brand' | 'domain' | 'domainowner';
 
 export interface ConfigRecordByKind {
