@@ -34,7 +34,7 @@ t.test('a session answers a link on PUBLIC_URL with a single-use token in its fr
   const res = await h.app.inject({ method: 'POST', url: '/v1/portal-sessions', headers: acme.auth, payload: { customer_id: 'cus_42', scope: 'manage' } });
   t.equal(res.statusCode, 201);
   const s = res.json().data;
-  t.match(s.url, /^https:\/\/hooks\.saas\.test\/portal\/#token=hspt_[A-Za-z0-9_-]{43}$/);
+  t.match(s.url, /^https:\/\/hooks\.saas\.test\/portal\/[0-9a-f-]{36}\/#token=hspt_[A-Za-z0-9_-]{43}$/);
   t.match(s, { customer_id: 'cus_42', scope: 'manage', used_at: null });
   t.equal(Date.parse(s.expires_at) - Date.parse(s.created_at), 3_600_000, 'one hour by default');
   t.notOk('account_id' in s);
@@ -74,15 +74,15 @@ t.test('the link is on the verified custom domain when the account has one', asy
   });
   const link = async () => (await h.app.inject({ method: 'POST', url: '/v1/portal-sessions', headers: acme.auth, payload: { customer_id: 'c' } })).json().data.url;
   await h.catalog.put('domain', domainClaimId(acme.accountId, 'pending.acme.io'), claim(acme.accountId, 'pending.acme.io', 'pending'));
-  t.match(await link(), /^https:\/\/hooks\.saas\.test\/portal\/#token=/, 'a pending domain is not used');
+  t.match(await link(), /^https:\/\/hooks\.saas\.test\/portal\/[0-9a-f-]{36}\/#token=/, 'a pending domain is not used');
   // Verified by acme, but owned by another account (it verified first): not acme's to serve.
   await h.catalog.put('domain', domainClaimId(acme.accountId, 'taken.io'), claim(acme.accountId, 'taken.io', 'verified'));
   await h.catalog.put('domainowner', domainOwnerId('taken.io'), { id: domainOwnerId('taken.io'), hostname: 'taken.io', account_id: other.accountId, domain_id: 'x', created_at: at });
-  t.match(await link(), /^https:\/\/hooks\.saas\.test\/portal\/#token=/);
+  t.match(await link(), /^https:\/\/hooks\.saas\.test\/portal\/[0-9a-f-]{36}\/#token=/);
   const mine = claim(acme.accountId, 'portal.acme.io', 'verified');
   await h.catalog.put('domain', mine.id, mine);
   await h.catalog.put('domainowner', domainOwnerId(mine.hostname), { id: domainOwnerId(mine.hostname), hostname: mine.hostname, account_id: acme.accountId, domain_id: mine.id, created_at: at });
-  t.match(await link(), /^https:\/\/portal\.acme\.io\/portal\/#token=hspt_/);
+  t.match(await link(), /^https:\/\/portal\.acme\.io\/portal\/[0-9a-f-]{36}\/#token=hspt_/);
 });
 
 t.test('of two exchanges of one token exactly one wins, and the token opens nothing after', async (t) => {

@@ -4,7 +4,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../context.ts';
-import { portalSessionRoutes } from './session-routes.ts';
+import { portalSignInRoutes } from './session-routes.ts';
 import { portalStaticRoutes } from './static.ts';
 
 /**
@@ -43,7 +43,7 @@ export function portalPlugin(deps: ApiDeps) {
         if (origins.length === 0) reply.header('x-frame-options', 'DENY');
         return payload;
       });
-      await scope.register(portalSessionRoutes(deps), { prefix: '/portal' });
+      await scope.register(portalSignInRoutes(deps), { prefix: '/portal' });
       await scope.register(
         portalStaticRoutes(deps, (request, account) => {
           (request as FastifyRequest & { [FRAMED_FOR]?: string | null })[FRAMED_FOR] = account;

@@ -17,7 +17,7 @@ const TAGS = ['portal'];
 const linkInvalid = () => new ApiError(401, 'invalid_token', 'This portal link is not valid: it was used already, expired or ended. Ask for a new one.');
 const ended = () => new ApiError(401, 'unauthenticated', 'This portal session has ended: open a new portal link.');
 
-export function portalSessionRoutes(deps: ApiDeps) {
+export function portalSignInRoutes(deps: ApiDeps) {
   return async (root: FastifyInstance) => {
     const { settings, catalog } = deps;
     // JSON only: a cross-site form cannot post a token in someone's browser.

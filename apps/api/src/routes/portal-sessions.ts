@@ -30,9 +30,13 @@ export function portalBase(deps: Pick<ApiDeps, 'catalog' | 'settings'>, accountI
   return best ? `https://${best.hostname}` : deps.settings.publicUrl;
 }
 
-/** The link of a session: the token in the fragment, never in the path or the query. */
-export function portalUrl(base: string, token: string): string {
-  return `${base}/portal/#token=${token}`;
+/**
+ * The link of a session: the token in the fragment, never in the path or the query. The account is
+ * in the path because the page's frame-ancestors (its embed origins) must be known before the token
+ * is exchanged.
+ */
+export function portalUrl(base: string, accountId: string, token: string): string {
+  return `${base}/portal/${encodeURIComponent(accountId)}/#token=${token}`;
 }
 
 export function portalSessionRoutes(deps: ApiDeps) {
@@ -54,7 +58,7 @@ export function portalSessionRoutes(deps: ApiDeps) {
           scope: b.scope ?? 'read',
           expires_in_s: b.expires_in_s ?? api.DEFAULT_PORTAL_SESSION_S,
         });
-        return ok(reply, { ...view(session), url: portalUrl(portalBase(deps, request.accountId), token) }, 201);
+        return ok(reply, { ...view(session), url: portalUrl(portalBase(deps, request.accountId), request.accountId, token) }, 201);
       },
     );
     app.get(
