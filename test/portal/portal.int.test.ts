@@ -74,8 +74,12 @@ t.test('the customer portal, end to end', async (t) => {
   const ofY = await must('POST', '/v1/destinations', { name: 'Y hooks', url: `${receiver.url}/y`, customer_id: 'cus_y' });
   await must('POST', '/v1/routes', { destination_id: ofY.id, event_type_pattern: 'invoice.paid' });
   const yEvent = await must('POST', '/v1/outbound-events', { event_type: 'invoice.paid', payload: { invoice_id: 'inv_y' }, customer_id: 'cus_y' });
-  const link = async (scope: 'read' | 'manage', customer = 'cus_x', extra: object = {}) =>
-    (await must('POST', '/v1/portal-sessions', { customer_id: customer, scope, ...extra })) as { id: string; url: string };
+  // The system runs on a port of its own, not PUBLIC_URL's: the link's path and fragment, on it.
+  const link = async (scope: 'read' | 'manage', customer = 'cus_x', extra: object = {}) => {
+    const s = (await must('POST', '/v1/portal-sessions', { customer_id: customer, scope, ...extra })) as { id: string; url: string };
+    const u = new URL(s.url);
+    return { id: s.id, url: `${base}${u.pathname}${u.hash}` };
+  };
 
   const browser: Browser = await launch();
   t.teardown(() => browser.close());
@@ -327,8 +331,11 @@ t.test('the customer portal, end to end', async (t) => {
     await listed.page.goto(`${origin}/?src=${encodeURIComponent((await link('read')).url)}`);
     await waitFor(async () => (await frameOf(listed.page)?.getByRole('navigation', { name: 'Portal' }).count()) === 1, { timeoutMs: TIMEOUT });
     await waitFor(async () => (await listed.page.evaluate(() => window.heights.length)) > 0, { timeoutMs: TIMEOUT });
+    await frameOf(listed.page)!.getByRole('heading', { name: 'Endpoints' }).waitFor();
+    const inner = await frameOf(listed.page)!.evaluate(() => Math.ceil(document.documentElement.getBoundingClientRect().height));
+    await waitFor(async () => ((await listed.page.evaluate(() => window.heights)) as number[]).at(-1) === inner, { timeoutMs: TIMEOUT });
     const heights = (await listed.page.evaluate(() => window.heights)) as number[];
-    t.ok(heights.every((h) => h > 100), `the parent hears the content height (${heights.join(', ')})`);
+    t.ok(heights.every((h) => h > 0), `the parent hears the content height as it changes (${heights.join(', ')} px)`);
     await listed.ctx.close();
   });
 

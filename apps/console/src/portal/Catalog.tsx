@@ -21,11 +21,11 @@ export function Catalog() {
           <div>
             <section aria-label={`Schema of ${t.name}`}>
               <h3>Schema</h3>
-              {t.schema ? <pre>{JSON.stringify(t.schema, null, 2)}</pre> : <p className="muted">No schema: any JSON object.</p>}
+              {t.schema ? <pre tabIndex={0}>{JSON.stringify(t.schema, null, 2)}</pre> : <p className="muted">No schema: any JSON object.</p>}
             </section>
             <section aria-label={`Example of ${t.name}`}>
               <h3>Example payload</h3>
-              <pre>{JSON.stringify(examplePayload(t.schema, t.name), null, 2)}</pre>
+              <pre tabIndex={0}>{JSON.stringify(examplePayload(t.schema, t.name), null, 2)}</pre>
             </section>
           </div>
         </details>

@@ -1,4 +1,5 @@
 // One message: its payload and, per endpoint of the customer's, every attempt; "Replay" sends it again.
+import { useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ErrorNote, Id, Loading, Status, Table, Time, ms } from '../ui.tsx';
 import { client } from './client.ts';
@@ -18,10 +19,13 @@ function prettyBody(body: string | undefined): string {
 export function Message({ id }: { id: string }) {
   const canManage = useCanManage();
   const qc = useQueryClient();
+  // After a replay its new delivery takes a moment to be recorded: watch for it a while.
+  const [watchUntil, setWatchUntil] = useState(0);
   const m = useQuery({
     queryKey: ['message', id],
     queryFn: () => client.outboundEvents.get(id),
-    refetchInterval: (q) => (q.state.data?.deliveries.some((d) => ['queued', 'delivering', 'retry_scheduled'].includes(d.status)) ? 1_000 : false),
+    refetchInterval: (q) =>
+      Date.now() < watchUntil || q.state.data?.deliveries.some((d) => ['queued', 'delivering', 'retry_scheduled'].includes(d.status)) ? 1_000 : false,
   });
   const replay = useReplayOne(id);
   const endpoints = useQuery({ queryKey: ['endpoints'], queryFn: () => client.destinations.list({ limit: 200 }) });
@@ -54,7 +58,7 @@ export function Message({ id }: { id: string }) {
         </dd>
       </dl>
       <h2>Payload</h2>
-      <pre aria-label="Payload">{prettyBody(e.body)}</pre>
+      <pre aria-label="Payload" tabIndex={0}>{prettyBody(e.body)}</pre>
       <ErrorNote error={replay.error} />
       {replay.isSuccess && <p className="notice">Sent again: a new delivery follows.</p>}
       {e.deliveries.map((d) => (
@@ -66,7 +70,14 @@ export function Message({ id }: { id: string }) {
             {canManage && (
               <button
                 type="button"
-                onClick={() => replay.mutate(d.destination_id, { onSuccess: () => void qc.invalidateQueries({ queryKey: ['message', id] }) })}
+                onClick={() =>
+                  replay.mutate(d.destination_id, {
+                    onSuccess: () => {
+                      setWatchUntil(Date.now() + 30_000);
+                      void qc.invalidateQueries({ queryKey: ['message', id] });
+                    },
+                  })
+                }
                 disabled={replay.isPending}
               >
                 Replay

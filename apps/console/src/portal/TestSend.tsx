@@ -76,7 +76,7 @@ export function TestSend({ endpoint }: { endpoint: Destination }) {
                 </span>
               </p>
               {attempt.error && <p className="muted">{attempt.error}</p>}
-              {attempt.response_excerpt && <pre aria-label="Response body">{attempt.response_excerpt}</pre>}
+              {attempt.response_excerpt && <pre aria-label="Response body" tabIndex={0}>{attempt.response_excerpt}</pre>}
             </>
           )}
         </div>

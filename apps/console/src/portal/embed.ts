@@ -5,7 +5,7 @@ export function reportHeight(): void {
   let last = -1;
   const send = () => {
     const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
-    if (height === last) return;
+    if (height === 0 || height === last) return;
     last = height;
     window.parent.postMessage({ type: 'hookstream:portal-height', height }, '*');
   };
