@@ -4,6 +4,7 @@ import t from 'tap';
 import { type Broker, openPortalSessionKv } from '@hookstream/broker';
 import { type DomainRecord, PORTAL_SESSION_BUCKET } from '@hookstream/contracts';
 import { domainClaimId, domainOwnerId } from '@hookstream/domain';
+import { streamMessages } from '@hookstream/testkit';
 import { createPortalSessions } from '../src/portal/sessions.ts';
 import { type Harness, signup, startApi } from './harness.ts';
 
@@ -18,13 +19,8 @@ async function portalSide(h: Harness) {
 const tokenOf = (url: string) => /#token=(.+)$/.exec(url)?.[1] ?? '';
 
 async function bucketContents(broker: Broker): Promise<string> {
-  const stream = `KV_${PORTAL_SESSION_BUCKET}`;
-  const info = await broker.jsm.streams.info(stream);
   const out: string[] = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-    const m = await broker.jsm.streams.getMessage(stream, { seq }).catch(() => null);
-    if (m) out.push(`${m.subject} ${Buffer.from(m.data).toString('utf8')}`);
-  }
+  for (const m of await streamMessages(broker, `KV_${PORTAL_SESSION_BUCKET}`)) out.push(`${m.subject} ${Buffer.from(m.data).toString('utf8')}`);
   return out.join('\n');
 }
 

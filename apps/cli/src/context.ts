@@ -36,6 +36,8 @@ export const OPTIONS = {
   source: { type: 'string' },
   destination: { type: 'string' },
   customer: { type: 'string' },
+  scope: { type: 'string' },
+  'expires-in-s': { type: 'string' },
   pattern: { type: 'string' },
   label: { type: 'string', multiple: true },
   description: { type: 'string' },

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startNats } from '@hookstream/testkit';
-import { connectBroker } from './connection.ts';
+import { connectBroker, handlesOf } from './connection.ts';
 import { openPortalSessionKv } from './portal-session-kv.ts';
 
 const server = await startNats(t);
@@ -28,7 +28,7 @@ t.test('create once, compare-and-set, keys by prefix, purge', async (t) => {
 
 t.test('the bucket keeps entries for the longest session, and follows a change of it', async (t) => {
   await openPortalSessionKv(broker, { replicas: 1, maxAgeMs: 3_600_000 });
-  t.equal((await broker.jsm.streams.info('KV_hs_portal_sessions')).config.max_age, 3_600_000 * 1_000_000);
+  t.equal((await handlesOf(broker).jsm.streams.info('KV_hs_portal_sessions')).config.max_age, 3_600_000 * 1_000_000);
   await openPortalSessionKv(broker, { replicas: 1, maxAgeMs: 7_200_000 });
-  t.equal((await broker.jsm.streams.info('KV_hs_portal_sessions')).config.max_age, 7_200_000 * 1_000_000);
+  t.equal((await handlesOf(broker).jsm.streams.info('KV_hs_portal_sessions')).config.max_age, 7_200_000 * 1_000_000);
 });

@@ -6,7 +6,7 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { PORTAL_SESSION_BUCKET } from '@hookstream/contracts';
-import type { Broker } from './connection.ts';
+import { type Broker, handlesOf } from './connection.ts';
 import { patiently } from './patience.ts';
 
 export interface PortalSessionKv {
@@ -37,13 +37,14 @@ function isWrongSequence(err: unknown): boolean {
 
 /** Creates the bucket when missing, brings its max age to the longest session, and opens it. */
 export async function openPortalSessionKv(broker: Broker, o: PortalSessionKvOptions): Promise<PortalSessionKv> {
+  const { nc, jsm } = handlesOf(broker);
   const kv: KV = await patiently(() =>
-    new Kvm(broker.nc).create(PORTAL_SESSION_BUCKET, { history: 1, ttl: o.maxAgeMs, replicas: o.replicas, storage: 'file' } as never),
+    new Kvm(nc).create(PORTAL_SESSION_BUCKET, { history: 1, ttl: o.maxAgeMs, replicas: o.replicas, storage: 'file' } as never),
   );
   const stream = `KV_${PORTAL_SESSION_BUCKET}`;
-  const info = await patiently(() => broker.jsm.streams.info(stream));
+  const info = await patiently(() => jsm.streams.info(stream));
   if (info.config.max_age !== o.maxAgeMs * NS) {
-    await patiently(() => broker.jsm.streams.update(stream, { ...info.config, max_age: o.maxAgeMs * NS }));
+    await patiently(() => jsm.streams.update(stream, { ...info.config, max_age: o.maxAgeMs * NS }));
   }
   return {
     async get(key) {

@@ -11,6 +11,7 @@ import {
   EventTypes,
   Events,
   OutboundEvents,
+  PortalSessions,
   Routes,
   Sources,
 } from './resources.ts';
@@ -36,6 +37,8 @@ export class Hookstream {
   readonly exports: Exports;
   readonly brandSettings: BrandSettings;
   readonly customDomains: CustomDomains;
+  /** Links to the customer portal. */
+  readonly portalSessions: PortalSessions;
   readonly deadLetters: DeadLetters;
   readonly stats: StatsApi;
   readonly payloadFilters: PayloadFilters;
@@ -61,6 +64,7 @@ export class Hookstream {
     this.exports = new Exports(t);
     this.brandSettings = new BrandSettings(t);
     this.customDomains = new CustomDomains(t);
+    this.portalSessions = new PortalSessions(t);
     this.deadLetters = new DeadLetters(t);
     this.stats = new StatsApi(t);
     this.payloadFilters = new PayloadFilters(t);

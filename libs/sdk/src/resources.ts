@@ -34,6 +34,10 @@ import type {
   OutboundEventListParams,
   Page,
   PublishParams,
+  PortalSession,
+  PortalSessionCreated,
+  PortalSessionListParams,
+  CreatePortalSessionParams,
   ReplayAccepted,
   ReplayParams,
   RotateSecretParams,
@@ -273,5 +277,31 @@ export class CustomDomains {
   }
   async delete(id: string): Promise<void> {
     await this.#t.data<void>('DELETE', `/v1/custom-domains/${enc(id)}`);
+  }
+}
+
+/** Links to the customer portal: one per customer and purpose, each opened once. */
+export class PortalSessions {
+  readonly #t: Transport;
+  constructor(t: Transport) {
+    this.#t = t;
+  }
+  /**
+   * A session for one of the account's customers. Send the customer to `url` (on the verified custom
+   * domain, if the account has one): the token in its fragment opens the portal once.
+   */
+  create(params: CreatePortalSessionParams): Promise<PortalSessionCreated> {
+    return this.#t.data<PortalSessionCreated>('POST', '/v1/portal-sessions', { body: params });
+  }
+  /** Live sessions, newest first (never their tokens); `customer_id` narrows to one customer. */
+  list(params?: PortalSessionListParams): Promise<Page<PortalSession>> {
+    return this.#t.page<PortalSession>('/v1/portal-sessions', params);
+  }
+  iterate(params?: PortalSessionListParams): AsyncGenerator<PortalSession, void, undefined> {
+    return paginate<PortalSession>(params, (q: Query) => this.#t.page<PortalSession>('/v1/portal-sessions', q));
+  }
+  /** Ends the session at once: its link and its portal cookie open nothing after. */
+  async revoke(id: string): Promise<void> {
+    await this.#t.data<void>('DELETE', `/v1/portal-sessions/${enc(id)}`);
   }
 }

@@ -308,6 +308,21 @@ t.test('the SDK against a running Hookstream', async (t) => {
   t.same(await hs.payloadFilters.test({ payload_filter: { amount: { $gt: 10 } }, payload: { amount: 11 } }), { matches: true });
   await t.rejects(hs.payloadFilters.test({ payload_filter: { $nope: 1 }, payload: {} }), ValidationError);
 
+  // ---- customers and portal sessions
+  const theirs = await hs.destinations.create({ name: 'theirs', url: `${receiver.url}/theirs`, customer_id: 'cus_7' });
+  t.equal(theirs.customer_id, 'cus_7');
+  t.same((await hs.destinations.list({ customer_id: 'cus_7' })).data.map((d) => d.id), [theirs.id]);
+  await t.rejects(hs.destinations.create({ name: 'x', url: `${receiver.url}/x`, customer_id: 'a\nb' }), ValidationError);
+  const link = await hs.portalSessions.create({ customer_id: 'cus_7', scope: 'manage', expires_in_s: 600 });
+  t.match(link, { customer_id: 'cus_7', scope: 'manage', used_at: null, url: /\/portal\/#token=hspt_/ });
+  const forCus8 = await hs.portalSessions.create({ customer_id: 'cus_8' });
+  t.equal(forCus8.scope, 'read');
+  t.same((await hs.portalSessions.list({ customer_id: 'cus_7' })).data.map((s) => s.id), [link.id]);
+  t.equal((await all(hs.portalSessions.iterate({ limit: 1 }))).length, 2);
+  await hs.portalSessions.revoke(link.id);
+  await t.rejects(hs.portalSessions.revoke(link.id), NotFoundError);
+  await t.rejects(hs.portalSessions.create({ customer_id: 'c', expires_in_s: 8 * 86_400 }), ValidationError);
+
   // ---- typed errors for the remaining statuses
   let limited: unknown;
   for (let i = 0; i < 10 && !limited; i++) limited = await anon.accounts.create({ name: `flood ${i}` }).then(() => null, (e: unknown) => e);

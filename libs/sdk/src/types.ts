@@ -90,6 +90,15 @@ export interface WaitOptions<T> {
   signal?: AbortSignal;
 }
 
+// ---- customer portal sessions
+
+/** `scope` defaults to read; `expires_in_s` to 3600 (at most 7 days). */
+export type CreatePortalSessionParams = Static<typeof api.CreatePortalSessionBody>;
+export type PortalSession = Static<typeof api.PortalSession>;
+/** A new session with its link (`url`): the single-use token is in its fragment, shown this once. */
+export type PortalSessionCreated = Static<typeof api.PortalSessionCreated>;
+export type PortalSessionListParams = Static<typeof api.PortalSessionListQuery>;
+
 export type Brand = Static<typeof api.Brand>;
 export type UpsertBrandParams = Static<typeof api.UpsertBrandBody>;
 export type CustomDomain = Static<typeof api.Domain>;
@@ -118,5 +127,6 @@ export interface LiveOptions {
 
 export type ConsoleSignedIn = Static<typeof consoleApi.SignedIn>;
 export type ConsoleSession = Static<typeof consoleApi.Session>;
-export type PortalSession = Static<typeof portalApi.Session>;
+/** What a portal page knows of its session: the customer, scope, account and brand. */
+export type PortalContext = Static<typeof portalApi.Session>;
 export type RevealedSecret = Static<typeof api.RevealedSecret>;

@@ -3,7 +3,7 @@
 // sees no control that changes anything.
 import { createContext, useContext } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import type { PortalSession } from '@hookstream/sdk';
+import type { PortalContext } from '@hookstream/sdk';
 import { statusOf } from '../api.ts';
 import { ErrorNote, Loading } from '../ui.tsx';
 import { SESSION_KEY, client, portalBase } from './client.ts';
@@ -15,7 +15,7 @@ import { Catalog } from './Catalog.tsx';
 import { Messages } from './Messages.tsx';
 import { Message } from './Message.tsx';
 
-const SessionCtx = createContext<PortalSession | null>(null);
+const SessionCtx = createContext<PortalContext | null>(null);
 
 /** Whether the session may change things; screens show their controls only then. */
 export function useCanManage(): boolean {
@@ -94,7 +94,7 @@ const NAV: Array<[string, string]> = [
   ['/messages', 'Messages'],
 ];
 
-function Shell({ session }: { session: PortalSession }) {
+function Shell({ session }: { session: PortalContext }) {
   const { path } = useLocation();
   const signOut = useMutation({
     mutationFn: () => client.portal.signOut(),
