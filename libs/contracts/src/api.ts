@@ -468,6 +468,7 @@ export const CreateReplayBody = Type.Object(
   },
   Strict,
 );
+export type CreateReplayBody = Static<typeof CreateReplayBody>;
 
 export const ReplayView = Type.Object({
   id: Type.String(),
@@ -490,6 +491,7 @@ export const ReplayView = Type.Object({
   finished_at: Nullable(Type.String()),
   error: Nullable(Type.String()),
 });
+export type ReplayView = Static<typeof ReplayView>;
 
 export const ExportFilter = Type.Object(EventFilterFields, Strict);
 
@@ -501,6 +503,7 @@ export const CreateExportBody = Type.Object(
   },
   Strict,
 );
+export type CreateExportBody = Static<typeof CreateExportBody>;
 
 export const ExportView = Type.Object({
   id: Type.String(),
@@ -521,6 +524,7 @@ export const ExportView = Type.Object({
   /** Present once completed. */
   download_url: Nullable(Type.String()),
 });
+export type ExportView = Static<typeof ExportView>;
 
 // ---------- console: dead letters, statistics, tools ----------
 export const DeadLetterQuery = Type.Object(
@@ -555,6 +559,7 @@ export const DeadLetterView = Type.Object({
   /** A replay of the event has gone to this destination since (a new delivery, listed on the event). */
   replayed: Type.Boolean(),
 });
+export type DeadLetterView = Static<typeof DeadLetterView>;
 
 export const StatsRange = Type.Union([Type.Literal('1h'), Type.Literal('24h'), Type.Literal('7d')]);
 export type StatsRange = Static<typeof StatsRange>;
@@ -600,6 +605,7 @@ export const Stats = Type.Object({
     projection_lag_ms: NullableNumber,
   }),
 });
+export type Stats = Static<typeof Stats>;
 export const DestinationStats = Type.Object({
   destination_id: Type.String(),
   range: StatsRange,
@@ -638,6 +644,7 @@ export const DestinationStats = Type.Object({
     }),
   ),
 });
+export type DestinationStats = Static<typeof DestinationStats>;
 
 export const PayloadFilterTestBody = Type.Object({ payload_filter: PayloadFilter, payload: Type.Unknown() }, Strict);
 export const PayloadFilterTestResult = Type.Object({ matches: Type.Boolean() });
@@ -679,7 +686,7 @@ export const PortalSession = Type.Object({
 /** The 201 of a new session: its link, with the single-use token in the fragment, shown this once. */
 export const PortalSessionCreated = Type.Intersect([
   PortalSession,
-  Type.Object({ url: Type.String({ description: 'https://<verified custom domain or PUBLIC_URL>/portal/#token=<single-use token>' }) }),
+  Type.Object({ url: Type.String({ description: 'https://<verified custom domain or PUBLIC_URL>/portal/<account_id>/#token=<single-use token>' }) }),
 ]);
 export const PortalSessionListQuery = Type.Object(
   {

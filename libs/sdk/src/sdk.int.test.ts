@@ -314,7 +314,7 @@ t.test('the SDK against a running Hookstream', async (t) => {
   t.same((await hs.destinations.list({ customer_id: 'cus_7' })).data.map((d) => d.id), [theirs.id]);
   await t.rejects(hs.destinations.create({ name: 'x', url: `${receiver.url}/x`, customer_id: 'a\nb' }), ValidationError);
   const link = await hs.portalSessions.create({ customer_id: 'cus_7', scope: 'manage', expires_in_s: 600 });
-  t.match(link, { customer_id: 'cus_7', scope: 'manage', used_at: null, url: /\/portal\/#token=hspt_/ });
+  t.match(link, { customer_id: 'cus_7', scope: 'manage', used_at: null, url: /\/portal\/[0-9a-f-]{36}\/#token=hspt_/ });
   const forCus8 = await hs.portalSessions.create({ customer_id: 'cus_8' });
   t.equal(forCus8.scope, 'read');
   t.same((await hs.portalSessions.list({ customer_id: 'cus_7' })).data.map((s) => s.id), [link.id]);

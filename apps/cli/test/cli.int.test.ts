@@ -8,7 +8,7 @@ import { Hookstream } from '@hookstream/sdk';
 import { startReceiver, waitFor } from '@hookstream/testkit';
 import { TEST_OPERATOR_TOKEN, startSystem } from '../../../test/e2e/harness.ts';
 
-const MAIN = path.resolve(import.meta.dirname, 'main.ts');
+const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
 
 interface Run {
   code: number;
@@ -86,7 +86,7 @@ t.test('hookstream-cli against a running Hookstream', async (t) => {
   const portal = await cli(['portal-sessions', 'create', 'cus_9', '--scope', 'manage', '--expires-in-s', '600', '--json']);
   t.equal(portal.code, 0, portal.stderr);
   const link = JSON.parse(portal.stdout);
-  t.match(link, { customer_id: 'cus_9', scope: 'manage', url: /\/portal\/#token=hspt_/ });
+  t.match(link, { customer_id: 'cus_9', scope: 'manage', url: /\/portal\/[0-9a-f-]{36}\/#token=hspt_/ });
   t.match(portal.stderr, /not shown again/);
   const sessions = (await cli(['portal-sessions', 'list', '--customer', 'cus_9'])).stdout;
   t.match(sessions, /^ID\s+CUSTOMER\s+SCOPE\s+CREATED\s+EXPIRES\s+OPENED$/m);
