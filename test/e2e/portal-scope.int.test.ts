@@ -59,6 +59,8 @@ t.test("a portal session's messages and replays stay within its customer", async
   const broadcast = await asX('GET', `/v1/outbound-events/${forAll.id}`);
   t.equal(broadcast.status, 200);
   t.same(broadcast.json.data.deliveries.map((d: { destination_id: string }) => d.destination_id), [x.id], "the broadcast shows X's delivery only");
+  t.equal((await saas.call('GET', `/v1/outbound-events/${forAll.id}`)).json.data.status, 'dead_letter', "to the account, Y's failure counts");
+  t.equal(broadcast.json.data.status, 'delivered', 'to X, its status is that of its own delivery');
   t.equal((await asX('GET', `/v1/outbound-events/${forY.id}`)).status, 404, "Y's message is a 404 in X's session");
   t.equal((await asX('POST', `/v1/outbound-events/${forY.id}/replay`, { destination_id: x.id })).status, 404);
   t.equal((await asX('POST', `/v1/outbound-events/${forAll.id}/replay`, {})).status, 400, 'a portal replay names its endpoint');

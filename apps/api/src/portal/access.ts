@@ -4,6 +4,7 @@
 // none) is a 404, exactly as if it did not exist, and a read session cannot change anything.
 // Keeping the whole allowlist in one table makes it reviewable in one place.
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { eventStatus } from '@hookstream/domain';
 import type { ApiDeps } from '../context.ts';
 import { ApiError, errors } from '../errors.ts';
 import { assertConsoleHeader } from '../auth.ts';
@@ -187,10 +188,16 @@ export function portalAnswerHook() {
   return async (request: FastifyRequest, _reply: unknown, payload: unknown) => {
     const s = request.portal;
     if (!s || !request.routeOptions.config.portal?.deliveries) return payload;
-    const data = (payload as { data?: { deliveries?: Array<{ destination_id: string }> } }).data;
+    type Delivery = { id: string; destination_id: string; status: string; created_at: string; customer_id?: string | null };
+    const data = (payload as { data?: { status?: string; deliveries?: Delivery[] } }).data;
     if (data?.deliveries) {
       // The delivery's customer is its destination's when it was routed.
-      data.deliveries = data.deliveries.filter((d) => (d as { customer_id?: string | null }).customer_id === s.customer_id);
+      data.deliveries = data.deliveries.filter((d) => d.customer_id === s.customer_id);
+      // A broadcast's status counts every customer's deliveries: the customer sees its own.
+      data.status = eventStatus(
+        data.deliveries.map((d) => ({ ...d, created_at: new Date(d.created_at) })),
+        true,
+      );
     }
     return payload;
   };
