@@ -61,6 +61,8 @@ t.test("a portal session's messages and replays stay within its customer", async
   t.same(broadcast.json.data.deliveries.map((d: { destination_id: string }) => d.destination_id), [x.id], "the broadcast shows X's delivery only");
   t.equal((await saas.call('GET', `/v1/outbound-events/${forAll.id}`)).json.data.status, 'dead_letter', "to the account, Y's failure counts");
   t.equal(broadcast.json.data.status, 'delivered', 'to X, its status is that of its own delivery');
+  const listed = (await asX('GET', '/v1/outbound-events')).json.data.find((e: { id: string }) => e.id === forAll.id);
+  t.equal(listed.status, 'delivered', 'in its list too');
   t.equal((await asX('GET', `/v1/outbound-events/${forY.id}`)).status, 404, "Y's message is a 404 in X's session");
   t.equal((await asX('POST', `/v1/outbound-events/${forY.id}/replay`, { destination_id: x.id })).status, 404);
   t.equal((await asX('POST', `/v1/outbound-events/${forAll.id}/replay`, {})).status, 400, 'a portal replay names its endpoint');

@@ -46,7 +46,7 @@ export function authPlugin(deps: ApiDeps) {
       request.authMethod = 'bearer';
     });
     app.addHook('preHandler', portalScopeHook(deps));
-    app.addHook('preSerialization', portalAnswerHook());
+    app.addHook('preSerialization', portalAnswerHook(deps));
   });
 }
 

@@ -29,8 +29,8 @@ export interface PortalRule {
   force?: 'query' | 'body';
   /** Body fields a portal session may not set (operator settings). */
   deny?: string[];
-  /** The answer is an event: its deliveries are cut to the customer's destinations. */
-  deliveries?: true;
+  /** The answer is an event, or a list of them: deliveries and status are the customer's own. */
+  deliveries?: 'one' | 'list';
 }
 
 const OPERATOR_ONLY = ['customer_id', 'retry_policy', 'rate_limit_per_s', 'max_in_flight', 'signature_scheme'];
@@ -50,8 +50,8 @@ export const PORTAL_ROUTES: Record<string, PortalRule> = {
   'GET /v1/routes': { access: 'read', force: 'query', require: ['query.destination_id'], destination: ['query.destination_id'] },
   'POST /v1/routes': { access: 'manage', force: 'body', destination: ['body.destination_id'], deny: ['source_id', 'customer_id'] },
   'DELETE /v1/routes/:id': { access: 'manage', owns: 'route' },
-  'GET /v1/outbound-events': { access: 'read', force: 'query', destination: ['query.destination_id'] },
-  'GET /v1/outbound-events/:id': { access: 'read', owns: 'outbound-event', deliveries: true },
+  'GET /v1/outbound-events': { access: 'read', force: 'query', destination: ['query.destination_id'], deliveries: 'list' },
+  'GET /v1/outbound-events/:id': { access: 'read', owns: 'outbound-event', deliveries: 'one' },
   // A broadcast also went to other customers: a portal replay names the customer's destination.
   'POST /v1/outbound-events/:id/replay': { access: 'manage', owns: 'outbound-event', require: ['body.destination_id'], destination: ['body.destination_id'] },
   'POST /v1/replays': { access: 'manage', force: 'body', destination: ['body.destination_id'], deny: ['source_id', 'direction', 'customer_id'] },
@@ -183,21 +183,35 @@ export function portalScopeHook(deps: ApiDeps) {
   };
 }
 
-/** An event's deliveries, cut to the customer's destinations: another customer's never shows. */
-export function portalAnswerHook() {
+type Delivery = { id: string; destination_id: string; status: string; created_at: string; customer_id?: string | null };
+
+/** The customer's deliveries of an event, and the status they alone give it. */
+function ownView(customerId: string, deliveries: readonly Delivery[]): { deliveries: Delivery[]; status: string } {
+  // The delivery's customer is its destination's when it was routed.
+  const own = deliveries.filter((d) => d.customer_id === customerId);
+  return { deliveries: own, status: eventStatus(own.map((d) => ({ ...d, created_at: new Date(d.created_at) })), true) };
+}
+
+/**
+ * Events as the customer sees them: another customer's deliveries never show, and a broadcast's
+ * status (which counts every customer's deliveries) is recomputed from the customer's own.
+ */
+export function portalAnswerHook(deps: ApiDeps) {
   return async (request: FastifyRequest, _reply: unknown, payload: unknown) => {
     const s = request.portal;
-    if (!s || !request.routeOptions.config.portal?.deliveries) return payload;
-    type Delivery = { id: string; destination_id: string; status: string; created_at: string; customer_id?: string | null };
-    const data = (payload as { data?: { status?: string; deliveries?: Delivery[] } }).data;
-    if (data?.deliveries) {
-      // The delivery's customer is its destination's when it was routed.
-      data.deliveries = data.deliveries.filter((d) => d.customer_id === s.customer_id);
-      // A broadcast's status counts every customer's deliveries: the customer sees its own.
-      data.status = eventStatus(
-        data.deliveries.map((d) => ({ ...d, created_at: new Date(d.created_at) })),
-        true,
-      );
+    const mode = request.routeOptions.config.portal?.deliveries;
+    if (!s || !mode) return payload;
+    if (mode === 'one') {
+      const data = (payload as { data?: { status?: string; deliveries?: Delivery[] } }).data;
+      if (data?.deliveries) Object.assign(data, ownView(s.customer_id, data.deliveries));
+      return payload;
+    }
+    const items = (payload as { data?: Array<{ id: string; status: string; customer_id?: string | null }> }).data ?? [];
+    // Broadcasts are few beside a customer's own events: one read each keeps the list truthful.
+    for (const item of items) {
+      if (item.customer_id) continue;
+      const e = (await deps.events?.get(s.account_id, item.id).catch(() => null)) as { deliveries?: Delivery[] } | null | undefined;
+      if (e?.deliveries) item.status = ownView(s.customer_id, e.deliveries).status;
     }
     return payload;
   };
