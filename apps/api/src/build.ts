@@ -28,7 +28,12 @@ import { liveRoutes } from './routes/live.ts';
 import { registerOpenApi } from './openapi.ts';
 import { bodyIsOptional, parseJsonBody } from './json.ts';
 import { consolePlugin } from './console/plugin.ts';
+import { auditPlugin } from './audit/record.ts';
+import { auditLogRoutes } from './audit/routes.ts';
 
+export type { AuditLogFilter, AuditPort } from './context.ts';
+export { actorOf } from './actor.ts';
+export { auditNote } from './audit/record.ts';
 export type { ApiDeps, EventListFilter, EventQueries, ReadinessCheck } from './context.ts';
 export type { ReplayInput, ReplayPort, ReplayView } from './routes/replays.ts';
 export type { ExportDownload, ExportInput, ExportPort, ExportView } from './routes/exports.ts';
@@ -126,6 +131,8 @@ export async function buildApi(deps: ApiDeps) {
     v1.addHook('preValidation', async (request) => {
       if (request.body === undefined && request.routeOptions.schema?.body !== undefined && bodyIsOptional(request.routeOptions.schema.body)) request.body = {};
     });
+    // Before every route: its onSend hook records the changes of the routes that opt in.
+    await v1.register(auditPlugin(deps));
     await v1.register(accountRoutes(deps));
     await v1.register(async (authed) => {
       await authed.register(authPlugin(deps));
@@ -142,6 +149,7 @@ export async function buildApi(deps: ApiDeps) {
       await authed.register(replayRoutes(deps));
       await authed.register(exportRoutes(deps));
       await authed.register(insightRoutes(deps));
+      await authed.register(auditLogRoutes(deps));
       for (const p of deps.plugins ?? []) await authed.register(p);
     });
   }, { prefix: '/v1' });

@@ -1,7 +1,7 @@
 // What the API needs from the rest of the system: narrow ports, wired by the composition root.
 import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '@hookstream/catalog';
-import type { api } from '@hookstream/contracts';
+import type { AuditEntry, AuditLogItem, AuditLogQuery, api } from '@hookstream/contracts';
 import type { ConsoleSessionKv, Publisher } from '@hookstream/broker';
 import type { Settings } from '@hookstream/config';
 import type { Logger, Metrics } from '@hookstream/observability';
@@ -33,6 +33,16 @@ export interface EventQueries {
 /** The list query of GET /v1/events, with its limit resolved. */
 export type EventListFilter = Omit<api.EventListQuery, 'limit'> & { limit: number };
 
+/** The query of GET /v1/audit-log, with its limit resolved. */
+export type AuditLogFilter = Omit<AuditLogQuery, 'limit' | 'format'> & { limit: number };
+
+export interface AuditPort {
+  /** Resolves once the entry is stored in the stream. */
+  record(entry: AuditEntry): Promise<unknown>;
+  /** Newest first, keyset-paginated; absent where no database is configured. */
+  list?(accountId: string, filter: AuditLogFilter): Promise<{ items: AuditLogItem[]; next_cursor: string | null }>;
+}
+
 export interface ApiDeps {
   settings: Readonly<Settings>;
   catalog: Catalog;
@@ -58,6 +68,8 @@ export interface ApiDeps {
   projectionLagMs?: () => Promise<number | null>;
   /** Calls back with the ids of an account's events as their messages pass; returns an unsubscribe. */
   watchAccount?: (accountId: string, onIds: (ids: string[]) => void) => () => void;
+  /** The audit log: where entries are stored (HS_AUDIT) and, with a database, read back. */
+  audit?: AuditPort;
   /** Extra route plugins (queries, replay, exports) registered under the same auth and envelope. */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
   now?: () => number;

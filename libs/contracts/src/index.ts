@@ -3,3 +3,4 @@ export * from './messages.ts';
 export * from './records.ts';
 export * as api from './api.ts';
 export * as consoleApi from './console-api.ts';
+export * from './audit.ts';

@@ -212,7 +212,7 @@ export function insightRoutes(deps: ApiDeps) {
 
     app.post(
       '/destinations/:id/test',
-      { schema: { params: api.IdParams, body: api.DestinationTestBody, response: { 202: api.envelope(api.DestinationTestAccepted), '4xx': api.ErrorBody } } },
+      { config: { audit: 'destination.test' }, schema: { params: api.IdParams, body: api.DestinationTestBody, response: { 202: api.envelope(api.DestinationTestAccepted), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         if (!d.active) throw errors.conflict('the destination is paused: resume it to send a test event');
