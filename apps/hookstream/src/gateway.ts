@@ -13,6 +13,7 @@ import type { Jobs } from '@hookstream/app-jobs';
 import { type Services, startServices } from './embedded.ts';
 import { eventQueries } from './queries.ts';
 import { insightPorts } from './insights.ts';
+import { auditPort } from './audit.ts';
 import { readinessChecks, startConsumerGauges, startOpsServer } from './ops.ts';
 import { keyringFor, openSealedCatalog } from './secrets.ts';
 
@@ -170,6 +171,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
         ...(pool ? { events: eventQueries(pool, broker, catalog, apiConnection.publisher) } : {}),
         ...(jobs ? { replays: jobs.ports.replays, exports: jobs.ports.exports } : {}),
         ...insightPorts(pool, broker),
+        audit: auditPort(apiConnection.broker, pool),
       });
       const a = api;
       cleanup.push(() => a.close());
