@@ -8,7 +8,7 @@ import { STREAMS } from '@hookstream/contracts';
 import { createLogger } from '@hookstream/observability';
 import { snapshotAuditLog } from '@hookstream/store';
 import { rebuild } from '@hookstream/app-projector';
-import { startReceiver, waitFor } from '@hookstream/testkit';
+import { deleteStream, startReceiver, waitFor } from '@hookstream/testkit';
 import { client, startSystem } from './harness.ts';
 
 const gw = await startSystem(t);
@@ -24,10 +24,10 @@ const bootstrapId = (await api.call('GET', '/v1/api-keys')).json.data[0].id as s
 
 /** Every message of HS_AUDIT as text: what the stream itself holds. */
 async function streamText(): Promise<string> {
-  const info = await gw.broker.jsm.streams.info(STREAMS.audit);
+  const info = await gw.broker.streams.info(STREAMS.audit);
   const out: string[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-    const m = await gw.broker.jsm.streams.getMessage(STREAMS.audit, { seq });
+    const m = await gw.broker.streams.get(STREAMS.audit, seq);
     if (m) out.push(new TextDecoder().decode(m.data));
   }
   return out.join('\n');
@@ -225,7 +225,7 @@ t.test('a rebuild reproduces the audit log', async (t) => {
 });
 
 t.test('a change whose record cannot be stored is not answered 2xx', async (t) => {
-  await gw.broker.jsm.streams.delete(STREAMS.audit);
+  await deleteStream(gw.broker, STREAMS.audit);
   t.teardown(() => ensureTopology(gw.broker, { replicas: 1, duplicateWindowS: 120 }));
   const r = await api.call('POST', '/v1/event-types', { name: 'unrecorded' });
   t.equal(r.status, 503);

@@ -3,7 +3,7 @@
 // of this replay. Progress is saved per batch with the last sequence it covers, so a retried job
 // resumes where the last one stopped; the deterministic delivery ids make the overlap harmless.
 import { randomUUID } from 'node:crypto';
-import { type Broker, type Publisher, type StoredMessage, firstSeqAtOrAfter, scanStream, streamLastSeq } from '@hookstream/broker';
+import type { Broker, Publisher, StoredMessage } from '@hookstream/broker';
 import type { Catalog } from '@hookstream/catalog';
 import { type EventMeta, STREAMS, accountEventsFilter, decodeEventMeta } from '@hookstream/contracts';
 import { DELIVERY_STATUSES, isEventTypePattern, matchEventType } from '@hookstream/domain';
@@ -95,7 +95,8 @@ export function matchesMeta(meta: EventMeta, f: ReplayFilter): boolean {
 }
 
 export interface ReplayDeps {
-  broker: Broker;
+  /** Reads the events stream only. */
+  broker: Pick<Broker, 'streams'>;
   pool: Pool;
   catalog: Catalog;
   publisher: Publisher;
@@ -130,8 +131,8 @@ export async function runReplay(deps: ReplayDeps, id: string, shouldStop: () => 
   // The extent is fixed on the first run, so that a resumed job and its progress read the same range.
   let endSeq = rec.end_seq;
   if (rec.first_seq === null || endSeq === null) {
-    const end = await streamLastSeq(deps.broker, STREAMS.events);
-    const first = (await firstSeqAtOrAfter(deps.broker, STREAMS.events, replaySubject(account, f), since - SKEW_MARGIN_MS)) ?? end + 1;
+    const end = await deps.broker.streams.lastSeq(STREAMS.events);
+    const first = (await deps.broker.streams.firstSeqAtOrAfter(STREAMS.events, replaySubject(account, f), since - SKEW_MARGIN_MS)) ?? end + 1;
     endSeq = (await setReplayExtent(deps.pool, id, Math.min(first, end + 1), end))?.end_seq ?? end;
   }
 
@@ -180,7 +181,7 @@ export async function runReplay(deps: ReplayDeps, id: string, shouldStop: () => 
     return true;
   };
 
-  await scanStream(deps.broker, STREAMS.events, {
+  await deps.broker.streams.scan(STREAMS.events, {
     filterSubject: replaySubject(account, f),
     ...(c.last_seq > 0 ? { startSeq: c.last_seq + 1 } : { startTime: since - SKEW_MARGIN_MS }),
     endTime: until + SKEW_MARGIN_MS,

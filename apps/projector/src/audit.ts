@@ -1,12 +1,12 @@
 // The audit log's projection: its own durable consumer on HS_AUDIT and its own batcher, whose
 // transactions write audit_log rows with the stream's checkpoint. Separate from the events' pipe:
 // an audit entry shares nothing with events, and a busy event stream must not hold it back.
-import { type Broker, type ConsumerLoop, type InboundMsg, ensureConsumer, startConsumerLoop } from '@hookstream/broker';
+import { type Broker, type ConsumerAdmin, ConsumerMissing, type ConsumerLoop, type InboundMsg, startConsumerLoop } from '@hookstream/broker';
 import { AuditEntry, CONSUMERS, ContractError, STREAMS, checkFact } from '@hookstream/contracts';
 import type { Logger, Metrics } from '@hookstream/observability';
 import { type AuditInput, type Pool, applyAuditBatch, isUuid, truncateAuditLog } from '@hookstream/store';
 import { type Batcher, createBatcher } from './batcher.ts';
-import { isNotFound, projectorConsumerConfig } from './consumers.ts';
+import { projectorConsumerConfig } from './consumers.ts';
 import type { Item } from './decode.ts';
 
 const dec = new TextDecoder();
@@ -47,8 +47,8 @@ interface PipeDeps {
   flushMs?: number | undefined;
 }
 
-export async function ensureAuditConsumer(broker: Broker): Promise<void> {
-  await ensureConsumer(broker.jsm, STREAMS.audit, projectorConsumerConfig(CONSUMERS.projectAudit));
+export async function ensureAuditConsumer(consumers: ConsumerAdmin): Promise<void> {
+  await consumers.ensure(STREAMS.audit, projectorConsumerConfig(CONSUMERS.projectAudit));
 }
 
 export function startAuditPipe(deps: PipeDeps, batchSize = 500): AuditPipe {
@@ -89,16 +89,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function rebuildAudit(deps: PipeDeps & { timeoutMs?: number | undefined }): Promise<void> {
   const started = Date.now();
   try {
-    await deps.broker.jsm.consumers.delete(STREAMS.audit, CONSUMERS.projectAudit);
+    await deps.broker.consumers.delete(STREAMS.audit, CONSUMERS.projectAudit);
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (!(err instanceof ConsumerMissing)) throw err;
   }
   await truncateAuditLog(deps.pool, STREAMS.audit);
-  await ensureAuditConsumer(deps.broker);
+  await ensureAuditConsumer(deps.broker.consumers);
   const pipe = startAuditPipe(deps, 2_500);
   try {
     for (;;) {
-      const i = await deps.broker.jsm.consumers.info(STREAMS.audit, CONSUMERS.projectAudit);
+      const i = await deps.broker.consumers.info(STREAMS.audit, CONSUMERS.projectAudit);
       if (i.num_pending + i.num_ack_pending === 0) return;
       if (deps.timeoutMs !== undefined && Date.now() - started > deps.timeoutMs) throw new Error('rebuild: timed out waiting for the audit log to catch up');
       await sleep(100);

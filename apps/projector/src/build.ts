@@ -137,8 +137,8 @@ export function buildProjector(deps: ProjectorDeps): Projector {
 
   return {
     async start() {
-      await ensureProjectorConsumers(deps.broker);
-      await ensureAuditConsumer(deps.broker);
+      await ensureProjectorConsumers(deps.broker.consumers);
+      await ensureAuditConsumer(deps.broker.consumers);
       audit = startAuditPipe(deps);
       // A batch's worth per stream: with three streams into one batcher, the next batch gathers while
       // one is written. Two per stream only held more in memory (15-20 MB more peak RSS, same rate).
@@ -172,13 +172,13 @@ export function buildProjector(deps: ProjectorDeps): Projector {
 }
 
 /** How far the read models trail each stream (for /readyz and the benchmark). */
-export async function projectionLag(deps: { broker: Broker; pool: Pool }): Promise<Record<string, StreamLag>> {
+export async function projectionLag(deps: { broker: Pick<Broker, 'streams'>; pool: Pool }): Promise<Record<string, StreamLag>> {
   const checkpoints = await readCheckpoints(deps.pool);
   const out: Record<string, StreamLag> = {};
   for (const { stream } of PROJECTED) {
-    const info = await deps.broker.jsm.streams.info(stream);
+    const streamLast = await deps.broker.streams.lastSeq(stream);
     const last = checkpoints[stream]?.last_seq ?? 0;
-    out[stream] = { last_seq: last, stream_last_seq: info.state.last_seq, lag: Math.max(0, info.state.last_seq - last) };
+    out[stream] = { last_seq: last, stream_last_seq: streamLast, lag: Math.max(0, streamLast - last) };
   }
   return out;
 }
@@ -249,9 +249,9 @@ export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
   const started = Date.now();
   const batchOf = (stream: ProjectedStream) => deps.batchSize ?? (stream === STREAMS.events ? REBUILD_EVENTS_BATCH : REBUILD_BATCH);
   deps.log.info('rebuild: dropping projector consumers and read models');
-  await deleteProjectorConsumers(deps.broker);
+  await deleteProjectorConsumers(deps.broker.consumers);
   await truncateReadModels(deps.pool);
-  await ensureProjectorConsumers(deps.broker);
+  await ensureProjectorConsumers(deps.broker.consumers);
   const pipes: Pipe[] = [];
   let messages = 0;
   const counted = () => void messages++;
@@ -272,7 +272,7 @@ export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
     for (;;) {
       try {
         const infos = await Promise.all(
-          PROJECTED.filter(({ stream }) => which.includes(stream)).map(({ stream, consumer }) => deps.broker.jsm.consumers.info(stream, consumer)),
+          PROJECTED.filter(({ stream }) => which.includes(stream)).map(({ stream, consumer }) => deps.broker.consumers.info(stream, consumer)),
         );
         if (infos.every((i) => i.num_pending + i.num_ack_pending <= slack)) return;
       } catch (err) {

@@ -2,12 +2,11 @@
 // destination, and how far behind the projection is in time.
 import { CONSUMERS, STREAMS } from '@hookstream/contracts';
 import type { Broker } from './connection.ts';
-import { readStreamMessage } from './read.ts';
 
 /** Messages not yet acked by a durable consumer (waiting or in flight); null when it does not exist. */
 async function backlogOf(broker: Broker, stream: string, consumer: string): Promise<{ waiting: number; ackFloor: number } | null> {
   try {
-    const info = await broker.jsm.consumers.info(stream, consumer);
+    const info = await broker.consumers.info(stream, consumer);
     return { waiting: info.num_pending + info.num_ack_pending, ackFloor: info.ack_floor.stream_seq };
   } catch {
     return null;
@@ -38,7 +37,7 @@ export async function projectionLagMs(broker: Broker, nowMs: number): Promise<nu
       const b = await backlogOf(broker, stream, consumer);
       if (!b) return null;
       if (b.waiting === 0) return 0;
-      const oldest = await readStreamMessage(broker, stream, b.ackFloor + 1).catch(() => null);
+      const oldest = await broker.streams.get(stream, b.ackFloor + 1).catch(() => null);
       return oldest ? Math.max(0, nowMs - oldest.timestampMs) : 0;
     }),
   );
