@@ -197,6 +197,17 @@ t.test('bad filters are 400 in the envelope', async (t) => {
   t.equal(r.status, 401, 'no key, no log');
 });
 
+t.test('a refused change is recorded as denied; a refused input is not recorded', async (t) => {
+  const refused = await api.call('PATCH', '/v1/account', { plan: 'enterprise' });
+  t.equal(refused.status, 403);
+  const [e] = await entries(1, '&outcome=denied');
+  t.match(e, { action: 'account.update', outcome: 'denied', status: 403, fields: ['plan'], actor: { id: bootstrapId } });
+  const invalid = await api.call('POST', '/v1/destinations', { name: 'bad', url: 'not a url' });
+  t.equal(invalid.status, 400);
+  const creates = (await api.call('GET', '/v1/audit-log?action=destination.create&limit=500')).json.data;
+  t.notOk(creates.some((x: { status: number }) => x.status === 400), 'a 400 changed nothing and is not in the log');
+});
+
 t.test('downloads: CSV with formulas neutralised, NDJSON', async (t) => {
   const key = await api.call('POST', '/v1/api-keys', { name: '=HYPERLINK("http://evil")' });
   const evil = client(gw.url as string, key.json.data.key);
