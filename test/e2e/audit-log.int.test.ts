@@ -206,6 +206,14 @@ t.test('a refused change is recorded as denied; a refused input is not recorded'
   t.equal(invalid.status, 400);
   const creates = (await api.call('GET', '/v1/audit-log?action=destination.create&limit=500')).json.data;
   t.notOk(creates.some((x: { status: number }) => x.status === 400), 'a 400 changed nothing and is not in the log');
+  const published = await api.call('POST', '/v1/outbound-events', { event_type: 'traffic.only', payload: {} });
+  t.equal(published.status, 202);
+  const dry = await api.call('POST', '/v1/payload-filters/test', { payload_filter: { a: 1 }, payload: { a: 1 } });
+  t.equal(dry.status, 200);
+  await api.call('POST', '/v1/event-types', { name: 'after.traffic' });
+  await entries(1, '&action=event_type.create&resource_id=' + (await api.call('GET', '/v1/event-types?limit=500')).json.data.find((x: { name: string }) => x.name === 'after.traffic').id);
+  const all = (await api.call('GET', '/v1/audit-log?limit=500')).json.data as Array<{ action: string }>;
+  t.notOk(all.some((x) => x.action.startsWith('outbound_event') || x.action.startsWith('payload_filter')), 'traffic and dry runs are not changes');
 });
 
 t.test('downloads: CSV with formulas neutralised, NDJSON', async (t) => {

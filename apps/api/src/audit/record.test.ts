@@ -2,7 +2,7 @@
 import t from 'tap';
 import type { FastifyRequest } from 'fastify';
 import { actorOf } from '../actor.ts';
-import { buildEntry } from './record.ts';
+import { auditActionOf, buildEntry } from './record.ts';
 
 const ACCOUNT = '0193a1b2-0000-7000-8000-000000000001';
 const KEY = '0193a1b2-0000-7000-8000-0000000000aa';
@@ -78,4 +78,17 @@ t.test('actorOf: a portal session, then a member, then the key', async (t) => {
   t.same(actorOf(request({ memberId: null })), { type: 'api_key', id: KEY, name: 'deploys' });
   t.same(actorOf(request({ memberId: 'm1', portalSession: { id: 'ps1', customer_id: 'cus_9' } })), { type: 'portal', id: 'ps1', name: 'cus_9' });
   t.same(actorOf(request({ apiKeyId: 'gone' })), { type: 'api_key', id: 'gone', name: null }, 'a key no longer in the view keeps its id');
+});
+
+t.test('the action of a route: its own, else derived from a change, never from a read', async (t) => {
+  t.equal(auditActionOf('PATCH', '/v1/destinations/:id', 'destination.update'), 'destination.update');
+  t.equal(auditActionOf('POST', '/v1/outbound-events', false), null);
+  t.equal(auditActionOf('PATCH', '/v1/members/:id', undefined), 'member.update');
+  t.equal(auditActionOf('DELETE', '/v1/invites/:id', undefined), 'invite.delete');
+  t.equal(auditActionOf('POST', '/v1/portal-sessions', undefined), 'portal_session.create');
+  t.equal(auditActionOf('PUT', '/v1/sso', undefined), 'sso.update');
+  t.equal(auditActionOf('POST', '/v1/destinations/:id/reveal-secret', undefined), 'destination.reveal_secret');
+  t.equal(auditActionOf('POST', '/v1/categories', undefined), 'category.create');
+  t.equal(auditActionOf('GET', '/v1/members', undefined), null);
+  t.equal(auditActionOf('GET', '/v1/exports/:id/download', 'export.download'), 'export.download');
 });

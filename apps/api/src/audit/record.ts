@@ -1,8 +1,13 @@
-// Recording the audit log. A route opts in with one line, `config: { audit: 'destination.update' }`;
-// this plugin's onSend hook then writes an entry for its answer before the answer leaves: on a 2xx
-// it waits for JetStream to store the entry, and answers 503 if it cannot (the change is made, but
-// a 2xx must never stand for a change the log does not hold). A 403 (a role that may not) is
-// recorded as denied, without holding the answer back on it.
+// Recording the audit log. Every /v1 route that changes something (POST, PUT, PATCH, DELETE) is
+// recorded, under the action its `config.audit` names (`destination.update`), or else one derived
+// from its path (`PATCH /v1/members/:id` → `member.update`), so that a route added later is not
+// left out; `config: { audit: false }` opts out a route that changes nothing worth a record. A
+// GET is recorded only when it names an action (an export's download).
+//
+// The onSend hook writes an entry for the answer before the answer leaves: on a 2xx it waits for
+// JetStream to store the entry, and answers 503 if it cannot (the change is made, but a 2xx must
+// never stand for a change the log does not hold). A 403 (a role that may not) is recorded as
+// denied, without holding the answer back on it.
 //
 // An entry holds ids and field names, never values: the ids come from the route's params, the
 // `*_id` fields of the body and the answer's ids; the fields are the names the body set.
@@ -16,8 +21,8 @@ import { durationMs } from '../http.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The audit action this route's changes are recorded as (`<resource>.<verb>`). */
-    audit?: string;
+    /** The audit action this route's changes are recorded as (`<resource>.<verb>`); false: not recorded. */
+    audit?: string | false;
   }
   interface FastifyRequest {
     /** What a route adds to its audit entry (auditNote). */
@@ -115,6 +120,28 @@ export function buildEntry(request: FastifyRequest, status: number, payload: unk
   };
 }
 
+const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };
+const singular = (s: string) => (s.endsWith('ies') ? `${s.slice(0, -3)}y` : s.endsWith('s') ? s.slice(0, -1) : s);
+const snake = (s: string) => s.replaceAll('-', '_');
+
+/**
+ * The action a request of this route is recorded as, or null: the route's own name for it, else
+ * `<resource>.<verb>` from the path for a change (`POST /v1/destinations/:id/rotate-secret` →
+ * `destination.rotate_secret`, `DELETE /v1/invites/:id` → `invite.delete`).
+ */
+export function auditActionOf(method: string, url: string, declared: string | false | undefined): string | null {
+  if (declared === false) return null;
+  if (declared) return declared;
+  if (!CHANGES.has(method)) return null;
+  const segments = url.replace(/^\/v1\//, '').split('/').filter((x) => x !== '');
+  const [head, ...rest] = segments;
+  if (!head) return null;
+  const last = rest[rest.length - 1];
+  const verb = last && !last.startsWith(':') ? snake(last) : VERBS[method];
+  return `${snake(singular(head))}.${verb}`;
+}
+
 function failed(reply: FastifyReply): string {
   reply.code(503);
   reply.header('content-type', 'application/json; charset=utf-8');
@@ -129,9 +156,10 @@ export function auditPlugin(deps: ApiDeps) {
   return fp(async (app: FastifyInstance) => {
     app.decorate('auditKeyNames', deps.catalog.view.apiKeys);
     app.addHook('onSend', async (request, reply, payload) => {
-      const action = request.routeOptions.config?.audit;
       const recorder = deps.audit;
-      if (!action || !recorder) return payload;
+      if (!recorder) return payload;
+      const action = auditActionOf(request.method, request.routeOptions.url ?? '', request.routeOptions.config?.audit);
+      if (!action) return payload;
       const status = reply.statusCode;
       const ok = status >= 200 && status < 300;
       if (!ok && status !== 403) return payload;

@@ -202,7 +202,8 @@ export function insightRoutes(deps: ApiDeps) {
 
     app.post(
       '/payload-filters/test',
-      { schema: { body: api.PayloadFilterTestBody, response: { 200: api.envelope(api.PayloadFilterTestResult), '4xx': api.ErrorBody } } },
+      // A dry run: nothing is stored.
+      { config: { audit: false }, schema: { body: api.PayloadFilterTestBody, response: { 200: api.envelope(api.PayloadFilterTestResult), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const problem = validatePayloadFilter(request.body.payload_filter);
         if (problem) throw errors.badRequest(`payload_filter: ${problem}`);
