@@ -70,12 +70,5 @@ t.test('Settings → Audit log shows who changed what', async (t) => {
   t.equal(lines.length, 2, 'a header and the one rotation');
   t.match(lines[1], /"destination\.rotate_secret"/);
 
-  if (process.env.SCREENSHOTS) {
-    await page.getByRole('button', { name: 'Clear filters' }).click();
-    await table.getByRole('row').filter({ hasText: 'route.create' }).first().waitFor();
-    await page.screenshot({ path: 'docs/console/audit-log.png', fullPage: true });
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: 'docs/console/phone-audit-log.png' });
-  }
   t.same(pageErrors, [], 'no page errors or CSP refusals');
 });
