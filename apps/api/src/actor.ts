@@ -7,7 +7,13 @@ import type { AuditActor } from '@hookstream/contracts';
 interface Callers {
   memberId?: string | null;
   memberName?: string | null;
-  portalSession?: { id?: string; customer_id?: string | null } | null;
+  portalSession?: PortalCaller | null;
+  portal?: PortalCaller | null;
+}
+
+interface PortalCaller {
+  id?: string;
+  customer_id?: string | null;
 }
 
 declare module 'fastify' {
@@ -19,7 +25,7 @@ declare module 'fastify' {
 
 export function actorOf(request: FastifyRequest): AuditActor {
   const r = request as FastifyRequest & Callers;
-  const portal = r.portalSession;
+  const portal = r.portalSession ?? r.portal;
   if (portal?.id) return { type: 'portal', id: portal.id, name: portal.customer_id ?? null };
   if (typeof r.memberId === 'string' && r.memberId !== '') return { type: 'member', id: r.memberId, name: r.memberName ?? null };
   const id = request.apiKeyId;

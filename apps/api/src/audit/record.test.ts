@@ -77,6 +77,7 @@ t.test('actorOf: a portal session, then a member, then the key', async (t) => {
   t.same(actorOf(request({ memberId: 'm1', memberName: 'Ada' })), { type: 'member', id: 'm1', name: 'Ada' });
   t.same(actorOf(request({ memberId: null })), { type: 'api_key', id: KEY, name: 'deploys' });
   t.same(actorOf(request({ memberId: 'm1', portalSession: { id: 'ps1', customer_id: 'cus_9' } })), { type: 'portal', id: 'ps1', name: 'cus_9' });
+  t.same(actorOf(request({ apiKeyId: '', portal: { id: 'ps2', customer_id: 'cus_1', scope: 'manage' } })), { type: 'portal', id: 'ps2', name: 'cus_1' });
   t.same(actorOf(request({ apiKeyId: 'gone' })), { type: 'api_key', id: 'gone', name: null }, 'a key no longer in the view keeps its id');
 });
 
@@ -90,5 +91,6 @@ t.test('the action of a route: its own, else derived from a change, never from a
   t.equal(auditActionOf('POST', '/v1/destinations/:id/reveal-secret', undefined), 'destination.reveal_secret');
   t.equal(auditActionOf('POST', '/v1/categories', undefined), 'category.create');
   t.equal(auditActionOf('GET', '/v1/members', undefined), null);
+  t.equal(auditActionOf('GET', '/v1/destinations/:id/secret', undefined), 'destination.reveal_secret', 'a secret read is recorded');
   t.equal(auditActionOf('GET', '/v1/exports/:id/download', 'export.download'), 'export.download');
 });

@@ -121,6 +121,10 @@ export function buildEntry(request: FastifyRequest, status: number, payload: unk
 }
 
 const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Reads that are recorded: whoever reads a secret is worth knowing. */
+const RECORDED_READS: Readonly<Record<string, string>> = {
+  'GET /v1/destinations/:id/secret': 'destination.reveal_secret',
+};
 const VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };
 const singular = (s: string) => (s.endsWith('ies') ? `${s.slice(0, -3)}y` : s.endsWith('s') ? s.slice(0, -1) : s);
 const snake = (s: string) => s.replaceAll('-', '_');
@@ -133,7 +137,7 @@ const snake = (s: string) => s.replaceAll('-', '_');
 export function auditActionOf(method: string, url: string, declared: string | false | undefined): string | null {
   if (declared === false) return null;
   if (declared) return declared;
-  if (!CHANGES.has(method)) return null;
+  if (!CHANGES.has(method)) return RECORDED_READS[`${method} ${url}`] ?? null;
   const segments = url.replace(/^\/v1\//, '').split('/').filter((x) => x !== '');
   const [head, ...rest] = segments;
   if (!head) return null;
