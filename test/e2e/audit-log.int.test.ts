@@ -236,6 +236,19 @@ t.test('downloads: CSV with formulas neutralised, NDJSON', async (t) => {
   t.ok(lines.every((l) => l.action === 'event_type.create' && l.actor_id));
 });
 
+t.test('the address: the connection, or the client a trusted proxy names', async (t) => {
+  const spoofed = await api.call('POST', '/v1/event-types', { name: 'spoofed.address' }, { 'x-forwarded-for': '198.51.100.7' });
+  const [e] = await entries(1, `&resource_id=${spoofed.json.data.id}`);
+  t.equal(e.ip, '127.0.0.1', 'X-Forwarded-For is ignored unless TRUST_PROXY is on');
+
+  const proxied = await startSystem(t, { trustProxy: true });
+  const signup = await client(proxied.url as string).call('POST', '/v1/accounts', { name: 'behind a proxy' });
+  const viaProxy = client(proxied.url as string, signup.json.data.api_key);
+  const proxiedType = await viaProxy.call('POST', '/v1/event-types', { name: 'proxied.address' }, { 'x-forwarded-for': '198.51.100.7' });
+  const [p] = await entries(1, `&resource_id=${proxiedType.json.data.id}`, viaProxy);
+  t.equal(p.ip, '198.51.100.7', 'the client address the trusted proxy forwarded');
+});
+
 t.test('a rebuild reproduces the audit log', async (t) => {
   const before = await snapshotAuditLog(pool);
   t.ok(before.length >= 15);
