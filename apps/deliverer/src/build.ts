@@ -210,3 +210,10 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
     circuitState: (id) => workers.get(id)?.gate.circuit.state ?? null,
   };
 }
+
+/** The role's entry point for the gateway: built and started; stop() ends it. */
+export async function start(deps: DelivererDeps): Promise<Deliverer> {
+  const deliverer = buildDeliverer(deps);
+  await deliverer.start();
+  return deliverer;
+}

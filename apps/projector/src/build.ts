@@ -171,6 +171,13 @@ export function buildProjector(deps: ProjectorDeps): Projector {
   };
 }
 
+/** The role's entry point for the gateway: built and started; stop() ends it. */
+export async function start(deps: ProjectorDeps): Promise<Projector> {
+  const projector = buildProjector(deps);
+  await projector.start();
+  return projector;
+}
+
 /** How far the read models trail each stream (for /readyz and the benchmark). */
 export async function projectionLag(deps: { broker: Pick<Broker, 'streams'>; pool: Pool }): Promise<Record<string, StreamLag>> {
   const checkpoints = await readCheckpoints(deps.pool);
@@ -242,7 +249,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Facts and dead letters go first, events after them: an event row is then inserted with its final
  * status once, where events projected first would be updated by every fact that follows. Running
  * projectors that re-attach may take events earlier; that only costs the update back. Every stream
- * goes through a writer per slot of the writers' lock (libs/store projection.ts), each taking the
+ * goes through a writer per slot of the writers' lock (libs/store locks.ts), each taking the
  * messages of the events of its slot: the writers of different slots share no event and run at once.
  */
 export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {

@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AUDIT_EXPORT_COLUMNS, AuditLogItem, AuditLogQuery, api } from '@hookstream/contracts';
 import { CONTENT_TYPES, encodeRows, fileHeader } from '@hookstream/domain';
-import type { ApiDeps, AuditLogFilter } from '../context.ts';
+import type { ApiDeps } from '../context.ts';
+import type { AuditLogFilter } from '../ports.ts';
 import { errors } from '../errors.ts';
 import { page } from '../http.ts';
 

@@ -19,7 +19,7 @@ import { deliveryIdFor } from '@hookstream/domain';
 import { createLogger } from '@hookstream/observability';
 import { publishRaw, startNats, startReceiver, streamMessages, waitFor } from '@hookstream/testkit';
 import { buildDeliverer } from '@hookstream/app-deliverer';
-import { buildRouter } from './build.ts';
+import { buildRouter } from '../src/build.ts';
 
 const nats = await startNats(t);
 const broker = await connectBroker({ servers: nats.url, name: 'router-test' });
