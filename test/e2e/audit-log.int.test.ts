@@ -135,6 +135,27 @@ t.test('a replay is recorded with the event, the replay and its deliveries', asy
   t.same(byEvent.map((x) => x.action), ['event.replay'], 'the resource_id filter finds the entry by any of its ids');
 });
 
+t.test('a bulk replay, an export and its download are recorded', async (t) => {
+  const until = new Date(Date.now() + 60_000).toISOString();
+  const since = new Date(Date.now() - 3_600_000).toISOString();
+  const bulk = await api.call('POST', '/v1/replays', { since, until, status: 'delivered' });
+  t.equal(bulk.status, 202, JSON.stringify(bulk.json));
+  const exp = await api.call('POST', '/v1/exports', { kind: 'events', format: 'csv' });
+  t.equal(exp.status, 202);
+  await waitFor(async () => (await api.call('GET', `/v1/exports/${exp.json.data.id}`)).json.data.status === 'completed', { timeoutMs: 30_000 });
+  const file = await fetch(`${gw.url}/v1/exports/${exp.json.data.id}/download`, { headers: { authorization: `Bearer ${bootstrapKey}` } });
+  t.equal(file.status, 200);
+  await file.text();
+
+  const [r] = await entries(1, '&action=replay.create');
+  t.match(r, { resource_id: bulk.json.data.id, ids: { replay_id: bulk.json.data.id }, status: 202 });
+  t.same([...r.fields].sort(), ['since', 'status', 'until']);
+  const exports = await entries(2, '&action=export.*');
+  t.same(exports.map((x) => x.action), ['export.download', 'export.create']);
+  t.ok(exports.every((x) => x.resource_id === exp.json.data.id));
+  t.equal(exports[0].method, 'GET');
+});
+
 t.test('filters and cursor pages', async (t) => {
   for (let i = 0; i < 5; i++) await api.call('POST', '/v1/event-types', { name: `paged.type${i}` });
   const all = await entries(5, '&action=event_type.*');
