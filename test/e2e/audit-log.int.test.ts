@@ -278,10 +278,16 @@ t.test('a rebuild reproduces the audit log', async (t) => {
 });
 
 t.test('a change whose record cannot be stored is not answered 2xx', async (t) => {
+  const exp = await api.call('POST', '/v1/exports', { kind: 'events', format: 'ndjson' });
+  await waitFor(async () => (await api.call('GET', `/v1/exports/${exp.json.data.id}`)).json.data.status === 'completed', { timeoutMs: 30_000 });
   await deleteStream(gw.broker, STREAMS.audit);
   t.teardown(() => ensureTopology(gw.broker, { replicas: 1, duplicateWindowS: 120 }));
   const r = await api.call('POST', '/v1/event-types', { name: 'unrecorded' });
   t.equal(r.status, 503);
   t.equal(r.json.code, 'audit_unavailable');
+  const file = await fetch(`${gw.url}/v1/exports/${exp.json.data.id}/download`, { headers: { authorization: `Bearer ${bootstrapKey}`, 'accept-encoding': 'gzip' } });
+  t.equal(file.status, 503, 'a download unrecorded is not sent');
+  t.equal(file.headers.get('content-encoding'), null);
+  t.equal(((await file.json()) as { code: string }).code, 'audit_unavailable');
   t.ok(accountId);
 });

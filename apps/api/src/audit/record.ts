@@ -146,8 +146,11 @@ export function auditActionOf(method: string, url: string, declared: string | fa
   return `${snake(singular(head))}.${verb}`;
 }
 
-function failed(reply: FastifyReply): string {
+function failed(reply: FastifyReply, payload: unknown): string {
+  // A download's stream is not sent: release what it holds open.
+  if (payload !== null && typeof payload === 'object' && typeof (payload as { destroy?: unknown }).destroy === 'function') (payload as { destroy(): void }).destroy();
   reply.code(503);
+  for (const h of ['content-encoding', 'content-disposition', 'content-length']) reply.removeHeader(h);
   reply.header('content-type', 'application/json; charset=utf-8');
   return JSON.stringify({
     error: 'the change was made, but its audit record could not be stored; check the change before retrying it',
@@ -173,7 +176,7 @@ export function auditPlugin(deps: ApiDeps) {
         await recorder.record(entry);
       } catch (err) {
         request.log.error({ err, action, audit_id: entry.id }, 'audit record not stored');
-        if (ok) return failed(reply);
+        if (ok) return failed(reply, payload);
       }
       return payload;
     });
