@@ -116,6 +116,7 @@ t.test('screenshots', async (t) => {
       await guest.screenshot({ path: join(out, 'invite.png') });
     }
   }
+  await shot(p, 'audit-log', '/settings/audit-log', (pg) => pg.getByRole('table', { name: 'Audit log' }).waitFor());
 
   // Actions whose result is worth a picture: a rotated secret shown once, a bulk replay run to its end.
   if (!ONLY || ONLY.includes('rotate-secret')) {
@@ -136,6 +137,7 @@ t.test('screenshots', async (t) => {
   const phone = await session(390, 844);
   await shot(phone, 'phone-overview', '/', (pg) => pg.getByRole('table', { name: 'Destination health' }).waitFor(), false);
   await shot(phone, 'phone-events', '/events', (pg) => pg.getByRole('table', { name: 'Events' }).waitFor(), false);
+  await shot(phone, 'phone-audit-log', '/settings/audit-log', (pg) => pg.getByRole('table', { name: 'Audit log' }).waitFor(), false);
   await shot(phone, 'phone-event-detail', `/events/${first}`, (pg) => pg.getByRole('heading', { name: 'Deliveries (2)' }).waitFor(), false);
   // A new account: the empty state that teaches the first webhook.
   if (!ONLY || ONLY.includes('events-empty')) {

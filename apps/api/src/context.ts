@@ -1,11 +1,11 @@
 // What the API needs from the rest of the system: narrow ports, wired by the composition root.
 import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '@hookstream/catalog';
-import type { ConsoleSessionKv, Publisher, SignInFailureKv } from '@hookstream/broker';
+import type { ConsoleSessionKv, PortalSessionKv, Publisher, SignInFailureKv } from '@hookstream/broker';
 import type { Role } from '@hookstream/domain';
 import type { Settings } from '@hookstream/config';
 import type { Logger, Metrics } from '@hookstream/observability';
-import type { EventQueries, ExportPort, InsightPort, ReadinessCheck, ReplayPort } from './ports.ts';
+import type { AuditPort, EventQueries, ExportPort, InsightPort, ReadinessCheck, ReplayPort } from './ports.ts';
 
 export interface ApiDeps {
   settings: Readonly<Settings>;
@@ -15,6 +15,8 @@ export interface ApiDeps {
   consoleSessions?: ConsoleSessionKv;
   /** Failed console sign-ins per email and address (the lockout); absent: sign-in by password is off. */
   signInFailures?: SignInFailureKv;
+  /** Customer portal sessions (a KV bucket every api copy shares); absent: portal sessions are off. */
+  portalSessions?: PortalSessionKv;
   log: Logger;
   metrics?: Metrics;
   /** Named dependency checks for /readyz (NATS, streams, Postgres, projection lag …). */
@@ -34,6 +36,8 @@ export interface ApiDeps {
   projectionLagMs?: () => Promise<number | null>;
   /** Calls back with the ids of an account's events as their messages pass; returns an unsubscribe. */
   watchAccount?: (accountId: string, onIds: (ids: string[]) => void) => () => void;
+  /** The audit log: where entries are stored (HS_AUDIT) and, with a database, read back. */
+  audit?: AuditPort;
   /** Extra route plugins (queries, replay, exports) registered under the same auth and envelope. */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
   now?: () => number;
@@ -43,12 +47,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     accountId: string;
     apiKeyId: string;
-    /** How the caller proved who it is: an API key, or the console's session cookie. */
-    authMethod: 'bearer' | 'session' | '';
+    /** How the caller proved who it is: an API key, the console's session cookie, or a portal cookie. */
+    authMethod: 'bearer' | 'session' | 'portal' | '';
     /** The member behind a console session; null for an API key. */
     memberId: string | null;
     memberName: string | null;
-    /** What the caller may do (libs/domain roles.ts): the member's role, or the key's. */
+    /** What the caller may do (libs/domain roles.ts): the member's role, or the key's; null on the portal path, which allows named routes only. */
     role: Role | null;
   }
 }

@@ -7,6 +7,8 @@ import { account, accounts, destinations, eventTypes, keys, routes, sources, sta
 import { deadLetters, events, outbound } from './commands/events.ts';
 import { exportsGroup, replays } from './commands/jobs.ts';
 import { invites, members } from './commands/people.ts';
+import { portalSessions } from './commands/portal.ts';
+import { auditLog } from './commands/audit.ts';
 
 export type { Io } from './output.ts';
 export type { Settings } from './context.ts';
@@ -27,6 +29,8 @@ export const GROUPS: Record<string, Group> = {
   stats,
   replays,
   exports: exportsGroup,
+  'portal-sessions': portalSessions,
+  'audit-log': auditLog,
 };
 
 const GLOBAL = `Global flags:

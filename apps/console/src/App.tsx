@@ -19,6 +19,7 @@ import { Exports } from './screens/Exports.tsx';
 import { Settings } from './screens/Settings.tsx';
 import { Members } from './screens/Members.tsx';
 import { AcceptInvite } from './screens/AcceptInvite.tsx';
+import { AuditLog } from './screens/AuditLog.tsx';
 import { useBrand } from './brand.ts';
 import { ScreenBoundary } from './boundary.tsx';
 import { type Action, useCan } from './permissions.tsx';
@@ -82,6 +83,7 @@ function Screen() {
   if (path === '/exports') return <Exports />;
   if (path === '/settings') return <Settings />;
   if (path === '/settings/members') return <Members />;
+  if (path === '/settings/audit-log') return <AuditLog />;
   return (
     <>
       <h1>Not found</h1>

@@ -48,6 +48,7 @@ const Env = Type.Object({
   SIGNIN_LOCKOUT_FAILURES: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
   SIGNIN_LOCKOUT_MIN: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   INVITE_TTL_H: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
+  PORTAL_RATE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[1-9][0-9]*$' })),
 });
 
 export interface Settings {
@@ -101,6 +102,8 @@ export interface Settings {
   signInLockoutMs: number;
   /** How long an invitation link stays valid. */
   inviteTtlMs: number;
+  /** Requests one customer-portal session may make per minute, per api copy. */
+  portalRatePerMinute: number;
 }
 
 export class SettingsError extends Error {
@@ -179,6 +182,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     signInLockoutFailures: Number(e.SIGNIN_LOCKOUT_FAILURES ?? 5),
     signInLockoutMs: Number(e.SIGNIN_LOCKOUT_MIN ?? 15) * 60_000,
     inviteTtlMs: Number(e.INVITE_TTL_H ?? 168) * 3_600_000,
+    portalRatePerMinute: Number(e.PORTAL_RATE_PER_MINUTE ?? 600),
   });
 }
 

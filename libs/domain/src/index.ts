@@ -9,6 +9,8 @@ export {
 } from './payload-filter.ts';
 export type { PayloadFilter } from './payload-filter.ts';
 export { matchRoutes } from './routes.ts';
+export { customerAdmits, routeAdmitsCustomer, validateCustomerId } from './customers.ts';
+export type { CustomerEvent } from './customers.ts';
 export type { EventLike, RouteLike } from './routes.ts';
 export {
   DEFAULT_JITTER,
@@ -62,3 +64,4 @@ export { claimExpired, claimExpiresAt, domainClaimId, domainOwnerId } from './do
 export type { DomainClaimStatus } from './domain-claims.ts';
 export { ACTIONS, PERMISSIONS, ROLES, checkRoleChange, isRole, may, permissionsOf, roleRank } from './roles.ts';
 export type { Action, Role, RoleChange } from './roles.ts';
+export { CONTENT_TYPES, type Format as ExportFileFormat, csvField, csvLine, encodeRows, fileHeader, neutraliseCell } from './export-format.ts';

@@ -12,6 +12,7 @@ import { authPlugin } from '../auth.ts';
 import { permissionsPlugin } from '../permissions.ts';
 import { newApiKey } from '../keys.ts';
 import { accountView, inviteView, memberView } from '../views.ts';
+import { auditNote } from '../audit/record.ts';
 import { hashPassword } from '../passwords.ts';
 import { inviteUrl, newInvite, newMember } from '../people.ts';
 
@@ -56,6 +57,7 @@ export function accountRoutes(deps: ApiDeps) {
       open.withTypeProvider<TypeBoxTypeProvider>().post(
         '/accounts',
         {
+          config: { audit: 'account.create' },
           schema: {
             body: api.CreateAccountBody,
             headers: Type.Object({ 'x-signup-token': Type.Optional(Type.String()), ...OperatorHeaders }),
@@ -84,6 +86,8 @@ export function accountRoutes(deps: ApiDeps) {
           await catalog.put('apikey', record.id, record);
           if (owner?.member) await catalog.put('member', owner.member.id, owner.member);
           if (owner?.invite) await catalog.put('invite', owner.invite.record.id, owner.invite.record);
+          const by = operator ? 'operator' : 'signup';
+          auditNote(request, { accountId: account.id, actor: { type: by, id: by, name: null }, ids: { account_id: account.id, api_key_id: record.id } });
           return ok(
             reply,
             {
@@ -110,6 +114,7 @@ export function accountRoutes(deps: ApiDeps) {
       a.patch(
         '/account',
         {
+          config: { audit: 'account.update' },
           schema: {
             body: api.UpdateAccountBody,
             headers: Type.Object(OperatorHeaders),

@@ -17,7 +17,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
 
     app.post(
       '/api-keys',
-      { schema: { body: api.CreateApiKeyBody, response: { 201: api.envelope(api.ApiKeyCreated), '4xx': api.ErrorBody } } },
+      { config: { audit: 'api_key.create' }, schema: { body: api.CreateApiKeyBody, response: { 201: api.envelope(api.ApiKeyCreated), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const role = request.body?.role ?? 'admin';
         // Nobody mints a key that may do more than they may.
@@ -37,7 +37,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
     );
     app.delete(
       '/api-keys/:id',
-      { schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      { config: { audit: 'api_key.revoke' }, schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const key = catalog.view.apiKeys.get(request.params.id);
         if (!key || key.account_id !== request.accountId) throw errors.notFound('api key');

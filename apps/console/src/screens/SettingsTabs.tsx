@@ -4,6 +4,7 @@ import { Link, useLocation } from '../router.tsx';
 const TABS: Array<[string, string]> = [
   ['/settings', 'Account'],
   ['/settings/members', 'Members'],
+  ['/settings/audit-log', 'Audit log'],
 ];
 
 export function SettingsTabs() {
