@@ -1,7 +1,7 @@
 // People in the console, end to end: the real gateway and Chromium. An owner invites a viewer and
 // a developer; each accepts and signs in; the viewer sees no Replay and a forged replay is refused;
-// the developer replays; a removed member's open session stops working; five wrong passwords lock
-// the address out.
+// the developer replays, and the audit log names them; a removed member's open session stops
+// working; five wrong passwords lock the address out.
 import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import { startReceiver, waitFor } from '@hookstream/testkit';
@@ -117,6 +117,11 @@ t.test('members, roles and sign-in in the console', async (t) => {
     await dev.getByRole('status').filter({ hasText: 'Replay queued' }).waitFor();
     await waitFor(async () => (await a.call('GET', `/v1/events/${eventId}`)).json.data.deliveries.length > before, { timeoutMs: TIMEOUT });
     t.pass('a new delivery exists');
+    const entry = await waitFor(
+      async () => ((await a.call('GET', '/v1/audit-log?action=event.replay')).json?.data ?? []).find((e: { ids?: { event_id?: string } }) => e.ids?.event_id === eventId),
+      { timeoutMs: TIMEOUT },
+    );
+    t.match(entry.actor, { type: 'member', name: 'Dev' }, 'the audit log shows the replay under the developer\'s name');
   });
 
   await t.test("a removed member's open session stops working", async (t) => {
