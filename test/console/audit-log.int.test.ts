@@ -26,6 +26,7 @@ t.test('Settings → Audit log shows who changed what', async (t) => {
   });
 
   await page.goto(`${base}/console/`);
+  await page.getByRole('button', { name: 'Use an API key' }).click();
   await page.getByLabel('API key').fill(a.key);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Console' }).waitFor();
@@ -55,7 +56,7 @@ t.test('Settings → Audit log shows who changed what', async (t) => {
   await page.getByLabel('Action').fill('destination.rotate_secret');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.waitForURL(/action=destination\.rotate_secret/);
-  await t.resolves(table.getByRole('row').filter({ hasText: 'route.create' }).waitFor({ state: 'detached' }));
+  await t.resolves(table.getByRole('row').filter({ hasText: 'route.create' }).first().waitFor({ state: 'detached' }));
   t.equal(await table.locator('tbody tr').count(), 1);
 
   const v = await axeViolations(page);
