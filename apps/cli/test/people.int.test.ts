@@ -4,7 +4,7 @@ import path from 'node:path';
 import t from 'tap';
 import { startSystem } from '../../../test/e2e/harness.ts';
 
-const MAIN = path.resolve(import.meta.dirname, 'main.ts');
+const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
 
 function runner(env: Record<string, string>) {
   return (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
