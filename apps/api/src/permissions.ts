@@ -31,6 +31,8 @@ const ROUTE_ACTIONS: Readonly<Record<string, Action>> = {
   'POST /v1/outbound-events': 'events.send',
   'POST /v1/destinations/:id/test': 'events.send',
   'POST /v1/exports': 'exports.create',
+  // Who did what from which address: the people's own trail is for those who manage them.
+  'GET /v1/audit-log': 'members.manage',
   // Evaluates a filter against a sample payload: nothing is stored.
   'POST /v1/payload-filters/test': 'read',
 };

@@ -144,6 +144,7 @@ t.test('roles: viewers read only, developers replay and configure, admins manage
   const replay = await app.inject({ method: 'POST', url: '/v1/events/00000000-0000-7000-8000-000000000000/replay', headers: viewer.headers, payload: {} });
   t.equal(replay.statusCode, 403, 'a forged replay from a viewer is refused before anything is looked up');
   t.equal((await app.inject({ method: 'GET', url: '/v1/api-keys', headers: viewer.headers })).statusCode, 403, 'keys are for admins');
+  t.equal((await app.inject({ method: 'GET', url: '/v1/audit-log', headers: dev.headers })).statusCode, 403, 'the audit log is for admins');
 
   t.equal((await app.inject({ method: 'POST', url: '/v1/sources', headers: dev.headers, payload: { name: 's' } })).statusCode, 201, 'a developer configures');
   t.equal((await app.inject({ method: 'POST', url: '/v1/invites', headers: dev.headers, payload: { email: 'x@example.com', role: 'viewer' } })).statusCode, 403);
