@@ -48,6 +48,8 @@ const Env = Type.Object({
   SIGNIN_LOCKOUT_FAILURES: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
   SIGNIN_LOCKOUT_MIN: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   INVITE_TTL_H: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  MAIL_FROM: Type.Optional(Type.String({ minLength: 3 })),
   PORTAL_RATE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[1-9][0-9]*$' })),
 });
 
@@ -102,6 +104,10 @@ export interface Settings {
   signInLockoutMs: number;
   /** How long an invitation link stays valid. */
   inviteTtlMs: number;
+  /** The SMTP server invitations are mailed through (smtp:// or smtps://, credentials in it); null: not mailed. */
+  smtpUrl: string | null;
+  /** The sender of those mails. */
+  mailFrom: string;
   /** Requests one customer-portal session may make per minute, per api copy. */
   portalRatePerMinute: number;
 }
@@ -182,6 +188,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     signInLockoutFailures: Number(e.SIGNIN_LOCKOUT_FAILURES ?? 5),
     signInLockoutMs: Number(e.SIGNIN_LOCKOUT_MIN ?? 15) * 60_000,
     inviteTtlMs: Number(e.INVITE_TTL_H ?? 168) * 3_600_000,
+    smtpUrl: e.SMTP_URL ?? null,
+    mailFrom: e.MAIL_FROM ?? 'Hookstream <no-reply@localhost>',
     portalRatePerMinute: Number(e.PORTAL_RATE_PER_MINUTE ?? 600),
   });
 }

@@ -93,7 +93,10 @@ export const Invite = Type.Object({
   expired: Type.Boolean(),
 });
 /** The link carries the invite's single-use token: it is answered once, at creation. */
-export const InviteCreated = Type.Intersect([Invite, Type.Object({ url: Type.String() })]);
+export const InviteCreated = Type.Intersect([
+  Invite,
+  Type.Object({ url: Type.String(), mailed: Type.Optional(Type.Boolean({ description: 'Whether the link was mailed (SMTP_URL set and the server took it).' })) }),
+]);
 export const AccountCreated = Type.Object({
   account: Account,
   api_key: Type.String(),

@@ -11,6 +11,7 @@ import { decodeCursor, encodeCursor, ok, page } from '../http.ts';
 import { inviteByEmail, inviteUrl, memberByEmail, newInvite, ownersOf } from '../people.ts';
 import { sessionsOf } from '../console/sessions.ts';
 import { inviteView, memberView } from '../views.ts';
+import { invitationMail, mailerFor } from '../mail.ts';
 
 const TAGS = ['people'];
 
@@ -22,6 +23,7 @@ export function peopleRoutes(deps: ApiDeps) {
     const { catalog, settings } = deps;
     const view = catalog.view;
     const nowMs = () => deps.now?.() ?? Date.now();
+    const sendMail = mailerFor(settings);
 
     /** Refuses a role change the caller may not make, with the reason the table gives. */
     const assertRoleChange = (actor: Role, accountId: string, from: Role | null, to: Role | null) => {
@@ -86,7 +88,8 @@ export function peopleRoutes(deps: ApiDeps) {
         schema: {
           tags: TAGS,
           operationId: 'createInvite',
-          description: 'Answers a single-use link to the console that expires after INVITE_TTL_H; a new invitation for the same email replaces the old one.',
+          description:
+            'Answers a single-use link to the console that expires after INVITE_TTL_H; a new invitation for the same email replaces the old one. With SMTP_URL set the link is also mailed (`mailed` says whether the mail went).',
           body: api.CreateInviteBody,
           response: { 201: api.envelope(api.InviteCreated), '4xx': api.ErrorBody },
         },
@@ -101,7 +104,19 @@ export function peopleRoutes(deps: ApiDeps) {
         const { token, record } = newInvite(request.accountId, email, role, request.memberId, now, settings.inviteTtlMs);
         await catalog.put('invite', record.id, record);
         if (previous) await catalog.remove('invite', previous.id);
-        return ok(reply, { ...inviteView(record, now), url: inviteUrl(settings.publicUrl, token) }, 201);
+        const url = inviteUrl(settings.publicUrl, token);
+        let mailed = false;
+        if (sendMail) {
+          const account = view.accounts.get(request.accountId)?.name ?? 'an account';
+          try {
+            await sendMail(invitationMail(record.email, account, role, url, record.expires_at));
+            mailed = true;
+          } catch (err) {
+            // The link is answered anyway; the log names the failure, never the address or the link.
+            request.log.warn({ invite_id: record.id, code: (err as { code?: string }).code ?? 'unknown' }, 'invitation mail not sent');
+          }
+        }
+        return ok(reply, { ...inviteView(record, now), url, mailed }, 201);
       },
     );
     app.get(
