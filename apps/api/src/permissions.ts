@@ -47,15 +47,19 @@ export function actionOf(method: string, url: string, declared?: Action): Action
 /** Refuses the request when the caller's role may not take the action. */
 export function requireAction(request: FastifyRequest, action: Action): void {
   const role = request.role;
-  if (role === null) return;
+  if (role === null) {
+    // The portal's cookie carries no role: its own gate lets it reach only the routes that declare it.
+    if (request.authMethod === 'portal') return;
+    throw errors.forbiddenRole('this caller has no role');
+  }
   if (!may(role, action)) {
     throw errors.forbiddenRole(`a ${role} may not do this (${action} needs ${PERMISSIONS[action]} or above)`);
   }
 }
 
 /**
- * Adds the role check to every route registered after it in the scope. A caller with no role was
- * let in by an auth path that limits it by other means (a path that allows named routes only).
+ * Adds the role check to every route registered after it in the scope. A portal caller has no role:
+ * its auth path limits it by other means (routes that declare themselves portal-reachable only).
  */
 export function permissionsPlugin() {
   return fp((app: FastifyInstance) => {
