@@ -22,7 +22,7 @@ export default tseslint.config(
   },
   {
     // Tests read JSON answers loosely.
-    files: ['**/*.test.ts', 'test/**/*.ts', 'apps/*/test/**/*.ts'],
+    files: ['**/*.test.ts', 'test/**/*.ts', 'apps/*/test/**/*.ts', 'libs/*/test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   // One rule name, two scopes: a later block's options replace an earlier one's for the same files, so

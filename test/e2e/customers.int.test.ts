@@ -160,4 +160,14 @@ t.test('bad customer ids and mismatched customers are refused and change nothing
   t.equal(moved.json.data.customer_id, 'cus_c');
   await waitFor(async () => ((await api.call('GET', `/v1/routes/${outRoute.id}`)).json.data.customer_id === 'cus_c' ? true : null));
   t.same((await api.call('GET', '/v1/routes?customer_id=cus_c')).json.data.map((x: { id: string }) => x.id), [outRoute.id]);
+
+  // A route moved to another destination takes that destination's customer; naming another is a 400.
+  t.equal((await api.call('PATCH', `/v1/routes/${outRoute.id}`, { destination_id: a.id, customer_id: 'cus_c' })).status, 400);
+  const repointed = await api.call('PATCH', `/v1/routes/${outRoute.id}`, { destination_id: a.id });
+  t.equal(repointed.status, 200);
+  t.equal(repointed.json.data.customer_id, 'cus_a');
+  // Taken away from its customer, a destination's routes follow it.
+  const freed = await api.call('PATCH', `/v1/destinations/${a.id}`, { customer_id: null });
+  t.equal(freed.json.data.customer_id, null);
+  await waitFor(async () => ((await api.call('GET', `/v1/routes/${outRoute.id}`)).json.data.customer_id === null ? true : null));
 });

@@ -86,7 +86,10 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
       const ctx: RoleContext = { ...context, connection };
       const handle: RoleHandles[R] = await entry.start(ctx);
       started[role] = handle;
-      cleanup.push(() => handle.stop());
+      cleanup.push(async () => {
+        await handle.stop();
+        log.debug({ role }, 'role stopped');
+      });
     };
     for (const role of ROLE_ORDER) if (runs(role, roles, pool)) await startRole(role);
 

@@ -1,5 +1,6 @@
 // The composition root on a real nats-server and Postgres: the roles ROLES names start with what
 // their table entry says they need, the process answers /readyz and /metrics, and stop() ends it.
+import { Writable } from 'node:stream';
 import t from 'tap';
 import { testSettings } from '@hookstream/config';
 import { freePort } from '@hookstream/embedded';
@@ -51,8 +52,15 @@ t.test('a projector alone: Postgres is required for readiness and the projection
   t.match(data.checks.projection_lag, { ok: true, required: false });
 });
 
-t.test('every role: the api gets the jobs ports and the projection lag; stop() closes it', async (t) => {
-  const gw = await startGateway(settingsFor(['api', 'router', 'deliverer', 'projector', 'jobs']), { log: createLogger('silent'), listen: false });
+t.test('every role: the api gets the jobs ports and the projection lag; stop() closes them in reverse order', async (t) => {
+  const lines: Array<{ msg: string; role?: string }> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  const gw = await startGateway(settingsFor(['api', 'router', 'deliverer', 'projector', 'jobs']), { log: createLogger('debug', 'test', sink), listen: false });
   let stopped = false;
   t.teardown(() => (stopped ? undefined : gw.stop()));
   const api = gw.api;
@@ -70,6 +78,8 @@ t.test('every role: the api gets the jobs ports and the projection lag; stop() c
   await gw.stop();
   stopped = true;
   await t.rejects(api.inject({ method: 'GET', url: '/healthz' }), 'the api is closed');
+  const order = lines.filter((l) => l.msg === 'role stopped').map((l) => l.role);
+  t.same(order, ['api', 'jobs', 'projector', 'deliverer', 'router'], 'the api stops taking requests first, the router stops last');
 });
 
 t.test('an api alone: the jobs ports run beside it, and no other role', async (t) => {

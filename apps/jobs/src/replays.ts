@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Broker, Publisher, StoredMessage } from '@hookstream/broker';
 import type { Catalog } from '@hookstream/catalog';
-import { type EventMeta, STREAMS, accountEventsFilter, decodeEventMeta } from '@hookstream/contracts';
+import { type EventMeta, STREAMS, accountEventsFilter, type api, decodeEventMeta } from '@hookstream/contracts';
 import { DELIVERY_STATUSES, isEventTypePattern, matchEventType } from '@hookstream/domain';
 import type { Logger } from '@hookstream/observability';
 import { type StoredEvent, publishReplay, replayTargets } from '@hookstream/replay';
@@ -32,24 +32,8 @@ export const MAX_REPLAY_WINDOW_MS = 31 * 86_400_000;
 const SKEW_MARGIN_MS = 5 * 60_000;
 const BATCH = 256;
 
-/** What the API shows of a replay. */
-export interface ReplayView {
-  id: string;
-  status: ReplayRecord['status'];
-  filter: ReplayFilter;
-  scanned: number;
-  matched: number;
-  replayed: number;
-  deliveries: number;
-  /** Positions of the events stream in the replay's extent read so far (all of them once completed). */
-  processed: number;
-  /** Positions of the events stream in the replay's extent; null until the job has started. */
-  total: number | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  error: string | null;
-}
+/** What the API shows of a replay: the contract's view, its status and filter typed as stored. */
+export type ReplayView = Omit<api.ReplayView, 'status' | 'filter'> & { status: ReplayRecord['status']; filter: ReplayFilter };
 
 export const replayView = ({ account_id: _a, last_seq, first_seq, end_seq, ...v }: ReplayRecord): ReplayView => {
   const total = first_seq !== null && end_seq !== null ? Math.max(0, end_seq - first_seq + 1) : null;

@@ -1,7 +1,7 @@
 // Durable consumers as the roles see them: create or update, read, remove, list. The shapes are
 // the JetStream API's own JSON field names, cut to what the roles read, so that no role needs the
 // client's types; a missing consumer is a ConsumerMissing, never an error code to compare.
-import { JetStreamApiCodes, JetStreamApiError, type ConsumerConfig, type JetStreamManager } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
 import { ensureConsumer } from './topology.ts';
 
 /** The consumer, or the stream it would read, does not exist. */
@@ -74,12 +74,15 @@ function missingOr(err: unknown, stream: string, consumer: string): Error {
   return isMissing(err) ? new ConsumerMissing(stream, consumer, { cause: err }) : (err as Error);
 }
 
+/** The client's enums hold the same strings as ConsumerSpec's unions (its AckPolicy adds a "not set"). */
+const stateOf = (c: ConsumerInfo): ConsumerState => c as unknown as ConsumerState;
+
 export function createConsumerAdmin(jsm: JetStreamManager): ConsumerAdmin {
   return {
-    ensure: (stream, spec) => ensureConsumer(jsm, stream, spec as Partial<ConsumerConfig>),
+    ensure: (stream, spec) => ensureConsumer(jsm, stream, spec),
     async info(stream, consumer) {
       try {
-        return (await jsm.consumers.info(stream, consumer)) as unknown as ConsumerState;
+        return stateOf(await jsm.consumers.info(stream, consumer));
       } catch (err) {
         throw missingOr(err, stream, consumer);
       }
@@ -94,7 +97,7 @@ export function createConsumerAdmin(jsm: JetStreamManager): ConsumerAdmin {
     async list(stream) {
       const out: ConsumerState[] = [];
       try {
-        for await (const c of jsm.consumers.list(stream)) out.push(c as unknown as ConsumerState);
+        for await (const c of jsm.consumers.list(stream)) out.push(stateOf(c));
       } catch (err) {
         if (isMissing(err)) return [];
         throw err;

@@ -5,12 +5,10 @@ export {
   MAX_MSG_BYTES,
   type TopologyOptions,
   deleteDestinationConsumer,
-  destinationConsumerConfig,
   ensureDestinationConsumer,
   ensureTopology,
-  streamSpecs,
 } from './topology.ts';
-export { type Publisher, type Stored, createPublisher, fromHeaders } from './publish.ts';
+export { type Publisher, type Stored, createPublisher } from './publish.ts';
 export { type TurnBatcher, type TurnBatcherOptions, createTurnBatcher } from './turns.ts';
 export { type ConsumerLoop, type ConsumerLoopOptions, type InboundMsg, startConsumerLoop } from './consume.ts';
 export { type FetchConsumer, fetchConsumer } from './fetch.ts';

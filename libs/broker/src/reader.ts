@@ -67,7 +67,7 @@ export function createStreamReader(h: Handles): StreamReader {
   const info = async (stream: string, opts?: { subjects?: string }): Promise<StreamState> => {
     try {
       const i = await jsm.streams.info(stream, opts?.subjects ? { subjects_filter: opts.subjects } : undefined);
-      return i as unknown as StreamState;
+      return i;
     } catch (err) {
       throw isStreamMissing(err) ? new StreamMissing(stream, { cause: err }) : err;
     }

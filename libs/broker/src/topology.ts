@@ -13,7 +13,7 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { CONFIG_BUCKET, CONSUMERS, STREAMS, SUBJECTS } from '@hookstream/contracts';
-import { ConsumerMissing } from './admin.ts';
+import { ConsumerMissing, type ConsumerSpec } from './admin.ts';
 import { type Broker, handlesOf } from './connection.ts';
 import { patiently } from './patience.ts';
 
@@ -154,12 +154,12 @@ export interface DestinationConsumerSpec {
 /** Margin between the HTTP timeout and AckWait, so a slow attempt is never redelivered while in flight. */
 export const ACK_WAIT_MARGIN_MS = 15_000;
 
-export function destinationConsumerConfig(d: DestinationConsumerSpec): Partial<ConsumerConfig> {
+export function destinationConsumerConfig(d: DestinationConsumerSpec): ConsumerSpec {
   return {
     durable_name: CONSUMERS.destination(d.destinationId),
     filter_subject: `hs.deliveries.${d.destinationId}`,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    ack_policy: 'explicit',
+    deliver_policy: 'all',
     ack_wait: (d.timeoutMs + ACK_WAIT_MARGIN_MS) * NS,
     max_deliver: d.maxAttempts,
     max_ack_pending: Math.max(d.maxInFlight * 4, 64),
@@ -167,7 +167,7 @@ export function destinationConsumerConfig(d: DestinationConsumerSpec): Partial<C
 }
 
 export async function ensureDestinationConsumer(broker: Broker, d: DestinationConsumerSpec): Promise<void> {
-  await ensureConsumer(handlesOf(broker).jsm, STREAMS.deliveries, destinationConsumerConfig(d));
+  await broker.consumers.ensure(STREAMS.deliveries, destinationConsumerConfig(d));
 }
 
 export async function deleteDestinationConsumer(broker: Broker, destinationId: string): Promise<void> {

@@ -13,7 +13,7 @@ export {
 export { type ApplyOptions, type BatchResult, type ProjectionBatch, applyBatch } from './projection.ts';
 export { WRITER_SLOTS, writerSlot } from './locks.ts';
 export { type Checkpoint, readCheckpoints } from './checkpoints.ts';
-export { type ReadModelSnapshot, countReadModels, snapshotReadModels, truncateReadModels } from './rebuild.ts';
+export { countReadModels, truncateReadModels } from './rebuild.ts';
 export type { EventInput } from './merge.ts';
 export {
   type AttemptView,

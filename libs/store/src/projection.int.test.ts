@@ -9,7 +9,8 @@ import { type PoolClient, createPool, withTransaction } from './pool.ts';
 import { type ProjectionBatch, applyBatch, applyBatchIn } from './projection.ts';
 import { WRITER_SLOTS, lockWriters, writerSlot } from './locks.ts';
 import { readCheckpoints } from './checkpoints.ts';
-import { snapshotReadModels, truncateReadModels } from './rebuild.ts';
+import { truncateReadModels } from './rebuild.ts';
+import { snapshotReadModels } from '../test/read-models.ts';
 import { getEvent } from './queries.ts';
 
 const pool = createPool(await createTestDatabase(t), { max: 6 });
