@@ -23,7 +23,7 @@ export function sessionCookieOf(request: FastifyRequest): string | undefined {
 }
 
 export function authPlugin(deps: ApiDeps) {
-  return fp(async (app: FastifyInstance) => {
+  return fp((app: FastifyInstance) => {
     const portalLimit = portalLimiter(deps);
     declarePortalRoutes(app);
     app.addHook('onRequest', async (request) => {

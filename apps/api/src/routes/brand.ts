@@ -36,7 +36,7 @@ export function normalizeEmbedOrigins(input: readonly string[]): string[] {
 const view = brandView;
 
 export function brandRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog } = deps;
     const now = () => new Date(deps.now?.() ?? Date.now()).toISOString();
