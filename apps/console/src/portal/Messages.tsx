@@ -33,7 +33,7 @@ export function Messages() {
   const endpoints = useQuery({ queryKey: ['endpoints'], queryFn: () => client.destinations.list({ limit: 200 }) });
   const params = compact({
     event_type: filter.event_type.trim(),
-    status: filter.status as EventListParams['status'],
+    status: filter.status,
     destination_id: filter.destination_id,
     since: isoOf(filter.since),
     until: isoOf(filter.until),

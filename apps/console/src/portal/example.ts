@@ -14,7 +14,8 @@ export function exampleOf(schema: unknown, depth = 0): unknown {
     const list = s[k];
     if (Array.isArray(list) && list.length > 0) return exampleOf(list[0], depth + 1);
   }
-  const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
+  const declared: unknown = s.type;
+  const type: unknown = Array.isArray(declared) ? (declared as unknown[]).find((t) => t !== 'null') : declared;
   switch (type) {
     case 'object': {
       const out: Record<string, unknown> = {};

@@ -35,7 +35,8 @@ export function Settings() {
       const s = formText(f, k).trim();
       return s === '' ? null : s;
     };
-    const embed_origins = String(f.get('embed_origins') ?? '')
+    const origins = f.get('embed_origins');
+    const embed_origins = (typeof origins === 'string' ? origins : '')
       .split(/[\s,]+/)
       .filter((o) => o !== '');
     saveBrand.mutate({
