@@ -21,7 +21,7 @@ export function sessionCookieOf(request: FastifyRequest): string | undefined {
 }
 
 export function authPlugin(deps: ApiDeps) {
-  return fp(async (app: FastifyInstance) => {
+  return fp((app: FastifyInstance) => {
     app.addHook('onRequest', async (request) => {
       const header = request.headers.authorization;
       const cookie = header === undefined ? sessionCookieOf(request) : undefined;

@@ -72,7 +72,7 @@ export async function buildApi(deps: ApiDeps) {
       request.log.error({ kid: err.kid }, err.message);
       return send(503, `this instance lacks the secrets key (id ${err.kid}) of the record's current version, so it cannot change it; an operator must load that key`, 'secrets_key_missing');
     }
-    const fe = err as FastifyError;
+    const fe = err;
     if (fe.validation) {
       const where = fe.validationContext ?? 'request';
       const first = fe.validation[0];
@@ -122,8 +122,9 @@ export async function buildApi(deps: ApiDeps) {
         done(err as Error, undefined);
       }
     });
-    v1.addHook('preValidation', async (request) => {
+    v1.addHook('preValidation', (request, _reply, done) => {
       if (request.body === undefined && request.routeOptions.schema?.body !== undefined && bodyIsOptional(request.routeOptions.schema.body)) request.body = {};
+      done();
     });
     await v1.register(accountRoutes(deps));
     await v1.register(async (authed) => {

@@ -164,7 +164,7 @@ export const swaggerOptions: FastifyDynamicSwaggerOptions = {
     },
   },
   transform,
-  transformObject: (d) => finishDocument(('openapiObject' in d ? d.openapiObject : d.swaggerObject) as Doc) as never,
+  transformObject: (d) => finishDocument(('openapiObject' in d ? d.openapiObject : d.swaggerObject) as Doc),
 };
 
 /**

@@ -226,7 +226,7 @@ t.test('the SDK against a running Hookstream', async (t) => {
   t.equal((await hs.exports.get(exp.id)).rows, 2);
   const file = await hs.exports.download(exp.id);
   t.match(file.contentType, /ndjson/);
-  t.type(file.body.getReader, 'function', 'a web ReadableStream');
+  t.equal(typeof file.body.getReader, 'function', 'a web ReadableStream');
   let text = '';
   for await (const chunk of file.body as unknown as AsyncIterable<Uint8Array>) text += Buffer.from(chunk).toString('utf8');
   const rows = text.trim().split('\n').map((l) => JSON.parse(l));

@@ -1,5 +1,6 @@
 // Read queries of the API. Every query is scoped by account_id: a caller can only name rows of its
 // own account, whatever ids it passes.
+import { InvalidQueryError } from '@hookstream/contracts';
 import { eventTypePatternQuery, isEventTypePattern } from '@hookstream/domain';
 import type { Pool } from './pool.ts';
 
@@ -71,16 +72,7 @@ export interface EventDetail extends EventSummary {
   deliveries: DeliveryView[];
 }
 
-/** A query parameter the caller got wrong: maps to a 400. */
-export class InvalidQueryError extends Error {
-  override name = 'InvalidQueryError';
-  readonly code: 'invalid_cursor' | 'invalid_time';
-  readonly statusCode = 400;
-  constructor(code: 'invalid_cursor' | 'invalid_time', message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export { InvalidQueryError };
 
 /** Events are never older than the epoch; times outside this range are refused, not sent to Postgres. */
 const MIN_TIME_MS = 0;

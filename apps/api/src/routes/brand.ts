@@ -11,7 +11,7 @@ const EMPTY = { name: null, logo_url: null, primary_color: null, accent_color: n
 const view = brandView;
 
 export function brandRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog } = deps;
     const now = () => new Date(deps.now?.() ?? Date.now()).toISOString();

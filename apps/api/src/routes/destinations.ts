@@ -19,7 +19,7 @@ const PRIVATE_HINT =
   '. Destinations on private, loopback and link-local addresses are refused unless the operator allows them: set ALLOW_PRIVATE_DESTINATIONS=true in the environment of every api and deliverer process (for local use and tests)';
 
 export function destinationRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog, settings } = deps;
     const nowMs = () => deps.now?.() ?? Date.now();

@@ -16,7 +16,7 @@ export const OUTBOUND_BODY_LIMIT = 8 * 1024 * 1024;
 const MAX_PAYLOAD_BYTES = 5 * 1024 * 1024;
 
 export function outboundRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog, publisher } = deps;
     const nowMs = () => deps.now?.() ?? Date.now();

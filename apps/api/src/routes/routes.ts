@@ -10,7 +10,7 @@ import { decodeCursor, encodeCursor, ok, page } from '../http.ts';
 import { routeView } from '../views.ts';
 
 export function routeRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog } = deps;
     const now = () => new Date(deps.now?.() ?? Date.now()).toISOString();
@@ -58,7 +58,7 @@ export function routeRoutes(deps: ApiDeps) {
           destination_id: b.destination_id,
           event_type_pattern: b.event_type_pattern || null,
           labels: b.labels ?? null,
-          payload_filter: (b.payload_filter as Record<string, unknown> | null | undefined) ?? null,
+          payload_filter: b.payload_filter ?? null,
           active: b.active ?? true,
           // Unsaid, it is the destination's: a customer's lists then show the route.
           customer_id: b.customer_id === undefined ? (catalog.view.destinations.get(b.destination_id)?.customer_id ?? null) : b.customer_id,
@@ -113,7 +113,7 @@ export function routeRoutes(deps: ApiDeps) {
           customer_id: customer,
           event_type_pattern: b.event_type_pattern === undefined ? r.event_type_pattern : b.event_type_pattern || null,
           labels: b.labels === undefined ? r.labels : b.labels,
-          payload_filter: b.payload_filter === undefined ? r.payload_filter : ((b.payload_filter as Record<string, unknown> | null) ?? null),
+          payload_filter: b.payload_filter === undefined ? r.payload_filter : (b.payload_filter ?? null),
           active: b.active ?? r.active,
           updated_at: now(),
         };

@@ -4,7 +4,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Export, Replay } from '@hookstream/sdk';
 import { type Ctx, type Group, UsageError, defined } from '../context.ts';
-import type { Column, Progress, Row } from '../output.ts';
+import type { Column, Progress } from '../output.ts';
 import { eventFilter } from './events.ts';
 import { listed } from './manage.ts';
 
@@ -61,7 +61,7 @@ export const replays: Group = {
       if (!f.since || !f.until) throw new UsageError('--since and --until are required (ISO 8601 times)');
       let r = await ctx.client.replays.create({ ...f, since: f.since, until: f.until });
       if (ctx.flags.wait) r = await follow(ctx, (o) => ctx.client.replays.wait(r.id, o), ctx.out.progress(`replay ${r.id}`), replayProgress);
-      ctx.out.item(r as unknown as Row);
+      ctx.out.item(r);
       return r.status === 'failed' ? 1 : 0;
     },
   },
@@ -76,13 +76,13 @@ export const replays: Group = {
     async run(ctx) {
       const id = ctx.arg(0, 'id');
       const r = ctx.flags.wait ? await follow(ctx, (o) => ctx.client.replays.wait(id, o), ctx.out.progress(`replay ${id}`), replayProgress) : await ctx.client.replays.get(id);
-      ctx.out.item(r as unknown as Row);
+      ctx.out.item(r);
     },
   },
   cancel: {
     usage: '<id>',
     summary: 'stop a queued or running replay',
-    run: async (ctx) => ctx.out.item((await ctx.client.replays.cancel(ctx.arg(0, 'id'))) as unknown as Row),
+    run: async (ctx) => ctx.out.item(await ctx.client.replays.cancel(ctx.arg(0, 'id'))),
   },
 };
 
@@ -102,7 +102,7 @@ export const exportsGroup: Group = {
         await download(ctx, e.id, ctx.flags.output);
         ctx.out.note(`wrote ${e.rows} rows to ${ctx.flags.output}`);
       }
-      ctx.out.item(e as unknown as Row);
+      ctx.out.item(e);
       return e.status === 'failed' || e.status === 'expired' ? 1 : 0;
     },
   },
@@ -117,7 +117,7 @@ export const exportsGroup: Group = {
     async run(ctx) {
       const id = ctx.arg(0, 'id');
       const e = ctx.flags.wait ? await follow(ctx, (o) => ctx.client.exports.wait(id, o), ctx.out.progress(`export ${id}`), exportProgress) : await ctx.client.exports.get(id);
-      ctx.out.item(e as unknown as Row);
+      ctx.out.item(e);
     },
   },
   download: {

@@ -1,7 +1,7 @@
 // Accounts, keys, sources, destinations, routes and event types: create, list, show, update, delete.
 import type { CreateSourceParams, Page, UpdateSourceParams } from '@hookstream/sdk';
 import { type Ctx, type Group, UsageError, defined } from '../context.ts';
-import { type Column, type Row, table } from '../output.ts';
+import { type Column, type Row, cell, table } from '../output.ts';
 
 /** One page, or with --all every page. */
 export async function listed<T>(ctx: Ctx, page: () => Promise<Page<T>>, iterate: () => AsyncIterable<T>, columns: Column[]): Promise<void> {
@@ -42,7 +42,7 @@ const DEST_COLUMNS: Column[] = [
 ];
 const ROUTE_COLUMNS: Column[] = [
   { key: 'id' },
-  { key: 'source_id', title: 'SOURCE', format: (v) => (v === null ? '* (any)' : String(v)) },
+  { key: 'source_id', title: 'SOURCE', format: (v) => (v === null ? '* (any)' : cell(v)) },
   { key: 'destination_id', title: 'DESTINATION' },
   { key: 'event_type_pattern', title: 'PATTERN' },
   { key: 'active' },
@@ -231,11 +231,11 @@ export const destinations: Group = {
       const s = await ctx.client.destinations.stats(ctx.arg(0, 'id'), defined({ range: statsRange(ctx) }));
       if (ctx.out.json) return ctx.out.printJson(s);
       const { series: _s, recent_failures: failures, ...head } = s;
-      ctx.out.item(head as Row);
+      ctx.out.item(head);
       ctx.out.write(`\nrecent failures (${failures.length})\n`);
       if (failures.length > 0) {
         ctx.out.write(
-          table(failures as unknown as Row[], [
+          table(failures, [
             { key: 'at' },
             { key: 'event_id', title: 'EVENT' },
             { key: 'status_code', title: 'HTTP' },
@@ -262,10 +262,10 @@ export const stats: Group = {
     async run(ctx) {
       const s = await ctx.client.stats.get(defined({ range: statsRange(ctx) }));
       if (ctx.out.json) return ctx.out.printJson(s);
-      ctx.out.item({ range: s.range, from: s.from, to: s.to, ...s.totals, ready: s.pipeline.ready, projection_lag_ms: s.pipeline.projection_lag_ms } as Row);
+      ctx.out.item({ range: s.range, from: s.from, to: s.to, ...s.totals, ready: s.pipeline.ready, projection_lag_ms: s.pipeline.projection_lag_ms });
       ctx.out.write('\n');
       ctx.out.write(
-        table(s.destinations as unknown as Row[], [
+        table(s.destinations, [
           { key: 'name', max: 30 },
           { key: 'destination_id', title: 'ID' },
           { key: 'attempts' },
