@@ -14,8 +14,7 @@ export function exampleOf(schema: unknown, depth = 0): unknown {
     const list = s[k];
     if (Array.isArray(list) && list.length > 0) return exampleOf(list[0], depth + 1);
   }
-  const declared: unknown = s.type;
-  const type: unknown = Array.isArray(declared) ? (declared as unknown[]).find((t) => t !== 'null') : declared;
+  const type: unknown = Array.isArray(s.type) ? (s.type as unknown[]).find((t) => t !== 'null') : s.type;
   switch (type) {
     case 'object': {
       const out: Record<string, unknown> = {};

@@ -35,8 +35,7 @@ export function Settings() {
       const s = formText(f, k).trim();
       return s === '' ? null : s;
     };
-    const origins = f.get('embed_origins');
-    const embed_origins = (typeof origins === 'string' ? origins : '')
+    const embed_origins = formText(f, 'embed_origins')
       .split(/[\s,]+/)
       .filter((o) => o !== '');
     saveBrand.mutate({
