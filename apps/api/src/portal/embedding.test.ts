@@ -11,7 +11,13 @@ t.test('embed origins are scheme://host[:port], lower-cased, each once', async (
   ]);
   t.same(normalizeEmbedOrigins([]), []);
   for (const bad of ['https://a.com/x', 'https://a.com?x=1', 'https://a.com#x', 'https://u:p@a.com', 'https://*.a.com', 'ftp://a.com', "'self'", 'https://a.com;x', 'https://a .com', '']) {
-    t.throws(() => normalizeEmbedOrigins([bad]), { status: 400 }, `${JSON.stringify(bad)} is refused`);
+    let status = 0;
+    try {
+      normalizeEmbedOrigins([bad]);
+    } catch (err) {
+      status = (err as { status?: number }).status ?? -1;
+    }
+    t.equal(status, 400, `${JSON.stringify(bad)} is refused with a 400`);
   }
 });
 

@@ -49,6 +49,9 @@ export function App({ token }: { token: string | null }) {
       </main>
     );
   }
+  // A session of another account's portal (its cookie is per host, not per account) is not shown
+  // under this account's address, nor framed under this account's embedding policy.
+  if (session.data.account.id !== portalBase().accountId) return <Ended linkUsed={token !== null} />;
   return (
     <SessionCtx.Provider value={session.data}>
       <Shell session={session.data} />
