@@ -35,6 +35,14 @@ t.test('Settings → Audit log shows who changed what', async (t) => {
   await page.getByRole('button', { name: 'Rotate secret' }).click();
   const shown = await page.getByRole('status', { name: 'New signing secret' }).innerText();
 
+  // The destination's history: the audit log filtered to its id.
+  await page.getByRole('link', { name: 'History' }).click();
+  await page.waitForURL(new RegExp(`/console/settings/audit-log\\?resource_id=${a.orders.id}`));
+  const history = page.getByRole('table', { name: 'Audit log' });
+  await history.getByRole('row').filter({ hasText: 'destination.rotate_secret' }).waitFor();
+  t.ok(await history.getByRole('row').filter({ hasText: 'destination.create' }).isVisible(), 'its creation');
+  t.equal(await history.getByRole('row').filter({ hasText: 'source.create' }).count(), 0, 'nothing that did not involve it');
+
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Settings', exact: true }).click();
   await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
   await page.getByRole('link', { name: 'Audit log' }).click();
