@@ -116,7 +116,8 @@ t.test('two copies of every role on a 3-node cluster lose nothing through a node
 
   // The node to stop: the one leading the events stream, so that ingest must fail over.
   const leader = (await broker.streams.info(STREAMS.events)).cluster?.leader;
-  const victim = cluster.servers.find((s) => s.serverName === leader) ?? (cluster.servers[1] as (typeof cluster.servers)[number]);
+  const victim = cluster.servers.find((s) => s.serverName === leader) ?? cluster.servers[1];
+  if (!victim) throw new Error('the cluster has fewer than two servers');
 
   // Ingest through both APIs; a request that fails (503 while a leader is elected, a reset
   // connection) is retried with the same idempotency key, so an event is stored at most once.

@@ -61,7 +61,7 @@ async function gateway(t: Test, natsUrl: string, databaseUrl: string, keys: { se
   const settings = testSettings({ natsUrl, databaseUrl, port: 0, host: '127.0.0.1', allowPrivateDestinations: true, logLevel: 'silent', secretsOldKeys: [], ...keys });
   const gw = await startGateway(settings, { log: createLogger('silent') });
   let stopped = false;
-  const stop = gw.stop;
+  const stop = gw.stop.bind(gw);
   gw.stop = async () => {
     if (stopped) return;
     stopped = true;

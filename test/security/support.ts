@@ -137,7 +137,7 @@ export function objectBody(fields: Record<string, fc.Arbitrary<J>>): fc.Arbitrar
   );
   const stray = fc.array(fc.tuple(fc.oneof(pollutionKey, weirdString), junkValue), { maxLength: 2 });
   return fc.tuple(fc.tuple(...entries), fc.option(stray, { nil: [], freq: 3 })).map(([picked, extra]) =>
-    obj([...(picked.filter((e) => e !== null) as Array<[string, J]>), ...extra]),
+    obj([...picked.filter((e): e is [string, J] => e !== null), ...extra]),
   );
 }
 

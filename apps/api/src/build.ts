@@ -21,6 +21,7 @@ import { outboundRoutes } from './routes/outbound.ts';
 import { eventRoutes } from './routes/events.ts';
 import { brandRoutes } from './routes/brand.ts';
 import { domainRoutes } from './routes/domains.ts';
+import { portalSessionRoutes } from './routes/portal-sessions.ts';
 import { replayRoutes } from './routes/replays.ts';
 import { exportRoutes } from './routes/exports.ts';
 import { insightRoutes } from './routes/insights.ts';
@@ -28,6 +29,7 @@ import { liveRoutes } from './routes/live.ts';
 import { registerOpenApi } from './openapi.ts';
 import { bodyIsOptional, parseJsonBody } from './json.ts';
 import { consolePlugin } from './console/plugin.ts';
+import { portalPlugin } from './portal/plugin.ts';
 import { auditPlugin } from './audit/record.ts';
 import { auditLogRoutes } from './audit/routes.ts';
 
@@ -75,7 +77,7 @@ export async function buildApi(deps: ApiDeps) {
       request.log.error({ kid: err.kid }, err.message);
       return send(503, `this instance lacks the secrets key (id ${err.kid}) of the record's current version, so it cannot change it; an operator must load that key`, 'secrets_key_missing');
     }
-    const fe = err as FastifyError;
+    const fe = err;
     if (fe.validation) {
       const where = fe.validationContext ?? 'request';
       const first = fe.validation[0];
@@ -113,6 +115,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(healthRoutes(deps));
   await app.register(ingestRoutes(deps));
   await app.register(consolePlugin(deps));
+  await app.register(portalPlugin(deps));
   await app.register(async (v1) => {
     // The management API speaks JSON only: anything else is a 415, not a parse attempt.
     v1.removeContentTypeParser('text/plain');
@@ -125,8 +128,9 @@ export async function buildApi(deps: ApiDeps) {
         done(err as Error, undefined);
       }
     });
-    v1.addHook('preValidation', async (request) => {
+    v1.addHook('preValidation', (request, _reply, done) => {
       if (request.body === undefined && request.routeOptions.schema?.body !== undefined && bodyIsOptional(request.routeOptions.schema.body)) request.body = {};
+      done();
     });
     // Before every route: its onSend hook records the changes of the routes that opt in.
     await v1.register(auditPlugin(deps));
@@ -143,6 +147,7 @@ export async function buildApi(deps: ApiDeps) {
       await authed.register(eventRoutes(deps));
       await authed.register(brandRoutes(deps));
       await authed.register(domainRoutes(deps));
+      await authed.register(portalSessionRoutes(deps));
       await authed.register(replayRoutes(deps));
       await authed.register(exportRoutes(deps));
       await authed.register(insightRoutes(deps));

@@ -1,7 +1,7 @@
 // What the API needs from the rest of the system: narrow ports, wired by the composition root.
 import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '@hookstream/catalog';
-import type { ConsoleSessionKv, Publisher } from '@hookstream/broker';
+import type { ConsoleSessionKv, PortalSessionKv, Publisher } from '@hookstream/broker';
 import type { Settings } from '@hookstream/config';
 import type { Logger, Metrics } from '@hookstream/observability';
 import type { AuditPort, EventQueries, ExportPort, InsightPort, ReadinessCheck, ReplayPort } from './ports.ts';
@@ -12,6 +12,8 @@ export interface ApiDeps {
   publisher: Publisher;
   /** The console's sign-in sessions (a KV bucket every api copy shares); absent: console sign-in is off. */
   consoleSessions?: ConsoleSessionKv;
+  /** Customer portal sessions (a KV bucket every api copy shares); absent: portal sessions are off. */
+  portalSessions?: PortalSessionKv;
   log: Logger;
   metrics?: Metrics;
   /** Named dependency checks for /readyz (NATS, streams, Postgres, projection lag …). */
@@ -42,7 +44,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     accountId: string;
     apiKeyId: string;
-    /** How the caller proved who it is: an API key, or the console's session cookie. */
-    authMethod: 'bearer' | 'session' | '';
+    /** How the caller proved who it is: an API key, the console's session cookie, or a portal cookie. */
+    authMethod: 'bearer' | 'session' | 'portal' | '';
   }
 }

@@ -13,7 +13,7 @@ export interface WorkerDeps {
   log: Logger;
   now: () => number;
   /** `release` frees the message's place under max_in_flight once its request is over. */
-  handle(msg: InboundMsg, release: () => void): Promise<void>;
+  handle: (msg: InboundMsg, release: () => void) => Promise<void>;
   pullExpiresMs: number;
   /** Bytes one pull may bring (PullLoopOptions.pullBytes). */
   pullBytes: number;

@@ -24,8 +24,8 @@ const hold =
   };
 const gated: Publisher = {
   ...s.publisher,
-  publishAttempt: hold(s.publisher.publishAttempt),
-  publishAttempts: hold(s.publisher.publishAttempts),
+  publishAttempt: hold(s.publisher.publishAttempt.bind(s.publisher)),
+  publishAttempts: hold(s.publisher.publishAttempts.bind(s.publisher)),
 };
 await startDeliverer(t, s, { publisher: gated });
 // Teardowns run last-registered first: a failed test still lets the deliverer stop.

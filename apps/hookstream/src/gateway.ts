@@ -61,7 +61,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     const { broker, publisher } = shared;
     await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
     const catalog = await openSealedCatalog(broker, keyring, log, metrics);
-    cleanup.push(async () => catalog.close());
+    cleanup.push(() => Promise.resolve().then(() => catalog.close()));
 
     let pool: Pool | null = null;
     if (needsDb && services.databaseUrl) {
@@ -94,7 +94,7 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     for (const role of ROLE_ORDER) if (runs(role, roles, pool)) await startRole(role);
 
     const stopGauges = startConsumerGauges(broker, metrics);
-    cleanup.push(async () => stopGauges());
+    cleanup.push(() => Promise.resolve().then(stopGauges));
     if (!roles.has('api') && listen) {
       const ops = await startOpsServer({ port: settings.port, host: settings.host, metrics, readiness });
       cleanup.push(() => ops.close());

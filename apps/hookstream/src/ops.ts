@@ -102,7 +102,7 @@ export async function startOpsServer(opts: {
   readiness: () => Promise<Record<string, ReadinessCheck>>;
 }) {
   const app = Fastify({ logger: false });
-  app.get('/healthz', async () => ({ data: { status: 'ok' }, duration_ms: 0 }));
+  app.get('/healthz', () => ({ data: { status: 'ok' }, duration_ms: 0 }));
   app.get('/readyz', async (_req, reply) => {
     const checks = await opts.readiness();
     const ready = Object.values(checks).every((c) => c.ok || !c.required);

@@ -3,7 +3,6 @@
 // batch of rows and one chunk are in memory, whatever the number of rows.
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { ObjectBucket } from '@hookstream/broker';
 import type { Catalog } from '@hookstream/catalog';
 import type { api } from '@hookstream/contracts';
@@ -150,7 +149,7 @@ export function exportPort(deps: { pool: Pool; catalog: Catalog; bucket: () => O
       if (r.status !== 'completed' || !r.object_name) return 'not_ready';
       const obj = await deps.bucket().get(r.object_name);
       if (!obj) return 'expired';
-      const body = Readable.fromWeb(obj.data as NodeReadableStream<Uint8Array>);
+      const body = Readable.fromWeb(obj.data);
       // The object store reports a broken read (a missing chunk) here, not on the stream.
       void obj.error.then((err) => {
         if (err) body.destroy(err);

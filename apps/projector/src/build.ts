@@ -141,7 +141,7 @@ export function buildProjector(deps: ProjectorDeps): Projector {
       await ensureAuditConsumer(deps.broker.consumers);
       audit = startAuditPipe(deps);
       // A batch's worth per stream: with three streams into one batcher, the next batch gathers while
-      // one is written. Two per stream only held more in memory (15-20 MB more peak RSS, same rate).
+      // one is written.
       pipe = {
         batchers: [batcher],
         loops: PROJECTED.map(({ stream, consumer }) => pull(deps, stream, consumer, batchSize, (msg) => batcher.add(msg, decodeMessage(stream, msg)))),

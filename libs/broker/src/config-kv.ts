@@ -9,7 +9,7 @@ export interface ConfigChange {
   kind: ConfigKind;
   id: string;
   /** null when the record was deleted. */
-  record: unknown | null;
+  record: unknown;
   revision: number;
 }
 
@@ -65,10 +65,10 @@ export async function openConfigKv(broker: Broker): Promise<ConfigKv> {
         throw err;
       }
     },
-    async get(kind, id) {
+    async get<K extends ConfigKind>(kind: K, id: string) {
       const e = await kv.get(configKey(kind, id));
       if (!e || e.operation !== 'PUT') return null;
-      return { record: JSON.parse(dec.decode(e.value)), revision: e.revision };
+      return { record: JSON.parse(dec.decode(e.value)) as ConfigRecordByKind[K], revision: e.revision }; // as put() stored it
     },
     async list() {
       const out: Array<{ kind: ConfigKind; id: string; record: unknown; revision: number }> = [];
@@ -112,7 +112,7 @@ export async function openConfigKv(broker: Broker): Promise<ConfigKv> {
           if (!ready && (e.delta ?? 0) === 0) queueMicrotask(markReady);
           const parsed = parseConfigKey(e.key);
           if (!parsed) continue;
-          const record = e.operation === 'PUT' ? JSON.parse(dec.decode(e.value)) : null;
+          const record: unknown = e.operation === 'PUT' ? JSON.parse(dec.decode(e.value)) : null;
           onChange({ kind: parsed.kind, id: parsed.id, record, revision: e.revision });
         }
         markReady();

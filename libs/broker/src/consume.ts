@@ -103,9 +103,9 @@ export interface ConsumerLoopOptions {
   windowBytes?: number;
   handle(msg: InboundMsg): Promise<void>;
   /** Called with unexpected failures (handler exceptions). */
-  onError?(err: unknown): void;
+  onError?: (err: unknown) => void;
   /** Called when the pull loop has a problem talking to the server (missed heartbeats, consumer gone). */
-  onStatus?(kind: string, detail: string): void;
+  onStatus?: (kind: string, detail: string) => void;
   /** Delay before a message whose handler threw is offered again. */
   errorNakDelayMs?: number;
 }

@@ -72,6 +72,9 @@ t.test('StreamReader: info, last sequence, get by sequence', async (t) => {
   const bySubject = await broker.streams.info('PT', { subjects: 'pt.b.>' });
   t.same(bySubject.state.subjects, { 'pt.b.1': 1, 'pt.b.2': 1 }, 'counts per subject of the filter');
   await t.rejects(broker.streams.info('NO_SUCH_STREAM'), StreamMissing);
+  await t.rejects(broker.streams.lastSeq('NO_SUCH_STREAM'), StreamMissing);
+  await t.rejects(broker.streams.get('NO_SUCH_STREAM', 1), StreamMissing, 'get: the stream missing is not a message missing');
+  await t.rejects(broker.streams.scan('NO_SUCH_STREAM', { filterSubject: '>', onBatch: async () => {} }), StreamMissing);
 
   const hdrs = headers();
   hdrs.set('Hs-Test', 'yes');

@@ -67,7 +67,7 @@ export function createPublisher(broker: Broker, timeoutMs = 10_000): Publisher {
     new Promise((resolve, reject) => {
       const headers = toHeaders(hdrs, msgId);
       // Deferred: the publishes of one turn share one socket write.
-      writes.defer(() => acks.publish(subject, data, headers, timeoutMs).then(resolve, reject));
+      writes.defer(() => void acks.publish(subject, data, headers, timeoutMs).then(resolve, reject));
     });
   return {
     publishEvent: (meta, body, msgId) =>

@@ -43,8 +43,9 @@ export interface StreamState {
   };
 }
 
+/** Every method throws StreamMissing when the stream does not exist. */
 export interface StreamReader {
-  /** Throws StreamMissing. `subjects` (a filter) adds the message count per matching subject. */
+  /** `subjects` (a filter) adds the message count per matching subject. */
   info(stream: string, opts?: { subjects?: string }): Promise<StreamState>;
   /** The stream's last sequence now (0 when it is empty). */
   lastSeq(stream: string): Promise<number>;
@@ -62,22 +63,26 @@ function isStreamMissing(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }
 
+/** Runs a request about `stream`, its absence told as a StreamMissing whatever the request. */
+async function about<T>(stream: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (err) {
+    throw isStreamMissing(err) ? new StreamMissing(stream, { cause: err }) : err;
+  }
+}
+
 export function createStreamReader(h: Handles): StreamReader {
   const { jsm } = h;
-  const info = async (stream: string, opts?: { subjects?: string }): Promise<StreamState> => {
-    try {
-      const i = await jsm.streams.info(stream, opts?.subjects ? { subjects_filter: opts.subjects } : undefined);
-      return i;
-    } catch (err) {
-      throw isStreamMissing(err) ? new StreamMissing(stream, { cause: err }) : err;
-    }
-  };
+  const info = (stream: string, opts?: { subjects?: string }): Promise<StreamState> =>
+    about(stream, () => jsm.streams.info(stream, opts?.subjects ? { subjects_filter: opts.subjects } : undefined));
   return {
     info,
     lastSeq: async (stream) => (await info(stream)).state.last_seq,
-    get: (stream, seq) => readStreamMessage(jsm, stream, seq),
-    scan: (stream, o) => scanStream(h, stream, o),
-    firstSeqAtOrAfter: (stream, filterSubject, timeMs) => firstSeqAtOrAfter(h, stream, filterSubject, timeMs),
-    purgeSubjectBefore: (stream, filterSubject, keepFromSeq) => purgeSubjectBefore(jsm, stream, filterSubject, keepFromSeq),
+    get: (stream, seq) => about(stream, () => readStreamMessage(jsm, stream, seq)),
+    scan: (stream, o) => about(stream, () => scanStream(h, stream, o)),
+    firstSeqAtOrAfter: (stream, filterSubject, timeMs) => about(stream, () => firstSeqAtOrAfter(h, stream, filterSubject, timeMs)),
+    purgeSubjectBefore: (stream, filterSubject, keepFromSeq) =>
+      about(stream, () => purgeSubjectBefore(jsm, stream, filterSubject, keepFromSeq)),
   };
 }

@@ -95,9 +95,9 @@ export async function firstSeqAtOrAfter(h: Pick<Handles, 'js' | 'jsm'>, stream: 
     filterSubject,
     startTime: timeMs,
     batch: 1,
-    onBatch: async ([m]) => {
+    onBatch: ([m]) => {
       seq = m?.seq ?? null;
-      return false;
+      return Promise.resolve(false);
     },
   });
   return seq;
@@ -117,4 +117,3 @@ export async function purgeSubjectBefore(jsm: JetStreamManager, stream: string, 
     throw err;
   }
 }
-

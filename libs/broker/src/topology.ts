@@ -102,7 +102,7 @@ async function ensureStreamOnce(jsm: JetStreamManager, spec: Partial<StreamConfi
     const { name: _n, storage: _s, retention: _r, ...mutable } = spec;
     const current = info.config as unknown as Record<string, unknown>;
     const changed = Object.entries(mutable).some(([k, v]) => JSON.stringify(current[k]) !== JSON.stringify(v));
-    if (changed) await jsm.streams.update(name, { ...info.config, ...mutable } as StreamConfig);
+    if (changed) await jsm.streams.update(name, { ...info.config, ...mutable });
   } catch (err) {
     if (!isNotFound(err)) throw err;
     await jsm.streams.add(spec as StreamConfig);

@@ -9,6 +9,8 @@ export {
 } from './payload-filter.ts';
 export type { PayloadFilter } from './payload-filter.ts';
 export { matchRoutes } from './routes.ts';
+export { customerAdmits, routeAdmitsCustomer, validateCustomerId } from './customers.ts';
+export type { CustomerEvent } from './customers.ts';
 export type { EventLike, RouteLike } from './routes.ts';
 export {
   DEFAULT_JITTER,

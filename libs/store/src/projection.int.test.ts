@@ -236,7 +236,7 @@ t.test("the writers' lock: a slot leaves the other slots free, and holds off eve
       await c.query(`SET LOCAL lock_timeout = '300ms'`);
       await applyBatchIn(c, batch, opts);
       return 'written';
-    }).catch((err: { code?: string }) => (err.code === '55P03' ? 'waited' : Promise.reject(err)));
+    }).catch((err: Error & { code?: string }) => (err.code === '55P03' ? 'waited' : Promise.reject(err)));
 
   await holder.query('BEGIN');
   await lockWriters(holder, other);

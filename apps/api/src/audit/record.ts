@@ -160,7 +160,7 @@ function failed(reply: FastifyReply, payload: unknown): string {
 }
 
 export function auditPlugin(deps: ApiDeps) {
-  return fp(async (app: FastifyInstance) => {
+  return fp((app: FastifyInstance) => {
     app.decorate('auditKeyNames', deps.catalog.view.apiKeys);
     app.addHook('onSend', async (request, reply, payload) => {
       const recorder = deps.audit;

@@ -46,16 +46,16 @@ function checkTimes(q: { since?: string | undefined; until?: string | undefined 
 }
 
 export function auditLogRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const unavailable = (err: unknown) => {
       if ((err as { statusCode?: number }).statusCode === 400) return errors.badRequest((err as Error).message);
       return errors.unavailable('the audit log is unavailable right now (changes are still recorded); retry', err);
     };
     const list = async (accountId: string, filter: AuditLogFilter) => {
-      const port = deps.audit?.list;
-      if (!port) throw errors.unavailable('the audit log is not configured on this instance');
-      return port(accountId, filter).catch((err) => {
+      const audit = deps.audit;
+      if (!audit?.list) throw errors.unavailable('the audit log is not configured on this instance');
+      return audit.list(accountId, filter).catch((err) => {
         throw unavailable(err);
       });
     };

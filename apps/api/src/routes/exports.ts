@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { api } from '@hookstream/contracts';
+import { InvalidQueryError, api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
 import { ApiError, errors } from '../errors.ts';
 import { checkEventTypeFilter } from '../filters.ts';
@@ -13,7 +13,7 @@ import { ok, page } from '../http.ts';
 const { CreateExportBody, ExportView } = api;
 
 export function exportRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const need = () => {
       if (!deps.exports) throw errors.unavailable('exports are not configured on this instance');
@@ -21,7 +21,7 @@ export function exportRoutes(deps: ApiDeps) {
     };
     const wrap = <T>(p: Promise<T>) =>
       p.catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode === 400) throw errors.badRequest((err as Error).message);
+        if (err instanceof InvalidQueryError) throw errors.badRequest(err.message);
         throw errors.unavailable('exports are unavailable right now (ingest and delivery are not affected); retry', err);
       });
 

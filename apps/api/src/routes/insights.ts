@@ -2,11 +2,11 @@
 // rollups, each destination's health, a payload-filter tester and test events.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { type EventMeta, api } from '@hookstream/contracts';
+import { type EventMeta, InvalidQueryError, api } from '@hookstream/contracts';
 import { deliveryIdFor, deriveCircuit, matchPayloadFilter, timeOrderedId, validatePayloadFilter } from '@hookstream/domain';
 import type { ApiDeps } from '../context.ts';
 import type { DestinationFigures, StatsWindow } from '../ports.ts';
-import { errors } from '../errors.ts';
+import { dataException, errors } from '../errors.ts';
 import { ok, page } from '../http.ts';
 import { payloadErrors } from '../schemas.ts';
 
@@ -30,7 +30,7 @@ const TEST_EVENT_TYPE = 'hookstream.test';
 const PIPELINE_MEMO_MS = 1_000;
 
 export function insightRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog } = deps;
     const nowMs = () => deps.now?.() ?? Date.now();
@@ -40,8 +40,8 @@ export function insightRoutes(deps: ApiDeps) {
     };
     const wrap = <T>(p: Promise<T>) =>
       p.catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode === 400) throw errors.badRequest((err as Error).message);
-        if (String((err as { code?: unknown }).code ?? '').startsWith('22')) throw errors.badRequest('a filter value is out of range');
+        if (err instanceof InvalidQueryError) throw errors.badRequest(err.message);
+        if (dataException(err)) throw errors.badRequest('a filter value is out of range');
         throw errors.unavailable('the read models are unavailable right now (ingest and delivery are not affected); retry', err);
       });
     const owned = (accountId: string, id: string) => {
@@ -200,6 +200,8 @@ export function insightRoutes(deps: ApiDeps) {
           labels: null,
           idempotency_key: null,
           test_destination_id: d.id,
+          // A customer's test event is that customer's: it shows in its event lists.
+          ...(d.customer_id ? { customer_id: d.customer_id } : {}),
         };
         try {
           await deps.publisher.publishEvent(meta, Buffer.from(JSON.stringify(payload)), null);

@@ -2,7 +2,7 @@
 // progress and cancellation. The work itself is the jobs role's; this file is its HTTP face.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { api } from '@hookstream/contracts';
+import { InvalidQueryError, api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
 import { errors } from '../errors.ts';
 import { checkEventTypeFilter } from '../filters.ts';
@@ -11,7 +11,7 @@ import { ok, page } from '../http.ts';
 const { CreateReplayBody, ReplayView } = api;
 
 export function replayRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const need = () => {
       if (!deps.replays) throw errors.unavailable('bulk replays are not configured on this instance');
@@ -19,7 +19,7 @@ export function replayRoutes(deps: ApiDeps) {
     };
     const wrap = <T>(p: Promise<T>) =>
       p.catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode === 400) throw errors.badRequest((err as Error).message);
+        if (err instanceof InvalidQueryError) throw errors.badRequest(err.message);
         throw errors.unavailable('bulk replays are unavailable right now (ingest and delivery are not affected); retry', err);
       });
 

@@ -29,7 +29,7 @@ function auditFilter(ctx: Ctx): Omit<AuditLogParams, 'limit' | 'cursor'> {
     actor_type: actorType as AuditLogParams['actor_type'],
     action: ctx.flags.action,
     resource_id: ctx.flags.resource,
-    outcome: outcome as AuditLogParams['outcome'],
+    outcome: outcome,
     since: ctx.flags.since,
     until: ctx.flags.until,
   });

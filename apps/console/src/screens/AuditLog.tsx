@@ -5,7 +5,7 @@ import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import type { AuditLogEntry, AuditLogParams } from '@hookstream/sdk';
 import { client, compact } from '../api.ts';
 import { Link, useLocation, useNavigate } from '../router.tsx';
-import { Empty, ErrorNote, Id, Loading, Table, Time } from '../ui.tsx';
+import { Empty, ErrorNote, Id, Loading, Table, Time, formText } from '../ui.tsx';
 import { fromLocalInput, toLocalInput } from './filters.tsx';
 
 const LIMIT = 50;
@@ -42,7 +42,7 @@ function useAuditFilter(): [Filter, (f: Filter) => void] {
   }
   const set = (next: Filter) => {
     const q = new URLSearchParams();
-    for (const k of KEYS) if (next[k]) q.set(k, next[k]!);
+    for (const k of KEYS) if (next[k]) q.set(k, next[k]);
     const qs = q.toString();
     navigate(`${path}${qs ? `?${qs}` : ''}`, true);
   };
@@ -77,7 +77,7 @@ function FilterForm({ value, onChange }: { value: Filter; onChange: (f: Filter) 
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
-    const text = (k: string) => String(f.get(k) ?? '').trim() || undefined;
+    const text = (k: string) => formText(f, k).trim() || undefined;
     onChange(compact({ actor: text('actor'), action: text('action'), resource_id: text('resource_id'), since: fromLocalInput(text('since') ?? ''), until: fromLocalInput(text('until') ?? '') }));
   };
   return (
@@ -232,7 +232,7 @@ export function AuditLog() {
         <button type="button" onClick={() => setCursors((c) => c.slice(0, -1))} disabled={!cursor}>
           Previous page
         </button>
-        <button type="button" onClick={() => list.data?.next_cursor && setCursors((c) => [...c, list.data!.next_cursor!])} disabled={!list.data?.next_cursor}>
+        <button type="button" onClick={() => list.data?.next_cursor && setCursors((c) => [...c, list.data.next_cursor!])} disabled={!list.data?.next_cursor}>
           Next page
         </button>
       </div>
