@@ -3,7 +3,7 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
-import { startReceiver } from '@hookstream/testkit';
+import { startReceiver, waitFor } from '@hookstream/testkit';
 import { startSystem } from '../e2e/harness.ts';
 import { axeViolations, ensureConsoleBuilt, launch } from './browser.ts';
 import { seedAccount } from './seed.ts';
@@ -63,7 +63,7 @@ t.test('Settings → Audit log shows who changed what', async (t) => {
   await page.getByLabel('Action').fill('destination.rotate_secret');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.waitForURL(/action=destination\.rotate_secret/);
-  await t.resolves(table.getByRole('row').filter({ hasText: 'route.create' }).waitFor({ state: 'detached' }));
+  await waitFor(async () => (await table.getByRole('row').filter({ hasText: 'route.create' }).count()) === 0, { timeoutMs: 20_000, message: 'the filter applied' });
   t.equal(await table.locator('tbody tr').count(), 1);
 
   const v = await axeViolations(page);
