@@ -29,6 +29,7 @@ import { liveRoutes } from './routes/live.ts';
 import { registerOpenApi } from './openapi.ts';
 import { bodyIsOptional, parseJsonBody } from './json.ts';
 import { consolePlugin } from './console/plugin.ts';
+import { portalPlugin } from './portal/plugin.ts';
 
 export type { ApiDeps } from './context.ts';
 export type * from './ports.ts';
@@ -110,6 +111,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(healthRoutes(deps));
   await app.register(ingestRoutes(deps));
   await app.register(consolePlugin(deps));
+  await app.register(portalPlugin(deps));
   await app.register(async (v1) => {
     // The management API speaks JSON only: anything else is a 415, not a parse attempt.
     v1.removeContentTypeParser('text/plain');

@@ -42,7 +42,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     accountId: string;
     apiKeyId: string;
-    /** How the caller proved who it is: an API key, or the console's session cookie. */
-    authMethod: 'bearer' | 'session' | '';
+    /** How the caller proved who it is: an API key, the console's session cookie, or a portal cookie. */
+    authMethod: 'bearer' | 'session' | 'portal' | '';
   }
 }

@@ -5,3 +5,4 @@ export * from './read-models.ts';
 export * from './errors.ts';
 export * as api from './api.ts';
 export * as consoleApi from './console-api.ts';
+export * as portalApi from './portal-api.ts';

@@ -18,6 +18,7 @@ import {
 import { Exports, Replays } from './jobs.ts';
 import { DeadLetters, PayloadFilters, StatsApi } from './insights.ts';
 import { Console } from './console.ts';
+import { Portal } from './portal.ts';
 import type { Health, IngestAccepted, Readiness } from './types.ts';
 
 export type HookstreamOptions = TransportOptions;
@@ -43,6 +44,8 @@ export class Hookstream {
   readonly payloadFilters: PayloadFilters;
   /** Console sign-in (session mode in the browser). */
   readonly console: Console;
+  /** The customer portal's session (in the portal page). */
+  readonly portal: Portal;
   readonly #t: Transport;
 
   constructor(options: HookstreamOptions) {
@@ -66,6 +69,7 @@ export class Hookstream {
     this.stats = new StatsApi(t);
     this.payloadFilters = new PayloadFilters(t);
     this.console = new Console(t);
+    this.portal = new Portal(t);
   }
 
   get baseUrl(): string {

@@ -170,6 +170,22 @@ export function destinationRoutes(deps: ApiDeps) {
         return reply.code(204).send(null);
       },
     );
+    // The receiver needs the secret to verify signatures; whoever manages the endpoint (an account
+    // key, or a customer's manage-scoped portal session) may read it, on its own route and never cached.
+    app.get(
+      '/destinations/:id/secret',
+      { schema: { params: api.IdParams, response: { 200: api.envelope(api.RevealedSecret), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const d = owned(request.accountId, request.params.id);
+        const at = nowMs();
+        const current = d.signing_secrets.find((s) => s.expires_at === null);
+        const previous = d.signing_secrets
+          .filter((s) => s.expires_at !== null && Date.parse(s.expires_at) > at)
+          .map((s) => ({ signing_secret: s.secret, expires_at: s.expires_at as string }));
+        reply.header('cache-control', 'no-store');
+        return ok(reply, { signing_secret: current?.secret ?? null, previous });
+      },
+    );
     app.post(
       '/destinations/:id/rotate-secret',
       { schema: { params: api.IdParams, body: api.RotateSecretBody, response: { 200: api.envelope(api.RotatedSecret), '4xx': api.ErrorBody } } },

@@ -35,7 +35,17 @@ export function Settings() {
       const s = formText(f, k).trim();
       return s === '' ? null : s;
     };
-    saveBrand.mutate({ name: v('name'), logo_url: v('logo_url'), primary_color: v('primary_color'), accent_color: v('accent_color'), support_email: v('support_email') });
+    const embed_origins = formText(f, 'embed_origins')
+      .split(/[\s,]+/)
+      .filter((o) => o !== '');
+    saveBrand.mutate({
+      name: v('name'),
+      logo_url: v('logo_url'),
+      primary_color: v('primary_color'),
+      accent_color: v('accent_color'),
+      support_email: v('support_email'),
+      embed_origins,
+    });
   };
   const submitDomain = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -82,6 +92,10 @@ export function Settings() {
         <label>
           Support email
           <input name="support_email" type="email" defaultValue={b?.support_email ?? ''} />
+        </label>
+        <label className="wide">
+          Origins that may embed the customer portal (one a line, like https://app.example.com)
+          <textarea name="embed_origins" defaultValue={(b?.embed_origins ?? []).join('\n')} placeholder="https://app.example.com" />
         </label>
         <div className="row">
           <button type="submit" className="primary" disabled={saveBrand.isPending}>
