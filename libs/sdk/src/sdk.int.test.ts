@@ -294,9 +294,9 @@ t.test('the SDK against a running Hookstream', async (t) => {
   t.match(inv, { email: 'vic@example.com', role: 'viewer', expired: false });
   t.same((await hs.invites.list()).data.map((i) => i.id), [inv.id]);
   t.equal((await all(hs.invites.iterate({ limit: 1 }))).length, 1);
-  const token = new URL(inv.url).hash.slice(1);
-  t.match(await browser.console.invite(token), { email: 'vic@example.com', role: 'viewer', sso: false });
-  const joined = await browser.console.acceptInvite({ token, name: 'Vic', password: 'a long enough password' });
+  const inviteToken = new URL(inv.url).hash.slice(1);
+  t.match(await browser.console.invite(inviteToken), { email: 'vic@example.com', role: 'viewer', sso: false });
+  const joined = await browser.console.acceptInvite({ token: inviteToken, name: 'Vic', password: 'a long enough password' });
   t.match(joined, { role: 'viewer', member: { email: 'vic@example.com' }, permissions: ['read'] });
   const refusedReplay = await browser.events.replay(accepted.id as string).catch((e: unknown) => e);
   t.type(refusedReplay, PermissionError, 'a viewer may not replay');
