@@ -37,7 +37,7 @@ t.test('given a backlog of large webhooks stored while only the api ran, when th
     answers.push((await client(apiOnly.url as string).ingest(source.json.data.path_token, body, { 'content-type': 'text/plain', 'x-webhook-id': `large-${i}` })).status);
   }
   t.same(answers, Array.from({ length: BODIES }, () => 202), 'every webhook answered 202');
-  t.equal((await apiOnly.broker.jsm.streams.info(STREAMS.events)).state.messages, BODIES, 'and stored, once each');
+  t.equal((await apiOnly.broker.streams.info(STREAMS.events)).state.messages, BODIES, 'and stored, once each');
   await apiOnly.stop();
 
   const gw = await startSystem(t, {}, services);

@@ -197,7 +197,7 @@ t.test('bad input on every endpoint: 4xx envelope and nothing stored, or a sane 
   t.test('settle', async (t) => {
     for (const id of createdRoutes) await app.inject({ method: 'DELETE', url: `/v1/routes/${id}`, headers: a.auth });
     await waitFor(async () => {
-      const c = await gw.broker.jsm.consumers.info(STREAMS.events, CONSUMERS.router);
+      const c = await gw.broker.consumers.info(STREAMS.events, CONSUMERS.router);
       return c.num_pending === 0 && c.num_ack_pending === 0;
     });
     t.pass('router idle');

@@ -29,10 +29,8 @@ import { registerOpenApi } from './openapi.ts';
 import { bodyIsOptional, parseJsonBody } from './json.ts';
 import { consolePlugin } from './console/plugin.ts';
 
-export type { ApiDeps, EventListFilter, EventQueries, ReadinessCheck } from './context.ts';
-export type { ReplayInput, ReplayPort, ReplayView } from './routes/replays.ts';
-export type { ExportDownload, ExportInput, ExportPort, ExportView } from './routes/exports.ts';
-export type { DeadLetterView, DestinationFigures, InsightPort, StatsWindow } from './routes/insights.ts';
+export type { ApiDeps } from './context.ts';
+export type * from './ports.ts';
 export { statsWindow } from './routes/insights.ts';
 export { ApiError, errors } from './errors.ts';
 export { ok, page, encodeCursor, decodeCursor } from './http.ts';
@@ -147,4 +145,35 @@ export async function buildApi(deps: ApiDeps) {
     });
   }, { prefix: '/v1' });
   return app;
+}
+
+export interface ApiStartDeps extends ApiDeps {
+  /** Where to listen; without it the app only answers inject() (tests). */
+  listen?: { port: number; host: string };
+}
+
+export interface ApiHandle {
+  app: ApiApp;
+  /** http://127.0.0.1:port when it listens. */
+  url: string | null;
+  /** Stops taking requests and waits for those in flight. */
+  stop(): Promise<void>;
+}
+
+/** The role's entry point for the gateway: built, listening when asked; stop() closes it. */
+export async function start(deps: ApiStartDeps): Promise<ApiHandle> {
+  const { listen, ...apiDeps } = deps;
+  const app = await buildApi(apiDeps);
+  let url: string | null = null;
+  try {
+    if (listen) {
+      await app.listen(listen);
+      const addr = app.server.address();
+      url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : listen.port}`;
+    }
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  return { app, url, stop: () => app.close() };
 }

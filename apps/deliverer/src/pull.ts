@@ -2,7 +2,7 @@
 // nothing waits unseen in a client buffer: every message pulled is in a handler that keeps it alive,
 // so a paused destination (open circuit, rate limit) never lets a message time out and be
 // redelivered — which would count as an attempt.
-import { type Broker, type InboundMsg, wrapMsg } from '@hookstream/broker';
+import { type Broker, type FetchConsumer, type InboundMsg, fetchConsumer } from '@hookstream/broker';
 import { sleep } from './gates.ts';
 
 export interface PullLoopOptions {
@@ -72,8 +72,7 @@ export function startPullLoop(o: PullLoopOptions): PullLoop {
     wake = null;
   };
 
-  const run = async (m: Parameters<typeof wrapMsg>[0]) => {
-    const msg = wrapMsg(m, o.broker.writes);
+  const run = async (msg: InboundMsg) => {
     let released = false;
     const release = () => {
       if (released) return;
@@ -95,7 +94,7 @@ export function startPullLoop(o: PullLoopOptions): PullLoop {
     }
   };
 
-  const spawn = (m: Parameters<typeof wrapMsg>[0]) => {
+  const spawn = (m: InboundMsg) => {
     inFlight++;
     unreleased++;
     const p = run(m).finally(() => {
@@ -108,7 +107,7 @@ export function startPullLoop(o: PullLoopOptions): PullLoop {
 
   const done = (async () => {
     let backoff = 250;
-    let consumer: Awaited<ReturnType<Broker['js']['consumers']['get']>> | null = null;
+    let consumer: FetchConsumer | null = null;
     // The largest message seen lately; until one is seen, as large as a pull may be: the first
     // pull brings one message. Pulls of smaller ones halve it, so it is remembered for a while.
     let largest = o.pullBytes;
@@ -119,8 +118,8 @@ export function startPullLoop(o: PullLoopOptions): PullLoop {
         continue;
       }
       try {
-        consumer ??= await o.broker.js.consumers.get(o.stream, o.consumer);
-        const batch = await consumer.fetch({ max_messages: pullSize(n, o.pullBytes, largest), expires: o.expiresMs });
+        consumer ??= await fetchConsumer(o.broker, o.stream, o.consumer);
+        const batch = consumer.fetch(pullSize(n, o.pullBytes, largest), o.expiresMs);
         let got = 0;
         let biggest = 0;
         for await (const m of batch) {

@@ -1,7 +1,7 @@
 // One destination in this process: its consumer, its pull loop, its circuit and its rate limit.
 // Isolation comes from here: each destination has its own durable consumer and its own loop, so a
 // destination that hangs only ever holds its own max_in_flight requests.
-import { type Broker, type InboundMsg, deleteDestinationConsumer, ensureDestinationConsumer } from '@hookstream/broker';
+import { type Broker, ConsumerMissing, type InboundMsg, deleteDestinationConsumer, ensureDestinationConsumer } from '@hookstream/broker';
 import { CONSUMERS, type DestinationRecord, STREAMS } from '@hookstream/contracts';
 import { type CircuitOptions, createCircuit, createTokenBucket } from '@hookstream/domain';
 import type { Logger, Metrics } from '@hookstream/observability';
@@ -151,14 +151,14 @@ export class DestinationWorker {
 
   private async drained(): Promise<boolean> {
     try {
-      const info = await this.deps.broker.jsm.consumers.info(STREAMS.deliveries, CONSUMERS.destination(this.id));
+      const info = await this.deps.broker.consumers.info(STREAMS.deliveries, CONSUMERS.destination(this.id));
       if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
       await deleteDestinationConsumer(this.deps.broker, this.id);
       this.deps.log.info({ destination_id: this.id }, 'deleted destination drained; consumer removed');
       return true;
     } catch (err) {
       // Gone already (another copy removed it): nothing left to drain.
-      if ((err as { code?: number }).code === 10014) return true;
+      if (err instanceof ConsumerMissing) return true;
       throw err;
     }
   }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ObjectBucket } from '@hookstream/broker';
 import type { Catalog } from '@hookstream/catalog';
+import type { api } from '@hookstream/contracts';
 import type { Logger } from '@hookstream/observability';
 import {
   ATTEMPT_EXPORT_COLUMNS,
@@ -31,21 +32,13 @@ const BATCH = 1_000;
 /** Progress is saved every this many batches. */
 const PROGRESS_EVERY = 10;
 
-export interface ExportView {
-  id: string;
+/** What the API shows of an export: the contract's view, its kind, format, filter and status typed as stored. */
+export type ExportView = Omit<api.ExportView, 'kind' | 'format' | 'filter' | 'status'> & {
   kind: ExportKind;
   format: ExportFormat;
   filter: ExportFilter;
   status: ExportRecord['status'];
-  rows: number;
-  bytes: number;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  expires_at: string | null;
-  error: string | null;
-  download_url: string | null;
-}
+};
 
 export function exportView(r: ExportRecord): ExportView {
   const { account_id: _a, object_name: _o, ...v } = r;

@@ -3,9 +3,9 @@
 // of this replay. Progress is saved per batch with the last sequence it covers, so a retried job
 // resumes where the last one stopped; the deterministic delivery ids make the overlap harmless.
 import { randomUUID } from 'node:crypto';
-import { type Broker, type Publisher, type StoredMessage, firstSeqAtOrAfter, scanStream, streamLastSeq } from '@hookstream/broker';
+import type { Broker, Publisher, StoredMessage } from '@hookstream/broker';
 import type { Catalog } from '@hookstream/catalog';
-import { type EventMeta, STREAMS, accountEventsFilter, decodeEventMeta } from '@hookstream/contracts';
+import { type EventMeta, STREAMS, accountEventsFilter, type api, decodeEventMeta } from '@hookstream/contracts';
 import { DELIVERY_STATUSES, isEventTypePattern, matchEventType } from '@hookstream/domain';
 import type { Logger } from '@hookstream/observability';
 import { type StoredEvent, publishReplay, replayTargets } from '@hookstream/replay';
@@ -32,24 +32,8 @@ export const MAX_REPLAY_WINDOW_MS = 31 * 86_400_000;
 const SKEW_MARGIN_MS = 5 * 60_000;
 const BATCH = 256;
 
-/** What the API shows of a replay. */
-export interface ReplayView {
-  id: string;
-  status: ReplayRecord['status'];
-  filter: ReplayFilter;
-  scanned: number;
-  matched: number;
-  replayed: number;
-  deliveries: number;
-  /** Positions of the events stream in the replay's extent read so far (all of them once completed). */
-  processed: number;
-  /** Positions of the events stream in the replay's extent; null until the job has started. */
-  total: number | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  error: string | null;
-}
+/** What the API shows of a replay: the contract's view, its status and filter typed as stored. */
+export type ReplayView = Omit<api.ReplayView, 'status' | 'filter'> & { status: ReplayRecord['status']; filter: ReplayFilter };
 
 export const replayView = ({ account_id: _a, last_seq, first_seq, end_seq, ...v }: ReplayRecord): ReplayView => {
   const total = first_seq !== null && end_seq !== null ? Math.max(0, end_seq - first_seq + 1) : null;
@@ -95,7 +79,8 @@ export function matchesMeta(meta: EventMeta, f: ReplayFilter): boolean {
 }
 
 export interface ReplayDeps {
-  broker: Broker;
+  /** Reads the events stream only. */
+  broker: Pick<Broker, 'streams'>;
   pool: Pool;
   catalog: Catalog;
   publisher: Publisher;
@@ -130,8 +115,8 @@ export async function runReplay(deps: ReplayDeps, id: string, shouldStop: () => 
   // The extent is fixed on the first run, so that a resumed job and its progress read the same range.
   let endSeq = rec.end_seq;
   if (rec.first_seq === null || endSeq === null) {
-    const end = await streamLastSeq(deps.broker, STREAMS.events);
-    const first = (await firstSeqAtOrAfter(deps.broker, STREAMS.events, replaySubject(account, f), since - SKEW_MARGIN_MS)) ?? end + 1;
+    const end = await deps.broker.streams.lastSeq(STREAMS.events);
+    const first = (await deps.broker.streams.firstSeqAtOrAfter(STREAMS.events, replaySubject(account, f), since - SKEW_MARGIN_MS)) ?? end + 1;
     endSeq = (await setReplayExtent(deps.pool, id, Math.min(first, end + 1), end))?.end_seq ?? end;
   }
 
@@ -180,7 +165,7 @@ export async function runReplay(deps: ReplayDeps, id: string, shouldStop: () => 
     return true;
   };
 
-  await scanStream(deps.broker, STREAMS.events, {
+  await deps.broker.streams.scan(STREAMS.events, {
     filterSubject: replaySubject(account, f),
     ...(c.last_seq > 0 ? { startSeq: c.last_seq + 1 } : { startTime: since - SKEW_MARGIN_MS }),
     endTime: until + SKEW_MARGIN_MS,

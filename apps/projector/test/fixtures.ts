@@ -7,6 +7,7 @@ import { type EventDetail, createPool, migrate } from '@hookstream/store';
 import type { Pool } from '@hookstream/store';
 import { createLogger } from '@hookstream/observability';
 import type { Projector } from '../src/build.ts';
+import { publishRaw } from '@hookstream/testkit';
 
 export const silent = createLogger('silent', 'test');
 
@@ -110,8 +111,6 @@ export type Message =
   | { kind: 'attempts'; facts: AttemptFact[] }
   | { kind: 'dead'; letter: DeadLetter };
 
-const enc = new TextEncoder();
-
 /**
  * Publishes as the pipeline would. `duplicate` re-publishes under a fresh message id, which gets past
  * JetStream's dedupe window: the projector then sees the same content twice, as after a crash.
@@ -135,7 +134,7 @@ export async function publish(broker: Broker, messages: readonly Message[], dupl
       const subject =
         m.kind === 'routed' ? `hs.facts.routed.${m.fact.account_id}` : m.kind === 'attempt' ? `hs.facts.attempt.${m.fact.account_id}` : `hs.dlq.${m.letter.account_id}`;
       const value = m.kind === 'dead' ? m.letter : m.fact;
-      await broker.js.publish(subject, enc.encode(JSON.stringify(value)), { msgID: id });
+      await publishRaw(broker, subject, JSON.stringify(value), id ? { msgId: id } : {});
     }
   }
 }

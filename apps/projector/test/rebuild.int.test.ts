@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { STREAMS } from '@hookstream/contracts';
-import { WRITER_SLOTS, readCheckpoints, snapshotReadModels, writerSlot } from '@hookstream/store';
+import { WRITER_SLOTS, readCheckpoints, writerSlot } from '@hookstream/store';
+import { snapshotReadModels } from '../../../libs/store/test/read-models.ts';
 import { createTestDatabase, startNats } from '@hookstream/testkit';
 import { buildProjector, projectionLag, rebuild } from '../src/build.ts';
 import {

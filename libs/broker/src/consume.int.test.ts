@@ -3,20 +3,20 @@
 import t, { type Test } from 'tap';
 import { AckPolicy } from '@nats-io/jetstream';
 import { startNats, waitFor } from '@hookstream/testkit';
-import { connectBroker } from './connection.ts';
+import { connectBroker, handlesOf } from './connection.ts';
 import { type InboundMsg, startConsumerLoop } from './consume.ts';
 import { MAX_MSG_BYTES } from './topology.ts';
 
 const server = await startNats(t);
 const broker = await connectBroker({ servers: server.url, name: 'consume-test' });
 t.teardown(() => broker.close());
-await broker.jsm.streams.add({ name: 'CL', subjects: ['cl.>'] });
+await handlesOf(broker).jsm.streams.add({ name: 'CL', subjects: ['cl.>'] });
 const enc = new TextEncoder();
-for (let i = 0; i < 300; i++) await broker.js.publish('cl.m', enc.encode(String(i)));
+for (let i = 0; i < 300; i++) await handlesOf(broker).js.publish('cl.m', enc.encode(String(i)));
 
 /** Runs a loop whose handlers hold every message until released; returns what the server handed out once it settles. */
 async function held(t: Test, name: string, maxInFlight: number, window?: number): Promise<{ handled: number; delivered: number; release(): void }> {
-  await broker.jsm.consumers.add('CL', { durable_name: name, ack_policy: AckPolicy.Explicit, max_ack_pending: 10_000 });
+  await handlesOf(broker).jsm.consumers.add('CL', { durable_name: name, ack_policy: AckPolicy.Explicit, max_ack_pending: 10_000 });
   const waiting: InboundMsg[] = [];
   let open = false;
   const loop = startConsumerLoop({
@@ -35,7 +35,7 @@ async function held(t: Test, name: string, maxInFlight: number, window?: number)
   let last = -1;
   for (;;) {
     await new Promise((r) => setTimeout(r, 300));
-    const now = (await broker.jsm.consumers.info('CL', name)).num_ack_pending;
+    const now = (await handlesOf(broker).jsm.consumers.info('CL', name)).num_ack_pending;
     if (now === last) break;
     last = now;
   }
@@ -54,22 +54,22 @@ t.test('a window smaller than the handlers\' bound is what is in hand; released,
   t.equal(r.handled, 5, 'the window bounds what the handlers hold');
   t.equal(r.delivered, 5, `the server handed out ${r.delivered}`);
   r.release();
-  await waitFor(async () => (await broker.jsm.consumers.info('CL', 'window_5')).num_pending === 0, { timeoutMs: 30_000, message: 'the rest consumed' });
-  const info = await broker.jsm.consumers.info('CL', 'window_5');
+  await waitFor(async () => (await handlesOf(broker).jsm.consumers.info('CL', 'window_5')).num_pending === 0, { timeoutMs: 30_000, message: 'the rest consumed' });
+  const info = await handlesOf(broker).jsm.consumers.info('CL', 'window_5');
   t.equal(info.delivered.stream_seq, 300, 'every message taken in the end');
 });
 
 t.test('given messages of a megabyte', async (t) => {
-  await broker.jsm.streams.add({ name: 'CLB', subjects: ['clb.>'], max_msg_size: MAX_MSG_BYTES });
+  await handlesOf(broker).jsm.streams.add({ name: 'CLB', subjects: ['clb.>'], max_msg_size: MAX_MSG_BYTES });
   const big = new Uint8Array(1024 * 1024).fill(120);
-  for (let i = 0; i < 12; i++) await broker.js.publish('clb.m', big);
+  for (let i = 0; i < 12; i++) await handlesOf(broker).js.publish('clb.m', big);
   // Two messages larger than the window: each comes alone, once the others are done.
   const huge = new Uint8Array(5 * 1024 * 1024).fill(121);
-  for (let i = 0; i < 2; i++) await broker.js.publish('clb.m', huge);
-  for (let i = 0; i < 4; i++) await broker.js.publish('clb.m', big);
+  for (let i = 0; i < 2; i++) await handlesOf(broker).js.publish('clb.m', huge);
+  for (let i = 0; i < 4; i++) await handlesOf(broker).js.publish('clb.m', big);
 
   t.test('when the window is 3 MB, then no more than 3 MB are in hand, or one larger message alone, and each message comes once', async (t) => {
-    await broker.jsm.consumers.add('CLB', { durable_name: 'bytes', ack_policy: AckPolicy.Explicit, max_ack_pending: 10_000 });
+    await handlesOf(broker).jsm.consumers.add('CLB', { durable_name: 'bytes', ack_policy: AckPolicy.Explicit, max_ack_pending: 10_000 });
     let inHand = 0;
     let count = 0;
     let mostShared = 0;

@@ -1,15 +1,15 @@
 import t from 'tap';
 import { AckPolicy } from '@nats-io/jetstream';
 import { startNats, waitFor } from '@hookstream/testkit';
-import { connectBroker } from './connection.ts';
+import { connectBroker, handlesOf } from './connection.ts';
 import { startSizedPull } from './pull.ts';
 
 t.test('an idle pull lives on the server\'s heartbeats, and notices when they stop', async (t) => {
   const server = await startNats(t);
   const broker = await connectBroker({ servers: server.url, name: 'pull-test' });
   t.teardown(() => broker.close());
-  await broker.jsm.streams.add({ name: 'PH', subjects: ['ph.>'] });
-  await broker.jsm.consumers.add('PH', { durable_name: 'idle', ack_policy: AckPolicy.Explicit });
+  await handlesOf(broker).jsm.streams.add({ name: 'PH', subjects: ['ph.>'] });
+  await handlesOf(broker).jsm.consumers.add('PH', { durable_name: 'idle', ack_policy: AckPolicy.Explicit });
   const statuses: string[] = [];
   const pull = startSizedPull({
     broker,
@@ -26,7 +26,7 @@ t.test('an idle pull lives on the server\'s heartbeats, and notices when they st
   // Two missed heartbeats and a second (2 s here) would report the pull lost.
   await new Promise((r) => setTimeout(r, 5_000));
   t.same(statuses, [], 'five seconds idle, heartbeats every 500 ms: nothing missed');
-  const info = await broker.jsm.consumers.info('PH', 'idle');
+  const info = await handlesOf(broker).jsm.consumers.info('PH', 'idle');
   t.equal(info.num_waiting, 1, 'and one pull request waits on the server, not one per missed heartbeat');
 
   await server.stop();

@@ -8,7 +8,7 @@
 // with bytes alone, stalls for two heartbeats when a message is larger than what is left of a pull).
 // So pulls are requested here, one at a time, on an inbox of our own.
 import { type Msg, type Subscription, createInbox } from '@nats-io/transport-node';
-import type { Broker } from './connection.ts';
+import { type Broker, type Handles, handlesOf } from './connection.ts';
 import { fromHeaders } from './publish.ts';
 import type { InboundMsg } from './consume.ts';
 import { MAX_MSG_BYTES } from './topology.ts';
@@ -38,11 +38,11 @@ class Pulled implements InboundMsg {
   readonly timestampMs: number;
   readonly data: Uint8Array;
   readonly #m: Msg;
-  readonly #broker: Broker;
+  readonly #broker: Handles;
   #headers: Record<string, string> | undefined;
   #settled = false;
 
-  constructor(m: Msg, tokens: readonly string[], broker: Broker) {
+  constructor(m: Msg, tokens: readonly string[], broker: Handles) {
     const at = tokens.length === 9 ? 4 : 6;
     this.subject = m.subject;
     this.deliveryCount = Number(tokens[at]);
@@ -126,7 +126,8 @@ export interface SizedPull {
 }
 
 export function startSizedPull(o: SizedPullOptions): SizedPull {
-  const nc = o.broker.nc;
+  const handles = handlesOf(o.broker);
+  const nc = handles.nc;
   const expiresMs = o.expiresMs ?? 30_000;
   const heartbeatMs = o.heartbeatMs ?? 5_000;
   const subject = `$JS.API.CONSUMER.MSG.NEXT.${o.stream}.${o.consumer}`;
@@ -188,7 +189,7 @@ export function startSizedPull(o: SizedPullOptions): SizedPull {
     } else if (msgs < Math.max(1, Math.floor(o.maxMessages / 4)) || bytes < o.maxBytes / 4) return;
     pull = { msgs, bytes };
     const request = JSON.stringify({ batch: msgs, max_bytes: bytes, expires: expiresMs * NS, idle_heartbeat: heartbeatMs * NS });
-    o.broker.writes.defer(() => nc.publish(subject, request, { reply: inbox }));
+    handles.writes.defer(() => nc.publish(subject, request, { reply: inbox }));
     alive();
   };
 
@@ -244,7 +245,7 @@ export function startSizedPull(o: SizedPullOptions): SizedPull {
       }
       const tokens = reply.split('.');
       if (tokens.length !== 9 && tokens.length < 11) return;
-      const msg = new Pulled(m, tokens, o.broker);
+      const msg = new Pulled(m, tokens, handles);
       const size = sizeOf(m);
       sizes.set(msg, size);
       inHand++;

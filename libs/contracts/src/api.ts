@@ -406,6 +406,7 @@ export const CreateReplayBody = Type.Object(
   { ...EventFilterFields, since: Type.String({ format: 'date-time' }), until: Type.String({ format: 'date-time' }) },
   Strict,
 );
+export type CreateReplayBody = Static<typeof CreateReplayBody>;
 
 export const ReplayView = Type.Object({
   id: Type.String(),
@@ -428,6 +429,7 @@ export const ReplayView = Type.Object({
   finished_at: Nullable(Type.String()),
   error: Nullable(Type.String()),
 });
+export type ReplayView = Static<typeof ReplayView>;
 
 export const ExportFilter = Type.Object(EventFilterFields, Strict);
 
@@ -439,6 +441,7 @@ export const CreateExportBody = Type.Object(
   },
   Strict,
 );
+export type CreateExportBody = Static<typeof CreateExportBody>;
 
 export const ExportView = Type.Object({
   id: Type.String(),
@@ -459,6 +462,7 @@ export const ExportView = Type.Object({
   /** Present once completed. */
   download_url: Nullable(Type.String()),
 });
+export type ExportView = Static<typeof ExportView>;
 
 // ---------- console: dead letters, statistics, tools ----------
 export const DeadLetterQuery = Type.Object(
@@ -493,6 +497,7 @@ export const DeadLetterView = Type.Object({
   /** A replay of the event has gone to this destination since (a new delivery, listed on the event). */
   replayed: Type.Boolean(),
 });
+export type DeadLetterView = Static<typeof DeadLetterView>;
 
 export const StatsRange = Type.Union([Type.Literal('1h'), Type.Literal('24h'), Type.Literal('7d')]);
 export type StatsRange = Static<typeof StatsRange>;
@@ -538,6 +543,7 @@ export const Stats = Type.Object({
     projection_lag_ms: NullableNumber,
   }),
 });
+export type Stats = Static<typeof Stats>;
 export const DestinationStats = Type.Object({
   destination_id: Type.String(),
   range: StatsRange,
@@ -576,6 +582,7 @@ export const DestinationStats = Type.Object({
     }),
   ),
 });
+export type DestinationStats = Static<typeof DestinationStats>;
 
 export const PayloadFilterTestBody = Type.Object({ payload_filter: PayloadFilter, payload: Type.Unknown() }, Strict);
 export const PayloadFilterTestResult = Type.Object({ matches: Type.Boolean() });

@@ -1,6 +1,6 @@
 // Replay: re-read an event from the events stream and deliver it again as new deliveries with
 // their own ids (same event id). Used by the single-event replay endpoint and by bulk replays.
-import { type Broker, type Publisher, readStreamMessage } from '@hookstream/broker';
+import type { Publisher, StreamReader } from '@hookstream/broker';
 import { type Catalog, selectTargets } from '@hookstream/catalog';
 import { type DeliveryMeta, type EventMeta, STREAMS, decodeEventMeta } from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/domain';
@@ -12,8 +12,8 @@ export interface StoredEvent {
 }
 
 /** The event at a sequence of the events stream, or null when it is gone (retention) or unreadable. */
-export async function readEvent(broker: Broker, seq: number): Promise<StoredEvent | null> {
-  const m = await readStreamMessage(broker, STREAMS.events, seq);
+export async function readEvent(streams: Pick<StreamReader, 'get'>, seq: number): Promise<StoredEvent | null> {
+  const m = await streams.get(STREAMS.events, seq);
   if (!m) return null;
   try {
     return { seq, meta: decodeEventMeta(m.headers), body: m.data };

@@ -6,17 +6,11 @@ import { createTestDatabase } from '@hookstream/testkit';
 import type { EventInput } from './merge.ts';
 import { migrate } from './migrate.ts';
 import { type PoolClient, createPool, withTransaction } from './pool.ts';
-import {
-  type ProjectionBatch,
-  WRITER_SLOTS,
-  applyBatch,
-  applyBatchIn,
-  lockWriters,
-  readCheckpoints,
-  snapshotReadModels,
-  truncateReadModels,
-  writerSlot,
-} from './projection.ts';
+import { type ProjectionBatch, applyBatch, applyBatchIn } from './projection.ts';
+import { WRITER_SLOTS, lockWriters, writerSlot } from './locks.ts';
+import { readCheckpoints } from './checkpoints.ts';
+import { truncateReadModels } from './rebuild.ts';
+import { snapshotReadModels } from '../test/read-models.ts';
 import { getEvent } from './queries.ts';
 
 const pool = createPool(await createTestDatabase(t), { max: 6 });

@@ -1,33 +1,16 @@
 // Exports: an async job writes events or attempts for a filter to a file in the object store; any
 // instance serves the file back, streamed, gzip-compressed when the client accepts it.
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Static } from '@sinclair/typebox';
 import { InvalidQueryError, api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
 import { ApiError, errors } from '../errors.ts';
 import { checkEventTypeFilter } from '../filters.ts';
 import { ok, page } from '../http.ts';
 
-export const { ExportFilter, CreateExportBody, ExportView } = api;
-export type ExportInput = Static<typeof CreateExportBody>;
-export type ExportView = Static<typeof ExportView>;
-
-export interface ExportDownload {
-  contentType: string;
-  filename: string;
-  size: number;
-  body: Readable;
-}
-
-export interface ExportPort {
-  create(accountId: string, input: ExportInput): Promise<{ ok: true; export: ExportView } | { ok: false; error: string }>;
-  get(accountId: string, id: string): Promise<ExportView | null>;
-  list(accountId: string, q: { limit: number; cursor?: string }): Promise<{ items: ExportView[]; next_cursor: string | null }>;
-  download(accountId: string, id: string): Promise<ExportDownload | 'not_found' | 'not_ready' | 'expired'>;
-}
+const { CreateExportBody, ExportView } = api;
 
 export function exportRoutes(deps: ApiDeps) {
   return (root: FastifyInstance) => {

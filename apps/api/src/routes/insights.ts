@@ -2,54 +2,15 @@
 // rollups, each destination's health, a payload-filter tester and test events.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Static } from '@sinclair/typebox';
 import { type EventMeta, InvalidQueryError, api } from '@hookstream/contracts';
 import { deliveryIdFor, deriveCircuit, matchPayloadFilter, timeOrderedId, validatePayloadFilter } from '@hookstream/domain';
 import type { ApiDeps } from '../context.ts';
+import type { DestinationFigures, StatsWindow } from '../ports.ts';
 import { dataException, errors } from '../errors.ts';
 import { ok, page } from '../http.ts';
 import { payloadErrors } from '../schemas.ts';
 
-export type DeadLetterView = Static<typeof api.DeadLetterView>;
 export type StatsRange = api.StatsRange;
-
-export interface StatsWindow {
-  from: Date;
-  to: Date;
-  intervalS: number;
-}
-
-/** Per-destination figures the rollups give (name, pending and circuit are added here). */
-export interface DestinationFigures {
-  destination_id: string;
-  attempts: number;
-  succeeded: number;
-  success_rate: number | null;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  last_error: string | null;
-  last_error_at: string | null;
-  last_status_code: number | null;
-  last_success_at: string | null;
-  failures_since_success: number;
-}
-
-export interface InsightPort {
-  deadLetters(
-    accountId: string,
-    q: Omit<Static<typeof api.DeadLetterQuery>, 'limit'> & { limit: number },
-  ): Promise<{ items: DeadLetterView[]; next_cursor: string | null }>;
-  stats(
-    accountId: string,
-    w: StatsWindow,
-    destinationIds: readonly string[],
-  ): Promise<{ totals: Static<typeof api.Stats>['totals']; series: Static<typeof api.Stats>['series']; destinations: DestinationFigures[] }>;
-  destinationStats(
-    accountId: string,
-    destinationId: string,
-    w: StatsWindow,
-  ): Promise<DestinationFigures & { series: Static<typeof api.DestinationStats>['series']; recent_failures: Static<typeof api.DestinationStats>['recent_failures'] }>;
-}
 
 const RANGES: Record<StatsRange, { ms: number; intervalS: number }> = {
   '1h': { ms: 3_600_000, intervalS: 60 },

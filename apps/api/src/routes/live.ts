@@ -6,7 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { InvalidQueryError, api } from '@hookstream/contracts';
-import type { ApiDeps, EventListFilter } from '../context.ts';
+import type { ApiDeps } from '../context.ts';
+import type { EventListFilter } from '../ports.ts';
 import { errors } from '../errors.ts';
 import { stillAuthenticated } from '../auth.ts';
 

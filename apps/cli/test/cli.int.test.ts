@@ -8,7 +8,7 @@ import { Hookstream } from '@hookstream/sdk';
 import { startReceiver, waitFor } from '@hookstream/testkit';
 import { TEST_OPERATOR_TOKEN, startSystem } from '../../../test/e2e/harness.ts';
 
-const MAIN = path.resolve(import.meta.dirname, 'main.ts');
+const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
 
 interface Run {
   code: number;
