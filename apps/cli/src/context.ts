@@ -35,6 +35,9 @@ export const OPTIONS = {
   'overlap-s': { type: 'string' },
   source: { type: 'string' },
   destination: { type: 'string' },
+  customer: { type: 'string' },
+  scope: { type: 'string' },
+  'expires-in-s': { type: 'string' },
   pattern: { type: 'string' },
   label: { type: 'string', multiple: true },
   description: { type: 'string' },
@@ -48,6 +51,12 @@ export const OPTIONS = {
   since: { type: 'string' },
   until: { type: 'string' },
   'idempotency-key': { type: 'string' },
+  // audit log
+  actor: { type: 'string' },
+  'actor-type': { type: 'string' },
+  action: { type: 'string' },
+  resource: { type: 'string' },
+  outcome: { type: 'string' },
   // statistics
   range: { type: 'string' },
   // long work

@@ -79,6 +79,24 @@ t.test('hookstream-cli against a running Hookstream', async (t) => {
   t.equal(revoked.code, 1, 'the server refused: exit 1');
   t.match(revoked.stderr, /revoked \(unauthorized, HTTP 401\)/);
 
+  // ---- customers and portal sessions
+  const mine = JSON.parse((await cli(['destinations', 'create', 'cus-dest', `${receiver.url}/cus`, '--customer', 'cus_9', '--json'])).stdout);
+  t.equal(mine.customer_id, 'cus_9');
+  t.same(JSON.parse((await cli(['destinations', 'list', '--customer', 'cus_9', '--json'])).stdout).data.map((d: { id: string }) => d.id), [mine.id]);
+  const portal = await cli(['portal-sessions', 'create', 'cus_9', '--scope', 'manage', '--expires-in-s', '600', '--json']);
+  t.equal(portal.code, 0, portal.stderr);
+  const link = JSON.parse(portal.stdout);
+  t.match(link, { customer_id: 'cus_9', scope: 'manage', url: /\/portal\/[0-9a-f-]{36}\/#token=hspt_/ });
+  t.match(portal.stderr, /not shown again/);
+  const sessions = (await cli(['portal-sessions', 'list', '--customer', 'cus_9'])).stdout;
+  t.match(sessions, /^ID\s+CUSTOMER\s+SCOPE\s+CREATED\s+EXPIRES\s+OPENED$/m);
+  t.match(sessions, new RegExp(`^${link.id}\\s+cus_9\\s+manage\\s`, 'm'));
+  t.notMatch(sessions, /hspt_/, 'no token in a list');
+  t.equal((await cli(['portal-sessions', 'create', 'cus_9', '--scope', 'admin'])).code, 2, 'a bad scope is a usage error');
+  t.match((await cli(['portal-sessions', 'revoke', link.id])).stdout, `revoked ${link.id}`);
+  t.equal((await cli(['portal-sessions', 'revoke', link.id])).code, 1, 'twice: not found');
+  await cli(['destinations', 'delete', mine.id]);
+
   // ---- sources, destinations, routes, event types
   const src = JSON.parse((await cli(['sources', 'create', 'shop', '--json'])).stdout);
   t.match(src.path_token, /^src_/);
@@ -98,7 +116,7 @@ t.test('hookstream-cli against a running Hookstream', async (t) => {
   t.same(dst.headers, { 'x-team': 'payments' });
   const dead = JSON.parse((await cli(['destinations', 'create', 'dead', `${receiver.url}/dead`, '--max-attempts', '1', '--json'])).stdout);
   t.equal(dead.retry_policy.max_attempts, 1);
-  t.match((await cli(['destinations', 'list'])).stdout, /^ID\s+NAME\s+URL\s+ACTIVE\s+ATTEMPTS\s+SIGNING$/m);
+  t.match((await cli(['destinations', 'list'])).stdout, /^ID\s+NAME\s+URL\s+ACTIVE\s+ATTEMPTS\s+SIGNING\s+CUSTOMER$/m);
   t.match((await cli(['destinations', 'show', dst.id])).stdout, /^signing_secret_set\s+yes$/m);
   t.match((await cli(['destinations', 'update', dst.id, '--timeout-ms', '5000'])).stdout, /^timeout_ms\s+5000$/m);
   const rotated = JSON.parse((await cli(['destinations', 'rotate-secret', dst.id, '--overlap-s', '60', '--json'])).stdout);
@@ -242,4 +260,21 @@ t.test('hookstream-cli against a running Hookstream', async (t) => {
   t.equal(saved.code, 0, saved.stderr);
   t.match(saved.stderr, new RegExp(`wrote 1 rows to ${file.replaceAll('.', '\\.')}`));
   t.equal(JSON.parse((await readFile(file, 'utf8')).trim()).id, badId, 'the file holds the exported event');
+
+  // ---- the audit log: the exports above, as a table, as JSON, and downloaded
+  const audited = await waitFor(async () => {
+    const r = await cli(['audit-log', 'list', '--action', 'export.create', '--json']);
+    const entries = r.code === 0 ? (JSON.parse(r.stdout) as { data: Array<{ ids: { export_id?: string } }> }).data : [];
+    return entries.length === 2 ? entries : null;
+  }, { timeoutMs: 15_000, message: 'export entries in the audit log' });
+  t.ok(audited.some((e) => e.ids.export_id === exportId));
+  const auditTable = await cli(['audit-log', 'list', '--action', 'export.*']);
+  t.equal(auditTable.code, 0, auditTable.stderr);
+  t.match(auditTable.stdout, /^WHEN\s+WHO\s+WHAT\s+RESOURCE\s+OUTCOME\s+ADDRESS$/m);
+  t.match(auditTable.stdout, /bootstrap \(api_key\)\s+export\.create\s+\S+\s+succeeded\s+127\.0\.0\.1/);
+  const auditCsv = await cli(['audit-log', 'download', '--action', 'export.create']);
+  t.equal(auditCsv.code, 0, auditCsv.stderr);
+  t.equal(auditCsv.stdout.trim().split(/\r?\n/).length, 3, 'a header and two entries');
+  t.equal((await cli(['audit-log', 'list', '--outcome', 'maybe'])).code, 2, 'a bad filter is a usage error');
+  t.equal((await cli(['audit-log', 'list', '--since', 'yesterday'])).code, 1, 'the server refuses a bad time');
 });

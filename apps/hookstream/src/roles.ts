@@ -3,7 +3,8 @@
 // shared parts onto those deps. Entries start in table order and stop in the reverse order: the api
 // stops taking requests first, the router, which feeds the deliverers, last.
 import type { Role, Settings } from '@hookstream/config';
-import { type Broker, type Publisher, openConsoleSessionKv } from '@hookstream/broker';
+import { type Broker, type Publisher, openConsoleSessionKv, openPortalSessionKv } from '@hookstream/broker';
+import { api as contracts } from '@hookstream/contracts';
 import type { Catalog } from '@hookstream/catalog';
 import type { Logger, Metrics } from '@hookstream/observability';
 import type { Pool } from '@hookstream/store';
@@ -16,6 +17,7 @@ import type { Projector } from '@hookstream/app-projector';
 import type { Router } from '@hookstream/app-router';
 import { eventQueries } from './queries.ts';
 import { insightPorts } from './insights.ts';
+import { auditPort } from './audit.ts';
 
 /** What a started role gives back: its own handle, with stop(). */
 export interface RoleHandles {
@@ -143,9 +145,12 @@ export const ROLE_TABLE: { readonly [R in Role]: RoleEntry<R> } = {
         metrics: c.metrics,
         readiness: c.readiness,
         consoleSessions: await openConsoleSessionKv(broker, { replicas: c.settings.streamReplicas, idleMs: c.settings.consoleSessionIdleMs }),
+        // The bucket keeps an entry at most as long as the longest session lives.
+        portalSessions: await openPortalSessionKv(broker, { replicas: c.settings.streamReplicas, maxAgeMs: (contracts.MAX_PORTAL_SESSION_S + 60) * 1000 }),
         ...(c.pool ? { events: eventQueries(c.pool, c.broker, c.catalog, publisher) } : {}),
         ...(jobs ? { replays: jobs.ports.replays, exports: jobs.ports.exports } : {}),
         ...insightPorts(c.pool, c.broker),
+        audit: auditPort(broker, c.pool),
         ...(c.listen ? { listen: { port: c.settings.port, host: c.settings.host } } : {}),
       });
     },

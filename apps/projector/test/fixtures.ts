@@ -47,6 +47,8 @@ export function eventMeta(account: string, o: Partial<EventMeta> = {}): EventMet
 export interface Target {
   delivery_id: string;
   destination_id: string;
+  /** The destination's customer, as the router records it. */
+  customer_id?: string;
 }
 
 export const target = (destination_id: string = randomUUID()): Target => ({ delivery_id: randomUUID(), destination_id });

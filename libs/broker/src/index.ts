@@ -14,6 +14,7 @@ export { type ConsumerLoop, type ConsumerLoopOptions, type InboundMsg, startCons
 export { type FetchConsumer, fetchConsumer } from './fetch.ts';
 export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';
 export { type ConsoleSessionKv, type ConsoleSessionKvOptions, openConsoleSessionKv } from './session-kv.ts';
+export { type PortalSessionKv, type PortalSessionKvOptions, openPortalSessionKv } from './portal-session-kv.ts';
 export { type ConsumerAdmin, ConsumerMissing, type ConsumerSpec, type ConsumerState, type SequencePair } from './admin.ts';
 export { type StreamReader, StreamMissing, type StreamState } from './reader.ts';
 export { type StoredMessage } from './read.ts';
@@ -22,3 +23,4 @@ export { type ObjectBucket, type ObjectBucketOptions, type StoredObject, openObj
 export { type PatienceOptions, SETUP_PATIENCE_MS, isUnanswered, patiently } from './patience.ts';
 export { watchAccountEvents } from './watch.ts';
 export { destinationBacklogs, projectionLagMs } from './backlog.ts';
+export { type AuditPublisher, createAuditPublisher } from './audit.ts';

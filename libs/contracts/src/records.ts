@@ -91,6 +91,8 @@ export interface DestinationRecord {
   rate_limit_per_s: number | null;
   max_in_flight: number;
   active: boolean;
+  /** The account's customer this destination belongs to (absent on records stored before customers). */
+  customer_id?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -104,6 +106,8 @@ export interface RouteRecord {
   labels: Record<string, string> | null;
   payload_filter: Record<string, unknown> | null;
   active: boolean;
+  /** The customer of its destination, for scoping and lists (absent on records stored before customers). */
+  customer_id?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -126,6 +130,8 @@ export interface BrandRecord {
   primary_color: string | null;
   accent_color: string | null;
   support_email: string | null;
+  /** Origins allowed to frame the customer portal (its CSP frame-ancestors); absent in older records = none. */
+  embed_origins?: string[];
   updated_at: string;
   created_at: string;
 }
@@ -161,6 +167,23 @@ export interface ConsoleSessionRecord {
   api_key_id: string;
   created_at: string;
   last_seen_at: string;
+}
+
+/**
+ * A customer portal session. Its token and its cookie are stored only as sha256 hashes: whoever
+ * reads the bucket cannot open the portal with what they find there.
+ */
+export interface PortalSessionRecord {
+  id: string;
+  account_id: string;
+  customer_id: string;
+  scope: 'read' | 'manage';
+  created_at: string;
+  expires_at: string;
+  /** When the token was exchanged for a cookie (once: the token opens nothing after). */
+  used_at: string | null;
+  token_hash: string;
+  cookie_hash: string | null;
 }
 
 export type ConfigKind = 'account' | 'apikey' | 'source' | 'destination' | 'route' | 'eventtype' | 'brand' | 'domain' | 'domainowner';

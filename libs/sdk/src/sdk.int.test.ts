@@ -239,6 +239,21 @@ t.test('the SDK against a running Hookstream', async (t) => {
   t.same((await hs.exports.list()).data.map((e) => e.id).sort(), [exp.id, csv.id].sort());
   t.equal((await all(hs.exports.iterate({ limit: 1 }))).length, 2);
 
+  // ---- the audit log: the changes above, read back, filtered, paged and downloaded
+  const exportsMade = await waitFor(async () => {
+    const page = await hs.auditLog.list({ action: 'export.create' });
+    return page.data.length === 2 ? page.data : null;
+  }, { timeoutMs: 15_000, message: 'export.create entries projected' });
+  t.same(exportsMade.map((e) => e.ids.export_id).sort(), [exp.id, csv.id].sort());
+  t.equal(exportsMade[0]?.actor.type, 'api_key');
+  t.equal((await all(hs.auditLog.iterate({ action: 'export.*', limit: 1 }))).filter((e) => e.action === 'export.create').length, 2);
+  const auditCsv = await hs.auditLog.download('csv', { action: 'export.create' });
+  t.match(auditCsv.filename, /^audit-log-.*\.csv$/);
+  const auditText = await new Response(auditCsv.body).text();
+  t.match(auditText, /^id,at,actor_type,actor_id,/);
+  t.equal(auditText.trim().split('\r\n').length, 3, 'a header and the two entries');
+  await t.rejects(hs.auditLog.list({ since: 'yesterday' }), ValidationError);
+
   // ---- the console's cookie mode, as the browser uses it: same origin, no key, the console header
   const jar = new Map<string, string>();
   const sent: RequestInit[] = [];
@@ -307,6 +322,21 @@ t.test('the SDK against a running Hookstream', async (t) => {
   await t.rejects(hs.stats.get({ range: '2d' as '1h' }), ValidationError);
   t.same(await hs.payloadFilters.test({ payload_filter: { amount: { $gt: 10 } }, payload: { amount: 11 } }), { matches: true });
   await t.rejects(hs.payloadFilters.test({ payload_filter: { $nope: 1 }, payload: {} }), ValidationError);
+
+  // ---- customers and portal sessions
+  const theirs = await hs.destinations.create({ name: 'theirs', url: `${receiver.url}/theirs`, customer_id: 'cus_7' });
+  t.equal(theirs.customer_id, 'cus_7');
+  t.same((await hs.destinations.list({ customer_id: 'cus_7' })).data.map((d) => d.id), [theirs.id]);
+  await t.rejects(hs.destinations.create({ name: 'x', url: `${receiver.url}/x`, customer_id: 'a\nb' }), ValidationError);
+  const link = await hs.portalSessions.create({ customer_id: 'cus_7', scope: 'manage', expires_in_s: 600 });
+  t.match(link, { customer_id: 'cus_7', scope: 'manage', used_at: null, url: /\/portal\/[0-9a-f-]{36}\/#token=hspt_/ });
+  const forCus8 = await hs.portalSessions.create({ customer_id: 'cus_8' });
+  t.equal(forCus8.scope, 'read');
+  t.same((await hs.portalSessions.list({ customer_id: 'cus_7' })).data.map((s) => s.id), [link.id]);
+  t.equal((await all(hs.portalSessions.iterate({ limit: 1 }))).length, 2);
+  await hs.portalSessions.revoke(link.id);
+  await t.rejects(hs.portalSessions.revoke(link.id), NotFoundError);
+  await t.rejects(hs.portalSessions.create({ customer_id: 'c', expires_in_s: 8 * 86_400 }), ValidationError);
 
   // ---- typed errors for the remaining statuses
   let limited: unknown;

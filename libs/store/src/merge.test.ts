@@ -48,7 +48,7 @@ t.test('folding attempts does not depend on order or duplicates', async (t) => {
 });
 
 t.test('a routed delivery merged with its attempts takes the routed columns and the outcome of the attempts', async (t) => {
-  const routed = { id: DLV, event_id: EV, account_id: ACC, destination_id: DST, route_id: 'r', replay_id: null, created_at: '2025-01-01T00:00:00.000Z' };
+  const routed = { id: DLV, event_id: EV, account_id: ACC, destination_id: DST, route_id: 'r', replay_id: null, customer_id: 'cus_a', created_at: '2025-01-01T00:00:00.000Z' };
   const [retrying] = foldAttempts([attempt(1, 'retry_scheduled', 500)]);
   const [done] = foldAttempts([attempt(1, 'retry_scheduled', 500), attempt(2, 'delivered', 200)]);
   if (!retrying || !done) throw new Error('no patch');

@@ -54,6 +54,8 @@ export interface RoutedDelivery {
   destination_id: string;
   route_id: string | null;
   replay_id: string | null;
+  /** The destination's customer when routed; final with route_id (the earliest routing wins). */
+  customer_id: string | null;
   created_at: string;
 }
 
@@ -79,6 +81,7 @@ export function foldRouted(facts: readonly RoutedFact[]): { deliveries: RoutedDe
         destination_id: d.destination_id,
         route_id: d.route_id,
         replay_id: f.replay_id,
+        customer_id: d.customer_id ?? null,
         created_at: f.at,
       });
     }

@@ -23,12 +23,12 @@ export async function upsertRoutings(c: PoolClient, routings: readonly Routing[]
 /** A routed delivery: 'queued' when new; one its attempts stored first gets the routed columns. */
 export async function upsertRoutedDeliveries(c: PoolClient, d: readonly RoutedDelivery[]): Promise<void> {
   await c.query(
-    `INSERT INTO deliveries AS d (id, event_id, account_id, destination_id, route_id, replay_id, routed, status, status_rank, attempts, created_at)
-     SELECT id, event_id, account_id, destination_id, route_id, replay_id, true, 'queued', 0, 0, created_at
-     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::timestamptz[])
-       AS t(id, event_id, account_id, destination_id, route_id, replay_id, created_at)
+    `INSERT INTO deliveries AS d (id, event_id, account_id, destination_id, route_id, replay_id, routed, status, status_rank, attempts, created_at, customer_id)
+     SELECT id, event_id, account_id, destination_id, route_id, replay_id, true, 'queued', 0, 0, created_at, customer_id
+     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
+       AS t(id, event_id, account_id, destination_id, route_id, replay_id, created_at, customer_id)
      ON CONFLICT (id) DO UPDATE SET
-       route_id = excluded.route_id, replay_id = excluded.replay_id, routed = true,
+       route_id = excluded.route_id, replay_id = excluded.replay_id, customer_id = excluded.customer_id, routed = true,
        created_at = CASE WHEN d.routed THEN LEAST(d.created_at, excluded.created_at) ELSE excluded.created_at END,
        updated_at = now()
      WHERE d.account_id = excluded.account_id AND (NOT d.routed OR excluded.created_at < d.created_at)`,
@@ -40,6 +40,7 @@ export async function upsertRoutedDeliveries(c: PoolClient, d: readonly RoutedDe
       pgArray(d.map((x) => pgText(x.route_id))),
       pgArray(d.map((x) => pgText(x.replay_id))),
       pgArray(d.map((x) => x.created_at)),
+      pgArray(d.map((x) => pgText(x.customer_id))),
     ],
   );
 }
@@ -59,17 +60,17 @@ export async function insertEvents(c: PoolClient, events: readonly EventInput[],
   // A lower sequence of the same event (a duplicate published outside the dedupe window) replaces
   // the row, so that the result does not depend on which copy was projected first.
   const r = await c.query<{ id: string; inserted: boolean }>(
-    `INSERT INTO events (id, account_id, direction, source_id, event_type, status, received_at, content_type, headers, body, labels, idempotency_key, stream_seq, delivery_count)
-     SELECT id, account_id, direction, source_id, event_type, status, received_at, content_type, headers, body, labels, idempotency_key, stream_seq, n
+    `INSERT INTO events (id, account_id, direction, source_id, event_type, status, received_at, content_type, headers, body, labels, idempotency_key, stream_seq, delivery_count, customer_id)
+     SELECT id, account_id, direction, source_id, event_type, status, received_at, content_type, headers, body, labels, idempotency_key, stream_seq, n, customer_id
      FROM (SELECT *, substring($9::bytea FROM body_at + 1 FOR body_len) AS body
            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::text[], $8::jsonb[], $10::jsonb[], $11::text[],
-                       $12::int8[], $13::text[], $14::int4[], $15::int4[], $16::int4[])
+                       $12::int8[], $13::text[], $14::int4[], $15::int4[], $16::int4[], $17::text[])
              AS u(id, account_id, direction, source_id, event_type, received_at, content_type, headers, labels, idempotency_key, stream_seq, status, n,
-                  body_at, body_len)) AS t
+                  body_at, body_len, customer_id)) AS t
      ON CONFLICT (id) DO UPDATE SET
        direction = excluded.direction, source_id = excluded.source_id, event_type = excluded.event_type,
        received_at = excluded.received_at, content_type = excluded.content_type, headers = excluded.headers,
-       body = excluded.body, labels = excluded.labels, idempotency_key = excluded.idempotency_key,
+       body = excluded.body, labels = excluded.labels, idempotency_key = excluded.idempotency_key, customer_id = excluded.customer_id,
        stream_seq = excluded.stream_seq, updated_at = now()
      WHERE excluded.stream_seq < events.stream_seq AND excluded.account_id = events.account_id
      RETURNING id, (xmax = 0) AS inserted`,
@@ -92,6 +93,8 @@ export async function insertEvents(c: PoolClient, events: readonly EventInput[],
       col((e) => statuses.get(e.meta.event_id)?.n ?? 0),
       offsets,
       col((e) => e.body.byteLength),
+      // Outbound only: an inbound event names no customer, whatever its message says.
+      col((e) => (e.meta.direction === 'outbound' ? pgText(e.meta.customer_id ?? null) : null)),
     ],
   );
   return r.rows.filter((x) => x.inserted).map((x) => x.id);
@@ -102,13 +105,13 @@ export async function insertNewDeliveries(c: PoolClient, rows: readonly Delivery
   const col = (f: (d: DeliveryRow) => ArrayElement) => pgArray(rows.map(f));
   const r = await c.query<{ id: string }>(
     `INSERT INTO deliveries (id, event_id, account_id, destination_id, route_id, replay_id, routed, status, status_rank, attempts,
-                             last_status_code, last_error, next_attempt_at, created_at)
+                             last_status_code, last_error, next_attempt_at, created_at, customer_id)
      SELECT id, event_id, account_id, destination_id, route_id, replay_id, true, status, status_rank, attempts,
-            last_status_code, last_error, next_attempt_at, created_at
+            last_status_code, last_error, next_attempt_at, created_at, customer_id
      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::int4[], $9::int4[], $10::int4[],
-                 $11::text[], $12::timestamptz[], $13::timestamptz[])
+                 $11::text[], $12::timestamptz[], $13::timestamptz[], $14::text[])
        AS t(id, event_id, account_id, destination_id, route_id, replay_id, status, status_rank, attempts, last_status_code, last_error,
-            next_attempt_at, created_at)
+            next_attempt_at, created_at, customer_id)
      ON CONFLICT (id) DO NOTHING
      RETURNING id`,
     [
@@ -125,6 +128,7 @@ export async function insertNewDeliveries(c: PoolClient, rows: readonly Delivery
       col((d) => pgText(d.last_error)),
       col((d) => d.next_attempt_at),
       col((d) => d.created_at),
+      col((d) => pgText(d.customer_id)),
     ],
   );
   return r.rows.map((x) => x.id);

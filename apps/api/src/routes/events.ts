@@ -54,7 +54,7 @@ export function eventRoutes(deps: ApiDeps) {
       );
       app.post(
         `${prefix}/:id/replay`,
-        { schema: { params: api.IdParams, body: api.ReplayBody, response: { 202: api.envelope(api.ReplayAccepted), '4xx': api.ErrorBody } } },
+        { config: { audit: 'event.replay' }, schema: { params: api.IdParams, body: api.ReplayBody, response: { 202: api.envelope(api.ReplayAccepted), '4xx': api.ErrorBody } } },
         async (request, reply) => {
           const r = await need()
             .replay(request.accountId, request.params.id, request.body?.destination_id, direction)
@@ -63,7 +63,7 @@ export function eventRoutes(deps: ApiDeps) {
             });
           if (r === 'not_found') throw errors.notFound('event');
           if (r === 'gone') throw errors.conflict('the event is no longer in the event stream (retention removed it)');
-          if (r === 'bad_destination') throw errors.badRequest('destination_id: no such destination in this account');
+          if (r === 'bad_destination') throw errors.badRequest("destination_id: no such destination in this account, or it belongs to another customer than the event's");
           return ok(reply, { ...r, event_id: request.params.id }, 202);
         },
       );

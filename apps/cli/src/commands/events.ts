@@ -30,6 +30,7 @@ export function eventFilter(ctx: Ctx): EventListParams {
     since: ctx.flags.since,
     until: ctx.flags.until,
     idempotency_key: ctx.flags['idempotency-key'],
+    customer_id: ctx.flags.customer,
   });
 }
 
@@ -62,7 +63,7 @@ function showEvent(ctx: Ctx, e: EventDetail): void {
 
 export const events: Group = {
   list: {
-    usage: '[--status S] [--direction inbound|outbound] [--source ID] [--destination ID] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--idempotency-key KEY] [--limit N] [--all]',
+    usage: '[--status S] [--direction inbound|outbound] [--source ID] [--destination ID] [--customer ID] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--idempotency-key KEY] [--limit N] [--all]',
     summary: 'events, newest first',
     async run(ctx) {
       const f = eventFilter(ctx);
@@ -136,19 +137,19 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export const outbound: Group = {
   publish: {
-    usage: '<event-type> --payload JSON [--event-id ID] [--label k=v]…',
-    summary: 'publish an event to every subscribed destination',
+    usage: '<event-type> --payload JSON [--event-id ID] [--label k=v]… [--customer ID]',
+    summary: "publish an event to every subscribed destination (with --customer: that customer's only)",
     async run(ctx) {
       const payload = ctx.json('payload');
       if (payload === undefined) throw new UsageError('--payload is required');
       const r = await ctx.client.outboundEvents.publish(
-        defined({ event_type: ctx.arg(0, 'event-type'), payload, event_id: ctx.flags['event-id'], labels: ctx.pairs('label') }),
+        defined({ event_type: ctx.arg(0, 'event-type'), payload, event_id: ctx.flags['event-id'], labels: ctx.pairs('label'), customer_id: ctx.flags.customer }),
       );
       ctx.out.item(r);
     },
   },
   list: {
-    usage: '[--status S] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--idempotency-key KEY] [--limit N] [--all]',
+    usage: '[--status S] [--type TYPE|PATTERN] [--customer ID] [--since ISO] [--until ISO] [--idempotency-key KEY] [--limit N] [--all]',
     summary: 'outbound events, newest first',
     async run(ctx) {
       const { direction: _d, source_id: _s, ...f } = eventFilter(ctx);

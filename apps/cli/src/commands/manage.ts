@@ -38,6 +38,7 @@ const DEST_COLUMNS: Column[] = [
   { key: 'active' },
   { key: 'retry_policy', title: 'ATTEMPTS', format: (v) => String((v as { max_attempts?: number })?.max_attempts ?? '-') },
   { key: 'signature_scheme', title: 'SIGNING' },
+  { key: 'customer_id', title: 'CUSTOMER', max: 30 },
 ];
 const ROUTE_COLUMNS: Column[] = [
   { key: 'id' },
@@ -45,6 +46,7 @@ const ROUTE_COLUMNS: Column[] = [
   { key: 'destination_id', title: 'DESTINATION' },
   { key: 'event_type_pattern', title: 'PATTERN' },
   { key: 'active' },
+  { key: 'customer_id', title: 'CUSTOMER', max: 30 },
 ];
 const TYPE_COLUMNS: Column[] = [{ key: 'id' }, { key: 'name' }, { key: 'description', max: 50 }, { key: 'schema', format: (v) => (v ? 'yes' : 'no') }];
 
@@ -162,12 +164,14 @@ function destinationFields(ctx: Ctx) {
     retry_policy: maxAttempts !== undefined ? defined({ max_attempts: maxAttempts, backoff }) : undefined,
     rate_limit_per_s: ctx.int('rate-limit'),
     active: ctx.activeFlag(),
+    // An empty --customer "" takes the destination away from its customer.
+    customer_id: ctx.flags.customer === undefined ? undefined : ctx.flags.customer || null,
   });
 }
 
 export const destinations: Group = {
   create: {
-    usage: '<name> <url> [--header k=v]… [--auth-token T] [--signing-secret S] [--scheme S] [--timeout-ms N] [--max-attempts N [--backoff exponential|two_phase]] [--rate-limit N]',
+    usage: '<name> <url> [--header k=v]… [--auth-token T] [--signing-secret S] [--scheme S] [--timeout-ms N] [--max-attempts N [--backoff exponential|two_phase]] [--rate-limit N] [--customer ID]',
     summary: 'a destination; prints its generated signing secret, once',
     async run(ctx) {
       const d = await ctx.client.destinations.create({ name: ctx.arg(0, 'name'), url: ctx.arg(1, 'url'), ...destinationFields(ctx) });
@@ -176,9 +180,12 @@ export const destinations: Group = {
     },
   },
   list: {
-    usage: '[--limit N] [--cursor C] [--all]',
+    usage: '[--customer ID] [--limit N] [--cursor C] [--all]',
     summary: 'destinations',
-    run: (ctx) => listed(ctx, () => ctx.client.destinations.list(ctx.listParams()), () => ctx.client.destinations.iterate(ctx.listParams()), DEST_COLUMNS),
+    async run(ctx) {
+      const params = { ...ctx.listParams(), ...defined({ customer_id: ctx.flags.customer }) };
+      await listed(ctx, () => ctx.client.destinations.list(params), () => ctx.client.destinations.iterate(params), DEST_COLUMNS);
+    },
   },
   show: { usage: '<id>', summary: 'one destination', run: async (ctx) => ctx.out.item(await ctx.client.destinations.get(ctx.arg(0, 'id'))) },
   update: {
@@ -292,10 +299,10 @@ export const routes: Group = {
     },
   },
   list: {
-    usage: '[--source ID] [--destination ID] [--limit N] [--cursor C] [--all]',
+    usage: '[--source ID] [--destination ID] [--customer ID] [--limit N] [--cursor C] [--all]',
     summary: 'routes',
     async run(ctx) {
-      const params = { ...ctx.listParams(), ...defined({ source_id: ctx.flags.source, destination_id: ctx.flags.destination }) };
+      const params = { ...ctx.listParams(), ...defined({ source_id: ctx.flags.source, destination_id: ctx.flags.destination, customer_id: ctx.flags.customer }) };
       await listed(ctx, () => ctx.client.routes.list(params), () => ctx.client.routes.iterate(params), ROUTE_COLUMNS);
     },
   },
