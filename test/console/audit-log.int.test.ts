@@ -64,7 +64,7 @@ t.test('Settings → Audit log shows who changed what', async (t) => {
   // The export button downloads the filtered entries, through the session.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
   t.match(download.suggestedFilename(), /^audit-log-.*\.csv$/);
-  const csv = await readFile((await download.path()) as string, 'utf8');
+  const csv = await readFile(await download.path(), 'utf8');
   const lines = csv.trim().split('\r\n');
   t.match(lines[0], /^id,at,actor_type,actor_id,actor_name,action,/);
   t.equal(lines.length, 2, 'a header and the one rotation');

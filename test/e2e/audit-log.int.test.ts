@@ -246,7 +246,7 @@ t.test('downloads: CSV with formulas neutralised, NDJSON', async (t) => {
   t.equal(res.status, 200);
   t.match(res.headers.get('content-type'), /^text\/csv/);
   t.match(res.headers.get('content-disposition'), /attachment; filename="audit-log-.*\.csv"/);
-  const rows = parse(await res.text(), { columns: true }) as Array<Record<string, string>>;
+  const rows = parse<Record<string, string>>(await res.text(), { columns: true });
   t.equal(rows.length, 1);
   t.equal(rows[0]?.actor_name, `'=HYPERLINK("http://evil")`, 'a formula is shown as text');
   t.equal(rows[0]?.action, 'event_type.create');
