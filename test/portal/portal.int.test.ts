@@ -285,6 +285,13 @@ t.test('the customer portal, end to end', async (t) => {
     await r.ctx.close();
   });
 
+  await t.test("the session is not shown under another account's portal address", async (t) => {
+    const other = await anon('POST', '/v1/accounts', { name: 'Globex' });
+    await page.goto(`${base}/portal/${other.json.data.account.id as string}/`);
+    await page.getByRole('heading', { name: 'Your session has ended' }).waitFor();
+    t.equal(await page.getByRole('navigation', { name: 'Portal' }).count(), 0);
+  });
+
   await t.test('a reused, a revoked and an expired link open nothing', async (t) => {
     const expectNothing = async (url: string, what: string) => {
       const p = await newPage();
