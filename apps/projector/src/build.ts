@@ -241,6 +241,11 @@ const STREAMS_ALL = PROJECTED.map((p) => p.stream);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The rebuild did not catch up with the streams within its `timeoutMs`. */
+export class RebuildTimeout extends Error {
+  override name = 'RebuildTimeout';
+}
+
 /**
  * Drops the read models and projects every stream again from its first message: deletes the
  * projector consumers (running projectors lose theirs and re-attach to the new ones), truncates,
@@ -288,7 +293,7 @@ export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
         if (isServerAnswer(err)) throw err;
         deps.log.warn({ err: (err as Error).message }, 'rebuild: reading the consumers failed; asking again');
       }
-      if (deps.timeoutMs !== undefined && Date.now() - started > deps.timeoutMs) throw new Error('rebuild: timed out waiting for the projection to catch up');
+      if (deps.timeoutMs !== undefined && Date.now() - started > deps.timeoutMs) throw new RebuildTimeout('rebuild: timed out waiting for the projection to catch up');
       await sleep(100);
     }
   };
