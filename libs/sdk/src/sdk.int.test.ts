@@ -289,6 +289,39 @@ t.test('the SDK against a running Hookstream', async (t) => {
   jar.set('hs_console', 'x'.repeat(43));
   await t.rejects(browser.sources.list(), AuthenticationError, 'a stale cookie is an AuthenticationError');
 
+  // ---- people: invitations, members, roles, password sign-in, single sign-on settings
+  const inv = await hs.invites.create({ email: 'Vic@example.com', role: 'viewer' });
+  t.match(inv, { email: 'vic@example.com', role: 'viewer', expired: false });
+  t.same((await hs.invites.list()).data.map((i) => i.id), [inv.id]);
+  t.equal((await all(hs.invites.iterate({ limit: 1 }))).length, 1);
+  const token = new URL(inv.url).hash.slice(1);
+  t.match(await browser.console.invite(token), { email: 'vic@example.com', role: 'viewer', sso: false });
+  const joined = await browser.console.acceptInvite({ token, name: 'Vic', password: 'a long enough password' });
+  t.match(joined, { role: 'viewer', member: { email: 'vic@example.com' }, permissions: ['read'] });
+  const refusedReplay = await browser.events.replay(accepted.id as string).catch((e: unknown) => e);
+  t.type(refusedReplay, PermissionError, 'a viewer may not replay');
+  t.match(refusedReplay, { code: 'forbidden_role' });
+  await browser.console.signOut();
+  const wrongPassword = await browser.console.signInWithPassword({ email: 'vic@example.com', password: 'not it at all' }).catch((e: unknown) => e);
+  t.match(wrongPassword, { code: 'invalid_credentials' });
+  t.equal((await browser.console.signInWithPassword({ email: 'VIC@example.com', password: 'a long enough password' })).role, 'viewer');
+  const vic = (await all(hs.members.iterate())).find((m) => m.email === 'vic@example.com');
+  t.equal((await hs.members.setRole(vic!.id, 'developer')).role, 'developer');
+  t.same((await hs.members.list()).data.map((m) => m.id), [vic!.id]);
+  await hs.members.remove(vic!.id);
+  await t.rejects(browser.console.session(), { code: 'unauthenticated' }, 'removal ends the session');
+  const dropped = await hs.invites.create({ email: 'dan@example.com', role: 'developer' });
+  await hs.invites.cancel(dropped.id);
+  await t.rejects(browser.console.invite(new URL(dropped.url).hash.slice(1)), { code: 'invite_invalid' });
+  await t.rejects(hs.sso.get(), NotFoundError);
+  const sso = await hs.sso.set({ issuer: 'https://id.example.com', client_id: 'hookstream', client_secret: 'client-secret' });
+  t.match(sso, { issuer: 'https://id.example.com', client_secret_set: true, enabled: true });
+  t.match(browser.console.ssoStartUrl(signup.account.id), `/console/sso/start?account=${signup.account.id}`);
+  await hs.sso.remove();
+  await t.rejects(hs.sso.get(), NotFoundError);
+  const viewerKey = await hs.apiKeys.create({ name: 'read-only', role: 'viewer' });
+  t.equal(viewerKey.role, 'viewer');
+
   // ---- the console's data: live events, test events, dead letters, statistics, the filter tester
   receiver.respond((r) => (r.url === '/fail' ? { status: 500, body: 'down' } : { status: 200 }));
   const failing = await hs.destinations.create({ name: 'failing', url: `${receiver.url}/fail`, retry_policy: { max_attempts: 1 } });
