@@ -14,7 +14,17 @@ export {
 } from './topology.ts';
 export { type Publisher, type Stored, createPublisher, fromHeaders } from './publish.ts';
 export { type TurnBatcher, type TurnBatcherOptions, createTurnBatcher } from './turns.ts';
-export { type ConsumerLoop, type ConsumerLoopOptions, type InboundMsg, startConsumerLoop, wrapMsg } from './consume.ts';
+export {
+  CONSUMER_STATUSES,
+  type Capacity,
+  type Consumer,
+  type ConsumerLoad,
+  type ConsumerOptions,
+  type ConsumerStatus,
+  type ConsumerStatusKind,
+  startConsumer,
+} from './consume.ts';
+export type { InboundMsg } from './message.ts';
 export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';
 export { type ConsoleSessionKv, type ConsoleSessionKvOptions, openConsoleSessionKv } from './session-kv.ts';
 export { type StoredMessage, readStreamMessage } from './read.ts';
