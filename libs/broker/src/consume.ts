@@ -137,6 +137,9 @@ export function startConsumer(o: ConsumerOptions): Consumer {
 
   let stopping = false;
   let ended = false;
+  // A pull asked for while the connection is down would reach the server on reconnect beside the
+  // one asked for then: none is asked until it is back.
+  let connected = true;
   let inHand = 0;
   let unreleased = 0;
   let inHandBytes = 0;
@@ -237,7 +240,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
   };
 
   const ask = () => {
-    if (stopping || pull || idleCheck) return;
+    if (stopping || pull || idleCheck || !connected) return;
     const now = Date.now();
     if (now < retryAt) return wakeAt(retryAt - now);
     let msgs = maxMessages - inHand;
@@ -391,10 +394,12 @@ export function startConsumer(o: ConsumerOptions): Consumer {
   const connection = nc.status() as AsyncIterable<{ type: string; error?: unknown }> & { stop?(): void };
   void (async () => {
     for await (const s of connection) {
-      if (s.type === 'disconnect' && pullEnded && pull) {
+      if (s.type === 'disconnect') {
+        connected = false;
         // Stopping: the pull in progress is lost with the connection, nothing more will come of it.
-        end();
+        if (pullEnded && pull) end();
       } else if (s.type === 'reconnect') {
+        connected = true;
         report('reconnected', 'connection re-established');
         backoff = 250;
         retryAt = 0;
