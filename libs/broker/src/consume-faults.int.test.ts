@@ -124,3 +124,34 @@ t.test('given a paused server, missed heartbeats are reported; resumed, the cons
     'each once',
   );
 });
+
+t.test('given a process too busy to read for longer than the silence, the live pull is kept, not asked twice', async (t) => {
+  const server = await startNats(t);
+  const broker = await connectBroker({ servers: server.url, name: 'busy-test' });
+  t.teardown(() => broker.close());
+  await broker.jsm.streams.add({ name: 'BS', subjects: ['bs.>'] });
+  await broker.jsm.consumers.add('BS', { durable_name: 'busy', ack_policy: AckPolicy.Explicit });
+  const statuses: ConsumerStatus[] = [];
+  const c = startConsumer({
+    broker,
+    stream: 'BS',
+    consumer: 'busy',
+    maxMessages: 5,
+    expiresMs: 8_000,
+    heartbeatMs: 500,
+    onStatus: (s) => statuses.push(s),
+    handle: async (msg) => msg.ack(),
+  });
+  t.teardown(() => c.stop());
+  await waitFor(async () => (await broker.jsm.consumers.info('BS', 'busy')).num_waiting === 1, { message: 'a pull waits' });
+  // Heartbeats pile up unread while the event loop is blocked past the silence (2 s here).
+  const until = Date.now() + 3_000;
+  while (Date.now() < until);
+  await sleep(2_000);
+  t.same(
+    statuses.map((s) => s.kind),
+    [],
+    'the heartbeats read late show the pull alive: nothing reported',
+  );
+  t.equal((await broker.jsm.consumers.info('BS', 'busy')).num_waiting, 1, 'one pull waits on the server, not two');
+});

@@ -114,6 +114,17 @@ export interface Consumer {
 
 const NS = 1_000_000;
 
+/** A pull in progress: what it may still bring, and what was heard of it. */
+interface Pull {
+  reply: string;
+  msgs: number;
+  bytes: number;
+  askedAt: number;
+  heardAt: number;
+  brought: number;
+  probing: boolean;
+}
+
 /** A message's size as the server counts it against a pull's byte budget: subjects, headers, data. */
 function sizeOf(m: Msg): number {
   const withSize = m as Msg & { size?(): number };
@@ -139,13 +150,13 @@ export function startConsumer(o: ConsumerOptions): Consumer {
   let ended = false;
   // A pull asked for while the connection is down would reach the server on reconnect beside the
   // one asked for then: none is asked until it is back.
-  let connected = true;
+  let connected = o.broker.connected();
   let inHand = 0;
   let unreleased = 0;
   let inHandBytes = 0;
   let lastStatus: ConsumerStatus | null = null;
   /** The pull in progress: what it may still bring, and whether it brought anything. */
-  let pull: { reply: string; msgs: number; bytes: number; askedAt: number; brought: number; probing: boolean } | null = null;
+  let pull: Pull | null = null;
   let retryAt = 0;
   let backoff = 250;
   let wait: NodeJS.Timeout | undefined;
@@ -173,7 +184,10 @@ export function startConsumer(o: ConsumerOptions): Consumer {
     if (!pull) {
       if (silence) clearTimeout(silence);
       silence = undefined;
-    } else if (silence) silence.refresh();
+      return;
+    }
+    pull.heardAt = Date.now();
+    if (silence) silence.refresh();
     else silence = setTimeout(missed, silenceMs);
   };
   const missed = () => {
@@ -192,9 +206,17 @@ export function startConsumer(o: ConsumerOptions): Consumer {
 
   /**
    * Tells a server that does not answer (paused, cut off) from a pull that is gone while the server
-   * answers: nats-server 2.9 says nothing to a pull of a consumer that does not exist.
+   * answers (nats-server 2.9 says nothing to a pull of a consumer that does not exist), and both
+   * from a process too busy to read what came (a heartbeat read after the ping's answer was sent
+   * before it: the pull is alive).
    */
-  const probe = async (p: NonNullable<typeof pull>) => {
+  const probe = async (p: Pull) => {
+    const started = Date.now();
+    const heard = () => {
+      if (p.heardAt < started) return false;
+      p.probing = false;
+      return true;
+    };
     const ping = nc.flush().then(
       () => true,
       () => false,
@@ -205,9 +227,12 @@ export function startConsumer(o: ConsumerOptions): Consumer {
       // Asked again once the server answers, and would have ended the silent pull by itself: a
       // paused server would otherwise find the new pull beside the old one on waking, and send more
       // than the window. A lost connection ends the pull through the reconnect instead.
-      if (!(await ping)) return;
+      if (!(await ping) || heard()) return;
       const left = p.askedAt + expiresMs + 1_000 - Date.now();
       if (left > 0) await new Promise((r) => setTimeout(r, left));
+      if (heard()) return;
+    } else if (heard()) {
+      return;
     } else if (await consumerMissing()) {
       later('consumer_missing', `${o.stream} > ${o.consumer} does not exist`);
     } else {
@@ -261,7 +286,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
     if (wait) clearTimeout(wait);
     wait = undefined;
     const reply = `${inbox}.${++pulls}`;
-    pull = { reply, msgs, bytes, askedAt: now, brought: 0, probing: false };
+    pull = { reply, msgs, bytes, askedAt: now, heardAt: now, brought: 0, probing: false };
     const request = JSON.stringify({ batch: msgs, max_bytes: bytes, expires: expiresMs * NS, idle_heartbeat: heartbeatMs * NS });
     o.broker.writes.defer(() => nc.publish(subject, request, { reply }));
     alive();
