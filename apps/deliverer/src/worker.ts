@@ -22,7 +22,7 @@ export interface WorkerDeps {
   log: Logger;
   now: () => number;
   /** `release` frees the message's place under max_in_flight once its request is over. */
-  handle(msg: InboundMsg, release: () => void): Promise<void>;
+  handle: (msg: InboundMsg, release: () => void) => Promise<void>;
   pullExpiresMs: number;
   /** Bytes pulled ahead and in hand per destination (ConsumerOptions.maxBytes). */
   pullBytes: number;

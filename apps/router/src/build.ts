@@ -35,8 +35,8 @@ export function buildRouter(deps: RouterDeps): Router {
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   };
   return {
-    async start() {
-      if (loop) return;
+    start() {
+      if (loop) return Promise.resolve();
       loop = startConsumer({
         broker: deps.broker,
         stream: STREAMS.events,
@@ -50,6 +50,7 @@ export function buildRouter(deps: RouterDeps): Router {
           deps.log.warn(s, 'router consumer status');
         },
       });
+      return Promise.resolve();
     },
     async stop() {
       const l = loop;

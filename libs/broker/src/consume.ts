@@ -73,20 +73,20 @@ export interface ConsumerOptions {
    */
   maxBytes?: number;
   /** How many more messages the handlers can start now, within the window. */
-  capacity?(load: ConsumerLoad): Capacity;
+  capacity?: (load: ConsumerLoad) => Capacity;
   /**
    * A message to handle, settled by the handler (ack, nak, term). `release` says it no longer counts
    * as unreleased toward `capacity`, though its handler goes on. A throw naks it after a delay.
    */
-  handle(msg: InboundMsg, release: () => void): Promise<void>;
+  handle: (msg: InboundMsg, release: () => void) => Promise<void>;
   /** Handler exceptions. */
-  onError?(err: unknown): void;
-  onStatus?(status: ConsumerStatus): void;
+  onError?: (err: unknown) => void;
+  onStatus?: (status: ConsumerStatus) => void;
   /**
    * Called when a pull ended bringing nothing, or the consumer is missing; resolving true ends the
    * consumer (a drain that found it empty).
    */
-  onIdle?(): Promise<boolean>;
+  onIdle?: () => Promise<boolean>;
   /** Delay before a message whose handler threw is offered again (default 1 s). */
   errorNakDelayMs?: number;
   /**
@@ -107,9 +107,9 @@ export interface Consumer {
   /** Resolves when the consumer ended (onIdle said so, or stop()) and its handlers returned. */
   readonly done: Promise<void>;
   /** Asks `capacity` again now (after a change to what it depends on). */
-  poke(): void;
+  poke: () => void;
   /** Asks for nothing more, waits for the pull in progress (its messages are handled), then for the handlers. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 const NS = 1_000_000;
