@@ -4,7 +4,7 @@ import t from 'tap';
 import { AckPolicy } from '@nats-io/jetstream';
 import { startNats, waitFor } from '@hookstream/testkit';
 import { connectBroker } from './connection.ts';
-import { type ConsumerStatus, startConsumer } from './consume.ts';
+import { type ConsumerStatus, startConsumer, troubledConsumers } from './consume.ts';
 
 const enc = new TextEncoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -103,6 +103,10 @@ t.test('given a paused server, missed heartbeats are reported; resumed, the cons
   try {
     await waitFor(() => statuses.some((s) => s.kind === 'heartbeats_missed'), { timeoutMs: 10_000, message: 'the silence noticed' });
     t.equal(c.status?.kind, 'heartbeats_missed', 'and it is the consumer\'s status');
+    t.ok(
+      troubledConsumers().some((x) => x.consumer === 'pause' && x.status.kind === 'heartbeats_missed'),
+      'listed among the troubled consumers of the process, for readiness',
+    );
     // Long enough for the server to hold pulls from before the pause that have expired by now.
     await sleep(4_000);
   } finally {
@@ -116,6 +120,10 @@ t.test('given a paused server, missed heartbeats are reported; resumed, the cons
   t.equal(info.num_ack_pending, 3, 'the window and no more: no pull of before the pause doubled it');
   t.equal(got.length, 3, 'three in hand');
   t.equal(c.status, null, 'a message clears the status');
+  t.notOk(
+    troubledConsumers().some((x) => x.consumer === 'pause'),
+    'and the process no longer lists it',
+  );
   open();
   await waitFor(() => got.length === 10, { timeoutMs: 15_000, message: 'the rest' });
   t.same(

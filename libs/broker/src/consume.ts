@@ -114,6 +114,19 @@ export interface Consumer {
 
 const NS = 1_000_000;
 
+/** The consumers running in this process, for readiness: a missed heartbeat is a signal, never fatal. */
+const running = new Set<{ stream: string; consumer: string; status: () => ConsumerStatus | null }>();
+
+/** The consumers of this process whose last pull went wrong, with what went wrong. */
+export function troubledConsumers(): Array<{ stream: string; consumer: string; status: ConsumerStatus }> {
+  const out: Array<{ stream: string; consumer: string; status: ConsumerStatus }> = [];
+  for (const c of running) {
+    const status = c.status();
+    if (status) out.push({ stream: c.stream, consumer: c.consumer, status });
+  }
+  return out;
+}
+
 /** A pull in progress: what it may still bring, and what was heard of it. */
 interface Pull {
   reply: string;
@@ -445,6 +458,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
     if (pull) await new Promise<void>((resolve) => (pullEnded = resolve));
     if (silence) clearTimeout(silence);
     open = false;
+    running.delete(entry);
     connection.stop?.();
     sub.unsubscribe();
     while (handlers.size > 0) await Promise.allSettled([...handlers]);
@@ -452,6 +466,8 @@ export function startConsumer(o: ConsumerOptions): Consumer {
     return finished;
   };
 
+  const entry = { stream: o.stream, consumer: o.consumer, status: () => lastStatus };
+  running.add(entry);
   ask();
   return {
     get inFlight() {

@@ -23,6 +23,7 @@ export {
   type ConsumerStatus,
   type ConsumerStatusKind,
   startConsumer,
+  troubledConsumers,
 } from './consume.ts';
 export type { InboundMsg } from './message.ts';
 export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';
