@@ -102,7 +102,7 @@ export interface ConsumerOptions {
 export interface Consumer {
   /** Messages whose handlers have not returned. */
   readonly inFlight: number;
-  /** The last status reported, or null when every pull since went well. */
+  /** The last status reported, or null once a message, a heartbeat or a pull's normal end came since. */
   readonly status: ConsumerStatus | null;
   /** Resolves when the consumer ended (onIdle said so, or stop()) and its handlers returned. */
   readonly done: Promise<void>;
@@ -337,11 +337,13 @@ export function startConsumer(o: ConsumerOptions): Consumer {
     const description = m.headers?.description ?? '';
     if (code === 100) {
       // Idle heartbeat: the pull is alive on the server, nothing to ask for.
+      lastStatus = null;
       alive();
       return;
     }
     if (code === 404 || code === 408) {
       // No messages, or the pull expired: it ended, nothing more in it.
+      lastStatus = null;
       end(true);
     } else if (code === 503) {
       // No responder: the consumer or its stream does not exist (yet), or JetStream is away.
