@@ -163,3 +163,42 @@ t.test('given a process too busy to read for longer than the silence, the live p
   );
   t.equal((await broker.jsm.consumers.info('BS', 'busy')).num_waiting, 1, 'one pull waits on the server, not two');
 });
+
+t.test('given a window past the server\'s max_pending, the cut-off connection halves it until the messages come through', async (t) => {
+  const server = await startNats(t, { maxPending: '4MB', maxPayload: '2MB' });
+  const broker = await connectBroker({ servers: server.url, name: 'cut-test' });
+  t.teardown(() => broker.close());
+  await broker.jsm.streams.add({ name: 'CS', subjects: ['cs.>'] });
+  await broker.jsm.consumers.add('CS', { durable_name: 'cut', ack_policy: AckPolicy.Explicit, ack_wait: 2_000 * NS });
+  const body = new Uint8Array(512 * 1024);
+  for (let i = 0; i < 40; i++) await broker.js.publish('cs.m', body);
+  const statuses: ConsumerStatus[] = [];
+  const handled = new Set<number>();
+  const c = startConsumer({
+    broker,
+    stream: 'CS',
+    consumer: 'cut',
+    maxMessages: 64,
+    maxBytes: 32 * 1024 * 1024,
+    onStatus: (s) => statuses.push(s),
+    handle: async (msg) => {
+      // A busy process, reading slower than the server writes.
+      const until = Date.now() + 30;
+      while (Date.now() < until);
+      handled.add(msg.streamSeq);
+      msg.ack();
+    },
+  });
+  t.teardown(() => c.stop());
+  await waitFor(
+    async () => {
+      const info = await broker.jsm.consumers.info('CS', 'cut');
+      return handled.size === 40 && info.num_pending === 0 && info.num_ack_pending === 0;
+    },
+    { timeoutMs: 60_000, message: 'every message handled and acknowledged' },
+  );
+  const cuts = statuses.filter((s) => s.kind === 'reconnected');
+  t.ok(cuts.length >= 1, `the connection was cut off (${cuts.length} times)`);
+  t.ok(cuts.length <= 8, 'and the window shrank until it was not, rather than being cut off at every reconnect');
+  t.comment(cuts.map((s) => s.detail).join('; '));
+});

@@ -23,10 +23,10 @@ import { MAX_MSG_BYTES } from './topology.ts';
  * - `consumer_missing`: the consumer or its stream does not exist, or was deleted;
  * - `pull_refused`: a limit of the consumer refused the pull (MaxWaiting, MaxRequestBatch, …);
  * - `pull_ended`: the server ended a pull early (leadership change, shutdown, a bad request);
- * - `reconnected`: the connection came back; the pull in progress was lost with it and is asked again;
- * - `slow_consumer`: the server reported this connection as a slow consumer.
+ * - `reconnected`: the connection came back; the pull in progress was lost with it and is asked again.
+ *   nats-server cuts a slow consumer off without a word: this is how one shows.
  */
-export const CONSUMER_STATUSES = ['heartbeats_missed', 'consumer_missing', 'pull_refused', 'pull_ended', 'reconnected', 'slow_consumer'] as const;
+export const CONSUMER_STATUSES = ['heartbeats_missed', 'consumer_missing', 'pull_refused', 'pull_ended', 'reconnected'] as const;
 export type ConsumerStatusKind = (typeof CONSUMER_STATUSES)[number];
 
 export interface ConsumerStatus {
@@ -152,6 +152,11 @@ export function startConsumer(o: ConsumerOptions): Consumer {
   // Without a capacity callback the window alone bounds a pull.
   const maxMessages = o.maxMessages ?? (o.capacity ? Number.POSITIVE_INFINITY : 64);
   const maxBytes = o.maxBytes ?? DEFAULT_WINDOW_BYTES;
+  // Halved when the connection drops during a pull (the server cuts off a client that falls behind
+  // by more than its max_pending, and a window past it would be cut off again at every reconnect);
+  // grown back by an eighth with each pull that brings messages and ends well.
+  let windowBytes = maxBytes;
+  let lostPull = false;
   const errorNakDelayMs = o.errorNakDelayMs ?? 1_000;
   const subject = `$JS.API.CONSUMER.MSG.NEXT.${o.stream}.${o.consumer}`;
   // Each pull answers to a subject of its own under the inbox: the statuses of a pull the server
@@ -282,7 +287,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
     const now = Date.now();
     if (now < retryAt) return wakeAt(retryAt - now);
     let msgs = maxMessages - inHand;
-    let bytes = maxBytes - inHandBytes;
+    let bytes = windowBytes - inHandBytes;
     if (large || untilEmpty) {
       if (inHand > 0) return;
       if (large) {
@@ -290,7 +295,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
         bytes = MIN_PULL_BYTES + extraBytes;
       }
       // Not in drips: wait until a quarter of the window is free, in messages and in bytes.
-    } else if (msgs < Math.max(1, Math.floor(maxMessages / 4)) || bytes < maxBytes / 4) return;
+    } else if (msgs < Math.max(1, Math.floor(maxMessages / 4)) || bytes < windowBytes / 4) return;
     if (o.capacity) {
       const c = o.capacity({ inHand, unreleased });
       if (c.n <= 0) return wakeAt(c.waitMs);
@@ -305,10 +310,14 @@ export function startConsumer(o: ConsumerOptions): Consumer {
     alive();
   };
 
-  /** The pull in progress ended; `idle` when it brought nothing and the consumer may be empty. */
-  const end = (idle = false) => {
+  /**
+   * The pull in progress ended; `idle` when it brought nothing and the consumer may be empty, `lost`
+   * when it went with the connection.
+   */
+  const end = (idle = false, lost = false) => {
     const p = pull;
     pull = null;
+    if (p && p.brought > 0 && !lost) windowBytes = Math.min(maxBytes, Math.ceil(windowBytes * 1.125));
     alive();
     if (pullEnded) {
       pullEnded();
@@ -436,17 +445,20 @@ export function startConsumer(o: ConsumerOptions): Consumer {
     for await (const s of connection) {
       if (s.type === 'disconnect') {
         connected = false;
+        // A slow consumer is cut off before it reads the first message of a pull, often: any pull
+        // lost halves the window (an idle one lost to a restart only until traffic grows it back).
+        lostPull = pull !== null;
         // Stopping: the pull in progress is lost with the connection, nothing more will come of it.
         if (pullEnded && pull) end();
       } else if (s.type === 'reconnect') {
         connected = true;
-        report('reconnected', 'connection re-established');
+        if (lostPull) windowBytes = Math.max(64 * 1024, Math.floor(windowBytes / 2));
+        report('reconnected', lostPull ? `lost a pull in progress; window now ${windowBytes} bytes` : 'connection re-established');
+        lostPull = false;
         backoff = 250;
         retryAt = 0;
-        if (pull) end();
+        if (pull) end(false, true);
         else ask();
-      } else if (s.type === 'error' && /slow consumer/i.test(String(s.error))) {
-        report('slow_consumer', String(s.error));
       }
     }
   })().catch(() => {});
