@@ -4,7 +4,8 @@ import t from 'tap';
 import { AckPolicy } from '@nats-io/jetstream';
 import { startNatsCluster, waitFor } from '@hookstream/testkit';
 import { connectBroker } from './connection.ts';
-import { type ConsumerStatus, startConsumer } from './consume.ts';
+import { startConsumer } from './consume.ts';
+import type { ConsumerStatus } from './consumer.ts';
 
 const enc = new TextEncoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

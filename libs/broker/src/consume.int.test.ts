@@ -6,7 +6,8 @@ import t, { type Test } from 'tap';
 import { AckPolicy } from '@nats-io/jetstream';
 import { startNats, waitFor } from '@hookstream/testkit';
 import { type Broker, connectBroker } from './connection.ts';
-import { type Capacity, type ConsumerOptions, type ConsumerStatus, startConsumer } from './consume.ts';
+import { startConsumer } from './consume.ts';
+import type { Capacity, ConsumerOptions, ConsumerStatus } from './consumer.ts';
 import type { InboundMsg } from './message.ts';
 import { MAX_MSG_BYTES } from './topology.ts';
 

@@ -13,104 +13,9 @@
 // rate limit and concurrency), so a paused destination never lets a message time out in hand.
 import { type Msg, type Subscription, createInbox } from '@nats-io/transport-node';
 import { JetStreamApiError } from '@nats-io/jetstream';
-import type { Broker } from './connection.ts';
+import { type Consumer, type ConsumerOptions, type ConsumerStatus, type ConsumerStatusKind, DEFAULT_WINDOW_BYTES } from './consumer.ts';
 import { type InboundMsg, PulledMsg, ackTokens } from './message.ts';
-import { MAX_MSG_BYTES } from './topology.ts';
-
-/**
- * What a consumer reports about its pulls, one spelling each:
- * - `heartbeats_missed`: neither a message nor an idle heartbeat came in time (server paused, away);
- * - `consumer_missing`: the consumer or its stream does not exist, or was deleted;
- * - `pull_refused`: a limit of the consumer refused the pull (MaxWaiting, MaxRequestBatch, …);
- * - `pull_ended`: the server ended a pull early (leadership change, shutdown, a bad request);
- * - `reconnected`: the connection came back; the pull in progress was lost with it and is asked again.
- *   nats-server cuts a slow consumer off without a word: this is how one shows.
- */
-export const CONSUMER_STATUSES = ['heartbeats_missed', 'consumer_missing', 'pull_refused', 'pull_ended', 'reconnected'] as const;
-export type ConsumerStatusKind = (typeof CONSUMER_STATUSES)[number];
-
-export interface ConsumerStatus {
-  kind: ConsumerStatusKind;
-  detail: string;
-}
-
-/** What a consumer holds when it asks `capacity` how much it may pull. */
-export interface ConsumerLoad {
-  /** Messages handed out whose handlers have not returned. */
-  inHand: number;
-  /** Of those, the ones whose handler has not called `release()`. */
-  unreleased: number;
-}
-
-/** `n` messages may be pulled now; with 0, ask again after `waitMs` (or at the next poke or release). */
-export interface Capacity {
-  n: number;
-  waitMs: number;
-}
-
-/**
- * What the pull of a message larger than the window asks for: the largest message a stream takes,
- * with room for its subject and reply subject.
- */
-export const MIN_PULL_BYTES = MAX_MSG_BYTES + 64 * 1024;
-
-/**
- * 8 MB: a router and a projector's three consumers in one process ask for at most 4 × 8 MB on one
- * connection, half of nats-server's default max_pending (64 MB).
- */
-export const DEFAULT_WINDOW_BYTES = 8 * 1024 * 1024;
-
-export interface ConsumerOptions {
-  broker: Broker;
-  stream: string;
-  consumer: string;
-  /** Messages asked for ahead and in hand at most (default: `capacity` alone decides). */
-  maxMessages?: number;
-  /**
-   * Bytes asked for ahead and in hand at most, or one message larger than that (alone in hand). The
-   * server queues up to this for the connection: the sum over the consumers of a connection must
-   * stay well under its max_pending. Default DEFAULT_WINDOW_BYTES.
-   */
-  maxBytes?: number;
-  /** How many more messages the handlers can start now, within the window. */
-  capacity?: (load: ConsumerLoad) => Capacity;
-  /**
-   * A message to handle, settled by the handler (ack, nak, term). `release` says it no longer counts
-   * as unreleased toward `capacity`, though its handler goes on. A throw naks it after a delay.
-   */
-  handle: (msg: InboundMsg, release: () => void) => Promise<void>;
-  /** Handler exceptions. */
-  onError?: (err: unknown) => void;
-  onStatus?: (status: ConsumerStatus) => void;
-  /**
-   * Called when a pull ended bringing nothing, or the consumer is missing; resolving true ends the
-   * consumer (a drain that found it empty).
-   */
-  onIdle?: () => Promise<boolean>;
-  /** Delay before a message whose handler threw is offered again (default 1 s). */
-  errorNakDelayMs?: number;
-  /**
-   * How long one pull waits on the server (default 5 s). stop() waits for the pull in progress, up
-   * to this long: messages of a pull abandoned while the server still holds it would be sent to
-   * nobody, to come again after AckWait.
-   */
-  expiresMs?: number;
-  /** The server's sign of life during a pull that brings nothing (default 5 s, at most half of expiresMs). */
-  heartbeatMs?: number;
-}
-
-export interface Consumer {
-  /** Messages whose handlers have not returned. */
-  readonly inFlight: number;
-  /** The last status reported, or null once a message, a heartbeat or a pull's normal end came since. */
-  readonly status: ConsumerStatus | null;
-  /** Resolves when the consumer ended (onIdle said so, or stop()) and its handlers returned. */
-  readonly done: Promise<void>;
-  /** Asks `capacity` again now (after a change to what it depends on). */
-  poke: () => void;
-  /** Asks for nothing more, waits for the pull in progress (its messages are handled), then for the handlers. */
-  stop: () => Promise<void>;
-}
+import { PullWindow } from './window.ts';
 
 const NS = 1_000_000;
 
@@ -150,12 +55,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
   const heartbeatMs = Math.max(100, Math.min(o.heartbeatMs ?? 5_000, Math.floor(expiresMs / 2)));
   const silenceMs = 2 * heartbeatMs + 1_000;
   // Without a capacity callback the window alone bounds a pull.
-  const maxMessages = o.maxMessages ?? (o.capacity ? Number.POSITIVE_INFINITY : 64);
-  const maxBytes = o.maxBytes ?? DEFAULT_WINDOW_BYTES;
-  // Halved when the connection drops during a pull (the server cuts off a client that falls behind
-  // by more than its max_pending, and a window past it would be cut off again at every reconnect);
-  // grown back by an eighth with each pull that brings messages and ends well.
-  let windowBytes = maxBytes;
+  const window = new PullWindow(o.maxMessages ?? (o.capacity ? Number.POSITIVE_INFINITY : 64), o.maxBytes ?? DEFAULT_WINDOW_BYTES);
   let lostPull = false;
   const errorNakDelayMs = o.errorNakDelayMs ?? 1_000;
   const subject = `$JS.API.CONSUMER.MSG.NEXT.${o.stream}.${o.consumer}`;
@@ -169,9 +69,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
   // A pull asked for while the connection is down would reach the server on reconnect beside the
   // one asked for then: none is asked until it is back.
   let connected = o.broker.connected();
-  let inHand = 0;
   let unreleased = 0;
-  let inHandBytes = 0;
   let lastStatus: ConsumerStatus | null = null;
   /** The pull in progress: what it may still bring, and whether it brought anything. */
   let pull: Pull | null = null;
@@ -180,12 +78,6 @@ export function startConsumer(o: ConsumerOptions): Consumer {
   let wait: NodeJS.Timeout | undefined;
   let silence: NodeJS.Timeout | undefined;
   let idleCheck = false;
-  // The last pull brought nothing because its next message was larger than the bytes it allowed:
-  // the next asks once the hands are empty; when even a whole window was too small, for that one
-  // message alone, with room for a message of any size (more, should even that fail).
-  let untilEmpty = false;
-  let large = false;
-  let extraBytes = 0;
 
   const handlers = new Set<Promise<void>>();
   let pullEnded: (() => void) | null = null;
@@ -286,18 +178,12 @@ export function startConsumer(o: ConsumerOptions): Consumer {
     if (stopping || pull || idleCheck || !connected) return;
     const now = Date.now();
     if (now < retryAt) return wakeAt(retryAt - now);
-    let msgs = maxMessages - inHand;
-    let bytes = windowBytes - inHandBytes;
-    if (large || untilEmpty) {
-      if (inHand > 0) return;
-      if (large) {
-        msgs = 1;
-        bytes = MIN_PULL_BYTES + extraBytes;
-      }
-      // Not in drips: wait until a quarter of the window is free, in messages and in bytes.
-    } else if (msgs < Math.max(1, Math.floor(maxMessages / 4)) || bytes < windowBytes / 4) return;
+    const room = window.next();
+    if (!room) return;
+    let { msgs } = room;
+    const { bytes } = room;
     if (o.capacity) {
-      const c = o.capacity({ inHand, unreleased });
+      const c = o.capacity({ inHand: window.inHand, unreleased });
       if (c.n <= 0) return wakeAt(c.waitMs);
       msgs = Math.min(msgs, c.n);
     }
@@ -317,7 +203,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
   const end = (idle = false, lost = false) => {
     const p = pull;
     pull = null;
-    if (p && p.brought > 0 && !lost) windowBytes = Math.min(maxBytes, Math.ceil(windowBytes * 1.125));
+    if (p && p.brought > 0 && !lost) window.wentWell();
     alive();
     if (pullEnded) {
       pullEnded();
@@ -362,13 +248,8 @@ export function startConsumer(o: ConsumerOptions): Consumer {
       later('consumer_missing', description);
       end(true);
     } else if (code === 409 && /exceeds maxbytes/i.test(description)) {
-      if (pull.brought === 0) {
-        if (inHand === 0) {
-          // A whole window was too small for the next message: it comes alone.
-          if (large) extraBytes = Math.min(extraBytes * 2 || MIN_PULL_BYTES, 64 * 1024 * 1024);
-          large = true;
-        } else untilEmpty = true;
-      }
+      // A pull that brought some is full; one that brought none waits for room for its next.
+      if (pull.brought === 0) window.tooLarge();
       end();
     } else if (code === 409 && /exceeded/i.test(description)) {
       later('pull_refused', description);
@@ -400,12 +281,10 @@ export function startConsumer(o: ConsumerOptions): Consumer {
   };
 
   const spawn = (msg: InboundMsg, size: number) => {
-    inHand++;
     unreleased++;
-    inHandBytes += size;
+    window.took(size);
     const h = run(msg).finally(() => {
-      inHand--;
-      inHandBytes -= size;
+      window.settled(size);
       handlers.delete(h);
       ask();
     });
@@ -424,9 +303,6 @@ export function startConsumer(o: ConsumerOptions): Consumer {
       const msg = new PulledMsg(m, tokens, o.broker);
       const size = sizeOf(m);
       backoff = 250;
-      large = false;
-      untilEmpty = false;
-      extraBytes = 0;
       lastStatus = null;
       if (pull) {
         pull.msgs--;
@@ -452,8 +328,8 @@ export function startConsumer(o: ConsumerOptions): Consumer {
         if (pullEnded && pull) end();
       } else if (s.type === 'reconnect') {
         connected = true;
-        if (lostPull) windowBytes = Math.max(64 * 1024, Math.floor(windowBytes / 2));
-        report('reconnected', lostPull ? `lost a pull in progress; window now ${windowBytes} bytes` : 'connection re-established');
+        if (lostPull) window.lost();
+        report('reconnected', lostPull ? `lost a pull in progress; window now ${window.bytes} bytes` : 'connection re-established');
         lostPull = false;
         backoff = 250;
         retryAt = 0;
@@ -485,7 +361,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
   ask();
   return {
     get inFlight() {
-      return inHand;
+      return window.inHand;
     },
     get status() {
       return lastStatus;

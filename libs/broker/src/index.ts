@@ -14,6 +14,7 @@ export {
 } from './topology.ts';
 export { type Publisher, type Stored, createPublisher, fromHeaders } from './publish.ts';
 export { type TurnBatcher, type TurnBatcherOptions, createTurnBatcher } from './turns.ts';
+export { startConsumer, troubledConsumers } from './consume.ts';
 export {
   CONSUMER_STATUSES,
   type Capacity,
@@ -22,9 +23,7 @@ export {
   type ConsumerOptions,
   type ConsumerStatus,
   type ConsumerStatusKind,
-  startConsumer,
-  troubledConsumers,
-} from './consume.ts';
+} from './consumer.ts';
 export type { InboundMsg } from './message.ts';
 export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';
 export { type ConsoleSessionKv, type ConsoleSessionKvOptions, openConsoleSessionKv } from './session-kv.ts';
