@@ -83,7 +83,7 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<void> {
     scenarios[name] = await fn();
   } catch (err) {
     notes.push(`${name} failed: ${(err as Error).message}`);
-    log(`${name} FAILED: ${(err as Error).stack ?? err}`);
+    log(`${name} FAILED: ${(err as Error).stack ?? String(err)}`);
   }
   // A scenario that reports its measured windows (ingest: its runs, not the drains between) is
   // profiled over those; any other over its whole section.

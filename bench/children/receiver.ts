@@ -124,8 +124,9 @@ await serve(
     },
     counts: () => Object.fromEntries([...channels].map(([k, c]) => [k, c.count])),
   },
-  async () => {
+  () => {
     for (const r of held) r.destroy();
     for (const s of servers) s.closeAllConnections();
+    return Promise.resolve();
   },
 );

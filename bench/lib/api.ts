@@ -64,7 +64,7 @@ export async function waitForConsumers(system: System, destinationIds: readonly 
   const t0 = Date.now();
   for (const id of destinationIds) {
     for (;;) {
-      const ok = await system.broker.jsm.consumers.info(STREAMS.deliveries, CONSUMERS.destination(id)).then(
+      const ok = await system.broker.consumers.info(STREAMS.deliveries, CONSUMERS.destination(id)).then(
         () => true,
         () => false,
       );

@@ -269,7 +269,7 @@ export function ceiling(costs: Costs, cores = 2) {
   const c = costs.e2e;
   if (!c) return null;
   const per: Record<string, number> = {};
-  for (const k of PIPELINE) if (c.us[k] !== undefined) per[k] = c.us[k] as number;
+  for (const k of PIPELINE) if (c.us[k] !== undefined) per[k] = c.us[k];
   const total = Object.values(per).reduce((a, b) => a + b, 0);
   const busiest = SINGLE_THREADED.filter((k) => per[k] !== undefined).sort((a, b) => (per[b] as number) - (per[a] as number))[0];
   if (!total || !busiest) return null;

@@ -181,9 +181,9 @@ export class System {
 
   /** Work not done yet: the router's backlog plus every destination's waiting and in-hand deliveries. */
   async pending(exclude: ReadonlySet<string> = new Set()): Promise<{ router: number; deliveries: number }> {
-    const r = await this.broker.jsm.consumers.info(STREAMS.events, CONSUMERS.router);
+    const r = await this.broker.consumers.info(STREAMS.events, CONSUMERS.router);
     let deliveries = 0;
-    for await (const c of this.broker.jsm.consumers.list(STREAMS.deliveries)) {
+    for (const c of await this.broker.consumers.list(STREAMS.deliveries)) {
       if (!c.name.startsWith('dst_') || exclude.has(c.name.slice(4))) continue;
       deliveries += c.num_pending + c.num_ack_pending;
     }
@@ -192,12 +192,12 @@ export class System {
 
   /** Waiting plus in-hand deliveries of one destination. */
   async destinationBacklog(destinationId: string): Promise<number> {
-    const c = await this.broker.jsm.consumers.info(STREAMS.deliveries, CONSUMERS.destination(destinationId));
+    const c = await this.broker.consumers.info(STREAMS.deliveries, CONSUMERS.destination(destinationId));
     return c.num_pending + c.num_ack_pending;
   }
 
   async streamLastSeq(stream: string): Promise<number> {
-    return (await this.broker.jsm.streams.info(stream)).state.last_seq;
+    return this.broker.streams.lastSeq(stream);
   }
 
   /** Per projected stream: its last sequence and the projection's checkpoint. */

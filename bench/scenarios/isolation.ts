@@ -60,11 +60,11 @@ export async function runFanout(ctx: Ctx, setup: Setup, copies = 1): Promise<Fan
   const names = deliverers(copies);
   ctx.log(`fan-out: ${ctx.plan.fanoutEvents} events × ${FANOUT} destinations, delivered from a standing start by ${copies} deliverer process${copies > 1 ? 'es' : ''}`);
   for (const name of names) await system.stop(name);
-  const before = (await system.broker.jsm.streams.info(STREAMS.deliveries)).state.messages;
+  const before = (await system.broker.streams.info(STREAMS.deliveries)).state.messages;
   const n = (await flood(ctx, setup.api.ingestUrl(setup.sources.fanout), ctx.plan.fanoutEvents)).ok;
   const total = n * FANOUT;
   if (!(await routed(system, 120_000))) ctx.log('  routing did not finish in 120 s');
-  const queued = (await system.broker.jsm.streams.info(STREAMS.deliveries)).state.messages - before;
+  const queued = (await system.broker.streams.info(STREAMS.deliveries)).state.messages - before;
   await ctx.receiver.call('track', { channel: 'fanout', base: 0, capacity: 0, times: true });
   const rss = rssSampler(() => Object.fromEntries(names.map((name) => [name, system.pid(name)])));
   await Promise.all(names.map((name) => system.start(name)));

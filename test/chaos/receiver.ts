@@ -48,7 +48,7 @@ export async function startReceiverProcess(opts: { seed: number; logFile: string
       signal: AbortSignal.timeout(30_000),
     });
     if (!res.ok) throw new Error(`receiver ${method} ${p}: ${res.status}`);
-    return res.json() as Promise<unknown>;
+    return res.json();
   };
   const all: Receipt[] = [];
   return {

@@ -8,8 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connectBroker } from '@hookstream/broker';
 import { CONFIG_BUCKET, DELIVERY_HEADERS, OBJECT_BUCKET, STREAMS } from '@hookstream/contracts';
 import { createTestDatabase, startNatsCluster, startReceiver, waitFor } from '@hookstream/testkit';
 import { type RoleProcess, metricSum, runCommand, startRole, tail } from './processes.ts';
@@ -44,9 +43,8 @@ t.test('two copies of every role on a 3-node cluster lose nothing through a node
   ]);
   const env = { ...common, NATS_URL: cluster.urls.join(','), DATABASE_URL: databaseUrl };
 
-  const nc = await connect({ servers: cluster.urls, name: 'scale-out-test', reconnectTimeWait: 250, maxReconnectAttempts: -1 });
-  t.teardown(() => nc.close());
-  const jsm = await jetstreamManager(nc);
+  const broker = await connectBroker({ servers: cluster.urls, name: 'scale-out-test' });
+  t.teardown(() => broker.close());
 
   // The first API creates the streams (3 replicas) and the configuration; every other process
   // starts after it, so each loads the routes before it handles an event.
@@ -114,11 +112,12 @@ t.test('two copies of every role on a 3-node cluster lose nothing through a node
   t.comment(`cluster and ${all.length} role processes up after ${Date.now() - began} ms`);
 
   const replicated = [...Object.values(STREAMS), `KV_${CONFIG_BUCKET}`, `OBJ_${OBJECT_BUCKET}`];
-  for (const name of replicated) t.equal((await jsm.streams.info(name)).config.num_replicas, 3, `${name} has 3 replicas`);
+  for (const name of replicated) t.equal((await broker.streams.info(name)).config.num_replicas, 3, `${name} has 3 replicas`);
 
   // The node to stop: the one leading the events stream, so that ingest must fail over.
-  const leader = (await jsm.streams.info(STREAMS.events)).cluster?.leader;
-  const victim = cluster.servers.find((s) => s.serverName === leader) ?? (cluster.servers[1] as (typeof cluster.servers)[number]);
+  const leader = (await broker.streams.info(STREAMS.events)).cluster?.leader;
+  const victim = cluster.servers.find((s) => s.serverName === leader) ?? cluster.servers[1];
+  if (!victim) throw new Error('the cluster has fewer than two servers');
 
   // Ingest through both APIs; a request that fails (503 while a leader is elected, a reset
   // connection) is retried with the same idempotency key, so an event is stored at most once.
@@ -236,7 +235,7 @@ t.test('two copies of every role on a 3-node cluster lose nothing through a node
   await waitFor(
     async () => {
       for (const name of replicated) {
-        const replicas = (await jsm.streams.info(name)).cluster?.replicas ?? [];
+        const replicas = (await broker.streams.info(name)).cluster?.replicas ?? [];
         if (replicas.length !== 2 || !replicas.every((r) => r.current)) return false;
       }
       return true;

@@ -9,14 +9,13 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
 import { Webhook } from 'standardwebhooks';
-import { Kvm, type KV } from '@nats-io/kv';
 import { connectBroker, ensureTopology } from '@hookstream/broker';
 import { Keyring, decodeKey, keyId, openCatalog, sealedKid } from '@hookstream/catalog';
 import { testSettings } from '@hookstream/config';
 import { CONFIG_BUCKET } from '@hookstream/contracts';
 import { freePort } from '@hookstream/embedded';
 import { createLogger } from '@hookstream/observability';
-import { type Receiver, createTestDatabase, startNats, startReceiver, waitFor } from '@hookstream/testkit';
+import { type RawBucket, type Receiver, createTestDatabase, openRawBucket, startNats, startReceiver, waitFor } from '@hookstream/testkit';
 import { type Gateway, startGateway } from '../../apps/hookstream/src/gateway.ts';
 import { client, migrated } from './harness.ts';
 
@@ -30,7 +29,6 @@ async function storeFiles(dir: string): Promise<string> {
 }
 
 const MAIN = path.resolve(import.meta.dirname, '../../apps/hookstream/src/main.ts');
-const dec = new TextDecoder();
 const newKey = () => randomBytes(32).toString('base64');
 const kidOf = (key: string) => keyId(decodeKey(key) as Buffer);
 
@@ -43,30 +41,27 @@ function hookstream(args: string[], env: Record<string, string>): Promise<{ code
   });
 }
 
-async function rawBucket(t: Test, natsUrl: string): Promise<KV> {
+async function rawBucket(t: Test, natsUrl: string): Promise<RawBucket> {
   const broker = await connectBroker({ servers: natsUrl, name: 'secrets-test-raw' });
   t.teardown(() => broker.close());
   await ensureTopology(broker, { replicas: 1, duplicateWindowS: 120 });
-  return new Kvm(broker.nc).open(CONFIG_BUCKET);
+  return openRawBucket(broker, CONFIG_BUCKET);
 }
 
 /** Every revision of every key in the bucket, as text: what nats-server's files and their backups hold. */
-async function bucketText(raw: KV): Promise<string> {
-  const out: string[] = [];
-  for await (const e of await raw.history({ key: '>' })) out.push(`${e.key} ${dec.decode(e.value)}`);
-  return out.join('\n');
+async function bucketText(raw: RawBucket): Promise<string> {
+  return (await raw.history()).map((e) => `${e.key} ${e.value}`).join('\n');
 }
 
-async function rawJson(raw: KV, key: string): Promise<any> {
-  const e = await raw.get(key);
-  return JSON.parse(dec.decode(e?.value));
+async function rawJson(raw: RawBucket, key: string): Promise<any> {
+  return JSON.parse((await raw.get(key)) ?? '');
 }
 
 async function gateway(t: Test, natsUrl: string, databaseUrl: string, keys: { secretsKey: string; secretsOldKeys?: string[] }): Promise<Gateway> {
   const settings = testSettings({ natsUrl, databaseUrl, port: 0, host: '127.0.0.1', allowPrivateDestinations: true, logLevel: 'silent', secretsOldKeys: [], ...keys });
   const gw = await startGateway(settings, { log: createLogger('silent') });
   let stopped = false;
-  const stop = gw.stop;
+  const stop = gw.stop.bind(gw);
   gw.stop = async () => {
     if (stopped) return;
     stopped = true;

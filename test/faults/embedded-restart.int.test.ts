@@ -114,7 +114,8 @@ t.test('given a burst of webhooks, when the gateway is SIGKILLed mid-burst and s
   // Eight senders in parallel until the gateway is gone; the kill lands while requests are in flight.
   const accepted: string[] = [];
   let n = 0;
-  let killing: Promise<void> | null = null;
+  // A holder, not a local: a local assigned inside the sender would read as always null below.
+  const kill: { done?: Promise<void> } = {};
   const sender = async (): Promise<void> => {
     for (;;) {
       const i = n++;
@@ -124,11 +125,11 @@ t.test('given a burst of webhooks, when the gateway is SIGKILLed mid-burst and s
       } catch {
         return; // the gateway is gone: this request got no answer, so nothing was promised
       }
-      if (accepted.length >= 150 && !killing) killing = sigkill(first);
+      if (accepted.length >= 150 && !kill.done) kill.done = sigkill(first);
     }
   };
   await Promise.all(Array.from({ length: 8 }, sender));
-  await killing;
+  await kill.done;
   t.ok(accepted.length >= 150, `${accepted.length} webhooks accepted before the kill`);
 
   const second = await startGatewayProcess(t, s);

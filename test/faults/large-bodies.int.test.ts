@@ -3,7 +3,7 @@
 // take the whole backlog, 120 MB here, into one process at once, and nats-server cuts off a
 // connection whose unread bytes pass its max_pending (64 MB by default): every message in that
 // client's hand then comes again after AckWait. Each pull is bounded in bytes too
-// (libs/broker/src/pull.ts, 8 MB a loop by default): the backlog drains, each webhook delivered once,
+// (libs/broker/src/consume.ts, 8 MB a consumer by default): the backlog drains, each webhook delivered once,
 // with no cut-off. The api and the deliverer talk to nats-server on connections of their own besides.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -37,7 +37,7 @@ t.test('given a backlog of large webhooks stored while only the api ran, when th
     answers.push((await client(apiOnly.url as string).ingest(source.json.data.path_token, body, { 'content-type': 'text/plain', 'x-webhook-id': `large-${i}` })).status);
   }
   t.same(answers, Array.from({ length: BODIES }, () => 202), 'every webhook answered 202');
-  t.equal((await apiOnly.broker.jsm.streams.info(STREAMS.events)).state.messages, BODIES, 'and stored, once each');
+  t.equal((await apiOnly.broker.streams.info(STREAMS.events)).state.messages, BODIES, 'and stored, once each');
   await apiOnly.stop();
 
   const gw = await startSystem(t, {}, services);

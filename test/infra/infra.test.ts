@@ -177,7 +177,7 @@ t.test('NATS: three nodes of one JetStream cluster that route to each other', as
     const node = NATS_NODES[idx] as string;
     const cluster = c.cluster as Record<string, NatsValue>;
     t.equal(cluster.name, 'hookstream', `${node} joins the hookstream cluster`);
-    const clusterPort = String(cluster.listen).split(':').pop() as string;
+    const clusterPort = (cluster.listen as string).split(':').pop() as string;
     clusterPorts.add(clusterPort);
     const routes = (cluster.routes as string[]).map((r) => new URL(r));
     t.same(routes.map((r) => r.hostname).sort(), [...NATS_NODES].sort(), `${node} routes to every node`);
@@ -185,7 +185,7 @@ t.test('NATS: three nodes of one JetStream cluster that route to each other', as
       t.equal(r.protocol, 'nats-route:');
       t.equal(r.port, clusterPort, `${node}: routes use the cluster port`);
     }
-    t.equal(String(c.listen).split(':').pop(), '4222', 'clients on 4222, as NATS_URL says');
+    t.equal((c.listen as string).split(':').pop(), '4222', 'clients on 4222, as NATS_URL says');
     t.equal(c.http_port, '8222', 'monitoring on 8222, as the health check says');
     t.equal(c.max_payload, '8MB');
     const js = c.jetstream as Record<string, NatsValue>;

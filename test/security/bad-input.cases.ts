@@ -163,6 +163,6 @@ export function ingestCase(fx: Fixtures): fc.Arbitrary<{ token: string; url: str
     malformedJson.map((s) => Buffer.from(s)),
   );
   return fc.tuple(token, headers, payload).chain(([tok, h, body]) =>
-    part(tok).map((p) => ({ token: tok, url: `/ingest/${p}`, headers: h as Record<string, string>, payload: body })),
+    part(tok).map((p) => ({ token: tok, url: `/ingest/${p}`, headers: h, payload: body })),
   );
 }

@@ -96,7 +96,7 @@ t.test('bad input on every endpoint: 4xx envelope and nothing stored, or a sane 
   const secret = fc.constantFrom<J>('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec_!!', 'short', 'x'.repeat(513), 'a-long-enough-secret');
   const retryPolicy: fc.Arbitrary<J> = fc
     .record({ max_attempts: fc.oneof(fc.integer({ min: -1, max: 60 }), weirdNumber), delays_ms: fc.oneof(fc.array(fc.integer({ min: -10, max: 1e9 }), { maxLength: 60 }), junkValue), backoff: fc.constantFrom<J>('exponential', 'two_phase', 'linear'), jitter: weirdNumber }, { requiredKeys: [] })
-    .map((r) => obj(Object.entries(r) as Array<[string, J]>));
+    .map((r) => obj(Object.entries<J>(r)));
   const filterish: fc.Arbitrary<J> = fc
     .array(fc.tuple(fc.constantFrom('data.amount', '$or', '$and', '__proto__.polluted', 'a..b', '$where', 'items.0', 'x'.repeat(300)), fc.oneof(fc.constantFrom<J>({ obj: [['$gt', 1]] }, { obj: [['$in', 'x']] }, [], [{ obj: [['a', 1]] }], { obj: [['$exists', 'yes']] }), junkValue)), { maxLength: 3 })
     .map(obj);
@@ -106,7 +106,7 @@ t.test('bad input on every endpoint: 4xx envelope and nothing stored, or a sane 
   const eventTypeName = fc.oneof(fc.constantFrom<J>('order.created', 'misc.thing', 'a..b', '.a', 'a'.repeat(201)), fc.stringMatching(/^[a-z]{1,8}(\.[a-z]{1,8}){0,2}$/));
   const verification: fc.Arbitrary<J> = fc
     .record({ provider: fc.constantFrom<J>('stripe', 'github', 'shopify', 'standard_webhooks', 'hmac', 'aws'), secret, header: fc.constantFrom<J>('x-sig', 'bad header', ''), algorithm: fc.constantFrom<J>('sha256', 'md5'), encoding: fc.constantFrom<J>('hex', 'base64', 'utf8'), tolerance_s: days }, { requiredKeys: [] })
-    .map((r) => obj(Object.entries(r) as Array<[string, J]>));
+    .map((r) => obj(Object.entries<J>(r)));
   const destinationFields = { name, url: safeUrl, auth_token: fc.oneof(fc.constant<J>('tok'), fc.constant<J>(null)), headers: headerMap, signing_secret: secret, signature_scheme: fc.constantFrom<J>('standard_webhooks', 'stripe', 'github', 'hmac', 'none'), timeout_ms: days, retry_policy: retryPolicy, rate_limit_per_s: weirdNumber, max_in_flight: days, active: bool };
   const sourceFields = { name, auth_mode: fc.constantFrom<J>('none', 'shared_secret', 'basic'), verification_config: fc.oneof(verification, fc.constant<J>(null)), active: bool };
   const routeFields = { source_id: fc.oneof(idOf, fc.constant<J>(null)), destination_id: idOf, event_type_pattern: fc.oneof(fc.constantFrom<J>('order.*', '**', '*.*.', 'a.**.b', '', null), weirdString), labels: headerMap, payload_filter: fc.oneof(filterish, fc.constant<J>(null)), active: bool };
@@ -197,7 +197,7 @@ t.test('bad input on every endpoint: 4xx envelope and nothing stored, or a sane 
   t.test('settle', async (t) => {
     for (const id of createdRoutes) await app.inject({ method: 'DELETE', url: `/v1/routes/${id}`, headers: a.auth });
     await waitFor(async () => {
-      const c = await gw.broker.jsm.consumers.info(STREAMS.events, CONSUMERS.router);
+      const c = await gw.broker.consumers.info(STREAMS.events, CONSUMERS.router);
       return c.num_pending === 0 && c.num_ack_pending === 0;
     });
     t.pass('router idle');

@@ -137,7 +137,7 @@ export function objectBody(fields: Record<string, fc.Arbitrary<J>>): fc.Arbitrar
   );
   const stray = fc.array(fc.tuple(fc.oneof(pollutionKey, weirdString), junkValue), { maxLength: 2 });
   return fc.tuple(fc.tuple(...entries), fc.option(stray, { nil: [], freq: 3 })).map(([picked, extra]) =>
-    obj([...(picked.filter((e) => e !== null) as Array<[string, J]>), ...extra]),
+    obj([...picked.filter((e): e is [string, J] => e !== null), ...extra]),
   );
 }
 
@@ -189,7 +189,7 @@ export interface Snapshot {
 
 /** What a request could have stored: config KV revision, and the last sequence of the streams it writes. */
 export async function snapshot(broker: Broker, catalog: Catalog): Promise<Snapshot> {
-  const [ev, dl] = await Promise.all([broker.jsm.streams.info(STREAMS.events), broker.jsm.streams.info(STREAMS.deliveries)]);
+  const [ev, dl] = await Promise.all([broker.streams.info(STREAMS.events), broker.streams.info(STREAMS.deliveries)]);
   return { revision: catalog.view.lastRevision, events: ev.state.last_seq, deliveries: dl.state.last_seq };
 }
 

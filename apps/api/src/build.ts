@@ -21,6 +21,7 @@ import { outboundRoutes } from './routes/outbound.ts';
 import { eventRoutes } from './routes/events.ts';
 import { brandRoutes } from './routes/brand.ts';
 import { domainRoutes } from './routes/domains.ts';
+import { portalSessionRoutes } from './routes/portal-sessions.ts';
 import { replayRoutes } from './routes/replays.ts';
 import { exportRoutes } from './routes/exports.ts';
 import { insightRoutes } from './routes/insights.ts';
@@ -28,11 +29,10 @@ import { liveRoutes } from './routes/live.ts';
 import { registerOpenApi } from './openapi.ts';
 import { bodyIsOptional, parseJsonBody } from './json.ts';
 import { consolePlugin } from './console/plugin.ts';
+import { portalPlugin } from './portal/plugin.ts';
 
-export type { ApiDeps, EventListFilter, EventQueries, ReadinessCheck } from './context.ts';
-export type { ReplayInput, ReplayPort, ReplayView } from './routes/replays.ts';
-export type { ExportDownload, ExportInput, ExportPort, ExportView } from './routes/exports.ts';
-export type { DeadLetterView, DestinationFigures, InsightPort, StatsWindow } from './routes/insights.ts';
+export type { ApiDeps } from './context.ts';
+export type * from './ports.ts';
 export { statsWindow } from './routes/insights.ts';
 export { ApiError, errors } from './errors.ts';
 export { ok, page, encodeCursor, decodeCursor } from './http.ts';
@@ -73,7 +73,7 @@ export async function buildApi(deps: ApiDeps) {
       request.log.error({ kid: err.kid }, err.message);
       return send(503, `this instance lacks the secrets key (id ${err.kid}) of the record's current version, so it cannot change it; an operator must load that key`, 'secrets_key_missing');
     }
-    const fe = err as FastifyError;
+    const fe = err;
     if (fe.validation) {
       const where = fe.validationContext ?? 'request';
       const first = fe.validation[0];
@@ -111,6 +111,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(healthRoutes(deps));
   await app.register(ingestRoutes(deps));
   await app.register(consolePlugin(deps));
+  await app.register(portalPlugin(deps));
   await app.register(async (v1) => {
     // The management API speaks JSON only: anything else is a 415, not a parse attempt.
     v1.removeContentTypeParser('text/plain');
@@ -123,8 +124,9 @@ export async function buildApi(deps: ApiDeps) {
         done(err as Error, undefined);
       }
     });
-    v1.addHook('preValidation', async (request) => {
+    v1.addHook('preValidation', (request, _reply, done) => {
       if (request.body === undefined && request.routeOptions.schema?.body !== undefined && bodyIsOptional(request.routeOptions.schema.body)) request.body = {};
+      done();
     });
     await v1.register(accountRoutes(deps));
     await v1.register(async (authed) => {
@@ -139,6 +141,7 @@ export async function buildApi(deps: ApiDeps) {
       await authed.register(eventRoutes(deps));
       await authed.register(brandRoutes(deps));
       await authed.register(domainRoutes(deps));
+      await authed.register(portalSessionRoutes(deps));
       await authed.register(replayRoutes(deps));
       await authed.register(exportRoutes(deps));
       await authed.register(insightRoutes(deps));
@@ -146,4 +149,35 @@ export async function buildApi(deps: ApiDeps) {
     });
   }, { prefix: '/v1' });
   return app;
+}
+
+export interface ApiStartDeps extends ApiDeps {
+  /** Where to listen; without it the app only answers inject() (tests). */
+  listen?: { port: number; host: string };
+}
+
+export interface ApiHandle {
+  app: ApiApp;
+  /** http://127.0.0.1:port when it listens. */
+  url: string | null;
+  /** Stops taking requests and waits for those in flight. */
+  stop(): Promise<void>;
+}
+
+/** The role's entry point for the gateway: built, listening when asked; stop() closes it. */
+export async function start(deps: ApiStartDeps): Promise<ApiHandle> {
+  const { listen, ...apiDeps } = deps;
+  const app = await buildApi(apiDeps);
+  let url: string | null = null;
+  try {
+    if (listen) {
+      await app.listen(listen);
+      const addr = app.server.address();
+      url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : listen.port}`;
+    }
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  return { app, url, stop: () => app.close() };
 }

@@ -1,37 +1,10 @@
 // What the API needs from the rest of the system: narrow ports, wired by the composition root.
 import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '@hookstream/catalog';
-import type { api } from '@hookstream/contracts';
-import type { ConsoleSessionKv, Publisher } from '@hookstream/broker';
+import type { ConsoleSessionKv, PortalSessionKv, Publisher } from '@hookstream/broker';
 import type { Settings } from '@hookstream/config';
 import type { Logger, Metrics } from '@hookstream/observability';
-import type { ReplayPort } from './routes/replays.ts';
-import type { ExportPort } from './routes/exports.ts';
-import type { InsightPort } from './routes/insights.ts';
-
-export interface ReadinessCheck {
-  ok: boolean;
-  /** Whether this instance is unfit for traffic when the check fails. */
-  required: boolean;
-  detail?: string;
-}
-
-export interface EventQueries {
-  list(accountId: string, filter: EventListFilter): Promise<{ items: unknown[]; next_cursor: string | null }>;
-  get(accountId: string, id: string): Promise<{ direction: string } | null>;
-  /** Re-reads the event from the stream and delivers it again as new deliveries. */
-  replay(
-    accountId: string,
-    eventId: string,
-    destinationId: string | undefined,
-    direction: 'inbound' | 'outbound' | undefined,
-  ): Promise<{ replay_id: string; deliveries: Array<{ id: string; destination_id: string }> } | 'not_found' | 'gone' | 'bad_destination'>;
-  /** The summaries of these events of the account that pass the filter (the live view's re-reads). */
-  byIds?(accountId: string, ids: readonly string[], filter: Omit<EventListFilter, 'limit' | 'cursor'>): Promise<unknown[]>;
-}
-
-/** The list query of GET /v1/events, with its limit resolved. */
-export type EventListFilter = Omit<api.EventListQuery, 'limit'> & { limit: number };
+import type { EventQueries, ExportPort, InsightPort, ReadinessCheck, ReplayPort } from './ports.ts';
 
 export interface ApiDeps {
   settings: Readonly<Settings>;
@@ -39,6 +12,8 @@ export interface ApiDeps {
   publisher: Publisher;
   /** The console's sign-in sessions (a KV bucket every api copy shares); absent: console sign-in is off. */
   consoleSessions?: ConsoleSessionKv;
+  /** Customer portal sessions (a KV bucket every api copy shares); absent: portal sessions are off. */
+  portalSessions?: PortalSessionKv;
   log: Logger;
   metrics?: Metrics;
   /** Named dependency checks for /readyz (NATS, streams, Postgres, projection lag …). */
@@ -67,7 +42,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     accountId: string;
     apiKeyId: string;
-    /** How the caller proved who it is: an API key, or the console's session cookie. */
-    authMethod: 'bearer' | 'session' | '';
+    /** How the caller proved who it is: an API key, the console's session cookie, or a portal cookie. */
+    authMethod: 'bearer' | 'session' | 'portal' | '';
   }
 }

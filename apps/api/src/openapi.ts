@@ -24,6 +24,7 @@ export const TAGS: Array<{ name: string; description: string }> = [
   { name: 'ingest', description: 'Receive webhooks from providers' },
   { name: 'health', description: 'Liveness and readiness' },
   { name: 'console', description: 'Sign-in to the web console: an API key exchanged for a session cookie' },
+  { name: 'portal', description: "The customer portal's session: a portal link's token exchanged for a session cookie" },
 ];
 const TAG_NAMES = new Set(TAGS.map((t) => t.name));
 
@@ -48,6 +49,7 @@ const NAMED_OPERATIONS: Record<string, string> = {
   'GET /v1/stats': 'getStats',
   'GET /v1/destinations/:id/stats': 'getDestinationStats',
   'POST /v1/destinations/:id/test': 'sendDestinationTestEvent',
+  'GET /v1/destinations/:id/secret': 'revealDestinationSecret',
 };
 
 const SUMMARIES: Record<string, string> = { healthz: 'Liveness', readyz: 'Readiness', ingest: 'Receive a webhook' };
@@ -164,7 +166,7 @@ export const swaggerOptions: FastifyDynamicSwaggerOptions = {
     },
   },
   transform,
-  transformObject: (d) => finishDocument(('openapiObject' in d ? d.openapiObject : d.swaggerObject) as Doc) as never,
+  transformObject: (d) => finishDocument(('openapiObject' in d ? d.openapiObject : d.swaggerObject) as Doc),
 };
 
 /**

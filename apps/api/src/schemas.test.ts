@@ -90,7 +90,7 @@ t.test('given uniqueItems on a long array of distinct objects, then it is checke
   // 200 000 distinct objects: pairwise comparison would be 2·10¹⁰ deep comparisons.
   const items = Array.from({ length: 200_000 }, (_, i) => ({ id: i, tags: ['x'] }));
   t.same(payloadErrors(schema, items), []);
-  items.push({ tags: ['x'], id: 7 } as never); // the same value as item 7, keys in another order
+  items.push({ tags: ['x'], id: 7 }); // the same value as item 7, keys in another order
   t.match(payloadErrors(schema, items), ['payload must NOT have duplicate items']);
   t.same(payloadErrors(schema, [1, '1', [1], { a: 1 }, null, true]), [], 'values of different types are distinct');
   t.match(payloadErrors(schema, [{ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }]), [/duplicate/]);

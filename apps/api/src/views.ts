@@ -55,6 +55,7 @@ export const destinationView = (d: DestinationRecord) => ({
   rate_limit_per_s: d.rate_limit_per_s,
   max_in_flight: d.max_in_flight,
   active: d.active,
+  customer_id: d.customer_id ?? null,
   created_at: d.created_at,
   updated_at: d.updated_at,
 });
@@ -67,6 +68,7 @@ export const routeView = (r: RouteRecord) => ({
   labels: r.labels,
   payload_filter: r.payload_filter,
   active: r.active,
+  customer_id: r.customer_id ?? null,
   created_at: r.created_at,
   updated_at: r.updated_at,
 });
@@ -77,6 +79,7 @@ export const brandView = (b: BrandRecord) => ({
   primary_color: b.primary_color,
   accent_color: b.accent_color,
   support_email: b.support_email,
+  embed_origins: b.embed_origins ?? [],
   created_at: b.created_at,
   updated_at: b.updated_at,
 });

@@ -4,7 +4,7 @@ import t from 'tap';
 import { Writable } from 'node:stream';
 import { CONSOLE_SESSION_BUCKET } from '@hookstream/contracts';
 import { createLogger } from '@hookstream/observability';
-import { waitFor } from '@hookstream/testkit';
+import { deleteStream, streamMessages, waitFor } from '@hookstream/testkit';
 import { type Broker, openConsoleSessionKv } from '@hookstream/broker';
 import { sessionKey } from '../src/console/sessions.ts';
 import { stillAuthenticated } from '../src/auth.ts';
@@ -26,12 +26,8 @@ async function signIn(app: ApiApp, apiKey: string, headers: Record<string, strin
 /** Every message stored in the sessions bucket's stream: subjects and payloads, as text. */
 async function bucketContents(broker: Broker): Promise<string> {
   const stream = `KV_${CONSOLE_SESSION_BUCKET}`;
-  const info = await broker.jsm.streams.info(stream);
   const out: string[] = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-    const m = await broker.jsm.streams.getMessage(stream, { seq }).catch(() => null);
-    if (m) out.push(`${m.subject} ${Buffer.from(m.data).toString('utf8')}`);
-  }
+  for (const m of await streamMessages(broker, stream)) out.push(`${m.subject} ${Buffer.from(m.data).toString('utf8')}`);
   return out.join('\n');
 }
 
@@ -250,7 +246,7 @@ t.test('a session unused for the idle period ends; use keeps it alive, written a
   const { cookie, res } = await signIn(app, acme.key);
   t.equal(res.json().data.expires_at, '2026-01-01T12:00:00.000Z');
   const stream = `KV_${CONSOLE_SESSION_BUCKET}`;
-  const writes = async () => (await broker.jsm.streams.info(stream)).state.last_seq;
+  const writes = async () => (await broker.streams.info(stream)).state.last_seq;
   const afterSignIn = await writes();
 
   now += 30_000;
@@ -275,11 +271,11 @@ t.test('a session unused for the idle period ends; use keeps it alive, written a
 
 t.test('the bucket expires idle entries itself, with the idle period as its max age', async (t) => {
   const { broker } = await startApi(t, { consoleSessionIdleMs: 2 * 3_600_000 });
-  const info = await broker.jsm.streams.info(`KV_${CONSOLE_SESSION_BUCKET}`);
+  const info = await broker.streams.info(`KV_${CONSOLE_SESSION_BUCKET}`);
   t.equal(info.config.max_age, 2 * 3_600_000 * 1_000_000);
   t.equal(info.config.max_msgs_per_subject, 1, 'one record per session, no history');
   await openConsoleSessionKv(broker, { replicas: 1, idleMs: 3 * 3_600_000 });
-  const changed = await broker.jsm.streams.info(`KV_${CONSOLE_SESSION_BUCKET}`);
+  const changed = await broker.streams.info(`KV_${CONSOLE_SESSION_BUCKET}`);
   t.equal(changed.config.max_age, 3 * 3_600_000 * 1_000_000, 'a changed idle period reaches an existing bucket');
 });
 
@@ -320,7 +316,7 @@ t.test('neither the key nor the session id is ever logged, also when the bucket 
   await app.inject({ method: 'GET', url: '/v1/account', headers: cookie });
   await app.inject({ method: 'POST', url: '/v1/sources', headers: cookie, payload: { name: 'x' } });
 
-  await broker.jsm.streams.delete(`KV_${CONSOLE_SESSION_BUCKET}`);
+  await deleteStream(broker, `KV_${CONSOLE_SESSION_BUCKET}`);
   const down = await signIn(app, acme.key);
   t.equal(down.res.statusCode, 503, 'the bucket gone: a 503 to retry');
   t.match(down.res.json(), { code: 'unavailable', error: /console sessions are unavailable/ });
@@ -399,7 +395,7 @@ t.test('checking a session from a long-lived request is not a use: it still goes
   } as ApiDeps;
   const acme = await signup(h.app);
   const { cookie } = await signIn(h.app, acme.key);
-  const writes = async () => (await h.broker.jsm.streams.info(`KV_${CONSOLE_SESSION_BUCKET}`)).state.last_seq;
+  const writes = async () => (await h.broker.streams.info(`KV_${CONSOLE_SESSION_BUCKET}`)).state.last_seq;
 
   const first = h.app.inject({ method: 'GET', url: '/v1/hold', headers: cookie });
   await waitFor(() => held.length > 0, { message: 'held' });

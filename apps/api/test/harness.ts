@@ -1,11 +1,11 @@
 // Test harness: a real nats-server per test file, the real topology and config watch, the API built
 // in-process and driven with inject().
 import type { Test } from 'tap';
-import { connectBroker, createPublisher, ensureTopology, openConsoleSessionKv, type Broker } from '@hookstream/broker';
+import { connectBroker, createPublisher, ensureTopology, openConsoleSessionKv, openPortalSessionKv, type Broker } from '@hookstream/broker';
 import { loadKeyring, openCatalog, type Catalog } from '@hookstream/catalog';
 import { type Settings, testSettings } from '@hookstream/config';
 import { createLogger } from '@hookstream/observability';
-import { startNats } from '@hookstream/testkit';
+import { startNats, streamMessages } from '@hookstream/testkit';
 import { buildApi, type ApiApp, type ApiDeps } from '../src/build.ts';
 
 export interface Harness {
@@ -22,7 +22,8 @@ export async function apiOn(t: Test, natsUrl: string, overrides: Partial<Setting
   await ensureTopology(broker, { replicas: 1, duplicateWindowS: 86_400 });
   const catalog = await openCatalog(broker, { keyring: (await loadKeyring(settings)).keyring });
   const consoleSessions = await openConsoleSessionKv(broker, { replicas: 1, idleMs: settings.consoleSessionIdleMs });
-  const app = await buildApi({ settings, catalog, publisher: createPublisher(broker), log: createLogger('silent'), consoleSessions, ...extra });
+  const portalSessions = await openPortalSessionKv(broker, { replicas: 1, maxAgeMs: 7 * 86_400_000 });
+  const app = await buildApi({ settings, catalog, publisher: createPublisher(broker), log: createLogger('silent'), consoleSessions, portalSessions, ...extra });
   t.teardown(async () => {
     await app.close();
     catalog.close();
@@ -57,16 +58,7 @@ export async function create(app: ApiApp, tenant: Tenant, path: string, payload:
 
 /** Every message currently in the events stream, oldest first. */
 export async function storedEvents(broker: Broker): Promise<Array<{ headers: Record<string, string>; data: Buffer; seq: number }>> {
-  const info = await broker.jsm.streams.info('HS_EVENTS');
-  const out: Array<{ headers: Record<string, string>; data: Buffer; seq: number }> = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-    const m = await broker.jsm.streams.getMessage('HS_EVENTS', { seq }).catch(() => null);
-    if (!m) continue;
-    const headers: Record<string, string> = {};
-    if (m.header) for (const k of m.header.keys()) headers[k] = m.header.get(k);
-    out.push({ headers, data: Buffer.from(m.data), seq });
-  }
-  return out;
+  return (await streamMessages(broker, 'HS_EVENTS')).map((m) => ({ headers: m.headers, data: Buffer.from(m.data), seq: m.seq }));
 }
 
 export function metaOf(msg: { headers: Record<string, string> }): Record<string, unknown> {

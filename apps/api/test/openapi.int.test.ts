@@ -15,7 +15,7 @@ const init = channel('fastify.initialization');
 const onInit = (msg: unknown) => {
   const app = (msg as { fastify: FastifyInstance }).fastify;
   app.addHook('onRoute', (route) => {
-    const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
+    const hidden = route.schema?.hide === true;
     for (const m of [route.method].flat()) {
       if (m !== 'HEAD' && !hidden) registered.push({ method: m.toLowerCase(), url: route.url });
     }

@@ -6,6 +6,7 @@ import { type Io, Output } from './output.ts';
 import { account, accounts, destinations, eventTypes, keys, routes, sources, stats } from './commands/manage.ts';
 import { deadLetters, events, outbound } from './commands/events.ts';
 import { exportsGroup, replays } from './commands/jobs.ts';
+import { portalSessions } from './commands/portal.ts';
 
 export type { Io } from './output.ts';
 export type { Settings } from './context.ts';
@@ -24,6 +25,7 @@ export const GROUPS: Record<string, Group> = {
   stats,
   replays,
   exports: exportsGroup,
+  'portal-sessions': portalSessions,
 };
 
 const GLOBAL = `Global flags:

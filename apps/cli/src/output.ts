@@ -22,8 +22,9 @@ export interface Column {
 export function cell(value: unknown): string {
   if (value === null || value === undefined || value === '') return '-';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint') return value.toString();
+  return JSON.stringify(value);
 }
 
 const fit = (s: string, max: number | undefined) => (max && s.length > max ? `${s.slice(0, max - 1)}…` : s);

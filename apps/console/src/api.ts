@@ -8,13 +8,13 @@ export const RANGES: StatsRange[] = ['1h', '24h', '7d'];
 
 /** The message of an SDK error (the API's own words), or of anything else thrown. */
 export function messageOf(err: unknown): string {
-  if (err && typeof err === 'object' && 'message' in err) return String((err as { message: unknown }).message);
+  if (err && typeof err === 'object' && 'message' in err) return String(err.message);
   return String(err);
 }
 
 /** The status code an SDK error carries, if any. */
 export function statusOf(err: unknown): number | undefined {
-  if (err && typeof err === 'object' && 'status' in err) return Number((err as { status: unknown }).status);
+  if (err && typeof err === 'object' && 'status' in err) return Number(err.status);
   return undefined;
 }
 

@@ -60,3 +60,9 @@ export function inkFor(hex: string): string {
   const lum = 0.2126 * r + 0.7152 * g + 0.0722 * b;
   return lum > 0.55 ? '#111111' : '#ffffff';
 }
+
+/** A text field of a submitted form; '' when absent (the console's forms hold no file fields). */
+export function formText(f: FormData, name: string): string {
+  const v = f.get(name);
+  return typeof v === 'string' ? v : '';
+}

@@ -3,7 +3,7 @@ import { type ReactNode, useEffect, useState } from 'react';
 import { messageOf } from './api.ts';
 import { relative, shortId } from './format.ts';
 
-export { healthOf, ms, num, parseJson, pct, shortId } from './format.ts';
+export { formText, healthOf, ms, num, parseJson, pct, shortId } from './format.ts';
 
 type Tone = 'ok' | 'warn' | 'bad' | 'dead' | 'idle';
 
@@ -60,7 +60,7 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
     setDone(true);
   };
   return (
-    <button type="button" className="copy small" onClick={copy} aria-label={`${label} ${text.length > 40 ? '' : text}`.trim()}>
+    <button type="button" className="copy small" onClick={() => void copy()} aria-label={`${label} ${text.length > 40 ? '' : text}`.trim()}>
       {done ? 'Copied' : 'Copy'}
     </button>
   );

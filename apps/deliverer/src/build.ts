@@ -1,6 +1,6 @@
 // Composition root of the deliverer role: one consumer per active destination (its own durable
 // consumer dst_<id>, shared by every copy of the role), the dead-letter watch, and graceful stop.
-import { type Broker, type Consumer, type Publisher, readStreamMessage } from '@hookstream/broker';
+import type { Broker, Consumer, Publisher } from '@hookstream/broker';
 import type { ConfigView } from '@hookstream/catalog';
 import { type AttemptFact, CONSUMERS, type ConfigKind, type DestinationRecord, RESPONSE_EXCERPT_BYTES, STREAMS } from '@hookstream/contracts';
 import { type DeliveryClient, createDeliveryClient } from '@hookstream/delivery-http';
@@ -86,7 +86,7 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
       heartbeatMs: HEARTBEAT_MS,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
       readFact: async (seq) => {
-        const m = await readStreamMessage(deps.broker, STREAMS.facts, seq);
+        const m = await deps.broker.streams.get(STREAMS.facts, seq);
         if (!m) return null;
         try {
           return JSON.parse(Buffer.from(m.data).toString('utf8')) as AttemptFact;
@@ -178,7 +178,7 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
   /** Consumers of destinations deleted while no deliverer ran: drain them too. */
   const sweepOrphans = async () => {
     const prefix = CONSUMERS.destination('');
-    for await (const info of deps.broker.jsm.consumers.list(STREAMS.deliveries)) {
+    for (const info of await deps.broker.consumers.list(STREAMS.deliveries)) {
       const id = info.name.startsWith(prefix) ? info.name.slice(prefix.length) : null;
       if (id !== null && !deps.view.destinations.has(id) && !workers.has(id)) void drain(id);
     }
@@ -210,4 +210,11 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
     activeDestinations: () => [...workers.values()].filter((w) => w.running).map((w) => w.id),
     circuitState: (id) => workers.get(id)?.gate.circuit.state ?? null,
   };
+}
+
+/** The role's entry point for the gateway: built and started; stop() ends it. */
+export async function start(deps: DelivererDeps): Promise<Deliverer> {
+  const deliverer = buildDeliverer(deps);
+  await deliverer.start();
+  return deliverer;
 }

@@ -2,7 +2,7 @@
 // attempt without an ack or a term — the deliverer died (or could not store facts) during it. The
 // advisory is captured in HS_ADVISORIES; here it becomes a durable DeadLetter, so a crash on the
 // last attempt still ends dead-lettered.
-import { type Broker, type Consumer, type InboundMsg, type Publisher, fromHeaders, startConsumer } from '@hookstream/broker';
+import { type Broker, type Consumer, type InboundMsg, type Publisher, startConsumer } from '@hookstream/broker';
 import { type AttemptFact, CONSUMERS, STREAMS, decodeDeliveryMeta } from '@hookstream/contracts';
 import type { Logger, Metrics } from '@hookstream/observability';
 import { deadLetter } from './attempt.ts';
@@ -35,16 +35,6 @@ function parseAdvisory(data: Uint8Array): MaxDeliveriesAdvisory | null {
   }
 }
 
-async function storedAt(broker: Broker, stream: string, seq: number) {
-  try {
-    return await broker.jsm.streams.getMessage(stream, { seq });
-  } catch (err) {
-    // 10037: no message found (expired, or removed by the retention cleaner).
-    if ((err as { code?: number }).code === 10037 || /no message found/i.test((err as Error).message)) return null;
-    throw err;
-  }
-}
-
 export async function handleAdvisory(msg: InboundMsg, deps: WatchDeps): Promise<void> {
   const a = parseAdvisory(msg.data);
   if (!a) {
@@ -57,7 +47,7 @@ export async function handleAdvisory(msg: InboundMsg, deps: WatchDeps): Promise<
     msg.ack();
     return;
   }
-  const stored = await storedAt(deps.broker, STREAMS.deliveries, a.stream_seq);
+  const stored = await deps.broker.streams.get(STREAMS.deliveries, a.stream_seq);
   if (!stored) {
     deps.log.warn({ stream_seq: a.stream_seq, consumer: a.consumer }, 'advisory for a delivery no longer stored');
     msg.ack();
@@ -65,7 +55,7 @@ export async function handleAdvisory(msg: InboundMsg, deps: WatchDeps): Promise<
   }
   let meta: ReturnType<typeof decodeDeliveryMeta>;
   try {
-    meta = decodeDeliveryMeta(fromHeaders(stored.header));
+    meta = decodeDeliveryMeta(stored.headers);
   } catch (err) {
     deps.log.error({ stream_seq: a.stream_seq, err: (err as Error).message }, 'advisory for an unreadable delivery');
     msg.ack();
@@ -98,7 +88,7 @@ export async function handleAdvisory(msg: InboundMsg, deps: WatchDeps): Promise<
   const stored2 = await deps.publisher.publishAttempt(probe);
   let recorded: AttemptFact | null = null;
   if (stored2.duplicate && stored2.seq > 0) {
-    const prior = await storedAt(deps.broker, STREAMS.facts, stored2.seq);
+    const prior = await deps.broker.streams.get(STREAMS.facts, stored2.seq);
     if (prior) {
       try {
         recorded = JSON.parse(Buffer.from(prior.data).toString('utf8')) as AttemptFact;

@@ -6,6 +6,7 @@ import {
   type Capacity,
   type Consumer,
   type ConsumerLoad,
+  ConsumerMissing,
   type ConsumerStatus,
   type InboundMsg,
   deleteDestinationConsumer,
@@ -158,14 +159,14 @@ export class DestinationWorker {
 
   private async drained(): Promise<boolean> {
     try {
-      const info = await this.deps.broker.jsm.consumers.info(STREAMS.deliveries, CONSUMERS.destination(this.id));
+      const info = await this.deps.broker.consumers.info(STREAMS.deliveries, CONSUMERS.destination(this.id));
       if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
       await deleteDestinationConsumer(this.deps.broker, this.id);
       this.deps.log.info({ destination_id: this.id }, 'deleted destination drained; consumer removed');
       return true;
     } catch (err) {
       // Gone already (another copy removed it): nothing left to drain.
-      if ((err as { code?: number }).code === 10014) return true;
+      if (err instanceof ConsumerMissing) return true;
       throw err;
     }
   }

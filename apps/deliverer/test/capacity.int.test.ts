@@ -24,8 +24,8 @@ const hold =
   };
 const gated: Publisher = {
   ...s.publisher,
-  publishAttempt: hold(s.publisher.publishAttempt),
-  publishAttempts: hold(s.publisher.publishAttempts),
+  publishAttempt: hold(s.publisher.publishAttempt.bind(s.publisher)),
+  publishAttempts: hold(s.publisher.publishAttempts.bind(s.publisher)),
 };
 await startDeliverer(t, s, { publisher: gated });
 // Teardowns run last-registered first: a failed test still lets the deliverer stop.
@@ -48,7 +48,7 @@ t.test('a delivery whose response is in frees its place for the next one while i
   // Nothing is stored while the gate is shut, yet twice max_in_flight requests were made.
   await rx.waitForCount(8);
   await waitFor(() => held > 0, { message: 'attempts wait to be stored' });
-  const info = await s.broker.jsm.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
+  const info = await s.broker.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
   t.equal(info.num_ack_pending, 8, 'eight in hand: four recorded-pending, then four more');
   t.equal(info.num_pending, 4, 'the rest waits on the server');
   t.equal(rx.requests.length, 8, 'no more requests than that while nothing is stored');

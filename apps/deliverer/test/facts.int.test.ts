@@ -35,7 +35,7 @@ function fact(account: string, n = 1): AttemptFact {
 
 type Stored = AttemptFact | AttemptFacts;
 const messagesSince = async (seq: number): Promise<Stored[]> => (await readJson<Stored>(s.broker, STREAMS.facts)).slice(seq);
-const count = async (): Promise<number> => (await s.broker.jsm.streams.info(STREAMS.facts)).state.messages;
+const count = async (): Promise<number> => (await s.broker.streams.info(STREAMS.facts)).state.messages;
 
 t.test('attempts recorded in one turn are stored in one message per account', async (t) => {
   const before = await count();

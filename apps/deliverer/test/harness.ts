@@ -7,7 +7,7 @@ import { type Catalog, Keyring, decodeKey, openCatalog } from '@hookstream/catal
 import { type AttemptFact, type AttemptFacts, type DeliveryMeta, type DestinationRecord, type EventMeta, type RouteRecord, type RoutedFact, STREAMS } from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/domain';
 import { createLogger } from '@hookstream/observability';
-import { startNats } from '@hookstream/testkit';
+import { startNats, streamMessages } from '@hookstream/testkit';
 import { type Deliverer, type DelivererDeps, buildDeliverer } from '../src/build.ts';
 
 export interface Stack {
@@ -115,13 +115,7 @@ export function eventMeta(s: Stack, over: Partial<EventMeta> = {}): EventMeta {
 
 /** Every message of a stream, parsed as JSON, oldest first. */
 export async function readJson<T>(broker: Broker, stream: string): Promise<T[]> {
-  const info = await broker.jsm.streams.info(stream);
-  const out: T[] = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-    const m = await broker.jsm.streams.getMessage(stream, { seq }).catch(() => null);
-    if (m) out.push(JSON.parse(Buffer.from(m.data).toString('utf8')) as T);
-  }
-  return out;
+  return (await streamMessages(broker, stream)).map((m) => JSON.parse(Buffer.from(m.data).toString('utf8')) as T);
 }
 
 /** Every attempt fact of HS_FACTS, oldest first, whether stored alone or with others (facts.ts). */

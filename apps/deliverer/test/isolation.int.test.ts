@@ -30,13 +30,13 @@ t.test('a hanging destination with 1,000 waiting deliveries does not delay a hea
   t.equal(arrived().size, 300, 'every healthy delivery arrived');
   await waitFor(
     async () => {
-      const i = await s.broker.jsm.consumers.info(STREAMS.deliveries, `dst_${ok.id}`);
+      const i = await s.broker.consumers.info(STREAMS.deliveries, `dst_${ok.id}`);
       return i.num_pending === 0 && i.num_ack_pending === 0;
     },
     { message: 'and was acked' },
   );
 
-  const stuckInfo = await s.broker.jsm.consumers.info(STREAMS.deliveries, `dst_${hanging.id}`);
+  const stuckInfo = await s.broker.consumers.info(STREAMS.deliveries, `dst_${hanging.id}`);
   t.equal(stuck.requests.length, 8, 'the hanging destination holds only its max_in_flight requests');
   t.equal(stuckInfo.num_ack_pending, 8, 'eight in hand');
   t.equal(stuckInfo.num_pending, 992, 'the rest still waits on the server');
@@ -57,7 +57,7 @@ t.test('an open circuit stops requests without burning attempts', async (t) => {
   const whenOpened = rx.requests.length;
   failing = false;
   const info = await waitFor(async () => {
-    const i = await s.broker.jsm.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
+    const i = await s.broker.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
     return i.num_pending === 0 && i.num_ack_pending === 0 && i;
   }, { timeoutMs: 20_000, message: 'all 40 settled' });
   t.equal(info.num_pending + info.num_ack_pending, 0, 'all 40 settled');

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import t from 'tap';
 import { CONSUMERS, type DeadLetter, DELIVERY_HEADERS, STREAMS } from '@hookstream/contracts';
-import { startReceiver, waitFor } from '@hookstream/testkit';
+import { publishRaw, startReceiver, waitFor } from '@hookstream/testkit';
 import { STACK_KEY, enqueue, putDestination, readAttempts, readJson, startDeliverer, startStack } from './harness.ts';
 
 const s = await startStack(t);
@@ -95,13 +95,13 @@ t.test('the dead-letter watch never dead-letters a delivery whose last attempt w
     });
   await startDeliverer(t, s);
   const subject = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${STREAMS.deliveries}.${CONSUMERS.destination(dest.id)}`;
-  s.broker.nc.publish(subject, advisory(delivered.seq));
-  s.broker.nc.publish(subject, advisory(interrupted.seq));
+  await publishRaw(s.broker, subject, advisory(delivered.seq));
+  await publishRaw(s.broker, subject, advisory(interrupted.seq));
 
   const dl = await waitFor(() => deadLetterOf(interrupted.delivery.delivery_id), { message: 'the interrupted one is dead-lettered' });
   t.equal(dl.reason, 'max_deliveries_advisory');
   await waitFor(async () => {
-    const i = await s.broker.jsm.consumers.info(STREAMS.advisories, CONSUMERS.deadLetterWatch);
+    const i = await s.broker.consumers.info(STREAMS.advisories, CONSUMERS.deadLetterWatch);
     return i.num_pending === 0 && i.num_ack_pending === 0;
   });
   t.equal(await deadLetterOf(delivered.delivery.delivery_id), undefined, 'the delivered one is not');
@@ -123,7 +123,7 @@ t.test('stop() finishes the requests in flight and records them', async (t) => {
   t.same(new Set(facts.map((f) => f.delivery_id)), new Set(ids), 'every request in flight has its outcome recorded by the time stop() returns');
   t.ok(facts.every((f) => f.outcome === 'delivered'), 'all delivered');
   const info = await waitFor(async () => {
-    const i = await s.broker.jsm.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
+    const i = await s.broker.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
     return i.num_ack_pending === 0 && i;
   });
   t.equal(info.num_redelivered, 0, 'and acked: nothing will be sent twice');

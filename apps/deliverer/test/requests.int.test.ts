@@ -77,13 +77,13 @@ t.test('a paused destination keeps its deliveries; deleting it dead-letters them
   await s.catalog.put('destination', dest.id, { ...dest, active: false });
   await waitFor(() => !deliverer.activeDestinations().includes(dest.id), { message: 'the pause took effect' });
   await waitFor(async () => {
-    const i = await s.broker.jsm.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
+    const i = await s.broker.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
     return i.num_ack_pending === 0;
   }, { message: 'the first three settled' });
   const paused = [];
   for (let i = 0; i < 3; i++) paused.push((await enqueue(s, dest, `{"p":${i}}`)).delivery.delivery_id);
   const info = await waitFor(async () => {
-    const i = await s.broker.jsm.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
+    const i = await s.broker.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
     return i.num_pending === 3 && i;
   }, { message: 'three waiting while paused' });
   t.equal(info.num_pending, 3, 'paused: the new deliveries wait on the server');
@@ -100,7 +100,7 @@ t.test('a paused destination keeps its deliveries; deleting it dead-letters them
   await waitFor(
     async () => {
       try {
-        await s.broker.jsm.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
+        await s.broker.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
         return false;
       } catch {
         return true;

@@ -73,7 +73,7 @@ t.test('always 500: max_attempts requests, then a dead letter with the last stat
   t.equal(rx.requests.length, 4, 'exactly max_attempts requests');
   // Nothing comes after the dead letter: the message was terminated, not left to be redelivered.
   const info = await waitFor(async () => {
-    const i = await s.broker.jsm.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
+    const i = await s.broker.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
     return i.num_ack_pending === 0 && i;
   });
   t.equal(info.num_pending, 0, 'nothing left for the destination');
@@ -119,7 +119,7 @@ t.test('two deliverer copies share the work and never duplicate it', async (t) =
   for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => enqueue(s, dest, `{"n":${i + j}}`)));
   const reqs = await rx.waitForCount(n, 20_000);
   await waitFor(async () => {
-    const i = await s.broker.jsm.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
+    const i = await s.broker.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
     return i.num_pending === 0 && i.num_ack_pending === 0;
   });
   t.equal(rx.requests.length, n, 'one request per delivery');

@@ -88,7 +88,7 @@ async function anyAnswers(natsUrl: string): Promise<boolean> {
         const url = new URL(u.includes('://') ? u.trim() : `nats://${u.trim()}`);
         return natsAnswers(url.hostname.replace(/^\[|\]$/g, ''), Number(url.port || 4222));
       } catch {
-        return false;
+        return Promise.resolve(false);
       }
     }),
   );

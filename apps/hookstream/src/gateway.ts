@@ -1,19 +1,16 @@
 // The composition root of the `hookstream` command: every role named in ROLES, in one process,
-// on the embedded services or on the ones configured.
+// on the embedded services or on the ones configured. The roles come from one table (roles.ts:
+// role → what it needs → start); here the process builds what they share, starts them in table
+// order and stops them in reverse.
 import type { Role, Settings } from '@hookstream/config';
-import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopology, openConsoleSessionKv } from '@hookstream/broker';
+import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
 import type { Catalog } from '@hookstream/catalog';
 import { type Logger, type Metrics, createMetrics, processLogger } from '@hookstream/observability';
 import { type Pool, assertSchemaCurrent, createPool, migrate } from '@hookstream/store';
-// Roles are imported when the process runs them: a deliverer does not load Fastify, pg-boss or the
-// projector (memory per process is a figure operators size for).
 import type { ApiApp } from '@hookstream/app-api';
-import type { Projector } from '@hookstream/app-projector';
-import type { Jobs } from '@hookstream/app-jobs';
 import { type Services, startServices } from './embedded.ts';
-import { eventQueries } from './queries.ts';
-import { insightPorts } from './insights.ts';
 import { readinessChecks, startConsumerGauges, startOpsServer } from './ops.ts';
+import { ROLE_ORDER, ROLE_TABLE, type RoleContext, type RoleHandles, runs } from './roles.ts';
 import { keyringFor, openSealedCatalog } from './secrets.ts';
 
 export interface Gateway {
@@ -36,15 +33,13 @@ export interface GatewayOptions {
   listen?: boolean;
 }
 
-interface Stoppable {
-  stop(): Promise<void>;
-}
-
 export async function startGateway(settings: Readonly<Settings>, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = opts.log ?? processLogger(settings, 'hookstream');
-  const roles = new Set(settings.roles);
-  const needsDb = roles.has('api') || roles.has('projector') || roles.has('jobs');
+  const roles: ReadonlySet<Role> = new Set(settings.roles);
+  const named = ROLE_ORDER.filter((r) => roles.has(r)).map((r) => ROLE_TABLE[r].needs);
+  const needsDb = named.some((n) => n.database);
   const metrics = opts.metrics ?? createMetrics();
+  const listen = opts.listen !== false;
   // Before any service starts: a process without its secrets key stops here, saying which.
   const { keyring } = await keyringFor(settings, log);
   const services: Services = await startServices(settings, log, { nats: true, database: needsDb });
@@ -53,33 +48,20 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     for (const c of cleanup.reverse()) await c().catch(() => {});
   };
   try {
-    const broker = await connectBroker({
-      servers: (services.natsUrl as string).split(','),
-      name: `hookstream:${[...roles].join('+')}`,
-      log: (level, msg) => log[level](msg),
-    });
-    cleanup.push(() => broker.close());
-    await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
-    const catalog = await openSealedCatalog(broker, keyring, log, metrics);
-    cleanup.push(async () => catalog.close());
-    const publisher = createPublisher(broker);
-    // Beside other roles, the api and the deliverer each get a connection of their own. nats-server
-    // cuts off a connection whose unread bytes pass its max_pending (64 MB by default), and the
-    // router and the projector, pulling large messages by the dozen, can do that. On a shared
-    // connection the api's publishes in flight would fail (ingest answering 503), and the
-    // deliverer's messages in hand would come again as new deliveries, each spending an attempt.
-    const connectionFor = async (role: Role): Promise<{ broker: Broker; publisher: Publisher }> => {
-      if (!roles.has(role) || roles.size === 1) return { broker, publisher };
-      const own = await connectBroker({
+    const connect = async (name: string): Promise<{ broker: Broker; publisher: Publisher }> => {
+      const broker = await connectBroker({
         servers: (services.natsUrl as string).split(','),
-        name: `hookstream:${role}`,
+        name: `hookstream:${name}`,
         log: (level, msg) => log[level](msg),
       });
-      cleanup.push(() => own.close());
-      return { broker: own, publisher: createPublisher(own) };
+      cleanup.push(() => broker.close());
+      return { broker, publisher: createPublisher(broker) };
     };
-    const apiConnection = await connectionFor('api');
-    const delivererConnection = await connectionFor('deliverer');
+    const shared = await connect([...roles].join('+'));
+    const { broker, publisher } = shared;
+    await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
+    const catalog = await openSealedCatalog(broker, keyring, log, metrics);
+    cleanup.push(() => Promise.resolve().then(() => catalog.close()));
 
     let pool: Pool | null = null;
     if (needsDb && services.databaseUrl) {
@@ -87,109 +69,47 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
       const p = pool;
       cleanup.push(() => p.end());
       if (!settings.databaseUrl) await migrate(pool);
-      if (roles.has('projector') || roles.has('jobs')) await assertSchemaCurrent(pool);
+      if (named.some((n) => n.currentSchema)) await assertSchemaCurrent(pool);
     }
 
-    const running: Stoppable[] = [];
-    if (roles.has('router')) {
-      const { buildRouter } = await import('@hookstream/app-router');
-      const r = buildRouter({ broker, view: catalog.view, publisher, log: log.child({ role: 'router' }), metrics });
-      await r.start();
-      running.push(r);
-    }
-    if (roles.has('deliverer')) {
-      const { buildDeliverer } = await import('@hookstream/app-deliverer');
-      const d = buildDeliverer({
-        broker: delivererConnection.broker,
-        view: catalog.view,
-        publisher: delivererConnection.publisher,
-        log: log.child({ role: 'deliverer' }),
-        allowPrivate: settings.allowPrivateDestinations,
-        maxInFlight: settings.delivererMaxInFlight,
-        logDeliveries: settings.logDeliveries,
-        metrics,
-      });
-      await d.start();
-      running.push(d);
-    }
-    let projector: Projector | null = null;
-    if (roles.has('projector') && pool) {
-      const { buildProjector } = await import('@hookstream/app-projector');
-      projector = buildProjector({ broker, pool, log: log.child({ role: 'projector' }), metrics });
-      await projector.start();
-      running.push(projector);
-    }
-    // The jobs role runs pg-boss workers; an API without it still needs the ports (create, read,
-    // download), which only send jobs.
-    let jobs: Jobs | null = null;
-    if ((roles.has('jobs') || roles.has('api')) && pool && services.databaseUrl) {
-      const { buildJobs } = await import('@hookstream/app-jobs');
-      jobs = buildJobs({
-        broker,
-        pool,
-        catalog,
-        publisher,
-        log: log.child({ role: 'jobs' }),
-        settings,
-        databaseUrl: services.databaseUrl,
-        work: roles.has('jobs'),
-        metrics,
-      });
-      await jobs.start();
-      running.push(jobs);
-    }
-    cleanup.push(async () => {
-      for (const r of running.reverse()) await r.stop();
-    });
-
-    const stopGauges = startConsumerGauges(broker, metrics);
-    cleanup.push(async () => stopGauges());
-    const p = projector;
+    const started: Partial<RoleHandles> = {};
     const readiness = readinessChecks({
       broker,
       pool,
-      postgresRequired: !roles.has('api') && (roles.has('projector') || roles.has('jobs')),
-      ...(p ? { projectionLag: () => p.lag() } : {}),
+      postgresRequired: !roles.has('api') && named.some((n) => n.database),
+      ...(runs('projector', roles, pool) ? { projectionLag: async () => (started.projector ? started.projector.lag() : {}) } : {}),
     });
-    let api: ApiApp | null = null;
-    let url: string | null = null;
-    if (!roles.has('api') && opts.listen !== false) {
+    const context = { settings, roles, log, metrics, catalog, broker, publisher, pool, databaseUrl: services.databaseUrl ?? null, readiness, listen, started };
+    const startRole = async <R extends Role>(role: R): Promise<void> => {
+      const entry = ROLE_TABLE[role];
+      const connection = entry.needs.ownConnection && roles.size > 1 ? await connect(role) : shared;
+      const ctx: RoleContext = { ...context, connection };
+      const handle: RoleHandles[R] = await entry.start(ctx);
+      started[role] = handle;
+      cleanup.push(async () => {
+        await handle.stop();
+        log.debug({ role }, 'role stopped');
+      });
+    };
+    for (const role of ROLE_ORDER) if (runs(role, roles, pool)) await startRole(role);
+
+    const stopGauges = startConsumerGauges(broker, metrics);
+    cleanup.push(() => Promise.resolve().then(stopGauges));
+    if (!roles.has('api') && listen) {
       const ops = await startOpsServer({ port: settings.port, host: settings.host, metrics, readiness });
       cleanup.push(() => ops.close());
     }
-    if (roles.has('api')) {
-      const { buildApi } = await import('@hookstream/app-api');
-      api = await buildApi({
-        settings,
-        catalog,
-        publisher: apiConnection.publisher,
-        log: log.child({ role: 'api' }),
-        metrics,
-        readiness,
-        consoleSessions: await openConsoleSessionKv(apiConnection.broker, { replicas: settings.streamReplicas, idleMs: settings.consoleSessionIdleMs }),
-        ...(pool ? { events: eventQueries(pool, broker, catalog, apiConnection.publisher) } : {}),
-        ...(jobs ? { replays: jobs.ports.replays, exports: jobs.ports.exports } : {}),
-        ...insightPorts(pool, broker),
-      });
-      const a = api;
-      cleanup.push(() => a.close());
-      if (opts.listen !== false) {
-        await api.listen({ port: settings.port, host: settings.host });
-        const addr = api.server.address();
-        const port = typeof addr === 'object' && addr ? addr.port : settings.port;
-        url = `http://127.0.0.1:${port}`;
-        log.info({ url: settings.publicUrl, roles: [...roles] }, 'hookstream is listening');
-      }
-    }
+    const api = started.api ?? null;
+    if (api?.url) log.info({ url: settings.publicUrl, roles: [...roles] }, 'hookstream is listening');
 
     return {
       settings,
       broker,
       catalog,
       pool,
-      api,
+      api: api?.app ?? null,
       metrics,
-      url,
+      url: api?.url ?? null,
       stop: undo,
     };
   } catch (err) {

@@ -1,21 +1,19 @@
-// The V8 heap sizing every `hookstream` process runs with.
+// The V8 heap sizing every `hookstream` process runs with. What it saves and costs is measured in
+// docs/operations.md ("Memory of a process") and docs/performance-history.md.
 //
-// V8 sizes its heap for the machine, not for the program: on a 24 GB host it lets the young
+// V8 sizes its heap for the machine, not for the program: on a large host it lets the young
 // generation grow to two 64 MB semi-spaces, and the old generation to up to four times its live
-// data before a full collection. Role processes whose live heap was 15–60 MB then peaked at
-// 320–370 MB under the bench's load. Two flags bound that (docs/operations.md, "Memory of a process"):
+// data before a full collection, so a role process peaks far above its live heap. Two flags bound that:
 //  - semi-spaces of at most 16 MB: a young generation of 32 MB instead of 128 still lets most of
 //    a request's or a delivery's objects die young;
 //  - an old-generation ceiling of 1 GB. No role's live heap comes near it; what it changes is
 //    how much garbage V8 lets pile up, as its growth factor scales with the ceiling: a full
 //    collection comes at about 1.6 times the live data instead of up to 4 times. A process whose
 //    live heap did pass 1 GB would stop with "JavaScript heap out of memory" rather than grow.
-// Both cost CPU in the collector, mostly through the ceiling: full collections come five times as
-// often. On the bench (same hour, same machine) that was 4–14% more CPU per event per role at
-// 500–1,000 events/s, and about a third more per delivery in the deliverer's fan-out burst.
+// Both cost CPU in the collector, mostly through the ceiling: full collections come more often.
 // Outside V8's heap, glibc gives each thread that allocates its own malloc arena and rarely hands
 // their memory back; V8's collector threads and libuv's pool each grow one. MALLOC_ARENA_MAX=2
-// keeps them to two, about 10 MB less per process (other C libraries ignore the variable).
+// keeps them to two (other C libraries ignore the variable).
 // V8 reads its flags when it creates the heap, and glibc reads the variable at start-up, so neither
 // can be set from a running process: main.ts re-executes itself with them. An operator who gives a
 // flag (on the command line or in NODE_OPTIONS) or the variable keeps their own value.

@@ -8,7 +8,7 @@ import type { Pool } from '@hookstream/store';
 import type { ReadinessCheck } from '@hookstream/app-api';
 
 export interface ReadinessDeps {
-  broker: Broker;
+  broker: Pick<Broker, 'connected' | 'streams'>;
   pool: Pool | null;
   /** Postgres is required for readiness only where a role cannot work without it. */
   postgresRequired: boolean;
@@ -24,7 +24,7 @@ export function readinessChecks(deps: ReadinessDeps): () => Promise<Record<strin
     const up = deps.broker.connected();
     checks.nats = { ok: up, required: true, detail: up ? 'connected' : 'disconnected' };
     try {
-      const info = await deps.broker.jsm.streams.info(STREAMS.events);
+      const info = await deps.broker.streams.info(STREAMS.events);
       checks.events_stream = { ok: true, required: true, detail: `${info.state.messages} messages` };
     } catch (err) {
       checks.events_stream = { ok: false, required: true, detail: (err as Error).message };
@@ -69,7 +69,7 @@ export function readinessChecks(deps: ReadinessDeps): () => Promise<Record<strin
 }
 
 /** Polls consumer info into gauges: the router, the projectors, the dead-letter watch and the sum over destinations. */
-export function startConsumerGauges(broker: Broker, metrics: Metrics, intervalMs = 10_000): () => void {
+export function startConsumerGauges(broker: Pick<Broker, 'consumers'>, metrics: Metrics, intervalMs = 10_000): () => void {
   const poll = async () => {
     const sums = new Map<string, { pending: number; ackPending: number }>();
     const add = (kind: string, pending: number, ackPending: number) => {
@@ -80,7 +80,7 @@ export function startConsumerGauges(broker: Broker, metrics: Metrics, intervalMs
     };
     for (const stream of Object.values(STREAMS)) {
       try {
-        for await (const c of broker.jsm.consumers.list(stream)) {
+        for (const c of await broker.consumers.list(stream)) {
           const name = c.name;
           const kind =
             name === CONSUMERS.router ? 'router'
@@ -110,7 +110,7 @@ export async function startOpsServer(opts: {
   readiness: () => Promise<Record<string, ReadinessCheck>>;
 }) {
   const app = Fastify({ logger: false });
-  app.get('/healthz', async () => ({ data: { status: 'ok' }, duration_ms: 0 }));
+  app.get('/healthz', () => ({ data: { status: 'ok' }, duration_ms: 0 }));
   app.get('/readyz', async (_req, reply) => {
     const checks = await opts.readiness();
     const ready = Object.values(checks).every((c) => c.ok || !c.required);

@@ -15,7 +15,7 @@ export function eventQueries(pool: Pool, broker: Broker, catalog: Catalog, publi
     async replay(accountId, eventId, destinationId, direction) {
       const loc = await locateEvent(pool, accountId, eventId);
       if (!loc || (direction && loc.direction !== direction)) return 'not_found';
-      const ev = await readEvent(broker, loc.stream_seq);
+      const ev = await readEvent(broker.streams, loc.stream_seq);
       if (!ev || ev.meta.event_id !== eventId || ev.meta.account_id !== accountId) return 'gone';
       const targets = replayTargets(catalog, ev, destinationId);
       if (!targets) return 'bad_destination';

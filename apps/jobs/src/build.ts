@@ -193,3 +193,10 @@ export function buildJobs(deps: JobsDeps): Jobs {
     },
   };
 }
+
+/** The role's entry point for the gateway: built and started; stop() ends it. */
+export async function start(deps: JobsDeps): Promise<Jobs> {
+  const jobs = buildJobs(deps);
+  await jobs.start();
+  return jobs;
+}

@@ -3,9 +3,9 @@
 // batch of rows and one chunk are in memory, whatever the number of rows.
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { ObjectBucket } from '@hookstream/broker';
 import type { Catalog } from '@hookstream/catalog';
+import type { api } from '@hookstream/contracts';
 import type { Logger } from '@hookstream/observability';
 import {
   ATTEMPT_EXPORT_COLUMNS,
@@ -32,21 +32,13 @@ const BATCH = 1_000;
 /** Progress is saved every this many batches. */
 const PROGRESS_EVERY = 10;
 
-export interface ExportView {
-  id: string;
+/** What the API shows of an export: the contract's view, its kind, format, filter and status typed as stored. */
+export type ExportView = Omit<api.ExportView, 'kind' | 'format' | 'filter' | 'status'> & {
   kind: ExportKind;
   format: ExportFormat;
   filter: ExportFilter;
   status: ExportRecord['status'];
-  rows: number;
-  bytes: number;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  expires_at: string | null;
-  error: string | null;
-  download_url: string | null;
-}
+};
 
 export function exportView(r: ExportRecord): ExportView {
   const { account_id: _a, object_name: _o, ...v } = r;
@@ -157,7 +149,7 @@ export function exportPort(deps: { pool: Pool; catalog: Catalog; bucket: () => O
       if (r.status !== 'completed' || !r.object_name) return 'not_ready';
       const obj = await deps.bucket().get(r.object_name);
       if (!obj) return 'expired';
-      const body = Readable.fromWeb(obj.data as NodeReadableStream<Uint8Array>);
+      const body = Readable.fromWeb(obj.data);
       // The object store reports a broken read (a missing chunk) here, not on the stream.
       void obj.error.then((err) => {
         if (err) body.destroy(err);

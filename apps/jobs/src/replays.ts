@@ -3,9 +3,9 @@
 // of this replay. Progress is saved per batch with the last sequence it covers, so a retried job
 // resumes where the last one stopped; the deterministic delivery ids make the overlap harmless.
 import { randomUUID } from 'node:crypto';
-import { type Broker, type Publisher, type StoredMessage, firstSeqAtOrAfter, scanStream, streamLastSeq } from '@hookstream/broker';
+import type { Broker, Publisher, StoredMessage } from '@hookstream/broker';
 import type { Catalog } from '@hookstream/catalog';
-import { type EventMeta, STREAMS, accountEventsFilter, decodeEventMeta } from '@hookstream/contracts';
+import { type EventMeta, STREAMS, accountEventsFilter, type api, decodeEventMeta } from '@hookstream/contracts';
 import { DELIVERY_STATUSES, isEventTypePattern, matchEventType } from '@hookstream/domain';
 import type { Logger } from '@hookstream/observability';
 import { type StoredEvent, publishReplay, replayTargets } from '@hookstream/replay';
@@ -32,24 +32,8 @@ export const MAX_REPLAY_WINDOW_MS = 31 * 86_400_000;
 const SKEW_MARGIN_MS = 5 * 60_000;
 const BATCH = 256;
 
-/** What the API shows of a replay. */
-export interface ReplayView {
-  id: string;
-  status: ReplayRecord['status'];
-  filter: ReplayFilter;
-  scanned: number;
-  matched: number;
-  replayed: number;
-  deliveries: number;
-  /** Positions of the events stream in the replay's extent read so far (all of them once completed). */
-  processed: number;
-  /** Positions of the events stream in the replay's extent; null until the job has started. */
-  total: number | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  error: string | null;
-}
+/** What the API shows of a replay: the contract's view, its status and filter typed as stored. */
+export type ReplayView = Omit<api.ReplayView, 'status' | 'filter'> & { status: ReplayRecord['status']; filter: ReplayFilter };
 
 export const replayView = ({ account_id: _a, last_seq, first_seq, end_seq, ...v }: ReplayRecord): ReplayView => {
   const total = first_seq !== null && end_seq !== null ? Math.max(0, end_seq - first_seq + 1) : null;
@@ -67,10 +51,12 @@ export function checkReplayFilter(catalog: Catalog, accountId: string, f: Replay
   if (until <= since) return 'until must be after since';
   if (until - since > MAX_REPLAY_WINDOW_MS) return 'the window from since to until is at most 31 days';
   if (f.source_id !== undefined && !isUuid(f.source_id)) return 'source_id: not a source id';
+  if (f.customer_id !== undefined && (f.source_id !== undefined || f.direction === 'inbound')) return "customer_id selects outbound events; it cannot be combined with source_id or direction=inbound";
   if (f.source_id !== undefined && f.direction === 'outbound') return 'source_id selects inbound events; it cannot be combined with direction=outbound';
   if (f.destination_id !== undefined) {
     const d = catalog.view.destinations.get(f.destination_id);
     if (!isUuid(f.destination_id) || !d || d.account_id !== accountId) return 'destination_id: no such destination in this account';
+    if (f.customer_id !== undefined && d.customer_id !== f.customer_id) return `destination_id: not a destination of customer '${f.customer_id}'`;
     if (f.status !== undefined && !(DELIVERY_STATUSES as readonly string[]).includes(f.status)) {
       return `status: with destination_id, status is the status of the delivery to it (one of ${DELIVERY_STATUSES.join(', ')})`;
     }
@@ -91,11 +77,14 @@ export function matchesMeta(meta: EventMeta, f: ReplayFilter): boolean {
   if (f.event_type !== undefined && !(isEventTypePattern(f.event_type) ? matchEventType(f.event_type, meta.event_type) : meta.event_type === f.event_type)) return false;
   if (f.direction !== undefined && meta.direction !== f.direction) return false;
   if (f.source_id !== undefined && meta.source_id !== f.source_id) return false;
+  // A customer's replay takes its own events and broadcasts; another customer's events never.
+  if (f.customer_id !== undefined && (meta.direction !== 'outbound' || (meta.customer_id !== undefined && meta.customer_id !== f.customer_id))) return false;
   return true;
 }
 
 export interface ReplayDeps {
-  broker: Broker;
+  /** Reads the events stream only. */
+  broker: Pick<Broker, 'streams'>;
   pool: Pool;
   catalog: Catalog;
   publisher: Publisher;
@@ -130,8 +119,8 @@ export async function runReplay(deps: ReplayDeps, id: string, shouldStop: () => 
   // The extent is fixed on the first run, so that a resumed job and its progress read the same range.
   let endSeq = rec.end_seq;
   if (rec.first_seq === null || endSeq === null) {
-    const end = await streamLastSeq(deps.broker, STREAMS.events);
-    const first = (await firstSeqAtOrAfter(deps.broker, STREAMS.events, replaySubject(account, f), since - SKEW_MARGIN_MS)) ?? end + 1;
+    const end = await deps.broker.streams.lastSeq(STREAMS.events);
+    const first = (await deps.broker.streams.firstSeqAtOrAfter(STREAMS.events, replaySubject(account, f), since - SKEW_MARGIN_MS)) ?? end + 1;
     endSeq = (await setReplayExtent(deps.pool, id, Math.min(first, end + 1), end))?.end_seq ?? end;
   }
 
@@ -153,8 +142,13 @@ export async function runReplay(deps: ReplayDeps, id: string, shouldStop: () => 
     c.matched += matched.length;
     const results = await Promise.all(
       matched.map(async (ev) => {
-        const targets = replayTargets(deps.catalog, ev, f.destination_id);
-        if (!targets) throw new ReplayAbort('the destination of this replay no longer exists');
+        const all = replayTargets(deps.catalog, ev, f.destination_id);
+        const targets = all && f.customer_id !== undefined ? all.filter((t) => t.customer_id === f.customer_id) : all;
+        if (!targets) {
+          // An event for another customer than the destination's is not the destination's to replay.
+          if (f.destination_id !== undefined && deps.catalog.view.destinations.has(f.destination_id)) return 0;
+          throw new ReplayAbort('the destination of this replay no longer exists');
+        }
         if (targets.length === 0) return 0;
         await publishReplay(deps.publisher, ev, targets, id, deps.now());
         return targets.length;
@@ -180,7 +174,7 @@ export async function runReplay(deps: ReplayDeps, id: string, shouldStop: () => 
     return true;
   };
 
-  await scanStream(deps.broker, STREAMS.events, {
+  await deps.broker.streams.scan(STREAMS.events, {
     filterSubject: replaySubject(account, f),
     ...(c.last_seq > 0 ? { startSeq: c.last_seq + 1 } : { startTime: since - SKEW_MARGIN_MS }),
     endTime: until + SKEW_MARGIN_MS,

@@ -7,7 +7,7 @@
 // routed). Ack floors, not the projection checkpoints: with several projector copies a checkpoint
 // may run ahead of a batch still in flight. Facts and dead letters of the account go by stream time, below the
 // oldest of the cutoff and the oldest in-flight event, so that a rebuild finds no orphan facts.
-import { type Broker, type ObjectBucket, firstSeqAtOrAfter, purgeSubjectBefore } from '@hookstream/broker';
+import type { Broker, ConsumerAdmin, ObjectBucket } from '@hookstream/broker';
 import type { Catalog } from '@hookstream/catalog';
 import { CONSUMERS, type Plan, STREAMS, accountEventsFilter } from '@hookstream/contracts';
 import type { Logger } from '@hookstream/observability';
@@ -30,7 +30,8 @@ const FACT_MARGIN_MS = 3_600_000;
 const EXPIRED_EXPORT_RECORD_MS = 7 * DAY_MS;
 
 export interface RetentionDeps {
-  broker: Broker;
+  /** The readers' positions, and trimming of the streams. */
+  broker: Pick<Broker, 'consumers' | 'streams'>;
   pool: Pool;
   catalog: Catalog;
   bucket: ObjectBucket;
@@ -62,9 +63,9 @@ export function retentionDays(account: { plan: Plan; retention_days?: number }):
 const minOf = (...xs: Array<number | null | undefined>): number => Math.min(...xs.map((x) => (typeof x === 'number' ? x : Number.POSITIVE_INFINITY)));
 
 /** Every message of the stream up to this sequence was processed by the consumer; null when it is unknown. */
-async function ackFloor(broker: Broker, stream: string, consumer: string): Promise<number | null> {
+async function ackFloor(consumers: ConsumerAdmin, stream: string, consumer: string): Promise<number | null> {
   try {
-    const info = await broker.jsm.consumers.info(stream, consumer);
+    const info = await consumers.info(stream, consumer);
     return info.ack_floor.stream_seq;
   } catch {
     return null;
@@ -74,13 +75,13 @@ async function ackFloor(broker: Broker, stream: string, consumer: string): Promi
 /** One pass over every account of the catalog; `now` is injectable for tests. */
 export async function runRetention(deps: RetentionDeps, now: number = Date.now()): Promise<RetentionReport> {
   const report: RetentionReport = { accounts: [], exports_expired: 0 };
-  const routed = await ackFloor(deps.broker, STREAMS.events, CONSUMERS.router);
-  const projected = await ackFloor(deps.broker, STREAMS.events, CONSUMERS.projectEvents);
+  const routed = await ackFloor(deps.broker.consumers, STREAMS.events, CONSUMERS.router);
+  const projected = await ackFloor(deps.broker.consumers, STREAMS.events, CONSUMERS.projectEvents);
   const factFloors = [
     [STREAMS.facts, CONSUMERS.projectFacts, (a: string) => `hs.facts.*.${a}`],
     [STREAMS.deadLetters, CONSUMERS.projectDeadLetters, (a: string) => `hs.dlq.${a}`],
   ] as const;
-  const factsProjected = await Promise.all(factFloors.map(([stream, consumer]) => ackFloor(deps.broker, stream, consumer)));
+  const factsProjected = await Promise.all(factFloors.map(([stream, consumer]) => ackFloor(deps.broker.consumers, stream, consumer)));
   for (const account of [...deps.catalog.view.accounts.values()]) {
     const cutoff = new Date(now - retentionDays(account) * DAY_MS);
     const deleted = await deleteExpiredEvents(deps.pool, account.id, cutoff);
@@ -90,7 +91,7 @@ export async function runRetention(deps: RetentionDeps, now: number = Date.now()
     // Without the router's and the projector's positions nothing is known to be safe: keep everything.
     if (routed !== null && projected !== null) {
       const keepFrom = minOf(bounds.firstKept, bounds.firstInFlight, projected + 1, routed + 1);
-      purged = await purgeSubjectBefore(deps.broker, STREAMS.events, accountEventsFilter(account.id), keepFrom);
+      purged = await deps.broker.streams.purgeSubjectBefore(STREAMS.events, accountEventsFilter(account.id), keepFrom);
     }
     let purgedFacts = 0;
     if (deleted.events > 0 || purged > 0) {
@@ -99,8 +100,8 @@ export async function runRetention(deps: RetentionDeps, now: number = Date.now()
         const floor = factsProjected[i];
         if (floor === null || floor === undefined) continue;
         const subject = subjectOf(account.id);
-        const first = await firstSeqAtOrAfter(deps.broker, stream, subject, before);
-        purgedFacts += await purgeSubjectBefore(deps.broker, stream, subject, minOf(first, floor + 1));
+        const first = await deps.broker.streams.firstSeqAtOrAfter(stream, subject, before);
+        purgedFacts += await deps.broker.streams.purgeSubjectBefore(stream, subject, minOf(first, floor + 1));
       }
     }
     if (deleted.events > 0 || purged > 0 || purgedFacts > 0) {

@@ -61,10 +61,10 @@ export async function until(api: Client, path: string, done: (data: any) => bool
 
 /** Resolves once every message stored so far was acknowledged by the router and the events projector. */
 export async function streamsSettled(gw: Gateway): Promise<void> {
-  const last = (await gw.broker.jsm.streams.info('HS_EVENTS')).state.last_seq;
+  const last = await gw.broker.streams.lastSeq('HS_EVENTS');
   await waitFor(
     async () => {
-      const floors = await Promise.all(['router', 'projector_events'].map((c) => gw.broker.jsm.consumers.info('HS_EVENTS', c)));
+      const floors = await Promise.all(['router', 'projector_events'].map((c) => gw.broker.consumers.info('HS_EVENTS', c)));
       return floors.every((f) => f.ack_floor.stream_seq >= last);
     },
     { timeoutMs: 20_000, message: 'router and projector caught up with HS_EVENTS' },

@@ -3,9 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { createPublisher } from '@hookstream/broker';
-import { type EventMeta, accountEventsFilter } from '@hookstream/contracts';
+import type { EventMeta } from '@hookstream/contracts';
 import type { Pool } from '@hookstream/store';
-import { startReceiver, waitFor } from '@hookstream/testkit';
+import { startReceiver, streamMessages, waitFor } from '@hookstream/testkit';
 import { created, directJobs, startSystem, streamsSettled, tenant } from './harness.ts';
 
 const DAY = 86_400_000;
@@ -71,10 +71,8 @@ t.test('retention removes expired events from the read models and the stream, an
     (await pool.query('SELECT id FROM events WHERE account_id = $1 ORDER BY stream_seq', [account])).rows.map((r) => r.id);
   const streamIds = async (account: string) => {
     const out: string[] = [];
-    const info = await gw.broker.jsm.streams.info('HS_EVENTS', { subjects_filter: accountEventsFilter(account) });
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const m = await gw.broker.jsm.streams.getMessage('HS_EVENTS', { seq }).catch(() => null);
-      const hdr = m?.header?.get('Hs-Meta');
+    for (const m of await streamMessages(gw.broker, 'HS_EVENTS')) {
+      const hdr = m.headers['Hs-Meta'];
       if (hdr && JSON.parse(hdr).account_id === account) out.push(JSON.parse(hdr).event_id);
     }
     return out;

@@ -135,9 +135,9 @@ export function buildProjector(deps: ProjectorDeps): Projector {
 
   return {
     async start() {
-      await ensureProjectorConsumers(deps.broker);
+      await ensureProjectorConsumers(deps.broker.consumers);
       // A batch's worth per stream: with three streams into one batcher, the next batch gathers while
-      // one is written. Two per stream only held more in memory (15-20 MB more peak RSS, same rate).
+      // one is written.
       pipe = {
         batchers: [batcher],
         loops: PROJECTED.map(({ stream, consumer }) => pull(deps, stream, consumer, batchSize, (msg) => batcher.add(msg, decodeMessage(stream, msg)))),
@@ -165,14 +165,21 @@ export function buildProjector(deps: ProjectorDeps): Projector {
   };
 }
 
+/** The role's entry point for the gateway: built and started; stop() ends it. */
+export async function start(deps: ProjectorDeps): Promise<Projector> {
+  const projector = buildProjector(deps);
+  await projector.start();
+  return projector;
+}
+
 /** How far the read models trail each stream (for /readyz and the benchmark). */
-export async function projectionLag(deps: { broker: Broker; pool: Pool }): Promise<Record<string, StreamLag>> {
+export async function projectionLag(deps: { broker: Pick<Broker, 'streams'>; pool: Pool }): Promise<Record<string, StreamLag>> {
   const checkpoints = await readCheckpoints(deps.pool);
   const out: Record<string, StreamLag> = {};
   for (const { stream } of PROJECTED) {
-    const info = await deps.broker.jsm.streams.info(stream);
+    const streamLast = await deps.broker.streams.lastSeq(stream);
     const last = checkpoints[stream]?.last_seq ?? 0;
-    out[stream] = { last_seq: last, stream_last_seq: info.state.last_seq, lag: Math.max(0, info.state.last_seq - last) };
+    out[stream] = { last_seq: last, stream_last_seq: streamLast, lag: Math.max(0, streamLast - last) };
   }
   return out;
 }
@@ -236,16 +243,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Facts and dead letters go first, events after them: an event row is then inserted with its final
  * status once, where events projected first would be updated by every fact that follows. Running
  * projectors that re-attach may take events earlier; that only costs the update back. Every stream
- * goes through a writer per slot of the writers' lock (libs/store projection.ts), each taking the
+ * goes through a writer per slot of the writers' lock (libs/store locks.ts), each taking the
  * messages of the events of its slot: the writers of different slots share no event and run at once.
  */
 export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
   const started = Date.now();
   const batchOf = (stream: ProjectedStream) => deps.batchSize ?? (stream === STREAMS.events ? REBUILD_EVENTS_BATCH : REBUILD_BATCH);
   deps.log.info('rebuild: dropping projector consumers and read models');
-  await deleteProjectorConsumers(deps.broker);
+  await deleteProjectorConsumers(deps.broker.consumers);
   await truncateReadModels(deps.pool);
-  await ensureProjectorConsumers(deps.broker);
+  await ensureProjectorConsumers(deps.broker.consumers);
   const pipes: Pipe[] = [];
   let messages = 0;
   const counted = () => void messages++;
@@ -266,7 +273,7 @@ export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
     for (;;) {
       try {
         const infos = await Promise.all(
-          PROJECTED.filter(({ stream }) => which.includes(stream)).map(({ stream, consumer }) => deps.broker.jsm.consumers.info(stream, consumer)),
+          PROJECTED.filter(({ stream }) => which.includes(stream)).map(({ stream, consumer }) => deps.broker.consumers.info(stream, consumer)),
         );
         if (infos.every((i) => i.num_pending + i.num_ack_pending <= slack)) return;
       } catch (err) {

@@ -1,7 +1,6 @@
 // The projector's durable consumers: one per stream it reads. Copies of the projector share them,
 // so work is split between copies, never duplicated.
-// Only libs/broker imports the NATS client; its types reach us through the broker's signatures.
-import { type Broker, ensureConsumer } from '@hookstream/broker';
+import { type ConsumerAdmin, ConsumerMissing, type ConsumerSpec } from '@hookstream/broker';
 import { CONSUMERS, STREAMS } from '@hookstream/contracts';
 
 export type ProjectedStream = typeof STREAMS.events | typeof STREAMS.facts | typeof STREAMS.deadLetters;
@@ -14,9 +13,7 @@ export const PROJECTED: ReadonlyArray<{ stream: ProjectedStream; consumer: strin
 
 const NS = 1_000_000;
 
-type ConsumerConfig = Parameters<typeof ensureConsumer>[2];
-
-export function projectorConsumerConfig(consumer: string): ConsumerConfig {
+export function projectorConsumerConfig(consumer: string): ConsumerSpec {
   return {
     durable_name: consumer,
     ack_policy: 'explicit',
@@ -30,22 +27,16 @@ export function projectorConsumerConfig(consumer: string): ConsumerConfig {
   };
 }
 
-export async function ensureProjectorConsumers(broker: Broker): Promise<void> {
-  for (const { stream, consumer } of PROJECTED) await ensureConsumer(broker.jsm, stream, projectorConsumerConfig(consumer));
+export async function ensureProjectorConsumers(consumers: ConsumerAdmin): Promise<void> {
+  for (const { stream, consumer } of PROJECTED) await consumers.ensure(stream, projectorConsumerConfig(consumer));
 }
 
-export async function deleteProjectorConsumers(broker: Broker): Promise<void> {
+export async function deleteProjectorConsumers(consumers: ConsumerAdmin): Promise<void> {
   for (const { stream, consumer } of PROJECTED) {
     try {
-      await broker.jsm.consumers.delete(stream, consumer);
+      await consumers.delete(stream, consumer);
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (!(err instanceof ConsumerMissing)) throw err;
     }
   }
-}
-
-/** JetStream API error codes: consumer not found, stream not found. */
-export function isNotFound(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 10014 || code === 10059;
 }

@@ -1,4 +1,4 @@
-// A rebuild writes with one batcher per slot of the writers' lock (libs/store projection.ts): each
+// A rebuild writes with one batcher per slot of the writers' lock (libs/store locks.ts): each
 // message's work goes to the writer of its event's slot, so that writers never share an event and
 // run side by side, each on its own Postgres connection. A message of attempts or routings of
 // several events is split by slot, and acked once every part of it is.

@@ -7,6 +7,7 @@ import { type EventDetail, createPool, migrate } from '@hookstream/store';
 import type { Pool } from '@hookstream/store';
 import { createLogger } from '@hookstream/observability';
 import type { Projector } from '../src/build.ts';
+import { publishRaw } from '@hookstream/testkit';
 
 export const silent = createLogger('silent', 'test');
 
@@ -46,6 +47,8 @@ export function eventMeta(account: string, o: Partial<EventMeta> = {}): EventMet
 export interface Target {
   delivery_id: string;
   destination_id: string;
+  /** The destination's customer, as the router records it. */
+  customer_id?: string;
 }
 
 export const target = (destination_id: string = randomUUID()): Target => ({ delivery_id: randomUUID(), destination_id });
@@ -110,8 +113,6 @@ export type Message =
   | { kind: 'attempts'; facts: AttemptFact[] }
   | { kind: 'dead'; letter: DeadLetter };
 
-const enc = new TextEncoder();
-
 /**
  * Publishes as the pipeline would. `duplicate` re-publishes under a fresh message id, which gets past
  * JetStream's dedupe window: the projector then sees the same content twice, as after a crash.
@@ -135,7 +136,7 @@ export async function publish(broker: Broker, messages: readonly Message[], dupl
       const subject =
         m.kind === 'routed' ? `hs.facts.routed.${m.fact.account_id}` : m.kind === 'attempt' ? `hs.facts.attempt.${m.fact.account_id}` : `hs.dlq.${m.letter.account_id}`;
       const value = m.kind === 'dead' ? m.letter : m.fact;
-      await broker.js.publish(subject, enc.encode(JSON.stringify(value)), { msgID: id });
+      await publishRaw(broker, subject, JSON.stringify(value), id ? { msgId: id } : {});
     }
   }
 }

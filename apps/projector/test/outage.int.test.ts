@@ -43,19 +43,19 @@ t.test('a Postgres outage while publishing: caught up afterwards, no gap, no dup
   await pg.stop();
   // Intake goes on while the projection cannot write.
   await publishStories(150);
-  const lagWhileDown = await broker.jsm.consumers.info(STREAMS.events, 'projector_events');
+  const lagWhileDown = await broker.consumers.info(STREAMS.events, 'projector_events');
   t.ok(lagWhileDown.num_pending + lagWhileDown.num_ack_pending > 0, 'events wait in JetStream, not acked');
   // What the projector holds while it cannot write is bounded: about a batch's worth per stream (a
   // batch in its handlers, at most as many more pulled behind them); the rest waits on the server.
   let held = -1;
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const now = (await broker.jsm.consumers.info(STREAMS.events, 'projector_events')).num_ack_pending;
+    const now = (await broker.consumers.info(STREAMS.events, 'projector_events')).num_ack_pending;
     if (now === held) break;
     held = now;
   }
   t.ok(held > 0 && held <= 2 * 50, `the projector holds ${held} of the 150 events it cannot write`);
-  t.ok((await broker.jsm.consumers.info(STREAMS.events, 'projector_events')).num_pending > 0, 'the rest waits on the server');
+  t.ok((await broker.consumers.info(STREAMS.events, 'projector_events')).num_pending > 0, 'the rest waits on the server');
   await pg.start();
   await publishStories(50);
   await projected(projector, 60_000);
@@ -72,7 +72,7 @@ t.test('a Postgres outage while publishing: caught up afterwards, no gap, no dup
   );
   t.same(counts.rows[0], { deliveries: 300, attempts: 300, delivered: 300 });
   for (const consumer of ['projector_events', 'projector_facts']) {
-    const info = await broker.jsm.consumers.info(consumer === 'projector_events' ? STREAMS.events : STREAMS.facts, consumer);
+    const info = await broker.consumers.info(consumer === 'projector_events' ? STREAMS.events : STREAMS.facts, consumer);
     t.equal(info.num_pending + info.num_ack_pending, 0, `${consumer} drained`);
   }
 });

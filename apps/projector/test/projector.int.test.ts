@@ -3,7 +3,7 @@ import t from 'tap';
 import { createPublisher } from '@hookstream/broker';
 import { type EventMeta, STREAMS } from '@hookstream/contracts';
 import { WRITER_SLOTS, countReadModels, getEvent, listEvents, readCheckpoints, writerSlot } from '@hookstream/store';
-import { createTestDatabase, startNats, waitFor } from '@hookstream/testkit';
+import { createTestDatabase, publishRaw, startNats, waitFor } from '@hookstream/testkit';
 import { buildProjector } from '../src/build.ts';
 import {
   type Message,
@@ -224,7 +224,7 @@ t.test('messages of routings and attempts of many events, of both writer slots, 
   const events = await Promise.all(metas.map((m) => getEvent(pool, account, m.event_id)));
   t.same(events.map((e) => e?.status), metas.map(() => 'delivered'));
   const facts = await waitFor(async () => {
-    const i = await broker.jsm.consumers.info(STREAMS.facts, 'projector_facts');
+    const i = await broker.consumers.info(STREAMS.facts, 'projector_facts');
     return i.num_ack_pending === 0 && i;
   });
   t.equal(facts.num_redelivered, 0, 'nothing handed back');
@@ -233,9 +233,9 @@ t.test('messages of routings and attempts of many events, of both writer slots, 
 t.test('unreadable messages are skipped; the projection goes on', async (t) => {
   const before = await countReadModels(pool);
   const skippedBefore = projector.stats().skipped;
-  await broker.js.publish(`hs.facts.attempt.${account}`, new TextEncoder().encode('{not json'));
-  await broker.js.publish(`hs.facts.routed.${account}`, new TextEncoder().encode(JSON.stringify({ v: 2, kind: 'routed' })));
-  await broker.js.publish(`hs.events.${account}.in._`, new TextEncoder().encode('no meta header'));
+  await publishRaw(broker, `hs.facts.attempt.${account}`, '{not json');
+  await publishRaw(broker, `hs.facts.routed.${account}`, JSON.stringify({ v: 2, kind: 'routed' }));
+  await publishRaw(broker, `hs.events.${account}.in._`, 'no meta header');
   const good = eventMeta(account);
   await publish(broker, [{ kind: 'event', meta: good, body: Buffer.from('ok') }]);
   await projected(projector);
@@ -245,6 +245,6 @@ t.test('unreadable messages are skipped; the projection goes on', async (t) => {
   t.ok(await getEvent(pool, account, good.event_id));
   t.equal(projector.stats().skipped - skippedBefore, 3, 'skips are counted');
   // Terminated after the commit, so never left to redeliver.
-  const settled = await waitFor(async () => (await broker.jsm.consumers.info(STREAMS.facts, 'projector_facts')).num_ack_pending === 0);
+  const settled = await waitFor(async () => (await broker.consumers.info(STREAMS.facts, 'projector_facts')).num_ack_pending === 0);
   t.ok(settled, 'skipped messages are terminated');
 });

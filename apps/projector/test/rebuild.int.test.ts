@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { STREAMS } from '@hookstream/contracts';
-import { WRITER_SLOTS, readCheckpoints, snapshotReadModels, writerSlot } from '@hookstream/store';
+import { WRITER_SLOTS, readCheckpoints, writerSlot } from '@hookstream/store';
+import { snapshotReadModels } from '../../../libs/store/test/read-models.ts';
 import { createTestDatabase, startNats } from '@hookstream/testkit';
 import { buildProjector, projectionLag, rebuild } from '../src/build.ts';
 import {
@@ -36,9 +37,11 @@ const accounts = [randomUUID(), randomUUID()];
 /** Every shape of history: delivered after retries, dead-lettered, unrouted, replayed, fanned out, facts first. */
 function history(i: number): Message[] {
   const account = accounts[i % 2] as string;
-  const meta = eventMeta(account, i % 5 === 0 ? { direction: 'outbound', source_id: null, labels: { tier: 'gold' } } : {});
+  const customer = i % 10 === 0 ? { customer_id: `cus_${i % 3}` } : {};
+  const meta = eventMeta(account, i % 5 === 0 ? { direction: 'outbound', source_id: null, labels: { tier: 'gold' }, ...customer } : {});
   const event: Message = { kind: 'event', meta, body: Buffer.from(i % 7 === 0 ? [0xff, 0x00, i] : Buffer.from(`{"i":${i}}`)) };
-  const x = target();
+  // Some deliveries go to a customer's destination, also when their attempts come first (i % 6 = 3).
+  const x: Target = i % 4 === 1 ? { ...target(), customer_id: `cus_${i % 3}` } : target();
   const y = target();
   switch (i % 6) {
     case 0:
@@ -106,6 +109,9 @@ t.test('a rebuild reproduces the live read models row for row', async (t) => {
   t.same([before.deliveries.length, before.attempts.length], [280, 280], 'every delivery and attempt of the history');
   const statuses = new Set((before.events as Array<{ status: string }>).map((e) => e.status));
   t.same([...statuses].sort(), ['dead_letter', 'delivered', 'received', 'retry_scheduled', 'unrouted']);
+  const customerOf = (rows: unknown[]) => (rows as Array<{ customer_id: string | null }>).filter((r) => r.customer_id !== null).length;
+  t.equal(customerOf(before.events), 24, 'the customer of every event published for one');
+  t.equal(customerOf(before.deliveries), 40, "the customer of every delivery to a customer's destination");
   // The console's read models are compared too: they hold every event and attempt of the history.
   const sum = (rows: unknown[], k: string) => (rows as Array<Record<string, number>>).reduce((n, r) => n + (r[k] as number), 0);
   t.equal(sum(before.event_rollups, 'received'), 280, 'every event counted once by minute');

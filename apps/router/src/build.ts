@@ -59,3 +59,10 @@ export function buildRouter(deps: RouterDeps): Router {
     },
   };
 }
+
+/** The role's entry point for the gateway: built and started; stop() ends it. */
+export async function start(deps: RouterDeps): Promise<Router> {
+  const router = buildRouter(deps);
+  await router.start();
+  return router;
+}

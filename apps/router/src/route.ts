@@ -67,7 +67,12 @@ export async function routeEvent(msg: InboundMsg, deps: RouteDeps): Promise<void
       created_at: at,
     };
     deliveries.push(d);
-    routed.push({ delivery_id: d.delivery_id, destination_id: d.destination_id, route_id: d.route_id });
+    routed.push({
+      delivery_id: d.delivery_id,
+      destination_id: d.destination_id,
+      route_id: d.route_id,
+      ...(r.customer_id !== null ? { customer_id: r.customer_id } : {}),
+    });
   }
   const fact: RoutedFact = {
     v: 1,

@@ -2,9 +2,8 @@
 //
 // The NATS client flushes its outbound buffer in a microtask after each write, so a publish or an
 // ack issued from its own request handler or message handler goes out in a socket write of its
-// own — and on a busy gateway those writes were the largest single cost of the api, the router
-// and the deliverer (a fifth to a quarter of their CPU in `node --cpu-prof`), and a read each for
-// nats-server. Deferring every publish and ack to the check phase (setImmediate) sends all that
+// own — on a busy gateway the largest single cost of the api, the router and the deliverer, and a
+// read each for nats-server. Deferring every publish and ack to the check phase (setImmediate) sends all that
 // one turn produced in one write. The delay is one turn of the event loop; order is kept.
 
 export interface Coalescer {

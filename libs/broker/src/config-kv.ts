@@ -1,14 +1,15 @@
 // Configuration state lives in a KV bucket; every process watches it into an in-memory view.
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { CONFIG_BUCKET, type ConfigKind, type ConfigRecordByKind, configKey, parseConfigKey } from '@hookstream/contracts';
-import type { Broker } from './connection.ts';
+import { type Broker, handlesOf } from './connection.ts';
 import { patiently } from './patience.ts';
 
 export interface ConfigChange {
   kind: ConfigKind;
   id: string;
   /** null when the record was deleted. */
-  record: unknown | null;
+  record: unknown;
   revision: number;
 }
 
@@ -35,13 +36,17 @@ export interface ConfigKv {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** The compare-and-set lost: the key exists (create) or moved on since the revision given (update). */
 function isWrongSequence(err: unknown): boolean {
-  const msg = String((err as Error)?.message ?? err);
-  return msg.includes('wrong last sequence') || msg.includes('key exists');
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
 }
 
 export async function openConfigKv(broker: Broker): Promise<ConfigKv> {
-  const kv: KV = await patiently(() => new Kvm(broker.nc).open(CONFIG_BUCKET));
+  const { nc, jsm } = handlesOf(broker);
+  const kv: KV = await patiently(() => new Kvm(nc).open(CONFIG_BUCKET));
   return {
     put: (kind, id, record) => kv.put(configKey(kind, id), enc.encode(JSON.stringify(record))),
     async create(kind, id, record) {
@@ -60,10 +65,10 @@ export async function openConfigKv(broker: Broker): Promise<ConfigKv> {
         throw err;
       }
     },
-    async get(kind, id) {
+    async get<K extends ConfigKind>(kind: K, id: string) {
       const e = await kv.get(configKey(kind, id));
       if (!e || e.operation !== 'PUT') return null;
-      return { record: JSON.parse(dec.decode(e.value)), revision: e.revision };
+      return { record: JSON.parse(dec.decode(e.value)) as ConfigRecordByKind[K], revision: e.revision }; // as put() stored it
     },
     async list() {
       const out: Array<{ kind: ConfigKind; id: string; record: unknown; revision: number }> = [];
@@ -78,10 +83,10 @@ export async function openConfigKv(broker: Broker): Promise<ConfigKv> {
     },
     async compact() {
       const stream = `KV_${CONFIG_BUCKET}`;
-      const info = await broker.jsm.streams.info(stream, { subjects_filter: `$KV.${CONFIG_BUCKET}.>` });
+      const info = await jsm.streams.info(stream, { subjects_filter: `$KV.${CONFIG_BUCKET}.>` });
       let purged = 0;
       for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
-        if (count > 1) purged += (await broker.jsm.streams.purge(stream, { filter: subject, keep: 1 })).purged;
+        if (count > 1) purged += (await jsm.streams.purge(stream, { filter: subject, keep: 1 })).purged;
       }
       return purged;
     },
@@ -107,7 +112,7 @@ export async function openConfigKv(broker: Broker): Promise<ConfigKv> {
           if (!ready && (e.delta ?? 0) === 0) queueMicrotask(markReady);
           const parsed = parseConfigKey(e.key);
           if (!parsed) continue;
-          const record = e.operation === 'PUT' ? JSON.parse(dec.decode(e.value)) : null;
+          const record: unknown = e.operation === 'PUT' ? JSON.parse(dec.decode(e.value)) : null;
           onChange({ kind: parsed.kind, id: parsed.id, record, revision: e.revision });
         }
         markReady();

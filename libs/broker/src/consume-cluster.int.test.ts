@@ -3,7 +3,7 @@
 import t from 'tap';
 import { AckPolicy } from '@nats-io/jetstream';
 import { startNatsCluster, waitFor } from '@hookstream/testkit';
-import { connectBroker } from './connection.ts';
+import { connectBroker, handlesOf } from './connection.ts';
 import { startConsumer } from './consume.ts';
 import type { ConsumerStatus } from './consumer.ts';
 
@@ -15,8 +15,8 @@ t.test('given a leadership change of the consumer mid-stream, every message is h
   const cluster = await startNatsCluster(t, 3);
   const broker = await connectBroker({ servers: cluster.urls, name: 'leader-test' });
   t.teardown(() => broker.close());
-  await broker.jsm.streams.add({ name: 'LC', subjects: ['lc.>'], num_replicas: 3 });
-  await broker.jsm.consumers.add('LC', { durable_name: 'leader', ack_policy: AckPolicy.Explicit, ack_wait: 5_000 * NS, num_replicas: 3 });
+  await handlesOf(broker).jsm.streams.add({ name: 'LC', subjects: ['lc.>'], num_replicas: 3 });
+  await handlesOf(broker).jsm.consumers.add('LC', { durable_name: 'leader', ack_policy: AckPolicy.Explicit, ack_wait: 5_000 * NS, num_replicas: 3 });
 
   const TOTAL = 400;
   const inHand = new Set<number>();
@@ -43,24 +43,24 @@ t.test('given a leadership change of the consumer mid-stream, every message is h
   });
   t.teardown(() => c.stop());
 
-  const leaderOf = async () => (await broker.jsm.consumers.info('LC', 'leader')).cluster?.leader;
+  const leaderOf = async () => (await handlesOf(broker).jsm.consumers.info('LC', 'leader')).cluster?.leader;
   const before = await leaderOf();
   let published = 0;
   const publishing = (async () => {
     for (; published < TOTAL; published++) {
-      await broker.js.publish('lc.m', enc.encode(String(published)));
+      await handlesOf(broker).js.publish('lc.m', enc.encode(String(published)));
       if (published % 20 === 0) await sleep(50);
     }
   })();
   await waitFor(() => handled.size >= 100, { timeoutMs: 30_000, message: 'messages flowing' });
-  const answer = await broker.nc.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.LC.leader`, undefined, { timeout: 10_000 });
+  const answer = await handlesOf(broker).nc.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.LC.leader`, undefined, { timeout: 10_000 });
   t.notOk((JSON.parse(new TextDecoder().decode(answer.data)) as { error?: unknown }).error, 'the leader stepped down');
   await waitFor(async () => (await leaderOf()) !== before, { timeoutMs: 20_000, message: 'a new consumer leader' });
   await publishing;
 
   await waitFor(
     async () => {
-      const info = await broker.jsm.consumers.info('LC', 'leader');
+      const info = await handlesOf(broker).jsm.consumers.info('LC', 'leader');
       return handled.size === TOTAL && info.num_pending === 0 && info.num_ack_pending === 0;
     },
     { timeoutMs: 60_000, message: 'every message handled and acknowledged after the change' },

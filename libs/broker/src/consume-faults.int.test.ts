@@ -3,7 +3,7 @@
 import t from 'tap';
 import { AckPolicy } from '@nats-io/jetstream';
 import { startNats, waitFor } from '@hookstream/testkit';
-import { connectBroker } from './connection.ts';
+import { connectBroker, handlesOf } from './connection.ts';
 import { startConsumer, troubledConsumers } from './consume.ts';
 import type { ConsumerStatus } from './consumer.ts';
 
@@ -15,10 +15,10 @@ t.test('given a restart of the server in the middle of pulls, no message is lost
   const server = await startNats(t);
   const broker = await connectBroker({ servers: server.url, name: 'restart-test' });
   t.teardown(() => broker.close());
-  await broker.jsm.streams.add({ name: 'RS', subjects: ['rs.>'] });
-  await broker.jsm.consumers.add('RS', { durable_name: 'restart', ack_policy: AckPolicy.Explicit, ack_wait: 3_000 * NS });
+  await handlesOf(broker).jsm.streams.add({ name: 'RS', subjects: ['rs.>'] });
+  await handlesOf(broker).jsm.consumers.add('RS', { durable_name: 'restart', ack_policy: AckPolicy.Explicit, ack_wait: 3_000 * NS });
   const TOTAL = 200;
-  for (let i = 0; i < TOTAL; i++) await broker.js.publish('rs.m', enc.encode(String(i)));
+  for (let i = 0; i < TOTAL; i++) await handlesOf(broker).js.publish('rs.m', enc.encode(String(i)));
 
   const inHand = new Set<number>();
   const handled = new Set<number>();
@@ -49,7 +49,7 @@ t.test('given a restart of the server in the middle of pulls, no message is lost
   await server.start();
   await waitFor(
     async () => {
-      const info = await broker.jsm.consumers.info('RS', 'restart');
+      const info = await handlesOf(broker).jsm.consumers.info('RS', 'restart');
       return handled.size === TOTAL && info.num_pending === 0 && info.num_ack_pending === 0;
     },
     { timeoutMs: 60_000, message: 'every message handled and acknowledged after the restart' },
@@ -67,8 +67,8 @@ t.test('given a paused server, missed heartbeats are reported; resumed, the cons
   const server = await startNats(t);
   const broker = await connectBroker({ servers: server.url, name: 'pause-test' });
   t.teardown(() => broker.close());
-  await broker.jsm.streams.add({ name: 'PS', subjects: ['ps.>'] });
-  await broker.jsm.consumers.add('PS', { durable_name: 'pause', ack_policy: AckPolicy.Explicit, ack_wait: 60_000 * NS });
+  await handlesOf(broker).jsm.streams.add({ name: 'PS', subjects: ['ps.>'] });
+  await handlesOf(broker).jsm.consumers.add('PS', { durable_name: 'pause', ack_policy: AckPolicy.Explicit, ack_wait: 60_000 * NS });
   const statuses: ConsumerStatus[] = [];
   const got: number[] = [];
   let open: () => void = () => {};
@@ -92,7 +92,7 @@ t.test('given a paused server, missed heartbeats are reported; resumed, the cons
   // Pulls of 3 s with heartbeats every 500 ms: idle for longer, nothing is missed.
   await sleep(4_000);
   t.same(statuses, [], 'idle on a live server: nothing missed');
-  t.equal((await broker.jsm.consumers.info('PS', 'pause')).num_waiting, 1, 'one pull waits on the server');
+  t.equal((await handlesOf(broker).jsm.consumers.info('PS', 'pause')).num_waiting, 1, 'one pull waits on the server');
 
   let paused = true;
   process.kill(server.pid, 'SIGSTOP');
@@ -114,10 +114,10 @@ t.test('given a paused server, missed heartbeats are reported; resumed, the cons
     resume();
   }
 
-  for (let i = 0; i < 10; i++) await broker.js.publish('ps.m', enc.encode(String(i)));
+  for (let i = 0; i < 10; i++) await handlesOf(broker).js.publish('ps.m', enc.encode(String(i)));
   await waitFor(() => got.length === 3, { timeoutMs: 15_000, message: 'pulling again once the server is back' });
   await sleep(1_500);
-  const info = await broker.jsm.consumers.info('PS', 'pause');
+  const info = await handlesOf(broker).jsm.consumers.info('PS', 'pause');
   t.equal(info.num_ack_pending, 3, 'the window and no more: no pull of before the pause doubled it');
   t.equal(got.length, 3, 'three in hand');
   t.equal(c.status, null, 'a message clears the status');
@@ -138,8 +138,8 @@ t.test('given a process too busy to read for longer than the silence, the live p
   const server = await startNats(t);
   const broker = await connectBroker({ servers: server.url, name: 'busy-test' });
   t.teardown(() => broker.close());
-  await broker.jsm.streams.add({ name: 'BS', subjects: ['bs.>'] });
-  await broker.jsm.consumers.add('BS', { durable_name: 'busy', ack_policy: AckPolicy.Explicit });
+  await handlesOf(broker).jsm.streams.add({ name: 'BS', subjects: ['bs.>'] });
+  await handlesOf(broker).jsm.consumers.add('BS', { durable_name: 'busy', ack_policy: AckPolicy.Explicit });
   const statuses: ConsumerStatus[] = [];
   const c = startConsumer({
     broker,
@@ -152,7 +152,7 @@ t.test('given a process too busy to read for longer than the silence, the live p
     handle: async (msg) => msg.ack(),
   });
   t.teardown(() => c.stop());
-  await waitFor(async () => (await broker.jsm.consumers.info('BS', 'busy')).num_waiting === 1, { message: 'a pull waits' });
+  await waitFor(async () => (await handlesOf(broker).jsm.consumers.info('BS', 'busy')).num_waiting === 1, { message: 'a pull waits' });
   // Heartbeats pile up unread while the event loop is blocked past the silence (2 s here).
   const until = Date.now() + 3_000;
   while (Date.now() < until);
@@ -162,17 +162,17 @@ t.test('given a process too busy to read for longer than the silence, the live p
     [],
     'the heartbeats read late show the pull alive: nothing reported',
   );
-  t.equal((await broker.jsm.consumers.info('BS', 'busy')).num_waiting, 1, 'one pull waits on the server, not two');
+  t.equal((await handlesOf(broker).jsm.consumers.info('BS', 'busy')).num_waiting, 1, 'one pull waits on the server, not two');
 });
 
 t.test('given a window past the server\'s max_pending, the cut-off connection halves it until the messages come through', async (t) => {
   const server = await startNats(t, { maxPending: '4MB', maxPayload: '2MB' });
   const broker = await connectBroker({ servers: server.url, name: 'cut-test' });
   t.teardown(() => broker.close());
-  await broker.jsm.streams.add({ name: 'CS', subjects: ['cs.>'] });
-  await broker.jsm.consumers.add('CS', { durable_name: 'cut', ack_policy: AckPolicy.Explicit, ack_wait: 2_000 * NS });
+  await handlesOf(broker).jsm.streams.add({ name: 'CS', subjects: ['cs.>'] });
+  await handlesOf(broker).jsm.consumers.add('CS', { durable_name: 'cut', ack_policy: AckPolicy.Explicit, ack_wait: 2_000 * NS });
   const body = new Uint8Array(512 * 1024);
-  for (let i = 0; i < 40; i++) await broker.js.publish('cs.m', body);
+  for (let i = 0; i < 40; i++) await handlesOf(broker).js.publish('cs.m', body);
   const statuses: ConsumerStatus[] = [];
   const handled = new Set<number>();
   const c = startConsumer({
@@ -193,7 +193,7 @@ t.test('given a window past the server\'s max_pending, the cut-off connection ha
   t.teardown(() => c.stop());
   await waitFor(
     async () => {
-      const info = await broker.jsm.consumers.info('CS', 'cut');
+      const info = await handlesOf(broker).jsm.consumers.info('CS', 'cut');
       return handled.size === 40 && info.num_pending === 0 && info.num_ack_pending === 0;
     },
     { timeoutMs: 60_000, message: 'every message handled and acknowledged' },

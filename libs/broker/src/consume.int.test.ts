@@ -5,7 +5,7 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { AckPolicy } from '@nats-io/jetstream';
 import { startNats, waitFor } from '@hookstream/testkit';
-import { type Broker, connectBroker } from './connection.ts';
+import { type Broker, connectBroker, handlesOf } from './connection.ts';
 import { startConsumer } from './consume.ts';
 import type { Capacity, ConsumerOptions, ConsumerStatus } from './consumer.ts';
 import type { InboundMsg } from './message.ts';
@@ -16,15 +16,15 @@ const logFile = path.join(t.testdir(), 'nats.log');
 const server = await startNats(t, { maxPending: '16MB', logFile });
 const broker = await connectBroker({ servers: server.url, name: 'consume-test' });
 t.teardown(() => broker.close());
-await broker.jsm.streams.add({ name: 'CL', subjects: ['cl.>'], max_msg_size: MAX_MSG_BYTES });
+await handlesOf(broker).jsm.streams.add({ name: 'CL', subjects: ['cl.>'], max_msg_size: MAX_MSG_BYTES });
 const enc = new TextEncoder();
-for (let i = 0; i < 300; i++) await broker.js.publish('cl.m', enc.encode(String(i)));
+for (let i = 0; i < 300; i++) await handlesOf(broker).js.publish('cl.m', enc.encode(String(i)));
 
-const info = (name: string, stream = 'CL') => broker.jsm.consumers.info(stream, name);
+const info = (name: string, stream = 'CL') => handlesOf(broker).jsm.consumers.info(stream, name);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function durable(name: string, stream = 'CL', extra: Record<string, unknown> = {}): Promise<void> {
-  await broker.jsm.consumers.add(stream, { durable_name: name, ack_policy: AckPolicy.Explicit, max_ack_pending: 10_000, ...extra });
+  await handlesOf(broker).jsm.consumers.add(stream, { durable_name: name, ack_policy: AckPolicy.Explicit, max_ack_pending: 10_000, ...extra });
 }
 
 /** Waits until the server's count of messages handed out stays put, and returns it. */
@@ -129,13 +129,13 @@ t.test('given a handler that releases its message early, the capacity counts it 
 });
 
 t.test('given messages of a megabyte and a window of 3 MB', async (t) => {
-  await broker.jsm.streams.add({ name: 'CLB', subjects: ['clb.>'], max_msg_size: MAX_MSG_BYTES });
+  await handlesOf(broker).jsm.streams.add({ name: 'CLB', subjects: ['clb.>'], max_msg_size: MAX_MSG_BYTES });
   const big = new Uint8Array(1024 * 1024).fill(120);
-  for (let i = 0; i < 12; i++) await broker.js.publish('clb.m', big);
+  for (let i = 0; i < 12; i++) await handlesOf(broker).js.publish('clb.m', big);
   // Two messages larger than the window: each comes alone, once the others are done.
   const huge = new Uint8Array(5 * 1024 * 1024).fill(121);
-  for (let i = 0; i < 2; i++) await broker.js.publish('clb.m', huge);
-  for (let i = 0; i < 4; i++) await broker.js.publish('clb.m', big);
+  for (let i = 0; i < 2; i++) await handlesOf(broker).js.publish('clb.m', huge);
+  for (let i = 0; i < 4; i++) await handlesOf(broker).js.publish('clb.m', big);
   await durable('bytes', 'CLB');
 
   let inHand = 0;
@@ -173,9 +173,9 @@ t.test('given messages of a megabyte and a window of 3 MB', async (t) => {
 });
 
 t.test('given slow handlers and 40 MB waiting, a 12 MB window keeps the connection under max_pending', async (t) => {
-  await broker.jsm.streams.add({ name: 'CLS', subjects: ['cls.>'], max_msg_size: MAX_MSG_BYTES });
+  await handlesOf(broker).jsm.streams.add({ name: 'CLS', subjects: ['cls.>'], max_msg_size: MAX_MSG_BYTES });
   const body = new Uint8Array(1024 * 1024).fill(122);
-  for (let i = 0; i < 40; i++) await broker.js.publish('cls.m', body);
+  for (let i = 0; i < 40; i++) await handlesOf(broker).js.publish('cls.m', body);
   await durable('pending', 'CLS', { ack_wait: 60_000 * 1_000_000 });
   const statuses: ConsumerStatus[] = [];
   const seen = new Map<number, number>();
@@ -205,7 +205,7 @@ t.test('given slow handlers and 40 MB waiting, a 12 MB window keeps the connecti
 });
 
 t.test('given a pull in progress, stop() waits for it and its messages are handled, none left to redelivery', async (t) => {
-  await broker.jsm.streams.add({ name: 'CLD', subjects: ['cld.>'] });
+  await handlesOf(broker).jsm.streams.add({ name: 'CLD', subjects: ['cld.>'] });
   await durable('stop', 'CLD', { ack_wait: 60_000 * 1_000_000 });
   const handled: number[] = [];
   const c = startConsumer({
@@ -224,7 +224,7 @@ t.test('given a pull in progress, stop() waits for it and its messages are handl
   const started = Date.now();
   const stopped = c.stop();
   // Published after stop() was called: the pull in progress still brings them.
-  for (let i = 0; i < 5; i++) await broker.js.publish('cld.m', enc.encode(String(i)));
+  for (let i = 0; i < 5; i++) await handlesOf(broker).js.publish('cld.m', enc.encode(String(i)));
   await stopped;
   const took = Date.now() - started;
   t.same(handled, [1, 2, 3, 4, 5], 'the pull\'s messages were handled before stop() returned');
@@ -232,7 +232,7 @@ t.test('given a pull in progress, stop() waits for it and its messages are handl
   t.equal(after.num_ack_pending, 0, 'none left in hand, to come again after AckWait');
   t.equal(after.num_waiting, 0, 'no pull left on the server');
   t.ok(took < 5_000, `stop() took ${took} ms, within the pull's expiry and a margin`);
-  await broker.js.publish('cld.m', enc.encode('later'));
+  await handlesOf(broker).js.publish('cld.m', enc.encode('later'));
   await sleep(500);
   t.equal((await info('stop', 'CLD')).num_pending, 1, 'stopped: nothing more is taken');
 });

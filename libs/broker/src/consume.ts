@@ -12,7 +12,8 @@
 // `capacity` callback can hold pulls back to what the handlers can start (the deliverer's circuit,
 // rate limit and concurrency), so a paused destination never lets a message time out in hand.
 import { type Msg, type Subscription, createInbox } from '@nats-io/transport-node';
-import { JetStreamApiError } from '@nats-io/jetstream';
+import { ConsumerMissing } from './admin.ts';
+import { handlesOf } from './connection.ts';
 import { type Consumer, type ConsumerOptions, type ConsumerStatus, type ConsumerStatusKind, DEFAULT_WINDOW_BYTES } from './consumer.ts';
 import { type InboundMsg, PulledMsg, ackTokens } from './message.ts';
 import { PullWindow } from './window.ts';
@@ -50,7 +51,8 @@ function sizeOf(m: Msg): number {
 }
 
 export function startConsumer(o: ConsumerOptions): Consumer {
-  const nc = o.broker.nc;
+  const handles = handlesOf(o.broker);
+  const { nc, writes } = handles;
   const expiresMs = o.expiresMs ?? 5_000;
   const heartbeatMs = Math.max(100, Math.min(o.heartbeatMs ?? 5_000, Math.floor(expiresMs / 2)));
   const silenceMs = 2 * heartbeatMs + 1_000;
@@ -153,10 +155,10 @@ export function startConsumer(o: ConsumerOptions): Consumer {
 
   const consumerMissing = async (): Promise<boolean> => {
     try {
-      await o.broker.jsm.consumers.info(o.stream, o.consumer);
+      await o.broker.consumers.info(o.stream, o.consumer);
       return false;
     } catch (err) {
-      return err instanceof JetStreamApiError && (err.code === 10014 || err.code === 10059);
+      return err instanceof ConsumerMissing;
     }
   };
 
@@ -192,7 +194,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
     const reply = `${inbox}.${++pulls}`;
     pull = { reply, msgs, bytes, askedAt: now, heardAt: now, brought: 0, probing: false };
     const request = JSON.stringify({ batch: msgs, max_bytes: bytes, expires: expiresMs * NS, idle_heartbeat: heartbeatMs * NS });
-    o.broker.writes.defer(() => nc.publish(subject, request, { reply }));
+    writes.defer(() => nc.publish(subject, request, { reply }));
     alive();
   };
 
@@ -300,7 +302,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
         if (!m.reply) onServerStatus(m);
         return;
       }
-      const msg = new PulledMsg(m, tokens, o.broker);
+      const msg = new PulledMsg(m, tokens, handles);
       const size = sizeOf(m);
       backoff = 250;
       lastStatus = null;

@@ -5,14 +5,10 @@ export {
   MAX_MSG_BYTES,
   type TopologyOptions,
   deleteDestinationConsumer,
-  destinationConsumerConfig,
-  ensureConsumer,
   ensureDestinationConsumer,
-  ensureStream,
   ensureTopology,
-  streamSpecs,
 } from './topology.ts';
-export { type Publisher, type Stored, createPublisher, fromHeaders } from './publish.ts';
+export { type Publisher, type Stored, createPublisher } from './publish.ts';
 export { type TurnBatcher, type TurnBatcherOptions, createTurnBatcher } from './turns.ts';
 export { startConsumer, troubledConsumers } from './consume.ts';
 export {
@@ -27,8 +23,11 @@ export {
 export type { InboundMsg } from './message.ts';
 export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';
 export { type ConsoleSessionKv, type ConsoleSessionKvOptions, openConsoleSessionKv } from './session-kv.ts';
-export { type StoredMessage, readStreamMessage } from './read.ts';
-export { type ScanOptions, type ScanResult, firstSeqAtOrAfter, purgeSubjectBefore, scanStream, streamLastSeq } from './scan.ts';
+export { type PortalSessionKv, type PortalSessionKvOptions, openPortalSessionKv } from './portal-session-kv.ts';
+export { type ConsumerAdmin, ConsumerMissing, type ConsumerSpec, type ConsumerState, type SequencePair } from './admin.ts';
+export { type StreamReader, StreamMissing, type StreamState } from './reader.ts';
+export { type StoredMessage } from './read.ts';
+export { type ScanOptions, type ScanResult } from './scan.ts';
 export { type ObjectBucket, type ObjectBucketOptions, type StoredObject, openObjectBucket } from './objects.ts';
 export { type PatienceOptions, SETUP_PATIENCE_MS, isUnanswered, patiently } from './patience.ts';
 export { watchAccountEvents } from './watch.ts';

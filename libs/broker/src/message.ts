@@ -1,6 +1,6 @@
 // The one message class every consumer of the pipeline hands its handlers (consume.ts makes them).
 import type { Msg } from '@nats-io/transport-node';
-import type { Broker } from './connection.ts';
+import type { Handles } from './connection.ts';
 import { fromHeaders } from './publish.ts';
 
 /** A message pulled from a durable consumer: where it stands, and the one way to settle it. */
@@ -52,11 +52,11 @@ export class PulledMsg implements InboundMsg {
   readonly timestampMs: number;
   readonly data: Uint8Array;
   readonly #m: Msg;
-  readonly #broker: Broker;
+  readonly #handles: Handles;
   #headers: Record<string, string> | undefined;
   #settled = false;
 
-  constructor(m: Msg, tokens: readonly string[], broker: Broker) {
+  constructor(m: Msg, tokens: readonly string[], handles: Handles) {
     const at = tokens.length === 9 ? 4 : 6;
     this.subject = m.subject;
     this.deliveryCount = Number(tokens[at]);
@@ -64,7 +64,7 @@ export class PulledMsg implements InboundMsg {
     this.timestampMs = Math.floor(Number(tokens[at + 3]) / NS);
     this.data = m.data;
     this.#m = m;
-    this.#broker = broker;
+    this.#handles = handles;
   }
 
   get headers(): Record<string, string> {
@@ -76,7 +76,7 @@ export class PulledMsg implements InboundMsg {
     if (this.#settled) return;
     if (final) this.#settled = true;
     const m = this.#m;
-    this.#broker.writes.defer(() => m.respond(payload));
+    this.#handles.writes.defer(() => m.respond(payload));
   }
 
   ack(): void {
@@ -85,7 +85,7 @@ export class PulledMsg implements InboundMsg {
 
   async ackSync(): Promise<void> {
     this.#settled = true;
-    await this.#broker.nc.request(this.#m.reply as string, ACK, { timeout: 5_000 });
+    await this.#handles.nc.request(this.#m.reply as string, ACK, { timeout: 5_000 });
   }
 
   nak(delayMs?: number): void {

@@ -2,7 +2,7 @@
 // each chunk acknowledged before the next is read, so memory stays flat whatever the file size;
 // any instance can serve them back.
 import { Objm, type ObjectStore, StorageType } from '@nats-io/obj';
-import type { Broker } from './connection.ts';
+import { type Broker, handlesOf } from './connection.ts';
 
 export interface ObjectBucketOptions {
   bucket: string;
@@ -29,7 +29,7 @@ export interface ObjectBucket {
 
 /** Creates the bucket when missing (idempotent) and opens it. */
 export async function openObjectBucket(broker: Broker, o: ObjectBucketOptions): Promise<ObjectBucket> {
-  const objm = new Objm(broker.js);
+  const objm = new Objm(handlesOf(broker).js);
   const store: ObjectStore = await objm.create(o.bucket, {
     storage: StorageType.File,
     replicas: o.replicas,

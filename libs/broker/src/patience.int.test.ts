@@ -6,7 +6,7 @@ import { JetStreamApiError } from '@nats-io/jetstream';
 import { errors } from '@nats-io/transport-node';
 import { STREAMS } from '@hookstream/contracts';
 import { freePort, startNatsServer } from '@hookstream/embedded';
-import { connectBroker } from './connection.ts';
+import { connectBroker, handlesOf } from './connection.ts';
 import { patiently } from './patience.ts';
 import { ensureTopology } from './topology.ts';
 
@@ -94,6 +94,6 @@ t.test('given one node of a three-node cluster, when a role sets up its topology
   await Promise.all([start(1), start(2)]);
   const broker = await setup;
   t.ok(retries.some((m) => /JetStream did not answer yet/.test(m)), 'and says it is waiting');
-  const info = await broker.jsm.streams.info(STREAMS.events);
+  const info = await handlesOf(broker).jsm.streams.info(STREAMS.events);
   t.equal(info.config.num_replicas, 3, 'the streams are created, replicated on the cluster formed');
 });

@@ -2,10 +2,9 @@
 //
 // The client's js.publish() is a request: per publish it builds a request object, a timer and two
 // promises, and once the PubAck has resolved the request its cleanup rejects the settled promise
-// with a new RequestError, stack trace included. That was a tenth of the router's CPU and a twentieth
-// of the api's (`--cpu-prof`). Here a publish is a plain publish with a reply subject under this
-// connection's own prefix, the PubAck settles the waiting promise found by its token, and one timer
-// sweeps out the publishes whose acknowledgement is overdue.
+// with a new RequestError, stack trace included. Here a publish is a plain publish with a reply
+// subject under this connection's own prefix, the PubAck settles the waiting promise found by its
+// token, and one timer sweeps out the publishes whose acknowledgement is overdue.
 import { type Msg, type MsgHdrs, type NatsConnection, createInbox } from '@nats-io/transport-node';
 
 export interface Stored {
@@ -90,7 +89,7 @@ export class PubAcks {
         this.#nc.publish(subject, data, headers ? { reply: this.#prefix + token, headers } : { reply: this.#prefix + token });
       } catch (err) {
         this.#waiting.delete(token);
-        reject(err as Error);
+        throw err; // from the executor: rejects the promise
       }
     });
   }

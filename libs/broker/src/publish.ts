@@ -17,7 +17,7 @@ import {
   eventSubject,
   routedFactSubject,
 } from '@hookstream/contracts';
-import type { Broker } from './connection.ts';
+import { type Broker, handlesOf } from './connection.ts';
 import { type Stored, pubAcksOf } from './pubacks.ts';
 
 export type { Stored } from './pubacks.ts';
@@ -61,12 +61,13 @@ export interface Publisher {
 const enc = new TextEncoder();
 
 export function createPublisher(broker: Broker, timeoutMs = 10_000): Publisher {
-  const acks = pubAcksOf(broker.nc);
+  const { nc, writes } = handlesOf(broker);
+  const acks = pubAcksOf(nc);
   const pub = (subject: string, data: Uint8Array, hdrs: Record<string, string> | undefined, msgId: string | null): Promise<Stored> =>
     new Promise((resolve, reject) => {
       const headers = toHeaders(hdrs, msgId);
       // Deferred: the publishes of one turn share one socket write.
-      broker.writes.defer(() => acks.publish(subject, data, headers, timeoutMs).then(resolve, reject));
+      writes.defer(() => void acks.publish(subject, data, headers, timeoutMs).then(resolve, reject));
     });
   return {
     publishEvent: (meta, body, msgId) =>

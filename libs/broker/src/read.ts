@@ -1,6 +1,5 @@
 // Direct reads of stored messages by sequence (replay, dead-letter watch).
-import { JetStreamApiError } from '@nats-io/jetstream';
-import type { Broker } from './connection.ts';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { fromHeaders } from './publish.ts';
 
 export interface StoredMessage {
@@ -11,13 +10,13 @@ export interface StoredMessage {
   data: Uint8Array;
 }
 
-export async function readStreamMessage(broker: Broker, stream: string, seq: number): Promise<StoredMessage | null> {
+export async function readStreamMessage(jsm: JetStreamManager, stream: string, seq: number): Promise<StoredMessage | null> {
   try {
-    const m = await broker.jsm.streams.getMessage(stream, { seq });
+    const m = await jsm.streams.getMessage(stream, { seq });
     if (!m) return null;
     return { seq: m.seq, subject: m.subject, timestampMs: m.time.getTime(), headers: fromHeaders(m.header), data: m.data };
   } catch (err) {
-    if (err instanceof JetStreamApiError && (err.code === 10037 || err.code === 404)) return null;
+    if (err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.NoMessageFound || err.code === 404)) return null;
     throw err;
   }
 }

@@ -1,7 +1,7 @@
 // Reading a stream over a range with an ordered (ephemeral, flow-controlled) consumer, and trimming
 // it by subject: bulk replay re-reads HS_EVENTS, retention finds and removes what is past its window.
-import { DeliverPolicy, JetStreamApiError, type JsMsg } from '@nats-io/jetstream';
-import type { Broker } from './connection.ts';
+import { DeliverPolicy, JetStreamApiError, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import type { Handles } from './connection.ts';
 import type { StoredMessage } from './read.ts';
 import { fromHeaders } from './publish.ts';
 
@@ -42,9 +42,9 @@ const toStored = (m: JsMsg): StoredMessage => ({
  * Reads `stream` in order from a start position to an end (a sequence, a time, or the end of the
  * stream as it was when the scan began), in batches, with at most one batch in memory.
  */
-export async function scanStream(broker: Broker, stream: string, o: ScanOptions): Promise<ScanResult> {
+export async function scanStream(h: Pick<Handles, 'js' | 'jsm'>, stream: string, o: ScanOptions): Promise<ScanResult> {
   const batch = Math.max(1, o.batch ?? 256);
-  const endSeq = o.endSeq ?? (await broker.jsm.streams.info(stream)).state.last_seq;
+  const endSeq = o.endSeq ?? (await h.jsm.streams.info(stream)).state.last_seq;
   const result: ScanResult = { count: 0, lastSeq: 0, stopped: false };
   if (o.startSeq !== undefined && o.startSeq > endSeq) return result;
   const start =
@@ -53,7 +53,7 @@ export async function scanStream(broker: Broker, stream: string, o: ScanOptions)
       : o.startTime !== undefined
         ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Math.max(0, o.startTime)).toISOString() }
         : { deliver_policy: DeliverPolicy.All };
-  const consumer = await broker.js.consumers.get(stream, { filter_subjects: o.filterSubject, ...start });
+  const consumer = await h.js.consumers.get(stream, { filter_subjects: o.filterSubject, ...start });
   try {
     for (;;) {
       const messages: StoredMessage[] = [];
@@ -89,15 +89,15 @@ export async function scanStream(broker: Broker, stream: string, o: ScanOptions)
 }
 
 /** Sequence of the first message on `filterSubject` stored at or after `timeMs`, or null when there is none. */
-export async function firstSeqAtOrAfter(broker: Broker, stream: string, filterSubject: string, timeMs: number): Promise<number | null> {
+export async function firstSeqAtOrAfter(h: Pick<Handles, 'js' | 'jsm'>, stream: string, filterSubject: string, timeMs: number): Promise<number | null> {
   let seq: number | null = null;
-  await scanStream(broker, stream, {
+  await scanStream(h, stream, {
     filterSubject,
     startTime: timeMs,
     batch: 1,
-    onBatch: async ([m]) => {
+    onBatch: ([m]) => {
       seq = m?.seq ?? null;
-      return false;
+      return Promise.resolve(false);
     },
   });
   return seq;
@@ -107,18 +107,13 @@ export async function firstSeqAtOrAfter(broker: Broker, stream: string, filterSu
  * Removes the messages on `filterSubject` with a sequence below `keepFromSeq`; the others stay.
  * Returns how many were removed.
  */
-export async function purgeSubjectBefore(broker: Broker, stream: string, filterSubject: string, keepFromSeq: number): Promise<number> {
+export async function purgeSubjectBefore(jsm: JetStreamManager, stream: string, filterSubject: string, keepFromSeq: number): Promise<number> {
   if (keepFromSeq <= 1) return 0;
   try {
-    const r = await broker.jsm.streams.purge(stream, { filter: filterSubject, seq: keepFromSeq });
+    const r = await jsm.streams.purge(stream, { filter: filterSubject, seq: keepFromSeq });
     return r.purged;
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === 404) return 0;
     throw err;
   }
-}
-
-/** The stream's last sequence now (0 when it is empty). */
-export async function streamLastSeq(broker: Broker, stream: string): Promise<number> {
-  return (await broker.jsm.streams.info(stream)).state.last_seq;
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startNats } from '@hookstream/testkit';
-import { connectBroker } from './connection.ts';
+import { connectBroker, handlesOf } from './connection.ts';
 import { openConsoleSessionKv } from './session-kv.ts';
 
 const server = await startNats(t);
@@ -24,14 +24,14 @@ t.test('put, get, compare-and-set update, purge', async (t) => {
   t.equal(await kv.get('s1'), null, 'gone');
   t.equal(await kv.update('s1', touched, before!.revision), false, 'an update read before the delete does not bring it back');
   t.equal(await kv.get('s1'), null);
-  const info = await broker.jsm.streams.info('KV_hs_console_sessions');
+  const info = await handlesOf(broker).jsm.streams.info('KV_hs_console_sessions');
   t.equal(info.state.messages, 1, 'a purge leaves only its marker: the record itself is dropped');
 });
 
 t.test('a stored value that is not a session reads as none', async (t) => {
   await openConsoleSessionKv(broker, { replicas: 1, idleMs: 3_600_000 });
-  await broker.js.publish('$KV.hs_console_sessions.junk', new TextEncoder().encode('{"account_id": 1}'));
-  await broker.js.publish('$KV.hs_console_sessions.notjson', new TextEncoder().encode('{'));
+  await handlesOf(broker).js.publish('$KV.hs_console_sessions.junk', new TextEncoder().encode('{"account_id": 1}'));
+  await handlesOf(broker).js.publish('$KV.hs_console_sessions.notjson', new TextEncoder().encode('{'));
   const kv = await openConsoleSessionKv(broker, { replicas: 1, idleMs: 3_600_000 });
   t.equal(await kv.get('junk'), null);
   t.equal(await kv.get('notjson'), null);

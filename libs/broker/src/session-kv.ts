@@ -4,7 +4,7 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { CONSOLE_SESSION_BUCKET, type ConsoleSessionRecord } from '@hookstream/contracts';
-import type { Broker } from './connection.ts';
+import { type Broker, handlesOf } from './connection.ts';
 import { patiently } from './patience.ts';
 
 export interface ConsoleSessionKv {
@@ -42,14 +42,15 @@ function isWrongSequence(err: unknown): boolean {
 
 /** Creates the bucket when missing, brings its max age to the idle period, and opens it. */
 export async function openConsoleSessionKv(broker: Broker, o: ConsoleSessionKvOptions): Promise<ConsoleSessionKv> {
+  const { nc, jsm } = handlesOf(broker);
   const kv: KV = await patiently(() =>
-    new Kvm(broker.nc).create(CONSOLE_SESSION_BUCKET, { history: 1, ttl: o.idleMs, replicas: o.replicas, storage: 'file' } as never),
+    new Kvm(nc).create(CONSOLE_SESSION_BUCKET, { history: 1, ttl: o.idleMs, replicas: o.replicas, storage: 'file' } as never),
   );
   // An existing bucket keeps the settings it was made with; follow a changed idle period.
   const stream = `KV_${CONSOLE_SESSION_BUCKET}`;
-  const info = await patiently(() => broker.jsm.streams.info(stream));
+  const info = await patiently(() => jsm.streams.info(stream));
   if (info.config.max_age !== o.idleMs * NS) {
-    await patiently(() => broker.jsm.streams.update(stream, { ...info.config, max_age: o.idleMs * NS }));
+    await patiently(() => jsm.streams.update(stream, { ...info.config, max_age: o.idleMs * NS }));
   }
   return {
     async get(key) {

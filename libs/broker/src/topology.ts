@@ -4,6 +4,7 @@ import {
   DeliverPolicy,
   DiscardPolicy,
   type JetStreamManager,
+  JetStreamApiCodes,
   JetStreamApiError,
   RetentionPolicy,
   StorageType,
@@ -12,7 +13,8 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { CONFIG_BUCKET, CONSUMERS, STREAMS, SUBJECTS } from '@hookstream/contracts';
-import type { Broker } from './connection.ts';
+import { ConsumerMissing, type ConsumerSpec } from './admin.ts';
+import { type Broker, handlesOf } from './connection.ts';
 import { patiently } from './patience.ts';
 
 export interface TopologyOptions {
@@ -76,7 +78,7 @@ export function streamSpecs(o: TopologyOptions): Partial<StreamConfig>[] {
 }
 
 function isNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError && (err.code === 10059 || err.code === 10014);
+  return err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound);
 }
 
 /** Creates the stream, or updates what differs; asked again while the cluster cannot answer (patience.ts). */
@@ -91,7 +93,7 @@ async function ensureStreamOnce(jsm: JetStreamManager, spec: Partial<StreamConfi
     const { name: _n, storage: _s, retention: _r, ...mutable } = spec;
     const current = info.config as unknown as Record<string, unknown>;
     const changed = Object.entries(mutable).some(([k, v]) => JSON.stringify(current[k]) !== JSON.stringify(v));
-    if (changed) await jsm.streams.update(name, { ...info.config, ...mutable } as StreamConfig);
+    if (changed) await jsm.streams.update(name, { ...info.config, ...mutable });
   } catch (err) {
     if (!isNotFound(err)) throw err;
     await jsm.streams.add(spec as StreamConfig);
@@ -120,10 +122,11 @@ async function ensureConsumerOnce(jsm: JetStreamManager, stream: string, config:
 }
 
 export async function ensureTopology(broker: Broker, o: TopologyOptions): Promise<void> {
-  for (const spec of streamSpecs(o)) await ensureStream(broker.jsm, spec);
-  const kvm = new Kvm(broker.nc);
+  const { jsm, nc } = handlesOf(broker);
+  for (const spec of streamSpecs(o)) await ensureStream(jsm, spec);
+  const kvm = new Kvm(nc);
   await patiently(() => kvm.create(CONFIG_BUCKET, { history: 5, replicas: o.replicas, storage: 'file' } as never));
-  await ensureConsumer(broker.jsm, STREAMS.events, {
+  await ensureConsumer(jsm, STREAMS.events, {
     durable_name: CONSUMERS.router,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
@@ -132,7 +135,7 @@ export async function ensureTopology(broker: Broker, o: TopologyOptions): Promis
     // Router failures are infrastructure failures (publish timeouts); retry for a long while, never forever.
     max_deliver: 1_000,
   });
-  await ensureConsumer(broker.jsm, STREAMS.advisories, {
+  await ensureConsumer(jsm, STREAMS.advisories, {
     durable_name: CONSUMERS.deadLetterWatch,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
@@ -151,12 +154,12 @@ export interface DestinationConsumerSpec {
 /** Margin between the HTTP timeout and AckWait, so a slow attempt is never redelivered while in flight. */
 export const ACK_WAIT_MARGIN_MS = 15_000;
 
-export function destinationConsumerConfig(d: DestinationConsumerSpec): Partial<ConsumerConfig> {
+export function destinationConsumerConfig(d: DestinationConsumerSpec): ConsumerSpec {
   return {
     durable_name: CONSUMERS.destination(d.destinationId),
     filter_subject: `hs.deliveries.${d.destinationId}`,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    ack_policy: 'explicit',
+    deliver_policy: 'all',
     ack_wait: (d.timeoutMs + ACK_WAIT_MARGIN_MS) * NS,
     max_deliver: d.maxAttempts,
     max_ack_pending: Math.max(d.maxInFlight * 4, 64),
@@ -164,13 +167,13 @@ export function destinationConsumerConfig(d: DestinationConsumerSpec): Partial<C
 }
 
 export async function ensureDestinationConsumer(broker: Broker, d: DestinationConsumerSpec): Promise<void> {
-  await ensureConsumer(broker.jsm, STREAMS.deliveries, destinationConsumerConfig(d));
+  await broker.consumers.ensure(STREAMS.deliveries, destinationConsumerConfig(d));
 }
 
 export async function deleteDestinationConsumer(broker: Broker, destinationId: string): Promise<void> {
   try {
-    await broker.jsm.consumers.delete(STREAMS.deliveries, CONSUMERS.destination(destinationId));
+    await broker.consumers.delete(STREAMS.deliveries, CONSUMERS.destination(destinationId));
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (!(err instanceof ConsumerMissing)) throw err;
   }
 }

@@ -4,7 +4,7 @@
 // read again; it is a hint, not a record. The events' own subject is left out: it carries their
 // bodies (up to 5 MB each), and an event is routed a moment after it is stored anyway.
 import { attemptFactSubject, deadLetterSubject, routedFactSubject } from '@hookstream/contracts';
-import type { Broker } from './connection.ts';
+import { type Broker, handlesOf } from './connection.ts';
 
 const dec = new TextDecoder();
 
@@ -25,8 +25,9 @@ function idsOfFact(data: Uint8Array): string[] {
 }
 
 export function watchAccountEvents(broker: Broker, accountId: string, onIds: (ids: string[]) => void): () => void {
+  const { nc } = handlesOf(broker);
   const subs = [routedFactSubject(accountId), attemptFactSubject(accountId), deadLetterSubject(accountId)].map((subject) =>
-    broker.nc.subscribe(subject, {
+    nc.subscribe(subject, {
       callback: (err, m) => {
         if (err) return;
         const ids = idsOfFact(m.data);

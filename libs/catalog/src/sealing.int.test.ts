@@ -2,10 +2,9 @@
 // view holds, a ciphertext moved to another record, a legacy plain-text record, and a key rotation.
 import { randomBytes } from 'node:crypto';
 import t, { type Test } from 'tap';
-import { Kvm, type KV } from '@nats-io/kv';
 import { type Broker, connectBroker, ensureTopology, openConfigKv } from '@hookstream/broker';
 import { CONFIG_BUCKET, type DestinationRecord, type SourceRecord } from '@hookstream/contracts';
-import { startNats, waitFor } from '@hookstream/testkit';
+import { type RawBucket, openRawBucket, startNats, waitFor } from '@hookstream/testkit';
 import { openCatalog } from './catalog.ts';
 import { Keyring, SecretsKeyError, keyId, sealedKid } from './keyring.ts';
 import { forgetKey, resealAll } from './reseal.ts';
@@ -13,14 +12,13 @@ import { sealRecord } from './sealed.ts';
 
 const K1 = randomBytes(32);
 const K2 = randomBytes(32);
-const dec = new TextDecoder();
 
-async function bucket(t: Test): Promise<{ broker: Broker; raw: KV }> {
+async function bucket(t: Test): Promise<{ broker: Broker; raw: RawBucket }> {
   const nats = await startNats(t);
   const broker = await connectBroker({ servers: nats.url, name: 'sealing-test' });
   t.teardown(() => broker.close());
   await ensureTopology(broker, { replicas: 1, duplicateWindowS: 120 });
-  return { broker, raw: await new Kvm(broker.nc).open(CONFIG_BUCKET) };
+  return { broker, raw: await openRawBucket(broker, CONFIG_BUCKET) };
 }
 
 async function catalogOn(t: Test, broker: Broker, keyring: Keyring, onUnopenable?: (err: SecretsKeyError, id: string) => void) {
@@ -29,17 +27,15 @@ async function catalogOn(t: Test, broker: Broker, keyring: Keyring, onUnopenable
   return c;
 }
 
-async function rawRecord<T>(raw: KV, key: string): Promise<T> {
-  const e = await raw.get(key);
-  if (!e) throw new Error(`${key} is not in the bucket`);
-  return JSON.parse(dec.decode(e.value)) as T;
+async function rawRecord<T>(raw: RawBucket, key: string): Promise<T> {
+  const value = await raw.get(key);
+  if (value === null) throw new Error(`${key} is not in the bucket`);
+  return JSON.parse(value) as T;
 }
 
 /** Every message the bucket's stream still holds, every revision of every key, as text. */
-async function everything(raw: KV): Promise<string> {
-  const out: string[] = [];
-  for await (const e of await raw.history({ key: '>' })) out.push(`${e.key} ${e.operation} ${dec.decode(e.value)}`);
-  return out.join('\n');
+async function everything(raw: RawBucket): Promise<string> {
+  return (await raw.history()).map((e) => `${e.key} ${e.operation} ${e.value}`).join('\n');
 }
 
 function destination(id: string, over: Partial<DestinationRecord> = {}): DestinationRecord {
@@ -83,9 +79,9 @@ function source(id: string): SourceRecord {
 }
 
 /** The current value of every key, as text. */
-async function everythingLatest(raw: KV): Promise<string> {
+async function everythingLatest(raw: RawBucket): Promise<string> {
   const out: string[] = [];
-  for await (const key of await raw.keys()) out.push(dec.decode((await raw.get(key))?.value));
+  for (const key of await raw.keys()) out.push((await raw.get(key)) ?? '');
   return out.join('\n');
 }
 
@@ -198,7 +194,7 @@ t.test('given secrets under an old key and in plain text, when every one is seal
   t.notOk(all.includes('destination.gone PUT'), "a deleted record's values are gone too");
   for (const key of ['destination.d1', 'destination.legacy', 'source.s1']) {
     const stored = await rawRecord<DestinationRecord & SourceRecord>(raw, key);
-    const kid = sealedKid((stored.auth_token ?? stored.path_token) as string);
+    const kid = sealedKid(stored.auth_token ?? stored.path_token);
     t.equal(kid, keyId(K2), `${key} is under the new key`);
   }
   t.same(watching.view.destinations.get('d1'), { ...d, name: 'second revision' }, 'a running view with both keys reads the same values');

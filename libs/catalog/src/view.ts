@@ -15,13 +15,14 @@ import type {
   SourceRecord,
 } from '@hookstream/contracts';
 
-// One-shot: under half the CPU of createHash().update().digest(), on every ingest and API request.
+// One-shot hash(): cheaper than createHash().update().digest(), on every ingest and API request.
 export function sha256Hex(s: string): string {
   return hash('sha256', s, 'hex');
 }
 
 export interface ViewEvents {
-  change: (kind: ConfigKind, id: string, record: unknown | null, previous: unknown | null) => void;
+  /** `record` is null when deleted, `previous` when new. */
+  change: (kind: ConfigKind, id: string, record: unknown, previous: unknown) => void;
 }
 
 type Rec = { account_id?: string; id: string; created_at: string };
@@ -47,8 +48,8 @@ export class ConfigView extends EventEmitter<ViewEvents> {
     return this.revision;
   }
 
-  apply(kind: ConfigKind, id: string, record: unknown | null, revision: number): void {
-    const map = this.mapOf(kind) as Map<string, unknown>;
+  apply(kind: ConfigKind, id: string, record: unknown, revision: number): void {
+    const map = this.mapOf(kind);
     const previous = map.get(id) ?? null;
     if (record === null) map.delete(id);
     else map.set(id, record);

@@ -13,6 +13,19 @@ const StringMap = (max: number) =>
 
 export const Strict = { additionalProperties: false } as const;
 
+/**
+ * The account's own id for one of its customers (its tenant id): 1 to 128 printable characters,
+ * no control characters. It scopes outbound destinations, routes, events and portal sessions.
+ */
+export const CustomerId = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]+$',
+  description: "The account's own id for one of its customers: 1 to 128 printable characters.",
+});
+const CustomerField = Type.Optional(Type.Union([CustomerId, Type.Null()]));
+const CustomerView = Type.Union([Type.String(), Type.Null()]);
+
 // ---------- envelope ----------
 export const ErrorBody = Type.Object({ error: Type.String(), code: Type.Optional(Type.String()), duration_ms: Type.Number() });
 export const envelope = <T extends TSchema>(data: T) => Type.Object({ data, duration_ms: Type.Number() });
@@ -146,6 +159,8 @@ const DestinationFields = {
   rate_limit_per_s: Type.Optional(Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 100_000 }), Type.Null()])),
   max_in_flight: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   active: Type.Optional(Type.Boolean()),
+  /** The customer the destination belongs to: it then receives outbound events only (docs/portal.md). */
+  customer_id: CustomerField,
 };
 export const CreateDestinationBody = Type.Object(DestinationFields, Strict);
 export type CreateDestinationBody = Static<typeof CreateDestinationBody>;
@@ -173,9 +188,20 @@ export const Destination = Type.Object({
   rate_limit_per_s: Type.Union([Type.Number(), Type.Null()]),
   max_in_flight: Type.Integer(),
   active: Type.Boolean(),
+  customer_id: CustomerView,
   created_at: Timestamp,
   updated_at: Timestamp,
 });
+export const DestinationListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    /** Only the destinations of this customer. */
+    customer_id: Type.Optional(CustomerId),
+  },
+  Strict,
+);
+export type DestinationListQuery = Static<typeof DestinationListQuery>;
 /** Returned once, on creation (when a secret was generated) and on rotation. */
 export const DestinationWithSecret = Type.Intersect([Destination, Type.Object({ signing_secret: Type.Optional(Type.String()) })]);
 export const RotateSecretBody = Type.Object(
@@ -183,6 +209,11 @@ export const RotateSecretBody = Type.Object(
   Strict,
 );
 export const RotatedSecret = Type.Object({ signing_secret: Type.String(), previous_expires_at: NullableTimestamp });
+/** The receiver's verification secrets: the current one, and those still valid during a rotation's overlap. */
+export const RevealedSecret = Type.Object({
+  signing_secret: Type.Union([Type.String(), Type.Null()]),
+  previous: Type.Array(Type.Object({ signing_secret: Type.String(), expires_at: Timestamp })),
+});
 
 // ---------- routes ----------
 const Labels = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ maxLength: 512 }), { maxProperties: 20 });
@@ -194,6 +225,8 @@ const RouteFields = {
   labels: Type.Optional(Type.Union([Labels, Type.Null()])),
   payload_filter: Type.Optional(Type.Union([PayloadFilter, Type.Null()])),
   active: Type.Optional(Type.Boolean()),
+  /** Defaults to the destination's customer; when set, it must be the destination's and source_id null. */
+  customer_id: CustomerField,
 };
 export const CreateRouteBody = Type.Object(RouteFields, Strict);
 export type CreateRouteBody = Static<typeof CreateRouteBody>;
@@ -210,9 +243,21 @@ export const Route = Type.Object({
   labels: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
   payload_filter: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
   active: Type.Boolean(),
+  customer_id: CustomerView,
   created_at: Timestamp,
   updated_at: Timestamp,
 });
+export const RouteListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    source_id: Type.Optional(Type.String({ maxLength: 64 })),
+    destination_id: Type.Optional(Type.String({ maxLength: 64 })),
+    /** Only the routes of this customer. */
+    customer_id: Type.Optional(CustomerId),
+  },
+  Strict,
+);
 
 // ---------- ingest ----------
 export const IngestParams = Type.Object({ token: Type.String({ maxLength: 256 }) }, Strict);
@@ -270,6 +315,8 @@ export const PublishOutboundBody = Type.Object(
     event_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     labels: Type.Optional(Labels),
     destination_ids: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 100, uniqueItems: true })),
+    /** Deliver only to this customer's matching destinations; without it, to every matching destination. */
+    customer_id: Type.Optional(CustomerId),
   },
   Strict,
 );
@@ -303,6 +350,8 @@ export const EventListQuery = Type.Object(
     ...EventFilterFields,
     /** Exactly this idempotency key (an ingest header, or the event_id given when publishing). */
     idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 512, format: 'text' })),
+    /** Events published for this customer, or delivered to one of its destinations. */
+    customer_id: Type.Optional(CustomerId),
   },
   Strict,
 );
@@ -318,6 +367,8 @@ export const EventSummary = Type.Object({
   content_type: NullableString,
   labels: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
   idempotency_key: NullableString,
+  /** The customer the event was published for; null for inbound events and events for all. */
+  customer_id: NullableString,
   delivery_count: Type.Integer(),
 });
 export const AttemptView = Type.Object({
@@ -334,6 +385,8 @@ export const AttemptView = Type.Object({
 export const DeliveryView = Type.Object({
   id: Type.String(),
   destination_id: Type.String(),
+  /** The customer its destination belonged to when the delivery was routed. */
+  customer_id: NullableString,
   route_id: NullableString,
   replay_id: NullableString,
   status: Type.String(),
@@ -371,6 +424,8 @@ export const UpsertBrandBody = Type.Object(
     primary_color: Type.Optional(Type.Union([Color, Type.Null()])),
     accent_color: Type.Optional(Type.Union([Color, Type.Null()])),
     support_email: Type.Optional(Type.Union([Type.String({ maxLength: 320, pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' }), Type.Null()])),
+    /** Origins (scheme://host[:port]) whose pages may embed the customer portal in an iframe. */
+    embed_origins: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 20 })),
   },
   { ...Strict, minProperties: 1 },
 );
@@ -380,6 +435,7 @@ export const Brand = Type.Object({
   primary_color: NullableString,
   accent_color: NullableString,
   support_email: NullableString,
+  embed_origins: Type.Array(Type.String()),
   created_at: Type.Union([Timestamp, Type.Null()]),
   updated_at: Type.Union([Timestamp, Type.Null()]),
 });
@@ -403,9 +459,16 @@ const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union(
 
 /** A bulk replay: the event-log filters, with a time window that is required. */
 export const CreateReplayBody = Type.Object(
-  { ...EventFilterFields, since: Type.String({ format: 'date-time' }), until: Type.String({ format: 'date-time' }) },
+  {
+    ...EventFilterFields,
+    since: Type.String({ format: 'date-time' }),
+    until: Type.String({ format: 'date-time' }),
+    /** Only this customer's: its events and broadcasts, delivered again to its destinations only. */
+    customer_id: Type.Optional(CustomerId),
+  },
   Strict,
 );
+export type CreateReplayBody = Static<typeof CreateReplayBody>;
 
 export const ReplayView = Type.Object({
   id: Type.String(),
@@ -428,6 +491,7 @@ export const ReplayView = Type.Object({
   finished_at: Nullable(Type.String()),
   error: Nullable(Type.String()),
 });
+export type ReplayView = Static<typeof ReplayView>;
 
 export const ExportFilter = Type.Object(EventFilterFields, Strict);
 
@@ -439,6 +503,7 @@ export const CreateExportBody = Type.Object(
   },
   Strict,
 );
+export type CreateExportBody = Static<typeof CreateExportBody>;
 
 export const ExportView = Type.Object({
   id: Type.String(),
@@ -459,6 +524,7 @@ export const ExportView = Type.Object({
   /** Present once completed. */
   download_url: Nullable(Type.String()),
 });
+export type ExportView = Static<typeof ExportView>;
 
 // ---------- console: dead letters, statistics, tools ----------
 export const DeadLetterQuery = Type.Object(
@@ -493,6 +559,7 @@ export const DeadLetterView = Type.Object({
   /** A replay of the event has gone to this destination since (a new delivery, listed on the event). */
   replayed: Type.Boolean(),
 });
+export type DeadLetterView = Static<typeof DeadLetterView>;
 
 export const StatsRange = Type.Union([Type.Literal('1h'), Type.Literal('24h'), Type.Literal('7d')]);
 export type StatsRange = Static<typeof StatsRange>;
@@ -538,6 +605,7 @@ export const Stats = Type.Object({
     projection_lag_ms: NullableNumber,
   }),
 });
+export type Stats = Static<typeof Stats>;
 export const DestinationStats = Type.Object({
   destination_id: Type.String(),
   range: StatsRange,
@@ -576,6 +644,7 @@ export const DestinationStats = Type.Object({
     }),
   ),
 });
+export type DestinationStats = Static<typeof DestinationStats>;
 
 export const PayloadFilterTestBody = Type.Object({ payload_filter: PayloadFilter, payload: Type.Unknown() }, Strict);
 export const PayloadFilterTestResult = Type.Object({ matches: Type.Boolean() });
@@ -585,3 +654,46 @@ export const DestinationTestBody = Type.Object(
   Strict,
 );
 export const DestinationTestAccepted = Type.Object({ event_id: Type.String(), delivery_id: Type.String() });
+
+// ---------- customer portal sessions ----------
+/** The longest a portal session may live: 7 days. */
+export const MAX_PORTAL_SESSION_S = 7 * 86_400;
+export const DEFAULT_PORTAL_SESSION_S = 3_600;
+export const PortalScope = Type.Union([Type.Literal('read'), Type.Literal('manage')], {
+  description: 'read: the portal shows and changes nothing but its own view; manage: it may change endpoints and replay.',
+});
+export const CreatePortalSessionBody = Type.Object(
+  {
+    customer_id: CustomerId,
+    scope: Type.Optional(PortalScope),
+    expires_in_s: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_PORTAL_SESSION_S, default: DEFAULT_PORTAL_SESSION_S, description: 'Default 3600 (1 hour), at most 604800 (7 days).' }),
+    ),
+  },
+  Strict,
+);
+export type CreatePortalSessionBody = Static<typeof CreatePortalSessionBody>;
+/** A portal session as listed: never its token or cookie. */
+export const PortalSession = Type.Object({
+  id: Type.String(),
+  customer_id: Type.String(),
+  scope: PortalScope,
+  created_at: Timestamp,
+  expires_at: Timestamp,
+  /** When its link was opened (a link opens once). */
+  used_at: NullableTimestamp,
+});
+/** The 201 of a new session: its link, with the single-use token in the fragment, shown this once. */
+export const PortalSessionCreated = Type.Intersect([
+  PortalSession,
+  Type.Object({ url: Type.String({ description: 'https://<verified custom domain or PUBLIC_URL>/portal/<account_id>/#token=<single-use token>' }) }),
+]);
+export const PortalSessionListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    customer_id: Type.Optional(CustomerId),
+  },
+  Strict,
+);
+export type PortalSessionListQuery = Static<typeof PortalSessionListQuery>;

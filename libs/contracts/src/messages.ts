@@ -24,6 +24,8 @@ export const EventMeta = Type.Object({
   destination_ids: Type.Optional(Type.Array(Type.String())),
   /** Outbound only: a test event, delivered to this destination alone, whatever the routes say. */
   test_destination_id: Type.Optional(Type.String()),
+  /** Outbound only: delivered only to the destinations of this customer of the account. */
+  customer_id: Type.Optional(Type.String()),
 });
 export type EventMeta = Static<typeof EventMeta>;
 
@@ -109,7 +111,13 @@ export const RoutedFact = Type.Object({
   event_seq: Type.Number(),
   replay_id: Nullable(Type.String()),
   deliveries: Type.Array(
-    Type.Object({ delivery_id: Type.String(), destination_id: Type.String(), route_id: Nullable(Type.String()) }),
+    Type.Object({
+      delivery_id: Type.String(),
+      destination_id: Type.String(),
+      route_id: Nullable(Type.String()),
+      /** The customer the destination belonged to when routed (absent: none). */
+      customer_id: Type.Optional(Type.String()),
+    }),
   ),
   at: Type.String(),
 });

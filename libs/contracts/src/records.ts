@@ -26,13 +26,19 @@ export interface ApiKeyRecord {
 
 export type VerificationProvider = 'stripe' | 'github' | 'shopify' | 'standard_webhooks' | 'hmac';
 
+/** How a source's webhooks are verified (libs/signing applies it). */
 export interface VerificationConfig {
   provider: VerificationProvider;
   secret: string;
+  /** hmac only: header carrying the signature (default `x-signature`). */
   header?: string;
+  /** hmac only (default sha256). */
   algorithm?: 'sha256' | 'sha512';
+  /** hmac only (default hex). */
   encoding?: 'hex' | 'base64';
+  /** hmac only: text before the signature, e.g. `sha256=`, stripped before comparing. */
   prefix?: string;
+  /** stripe and standard_webhooks: allowed clock distance in seconds (default 300; 0 turns the check off). */
   tolerance_s?: number;
 }
 
@@ -50,11 +56,16 @@ export interface SourceRecord {
 
 export type SignatureScheme = 'standard_webhooks' | 'stripe' | 'github' | 'hmac';
 
-export interface RetryPolicyRecord {
+/** A destination's retry policy (libs/domain's retry.ts computes its schedule). */
+export interface RetryPolicy {
+  /** Total attempts including the first: 1..50. */
   max_attempts: number;
+  /** Delay after attempt n failed is delays_ms[n-1]; the last entry repeats. Overrides `backoff`. */
   delays_ms?: number[];
   backoff?: 'exponential' | 'two_phase';
+  /** Retry 4xx answers other than 408 and 429 (they are retried anyway). */
   retry_on_4xx?: boolean;
+  /** Symmetric jitter as a fraction of the delay: 0..1, default 0.2 (±20%). */
   jitter?: number;
 }
 
@@ -76,10 +87,12 @@ export interface DestinationRecord {
   signing_secrets: SigningSecret[];
   signature_scheme: SignatureScheme;
   timeout_ms: number;
-  retry_policy: RetryPolicyRecord;
+  retry_policy: RetryPolicy;
   rate_limit_per_s: number | null;
   max_in_flight: number;
   active: boolean;
+  /** The account's customer this destination belongs to (absent on records stored before customers). */
+  customer_id?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -93,6 +106,8 @@ export interface RouteRecord {
   labels: Record<string, string> | null;
   payload_filter: Record<string, unknown> | null;
   active: boolean;
+  /** The customer of its destination, for scoping and lists (absent on records stored before customers). */
+  customer_id?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -115,6 +130,8 @@ export interface BrandRecord {
   primary_color: string | null;
   accent_color: string | null;
   support_email: string | null;
+  /** Origins allowed to frame the customer portal (its CSP frame-ancestors); absent in older records = none. */
+  embed_origins?: string[];
   updated_at: string;
   created_at: string;
 }
@@ -150,6 +167,23 @@ export interface ConsoleSessionRecord {
   api_key_id: string;
   created_at: string;
   last_seen_at: string;
+}
+
+/**
+ * A customer portal session. Its token and its cookie are stored only as sha256 hashes: whoever
+ * reads the bucket cannot open the portal with what they find there.
+ */
+export interface PortalSessionRecord {
+  id: string;
+  account_id: string;
+  customer_id: string;
+  scope: 'read' | 'manage';
+  created_at: string;
+  expires_at: string;
+  /** When the token was exchanged for a cookie (once: the token opens nothing after). */
+  used_at: string | null;
+  token_hash: string;
+  cookie_hash: string | null;
 }
 
 export type ConfigKind = 'account' | 'apikey' | 'source' | 'destination' | 'route' | 'eventtype' | 'brand' | 'domain' | 'domainowner';

@@ -18,6 +18,8 @@ export const CONFIG_BUCKET = 'hs_config';
 export const OBJECT_BUCKET = 'hs_exports';
 /** Console sign-in sessions, keyed by a hash of the session id; entries expire when idle. */
 export const CONSOLE_SESSION_BUCKET = 'hs_console_sessions';
+/** Customer portal sessions: records by account, and pointers from token and cookie hashes. */
+export const PORTAL_SESSION_BUCKET = 'hs_portal_sessions';
 
 export const SUBJECTS = {
   eventsAll: 'hs.events.>',

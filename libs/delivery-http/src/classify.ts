@@ -56,7 +56,7 @@ export function classifyError(err: unknown): Classified {
           : '';
       return { errorClass: cls, error: `${WORDS[cls]}${detail} (${code})` };
     }
-    if (e instanceof AggregateError) queue.push(...e.errors);
+    if (e instanceof AggregateError) queue.push(...(e.errors as unknown[]));
     if (e instanceof Error && e.cause !== undefined) queue.push(e.cause);
     if (e instanceof Error && 'library' in e && e.library === 'SSL routines') return { errorClass: 'tls', error: WORDS.tls };
     // llhttp parse failures reach us without a code.

@@ -156,7 +156,7 @@ export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClien
   };
 
   // dispatch() with a handler rather than request(): no response stream, async iterator, promise
-  // or abort listener per attempt, which on a fan-out was a tenth of the deliverer's work.
+  // or abort listener per attempt, a large part of the deliverer's work on a fan-out.
   function send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
     let statusCode: number | null = null;

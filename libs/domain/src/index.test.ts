@@ -15,6 +15,8 @@ t.test('given the public face, when imported, then every capability is exported'
     'mergeDeliveryStatus',
     'mergeDeliveryState',
     'aggregateEventStatus',
+    'deliveryRank',
+    'eventStatus',
     'createCircuit',
     'createTokenBucket',
     'deliveryIdFor',

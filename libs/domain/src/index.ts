@@ -9,6 +9,8 @@ export {
 } from './payload-filter.ts';
 export type { PayloadFilter } from './payload-filter.ts';
 export { matchRoutes } from './routes.ts';
+export { customerAdmits, routeAdmitsCustomer, validateCustomerId } from './customers.ts';
+export type { CustomerEvent } from './customers.ts';
 export type { EventLike, RouteLike } from './routes.ts';
 export {
   DEFAULT_JITTER,
@@ -40,13 +42,17 @@ export type { AttemptResult, Classification, DeadCode, Decision, RetryAfterBound
 export {
   DELIVERY_STATUSES,
   EVENT_STATUSES,
+  IN_FLIGHT_EVENT_STATUSES,
+  TERMINAL_RANK,
   aggregateEventStatus,
+  deliveryRank,
+  eventStatus,
   isDeliveryStatus,
   isTerminalDeliveryStatus,
   mergeDeliveryState,
   mergeDeliveryStatus,
 } from './status.ts';
-export type { DeliveryState, DeliveryStatus, EventStatus } from './status.ts';
+export type { DeliveryState, DeliveryStatus, EventStatus, StoredDelivery } from './status.ts';
 export { DEFAULT_CIRCUIT_OPTIONS, createCircuit, deriveCircuit } from './circuit.ts';
 export type { Circuit, CircuitEvidence, CircuitOptions, CircuitState } from './circuit.ts';
 export { createTokenBucket } from './token-bucket.ts';

@@ -133,7 +133,8 @@ export function validatePayloadFilter(f: unknown): string | null {
 // ---------- evaluation ----------
 
 const MISSING: unique symbol = Symbol('missing');
-type Resolved = unknown | typeof MISSING;
+/** A value at the path, or MISSING (null is a value). */
+type Resolved = unknown;
 
 function resolvePath(payload: unknown, path: string): Resolved {
   if (payload === undefined) return MISSING;

@@ -2,8 +2,9 @@
 // The operator sets them (the API with the operator token, or the `hookstream` command); the account
 // only ever reads them. Both paths go through planTerms, so they agree on what is allowed.
 
-/** Structurally the contracts' Plan. */
-export type PlanName = 'free' | 'pro' | 'enterprise';
+import type { Plan } from '@hookstream/contracts';
+
+export type PlanName = Plan;
 
 export const PLAN_NAMES: readonly PlanName[] = ['free', 'pro', 'enterprise'];
 

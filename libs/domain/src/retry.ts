@@ -1,15 +1,6 @@
-/** A destination's retry policy (structurally the contracts' RetryPolicy). */
-export interface RetryPolicy {
-  /** Total attempts including the first: 1..50. */
-  max_attempts: number;
-  /** Delay after attempt n failed is delays_ms[n-1]; the last entry repeats. Overrides `backoff`. */
-  delays_ms?: number[];
-  backoff?: 'exponential' | 'two_phase';
-  /** Retry 4xx answers other than 408 and 429 (they are retried anyway). */
-  retry_on_4xx?: boolean;
-  /** Symmetric jitter as a fraction of the delay: 0..1, default 0.2 (±20%). */
-  jitter?: number;
-}
+import type { RetryPolicy } from '@hookstream/contracts';
+
+export type { RetryPolicy };
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;

@@ -1,5 +1,6 @@
 import { matchEventType } from './event-type.ts';
 import { matchPayloadFilter } from './payload-filter.ts';
+import { routeAdmitsCustomer } from './customers.ts';
 
 /** The fields of a route that matching needs (structurally compatible with the stored record). */
 export interface RouteLike {
@@ -11,6 +12,7 @@ export interface RouteLike {
   labels?: Record<string, string> | null;
   payload_filter?: Record<string, unknown> | null;
   active: boolean;
+  customer_id?: string | null;
 }
 
 export interface EventLike {
@@ -19,6 +21,8 @@ export interface EventLike {
   source_id: string | null;
   event_type: string | null;
   labels?: Record<string, string> | null;
+  /** Outbound only: the customer the event is for (its destinations are checked by customerAdmits). */
+  customer_id?: string | null;
   /** Parsed lazily, at most once, only when a candidate route has a payload_filter; undefined if not JSON. */
   payload?: () => unknown;
 }
@@ -43,8 +47,8 @@ function byId(a: RouteLike, b: RouteLike): number {
 }
 
 /**
- * The routes an event goes to: active, same account, matching source, event type, labels and
- * payload filter; at most one per destination (the route with the smallest id wins), sorted by
+ * The routes an event goes to: active, same account, matching source, customer, event type, labels
+ * and payload filter; at most one per destination (the route with the smallest id wins), sorted by
  * route id so that every router computes the same fan-out for the same event.
  */
 export function matchRoutes<R extends RouteLike>(routes: readonly R[], event: EventLike): R[] {
@@ -66,6 +70,7 @@ export function matchRoutes<R extends RouteLike>(routes: readonly R[], event: Ev
   for (const route of routes) {
     if (!route.active || route.account_id !== event.account_id) continue;
     if (!sourceMatches(route, event)) continue;
+    if (!routeAdmitsCustomer(route.customer_id, event)) continue;
     if (!matchEventType(route.event_type_pattern, event.event_type)) continue;
     if (!labelsMatch(route.labels, event.labels)) continue;
     if (route.payload_filter && !matchPayloadFilter(route.payload_filter, readPayload())) continue;

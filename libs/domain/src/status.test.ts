@@ -1,7 +1,17 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import fc from 'fast-check';
-import { aggregateEventStatus, isDeliveryStatus, mergeDeliveryState, mergeDeliveryStatus } from './status.ts';
+import {
+  DELIVERY_STATUSES,
+  TERMINAL_RANK,
+  aggregateEventStatus,
+  deliveryRank,
+  eventStatus,
+  isDeliveryStatus,
+  isTerminalDeliveryStatus,
+  mergeDeliveryState,
+  mergeDeliveryStatus,
+} from './status.ts';
 import type { DeliveryState, DeliveryStatus } from './status.ts';
 
 function holds<Ts>(tt: Test, property: fc.IProperty<Ts>): void {
@@ -37,9 +47,13 @@ t.test('given a terminal delivery', async (t) => {
     t.equal(mergeDeliveryStatus('delivered', 'retry_scheduled', 1, 4), 'delivered');
     t.equal(mergeDeliveryStatus('dead_letter', 'delivering', 5, 6), 'dead_letter');
   });
-  t.test('when another terminal fact arrives, then the current one stays', async (t) => {
+  t.test('when the other terminal fact arrives, then delivered wins whichever came first', async (t) => {
     t.equal(mergeDeliveryStatus('delivered', 'dead_letter', 2, 5), 'delivered');
-    t.equal(mergeDeliveryStatus('dead_letter', 'delivered', 5, 6), 'dead_letter');
+    t.equal(mergeDeliveryStatus('dead_letter', 'delivered', 5, 6), 'delivered');
+    t.equal(mergeDeliveryStatus('dead_letter', 'delivered', 5, 1), 'delivered');
+  });
+  t.test('when the same terminal fact arrives again, then nothing changes', async (t) => {
+    t.same(mergeDeliveryState({ status: 'dead_letter', attempt: 5 }, { status: 'dead_letter', attempt: 3 }), { status: 'dead_letter', attempt: 5 });
   });
 });
 
@@ -57,6 +71,25 @@ t.test('given delivery statuses of one event, when aggregating, then the event s
     [['delivered', 'mystery'], 'queued'],
   ];
   for (const [statuses, expected] of cases) t.equal(aggregateEventStatus(statuses), expected, JSON.stringify(statuses));
+});
+
+t.test('given the rank, when compared, then it orders every status as the merge rule does', async (t) => {
+  t.ok(deliveryRank('delivered', 1) > deliveryRank('dead_letter', 9), 'delivered above dead_letter');
+  t.ok(deliveryRank('dead_letter', 1) > deliveryRank('retry_scheduled', 50), 'terminal above any attempt');
+  t.ok(deliveryRank('retry_scheduled', 50) < TERMINAL_RANK && deliveryRank('dead_letter', 0) >= TERMINAL_RANK);
+  t.ok(deliveryRank('queued', 2) > deliveryRank('retry_scheduled', 1), 'a later attempt above an earlier stage');
+  t.ok(deliveryRank('retry_scheduled', 1e12) < TERMINAL_RANK && deliveryRank('retry_scheduled', 1e12) <= 2 ** 31 - 1, 'any attempt stays below terminal, inside an int4');
+});
+
+t.test('given an event and its deliveries, when its status is derived, then the newest delivery per destination counts', async (t) => {
+  const d = (id: string, destination_id: string, status: string, sec: number) => ({ id, destination_id, status, created_at: new Date(sec * 1000) });
+  t.equal(eventStatus([], false), 'received', 'not routed yet');
+  t.equal(eventStatus([], true), 'unrouted', 'routed to nothing');
+  t.equal(eventStatus([d('a', 'x', 'delivered', 1), d('b', 'y', 'queued', 1)], true), 'queued');
+  t.equal(eventStatus([d('a', 'x', 'delivered', 1), d('b', 'y', 'dead_letter', 1)], true), 'dead_letter');
+  t.equal(eventStatus([d('a', 'x', 'dead_letter', 1), d('b', 'x', 'delivered', 2)], true), 'delivered', 'a successful replay supersedes');
+  t.equal(eventStatus([d('a', 'x', 'retry_scheduled', 1), d('b', 'x', 'delivered', 2)], true), 'retry_scheduled', 'in-flight work stays visible');
+  t.equal(eventStatus([d('b', 'x', 'delivered', 1), d('a', 'x', 'dead_letter', 1)], true), 'delivered', 'same time: the higher id is the newer');
 });
 
 t.test('given (status, attempt) pairs, when merged, then the winning pair is kept whole', async (t) => {
@@ -105,6 +138,22 @@ t.test('properties', async (t) => {
           return state?.status === expected;
         },
       ),
+    );
+  });
+  t.test('given any two facts, when merged in either order, then the status is the same', async (t) => {
+    holds(
+      t,
+      fc.property(fc.constantFrom(...DELIVERY_STATUSES), fc.nat(60), fc.constantFrom(...DELIVERY_STATUSES), fc.nat(60), (a, na, b, nb) => {
+        return mergeDeliveryStatus(a, b, na, nb) === mergeDeliveryStatus(b, a, nb, na);
+      }),
+    );
+  });
+  t.test('given a terminal status, when any fact follows, then it stays terminal', async (t) => {
+    holds(
+      t,
+      fc.property(fc.constantFrom('delivered' as const, 'dead_letter' as const), fc.nat(60), fc.constantFrom(...DELIVERY_STATUSES), fc.nat(60), (cur, nc, inc, ni) => {
+        return isTerminalDeliveryStatus(mergeDeliveryStatus(cur, inc, nc, ni));
+      }),
     );
   });
   t.test('given any statuses, when aggregated in any order, then the result is the same', async (t) => {

@@ -1,7 +1,10 @@
 /**
- * Status transitions for the read models. Facts can arrive twice or out of order (redelivery,
- * several projector copies, a rebuild), so every merge is monotonic: applying the same facts in
- * any order gives the same status.
+ * Status rules for the read models: the one place they are decided. Facts can arrive twice or out
+ * of order (redelivery, several projector copies, a rebuild), so a delivery's status is a maximum
+ * over a total order (`deliveryRank`): applying the same facts in any order gives the same status,
+ * and a rebuild from the streams gives the rows the live projection wrote. The projection's SQL
+ * compares the ranks this module computes (libs/store), and a test runs every pair of statuses
+ * through that SQL against this rule.
  */
 
 export const DELIVERY_STATUSES = ['queued', 'delivering', 'retry_scheduled', 'delivered', 'dead_letter'] as const;
@@ -10,8 +13,16 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export const EVENT_STATUSES = ['received', 'queued', 'delivering', 'retry_scheduled', 'delivered', 'dead_letter', 'unrouted'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
+/** Event statuses that may still change by a delivery: retention never deletes such an event. */
+export const IN_FLIGHT_EVENT_STATUSES = ['received', 'queued', 'delivering', 'retry_scheduled'] as const satisfies readonly EventStatus[];
+
 // Within one attempt a delivery moves queued → delivering → retry_scheduled.
-const RANK: Record<string, number> = { queued: 0, delivering: 1, retry_scheduled: 2 };
+const STAGE: Record<string, number> = { queued: 0, delivering: 1, retry_scheduled: 2 };
+
+/** Ranks at or above this are terminal; every non-terminal rank is below it. */
+export const TERMINAL_RANK = 1_000_000_000;
+// Attempts beyond this share a rank (max_attempts is at most 50); it keeps ranks inside an int4.
+const MAX_RANKED_ATTEMPT = 100_000_000;
 
 export function isDeliveryStatus(s: unknown): s is DeliveryStatus {
   return typeof s === 'string' && (DELIVERY_STATUSES as readonly string[]).includes(s);
@@ -19,6 +30,20 @@ export function isDeliveryStatus(s: unknown): s is DeliveryStatus {
 
 export function isTerminalDeliveryStatus(s: string): s is 'delivered' | 'dead_letter' {
   return s === 'delivered' || s === 'dead_letter';
+}
+
+/**
+ * The merge rule as a total order on (status, attempt): a delivery shows the fact of the highest
+ * rank. Terminal beats non-terminal whatever the attempts; among non-terminal statuses the higher
+ * attempt wins, then the later stage (queued < delivering < retry_scheduled). Between the two
+ * terminal statuses 'delivered' wins: the receiver did get it (a dead-letter watch may record the
+ * crash of an attempt whose 2xx arrived), and a fixed winner keeps the result independent of the
+ * order in which the two facts arrive.
+ */
+export function deliveryRank(status: DeliveryStatus, attempt: number): number {
+  if (status === 'delivered') return TERMINAL_RANK + 1;
+  if (status === 'dead_letter') return TERMINAL_RANK;
+  return Math.min(Math.max(attempt, 0), MAX_RANKED_ATTEMPT) * 4 + (STAGE[status] ?? 0);
 }
 
 /** What a delivery projection shows: its status and the attempt that status belongs to. */
@@ -29,10 +54,7 @@ export interface DeliveryState {
 
 /**
  * The status a delivery's projection keeps when a fact with `incoming` arrives while it shows
- * `current` (null: no row yet). Terminal wins over non-terminal; between two terminals the current
- * one stays (the first fact recorded wins; a replay is a new delivery with its own id). Among
- * non-terminal statuses the higher attempt wins, and within one attempt the later stage
- * (queued < delivering < retry_scheduled); a tie keeps current.
+ * `current` (null: no row yet): the higher `deliveryRank`; a tie keeps current.
  */
 export function mergeDeliveryStatus(
   current: DeliveryStatus | null,
@@ -41,7 +63,7 @@ export function mergeDeliveryStatus(
   incomingAttempt: number,
 ): DeliveryStatus {
   if (current === null) return incoming;
-  return incomingWins(current, incoming, currentAttempt, incomingAttempt) ? incoming : current;
+  return deliveryRank(incoming, incomingAttempt) > deliveryRank(current, currentAttempt) ? incoming : current;
 }
 
 /**
@@ -50,14 +72,7 @@ export function mergeDeliveryStatus(
  */
 export function mergeDeliveryState(current: DeliveryState | null, incoming: DeliveryState): DeliveryState {
   if (current === null) return incoming;
-  return incomingWins(current.status, incoming.status, current.attempt, incoming.attempt) ? incoming : current;
-}
-
-function incomingWins(current: DeliveryStatus, incoming: DeliveryStatus, currentAttempt: number, incomingAttempt: number): boolean {
-  if (isTerminalDeliveryStatus(current)) return false;
-  if (isTerminalDeliveryStatus(incoming)) return true;
-  if (incomingAttempt !== currentAttempt) return incomingAttempt > currentAttempt;
-  return (RANK[incoming] ?? 0) > (RANK[current] ?? 0);
+  return deliveryRank(incoming.status, incoming.attempt) > deliveryRank(current.status, current.attempt) ? incoming : current;
 }
 
 /**
@@ -84,4 +99,33 @@ export function aggregateEventStatus(deliveryStatuses: readonly string[]): Event
   if (delivering) return 'delivering';
   if (pending) return 'queued';
   return dead ? 'dead_letter' : 'delivered';
+}
+
+/** A delivery of an event as the read models store it. */
+export interface StoredDelivery {
+  id: string;
+  destination_id: string;
+  status: string;
+  created_at: Date;
+}
+
+/**
+ * An event's status as the read models show it. Before its routing it is 'received'; with no
+ * deliveries after it, 'unrouted'. Otherwise the aggregate over what is current per destination:
+ * every delivery still in flight, plus the newest one per destination — so a successful replay of
+ * a dead-lettered event shows 'delivered', while an older delivery still retrying keeps the event
+ * in flight.
+ */
+export function eventStatus(deliveries: readonly StoredDelivery[], routed: boolean): EventStatus {
+  if (deliveries.length === 0) return routed ? 'unrouted' : 'received';
+  const newest = new Map<string, StoredDelivery>();
+  const counted: string[] = [];
+  for (const d of deliveries) {
+    if (!isTerminalDeliveryStatus(d.status)) counted.push(d.status);
+    const cur = newest.get(d.destination_id);
+    const t = d.created_at.getTime();
+    if (!cur || t > cur.created_at.getTime() || (t === cur.created_at.getTime() && d.id > cur.id)) newest.set(d.destination_id, d);
+  }
+  for (const d of newest.values()) if (isTerminalDeliveryStatus(d.status)) counted.push(d.status);
+  return aggregateEventStatus(counted);
 }

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import t, { type Test } from 'tap';
@@ -137,9 +138,7 @@ t.test('the server does not outlive a parent that exits', async (t) => {
   const script = `import { startNatsServer } from ${JSON.stringify(index)};
     const s = await startNatsServer({ storeDir: ${JSON.stringify(path.join(dir, 'js'))} });
     console.log(s.pid);`; // then exits on its own: nothing keeps the loop alive
-  const stdout = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 }, (err, out) => (err ? reject(err) : resolve(out))),
-  );
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 });
   const pid = Number(stdout.trim());
   t.ok(pid > 0, 'the child reported the server pid');
   const deadline = Date.now() + 10_000;

@@ -66,9 +66,8 @@ export interface NatsServerHandle {
 /**
  * The server's environment. On a host of one or two cores, shared with the gateway and Postgres,
  * nats-server runs Go code on one thread (GOMAXPROCS=1) unless the operator set GOMAXPROCS: with
- * two, its threads handed work to each other and spun waiting for it, and it spent 18% more CPU per
- * event at 1,000 events/s (`make bench --only e2e`, 443-453 against 544-554 µs) while never using
- * more than 60% of a core there.
+ * two, its threads hand work to each other and spin waiting for it, which costs CPU per event while
+ * one thread is enough for the load such a host can carry.
  */
 export function natsEnv(env: NodeJS.ProcessEnv, cores: number): NodeJS.ProcessEnv {
   return env.GOMAXPROCS === undefined && cores <= 2 ? { ...env, GOMAXPROCS: '1' } : env;

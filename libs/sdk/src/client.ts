@@ -11,12 +11,14 @@ import {
   EventTypes,
   Events,
   OutboundEvents,
+  PortalSessions,
   Routes,
   Sources,
 } from './resources.ts';
 import { Exports, Replays } from './jobs.ts';
 import { DeadLetters, PayloadFilters, StatsApi } from './insights.ts';
 import { Console } from './console.ts';
+import { Portal } from './portal.ts';
 import type { Health, IngestAccepted, Readiness } from './types.ts';
 
 export type HookstreamOptions = TransportOptions;
@@ -35,11 +37,15 @@ export class Hookstream {
   readonly exports: Exports;
   readonly brandSettings: BrandSettings;
   readonly customDomains: CustomDomains;
+  /** Links to the customer portal. */
+  readonly portalSessions: PortalSessions;
   readonly deadLetters: DeadLetters;
   readonly stats: StatsApi;
   readonly payloadFilters: PayloadFilters;
   /** Console sign-in (session mode in the browser). */
   readonly console: Console;
+  /** The customer portal's session (in the portal page). */
+  readonly portal: Portal;
   readonly #t: Transport;
 
   constructor(options: HookstreamOptions) {
@@ -58,10 +64,12 @@ export class Hookstream {
     this.exports = new Exports(t);
     this.brandSettings = new BrandSettings(t);
     this.customDomains = new CustomDomains(t);
+    this.portalSessions = new PortalSessions(t);
     this.deadLetters = new DeadLetters(t);
     this.stats = new StatsApi(t);
     this.payloadFilters = new PayloadFilters(t);
     this.console = new Console(t);
+    this.portal = new Portal(t);
   }
 
   get baseUrl(): string {

@@ -2,6 +2,7 @@
 import { type Query, type Transport, enc, paginate } from './transport.ts';
 import { liveEvents } from './insights.ts';
 import type {
+  RevealedSecret,
   Account,
   AccountCreated,
   ApiKey,
@@ -20,6 +21,7 @@ import type {
   DestinationStats,
   DestinationTestAccepted,
   DestinationTestParams,
+  DestinationListParams,
   DestinationWithSecret,
   EventDetail,
   LiveOptions,
@@ -32,6 +34,10 @@ import type {
   OutboundEventListParams,
   Page,
   PublishParams,
+  PortalSession,
+  PortalSessionCreated,
+  PortalSessionListParams,
+  CreatePortalSessionParams,
   ReplayAccepted,
   ReplayParams,
   RotateSecretParams,
@@ -137,7 +143,7 @@ export class Sources extends Collection<Source, UpdateSourceParams> {
   }
 }
 
-export class Destinations extends Collection<Destination, UpdateDestinationParams> {
+export class Destinations extends Collection<Destination, UpdateDestinationParams, DestinationListParams> {
   constructor(t: Transport) {
     super(t, '/v1/destinations');
   }
@@ -154,6 +160,10 @@ export class Destinations extends Collection<Destination, UpdateDestinationParam
     return this.t.data<DestinationStats>('GET', `${this.path}/${enc(id)}/stats`, { query: params });
   }
   /** One event delivered to this destination only (default type `hookstream.test`); it shows in the event log. */
+  /** The current signing secret and those still valid during a rotation's overlap. */
+  revealSecret(id: string): Promise<RevealedSecret> {
+    return this.t.data<RevealedSecret>('GET', `${this.path}/${enc(id)}/secret`);
+  }
   sendTestEvent(id: string, params: DestinationTestParams = {}): Promise<DestinationTestAccepted> {
     return this.t.data<DestinationTestAccepted>('POST', `${this.path}/${enc(id)}/test`, { body: params });
   }
@@ -267,5 +277,31 @@ export class CustomDomains {
   }
   async delete(id: string): Promise<void> {
     await this.#t.data<void>('DELETE', `/v1/custom-domains/${enc(id)}`);
+  }
+}
+
+/** Links to the customer portal: one per customer and purpose, each opened once. */
+export class PortalSessions {
+  readonly #t: Transport;
+  constructor(t: Transport) {
+    this.#t = t;
+  }
+  /**
+   * A session for one of the account's customers. Send the customer to `url` (on the verified custom
+   * domain, if the account has one): the token in its fragment opens the portal once.
+   */
+  create(params: CreatePortalSessionParams): Promise<PortalSessionCreated> {
+    return this.#t.data<PortalSessionCreated>('POST', '/v1/portal-sessions', { body: params });
+  }
+  /** Live sessions, newest first (never their tokens); `customer_id` narrows to one customer. */
+  list(params?: PortalSessionListParams): Promise<Page<PortalSession>> {
+    return this.#t.page<PortalSession>('/v1/portal-sessions', params);
+  }
+  iterate(params?: PortalSessionListParams): AsyncGenerator<PortalSession, void, undefined> {
+    return paginate<PortalSession>(params, (q: Query) => this.#t.page<PortalSession>('/v1/portal-sessions', q));
+  }
+  /** Ends the session at once: its link and its portal cookie open nothing after. */
+  async revoke(id: string): Promise<void> {
+    await this.#t.data<void>('DELETE', `/v1/portal-sessions/${enc(id)}`);
   }
 }

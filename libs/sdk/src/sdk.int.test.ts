@@ -226,7 +226,7 @@ t.test('the SDK against a running Hookstream', async (t) => {
   t.equal((await hs.exports.get(exp.id)).rows, 2);
   const file = await hs.exports.download(exp.id);
   t.match(file.contentType, /ndjson/);
-  t.type(file.body.getReader, 'function', 'a web ReadableStream');
+  t.equal(typeof file.body.getReader, 'function', 'a web ReadableStream');
   let text = '';
   for await (const chunk of file.body as unknown as AsyncIterable<Uint8Array>) text += Buffer.from(chunk).toString('utf8');
   const rows = text.trim().split('\n').map((l) => JSON.parse(l));
@@ -307,6 +307,21 @@ t.test('the SDK against a running Hookstream', async (t) => {
   await t.rejects(hs.stats.get({ range: '2d' as '1h' }), ValidationError);
   t.same(await hs.payloadFilters.test({ payload_filter: { amount: { $gt: 10 } }, payload: { amount: 11 } }), { matches: true });
   await t.rejects(hs.payloadFilters.test({ payload_filter: { $nope: 1 }, payload: {} }), ValidationError);
+
+  // ---- customers and portal sessions
+  const theirs = await hs.destinations.create({ name: 'theirs', url: `${receiver.url}/theirs`, customer_id: 'cus_7' });
+  t.equal(theirs.customer_id, 'cus_7');
+  t.same((await hs.destinations.list({ customer_id: 'cus_7' })).data.map((d) => d.id), [theirs.id]);
+  await t.rejects(hs.destinations.create({ name: 'x', url: `${receiver.url}/x`, customer_id: 'a\nb' }), ValidationError);
+  const link = await hs.portalSessions.create({ customer_id: 'cus_7', scope: 'manage', expires_in_s: 600 });
+  t.match(link, { customer_id: 'cus_7', scope: 'manage', used_at: null, url: /\/portal\/[0-9a-f-]{36}\/#token=hspt_/ });
+  const forCus8 = await hs.portalSessions.create({ customer_id: 'cus_8' });
+  t.equal(forCus8.scope, 'read');
+  t.same((await hs.portalSessions.list({ customer_id: 'cus_7' })).data.map((s) => s.id), [link.id]);
+  t.equal((await all(hs.portalSessions.iterate({ limit: 1 }))).length, 2);
+  await hs.portalSessions.revoke(link.id);
+  await t.rejects(hs.portalSessions.revoke(link.id), NotFoundError);
+  await t.rejects(hs.portalSessions.create({ customer_id: 'c', expires_in_s: 8 * 86_400 }), ValidationError);
 
   // ---- typed errors for the remaining statuses
   let limited: unknown;

@@ -1,7 +1,7 @@
 // Resource and request types, derived from the TypeBox schemas that validate the API's routes, so the
 // SDK and the server cannot drift apart. Type-only: nothing here exists at run time.
 import type { Static } from '@sinclair/typebox';
-import type { api, consoleApi } from '@hookstream/contracts';
+import type { api, consoleApi, portalApi } from '@hookstream/contracts';
 
 export type Plan = Static<typeof api.Plan>;
 export type Account = Static<typeof api.Account>;
@@ -53,10 +53,9 @@ export type Readiness = Static<typeof api.Readiness>;
 export type ListParams = Static<typeof api.ListQuery>;
 export type EventListParams = Static<typeof api.EventListQuery>;
 export type OutboundEventListParams = Omit<EventListParams, 'direction' | 'source_id'>;
-export interface RouteListParams extends ListParams {
-  source_id?: string;
-  destination_id?: string;
-}
+export type RouteListParams = Static<typeof api.RouteListQuery>;
+/** `customer_id`: only the destinations of that customer. */
+export type DestinationListParams = Static<typeof api.DestinationListQuery>;
 
 /** One page of a list: follow `next_cursor` (null on the last page), or use `iterate()`. */
 export interface Page<T> {
@@ -91,6 +90,15 @@ export interface WaitOptions<T> {
   signal?: AbortSignal;
 }
 
+// ---- customer portal sessions
+
+/** `scope` defaults to read; `expires_in_s` to 3600 (at most 7 days). */
+export type CreatePortalSessionParams = Static<typeof api.CreatePortalSessionBody>;
+export type PortalSession = Static<typeof api.PortalSession>;
+/** A new session with its link (`url`): the single-use token is in its fragment, shown this once. */
+export type PortalSessionCreated = Static<typeof api.PortalSessionCreated>;
+export type PortalSessionListParams = Static<typeof api.PortalSessionListQuery>;
+
 export type Brand = Static<typeof api.Brand>;
 export type UpsertBrandParams = Static<typeof api.UpsertBrandBody>;
 export type CustomDomain = Static<typeof api.Domain>;
@@ -119,3 +127,6 @@ export interface LiveOptions {
 
 export type ConsoleSignedIn = Static<typeof consoleApi.SignedIn>;
 export type ConsoleSession = Static<typeof consoleApi.Session>;
+/** What a portal page knows of its session: the customer, scope, account and brand. */
+export type PortalContext = Static<typeof portalApi.Session>;
+export type RevealedSecret = Static<typeof api.RevealedSecret>;

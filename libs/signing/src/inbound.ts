@@ -1,22 +1,9 @@
+import type { VerificationConfig, VerificationProvider } from '@hookstream/contracts';
 import { anyEqual, decodeBase64, decodeHex, hmac, safeEqual, standardWebhooksKeyObject } from './crypto.ts';
 import type { HmacAlgorithm } from './crypto.ts';
 
-export type Provider = 'stripe' | 'github' | 'shopify' | 'standard_webhooks' | 'hmac';
-
-export interface VerificationConfig {
-  provider: Provider;
-  secret: string;
-  /** hmac only: header carrying the signature (default `x-signature`). */
-  header?: string;
-  /** hmac only (default sha256). */
-  algorithm?: 'sha256' | 'sha512';
-  /** hmac only (default hex). */
-  encoding?: 'hex' | 'base64';
-  /** hmac only: text before the signature, e.g. `sha256=`, stripped before comparing. */
-  prefix?: string;
-  /** stripe and standard_webhooks: allowed clock distance in seconds (default 300; 0 turns the check off). */
-  tolerance_s?: number;
-}
+export type { VerificationConfig };
+export type Provider = VerificationProvider;
 
 /** Request headers with lower-cased names, as Node's IncomingMessage gives them. */
 export type HeaderBag = Record<string, string | string[] | undefined>;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { SignatureScheme } from '@hookstream/contracts';
 import { hmac, STANDARD_SECRET_PREFIX, standardWebhooksKey, standardWebhooksKeyObject } from './crypto.ts';
 
-export type SignatureScheme = 'standard_webhooks' | 'stripe' | 'github' | 'hmac';
+export type { SignatureScheme };
 
 export interface SignInput {
   scheme: SignatureScheme;

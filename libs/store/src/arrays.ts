@@ -1,7 +1,7 @@
 // Array parameters for the unnest() writes, as Postgres array literals built with one join. pg
 // converts a JS array by appending element after element, quoting and escaping each; on the
-// projector's batches of a thousand rows times a dozen columns that was a fifth of everything the
-// process allocated, all of it garbage a moment later.
+// projector's batches of a thousand rows times a dozen columns that is much of what the process
+// allocates, all of it garbage a moment later.
 
 export type ArrayElement = string | number | null;
 

@@ -10,21 +10,11 @@ export {
   migrate,
   schemaStatus,
 } from './migrate.ts';
-export {
-  type ApplyOptions,
-  type BatchResult,
-  type Checkpoint,
-  type ProjectionBatch,
-  type ReadModelSnapshot,
-  applyBatch,
-  countReadModels,
-  readCheckpoints,
-  snapshotReadModels,
-  truncateReadModels,
-  WRITER_SLOTS,
-  writerSlot,
-} from './projection.ts';
-export { type EventInput, TERMINAL_RANK, deliveryRank, eventStatus } from './merge.ts';
+export { type ApplyOptions, type BatchResult, type ProjectionBatch, applyBatch } from './projection.ts';
+export { WRITER_SLOTS, writerSlot } from './locks.ts';
+export { type Checkpoint, readCheckpoints } from './checkpoints.ts';
+export { countReadModels, truncateReadModels } from './rebuild.ts';
+export type { EventInput } from './merge.ts';
 export {
   type AttemptView,
   type DeliveryView,
@@ -42,7 +32,6 @@ export {
 } from './queries.ts';
 export { type EventLocation, locateEvent } from './locate.ts';
 export {
-  IN_FLIGHT_STATUSES,
   type Page,
   type ReplayCounters,
   type ReplayFilter,
@@ -91,12 +80,9 @@ export {
   type AccountStats,
   type ClassPoint,
   type DeadLetterFilter,
-  type DeadLetterView,
-  type DestinationRollup,
   type DestinationStats,
   type RecentFailure,
   type SeriesPoint,
-  type StatsWindow,
   accountStats,
   destinationStats,
   listDeadLetters,

@@ -1,39 +1,17 @@
 // Read queries of the console: dead letters, and statistics read from the rollups (rollups.ts),
 // never by scanning the events or attempts tables, whose size grows with traffic (a destination's
 // latest failures read a bounded slice: its newest deliveries). Scoped by account.
+import type { DestinationFigures, StatsWindow, api } from '@hookstream/contracts';
 import { HIST_BUCKETS, histQuantile } from './rollups.ts';
 import { InvalidQueryError, eventTypeCondition, isUuid } from './queries.ts';
 import type { Pool } from './pool.ts';
 
-export interface DeadLetterFilter {
-  destination_id?: string;
-  event_type?: string;
-  since?: string;
-  until?: string;
-  /** true: only those replayed since to their destination; false: only those not. */
-  replayed?: boolean;
-  limit: number;
-  cursor?: string;
-}
+/** The dead-letter list query of the api, with its limit resolved. */
+export type DeadLetterFilter = Omit<api.DeadLetterQuery, 'limit'> & { limit: number };
 
 // A replay of the event delivered to the same destination after the dead letter.
 const REPLAYED = `EXISTS (SELECT 1 FROM deliveries d WHERE d.account_id = x.account_id AND d.destination_id = x.destination_id
   AND d.event_id = x.event_id AND d.replay_id IS NOT NULL AND d.created_at > x.dead_at)`;
-
-export interface DeadLetterView {
-  id: string;
-  event_id: string;
-  destination_id: string;
-  event_type: string | null;
-  direction: string | null;
-  reason: string;
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  last_response_excerpt: string | null;
-  dead_lettered_at: string;
-  replayed: boolean;
-}
 
 function checkTime(name: string, v: string | undefined): void {
   if (v === undefined) return;
@@ -49,7 +27,7 @@ function decodeDeadCursor(cursor: string): { us: string; id: string } {
 }
 
 /** Dead-lettered deliveries, newest first, keyset-paginated on (dead_at, delivery id). */
-export async function listDeadLetters(pool: Pool, accountId: string, filter: DeadLetterFilter): Promise<{ items: DeadLetterView[]; next_cursor: string | null }> {
+export async function listDeadLetters(pool: Pool, accountId: string, filter: DeadLetterFilter): Promise<{ items: api.DeadLetterView[]; next_cursor: string | null }> {
   checkTime('since', filter.since);
   checkTime('until', filter.until);
   const cursor = filter.cursor ? decodeDeadCursor(filter.cursor) : null;
@@ -108,14 +86,6 @@ export async function listDeadLetters(pool: Pool, accountId: string, filter: Dea
   };
 }
 
-export interface StatsWindow {
-  /** Inclusive, on a minute boundary. */
-  from: Date;
-  /** Exclusive. */
-  to: Date;
-  intervalS: number;
-}
-
 export interface SeriesPoint {
   t: string;
   received: number;
@@ -124,25 +94,10 @@ export interface SeriesPoint {
   dead_lettered: number;
 }
 
-export interface DestinationRollup {
-  destination_id: string;
-  attempts: number;
-  succeeded: number;
-  success_rate: number | null;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  last_error: string | null;
-  last_error_at: string | null;
-  last_status_code: number | null;
-  last_success_at: string | null;
-  /** Failed attempts since the last success (counted by minute, within the window). */
-  failures_since_success: number;
-}
-
 export interface AccountStats {
   totals: { received: number; delivered: number; retrying: number; dead_lettered: number; failed_attempts: number };
   series: SeriesPoint[];
-  destinations: DestinationRollup[];
+  destinations: DestinationFigures[];
 }
 
 function emptySeries(w: StatsWindow): SeriesPoint[] {
@@ -231,7 +186,7 @@ function destinationRollup(
   rows: ReadonlyArray<{ outcome: string; n: number; since: number }>,
   hist: readonly number[] | undefined,
   health: Health | undefined,
-): DestinationRollup {
+): DestinationFigures {
   let attempts = 0;
   let succeeded = 0;
   let failuresSince = 0;
@@ -318,7 +273,7 @@ export interface RecentFailure {
   response_excerpt: string;
 }
 
-export interface DestinationStats extends DestinationRollup {
+export interface DestinationStats extends DestinationFigures {
   series: ClassPoint[];
   recent_failures: RecentFailure[];
 }

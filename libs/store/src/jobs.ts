@@ -1,6 +1,7 @@
 // Records of the jobs role (bulk replays, exports) and the read-model queries it runs: the filters a
 // bulk replay consults, and what the retention cleaner deletes. Every query names its account.
-import { lockEvents } from './projection.ts';
+import { IN_FLIGHT_EVENT_STATUSES } from '@hookstream/domain';
+import { lockEvents } from './locks.ts';
 import type { Pool } from './pool.ts';
 import { withTransaction } from './pool.ts';
 import { decodeCursor, encodeCursor, isUuid } from './queries.ts';
@@ -13,6 +14,8 @@ export interface ReplayFilter {
   status?: string;
   event_type?: string;
   direction?: 'inbound' | 'outbound';
+  /** Only this customer's events, re-delivered to its destinations only. */
+  customer_id?: string;
   /** Inclusive lower bound on the event's received_at (ISO 8601). */
   since: string;
   /** Exclusive upper bound on the event's received_at (ISO 8601). */
@@ -187,7 +190,7 @@ export async function latestDeliveryStatuses(pool: Pool, accountId: string, dest
 // ---------- retention ----------
 
 /** Event statuses the cleaner never removes: the event may still be routed or delivered. */
-export const IN_FLIGHT_STATUSES = ['received', 'queued', 'delivering', 'retry_scheduled'] as const;
+const IN_FLIGHT_STATUSES = IN_FLIGHT_EVENT_STATUSES;
 
 export interface RetentionDeleted {
   events: number;

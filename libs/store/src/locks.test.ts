@@ -1,7 +1,7 @@
 // Event lock keys and writer slots: random bits of the id, whatever its version.
 import t from 'tap';
 import { v7 as uuidv7 } from 'uuid';
-import { WRITER_SLOTS, eventLockKey, writerSlot } from './projection.ts';
+import { WRITER_SLOTS, eventLockKey, writerSlot } from './locks.ts';
 
 t.test('an id of version 4 keeps the key of its first 32 bits', async (t) => {
   t.equal(eventLockKey('8f14e45f-ceea-467f-a5c9-4b3a1a2b3c4d'), 0x8f14e45f | 0);

@@ -1,25 +1,10 @@
 // Pure merge rules of the projection. Facts arrive twice, out of order, and from three streams at
 // once, so every column is merged by a commutative, idempotent rule (a max or a min over a total
-// order). The SQL in projection.ts applies the same rules against the stored row; the functions
-// here fold the facts of one batch first, because one INSERT … ON CONFLICT may touch a row once.
+// order; a delivery's status by the domain's deliveryRank). The SQL of the table writers applies
+// the same rules against the stored row; the functions here fold the facts of one batch first,
+// because one INSERT … ON CONFLICT may touch a row once.
 import type { AttemptFact, DeadLetter, EventMeta, RoutedFact } from '@hookstream/contracts';
-import { type DeliveryStatus, type EventStatus, aggregateEventStatus, isTerminalDeliveryStatus } from '@hookstream/domain';
-
-/** Ranks at or above this are terminal. */
-export const TERMINAL_RANK = 1_000_000_000;
-const STAGE: Record<string, number> = { queued: 0, delivering: 1, retry_scheduled: 2 };
-
-/**
- * A total order on (status, attempt) that agrees with the domain's mergeDeliveryStatus: terminal
- * beats non-terminal; among non-terminal the higher attempt, then the later stage. Between the two
- * terminal statuses (a pathological pair) 'delivered' wins, so that the result never depends on
- * arrival order — the receiver did get it.
- */
-export function deliveryRank(status: DeliveryStatus, attempt: number): number {
-  if (status === 'delivered') return TERMINAL_RANK + 1;
-  if (status === 'dead_letter') return TERMINAL_RANK;
-  return Math.min(Math.max(attempt, 0), 100_000_000) * 4 + (STAGE[status] ?? 0);
-}
+import { type DeliveryStatus, TERMINAL_RANK, deliveryRank } from '@hookstream/domain';
 
 /** Postgres text and jsonb reject NUL; a webhook body excerpt or header may contain one. */
 export function pgText(s: string): string;
@@ -69,6 +54,8 @@ export interface RoutedDelivery {
   destination_id: string;
   route_id: string | null;
   replay_id: string | null;
+  /** The destination's customer when routed; final with route_id (the earliest routing wins). */
+  customer_id: string | null;
   created_at: string;
 }
 
@@ -94,6 +81,7 @@ export function foldRouted(facts: readonly RoutedFact[]): { deliveries: RoutedDe
         destination_id: d.destination_id,
         route_id: d.route_id,
         replay_id: f.replay_id,
+        customer_id: d.customer_id ?? null,
         created_at: f.at,
       });
     }
@@ -102,7 +90,7 @@ export function foldRouted(facts: readonly RoutedFact[]): { deliveries: RoutedDe
 }
 
 /** The columns of a delivery row that its attempt facts and dead letters decide. */
-export interface DeliveryState {
+export interface DeliveryColumns {
   status: DeliveryStatus;
   status_rank: number;
   attempts: number;
@@ -112,7 +100,7 @@ export interface DeliveryState {
 }
 
 /** What the facts of one batch say about one delivery. */
-export interface DeliveryPatch extends DeliveryState {
+export interface DeliveryPatch extends DeliveryColumns {
   id: string;
   event_id: string;
   account_id: string;
@@ -159,11 +147,11 @@ export function foldAttempts(facts: readonly AttemptFact[]): DeliveryPatch[] {
 }
 
 /** A delivery row with every column the projection writes. */
-export interface DeliveryRow extends RoutedDelivery, DeliveryState {}
+export interface DeliveryRow extends RoutedDelivery, DeliveryColumns {}
 
 /**
  * The row a routed delivery becomes once its attempt facts are merged into it: what inserting the
- * routed delivery ('queued', no attempts) and then upserting the patch gives (projection.ts), in
+ * routed delivery ('queued', no attempts) and then upserting the patch gives (deliveries.ts), in
  * one row version. Only for a delivery not stored yet, and of the same account.
  */
 export function routedWithAttempts(d: RoutedDelivery, p: DeliveryPatch): DeliveryRow {
@@ -219,31 +207,4 @@ export function foldAttemptRows(facts: readonly AttemptFact[]): AttemptFact[] {
     if (!by.has(k)) by.set(k, f);
   }
   return [...by.values()];
-}
-
-export interface StoredDelivery {
-  id: string;
-  destination_id: string;
-  status: string;
-  created_at: Date;
-}
-
-/**
- * An event's status. Before its RoutedFact it is 'received'; with no deliveries after it,
- * 'unrouted'. Otherwise the domain aggregate over what is current per destination: every delivery
- * still in flight, plus the newest one per destination — so a successful replay of a dead-lettered
- * event shows 'delivered', while an older delivery still retrying keeps the event in flight.
- */
-export function eventStatus(deliveries: readonly StoredDelivery[], routed: boolean): EventStatus {
-  if (deliveries.length === 0) return routed ? 'unrouted' : 'received';
-  const newest = new Map<string, StoredDelivery>();
-  const counted: string[] = [];
-  for (const d of deliveries) {
-    if (!isTerminalDeliveryStatus(d.status)) counted.push(d.status);
-    const cur = newest.get(d.destination_id);
-    const t = d.created_at.getTime();
-    if (!cur || t > cur.created_at.getTime() || (t === cur.created_at.getTime() && d.id > cur.id)) newest.set(d.destination_id, d);
-  }
-  for (const d of newest.values()) if (isTerminalDeliveryStatus(d.status)) counted.push(d.status);
-  return aggregateEventStatus(counted);
 }

@@ -22,8 +22,8 @@ export interface PoolOptions {
 // int8 (counts, sequences) as JS numbers: every value we store stays below 2^53. Per pool, so that
 // other pg users in the process (pg-boss) keep the library default.
 const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
+    oid === (pg.types.builtins.INT8 as number) ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 export function createPool(url: string, opts: PoolOptions = {}): Pool {
@@ -78,7 +78,7 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
  * on idle clients, so a server that goes away while one is checked out would otherwise emit an
  * unhandled 'error'. A client that failed is destroyed on release instead of going back to the pool.
  */
-export async function checkOut(pool: Pool): Promise<{ client: PoolClient; markBroken(err: Error): void; release(): void }> {
+export async function checkOut(pool: Pool): Promise<{ client: PoolClient; markBroken: (err: Error) => void; release: () => void }> {
   const client = await pool.connect();
   let broken: Error | undefined;
   const markBroken = (err: Error) => {

@@ -6,17 +6,11 @@ import { createTestDatabase } from '@hookstream/testkit';
 import type { EventInput } from './merge.ts';
 import { migrate } from './migrate.ts';
 import { type PoolClient, createPool, withTransaction } from './pool.ts';
-import {
-  type ProjectionBatch,
-  WRITER_SLOTS,
-  applyBatch,
-  applyBatchIn,
-  lockWriters,
-  readCheckpoints,
-  snapshotReadModels,
-  truncateReadModels,
-  writerSlot,
-} from './projection.ts';
+import { type ProjectionBatch, applyBatch, applyBatchIn } from './projection.ts';
+import { WRITER_SLOTS, lockWriters, writerSlot } from './locks.ts';
+import { readCheckpoints } from './checkpoints.ts';
+import { truncateReadModels } from './rebuild.ts';
+import { snapshotReadModels } from '../test/read-models.ts';
 import { getEvent } from './queries.ts';
 
 const pool = createPool(await createTestDatabase(t), { max: 6 });
@@ -242,7 +236,7 @@ t.test("the writers' lock: a slot leaves the other slots free, and holds off eve
       await c.query(`SET LOCAL lock_timeout = '300ms'`);
       await applyBatchIn(c, batch, opts);
       return 'written';
-    }).catch((err: { code?: string }) => (err.code === '55P03' ? 'waited' : Promise.reject(err)));
+    }).catch((err: Error & { code?: string }) => (err.code === '55P03' ? 'waited' : Promise.reject(err)));
 
   await holder.query('BEGIN');
   await lockWriters(holder, other);

@@ -1,5 +1,6 @@
 // Read queries of the API. Every query is scoped by account_id: a caller can only name rows of its
 // own account, whatever ids it passes.
+import { InvalidQueryError } from '@hookstream/contracts';
 import { eventTypePatternQuery, isEventTypePattern } from '@hookstream/domain';
 import type { Pool } from './pool.ts';
 
@@ -15,6 +16,8 @@ export interface EventFilter {
   until?: string;
   /** Exactly this idempotency key. */
   idempotency_key?: string;
+  /** Events published for this customer, or routed to one of its destinations. */
+  customer_id?: string;
   limit: number;
   cursor?: string;
 }
@@ -29,6 +32,7 @@ export interface EventSummary {
   content_type: string | null;
   labels: Record<string, string> | null;
   idempotency_key: string | null;
+  customer_id: string | null;
   delivery_count: number;
 }
 
@@ -47,6 +51,7 @@ export interface AttemptView {
 export interface DeliveryView {
   id: string;
   destination_id: string;
+  customer_id: string | null;
   route_id: string | null;
   replay_id: string | null;
   status: string;
@@ -67,16 +72,7 @@ export interface EventDetail extends EventSummary {
   deliveries: DeliveryView[];
 }
 
-/** A query parameter the caller got wrong: maps to a 400. */
-export class InvalidQueryError extends Error {
-  override name = 'InvalidQueryError';
-  readonly code: 'invalid_cursor' | 'invalid_time';
-  readonly statusCode = 400;
-  constructor(code: 'invalid_cursor' | 'invalid_time', message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export { InvalidQueryError };
 
 /** Events are never older than the epoch; times outside this range are refused, not sent to Postgres. */
 const MIN_TIME_MS = 0;
@@ -113,7 +109,7 @@ export function decodeCursor(cursor: string): { us: string; id: string } {
 }
 
 const SUMMARY_COLUMNS = `e.id, e.direction, e.source_id, e.event_type, e.status, e.received_at, e.content_type, e.labels,
-  e.idempotency_key, e.delivery_count, (extract(epoch FROM e.received_at) * 1000000)::int8::text AS received_us`;
+  e.idempotency_key, e.customer_id, e.delivery_count, (extract(epoch FROM e.received_at) * 1000000)::int8::text AS received_us`;
 
 type SummaryRow = Omit<EventSummary, 'received_at'> & { received_at: Date; received_us: string };
 
@@ -128,6 +124,7 @@ function toSummary(r: SummaryRow): EventSummary {
     content_type: r.content_type,
     labels: r.labels,
     idempotency_key: r.idempotency_key,
+    customer_id: r.customer_id,
     delivery_count: r.delivery_count,
   };
 }
@@ -144,6 +141,11 @@ function filterWhere(filter: Omit<EventFilter, 'limit' | 'cursor'>, p: (v: unkno
   if (filter.until !== undefined) where.push(`e.received_at < ${p(new Date(filter.until).toISOString())}::timestamptz`);
   if (filter.destination_id !== undefined) {
     where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.account_id = $1 AND d.destination_id = ${p(filter.destination_id)} AND d.event_id = e.id)`);
+  }
+  if (filter.customer_id !== undefined) {
+    // An event published for all customers belongs to each customer it was routed to.
+    const c = p(filter.customer_id);
+    where.push(`(e.customer_id = ${c} OR EXISTS (SELECT 1 FROM deliveries d WHERE d.account_id = $1 AND d.customer_id = ${c} AND d.event_id = e.id))`);
   }
   return where;
 }
@@ -231,6 +233,7 @@ export async function getEvent(pool: Pool, accountId: string, id: string): Promi
   const dl = await pool.query<{
     id: string;
     destination_id: string;
+    customer_id: string | null;
     route_id: string | null;
     replay_id: string | null;
     status: string;
@@ -241,7 +244,7 @@ export async function getEvent(pool: Pool, accountId: string, id: string): Promi
     created_at: Date;
     updated_at: Date;
   }>(
-    `SELECT id, destination_id, route_id, replay_id, status, attempts, last_status_code, last_error, next_attempt_at, created_at, updated_at
+    `SELECT id, destination_id, customer_id, route_id, replay_id, status, attempts, last_status_code, last_error, next_attempt_at, created_at, updated_at
      FROM deliveries WHERE account_id = $1 AND event_id = $2 ORDER BY created_at, id`,
     [accountId, id],
   );
@@ -264,6 +267,7 @@ export async function getEvent(pool: Pool, accountId: string, id: string): Promi
     deliveries: dl.rows.map((d) => ({
       id: d.id,
       destination_id: d.destination_id,
+      customer_id: d.customer_id,
       route_id: d.route_id,
       replay_id: d.replay_id,
       status: d.status,

@@ -1,5 +1,5 @@
 // A recording webhook receiver: a real HTTP server on loopback whose answers a test scripts.
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Test } from 'tap';
 import { waitFor } from './wait.ts';
@@ -49,7 +49,7 @@ export async function startReceiver(t: Test): Promise<Receiver> {
       const recorded: RecordedRequest = {
         method: req.method ?? '',
         url: req.url ?? '',
-        headers: { ...(req.headers as IncomingHttpHeaders) },
+        headers: { ...req.headers },
         body: Buffer.concat(chunks),
         receivedAt,
       };

@@ -1,5 +1,7 @@
 // Polling helper: tests wait for an outcome, never for a fixed time.
 
+import { inspect } from 'node:util';
+
 export interface WaitOptions {
   /** Default 10 s. */
   timeoutMs?: number;
@@ -29,7 +31,7 @@ export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions = {
       lastError = err;
     }
     if (Date.now() >= deadline) {
-      const why = lastError === undefined ? '' : `: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+      const why = lastError === undefined ? '' : `: ${lastError instanceof Error ? lastError.message : inspect(lastError)}`;
       throw new Error(`${opts.message ?? 'condition not met'} (waited ${timeoutMs} ms)${why}`, { cause: lastError });
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

@@ -9,7 +9,7 @@ import { newApiKey } from '../keys.ts';
 import { apiKeyView } from '../views.ts';
 
 export function apiKeyRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog } = deps;
     const now = () => new Date(deps.now?.() ?? Date.now()).toISOString();

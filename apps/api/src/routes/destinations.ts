@@ -19,7 +19,7 @@ const PRIVATE_HINT =
   '. Destinations on private, loopback and link-local addresses are refused unless the operator allows them: set ALLOW_PRIVATE_DESTINATIONS=true in the environment of every api and deliverer process (for local use and tests)';
 
 export function destinationRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog, settings } = deps;
     const nowMs = () => deps.now?.() ?? Date.now();
@@ -49,6 +49,23 @@ export function destinationRoutes(deps: ApiDeps) {
       if (!secret) return;
       const problem = checkSigningSecret(scheme, secret);
       if (problem) throw errors.badRequest(`signing_secret: ${problem}`);
+    }
+    /**
+     * A destination's routes follow it to another customer; an inbound route would carry nothing to
+     * a customer's destination (they take outbound events only), so it must go first.
+     */
+    function checkCustomerChange(d: DestinationRecord, customer: string | null): void {
+      if ((d.customer_id ?? null) === customer || customer === null) return;
+      for (const r of catalog.view.routesOf(d.account_id)) {
+        if (r.destination_id === d.id && r.source_id !== null) {
+          throw errors.conflict(`customer_id: route ${r.id} brings inbound events to this destination, and a customer's destination takes outbound events only: delete it first`);
+        }
+      }
+    }
+    async function moveRoutes(d: DestinationRecord, customer: string | null, at: string): Promise<void> {
+      for (const r of catalog.view.routesOf(d.account_id)) {
+        if (r.destination_id === d.id && (r.customer_id ?? null) !== customer) await catalog.put('route', r.id, { ...r, customer_id: customer, updated_at: at });
+      }
     }
     function checkPolicy(p: unknown): void {
       if (p === undefined) return;
@@ -84,6 +101,7 @@ export function destinationRoutes(deps: ApiDeps) {
           rate_limit_per_s: b.rate_limit_per_s ?? null,
           max_in_flight: b.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
           active: b.active ?? true,
+          customer_id: b.customer_id ?? null,
           created_at: at,
           updated_at: at,
         };
@@ -93,9 +111,12 @@ export function destinationRoutes(deps: ApiDeps) {
     );
     app.get(
       '/destinations',
-      { schema: { querystring: api.ListQuery, response: { 200: api.listEnvelope(api.Destination), '4xx': api.ErrorBody } } },
+      { schema: { querystring: api.DestinationListQuery, response: { 200: api.listEnvelope(api.Destination), '4xx': api.ErrorBody } } },
       async (request, reply) => {
-        const { items, next } = catalog.view.page(catalog.view.destinations, request.accountId, request.query.limit ?? 50, decodeCursor(request.query.cursor));
+        const q = request.query;
+        const all = catalog.view.destinations;
+        const scoped = q.customer_id === undefined ? all : new Map([...all].filter(([, d]) => (d.customer_id ?? null) === q.customer_id));
+        const { items, next } = catalog.view.page(scoped, request.accountId, q.limit ?? 50, decodeCursor(q.cursor));
         return page(reply, items.map(destinationView), next ? encodeCursor(next) : null);
       },
     );
@@ -110,6 +131,7 @@ export function destinationRoutes(deps: ApiDeps) {
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         const b = request.body;
+        if (b.customer_id !== undefined) checkCustomerChange(d, b.customer_id);
         if (b.url !== undefined) await checkUrl(b.url);
         checkHeaders(b.headers);
         const scheme = b.signature_scheme ?? d.signature_scheme;
@@ -130,9 +152,11 @@ export function destinationRoutes(deps: ApiDeps) {
           rate_limit_per_s: b.rate_limit_per_s === undefined ? d.rate_limit_per_s : b.rate_limit_per_s,
           max_in_flight: b.max_in_flight ?? d.max_in_flight,
           active: b.active ?? d.active,
+          customer_id: b.customer_id === undefined ? (d.customer_id ?? null) : b.customer_id,
           updated_at: at,
         };
         await catalog.put('destination', d.id, next);
+        if (b.customer_id !== undefined) await moveRoutes(d, next.customer_id ?? null, at);
         return ok(reply, destinationView(next));
       },
     );
@@ -144,6 +168,22 @@ export function destinationRoutes(deps: ApiDeps) {
         for (const r of catalog.view.routesOf(request.accountId)) if (r.destination_id === d.id) await catalog.remove('route', r.id);
         await catalog.remove('destination', d.id);
         return reply.code(204).send(null);
+      },
+    );
+    // The receiver needs the secret to verify signatures; whoever manages the endpoint (an account
+    // key, or a customer's manage-scoped portal session) may read it, on its own route and never cached.
+    app.get(
+      '/destinations/:id/secret',
+      { schema: { params: api.IdParams, response: { 200: api.envelope(api.RevealedSecret), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const d = owned(request.accountId, request.params.id);
+        const at = nowMs();
+        const current = d.signing_secrets.find((s) => s.expires_at === null);
+        const previous = d.signing_secrets
+          .filter((s) => s.expires_at !== null && Date.parse(s.expires_at) > at)
+          .map((s) => ({ signing_secret: s.secret, expires_at: s.expires_at as string }));
+        reply.header('cache-control', 'no-store');
+        return ok(reply, { signing_secret: current?.secret ?? null, previous });
       },
     );
     app.post(

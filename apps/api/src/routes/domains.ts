@@ -31,7 +31,7 @@ export function normalizeHostname(input: string): string | null {
 }
 
 export function domainRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog } = deps;
     const resolveTxt = deps.resolveTxt ?? resolverFor(deps.settings.dnsServers);

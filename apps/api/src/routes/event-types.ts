@@ -12,7 +12,7 @@ const view = (e: EventTypeRecord) => ({ id: e.id, name: e.name, description: e.d
 const MAX_SCHEMA_BYTES = 64 * 1024;
 
 export function eventTypeRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog } = deps;
     const now = () => new Date(deps.now?.() ?? Date.now()).toISOString();
@@ -33,7 +33,7 @@ export function eventTypeRoutes(deps: ApiDeps) {
       { schema: { body: api.CreateEventTypeBody, response: { 201: api.envelope(api.EventType), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const b = request.body;
-        checkSchema(b.schema as Record<string, unknown> | null | undefined);
+        checkSchema(b.schema);
         // One id per (account, name): a second create of the same name is a conflict, on any instance.
         const id = stableUuid('event-type', [request.accountId, b.name]);
         const rec: EventTypeRecord = {
@@ -41,7 +41,7 @@ export function eventTypeRoutes(deps: ApiDeps) {
           account_id: request.accountId,
           name: b.name,
           description: b.description ?? null,
-          schema: (b.schema as Record<string, unknown> | null | undefined) ?? null,
+          schema: b.schema ?? null,
           created_at: now(),
         };
         if (!(await catalog.create('eventtype', id, rec))) throw errors.conflict(`event type '${b.name}' already exists`);
@@ -67,11 +67,11 @@ export function eventTypeRoutes(deps: ApiDeps) {
       async (request, reply) => {
         const e = owned(request.accountId, request.params.id);
         const b = request.body;
-        checkSchema(b.schema as Record<string, unknown> | null | undefined);
+        checkSchema(b.schema);
         const next: EventTypeRecord = {
           ...e,
           description: b.description === undefined ? e.description : b.description,
-          schema: b.schema === undefined ? e.schema : ((b.schema as Record<string, unknown> | null) ?? null),
+          schema: b.schema === undefined ? e.schema : (b.schema ?? null),
         };
         await catalog.put('eventtype', e.id, next);
         return ok(reply, view(next));

@@ -1,7 +1,7 @@
 // The event log (read models in Postgres) and replay (re-read from the events stream).
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { api } from '@hookstream/contracts';
+import { InvalidQueryError, api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
 import { errors } from '../errors.ts';
 import { checkEventTypeFilter } from '../filters.ts';
@@ -10,12 +10,12 @@ import { ok, page } from '../http.ts';
 type Direction = 'inbound' | 'outbound';
 
 export function eventRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const events = deps.events;
     // Postgres data exceptions (SQLSTATE class 22) keep their cause: the error handler answers them 400.
     const unavailable = (err: unknown) => {
-      if ((err as { statusCode?: number }).statusCode === 400) return errors.badRequest((err as Error).message);
+      if (err instanceof InvalidQueryError) return errors.badRequest(err.message);
       return errors.unavailable('the event log is unavailable right now (ingest and delivery are not affected); retry', err);
     };
     const need = () => {
@@ -63,7 +63,7 @@ export function eventRoutes(deps: ApiDeps) {
             });
           if (r === 'not_found') throw errors.notFound('event');
           if (r === 'gone') throw errors.conflict('the event is no longer in the event stream (retention removed it)');
-          if (r === 'bad_destination') throw errors.badRequest('destination_id: no such destination in this account');
+          if (r === 'bad_destination') throw errors.badRequest("destination_id: no such destination in this account, or it belongs to another customer than the event's");
           return ok(reply, { ...r, event_id: request.params.id }, 202);
         },
       );

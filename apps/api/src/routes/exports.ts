@@ -1,36 +1,19 @@
 // Exports: an async job writes events or attempts for a filter to a file in the object store; any
 // instance serves the file back, streamed, gzip-compressed when the client accepts it.
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Static } from '@sinclair/typebox';
-import { api } from '@hookstream/contracts';
+import { InvalidQueryError, api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
 import { ApiError, errors } from '../errors.ts';
 import { checkEventTypeFilter } from '../filters.ts';
 import { ok, page } from '../http.ts';
 
-export const { ExportFilter, CreateExportBody, ExportView } = api;
-export type ExportInput = Static<typeof CreateExportBody>;
-export type ExportView = Static<typeof ExportView>;
-
-export interface ExportDownload {
-  contentType: string;
-  filename: string;
-  size: number;
-  body: Readable;
-}
-
-export interface ExportPort {
-  create(accountId: string, input: ExportInput): Promise<{ ok: true; export: ExportView } | { ok: false; error: string }>;
-  get(accountId: string, id: string): Promise<ExportView | null>;
-  list(accountId: string, q: { limit: number; cursor?: string }): Promise<{ items: ExportView[]; next_cursor: string | null }>;
-  download(accountId: string, id: string): Promise<ExportDownload | 'not_found' | 'not_ready' | 'expired'>;
-}
+const { CreateExportBody, ExportView } = api;
 
 export function exportRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const need = () => {
       if (!deps.exports) throw errors.unavailable('exports are not configured on this instance');
@@ -38,7 +21,7 @@ export function exportRoutes(deps: ApiDeps) {
     };
     const wrap = <T>(p: Promise<T>) =>
       p.catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode === 400) throw errors.badRequest((err as Error).message);
+        if (err instanceof InvalidQueryError) throw errors.badRequest(err.message);
         throw errors.unavailable('exports are unavailable right now (ingest and delivery are not affected); retry', err);
       });
 

@@ -93,7 +93,9 @@ function providerDeliveryId(source: SourceRecord, h: Record<string, string | str
       const id = (json() as { id?: unknown } | undefined)?.id;
       return typeof id === 'string' && id.length > 0 ? id : null;
     }
-    default:
+    // A generic HMAC carries no delivery id the provider promises to keep.
+    case 'hmac':
+    case undefined:
       return null;
   }
 }
@@ -101,7 +103,7 @@ function providerDeliveryId(source: SourceRecord, h: Record<string, string | str
 const COMMON_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'text/plain'];
 
 export function ingestRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     // Every content type is accepted here, as raw bytes.
     root.removeAllContentTypeParsers();
     const raw = { parseAs: 'buffer', bodyLimit: INGEST_BODY_LIMIT } as const;

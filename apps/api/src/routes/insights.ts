@@ -2,54 +2,15 @@
 // rollups, each destination's health, a payload-filter tester and test events.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Static } from '@sinclair/typebox';
-import { type EventMeta, api } from '@hookstream/contracts';
+import { type EventMeta, InvalidQueryError, api } from '@hookstream/contracts';
 import { deliveryIdFor, deriveCircuit, matchPayloadFilter, timeOrderedId, validatePayloadFilter } from '@hookstream/domain';
 import type { ApiDeps } from '../context.ts';
-import { errors } from '../errors.ts';
+import type { DestinationFigures, StatsWindow } from '../ports.ts';
+import { dataException, errors } from '../errors.ts';
 import { ok, page } from '../http.ts';
 import { payloadErrors } from '../schemas.ts';
 
-export type DeadLetterView = Static<typeof api.DeadLetterView>;
 export type StatsRange = api.StatsRange;
-
-export interface StatsWindow {
-  from: Date;
-  to: Date;
-  intervalS: number;
-}
-
-/** Per-destination figures the rollups give (name, pending and circuit are added here). */
-export interface DestinationFigures {
-  destination_id: string;
-  attempts: number;
-  succeeded: number;
-  success_rate: number | null;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  last_error: string | null;
-  last_error_at: string | null;
-  last_status_code: number | null;
-  last_success_at: string | null;
-  failures_since_success: number;
-}
-
-export interface InsightPort {
-  deadLetters(
-    accountId: string,
-    q: Omit<Static<typeof api.DeadLetterQuery>, 'limit'> & { limit: number },
-  ): Promise<{ items: DeadLetterView[]; next_cursor: string | null }>;
-  stats(
-    accountId: string,
-    w: StatsWindow,
-    destinationIds: readonly string[],
-  ): Promise<{ totals: Static<typeof api.Stats>['totals']; series: Static<typeof api.Stats>['series']; destinations: DestinationFigures[] }>;
-  destinationStats(
-    accountId: string,
-    destinationId: string,
-    w: StatsWindow,
-  ): Promise<DestinationFigures & { series: Static<typeof api.DestinationStats>['series']; recent_failures: Static<typeof api.DestinationStats>['recent_failures'] }>;
-}
 
 const RANGES: Record<StatsRange, { ms: number; intervalS: number }> = {
   '1h': { ms: 3_600_000, intervalS: 60 },
@@ -69,7 +30,7 @@ const TEST_EVENT_TYPE = 'hookstream.test';
 const PIPELINE_MEMO_MS = 1_000;
 
 export function insightRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog } = deps;
     const nowMs = () => deps.now?.() ?? Date.now();
@@ -79,8 +40,8 @@ export function insightRoutes(deps: ApiDeps) {
     };
     const wrap = <T>(p: Promise<T>) =>
       p.catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode === 400) throw errors.badRequest((err as Error).message);
-        if (String((err as { code?: unknown }).code ?? '').startsWith('22')) throw errors.badRequest('a filter value is out of range');
+        if (err instanceof InvalidQueryError) throw errors.badRequest(err.message);
+        if (dataException(err)) throw errors.badRequest('a filter value is out of range');
         throw errors.unavailable('the read models are unavailable right now (ingest and delivery are not affected); retry', err);
       });
     const owned = (accountId: string, id: string) => {
@@ -238,6 +199,8 @@ export function insightRoutes(deps: ApiDeps) {
           labels: null,
           idempotency_key: null,
           test_destination_id: d.id,
+          // A customer's test event is that customer's: it shows in its event lists.
+          ...(d.customer_id ? { customer_id: d.customer_id } : {}),
         };
         try {
           await deps.publisher.publishEvent(meta, Buffer.from(JSON.stringify(payload)), null);

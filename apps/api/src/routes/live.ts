@@ -5,8 +5,9 @@
 // models makes every api copy serve it alike, and what is sent is what GET /v1/events would list.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { api } from '@hookstream/contracts';
-import type { ApiDeps, EventListFilter } from '../context.ts';
+import { InvalidQueryError, api } from '@hookstream/contracts';
+import type { ApiDeps } from '../context.ts';
+import type { EventListFilter } from '../ports.ts';
 import { errors } from '../errors.ts';
 import { stillAuthenticated } from '../auth.ts';
 
@@ -24,14 +25,15 @@ interface Summary {
 }
 
 export function liveRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const nowMs = () => deps.now?.() ?? Date.now();
     // Open streams, ended when the server closes (a hijacked response would hold its close up);
     // the client's EventSource reconnects to another copy.
     const streams = new Set<() => void>();
-    app.addHook('preClose', async () => {
+    app.addHook('preClose', (done) => {
       for (const end of [...streams]) end();
+      done();
     });
 
     app.get(
@@ -65,7 +67,7 @@ export function liveRoutes(deps: ApiDeps) {
         try {
           for (const e of (await events.list(accountId, listFilter)).items as Summary[]) remember(e);
         } catch (err) {
-          if ((err as { statusCode?: number }).statusCode === 400) throw errors.badRequest((err as Error).message);
+          if (err instanceof InvalidQueryError) throw errors.badRequest(err.message);
           throw errors.unavailable('the event log is unavailable right now (ingest and delivery are not affected); retry', err);
         }
 

@@ -1,5 +1,6 @@
 // POST /v1/outbound-events: a SaaS publishes one event; the router fans it out to every matching
-// destination through the same pipeline as inbound webhooks.
+// destination (only the named customer's, when it names one) through the same pipeline as inbound
+// webhooks.
 import { hash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -15,7 +16,7 @@ export const OUTBOUND_BODY_LIMIT = 8 * 1024 * 1024;
 const MAX_PAYLOAD_BYTES = 5 * 1024 * 1024;
 
 export function outboundRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog, publisher } = deps;
     const nowMs = () => deps.now?.() ?? Date.now();
@@ -70,6 +71,9 @@ export function outboundRoutes(deps: ApiDeps) {
         for (const id of b.destination_ids ?? []) {
           const d = catalog.view.destinations.get(id);
           if (!d || d.account_id !== request.accountId) throw errors.badRequest(`destination_ids: no destination ${id} in this account`);
+          if (b.customer_id !== undefined && d.customer_id !== b.customer_id) {
+            throw errors.badRequest(`destination_ids: destination ${id} is not a destination of customer '${b.customer_id}'`);
+          }
         }
         // With an event_id the call is idempotent: same id, same Nats-Msg-Id, queued once.
         const id = b.event_id ? stableUuid('outbound-event', [request.accountId, b.event_id]) : timeOrderedId();
@@ -86,6 +90,7 @@ export function outboundRoutes(deps: ApiDeps) {
           labels: b.labels ?? null,
           idempotency_key: b.event_id ?? null,
           ...(b.destination_ids ? { destination_ids: b.destination_ids } : {}),
+          ...(b.customer_id !== undefined ? { customer_id: b.customer_id } : {}),
         };
         const msgId = b.event_id ? `out:${request.accountId}:${hash('sha256', b.event_id, 'base64url')}` : null;
         let stored;

@@ -2,27 +2,16 @@
 // progress and cancellation. The work itself is the jobs role's; this file is its HTTP face.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Static } from '@sinclair/typebox';
-import { api } from '@hookstream/contracts';
+import { InvalidQueryError, api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
 import { errors } from '../errors.ts';
 import { checkEventTypeFilter } from '../filters.ts';
 import { ok, page } from '../http.ts';
 
-export const { CreateReplayBody, ReplayView } = api;
-export type ReplayInput = Static<typeof CreateReplayBody>;
-export type ReplayView = Static<typeof ReplayView>;
-
-export interface ReplayPort {
-  create(accountId: string, input: ReplayInput): Promise<{ ok: true; replay: ReplayView } | { ok: false; error: string }>;
-  get(accountId: string, id: string): Promise<ReplayView | null>;
-  list(accountId: string, q: { limit: number; cursor?: string }): Promise<{ items: ReplayView[]; next_cursor: string | null }>;
-  /** 'finished': it completed or failed before the cancel. */
-  cancel(accountId: string, id: string): Promise<ReplayView | 'not_found' | 'finished'>;
-}
+const { CreateReplayBody, ReplayView } = api;
 
 export function replayRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const need = () => {
       if (!deps.replays) throw errors.unavailable('bulk replays are not configured on this instance');
@@ -30,7 +19,7 @@ export function replayRoutes(deps: ApiDeps) {
     };
     const wrap = <T>(p: Promise<T>) =>
       p.catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode === 400) throw errors.badRequest((err as Error).message);
+        if (err instanceof InvalidQueryError) throw errors.badRequest(err.message);
         throw errors.unavailable('bulk replays are unavailable right now (ingest and delivery are not affected); retry', err);
       });
 

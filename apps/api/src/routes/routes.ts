@@ -9,18 +9,8 @@ import { errors } from '../errors.ts';
 import { decodeCursor, encodeCursor, ok, page } from '../http.ts';
 import { routeView } from '../views.ts';
 
-const RouteListQuery = Type.Object(
-  {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 512 })),
-    source_id: Type.Optional(Type.String({ maxLength: 64 })),
-    destination_id: Type.Optional(Type.String({ maxLength: 64 })),
-  },
-  api.Strict,
-);
-
 export function routeRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog } = deps;
     const now = () => new Date(deps.now?.() ?? Date.now()).toISOString();
@@ -29,9 +19,18 @@ export function routeRoutes(deps: ApiDeps) {
       if (!r || r.account_id !== accountId) throw errors.notFound('route');
       return r;
     };
-    function check(accountId: string, r: Pick<RouteRecord, 'source_id' | 'destination_id' | 'event_type_pattern' | 'payload_filter'>) {
+    function check(accountId: string, r: Pick<RouteRecord, 'source_id' | 'destination_id' | 'event_type_pattern' | 'payload_filter' | 'customer_id'>) {
       const d = catalog.view.destinations.get(r.destination_id);
       if (!d || d.account_id !== accountId) throw errors.badRequest('destination_id: no such destination in this account');
+      // A route's customer is its destination's, and a customer's route carries outbound events only
+      // (docs/portal.md).
+      const customer = r.customer_id ?? null;
+      if (customer !== (d.customer_id ?? null)) {
+        throw errors.badRequest(`customer_id: the destination ${d.id} ${d.customer_id ? `belongs to customer '${d.customer_id}'` : 'belongs to no customer'}`);
+      }
+      if ((customer !== null || (d.customer_id ?? null) !== null) && r.source_id !== null) {
+        throw errors.badRequest("source_id: a customer's route carries outbound events only: leave source_id null");
+      }
       if (r.source_id !== null) {
         const s = catalog.view.sources.get(r.source_id);
         if (!s || s.account_id !== accountId) throw errors.badRequest('source_id: no such source in this account');
@@ -59,8 +58,10 @@ export function routeRoutes(deps: ApiDeps) {
           destination_id: b.destination_id,
           event_type_pattern: b.event_type_pattern || null,
           labels: b.labels ?? null,
-          payload_filter: (b.payload_filter as Record<string, unknown> | null | undefined) ?? null,
+          payload_filter: b.payload_filter ?? null,
           active: b.active ?? true,
+          // Unsaid, it is the destination's: a customer's lists then show the route.
+          customer_id: b.customer_id === undefined ? (catalog.view.destinations.get(b.destination_id)?.customer_id ?? null) : b.customer_id,
           created_at: at,
           updated_at: at,
         };
@@ -71,12 +72,15 @@ export function routeRoutes(deps: ApiDeps) {
     );
     app.get(
       '/routes',
-      { schema: { querystring: RouteListQuery, response: { 200: api.listEnvelope(api.Route), '4xx': api.ErrorBody } } },
+      { schema: { querystring: api.RouteListQuery, response: { 200: api.listEnvelope(api.Route), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const q = request.query;
         const filtered = new Map(
           [...catalog.view.routes].filter(
-            ([, r]) => (!q.source_id || r.source_id === q.source_id) && (!q.destination_id || r.destination_id === q.destination_id),
+            ([, r]) =>
+              (!q.source_id || r.source_id === q.source_id) &&
+              (!q.destination_id || r.destination_id === q.destination_id) &&
+              (q.customer_id === undefined || (r.customer_id ?? null) === q.customer_id),
           ),
         );
         const { items, next } = catalog.view.page(filtered, request.accountId, q.limit ?? 50, decodeCursor(q.cursor));
@@ -94,13 +98,22 @@ export function routeRoutes(deps: ApiDeps) {
       async (request, reply) => {
         const r = owned(request.accountId, request.params.id);
         const b = request.body;
+        const destinationId = b.destination_id ?? r.destination_id;
+        // Moved to another destination without naming a customer: it takes that destination's.
+        const customer =
+          b.customer_id !== undefined
+            ? b.customer_id
+            : destinationId !== r.destination_id
+              ? (catalog.view.destinations.get(destinationId)?.customer_id ?? null)
+              : (r.customer_id ?? null);
         const next: RouteRecord = {
           ...r,
           source_id: b.source_id === undefined ? r.source_id : b.source_id,
-          destination_id: b.destination_id ?? r.destination_id,
+          destination_id: destinationId,
+          customer_id: customer,
           event_type_pattern: b.event_type_pattern === undefined ? r.event_type_pattern : b.event_type_pattern || null,
           labels: b.labels === undefined ? r.labels : b.labels,
-          payload_filter: b.payload_filter === undefined ? r.payload_filter : ((b.payload_filter as Record<string, unknown> | null) ?? null),
+          payload_filter: b.payload_filter === undefined ? r.payload_filter : (b.payload_filter ?? null),
           active: b.active ?? r.active,
           updated_at: now(),
         };

@@ -29,7 +29,7 @@ function checkAuth(mode: 'none' | 'shared_secret', vc: VerificationConfig | null
 }
 
 export function sourceRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { catalog, settings } = deps;
     const now = () => new Date(deps.now?.() ?? Date.now()).toISOString();
@@ -44,7 +44,7 @@ export function sourceRoutes(deps: ApiDeps) {
       { schema: { body: api.CreateSourceBody, response: { 201: api.envelope(api.Source), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const b = request.body;
-        const vc = (b.verification_config ?? null) as VerificationConfig | null;
+        const vc = b.verification_config ?? null;
         const mode = b.auth_mode ?? (vc ? 'shared_secret' : 'none');
         checkAuth(mode, vc);
         const at = now();
@@ -82,7 +82,7 @@ export function sourceRoutes(deps: ApiDeps) {
       async (request, reply) => {
         const s = owned(request.accountId, request.params.id);
         const b = request.body;
-        const vc = b.verification_config === undefined ? s.verification_config : ((b.verification_config ?? null) as VerificationConfig | null);
+        const vc = b.verification_config === undefined ? s.verification_config : (b.verification_config ?? null);
         // A PATCH that leaves both unchanged does not judge them: a source stored before the
         // contradiction was refused can still be renamed or paused.
         const mode = b.auth_mode ?? (b.verification_config === undefined ? s.auth_mode : vc ? 'shared_secret' : 'none');

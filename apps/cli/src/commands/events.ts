@@ -1,5 +1,5 @@
 // The event log: list, show with deliveries and attempts, replay, tail; outbound publish; dead letters.
-import type { EventDetail, EventListParams, EventStatus, EventSummary } from '@hookstream/sdk';
+import type { EventDetail, EventListParams, EventSummary } from '@hookstream/sdk';
 import { type Ctx, type Group, UsageError, defined } from '../context.ts';
 import { type Column, type Row, cell, table } from '../output.ts';
 import { listed } from './manage.ts';
@@ -22,21 +22,22 @@ export function eventFilter(ctx: Ctx): EventListParams {
   if (direction !== undefined && direction !== 'inbound' && direction !== 'outbound') throw new UsageError('--direction is inbound or outbound');
   return defined({
     ...ctx.listParams(),
-    status: status as EventStatus | undefined,
-    direction: direction as 'inbound' | 'outbound' | undefined,
+    status,
+    direction,
     source_id: ctx.flags.source,
     destination_id: ctx.flags.destination,
     event_type: ctx.flags.type,
     since: ctx.flags.since,
     until: ctx.flags.until,
     idempotency_key: ctx.flags['idempotency-key'],
+    customer_id: ctx.flags.customer,
   });
 }
 
 function showEvent(ctx: Ctx, e: EventDetail): void {
   if (ctx.out.json) return ctx.out.printJson(e);
   const { deliveries, headers, body, body_base64: b64, ...head } = e;
-  ctx.out.item(head as Row);
+  ctx.out.item(head);
   ctx.out.write(`\nheaders\n${Object.entries(headers).map(([k, v]) => `  ${k}: ${v}`).join('\n') || '  (none)'}\n`);
   const shown = body ?? (b64 !== undefined ? `(binary, ${Buffer.from(b64, 'base64').length} bytes)` : '');
   ctx.out.write(`\nbody\n  ${shown.length > 2000 ? `${shown.slice(0, 2000)}…` : shown}\n`);
@@ -62,7 +63,7 @@ function showEvent(ctx: Ctx, e: EventDetail): void {
 
 export const events: Group = {
   list: {
-    usage: '[--status S] [--direction inbound|outbound] [--source ID] [--destination ID] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--idempotency-key KEY] [--limit N] [--all]',
+    usage: '[--status S] [--direction inbound|outbound] [--source ID] [--destination ID] [--customer ID] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--idempotency-key KEY] [--limit N] [--all]',
     summary: 'events, newest first',
     async run(ctx) {
       const f = eventFilter(ctx);
@@ -77,7 +78,7 @@ export const events: Group = {
       const r = await ctx.client.events.replay(ctx.arg(0, 'id'), defined({ destination_id: ctx.flags.destination }));
       if (ctx.out.json) return ctx.out.printJson(r);
       ctx.out.write(`replay ${r.replay_id} of ${r.event_id}\n`);
-      ctx.out.write(table(r.deliveries as Row[], [{ key: 'id', title: 'DELIVERY' }, { key: 'destination_id', title: 'DESTINATION' }]));
+      ctx.out.write(table(r.deliveries, [{ key: 'id', title: 'DELIVERY' }, { key: 'destination_id', title: 'DESTINATION' }]));
     },
   },
   tail: {
@@ -136,19 +137,19 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export const outbound: Group = {
   publish: {
-    usage: '<event-type> --payload JSON [--event-id ID] [--label k=v]…',
-    summary: 'publish an event to every subscribed destination',
+    usage: '<event-type> --payload JSON [--event-id ID] [--label k=v]… [--customer ID]',
+    summary: "publish an event to every subscribed destination (with --customer: that customer's only)",
     async run(ctx) {
       const payload = ctx.json('payload');
       if (payload === undefined) throw new UsageError('--payload is required');
       const r = await ctx.client.outboundEvents.publish(
-        defined({ event_type: ctx.arg(0, 'event-type'), payload, event_id: ctx.flags['event-id'], labels: ctx.pairs('label') }),
+        defined({ event_type: ctx.arg(0, 'event-type'), payload, event_id: ctx.flags['event-id'], labels: ctx.pairs('label'), customer_id: ctx.flags.customer }),
       );
       ctx.out.item(r);
     },
   },
   list: {
-    usage: '[--status S] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--idempotency-key KEY] [--limit N] [--all]',
+    usage: '[--status S] [--type TYPE|PATTERN] [--customer ID] [--since ISO] [--until ISO] [--idempotency-key KEY] [--limit N] [--all]',
     summary: 'outbound events, newest first',
     async run(ctx) {
       const { direction: _d, source_id: _s, ...f } = eventFilter(ctx);

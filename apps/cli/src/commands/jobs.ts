@@ -4,7 +4,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Export, Replay } from '@hookstream/sdk';
 import { type Ctx, type Group, UsageError, defined } from '../context.ts';
-import type { Column, Progress, Row } from '../output.ts';
+import type { Column, Progress } from '../output.ts';
 import { eventFilter } from './events.ts';
 import { listed } from './manage.ts';
 
@@ -31,9 +31,10 @@ const EXPORT_COLUMNS: Column[] = [
 
 /** The filters shared by replays and exports (no paging). */
 function jobFilter(ctx: Ctx) {
-  const { limit: _l, cursor: _c, idempotency_key: key, ...f } = eventFilter(ctx);
+  const { limit: _l, cursor: _c, idempotency_key: key, customer_id: customer, ...f } = eventFilter(ctx);
   // Replays and exports take a time window and patterns, not one key.
   if (key !== undefined) throw new UsageError('--idempotency-key filters events list only');
+  if (customer !== undefined) throw new UsageError('--customer filters lists only (give --destination for one of its destinations)');
   return f;
 }
 
@@ -60,7 +61,7 @@ export const replays: Group = {
       if (!f.since || !f.until) throw new UsageError('--since and --until are required (ISO 8601 times)');
       let r = await ctx.client.replays.create({ ...f, since: f.since, until: f.until });
       if (ctx.flags.wait) r = await follow(ctx, (o) => ctx.client.replays.wait(r.id, o), ctx.out.progress(`replay ${r.id}`), replayProgress);
-      ctx.out.item(r as unknown as Row);
+      ctx.out.item(r);
       return r.status === 'failed' ? 1 : 0;
     },
   },
@@ -75,13 +76,13 @@ export const replays: Group = {
     async run(ctx) {
       const id = ctx.arg(0, 'id');
       const r = ctx.flags.wait ? await follow(ctx, (o) => ctx.client.replays.wait(id, o), ctx.out.progress(`replay ${id}`), replayProgress) : await ctx.client.replays.get(id);
-      ctx.out.item(r as unknown as Row);
+      ctx.out.item(r);
     },
   },
   cancel: {
     usage: '<id>',
     summary: 'stop a queued or running replay',
-    run: async (ctx) => ctx.out.item((await ctx.client.replays.cancel(ctx.arg(0, 'id'))) as unknown as Row),
+    run: async (ctx) => ctx.out.item(await ctx.client.replays.cancel(ctx.arg(0, 'id'))),
   },
 };
 
@@ -101,7 +102,7 @@ export const exportsGroup: Group = {
         await download(ctx, e.id, ctx.flags.output);
         ctx.out.note(`wrote ${e.rows} rows to ${ctx.flags.output}`);
       }
-      ctx.out.item(e as unknown as Row);
+      ctx.out.item(e);
       return e.status === 'failed' || e.status === 'expired' ? 1 : 0;
     },
   },
@@ -116,7 +117,7 @@ export const exportsGroup: Group = {
     async run(ctx) {
       const id = ctx.arg(0, 'id');
       const e = ctx.flags.wait ? await follow(ctx, (o) => ctx.client.exports.wait(id, o), ctx.out.progress(`export ${id}`), exportProgress) : await ctx.client.exports.get(id);
-      ctx.out.item(e as unknown as Row);
+      ctx.out.item(e);
     },
   },
   download: {

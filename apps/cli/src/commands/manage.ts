@@ -1,7 +1,7 @@
 // Accounts, keys, sources, destinations, routes and event types: create, list, show, update, delete.
 import type { CreateSourceParams, Page, UpdateSourceParams } from '@hookstream/sdk';
 import { type Ctx, type Group, UsageError, defined } from '../context.ts';
-import { type Column, type Row, table } from '../output.ts';
+import { type Column, type Row, cell, table } from '../output.ts';
 
 /** One page, or with --all every page. */
 export async function listed<T>(ctx: Ctx, page: () => Promise<Page<T>>, iterate: () => AsyncIterable<T>, columns: Column[]): Promise<void> {
@@ -38,13 +38,15 @@ const DEST_COLUMNS: Column[] = [
   { key: 'active' },
   { key: 'retry_policy', title: 'ATTEMPTS', format: (v) => String((v as { max_attempts?: number })?.max_attempts ?? '-') },
   { key: 'signature_scheme', title: 'SIGNING' },
+  { key: 'customer_id', title: 'CUSTOMER', max: 30 },
 ];
 const ROUTE_COLUMNS: Column[] = [
   { key: 'id' },
-  { key: 'source_id', title: 'SOURCE', format: (v) => (v === null ? '* (any)' : String(v)) },
+  { key: 'source_id', title: 'SOURCE', format: (v) => (v === null ? '* (any)' : cell(v)) },
   { key: 'destination_id', title: 'DESTINATION' },
   { key: 'event_type_pattern', title: 'PATTERN' },
   { key: 'active' },
+  { key: 'customer_id', title: 'CUSTOMER', max: 30 },
 ];
 const TYPE_COLUMNS: Column[] = [{ key: 'id' }, { key: 'name' }, { key: 'description', max: 50 }, { key: 'schema', format: (v) => (v ? 'yes' : 'no') }];
 
@@ -162,12 +164,14 @@ function destinationFields(ctx: Ctx) {
     retry_policy: maxAttempts !== undefined ? defined({ max_attempts: maxAttempts, backoff }) : undefined,
     rate_limit_per_s: ctx.int('rate-limit'),
     active: ctx.activeFlag(),
+    // An empty --customer "" takes the destination away from its customer.
+    customer_id: ctx.flags.customer === undefined ? undefined : ctx.flags.customer || null,
   });
 }
 
 export const destinations: Group = {
   create: {
-    usage: '<name> <url> [--header k=v]… [--auth-token T] [--signing-secret S] [--scheme S] [--timeout-ms N] [--max-attempts N [--backoff exponential|two_phase]] [--rate-limit N]',
+    usage: '<name> <url> [--header k=v]… [--auth-token T] [--signing-secret S] [--scheme S] [--timeout-ms N] [--max-attempts N [--backoff exponential|two_phase]] [--rate-limit N] [--customer ID]',
     summary: 'a destination; prints its generated signing secret, once',
     async run(ctx) {
       const d = await ctx.client.destinations.create({ name: ctx.arg(0, 'name'), url: ctx.arg(1, 'url'), ...destinationFields(ctx) });
@@ -176,9 +180,12 @@ export const destinations: Group = {
     },
   },
   list: {
-    usage: '[--limit N] [--cursor C] [--all]',
+    usage: '[--customer ID] [--limit N] [--cursor C] [--all]',
     summary: 'destinations',
-    run: (ctx) => listed(ctx, () => ctx.client.destinations.list(ctx.listParams()), () => ctx.client.destinations.iterate(ctx.listParams()), DEST_COLUMNS),
+    async run(ctx) {
+      const params = { ...ctx.listParams(), ...defined({ customer_id: ctx.flags.customer }) };
+      await listed(ctx, () => ctx.client.destinations.list(params), () => ctx.client.destinations.iterate(params), DEST_COLUMNS);
+    },
   },
   show: { usage: '<id>', summary: 'one destination', run: async (ctx) => ctx.out.item(await ctx.client.destinations.get(ctx.arg(0, 'id'))) },
   update: {
@@ -224,11 +231,11 @@ export const destinations: Group = {
       const s = await ctx.client.destinations.stats(ctx.arg(0, 'id'), defined({ range: statsRange(ctx) }));
       if (ctx.out.json) return ctx.out.printJson(s);
       const { series: _s, recent_failures: failures, ...head } = s;
-      ctx.out.item(head as Row);
+      ctx.out.item(head);
       ctx.out.write(`\nrecent failures (${failures.length})\n`);
       if (failures.length > 0) {
         ctx.out.write(
-          table(failures as unknown as Row[], [
+          table(failures, [
             { key: 'at' },
             { key: 'event_id', title: 'EVENT' },
             { key: 'status_code', title: 'HTTP' },
@@ -255,10 +262,10 @@ export const stats: Group = {
     async run(ctx) {
       const s = await ctx.client.stats.get(defined({ range: statsRange(ctx) }));
       if (ctx.out.json) return ctx.out.printJson(s);
-      ctx.out.item({ range: s.range, from: s.from, to: s.to, ...s.totals, ready: s.pipeline.ready, projection_lag_ms: s.pipeline.projection_lag_ms } as Row);
+      ctx.out.item({ range: s.range, from: s.from, to: s.to, ...s.totals, ready: s.pipeline.ready, projection_lag_ms: s.pipeline.projection_lag_ms });
       ctx.out.write('\n');
       ctx.out.write(
-        table(s.destinations as unknown as Row[], [
+        table(s.destinations, [
           { key: 'name', max: 30 },
           { key: 'destination_id', title: 'ID' },
           { key: 'attempts' },
@@ -292,10 +299,10 @@ export const routes: Group = {
     },
   },
   list: {
-    usage: '[--source ID] [--destination ID] [--limit N] [--cursor C] [--all]',
+    usage: '[--source ID] [--destination ID] [--customer ID] [--limit N] [--cursor C] [--all]',
     summary: 'routes',
     async run(ctx) {
-      const params = { ...ctx.listParams(), ...defined({ source_id: ctx.flags.source, destination_id: ctx.flags.destination }) };
+      const params = { ...ctx.listParams(), ...defined({ source_id: ctx.flags.source, destination_id: ctx.flags.destination, customer_id: ctx.flags.customer }) };
       await listed(ctx, () => ctx.client.routes.list(params), () => ctx.client.routes.iterate(params), ROUTE_COLUMNS);
     },
   },

@@ -2,7 +2,7 @@
 import { type FormEvent, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { client } from '../api.ts';
-import { ErrorNote, Loading, SecretOnce, Status, Table, Time } from '../ui.tsx';
+import { ErrorNote, Loading, SecretOnce, Status, Table, Time, formText } from '../ui.tsx';
 
 export function ApiKeys() {
   const qc = useQueryClient();
@@ -25,7 +25,7 @@ export function ApiKeys() {
   });
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    const name = String(new FormData(e.currentTarget).get('name') ?? '').trim();
+    const name = formText(new FormData(e.currentTarget), 'name').trim();
     create.mutate(name, { onSuccess: () => (e.target as HTMLFormElement).reset() });
   };
   return (

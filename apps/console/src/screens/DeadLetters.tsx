@@ -156,7 +156,7 @@ export function DeadLetters() {
         <button type="button" onClick={() => setCursors((c) => c.slice(0, -1))} disabled={!cursor}>
           Previous page
         </button>
-        <button type="button" onClick={() => list.data?.next_cursor && setCursors((c) => [...c, list.data!.next_cursor!])} disabled={!list.data?.next_cursor}>
+        <button type="button" onClick={() => list.data?.next_cursor && setCursors((c) => [...c, list.data.next_cursor!])} disabled={!list.data?.next_cursor}>
           Next page
         </button>
       </div>

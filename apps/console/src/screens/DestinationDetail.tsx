@@ -5,7 +5,7 @@ import type { Destination, UpdateDestinationParams } from '@hookstream/sdk';
 import { type StatsRange, client } from '../api.ts';
 import { Chart } from '../chart.tsx';
 import { Link } from '../router.tsx';
-import { ErrorNote, Id, Loading, SecretOnce, Status, Table, Time, healthOf, ms, num, parseJson, pct, shortId } from '../ui.tsx';
+import { ErrorNote, Id, Loading, SecretOnce, Status, Table, Time, formText, healthOf, ms, num, parseJson, pct, shortId } from '../ui.tsx';
 import { RangePicker } from './Overview.tsx';
 
 export function DestinationDetail({ id }: { id: string }) {
@@ -147,18 +147,18 @@ function EditDestination({ d, onSaved }: { d: Destination; onSaved: () => void }
     setSaved(false);
     setFieldError(null);
     const f = new FormData(e.currentTarget);
-    const headers = parseJson(String(f.get('headers') ?? ''), 'Headers');
+    const headers = parseJson(formText(f, 'headers'), 'Headers');
     if (!headers.ok) return setFieldError(headers.error);
     const p: UpdateDestinationParams = {
-      name: String(f.get('name')),
-      url: String(f.get('url')),
+      name: formText(f, 'name'),
+      url: formText(f, 'url'),
       headers: (headers.value ?? {}) as Record<string, string>,
       timeout_ms: Number(f.get('timeout_ms')),
       retry_policy: { ...d.retry_policy, max_attempts: Number(f.get('max_attempts')) } as UpdateDestinationParams['retry_policy'],
       rate_limit_per_s: f.get('rate_limit') ? Number(f.get('rate_limit')) : null,
-      signature_scheme: String(f.get('signature_scheme')) as Destination['signature_scheme'],
+      signature_scheme: formText(f, 'signature_scheme') as Destination['signature_scheme'],
     };
-    const token = String(f.get('auth_token') ?? '');
+    const token = formText(f, 'auth_token');
     if (token) p.auth_token = token;
     save.mutate(p);
   };

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { DestinationWithSecret } from '@hookstream/sdk';
 import { type StatsRange, client } from '../api.ts';
 import { Link } from '../router.tsx';
-import { Empty, ErrorNote, Loading, SecretOnce, Status, Table, healthOf, ms, num, pct } from '../ui.tsx';
+import { Empty, ErrorNote, Loading, SecretOnce, Status, Table, formText, healthOf, ms, num, pct } from '../ui.tsx';
 import { RangePicker } from './Overview.tsx';
 
 export function Destinations() {
@@ -78,7 +78,7 @@ function CreateDestination({ onCreated }: { onCreated: (d: DestinationWithSecret
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
-    create.mutate({ name: String(f.get('name')), url: String(f.get('url')) }, { onSuccess: () => (e.target as HTMLFormElement).reset() });
+    create.mutate({ name: formText(f, 'name'), url: formText(f, 'url') }, { onSuccess: () => (e.target as HTMLFormElement).reset() });
   };
   return (
     <section aria-labelledby="new-destination">

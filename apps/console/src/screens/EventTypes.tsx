@@ -3,7 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { CreateEventTypeParams } from '@hookstream/sdk';
 import { client } from '../api.ts';
-import { Empty, ErrorNote, Loading, Table, Time, parseJson } from '../ui.tsx';
+import { Empty, ErrorNote, Loading, Table, Time, formText, parseJson } from '../ui.tsx';
 
 export function EventTypes() {
   const qc = useQueryClient();
@@ -17,11 +17,11 @@ export function EventTypes() {
     e.preventDefault();
     setFieldError(null);
     const f = new FormData(e.currentTarget);
-    const schema = parseJson(String(f.get('schema') ?? ''), 'Schema');
+    const schema = parseJson(formText(f, 'schema'), 'Schema');
     if (!schema.ok) return setFieldError(schema.error);
-    const description = String(f.get('description') ?? '').trim();
+    const description = formText(f, 'description').trim();
     create.mutate(
-      { name: String(f.get('name')).trim(), ...(description ? { description } : {}), ...(schema.value ? { schema: schema.value as Record<string, unknown> } : {}) },
+      { name: formText(f, 'name').trim(), ...(description ? { description } : {}), ...(schema.value ? { schema: schema.value as Record<string, unknown> } : {}) },
       { onSuccess: () => (e.target as HTMLFormElement).reset() },
     );
   };

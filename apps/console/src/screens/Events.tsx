@@ -4,7 +4,7 @@ import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-quer
 import type { EventListParams, EventSummary, Page } from '@hookstream/sdk';
 import { SESSION_KEY, client, compact, statusOf } from '../api.ts';
 import { Link, useNavigate } from '../router.tsx';
-import { Empty, ErrorNote, Id, Loading, Status, Table, Time } from '../ui.tsx';
+import { Empty, ErrorNote, Id, Loading, Status, Table, Time, formText } from '../ui.tsx';
 import { type EventFilter, FilterBar, useFilter, useNames } from './filters.tsx';
 import { FirstWebhook } from './FirstWebhook.tsx';
 
@@ -70,7 +70,7 @@ export function Events() {
 
   const goTo = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    const id = new FormData(e.currentTarget).get('id')?.toString().trim();
+    const id = formText(new FormData(e.currentTarget), 'id').trim();
     if (id) navigate(`/events/${encodeURIComponent(id)}`);
   };
 
@@ -163,7 +163,7 @@ export function Events() {
         </button>
         <button
           type="button"
-          onClick={() => list.data?.next_cursor && setCursors((c) => [...c, list.data!.next_cursor!])}
+          onClick={() => list.data?.next_cursor && setCursors((c) => [...c, list.data.next_cursor!])}
           disabled={!list.data?.next_cursor}
         >
           Next page

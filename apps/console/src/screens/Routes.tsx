@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { CreateRouteParams } from '@hookstream/sdk';
 import { client } from '../api.ts';
 import { Link } from '../router.tsx';
-import { Empty, ErrorNote, Loading, Status, Table, parseJson } from '../ui.tsx';
+import { Empty, ErrorNote, Loading, Status, Table, formText, parseJson } from '../ui.tsx';
 import { useNames } from './filters.tsx';
 
 export function Routes() {
@@ -27,12 +27,12 @@ export function Routes() {
     e.preventDefault();
     setFieldError(null);
     const f = new FormData(e.currentTarget);
-    const filter = parseJson(String(f.get('payload_filter') ?? ''), 'Payload filter');
+    const filter = parseJson(formText(f, 'payload_filter'), 'Payload filter');
     if (!filter.ok) return setFieldError(filter.error);
-    const p: CreateRouteParams = { destination_id: String(f.get('destination_id')) };
-    const source = String(f.get('source_id') ?? '');
+    const p: CreateRouteParams = { destination_id: formText(f, 'destination_id') };
+    const source = formText(f, 'source_id');
     if (source) p.source_id = source;
-    const pattern = String(f.get('pattern') ?? '').trim();
+    const pattern = formText(f, 'pattern').trim();
     if (pattern) p.event_type_pattern = pattern;
     if (filter.value) p.payload_filter = filter.value as Record<string, unknown>;
     create.mutate(p, { onSuccess: () => (e.target as HTMLFormElement).reset() });
@@ -148,9 +148,9 @@ function FilterTester() {
     e.preventDefault();
     setFieldError(null);
     const f = new FormData(e.currentTarget);
-    const filter = parseJson(String(f.get('filter') ?? ''), 'Filter');
+    const filter = parseJson(formText(f, 'filter'), 'Filter');
     if (!filter.ok) return setFieldError(filter.error);
-    const payload = parseJson(String(f.get('payload') ?? ''), 'Payload');
+    const payload = parseJson(formText(f, 'payload'), 'Payload');
     if (!payload.ok) return setFieldError(payload.error);
     test.mutate({ payload_filter: (filter.value ?? {}) as Record<string, unknown>, payload: payload.value ?? {} });
   };

@@ -3,7 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { UpsertBrandParams } from '@hookstream/sdk';
 import { SESSION_KEY, client } from '../api.ts';
-import { CopyButton, ErrorNote, Loading, Status, Table, Time } from '../ui.tsx';
+import { CopyButton, ErrorNote, Loading, Status, Table, Time, formText } from '../ui.tsx';
 
 export function Settings() {
   const qc = useQueryClient();
@@ -32,14 +32,24 @@ export function Settings() {
     setSaved(false);
     const f = new FormData(e.currentTarget);
     const v = (k: string) => {
-      const s = String(f.get(k) ?? '').trim();
+      const s = formText(f, k).trim();
       return s === '' ? null : s;
     };
-    saveBrand.mutate({ name: v('name'), logo_url: v('logo_url'), primary_color: v('primary_color'), accent_color: v('accent_color'), support_email: v('support_email') });
+    const embed_origins = formText(f, 'embed_origins')
+      .split(/[\s,]+/)
+      .filter((o) => o !== '');
+    saveBrand.mutate({
+      name: v('name'),
+      logo_url: v('logo_url'),
+      primary_color: v('primary_color'),
+      accent_color: v('accent_color'),
+      support_email: v('support_email'),
+      embed_origins,
+    });
   };
   const submitDomain = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    const h = String(new FormData(e.currentTarget).get('hostname') ?? '').trim();
+    const h = formText(new FormData(e.currentTarget), 'hostname').trim();
     if (h) addDomain.mutate(h, { onSuccess: () => (e.target as HTMLFormElement).reset() });
   };
   if (account.isPending || brand.isPending) return <Loading />;
@@ -82,6 +92,10 @@ export function Settings() {
         <label>
           Support email
           <input name="support_email" type="email" defaultValue={b?.support_email ?? ''} />
+        </label>
+        <label className="wide">
+          Origins that may embed the customer portal (one a line, like https://app.example.com)
+          <textarea name="embed_origins" defaultValue={(b?.embed_origins ?? []).join('\n')} placeholder="https://app.example.com" />
         </label>
         <div className="row">
           <button type="submit" className="primary" disabled={saveBrand.isPending}>

@@ -3,7 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { CreateSourceParams } from '@hookstream/sdk';
 import { client } from '../api.ts';
-import { CopyButton, Empty, ErrorNote, Loading, Status, Table, Time } from '../ui.tsx';
+import { CopyButton, Empty, ErrorNote, Loading, Status, Table, Time, formText } from '../ui.tsx';
 
 const PROVIDERS = ['stripe', 'github', 'shopify', 'standard_webhooks', 'hmac'] as const;
 
@@ -18,8 +18,8 @@ export function Sources() {
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
-    const p: CreateSourceParams = { name: String(f.get('name')) };
-    if (provider) p.verification_config = { provider: provider as (typeof PROVIDERS)[number], secret: String(f.get('secret') ?? '') };
+    const p: CreateSourceParams = { name: formText(f, 'name') };
+    if (provider) p.verification_config = { provider: provider as (typeof PROVIDERS)[number], secret: formText(f, 'secret') };
     create.mutate(p, { onSuccess: () => (e.target as HTMLFormElement).reset() });
   };
   const rows = list.data?.data ?? [];

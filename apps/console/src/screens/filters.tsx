@@ -28,7 +28,7 @@ export function useFilter(): [EventFilter, (f: EventFilter) => void] {
   }
   const set = (next: EventFilter) => {
     const q = new URLSearchParams();
-    for (const k of KEYS) if (next[k]) q.set(k, next[k]!);
+    for (const k of KEYS) if (next[k]) q.set(k, next[k]);
     const qs = q.toString();
     navigate(`${path}${qs ? `?${qs}` : ''}`, true);
   };

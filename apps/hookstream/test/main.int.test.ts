@@ -8,10 +8,10 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { freePort } from '@hookstream/embedded';
 import { startNats, waitFor } from '@hookstream/testkit';
-import { HEAP_FLAGS, MALLOC_ARENA_MAX } from './heap.ts';
-import { yieldToApi } from './priority.ts';
+import { HEAP_FLAGS, MALLOC_ARENA_MAX } from '../src/heap.ts';
+import { yieldToApi } from '../src/priority.ts';
 
-const MAIN = path.join(import.meta.dirname, 'main.ts');
+const MAIN = path.join(import.meta.dirname, '../src/main.ts');
 const SEMI_SPACE = HEAP_FLAGS.find((f) => f.startsWith('--max-semi-space-size=')) as string;
 
 async function startRouter(t: Test, natsUrl: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {

@@ -17,10 +17,9 @@ import {
 } from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/domain';
 import { createLogger } from '@hookstream/observability';
-import { startNats, startReceiver, waitFor } from '@hookstream/testkit';
+import { publishRaw, startNats, startReceiver, streamMessages, waitFor } from '@hookstream/testkit';
 import { buildDeliverer } from '@hookstream/app-deliverer';
-import { headers as natsHeaders } from '@nats-io/transport-node';
-import { buildRouter } from './build.ts';
+import { buildRouter } from '../src/build.ts';
 
 const nats = await startNats(t);
 const broker = await connectBroker({ servers: nats.url, name: 'router-test' });
@@ -73,11 +72,9 @@ async function publish(eventType: string | null, body: Buffer, over: Partial<Eve
 
 /** The facts stream's routing messages: a routed fact alone, or the routings of one turn together. */
 async function routingMessages(b: Broker): Promise<Array<RoutedFact | RoutedFacts>> {
-  const info = await b.jsm.streams.info(STREAMS.facts);
   const out: Array<RoutedFact | RoutedFacts> = [];
-  for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
-    const m = await b.jsm.streams.getMessage(STREAMS.facts, { seq }).catch(() => null);
-    const f = m ? (JSON.parse(Buffer.from(m.data).toString()) as RoutedFact | RoutedFacts) : null;
+  for (const m of await streamMessages(b, STREAMS.facts)) {
+    const f = JSON.parse(Buffer.from(m.data).toString()) as RoutedFact | RoutedFacts;
     if (f?.kind === 'routed' || f?.kind === 'routings') out.push(f);
   }
   return out;
@@ -88,14 +85,9 @@ async function routedFacts(b: Broker): Promise<RoutedFact[]> {
 }
 
 async function deliveriesFor(destinationId: string) {
-  const info = await broker.jsm.streams.info(STREAMS.deliveries);
   const out: Array<ReturnType<typeof decodeDeliveryMeta> & { seq: number }> = [];
-  for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
-    const m = await broker.jsm.streams.getMessage(STREAMS.deliveries, { seq }).catch(() => null);
-    if (!m || m.subject !== `hs.deliveries.${destinationId}`) continue;
-    const h: Record<string, string> = {};
-    for (const k of m.header.keys()) h[k] = m.header.get(k);
-    out.push({ ...decodeDeliveryMeta(h), seq });
+  for (const m of await streamMessages(broker, STREAMS.deliveries)) {
+    if (m.subject === `hs.deliveries.${destinationId}`) out.push({ ...decodeDeliveryMeta(m.headers), seq: m.seq });
   }
   return out;
 }
@@ -176,22 +168,20 @@ t.test('a malformed event is terminated and routing goes on', async (t) => {
   const rx = await startReceiver(t);
   const d = await destination(rx.url);
   await route(d.id, 'after.bad');
-  const h = natsHeaders();
-  h.set('Hs-Meta', '{"v":1,"nonsense":true}');
-  await broker.js.publish(`hs.events.${account}.out._`, Buffer.from('x'), { headers: h });
-  await broker.js.publish(`hs.events.${account}.out._`, Buffer.from('no headers at all'));
+  await publishRaw(broker, `hs.events.${account}.out._`, 'x', { headers: { 'Hs-Meta': '{"v":1,"nonsense":true}' } });
+  await publishRaw(broker, `hs.events.${account}.out._`, 'no headers at all');
   const good = await publish('after.bad', Buffer.from('{"ok":true}'));
   const [req] = await rx.waitForCount(1);
   t.equal(req?.headers[DELIVERY_HEADERS.eventId], good.event_id, 'the next event is routed');
   const info = await waitFor(async () => {
-    const i = await broker.jsm.consumers.info(STREAMS.events, CONSUMERS.router);
+    const i = await broker.consumers.info(STREAMS.events, CONSUMERS.router);
     return i.num_ack_pending === 0 && i.num_pending === 0 && i;
   });
   t.equal(info.num_redelivered, 0, 'the malformed ones are not offered again');
 });
 
 t.test('a router that re-reads the whole stream creates no delivery twice', async (t) => {
-  const before = (await broker.jsm.streams.info(STREAMS.deliveries)).state.messages;
+  const before = (await broker.streams.info(STREAMS.deliveries)).state.messages;
   /** Each event's routing, as the deliveries it names: a routing stored again must name the same ones. */
   const routings = async () => {
     const byEvent = new Map<string, string[]>();
@@ -207,14 +197,14 @@ t.test('a router that re-reads the whole stream creates no delivery twice', asyn
   t.ok(before > 0);
   await router.stop();
   // A fresh `router` consumer starts from the first event again, as after a lost consumer state.
-  await broker.jsm.consumers.delete(STREAMS.events, CONSUMERS.router);
+  await broker.consumers.delete(STREAMS.events, CONSUMERS.router);
   await ensureTopology(broker, { replicas: 1, duplicateWindowS: 3600 });
   await router.start();
   await waitFor(async () => {
-    const i = await broker.jsm.consumers.info(STREAMS.events, CONSUMERS.router);
+    const i = await broker.consumers.info(STREAMS.events, CONSUMERS.router);
     return i.num_pending === 0 && i.num_ack_pending === 0 && i.delivered.stream_seq > 0;
   });
-  t.equal((await broker.jsm.streams.info(STREAMS.deliveries)).state.messages, before, 'every republished delivery was a duplicate');
+  t.equal((await broker.streams.info(STREAMS.deliveries)).state.messages, before, 'every republished delivery was a duplicate');
   // Routed facts stored alone have ids of their own and were dropped as repeats too; those stored
   // with others in one message are stored again, naming the same deliveries (projected to the same rows).
   t.same(await routings(), routedBefore, 'every event is routed to the same deliveries as before');

@@ -10,11 +10,10 @@ import { freePort } from '@hookstream/embedded';
 import { startNats, waitFor } from '@hookstream/testkit';
 import { apiOn, signup } from '../../api/test/harness.ts';
 
-const MAIN = path.join(import.meta.dirname, 'main.ts');
+const MAIN = path.join(import.meta.dirname, '../src/main.ts');
 
 function hookstream(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    // eslint-disable-next-line no-restricted-properties -- the child needs a PATH to find nothing else: no Hookstream setting leaks in
     const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -8,7 +8,7 @@ import { Hookstream } from '@hookstream/sdk';
 import { startReceiver, waitFor } from '@hookstream/testkit';
 import { TEST_OPERATOR_TOKEN, startSystem } from '../../../test/e2e/harness.ts';
 
-const MAIN = path.resolve(import.meta.dirname, 'main.ts');
+const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
 
 interface Run {
   code: number;
@@ -79,6 +79,24 @@ t.test('hookstream-cli against a running Hookstream', async (t) => {
   t.equal(revoked.code, 1, 'the server refused: exit 1');
   t.match(revoked.stderr, /revoked \(unauthorized, HTTP 401\)/);
 
+  // ---- customers and portal sessions
+  const mine = JSON.parse((await cli(['destinations', 'create', 'cus-dest', `${receiver.url}/cus`, '--customer', 'cus_9', '--json'])).stdout);
+  t.equal(mine.customer_id, 'cus_9');
+  t.same(JSON.parse((await cli(['destinations', 'list', '--customer', 'cus_9', '--json'])).stdout).data.map((d: { id: string }) => d.id), [mine.id]);
+  const portal = await cli(['portal-sessions', 'create', 'cus_9', '--scope', 'manage', '--expires-in-s', '600', '--json']);
+  t.equal(portal.code, 0, portal.stderr);
+  const link = JSON.parse(portal.stdout);
+  t.match(link, { customer_id: 'cus_9', scope: 'manage', url: /\/portal\/[0-9a-f-]{36}\/#token=hspt_/ });
+  t.match(portal.stderr, /not shown again/);
+  const sessions = (await cli(['portal-sessions', 'list', '--customer', 'cus_9'])).stdout;
+  t.match(sessions, /^ID\s+CUSTOMER\s+SCOPE\s+CREATED\s+EXPIRES\s+OPENED$/m);
+  t.match(sessions, new RegExp(`^${link.id}\\s+cus_9\\s+manage\\s`, 'm'));
+  t.notMatch(sessions, /hspt_/, 'no token in a list');
+  t.equal((await cli(['portal-sessions', 'create', 'cus_9', '--scope', 'admin'])).code, 2, 'a bad scope is a usage error');
+  t.match((await cli(['portal-sessions', 'revoke', link.id])).stdout, `revoked ${link.id}`);
+  t.equal((await cli(['portal-sessions', 'revoke', link.id])).code, 1, 'twice: not found');
+  await cli(['destinations', 'delete', mine.id]);
+
   // ---- sources, destinations, routes, event types
   const src = JSON.parse((await cli(['sources', 'create', 'shop', '--json'])).stdout);
   t.match(src.path_token, /^src_/);
@@ -98,7 +116,7 @@ t.test('hookstream-cli against a running Hookstream', async (t) => {
   t.same(dst.headers, { 'x-team': 'payments' });
   const dead = JSON.parse((await cli(['destinations', 'create', 'dead', `${receiver.url}/dead`, '--max-attempts', '1', '--json'])).stdout);
   t.equal(dead.retry_policy.max_attempts, 1);
-  t.match((await cli(['destinations', 'list'])).stdout, /^ID\s+NAME\s+URL\s+ACTIVE\s+ATTEMPTS\s+SIGNING$/m);
+  t.match((await cli(['destinations', 'list'])).stdout, /^ID\s+NAME\s+URL\s+ACTIVE\s+ATTEMPTS\s+SIGNING\s+CUSTOMER$/m);
   t.match((await cli(['destinations', 'show', dst.id])).stdout, /^signing_secret_set\s+yes$/m);
   t.match((await cli(['destinations', 'update', dst.id, '--timeout-ms', '5000'])).stdout, /^timeout_ms\s+5000$/m);
   const rotated = JSON.parse((await cli(['destinations', 'rotate-secret', dst.id, '--overlap-s', '60', '--json'])).stdout);
