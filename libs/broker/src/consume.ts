@@ -37,7 +37,6 @@ export function troubledConsumers(): Array<{ stream: string; consumer: string; s
 interface Pull {
   reply: string;
   msgs: number;
-  bytes: number;
   askedAt: number;
   heardAt: number;
   brought: number;
@@ -192,7 +191,7 @@ export function startConsumer(o: ConsumerOptions): Consumer {
     if (wait) clearTimeout(wait);
     wait = undefined;
     const reply = `${inbox}.${++pulls}`;
-    pull = { reply, msgs, bytes, askedAt: now, heardAt: now, brought: 0, probing: false };
+    pull = { reply, msgs, askedAt: now, heardAt: now, brought: 0, probing: false };
     const request = JSON.stringify({ batch: msgs, max_bytes: bytes, expires: expiresMs * NS, idle_heartbeat: heartbeatMs * NS });
     writes.defer(() => nc.publish(subject, request, { reply }));
     alive();
@@ -308,7 +307,6 @@ export function startConsumer(o: ConsumerOptions): Consumer {
       lastStatus = null;
       if (pull) {
         pull.msgs--;
-        pull.bytes -= size;
         pull.brought++;
       }
       spawn(msg, size);
