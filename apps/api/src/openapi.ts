@@ -21,6 +21,7 @@ export const TAGS: Array<{ name: string; description: string }> = [
   { name: 'payload-filters', description: 'Try a route payload filter on a payload' },
   { name: 'replays', description: 'Bulk replays by filter, with progress' },
   { name: 'exports', description: 'Asynchronous NDJSON/CSV exports of events and attempts' },
+  { name: 'audit-log', description: 'Who changed what, when and from where: every change made through the API or the console' },
   { name: 'ingest', description: 'Receive webhooks from providers' },
   { name: 'health', description: 'Liveness and readiness' },
   { name: 'console', description: 'Sign-in to the web console: an API key exchanged for a session cookie' },

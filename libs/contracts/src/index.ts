@@ -6,3 +6,4 @@ export * from './errors.ts';
 export * as api from './api.ts';
 export * as consoleApi from './console-api.ts';
 export * as portalApi from './portal-api.ts';
+export * from './audit.ts';

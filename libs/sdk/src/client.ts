@@ -19,6 +19,7 @@ import { Exports, Replays } from './jobs.ts';
 import { DeadLetters, PayloadFilters, StatsApi } from './insights.ts';
 import { Console } from './console.ts';
 import { Portal } from './portal.ts';
+import { AuditLog } from './audit.ts';
 import type { Health, IngestAccepted, Readiness } from './types.ts';
 
 export type HookstreamOptions = TransportOptions;
@@ -42,6 +43,8 @@ export class Hookstream {
   readonly deadLetters: DeadLetters;
   readonly stats: StatsApi;
   readonly payloadFilters: PayloadFilters;
+  /** Who changed what, when and from where (read-only). */
+  readonly auditLog: AuditLog;
   /** Console sign-in (session mode in the browser). */
   readonly console: Console;
   /** The customer portal's session (in the portal page). */
@@ -68,6 +71,7 @@ export class Hookstream {
     this.deadLetters = new DeadLetters(t);
     this.stats = new StatsApi(t);
     this.payloadFilters = new PayloadFilters(t);
+    this.auditLog = new AuditLog(t);
     this.console = new Console(t);
     this.portal = new Portal(t);
   }

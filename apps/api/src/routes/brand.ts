@@ -43,7 +43,7 @@ export function brandRoutes(deps: ApiDeps) {
 
     app.post(
       '/brand-settings',
-      { schema: { body: api.UpsertBrandBody, response: { 200: api.envelope(api.Brand), '4xx': api.ErrorBody } } },
+      { config: { audit: 'brand.update' }, schema: { body: api.UpsertBrandBody, response: { 200: api.envelope(api.Brand), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const b = request.body;
         const at = now();

@@ -75,7 +75,7 @@ export function destinationRoutes(deps: ApiDeps) {
 
     app.post(
       '/destinations',
-      { schema: { body: api.CreateDestinationBody, response: { 201: api.envelope(api.DestinationWithSecret), '4xx': api.ErrorBody } } },
+      { config: { audit: 'destination.create' }, schema: { body: api.CreateDestinationBody, response: { 201: api.envelope(api.DestinationWithSecret), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const b = request.body;
         await checkUrl(b.url);
@@ -127,7 +127,7 @@ export function destinationRoutes(deps: ApiDeps) {
     );
     app.patch(
       '/destinations/:id',
-      { schema: { params: api.IdParams, body: api.UpdateDestinationBody, response: { 200: api.envelope(api.Destination), '4xx': api.ErrorBody } } },
+      { config: { audit: 'destination.update' }, schema: { params: api.IdParams, body: api.UpdateDestinationBody, response: { 200: api.envelope(api.Destination), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         const b = request.body;
@@ -162,7 +162,7 @@ export function destinationRoutes(deps: ApiDeps) {
     );
     app.delete(
       '/destinations/:id',
-      { schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      { config: { audit: 'destination.delete' }, schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         for (const r of catalog.view.routesOf(request.accountId)) if (r.destination_id === d.id) await catalog.remove('route', r.id);
@@ -188,7 +188,7 @@ export function destinationRoutes(deps: ApiDeps) {
     );
     app.post(
       '/destinations/:id/rotate-secret',
-      { schema: { params: api.IdParams, body: api.RotateSecretBody, response: { 200: api.envelope(api.RotatedSecret), '4xx': api.ErrorBody } } },
+      { config: { audit: 'destination.rotate_secret' }, schema: { params: api.IdParams, body: api.RotateSecretBody, response: { 200: api.envelope(api.RotatedSecret), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         const b = request.body ?? {};

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { UpsertBrandParams } from '@hookstream/sdk';
 import { SESSION_KEY, client } from '../api.ts';
 import { CopyButton, ErrorNote, Loading, Status, Table, Time, formText } from '../ui.tsx';
+import { Link } from '../router.tsx';
 
 export function Settings() {
   const qc = useQueryClient();
@@ -56,7 +57,12 @@ export function Settings() {
   const b = brand.data;
   return (
     <>
-      <h1>Settings</h1>
+      <div className="topline">
+        <h1>Settings</h1>
+        <Link className="button" to="/settings/audit-log">
+          Audit log
+        </Link>
+      </div>
       <ErrorNote error={account.error ?? brand.error} />
       {account.data && (
         <dl className="meta">
