@@ -44,7 +44,7 @@ export interface Deliverer {
   start(): Promise<void>;
   /** Stops pulling, finishes the requests in flight and records their outcomes, then returns. */
   stop(): Promise<void>;
-  /** Destinations with a running loop (for health and tests). */
+  /** Destinations being pulled (for health and tests). */
   activeDestinations(): string[];
   /** The circuit of a destination in this process, if it has a worker. */
   circuitState(destinationId: string): CircuitState | null;
@@ -130,7 +130,7 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
     return next;
   };
 
-  /** Starts a destination's loop; a failure (NATS unreachable at that moment) is retried, never dropped. */
+  /** Starts pulling a destination; a failure (NATS unreachable at that moment) is retried, never dropped. */
   const startWorker = async (d: DestinationRecord, retryMs = 1_000): Promise<void> => {
     try {
       await workerFor(d.id, d).start(d);

@@ -50,7 +50,7 @@ export class DestinationWorker {
   readonly id: string;
   readonly gate: DestinationGate;
   private record: DestinationRecord | null;
-  private loop: Consumer | null = null;
+  private consumer: Consumer | null = null;
   private readonly deps: WorkerDeps;
 
   constructor(id: string, record: DestinationRecord | null, deps: WorkerDeps) {
@@ -61,15 +61,15 @@ export class DestinationWorker {
   }
 
   get running(): boolean {
-    return this.loop !== null;
+    return this.consumer !== null;
   }
 
-  /** Ensures the consumer (its max_deliver and ack_wait follow the record) and runs the loop. */
+  /** Ensures the durable consumer (its max_deliver and ack_wait follow the record) and pulls it. */
   async start(record: DestinationRecord): Promise<void> {
     this.update(record);
     await ensureDestinationConsumer(this.deps.broker, consumerSpec(record));
-    if (this.loop) return;
-    this.loop = this.consume((load) => this.capacity(load));
+    if (this.consumer) return;
+    this.consumer = this.consume((load) => this.capacity(load));
   }
 
   private consume(capacity: (load: ConsumerLoad) => Capacity, onIdle?: () => Promise<boolean>): Consumer {
@@ -102,7 +102,7 @@ export class DestinationWorker {
     ) {
       await ensureDestinationConsumer(this.deps.broker, consumerSpec(record));
     }
-    this.loop?.poke();
+    this.consumer?.poke();
   }
 
   /**
@@ -113,7 +113,7 @@ export class DestinationWorker {
     // Messages already in hand finish first (they read the record again and find it gone).
     await this.stop();
     this.record = null;
-    this.loop = this.consume(
+    this.consumer = this.consume(
       ({ inHand }) => ({ n: Math.max(0, DRAIN_BATCH - inHand), waitMs: 100 }),
       () => this.drained(),
     );
@@ -121,13 +121,13 @@ export class DestinationWorker {
 
   /** Resolves when a drain finished by itself. */
   get finished(): Promise<void> {
-    return this.loop?.done ?? Promise.resolve();
+    return this.consumer?.done ?? Promise.resolve();
   }
 
   /** Running until the stop finished: the pull in progress may still bring messages until then. */
   async stop(): Promise<void> {
-    await this.loop?.stop();
-    this.loop = null;
+    await this.consumer?.stop();
+    this.consumer = null;
   }
 
   private update(record: DestinationRecord): void {
