@@ -269,3 +269,45 @@ t.test('given onIdle, the consumer ends itself when a pull brings nothing', asyn
   t.equal(asked, 2, 'asked after each empty pull, ended when it said so');
   t.equal((await info('idle_end')).num_waiting, 0, 'no pull left behind');
 });
+
+t.test('given the ways to settle a message: nak with a delay, term, working', async (t) => {
+  await handlesOf(broker).jsm.streams.add({ name: 'CLN', subjects: ['cln.>'] });
+  await durable('settle', 'CLN', { ack_wait: 1_000 * 1_000_000 });
+  for (const what of ['nak', 'term', 'working']) await handlesOf(broker).js.publish(`cln.${what}`, enc.encode(what));
+  const seen: Array<{ subject: string; count: number; at: number }> = [];
+  consume(t, {
+    stream: 'CLN',
+    consumer: 'settle',
+    maxMessages: 10,
+    handle: async (msg) => {
+      seen.push({ subject: msg.subject, count: msg.deliveryCount, at: Date.now() });
+      if (msg.subject === 'cln.nak') {
+        if (msg.deliveryCount === 1) msg.nak(1_500);
+        else msg.ack();
+      } else if (msg.subject === 'cln.term') {
+        msg.term();
+      } else {
+        // Held past its AckWait (1 s), kept alive.
+        for (let i = 0; i < 6; i++) {
+          msg.working();
+          await sleep(400);
+        }
+        msg.ack();
+      }
+    },
+  });
+  await waitFor(() => seen.filter((s) => s.subject === 'cln.nak').length === 2, { timeoutMs: 15_000, message: 'the nak\'d message again' });
+  await waitFor(async () => (await info('settle', 'CLN')).num_ack_pending === 0, { timeoutMs: 15_000, message: 'all settled' });
+  await sleep(1_500);
+  const naks = seen.filter((s) => s.subject === 'cln.nak');
+  t.equal(naks[1]?.count, 2, 'nak: offered again, its delivery counted');
+  t.ok((naks[1]?.at ?? 0) - (naks[0]?.at ?? 0) >= 1_400, `no earlier than its delay (${(naks[1]?.at ?? 0) - (naks[0]?.at ?? 0)} ms)`);
+  t.equal(seen.filter((s) => s.subject === 'cln.term').length, 1, 'term: never again');
+  t.same(
+    seen.filter((s) => s.subject === 'cln.working').map((s) => s.count),
+    [1],
+    'working: held 2.4 s past a 1 s AckWait, never offered again',
+  );
+  const after = await info('settle', 'CLN');
+  t.equal(after.num_pending + after.num_ack_pending, 0, 'nothing left');
+});
