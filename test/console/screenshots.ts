@@ -90,6 +90,7 @@ t.test('screenshots', async (t) => {
   await shot(p, 'api-keys', '/api-keys', (pg) => pg.getByRole('table', { name: 'API keys' }).waitFor());
   await shot(p, 'exports', '/exports', (pg) => pg.getByRole('table', { name: 'Exports' }).waitFor());
   await shot(p, 'settings', '/settings', h1('Settings'));
+  await shot(p, 'audit-log', '/settings/audit-log', (pg) => pg.getByRole('table', { name: 'Audit log' }).waitFor());
   // People: two members, one invitation waiting, one link just made; and the screen that link opens.
   if (!ONLY || ONLY.includes('members') || ONLY.includes('invite')) {
     for (const [email, name, role] of [['olga@acme-shop.com', 'Olga Berg', 'owner'], ['dev@acme-shop.com', 'Dev Patel', 'developer']] as const) {
@@ -116,7 +117,6 @@ t.test('screenshots', async (t) => {
       await guest.screenshot({ path: join(out, 'invite.png') });
     }
   }
-  await shot(p, 'audit-log', '/settings/audit-log', (pg) => pg.getByRole('table', { name: 'Audit log' }).waitFor());
 
   // Actions whose result is worth a picture: a rotated secret shown once, a bulk replay run to its end.
   if (!ONLY || ONLY.includes('rotate-secret')) {

@@ -22,8 +22,8 @@ async function startProvider(t: Test, redirectUri: string) {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = randomUUID();
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
-  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
-  const server = createServer((req, res) => handler(req, res));
+  let handler: (req: IncomingMessage, res: ServerResponse) => unknown = (_req, res) => res.end();
+  const server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

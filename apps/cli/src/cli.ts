@@ -6,9 +6,9 @@ import { type Io, Output } from './output.ts';
 import { account, accounts, destinations, eventTypes, keys, routes, sources, stats } from './commands/manage.ts';
 import { deadLetters, events, outbound } from './commands/events.ts';
 import { exportsGroup, replays } from './commands/jobs.ts';
-import { invites, members } from './commands/people.ts';
 import { portalSessions } from './commands/portal.ts';
 import { auditLog } from './commands/audit.ts';
+import { invites, members } from './commands/people.ts';
 
 export type { Io } from './output.ts';
 export type { Settings } from './context.ts';

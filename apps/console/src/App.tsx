@@ -17,9 +17,9 @@ import { EventTypes } from './screens/EventTypes.tsx';
 import { ApiKeys } from './screens/ApiKeys.tsx';
 import { Exports } from './screens/Exports.tsx';
 import { Settings } from './screens/Settings.tsx';
+import { AuditLog } from './screens/AuditLog.tsx';
 import { Members } from './screens/Members.tsx';
 import { AcceptInvite } from './screens/AcceptInvite.tsx';
-import { AuditLog } from './screens/AuditLog.tsx';
 import { useBrand } from './brand.ts';
 import { ScreenBoundary } from './boundary.tsx';
 import { type Action, useCan } from './permissions.tsx';
@@ -82,8 +82,8 @@ function Screen() {
   if (path === '/api-keys') return <ApiKeys />;
   if (path === '/exports') return <Exports />;
   if (path === '/settings') return <Settings />;
-  if (path === '/settings/members') return <Members />;
   if (path === '/settings/audit-log') return <AuditLog />;
+  if (path === '/settings/members') return <Members />;
   return (
     <>
       <h1>Not found</h1>

@@ -597,6 +597,8 @@ export const DeadLetterQuery = Type.Object(
     until: Type.Optional(Type.String({ format: 'date-time' })),
     /** true: only those whose event was replayed to the destination since; false: only those not yet. */
     replayed: Type.Optional(Type.Boolean()),
+    /** Only deliveries to this customer's destinations (its customer when they were routed). */
+    customer_id: Type.Optional(CustomerId),
   },
   Strict,
 );

@@ -20,10 +20,10 @@ export const CONFIG_BUCKET = 'hs_config';
 export const OBJECT_BUCKET = 'hs_exports';
 /** Console sign-in sessions, keyed by a hash of the session id; entries expire when idle. */
 export const CONSOLE_SESSION_BUCKET = 'hs_console_sessions';
-/** Failed console sign-ins per email and address, for the lockout; entries age out with the lockout window. */
-export const SIGNIN_FAILURE_BUCKET = 'hs_signin_failures';
 /** Customer portal sessions: records by account, and pointers from token and cookie hashes. */
 export const PORTAL_SESSION_BUCKET = 'hs_portal_sessions';
+/** Failed console sign-ins per email and address, for the lockout; entries age out with the lockout window. */
+export const SIGNIN_FAILURE_BUCKET = 'hs_signin_failures';
 
 export const SUBJECTS = {
   eventsAll: 'hs.events.>',

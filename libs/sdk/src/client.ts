@@ -18,9 +18,9 @@ import {
 import { Exports, Replays } from './jobs.ts';
 import { DeadLetters, PayloadFilters, StatsApi } from './insights.ts';
 import { Console } from './console.ts';
-import { Invites, Members, SingleSignOn } from './people.ts';
 import { Portal } from './portal.ts';
 import { AuditLog } from './audit.ts';
+import { Invites, Members, SingleSignOn } from './people.ts';
 import type { Health, IngestAccepted, Readiness } from './types.ts';
 
 export type HookstreamOptions = TransportOptions;
@@ -44,11 +44,11 @@ export class Hookstream {
   readonly deadLetters: DeadLetters;
   readonly stats: StatsApi;
   readonly payloadFilters: PayloadFilters;
+  /** Who changed what, when and from where (read-only). */
+  readonly auditLog: AuditLog;
   readonly members: Members;
   readonly invites: Invites;
   readonly sso: SingleSignOn;
-  /** Who changed what, when and from where (read-only). */
-  readonly auditLog: AuditLog;
   /** Console sign-in (session mode in the browser). */
   readonly console: Console;
   /** The customer portal's session (in the portal page). */
@@ -75,10 +75,10 @@ export class Hookstream {
     this.deadLetters = new DeadLetters(t);
     this.stats = new StatsApi(t);
     this.payloadFilters = new PayloadFilters(t);
+    this.auditLog = new AuditLog(t);
     this.members = new Members(t);
     this.invites = new Invites(t);
     this.sso = new SingleSignOn(t);
-    this.auditLog = new AuditLog(t);
     this.console = new Console(t);
     this.portal = new Portal(t);
   }

@@ -294,9 +294,9 @@ t.test('the SDK against a running Hookstream', async (t) => {
   t.match(inv, { email: 'vic@example.com', role: 'viewer', expired: false });
   t.same((await hs.invites.list()).data.map((i) => i.id), [inv.id]);
   t.equal((await all(hs.invites.iterate({ limit: 1 }))).length, 1);
-  const token = new URL(inv.url).hash.slice(1);
-  t.match(await browser.console.invite(token), { email: 'vic@example.com', role: 'viewer', sso: false });
-  const joined = await browser.console.acceptInvite({ token, name: 'Vic', password: 'a long enough password' });
+  const inviteToken = new URL(inv.url).hash.slice(1);
+  t.match(await browser.console.invite(inviteToken), { email: 'vic@example.com', role: 'viewer', sso: false });
+  const joined = await browser.console.acceptInvite({ token: inviteToken, name: 'Vic', password: 'a long enough password' });
   t.match(joined, { role: 'viewer', member: { email: 'vic@example.com' }, permissions: ['read'] });
   const refusedReplay = await browser.events.replay(accepted.id as string).catch((e: unknown) => e);
   t.type(refusedReplay, PermissionError, 'a viewer may not replay');
@@ -367,8 +367,36 @@ t.test('the SDK against a running Hookstream', async (t) => {
   t.equal(forCus8.scope, 'read');
   t.same((await hs.portalSessions.list({ customer_id: 'cus_7' })).data.map((s) => s.id), [link.id]);
   t.equal((await all(hs.portalSessions.iterate({ limit: 1 }))).length, 2);
-  await hs.portalSessions.revoke(link.id);
-  await t.rejects(hs.portalSessions.revoke(link.id), NotFoundError);
+  const secret = await hs.destinations.revealSecret(theirs.id);
+  t.match(secret, { signing_secret: /^whsec_/, previous: [] });
+
+  // The link opens the portal once, in the customer's browser (a cookie jar of its own).
+  const portalJar = new Map<string, string>();
+  const portalFetch = async (input: string, init: RequestInit) => {
+    const headers = new Headers(init.headers);
+    if (portalJar.size > 0) headers.set('cookie', [...portalJar].map(([k, v]) => `${k}=${v}`).join('; '));
+    const res = await fetch(`${gw.url}${input}`, { ...init, headers });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const [name = '', value = ''] = pair.split('=');
+      if (/Expires=Thu, 01 Jan 1970/.test(line)) portalJar.delete(name);
+      else portalJar.set(name, value);
+    }
+    return res;
+  };
+  const customer = tracked(new Hookstream({ baseUrl: '', session: true, headers: { 'x-hookstream-portal': '1' }, fetch: portalFetch }));
+  const linkToken = link.url.split('#token=')[1] ?? '';
+  t.match(await customer.portal.open(linkToken, signup.account.id), { customer_id: 'cus_7', scope: 'manage', account: { id: signup.account.id } });
+  t.ok(portalJar.has('hs_portal'), 'the server set the portal cookie');
+  t.equal((await customer.portal.session()).customer_id, 'cus_7');
+  t.same((await customer.destinations.list()).data.map((d) => d.id), [theirs.id], "the portal lists its customer's destinations only");
+  await t.rejects(customer.portal.open(linkToken, signup.account.id), AuthenticationError, 'a link opens once');
+  await customer.portal.signOut();
+  t.notOk(portalJar.has('hs_portal'), 'sign-out clears the portal cookie');
+  await t.rejects(customer.portal.session(), AuthenticationError);
+  t.same((await hs.portalSessions.list()).data.map((s) => s.id), [forCus8.id], 'signing out of the portal ended its session');
+  await hs.portalSessions.revoke(forCus8.id);
+  await t.rejects(hs.portalSessions.revoke(forCus8.id), NotFoundError);
   await t.rejects(hs.portalSessions.create({ customer_id: 'c', expires_in_s: 8 * 86_400 }), ValidationError);
 
   // ---- typed errors for the remaining statuses

@@ -6,7 +6,7 @@ import { type Action, useCan } from '../permissions.tsx';
 const TABS: Array<[string, string, Action]> = [
   ['/settings', 'Account', 'read'],
   ['/settings/members', 'Members', 'read'],
-  ['/settings/audit-log', 'Audit log', 'members.manage'],
+  ['/settings/audit-log', 'Audit log', 'audit.read'],
 ];
 
 export function SettingsTabs() {

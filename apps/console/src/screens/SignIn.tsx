@@ -3,7 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { SESSION_KEY, client, messageOf } from '../api.ts';
 import { useLocation, useNavigate } from '../router.tsx';
-import { formText } from '../ui.tsx';
+import { formText } from '../format.ts';
 
 type Mode = 'password' | 'sso' | 'key';
 
