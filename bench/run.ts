@@ -10,7 +10,7 @@ import { type Ctx, type ReceiverInfo } from './lib/context.ts';
 import { type GoProfileSummary, startGoProfiler, summarizeGoProfile } from './lib/go-profile.ts';
 import { type ProfileSummary, monotonicUs, summarizeProfile } from './lib/profile.ts';
 import { startServer } from './lib/procs.ts';
-import { ceiling, compare, figures, render, renderCosts, renderGoProfile, renderProfile, renderSyscalls } from './lib/report.ts';
+import { baselineDefects, ceiling, compare, figures, render, renderCosts, renderGoProfile, renderProfile, renderSyscalls } from './lib/report.ts';
 import { startServices } from './lib/services.ts';
 import { load, machine } from './lib/sys.ts';
 import { ROLES, type Role, System } from './lib/system.ts';
@@ -148,10 +148,11 @@ if (e2eIdle !== undefined && e2eIdle < 20 * machine().cpus) {
     `the end-to-end run left ${e2eIdle}% of one core idle (under a fifth of the machine): at 1,000/s this machine had little room, and its latencies include queueing; compare them with runs whose machine had room, and the ratios and CPU costs with any run`,
   );
 }
-results.notes = notes;
 results.load_end = load();
 results.duration_s = Math.round((Date.now() - t0) / 1000);
 results.figures = figures(results);
+notes.push(...baselineDefects(results.figures as ReturnType<typeof figures>));
+results.notes = notes;
 
 await mkdir(opts.resultsDir, { recursive: true });
 await copyFile(latestFile, path.join(opts.resultsDir, 'previous.json')).catch(() => {});
