@@ -16,7 +16,7 @@ export interface Figure {
   raw: string;
   ratio: number | null;
   /**
-   * The figure beats its raw limit (a rate above it, a latency below it): the limit is not the best
+   * The figure is a rate above its raw limit: the limit is not the best
    * a bare program does on this machine, so the baseline is wrong, not the pipeline fast.
    */
   baselineDefect?: boolean;
@@ -38,7 +38,8 @@ function fig(
   const v = num(value);
   const rawV = o.raw ? num(o.raw[1]) : null;
   const ratio = v !== null && rawV ? r2(v / rawV) : null;
-  const defect = ratio !== null && (better === 'higher' ? ratio > 1 : ratio < 1);
+  // Rates only: a latency a little under its raw one is within the noise of a closed loop.
+  const defect = ratio !== null && better === 'higher' && ratio > 1;
   return {
     key,
     label,
@@ -67,11 +68,39 @@ function variantRows(key: string, label: string, variants: J[] | undefined, valu
   });
 }
 
-/** Every figure the issue asks for, in the order of the issue. */
+/**
+ * µs of CPU per event of the whole pipeline (api, router, deliverer, projector, nats-server,
+ * Postgres, every copy of each) in one scenario's window; null when it did not run.
+ */
+export function pipelineCpu(cost: Costs[string] | undefined): number | null {
+  if (!cost) return null;
+  const parts = Object.entries(cost.us).filter(([k]) => PIPELINE.includes(k.split('#')[0] as string));
+  return parts.length === 0 ? null : parts.reduce((a, [, v]) => a + v, 0);
+}
+
+/** The headline: CPU per event at 1,000/s and at the sustained rate, each beside its target. */
+function headline(res: J): Figure[] {
+  const cost = (res.cost ?? {}) as Costs;
+  const rate = num(res.scenarios?.sustained?.rate);
+  return [
+    fig('cpu_per_event.e2e_us', 'CPU per event, whole pipeline, at 1,000/s', pipelineCpu(cost.e2e), 'µs', 'lower', { target: ['≤ 600 µs', (v) => v <= 600] }),
+    fig(
+      'cpu_per_event.sustained_us',
+      `CPU per event, whole pipeline, at the sustained rate${rate ? ` (${fmt(rate)}/s)` : ''}`,
+      rate ? pipelineCpu(cost[`sustained@${rate}`]) : null,
+      'µs',
+      'lower',
+      { target: ['≤ 300 µs', (v) => v <= 300] },
+    ),
+  ];
+}
+
+/** Every figure the issue asks for, in the order of the issue, after the headline. */
 export function figures(res: J): Figure[] {
   const raw = res.raw ?? {};
   const pub = raw.fastify_publish ?? {};
   const out: Figure[] = [
+    ...headline(res),
     fig('raw.fastify_202.rps', 'raw: bare Fastify 202', raw.fastify_202?.rps, 'req/s', 'higher'),
     fig('raw.fastify_publish.rps', `raw: Fastify + JetStream publish${pub.variant ? ` (best: nats ${pub.variant.nats}, ${pub.variant.publish})` : ''}`, pub.rps, 'req/s', 'higher'),
     fig('raw.fastify_publish.p50_ms', 'raw: Fastify + publish p50', pub.p50_ms, 'ms', 'lower'),
@@ -137,7 +166,8 @@ export function figures(res: J): Figure[] {
     out.push(
       fig('rebuild.records_per_s', 'rebuild from the streams (events, routings, attempts)', s.rebuild.records_per_s, 'records/s', 'higher', {
         target: ['≥ 20,000/s', (v) => v >= 20_000],
-        raw: ['PG inserts', raw.postgres_insert?.rows_per_s],
+        // The best a bare program gets rows into that table, whichever of the two ways it is.
+        raw: (num(raw.postgres_copy?.rows_per_s) ?? 0) > (num(raw.postgres_insert?.rows_per_s) ?? 0) ? ['PG COPY', raw.postgres_copy?.rows_per_s] : ['PG inserts', raw.postgres_insert?.rows_per_s],
       }),
       fig('rebuild.messages_per_s', 'rebuild: stream messages', s.rebuild.messages_per_s, 'msg/s', 'higher'),
       fig('rebuild.events_per_s', 'rebuild: webhook events, in its events phase', s.rebuild.events_per_s, 'events/s', 'higher'),
