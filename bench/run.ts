@@ -17,7 +17,7 @@ import { ROLES, type Role, System } from './lib/system.ts';
 import { FULL, QUICK, readOptions } from './options.ts';
 import { runQuery, runRebuild } from './scenarios/data.ts';
 import { runBacklog, runFanout } from './scenarios/isolation.ts';
-import { runE2e, runIngest, runSustained } from './scenarios/pipeline.ts';
+import { runDefault, runE2e, runIngest, runSustained } from './scenarios/pipeline.ts';
 import { runRaw } from './scenarios/raw.ts';
 import { FANOUT, setUp } from './scenarios/setup.ts';
 
@@ -94,7 +94,7 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<void> {
 let natsChunks: Awaited<ReturnType<NonNullable<typeof natsProfiler>['stop']>> = [];
 try {
   if (want('raw')) results.raw = await runRaw(ctx);
-  const hookstream = ['ingest', 'e2e', 'sustained', 'fanout', 'fanout2', 'backlog', 'rebuild', 'query'].some(want);
+  const hookstream = ['ingest', 'e2e', 'sustained', 'fanout', 'fanout2', 'backlog', 'rebuild', 'query', 'default'].some(want);
   if (hookstream) {
     const system = await System.connect({ natsUrl: services.natsUrl, databaseUrl: services.databaseUrl, dir: services.dir, profile: profileDir ? { dir: profileDir, roles: profiled } : null, baseEnv: process.env });
     ctx.system = system;
@@ -115,6 +115,8 @@ try {
       system.recordPeaks();
       const backlog = scenarios.backlog as { deliverer_rss_mb?: number } | undefined;
       scenarios.memory = { peak_rss_mb: { ...system.peakRss }, ready_rss_mb: { ...system.readyRss }, ...(backlog ? { deliverer_backlog_mb: backlog.deliverer_rss_mb } : {}) };
+      // Last: it stops the one-process-per-role system and runs make run's default in its place.
+      await section('default', () => runDefault(ctx, setup));
     } finally {
       await system.stopAll();
     }

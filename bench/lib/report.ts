@@ -122,6 +122,14 @@ export function figures(res: J): Figure[] {
       fig('ingest.p99_ms', 'ingest p99', s.ingest.p99_ms, 'ms', 'lower', { raw: ['Fastify+publish p99', pub.p99_ms] }),
     );
   }
+  if (s.default) {
+    out.push(
+      fig('default.ingest.rps', 'ingest of make run\'s default (roles supervised in 3 processes)', s.default.rps, 'req/s', 'higher', {
+        target: ['≥ 80% of Fastify+publish', (v) => !!pub.rps && v >= 0.8 * pub.rps],
+        raw: pubRaw,
+      }),
+    );
+  }
   if (s.e2e) {
     out.push(
       fig('e2e.p50_ms', 'end-to-end at 1,000/s, p50 (202 → arrival)', s.e2e.e2e?.p50, 'ms', 'lower', { target: ['≤ 10 ms', (v) => v <= 10] }),

@@ -71,7 +71,7 @@ export const BODY = makeBody(0, 0).toString();
 export const JSON_HEADERS = { 'content-type': 'application/json' };
 
 /** Closed-loop autocannon runs at 50 connections against `url`; the median of each figure. */
-export async function closedLoop(ctx: Ctx, scenario: string, url: string, runs: number, durationS: number, extra: Record<string, number> = {}): Promise<HttpFigure> {
+export async function closedLoop(ctx: Ctx, scenario: string, url: string, runs: number, durationS: number, extra: Record<string, number | number[]> = {}): Promise<HttpFigure> {
   const results: HttpRun[] = [];
   for (let i = 0; i < runs; i++) {
     const ac = runChild<HttpRun>('autocannon.ts', { url, connections: 50, durationS, body: BODY, headers: JSON_HEADERS });
