@@ -18,7 +18,7 @@ install: node_modules/.package-lock.json
 
 # The web console is built only when its sources (or the SDK and contracts it bundles) changed.
 CONSOLE_SRC := $(shell find apps/console/src libs/sdk/src libs/contracts/src -type f -not -name '*.test.ts' 2>/dev/null) \
-	apps/console/index.html apps/console/vite.config.ts apps/console/tsconfig.json apps/console/package.json
+	apps/console/index.html apps/console/portal.html apps/console/vite.config.ts apps/console/tsconfig.json apps/console/package.json
 
 apps/console/dist/index.html: node_modules/.package-lock.json $(CONSOLE_SRC)
 	cd apps/console && tsc -p tsconfig.json && vite build

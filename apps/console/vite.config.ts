@@ -1,4 +1,6 @@
 // The console is served by the api role at /console/, so every asset URL is built under that base.
+// The customer portal is a second page of the same build (portal.html), served at /portal/<account>/;
+// it shares the console's hashed assets under /console/assets/.
 import { createLogger, defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
@@ -25,8 +27,9 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     sourcemap: false,
+    rollupOptions: { input: { console: 'index.html', portal: 'portal.html' } },
   },
   server: {
-    proxy: { '/v1': 'http://localhost:8080', '/console/session': 'http://localhost:8080' },
+    proxy: { '/v1': 'http://localhost:8080', '/console/session': 'http://localhost:8080', '/portal/session': 'http://localhost:8080' },
   },
 });

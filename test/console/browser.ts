@@ -14,7 +14,7 @@ export const CHROMIUM = '/usr/bin/chromium';
 
 /** `make test` builds the console before tap runs; a test run on its own builds it once here. */
 export function ensureConsoleBuilt(): void {
-  if (existsSync(join(root, 'apps/console/dist/index.html'))) return;
+  if (existsSync(join(root, 'apps/console/dist/index.html')) && existsSync(join(root, 'apps/console/dist/portal.html'))) return;
   execFileSync(join(root, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: join(root, 'apps/console'), stdio: 'inherit' });
 }
 

@@ -88,6 +88,7 @@ t.test('screenshots', async (t) => {
   await shot(p, 'api-keys', '/api-keys', (pg) => pg.getByRole('table', { name: 'API keys' }).waitFor());
   await shot(p, 'exports', '/exports', (pg) => pg.getByRole('table', { name: 'Exports' }).waitFor());
   await shot(p, 'settings', '/settings', h1('Settings'));
+  await shot(p, 'audit-log', '/settings/audit-log', (pg) => pg.getByRole('table', { name: 'Audit log' }).waitFor());
 
   // Actions whose result is worth a picture: a rotated secret shown once, a bulk replay run to its end.
   if (!ONLY || ONLY.includes('rotate-secret')) {
@@ -108,6 +109,7 @@ t.test('screenshots', async (t) => {
   const phone = await session(390, 844);
   await shot(phone, 'phone-overview', '/', (pg) => pg.getByRole('table', { name: 'Destination health' }).waitFor(), false);
   await shot(phone, 'phone-events', '/events', (pg) => pg.getByRole('table', { name: 'Events' }).waitFor(), false);
+  await shot(phone, 'phone-audit-log', '/settings/audit-log', (pg) => pg.getByRole('table', { name: 'Audit log' }).waitFor(), false);
   await shot(phone, 'phone-event-detail', `/events/${first}`, (pg) => pg.getByRole('heading', { name: 'Deliveries (2)' }).waitFor(), false);
   // A new account: the empty state that teaches the first webhook.
   if (!ONLY || ONLY.includes('events-empty')) {

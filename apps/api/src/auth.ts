@@ -1,10 +1,12 @@
 // Who is calling /v1: a Bearer API key, resolved against the in-memory config view (no database on
-// the request path), or the console's session cookie. A request with both uses the key.
+// the request path), the console's session cookie, or a customer-portal cookie (portal/access.ts).
+// A request with a key and a cookie uses the key.
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiDeps } from './context.ts';
 import { errors } from './errors.ts';
 import { CONSOLE_HEADER, SESSION_COOKIE, sessionsOf } from './console/sessions.ts';
+import { PORTAL_HEADER, authenticatePortal, declarePortalRoutes, portalAnswerHook, portalCookieOf, portalLimiter, portalScopeHook } from './portal/access.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -22,9 +24,16 @@ export function sessionCookieOf(request: FastifyRequest): string | undefined {
 
 export function authPlugin(deps: ApiDeps) {
   return fp((app: FastifyInstance) => {
+    const portalLimit = portalLimiter(deps);
+    declarePortalRoutes(app);
     app.addHook('onRequest', async (request) => {
       const header = request.headers.authorization;
       const cookie = header === undefined ? sessionCookieOf(request) : undefined;
+      const portal = header === undefined ? portalCookieOf(request) : undefined;
+      // A browser signed in to both the console and a portal of the same origin: the portal app says which it means.
+      if (portal !== undefined && (cookie === undefined || request.headers[PORTAL_HEADER] === '1')) {
+        return authenticatePortal(deps, request, portal, portalLimit);
+      }
       if (cookie !== undefined) return authenticateSession(deps, request, cookie);
       const m = typeof header === 'string' ? /^Bearer\s+(hk_[A-Za-z0-9_-]{10,200})\s*$/.exec(header) : null;
       if (!m) throw errors.unauthorized();
@@ -36,6 +45,8 @@ export function authPlugin(deps: ApiDeps) {
       request.apiKeyId = key.id;
       request.authMethod = 'bearer';
     });
+    app.addHook('preHandler', portalScopeHook(deps));
+    app.addHook('preSerialization', portalAnswerHook(deps));
   });
 }
 

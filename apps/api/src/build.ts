@@ -29,9 +29,14 @@ import { liveRoutes } from './routes/live.ts';
 import { registerOpenApi } from './openapi.ts';
 import { bodyIsOptional, parseJsonBody } from './json.ts';
 import { consolePlugin } from './console/plugin.ts';
+import { portalPlugin } from './portal/plugin.ts';
+import { auditPlugin } from './audit/record.ts';
+import { auditLogRoutes } from './audit/routes.ts';
 
 export type { ApiDeps } from './context.ts';
 export type * from './ports.ts';
+export { actorOf } from './actor.ts';
+export { auditNote } from './audit/record.ts';
 export { statsWindow } from './routes/insights.ts';
 export { ApiError, errors } from './errors.ts';
 export { ok, page, encodeCursor, decodeCursor } from './http.ts';
@@ -110,6 +115,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(healthRoutes(deps));
   await app.register(ingestRoutes(deps));
   await app.register(consolePlugin(deps));
+  await app.register(portalPlugin(deps));
   await app.register(async (v1) => {
     // The management API speaks JSON only: anything else is a 415, not a parse attempt.
     v1.removeContentTypeParser('text/plain');
@@ -126,6 +132,8 @@ export async function buildApi(deps: ApiDeps) {
       if (request.body === undefined && request.routeOptions.schema?.body !== undefined && bodyIsOptional(request.routeOptions.schema.body)) request.body = {};
       done();
     });
+    // Before every route: its onSend hook records the changes of the routes that opt in.
+    await v1.register(auditPlugin(deps));
     await v1.register(accountRoutes(deps));
     await v1.register(async (authed) => {
       await authed.register(authPlugin(deps));
@@ -143,6 +151,7 @@ export async function buildApi(deps: ApiDeps) {
       await authed.register(replayRoutes(deps));
       await authed.register(exportRoutes(deps));
       await authed.register(insightRoutes(deps));
+      await authed.register(auditLogRoutes(deps));
       for (const p of deps.plugins ?? []) await authed.register(p);
     });
   }, { prefix: '/v1' });

@@ -4,7 +4,7 @@ import type { Catalog } from '@hookstream/catalog';
 import type { ConsoleSessionKv, PortalSessionKv, Publisher } from '@hookstream/broker';
 import type { Settings } from '@hookstream/config';
 import type { Logger, Metrics } from '@hookstream/observability';
-import type { EventQueries, ExportPort, InsightPort, ReadinessCheck, ReplayPort } from './ports.ts';
+import type { AuditPort, EventQueries, ExportPort, InsightPort, ReadinessCheck, ReplayPort } from './ports.ts';
 
 export interface ApiDeps {
   settings: Readonly<Settings>;
@@ -33,6 +33,8 @@ export interface ApiDeps {
   projectionLagMs?: () => Promise<number | null>;
   /** Calls back with the ids of an account's events as their messages pass; returns an unsubscribe. */
   watchAccount?: (accountId: string, onIds: (ids: string[]) => void) => () => void;
+  /** The audit log: where entries are stored (HS_AUDIT) and, with a database, read back. */
+  audit?: AuditPort;
   /** Extra route plugins (queries, replay, exports) registered under the same auth and envelope. */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
   now?: () => number;
@@ -42,7 +44,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     accountId: string;
     apiKeyId: string;
-    /** How the caller proved who it is: an API key, or the console's session cookie. */
-    authMethod: 'bearer' | 'session' | '';
+    /** How the caller proved who it is: an API key, the console's session cookie, or a portal cookie. */
+    authMethod: 'bearer' | 'session' | 'portal' | '';
   }
 }

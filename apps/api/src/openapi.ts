@@ -21,9 +21,11 @@ export const TAGS: Array<{ name: string; description: string }> = [
   { name: 'payload-filters', description: 'Try a route payload filter on a payload' },
   { name: 'replays', description: 'Bulk replays by filter, with progress' },
   { name: 'exports', description: 'Asynchronous NDJSON/CSV exports of events and attempts' },
+  { name: 'audit-log', description: 'Who changed what, when and from where: every change made through the API or the console' },
   { name: 'ingest', description: 'Receive webhooks from providers' },
   { name: 'health', description: 'Liveness and readiness' },
   { name: 'console', description: 'Sign-in to the web console: an API key exchanged for a session cookie' },
+  { name: 'portal', description: "The customer portal's session: a portal link's token exchanged for a session cookie" },
 ];
 const TAG_NAMES = new Set(TAGS.map((t) => t.name));
 
@@ -48,6 +50,7 @@ const NAMED_OPERATIONS: Record<string, string> = {
   'GET /v1/stats': 'getStats',
   'GET /v1/destinations/:id/stats': 'getDestinationStats',
   'POST /v1/destinations/:id/test': 'sendDestinationTestEvent',
+  'GET /v1/destinations/:id/secret': 'revealDestinationSecret',
 };
 
 const SUMMARIES: Record<string, string> = { healthz: 'Liveness', readyz: 'Readiness', ingest: 'Receive a webhook' };

@@ -2,7 +2,7 @@
 // role, the read models and the streams, in the terms of the API's contracts. Routes and the
 // context both import them from here.
 import type { Readable } from 'node:stream';
-import type { DestinationFigures, StatsWindow, api } from '@hookstream/contracts';
+import type { AuditEntry, AuditLogItem, AuditLogQuery, DestinationFigures, StatsWindow, api } from '@hookstream/contracts';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -74,4 +74,14 @@ export interface InsightPort {
     destinationId: string,
     w: StatsWindow,
   ): Promise<DestinationFigures & { series: api.DestinationStats['series']; recent_failures: api.DestinationStats['recent_failures'] }>;
+}
+
+/** The query of GET /v1/audit-log, with its limit resolved. */
+export type AuditLogFilter = Omit<AuditLogQuery, 'limit' | 'format'> & { limit: number };
+
+export interface AuditPort {
+  /** Resolves once the entry is stored in the stream. */
+  record(entry: AuditEntry): Promise<unknown>;
+  /** Newest first, keyset-paginated; absent where no database is configured. */
+  list?(accountId: string, filter: AuditLogFilter): Promise<{ items: AuditLogItem[]; next_cursor: string | null }>;
 }

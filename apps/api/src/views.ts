@@ -79,6 +79,7 @@ export const brandView = (b: BrandRecord) => ({
   primary_color: b.primary_color,
   accent_color: b.accent_color,
   support_email: b.support_email,
+  embed_origins: b.embed_origins ?? [],
   created_at: b.created_at,
   updated_at: b.updated_at,
 });

@@ -7,6 +7,7 @@ import { account, accounts, destinations, eventTypes, keys, routes, sources, sta
 import { deadLetters, events, outbound } from './commands/events.ts';
 import { exportsGroup, replays } from './commands/jobs.ts';
 import { portalSessions } from './commands/portal.ts';
+import { auditLog } from './commands/audit.ts';
 
 export type { Io } from './output.ts';
 export type { Settings } from './context.ts';
@@ -26,6 +27,7 @@ export const GROUPS: Record<string, Group> = {
   replays,
   exports: exportsGroup,
   'portal-sessions': portalSessions,
+  'audit-log': auditLog,
 };
 
 const GLOBAL = `Global flags:

@@ -51,6 +51,12 @@ export const OPTIONS = {
   since: { type: 'string' },
   until: { type: 'string' },
   'idempotency-key': { type: 'string' },
+  // audit log
+  actor: { type: 'string' },
+  'actor-type': { type: 'string' },
+  action: { type: 'string' },
+  resource: { type: 'string' },
+  outcome: { type: 'string' },
   // statistics
   range: { type: 'string' },
   // long work

@@ -260,4 +260,21 @@ t.test('hookstream-cli against a running Hookstream', async (t) => {
   t.equal(saved.code, 0, saved.stderr);
   t.match(saved.stderr, new RegExp(`wrote 1 rows to ${file.replaceAll('.', '\\.')}`));
   t.equal(JSON.parse((await readFile(file, 'utf8')).trim()).id, badId, 'the file holds the exported event');
+
+  // ---- the audit log: the exports above, as a table, as JSON, and downloaded
+  const audited = await waitFor(async () => {
+    const r = await cli(['audit-log', 'list', '--action', 'export.create', '--json']);
+    const entries = r.code === 0 ? (JSON.parse(r.stdout) as { data: Array<{ ids: { export_id?: string } }> }).data : [];
+    return entries.length === 2 ? entries : null;
+  }, { timeoutMs: 15_000, message: 'export entries in the audit log' });
+  t.ok(audited.some((e) => e.ids.export_id === exportId));
+  const auditTable = await cli(['audit-log', 'list', '--action', 'export.*']);
+  t.equal(auditTable.code, 0, auditTable.stderr);
+  t.match(auditTable.stdout, /^WHEN\s+WHO\s+WHAT\s+RESOURCE\s+OUTCOME\s+ADDRESS$/m);
+  t.match(auditTable.stdout, /bootstrap \(api_key\)\s+export\.create\s+\S+\s+succeeded\s+127\.0\.0\.1/);
+  const auditCsv = await cli(['audit-log', 'download', '--action', 'export.create']);
+  t.equal(auditCsv.code, 0, auditCsv.stderr);
+  t.equal(auditCsv.stdout.trim().split(/\r?\n/).length, 3, 'a header and two entries');
+  t.equal((await cli(['audit-log', 'list', '--outcome', 'maybe'])).code, 2, 'a bad filter is a usage error');
+  t.equal((await cli(['audit-log', 'list', '--since', 'yesterday'])).code, 1, 'the server refuses a bad time');
 });

@@ -17,6 +17,7 @@ import { EventTypes } from './screens/EventTypes.tsx';
 import { ApiKeys } from './screens/ApiKeys.tsx';
 import { Exports } from './screens/Exports.tsx';
 import { Settings } from './screens/Settings.tsx';
+import { AuditLog } from './screens/AuditLog.tsx';
 import { useBrand } from './brand.ts';
 import { ScreenBoundary } from './boundary.tsx';
 
@@ -68,6 +69,7 @@ function Screen() {
   if (path === '/api-keys') return <ApiKeys />;
   if (path === '/exports') return <Exports />;
   if (path === '/settings') return <Settings />;
+  if (path === '/settings/audit-log') return <AuditLog />;
   return (
     <>
       <h1>Not found</h1>

@@ -17,6 +17,7 @@ import type { Projector } from '@hookstream/app-projector';
 import type { Router } from '@hookstream/app-router';
 import { eventQueries } from './queries.ts';
 import { insightPorts } from './insights.ts';
+import { auditPort } from './audit.ts';
 
 /** What a started role gives back: its own handle, with stop(). */
 export interface RoleHandles {
@@ -149,6 +150,7 @@ export const ROLE_TABLE: { readonly [R in Role]: RoleEntry<R> } = {
         ...(c.pool ? { events: eventQueries(c.pool, c.broker, c.catalog, publisher) } : {}),
         ...(jobs ? { replays: jobs.ports.replays, exports: jobs.ports.exports } : {}),
         ...insightPorts(c.pool, c.broker),
+        audit: auditPort(broker, c.pool),
         ...(c.listen ? { listen: { port: c.settings.port, host: c.settings.host } } : {}),
       });
     },

@@ -24,7 +24,7 @@ import {
   recordExportProgress,
   startExport,
 } from '@hookstream/store';
-import { CONTENT_TYPES, encodeRows, fileHeader } from './encode.ts';
+import { CONTENT_TYPES, encodeRows, fileHeader } from '@hookstream/domain';
 
 /** How long a finished export's file is kept. */
 export const EXPORT_TTL_MS = 24 * 3_600_000;

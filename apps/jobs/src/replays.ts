@@ -51,10 +51,12 @@ export function checkReplayFilter(catalog: Catalog, accountId: string, f: Replay
   if (until <= since) return 'until must be after since';
   if (until - since > MAX_REPLAY_WINDOW_MS) return 'the window from since to until is at most 31 days';
   if (f.source_id !== undefined && !isUuid(f.source_id)) return 'source_id: not a source id';
+  if (f.customer_id !== undefined && (f.source_id !== undefined || f.direction === 'inbound')) return "customer_id selects outbound events; it cannot be combined with source_id or direction=inbound";
   if (f.source_id !== undefined && f.direction === 'outbound') return 'source_id selects inbound events; it cannot be combined with direction=outbound';
   if (f.destination_id !== undefined) {
     const d = catalog.view.destinations.get(f.destination_id);
     if (!isUuid(f.destination_id) || !d || d.account_id !== accountId) return 'destination_id: no such destination in this account';
+    if (f.customer_id !== undefined && d.customer_id !== f.customer_id) return `destination_id: not a destination of customer '${f.customer_id}'`;
     if (f.status !== undefined && !(DELIVERY_STATUSES as readonly string[]).includes(f.status)) {
       return `status: with destination_id, status is the status of the delivery to it (one of ${DELIVERY_STATUSES.join(', ')})`;
     }
@@ -75,6 +77,8 @@ export function matchesMeta(meta: EventMeta, f: ReplayFilter): boolean {
   if (f.event_type !== undefined && !(isEventTypePattern(f.event_type) ? matchEventType(f.event_type, meta.event_type) : meta.event_type === f.event_type)) return false;
   if (f.direction !== undefined && meta.direction !== f.direction) return false;
   if (f.source_id !== undefined && meta.source_id !== f.source_id) return false;
+  // A customer's replay takes its own events and broadcasts; another customer's events never.
+  if (f.customer_id !== undefined && (meta.direction !== 'outbound' || (meta.customer_id !== undefined && meta.customer_id !== f.customer_id))) return false;
   return true;
 }
 
@@ -138,7 +142,8 @@ export async function runReplay(deps: ReplayDeps, id: string, shouldStop: () => 
     c.matched += matched.length;
     const results = await Promise.all(
       matched.map(async (ev) => {
-        const targets = replayTargets(deps.catalog, ev, f.destination_id);
+        const all = replayTargets(deps.catalog, ev, f.destination_id);
+        const targets = all && f.customer_id !== undefined ? all.filter((t) => t.customer_id === f.customer_id) : all;
         if (!targets) {
           // An event for another customer than the destination's is not the destination's to replay.
           if (f.destination_id !== undefined && deps.catalog.view.destinations.has(f.destination_id)) return 0;

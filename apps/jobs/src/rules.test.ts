@@ -63,6 +63,19 @@ t.test('given a replay request, the time window and the destination are checked'
   t.match(checkReplayFilter(c, A, { ...ok, since: 'soon' }), /since/);
 });
 
+t.test("given a customer's replay, it takes the customer's outbound events and broadcasts, never another's", async (t) => {
+  const window = { since: '2025-01-01T00:00:00Z', until: '2025-01-02T00:00:00Z', customer_id: 'cus_x' };
+  const out = (o: Partial<EventMeta> = {}) => meta({ direction: 'outbound', source_id: null, ...o });
+  t.ok(matchesMeta(out({ customer_id: 'cus_x' }), window), 'its own event');
+  t.ok(matchesMeta(out(), window), 'a broadcast (its targets are cut to the customer later)');
+  t.notOk(matchesMeta(out({ customer_id: 'cus_y' }), window), "another customer's event");
+  t.notOk(matchesMeta(meta(), window), 'an inbound event');
+  const c = catalogWith({ customer_id: 'cus_y' });
+  t.match(checkReplayFilter(c, A, { ...window, destination_id: DST }), /not a destination of customer 'cus_x'/);
+  t.equal(checkReplayFilter(catalogWith({ customer_id: 'cus_x' }), A, { ...window, destination_id: DST }), null);
+  t.match(checkReplayFilter(c, A, { ...window, direction: 'inbound' }), /outbound events/);
+});
+
 t.test('given an account, its retention window comes from its record, else its plan', async (t) => {
   t.equal(retentionDays({ plan: 'free', retention_days: 1 }), 1);
   t.equal(retentionDays({ plan: 'enterprise', retention_days: 400 }), 400);

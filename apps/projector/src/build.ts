@@ -19,6 +19,7 @@ import { type Batcher, type BatcherStats, createBatcher } from './batcher.ts';
 import { PROJECTED, type ProjectedStream, deleteProjectorConsumers, ensureProjectorConsumers } from './consumers.ts';
 import { type Item, decodeMessage } from './decode.ts';
 import { partsBySlot, splitMessage } from './slots.ts';
+import { type AuditPipe, ensureAuditConsumer, rebuildAudit, startAuditPipe } from './audit.ts';
 
 export { PROJECTED, ensureProjectorConsumers } from './consumers.ts';
 
@@ -130,12 +131,15 @@ export function buildProjector(deps: ProjectorDeps): Projector {
   const batchSize = deps.batchSize ?? 500;
   const batcher = createWriter(deps, 'projection', batchSize);
   let pipe: Pipe | undefined;
+  let audit: AuditPipe | undefined;
   let lagTimer: NodeJS.Timeout | undefined;
   const metrics = deps.metrics;
 
   return {
     async start() {
       await ensureProjectorConsumers(deps.broker.consumers);
+      await ensureAuditConsumer(deps.broker.consumers);
+      audit = startAuditPipe(deps);
       // A batch's worth per stream: with three streams into one batcher, the next batch gathers while
       // one is written.
       pipe = {
@@ -158,7 +162,9 @@ export function buildProjector(deps: ProjectorDeps): Projector {
     async stop() {
       clearInterval(lagTimer);
       if (pipe) await stopPipes([pipe]);
+      await audit?.stop();
       pipe = undefined;
+      audit = undefined;
     },
     lag: () => projectionLag(deps),
     stats: () => batcher.stats(),
@@ -297,6 +303,8 @@ export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
   } finally {
     await stopPipes(pipes);
   }
+  deps.log.info('rebuild: the audit log');
+  await rebuildAudit(deps);
   const counts = await countReadModels(deps.pool);
   const result = { ...counts, messages, duration_ms: Date.now() - started };
   deps.log.info(result, 'rebuild: done');

@@ -3,6 +3,7 @@
 // terminated after the commit, and it is logged, because retrying it could never succeed.
 import type { InboundMsg } from '@hookstream/broker';
 import {
+  type AuditEntry,
   AttemptFact,
   AttemptFacts,
   ContractError,
@@ -17,13 +18,15 @@ import { type EventInput, isUuid } from '@hookstream/store';
 import type { ProjectedStream } from './consumers.ts';
 
 /** What one message projects to, with the stream and sequence whose checkpoint it moves. */
-export type Item = { stream: ProjectedStream; seq: number } & (
+export type Item = { stream: ProjectedStream | typeof STREAMS.audit; seq: number } & (
   | { kind: 'event'; event: EventInput }
   | { kind: 'routed'; fact: RoutedFact }
   | { kind: 'routings'; facts: RoutedFact[] }
   | { kind: 'attempt'; fact: AttemptFact }
   | { kind: 'attempts'; facts: AttemptFact[] }
   | { kind: 'dead'; letter: DeadLetter }
+  /** Written by its own pipe (audit.ts), never in a batch of the other streams. */
+  | { kind: 'audit'; entry: AuditEntry }
   | { kind: 'skip'; reason: string }
 );
 

@@ -29,7 +29,8 @@ export function partsBySlot(item: Item): Array<[slot: number, part: Item]> {
     case 'dead':
       return [[writerSlot(item.letter.event_id), item]];
     case 'skip':
-      // Touches no event: only the checkpoint moves.
+    case 'audit':
+      // Touches no event: only the checkpoint moves (audit entries have a pipe of their own).
       return [[0, item]];
     case 'attempts':
       return [...bySlot(item.facts)].map(([slot, facts]) => [slot, { ...item, facts }]);

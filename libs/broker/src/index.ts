@@ -23,3 +23,4 @@ export { type ObjectBucket, type ObjectBucketOptions, type StoredObject, openObj
 export { type PatienceOptions, SETUP_PATIENCE_MS, isUnanswered, patiently } from './patience.ts';
 export { watchAccountEvents } from './watch.ts';
 export { destinationBacklogs, projectionLagMs } from './backlog.ts';
+export { type AuditPublisher, createAuditPublisher } from './audit.ts';

@@ -69,6 +69,15 @@ export function streamSpecs(o: TopologyOptions): Partial<StreamConfig>[] {
     },
     {
       ...common,
+      name: STREAMS.audit,
+      subjects: [SUBJECTS.auditAll],
+      retention: RetentionPolicy.Limits,
+      duplicate_window: 3600 * 1000 * NS,
+      // An audit trail outlives the events it mentions: kept until an operator decides otherwise.
+      max_age: 0,
+    },
+    {
+      ...common,
       name: STREAMS.advisories,
       subjects: [SUBJECTS.maxDeliveriesAdvisory],
       retention: RetentionPolicy.Limits,

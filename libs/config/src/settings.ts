@@ -46,6 +46,7 @@ const Env = Type.Object({
   CONSOLE_DIST: Type.Optional(Type.String({ minLength: 1 })),
   CONSOLE_SESSION_IDLE_H: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}(\\.[0-9]{1,3})?$' })),
   CONSOLE_SIGNIN_RATE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+  PORTAL_RATE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[1-9][0-9]*$' })),
 });
 
 export interface Settings {
@@ -98,6 +99,8 @@ export interface Settings {
   consoleSessionIdleMs: number;
   /** Console sign-ins one client address may attempt per minute. */
   consoleSignInRatePerMinute: number;
+  /** Requests one customer-portal session may make per minute, per api copy. */
+  portalRatePerMinute: number;
 }
 
 export class SettingsError extends Error {
@@ -174,6 +177,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     consoleDist: e.CONSOLE_DIST ?? null,
     consoleSessionIdleMs: Math.round(Number(e.CONSOLE_SESSION_IDLE_H ?? 12) * 3_600_000),
     consoleSignInRatePerMinute: Number(e.CONSOLE_SIGNIN_RATE_PER_MINUTE ?? 30),
+    portalRatePerMinute: Number(e.PORTAL_RATE_PER_MINUTE ?? 600),
   });
 }
 

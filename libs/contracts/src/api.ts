@@ -209,6 +209,11 @@ export const RotateSecretBody = Type.Object(
   Strict,
 );
 export const RotatedSecret = Type.Object({ signing_secret: Type.String(), previous_expires_at: NullableTimestamp });
+/** The receiver's verification secrets: the current one, and those still valid during a rotation's overlap. */
+export const RevealedSecret = Type.Object({
+  signing_secret: Type.Union([Type.String(), Type.Null()]),
+  previous: Type.Array(Type.Object({ signing_secret: Type.String(), expires_at: Timestamp })),
+});
 
 // ---------- routes ----------
 const Labels = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ maxLength: 512 }), { maxProperties: 20 });
@@ -419,6 +424,8 @@ export const UpsertBrandBody = Type.Object(
     primary_color: Type.Optional(Type.Union([Color, Type.Null()])),
     accent_color: Type.Optional(Type.Union([Color, Type.Null()])),
     support_email: Type.Optional(Type.Union([Type.String({ maxLength: 320, pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' }), Type.Null()])),
+    /** Origins (scheme://host[:port]) whose pages may embed the customer portal in an iframe. */
+    embed_origins: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 20 })),
   },
   { ...Strict, minProperties: 1 },
 );
@@ -428,6 +435,7 @@ export const Brand = Type.Object({
   primary_color: NullableString,
   accent_color: NullableString,
   support_email: NullableString,
+  embed_origins: Type.Array(Type.String()),
   created_at: Type.Union([Timestamp, Type.Null()]),
   updated_at: Type.Union([Timestamp, Type.Null()]),
 });
@@ -451,7 +459,13 @@ const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union(
 
 /** A bulk replay: the event-log filters, with a time window that is required. */
 export const CreateReplayBody = Type.Object(
-  { ...EventFilterFields, since: Type.String({ format: 'date-time' }), until: Type.String({ format: 'date-time' }) },
+  {
+    ...EventFilterFields,
+    since: Type.String({ format: 'date-time' }),
+    until: Type.String({ format: 'date-time' }),
+    /** Only this customer's: its events and broadcasts, delivered again to its destinations only. */
+    customer_id: Type.Optional(CustomerId),
+  },
   Strict,
 );
 export type CreateReplayBody = Static<typeof CreateReplayBody>;

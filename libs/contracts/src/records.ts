@@ -130,6 +130,8 @@ export interface BrandRecord {
   primary_color: string | null;
   accent_color: string | null;
   support_email: string | null;
+  /** Origins allowed to frame the customer portal (its CSP frame-ancestors); absent in older records = none. */
+  embed_origins?: string[];
   updated_at: string;
   created_at: string;
 }

@@ -12,6 +12,8 @@ export const STREAMS = {
   deadLetters: 'HS_DEADLETTERS',
   /** MAX_DELIVERIES advisories of the deliveries stream, captured durably. */
   advisories: 'HS_ADVISORIES',
+  /** Who changed what through the API or the console: the audit log (docs/adr/0018-audit-log.md). */
+  audit: 'HS_AUDIT',
 } as const;
 
 export const CONFIG_BUCKET = 'hs_config';
@@ -26,6 +28,7 @@ export const SUBJECTS = {
   deliveriesAll: 'hs.deliveries.>',
   factsAll: 'hs.facts.>',
   deadLettersAll: 'hs.dlq.>',
+  auditAll: 'hs.audit.>',
   maxDeliveriesAdvisory: `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${'HS_DELIVERIES'}.>`,
 } as const;
 
@@ -52,6 +55,11 @@ export function attemptFactSubject(accountId: string): string {
   return `hs.facts.attempt.${accountId}`;
 }
 
+/** hs.audit.<account> */
+export function auditSubject(accountId: string): string {
+  return `hs.audit.${accountId}`;
+}
+
 export function deadLetterSubject(accountId: string): string {
   return `hs.dlq.${accountId}`;
 }
@@ -63,6 +71,7 @@ export const CONSUMERS = {
   projectEvents: 'projector_events',
   projectFacts: 'projector_facts',
   projectDeadLetters: 'projector_dead_letters',
+  projectAudit: 'projector_audit',
   destination: (destinationId: string) => `dst_${destinationId}`,
 } as const;
 

@@ -62,3 +62,4 @@ export { MAX_RETENTION_DAYS, PLAN_NAMES, PLAN_RETENTION_DAYS, changesPlanTerms, 
 export type { PlanChange, PlanName, PlanResult, PlanTerms } from './plan.ts';
 export { claimExpired, claimExpiresAt, domainClaimId, domainOwnerId } from './domain-claims.ts';
 export type { DomainClaimStatus } from './domain-claims.ts';
+export { CONTENT_TYPES, type Format as ExportFileFormat, csvField, csvLine, encodeRows, fileHeader, neutraliseCell } from './export-format.ts';

@@ -18,6 +18,8 @@ import {
 import { Exports, Replays } from './jobs.ts';
 import { DeadLetters, PayloadFilters, StatsApi } from './insights.ts';
 import { Console } from './console.ts';
+import { Portal } from './portal.ts';
+import { AuditLog } from './audit.ts';
 import type { Health, IngestAccepted, Readiness } from './types.ts';
 
 export type HookstreamOptions = TransportOptions;
@@ -41,8 +43,12 @@ export class Hookstream {
   readonly deadLetters: DeadLetters;
   readonly stats: StatsApi;
   readonly payloadFilters: PayloadFilters;
+  /** Who changed what, when and from where (read-only). */
+  readonly auditLog: AuditLog;
   /** Console sign-in (session mode in the browser). */
   readonly console: Console;
+  /** The customer portal's session (in the portal page). */
+  readonly portal: Portal;
   readonly #t: Transport;
 
   constructor(options: HookstreamOptions) {
@@ -65,7 +71,9 @@ export class Hookstream {
     this.deadLetters = new DeadLetters(t);
     this.stats = new StatsApi(t);
     this.payloadFilters = new PayloadFilters(t);
+    this.auditLog = new AuditLog(t);
     this.console = new Console(t);
+    this.portal = new Portal(t);
   }
 
   get baseUrl(): string {

@@ -2,6 +2,7 @@
 import { type Query, type Transport, enc, paginate } from './transport.ts';
 import { liveEvents } from './insights.ts';
 import type {
+  RevealedSecret,
   Account,
   AccountCreated,
   ApiKey,
@@ -159,6 +160,10 @@ export class Destinations extends Collection<Destination, UpdateDestinationParam
     return this.t.data<DestinationStats>('GET', `${this.path}/${enc(id)}/stats`, { query: params });
   }
   /** One event delivered to this destination only (default type `hookstream.test`); it shows in the event log. */
+  /** The current signing secret and those still valid during a rotation's overlap. */
+  revealSecret(id: string): Promise<RevealedSecret> {
+    return this.t.data<RevealedSecret>('GET', `${this.path}/${enc(id)}/secret`);
+  }
   sendTestEvent(id: string, params: DestinationTestParams = {}): Promise<DestinationTestAccepted> {
     return this.t.data<DestinationTestAccepted>('POST', `${this.path}/${enc(id)}/test`, { body: params });
   }

@@ -239,6 +239,21 @@ t.test('the SDK against a running Hookstream', async (t) => {
   t.same((await hs.exports.list()).data.map((e) => e.id).sort(), [exp.id, csv.id].sort());
   t.equal((await all(hs.exports.iterate({ limit: 1 }))).length, 2);
 
+  // ---- the audit log: the changes above, read back, filtered, paged and downloaded
+  const exportsMade = await waitFor(async () => {
+    const page = await hs.auditLog.list({ action: 'export.create' });
+    return page.data.length === 2 ? page.data : null;
+  }, { timeoutMs: 15_000, message: 'export.create entries projected' });
+  t.same(exportsMade.map((e) => e.ids.export_id).sort(), [exp.id, csv.id].sort());
+  t.equal(exportsMade[0]?.actor.type, 'api_key');
+  t.equal((await all(hs.auditLog.iterate({ action: 'export.*', limit: 1 }))).filter((e) => e.action === 'export.create').length, 2);
+  const auditCsv = await hs.auditLog.download('csv', { action: 'export.create' });
+  t.match(auditCsv.filename, /^audit-log-.*\.csv$/);
+  const auditText = await new Response(auditCsv.body).text();
+  t.match(auditText, /^id,at,actor_type,actor_id,/);
+  t.equal(auditText.trim().split('\r\n').length, 3, 'a header and the two entries');
+  await t.rejects(hs.auditLog.list({ since: 'yesterday' }), ValidationError);
+
   // ---- the console's cookie mode, as the browser uses it: same origin, no key, the console header
   const jar = new Map<string, string>();
   const sent: RequestInit[] = [];

@@ -1,7 +1,7 @@
 // Resource and request types, derived from the TypeBox schemas that validate the API's routes, so the
 // SDK and the server cannot drift apart. Type-only: nothing here exists at run time.
 import type { Static } from '@sinclair/typebox';
-import type { api, consoleApi } from '@hookstream/contracts';
+import type { AuditLogItem, AuditLogQuery, api, consoleApi, portalApi } from '@hookstream/contracts';
 
 export type Plan = Static<typeof api.Plan>;
 export type Account = Static<typeof api.Account>;
@@ -127,3 +127,10 @@ export interface LiveOptions {
 
 export type ConsoleSignedIn = Static<typeof consoleApi.SignedIn>;
 export type ConsoleSession = Static<typeof consoleApi.Session>;
+/** What a portal page knows of its session: the customer, scope, account and brand. */
+export type PortalContext = Static<typeof portalApi.Session>;
+export type RevealedSecret = Static<typeof api.RevealedSecret>;
+
+export type AuditLogEntry = Static<typeof AuditLogItem>;
+export type AuditActor = AuditLogEntry['actor'];
+export type AuditLogParams = Omit<Static<typeof AuditLogQuery>, 'format'>;

@@ -87,3 +87,4 @@ export {
   destinationStats,
   listDeadLetters,
 } from './insights.ts';
+export { type AuditFilter, type AuditInput, applyAuditBatch, listAuditLog, snapshotAuditLog, truncateAuditLog } from './audit.ts';

@@ -14,6 +14,8 @@ export interface ReplayFilter {
   status?: string;
   event_type?: string;
   direction?: 'inbound' | 'outbound';
+  /** Only this customer's events, re-delivered to its destinations only. */
+  customer_id?: string;
   /** Inclusive lower bound on the event's received_at (ISO 8601). */
   since: string;
   /** Exclusive upper bound on the event's received_at (ISO 8601). */

@@ -39,6 +39,7 @@ t.test('applying again is a no-op', async (t) => {
   );
   t.same(tables.rows.map((r) => r.t), [
     'attempts',
+    'audit_log',
     'dead_letters',
     'deliveries',
     'delivery_rollups',

@@ -11,6 +11,7 @@ import { ok } from '../http.ts';
 import { authPlugin } from '../auth.ts';
 import { newApiKey } from '../keys.ts';
 import { accountView } from '../views.ts';
+import { auditNote } from '../audit/record.ts';
 
 const OPERATOR_ONLY =
   'plan and retention_days are set by the operator of this server (with X-Operator-Token, or `hookstream accounts set-plan`), not by the account';
@@ -45,6 +46,7 @@ export function accountRoutes(deps: ApiDeps) {
       open.withTypeProvider<TypeBoxTypeProvider>().post(
         '/accounts',
         {
+          config: { audit: 'account.create' },
           schema: {
             body: api.CreateAccountBody,
             headers: Type.Object({ 'x-signup-token': Type.Optional(Type.String()), ...OperatorHeaders }),
@@ -69,6 +71,8 @@ export function accountRoutes(deps: ApiDeps) {
           const { key, record } = newApiKey(account.id, 'bootstrap', at);
           await catalog.put('account', account.id, account);
           await catalog.put('apikey', record.id, record);
+          const by = operator ? 'operator' : 'signup';
+          auditNote(request, { accountId: account.id, actor: { type: by, id: by, name: null }, ids: { account_id: account.id, api_key_id: record.id } });
           return ok(reply, { account: accountView(account), api_key: key }, 201);
         },
       );
@@ -85,6 +89,7 @@ export function accountRoutes(deps: ApiDeps) {
       a.patch(
         '/account',
         {
+          config: { audit: 'account.update' },
           schema: {
             body: api.UpdateAccountBody,
             headers: Type.Object(OperatorHeaders),

@@ -16,7 +16,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
 
     app.post(
       '/api-keys',
-      { schema: { body: api.CreateApiKeyBody, response: { 201: api.envelope(api.ApiKeyCreated), '4xx': api.ErrorBody } } },
+      { config: { audit: 'api_key.create' }, schema: { body: api.CreateApiKeyBody, response: { 201: api.envelope(api.ApiKeyCreated), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const { key, record } = newApiKey(request.accountId, request.body?.name ?? 'unnamed', now());
         await catalog.put('apikey', record.id, record);
@@ -33,7 +33,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
     );
     app.delete(
       '/api-keys/:id',
-      { schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      { config: { audit: 'api_key.revoke' }, schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const key = catalog.view.apiKeys.get(request.params.id);
         if (!key || key.account_id !== request.accountId) throw errors.notFound('api key');

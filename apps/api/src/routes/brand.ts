@@ -3,10 +3,35 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type BrandRecord, api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
+import { errors } from '../errors.ts';
 import { ok } from '../http.ts';
 import { brandView } from '../views.ts';
 
-const EMPTY = { name: null, logo_url: null, primary_color: null, accent_color: null, support_email: null, created_at: null, updated_at: null };
+const EMPTY = { name: null, logo_url: null, primary_color: null, accent_color: null, support_email: null, embed_origins: [], created_at: null, updated_at: null };
+
+/**
+ * Embed origins as the browser compares them for frame-ancestors: scheme, host and port only. Each
+ * becomes a CSP source, so anything else (a path, a wildcard, a quote or a semicolon) is refused.
+ */
+export function normalizeEmbedOrigins(input: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const [i, raw] of input.entries()) {
+    let u: URL | null = null;
+    try {
+      u = new URL(raw.trim());
+    } catch {
+      u = null;
+    }
+    const bad = (why: string) => errors.badRequest(`embed_origins[${i}]: ${why} (like https://app.example.com)`);
+    if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) throw bad('not an http(s) origin');
+    if (u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) throw bad('an origin has no path, query, fragment or credentials');
+    if (raw.trim().replace(/\/$/, '').toLowerCase() !== u.origin) throw bad('not in the form scheme://host[:port]');
+    // The URL parser lets '*' and other CSP-meaningful characters through in a host name.
+    if (!/^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/.test(u.hostname)) throw bad('not a host name or IP address');
+    out.add(u.origin);
+  }
+  return [...out];
+}
 
 const view = brandView;
 
@@ -18,7 +43,7 @@ export function brandRoutes(deps: ApiDeps) {
 
     app.post(
       '/brand-settings',
-      { schema: { body: api.UpsertBrandBody, response: { 200: api.envelope(api.Brand), '4xx': api.ErrorBody } } },
+      { config: { audit: 'brand.update' }, schema: { body: api.UpsertBrandBody, response: { 200: api.envelope(api.Brand), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const b = request.body;
         const at = now();
@@ -31,6 +56,7 @@ export function brandRoutes(deps: ApiDeps) {
           primary_color: b.primary_color === undefined ? (current?.primary_color ?? null) : b.primary_color,
           accent_color: b.accent_color === undefined ? (current?.accent_color ?? null) : b.accent_color,
           support_email: b.support_email === undefined ? (current?.support_email ?? null) : b.support_email,
+          embed_origins: b.embed_origins === undefined ? (current?.embed_origins ?? []) : normalizeEmbedOrigins(b.embed_origins),
           created_at: current?.created_at ?? at,
           updated_at: at,
         };

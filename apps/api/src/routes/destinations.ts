@@ -75,7 +75,7 @@ export function destinationRoutes(deps: ApiDeps) {
 
     app.post(
       '/destinations',
-      { schema: { body: api.CreateDestinationBody, response: { 201: api.envelope(api.DestinationWithSecret), '4xx': api.ErrorBody } } },
+      { config: { audit: 'destination.create' }, schema: { body: api.CreateDestinationBody, response: { 201: api.envelope(api.DestinationWithSecret), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const b = request.body;
         await checkUrl(b.url);
@@ -127,7 +127,7 @@ export function destinationRoutes(deps: ApiDeps) {
     );
     app.patch(
       '/destinations/:id',
-      { schema: { params: api.IdParams, body: api.UpdateDestinationBody, response: { 200: api.envelope(api.Destination), '4xx': api.ErrorBody } } },
+      { config: { audit: 'destination.update' }, schema: { params: api.IdParams, body: api.UpdateDestinationBody, response: { 200: api.envelope(api.Destination), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         const b = request.body;
@@ -162,7 +162,7 @@ export function destinationRoutes(deps: ApiDeps) {
     );
     app.delete(
       '/destinations/:id',
-      { schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      { config: { audit: 'destination.delete' }, schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         for (const r of catalog.view.routesOf(request.accountId)) if (r.destination_id === d.id) await catalog.remove('route', r.id);
@@ -170,9 +170,25 @@ export function destinationRoutes(deps: ApiDeps) {
         return reply.code(204).send(null);
       },
     );
+    // The receiver needs the secret to verify signatures; whoever manages the endpoint (an account
+    // key, or a customer's manage-scoped portal session) may read it, on its own route and never cached.
+    app.get(
+      '/destinations/:id/secret',
+      { schema: { params: api.IdParams, response: { 200: api.envelope(api.RevealedSecret), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const d = owned(request.accountId, request.params.id);
+        const at = nowMs();
+        const current = d.signing_secrets.find((s) => s.expires_at === null);
+        const previous = d.signing_secrets
+          .filter((s) => s.expires_at !== null && Date.parse(s.expires_at) > at)
+          .map((s) => ({ signing_secret: s.secret, expires_at: s.expires_at as string }));
+        reply.header('cache-control', 'no-store');
+        return ok(reply, { signing_secret: current?.secret ?? null, previous });
+      },
+    );
     app.post(
       '/destinations/:id/rotate-secret',
-      { schema: { params: api.IdParams, body: api.RotateSecretBody, response: { 200: api.envelope(api.RotatedSecret), '4xx': api.ErrorBody } } },
+      { config: { audit: 'destination.rotate_secret' }, schema: { params: api.IdParams, body: api.RotateSecretBody, response: { 200: api.envelope(api.RotatedSecret), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         const b = request.body ?? {};

@@ -97,7 +97,7 @@ export function domainRoutes(deps: ApiDeps) {
 
     app.post(
       '/custom-domains',
-      { schema: { body: api.CreateDomainBody, response: { 201: api.envelope(api.Domain), '4xx': api.ErrorBody } } },
+      { config: { audit: 'custom_domain.create' }, schema: { body: api.CreateDomainBody, response: { 201: api.envelope(api.Domain), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const hostname = normalizeHostname(request.body.hostname);
         if (!hostname) throw errors.badRequest('hostname: not a valid public DNS name (like hooks.example.com)');
@@ -138,7 +138,7 @@ export function domainRoutes(deps: ApiDeps) {
     );
     app.post(
       '/custom-domains/:id/verify',
-      { schema: { params: api.IdParams, response: { 200: api.envelope(api.Domain), '4xx': api.ErrorBody } } },
+      { config: { audit: 'custom_domain.verify' }, schema: { params: api.IdParams, response: { 200: api.envelope(api.Domain), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         if (d.status === 'superseded') throw taken(d.hostname);
@@ -184,7 +184,7 @@ export function domainRoutes(deps: ApiDeps) {
     );
     app.delete(
       '/custom-domains/:id',
-      { schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      { config: { audit: 'custom_domain.delete' }, schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         await removeClaim(owned(request.accountId, request.params.id));
         return reply.code(204).send(null);

@@ -30,7 +30,7 @@ export function eventTypeRoutes(deps: ApiDeps) {
 
     app.post(
       '/event-types',
-      { schema: { body: api.CreateEventTypeBody, response: { 201: api.envelope(api.EventType), '4xx': api.ErrorBody } } },
+      { config: { audit: 'event_type.create' }, schema: { body: api.CreateEventTypeBody, response: { 201: api.envelope(api.EventType), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const b = request.body;
         checkSchema(b.schema);
@@ -63,7 +63,7 @@ export function eventTypeRoutes(deps: ApiDeps) {
     );
     app.patch(
       '/event-types/:id',
-      { schema: { params: api.IdParams, body: api.UpdateEventTypeBody, response: { 200: api.envelope(api.EventType), '4xx': api.ErrorBody } } },
+      { config: { audit: 'event_type.update' }, schema: { params: api.IdParams, body: api.UpdateEventTypeBody, response: { 200: api.envelope(api.EventType), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const e = owned(request.accountId, request.params.id);
         const b = request.body;
@@ -79,7 +79,7 @@ export function eventTypeRoutes(deps: ApiDeps) {
     );
     app.delete(
       '/event-types/:id',
-      { schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      { config: { audit: 'event_type.delete' }, schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const e = owned(request.accountId, request.params.id);
         await catalog.remove('eventtype', e.id);

@@ -54,7 +54,7 @@ export function eventRoutes(deps: ApiDeps) {
       );
       app.post(
         `${prefix}/:id/replay`,
-        { schema: { params: api.IdParams, body: api.ReplayBody, response: { 202: api.envelope(api.ReplayAccepted), '4xx': api.ErrorBody } } },
+        { config: { audit: 'event.replay' }, schema: { params: api.IdParams, body: api.ReplayBody, response: { 202: api.envelope(api.ReplayAccepted), '4xx': api.ErrorBody } } },
         async (request, reply) => {
           const r = await need()
             .replay(request.accountId, request.params.id, request.body?.destination_id, direction)

@@ -27,7 +27,7 @@ export function exportRoutes(deps: ApiDeps) {
 
     app.post(
       '/exports',
-      { schema: { body: CreateExportBody, response: { 202: api.envelope(ExportView), '4xx': api.ErrorBody } } },
+      { config: { audit: 'export.create' }, schema: { body: CreateExportBody, response: { 202: api.envelope(ExportView), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         checkEventTypeFilter(request.body.filter?.event_type, 'body.filter.event_type');
         const r = await wrap(need().create(request.accountId, request.body));
@@ -56,6 +56,7 @@ export function exportRoutes(deps: ApiDeps) {
     app.get(
       '/exports/:id/download',
       {
+        config: { audit: 'export.download' },
         schema: {
           params: api.IdParams,
           response: { 200: { description: 'The file: application/x-ndjson or text/csv', type: 'string' }, '4xx': api.ErrorBody },

@@ -163,7 +163,8 @@ export function insightRoutes(deps: ApiDeps) {
 
     app.post(
       '/payload-filters/test',
-      { schema: { body: api.PayloadFilterTestBody, response: { 200: api.envelope(api.PayloadFilterTestResult), '4xx': api.ErrorBody } } },
+      // A dry run: nothing is stored.
+      { config: { audit: false }, schema: { body: api.PayloadFilterTestBody, response: { 200: api.envelope(api.PayloadFilterTestResult), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const problem = validatePayloadFilter(request.body.payload_filter);
         if (problem) throw errors.badRequest(`payload_filter: ${problem}`);
@@ -173,7 +174,7 @@ export function insightRoutes(deps: ApiDeps) {
 
     app.post(
       '/destinations/:id/test',
-      { schema: { params: api.IdParams, body: api.DestinationTestBody, response: { 202: api.envelope(api.DestinationTestAccepted), '4xx': api.ErrorBody } } },
+      { config: { audit: 'destination.test' }, schema: { params: api.IdParams, body: api.DestinationTestBody, response: { 202: api.envelope(api.DestinationTestAccepted), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         if (!d.active) throw errors.conflict('the destination is paused: resume it to send a test event');

@@ -27,6 +27,8 @@ export function outboundRoutes(deps: ApiDeps) {
       '/outbound-events',
       {
         bodyLimit: OUTBOUND_BODY_LIMIT,
+        // Traffic, not a change to the account: its record is the event log.
+        config: { audit: false },
         schema: { body: api.PublishOutboundBody, response: { 202: api.envelope(api.OutboundAccepted), '4xx': api.ErrorBody } },
       },
       async (request, reply) => {

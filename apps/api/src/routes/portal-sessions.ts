@@ -40,7 +40,7 @@ export function portalUrl(base: string, accountId: string, token: string): strin
 }
 
 export function portalSessionRoutes(deps: ApiDeps) {
-  return async (root: FastifyInstance) => {
+  return (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const need = () => {
       const s = portalSessionsOf(deps);

@@ -25,7 +25,7 @@ export function replayRoutes(deps: ApiDeps) {
 
     app.post(
       '/replays',
-      { schema: { body: CreateReplayBody, response: { 202: api.envelope(ReplayView), '4xx': api.ErrorBody } } },
+      { config: { audit: 'replay.create' }, schema: { body: CreateReplayBody, response: { 202: api.envelope(ReplayView), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         checkEventTypeFilter(request.body.event_type, 'body.event_type');
         const r = await wrap(need().create(request.accountId, request.body));
@@ -53,7 +53,7 @@ export function replayRoutes(deps: ApiDeps) {
     );
     app.delete(
       '/replays/:id',
-      { schema: { params: api.IdParams, response: { 200: api.envelope(ReplayView), '4xx': api.ErrorBody } } },
+      { config: { audit: 'replay.cancel' }, schema: { params: api.IdParams, response: { 200: api.envelope(ReplayView), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const r = await wrap(need().cancel(request.accountId, request.params.id));
         if (r === 'not_found') throw errors.notFound('replay');

@@ -47,7 +47,7 @@ export function routeRoutes(deps: ApiDeps) {
 
     app.post(
       '/routes',
-      { schema: { body: api.CreateRouteBody, response: { 201: api.envelope(api.Route), '4xx': api.ErrorBody } } },
+      { config: { audit: 'route.create' }, schema: { body: api.CreateRouteBody, response: { 201: api.envelope(api.Route), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const b = request.body;
         const at = now();
@@ -94,7 +94,7 @@ export function routeRoutes(deps: ApiDeps) {
     );
     app.patch(
       '/routes/:id',
-      { schema: { params: api.IdParams, body: api.UpdateRouteBody, response: { 200: api.envelope(api.Route), '4xx': api.ErrorBody } } },
+      { config: { audit: 'route.update' }, schema: { params: api.IdParams, body: api.UpdateRouteBody, response: { 200: api.envelope(api.Route), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const r = owned(request.accountId, request.params.id);
         const b = request.body;
@@ -124,7 +124,7 @@ export function routeRoutes(deps: ApiDeps) {
     );
     app.delete(
       '/routes/:id',
-      { schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      { config: { audit: 'route.delete' }, schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const r = owned(request.accountId, request.params.id);
         await catalog.remove('route', r.id);

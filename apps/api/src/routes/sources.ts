@@ -41,7 +41,7 @@ export function sourceRoutes(deps: ApiDeps) {
 
     app.post(
       '/sources',
-      { schema: { body: api.CreateSourceBody, response: { 201: api.envelope(api.Source), '4xx': api.ErrorBody } } },
+      { config: { audit: 'source.create' }, schema: { body: api.CreateSourceBody, response: { 201: api.envelope(api.Source), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const b = request.body;
         const vc = b.verification_config ?? null;
@@ -78,7 +78,7 @@ export function sourceRoutes(deps: ApiDeps) {
     );
     app.patch(
       '/sources/:id',
-      { schema: { params: api.IdParams, body: api.UpdateSourceBody, response: { 200: api.envelope(api.Source), '4xx': api.ErrorBody } } },
+      { config: { audit: 'source.update' }, schema: { params: api.IdParams, body: api.UpdateSourceBody, response: { 200: api.envelope(api.Source), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const s = owned(request.accountId, request.params.id);
         const b = request.body;
@@ -96,7 +96,7 @@ export function sourceRoutes(deps: ApiDeps) {
     );
     app.delete(
       '/sources/:id',
-      { schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      { config: { audit: 'source.delete' }, schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const s = owned(request.accountId, request.params.id);
         // Routes scoped to a deleted source can never match again: remove them with it.

@@ -137,7 +137,12 @@ export const exportsGroup: Group = {
 /** Streams the file: to a path, or to stdout (never held in memory). */
 async function download(ctx: Ctx, id: string, path: string | undefined): Promise<void> {
   const d = await ctx.client.exports.download(id);
-  const source = Readable.fromWeb(d.body as Parameters<typeof Readable.fromWeb>[0]);
+  await save(ctx, d.body, path);
+}
+
+/** A download to the file at `path`, or to stdout (no path, or '-'). */
+export async function save(ctx: Ctx, body: ReadableStream<Uint8Array>, path: string | undefined): Promise<void> {
+  const source = Readable.fromWeb(body as Parameters<typeof Readable.fromWeb>[0]);
   if (path && path !== '-') {
     await pipeline(source, createWriteStream(path));
     return;

@@ -22,7 +22,7 @@ export const portalSessions: Group = {
       const scope = ctx.flags.scope;
       if (scope !== undefined && scope !== 'read' && scope !== 'manage') throw new UsageError('--scope is read or manage');
       const s = await ctx.client.portalSessions.create(
-        defined({ customer_id: ctx.arg(0, 'customer-id'), scope: scope as 'read' | 'manage' | undefined, expires_in_s: ctx.int('expires-in-s') }),
+        defined({ customer_id: ctx.arg(0, 'customer-id'), scope, expires_in_s: ctx.int('expires-in-s') }),
       );
       ctx.out.item(s);
       ctx.out.note('Send the link now: its token is not shown again, and it opens the portal once.');

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { UpsertBrandParams } from '@hookstream/sdk';
 import { SESSION_KEY, client } from '../api.ts';
 import { CopyButton, ErrorNote, Loading, Status, Table, Time, formText } from '../ui.tsx';
+import { Link } from '../router.tsx';
 
 export function Settings() {
   const qc = useQueryClient();
@@ -35,7 +36,17 @@ export function Settings() {
       const s = formText(f, k).trim();
       return s === '' ? null : s;
     };
-    saveBrand.mutate({ name: v('name'), logo_url: v('logo_url'), primary_color: v('primary_color'), accent_color: v('accent_color'), support_email: v('support_email') });
+    const embed_origins = formText(f, 'embed_origins')
+      .split(/[\s,]+/)
+      .filter((o) => o !== '');
+    saveBrand.mutate({
+      name: v('name'),
+      logo_url: v('logo_url'),
+      primary_color: v('primary_color'),
+      accent_color: v('accent_color'),
+      support_email: v('support_email'),
+      embed_origins,
+    });
   };
   const submitDomain = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -46,7 +57,12 @@ export function Settings() {
   const b = brand.data;
   return (
     <>
-      <h1>Settings</h1>
+      <div className="topline">
+        <h1>Settings</h1>
+        <Link className="button" to="/settings/audit-log">
+          Audit log
+        </Link>
+      </div>
       <ErrorNote error={account.error ?? brand.error} />
       {account.data && (
         <dl className="meta">
@@ -82,6 +98,10 @@ export function Settings() {
         <label>
           Support email
           <input name="support_email" type="email" defaultValue={b?.support_email ?? ''} />
+        </label>
+        <label className="wide">
+          Origins that may embed the customer portal (one a line, like https://app.example.com)
+          <textarea name="embed_origins" defaultValue={(b?.embed_origins ?? []).join('\n')} placeholder="https://app.example.com" />
         </label>
         <div className="row">
           <button type="submit" className="primary" disabled={saveBrand.isPending}>

@@ -1,7 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { parse } from 'csv-parse/sync';
-import { csvField, csvLine, encodeRows, fileHeader, neutraliseCell } from './encode.ts';
+import { csvField, csvLine, encodeRows, fileHeader, neutraliseCell } from './export-format.ts';
 
 /** An independent RFC 4180 reader: unquoted empty → null, quoted → the string. */
 function readCsv(text: string): Array<Array<string | null>> {
