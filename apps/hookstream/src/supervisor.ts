@@ -80,7 +80,8 @@ export async function supervise(settings: Readonly<Settings>, log: Logger): Prom
     throw err;
   }
 
-  const shared: Record<string, string> = { PROCESSES: 'single', NATS_URL: services.natsUrl as string };
+  // PUBLIC_URL as this process derived it from PORT: the children's own PORT differs.
+  const shared: Record<string, string> = { PROCESSES: 'single', NATS_URL: services.natsUrl as string, PUBLIC_URL: settings.publicUrl };
   if (services.databaseUrl) shared.DATABASE_URL = services.databaseUrl;
   if (keyring.file && !settings.secretsKey && !settings.secretsKeyFile) shared.SECRETS_KEY_FILE = keyring.file;
 
