@@ -3,7 +3,7 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
-import { startReceiver } from '@hookstream/testkit';
+import { startReceiver, waitFor } from '@hookstream/testkit';
 import { startSystem } from '../e2e/harness.ts';
 import { axeViolations, ensureConsoleBuilt, launch } from './browser.ts';
 import { seedAccount } from './seed.ts';
@@ -35,6 +35,14 @@ t.test('Settings → Audit log shows who changed what', async (t) => {
   await page.getByRole('button', { name: 'Rotate secret' }).click();
   const shown = await page.getByRole('status', { name: 'New signing secret' }).innerText();
 
+  // The destination's history: the audit log filtered to its id.
+  await page.getByRole('link', { name: 'History' }).click();
+  await page.waitForURL(new RegExp(`/console/settings/audit-log\\?resource_id=${a.orders.id}`));
+  const history = page.getByRole('table', { name: 'Audit log' });
+  await history.getByRole('row').filter({ hasText: 'destination.rotate_secret' }).waitFor();
+  t.ok(await history.getByRole('row').filter({ hasText: 'destination.create' }).isVisible(), 'its creation');
+  t.equal(await history.getByRole('row').filter({ hasText: 'source.create' }).count(), 0, 'nothing that did not involve it');
+
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Settings', exact: true }).click();
   await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
   await page.getByRole('link', { name: 'Audit log' }).click();
@@ -55,7 +63,7 @@ t.test('Settings → Audit log shows who changed what', async (t) => {
   await page.getByLabel('Action').fill('destination.rotate_secret');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.waitForURL(/action=destination\.rotate_secret/);
-  await t.resolves(table.getByRole('row').filter({ hasText: 'route.create' }).waitFor({ state: 'detached' }));
+  await waitFor(async () => (await table.getByRole('row').filter({ hasText: 'route.create' }).count()) === 0, { timeoutMs: 20_000, message: 'the filter applied' });
   t.equal(await table.locator('tbody tr').count(), 1);
 
   const v = await axeViolations(page);
@@ -64,7 +72,7 @@ t.test('Settings → Audit log shows who changed what', async (t) => {
   // The export button downloads the filtered entries, through the session.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
   t.match(download.suggestedFilename(), /^audit-log-.*\.csv$/);
-  const csv = await readFile((await download.path()) as string, 'utf8');
+  const csv = await readFile(await download.path(), 'utf8');
   const lines = csv.trim().split('\r\n');
   t.match(lines[0], /^id,at,actor_type,actor_id,actor_name,action,/);
   t.equal(lines.length, 2, 'a header and the one rotation');

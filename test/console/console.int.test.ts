@@ -43,6 +43,7 @@ t.test('the console, end to end', async (t) => {
 
   await t.test('a wrong key gets a clear message, the right one signs in', async (t) => {
     await page.goto(`${base}/console/`);
+    await page.getByRole('button', { name: 'Use an API key' }).click();
     await page.getByLabel('API key').fill('hk_not_a_real_key_000000000000');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'That API key is not valid.' }).waitFor();
@@ -250,7 +251,7 @@ t.test('the console, end to end', async (t) => {
 
   await t.test('sign out ends the session', async (t) => {
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByLabel('API key').waitFor();
+    await page.getByLabel('Email').waitFor();
     const after = await page.evaluate(async () => (await fetch('/v1/events')).status);
     t.equal(after, 401, 'the API refuses the browser afterwards');
     await page.goto(`${base}/console/events`);
@@ -264,6 +265,7 @@ t.test('the console, end to end', async (t) => {
     other.setDefaultTimeout(TIMEOUT);
     const p = await other.newPage();
     await p.goto(`${base}/console/events`);
+    await p.getByRole('button', { name: 'Use an API key' }).click();
     await p.getByLabel('API key').fill(b.json.data.api_key);
     await p.getByRole('button', { name: 'Sign in' }).click();
     await p.getByRole('heading', { name: 'Events' }).waitFor();

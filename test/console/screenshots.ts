@@ -48,6 +48,7 @@ t.test('screenshots', async (t) => {
     ctx.setDefaultTimeout(20_000);
     const page = await ctx.newPage();
     await page.goto(`${base}/console/`);
+    await page.getByRole('button', { name: 'Use an API key' }).click();
     await page.getByLabel('API key').fill(a.key);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('navigation', { name: 'Console' }).waitFor();
@@ -65,7 +66,8 @@ t.test('screenshots', async (t) => {
   const signin = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
   if (!ONLY || ONLY.includes('sign-in')) {
     await signin.goto(`${base}/console/`);
-    await signin.getByLabel('API key').fill('hk_wrong');
+    await signin.getByLabel('Email').fill('olga@acme-shop.com');
+    await signin.getByLabel('Password').fill('not the password');
     await signin.getByRole('button', { name: 'Sign in' }).click();
     await signin.getByRole('alert').waitFor();
     await signin.screenshot({ path: join(out, 'sign-in.png') });
@@ -89,6 +91,32 @@ t.test('screenshots', async (t) => {
   await shot(p, 'exports', '/exports', (pg) => pg.getByRole('table', { name: 'Exports' }).waitFor());
   await shot(p, 'settings', '/settings', h1('Settings'));
   await shot(p, 'audit-log', '/settings/audit-log', (pg) => pg.getByRole('table', { name: 'Audit log' }).waitFor());
+  // People: two members, one invitation waiting, one link just made; and the screen that link opens.
+  if (!ONLY || ONLY.includes('members') || ONLY.includes('invite')) {
+    for (const [email, name, role] of [['olga@acme-shop.com', 'Olga Berg', 'owner'], ['dev@acme-shop.com', 'Dev Patel', 'developer']] as const) {
+      const inv = await a.call('POST', '/v1/invites', { email, role });
+      await fetch(`${base}/console/invite/accept`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: new URL(inv.json.data.url).hash.slice(1), name, password: 'a long enough password' }),
+      });
+    }
+    await a.call('POST', '/v1/invites', { email: 'finance@acme-shop.com', role: 'viewer' });
+    await shot(p, 'members', '/settings/members', async (pg) => {
+      const form = pg.getByRole('form', { name: 'Invite a member' });
+      await form.getByLabel('Email').fill('ops@acme-shop.com');
+      await form.getByLabel('Role').selectOption('admin');
+      await form.getByRole('button', { name: 'Invite' }).click();
+      await pg.getByRole('status', { name: 'Invitation link for ops@acme-shop.com' }).waitFor();
+    });
+    if (!ONLY || ONLY.includes('invite')) {
+      const link = new URL((await a.call('POST', '/v1/invites', { email: 'sam@acme-shop.com', role: 'developer' })).json.data.url);
+      const guest = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+      await guest.goto(`${base}${link.pathname}${link.hash}`);
+      await guest.getByRole('heading', { name: 'Join Acme Shop' }).waitFor();
+      await guest.screenshot({ path: join(out, 'invite.png') });
+    }
+  }
 
   // Actions whose result is worth a picture: a rotated secret shown once, a bulk replay run to its end.
   if (!ONLY || ONLY.includes('rotate-secret')) {
@@ -117,6 +145,7 @@ t.test('screenshots', async (t) => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 640 } });
     const e = await ctx.newPage();
     await e.goto(`${base}/console/events`);
+    await e.getByRole('button', { name: 'Use an API key' }).click();
     await e.getByLabel('API key').fill(fresh.key);
     await e.getByRole('button', { name: 'Sign in' }).click();
     await e.getByText('No events yet. Send a first webhook:').waitFor();

@@ -156,6 +156,34 @@ t.test('a bulk replay, an export and its download are recorded', async (t) => {
   t.equal(exports[0].method, 'GET');
 });
 
+t.test("a customer portal's changes are recorded under its session; its link and cookie nowhere", async (t) => {
+  const dst = await api.call('POST', '/v1/destinations', { name: 'customer endpoint', url: `${receiver.url}/cus`, customer_id: 'cus_audit' });
+  t.equal(dst.status, 201);
+  const link = await api.call('POST', '/v1/portal-sessions', { customer_id: 'cus_audit', scope: 'manage' });
+  t.equal(link.status, 201);
+  const token = new URLSearchParams(new URL(link.json.data.url).hash.slice(1)).get('token') as string;
+  const signedIn = await fetch(`${gw.url}/portal/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  t.equal(signedIn.status, 200);
+  const cookie = /^(hs_portal=[^;]+)/.exec(signedIn.headers.get('set-cookie') ?? '')?.[1] ?? '';
+  const portal = client(gw.url as string);
+  const asCustomer = { cookie, 'x-hookstream-console': '1' };
+  const changed = await portal.call('PATCH', `/v1/destinations/${dst.json.data.id}`, { url: `${receiver.url}/cus2` }, asCustomer);
+  t.equal(changed.status, 200, JSON.stringify(changed.json));
+  const revealed = await portal.call('GET', `/v1/destinations/${dst.json.data.id}/secret`, undefined, asCustomer);
+  t.equal(revealed.status, 200);
+
+  const [created] = await entries(1, '&action=portal_session.create');
+  t.match(created, { actor: { type: 'api_key', id: bootstrapId }, fields: ['customer_id', 'scope'] });
+  const byCustomer = await entries(2, '&actor_type=portal');
+  t.same(byCustomer.map((x) => x.action), ['destination.reveal_secret', 'destination.update']);
+  t.ok(byCustomer.every((x) => x.actor.name === 'cus_audit' && x.resource_id === dst.json.data.id), 'under the customer, on its endpoint');
+  t.equal(byCustomer[0].actor.id, byCustomer[1].actor.id, 'one session');
+  const stored = `${await streamText()}\n${await tableText()}`;
+  t.notOk(stored.includes(token), 'the portal link token is nowhere in the log');
+  t.notOk(stored.includes(cookie.slice('hs_portal='.length)), 'nor the session cookie');
+  t.notOk(stored.includes(revealed.json.data.signing_secret), 'nor the secret it read');
+});
+
 t.test('filters and cursor pages', async (t) => {
   for (let i = 0; i < 5; i++) await api.call('POST', '/v1/event-types', { name: `paged.type${i}` });
   const all = await entries(5, '&action=event_type.*');
@@ -246,7 +274,7 @@ t.test('downloads: CSV with formulas neutralised, NDJSON', async (t) => {
   t.equal(res.status, 200);
   t.match(res.headers.get('content-type'), /^text\/csv/);
   t.match(res.headers.get('content-disposition'), /attachment; filename="audit-log-.*\.csv"/);
-  const rows = parse(await res.text(), { columns: true }) as Array<Record<string, string>>;
+  const rows: Array<Record<string, string>> = parse(await res.text(), { columns: true });
   t.equal(rows.length, 1);
   t.equal(rows[0]?.actor_name, `'=HYPERLINK("http://evil")`, 'a formula is shown as text');
   t.equal(rows[0]?.action, 'event_type.create');

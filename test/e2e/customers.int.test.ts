@@ -171,3 +171,30 @@ t.test('bad customer ids and mismatched customers are refused and change nothing
   t.equal(freed.json.data.customer_id, null);
   await waitFor(async () => ((await api.call('GET', `/v1/routes/${outRoute.id}`)).json.data.customer_id === null ? true : null));
 });
+
+t.test('dead letters filter by the customer of their destination', async (t) => {
+  const gw = await startSystem(t);
+  const rx = await startReceiver(t);
+  rx.respond(() => ({ status: 500, body: 'down' }));
+  const acct = (await client(gw.url as string).call('POST', '/v1/accounts', { name: 'saas' })).json.data;
+  const api = client(gw.url as string, acct.api_key);
+  const mk = async (name: string, customer_id?: string) => {
+    const d = (await api.call('POST', '/v1/destinations', { name, url: `${rx.url}/${name}`, retry_policy: { max_attempts: 1 }, ...(customer_id ? { customer_id } : {}) })).json.data;
+    await api.call('POST', '/v1/routes', { destination_id: d.id });
+    return d;
+  };
+  const a = await mk('a', 'cus_a');
+  const b = await mk('b', 'cus_b');
+  const plain = await mk('plain');
+  await api.call('POST', '/v1/outbound-events', { event_type: 'x.y', payload: {} });
+  const dead = await waitFor(async () => {
+    const r = await api.call('GET', '/v1/dead-letters');
+    return r.json.data.length === 3 ? r.json.data : null;
+  }, { timeoutMs: 15_000, message: 'three dead letters' });
+  t.same(dead.map((d: { destination_id: string }) => d.destination_id).sort(), [a.id, b.id, plain.id].sort());
+  const of = async (c: string) => (await api.call('GET', `/v1/dead-letters?customer_id=${c}`)).json.data.map((d: { destination_id: string }) => d.destination_id);
+  t.same(await of('cus_a'), [a.id]);
+  t.same(await of('cus_b'), [b.id]);
+  t.same(await of('cus_nobody'), []);
+  t.equal((await api.call('GET', '/v1/dead-letters?customer_id=%0A')).status, 400);
+});

@@ -149,7 +149,7 @@ t.test('the customer portal, end to end', async (t) => {
     t.match(await result.innerText(), /received/, "the endpoint's answer is shown");
     const got = receiver.requests.filter((r) => r.url === '/orders' && r.body.toString().includes('ord_42'));
     t.equal(got.length, 1, 'the test event arrived');
-    t.doesNotThrow(() => verifyWebhook({ secret, headers: got[0]!.headers as Record<string, string>, body: got[0]!.body }), 'signed with the secret shown');
+    t.doesNotThrow(() => verifyWebhook({ secret, headers: got[0]!.headers, body: got[0]!.body }), 'signed with the secret shown');
     await noSeriousAxe(t, page, 'endpoint');
     await shot(page, 'endpoint');
   });
@@ -283,6 +283,13 @@ t.test('the customer portal, end to end', async (t) => {
     }, billing.id as string);
     t.same(forged, [403, 403, 403, 403]);
     await r.ctx.close();
+  });
+
+  await t.test("the session is not shown under another account's portal address", async (t) => {
+    const other = await anon('POST', '/v1/accounts', { name: 'Globex' });
+    await page.goto(`${base}/portal/${other.json.data.account.id as string}/`);
+    await page.getByRole('heading', { name: 'Your session has ended' }).waitFor();
+    t.equal(await page.getByRole('navigation', { name: 'Portal' }).count(), 0);
   });
 
   await t.test('a reused, a revoked and an expired link open nothing', async (t) => {

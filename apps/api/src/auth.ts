@@ -3,6 +3,7 @@
 // A request with a key and a cookie uses the key.
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ApiKeyRecord, MemberRecord } from '@hookstream/contracts';
 import type { ApiDeps } from './context.ts';
 import { errors } from './errors.ts';
 import { CONSOLE_HEADER, SESSION_COOKIE, sessionsOf } from './console/sessions.ts';
@@ -44,6 +45,7 @@ export function authPlugin(deps: ApiDeps) {
       request.accountId = key.account_id;
       request.apiKeyId = key.id;
       request.authMethod = 'bearer';
+      setKeyCaller(request, key);
     });
     app.addHook('preHandler', portalScopeHook(deps));
     app.addHook('preSerialization', portalAnswerHook(deps));
@@ -59,8 +61,13 @@ export function authPlugin(deps: ApiDeps) {
  */
 export async function stillAuthenticated(deps: ApiDeps, request: FastifyRequest): Promise<boolean> {
   const view = deps.catalog.view;
-  const key = view.apiKeys.get(request.apiKeyId);
-  if (!key || key.revoked_at || key.account_id !== request.accountId || !view.accounts.has(request.accountId)) return false;
+  if (request.memberId !== null) {
+    const m = view.members.get(request.memberId);
+    if (!m || m.account_id !== request.accountId || !view.accounts.has(request.accountId)) return false;
+  } else {
+    const key = view.apiKeys.get(request.apiKeyId);
+    if (!key || key.revoked_at || key.account_id !== request.accountId || !view.accounts.has(request.accountId)) return false;
+  }
   if (request.authMethod !== 'session') return true;
   try {
     return (await sessionsOf(deps)?.check(sessionCookieOf(request))) != null;
@@ -76,4 +83,26 @@ async function authenticateSession(deps: ApiDeps, request: FastifyRequest, cooki
   request.accountId = session.record.account_id;
   request.apiKeyId = session.record.api_key_id;
   request.authMethod = 'session';
+  const memberId = session.record.member_id;
+  if (memberId !== undefined) {
+    // resolve() has just checked the member is still the account's.
+    const member = deps.catalog.view.members.get(memberId) as MemberRecord;
+    setMemberCaller(request, member);
+  } else {
+    setKeyCaller(request, deps.catalog.view.apiKeys.get(session.record.api_key_id) as ApiKeyRecord);
+  }
+}
+
+/** The caller is a key: its role (keys made before roles act as admin), no member. */
+export function setKeyCaller(request: FastifyRequest, key: ApiKeyRecord): void {
+  request.memberId = null;
+  request.memberName = null;
+  request.role = key.role ?? 'admin';
+}
+
+/** The caller is a member signed in to the console: the member's role as of now. */
+export function setMemberCaller(request: FastifyRequest, member: MemberRecord): void {
+  request.memberId = member.id;
+  request.memberName = member.name;
+  request.role = member.role;
 }

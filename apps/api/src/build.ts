@@ -9,6 +9,8 @@ import { durationMs } from './http.ts';
 import { allowedValues, validatorCompiler } from './validation.ts';
 import type { ApiDeps } from './context.ts';
 import { authPlugin } from './auth.ts';
+import { permissionsPlugin } from './permissions.ts';
+import { peopleRoutes } from './routes/people.ts';
 import { healthRoutes } from './routes/health.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
@@ -59,6 +61,9 @@ export async function buildApi(deps: ApiDeps) {
   app.setValidatorCompiler(validatorCompiler);
   app.decorateRequest('accountId', '');
   app.decorateRequest('apiKeyId', '');
+  app.decorateRequest('memberId', null);
+  app.decorateRequest('memberName', null);
+  app.decorateRequest('role', null);
 
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
     const send = (status: number, message: string, code?: string) =>
@@ -137,7 +142,9 @@ export async function buildApi(deps: ApiDeps) {
     await v1.register(accountRoutes(deps));
     await v1.register(async (authed) => {
       await authed.register(authPlugin(deps));
+      await authed.register(permissionsPlugin());
       await authed.register(apiKeyRoutes(deps));
+      await authed.register(peopleRoutes(deps));
       await authed.register(sourceRoutes(deps));
       await authed.register(destinationRoutes(deps));
       await authed.register(routeRoutes(deps));

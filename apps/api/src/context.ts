@@ -1,7 +1,8 @@
 // What the API needs from the rest of the system: narrow ports, wired by the composition root.
 import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '@hookstream/catalog';
-import type { ConsoleSessionKv, PortalSessionKv, Publisher } from '@hookstream/broker';
+import type { ConsoleSessionKv, PortalSessionKv, Publisher, SignInFailureKv } from '@hookstream/broker';
+import type { Role } from '@hookstream/domain';
 import type { Settings } from '@hookstream/config';
 import type { Logger, Metrics } from '@hookstream/observability';
 import type { AuditPort, EventQueries, ExportPort, InsightPort, ReadinessCheck, ReplayPort } from './ports.ts';
@@ -14,6 +15,8 @@ export interface ApiDeps {
   consoleSessions?: ConsoleSessionKv;
   /** Customer portal sessions (a KV bucket every api copy shares); absent: portal sessions are off. */
   portalSessions?: PortalSessionKv;
+  /** Failed console sign-ins per email and address (the lockout); absent: sign-in by password is off. */
+  signInFailures?: SignInFailureKv;
   log: Logger;
   metrics?: Metrics;
   /** Named dependency checks for /readyz (NATS, streams, Postgres, projection lag …). */
@@ -46,5 +49,10 @@ declare module 'fastify' {
     apiKeyId: string;
     /** How the caller proved who it is: an API key, the console's session cookie, or a portal cookie. */
     authMethod: 'bearer' | 'session' | 'portal' | '';
+    /** The member behind a console session; null for an API key. */
+    memberId: string | null;
+    memberName: string | null;
+    /** What the caller may do (libs/domain roles.ts): the member's role, or the key's. */
+    role: Role | null;
   }
 }

@@ -16,6 +16,17 @@ export const errors = {
   /** The console's session cookie is missing, unknown or ended. */
   unauthenticated: () => new ApiError(401, 'unauthenticated', 'Your console session has ended: sign in again.'),
   invalidCredentials: () => new ApiError(401, 'invalid_credentials', 'That API key is not valid.'),
+  /** The same answer for an unknown email and a wrong password: it says nothing about who has an account. */
+  invalidLogin: () => new ApiError(401, 'invalid_credentials', 'That email and password do not match.'),
+  /** Too many wrong passwords for this email from this address. */
+  lockedOut: (minutes: number) =>
+    new ApiError(429, 'locked_out', `Too many failed sign-ins for this email from this address; try again in ${minutes} minutes.`),
+  /** The caller's role does not allow the action (docs/people.md lists who may do what). */
+  forbiddenRole: (message: string) => new ApiError(403, 'forbidden_role', message),
+  /** Removing or demoting the account's last owner. */
+  lastOwner: () => new ApiError(409, 'last_owner', 'The account must keep at least one owner: make someone else owner first.'),
+  /** An invitation link that is unknown, used or past its expiry. */
+  inviteInvalid: () => new ApiError(410, 'invite_invalid', 'This invitation is not valid any more: ask for a new one.'),
   csrfHeaderMissing: () =>
     new ApiError(403, 'csrf_header_missing', 'A request signed in with the console cookie must carry the header x-hookstream-console: 1.'),
   signature: (message: string) => new ApiError(401, 'signature_invalid', message),

@@ -1,9 +1,9 @@
 // Secrets minted by the API: API keys (hashed at rest) and source path tokens.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { ApiKeyRecord } from '@hookstream/contracts';
+import type { ApiKeyRecord, MemberRole } from '@hookstream/contracts';
 import { sha256Hex } from '@hookstream/catalog';
 
-export function newApiKey(accountId: string, name: string, now: string): { key: string; record: ApiKeyRecord } {
+export function newApiKey(accountId: string, name: string, now: string, role: MemberRole = 'admin'): { key: string; record: ApiKeyRecord } {
   const key = `hk_${randomBytes(32).toString('base64url')}`;
   return {
     key,
@@ -15,6 +15,7 @@ export function newApiKey(accountId: string, name: string, now: string): { key: 
       hash: sha256Hex(key),
       created_at: now,
       revoked_at: null,
+      role,
     },
   };
 }

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { PORTAL_ROUTES } from './portal/access.ts';
 
 export const OPENAPI_VERSION = '3.1.0';
 
@@ -97,7 +98,12 @@ const transform: NonNullable<FastifyDynamicSwaggerOptions['transform']> = ({ sch
       .replace(/^./, (c) => c.toUpperCase())
       .replace(/\bapi\b/, 'API');
   s.tags ??= [tagOf(url)];
-  if (needsBearer(method, url)) s.security ??= [{ bearerAuth: [] }, { consoleSession: [] }];
+  const portal = PORTAL_ROUTES[`${method.toUpperCase()} ${url}`];
+  if (needsBearer(method, url)) s.security ??= [{ bearerAuth: [] }, { consoleSession: [] }, ...(portal ? [{ portalSession: [] }] : [])];
+  if (portal) {
+    const note = `Reachable with a customer-portal session (${portal.access} scope), scoped to its customer.`;
+    s.description = s.description ? `${String(s.description)}\n\n${note}` : note;
+  }
   return { schema: s, url };
 };
 
@@ -162,6 +168,13 @@ export const swaggerOptions: FastifyDynamicSwaggerOptions = {
           name: 'hs_console',
           description:
             'The web console\'s session cookie, from `POST /console/session`. Requests other than GET, HEAD and OPTIONS must also send `x-hookstream-console: 1`, else 403 `csrf_header_missing`. With both, the Bearer key is used.',
+        },
+        portalSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'hs_portal',
+          description:
+            "A customer-portal session's cookie, from `POST /portal/session`. It reaches only the operations that list it, with the session's customer forced on every request (another customer's ids are 404); mutations need `x-hookstream-console: 1`. See docs/portal.md.",
         },
       },
     },

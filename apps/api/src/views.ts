@@ -1,5 +1,5 @@
 // Records as the API shows them: secrets never leave, only whether they are set.
-import type { AccountRecord, ApiKeyRecord, BrandRecord, DestinationRecord, RouteRecord, SourceRecord } from '@hookstream/contracts';
+import type { AccountRecord, ApiKeyRecord, BrandRecord, DestinationRecord, InviteRecord, MemberRecord, RouteRecord, SourceRecord } from '@hookstream/contracts';
 
 export const accountView = (a: AccountRecord) => ({
   id: a.id,
@@ -13,6 +13,7 @@ export const apiKeyView = (k: ApiKeyRecord) => ({
   id: k.id,
   name: k.name,
   prefix: k.prefix,
+  role: k.role ?? ('admin' as const),
   created_at: k.created_at,
   revoked_at: k.revoked_at,
 });
@@ -82,4 +83,24 @@ export const brandView = (b: BrandRecord) => ({
   embed_origins: b.embed_origins ?? [],
   created_at: b.created_at,
   updated_at: b.updated_at,
+});
+
+export const memberView = (m: MemberRecord) => ({
+  id: m.id,
+  email: m.email,
+  name: m.name,
+  role: m.role,
+  password_set: m.password_hash !== null,
+  sso_linked: m.sso_subject !== null,
+  created_at: m.created_at,
+  updated_at: m.updated_at,
+});
+
+export const inviteView = (i: InviteRecord, nowMs: number) => ({
+  id: i.id,
+  email: i.email,
+  role: i.role,
+  created_at: i.created_at,
+  expires_at: i.expires_at,
+  expired: Date.parse(i.expires_at) <= nowMs,
 });

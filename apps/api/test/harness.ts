@@ -1,7 +1,7 @@
 // Test harness: a real nats-server per test file, the real topology and config watch, the API built
 // in-process and driven with inject().
 import type { Test } from 'tap';
-import { connectBroker, createPublisher, ensureTopology, openConsoleSessionKv, openPortalSessionKv, type Broker } from '@hookstream/broker';
+import { connectBroker, createPublisher, ensureTopology, openConsoleSessionKv, openPortalSessionKv, openSignInFailureKv, type Broker } from '@hookstream/broker';
 import { loadKeyring, openCatalog, type Catalog } from '@hookstream/catalog';
 import { type Settings, testSettings } from '@hookstream/config';
 import { createLogger } from '@hookstream/observability';
@@ -23,7 +23,8 @@ export async function apiOn(t: Test, natsUrl: string, overrides: Partial<Setting
   const catalog = await openCatalog(broker, { keyring: (await loadKeyring(settings)).keyring });
   const consoleSessions = await openConsoleSessionKv(broker, { replicas: 1, idleMs: settings.consoleSessionIdleMs });
   const portalSessions = await openPortalSessionKv(broker, { replicas: 1, maxAgeMs: 7 * 86_400_000 });
-  const app = await buildApi({ settings, catalog, publisher: createPublisher(broker), log: createLogger('silent'), consoleSessions, portalSessions, ...extra });
+  const signInFailures = await openSignInFailureKv(broker, { replicas: 1, windowMs: settings.signInLockoutMs });
+  const app = await buildApi({ settings, catalog, publisher: createPublisher(broker), log: createLogger('silent'), consoleSessions, portalSessions, signInFailures, ...extra });
   t.teardown(async () => {
     await app.close();
     catalog.close();

@@ -6,6 +6,7 @@ import t from 'tap';
 import type { DomainOwnerRecord, DomainRecord } from '@hookstream/contracts';
 import { domainClaimId, domainOwnerId } from '@hookstream/domain';
 import type { ApiApp } from '../src/build.ts';
+import { PORTAL_ROUTES } from '../src/portal/access.ts';
 import { type Tenant, create, signup, startApi } from './harness.ts';
 
 const HEADER = { 'x-hookstream-console': '1' };
@@ -250,4 +251,12 @@ t.test("the portal page: frame-ancestors from the brand's embed origins; a verif
   t.equal(root.statusCode, 302);
   t.equal(root.headers.location, `/portal/${acme.accountId}/`, "the custom domain's /portal/ is its account's");
   t.equal((await app.inject({ method: 'GET', url: '/portal/' })).statusCode, 404, 'elsewhere /portal/ names no account');
+});
+
+t.test('every route of the portal allowlist exists: a misspelt entry would reach nothing, silently', async (t) => {
+  const { app } = await startApi(t);
+  for (const key of Object.keys(PORTAL_ROUTES)) {
+    const [method, url] = key.split(' ') as [string, string];
+    t.ok(app.hasRoute({ method, url }), key);
+  }
 });

@@ -8,6 +8,7 @@ import { deadLetters, events, outbound } from './commands/events.ts';
 import { exportsGroup, replays } from './commands/jobs.ts';
 import { portalSessions } from './commands/portal.ts';
 import { auditLog } from './commands/audit.ts';
+import { invites, members } from './commands/people.ts';
 
 export type { Io } from './output.ts';
 export type { Settings } from './context.ts';
@@ -16,6 +17,8 @@ export const GROUPS: Record<string, Group> = {
   accounts,
   account,
   keys,
+  members,
+  invites,
   sources,
   destinations,
   routes,

@@ -1,6 +1,6 @@
 // What every command receives: the parsed flags, its positional arguments, a client and the output.
 import { parseArgs } from 'node:util';
-import { Hookstream } from '@hookstream/sdk';
+import { Hookstream, type MemberRole } from '@hookstream/sdk';
 import type { Output } from './output.ts';
 
 /** Every flag of every command (parseArgs is strict: an unknown flag is a usage error). */
@@ -18,6 +18,7 @@ export const OPTIONS = {
   'retention-days': { type: 'string' },
   'signup-token': { type: 'string' },
   'operator-token': { type: 'string' },
+  role: { type: 'string' },
   provider: { type: 'string' },
   secret: { type: 'string' },
   'signature-header': { type: 'string' },
@@ -182,3 +183,16 @@ export interface Command {
   run(ctx: Ctx): Promise<number | void>;
 }
 export type Group = Record<string, Command>;
+
+const ROLES: readonly string[] = ['owner', 'admin', 'developer', 'viewer'];
+
+/** The --role flag, checked here so a typo is a usage error rather than a server refusal. */
+export function roleFlag(ctx: Ctx, required: boolean): MemberRole | undefined {
+  const role = ctx.flags.role;
+  if (role === undefined) {
+    if (required) throw new UsageError('--role is required (owner, admin, developer or viewer)');
+    return undefined;
+  }
+  if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  return role as MemberRole;
+}

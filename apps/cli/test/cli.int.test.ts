@@ -68,7 +68,7 @@ t.test('hookstream-cli against a running Hookstream', async (t) => {
   const key = JSON.parse((await cli(['keys', 'create', '--name', 'ci', '--json'])).stdout);
   t.match(key.key, /^hk_/);
   const keyTable = (await cli(['keys', 'list'])).stdout;
-  t.match(keyTable, /^ID\s+NAME\s+PREFIX\s+CREATED\s+REVOKED$/m, 'a table with a header');
+  t.match(keyTable, /^ID\s+NAME\s+PREFIX\s+ROLE\s+CREATED\s+REVOKED$/m, 'a table with a header');
   t.match(keyTable, new RegExp(`^${key.id}\\s+ci\\s`, 'm'));
   const page = JSON.parse((await cli(['keys', 'list', '--limit', '1', '--json'])).stdout);
   t.equal(page.data.length, 1);

@@ -18,10 +18,14 @@ import { ApiKeys } from './screens/ApiKeys.tsx';
 import { Exports } from './screens/Exports.tsx';
 import { Settings } from './screens/Settings.tsx';
 import { AuditLog } from './screens/AuditLog.tsx';
+import { Members } from './screens/Members.tsx';
+import { AcceptInvite } from './screens/AcceptInvite.tsx';
 import { useBrand } from './brand.ts';
 import { ScreenBoundary } from './boundary.tsx';
+import { type Action, useCan } from './permissions.ts';
 
-const NAV: Array<[string, string]> = [
+/** Navigation entries, each with the action it needs (what a role may not do is not shown). */
+const NAV: Array<[string, string, Action?]> = [
   ['/', 'Overview'],
   ['/events', 'Events'],
   ['/dead-letters', 'Dead letters'],
@@ -29,12 +33,18 @@ const NAV: Array<[string, string]> = [
   ['/sources', 'Sources'],
   ['/routes', 'Routes'],
   ['/event-types', 'Event types'],
-  ['/api-keys', 'API keys'],
+  ['/api-keys', 'API keys', 'apikeys.manage'],
   ['/exports', 'Exports'],
   ['/settings', 'Settings'],
 ];
 
 export function App() {
+  // An invitation is accepted before anyone is signed in.
+  if (useLocation().path === '/invite') return <AcceptInvite />;
+  return <SignedIn />;
+}
+
+function SignedIn() {
   const session = useQuery({
     queryKey: SESSION_KEY,
     queryFn: () => client.console.session(),
@@ -51,7 +61,10 @@ export function App() {
       </main>
     );
   }
-  return <Shell accountName={session.data.account.name} brandName={session.data.brand?.name ?? null} logo={session.data.brand?.logo_url ?? null} />;
+  const who = session.data.member ? `${session.data.member.name} · ${session.data.role}` : `API key · ${session.data.role}`;
+  return (
+    <Shell accountName={session.data.account.name} who={who} brandName={session.data.brand?.name ?? null} logo={session.data.brand?.logo_url ?? null} />
+  );
 }
 
 function Screen() {
@@ -70,6 +83,7 @@ function Screen() {
   if (path === '/exports') return <Exports />;
   if (path === '/settings') return <Settings />;
   if (path === '/settings/audit-log') return <AuditLog />;
+  if (path === '/settings/members') return <Members />;
   return (
     <>
       <h1>Not found</h1>
@@ -80,8 +94,9 @@ function Screen() {
   );
 }
 
-function Shell({ accountName, brandName, logo }: { accountName: string; brandName: string | null; logo: string | null }) {
+function Shell({ accountName, who, brandName, logo }: { accountName: string; who: string; brandName: string | null; logo: string | null }) {
   const { path } = useLocation();
+  const can = useCan();
   const signOut = useMutation({
     mutationFn: () => client.console.signOut(),
     // A fresh page load: nothing the account's session fetched stays in memory.
@@ -114,7 +129,7 @@ function Shell({ accountName, brandName, logo }: { accountName: string; brandNam
           <span>{brandName ?? 'Hookstream'}</span>
         </div>
         <nav aria-label="Console">
-          {NAV.map(([to, name]) => (
+          {NAV.filter(([, , action]) => action === undefined || can(action)).map(([to, name]) => (
             <Link key={to} to={to} aria-current={section === to ? 'page' : undefined}>
               {name}
             </Link>
@@ -123,6 +138,9 @@ function Shell({ accountName, brandName, logo }: { accountName: string; brandNam
         <div className="foot">
           <span className="muted" title="Signed in account">
             {accountName}
+          </span>
+          <span className="muted" title="Signed in as">
+            {who}
           </span>
           <button type="button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
             Sign out

@@ -163,6 +163,24 @@ t.test('outbound destination_ids, inactive and foreign destinations restrict the
   );
 });
 
+t.test("a customer's event goes to its destinations only, and the routed fact names their customer", async (t) => {
+  account = randomUUID();
+  const rx = await startReceiver(t);
+  const a = await destination(rx.url, { customer_id: 'cus_a' });
+  const b = await destination(rx.url, { customer_id: 'cus_b' });
+  const all = await destination(rx.url);
+  for (const d of [a, b, all]) await route(d.id, 'invoice.*', { customer_id: d.customer_id ?? null });
+  const forA = await publish('invoice.paid', Buffer.from('{}'), { customer_id: 'cus_a' });
+  const forAll = await publish('invoice.paid', Buffer.from('{}'));
+  const inbound = await publish('invoice.paid', Buffer.from('{}'), { direction: 'inbound', source_id: randomUUID() });
+  const factOf = (id: string) => waitFor(async () => (await routedFacts(broker)).find((f) => f.event_id === id));
+  const customers = (f: RoutedFact) => Object.fromEntries(f.deliveries.map((d) => [d.destination_id, d.customer_id ?? null]));
+  t.same(customers(await factOf(forA.event_id)), { [a.id]: 'cus_a' }, "customer A's event: A's destination alone");
+  t.same(customers(await factOf(forAll.event_id)), { [a.id]: 'cus_a', [b.id]: 'cus_b', [all.id]: null }, 'an event for all: every destination');
+  t.same(customers(await factOf(inbound.event_id)), { [all.id]: null }, "an inbound event: no customer's destination");
+  await rx.waitForCount(5);
+});
+
 t.test('a malformed event is terminated and routing goes on', async (t) => {
   account = randomUUID();
   const rx = await startReceiver(t);

@@ -49,6 +49,8 @@ export interface ConsumerState {
   delivered: SequencePair;
   /** Every message up to here is acknowledged. */
   ack_floor: SequencePair;
+  /** Where the consumer is replicated (a cluster only). */
+  cluster?: { leader?: string; replicas?: Array<{ name: string; current: boolean; offline?: boolean; lag?: number }> };
 }
 
 export interface ConsumerAdmin {

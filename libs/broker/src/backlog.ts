@@ -25,10 +25,11 @@ const PROJECTOR_CONSUMERS: Array<[string, string]> = [
   [STREAMS.events, CONSUMERS.projectEvents],
   [STREAMS.facts, CONSUMERS.projectFacts],
   [STREAMS.deadLetters, CONSUMERS.projectDeadLetters],
+  [STREAMS.audit, CONSUMERS.projectAudit],
 ];
 
 /**
- * The age of the oldest message the projector has not committed, over its three streams (0 when
+ * The age of the oldest message the projector has not committed, over its streams (0 when
  * it has none); null when its consumers cannot be read.
  */
 export async function projectionLagMs(broker: Pick<Broker, 'consumers' | 'streams'>, nowMs: number): Promise<number | null> {

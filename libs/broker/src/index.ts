@@ -15,6 +15,7 @@ export { type FetchConsumer, fetchConsumer } from './fetch.ts';
 export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';
 export { type ConsoleSessionKv, type ConsoleSessionKvOptions, openConsoleSessionKv } from './session-kv.ts';
 export { type PortalSessionKv, type PortalSessionKvOptions, openPortalSessionKv } from './portal-session-kv.ts';
+export { type SignInFailureKv, openSignInFailureKv } from './signin-kv.ts';
 export { type ConsumerAdmin, ConsumerMissing, type ConsumerSpec, type ConsumerState, type SequencePair } from './admin.ts';
 export { type StreamReader, StreamMissing, type StreamState } from './reader.ts';
 export { type StoredMessage } from './read.ts';

@@ -36,3 +36,19 @@ t.test('a stored value that is not a session reads as none', async (t) => {
   t.equal(await kv.get('junk'), null);
   t.equal(await kv.get('notjson'), null);
 });
+
+t.test('a member\'s sessions are found and removed through the member index', async (t) => {
+  const kv = await openConsoleSessionKv(broker, { replicas: 1, idleMs: 3_600_000 });
+  const mine = { ...record, api_key_id: '', member_id: 'm-1' };
+  for (const key of ['aa01', 'aa02']) {
+    await kv.put(key, mine);
+    await kv.indexByMember('m-1', key);
+  }
+  await kv.put('bb01', { ...mine, member_id: 'm-2' });
+  await kv.indexByMember('m-2', 'bb01');
+  t.equal(await kv.deleteForMember('m-1'), 2);
+  t.equal(await kv.get('aa01'), null);
+  t.equal(await kv.get('aa02'), null);
+  t.same((await kv.get('bb01'))?.record, { ...mine, member_id: 'm-2' }, 'another member keeps theirs');
+  t.equal(await kv.deleteForMember('m-1'), 0, 'nothing left to find');
+});

@@ -13,7 +13,14 @@ export interface ConsoleSessionKv {
   /** Compare-and-set on the revision last read; false when the entry changed or went meanwhile. */
   update(key: string, record: ConsoleSessionRecord, previousRevision: number): Promise<boolean>;
   delete(key: string): Promise<void>;
+  /** Files the key under its member, so that removing the member can find the member's sessions. */
+  indexByMember(memberId: string, key: string): Promise<void>;
+  /** Removes every session filed under the member (and the index entries); answers how many. */
+  deleteForMember(memberId: string): Promise<number>;
 }
+
+/** Index entries live beside the sessions, under a prefix no session key (a hex digest) can have. */
+const memberPrefix = (memberId: string) => `bymember.${memberId}`;
 
 export interface ConsoleSessionKvOptions {
   replicas: number;
@@ -78,6 +85,19 @@ export async function openConsoleSessionKv(broker: Broker, o: ConsoleSessionKvOp
     async delete(key) {
       // purge, not delete: nothing of the session stays behind in the bucket.
       await kv.purge(key);
+    },
+    async indexByMember(memberId, key) {
+      await kv.put(`${memberPrefix(memberId)}.${key}`, enc.encode('{}'));
+    },
+    async deleteForMember(memberId) {
+      const prefix = memberPrefix(memberId);
+      const found: string[] = [];
+      for await (const k of await kv.keys(`${prefix}.*`)) found.push(k);
+      for (const k of found) {
+        await kv.purge(k.slice(prefix.length + 1));
+        await kv.purge(k);
+      }
+      return found.length;
     },
   };
 }

@@ -1,6 +1,6 @@
 // Which fields of a config record are secret, and their sealing on the way into the bucket and
 // opening on the way out. Records in the view hold plain text; records in the bucket, ciphertext.
-import type { ConfigKind, DestinationRecord, SourceRecord } from '@hookstream/contracts';
+import type { ConfigKind, DestinationRecord, SourceRecord, SsoRecord } from '@hookstream/contracts';
 import { randomBytes } from 'node:crypto';
 import { type Keyring, SecretsKeyError, sealedKid } from './keyring.ts';
 
@@ -28,6 +28,10 @@ function mapSecrets(kind: ConfigKind, record: unknown, fn: Transform): unknown {
       auth_token: typeof d.auth_token === 'string' ? fn(d.auth_token, 'auth_token') : d.auth_token,
       signing_secrets: (d.signing_secrets ?? []).map((s) => ({ ...s, secret: fn(s.secret, 'signing_secrets') })),
     };
+  }
+  if (kind === 'sso') {
+    const o = record as SsoRecord;
+    return { ...o, client_secret: fn(o.client_secret, 'client_secret') };
   }
   return record;
 }
@@ -107,6 +111,12 @@ export function forgetSecrets<T>(keyring: Keyring, kind: ConfigKind, id: string,
       verification_config: vc && typeof vc.secret === 'string' ? { ...vc, secret: secretLost ? `whsec_${randomBytes(32).toString('base64')}` : open(vc.secret, 'verification_config.secret') } : vc,
     };
     return { record: out as T, actions };
+  }
+  if (kind === 'sso') {
+    // Without its client secret the provider refuses the code exchange: turn sign-on off until an admin sets a new one.
+    const o = record as SsoRecord;
+    if (!lost(o.client_secret)) return { record: { ...o, client_secret: open(o.client_secret, 'client_secret') } as T, actions: [] };
+    return { record: { ...o, client_secret: '', enabled: false } as T, actions: ['disabled'] };
   }
   return { record, actions: [] };
 }

@@ -11,7 +11,10 @@ import type {
   ConfigKind,
   DestinationRecord,
   EventTypeRecord,
+  InviteRecord,
+  MemberRecord,
   RouteRecord,
+  SsoRecord,
   SourceRecord,
 } from '@hookstream/contracts';
 
@@ -37,6 +40,10 @@ export class ConfigView extends EventEmitter<ViewEvents> {
   readonly brands = new Map<string, BrandRecord>();
   readonly domains = new Map<string, DomainRecord>();
   readonly domainOwners = new Map<string, DomainOwnerRecord>();
+  readonly members = new Map<string, MemberRecord>();
+  readonly invites = new Map<string, InviteRecord>();
+  /** Single sign-on settings by account id. */
+  readonly ssos = new Map<string, SsoRecord>();
   private readonly keysByHash = new Map<string, ApiKeyRecord>();
   private readonly sourcesByTokenHash = new Map<string, SourceRecord>();
   private routesByAccount = new Map<string, RouteRecord[]>();
@@ -109,6 +116,22 @@ export class ConfigView extends EventEmitter<ViewEvents> {
     return this.sourcesByTokenHash.get(sha256Hex(token));
   }
 
+  /** Members with this (lower-case) email, in every account, oldest first. Sign-in is rare: a scan will do. */
+  membersByEmail(email: string): MemberRecord[] {
+    return [...this.members.values()].filter((m) => m.email === email).sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
+  }
+
+  membersOf(accountId: string): MemberRecord[] {
+    return [...this.members.values()].filter((m) => m.account_id === accountId);
+  }
+
+  /** The invite whose link carries this token, by the token's hash. */
+  inviteForToken(token: string): InviteRecord | undefined {
+    const h = sha256Hex(token);
+    for (const i of this.invites.values()) if (i.token_hash === h) return i;
+    return undefined;
+  }
+
   routesOf(accountId: string): readonly RouteRecord[] {
     if (this.routesDirty) {
       const by = new Map<string, RouteRecord[]>();
@@ -164,6 +187,12 @@ export class ConfigView extends EventEmitter<ViewEvents> {
         return this.domains;
       case 'domainowner':
         return this.domainOwners;
+      case 'member':
+        return this.members;
+      case 'invite':
+        return this.invites;
+      case 'sso':
+        return this.ssos;
     }
   }
 }

@@ -47,6 +47,9 @@ const Env = Type.Object({
   CONSOLE_SESSION_IDLE_H: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}(\\.[0-9]{1,3})?$' })),
   CONSOLE_SIGNIN_RATE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
   PORTAL_RATE_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[1-9][0-9]*$' })),
+  SIGNIN_LOCKOUT_FAILURES: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
+  SIGNIN_LOCKOUT_MIN: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
+  INVITE_TTL_H: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
 });
 
 export interface Settings {
@@ -101,6 +104,12 @@ export interface Settings {
   consoleSignInRatePerMinute: number;
   /** Requests one customer-portal session may make per minute, per api copy. */
   portalRatePerMinute: number;
+  /** Wrong passwords for one email from one address before that pair is locked out. */
+  signInLockoutFailures: number;
+  /** How long a lockout lasts after the last failure. */
+  signInLockoutMs: number;
+  /** How long an invitation link stays valid. */
+  inviteTtlMs: number;
 }
 
 export class SettingsError extends Error {
@@ -178,6 +187,9 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     consoleSessionIdleMs: Math.round(Number(e.CONSOLE_SESSION_IDLE_H ?? 12) * 3_600_000),
     consoleSignInRatePerMinute: Number(e.CONSOLE_SIGNIN_RATE_PER_MINUTE ?? 30),
     portalRatePerMinute: Number(e.PORTAL_RATE_PER_MINUTE ?? 600),
+    signInLockoutFailures: Number(e.SIGNIN_LOCKOUT_FAILURES ?? 5),
+    signInLockoutMs: Number(e.SIGNIN_LOCKOUT_MIN ?? 15) * 60_000,
+    inviteTtlMs: Number(e.INVITE_TTL_H ?? 168) * 3_600_000,
   });
 }
 

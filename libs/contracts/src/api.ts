@@ -48,22 +48,78 @@ export const Plan = Type.Union([Type.Literal('free'), Type.Literal('pro'), Type.
 const OPERATOR_SETS = 'Set by the operator: needs the X-Operator-Token header (403 operator_required without it).';
 const PlanField = Type.Optional(Type.Union(Plan.anyOf, { description: `${OPERATOR_SETS} Default free.` }));
 const RetentionField = Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: `${OPERATOR_SETS} Fixed by the plan except on enterprise.` }));
-export const CreateAccountBody = Type.Object({ name: Name, plan: PlanField, retention_days: RetentionField }, Strict);
+export const MemberRole = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('developer'), Type.Literal('viewer')]);
+export const Email = Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$', description: 'Compared without regard to case.' });
+export const Password = Type.String({ minLength: 10, maxLength: 1024, description: 'At least 10 characters.' });
+const AccountOwner = Type.Object(
+  { email: Email, name: Name, password: Type.Optional(Password) },
+  { ...Strict, description: 'The first member, an owner. With a password, the member is created at once; without, an owner invitation is answered (`owner_invite`) for them to accept (password or single sign-on).' },
+);
+export const CreateAccountBody = Type.Object({ name: Name, plan: PlanField, retention_days: RetentionField, owner: Type.Optional(AccountOwner) }, Strict);
 export type CreateAccountBody = Static<typeof CreateAccountBody>;
 export const Account = Type.Object({ id: Type.String(), name: Type.String(), plan: Plan, retention_days: Type.Integer(), created_at: Timestamp });
 export const UpdateAccountBody = Type.Object({ name: Type.Optional(Name), plan: PlanField, retention_days: RetentionField }, { ...Strict, minProperties: 1 });
 export type UpdateAccountBody = Static<typeof UpdateAccountBody>;
 
-export const CreateApiKeyBody = Type.Object({ name: Type.Optional(Name) }, Strict);
+export const CreateApiKeyBody = Type.Object(
+  { name: Type.Optional(Name), role: Type.Optional(Type.Union(MemberRole.anyOf, { description: 'What the key may do (docs/people.md). Default admin; no higher than the caller.' })) },
+  Strict,
+);
 export const ApiKey = Type.Object({
   id: Type.String(),
   name: Type.String(),
   prefix: Type.String(),
+  role: MemberRole,
   created_at: Timestamp,
   revoked_at: NullableTimestamp,
 });
 export const ApiKeyCreated = Type.Intersect([ApiKey, Type.Object({ key: Type.String() })]);
-export const AccountCreated = Type.Object({ account: Account, api_key: Type.String() });
+export const Member = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  name: Type.String(),
+  role: MemberRole,
+  password_set: Type.Boolean(),
+  sso_linked: Type.Boolean(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export const Invite = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  role: MemberRole,
+  created_at: Timestamp,
+  expires_at: Timestamp,
+  expired: Type.Boolean(),
+});
+/** The link carries the invite's single-use token: it is answered once, at creation. */
+export const InviteCreated = Type.Intersect([Invite, Type.Object({ url: Type.String() })]);
+export const AccountCreated = Type.Object({
+  account: Account,
+  api_key: Type.String(),
+  owner: Type.Optional(Member),
+  owner_invite: Type.Optional(InviteCreated),
+});
+export const CreateInviteBody = Type.Object({ email: Email, role: MemberRole }, Strict);
+export const UpdateMemberBody = Type.Object({ role: MemberRole }, Strict);
+export const SsoSettings = Type.Object({
+  issuer: Type.String(),
+  client_id: Type.String(),
+  client_secret_set: Type.Boolean(),
+  enabled: Type.Boolean(),
+  /** The redirect URI to register with the provider. */
+  redirect_uri: Type.String(),
+  updated_at: Timestamp,
+});
+export const PutSsoBody = Type.Object(
+  {
+    issuer: Type.String({ minLength: 8, maxLength: 2048, pattern: '^https?://', description: 'The OpenID provider\'s issuer URL (its discovery document is at /.well-known/openid-configuration).' }),
+    client_id: Type.String({ minLength: 1, maxLength: 512 }),
+    client_secret: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Write-only. Required the first time; omitted, the stored one stays.' })),
+    enabled: Type.Optional(Type.Boolean({ default: true })),
+  },
+  Strict,
+);
 
 // ---------- sources ----------
 export const Provider = Type.Union([
@@ -538,6 +594,8 @@ export const DeadLetterQuery = Type.Object(
     until: Type.Optional(Type.String({ format: 'date-time' })),
     /** true: only those whose event was replayed to the destination since; false: only those not yet. */
     replayed: Type.Optional(Type.Boolean()),
+    /** Only deliveries to this customer's destinations (its customer when they were routed). */
+    customer_id: Type.Optional(CustomerId),
   },
   Strict,
 );

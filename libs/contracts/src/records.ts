@@ -22,6 +22,52 @@ export interface ApiKeyRecord {
   hash: string;
   created_at: string;
   revoked_at: string | null;
+  /** Absent on keys made before roles: they act as admin, as every key did then. */
+  role?: MemberRole;
+}
+
+export type MemberRole = 'owner' | 'admin' | 'developer' | 'viewer';
+
+/** A person who signs in to the console of one account. */
+export interface MemberRecord {
+  id: string;
+  account_id: string;
+  /** Lower-case: one spelling per address. */
+  email: string;
+  name: string;
+  role: MemberRole;
+  /** scrypt, self-describing (passwords.ts); null for a member who signs in by single sign-on only. */
+  password_hash: string | null;
+  /** The OpenID provider's `sub` once the member signed in by single sign-on. */
+  sso_subject: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A pending invitation: a single-use link, its token kept only as a hash. */
+export interface InviteRecord {
+  id: string;
+  account_id: string;
+  email: string;
+  role: MemberRole;
+  /** sha256 hex of the token in the link. Tokens carry 256 random bits, so a fast hash is safe. */
+  token_hash: string;
+  invited_by: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+/** An account's OpenID Connect single sign-on: one per account, its id the account id. */
+export interface SsoRecord {
+  id: string;
+  account_id: string;
+  issuer: string;
+  client_id: string;
+  /** Sealed in the bucket like every other secret. */
+  client_secret: string;
+  enabled: boolean;
+  created_at: string;
+  updated_at: string;
 }
 
 export type VerificationProvider = 'stripe' | 'github' | 'shopify' | 'standard_webhooks' | 'hmac';
@@ -164,7 +210,10 @@ export interface DomainOwnerRecord {
 /** A console sign-in session, stored under a hash of its id (the id itself lives only in the cookie). */
 export interface ConsoleSessionRecord {
   account_id: string;
+  /** The key signed in with; '' for a member's session. */
   api_key_id: string;
+  /** The member signed in; absent for an API-key session. */
+  member_id?: string;
   created_at: string;
   last_seen_at: string;
 }
@@ -186,7 +235,7 @@ export interface PortalSessionRecord {
   cookie_hash: string | null;
 }
 
-export type ConfigKind = 'account' | 'apikey' | 'source' | 'destination' | 'route' | 'eventtype' | 'brand' | 'domain' | 'domainowner';
+export type ConfigKind = 'account' | 'apikey' | 'source' | 'destination' | 'route' | 'eventtype' | 'brand' | 'domain' | 'domainowner' | 'member' | 'invite' | 'sso';
 
 export interface ConfigRecordByKind {
   account: AccountRecord;
@@ -198,6 +247,9 @@ export interface ConfigRecordByKind {
   brand: BrandRecord;
   domain: DomainRecord;
   domainowner: DomainOwnerRecord;
+  member: MemberRecord;
+  invite: InviteRecord;
+  sso: SsoRecord;
 }
 
 /** KV key of a record: "<kind>.<id>". */
@@ -209,7 +261,7 @@ export function parseConfigKey(key: string): { kind: ConfigKind; id: string } | 
   const dot = key.indexOf('.');
   if (dot < 0) return null;
   const kind = key.slice(0, dot) as ConfigKind;
-  if (!['account', 'apikey', 'source', 'destination', 'route', 'eventtype', 'brand', 'domain', 'domainowner'].includes(kind)) return null;
+  if (!['account', 'apikey', 'source', 'destination', 'route', 'eventtype', 'brand', 'domain', 'domainowner', 'member', 'invite', 'sso'].includes(kind)) return null;
   return { kind, id: key.slice(dot + 1) };
 }
 

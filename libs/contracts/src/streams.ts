@@ -22,6 +22,8 @@ export const OBJECT_BUCKET = 'hs_exports';
 export const CONSOLE_SESSION_BUCKET = 'hs_console_sessions';
 /** Customer portal sessions: records by account, and pointers from token and cookie hashes. */
 export const PORTAL_SESSION_BUCKET = 'hs_portal_sessions';
+/** Failed console sign-ins per email and address, for the lockout; entries age out with the lockout window. */
+export const SIGNIN_FAILURE_BUCKET = 'hs_signin_failures';
 
 export const SUBJECTS = {
   eventsAll: 'hs.events.>',

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { customerAdmits, routeAdmitsCustomer, validateCustomerId } from './customers.ts';
+import { customerAdmits, routeAdmitsCustomer } from './customers.ts';
 import { matchRoutes } from './routes.ts';
 
 t.test('an event for a customer reaches only that customer', async (t) => {
@@ -41,14 +41,4 @@ t.test('matchRoutes drops the routes of other customers', async (t) => {
   const ev = { account_id: 'acc', direction: 'outbound', source_id: null, event_type: 'x' } as const;
   t.same(matchRoutes(routes, { ...ev, customer_id: 'cus_a' }).map((r) => r.id), ['r1', 'r3']);
   t.same(matchRoutes(routes, ev).map((r) => r.id), ['r1', 'r2', 'r3']);
-});
-
-t.test('customer ids: 1 to 128 characters without control characters', async (t) => {
-  t.equal(validateCustomerId('cus_42'), null);
-  t.equal(validateCustomerId('Ünïcode kunde 7'), null);
-  t.equal(validateCustomerId('x'.repeat(128)), null);
-  t.match(validateCustomerId(''), /1 to 128/);
-  t.match(validateCustomerId('x'.repeat(129)), /1 to 128/);
-  t.match(validateCustomerId('a\nb'), /control/);
-  t.match(validateCustomerId('a\u0085b'), /control/);
 });

@@ -26,11 +26,3 @@ export function routeAdmitsCustomer(routeCustomer: string | null | undefined, ev
   const wanted = event.direction === 'outbound' ? (event.customer_id ?? null) : null;
   return route === null || wanted === null || route === wanted;
 }
-
-/** Why a customer id is unusable, or null: 1 to 128 characters, none of them a control character. */
-export function validateCustomerId(id: string): string | null {
-  if (id.length < 1 || id.length > 128) return 'must be 1 to 128 characters';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(id)) return 'must not contain control characters';
-  return null;
-}

@@ -9,7 +9,7 @@ export {
 } from './payload-filter.ts';
 export type { PayloadFilter } from './payload-filter.ts';
 export { matchRoutes } from './routes.ts';
-export { customerAdmits, routeAdmitsCustomer, validateCustomerId } from './customers.ts';
+export { customerAdmits, routeAdmitsCustomer } from './customers.ts';
 export type { CustomerEvent } from './customers.ts';
 export type { EventLike, RouteLike } from './routes.ts';
 export {
@@ -63,3 +63,5 @@ export type { PlanChange, PlanName, PlanResult, PlanTerms } from './plan.ts';
 export { claimExpired, claimExpiresAt, domainClaimId, domainOwnerId } from './domain-claims.ts';
 export type { DomainClaimStatus } from './domain-claims.ts';
 export { CONTENT_TYPES, type Format as ExportFileFormat, csvField, csvLine, encodeRows, fileHeader, neutraliseCell } from './export-format.ts';
+export { ACTIONS, PERMISSIONS, ROLES, checkRoleChange, isRole, may, permissionsOf, roleRank } from './roles.ts';
+export type { Action, Role, RoleChange } from './roles.ts';

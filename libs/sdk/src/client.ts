@@ -20,6 +20,7 @@ import { DeadLetters, PayloadFilters, StatsApi } from './insights.ts';
 import { Console } from './console.ts';
 import { Portal } from './portal.ts';
 import { AuditLog } from './audit.ts';
+import { Invites, Members, SingleSignOn } from './people.ts';
 import type { Health, IngestAccepted, Readiness } from './types.ts';
 
 export type HookstreamOptions = TransportOptions;
@@ -45,6 +46,9 @@ export class Hookstream {
   readonly payloadFilters: PayloadFilters;
   /** Who changed what, when and from where (read-only). */
   readonly auditLog: AuditLog;
+  readonly members: Members;
+  readonly invites: Invites;
+  readonly sso: SingleSignOn;
   /** Console sign-in (session mode in the browser). */
   readonly console: Console;
   /** The customer portal's session (in the portal page). */
@@ -72,6 +76,9 @@ export class Hookstream {
     this.stats = new StatsApi(t);
     this.payloadFilters = new PayloadFilters(t);
     this.auditLog = new AuditLog(t);
+    this.members = new Members(t);
+    this.invites = new Invites(t);
+    this.sso = new SingleSignOn(t);
     this.console = new Console(t);
     this.portal = new Portal(t);
   }

@@ -3,6 +3,7 @@ export { Hookstream, type HookstreamOptions } from './client.ts';
 export { CONSOLE_HEADER, SDK_VERSION, type FetchLike } from './transport.ts';
 export { Console } from './console.ts';
 export { PORTAL_HEADER, Portal } from './portal.ts';
+export { Invites, Members, SingleSignOn } from './people.ts';
 export {
   AuthenticationError,
   ConflictError,

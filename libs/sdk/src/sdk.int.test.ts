@@ -289,6 +289,39 @@ t.test('the SDK against a running Hookstream', async (t) => {
   jar.set('hs_console', 'x'.repeat(43));
   await t.rejects(browser.sources.list(), AuthenticationError, 'a stale cookie is an AuthenticationError');
 
+  // ---- people: invitations, members, roles, password sign-in, single sign-on settings
+  const inv = await hs.invites.create({ email: 'Vic@example.com', role: 'viewer' });
+  t.match(inv, { email: 'vic@example.com', role: 'viewer', expired: false });
+  t.same((await hs.invites.list()).data.map((i) => i.id), [inv.id]);
+  t.equal((await all(hs.invites.iterate({ limit: 1 }))).length, 1);
+  const token = new URL(inv.url).hash.slice(1);
+  t.match(await browser.console.invite(token), { email: 'vic@example.com', role: 'viewer', sso: false });
+  const joined = await browser.console.acceptInvite({ token, name: 'Vic', password: 'a long enough password' });
+  t.match(joined, { role: 'viewer', member: { email: 'vic@example.com' }, permissions: ['read'] });
+  const refusedReplay = await browser.events.replay(accepted.id as string).catch((e: unknown) => e);
+  t.type(refusedReplay, PermissionError, 'a viewer may not replay');
+  t.match(refusedReplay, { code: 'forbidden_role' });
+  await browser.console.signOut();
+  const wrongPassword = await browser.console.signInWithPassword({ email: 'vic@example.com', password: 'not it at all' }).catch((e: unknown) => e);
+  t.match(wrongPassword, { code: 'invalid_credentials' });
+  t.equal((await browser.console.signInWithPassword({ email: 'VIC@example.com', password: 'a long enough password' })).role, 'viewer');
+  const vic = (await all(hs.members.iterate())).find((m) => m.email === 'vic@example.com');
+  t.equal((await hs.members.setRole(vic!.id, 'developer')).role, 'developer');
+  t.same((await hs.members.list()).data.map((m) => m.id), [vic!.id]);
+  await hs.members.remove(vic!.id);
+  await t.rejects(browser.console.session(), { code: 'unauthenticated' }, 'removal ends the session');
+  const dropped = await hs.invites.create({ email: 'dan@example.com', role: 'developer' });
+  await hs.invites.cancel(dropped.id);
+  await t.rejects(browser.console.invite(new URL(dropped.url).hash.slice(1)), { code: 'invite_invalid' });
+  await t.rejects(hs.sso.get(), NotFoundError);
+  const sso = await hs.sso.set({ issuer: 'https://id.example.com', client_id: 'hookstream', client_secret: 'client-secret' });
+  t.match(sso, { issuer: 'https://id.example.com', client_secret_set: true, enabled: true });
+  t.match(browser.console.ssoStartUrl(signup.account.id), `/console/sso/start?account=${signup.account.id}`);
+  await hs.sso.remove();
+  await t.rejects(hs.sso.get(), NotFoundError);
+  const viewerKey = await hs.apiKeys.create({ name: 'read-only', role: 'viewer' });
+  t.equal(viewerKey.role, 'viewer');
+
   // ---- the console's data: live events, test events, dead letters, statistics, the filter tester
   receiver.respond((r) => (r.url === '/fail' ? { status: 500, body: 'down' } : { status: 200 }));
   const failing = await hs.destinations.create({ name: 'failing', url: `${receiver.url}/fail`, retry_policy: { max_attempts: 1 } });
@@ -334,8 +367,36 @@ t.test('the SDK against a running Hookstream', async (t) => {
   t.equal(forCus8.scope, 'read');
   t.same((await hs.portalSessions.list({ customer_id: 'cus_7' })).data.map((s) => s.id), [link.id]);
   t.equal((await all(hs.portalSessions.iterate({ limit: 1 }))).length, 2);
-  await hs.portalSessions.revoke(link.id);
-  await t.rejects(hs.portalSessions.revoke(link.id), NotFoundError);
+  const secret = await hs.destinations.revealSecret(theirs.id);
+  t.match(secret, { signing_secret: /^whsec_/, previous: [] });
+
+  // The link opens the portal once, in the customer's browser (a cookie jar of its own).
+  const portalJar = new Map<string, string>();
+  const portalFetch = async (input: string, init: RequestInit) => {
+    const headers = new Headers(init.headers);
+    if (portalJar.size > 0) headers.set('cookie', [...portalJar].map(([k, v]) => `${k}=${v}`).join('; '));
+    const res = await fetch(`${gw.url}${input}`, { ...init, headers });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const [name = '', value = ''] = pair.split('=');
+      if (/Expires=Thu, 01 Jan 1970/.test(line)) portalJar.delete(name);
+      else portalJar.set(name, value);
+    }
+    return res;
+  };
+  const customer = tracked(new Hookstream({ baseUrl: '', session: true, headers: { 'x-hookstream-portal': '1' }, fetch: portalFetch }));
+  const token = link.url.split('#token=')[1] ?? '';
+  t.match(await customer.portal.open(token, signup.account.id), { customer_id: 'cus_7', scope: 'manage', account: { id: signup.account.id } });
+  t.ok(portalJar.has('hs_portal'), 'the server set the portal cookie');
+  t.equal((await customer.portal.session()).customer_id, 'cus_7');
+  t.same((await customer.destinations.list()).data.map((d) => d.id), [theirs.id], "the portal lists its customer's destinations only");
+  await t.rejects(customer.portal.open(token, signup.account.id), AuthenticationError, 'a link opens once');
+  await customer.portal.signOut();
+  t.notOk(portalJar.has('hs_portal'), 'sign-out clears the portal cookie');
+  await t.rejects(customer.portal.session(), AuthenticationError);
+  t.same((await hs.portalSessions.list()).data.map((s) => s.id), [forCus8.id], 'signing out of the portal ended its session');
+  await hs.portalSessions.revoke(forCus8.id);
+  await t.rejects(hs.portalSessions.revoke(forCus8.id), NotFoundError);
   await t.rejects(hs.portalSessions.create({ customer_id: 'c', expires_in_s: 8 * 86_400 }), ValidationError);
 
   // ---- typed errors for the remaining statuses

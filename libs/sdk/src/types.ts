@@ -13,6 +13,14 @@ export type ApiKey = Static<typeof api.ApiKey>;
 export type ApiKeyCreated = Static<typeof api.ApiKeyCreated>;
 export type CreateApiKeyParams = Static<typeof api.CreateApiKeyBody>;
 
+export type MemberRole = Static<typeof api.MemberRole>;
+export type Member = Static<typeof api.Member>;
+export type Invite = Static<typeof api.Invite>;
+export type InviteCreated = Static<typeof api.InviteCreated>;
+export type CreateInviteParams = Static<typeof api.CreateInviteBody>;
+export type SsoSettings = Static<typeof api.SsoSettings>;
+export type PutSsoParams = Static<typeof api.PutSsoBody>;
+
 export type Source = Static<typeof api.Source>;
 export type CreateSourceParams = Static<typeof api.CreateSourceBody>;
 export type UpdateSourceParams = Static<typeof api.UpdateSourceBody>;
@@ -126,6 +134,9 @@ export interface LiveOptions {
 }
 
 export type ConsoleSignedIn = Static<typeof consoleApi.SignedIn>;
+export type ConsoleInvite = Static<typeof consoleApi.InviteInfo>;
+export type AcceptInviteParams = Static<typeof consoleApi.AcceptInviteBody>;
+export type PasswordSignInParams = Static<typeof consoleApi.PasswordSignInBody>;
 export type ConsoleSession = Static<typeof consoleApi.Session>;
 /** What a portal page knows of its session: the customer, scope, account and brand. */
 export type PortalContext = Static<typeof portalApi.Session>;

@@ -41,6 +41,9 @@ export async function listDeadLetters(pool: Pool, accountId: string, filter: Dea
   if (filter.until !== undefined) where.push(`x.dead_at < ${p(new Date(filter.until).toISOString())}::timestamptz`);
   if (filter.event_type !== undefined) where.push(eventTypeCondition('e.event_type', filter.event_type, p));
   if (filter.replayed !== undefined) where.push(filter.replayed ? REPLAYED : `NOT ${REPLAYED}`);
+  if (filter.customer_id !== undefined) {
+    where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.id = x.delivery_id AND d.account_id = $1 AND d.customer_id = ${p(filter.customer_id)})`);
+  }
   if (cursor) where.push(`(x.dead_at, x.delivery_id) < ('epoch'::timestamptz + ${p(cursor.us)}::int8 * interval '1 microsecond', ${p(cursor.id)}::uuid)`);
   const { rows } = await pool.query<{
     delivery_id: string;

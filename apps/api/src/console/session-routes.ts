@@ -11,6 +11,9 @@ import { parseJsonBody } from '../json.ts';
 import { brandView } from '../views.ts';
 import { assertConsoleHeader, sessionCookieOf } from '../auth.ts';
 import { SESSION_COOKIE, sessionsOf } from './sessions.ts';
+import { callerOf, checkPassword } from './sign-in.ts';
+import { inviteRoutes } from './invite-routes.ts';
+import { ssoRoutes } from './sso-routes.ts';
 
 const TAGS = ['console'];
 
@@ -58,8 +61,9 @@ export function sessionRoutes(deps: ApiDeps) {
         {
           schema: {
             operationId: 'signInConsole',
-            summary: 'Sign in to the console with an API key',
-            description: 'Sets the session cookie `hs_console` (httpOnly, SameSite=Strict, Secure under https).',
+            summary: 'Sign in to the console with an API key, or as a member with email and password',
+            description:
+              'Sets the session cookie `hs_console` (httpOnly, SameSite=Strict, Secure under https). An unknown email and a wrong password get the same 401; after SIGNIN_LOCKOUT_FAILURES wrong passwords for one email from one address, that pair gets 429 locked_out for SIGNIN_LOCKOUT_MIN minutes.',
             tags: TAGS,
             body: consoleApi.SignInBody,
             response: { 200: api.envelope(consoleApi.SignedIn), '4xx': api.ErrorBody },
@@ -67,16 +71,35 @@ export function sessionRoutes(deps: ApiDeps) {
         },
         async (request, reply) => {
           const s = sessions();
-          const key = catalog.view.apiKeyFor(request.body.api_key);
-          const account = key && !key.revoked_at ? accountOf(key.account_id) : null;
-          if (!key || !account) throw errors.invalidCredentials();
-          // A new sign-in replaces whatever session this browser held.
-          await s.end(sessionCookieOf(request));
-          const started = await s.start(account.id, key.id);
+          const body = request.body;
+          let started: { id: string; expiresAt: string };
+          let record: { api_key_id: string; member_id?: string };
+          let accountId: string;
+          if ('api_key' in body) {
+            const key = catalog.view.apiKeyFor(body.api_key);
+            if (!key || key.revoked_at || !accountOf(key.account_id)) throw errors.invalidCredentials();
+            await s.end(sessionCookieOf(request));
+            started = await s.start(key.account_id, key.id);
+            record = { api_key_id: key.id };
+            accountId = key.account_id;
+          } else {
+            const member = await checkPassword(deps, request, body);
+            await s.end(sessionCookieOf(request));
+            started = await s.startForMember(member.account_id, member.id);
+            record = { api_key_id: '', member_id: member.id };
+            accountId = member.account_id;
+          }
+          const account = accountOf(accountId);
+          const caller = callerOf(catalog.view, record);
+          if (!account || !caller) throw errors.unauthenticated();
           noStore(reply).setCookie(SESSION_COOKIE, started.id, cookieOptions(request));
-          return ok(reply, { account, expires_at: started.expiresAt });
+          return ok(reply, { account, expires_at: started.expiresAt, ...caller });
         },
       );
+      // Invitation links are credentials too: the same limit keeps their tokens from being guessed at speed.
+      const cookies = { setSession: (request: FastifyRequest, reply: FastifyReply, id: string) => noStore(reply).setCookie(SESSION_COOKIE, id, cookieOptions(request)) };
+      await signIn.register(inviteRoutes(deps, cookies));
+      await signIn.register(ssoRoutes(deps, cookies));
     });
 
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -93,9 +116,10 @@ export function sessionRoutes(deps: ApiDeps) {
       async (request, reply) => {
         const session = await sessions().resolve(sessionCookieOf(request));
         const account = session ? accountOf(session.record.account_id) : null;
-        if (!session || !account) throw errors.unauthenticated();
+        const caller = session ? callerOf(catalog.view, session.record) : null;
+        if (!session || !account || !caller) throw errors.unauthenticated();
         const brand = catalog.view.brands.get(account.id);
-        return ok(noStore(reply), { account, brand: brand ? brandView(brand) : null, expires_at: session.expiresAt });
+        return ok(noStore(reply), { account, brand: brand ? brandView(brand) : null, expires_at: session.expiresAt, ...caller });
       },
     );
     app.delete(

@@ -23,11 +23,15 @@ export interface ActiveSession {
 export interface ConsoleSessions {
   /** Starts a session for a key already checked; answers the id for the cookie. */
   start(accountId: string, apiKeyId: string): Promise<{ id: string; expiresAt: string }>;
+  /** Starts a session for a member already checked (password or single sign-on). */
+  startForMember(accountId: string, memberId: string): Promise<{ id: string; expiresAt: string }>;
   /** The session behind a cookie value, or null when there is none or it has ended (then it is removed). */
   resolve(id: string | undefined): Promise<ActiveSession | null>;
   /** As resolve, but not a use: last_seen_at stays, so an open stream does not keep a session alive. */
   check(id: string | undefined): Promise<ActiveSession | null>;
   end(id: string | undefined): Promise<void>;
+  /** Ends every session of a member (removed from the account). */
+  endForMember(memberId: string): Promise<number>;
 }
 
 export interface ConsoleSessionDeps {
@@ -53,12 +57,19 @@ export function createConsoleSessions(d: ConsoleSessionDeps): ConsoleSessions {
     put: (key, record) => d.kv.put(key, record).catch(bucketUnavailable),
     update: (key, record, revision) => d.kv.update(key, record, revision).catch(bucketUnavailable),
     delete: (key) => d.kv.delete(key).catch(bucketUnavailable),
+    indexByMember: (memberId, key) => d.kv.indexByMember(memberId, key).catch(bucketUnavailable),
+    deleteForMember: (memberId) => d.kv.deleteForMember(memberId).catch(bucketUnavailable),
   };
   const iso = (ms: number) => new Date(ms).toISOString();
   const expiry = (lastSeenMs: number) => iso(lastSeenMs + d.idleMs);
 
   const ended = (r: ConsoleSessionRecord, now: number): boolean => {
     if (now - Date.parse(r.last_seen_at) >= d.idleMs) return true;
+    if (r.member_id !== undefined) {
+      // Checked against the view on every use: a member removed on any api copy is out at once here too.
+      const m = d.view.members.get(r.member_id);
+      return !m || m.account_id !== r.account_id || !d.view.accounts.has(r.account_id);
+    }
     const key = d.view.apiKeys.get(r.api_key_id);
     if (!key || key.revoked_at || key.account_id !== r.account_id) return true;
     return !d.view.accounts.has(r.account_id);
@@ -71,6 +82,15 @@ export function createConsoleSessions(d: ConsoleSessionDeps): ConsoleSessions {
       await kv.put(sessionKey(id), { account_id: accountId, api_key_id: apiKeyId, created_at: iso(now), last_seen_at: iso(now) });
       return { id, expiresAt: expiry(now) };
     },
+    async startForMember(accountId, memberId) {
+      const id = randomBytes(32).toString('base64url');
+      const now = d.now();
+      const key = sessionKey(id);
+      await kv.put(key, { account_id: accountId, api_key_id: '', member_id: memberId, created_at: iso(now), last_seen_at: iso(now) });
+      await kv.indexByMember(memberId, key);
+      return { id, expiresAt: expiry(now) };
+    },
+    endForMember: (memberId) => kv.deleteForMember(memberId),
     resolve: (id) => lookup(id, true),
     check: (id) => lookup(id, false),
     async end(id) {

@@ -129,6 +129,11 @@ export function portalLimiter(deps: ApiDeps) {
 
 type Bag = Record<string, unknown>;
 
+/** The read models out of reach: a 503 to retry, as the route itself would answer, never a 404. */
+const unavailable = (err: unknown): never => {
+  throw errors.unavailable('the event log is unavailable right now (ingest and delivery are not affected); retry', err);
+};
+
 /** After validation, before the handler: the customer's scope written over the request. */
 export function portalScopeHook(deps: ApiDeps) {
   const view = deps.catalog.view;
@@ -166,12 +171,12 @@ export function portalScopeHook(deps: ApiDeps) {
     }
     if (rule.owns === 'outbound-event' && id) {
       // The customer's own events, and broadcasts that reached one of its destinations.
-      const e = (await deps.events?.get(s.account_id, id).catch(() => null)) as (object & { deliveries?: object[] }) | null | undefined;
+      const e = (await deps.events?.get(s.account_id, id).catch(unavailable)) as (object & { deliveries?: object[] }) | null | undefined;
       const mine = !!e && (customerOf(e) === s.customer_id || (customerOf(e) === null && (e.deliveries ?? []).some((d) => customerOf(d) === s.customer_id)));
       if (!mine) throw errors.notFound('event');
     }
     if (rule.owns === 'replay' && id) {
-      const r = await deps.replays?.get(s.account_id, id).catch(() => null);
+      const r = await deps.replays?.get(s.account_id, id).catch(unavailable);
       if (!r || (r.filter as Bag).customer_id !== s.customer_id) throw errors.notFound('replay');
     }
     if (rule.force === 'query') {

@@ -9,9 +9,12 @@ import type { ApiDeps } from '../context.ts';
 import { ApiError, errors } from '../errors.ts';
 import { ok } from '../http.ts';
 import { authPlugin } from '../auth.ts';
+import { permissionsPlugin } from '../permissions.ts';
 import { newApiKey } from '../keys.ts';
-import { accountView } from '../views.ts';
+import { accountView, inviteView, memberView } from '../views.ts';
 import { auditNote } from '../audit/record.ts';
+import { hashPassword } from '../passwords.ts';
+import { inviteUrl, newInvite, newMember } from '../people.ts';
 
 const OPERATOR_ONLY =
   'plan and retention_days are set by the operator of this server (with X-Operator-Token, or `hookstream accounts set-plan`), not by the account';
@@ -26,7 +29,15 @@ export function accountRoutes(deps: ApiDeps) {
   return async (root: FastifyInstance) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const { settings, catalog } = deps;
-    const now = () => new Date(deps.now?.() ?? Date.now()).toISOString();
+    const nowMs = () => deps.now?.() ?? Date.now();
+    const now = () => new Date(nowMs()).toISOString();
+    /** The account's first member (with a password), or an owner invitation to accept (without). */
+    const firstOwner = async (o: api.CreateAccountBody['owner'], accountId: string) => {
+      if (!o) return null;
+      if (o.password === undefined) return { invite: newInvite(accountId, o.email, 'owner', null, nowMs(), settings.inviteTtlMs) };
+      const fields = { email: o.email, name: o.name, role: 'owner' as const, password_hash: await hashPassword(o.password), sso_subject: null };
+      return { member: newMember(accountId, fields, nowMs()) };
+    };
     /** True when the request carries the operator token; a wrong one is refused outright rather than ignored. */
     const isOperator = (request: FastifyRequest): boolean => {
       const given = request.headers['x-operator-token'];
@@ -68,18 +79,32 @@ export function accountRoutes(deps: ApiDeps) {
           if (!terms.ok) throw errors.badRequest(terms.error);
           const at = now();
           const account: AccountRecord = { id: randomUUID(), name: body.name, ...terms.terms, created_at: at };
-          const { key, record } = newApiKey(account.id, 'bootstrap', at);
+          // The bootstrap key is the operator's way in: an owner, as every key was before roles.
+          const { key, record } = newApiKey(account.id, 'bootstrap', at, 'owner');
+          const owner = await firstOwner(body.owner, account.id);
           await catalog.put('account', account.id, account);
           await catalog.put('apikey', record.id, record);
           const by = operator ? 'operator' : 'signup';
           auditNote(request, { accountId: account.id, actor: { type: by, id: by, name: null }, ids: { account_id: account.id, api_key_id: record.id } });
-          return ok(reply, { account: accountView(account), api_key: key }, 201);
+          if (owner?.member) await catalog.put('member', owner.member.id, owner.member);
+          if (owner?.invite) await catalog.put('invite', owner.invite.record.id, owner.invite.record);
+          return ok(
+            reply,
+            {
+              account: accountView(account),
+              api_key: key,
+              ...(owner?.member ? { owner: memberView(owner.member) } : {}),
+              ...(owner?.invite ? { owner_invite: { ...inviteView(owner.invite.record, nowMs()), url: inviteUrl(settings.publicUrl, owner.invite.token) } } : {}),
+            },
+            201,
+          );
         },
       );
     });
 
     await app.register(async (authed) => {
       await authed.register(authPlugin(deps));
+      await authed.register(permissionsPlugin());
       const a = authed.withTypeProvider<TypeBoxTypeProvider>();
       a.get('/account', { schema: { response: { 200: api.envelope(api.Account) } } }, async (request, reply) => {
         const acc = catalog.view.accounts.get(request.accountId);

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { api } from '@hookstream/contracts';
 import type { ApiDeps } from '../context.ts';
+import { roleRank } from '@hookstream/domain';
 import { errors } from '../errors.ts';
 import { decodeCursor, encodeCursor, ok, page } from '../http.ts';
 import { newApiKey } from '../keys.ts';
@@ -18,7 +19,10 @@ export function apiKeyRoutes(deps: ApiDeps) {
       '/api-keys',
       { config: { audit: 'api_key.create' }, schema: { body: api.CreateApiKeyBody, response: { 201: api.envelope(api.ApiKeyCreated), '4xx': api.ErrorBody } } },
       async (request, reply) => {
-        const { key, record } = newApiKey(request.accountId, request.body?.name ?? 'unnamed', now());
+        const role = request.body?.role ?? 'admin';
+        // Nobody mints a key that may do more than they may.
+        if (request.role !== null && roleRank(role) > roleRank(request.role)) throw errors.forbiddenRole(`a ${request.role} may not create a key with the role ${role}`);
+        const { key, record } = newApiKey(request.accountId, request.body?.name ?? 'unnamed', now(), role);
         await catalog.put('apikey', record.id, record);
         return ok(reply, { ...apiKeyView(record), key }, 201);
       },

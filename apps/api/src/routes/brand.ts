@@ -10,8 +10,9 @@ import { brandView } from '../views.ts';
 const EMPTY = { name: null, logo_url: null, primary_color: null, accent_color: null, support_email: null, embed_origins: [], created_at: null, updated_at: null };
 
 /**
- * Embed origins as the browser compares them for frame-ancestors: scheme, host and port only. Each
- * becomes a CSP source, so anything else (a path, a wildcard, a quote or a semicolon) is refused.
+ * Embed origins as the browser compares them for frame-ancestors: scheme, host and port only, as
+ * the URL parser normalizes them (a default port dropped). Each becomes a CSP source, so anything
+ * else (a path, a wildcard, a quote or a semicolon) is refused.
  */
 export function normalizeEmbedOrigins(input: readonly string[]): string[] {
   const out = new Set<string>();
@@ -25,7 +26,6 @@ export function normalizeEmbedOrigins(input: readonly string[]): string[] {
     const bad = (why: string) => errors.badRequest(`embed_origins[${i}]: ${why} (like https://app.example.com)`);
     if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) throw bad('not an http(s) origin');
     if (u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) throw bad('an origin has no path, query, fragment or credentials');
-    if (raw.trim().replace(/\/$/, '').toLowerCase() !== u.origin) throw bad('not in the form scheme://host[:port]');
     // The URL parser lets '*' and other CSP-meaningful characters through in a host name.
     if (!/^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/.test(u.hostname)) throw bad('not a host name or IP address');
     out.add(u.origin);

@@ -168,7 +168,7 @@ export const outbound: Group = {
 
 export const deadLetters: Group = {
   list: {
-    usage: '[--source ID] [--destination ID] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--limit N] [--all]',
+    usage: '[--source ID] [--destination ID] [--customer ID] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--limit N] [--all]',
     summary: 'events whose delivery gave up (status dead_letter)',
     async run(ctx) {
       const f = { ...eventFilter(ctx), status: 'dead_letter' as const };

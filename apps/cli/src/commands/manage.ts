@@ -1,6 +1,6 @@
 // Accounts, keys, sources, destinations, routes and event types: create, list, show, update, delete.
 import type { CreateSourceParams, Page, UpdateSourceParams } from '@hookstream/sdk';
-import { type Ctx, type Group, UsageError, defined } from '../context.ts';
+import { type Ctx, type Group, UsageError, defined, roleFlag } from '../context.ts';
 import { type Column, type Row, cell, table } from '../output.ts';
 
 /** One page, or with --all every page. */
@@ -21,6 +21,7 @@ const KEY_COLUMNS: Column[] = [
   { key: 'id' },
   { key: 'name' },
   { key: 'prefix' },
+  { key: 'role' },
   { key: 'created_at', title: 'CREATED', format: date },
   { key: 'revoked_at', title: 'REVOKED', format: date },
 ];
@@ -83,11 +84,11 @@ export const account: Group = {
 
 export const keys: Group = {
   create: {
-    usage: '[--name N]',
-    summary: 'a new API key, shown once',
+    usage: '[--name N] [--role owner|admin|developer|viewer]',
+    summary: 'a new API key, shown once (default role admin; a viewer key only reads)',
     async run(ctx) {
-      const k = await ctx.client.apiKeys.create(defined({ name: ctx.flags.name }));
-      ctx.out.item(k, ['id', 'name', 'prefix', 'created_at', 'key']);
+      const k = await ctx.client.apiKeys.create(defined({ name: ctx.flags.name, role: roleFlag(ctx, false) }));
+      ctx.out.item(k, ['id', 'name', 'prefix', 'role', 'created_at', 'key']);
       ctx.out.note('Keep the key now: it is not shown again.');
     },
   },

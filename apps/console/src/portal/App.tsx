@@ -1,7 +1,7 @@
 // The customer portal: the session from the link's token (or the cookie of an earlier visit), then
 // the shell with its three screens. Everything is for the session's one customer; a read session
 // sees no control that changes anything.
-import { createContext, useContext } from 'react';
+import { createContext, useContext, useEffect } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import type { PortalContext } from '@hookstream/sdk';
 import { statusOf } from '../api.ts';
@@ -49,6 +49,9 @@ export function App({ token }: { token: string | null }) {
       </main>
     );
   }
+  // A session of another account's portal (its cookie is per host, not per account) is not shown
+  // under this account's address, nor framed under this account's embedding policy.
+  if (session.data.account.id !== portalBase().accountId) return <Ended linkUsed={token !== null} />;
   return (
     <SessionCtx.Provider value={session.data}>
       <Shell session={session.data} />
@@ -100,6 +103,21 @@ function Shell({ session }: { session: PortalContext }) {
     mutationFn: () => client.portal.signOut(),
     onSettled: () => window.location.reload(),
   });
+  // `/` focuses the screen's search field, as in the console.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+      const t = e.target as HTMLElement | null;
+      if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
+      const search = document.querySelector<HTMLInputElement>('[data-search]');
+      if (search) {
+        e.preventDefault();
+        search.focus();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
   const section = path === '/' ? '/endpoints' : '/' + (path.split('/')[1] ?? '');
   const name = session.brand?.name ?? session.account.name;
   return (

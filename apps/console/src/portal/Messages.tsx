@@ -28,6 +28,8 @@ export function Messages() {
   const [form, setForm] = useState({ event_type: '', status: search.get('status') ?? '', destination_id: search.get('endpoint') ?? '', since: '', until: '' });
   const [filter, setFilter] = useState(form);
   const [cursor, setCursor] = useState<string | undefined>(undefined);
+  // On a phone the filters fold away behind one line unless the link set one.
+  const [filtersOpen] = useState(() => !!(form.status || form.destination_id) || !window.matchMedia('(max-width: 760px)').matches);
   const endpoints = useQuery({ queryKey: ['endpoints'], queryFn: () => client.destinations.list({ limit: 200 }) });
   const params = compact({
     event_type: filter.event_type.trim(),
@@ -51,42 +53,45 @@ export function Messages() {
         <h1>Messages</h1>
       </div>
       {canManage && <Recovery />}
-      <form className="filters" onSubmit={submit} aria-label="Filter messages">
-        <label>
-          Event type
-          <input data-search value={form.event_type} onChange={set('event_type')} placeholder="order.created or order.*" />
-        </label>
-        <label>
-          Status
-          <select value={form.status} onChange={set('status')}>
-            {STATUSES.map(([v, l]) => (
-              <option key={v} value={v}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Endpoint
-          <select value={form.destination_id} onChange={set('destination_id')}>
-            <option value="">Every endpoint</option>
-            {endpoints.data?.data.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Since
-          <input type="datetime-local" value={form.since} onChange={set('since')} />
-        </label>
-        <label>
-          Until
-          <input type="datetime-local" value={form.until} onChange={set('until')} />
-        </label>
-        <button type="submit">Apply</button>
-      </form>
+      <details className="filter-box" open={filtersOpen}>
+        <summary>Filters</summary>
+        <form className="filters" onSubmit={submit} aria-label="Filter messages">
+          <label>
+            Event type
+            <input data-search value={form.event_type} onChange={set('event_type')} placeholder="order.created or order.*" />
+          </label>
+          <label>
+            Status
+            <select value={form.status} onChange={set('status')}>
+              {STATUSES.map(([v, l]) => (
+                <option key={v} value={v}>
+                  {l}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Endpoint
+            <select value={form.destination_id} onChange={set('destination_id')}>
+              <option value="">Every endpoint</option>
+              {endpoints.data?.data.map((d) => (
+                <option key={d.id} value={d.id}>
+                  {d.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Since
+            <input type="datetime-local" value={form.since} onChange={set('since')} />
+          </label>
+          <label>
+            Until
+            <input type="datetime-local" value={form.until} onChange={set('until')} />
+          </label>
+          <button type="submit">Apply</button>
+        </form>
+      </details>
       <ErrorNote error={list.error} />
       {list.isPending ? (
         <Loading />

@@ -152,6 +152,8 @@ export function AuditLog() {
     queryKey: ['audit-log', q, cursor ?? null],
     queryFn: () => client.auditLog.list({ ...q, limit: LIMIT, ...(cursor ? { cursor } : {}) }),
     placeholderData: keepPreviousData,
+    // The newest page follows changes as they are projected (a second or so after they are made).
+    refetchInterval: cursor ? false : 5_000,
   });
   const download = useMutation({ mutationFn: (format: 'csv' | 'ndjson') => saveDownload(format, q) });
   const rows = list.data?.data ?? [];

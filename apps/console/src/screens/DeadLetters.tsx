@@ -5,6 +5,7 @@ import { client, compact } from '../api.ts';
 import { Link } from '../router.tsx';
 import { Empty, ErrorNote, Loading, Table, Time, shortId } from '../ui.tsx';
 import { BulkProgress } from './BulkProgress.tsx';
+import { useCan } from '../permissions.ts';
 import { FilterBar, useFilter, useNames } from './filters.tsx';
 
 const DEFAULT_WINDOW_MS = 30 * 86_400_000;
@@ -63,20 +64,23 @@ export function DeadLetters() {
       else n.add(id);
       return n;
     });
+  const can = useCan();
   const allChosen = rows.length > 0 && rows.every((r) => selected.has(r.id));
 
   return (
     <>
       <div className="topline">
         <h1>Dead letters</h1>
-        <div className="row">
-          <button type="button" onClick={() => replaySelected.mutate()} disabled={selected.size === 0 || replaySelected.isPending}>
-            Replay selected{selected.size ? ` (${selected.size})` : ''}
-          </button>
-          <button type="button" className="primary" onClick={() => replayAll.mutate()} disabled={replayAll.isPending || rows.length === 0}>
-            Replay all matching
-          </button>
-        </div>
+        {can('events.replay') && (
+          <div className="row">
+            <button type="button" onClick={() => replaySelected.mutate()} disabled={selected.size === 0 || replaySelected.isPending}>
+              Replay selected{selected.size ? ` (${selected.size})` : ''}
+            </button>
+            <button type="button" className="primary" onClick={() => replayAll.mutate()} disabled={replayAll.isPending || rows.length === 0}>
+              Replay all matching
+            </button>
+          </div>
+        )}
       </div>
       <p className="muted">
         Deliveries that used every attempt of their retry policy. Replaying creates new deliveries with new ids; “Replay all matching” covers the

@@ -63,6 +63,9 @@ export function DestinationDetail({ id }: { id: string }) {
           <button type="button" onClick={() => rotate.mutate()} disabled={rotate.isPending}>
             Rotate secret
           </button>
+          <Link className="button" to={`/settings/audit-log?resource_id=${encodeURIComponent(d.id)}`}>
+            History
+          </Link>
         </div>
       </div>
       <ErrorNote error={rotate.error ?? pause.error ?? test.error ?? stats.error} />

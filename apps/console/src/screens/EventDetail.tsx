@@ -6,6 +6,7 @@ import { client } from '../api.ts';
 import { Link } from '../router.tsx';
 import { ErrorNote, Id, Loading, Status, Table, Time, ms } from '../ui.tsx';
 import { useNames } from './filters.tsx';
+import { useCan } from '../permissions.ts';
 
 const SETTLED = new Set(['delivered', 'dead_letter', 'unrouted', 'failed']);
 
@@ -68,6 +69,7 @@ function DeliveryBlock({ eventId, direction, d, onReplayed }: { eventId: string;
   const route = d.route_id ? routes.data?.data.find((r) => r.id === d.route_id) : undefined;
   const dest = names.destination.get(d.destination_id);
   const replay = useMutation({ mutationFn: () => logOf(direction).replay(eventId, { destination_id: d.destination_id }), onSuccess: onReplayed });
+  const can = useCan();
   return (
     <section className="panel" aria-label={`Delivery to ${dest?.name ?? d.destination_id}`}>
       <div className="topline">
@@ -78,9 +80,11 @@ function DeliveryBlock({ eventId, direction, d, onReplayed }: { eventId: string;
           <Status value={d.status} />
           {d.replay_id && <span className="muted">replay</span>}
         </div>
-        <button type="button" onClick={() => replay.mutate()} disabled={replay.isPending}>
-          Replay to this destination
-        </button>
+        {can('events.replay') && (
+          <button type="button" onClick={() => replay.mutate()} disabled={replay.isPending}>
+            Replay to this destination
+          </button>
+        )}
       </div>
       <ErrorNote error={replay.error} />
       <dl className="meta">
@@ -186,6 +190,7 @@ export function EventDetail({ id }: { id: string }) {
   });
   const [notice, setNotice] = useState<string | null>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: ['event', id] });
+  const can = useCan();
   const replay = useMutation({
     mutationFn: () => logOf(ev.data?.direction ?? 'inbound').replay(id),
     onSuccess: (r) => {
@@ -213,9 +218,11 @@ export function EventDetail({ id }: { id: string }) {
           <h1>{e.event_type ?? 'Event'}</h1>
           <Status value={e.status} />
         </div>
-        <button type="button" className="primary" onClick={() => replay.mutate()} disabled={replay.isPending}>
-          Replay
-        </button>
+        {can('events.replay') && (
+          <button type="button" className="primary" onClick={() => replay.mutate()} disabled={replay.isPending}>
+            Replay
+          </button>
+        )}
       </div>
       <ErrorNote error={replay.error} />
       {notice && (

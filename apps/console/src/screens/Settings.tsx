@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { UpsertBrandParams } from '@hookstream/sdk';
 import { SESSION_KEY, client } from '../api.ts';
 import { CopyButton, ErrorNote, Loading, Status, Table, Time, formText } from '../ui.tsx';
-import { Link } from '../router.tsx';
+import { SettingsTabs } from './SettingsTabs.tsx';
 
 export function Settings() {
   const qc = useQueryClient();
@@ -57,12 +57,8 @@ export function Settings() {
   const b = brand.data;
   return (
     <>
-      <div className="topline">
-        <h1>Settings</h1>
-        <Link className="button" to="/settings/audit-log">
-          Audit log
-        </Link>
-      </div>
+      <h1>Settings</h1>
+      <SettingsTabs />
       <ErrorNote error={account.error ?? brand.error} />
       {account.data && (
         <dl className="meta">
