@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: run install console screenshots test typecheck lint unit migrate rebuild openapi bench bench-quick bench-compare chaos clean
+.PHONY: run install console screenshots test typecheck lint format format-check unit migrate rebuild openapi bench bench-quick bench-compare chaos clean
 
 # Quiet unless it fails: on an older system Node, npm warns about every package that wants a newer
 # engine (the project runs on the Node it installs), which reads like a failure. The output is kept
@@ -48,6 +48,13 @@ typecheck: install
 
 lint: install
 	eslint --max-warnings 0 .
+
+# Prettier with .prettierrc.json; see docs/adr/0014-formatter-and-type-checked-lint.md.
+format: install
+	prettier --write .
+
+format-check: install
+	prettier --check .
 
 unit: install
 	tap

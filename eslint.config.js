@@ -1,3 +1,4 @@
+import comments from '@eslint-community/eslint-plugin-eslint-comments';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -21,6 +22,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
+    plugins: { '@eslint-community/eslint-comments': comments },
     languageOptions: {
       parserOptions: {
         // Each file is checked with the tsconfig that owns it: the root one, or the console's.
@@ -38,6 +40,8 @@ export default tseslint.config(
         { allowForKnownSafeCalls: [{ from: 'package', package: '@tapjs/test', name: ['test', 'todo'] }] },
       ],
       'no-console': 'off',
+      // A rule turned off for one line says why, after `--`.
+      '@eslint-community/eslint-comments/require-description': 'error',
     },
   },
   {

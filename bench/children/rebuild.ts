@@ -2,7 +2,7 @@
 // projector's own rebuild(), for at most `budgetS` (then the rate is taken over what it did).
 // Rates are given in records (events, routings, attempts, dead letters) and in stream messages,
 // over the whole rebuild, and in webhook events over the rebuild's events phase.
-import { rebuild } from '@hookstream/app-projector';
+import { RebuildTimeout, rebuild } from '@hookstream/app-projector';
 import { connectBroker } from '@hookstream/broker';
 import { STREAMS } from '@hookstream/contracts';
 import { createLogger } from '@hookstream/observability';
@@ -25,7 +25,7 @@ oneShot<Args>(async (a) => {
   try {
     await rebuild({ broker, pool, log, timeoutMs: a.budgetS * 1000, onEventsPhase: () => (eventsFrom = performance.now()) });
   } catch (err) {
-    if (!/timed out/.test((err as Error).message)) throw err;
+    if (!(err instanceof RebuildTimeout)) throw err;
     completed = false;
   }
   const t1 = performance.now();

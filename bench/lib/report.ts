@@ -22,7 +22,7 @@ export interface Figure {
   baselineDefect?: boolean;
 }
 
-type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- result files read loosely
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const r2 = (v: number) => Math.round(v * 100) / 100;

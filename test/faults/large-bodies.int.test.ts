@@ -3,7 +3,7 @@
 // take the whole backlog, 120 MB here, into one process at once, and nats-server cuts off a
 // connection whose unread bytes pass its max_pending (64 MB by default): every message in that
 // client's hand then comes again after AckWait. Each pull is bounded in bytes too
-// (libs/broker/src/pull.ts, 8 MB a loop by default): the backlog drains, each webhook delivered once,
+// (libs/broker/src/consume.ts, 8 MB a consumer by default): the backlog drains, each webhook delivered once,
 // with no cut-off. The api and the deliverer talk to nats-server on connections of their own besides.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

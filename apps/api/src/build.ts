@@ -1,6 +1,6 @@
 // The API composition root: Fastify with TypeBox schemas on every route, one error handler, the
 // envelope on every JSON answer. Tests call buildApi() and use inject().
-import Fastify, { type FastifyError, LogController } from 'fastify';
+import Fastify, { type FastifyError, LogController, errorCodes } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { SecretsKeyError } from '@hookstream/catalog';
 import { routeGroupOf } from '@hookstream/observability';
@@ -94,12 +94,12 @@ export async function buildApi(deps: ApiDeps) {
       if (allowed) detail = `must be one of ${allowed}`;
       return send(400, `${where}${path ? `.${path}` : ''}: ${detail}`, 'validation_failed');
     }
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    if (fe instanceof errorCodes.FST_ERR_CTP_BODY_TOO_LARGE) {
       const limit = request.routeOptions.bodyLimit ?? JSON_BODY_LIMIT;
       return send(413, `request body too large: the limit is ${limit / (1024 * 1024)} MB (${limit} bytes)`, 'payload_too_large');
     }
-    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return send(415, 'unsupported content type: send application/json', 'unsupported_media_type');
-    if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return send(400, 'request body is empty: send a JSON object', 'bad_request');
+    if (fe instanceof errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE) return send(415, 'unsupported content type: send application/json', 'unsupported_media_type');
+    if (fe instanceof errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY) return send(400, 'request body is empty: send a JSON object', 'bad_request');
     if (fe.statusCode === 400 || fe instanceof SyntaxError) return send(400, `malformed request: ${fe.message}`, 'bad_request');
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return send(fe.statusCode, fe.message, fe.code);
     request.log.error({ err }, 'unhandled error');

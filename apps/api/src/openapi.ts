@@ -188,7 +188,7 @@ export const swaggerOptions: FastifyDynamicSwaggerOptions = {
  * /openapi.json and /docs are hidden from the document itself.
  */
 // Any logger and type provider: only registration and one plain route are used here.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any instance will do
 export async function registerOpenApi(app: FastifyInstance<any, any, any, any, any>): Promise<void> {
   await app.register(swagger, swaggerOptions);
   await app.register(swaggerUi, {

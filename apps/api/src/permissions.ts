@@ -31,6 +31,8 @@ const ROUTE_ACTIONS: Readonly<Record<string, Action>> = {
   'POST /v1/outbound-events': 'events.send',
   'POST /v1/destinations/:id/test': 'events.send',
   'POST /v1/exports': 'exports.create',
+  'GET /v1/destinations/:id/secret': 'secrets.reveal',
+  'GET /v1/audit-log': 'audit.read',
   // Evaluates a filter against a sample payload: nothing is stored.
   'POST /v1/payload-filters/test': 'read',
 };

@@ -9,7 +9,7 @@ enableCompileCache?.();
 const { run } = await import('./cli.ts');
 
 // The CLI is a user's tool, not a service: its settings are these variables, read here only.
-// eslint-disable-next-line no-restricted-properties
+// eslint-disable-next-line no-restricted-properties -- the CLI's settings (above)
 const env = process.env;
 const settings = { url: env.HOOKSTREAM_URL, apiKey: env.HOOKSTREAM_API_KEY, operatorToken: env.HOOKSTREAM_OPERATOR_TOKEN };
 

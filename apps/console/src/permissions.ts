@@ -10,6 +10,8 @@ export type Action =
   | 'events.send'
   | 'events.replay'
   | 'exports.create'
+  | 'secrets.reveal'
+  | 'audit.read'
   | 'apikeys.manage'
   | 'members.manage'
   | 'account.manage'

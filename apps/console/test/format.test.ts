@@ -1,5 +1,5 @@
 import t from 'tap';
-import { healthOf, inkFor, ms, num, parseJson, pct, relative, shortId } from '../src/format.ts';
+import { formText, healthOf, inkFor, ms, num, parseJson, pct, relative, shortId } from '../src/format.ts';
 
 t.test('a destination is described in one word', async (t) => {
   t.equal(healthOf(false, { circuit: 'closed', success_rate: 1 }), 'paused', 'paused wins over everything');
@@ -44,6 +44,15 @@ t.test('JSON typed into a field: empty is null, bad JSON names the field', async
   const bad = parseJson('{a:1}', 'Payload filter');
   t.equal(bad.ok, false);
   t.match(!bad.ok && bad.error, /^Payload filter is not valid JSON: /);
+});
+
+t.test('a form field is read as text: a missing or file field is empty, never "null"', async (t) => {
+  const f = new FormData();
+  f.set('name', ' billing ');
+  f.set('upload', new Blob(['x']), 'x.txt');
+  t.equal(formText(f, 'name'), ' billing ', 'as typed; callers trim');
+  t.equal(formText(f, 'absent'), '');
+  t.equal(formText(f, 'upload'), '');
 });
 
 t.test('text on a brand colour is black or white, whichever reads', async (t) => {

@@ -1,6 +1,6 @@
 // One delivery message → one HTTP attempt → one decision. This is the one place that acks, naks or
 // terms a delivery; a receiver's 500 or a timeout is an outcome recorded as data, and a throw means
-// only "the facts could not be stored": the pull loop offers the message again and the
+// only "the facts could not be stored": the consumer offers the message again and the
 // deterministic fact ids dedupe whatever was already stored.
 import type { InboundMsg, Publisher } from '@hookstream/broker';
 import {

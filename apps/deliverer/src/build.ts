@@ -1,6 +1,6 @@
-// Composition root of the deliverer role: one pull loop per active destination (its own durable
+// Composition root of the deliverer role: one consumer per active destination (its own durable
 // consumer dst_<id>, shared by every copy of the role), the dead-letter watch, and graceful stop.
-import { type Broker, type ConsumerLoop, type Publisher } from '@hookstream/broker';
+import type { Broker, Consumer, Publisher } from '@hookstream/broker';
 import type { ConfigView } from '@hookstream/catalog';
 import { type AttemptFact, CONSUMERS, type ConfigKind, type DestinationRecord, RESPONSE_EXCERPT_BYTES, STREAMS } from '@hookstream/contracts';
 import { type DeliveryClient, createDeliveryClient } from '@hookstream/delivery-http';
@@ -27,8 +27,9 @@ export interface DelivererDeps {
   /** How long an idle destination's pull waits on the server (default 5 s): a stop waits for it. */
   pullExpiresMs?: number;
   /**
-   * Bytes one destination's pull may bring (default 4 MB): with sixteen destinations pulling at once,
-   * what the server queues for the connection stays within its default max_pending of 64 MB.
+   * Bytes one destination pulls ahead and holds at most, or one larger message alone (default 4 MB):
+   * with sixteen destinations pulling at once, what the server queues for the connection stays
+   * within its default max_pending of 64 MB.
    */
   pullBytes?: number;
   /** Circuit breaker settings per destination (default: domain's DEFAULT_CIRCUIT_OPTIONS). */
@@ -43,7 +44,7 @@ export interface Deliverer {
   start(): Promise<void>;
   /** Stops pulling, finishes the requests in flight and records their outcomes, then returns. */
   stop(): Promise<void>;
-  /** Destinations with a running loop (for health and tests). */
+  /** Destinations being pulled (for health and tests). */
   activeDestinations(): string[];
   /** The circuit of a destination in this process, if it has a worker. */
   circuitState(destinationId: string): CircuitState | null;
@@ -59,7 +60,7 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
   const workers = new Map<string, DestinationWorker>();
   const chains = new Map<string, Promise<void>>();
   let client: DeliveryClient | null = null;
-  let watch: ConsumerLoop | null = null;
+  let watch: Consumer | null = null;
   let started = false;
   let stopping = false;
 
@@ -129,7 +130,7 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
     return next;
   };
 
-  /** Starts a destination's loop; a failure (NATS unreachable at that moment) is retried, never dropped. */
+  /** Starts pulling a destination; a failure (NATS unreachable at that moment) is retried, never dropped. */
   const startWorker = async (d: DestinationRecord, retryMs = 1_000): Promise<void> => {
     try {
       await workerFor(d.id, d).start(d);

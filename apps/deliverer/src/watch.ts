@@ -2,7 +2,7 @@
 // attempt without an ack or a term — the deliverer died (or could not store facts) during it. The
 // advisory is captured in HS_ADVISORIES; here it becomes a durable DeadLetter, so a crash on the
 // last attempt still ends dead-lettered.
-import { type Broker, type ConsumerLoop, type InboundMsg, type Publisher, startConsumerLoop } from '@hookstream/broker';
+import { type Broker, type Consumer, type InboundMsg, type Publisher, startConsumer } from '@hookstream/broker';
 import { type AttemptFact, CONSUMERS, STREAMS, decodeDeliveryMeta } from '@hookstream/contracts';
 import type { Logger, Metrics } from '@hookstream/observability';
 import { deadLetter } from './attempt.ts';
@@ -115,17 +115,17 @@ export async function handleAdvisory(msg: InboundMsg, deps: WatchDeps): Promise<
   await msg.ackSync();
 }
 
-export function startDeadLetterWatch(deps: WatchDeps): ConsumerLoop {
-  return startConsumerLoop({
+export function startDeadLetterWatch(deps: WatchDeps): Consumer {
+  return startConsumer({
     broker: deps.broker,
     stream: STREAMS.advisories,
     consumer: CONSUMERS.deadLetterWatch,
-    maxInFlight: 16,
+    maxMessages: 16,
     handle: (msg) => handleAdvisory(msg, deps),
     onError: (err) => deps.log.warn({ err: (err as Error).message }, 'dead-letter watch failed; the advisory will be offered again'),
-    onStatus: (kind, detail) => {
-      if (kind === 'heartbeats_missed') deps.metrics?.heartbeatMissed('dead_letter_watch');
-      deps.log.warn({ kind, detail }, 'dead-letter watch consumer status');
+    onStatus: (s) => {
+      if (s.kind === 'heartbeats_missed') deps.metrics?.heartbeatMissed('dead_letter_watch');
+      deps.log.warn(s, 'dead-letter watch consumer status');
     },
   });
 }

@@ -1,12 +1,22 @@
-// One destination in this process: its consumer, its pull loop, its circuit and its rate limit.
-// Isolation comes from here: each destination has its own durable consumer and its own loop, so a
+// One destination in this process: its consumer, its circuit and its rate limit.
+// Isolation comes from here: each destination has its own durable consumer pulled on its own, so a
 // destination that hangs only ever holds its own max_in_flight requests.
-import { type Broker, ConsumerMissing, type InboundMsg, deleteDestinationConsumer, ensureDestinationConsumer } from '@hookstream/broker';
+import {
+  type Broker,
+  type Capacity,
+  type Consumer,
+  type ConsumerLoad,
+  ConsumerMissing,
+  type ConsumerStatus,
+  type InboundMsg,
+  deleteDestinationConsumer,
+  ensureDestinationConsumer,
+  startConsumer,
+} from '@hookstream/broker';
 import { CONSUMERS, type DestinationRecord, STREAMS } from '@hookstream/contracts';
 import { type CircuitOptions, createCircuit, createTokenBucket } from '@hookstream/domain';
 import type { Logger, Metrics } from '@hookstream/observability';
 import type { DestinationGate } from './attempt.ts';
-import { type PullLoop, startPullLoop } from './pull.ts';
 
 export interface WorkerDeps {
   broker: Broker;
@@ -15,7 +25,7 @@ export interface WorkerDeps {
   /** `release` frees the message's place under max_in_flight once its request is over. */
   handle: (msg: InboundMsg, release: () => void) => Promise<void>;
   pullExpiresMs: number;
-  /** Bytes one pull may bring (PullLoopOptions.pullBytes). */
+  /** Bytes pulled ahead and in hand per destination (ConsumerOptions.maxBytes). */
   pullBytes: number;
   circuit?: CircuitOptions;
   metrics?: Metrics;
@@ -40,7 +50,7 @@ export class DestinationWorker {
   readonly id: string;
   readonly gate: DestinationGate;
   private record: DestinationRecord | null;
-  private loop: PullLoop | null = null;
+  private consumer: Consumer | null = null;
   private readonly deps: WorkerDeps;
 
   constructor(id: string, record: DestinationRecord | null, deps: WorkerDeps) {
@@ -51,27 +61,33 @@ export class DestinationWorker {
   }
 
   get running(): boolean {
-    return this.loop !== null;
+    return this.consumer !== null;
   }
 
-  /** Ensures the consumer (its max_deliver and ack_wait follow the record) and runs the loop. */
+  /** Ensures the durable consumer (its max_deliver and ack_wait follow the record) and pulls it. */
   async start(record: DestinationRecord): Promise<void> {
     this.update(record);
     await ensureDestinationConsumer(this.deps.broker, consumerSpec(record));
-    if (this.loop) return;
-    this.loop = startPullLoop({
+    if (this.consumer) return;
+    this.consumer = this.consume((load) => this.capacity(load));
+  }
+
+  private consume(capacity: (load: ConsumerLoad) => Capacity, onIdle?: () => Promise<boolean>): Consumer {
+    return startConsumer({
       broker: this.deps.broker,
       stream: STREAMS.deliveries,
       consumer: CONSUMERS.destination(this.id),
-      capacity: (inFlight, unreleased) => this.capacity(inFlight, unreleased),
+      maxBytes: this.deps.pullBytes,
+      capacity,
       handle: this.deps.handle,
-      onError: (err) => {
-        if ((err as Error).message === 'heartbeats missed') this.deps.metrics?.heartbeatMissed('destination');
-        this.deps.log.warn({ destination_id: this.id, err: (err as Error).message }, 'delivery loop error');
+      ...(onIdle ? { onIdle } : {}),
+      onError: (err) => this.deps.log.warn({ destination_id: this.id, err: (err as Error).message }, 'delivery handler failed'),
+      onStatus: (s: ConsumerStatus) => {
+        if (s.kind === 'heartbeats_missed') this.deps.metrics?.heartbeatMissed('destination');
+        this.deps.log.warn({ destination_id: this.id, ...s }, 'destination consumer status');
       },
       errorNakDelayMs: 1_000,
       expiresMs: this.deps.pullExpiresMs,
-      pullBytes: this.deps.pullBytes,
     });
   }
 
@@ -86,7 +102,7 @@ export class DestinationWorker {
     ) {
       await ensureDestinationConsumer(this.deps.broker, consumerSpec(record));
     }
-    this.loop?.poke();
+    this.consumer?.poke();
   }
 
   /**
@@ -97,29 +113,21 @@ export class DestinationWorker {
     // Messages already in hand finish first (they read the record again and find it gone).
     await this.stop();
     this.record = null;
-    this.loop = startPullLoop({
-      broker: this.deps.broker,
-      stream: STREAMS.deliveries,
-      consumer: CONSUMERS.destination(this.id),
-      capacity: (inFlight) => ({ n: Math.max(0, DRAIN_BATCH - inFlight), waitMs: 100 }),
-      handle: this.deps.handle,
-      onEmpty: () => this.drained(),
-      onError: (err) => this.deps.log.warn({ destination_id: this.id, err: (err as Error).message }, 'drain loop error'),
-      errorNakDelayMs: 1_000,
-      expiresMs: this.deps.pullExpiresMs,
-      pullBytes: this.deps.pullBytes,
-    });
+    this.consumer = this.consume(
+      ({ inHand }) => ({ n: Math.max(0, DRAIN_BATCH - inHand), waitMs: 100 }),
+      () => this.drained(),
+    );
   }
 
   /** Resolves when a drain finished by itself. */
   get finished(): Promise<void> {
-    return this.loop?.done ?? Promise.resolve();
+    return this.consumer?.done ?? Promise.resolve();
   }
 
   /** Running until the stop finished: the pull in progress may still bring messages until then. */
   async stop(): Promise<void> {
-    await this.loop?.stop();
-    this.loop = null;
+    await this.consumer?.stop();
+    this.consumer = null;
   }
 
   private update(record: DestinationRecord): void {
@@ -134,7 +142,7 @@ export class DestinationWorker {
    * holds the receiver, and the next one may start. Those being recorded are bounded too, by as
    * many again.
    */
-  private capacity(inFlight: number, unreleased: number): { n: number; waitMs: number } {
+  private capacity({ inHand: inFlight, unreleased }: ConsumerLoad): Capacity {
     const d = this.record;
     if (d === null) return { n: 0, waitMs: 1_000 };
     const c = this.gate.circuit;

@@ -1,25 +1,17 @@
-// A destination's backlog of large deliveries. Pulls are counted in messages, and a pull of dozens
-// of them would have nats-server queue more for the deliverer's connection than its max_pending
-// (here 4 MB): the server would cut the connection off, and every message of the pull would come
-// again as a new attempt. Pulls are sized by the largest message seen, within pullBytes.
+// A destination's backlog of large deliveries. A pull of dozens of them would have nats-server queue
+// more for the deliverer's connection than its max_pending (here 4 MB): the server would cut the
+// connection off, and every message of the pull would come again as a new attempt. A destination's
+// pulls stay within its window of bytes (pullBytes).
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { connectBroker, createPublisher } from '@hookstream/broker';
 import { DELIVERY_HEADERS } from '@hookstream/contracts';
 import { startNats, startReceiver, waitFor } from '@hookstream/testkit';
-import { pullSize } from '../src/pull.ts';
 import { enqueue, putDestination, stackOn, startDeliverer } from './harness.ts';
 
 const DELIVERIES = 20;
 const BODY_BYTES = 1_000_000;
-
-t.test('a pull asks for as many messages as fit its bytes, at least one', async (t) => {
-  t.equal(pullSize(64, 4_000_000, 1_000), 64, 'small messages: the count decides');
-  t.equal(pullSize(64, 4_000_000, 1_000_000), 4, 'large ones: the bytes do');
-  t.equal(pullSize(64, 4_000_000, 5_000_000), 1, 'one larger than the bytes: still one');
-  t.equal(pullSize(3, 4_000_000, 1_000_000), 3, 'never more than asked');
-});
 
 t.test('given a backlog of 1 MB deliveries and a 4 MB max_pending, when the deliverer drains it, then each is sent once, as attempt 1', async (t) => {
   const logFile = path.join(t.testdir(), 'nats.log');

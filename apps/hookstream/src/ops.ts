@@ -1,7 +1,7 @@
 // Operational surface of a process: readiness checks, consumer gauges for /metrics, and a small
 // HTTP server with /healthz, /readyz and /metrics for processes that do not run the api role.
 import Fastify from 'fastify';
-import type { Broker } from '@hookstream/broker';
+import { type Broker, troubledConsumers } from '@hookstream/broker';
 import { CONSUMERS, STREAMS } from '@hookstream/contracts';
 import type { Metrics } from '@hookstream/observability';
 import type { Pool } from '@hookstream/store';
@@ -29,6 +29,14 @@ export function readinessChecks(deps: ReadinessDeps): () => Promise<Record<strin
     } catch (err) {
       checks.events_stream = { ok: false, required: true, detail: (err as Error).message };
     }
+    // Counted by status, not named: a destination's consumer name carries its id.
+    const troubled = new Map<string, number>();
+    for (const c of troubledConsumers()) troubled.set(c.status.kind, (troubled.get(c.status.kind) ?? 0) + 1);
+    checks.consumers = {
+      ok: troubled.size === 0,
+      required: false,
+      detail: troubled.size === 0 ? 'pulling' : [...troubled].map(([kind, n]) => `${n} ${kind}`).join(', '),
+    };
     if (deps.pool) {
       try {
         await deps.pool.query('SELECT 1');

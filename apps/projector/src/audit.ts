@@ -1,7 +1,7 @@
 // The audit log's projection: its own durable consumer on HS_AUDIT and its own batcher, whose
 // transactions write audit_log rows with the stream's checkpoint. Separate from the events' pipe:
 // an audit entry shares nothing with events, and a busy event stream must not hold it back.
-import { type Broker, type ConsumerAdmin, ConsumerMissing, type ConsumerLoop, type InboundMsg, startConsumerLoop } from '@hookstream/broker';
+import { type Broker, type ConsumerAdmin, ConsumerMissing, type Consumer, type InboundMsg, startConsumer } from '@hookstream/broker';
 import { AuditEntry, CONSUMERS, ContractError, STREAMS, checkFact } from '@hookstream/contracts';
 import type { Logger, Metrics } from '@hookstream/observability';
 import { type AuditInput, type Pool, applyAuditBatch, isUuid, truncateAuditLog } from '@hookstream/store';
@@ -63,16 +63,16 @@ export function startAuditPipe(deps: PipeDeps, batchSize = 500): AuditPipe {
       await writeAudit(deps.pool, items);
     },
   });
-  const loop: ConsumerLoop = startConsumerLoop({
+  const loop: Consumer = startConsumer({
     broker: deps.broker,
     stream: STREAMS.audit,
     consumer: CONSUMERS.projectAudit,
-    maxInFlight: batchSize,
+    maxMessages: batchSize,
     handle: (msg) => batcher.add(msg, decodeAudit(msg)),
     onError: (err) => log.error({ err }, 'projector consumer error'),
-    onStatus: (kind, detail) => {
-      if (kind === 'heartbeats_missed') deps.metrics?.heartbeatMissed('projector');
-      log.warn({ kind, detail }, 'projector consumer status');
+    onStatus: (s) => {
+      if (s.kind === 'heartbeats_missed') deps.metrics?.heartbeatMissed('projector');
+      log.warn(s, 'projector consumer status');
     },
   });
   return {

@@ -1,7 +1,7 @@
 // The projector's composition root: three durable pull consumers (events, facts, dead letters)
 // feeding one batcher, whose transactions mix the streams: an event and the facts that follow it
 // within a batch are written together, each row once. Tests and the all-in-one command call this.
-import { type Broker, type ConsumerLoop, type InboundMsg, isServerAnswer, startConsumerLoop } from '@hookstream/broker';
+import { type Broker, type Consumer, type InboundMsg, isServerAnswer, startConsumer } from '@hookstream/broker';
 import { type AttemptFact, type DeadLetter, type RoutedFact, STREAMS } from '@hookstream/contracts';
 import type { Logger, Metrics, StreamName } from '@hookstream/observability';
 import {
@@ -81,7 +81,7 @@ export function toBatch(items: readonly Item[]): ProjectionBatch {
 /** Batchers writing to Postgres, fed by the consumer loops of one or more streams. */
 interface Pipe {
   batchers: Batcher[];
-  loops: ConsumerLoop[];
+  loops: Consumer[];
 }
 
 function createWriter(deps: ProjectorDeps, name: string, batchSize: number, apply: ApplyOptions = {}): Batcher {
@@ -105,19 +105,19 @@ function pull(
   consumer: string,
   inHand: number,
   handle: (msg: InboundMsg) => Promise<void>,
-): ConsumerLoop {
+): Consumer {
   const metrics = deps.metrics;
   const log = deps.log.child({ stream, consumer });
-  return startConsumerLoop({
+  return startConsumer({
     broker: deps.broker,
     stream,
     consumer,
-    maxInFlight: inHand,
+    maxMessages: inHand,
     handle,
     onError: (err) => log.error({ err }, 'projector consumer error'),
-    onStatus: (kind, detail) => {
-      if (kind === 'heartbeats_missed') metrics?.heartbeatMissed('projector');
-      log.warn({ kind, detail }, 'projector consumer status');
+    onStatus: (s) => {
+      if (s.kind === 'heartbeats_missed') metrics?.heartbeatMissed('projector');
+      log.warn(s, 'projector consumer status');
     },
   });
 }
@@ -241,6 +241,11 @@ const STREAMS_ALL = PROJECTED.map((p) => p.stream);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The rebuild did not catch up with the streams within its `timeoutMs`. */
+export class RebuildTimeout extends Error {
+  override name = 'RebuildTimeout';
+}
+
 /**
  * Drops the read models and projects every stream again from its first message: deletes the
  * projector consumers (running projectors lose theirs and re-attach to the new ones), truncates,
@@ -288,7 +293,7 @@ export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
         if (isServerAnswer(err)) throw err;
         deps.log.warn({ err: (err as Error).message }, 'rebuild: reading the consumers failed; asking again');
       }
-      if (deps.timeoutMs !== undefined && Date.now() - started > deps.timeoutMs) throw new Error('rebuild: timed out waiting for the projection to catch up');
+      if (deps.timeoutMs !== undefined && Date.now() - started > deps.timeoutMs) throw new RebuildTimeout('rebuild: timed out waiting for the projection to catch up');
       await sleep(100);
     }
   };

@@ -1,6 +1,6 @@
 // Composition root of the router role: the `router` durable consumer on HS_EVENTS, shared by every
 // copy of the role, fans each event out into delivery subjects.
-import { type Broker, type ConsumerLoop, type Publisher, startConsumerLoop } from '@hookstream/broker';
+import { type Broker, type Consumer, type Publisher, startConsumer } from '@hookstream/broker';
 import type { ConfigView } from '@hookstream/catalog';
 import { CONSUMERS, STREAMS } from '@hookstream/contracts';
 import type { Logger, Metrics } from '@hookstream/observability';
@@ -24,7 +24,7 @@ export interface Router {
 }
 
 export function buildRouter(deps: RouterDeps): Router {
-  let loop: ConsumerLoop | null = null;
+  let loop: Consumer | null = null;
   const now = deps.now ?? Date.now;
   const routeDeps: RouteDeps = {
     view: deps.view,
@@ -37,17 +37,17 @@ export function buildRouter(deps: RouterDeps): Router {
   return {
     start() {
       if (loop) return Promise.resolve();
-      loop = startConsumerLoop({
+      loop = startConsumer({
         broker: deps.broker,
         stream: STREAMS.events,
         consumer: CONSUMERS.router,
-        maxInFlight: deps.maxInFlight ?? 64,
+        maxMessages: deps.maxInFlight ?? 64,
         handle: (msg) => routeEvent(msg, routeDeps),
-        // A throw is a publish failure: the loop naks with a delay and the event comes back.
+        // A throw is a publish failure: the consumer naks with a delay and the event comes back.
         onError: (err) => deps.log.warn({ err: (err as Error).message }, 'routing failed; the event will be offered again'),
-        onStatus: (kind, detail) => {
-          if (kind === 'heartbeats_missed') deps.metrics?.heartbeatMissed('router');
-          deps.log.warn({ kind, detail }, 'router consumer status');
+        onStatus: (s) => {
+          if (s.kind === 'heartbeats_missed') deps.metrics?.heartbeatMissed('router');
+          deps.log.warn(s, 'router consumer status');
         },
       });
       return Promise.resolve();

@@ -20,7 +20,7 @@ export interface Handles {
 
 /**
  * A connection as the roles see it: capabilities, not the client. Publishing, buckets and pulls are
- * opened from it (createPublisher, openConfigKv, startConsumerLoop, …).
+ * opened from it (createPublisher, openConfigKv, startConsumer, …).
  */
 export interface Broker {
   /** Durable consumers: ensure, info, delete, list. */

@@ -10,8 +10,17 @@ export {
 } from './topology.ts';
 export { type Publisher, type Stored, createPublisher } from './publish.ts';
 export { type TurnBatcher, type TurnBatcherOptions, createTurnBatcher } from './turns.ts';
-export { type ConsumerLoop, type ConsumerLoopOptions, type InboundMsg, startConsumerLoop } from './consume.ts';
-export { type FetchConsumer, fetchConsumer } from './fetch.ts';
+export { startConsumer, troubledConsumers } from './consume.ts';
+export {
+  CONSUMER_STATUSES,
+  type Capacity,
+  type Consumer,
+  type ConsumerLoad,
+  type ConsumerOptions,
+  type ConsumerStatus,
+  type ConsumerStatusKind,
+} from './consumer.ts';
+export type { InboundMsg } from './message.ts';
 export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';
 export { type ConsoleSessionKv, type ConsoleSessionKvOptions, openConsoleSessionKv } from './session-kv.ts';
 export { type PortalSessionKv, type PortalSessionKvOptions, openPortalSessionKv } from './portal-session-kv.ts';

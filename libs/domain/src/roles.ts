@@ -20,6 +20,10 @@ export const PERMISSIONS = {
   'events.replay': 'developer',
   /** Export jobs (copies of the event log leave the server). */
   'exports.create': 'developer',
+  /** Reading a destination's signing secret (what a receiver verifies with). */
+  'secrets.reveal': 'developer',
+  /** Reading the audit log: who changed what, from which address. */
+  'audit.read': 'admin',
   /** Listing, creating and revoking API keys. */
   'apikeys.manage': 'admin',
   /** Inviting, re-roling and removing members; listing and cancelling invites. */

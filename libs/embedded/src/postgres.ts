@@ -58,6 +58,11 @@ export interface PostgresHandle {
 }
 
 const READY = 'database system is ready to accept connections';
+
+/** The server could not bind its port: another process took it after it was picked. */
+class PortTaken extends Error {
+  override name = 'PortTaken';
+}
 const DEFAULT_SHARED_DIR = '/var/lib/hookstream';
 /** Fast shutdown (SIGINT), then immediate (SIGQUIT), then SIGKILL. */
 const STOP_STEPS: Array<[NodeJS.Signals, number]> = [
@@ -355,8 +360,11 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
       });
       proc.once('exit', (code, signal) => {
         clearTimeout(timer);
-        const hint = /postmaster\.pid/.test(tail.text()) ? ' (another postgres still runs on this data directory?)' : '';
-        reject(new Error(`postgres exited (${code ?? signal})${hint}: ${tail.text()}`));
+        const text = tail.text();
+        // Postgres says so only in its log: recognised here, where the log is read.
+        if (/address already in use/i.test(text)) return reject(new PortTaken(`postgres could not bind port ${port}: ${text}`));
+        const hint = /postmaster\.pid/.test(text) ? ' (another postgres still runs on this data directory?)' : '';
+        reject(new Error(`postgres exited (${code ?? signal})${hint}: ${text}`));
       });
     });
     ready.catch(() => {}); // awaited below, after one more step
@@ -381,8 +389,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
         return await launch();
       } catch (err) {
         // A port picked by us can be taken between freePort() and the bind; pick another.
-        const taken = err instanceof Error && /address already in use/i.test(err.message);
-        if (!taken || !pickPort || everStarted || attempt >= 3) throw err;
+        if (!(err instanceof PortTaken) || !pickPort || everStarted || attempt >= 3) throw err;
         port = await freePort();
       }
     }

@@ -294,9 +294,9 @@ t.test('the SDK against a running Hookstream', async (t) => {
   t.match(inv, { email: 'vic@example.com', role: 'viewer', expired: false });
   t.same((await hs.invites.list()).data.map((i) => i.id), [inv.id]);
   t.equal((await all(hs.invites.iterate({ limit: 1 }))).length, 1);
-  const token = new URL(inv.url).hash.slice(1);
-  t.match(await browser.console.invite(token), { email: 'vic@example.com', role: 'viewer', sso: false });
-  const joined = await browser.console.acceptInvite({ token, name: 'Vic', password: 'a long enough password' });
+  const inviteToken = new URL(inv.url).hash.slice(1);
+  t.match(await browser.console.invite(inviteToken), { email: 'vic@example.com', role: 'viewer', sso: false });
+  const joined = await browser.console.acceptInvite({ token: inviteToken, name: 'Vic', password: 'a long enough password' });
   t.match(joined, { role: 'viewer', member: { email: 'vic@example.com' }, permissions: ['read'] });
   const refusedReplay = await browser.events.replay(accepted.id as string).catch((e: unknown) => e);
   t.type(refusedReplay, PermissionError, 'a viewer may not replay');
@@ -385,12 +385,12 @@ t.test('the SDK against a running Hookstream', async (t) => {
     return res;
   };
   const customer = tracked(new Hookstream({ baseUrl: '', session: true, headers: { 'x-hookstream-portal': '1' }, fetch: portalFetch }));
-  const token = link.url.split('#token=')[1] ?? '';
-  t.match(await customer.portal.open(token, signup.account.id), { customer_id: 'cus_7', scope: 'manage', account: { id: signup.account.id } });
+  const linkToken = link.url.split('#token=')[1] ?? '';
+  t.match(await customer.portal.open(linkToken, signup.account.id), { customer_id: 'cus_7', scope: 'manage', account: { id: signup.account.id } });
   t.ok(portalJar.has('hs_portal'), 'the server set the portal cookie');
   t.equal((await customer.portal.session()).customer_id, 'cus_7');
   t.same((await customer.destinations.list()).data.map((d) => d.id), [theirs.id], "the portal lists its customer's destinations only");
-  await t.rejects(customer.portal.open(token, signup.account.id), AuthenticationError, 'a link opens once');
+  await t.rejects(customer.portal.open(linkToken, signup.account.id), AuthenticationError, 'a link opens once');
   await customer.portal.signOut();
   t.notOk(portalJar.has('hs_portal'), 'sign-out clears the portal cookie');
   await t.rejects(customer.portal.session(), AuthenticationError);

@@ -5,12 +5,14 @@ import type { Destination, UpdateDestinationParams } from '@hookstream/sdk';
 import { type StatsRange, client } from '../api.ts';
 import { Chart } from '../chart.tsx';
 import { Link } from '../router.tsx';
+import { useCan } from '../permissions.ts';
 import { ErrorNote, Id, Loading, SecretOnce, Status, Table, Time, formText, healthOf, ms, num, parseJson, pct, shortId } from '../ui.tsx';
 import { RangePicker } from './Overview.tsx';
 
 export function DestinationDetail({ id }: { id: string }) {
   const [range, setRange] = useState<StatsRange>('24h');
   const qc = useQueryClient();
+  const can = useCan();
   const dest = useQuery({ queryKey: ['destination', id], queryFn: () => client.destinations.get(id) });
   const stats = useQuery({ queryKey: ['destination-stats', id, range], queryFn: () => client.destinations.stats(id, { range }), refetchInterval: 10_000 });
   const [secret, setSecret] = useState<{ value: string; previousUntil: string | null } | null>(null);
@@ -54,18 +56,26 @@ export function DestinationDetail({ id }: { id: string }) {
         </div>
         <div className="row">
           <RangePicker value={range} onChange={setRange} />
-          <button type="button" onClick={() => test.mutate()} disabled={test.isPending}>
-            Send test event
-          </button>
-          <button type="button" onClick={() => pause.mutate(!d.active)} disabled={pause.isPending}>
-            {d.active ? 'Pause' : 'Resume'}
-          </button>
-          <button type="button" onClick={() => rotate.mutate()} disabled={rotate.isPending}>
-            Rotate secret
-          </button>
-          <Link className="button" to={`/settings/audit-log?resource_id=${encodeURIComponent(d.id)}`}>
-            History
-          </Link>
+          {can('events.send') && (
+            <button type="button" onClick={() => test.mutate()} disabled={test.isPending}>
+              Send test event
+            </button>
+          )}
+          {can('config.write') && (
+            <>
+              <button type="button" onClick={() => pause.mutate(!d.active)} disabled={pause.isPending}>
+                {d.active ? 'Pause' : 'Resume'}
+              </button>
+              <button type="button" onClick={() => rotate.mutate()} disabled={rotate.isPending}>
+                Rotate secret
+              </button>
+            </>
+          )}
+          {can('audit.read') && (
+            <Link className="button" to={`/settings/audit-log?resource_id=${encodeURIComponent(d.id)}`}>
+              History
+            </Link>
+          )}
         </div>
       </div>
       <ErrorNote error={rotate.error ?? pause.error ?? test.error ?? stats.error} />
@@ -128,7 +138,7 @@ export function DestinationDetail({ id }: { id: string }) {
           ))}
         </Table>
       )}
-      <EditDestination d={d} onSaved={invalidate} />
+      {can('config.write') && <EditDestination d={d} onSaved={invalidate} />}
     </>
   );
 }
