@@ -98,7 +98,7 @@ export const QUICK: Plan = {
   queryS: 4,
 };
 
-export const SECTIONS = ['raw', 'ingest', 'e2e', 'sustained', 'fanout', 'fanout2', 'backlog', 'rebuild', 'query'] as const;
+export const SECTIONS = ['raw', 'ingest', 'e2e', 'sustained', 'fanout', 'fanout2', 'backlog', 'rebuild', 'query', 'default'] as const;
 
 export function readOptions(argv: readonly string[], env: Record<string, string | undefined>): Options {
   const flag = (name: string) => argv.includes(name);

@@ -10,14 +10,14 @@ import { type Ctx, type ReceiverInfo } from './lib/context.ts';
 import { type GoProfileSummary, startGoProfiler, summarizeGoProfile } from './lib/go-profile.ts';
 import { type ProfileSummary, monotonicUs, summarizeProfile } from './lib/profile.ts';
 import { startServer } from './lib/procs.ts';
-import { ceiling, compare, figures, render, renderCosts, renderGoProfile, renderProfile, renderSyscalls } from './lib/report.ts';
+import { baselineDefects, ceiling, compare, figures, render, renderCosts, renderGoProfile, renderProfile, renderSyscalls } from './lib/report.ts';
 import { startServices } from './lib/services.ts';
 import { load, machine } from './lib/sys.ts';
 import { ROLES, type Role, System } from './lib/system.ts';
 import { FULL, QUICK, readOptions } from './options.ts';
 import { runQuery, runRebuild } from './scenarios/data.ts';
 import { runBacklog, runFanout } from './scenarios/isolation.ts';
-import { runE2e, runIngest, runSustained } from './scenarios/pipeline.ts';
+import { runDefault, runE2e, runIngest, runSustained } from './scenarios/pipeline.ts';
 import { runRaw } from './scenarios/raw.ts';
 import { FANOUT, setUp } from './scenarios/setup.ts';
 
@@ -94,7 +94,7 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<void> {
 let natsChunks: Awaited<ReturnType<NonNullable<typeof natsProfiler>['stop']>> = [];
 try {
   if (want('raw')) results.raw = await runRaw(ctx);
-  const hookstream = ['ingest', 'e2e', 'sustained', 'fanout', 'fanout2', 'backlog', 'rebuild', 'query'].some(want);
+  const hookstream = ['ingest', 'e2e', 'sustained', 'fanout', 'fanout2', 'backlog', 'rebuild', 'query', 'default'].some(want);
   if (hookstream) {
     const system = await System.connect({ natsUrl: services.natsUrl, databaseUrl: services.databaseUrl, dir: services.dir, profile: profileDir ? { dir: profileDir, roles: profiled } : null, baseEnv: process.env });
     ctx.system = system;
@@ -115,6 +115,8 @@ try {
       system.recordPeaks();
       const backlog = scenarios.backlog as { deliverer_rss_mb?: number } | undefined;
       scenarios.memory = { peak_rss_mb: { ...system.peakRss }, ready_rss_mb: { ...system.readyRss }, ...(backlog ? { deliverer_backlog_mb: backlog.deliverer_rss_mb } : {}) };
+      // Last: it stops the one-process-per-role system and runs make run's default in its place.
+      await section('default', () => runDefault(ctx, setup));
     } finally {
       await system.stopAll();
     }
@@ -148,10 +150,11 @@ if (e2eIdle !== undefined && e2eIdle < 20 * machine().cpus) {
     `the end-to-end run left ${e2eIdle}% of one core idle (under a fifth of the machine): at 1,000/s this machine had little room, and its latencies include queueing; compare them with runs whose machine had room, and the ratios and CPU costs with any run`,
   );
 }
-results.notes = notes;
 results.load_end = load();
 results.duration_s = Math.round((Date.now() - t0) / 1000);
 results.figures = figures(results);
+notes.push(...baselineDefects(results.figures as ReturnType<typeof figures>));
+results.notes = notes;
 
 await mkdir(opts.resultsDir, { recursive: true });
 await copyFile(latestFile, path.join(opts.resultsDir, 'previous.json')).catch(() => {});

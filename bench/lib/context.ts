@@ -58,7 +58,7 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
  * Starts a CPU window over the services, the receiver, the roles and the given extra processes.
  * stop(units, unit) also records the CPU cost per unit of work done in the window.
  */
-export function measureCpu(ctx: Ctx, scenario: string, extra: Record<string, number> = {}): { stop(units?: number, unit?: string): Record<string, number> } {
+export function measureCpu(ctx: Ctx, scenario: string, extra: Record<string, number | number[]> = {}): { stop(units?: number, unit?: string): Record<string, number> } {
   const pg = ctx.services.pg.pid;
   const groups: Record<string, () => { pids: number[]; root?: number }> = {
     'nats-server': () => ({ pids: [ctx.services.nats.pid] }),
@@ -67,7 +67,7 @@ export function measureCpu(ctx: Ctx, scenario: string, extra: Record<string, num
     bench: () => ({ pids: [process.pid] }),
   };
   for (const [role, pid] of Object.entries(ctx.system?.pids() ?? {})) groups[role] = () => ({ pids: [pid] });
-  for (const [name, pid] of Object.entries(extra)) groups[name] = () => ({ pids: [pid] });
+  for (const [name, pid] of Object.entries(extra)) groups[name] = () => ({ pids: Array.isArray(pid) ? pid : [pid] });
   const w = cpuWindow(groups);
   const io0 = new Map(Object.entries(groups).map(([name, g]) => [name, ioCalls(g().pids)]));
   const t0 = performance.now();

@@ -164,6 +164,59 @@ export class System {
     clearTimeout(timer);
   }
 
+  /** Stops every role process; the bench's own connections stay open. */
+  async stopRoles(): Promise<void> {
+    for (const r of [...this.procs.keys()].reverse()) await this.stop(r);
+  }
+
+  /**
+   * `make run`'s default on the bench's services: the command without ROLES, which supervises the
+   * roles in processes of its own (apps/hookstream/src/supervisor.ts). Ready when its api says so,
+   * its other processes included.
+   */
+  async startDefault(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+    const port = await freePort();
+    const log = path.join(this.o.dir, 'default.log');
+    const fd = openSync(log, 'a');
+    const { ROLES: _roles, PROCESSES: _processes, ...baseEnv } = this.o.baseEnv;
+    const proc = spawn(process.execPath, [MAIN, 'run'], {
+      env: {
+        ...baseEnv,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        NATS_URL: this.o.natsUrl,
+        DATABASE_URL: this.o.databaseUrl,
+        ALLOW_PRIVATE_DESTINATIONS: 'true',
+        OPERATOR_TOKEN: BENCH_OPERATOR_TOKEN,
+        LOG_LEVEL: 'warn',
+        STREAM_REPLICAS: '1',
+        SECRETS_KEY: this.secretsKey,
+      },
+      stdio: ['ignore', fd, fd],
+    });
+    closeSync(fd);
+    const url = `http://127.0.0.1:${port}`;
+    const stop = async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 90_000);
+      await exited;
+      clearTimeout(timer);
+    };
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`the default command exited at start: ${readFileSync(log, 'utf8').slice(-2000)}`);
+      const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status === 200, () => false);
+      if (ok) return { url, pid: proc.pid ?? 0, stop };
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`the default command not ready after 120 s: ${readFileSync(log, 'utf8').slice(-2000)}`);
+      }
+      await sleep(250);
+    }
+  }
+
   async stopAll(): Promise<void> {
     for (const r of [...this.procs.keys()].reverse()) await this.stop(r);
     await this.broker.close();

@@ -1,6 +1,7 @@
 // Hookstream's ingest, end-to-end latency and sustained throughput, every role running.
 import type { Ctx } from '../lib/context.ts';
 import { monotonicUs } from '../lib/profile.ts';
+import { processTree } from '../lib/sys.ts';
 import { round, slope } from '../lib/stats.ts';
 import { type HttpFigure, closedLoop } from './raw.ts';
 import { type LatencyRun, latencyRun, pacedRun } from './load.ts';
@@ -151,4 +152,24 @@ export async function runSustained(ctx: Ctx, setup: Setup): Promise<Sustained> {
     best = Math.max(0, best - (best > 2000 ? 500 : 250));
   }
   return { rate: 0, window_s: p.sustainedConfirmS, steps };
+}
+
+/**
+ * Ingest of `make run`'s default (the roles supervised in processes of their own), after the
+ * one-process-per-role system stopped: the same closed loop as `ingest`, into the same source.
+ */
+export async function runDefault(ctx: Ctx, setup: Setup): Promise<HttpFigure> {
+  const system = ctx.system as NonNullable<Ctx['system']>;
+  const p = ctx.plan;
+  await system.stopRoles();
+  ctx.log(`default make run: ${p.ingestRuns} × ${p.ingestS} s at 50 connections into the supervised roles`);
+  const d = await system.startDefault();
+  try {
+    const url = `${d.url}/ingest/${setup.sources.ingest.path_token}`;
+    // The supervisor and its role processes (not the services: they have columns of their own), as one column.
+    const tree = processTree(d.pid);
+    return await closedLoop(ctx, 'default.ingest', url, p.ingestRuns, p.ingestS, { default: tree });
+  } finally {
+    await d.stop();
+  }
 }

@@ -1,6 +1,14 @@
 // The machine's raw limits, measured the same way as the pipeline in the same run: bare Fastify,
 // Fastify + one JetStream publish, JetStream publish/consume from one process, undici into a bare
 // sink, and Postgres multi-row inserts into the events table's shape.
+//
+// Each limit is the best a bare program does here: those that go through nats-server are measured
+// against the bench's server (the project's choice, GOMAXPROCS=1 on two cores or fewer) and against
+// a second one with Go's default, and the publish endpoint both with js.publish() and with publishes
+// made as the api makes them; the best is the limit, and every variant is kept beside it.
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { natsEnv, startNatsServer } from '@hookstream/embedded';
 import { makeBody } from '../children/body.ts';
 import { type Ctx, measureCpu } from '../lib/context.ts';
 import { runChild, startServer } from '../lib/procs.ts';
@@ -19,13 +27,38 @@ export interface HttpFigure extends HttpRun {
   runs: HttpRun[];
 }
 
+/** Which server and which client made a figure. */
+export interface Variant {
+  /** Stable across runs, for comparisons: 'project.coalesced', 'go_default', … */
+  id: string;
+  /** 'project' (natsEnv's GOMAXPROCS) or Go's default, with the thread count. */
+  nats: string;
+  /** Publishes as js.publish() makes them, or as the api does (coalesced, one reply subscription). */
+  publish?: 'js.publish' | 'coalesced';
+}
+
+export type Best<T> = T & { variant: Variant; variants: Array<T & { variant: Variant }> };
+
 export interface RawResults {
   fastify_202?: HttpFigure;
-  fastify_publish?: HttpFigure;
-  jetstream?: { messages: number; publish_per_s: number; consume_ack_per_s: number; in_flight: number; batch: number };
+  fastify_publish?: Best<HttpFigure>;
+  jetstream?: Best<JetStreamFigure>;
   http_sink?: { rps: number; p50_ms: number; p99_ms: number; in_flight: number };
   postgres_insert?: PostgresFigure;
   postgres_copy?: PostgresFigure;
+}
+
+interface JetStreamFigure {
+  messages: number;
+  publish_per_s: number;
+  consume_ack_per_s: number;
+  in_flight: number;
+  batch: number;
+}
+
+function best<T>(variants: Array<T & { variant: Variant }>, score: (v: T) => number): Best<T> | undefined {
+  const top = [...variants].sort((a, b) => score(b) - score(a))[0];
+  return top ? { ...top, variants } : undefined;
 }
 
 interface PostgresFigure {
@@ -38,7 +71,7 @@ export const BODY = makeBody(0, 0).toString();
 export const JSON_HEADERS = { 'content-type': 'application/json' };
 
 /** Closed-loop autocannon runs at 50 connections against `url`; the median of each figure. */
-export async function closedLoop(ctx: Ctx, scenario: string, url: string, runs: number, durationS: number, extra: Record<string, number> = {}): Promise<HttpFigure> {
+export async function closedLoop(ctx: Ctx, scenario: string, url: string, runs: number, durationS: number, extra: Record<string, number | number[]> = {}): Promise<HttpFigure> {
   const results: HttpRun[] = [];
   for (let i = 0; i < runs; i++) {
     const ac = runChild<HttpRun>('autocannon.ts', { url, connections: 50, durationS, body: BODY, headers: JSON_HEADERS });
@@ -59,22 +92,47 @@ export async function runRaw(ctx: Ctx): Promise<RawResults> {
   const p = ctx.plan;
   const out: RawResults = {};
 
-  for (const mode of ['bare', 'publish'] as const) {
-    const key = mode === 'bare' ? 'fastify_202' : 'fastify_publish';
-    ctx.log(`raw: ${key} (${p.rawRuns} × ${p.rawS} s, 50 connections)`);
-    const server = await startServer<{ url: string }>('raw-server.ts', { mode, natsUrl: ctx.services.natsUrl });
-    try {
-      out[key] = await closedLoop(ctx, `raw.${key}`, `${server.info.url}/ingest/x`, p.rawRuns, p.rawS, { server: server.pid });
-    } finally {
-      await server.stop();
-    }
+  ctx.log(`raw: fastify_202 (${p.rawRuns} × ${p.rawS} s, 50 connections)`);
+  const bare = await startServer<{ url: string }>('raw-server.ts', { mode: 'bare' });
+  try {
+    out.fastify_202 = await closedLoop(ctx, 'raw.fastify_202', `${bare.info.url}/ingest/x`, p.rawRuns, p.rawS, { server: bare.pid });
+  } finally {
+    await bare.stop();
   }
 
-  ctx.log(`raw: jetstream publish (64 in flight) and consume+ack, ${p.jsMessages} messages`);
-  const js = runChild<RawResults['jetstream']>('raw-jetstream.ts', { natsUrl: ctx.services.natsUrl, messages: p.jsMessages, inFlight: 64, batch: 1000 });
-  const jsCpu = measureCpu(ctx, 'raw.jetstream', { client: js.pid });
-  out.jetstream = await js.done;
-  jsCpu.stop((out.jetstream?.messages ?? 0) * 2, 'message published + consumed');
+  const cores = availableParallelism();
+  const goDefault = await startNatsServer({ storeDir: path.join(ctx.services.dir, 'nats-go-default'), port: 0, gomaxprocs: cores });
+  const servers = [
+    { id: 'project', label: `project (GOMAXPROCS=${natsEnv(process.env, cores).GOMAXPROCS ?? cores})`, url: ctx.services.natsUrl, pid: ctx.services.nats.pid, key: '' },
+    { id: 'go_default', label: `Go default (GOMAXPROCS=${cores})`, url: goDefault.url, pid: goDefault.pid, key: '.go_default' },
+  ];
+  try {
+    const pubs: Array<HttpFigure & { variant: Variant }> = [];
+    const jss: Array<JetStreamFigure & { variant: Variant }> = [];
+    for (const nats of servers) {
+      for (const publish of ['js.publish', 'coalesced'] as const) {
+        const scenario = `raw.fastify_publish${nats.key}${publish === 'coalesced' ? '.coalesced' : ''}`;
+        ctx.log(`raw: Fastify + publish, nats ${nats.label}, ${publish} (${p.rawRuns} × ${p.rawS} s, 50 connections)`);
+        const server = await startServer<{ url: string }>('raw-server.ts', { mode: 'publish', natsUrl: nats.url, coalesce: publish === 'coalesced' });
+        try {
+          const f = await closedLoop(ctx, scenario, `${server.info.url}/ingest/x`, p.rawRuns, p.rawS, { server: server.pid, 'nats-server': nats.pid });
+          pubs.push({ ...f, variant: { id: `${nats.id}.${publish}`, nats: nats.label, publish } });
+        } finally {
+          await server.stop();
+        }
+      }
+      ctx.log(`raw: jetstream publish (64 in flight) and consume+ack, ${p.jsMessages} messages, nats ${nats.label}`);
+      const js = runChild<JetStreamFigure>('raw-jetstream.ts', { natsUrl: nats.url, messages: p.jsMessages, inFlight: 64, batch: 1000 });
+      const jsCpu = measureCpu(ctx, `raw.jetstream${nats.key}`, { client: js.pid, 'nats-server': nats.pid });
+      const r = await js.done;
+      jsCpu.stop(r.messages * 2, 'message published + consumed');
+      jss.push({ ...r, variant: { id: nats.id, nats: nats.label } });
+    }
+    out.fastify_publish = best(pubs, (f) => f.rps);
+    out.jetstream = best(jss, (f) => f.publish_per_s);
+  } finally {
+    await goDefault.stop();
+  }
 
   ctx.log(`raw: undici → bare HTTP sink (64 in flight, ${p.sinkS} s)`);
   const feed = runChild<RawResults['http_sink']>('undici-feed.ts', { url: `${ctx.receiver.info.url}/ok/raw`, inFlight: 64, durationS: p.sinkS });

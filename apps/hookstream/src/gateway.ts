@@ -7,7 +7,7 @@ import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopo
 import type { Catalog } from '@hookstream/catalog';
 import { type Logger, type Metrics, createMetrics, processLogger } from '@hookstream/observability';
 import { type Pool, assertSchemaCurrent, createPool, migrate } from '@hookstream/store';
-import type { ApiApp } from '@hookstream/app-api';
+import type { ApiApp, ReadinessCheck } from '@hookstream/app-api';
 import { type Services, startServices } from './embedded.ts';
 import { readinessChecks, startConsumerGauges, startOpsServer } from './ops.ts';
 import { ROLE_ORDER, ROLE_TABLE, type RoleContext, type RoleHandles, runs } from './roles.ts';
@@ -31,6 +31,8 @@ export interface GatewayOptions {
   metrics?: Metrics;
   /** Listen on settings.port (default true). Tests may prefer inject(). */
   listen?: boolean;
+  /** Checks /readyz adds to the process's own (under the supervisor: the other role processes). */
+  moreReadiness?: () => Record<string, ReadinessCheck>;
 }
 
 export async function startGateway(settings: Readonly<Settings>, opts: GatewayOptions = {}): Promise<Gateway> {
@@ -73,12 +75,14 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
     }
 
     const started: Partial<RoleHandles> = {};
-    const readiness = readinessChecks({
+    const own = readinessChecks({
       broker,
       pool,
       postgresRequired: !roles.has('api') && named.some((n) => n.database),
       ...(runs('projector', roles, pool) ? { projectionLag: async () => (started.projector ? started.projector.lag() : {}) } : {}),
     });
+    const more = opts.moreReadiness;
+    const readiness = more ? async () => ({ ...(await own()), ...more() }) : own;
     const context = { settings, roles, log, metrics, catalog, broker, publisher, pool, databaseUrl: services.databaseUrl ?? null, readiness, listen, started };
     const startRole = async <R extends Role>(role: R): Promise<void> => {
       const entry = ROLE_TABLE[role];

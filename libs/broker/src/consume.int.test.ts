@@ -24,7 +24,12 @@ const info = (name: string, stream = 'CL') => handlesOf(broker).jsm.consumers.in
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function durable(name: string, stream = 'CL', extra: Record<string, unknown> = {}): Promise<void> {
-  await handlesOf(broker).jsm.consumers.add(stream, { durable_name: name, ack_policy: AckPolicy.Explicit, max_ack_pending: 10_000, ...extra });
+  await handlesOf(broker).jsm.consumers.add(stream, {
+    durable_name: name,
+    ack_policy: AckPolicy.Explicit,
+    max_ack_pending: 10_000,
+    ...extra,
+  });
 }
 
 /** Waits until the server's count of messages handed out stays put, and returns it. */
@@ -68,7 +73,10 @@ t.test('given handlers that hold what they get, the window of messages is all th
   t.equal(delivered, 50, `the server handed out ${delivered}`);
   t.equal((await info('window_50')).num_waiting, 0, 'and no pull waits for more meanwhile');
   h.open();
-  await waitFor(async () => (await info('window_50')).num_pending === 0, { timeoutMs: 30_000, message: 'the rest consumed' });
+  await waitFor(async () => (await info('window_50')).num_pending === 0, {
+    timeoutMs: 30_000,
+    message: 'the rest consumed',
+  });
   t.equal((await info('window_50')).delivered.stream_seq, 300, 'released, every message is taken in the end');
 });
 
@@ -98,7 +106,10 @@ t.test('given a capacity of 0, nothing is pulled; once it allows some, exactly t
   t.equal(h.held.length, 7, 'into the handlers');
   allow = 10;
   h.open();
-  await waitFor(async () => (await info('capacity')).num_pending === 0, { timeoutMs: 30_000, message: 'the rest consumed' });
+  await waitFor(async () => (await info('capacity')).num_pending === 0, {
+    timeoutMs: 30_000,
+    message: 'the rest consumed',
+  });
   t.ok(c.inFlight <= 10, 'never more in hand than allowed');
 });
 
@@ -194,48 +205,58 @@ t.test('given slow handlers and 40 MB waiting, a 12 MB window keeps the connecti
       msg.ack();
     },
   });
-  await waitFor(async () => (await info('pending', 'CLS')).num_pending === 0 && (await info('pending', 'CLS')).num_ack_pending === 0, {
-    timeoutMs: 60_000,
-    message: 'all 40 handled',
-  });
+  await waitFor(
+    async () =>
+      (await info('pending', 'CLS')).num_pending === 0 && (await info('pending', 'CLS')).num_ack_pending === 0,
+    {
+      timeoutMs: 60_000,
+      message: 'all 40 handled',
+    },
+  );
   t.equal(seen.size, 40, 'every message');
-  t.ok([...seen.values()].every((n) => n === 1), 'each once');
+  t.ok(
+    [...seen.values()].every((n) => n === 1),
+    'each once',
+  );
   t.same(statuses, [], 'no status: the connection was never cut');
   t.notMatch(await readFile(logFile, 'utf8'), /Slow Consumer/i, 'nor reported slow by the server');
 });
 
-t.test('given a pull in progress, stop() waits for it and its messages are handled, none left to redelivery', async (t) => {
-  await handlesOf(broker).jsm.streams.add({ name: 'CLD', subjects: ['cld.>'] });
-  await durable('stop', 'CLD', { ack_wait: 60_000 * 1_000_000 });
-  const handled: number[] = [];
-  const c = startConsumer({
-    broker,
-    stream: 'CLD',
-    consumer: 'stop',
-    maxMessages: 100,
-    expiresMs: 3_000,
-    handle: async (msg) => {
-      await sleep(100);
-      handled.push(msg.streamSeq);
-      msg.ack();
-    },
-  });
-  await waitFor(async () => (await info('stop', 'CLD')).num_waiting === 1, { message: 'a pull waits on the server' });
-  const started = Date.now();
-  const stopped = c.stop();
-  // Published after stop() was called: the pull in progress still brings them.
-  for (let i = 0; i < 5; i++) await handlesOf(broker).js.publish('cld.m', enc.encode(String(i)));
-  await stopped;
-  const took = Date.now() - started;
-  t.same(handled, [1, 2, 3, 4, 5], 'the pull\'s messages were handled before stop() returned');
-  const after = await info('stop', 'CLD');
-  t.equal(after.num_ack_pending, 0, 'none left in hand, to come again after AckWait');
-  t.equal(after.num_waiting, 0, 'no pull left on the server');
-  t.ok(took < 5_000, `stop() took ${took} ms, within the pull's expiry and a margin`);
-  await handlesOf(broker).js.publish('cld.m', enc.encode('later'));
-  await sleep(500);
-  t.equal((await info('stop', 'CLD')).num_pending, 1, 'stopped: nothing more is taken');
-});
+t.test(
+  'given a pull in progress, stop() waits for it and its messages are handled, none left to redelivery',
+  async (t) => {
+    await handlesOf(broker).jsm.streams.add({ name: 'CLD', subjects: ['cld.>'] });
+    await durable('stop', 'CLD', { ack_wait: 60_000 * 1_000_000 });
+    const handled: number[] = [];
+    const c = startConsumer({
+      broker,
+      stream: 'CLD',
+      consumer: 'stop',
+      maxMessages: 100,
+      expiresMs: 3_000,
+      handle: async (msg) => {
+        await sleep(100);
+        handled.push(msg.streamSeq);
+        msg.ack();
+      },
+    });
+    await waitFor(async () => (await info('stop', 'CLD')).num_waiting === 1, { message: 'a pull waits on the server' });
+    const started = Date.now();
+    const stopped = c.stop();
+    // Published after stop() was called: the pull in progress still brings them.
+    for (let i = 0; i < 5; i++) await handlesOf(broker).js.publish('cld.m', enc.encode(String(i)));
+    await stopped;
+    const took = Date.now() - started;
+    t.same(handled, [1, 2, 3, 4, 5], "the pull's messages were handled before stop() returned");
+    const after = await info('stop', 'CLD');
+    t.equal(after.num_ack_pending, 0, 'none left in hand, to come again after AckWait');
+    t.equal(after.num_waiting, 0, 'no pull left on the server');
+    t.ok(took < 5_000, `stop() took ${took} ms, within the pull's expiry and a margin`);
+    await handlesOf(broker).js.publish('cld.m', enc.encode('later'));
+    await sleep(500);
+    t.equal((await info('stop', 'CLD')).num_pending, 1, 'stopped: nothing more is taken');
+  },
+);
 
 t.test('given a consumer that does not exist, it is reported missing, and found once created', async (t) => {
   const statuses: ConsumerStatus[] = [];
@@ -249,7 +270,9 @@ t.test('given a consumer that does not exist, it is reported missing, and found 
       msg.ack();
     },
   });
-  await waitFor(() => statuses.some((s) => s.kind === 'consumer_missing'), { message: 'the missing consumer reported' });
+  await waitFor(() => statuses.some((s) => s.kind === 'consumer_missing'), {
+    message: 'the missing consumer reported',
+  });
   await durable('late');
   await waitFor(() => got.length === 300, { timeoutMs: 30_000, message: 'every message once the consumer exists' });
   t.pass('created, the consumer is pulled');
@@ -296,12 +319,21 @@ t.test('given the ways to settle a message: nak with a delay, term, working', as
       }
     },
   });
-  await waitFor(() => seen.filter((s) => s.subject === 'cln.nak').length === 2, { timeoutMs: 15_000, message: 'the nak\'d message again' });
-  await waitFor(async () => (await info('settle', 'CLN')).num_ack_pending === 0, { timeoutMs: 15_000, message: 'all settled' });
+  await waitFor(() => seen.filter((s) => s.subject === 'cln.nak').length === 2, {
+    timeoutMs: 15_000,
+    message: "the nak'd message again",
+  });
+  await waitFor(async () => (await info('settle', 'CLN')).num_ack_pending === 0, {
+    timeoutMs: 15_000,
+    message: 'all settled',
+  });
   await sleep(1_500);
   const naks = seen.filter((s) => s.subject === 'cln.nak');
   t.equal(naks[1]?.count, 2, 'nak: offered again, its delivery counted');
-  t.ok((naks[1]?.at ?? 0) - (naks[0]?.at ?? 0) >= 1_400, `no earlier than its delay (${(naks[1]?.at ?? 0) - (naks[0]?.at ?? 0)} ms)`);
+  t.ok(
+    (naks[1]?.at ?? 0) - (naks[0]?.at ?? 0) >= 1_400,
+    `no earlier than its delay (${(naks[1]?.at ?? 0) - (naks[0]?.at ?? 0)} ms)`,
+  );
   t.equal(seen.filter((s) => s.subject === 'cln.term').length, 1, 'term: never again');
   t.same(
     seen.filter((s) => s.subject === 'cln.working').map((s) => s.count),

@@ -14,7 +14,13 @@
 import { type Msg, type Subscription, createInbox } from '@nats-io/transport-node';
 import { ConsumerMissing } from './admin.ts';
 import { handlesOf } from './connection.ts';
-import { type Consumer, type ConsumerOptions, type ConsumerStatus, type ConsumerStatusKind, DEFAULT_WINDOW_BYTES } from './consumer.ts';
+import {
+  type Consumer,
+  type ConsumerOptions,
+  type ConsumerStatus,
+  type ConsumerStatusKind,
+  DEFAULT_WINDOW_BYTES,
+} from './consumer.ts';
 import { type InboundMsg, PulledMsg, ackTokens } from './message.ts';
 import { PullWindow } from './window.ts';
 
@@ -46,7 +52,9 @@ interface Pull {
 /** A message's size as the server counts it against a pull's byte budget: subjects, headers, data. */
 function sizeOf(m: Msg): number {
   const withSize = m as Msg & { size?(): number };
-  return typeof withSize.size === 'function' ? withSize.size() : m.subject.length + (m.reply?.length ?? 0) + m.data.length;
+  return typeof withSize.size === 'function'
+    ? withSize.size()
+    : m.subject.length + (m.reply?.length ?? 0) + m.data.length;
 }
 
 export function startConsumer(o: ConsumerOptions): Consumer {
@@ -56,7 +64,10 @@ export function startConsumer(o: ConsumerOptions): Consumer {
   const heartbeatMs = Math.max(100, Math.min(o.heartbeatMs ?? 5_000, Math.floor(expiresMs / 2)));
   const silenceMs = 2 * heartbeatMs + 1_000;
   // Without a capacity callback the window alone bounds a pull.
-  const window = new PullWindow(o.maxMessages ?? (o.capacity ? Number.POSITIVE_INFINITY : 64), o.maxBytes ?? DEFAULT_WINDOW_BYTES);
+  const window = new PullWindow(
+    o.maxMessages ?? (o.capacity ? Number.POSITIVE_INFINITY : 64),
+    o.maxBytes ?? DEFAULT_WINDOW_BYTES,
+  );
   let lostPull = false;
   const errorNakDelayMs = o.errorNakDelayMs ?? 1_000;
   const subject = `$JS.API.CONSUMER.MSG.NEXT.${o.stream}.${o.consumer}`;
@@ -132,7 +143,10 @@ export function startConsumer(o: ConsumerOptions): Consumer {
       () => true,
       () => false,
     );
-    const quick = await Promise.race([ping, new Promise<false>((r) => setTimeout(() => r(false), Math.min(1_000, heartbeatMs)))]);
+    const quick = await Promise.race([
+      ping,
+      new Promise<false>((r) => setTimeout(() => r(false), Math.min(1_000, heartbeatMs))),
+    ]);
     if (!quick) {
       report('heartbeats_missed', `no message nor heartbeat for ${silenceMs} ms`);
       // Asked again once the server answers, and would have ended the silent pull by itself: a
@@ -169,10 +183,13 @@ export function startConsumer(o: ConsumerOptions): Consumer {
 
   const wakeAt = (ms: number) => {
     if (wait) clearTimeout(wait);
-    wait = setTimeout(() => {
-      wait = undefined;
-      ask();
-    }, Math.max(1, ms));
+    wait = setTimeout(
+      () => {
+        wait = undefined;
+        ask();
+      },
+      Math.max(1, ms),
+    );
   };
 
   const ask = () => {
@@ -192,7 +209,12 @@ export function startConsumer(o: ConsumerOptions): Consumer {
     wait = undefined;
     const reply = `${inbox}.${++pulls}`;
     pull = { reply, msgs, askedAt: now, heardAt: now, brought: 0, probing: false };
-    const request = JSON.stringify({ batch: msgs, max_bytes: bytes, expires: expiresMs * NS, idle_heartbeat: heartbeatMs * NS });
+    const request = JSON.stringify({
+      batch: msgs,
+      max_bytes: bytes,
+      expires: expiresMs * NS,
+      idle_heartbeat: heartbeatMs * NS,
+    });
     writes.defer(() => nc.publish(subject, request, { reply }));
     alive();
   };
@@ -329,7 +351,10 @@ export function startConsumer(o: ConsumerOptions): Consumer {
       } else if (s.type === 'reconnect') {
         connected = true;
         if (lostPull) window.lost();
-        report('reconnected', lostPull ? `lost a pull in progress; window now ${window.bytes} bytes` : 'connection re-established');
+        report(
+          'reconnected',
+          lostPull ? `lost a pull in progress; window now ${window.bytes} bytes` : 'connection re-established',
+        );
         lostPull = false;
         backoff = 250;
         retryAt = 0;

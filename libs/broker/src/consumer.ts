@@ -12,7 +12,13 @@ import type { InboundMsg } from './message.ts';
  * - `reconnected`: the connection came back; the pull in progress was lost with it and is asked again.
  *   nats-server cuts a slow consumer off without a word: this is how one shows.
  */
-export const CONSUMER_STATUSES = ['heartbeats_missed', 'consumer_missing', 'pull_refused', 'pull_ended', 'reconnected'] as const;
+export const CONSUMER_STATUSES = [
+  'heartbeats_missed',
+  'consumer_missing',
+  'pull_refused',
+  'pull_ended',
+  'reconnected',
+] as const;
 export type ConsumerStatusKind = (typeof CONSUMER_STATUSES)[number];
 
 export interface ConsumerStatus {

@@ -23,16 +23,19 @@ t.test('given a next message larger than what was left, the next pull waits for 
   t.same(w.next(), { msgs: 64, bytes: 8 * MB }, 'empty: the whole window');
 });
 
-t.test('given a message larger than the whole window, it comes alone, with more room each time it does not fit', async (t) => {
-  const w = new PullWindow(64, 3 * MB);
-  w.tooLarge();
-  t.same(w.next(), { msgs: 1, bytes: MIN_PULL_BYTES }, 'one message, the largest a stream takes');
-  w.tooLarge();
-  t.same(w.next(), { msgs: 1, bytes: 2 * MIN_PULL_BYTES }, 'still too large: more');
-  w.took(5 * MB);
-  w.settled(5 * MB);
-  t.same(w.next(), { msgs: 64, bytes: 3 * MB }, 'once it came, the window as before');
-});
+t.test(
+  'given a message larger than the whole window, it comes alone, with more room each time it does not fit',
+  async (t) => {
+    const w = new PullWindow(64, 3 * MB);
+    w.tooLarge();
+    t.same(w.next(), { msgs: 1, bytes: MIN_PULL_BYTES }, 'one message, the largest a stream takes');
+    w.tooLarge();
+    t.same(w.next(), { msgs: 1, bytes: 2 * MIN_PULL_BYTES }, 'still too large: more');
+    w.took(5 * MB);
+    w.settled(5 * MB);
+    t.same(w.next(), { msgs: 64, bytes: 3 * MB }, 'once it came, the window as before');
+  },
+);
 
 t.test('given lost pulls, the byte window halves to a floor, and grows back by an eighth per good pull', async (t) => {
   const w = new PullWindow(64, 8 * MB);

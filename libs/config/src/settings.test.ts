@@ -106,3 +106,12 @@ t.test('console settings: defaults, hours to milliseconds, bad values refused', 
   const err = t.throws(() => loadSettings({ CONSOLE_SIGNIN_RATE_PER_MINUTE: 'many' })) as unknown;
   t.match((err as SettingsError).problems.join('\n'), /CONSOLE_SIGNIN_RATE_PER_MINUTE/);
 });
+
+t.test('PROCESSES: separate processes without ROLES, one process with it, and either when asked', async (t) => {
+  t.equal(loadSettings({}).processes, 'separate', 'make run supervises the roles in processes of their own');
+  t.equal(loadSettings({ ROLES: 'router' }).processes, 'single', 'a process that names its roles runs them itself');
+  t.equal(loadSettings({ ROLES: 'all' }).processes, 'single');
+  t.equal(loadSettings({ PROCESSES: 'single' }).processes, 'single', 'the one-process mode on request');
+  t.equal(loadSettings({ ROLES: 'api,router', PROCESSES: 'separate' }).processes, 'separate');
+  t.throws(() => loadSettings({ PROCESSES: 'many' }), SettingsError);
+});

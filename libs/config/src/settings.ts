@@ -31,6 +31,7 @@ const Env = Type.Object({
   LOG_DELIVERIES: Type.Optional(Bool),
   DUPLICATE_WINDOW_S: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
   DELIVERER_MAX_IN_FLIGHT: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+  PROCESSES: Type.Optional(Type.Union([Type.Literal('separate'), Type.Literal('single')])),
   BACKGROUND_NICE: Type.Optional(Type.String({ pattern: '^([0-9]|1[0-9])$' })),
   NATS_SERVER_BIN: Type.Optional(Type.String({ minLength: 1 })),
   EMBEDDED_POSTGRES_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
@@ -61,6 +62,11 @@ export interface Settings {
   databaseUrl: string | null;
   dataDir: string;
   roles: readonly Role[];
+  /**
+   * `separate`: the command supervises the roles in processes of their own (the api alone, first in
+   * line for the CPU); `single`: every role in this process. Default: separate unless ROLES is set.
+   */
+  processes: 'separate' | 'single';
   allowPrivateDestinations: boolean;
   logLevel: string;
   streamReplicas: number;
@@ -161,6 +167,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     databaseUrl: e.DATABASE_URL ?? null,
     dataDir: e.DATA_DIR ?? '.data',
     roles: Object.freeze([...roles]),
+    processes: e.PROCESSES ?? (e.ROLES ? 'single' : 'separate'),
     allowPrivateDestinations: e.ALLOW_PRIVATE_DESTINATIONS === 'true' || e.ALLOW_PRIVATE_DESTINATIONS === '1',
     logLevel: e.LOG_LEVEL ?? 'info',
     streamReplicas: Number(e.STREAM_REPLICAS ?? 1),
@@ -192,6 +199,14 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     smtpUrl: e.SMTP_URL ?? null,
     mailFrom: e.MAIL_FROM ?? 'Hookstream <no-reply@localhost>',
   });
+}
+
+/**
+ * The environment of a process this one starts (the supervisor's role processes): this one's, with
+ * `overrides` on top. Read here so that settings are read in one place only.
+ */
+export function childEnvironment(overrides: Record<string, string>): Record<string, string | undefined> {
+  return { ...process.env, ...overrides };
 }
 
 let testKey: string | null = null;

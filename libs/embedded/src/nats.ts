@@ -40,6 +40,11 @@ export interface NatsServerOptions {
   logFile?: string;
   /** JetStream sync_interval (e.g. '1s' or 'always'); nats-server 2.10+ only, so only written when set. */
   syncInterval?: string;
+  /**
+   * Go threads (GOMAXPROCS) for this server, over natsEnv's choice: the bench measures its raw
+   * limits with Go's default beside the project's.
+   */
+  gomaxprocs?: number;
   /** How long a start may take before it fails; default 30 s. */
   startTimeoutMs?: number;
   /** Notices, such as an earlier start's server being stopped; quiet when unset. */
@@ -220,7 +225,7 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
       // eslint-disable-next-line no-restricted-properties -- the child's environment, Go's variable, not a Hookstream setting
-      env: natsEnv(process.env, availableParallelism()),
+      env: opts.gomaxprocs ? { ...process.env, GOMAXPROCS: String(opts.gomaxprocs) } : natsEnv(process.env, availableParallelism()),
     });
     const logStream = opts.logFile ? openLog(opts.logFile) : undefined;
     proc.once('close', () => logStream?.end());

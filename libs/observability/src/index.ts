@@ -26,6 +26,7 @@ export {
   STREAM_NAMES,
   bounded,
   createMetrics,
+  mergeMetrics,
   routeGroupOf,
   statusClass,
   stopwatch,

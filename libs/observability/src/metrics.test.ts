@@ -4,6 +4,7 @@ import {
   METRIC_NAMES,
   type Metrics,
   createMetrics,
+  mergeMetrics,
   routeGroupOf,
   statusClass,
   stopwatch,
@@ -187,4 +188,17 @@ t.test('helpers', async (t) => {
   t.ok(s >= 0 && Number.isFinite(s));
   t.equal(new Set(METRIC_NAMES).size, METRIC_NAMES.length, 'names are unique');
   t.ok(METRIC_NAMES.every((n) => n.startsWith('hookstream_')));
+});
+
+t.test('mergeMetrics: counters of several processes add up, a gauge every process polls is not multiplied', async (t) => {
+  const a = createMetrics({ processMetrics: false });
+  const b = createMetrics({ processMetrics: false });
+  a.routerEvent('routed', 1);
+  b.routerEvent('routed', 1);
+  b.routerEvent('routed', 1);
+  a.setConsumerGauges('router', 7, 1);
+  b.setConsumerGauges('router', 7, 1);
+  const { samples } = parse(await mergeMetrics([await a.registry.getMetricsAsJSON(), await b.registry.getMetricsAsJSON()]));
+  t.equal(find(samples, 'hookstream_router_events_total', { result: 'routed' })?.value, 3, 'counted once per event, whichever process saw it');
+  t.equal(find(samples, 'hookstream_consumer_pending', { consumer_kind: 'router' })?.value, 7, 'the same consumer seen by two processes is 7, not 14');
 });

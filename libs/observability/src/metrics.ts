@@ -2,7 +2,7 @@
 // Callers never touch prom-client. Every label comes from a small fixed set below; a value outside
 // its set is recorded as 'other' rather than refused, because a metric call must never throw on the
 // hot path and an unbounded label (an id, a URL) must never reach the registry.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const OTHER = 'other';
 
@@ -144,12 +144,22 @@ export function stopwatch(): () => number {
 // Durations, sizes and depths are never negative; NaN would poison sums. Drop rather than throw.
 const usable = (n: number): boolean => Number.isFinite(n) && n >= 0;
 
+/**
+ * The Prometheus text of several processes' registries as one (each from registry.getMetricsAsJSON()):
+ * counters and histograms summed, gauges by their aggregator.
+ */
+export function mergeMetrics(parts: object[][]): Promise<string> {
+  return AggregatorRegistry.aggregate(parts).metrics();
+}
+
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
 
   const counter = (f: Family) => new Counter({ name: f.name, help: f.help, labelNames: Object.keys(f.labels), registers: [registry] });
-  const gauge = (f: Family) => new Gauge({ name: f.name, help: f.help, labelNames: Object.keys(f.labels), registers: [registry] });
+  // Merged across processes (mergeMetrics) by max, not sum: every process that polls a consumer's
+  // pending count sees the same number.
+  const gauge = (f: Family) => new Gauge({ name: f.name, help: f.help, labelNames: Object.keys(f.labels), registers: [registry], aggregator: 'max' });
   const histogram = (f: Family) =>
     new Histogram({ name: f.name, help: f.help, labelNames: Object.keys(f.labels), buckets: [...(f.buckets ?? [])], registers: [registry] });
 
