@@ -21,10 +21,16 @@ t.test('members, roles and sign-in in the console', async (t) => {
   // The account's first owner, as `POST /v1/accounts {owner}` without a password leaves them: invited.
   const ownerInvite = await a.call('POST', '/v1/invites', { email: 'olga@example.com', role: 'owner' });
   t.equal(ownerInvite.status, 201);
-  const accepted = await api(base)('POST', '/console/invite/accept', { token: new URL(ownerInvite.json.data.url).hash.slice(1), name: 'Olga', password: PASSWORD });
+  const accepted = await api(base)('POST', '/console/invite/accept', {
+    token: new URL(ownerInvite.json.data.url).hash.slice(1),
+    name: 'Olga',
+    password: PASSWORD,
+  });
   t.equal(accepted.status, 200);
   const eventId = await sendWebhook(base, a, 'order.created', { id: 'ord_1' });
-  await waitFor(async () => (await a.call('GET', `/v1/events/${eventId}`)).json?.data?.status === 'delivered', { timeoutMs: TIMEOUT });
+  await waitFor(async () => (await a.call('GET', `/v1/events/${eventId}`)).json?.data?.status === 'delivered', {
+    timeoutMs: TIMEOUT,
+  });
 
   const browser: Browser = await launch();
   t.teardown(() => browser.close());
@@ -50,7 +56,10 @@ t.test('members, roles and sign-in in the console', async (t) => {
     await owner.getByRole('link', { name: 'Settings', exact: true }).click();
     await owner.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: 'Members' }).click();
     const invite = owner.getByRole('form', { name: 'Invite a member' });
-    for (const [email, role] of [['vic@example.com', 'viewer'], ['dev@example.com', 'developer']] as const) {
+    for (const [email, role] of [
+      ['vic@example.com', 'viewer'],
+      ['dev@example.com', 'developer'],
+    ] as const) {
       await invite.getByLabel('Email').fill(email);
       await invite.getByLabel('Role').selectOption(role);
       await invite.getByRole('button', { name: 'Invite' }).click();
@@ -71,7 +80,10 @@ t.test('members, roles and sign-in in the console', async (t) => {
   const dev = await person();
 
   await t.test('each accepts at the link and is signed in', async (t) => {
-    for (const [page, email, name] of [[viewer, 'vic@example.com', 'Vic'], [dev, 'dev@example.com', 'Dev']] as const) {
+    for (const [page, email, name] of [
+      [viewer, 'vic@example.com', 'Vic'],
+      [dev, 'dev@example.com', 'Dev'],
+    ] as const) {
       await page.goto(links[email] as string);
       await page.getByRole('heading', { name: 'Join acme' }).waitFor();
       t.ok(await page.getByText(email).isVisible());
@@ -90,38 +102,62 @@ t.test('members, roles and sign-in in the console', async (t) => {
   await t.test('the viewer sees no Replay, and a forged replay gets 403', async (t) => {
     await viewer.goto(`${base}/console/events/${eventId}`);
     await viewer.getByRole('heading', { name: 'order.created' }).waitFor();
-    await viewer.getByRole('region', { name: /Delivery to/ }).first().waitFor();
+    await viewer
+      .getByRole('region', { name: /Delivery to/ })
+      .first()
+      .waitFor();
     t.equal(await viewer.getByRole('button', { name: /Replay/ }).count(), 0, 'no Replay button anywhere on the event');
     const nav = viewer.getByRole('navigation', { name: 'Console' });
     t.equal(await nav.getByRole('link', { name: 'API keys' }).count(), 0, 'no API keys for a viewer');
     const forged = await viewer.evaluate(async (id) => {
-      const r = await fetch(`/v1/events/${id}/replay`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hookstream-console': '1' }, body: '{}' });
+      const r = await fetch(`/v1/events/${id}/replay`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hookstream-console': '1' },
+        body: '{}',
+      });
       return { status: r.status, body: (await r.json()) as { code: string } };
     }, eventId);
     t.equal(forged.status, 403);
     t.equal(forged.body.code, 'forbidden_role');
     await viewer.goto(`${base}/console/sources`);
     await viewer.getByRole('table', { name: 'Sources' }).waitFor();
-    t.equal(await viewer.getByRole('button', { name: 'Create source' }).count(), 0, 'no configuration forms for a viewer');
+    t.equal(
+      await viewer.getByRole('button', { name: 'Create source' }).count(),
+      0,
+      'no configuration forms for a viewer',
+    );
     await viewer.goto(`${base}/console/settings/members`);
     await viewer.getByRole('table', { name: 'Members' }).waitFor();
-    t.equal(await viewer.getByRole('form', { name: 'Invite a member' }).count(), 0, 'a viewer sees members but cannot invite');
+    t.equal(
+      await viewer.getByRole('form', { name: 'Invite a member' }).count(),
+      0,
+      'a viewer sees members but cannot invite',
+    );
   });
 
   await t.test('the developer replays the event', async (t) => {
     const before = (await a.call('GET', `/v1/events/${eventId}`)).json.data.deliveries.length;
     await dev.goto(`${base}/console/events/${eventId}`);
     await dev.getByRole('heading', { name: 'order.created' }).waitFor();
-    t.equal(await dev.getByRole('button', { name: 'Replay to this destination' }).count() > 0, true, 'a developer sees the replay buttons');
+    t.equal(
+      (await dev.getByRole('button', { name: 'Replay to this destination' }).count()) > 0,
+      true,
+      'a developer sees the replay buttons',
+    );
     await dev.getByRole('button', { name: 'Replay', exact: true }).click();
     await dev.getByRole('status').filter({ hasText: 'Replay queued' }).waitFor();
-    await waitFor(async () => (await a.call('GET', `/v1/events/${eventId}`)).json.data.deliveries.length > before, { timeoutMs: TIMEOUT });
+    await waitFor(async () => (await a.call('GET', `/v1/events/${eventId}`)).json.data.deliveries.length > before, {
+      timeoutMs: TIMEOUT,
+    });
     t.pass('a new delivery exists');
     const entry = await waitFor(
-      async () => ((await a.call('GET', '/v1/audit-log?action=event.replay')).json?.data ?? []).find((e: { ids?: { event_id?: string } }) => e.ids?.event_id === eventId),
+      async () =>
+        ((await a.call('GET', '/v1/audit-log?action=event.replay')).json?.data ?? []).find(
+          (e: { ids?: { event_id?: string } }) => e.ids?.event_id === eventId,
+        ),
       { timeoutMs: TIMEOUT },
     );
-    t.match(entry.actor, { type: 'member', name: 'Dev' }, 'the audit log shows the replay under the developer\'s name');
+    t.match(entry.actor, { type: 'member', name: 'Dev' }, "the audit log shows the replay under the developer's name");
   });
 
   await t.test("a removed member's open session stops working", async (t) => {
@@ -145,12 +181,18 @@ t.test('members, roles and sign-in in the console', async (t) => {
       await page.getByLabel('Email').fill('vic@example.com');
       await page.getByLabel('Password').fill(`wrong password ${i}`);
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await alert.filter({ hasText: i < 5 ? 'That email and password do not match.' : 'Too many failed sign-ins' }).waitFor();
+      await alert
+        .filter({ hasText: i < 5 ? 'That email and password do not match.' : 'Too many failed sign-ins' })
+        .waitFor();
     }
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await alert.filter({ hasText: 'Too many failed sign-ins' }).waitFor();
-    t.equal(await page.getByRole('navigation', { name: 'Console' }).count(), 0, 'the right password does not get in meanwhile');
+    t.equal(
+      await page.getByRole('navigation', { name: 'Console' }).count(),
+      0,
+      'the right password does not get in meanwhile',
+    );
   });
 
   await browser.close();

@@ -14,7 +14,12 @@ export type SendMail = (mail: Mail) => Promise<void>;
 export function mailerFor(settings: { smtpUrl: string | null; mailFrom: string }): SendMail | null {
   if (!settings.smtpUrl) return null;
   // Bounded waits: an SMTP server that does not answer must not hold the invitation's answer for minutes.
-  const transport = nodemailer.createTransport({ url: settings.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
+  const transport = nodemailer.createTransport({
+    url: settings.smtpUrl,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
+  });
   return async (mail) => {
     await transport.sendMail({ from: settings.mailFrom, to: mail.to, subject: mail.subject, text: mail.text });
   };

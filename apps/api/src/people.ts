@@ -43,7 +43,14 @@ export function newMember(
   nowMs: number,
 ): MemberRecord {
   const at = new Date(nowMs).toISOString();
-  return { id: randomUUID(), account_id: accountId, ...fields, email: normaliseEmail(fields.email), created_at: at, updated_at: at };
+  return {
+    id: randomUUID(),
+    account_id: accountId,
+    ...fields,
+    email: normaliseEmail(fields.email),
+    created_at: at,
+    updated_at: at,
+  };
 }
 
 /** The account's member with this email, if any. */
@@ -52,8 +59,14 @@ export function memberByEmail(view: ConfigView, accountId: string, email: string
 }
 
 /** The account's live invitation for this email, if any. */
-export function inviteByEmail(view: ConfigView, accountId: string, email: string, nowMs: number): InviteRecord | undefined {
+export function inviteByEmail(
+  view: ConfigView,
+  accountId: string,
+  email: string,
+  nowMs: number,
+): InviteRecord | undefined {
   const e = normaliseEmail(email);
-  for (const i of view.invites.values()) if (i.account_id === accountId && i.email === e && Date.parse(i.expires_at) > nowMs) return i;
+  for (const i of view.invites.values())
+    if (i.account_id === accountId && i.email === e && Date.parse(i.expires_at) > nowMs) return i;
   return undefined;
 }

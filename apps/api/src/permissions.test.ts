@@ -1,7 +1,7 @@
 import t from 'tap';
 import { actionOf } from './permissions.ts';
 
-t.test('a route is the action it declares, else the table\'s, else its method\'s', async (t) => {
+t.test("a route is the action it declares, else the table's, else its method's", async (t) => {
   t.equal(actionOf('POST', '/v1/members/:id', 'members.manage'), 'members.manage');
   t.equal(actionOf('POST', '/v1/events/:id/replay'), 'events.replay');
   t.equal(actionOf('POST', '/v1/outbound-events/:id/replay'), 'events.replay');

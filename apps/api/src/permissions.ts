@@ -68,9 +68,12 @@ export function permissionsPlugin() {
       const actions = methods.map((m) => actionOf(m, route.url, route.config?.action));
       // A preHandler that returns a promise: Fastify waits on it rather than on a done callback.
       const check = (request: FastifyRequest) =>
-        Promise.resolve().then(() => requireAction(request, actions[methods.indexOf(request.method)] ?? actions[0] ?? 'config.write'));
+        Promise.resolve().then(() =>
+          requireAction(request, actions[methods.indexOf(request.method)] ?? actions[0] ?? 'config.write'),
+        );
       const existing = route.preHandler;
-      route.preHandler = existing === undefined ? [check] : [check, ...(Array.isArray(existing) ? existing : [existing])];
+      route.preHandler =
+        existing === undefined ? [check] : [check, ...(Array.isArray(existing) ? existing : [existing])];
     });
   });
 }

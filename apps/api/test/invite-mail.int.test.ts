@@ -20,7 +20,11 @@ async function startSmtp(t: Test): Promise<{ url: string; mails: Received[] }> {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), data: Buffer.concat(chunks).toString('utf8') });
+        mails.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          data: Buffer.concat(chunks).toString('utf8'),
+        });
         done();
       });
     },
@@ -35,8 +39,14 @@ const owner = { email: 'olga@example.com', name: 'Olga', password: 'a long enoug
 t.test('with SMTP_URL, an invitation is mailed with its link', async (t) => {
   const smtp = await startSmtp(t);
   const { app } = await startApi(t, { smtpUrl: smtp.url, mailFrom: 'Hookstream <hooks@example.com>' });
-  const key = (await app.inject({ method: 'POST', url: '/v1/accounts', payload: { name: 'Acme', owner } })).json().data.api_key;
-  const res = await app.inject({ method: 'POST', url: '/v1/invites', headers: { authorization: `Bearer ${key}` }, payload: { email: 'Vic@Example.com', role: 'viewer' } });
+  const key = (await app.inject({ method: 'POST', url: '/v1/accounts', payload: { name: 'Acme', owner } })).json().data
+    .api_key;
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/invites',
+    headers: { authorization: `Bearer ${key}` },
+    payload: { email: 'Vic@Example.com', role: 'viewer' },
+  });
   t.equal(res.statusCode, 201);
   t.equal(res.json().data.mailed, true);
   t.equal(smtp.mails.length, 1);
@@ -51,17 +61,33 @@ t.test('with SMTP_URL, an invitation is mailed with its link', async (t) => {
 
 t.test('an SMTP server out of reach: the invitation stands, its link is answered, mailed is false', async (t) => {
   const { app } = await startApi(t, { smtpUrl: 'smtp://127.0.0.1:9', mailFrom: 'Hookstream <hooks@example.com>' });
-  const key = (await app.inject({ method: 'POST', url: '/v1/accounts', payload: { name: 'Acme', owner } })).json().data.api_key;
-  const res = await app.inject({ method: 'POST', url: '/v1/invites', headers: { authorization: `Bearer ${key}` }, payload: { email: 'vic@example.com', role: 'viewer' } });
+  const key = (await app.inject({ method: 'POST', url: '/v1/accounts', payload: { name: 'Acme', owner } })).json().data
+    .api_key;
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/invites',
+    headers: { authorization: `Bearer ${key}` },
+    payload: { email: 'vic@example.com', role: 'viewer' },
+  });
   t.equal(res.statusCode, 201);
   t.equal(res.json().data.mailed, false);
   t.match(res.json().data.url, /\/console\/invite#/);
-  t.equal((await app.inject({ method: 'GET', url: '/v1/invites', headers: { authorization: `Bearer ${key}` } })).json().data.length, 1);
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/v1/invites', headers: { authorization: `Bearer ${key}` } })).json().data
+      .length,
+    1,
+  );
 });
 
 t.test('without SMTP_URL nothing is mailed', async (t) => {
   const { app } = await startApi(t);
-  const key = (await app.inject({ method: 'POST', url: '/v1/accounts', payload: { name: 'Acme', owner } })).json().data.api_key;
-  const res = await app.inject({ method: 'POST', url: '/v1/invites', headers: { authorization: `Bearer ${key}` }, payload: { email: 'vic@example.com', role: 'viewer' } });
+  const key = (await app.inject({ method: 'POST', url: '/v1/accounts', payload: { name: 'Acme', owner } })).json().data
+    .api_key;
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/invites',
+    headers: { authorization: `Bearer ${key}` },
+    payload: { email: 'vic@example.com', role: 'viewer' },
+  });
   t.equal(res.json().data.mailed, false);
 });

@@ -28,7 +28,14 @@ async function startProvider(t: Test, redirectUri: string) {
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
-    clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [redirectUri], token_endpoint_auth_method: 'client_secret_post' }],
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        redirect_uris: [redirectUri],
+        token_endpoint_auth_method: 'client_secret_post',
+      },
+    ],
     jwks: { keys: [jwk] },
     cookies: { keys: ['a cookie key for the test provider'] },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
@@ -126,13 +133,28 @@ t.test('single sign-on with a real OpenID provider', async (t) => {
   const refusalCode = () => JSON.parse(logs.filter((l) => l.includes('sso sign-in refused')).at(-1) ?? '{}').code;
   const redirectUri = `${settings.publicUrl}/console/sso/callback`;
   const provider = await startProvider(t, redirectUri);
-  const created = await app.inject({ method: 'POST', url: '/v1/accounts', payload: { name: 'acme', owner: { email: 'olga@example.com', name: 'Olga', password: PASSWORD } } });
+  const created = await app.inject({
+    method: 'POST',
+    url: '/v1/accounts',
+    payload: { name: 'acme', owner: { email: 'olga@example.com', name: 'Olga', password: PASSWORD } },
+  });
   const { account, api_key: key } = created.json().data;
   const auth = { authorization: `Bearer ${key}` };
 
-  const put = await app.inject({ method: 'PUT', url: '/v1/sso', headers: auth, payload: { issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET } });
+  const put = await app.inject({
+    method: 'PUT',
+    url: '/v1/sso',
+    headers: auth,
+    payload: { issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET },
+  });
   t.equal(put.statusCode, 200, put.body);
-  t.match(put.json().data, { issuer: provider.issuer, client_id: CLIENT_ID, client_secret_set: true, enabled: true, redirect_uri: redirectUri });
+  t.match(put.json().data, {
+    issuer: provider.issuer,
+    client_id: CLIENT_ID,
+    client_secret_set: true,
+    enabled: true,
+    redirect_uri: redirectUri,
+  });
   t.notOk(put.body.includes(CLIENT_SECRET), 'the secret is never answered');
 
   const start = await app.inject({ method: 'GET', url: `/console/sso/start?account=${account.id}` });
@@ -149,22 +171,42 @@ t.test('single sign-on with a real OpenID provider', async (t) => {
     t.equal(res.headers.location, '/console/');
     const session = cookiesOf(res).hs_console as string;
     t.match(session, /^[A-Za-z0-9_-]{43}$/);
-    const who = await app.inject({ method: 'GET', url: '/console/session', headers: { cookie: `hs_console=${session}` } });
+    const who = await app.inject({
+      method: 'GET',
+      url: '/console/session',
+      headers: { cookie: `hs_console=${session}` },
+    });
     t.match(who.json().data, { role: 'owner', member: { email: 'olga@example.com' } });
     const members = (await app.inject({ method: 'GET', url: '/v1/members', headers: auth })).json().data;
     t.equal(members[0].sso_linked, true, 'the identity is linked');
   });
 
   await t.test('an invited person becomes a member by signing in', async (t) => {
-    const inv = await app.inject({ method: 'POST', url: '/v1/invites', headers: auth, payload: { email: 'dev@example.com', role: 'developer' } });
+    const inv = await app.inject({
+      method: 'POST',
+      url: '/v1/invites',
+      headers: auth,
+      payload: { email: 'dev@example.com', role: 'developer' },
+    });
     t.equal(inv.statusCode, 201);
-    const info = await app.inject({ method: 'POST', url: '/console/invite', payload: { token: new URL(inv.json().data.url).hash.slice(1) } });
+    const info = await app.inject({
+      method: 'POST',
+      url: '/console/invite',
+      payload: { token: new URL(inv.json().data.url).hash.slice(1) },
+    });
     t.equal(info.json().data.sso, true, 'the invitation offers single sign-on');
     const res = await ssoSignIn(app, account.id, 'dev@example.com', redirectUri);
     t.equal(res.headers.location, '/console/');
     const members = (await app.inject({ method: 'GET', url: '/v1/members', headers: auth })).json().data;
-    t.match(members.find((m: { email: string }) => m.email === 'dev@example.com'), { role: 'developer', sso_linked: true, password_set: false });
-    t.same((await app.inject({ method: 'GET', url: '/v1/invites', headers: auth })).json().data, [], 'the invitation is used');
+    t.match(
+      members.find((m: { email: string }) => m.email === 'dev@example.com'),
+      { role: 'developer', sso_linked: true, password_set: false },
+    );
+    t.same(
+      (await app.inject({ method: 'GET', url: '/v1/invites', headers: auth })).json().data,
+      [],
+      'the invitation is used',
+    );
   });
 
   await t.test('a stranger to the account is refused', async (t) => {
@@ -195,13 +237,29 @@ t.test('single sign-on with a real OpenID provider', async (t) => {
   await t.test('a callback without the flight cookie, or with a forged one, is refused', async (t) => {
     const bare = await app.inject({ method: 'GET', url: '/console/sso/callback?code=x&state=y' });
     t.equal(bare.headers.location, '/console/signin?sso_error=expired_flow');
-    const forged = JSON.stringify({ account: account.id, state: 'y', nonce: 'n', verifier: 'v', exp: Date.now() + 60_000 });
-    const plain = await app.inject({ method: 'GET', url: '/console/sso/callback?code=x&state=y', headers: { cookie: `hs_sso=${encodeURIComponent(forged)}` } });
-    t.equal(plain.headers.location, '/console/signin?sso_error=expired_flow', 'a cookie this server did not seal is ignored');
+    const forged = JSON.stringify({
+      account: account.id,
+      state: 'y',
+      nonce: 'n',
+      verifier: 'v',
+      exp: Date.now() + 60_000,
+    });
+    const plain = await app.inject({
+      method: 'GET',
+      url: '/console/sso/callback?code=x&state=y',
+      headers: { cookie: `hs_sso=${encodeURIComponent(forged)}` },
+    });
+    t.equal(
+      plain.headers.location,
+      '/console/signin?sso_error=expired_flow',
+      'a cookie this server did not seal is ignored',
+    );
   });
 
   await t.test('the settings: admins only; an unknown account has no sign-on', async (t) => {
-    const viewerKey = (await app.inject({ method: 'POST', url: '/v1/api-keys', headers: auth, payload: { name: 'v', role: 'viewer' } })).json().data.key;
+    const viewerKey = (
+      await app.inject({ method: 'POST', url: '/v1/api-keys', headers: auth, payload: { name: 'v', role: 'viewer' } })
+    ).json().data.key;
     const got = await app.inject({ method: 'GET', url: '/v1/sso', headers: { authorization: `Bearer ${viewerKey}` } });
     t.equal(got.statusCode, 403);
     const none = await app.inject({ method: 'GET', url: '/console/sso/start?account=nope' });

@@ -47,7 +47,9 @@ t.test('members, invites and key roles from the command line', async (t) => {
   t.equal((await cli(['members', 'remove', vic.id])).code, 0);
   t.same(JSON.parse((await cli(['members', 'list', '--json'])).stdout).data, []);
 
-  const cancelMe = JSON.parse((await cli(['invites', 'create', 'dan@example.com', '--role', 'admin', '--json'])).stdout);
+  const cancelMe = JSON.parse(
+    (await cli(['invites', 'create', 'dan@example.com', '--role', 'admin', '--json'])).stdout,
+  );
   t.equal((await cli(['invites', 'cancel', cancelMe.id])).code, 0);
 
   const key = await cli(['keys', 'create', '--name', 'dashboards', '--role', 'viewer', '--json']);

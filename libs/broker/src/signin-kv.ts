@@ -23,10 +23,18 @@ function isConflict(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
 }
 
-export async function openSignInFailureKv(broker: Broker, o: { replicas: number; windowMs: number }): Promise<SignInFailureKv> {
+export async function openSignInFailureKv(
+  broker: Broker,
+  o: { replicas: number; windowMs: number },
+): Promise<SignInFailureKv> {
   const { nc, jsm } = handlesOf(broker);
   const kv: KV = await patiently(() =>
-    new Kvm(nc).create(SIGNIN_FAILURE_BUCKET, { history: 1, ttl: o.windowMs, replicas: o.replicas, storage: 'file' } as never),
+    new Kvm(nc).create(SIGNIN_FAILURE_BUCKET, {
+      history: 1,
+      ttl: o.windowMs,
+      replicas: o.replicas,
+      storage: 'file',
+    } as never),
   );
   const stream = `KV_${SIGNIN_FAILURE_BUCKET}`;
   const info = await patiently(() => jsm.streams.info(stream));

@@ -65,8 +65,10 @@ export function checkRoleChange(actor: Role, from: Role | null, to: Role | null,
   if (!may(actor, 'members.manage')) return { ok: false, reason: 'forbidden_role' };
   const touchesOwner = from === 'owner' || to === 'owner';
   // An account whose people predate roles has no owner member: its admins may appoint the first.
-  if (touchesOwner && !may(actor, 'owners.manage') && !(to === 'owner' && owners === 0)) return { ok: false, reason: 'forbidden_role' };
-  if (to !== null && roleRank(to) > roleRank(actor) && !(to === 'owner' && owners === 0)) return { ok: false, reason: 'forbidden_role' };
+  if (touchesOwner && !may(actor, 'owners.manage') && !(to === 'owner' && owners === 0))
+    return { ok: false, reason: 'forbidden_role' };
+  if (to !== null && roleRank(to) > roleRank(actor) && !(to === 'owner' && owners === 0))
+    return { ok: false, reason: 'forbidden_role' };
   if (from === 'owner' && to !== 'owner' && owners <= 1) return { ok: false, reason: 'last_owner' };
   return { ok: true };
 }

@@ -1,6 +1,16 @@
 // The people of an account: members, invitations and single sign-on settings.
 import { type Transport, enc, paginate } from './transport.ts';
-import type { CreateInviteParams, Invite, InviteCreated, ListParams, Member, MemberRole, Page, PutSsoParams, SsoSettings } from './types.ts';
+import type {
+  CreateInviteParams,
+  Invite,
+  InviteCreated,
+  ListParams,
+  Member,
+  MemberRole,
+  Page,
+  PutSsoParams,
+  SsoSettings,
+} from './types.ts';
 
 export class Members {
   readonly #t: Transport;

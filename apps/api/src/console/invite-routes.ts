@@ -22,7 +22,8 @@ export interface CookieHelpers {
 export function liveInvite(deps: ApiDeps, token: string): InviteRecord {
   const i = deps.catalog.view.inviteForToken(token);
   const nowMs = deps.now?.() ?? Date.now();
-  if (!i || Date.parse(i.expires_at) <= nowMs || !deps.catalog.view.accounts.has(i.account_id)) throw errors.inviteInvalid();
+  if (!i || Date.parse(i.expires_at) <= nowMs || !deps.catalog.view.accounts.has(i.account_id))
+    throw errors.inviteInvalid();
   return i;
 }
 
@@ -105,4 +106,3 @@ export function inviteRoutes(deps: ApiDeps, cookies: CookieHelpers) {
     );
   };
 }
-

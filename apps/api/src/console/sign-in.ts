@@ -17,18 +17,26 @@ export interface PasswordSignIn {
   account_id?: string | undefined;
 }
 
-export async function checkPassword(deps: ApiDeps, request: FastifyRequest, body: PasswordSignIn): Promise<MemberRecord> {
+export async function checkPassword(
+  deps: ApiDeps,
+  request: FastifyRequest,
+  body: PasswordSignIn,
+): Promise<MemberRecord> {
   const failures = deps.signInFailures;
   if (!failures) throw errors.unavailable('sign-in by password is not available on this server');
   const { settings, catalog } = deps;
   const email = normaliseEmail(body.email);
   const counter = sha256Hex(`${email}\n${request.ip}`);
   const minutes = Math.ceil(settings.signInLockoutMs / 60_000);
-  if ((await failures.count(counter).catch(unavailable)) >= settings.signInLockoutFailures) throw errors.lockedOut(minutes);
+  if ((await failures.count(counter).catch(unavailable)) >= settings.signInLockoutFailures)
+    throw errors.lockedOut(minutes);
 
   const candidates = catalog.view
     .membersByEmail(email)
-    .filter((m) => catalog.view.accounts.has(m.account_id) && (body.account_id === undefined || m.account_id === body.account_id));
+    .filter(
+      (m) =>
+        catalog.view.accounts.has(m.account_id) && (body.account_id === undefined || m.account_id === body.account_id),
+    );
   let found: MemberRecord | null = null;
   // Every candidate's hash is checked (one at least, a dummy when there is none): the time taken
   // says nothing about which of them matched, or whether the email is known.

@@ -48,7 +48,10 @@ export function ssoRoutes(deps: ApiDeps, cookies: CookieHelpers) {
         const issuer = new URL(o.issuer);
         // Plain http only to a provider on this machine (development and tests).
         const execute = issuer.protocol === 'http:' && isLoopback(issuer) ? [oidc.allowInsecureRequests] : [];
-        c = oidc.discovery(issuer, o.client_id, undefined, oidc.ClientSecretPost(o.client_secret), { execute, timeout: 10 });
+        c = oidc.discovery(issuer, o.client_id, undefined, oidc.ClientSecretPost(o.client_secret), {
+          execute,
+          timeout: 10,
+        });
         c.catch(() => configs.delete(cacheKey));
         configs.set(cacheKey, c);
       }
@@ -63,16 +66,22 @@ export function ssoRoutes(deps: ApiDeps, cookies: CookieHelpers) {
       maxAge: FLIGHT_MS / 1000,
     });
     const refuse = (reply: FastifyReply, why: SsoRefusal) =>
-      reply.header('cache-control', 'no-store').clearCookie(SSO_COOKIE, { path: '/console/sso' }).redirect(`/console/signin?sso_error=${why}`, 303);
+      reply
+        .header('cache-control', 'no-store')
+        .clearCookie(SSO_COOKIE, { path: '/console/sso' })
+        .redirect(`/console/signin?sso_error=${why}`, 303);
 
     app.get(
       '/sso/start',
       {
         schema: {
           operationId: 'startConsoleSso',
-          summary: 'Start single sign-on: a redirect to the account\'s OpenID provider',
+          summary: "Start single sign-on: a redirect to the account's OpenID provider",
           tags: ['console'],
-          querystring: Type.Object({ account: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+          querystring: Type.Object(
+            { account: Type.String({ minLength: 1, maxLength: 64 }) },
+            { additionalProperties: false },
+          ),
         },
       },
       async (request, reply) => {
@@ -101,7 +110,10 @@ export function ssoRoutes(deps: ApiDeps, cookies: CookieHelpers) {
           nonce: flight.nonce,
         });
         const sealed = catalog.keyring.seal(JSON.stringify(flight), SEAL_CONTEXT);
-        return reply.header('cache-control', 'no-store').setCookie(SSO_COOKIE, sealed, flightCookie(request)).redirect(url.href, 303);
+        return reply
+          .header('cache-control', 'no-store')
+          .setCookie(SSO_COOKIE, sealed, flightCookie(request))
+          .redirect(url.href, 303);
       },
     );
 
@@ -126,11 +138,19 @@ export function ssoRoutes(deps: ApiDeps, cookies: CookieHelpers) {
         // Providers that keep the email out of the ID token give it at their userinfo endpoint.
         if (claims && claims.email === undefined && tokens.access_token) {
           const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
-          claims = { ...claims, email: info.email, email_verified: info.email_verified, name: info.name ?? claims.name };
+          claims = {
+            ...claims,
+            email: info.email,
+            email_verified: info.email_verified,
+            name: info.name ?? claims.name,
+          };
         }
       } catch (err) {
         // The reason is logged by its code (wrong audience, expired, bad signature …), never with the token.
-        request.log.warn({ code: (err as { code?: string }).code, error: (err as Error).message }, 'sso sign-in refused');
+        request.log.warn(
+          { code: (err as { code?: string }).code, error: (err as Error).message },
+          'sso sign-in refused',
+        );
         return refuse(reply, 'token_refused');
       }
       if (!claims) return refuse(reply, 'token_refused');

@@ -30,7 +30,9 @@ export function peopleRoutes(deps: ApiDeps) {
       const c = checkRoleChange(actor, from, to, ownersOf(view, accountId));
       if (c.ok) return;
       if (c.reason === 'last_owner') throw errors.lastOwner();
-      throw errors.forbiddenRole(`a ${actor} may not ${to === null ? 'remove' : 'give the role ' + to + ' to'} ${from === null ? 'a new member' : 'a ' + from}`);
+      throw errors.forbiddenRole(
+        `a ${actor} may not ${to === null ? 'remove' : 'give the role ' + to + ' to'} ${from === null ? 'a new member' : 'a ' + from}`,
+      );
     };
     const ownMember = (accountId: string, id: string) => {
       const m = view.members.get(id);
@@ -41,18 +43,34 @@ export function peopleRoutes(deps: ApiDeps) {
     app.get(
       '/members',
       {
-        schema: { tags: TAGS, operationId: 'listMembers', querystring: api.ListQuery, response: { 200: api.listEnvelope(api.Member), '4xx': api.ErrorBody } },
+        schema: {
+          tags: TAGS,
+          operationId: 'listMembers',
+          querystring: api.ListQuery,
+          response: { 200: api.listEnvelope(api.Member), '4xx': api.ErrorBody },
+        },
         config: { action: 'read' },
       },
       async (request, reply) => {
-        const { items, next } = view.page(view.members, request.accountId, request.query.limit ?? 50, decodeCursor(request.query.cursor));
+        const { items, next } = view.page(
+          view.members,
+          request.accountId,
+          request.query.limit ?? 50,
+          decodeCursor(request.query.cursor),
+        );
         return page(reply, items.map(memberView), next ? encodeCursor(next) : null);
       },
     );
     app.patch(
       '/members/:id',
       {
-        schema: { tags: TAGS, operationId: 'updateMember', params: api.IdParams, body: api.UpdateMemberBody, response: { 200: api.envelope(api.Member), '4xx': api.ErrorBody } },
+        schema: {
+          tags: TAGS,
+          operationId: 'updateMember',
+          params: api.IdParams,
+          body: api.UpdateMemberBody,
+          response: { 200: api.envelope(api.Member), '4xx': api.ErrorBody },
+        },
         config: { action: 'members.manage' },
       },
       async (request, reply) => {
@@ -68,7 +86,12 @@ export function peopleRoutes(deps: ApiDeps) {
     app.delete(
       '/members/:id',
       {
-        schema: { tags: TAGS, operationId: 'removeMember', params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } },
+        schema: {
+          tags: TAGS,
+          operationId: 'removeMember',
+          params: api.IdParams,
+          response: { 204: Type.Null(), '4xx': api.ErrorBody },
+        },
         config: { action: 'members.manage' },
       },
       async (request, reply) => {
@@ -98,10 +121,18 @@ export function peopleRoutes(deps: ApiDeps) {
       async (request, reply) => {
         const { email, role } = request.body;
         assertRoleChange(request.role as Role, request.accountId, null, role);
-        if (memberByEmail(view, request.accountId, email)) throw errors.conflict('a member of this account already has that email');
+        if (memberByEmail(view, request.accountId, email))
+          throw errors.conflict('a member of this account already has that email');
         const now = nowMs();
         const previous = inviteByEmail(view, request.accountId, email, Number.NEGATIVE_INFINITY);
-        const { token, record } = newInvite(request.accountId, email, role, request.memberId, now, settings.inviteTtlMs);
+        const { token, record } = newInvite(
+          request.accountId,
+          email,
+          role,
+          request.memberId,
+          now,
+          settings.inviteTtlMs,
+        );
         await catalog.put('invite', record.id, record);
         if (previous) await catalog.remove('invite', previous.id);
         const url = inviteUrl(settings.publicUrl, token);
@@ -113,7 +144,10 @@ export function peopleRoutes(deps: ApiDeps) {
             mailed = true;
           } catch (err) {
             // The link is answered anyway; the log names the failure, never the address or the link.
-            request.log.warn({ invite_id: record.id, code: (err as { code?: string }).code ?? 'unknown' }, 'invitation mail not sent');
+            request.log.warn(
+              { invite_id: record.id, code: (err as { code?: string }).code ?? 'unknown' },
+              'invitation mail not sent',
+            );
           }
         }
         return ok(reply, { ...inviteView(record, now), url, mailed }, 201);
@@ -122,19 +156,38 @@ export function peopleRoutes(deps: ApiDeps) {
     app.get(
       '/invites',
       {
-        schema: { tags: TAGS, operationId: 'listInvites', querystring: api.ListQuery, response: { 200: api.listEnvelope(api.Invite), '4xx': api.ErrorBody } },
+        schema: {
+          tags: TAGS,
+          operationId: 'listInvites',
+          querystring: api.ListQuery,
+          response: { 200: api.listEnvelope(api.Invite), '4xx': api.ErrorBody },
+        },
         config: { action: 'members.manage' },
       },
       async (request, reply) => {
-        const { items, next } = view.page(view.invites, request.accountId, request.query.limit ?? 50, decodeCursor(request.query.cursor));
+        const { items, next } = view.page(
+          view.invites,
+          request.accountId,
+          request.query.limit ?? 50,
+          decodeCursor(request.query.cursor),
+        );
         const now = nowMs();
-        return page(reply, items.map((i) => inviteView(i, now)), next ? encodeCursor(next) : null);
+        return page(
+          reply,
+          items.map((i) => inviteView(i, now)),
+          next ? encodeCursor(next) : null,
+        );
       },
     );
     app.delete(
       '/invites/:id',
       {
-        schema: { tags: TAGS, operationId: 'cancelInvite', params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } },
+        schema: {
+          tags: TAGS,
+          operationId: 'cancelInvite',
+          params: api.IdParams,
+          response: { 204: Type.Null(), '4xx': api.ErrorBody },
+        },
         config: { action: 'members.manage' },
       },
       async (request, reply) => {
@@ -156,7 +209,12 @@ export function peopleRoutes(deps: ApiDeps) {
     app.get(
       '/sso',
       {
-        schema: { tags: TAGS, operationId: 'getSso', summary: 'Single sign-on settings', response: { 200: api.envelope(api.SsoSettings), '4xx': api.ErrorBody } },
+        schema: {
+          tags: TAGS,
+          operationId: 'getSso',
+          summary: 'Single sign-on settings',
+          response: { 200: api.envelope(api.SsoSettings), '4xx': api.ErrorBody },
+        },
         config: { action: 'account.manage' },
       },
       async (request, reply) => {
@@ -172,7 +230,8 @@ export function peopleRoutes(deps: ApiDeps) {
           tags: TAGS,
           operationId: 'putSso',
           summary: 'Set single sign-on (OpenID Connect)',
-          description: 'The client secret is sealed at rest and never answered. Register `redirect_uri` with the provider.',
+          description:
+            'The client secret is sealed at rest and never answered. Register `redirect_uri` with the provider.',
           body: api.PutSsoBody,
           response: { 200: api.envelope(api.SsoSettings), '4xx': api.ErrorBody },
         },

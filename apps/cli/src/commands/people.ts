@@ -14,13 +14,25 @@ const MEMBER_COLUMNS: Column[] = [
   { key: 'sso_linked', title: 'SSO' },
   { key: 'created_at', title: 'JOINED', format: date },
 ];
-const INVITE_COLUMNS: Column[] = [{ key: 'id' }, { key: 'email' }, { key: 'role' }, { key: 'expires_at', title: 'EXPIRES', format: date }, { key: 'expired' }];
+const INVITE_COLUMNS: Column[] = [
+  { key: 'id' },
+  { key: 'email' },
+  { key: 'role' },
+  { key: 'expires_at', title: 'EXPIRES', format: date },
+  { key: 'expired' },
+];
 
 export const members: Group = {
   list: {
     usage: '[--limit N] [--cursor C] [--all]',
     summary: "the account's members and their roles",
-    run: (ctx) => listed(ctx, () => ctx.client.members.list(ctx.listParams()), () => ctx.client.members.iterate(ctx.listParams()), MEMBER_COLUMNS),
+    run: (ctx) =>
+      listed(
+        ctx,
+        () => ctx.client.members.list(ctx.listParams()),
+        () => ctx.client.members.iterate(ctx.listParams()),
+        MEMBER_COLUMNS,
+      ),
   },
   'set-role': {
     usage: '<id> --role owner|admin|developer|viewer',
@@ -46,7 +58,10 @@ export const invites: Group = {
     usage: '<email> --role owner|admin|developer|viewer',
     summary: 'invite someone: prints a single-use link, once',
     async run(ctx) {
-      const i = await ctx.client.invites.create({ email: ctx.arg(0, 'email'), role: roleFlag(ctx, true) as MemberRole });
+      const i = await ctx.client.invites.create({
+        email: ctx.arg(0, 'email'),
+        role: roleFlag(ctx, true) as MemberRole,
+      });
       ctx.out.item(i, ['id', 'email', 'role', 'expires_at', 'url']);
       ctx.out.note('Send them the link: it works once and is not shown again.');
     },
@@ -54,7 +69,13 @@ export const invites: Group = {
   list: {
     usage: '[--limit N] [--cursor C] [--all]',
     summary: 'pending invitations (links are not shown again)',
-    run: (ctx) => listed(ctx, () => ctx.client.invites.list(ctx.listParams()), () => ctx.client.invites.iterate(ctx.listParams()), INVITE_COLUMNS),
+    run: (ctx) =>
+      listed(
+        ctx,
+        () => ctx.client.invites.list(ctx.listParams()),
+        () => ctx.client.invites.iterate(ctx.listParams()),
+        INVITE_COLUMNS,
+      ),
   },
   cancel: {
     usage: '<id>',

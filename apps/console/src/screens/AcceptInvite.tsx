@@ -10,7 +10,12 @@ export function AcceptInvite() {
   const token = window.location.hash.slice(1);
   const qc = useQueryClient();
   const navigate = useNavigate();
-  const invite = useQuery({ queryKey: ['invite', token], queryFn: () => client.console.invite(token), retry: false, enabled: token !== '' });
+  const invite = useQuery({
+    queryKey: ['invite', token],
+    queryFn: () => client.console.invite(token),
+    retry: false,
+    enabled: token !== '',
+  });
   const accept = useMutation({
     mutationFn: (f: { name: string; password: string }) => client.console.acceptInvite({ token, ...f }),
     onSuccess: async () => {

@@ -23,7 +23,11 @@ export function Members() {
   const manage = can('members.manage');
   const grantable = ROLES.filter((r) => r !== 'owner' || can('owners.manage'));
   const members = useQuery({ queryKey: ['members'], queryFn: () => client.members.list({ limit: 500 }) });
-  const invites = useQuery({ queryKey: ['invites'], queryFn: () => client.invites.list({ limit: 500 }), enabled: manage });
+  const invites = useQuery({
+    queryKey: ['invites'],
+    queryFn: () => client.invites.list({ limit: 500 }),
+    enabled: manage,
+  });
   const [link, setLink] = useState<{ email: string; url: string } | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const refresh = () => {
@@ -37,7 +41,10 @@ export function Members() {
       refresh();
     },
   });
-  const setRole = useMutation({ mutationFn: (p: { id: string; role: MemberRole }) => client.members.setRole(p.id, p.role), onSettled: refresh });
+  const setRole = useMutation({
+    mutationFn: (p: { id: string; role: MemberRole }) => client.members.setRole(p.id, p.role),
+    onSettled: refresh,
+  });
   const remove = useMutation({
     mutationFn: (id: string) => client.members.remove(id),
     onSuccess: () => setConfirming(null),
@@ -91,7 +98,21 @@ export function Members() {
       {members.isPending ? (
         <Loading />
       ) : (
-        <Table label="Members" head={<tr><th>Name</th><th>Email</th><th>Role</th><th>Sign-in</th><th>Joined</th><th><span className="skip">Actions</span></th></tr>}>
+        <Table
+          label="Members"
+          head={
+            <tr>
+              <th>Name</th>
+              <th>Email</th>
+              <th>Role</th>
+              <th>Sign-in</th>
+              <th>Joined</th>
+              <th>
+                <span className="skip">Actions</span>
+              </th>
+            </tr>
+          }
+        >
           {(members.data?.data ?? []).map((m) => (
             <tr key={m.id}>
               <td>
@@ -117,7 +138,9 @@ export function Members() {
                   <span title={ROLE_NOTE[m.role]}>{m.role}</span>
                 )}
               </td>
-              <td className="muted">{[m.password_set && 'password', m.sso_linked && 'SSO'].filter(Boolean).join(', ') || '—'}</td>
+              <td className="muted">
+                {[m.password_set && 'password', m.sso_linked && 'SSO'].filter(Boolean).join(', ') || '—'}
+              </td>
               <td>
                 <Time iso={m.created_at} />
               </td>
@@ -125,7 +148,12 @@ export function Members() {
                 {changeable(m.role) &&
                   (confirming === m.id ? (
                     <span className="row">
-                      <button type="button" className="danger" onClick={() => remove.mutate(m.id)} disabled={remove.isPending}>
+                      <button
+                        type="button"
+                        className="danger"
+                        onClick={() => remove.mutate(m.id)}
+                        disabled={remove.isPending}
+                      >
                         Confirm remove {m.email}
                       </button>
                       <button type="button" onClick={() => setConfirming(null)}>
@@ -150,7 +178,19 @@ export function Members() {
           ) : (invites.data?.data ?? []).length === 0 ? (
             <p className="muted">No pending invitations.</p>
           ) : (
-            <Table label="Pending invitations" head={<tr><th>Email</th><th>Role</th><th>Expires</th><th><span className="skip">Actions</span></th></tr>}>
+            <Table
+              label="Pending invitations"
+              head={
+                <tr>
+                  <th>Email</th>
+                  <th>Role</th>
+                  <th>Expires</th>
+                  <th>
+                    <span className="skip">Actions</span>
+                  </th>
+                </tr>
+              }
+            >
               {(invites.data?.data ?? []).map((i) => (
                 <tr key={i.id}>
                   <td>{i.email}</td>

@@ -82,7 +82,15 @@ export function SignIn() {
         {mode === 'key' && (
           <label>
             API key
-            <input type="password" name="api_key" autoComplete="off" spellCheck={false} placeholder="hk_…" required autoFocus />
+            <input
+              type="password"
+              name="api_key"
+              autoComplete="off"
+              spellCheck={false}
+              placeholder="hk_…"
+              required
+              autoFocus
+            />
           </label>
         )}
         {signIn.isError && (
@@ -112,8 +120,8 @@ export function SignIn() {
         </div>
         {mode === 'key' && (
           <p className="muted">
-            The key is exchanged for a session cookie and is not kept in this browser. Create one with the <code>hookstream</code> CLI or{' '}
-            <code>POST /v1/accounts</code>.
+            The key is exchanged for a session cookie and is not kept in this browser. Create one with the{' '}
+            <code>hookstream</code> CLI or <code>POST /v1/accounts</code>.
           </p>
         )}
       </form>
