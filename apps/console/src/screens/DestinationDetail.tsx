@@ -138,7 +138,7 @@ export function DestinationDetail({ id }: { id: string }) {
           ))}
         </Table>
       )}
-      {can('config.write') && <EditDestination d={d} onSaved={invalidate} />}
+      <EditDestination d={d} onSaved={invalidate} />
     </>
   );
 }
