@@ -48,6 +48,7 @@ typecheck: install
 
 lint: install
 	eslint --max-warnings 0 .
+	prettier --check --log-level warn .
 
 # Prettier with .prettierrc.json; see docs/adr/0014-formatter-and-type-checked-lint.md.
 format: install

@@ -3,11 +3,21 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const NATS_ONLY_IN_BROKER = [
-  { group: ['@nats-io/*'], message: 'only libs/broker imports the NATS client: use its ports (broker.consumers, broker.streams, createPublisher, …)' },
-  { group: ['@hookstream/broker/internal', '@hookstream/broker/src/*'], message: 'the client handles are for libs/broker and the test kit only' },
+  {
+    group: ['@nats-io/*'],
+    message:
+      'only libs/broker imports the NATS client: use its ports (broker.consumers, broker.streams, createPublisher, …)',
+  },
+  {
+    group: ['@hookstream/broker/internal', '@hookstream/broker/src/*'],
+    message: 'the client handles are for libs/broker and the test kit only',
+  },
 ];
 const NO_TEST_SUPPORT = [
-  { group: ['@hookstream/testkit', '@hookstream/testkit/*', '**/libs/testkit/**', '**/test/**'], message: 'test support is for tests (*.test.ts, test/)' },
+  {
+    group: ['@hookstream/testkit', '@hookstream/testkit/*', '**/libs/testkit/**', '**/test/**'],
+    message: 'test support is for tests (*.test.ts, test/)',
+  },
 ];
 const looseJson = {
   '@typescript-eslint/no-unsafe-argument': 'off',
@@ -74,7 +84,9 @@ export default tseslint.config(
     // Production code never loads test support: the test kit and the apps' test folders serve tests only.
     files: ['apps/*/src/**/*.{ts,tsx}', 'libs/*/src/**/*.{ts,tsx}'],
     ignores: ['**/*.test.ts', 'libs/testkit/src/**', 'libs/broker/**', 'libs/embedded/**'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [...NATS_ONLY_IN_BROKER, ...NO_TEST_SUPPORT] }] },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [...NATS_ONLY_IN_BROKER, ...NO_TEST_SUPPORT] }],
+    },
   },
   {
     files: ['libs/broker/src/**/*.ts', 'libs/embedded/src/**/*.ts'],
@@ -85,7 +97,10 @@ export default tseslint.config(
     files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
     ignores: ['libs/config/src/**', 'libs/testkit/src/**'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read settings through @hookstream/config' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'read settings through @hookstream/config' },
+      ],
     },
   },
 );

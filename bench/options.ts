@@ -98,7 +98,18 @@ export const QUICK: Plan = {
   queryS: 4,
 };
 
-export const SECTIONS = ['raw', 'ingest', 'e2e', 'sustained', 'fanout', 'fanout2', 'backlog', 'rebuild', 'query', 'default'] as const;
+export const SECTIONS = [
+  'raw',
+  'ingest',
+  'e2e',
+  'sustained',
+  'fanout',
+  'fanout2',
+  'backlog',
+  'rebuild',
+  'query',
+  'default',
+] as const;
 
 export function readOptions(argv: readonly string[], env: Record<string, string | undefined>): Options {
   const flag = (name: string) => argv.includes(name);
@@ -109,7 +120,9 @@ export function readOptions(argv: readonly string[], env: Record<string, string 
   const only = value('--only');
   // --profile=ROLES, --profile ROLES, or a bare --profile (the api).
   const profileNext = value('--profile');
-  const profile = argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length) ?? (profileNext?.startsWith('--') === false ? profileNext : flag('--profile') ? 'api' : '');
+  const profile =
+    argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length) ??
+    (profileNext?.startsWith('--') === false ? profileNext : flag('--profile') ? 'api' : '');
   return {
     quick: flag('--quick') || env.QUICK === '1' || env.QUICK === 'true',
     compare: value('--compare') ?? value('--compare-only'),

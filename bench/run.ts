@@ -10,7 +10,17 @@ import { type Ctx, type ReceiverInfo } from './lib/context.ts';
 import { type GoProfileSummary, startGoProfiler, summarizeGoProfile } from './lib/go-profile.ts';
 import { type ProfileSummary, monotonicUs, summarizeProfile } from './lib/profile.ts';
 import { startServer } from './lib/procs.ts';
-import { baselineDefects, ceiling, compare, figures, render, renderCosts, renderGoProfile, renderProfile, renderSyscalls } from './lib/report.ts';
+import {
+  baselineDefects,
+  ceiling,
+  compare,
+  figures,
+  render,
+  renderCosts,
+  renderGoProfile,
+  renderProfile,
+  renderSyscalls,
+} from './lib/report.ts';
 import { startServices } from './lib/services.ts';
 import { load, machine } from './lib/sys.ts';
 import { ROLES, type Role, System } from './lib/system.ts';
@@ -39,14 +49,27 @@ async function printComparison(file: string, latest: Record<string, unknown>): P
     console.log(`\nno comparison: cannot read ${file} (${(err as Error).message})`);
     return;
   }
-  const c = compare(latest.figures as ReturnType<typeof figures>, (previous.figures ?? []) as ReturnType<typeof figures>);
-  console.log(`\nCompared with ${file} (${previous.plan ?? '?'} run, load ${String(previous.load_start ?? '?')} at its start):\n${c.text}`);
-  if (previous.plan !== latest.plan) console.log(`The two runs used different plans (${previous.plan} / ${String(latest.plan)}): windows and counts differ.`);
-  console.log(`${c.regressions} regression(s) beyond 10% (worse by >10%, and so is the ratio to the raw limit where there is one).`);
+  const c = compare(
+    latest.figures as ReturnType<typeof figures>,
+    (previous.figures ?? []) as ReturnType<typeof figures>,
+  );
+  console.log(
+    `\nCompared with ${file} (${previous.plan ?? '?'} run, load ${String(previous.load_start ?? '?')} at its start):\n${c.text}`,
+  );
+  if (previous.plan !== latest.plan)
+    console.log(
+      `The two runs used different plans (${previous.plan} / ${String(latest.plan)}): windows and counts differ.`,
+    );
+  console.log(
+    `${c.regressions} regression(s) beyond 10% (worse by >10%, and so is the ratio to the raw limit where there is one).`,
+  );
 }
 
 if (opts.compareOnly) {
-  await printComparison(opts.compare as string, JSON.parse(await readFile(latestFile, 'utf8')) as Record<string, unknown>);
+  await printComparison(
+    opts.compare as string,
+    JSON.parse(await readFile(latestFile, 'utf8')) as Record<string, unknown>,
+  );
   process.exit(0);
 }
 
@@ -57,7 +80,9 @@ const want = (section: string) => !opts.only || opts.only.has(section);
 
 log(`plan: ${plan.label}; load average ${load().join(' ')} on ${machine().cpus} cores`);
 const services = await startServices({ profileNats });
-log(`nats-server ${services.natsUrl}, postgres ${services.pg.url.replace(/\/\/[^@]*@/, '//')}, data in ${services.dir}`);
+log(
+  `nats-server ${services.natsUrl}, postgres ${services.pg.url.replace(/\/\/[^@]*@/, '//')}, data in ${services.dir}`,
+);
 const receiver = await startServer<ReceiverInfo>('receiver.ts', { origins: FANOUT });
 const ctx: Ctx = { plan, services, receiver, system: null, log, cpu: {}, cost: {}, syscalls: {} };
 const results: Record<string, unknown> = {
@@ -71,10 +96,12 @@ const results: Record<string, unknown> = {
 const scenarios: Record<string, unknown> = {};
 const notes: string[] = [];
 // Profiled roles run under --cpu-prof from their start; only the samples inside a scenario count.
-const profileDir = profiled.length > 0 || profileNats ? await mkdtemp(path.join(tmpdir(), 'hookstream-bench-prof-')) : null;
+const profileDir =
+  profiled.length > 0 || profileNats ? await mkdtemp(path.join(tmpdir(), 'hookstream-bench-prof-')) : null;
 const windows: Array<[number, number]> = [];
 // nats-server is profiled all along, in chunks; those inside the scenarios' windows count.
-const natsProfiler = profileDir && services.natsProfileUrl ? startGoProfiler(services.natsProfileUrl, profileDir) : null;
+const natsProfiler =
+  profileDir && services.natsProfileUrl ? startGoProfiler(services.natsProfileUrl, profileDir) : null;
 
 async function section<T>(name: string, fn: () => Promise<T>): Promise<void> {
   if (!want(name)) return;
@@ -94,9 +121,17 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<void> {
 let natsChunks: Awaited<ReturnType<NonNullable<typeof natsProfiler>['stop']>> = [];
 try {
   if (want('raw')) results.raw = await runRaw(ctx);
-  const hookstream = ['ingest', 'e2e', 'sustained', 'fanout', 'fanout2', 'backlog', 'rebuild', 'query', 'default'].some(want);
+  const hookstream = ['ingest', 'e2e', 'sustained', 'fanout', 'fanout2', 'backlog', 'rebuild', 'query', 'default'].some(
+    want,
+  );
   if (hookstream) {
-    const system = await System.connect({ natsUrl: services.natsUrl, databaseUrl: services.databaseUrl, dir: services.dir, profile: profileDir ? { dir: profileDir, roles: profiled } : null, baseEnv: process.env });
+    const system = await System.connect({
+      natsUrl: services.natsUrl,
+      databaseUrl: services.databaseUrl,
+      dir: services.dir,
+      profile: profileDir ? { dir: profileDir, roles: profiled } : null,
+      baseEnv: process.env,
+    });
     ctx.system = system;
     try {
       log('hookstream: api, router, deliverer and projector, one process each');
@@ -114,7 +149,11 @@ try {
       await section('query', () => runQuery(ctx, system.apiUrl));
       system.recordPeaks();
       const backlog = scenarios.backlog as { deliverer_rss_mb?: number } | undefined;
-      scenarios.memory = { peak_rss_mb: { ...system.peakRss }, ready_rss_mb: { ...system.readyRss }, ...(backlog ? { deliverer_backlog_mb: backlog.deliverer_rss_mb } : {}) };
+      scenarios.memory = {
+        peak_rss_mb: { ...system.peakRss },
+        ready_rss_mb: { ...system.readyRss },
+        ...(backlog ? { deliverer_backlog_mb: backlog.deliverer_rss_mb } : {}),
+      };
       // Last: it stops the one-process-per-role system and runs make run's default in its place.
       await section('default', () => runDefault(ctx, setup));
     } finally {
@@ -131,7 +170,9 @@ try {
 const profiles: Record<string, ProfileSummary & { dir: string }> = {};
 for (const role of profileDir ? profiled : []) {
   const dir = path.join(profileDir as string, role);
-  const files = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));
+  const files = (await readdir(dir).catch(() => []))
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => path.join(dir, f));
   if (files.length > 0) profiles[role] = { dir, ...(await summarizeProfile(files, windows)) };
 }
 const natsProfile: (GoProfileSummary & { dir: string }) | null =
@@ -161,20 +202,32 @@ await copyFile(latestFile, path.join(opts.resultsDir, 'previous.json')).catch(()
 await writeFile(latestFile, JSON.stringify(results, null, 2) + '\n');
 
 console.log(`\nHookstream bench — ${plan.label}`);
-console.log(`${machine().cpus} cores (${machine().cpu_model}), Node ${process.version}; load average ${String(results.load_start)} at start, ${String(results.load_end)} at the end; ${String(results.duration_s)} s.`);
+console.log(
+  `${machine().cpus} cores (${machine().cpu_model}), Node ${process.version}; load average ${String(results.load_start)} at start, ${String(results.load_end)} at the end; ${String(results.duration_s)} s.`,
+);
 console.log(render(results.figures as ReturnType<typeof figures>));
-console.log('\nCPU by process during each measured window (% of one core; 200% = this whole machine; "others" = processes outside the bench):');
+console.log(
+  '\nCPU by process during each measured window (% of one core; 200% = this whole machine; "others" = processes outside the bench):',
+);
 for (const [scenario, shares] of Object.entries(ctx.cpu)) {
-  console.log(`  ${scenario.padEnd(24)} ${Object.entries(shares).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `  ${scenario.padEnd(24)} ${Object.entries(shares)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
 }
 console.log('\nCPU cost per unit of work (µs of CPU per event, request, delivery…; contention inflates it somewhat):');
 console.log(renderCosts(ctx.cost));
-console.log('\nSystem calls per unit of work (reads / writes per event, request, delivery…: how well each process batches its I/O):');
+console.log(
+  '\nSystem calls per unit of work (reads / writes per event, request, delivery…: how well each process batches its I/O):',
+);
 console.log(renderSyscalls(ctx.syscalls));
 const c = results.ceiling as ReturnType<typeof ceiling>;
 if (c) {
   console.log(
-    `\nFrom the 1,000/s run: the pipeline spends ${c.total_us} µs of CPU per event (${Object.entries(c.per_process_us).map(([k, v]) => `${k} ${v}`).join(', ')}).` +
+    `\nFrom the 1,000/s run: the pipeline spends ${c.total_us} µs of CPU per event (${Object.entries(c.per_process_us)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}).` +
       `\nOn ${c.cores} otherwise idle cores that caps end-to-end at about ${c.cores_bound_per_s.toLocaleString('en')}/s (all cores busy), and the busiest single-threaded process (${c.busiest}) at ${c.busiest_bound_per_s.toLocaleString('en')}/s: an estimate, not a measurement.`,
   );
 }

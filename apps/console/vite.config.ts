@@ -30,6 +30,10 @@ export default defineConfig({
     rollupOptions: { input: { console: 'index.html', portal: 'portal.html' } },
   },
   server: {
-    proxy: { '/v1': 'http://localhost:8080', '/console/session': 'http://localhost:8080', '/portal/session': 'http://localhost:8080' },
+    proxy: {
+      '/v1': 'http://localhost:8080',
+      '/console/session': 'http://localhost:8080',
+      '/portal/session': 'http://localhost:8080',
+    },
   },
 });

@@ -13,7 +13,9 @@ interface Result {
   requests: { average: number };
   latency: { p50: number; p99: number; max: number };
 }
-const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record<string, unknown>) => Promise<Result> & { stop(): void };
+const autocannon = createRequire(import.meta.url)('autocannon') as (
+  opts: Record<string, unknown>,
+) => Promise<Result> & { stop(): void };
 
 interface Args {
   url: string;

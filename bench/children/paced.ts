@@ -94,7 +94,8 @@ oneShot<Args>(async (a) => {
   await pool.close();
 
   const lat = Array.from(latencies.filter((v) => v > 0)).sort((x, y) => x - y);
-  const pct = (p: number) => (lat.length ? (lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)] as number) : NaN);
+  const pct = (p: number) =>
+    lat.length ? (lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)] as number) : NaN;
   return {
     target_rate: a.rate,
     sent: sent - skipped,

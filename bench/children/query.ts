@@ -10,7 +10,8 @@ interface Args {
   durationS: number;
 }
 
-const pct = (sorted: number[], p: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN) * 100) / 100;
+const pct = (sorted: number[], p: number) =>
+  Math.round((sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN) * 100) / 100;
 
 oneShot<Args>(async (a) => {
   const pool = new Pool(a.baseUrl, { connections: 1 });
@@ -36,7 +37,9 @@ oneShot<Args>(async (a) => {
     }
   }
   await pool.close();
-  const all = Object.values(per).flat().sort((x, y) => x - y);
+  const all = Object.values(per)
+    .flat()
+    .sort((x, y) => x - y);
   return {
     requests: all.length,
     failed,

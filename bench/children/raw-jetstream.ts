@@ -41,7 +41,11 @@ oneShot<Args>(async (a) => {
   const publishS = (performance.now() - t0) / 1000;
 
   // Consume + ack: a durable pull consumer, explicit acks, as the roles use.
-  await jsm.consumers.add(stream, { durable_name: 'bench', ack_policy: AckPolicy.Explicit, max_ack_pending: a.batch * 4 });
+  await jsm.consumers.add(stream, {
+    durable_name: 'bench',
+    ack_policy: AckPolicy.Explicit,
+    max_ack_pending: a.batch * 4,
+  });
   const consumer = await js.consumers.get(stream, 'bench');
   let seen = 0;
   const t1 = performance.now();

@@ -22,7 +22,8 @@ interface Args {
   rowsPerStatement: number;
 }
 
-const COLUMNS = 'id, account_id, direction, source_id, event_type, status, received_at, content_type, headers, body, stream_seq';
+const COLUMNS =
+  'id, account_id, direction, source_id, event_type, status, received_at, content_type, headers, body, stream_seq';
 const csvQuote = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
 oneShot<Args>(async (a) => {
@@ -53,7 +54,10 @@ oneShot<Args>(async (a) => {
       }
     };
     while (performance.now() < end) {
-      await pipeline(Readable.from(lines(a.rowsPerStatement)), client.query(copyFrom(`COPY bench_raw_events (${COLUMNS}) FROM STDIN WITH (FORMAT csv)`)));
+      await pipeline(
+        Readable.from(lines(a.rowsPerStatement)),
+        client.query(copyFrom(`COPY bench_raw_events (${COLUMNS}) FROM STDIN WITH (FORMAT csv)`)),
+      );
       rows += a.rowsPerStatement;
     }
   }

@@ -61,7 +61,9 @@ if (args.mode === 'publish') {
 
 const app = Fastify({ logger: false });
 app.removeAllContentTypeParsers();
-app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 }, (_req, body, done) =>
+  done(null, body),
+);
 app.post('/ingest/:token', async (request, reply) => {
   if (publish) await publish(request.body as Buffer);
   return reply.code(202).send({ data: { status: 'queued' }, duration_ms: 0 });

@@ -23,7 +23,13 @@ oneShot<Args>(async (a) => {
   let completed = true;
   let eventsFrom: number | null = null;
   try {
-    await rebuild({ broker, pool, log, timeoutMs: a.budgetS * 1000, onEventsPhase: () => (eventsFrom = performance.now()) });
+    await rebuild({
+      broker,
+      pool,
+      log,
+      timeoutMs: a.budgetS * 1000,
+      onEventsPhase: () => (eventsFrom = performance.now()),
+    });
   } catch (err) {
     if (!(err instanceof RebuildTimeout)) throw err;
     completed = false;

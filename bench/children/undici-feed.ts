@@ -23,7 +23,12 @@ oneShot<Args>(async (a) => {
     while (performance.now() < end) {
       const s = performance.now();
       try {
-        const res = await pool.request({ path: target.pathname, method: 'POST', body, headers: { 'content-type': 'application/json' } });
+        const res = await pool.request({
+          path: target.pathname,
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json' },
+        });
         await res.body.dump();
         if (res.statusCode === 200) ok++;
         else failed++;
@@ -37,6 +42,8 @@ oneShot<Args>(async (a) => {
   const elapsed = (performance.now() - t0) / 1000;
   await pool.close();
   latencies.sort((x, y) => x - y);
-  const pct = (p: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? NaN) * 100) / 100;
+  const pct = (p: number) =>
+    Math.round((latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? NaN) * 100) /
+    100;
   return { rps: Math.round(ok / elapsed), failed, p50_ms: pct(50), p99_ms: pct(99), in_flight: a.inFlight };
 });

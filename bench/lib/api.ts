@@ -28,7 +28,11 @@ export class Api {
   async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: { ...(this.key ? { authorization: `Bearer ${this.key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        ...(this.key ? { authorization: `Bearer ${this.key}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -37,7 +41,12 @@ export class Api {
   }
 
   async signup(name: string): Promise<void> {
-    const r = await this.call<{ account: { id: string }; api_key: string }>('POST', '/v1/accounts', { name, plan: 'enterprise' }, { 'x-operator-token': BENCH_OPERATOR_TOKEN });
+    const r = await this.call<{ account: { id: string }; api_key: string }>(
+      'POST',
+      '/v1/accounts',
+      { name, plan: 'enterprise' },
+      { 'x-operator-token': BENCH_OPERATOR_TOKEN },
+    );
     this.key = r.api_key;
     this.accountId = r.account.id;
   }
@@ -60,7 +69,11 @@ export class Api {
 }
 
 /** The deliverer makes a destination's consumer once the config watch told it: wait for that. */
-export async function waitForConsumers(system: System, destinationIds: readonly string[], timeoutMs = 30_000): Promise<void> {
+export async function waitForConsumers(
+  system: System,
+  destinationIds: readonly string[],
+  timeoutMs = 30_000,
+): Promise<void> {
   const t0 = Date.now();
   for (const id of destinationIds) {
     for (;;) {

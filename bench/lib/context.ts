@@ -58,7 +58,11 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
  * Starts a CPU window over the services, the receiver, the roles and the given extra processes.
  * stop(units, unit) also records the CPU cost per unit of work done in the window.
  */
-export function measureCpu(ctx: Ctx, scenario: string, extra: Record<string, number | number[]> = {}): { stop(units?: number, unit?: string): Record<string, number> } {
+export function measureCpu(
+  ctx: Ctx,
+  scenario: string,
+  extra: Record<string, number | number[]> = {},
+): { stop(units?: number, unit?: string): Record<string, number> } {
   const pg = ctx.services.pg.pid;
   const groups: Record<string, () => { pids: number[]; root?: number }> = {
     'nats-server': () => ({ pids: [ctx.services.nats.pid] }),
@@ -87,7 +91,10 @@ export function measureCpu(ctx: Ctx, scenario: string, extra: Record<string, num
           const before = io0.get(name);
           const now = ioCalls(g().pids);
           if (!before || now.reads + now.writes === 0) continue;
-          per[name] = { reads: round2((now.reads - before.reads) / units), writes: round2((now.writes - before.writes) / units) };
+          per[name] = {
+            reads: round2((now.reads - before.reads) / units),
+            writes: round2((now.writes - before.writes) / units),
+          };
         }
         ctx.syscalls[scenario] = { unit, units, per };
       }

@@ -76,8 +76,12 @@ const isServer = (f: string) => f.startsWith(SERVER_PKG) || f.startsWith(SERVER_
  * Self and inclusive CPU time by function over the chunks that lie at least half inside one of
  * `windows` ([start, end] in monotonicUs()); all chunks when none does.
  */
-export async function summarizeGoProfile(chunks: readonly GoChunk[], windows: ReadonlyArray<readonly [number, number]>): Promise<GoProfileSummary> {
-  const inside = (c: GoChunk) => windows.some(([a, b]) => Math.min(b, c.endUs) - Math.max(a, c.startUs) >= (c.endUs - c.startUs) / 2);
+export async function summarizeGoProfile(
+  chunks: readonly GoChunk[],
+  windows: ReadonlyArray<readonly [number, number]>,
+): Promise<GoProfileSummary> {
+  const inside = (c: GoChunk) =>
+    windows.some(([a, b]) => Math.min(b, c.endUs) - Math.max(a, c.startUs) >= (c.endUs - c.startUs) / 2);
   const chosen = chunks.some(inside) ? chunks.filter(inside) : chunks;
   const self = new Map<string, number>();
   const charged = new Map<string, number>();
@@ -88,7 +92,9 @@ export async function summarizeGoProfile(chunks: readonly GoChunk[], windows: Re
     const str = (i: unknown) => p.stringTable.strings[Number(i)] ?? '?';
     const fnName = new Map(p.function.map((f) => [String(f.id), str(f.name)]));
     // A location holds the inlined frames of one address, innermost first.
-    const frames = new Map(p.location.map((l) => [String(l.id), l.line.map((x) => fnName.get(String(x.functionId)) ?? '?')]));
+    const frames = new Map(
+      p.location.map((l) => [String(l.id), l.line.map((x) => fnName.get(String(x.functionId)) ?? '?')]),
+    );
     const cpu = p.sampleType.findIndex((t) => str(t.type) === 'cpu');
     for (const s of p.sample) {
       const ns = Number(s.value[cpu] ?? 0);

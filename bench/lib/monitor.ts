@@ -82,8 +82,16 @@ export class Monitor {
     for (const stream of PROJECTED) {
       const lags = this.samples.map((_, k) => timeLag(this.samples, k, stream));
       const s = summarize(lags);
-      const maxMessages = Math.max(0, ...this.samples.map((x) => (x.s[stream] ? x.s[stream].last - x.s[stream].checkpoint : 0)));
-      streams[stream] = { p50_ms: Math.round(s.p50), p99_ms: Math.round(s.p99), max_ms: Math.round(s.max), max_messages: maxMessages };
+      const maxMessages = Math.max(
+        0,
+        ...this.samples.map((x) => (x.s[stream] ? x.s[stream].last - x.s[stream].checkpoint : 0)),
+      );
+      streams[stream] = {
+        p50_ms: Math.round(s.p50),
+        p99_ms: Math.round(s.p99),
+        max_ms: Math.round(s.max),
+        max_messages: maxMessages,
+      };
       if (Number.isFinite(s.max)) max = Math.max(max, s.max);
     }
     return { lag: { streams, max_ms: Math.round(max), samples: this.samples.length }, pending: this.pending };

@@ -38,13 +38,21 @@ export const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
  * that played it). With `windows` ([start, end] in monotonicUs()), only the samples taken inside
  * them count: the measured runs, not the process's start-up.
  */
-export async function summarizeProfile(files: readonly string[], windows: ReadonlyArray<readonly [number, number]> = []): Promise<ProfileSummary> {
+export async function summarizeProfile(
+  files: readonly string[],
+  windows: ReadonlyArray<readonly [number, number]> = [],
+): Promise<ProfileSummary> {
   const byFn = new Map<string, number>();
   const byPkg = new Map<string, number>();
   let total = 0;
   let idle = 0;
   for (const file of files) {
-    const profile = JSON.parse(await readFile(file, 'utf8')) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
+    const profile = JSON.parse(await readFile(file, 'utf8')) as {
+      nodes: ProfileNode[];
+      startTime: number;
+      samples: number[];
+      timeDeltas: number[];
+    };
     const hitsOf = new Map<number, number>();
     if (windows.length > 0) {
       let t = profile.startTime;
@@ -81,5 +89,11 @@ export async function summarizeProfile(files: readonly string[], windows: Readon
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([name, hits]) => ({ name, self_pct: Math.round((1000 * hits) / busy) / 10 }));
-  return { samples: total, windowed: windows.length > 0, busy_pct: Math.round((100 * (total - idle)) / Math.max(1, total)), top: top(byFn, 25), packages: top(byPkg, 15) };
+  return {
+    samples: total,
+    windowed: windows.length > 0,
+    busy_pct: Math.round((100 * (total - idle)) / Math.max(1, total)),
+    top: top(byFn, 25),
+    packages: top(byPkg, 15),
+  };
 }

@@ -61,9 +61,17 @@ export function fmt(v: number | null): string {
 }
 
 /** One row per variant of a raw limit measured several ways (scenarios/raw.ts), best first. */
-function variantRows(key: string, label: string, variants: J[] | undefined, value: (v: J) => number, unit: string): Figure[] {
+function variantRows(
+  key: string,
+  label: string,
+  variants: J[] | undefined,
+  value: (v: J) => number,
+  unit: string,
+): Figure[] {
   return (variants ?? []).map((v) => {
-    const how = [`nats ${String(v.variant.nats)}`, ...(v.variant.publish ? [String(v.variant.publish)] : [])].join(', ');
+    const how = [`nats ${String(v.variant.nats)}`, ...(v.variant.publish ? [String(v.variant.publish)] : [])].join(
+      ', ',
+    );
     return fig(`${key}.${String(v.variant.id)}`, `  ${label} — ${how}`, value(v), unit, 'higher');
   });
 }
@@ -83,7 +91,9 @@ function headline(res: J): Figure[] {
   const cost = (res.cost ?? {}) as Costs;
   const rate = num(res.scenarios?.sustained?.rate);
   return [
-    fig('cpu_per_event.e2e_us', 'CPU per event, whole pipeline, at 1,000/s', pipelineCpu(cost.e2e), 'µs', 'lower', { target: ['≤ 600 µs', (v) => v <= 600] }),
+    fig('cpu_per_event.e2e_us', 'CPU per event, whole pipeline, at 1,000/s', pipelineCpu(cost.e2e), 'µs', 'lower', {
+      target: ['≤ 600 µs', (v) => v <= 600],
+    }),
     fig(
       'cpu_per_event.sustained_us',
       `CPU per event, whole pipeline, at the sustained rate${rate ? ` (${fmt(rate)}/s)` : ''}`,
@@ -102,107 +112,222 @@ export function figures(res: J): Figure[] {
   const out: Figure[] = [
     ...headline(res),
     fig('raw.fastify_202.rps', 'raw: bare Fastify 202', raw.fastify_202?.rps, 'req/s', 'higher'),
-    fig('raw.fastify_publish.rps', `raw: Fastify + JetStream publish${pub.variant ? ` (best: nats ${pub.variant.nats}, ${pub.variant.publish})` : ''}`, pub.rps, 'req/s', 'higher'),
+    fig(
+      'raw.fastify_publish.rps',
+      `raw: Fastify + JetStream publish${pub.variant ? ` (best: nats ${pub.variant.nats}, ${pub.variant.publish})` : ''}`,
+      pub.rps,
+      'req/s',
+      'higher',
+    ),
     fig('raw.fastify_publish.p50_ms', 'raw: Fastify + publish p50', pub.p50_ms, 'ms', 'lower'),
     fig('raw.fastify_publish.p99_ms', 'raw: Fastify + publish p99', pub.p99_ms, 'ms', 'lower'),
     ...variantRows('raw.fastify_publish', 'raw: Fastify + publish', pub.variants, (x) => x.rps, 'req/s'),
-    fig('raw.jetstream.publish_per_s', `raw: JetStream publish, 64 in flight${raw.jetstream?.variant ? ` (best: nats ${raw.jetstream.variant.nats})` : ''}`, raw.jetstream?.publish_per_s, 'msg/s', 'higher'),
-    fig('raw.jetstream.consume_ack_per_s', 'raw: JetStream consume + ack, same server', raw.jetstream?.consume_ack_per_s, 'msg/s', 'higher'),
+    fig(
+      'raw.jetstream.publish_per_s',
+      `raw: JetStream publish, 64 in flight${raw.jetstream?.variant ? ` (best: nats ${raw.jetstream.variant.nats})` : ''}`,
+      raw.jetstream?.publish_per_s,
+      'msg/s',
+      'higher',
+    ),
+    fig(
+      'raw.jetstream.consume_ack_per_s',
+      'raw: JetStream consume + ack, same server',
+      raw.jetstream?.consume_ack_per_s,
+      'msg/s',
+      'higher',
+    ),
     ...variantRows('raw.jetstream', 'raw: JetStream publish', raw.jetstream?.variants, (x) => x.publish_per_s, 'msg/s'),
     fig('raw.http_sink.rps', 'raw: undici → bare HTTP sink', raw.http_sink?.rps, 'req/s', 'higher'),
-    fig('raw.postgres_insert.rows_per_s', 'raw: Postgres 500-row INSERTs', raw.postgres_insert?.rows_per_s, 'rows/s', 'higher'),
-    fig('raw.postgres_copy.rows_per_s', 'raw: Postgres COPY, 5,000-row batches', raw.postgres_copy?.rows_per_s, 'rows/s', 'higher'),
+    fig(
+      'raw.postgres_insert.rows_per_s',
+      'raw: Postgres 500-row INSERTs',
+      raw.postgres_insert?.rows_per_s,
+      'rows/s',
+      'higher',
+    ),
+    fig(
+      'raw.postgres_copy.rows_per_s',
+      'raw: Postgres COPY, 5,000-row batches',
+      raw.postgres_copy?.rows_per_s,
+      'rows/s',
+      'higher',
+    ),
   ];
   const pubRaw = ['Fastify+publish', pub.rps] as [string, unknown];
   const s = res.scenarios ?? {};
   if (s.ingest) {
     out.push(
-      fig('ingest.rps', 'ingest, 50 connections', s.ingest.rps, 'req/s', 'higher', { target: ['≥ 80% of Fastify+publish', (v) => !!pub.rps && v >= 0.8 * pub.rps], raw: pubRaw }),
+      fig('ingest.rps', 'ingest, 50 connections', s.ingest.rps, 'req/s', 'higher', {
+        target: ['≥ 80% of Fastify+publish', (v) => !!pub.rps && v >= 0.8 * pub.rps],
+        raw: pubRaw,
+      }),
       fig('ingest.p50_ms', 'ingest p50', s.ingest.p50_ms, 'ms', 'lower', { raw: ['Fastify+publish p50', pub.p50_ms] }),
       fig('ingest.p99_ms', 'ingest p99', s.ingest.p99_ms, 'ms', 'lower', { raw: ['Fastify+publish p99', pub.p99_ms] }),
     );
   }
   if (s.default) {
     out.push(
-      fig('default.ingest.rps', 'ingest of make run\'s default (roles supervised in 3 processes)', s.default.rps, 'req/s', 'higher', {
-        target: ['≥ 80% of Fastify+publish', (v) => !!pub.rps && v >= 0.8 * pub.rps],
-        raw: pubRaw,
-      }),
+      fig(
+        'default.ingest.rps',
+        "ingest of make run's default (roles supervised in 3 processes)",
+        s.default.rps,
+        'req/s',
+        'higher',
+        {
+          target: ['≥ 80% of Fastify+publish', (v) => !!pub.rps && v >= 0.8 * pub.rps],
+          raw: pubRaw,
+        },
+      ),
     );
   }
   if (s.e2e) {
     out.push(
-      fig('e2e.p50_ms', 'end-to-end at 1,000/s, p50 (202 → arrival)', s.e2e.e2e?.p50, 'ms', 'lower', { target: ['≤ 10 ms', (v) => v <= 10] }),
-      fig('e2e.p99_ms', 'end-to-end at 1,000/s, p99', s.e2e.e2e?.p99, 'ms', 'lower', { target: ['≤ 50 ms', (v) => v <= 50] }),
+      fig('e2e.p50_ms', 'end-to-end at 1,000/s, p50 (202 → arrival)', s.e2e.e2e?.p50, 'ms', 'lower', {
+        target: ['≤ 10 ms', (v) => v <= 10],
+      }),
+      fig('e2e.p99_ms', 'end-to-end at 1,000/s, p99', s.e2e.e2e?.p99, 'ms', 'lower', {
+        target: ['≤ 50 ms', (v) => v <= 50],
+      }),
       fig('e2e.max_ms', 'end-to-end at 1,000/s, max', s.e2e.e2e?.max, 'ms', 'lower'),
-      fig('projection.lag_max_ms', 'projection lag at 1,000/s, max', s.e2e.lag?.max_ms, 'ms', 'lower', { target: ['< 1 s', (v) => v < 1000] }),
+      fig('projection.lag_max_ms', 'projection lag at 1,000/s, max', s.e2e.lag?.max_ms, 'ms', 'lower', {
+        target: ['< 1 s', (v) => v < 1000],
+      }),
     );
   }
   if (s.sustained) {
     out.push(
-      fig('sustained.rate', `sustained end-to-end (${s.sustained.window_s} s window)`, s.sustained.rate, 'events/s', 'higher', {
-        target: ['≥ 5,000/s', (v) => v >= 5000],
-        raw: pubRaw,
-      }),
+      fig(
+        'sustained.rate',
+        `sustained end-to-end (${s.sustained.window_s} s window)`,
+        s.sustained.rate,
+        'events/s',
+        'higher',
+        {
+          target: ['≥ 5,000/s', (v) => v >= 5000],
+          raw: pubRaw,
+        },
+      ),
     );
   }
   if (s.fanout) {
     out.push(
-      fig('fanout.deliveries_per_s', 'fan-out 1 → 10 destinations', s.fanout.deliveries_per_s, 'deliveries/s', 'higher', {
-        target: ['≥ 10,000/s', (v) => v >= 10_000],
-        raw: ['undici→sink', raw.http_sink?.rps],
-      }),
+      fig(
+        'fanout.deliveries_per_s',
+        'fan-out 1 → 10 destinations',
+        s.fanout.deliveries_per_s,
+        'deliveries/s',
+        'higher',
+        {
+          target: ['≥ 10,000/s', (v) => v >= 10_000],
+          raw: ['undici→sink', raw.http_sink?.rps],
+        },
+      ),
     );
   }
   if (s.fanout2) {
     out.push(
-      fig('fanout2.deliveries_per_s', `fan-out 1 → 10, ${s.fanout2.deliverers} deliverer processes`, s.fanout2.deliveries_per_s, 'deliveries/s', 'higher', {
-        target: ['≥ 10,000/s', (v) => v >= 10_000],
-        raw: ['undici→sink', raw.http_sink?.rps],
-      }),
+      fig(
+        'fanout2.deliveries_per_s',
+        `fan-out 1 → 10, ${s.fanout2.deliverers} deliverer processes`,
+        s.fanout2.deliveries_per_s,
+        'deliveries/s',
+        'higher',
+        {
+          target: ['≥ 10,000/s', (v) => v >= 10_000],
+          raw: ['undici→sink', raw.http_sink?.rps],
+        },
+      ),
     );
   }
   if (s.backlog) {
     const b = s.backlog;
     out.push(
       fig('backlog.without_p99_ms', 'healthy destination p99, no backlog (500/s)', b.without?.e2e?.p99, 'ms', 'lower'),
-      fig('backlog.with_p99_ms', `healthy destination p99, ${fmt(b.waiting_at_start)} waiting on a dead one`, b.with?.e2e?.p99, 'ms', 'lower'),
-      fig('backlog.p99_ratio', 'backlog isolation: p99 with ÷ without', b.p99_ratio, '×', 'lower', { target: ['≤ 2×', (v) => v <= 2] }),
+      fig(
+        'backlog.with_p99_ms',
+        `healthy destination p99, ${fmt(b.waiting_at_start)} waiting on a dead one`,
+        b.with?.e2e?.p99,
+        'ms',
+        'lower',
+      ),
+      fig('backlog.p99_ratio', 'backlog isolation: p99 with ÷ without', b.p99_ratio, '×', 'lower', {
+        target: ['≤ 2×', (v) => v <= 2],
+      }),
     );
   }
   if (s.rebuild) {
     out.push(
-      fig('rebuild.records_per_s', 'rebuild from the streams (events, routings, attempts)', s.rebuild.records_per_s, 'records/s', 'higher', {
-        target: ['≥ 20,000/s', (v) => v >= 20_000],
-        // The best a bare program gets rows into that table, whichever of the two ways it is.
-        raw: (num(raw.postgres_copy?.rows_per_s) ?? 0) > (num(raw.postgres_insert?.rows_per_s) ?? 0) ? ['PG COPY', raw.postgres_copy?.rows_per_s] : ['PG inserts', raw.postgres_insert?.rows_per_s],
-      }),
+      fig(
+        'rebuild.records_per_s',
+        'rebuild from the streams (events, routings, attempts)',
+        s.rebuild.records_per_s,
+        'records/s',
+        'higher',
+        {
+          target: ['≥ 20,000/s', (v) => v >= 20_000],
+          // The best a bare program gets rows into that table, whichever of the two ways it is.
+          raw:
+            (num(raw.postgres_copy?.rows_per_s) ?? 0) > (num(raw.postgres_insert?.rows_per_s) ?? 0)
+              ? ['PG COPY', raw.postgres_copy?.rows_per_s]
+              : ['PG inserts', raw.postgres_insert?.rows_per_s],
+        },
+      ),
       fig('rebuild.messages_per_s', 'rebuild: stream messages', s.rebuild.messages_per_s, 'msg/s', 'higher'),
-      fig('rebuild.events_per_s', 'rebuild: webhook events, in its events phase', s.rebuild.events_per_s, 'events/s', 'higher'),
+      fig(
+        'rebuild.events_per_s',
+        'rebuild: webhook events, in its events phase',
+        s.rebuild.events_per_s,
+        'events/s',
+        'higher',
+      ),
     );
   }
   if (s.query) {
     const rows = fmt(s.query.rows);
     out.push(
       fig('query.p50_ms', `GET /v1/events with filters, p50 (${rows} events)`, s.query.p50_ms, 'ms', 'lower'),
-      fig('query.p99_ms', `GET /v1/events with filters, p99 (${rows} events)`, s.query.p99_ms, 'ms', 'lower', { target: ['< 20 ms', (v) => v < 20] }),
+      fig('query.p99_ms', `GET /v1/events with filters, p99 (${rows} events)`, s.query.p99_ms, 'ms', 'lower', {
+        target: ['< 20 ms', (v) => v < 20],
+      }),
     );
     if (s.query.stats) {
       out.push(
-        fig('query.stats_p50_ms', `GET /v1/stats 1h/24h/7d and a destination's, p50 (${rows} events)`, s.query.stats.p50_ms, 'ms', 'lower'),
-        fig('query.stats_p99_ms', `GET /v1/stats 1h/24h/7d and a destination's, p99 (${rows} events)`, s.query.stats.p99_ms, 'ms', 'lower', {
-          target: ['< 50 ms', (v) => v < 50],
-        }),
+        fig(
+          'query.stats_p50_ms',
+          `GET /v1/stats 1h/24h/7d and a destination's, p50 (${rows} events)`,
+          s.query.stats.p50_ms,
+          'ms',
+          'lower',
+        ),
+        fig(
+          'query.stats_p99_ms',
+          `GET /v1/stats 1h/24h/7d and a destination's, p99 (${rows} events)`,
+          s.query.stats.p99_ms,
+          'ms',
+          'lower',
+          {
+            target: ['< 50 ms', (v) => v < 50],
+          },
+        ),
       );
     }
   }
   if (s.memory) {
     for (const [role, mb] of Object.entries(s.memory.peak_rss_mb ?? {})) {
-      out.push(fig(`memory.${role}_mb`, `peak RSS: ${role}`, mb, 'MB', 'lower', { target: ['< 200 MB', (v) => v < 200] }));
+      out.push(
+        fig(`memory.${role}_mb`, `peak RSS: ${role}`, mb, 'MB', 'lower', { target: ['< 200 MB', (v) => v < 200] }),
+      );
     }
     if (s.memory.deliverer_backlog_mb !== undefined) {
       out.push(
-        fig('memory.deliverer_backlog_mb', 'peak RSS: deliverer holding the backlog', s.memory.deliverer_backlog_mb, 'MB', 'lower', { target: ['< 400 MB', (v) => v < 400] }),
+        fig(
+          'memory.deliverer_backlog_mb',
+          'peak RSS: deliverer holding the backlog',
+          s.memory.deliverer_backlog_mb,
+          'MB',
+          'lower',
+          { target: ['< 400 MB', (v) => v < 400] },
+        ),
       );
     }
   }
@@ -234,7 +359,10 @@ export function render(figs: readonly Figure[]): string {
 export function baselineDefects(figs: readonly Figure[]): string[] {
   return figs
     .filter((f) => f.baselineDefect)
-    .map((f) => `baseline defect: "${f.label}" is ${f.ratio}× its raw limit (${f.raw}); a raw limit must be the best a bare program does here, so that limit is wrong`);
+    .map(
+      (f) =>
+        `baseline defect: "${f.label}" is ${f.ratio}× its raw limit (${f.raw}); a raw limit must be the best a bare program does here, so that limit is wrong`,
+    );
 }
 
 /**
@@ -275,7 +403,20 @@ export function compare(latest: readonly Figure[], previous: readonly Figure[]):
 
 type Costs = Record<string, { unit: string; units: number; us: Record<string, number> }>;
 
-const COST_ORDER = ['api', 'router', 'deliverer', 'projector', 'nats-server', 'postgres', 'server', 'client', 'rebuild', 'loadgen', 'receiver', 'bench'];
+const COST_ORDER = [
+  'api',
+  'router',
+  'deliverer',
+  'projector',
+  'nats-server',
+  'postgres',
+  'server',
+  'client',
+  'rebuild',
+  'loadgen',
+  'receiver',
+  'bench',
+];
 
 /** Scenario × process: CPU µs per unit of work. */
 export function renderCosts(costs: Costs): string {
@@ -283,7 +424,11 @@ export function renderCosts(costs: Costs): string {
   const cols = [...COST_ORDER.filter((c) => present.has(c)), ...[...present].filter((c) => !COST_ORDER.includes(c))];
   return table(
     ['scenario', 'per', ...cols],
-    Object.entries(costs).map(([name, c]) => [name, c.unit, ...cols.map((k) => (c.us[k] === undefined ? '' : String(c.us[k])))]),
+    Object.entries(costs).map(([name, c]) => [
+      name,
+      c.unit,
+      ...cols.map((k) => (c.us[k] === undefined ? '' : String(c.us[k]))),
+    ]),
   );
 }
 
@@ -295,7 +440,14 @@ export function renderSyscalls(calls: Syscalls): string {
   const cols = [...COST_ORDER.filter((c) => present.has(c)), ...[...present].filter((c) => !COST_ORDER.includes(c))];
   return table(
     ['scenario', 'per', ...cols],
-    Object.entries(calls).map(([name, c]) => [name, c.unit, ...cols.map((k) => { const v = c.per[k]; return v ? `${v.reads} / ${v.writes}` : ''; })]),
+    Object.entries(calls).map(([name, c]) => [
+      name,
+      c.unit,
+      ...cols.map((k) => {
+        const v = c.per[k];
+        return v ? `${v.reads} / ${v.writes}` : '';
+      }),
+    ]),
   );
 }
 
@@ -334,7 +486,9 @@ export function ceiling(costs: Costs, cores = 2) {
   const per: Record<string, number> = {};
   for (const k of PIPELINE) if (c.us[k] !== undefined) per[k] = c.us[k];
   const total = Object.values(per).reduce((a, b) => a + b, 0);
-  const busiest = SINGLE_THREADED.filter((k) => per[k] !== undefined).sort((a, b) => (per[b] as number) - (per[a] as number))[0];
+  const busiest = SINGLE_THREADED.filter((k) => per[k] !== undefined).sort(
+    (a, b) => (per[b] as number) - (per[a] as number),
+  )[0];
   if (!total || !busiest) return null;
   return {
     cores,

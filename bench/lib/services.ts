@@ -23,7 +23,12 @@ export async function startServices(o: { profileNats?: boolean } = {}): Promise<
   // As root, Postgres runs as the 'postgres' user, which must be able to enter mkdtemp's 0700 dir.
   await chmod(dir, 0o755);
   const [nats, pg] = await Promise.all([
-    startNatsServer({ storeDir: path.join(dir, 'nats'), port: 0, logFile: path.join(dir, 'nats.log'), ...(o.profileNats ? { profilePort: 0 } : {}) }),
+    startNatsServer({
+      storeDir: path.join(dir, 'nats'),
+      port: 0,
+      logFile: path.join(dir, 'nats.log'),
+      ...(o.profileNats ? { profilePort: 0 } : {}),
+    }),
     // Not ephemeral: fsync stays on, as in production.
     startPostgres({ dataDir: path.join(dir, 'pg'), port: 0 }),
   ]);

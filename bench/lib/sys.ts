@@ -132,5 +132,11 @@ export function load(): number[] {
 
 export function machine() {
   const c = cpus();
-  return { cpus: c.length, cpu_model: c[0]?.model ?? 'unknown', mem_gb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
+  return {
+    cpus: c.length,
+    cpu_model: c[0]?.model ?? 'unknown',
+    mem_gb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: process.platform,
+  };
 }

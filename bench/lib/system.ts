@@ -112,7 +112,9 @@ export class System {
     // first process would write a profile of its own start-up beside the real one.
     const profileDir = this.profileDir(role);
     const profiled = profileDir !== null;
-    const prof = profiled ? [...missingHeapFlags([], this.o.baseEnv.NODE_OPTIONS), '--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const prof = profiled
+      ? [...missingHeapFlags([], this.o.baseEnv.NODE_OPTIONS), '--cpu-prof', `--cpu-prof-dir=${profileDir}`]
+      : [];
     const proc = spawn(process.execPath, [...prof, MAIN, 'run'], {
       env: {
         ...(profiled ? { MALLOC_ARENA_MAX } : {}),
@@ -134,7 +136,8 @@ export class System {
     this.procs.set(name, { proc, port, log });
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${name} exited at start: ${this.tail(name)}`);
+      if (proc.exitCode !== null || proc.signalCode !== null)
+        throw new Error(`${name} exited at start: ${this.tail(name)}`);
       const ok = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
         (r) => r.status === 200,
         () => false,
@@ -206,8 +209,12 @@ export class System {
     };
     const deadline = Date.now() + 120_000;
     for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`the default command exited at start: ${readFileSync(log, 'utf8').slice(-2000)}`);
-      const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status === 200, () => false);
+      if (proc.exitCode !== null || proc.signalCode !== null)
+        throw new Error(`the default command exited at start: ${readFileSync(log, 'utf8').slice(-2000)}`);
+      const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) return { url, pid: proc.pid ?? 0, stop };
       if (Date.now() > deadline) {
         await stop();
@@ -255,7 +262,9 @@ export class System {
 
   /** Per projected stream: its last sequence and the projection's checkpoint. */
   async projection(): Promise<Record<string, { last: number; checkpoint: number }>> {
-    const { rows } = await this.pool.query<{ stream: string; last_seq: string }>('SELECT stream, last_seq FROM projection_checkpoints');
+    const { rows } = await this.pool.query<{ stream: string; last_seq: string }>(
+      'SELECT stream, last_seq FROM projection_checkpoints',
+    );
     const cp = new Map(rows.map((r) => [r.stream, Number(r.last_seq)]));
     const out: Record<string, { last: number; checkpoint: number }> = {};
     for (const s of [STREAMS.events, STREAMS.facts, STREAMS.deadLetters]) {

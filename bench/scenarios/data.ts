@@ -22,7 +22,11 @@ export async function runRebuild(ctx: Ctx): Promise<Rebuild> {
   const system = ctx.system as System;
   ctx.log(`rebuild: read models dropped and projected again from the streams (at most ${ctx.plan.rebuildBudgetS} s)`);
   await system.stop('projector');
-  const child = runChild<Rebuild>('rebuild.ts', { natsUrl: ctx.services.natsUrl, databaseUrl: ctx.services.databaseUrl, budgetS: ctx.plan.rebuildBudgetS });
+  const child = runChild<Rebuild>('rebuild.ts', {
+    natsUrl: ctx.services.natsUrl,
+    databaseUrl: ctx.services.databaseUrl,
+    budgetS: ctx.plan.rebuildBudgetS,
+  });
   const cpu = measureCpu(ctx, 'rebuild', { rebuild: child.pid });
   const r = await child.done;
   cpu.stop(r.records, 'record');
@@ -39,7 +43,15 @@ export interface Query {
   p99_ms: number;
   variants: Record<string, { n: number; p50_ms: number; p99_ms: number }>;
   /** GET /v1/stats (and a destination's stats) on the same account, from its rollups. */
-  stats?: { rollup_rows: number; seed_s: number; requests: number; failed: number; p50_ms: number; p99_ms: number; variants: Record<string, { n: number; p50_ms: number; p99_ms: number }> };
+  stats?: {
+    rollup_rows: number;
+    seed_s: number;
+    requests: number;
+    failed: number;
+    p50_ms: number;
+    p99_ms: number;
+    variants: Record<string, { n: number; p50_ms: number; p99_ms: number }>;
+  };
 }
 
 const DAY_MS = 86_400_000;
@@ -89,7 +101,12 @@ export async function runQuery(ctx: Ctx, apiUrl: string): Promise<Query> {
     type_since: `/v1/events?event_type=bench.type.3&since=${encodeURIComponent(iso(3 * DAY_MS))}`,
     ...(page.next_cursor ? { cursor_mid: `/v1/events?cursor=${encodeURIComponent(page.next_cursor)}` } : {}),
   };
-  const child = runChild<Omit<Query, 'rows' | 'insert_s'>>('query.ts', { baseUrl: apiUrl, key: api.key, variants, durationS: ctx.plan.queryS });
+  const child = runChild<Omit<Query, 'rows' | 'insert_s'>>('query.ts', {
+    baseUrl: apiUrl,
+    key: api.key,
+    variants,
+    durationS: ctx.plan.queryS,
+  });
   const cpu = measureCpu(ctx, 'query', { client: child.pid });
   const r = await child.done;
   cpu.stop(r.requests, 'request');
@@ -107,10 +124,15 @@ const BUCKETS = 70;
  */
 async function runStats(ctx: Ctx, api: Api, apiUrl: string): Promise<NonNullable<Query['stats']>> {
   const system = ctx.system as System;
-  const destinations = await Promise.all([0, 1, 2, 3].map((i) => api.destination({ name: `stats-${i}`, url: `https://stats-${i}.bench.invalid/hooks` })));
+  const destinations = await Promise.all(
+    [0, 1, 2, 3].map((i) => api.destination({ name: `stats-${i}`, url: `https://stats-${i}.bench.invalid/hooks` })),
+  );
   const t0 = performance.now();
   let rollupRows = 0;
-  for (const [grain, events, deliveries] of [['minute', 'event_rollups', 'delivery_rollups'], ['hour', 'event_rollups_hourly', 'delivery_rollups_hourly']] as const) {
+  for (const [grain, events, deliveries] of [
+    ['minute', 'event_rollups', 'delivery_rollups'],
+    ['hour', 'event_rollups_hourly', 'delivery_rollups_hourly'],
+  ] as const) {
     const e = await system.pool.query(
       `INSERT INTO ${events} (account_id, ${grain}, direction, received)
        SELECT $1, date_trunc('${grain}', received_at), direction, count(*) FROM events WHERE account_id = $1 GROUP BY 2, 3`,
@@ -133,14 +155,21 @@ async function runStats(ctx: Ctx, api: Api, apiUrl: string): Promise<NonNullable
   }
   await system.pool.query('ANALYZE event_rollups, delivery_rollups, event_rollups_hourly, delivery_rollups_hourly');
   const seedS = Math.round((performance.now() - t0) / 100) / 10;
-  ctx.log(`  stats: ${rollupRows.toLocaleString('en')} rollup rows seeded in ${seedS} s; GET /v1/stats for ${ctx.plan.queryS} s`);
+  ctx.log(
+    `  stats: ${rollupRows.toLocaleString('en')} rollup rows seeded in ${seedS} s; GET /v1/stats for ${ctx.plan.queryS} s`,
+  );
   const variants: Record<string, string> = {
     stats_1h: '/v1/stats?range=1h',
     stats_24h: '/v1/stats?range=24h',
     stats_7d: '/v1/stats?range=7d',
     destination_24h: `/v1/destinations/${destinations[0]}/stats?range=24h`,
   };
-  const child = runChild<Omit<NonNullable<Query['stats']>, 'rollup_rows' | 'seed_s'>>('query.ts', { baseUrl: apiUrl, key: api.key, variants, durationS: ctx.plan.queryS });
+  const child = runChild<Omit<NonNullable<Query['stats']>, 'rollup_rows' | 'seed_s'>>('query.ts', {
+    baseUrl: apiUrl,
+    key: api.key,
+    variants,
+    durationS: ctx.plan.queryS,
+  });
   const cpu = measureCpu(ctx, 'stats', { client: child.pid });
   const r = await child.done;
   cpu.stop(r.requests, 'request');

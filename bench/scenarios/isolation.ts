@@ -13,9 +13,17 @@ import { FANOUT, type Setup } from './setup.ts';
 
 /** Closed-loop ingest of `amount` events, cut short after plan.floodMaxS on a slow machine. */
 async function flood(ctx: Ctx, url: string, amount: number): Promise<{ rps: number; ok: number }> {
-  const ac = runChild<{ rps: number; ok: number }>('autocannon.ts', { url, connections: 50, amount, maxS: ctx.plan.floodMaxS, body: BODY, headers: JSON_HEADERS });
+  const ac = runChild<{ rps: number; ok: number }>('autocannon.ts', {
+    url,
+    connections: 50,
+    amount,
+    maxS: ctx.plan.floodMaxS,
+    body: BODY,
+    headers: JSON_HEADERS,
+  });
   const r = await ac.done;
-  if (r.ok < amount) ctx.log(`  only ${r.ok} of ${amount} events accepted in ${ctx.plan.floodMaxS} s (${r.rps}/s): going on with those`);
+  if (r.ok < amount)
+    ctx.log(`  only ${r.ok} of ${amount} events accepted in ${ctx.plan.floodMaxS} s (${r.rps}/s): going on with those`);
   return r;
 }
 
@@ -58,7 +66,9 @@ function deliverers(n: number): Copy[] {
 export async function runFanout(ctx: Ctx, setup: Setup, copies = 1): Promise<Fanout> {
   const system = ctx.system as System;
   const names = deliverers(copies);
-  ctx.log(`fan-out: ${ctx.plan.fanoutEvents} events × ${FANOUT} destinations, delivered from a standing start by ${copies} deliverer process${copies > 1 ? 'es' : ''}`);
+  ctx.log(
+    `fan-out: ${ctx.plan.fanoutEvents} events × ${FANOUT} destinations, delivered from a standing start by ${copies} deliverer process${copies > 1 ? 'es' : ''}`,
+  );
   for (const name of names) await system.stop(name);
   const before = (await system.broker.streams.info(STREAMS.deliveries)).state.messages;
   const n = (await flood(ctx, setup.api.ingestUrl(setup.sources.fanout), ctx.plan.fanoutEvents)).ok;
@@ -78,7 +88,9 @@ export async function runFanout(ctx: Ctx, setup: Setup, copies = 1): Promise<Fan
   }
   cpu.stop(count, 'delivery');
   const peaks = rss.stop();
-  const times = sortNumbers((await ctx.receiver.call<{ times: Float64Array }>('stats', { channel: 'fanout', times: true })).times);
+  const times = sortNumbers(
+    (await ctx.receiver.call<{ times: Float64Array }>('stats', { channel: 'fanout', times: true })).times,
+  );
   const first = times[0] ?? 0;
   const last = times[times.length - 1] ?? 0;
   const t10 = percentile(times, 10);
@@ -113,7 +125,9 @@ export async function runBacklog(ctx: Ctx, setup: Setup): Promise<Backlog> {
   const rate = 500;
   const url = setup.api.ingestUrl(setup.sources.healthy);
   const dead = new Set([setup.dead]);
-  ctx.log(`backlog isolation: healthy destination at ${rate}/s for ${p.healthyS} s (after ${WARMUP_S} s of warm-up), without then with ${p.backlog} waiting on a dead one`);
+  ctx.log(
+    `backlog isolation: healthy destination at ${rate}/s for ${p.healthyS} s (after ${WARMUP_S} s of warm-up), without then with ${p.backlog} waiting on a dead one`,
+  );
   await warmUp(ctx, 'backlog', url, rate, 'healthy');
   const without = await latencyRun(ctx, 'backlog.without', url, rate, p.healthyS, 'healthy');
   await drain(ctx, 'baseline');

@@ -45,8 +45,21 @@ export async function pacedRun(
   url: string,
   rate: number,
   durationS: number,
-  opts: { channel: string; track: boolean; exclude?: ReadonlySet<string>; /** false: a warm-up, left out of the CPU tables. */ measure?: boolean },
-): Promise<{ load: PacedResult; arrivals: Float64Array | null; seqBase: number; lag: LagSummary; pending: PendingSample[]; duplicates: number; count: number }> {
+  opts: {
+    channel: string;
+    track: boolean;
+    exclude?: ReadonlySet<string>;
+    /** false: a warm-up, left out of the CPU tables. */ measure?: boolean;
+  },
+): Promise<{
+  load: PacedResult;
+  arrivals: Float64Array | null;
+  seqBase: number;
+  lag: LagSummary;
+  pending: PendingSample[];
+  duplicates: number;
+  count: number;
+}> {
   const system = ctx.system as NonNullable<Ctx['system']>;
   const total = Math.round(rate * durationS);
   const seqBase = nextSeq;
@@ -55,7 +68,14 @@ export async function pacedRun(
   else await ctx.receiver.call('reset', { channel: opts.channel });
   const monitor = new Monitor(system, opts.exclude);
   monitor.start();
-  const gen = runChild<PacedResult>('paced.ts', { url, rate, durationS, connections: connectionsFor(rate), seqBase, record: opts.track });
+  const gen = runChild<PacedResult>('paced.ts', {
+    url,
+    rate,
+    durationS,
+    connections: connectionsFor(rate),
+    seqBase,
+    record: opts.track,
+  });
   const cpu = opts.measure === false ? null : measureCpu(ctx, scenario, { loadgen: gen.pid });
   const load = await gen.done;
   cpu?.stop(load.ok, 'event');
@@ -68,13 +88,35 @@ export async function pacedRun(
   }
   const watched = await monitor.stop();
   let arrivals: Float64Array | null = null;
-  if (opts.track) arrivals = (await ctx.receiver.call<{ arrivals: Float64Array }>('stats', { channel: opts.channel, arrivals: true })).arrivals;
-  return { load, arrivals, seqBase, lag: watched.lag, pending: watched.pending, duplicates: stats.duplicates, count: stats.count };
+  if (opts.track)
+    arrivals = (await ctx.receiver.call<{ arrivals: Float64Array }>('stats', { channel: opts.channel, arrivals: true }))
+      .arrivals;
+  return {
+    load,
+    arrivals,
+    seqBase,
+    lag: watched.lag,
+    pending: watched.pending,
+    duplicates: stats.duplicates,
+    count: stats.count,
+  };
 }
 
 /** A fixed-rate run with its end-to-end latency: receiver arrival minus the 202's arrival, per seq. */
-export async function latencyRun(ctx: Ctx, scenario: string, url: string, rate: number, durationS: number, channel: string, exclude?: ReadonlySet<string>): Promise<LatencyRun> {
-  const r = await pacedRun(ctx, scenario, url, rate, durationS, { channel, track: true, ...(exclude ? { exclude } : {}) });
+export async function latencyRun(
+  ctx: Ctx,
+  scenario: string,
+  url: string,
+  rate: number,
+  durationS: number,
+  channel: string,
+  exclude?: ReadonlySet<string>,
+): Promise<LatencyRun> {
+  const r = await pacedRun(ctx, scenario, url, rate, durationS, {
+    channel,
+    track: true,
+    ...(exclude ? { exclude } : {}),
+  });
   const acks = r.load.acks as Float64Array;
   const arrivals = r.arrivals as Float64Array;
   const e2e: number[] = [];
@@ -86,5 +128,13 @@ export async function latencyRun(ctx: Ctx, scenario: string, url: string, rate: 
     else e2e.push(Math.max(0, (arrivals[i] as number) - (acks[i] as number)));
   }
   const { acks: _acks, ...load } = r.load;
-  return { load, e2e: summarize(e2e), arrived: e2e.length, missing, duplicates: r.duplicates, lag: r.lag, pending: r.pending };
+  return {
+    load,
+    e2e: summarize(e2e),
+    arrived: e2e.length,
+    missing,
+    duplicates: r.duplicates,
+    lag: r.lag,
+    pending: r.pending,
+  };
 }

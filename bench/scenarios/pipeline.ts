@@ -13,7 +13,10 @@ export async function drain(ctx: Ctx, what: string, exclude?: ReadonlySet<string
   return d.drained ? d.ms : -1;
 }
 
-export async function runIngest(ctx: Ctx, setup: Setup): Promise<HttpFigure & { drain_ms: number[]; windows_us: Array<[number, number]> }> {
+export async function runIngest(
+  ctx: Ctx,
+  setup: Setup,
+): Promise<HttpFigure & { drain_ms: number[]; windows_us: Array<[number, number]> }> {
   const p = ctx.plan;
   const url = setup.api.ingestUrl(setup.sources.ingest);
   const runs: HttpFigure[] = [];
@@ -31,7 +34,14 @@ export async function runIngest(ctx: Ctx, setup: Setup): Promise<HttpFigure & { 
     const v = runs.map(f).sort((a, b) => a - b);
     return v[Math.floor(v.length / 2)] as number;
   };
-  return { rps: med((r) => r.rps), p50_ms: med((r) => r.p50_ms), p99_ms: med((r) => r.p99_ms), runs: runs.flatMap((r) => r.runs), drain_ms: drains, windows_us: windows };
+  return {
+    rps: med((r) => r.rps),
+    p50_ms: med((r) => r.p50_ms),
+    p99_ms: med((r) => r.p99_ms),
+    runs: runs.flatMap((r) => r.runs),
+    drain_ms: drains,
+    windows_us: windows,
+  };
 }
 
 /** Seconds of unmeasured load at a latency scenario's own rate before it is measured. */
@@ -48,7 +58,9 @@ export async function warmUp(ctx: Ctx, what: string, url: string, rate: number, 
 }
 
 export async function runE2e(ctx: Ctx, setup: Setup): Promise<LatencyRun> {
-  ctx.log(`e2e latency: 1,000 events/s for ${ctx.plan.e2eS} s, 202 → receiver arrival, after ${WARMUP_S} s of warm-up at that rate`);
+  ctx.log(
+    `e2e latency: 1,000 events/s for ${ctx.plan.e2eS} s, 202 → receiver arrival, after ${WARMUP_S} s of warm-up at that rate`,
+  );
   await warmUp(ctx, 'e2e', setup.api.ingestUrl(setup.sources.latency), 1000, 'latency');
   const r = await latencyRun(ctx, 'e2e', setup.api.ingestUrl(setup.sources.latency), 1000, ctx.plan.e2eS, 'latency');
   await drain(ctx, 'e2e');
@@ -69,15 +81,21 @@ export interface Step {
 
 /** One window at `rate`: did ingest, delivery and the projections all keep up? */
 async function step(ctx: Ctx, setup: Setup, rate: number, windowS: number): Promise<Step> {
-  const r = await pacedRun(ctx, `sustained@${rate}`, setup.api.ingestUrl(setup.sources.sustained), rate, windowS, { channel: 'sustained', track: false });
+  const r = await pacedRun(ctx, `sustained@${rate}`, setup.api.ingestUrl(setup.sources.sustained), rate, windowS, {
+    channel: 'sustained',
+    track: false,
+  });
   const t0 = r.load.started_at;
-  const points = r.pending.filter((s) => s.t >= t0 && s.t <= t0 + windowS * 1000).map((s) => [(s.t - t0) / 1000, s.router + s.deliveries] as const);
+  const points = r.pending
+    .filter((s) => s.t >= t0 && s.t <= t0 + windowS * 1000)
+    .map((s) => [(s.t - t0) / 1000, s.router + s.deliveries] as const);
   const pendingSlope = slope(points);
   const pendingEnd = points.length ? (points[points.length - 1] as readonly [number, number])[1] : 0;
   const why: string[] = [];
   if (r.load.non202 + r.load.errors > 0) why.push(`${r.load.non202 + r.load.errors} failed requests`);
   // Ingest keeps up when it never had a second's worth outstanding (nothing skipped) and answered 97%.
-  if (r.load.skipped > 0 || r.load.ok < r.load.sent * 0.97) why.push(`ingest fell behind (${r.load.achieved_rate}/s answered, ${r.load.skipped} sends skipped)`);
+  if (r.load.skipped > 0 || r.load.ok < r.load.sent * 0.97)
+    why.push(`ingest fell behind (${r.load.achieved_rate}/s answered, ${r.load.skipped} sends skipped)`);
   if (r.lag.max_ms >= 2000) why.push(`projection lag ${r.lag.max_ms} ms`);
   // Growth beyond noise: 5% of the rate per second; and never more than a second's worth at the end.
   if (pendingSlope > rate * 0.05) why.push(`pending deliveries grew ${Math.round(pendingSlope)}/s`);
@@ -109,7 +127,9 @@ export interface Sustained {
  */
 export async function runSustained(ctx: Ctx, setup: Setup): Promise<Sustained> {
   const p = ctx.plan;
-  ctx.log(`sustained: probes of ${p.sustainedProbeS} s stepping up${p.sustainedConfirmS ? `, then ${p.sustainedConfirmS} s at the best` : ''}`);
+  ctx.log(
+    `sustained: probes of ${p.sustainedProbeS} s stepping up${p.sustainedConfirmS ? `, then ${p.sustainedConfirmS} s at the best` : ''}`,
+  );
   const steps: Step[] = [];
   let best = 0;
   let failedAt = 0;
@@ -129,7 +149,11 @@ export async function runSustained(ctx: Ctx, setup: Setup): Promise<Sustained> {
     best = rate;
   }
   // Not even the first rate: step down, so the figure says what this machine does sustain.
-  for (let rate = Math.floor((p.sustainedRates[0] ?? 1000) / 2); best === 0 && rate >= 125; rate = Math.floor(rate / 2)) {
+  for (
+    let rate = Math.floor((p.sustainedRates[0] ?? 1000) / 2);
+    best === 0 && rate >= 125;
+    rate = Math.floor(rate / 2)
+  ) {
     const s = await step(ctx, setup, rate, p.sustainedProbeS);
     steps.push(s);
     if ((await drain(ctx, `after ${rate}/s`)) >= 0 && s.ok) best = rate;

@@ -71,10 +71,23 @@ export const BODY = makeBody(0, 0).toString();
 export const JSON_HEADERS = { 'content-type': 'application/json' };
 
 /** Closed-loop autocannon runs at 50 connections against `url`; the median of each figure. */
-export async function closedLoop(ctx: Ctx, scenario: string, url: string, runs: number, durationS: number, extra: Record<string, number | number[]> = {}): Promise<HttpFigure> {
+export async function closedLoop(
+  ctx: Ctx,
+  scenario: string,
+  url: string,
+  runs: number,
+  durationS: number,
+  extra: Record<string, number | number[]> = {},
+): Promise<HttpFigure> {
   const results: HttpRun[] = [];
   for (let i = 0; i < runs; i++) {
-    const ac = runChild<HttpRun>('autocannon.ts', { url, connections: 50, durationS, body: BODY, headers: JSON_HEADERS });
+    const ac = runChild<HttpRun>('autocannon.ts', {
+      url,
+      connections: 50,
+      durationS,
+      body: BODY,
+      headers: JSON_HEADERS,
+    });
     const cpu = measureCpu(ctx, scenario, { ...extra, loadgen: ac.pid });
     const r = await ac.done;
     results.push(r);
@@ -95,16 +108,34 @@ export async function runRaw(ctx: Ctx): Promise<RawResults> {
   ctx.log(`raw: fastify_202 (${p.rawRuns} × ${p.rawS} s, 50 connections)`);
   const bare = await startServer<{ url: string }>('raw-server.ts', { mode: 'bare' });
   try {
-    out.fastify_202 = await closedLoop(ctx, 'raw.fastify_202', `${bare.info.url}/ingest/x`, p.rawRuns, p.rawS, { server: bare.pid });
+    out.fastify_202 = await closedLoop(ctx, 'raw.fastify_202', `${bare.info.url}/ingest/x`, p.rawRuns, p.rawS, {
+      server: bare.pid,
+    });
   } finally {
     await bare.stop();
   }
 
   const cores = availableParallelism();
-  const goDefault = await startNatsServer({ storeDir: path.join(ctx.services.dir, 'nats-go-default'), port: 0, gomaxprocs: cores });
+  const goDefault = await startNatsServer({
+    storeDir: path.join(ctx.services.dir, 'nats-go-default'),
+    port: 0,
+    gomaxprocs: cores,
+  });
   const servers = [
-    { id: 'project', label: `project (GOMAXPROCS=${natsEnv(process.env, cores).GOMAXPROCS ?? cores})`, url: ctx.services.natsUrl, pid: ctx.services.nats.pid, key: '' },
-    { id: 'go_default', label: `Go default (GOMAXPROCS=${cores})`, url: goDefault.url, pid: goDefault.pid, key: '.go_default' },
+    {
+      id: 'project',
+      label: `project (GOMAXPROCS=${natsEnv(process.env, cores).GOMAXPROCS ?? cores})`,
+      url: ctx.services.natsUrl,
+      pid: ctx.services.nats.pid,
+      key: '',
+    },
+    {
+      id: 'go_default',
+      label: `Go default (GOMAXPROCS=${cores})`,
+      url: goDefault.url,
+      pid: goDefault.pid,
+      key: '.go_default',
+    },
   ];
   try {
     const pubs: Array<HttpFigure & { variant: Variant }> = [];
@@ -113,16 +144,28 @@ export async function runRaw(ctx: Ctx): Promise<RawResults> {
       for (const publish of ['js.publish', 'coalesced'] as const) {
         const scenario = `raw.fastify_publish${nats.key}${publish === 'coalesced' ? '.coalesced' : ''}`;
         ctx.log(`raw: Fastify + publish, nats ${nats.label}, ${publish} (${p.rawRuns} × ${p.rawS} s, 50 connections)`);
-        const server = await startServer<{ url: string }>('raw-server.ts', { mode: 'publish', natsUrl: nats.url, coalesce: publish === 'coalesced' });
+        const server = await startServer<{ url: string }>('raw-server.ts', {
+          mode: 'publish',
+          natsUrl: nats.url,
+          coalesce: publish === 'coalesced',
+        });
         try {
-          const f = await closedLoop(ctx, scenario, `${server.info.url}/ingest/x`, p.rawRuns, p.rawS, { server: server.pid, 'nats-server': nats.pid });
+          const f = await closedLoop(ctx, scenario, `${server.info.url}/ingest/x`, p.rawRuns, p.rawS, {
+            server: server.pid,
+            'nats-server': nats.pid,
+          });
           pubs.push({ ...f, variant: { id: `${nats.id}.${publish}`, nats: nats.label, publish } });
         } finally {
           await server.stop();
         }
       }
       ctx.log(`raw: jetstream publish (64 in flight) and consume+ack, ${p.jsMessages} messages, nats ${nats.label}`);
-      const js = runChild<JetStreamFigure>('raw-jetstream.ts', { natsUrl: nats.url, messages: p.jsMessages, inFlight: 64, batch: 1000 });
+      const js = runChild<JetStreamFigure>('raw-jetstream.ts', {
+        natsUrl: nats.url,
+        messages: p.jsMessages,
+        inFlight: 64,
+        batch: 1000,
+      });
       const jsCpu = measureCpu(ctx, `raw.jetstream${nats.key}`, { client: js.pid, 'nats-server': nats.pid });
       const r = await js.done;
       jsCpu.stop(r.messages * 2, 'message published + consumed');
@@ -135,7 +178,11 @@ export async function runRaw(ctx: Ctx): Promise<RawResults> {
   }
 
   ctx.log(`raw: undici → bare HTTP sink (64 in flight, ${p.sinkS} s)`);
-  const feed = runChild<RawResults['http_sink']>('undici-feed.ts', { url: `${ctx.receiver.info.url}/ok/raw`, inFlight: 64, durationS: p.sinkS });
+  const feed = runChild<RawResults['http_sink']>('undici-feed.ts', {
+    url: `${ctx.receiver.info.url}/ok/raw`,
+    inFlight: 64,
+    durationS: p.sinkS,
+  });
   const feedCpu = measureCpu(ctx, 'raw.http_sink', { client: feed.pid });
   out.http_sink = await feed.done;
   feedCpu.stop(out.http_sink ? out.http_sink.rps * p.sinkS : 0, 'request');
@@ -147,8 +194,17 @@ export async function runRaw(ctx: Ctx): Promise<RawResults> {
   return out;
 }
 
-async function rawPostgres(ctx: Ctx, mode: 'insert' | 'copy', rowsPerStatement: number): Promise<PostgresFigure | undefined> {
-  const run = runChild<PostgresFigure>('raw-postgres.ts', { databaseUrl: ctx.services.databaseUrl, durationS: ctx.plan.pgS, mode, rowsPerStatement });
+async function rawPostgres(
+  ctx: Ctx,
+  mode: 'insert' | 'copy',
+  rowsPerStatement: number,
+): Promise<PostgresFigure | undefined> {
+  const run = runChild<PostgresFigure>('raw-postgres.ts', {
+    databaseUrl: ctx.services.databaseUrl,
+    durationS: ctx.plan.pgS,
+    mode,
+    rowsPerStatement,
+  });
   const cpu = measureCpu(ctx, `raw.postgres_${mode}`, { client: run.pid });
   const r = await run.done;
   cpu.stop(r?.rows, 'row');

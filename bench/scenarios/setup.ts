@@ -19,7 +19,9 @@ export async function setUp(ctx: Ctx, apiUrl: string): Promise<Setup> {
   await api.signup('bench');
   const sink = (channel: string) => `${ctx.receiver.info.url}/ok/${channel}`;
   const names = ['ingest', 'latency', 'sustained', 'fanout', 'healthy', 'dead'] as const;
-  const sources = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await api.source(`bench-${n}`)] as const))) as Setup['sources'];
+  const sources = Object.fromEntries(
+    await Promise.all(names.map(async (n) => [n, await api.source(`bench-${n}`)] as const)),
+  ) as Setup['sources'];
   const one = async (source: Source, name: string, url: string, extra: Record<string, unknown> = {}) => {
     const id = await api.destination({ name, url, ...extra });
     await api.route(source.id, id);
@@ -32,7 +34,10 @@ export async function setUp(ctx: Ctx, apiUrl: string): Promise<Setup> {
   const fanoutDestinations: string[] = [];
   // Ten customers: each destination on an origin of its own (the receiver listens on one per destination).
   const origins = ctx.receiver.info.origins;
-  for (let i = 0; i < FANOUT; i++) fanoutDestinations.push(await one(sources.fanout, `bench-fanout-${i}`, `${origins[i] ?? ctx.receiver.info.url}/ok/fanout`));
+  for (let i = 0; i < FANOUT; i++)
+    fanoutDestinations.push(
+      await one(sources.fanout, `bench-fanout-${i}`, `${origins[i] ?? ctx.receiver.info.url}/ok/fanout`),
+    );
   ids.push(...fanoutDestinations);
   const healthy = await one(sources.healthy, 'bench-healthy', sink('healthy'));
   // A receiver that accepts the connection and never answers: every attempt ends in a timeout.

@@ -22,7 +22,12 @@ export class ApiClient {
   }
 
   /** One request to the next api process; throws on network errors. */
-  async once(method: string, path: string, body?: string | object, headers: Record<string, string> = {}): Promise<ApiReply> {
+  async once(
+    method: string,
+    path: string,
+    body?: string | object,
+    headers: Record<string, string> = {},
+  ): Promise<ApiReply> {
     const bases = this.bases();
     const base = bases[this.turn++ % bases.length] as string;
     const res = await fetch(`${base}${path}`, {
@@ -46,7 +51,12 @@ export class ApiClient {
   }
 
   /** Retries network errors and 5xx (with backoff) until `timeoutMs`; 2xx–4xx are answers. */
-  async call(method: string, path: string, body?: string | object, opts: { headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<ApiReply> {
+  async call(
+    method: string,
+    path: string,
+    body?: string | object,
+    opts: { headers?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<ApiReply> {
     const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
     let wait = 100;
     let last = '';

@@ -42,10 +42,24 @@ t.test('chaos at CI size: nothing accepted is lost, and the read models agree wi
   t.equal(code, 0, 'the chaos run passed');
   t.equal(result.ledger.lost, 0, 'lost = 0');
   t.ok(result.ledger.eventsAccepted > 0, `${result.ledger.eventsAccepted} events accepted`);
-  t.equal(result.ledger.phantom + result.ledger.stuck + result.ledger.chainBreaks + result.ledger.attemptMismatches, 0, 'the read models agree with the receiver');
+  t.equal(
+    result.ledger.phantom + result.ledger.stuck + result.ledger.chainBreaks + result.ledger.attemptMismatches,
+    0,
+    'the read models agree with the receiver',
+  );
   const kinds = Object.keys(result.faults as Record<string, number>);
-  for (const kind of ['kill_api', 'kill_router', 'kill_deliverer', 'kill_projector', 'nats_restart', 'postgres_restart']) {
+  for (const kind of [
+    'kill_api',
+    'kill_router',
+    'kill_deliverer',
+    'kill_projector',
+    'nats_restart',
+    'postgres_restart',
+  ]) {
     t.ok(kinds.includes(kind), `fault ${kind} injected`);
   }
-  t.ok(kinds.some((k) => k.startsWith('dest_')), 'a destination switched into a fault mode');
+  t.ok(
+    kinds.some((k) => k.startsWith('dest_')),
+    'a destination switched into a fault mode',
+  );
 });

@@ -7,12 +7,7 @@ import type { ReceiverProcess } from './receiver.ts';
 import { type Infra, type RoleName, type Supervisor, sleep } from './services.ts';
 import { type Mode, PROFILES } from './topology.ts';
 
-export type FaultKind =
-  | `kill_${RoleName}`
-  | 'nats_restart'
-  | 'nats_kill'
-  | 'postgres_restart'
-  | `dest_${Mode}`;
+export type FaultKind = `kill_${RoleName}` | 'nats_restart' | 'nats_kill' | 'postgres_restart' | `dest_${Mode}`;
 
 export interface FaultOptions {
   /** Mean gap between two faults. */

@@ -10,17 +10,41 @@ const profileOf = new Map(Object.entries(DEST).map(([p, id]) => [id, p as Profil
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 
 function key(k: string, type: string | null, ids: string[]): KeyRecord {
-  return { key: k, seq: 0, type, firstTryAt: T0, acceptedAt: T0, ids, duplicateAnswers: 0, tries: 1, retries: 0, gaveUp: false, rejected: 0, lastError: null };
+  return {
+    key: k,
+    seq: 0,
+    type,
+    firstTryAt: T0,
+    acceptedAt: T0,
+    ids,
+    duplicateAnswers: 0,
+    tries: 1,
+    retries: 0,
+    gaveUp: false,
+    rejected: 0,
+    lastError: null,
+  };
 }
 function attempt(n: number, status: number | null, errorClass: string | null = null): ReadAttempt {
-  return { n, started_at: new Date(T0 + n * 1000).toISOString(), duration_ms: 10, status_code: status, error_class: errorClass };
+  return {
+    n,
+    started_at: new Date(T0 + n * 1000).toISOString(),
+    duration_ms: 10,
+    status_code: status,
+    error_class: errorClass,
+  };
 }
 function event(id: string, k: string, deliveries: Array<[Profile, string, ReadAttempt[]]>): ReadEvent {
   return {
     id,
     idempotency_key: k,
     status: 'x',
-    deliveries: deliveries.map(([p, status, attempts]) => ({ id: `${id}:${p}`, destination_id: DEST[p], status, attempts })),
+    deliveries: deliveries.map(([p, status, attempts]) => ({
+      id: `${id}:${p}`,
+      destination_id: DEST[p],
+      status,
+      attempts,
+    })),
   };
 }
 function receipt(e: string, p: Profile, a: number, s: number | null, d = `${e}:${p}`): Receipt {
@@ -46,7 +70,11 @@ t.test('a clean history passes', async (t) => {
 });
 
 t.test('an accepted event that never reached a destination is lost', async (t) => {
-  const input = { ...good(), events: [event('e1', 'k1', [['healthy', 'retry_scheduled', [attempt(1, 500)]]])], receipts: [receipt('e1', 'healthy', 1, 500)] };
+  const input = {
+    ...good(),
+    events: [event('e1', 'k1', [['healthy', 'retry_scheduled', [attempt(1, 500)]]])],
+    receipts: [receipt('e1', 'healthy', 1, 500)],
+  };
   const l = computeLedger(input);
   t.equal(l.lost, 1);
   t.notOk(l.ok);
@@ -81,15 +109,21 @@ t.test('a 2xx followed by a dead letter is explained only by a cut-off attempt',
   t.notOk(recorded.ok);
 });
 
-t.test('a second delivery id for the same (event, destination) breaks the chain; same-id repeats are duplicates', async (t) => {
-  const dup = computeLedger({ ...good(), receipts: [...good().receipts, receipt('e1', 'healthy', 3, 200)] });
-  t.equal(dup.duplicates, 1);
-  t.equal(dup.chainBreaks, 0);
-  t.ok(dup.ok, 'a duplicate with the same id is allowed');
-  const broken = computeLedger({ ...good(), receipts: [...good().receipts, receipt('e1', 'healthy', 3, 200, 'other')] });
-  t.equal(broken.chainBreaks, 1);
-  t.notOk(broken.ok);
-});
+t.test(
+  'a second delivery id for the same (event, destination) breaks the chain; same-id repeats are duplicates',
+  async (t) => {
+    const dup = computeLedger({ ...good(), receipts: [...good().receipts, receipt('e1', 'healthy', 3, 200)] });
+    t.equal(dup.duplicates, 1);
+    t.equal(dup.chainBreaks, 0);
+    t.ok(dup.ok, 'a duplicate with the same id is allowed');
+    const broken = computeLedger({
+      ...good(),
+      receipts: [...good().receipts, receipt('e1', 'healthy', 3, 200, 'other')],
+    });
+    t.equal(broken.chainBreaks, 1);
+    t.notOk(broken.ok);
+  },
+);
 
 t.test('fan-out must match the routes for the event type', async (t) => {
   const l = computeLedger({

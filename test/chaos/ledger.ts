@@ -142,8 +142,18 @@ export function computeLedger(input: LedgerInput): Ledger {
   if (overAttempts > 0) problem(`${overAttempts} requests carried an attempt number above ${input.maxAttempts}`);
 
   const l = {
-    pairs: 0, delivered: 0, deadLettered: 0, lost: 0, stuck: 0, phantom: 0, chainBreaks: 0, wrongFanout: 0,
-    attemptMismatches: 0, duplicates: 0, explained: 0, unexplained: 0,
+    pairs: 0,
+    delivered: 0,
+    deadLettered: 0,
+    lost: 0,
+    stuck: 0,
+    phantom: 0,
+    chainBreaks: 0,
+    wrongFanout: 0,
+    attemptMismatches: 0,
+    duplicates: 0,
+    explained: 0,
+    unexplained: 0,
   };
   const settle: number[] = [];
   const timed: Array<{ ms: number; what: string }> = [];
@@ -151,7 +161,9 @@ export function computeLedger(input: LedgerInput): Ledger {
     (dv?.attempts ?? [])
       .slice()
       .sort((a, b) => a.n - b.n)
-      .map((a) => `#${a.n} +${((Date.parse(a.started_at) - since) / 1000).toFixed(1)}s ${a.status_code ?? a.error_class}`)
+      .map(
+        (a) => `#${a.n} +${((Date.parse(a.started_at) - since) / 1000).toFixed(1)}s ${a.status_code ?? a.error_class}`,
+      )
       .join(' ');
 
   const checkPair = (eventId: string, p: Profile, since: number, dv: ReadDelivery | undefined) => {
@@ -167,7 +179,14 @@ export function computeLedger(input: LedgerInput): Ledger {
     for (const a of dv?.attempts ?? []) {
       if (a.status_code !== null && !rs.some((r) => r.a === a.n && r.s === a.status_code)) {
         l.attemptMismatches++;
-        problem(`event ${eventId} → ${p}: attempt ${a.n} recorded ${a.status_code}, the receiver sent ${rs.filter((r) => r.a === a.n).map((r) => r.s).join('/') || 'nothing'}`);
+        problem(
+          `event ${eventId} → ${p}: attempt ${a.n} recorded ${a.status_code}, the receiver sent ${
+            rs
+              .filter((r) => r.a === a.n)
+              .map((r) => r.s)
+              .join('/') || 'nothing'
+          }`,
+        );
       }
     }
     const status = dv?.status ?? 'missing';
@@ -180,14 +199,20 @@ export function computeLedger(input: LedgerInput): Ledger {
       l.delivered++;
       const ms = Math.min(...ok.map((r) => r.end)) - since;
       settle.push(ms);
-      timed.push({ ms, what: `${eventId} → ${p} delivered after ${(ms / 1000).toFixed(1)} s: ${attemptsOf(dv, since)}` });
+      timed.push({
+        ms,
+        what: `${eventId} → ${p} delivered after ${(ms / 1000).toFixed(1)} s: ${attemptsOf(dv, since)}`,
+      });
     } else if (status === 'dead_letter') {
       l.deadLettered++;
       const last = dv?.attempts.reduce<ReadAttempt | null>((m, a) => (m === null || a.n > m.n ? a : m), null) ?? null;
       if (last) {
         const ms = Date.parse(last.started_at) + last.duration_ms - since;
         settle.push(ms);
-        timed.push({ ms, what: `${eventId} → ${p} dead-lettered after ${(ms / 1000).toFixed(1)} s: ${attemptsOf(dv, since)}` });
+        timed.push({
+          ms,
+          what: `${eventId} → ${p} dead-lettered after ${(ms / 1000).toFixed(1)} s: ${attemptsOf(dv, since)}`,
+        });
       }
       if (ok.length > 0) {
         // The receiver answered, but the deliverer died before recording that attempt (not recorded,
@@ -200,7 +225,9 @@ export function computeLedger(input: LedgerInput): Ledger {
         if (cut) l.explained++;
         else {
           l.unexplained++;
-          problem(`event ${eventId} → ${p}: dead-lettered (last attempt ${last?.n}: ${last?.status_code ?? last?.error_class}) although answered 2xx at attempt ${ok.map((r) => r.a).join(',')}`);
+          problem(
+            `event ${eventId} → ${p}: dead-lettered (last attempt ${last?.n}: ${last?.status_code ?? last?.error_class}) although answered 2xx at attempt ${ok.map((r) => r.a).join(',')}`,
+          );
         }
       }
     } else if (ok.length > 0) {
@@ -228,10 +255,17 @@ export function computeLedger(input: LedgerInput): Ledger {
       const got = e.deliveries.map((d) => input.profileOf.get(d.destination_id) ?? `?${d.destination_id}`);
       if (got.length !== expected.length || !expected.every((p) => got.includes(p))) {
         l.wrongFanout++;
-        problem(`event ${e.id} (${String(k.type)}): deliveries to ${got.sort().join(',') || 'nothing'}, routes say ${[...expected].sort().join(',')}`);
+        problem(
+          `event ${e.id} (${String(k.type)}): deliveries to ${got.sort().join(',') || 'nothing'}, routes say ${[...expected].sort().join(',')}`,
+        );
       }
       for (const p of expected) {
-        checkPair(e.id, p, since, e.deliveries.find((d) => input.profileOf.get(d.destination_id) === p));
+        checkPair(
+          e.id,
+          p,
+          since,
+          e.deliveries.find((d) => input.profileOf.get(d.destination_id) === p),
+        );
       }
     }
     for (const id of k.ids) {
@@ -244,7 +278,10 @@ export function computeLedger(input: LedgerInput): Ledger {
   if (missingFromReadModel > 0) problem(`${missingFromReadModel} accepted events are missing from the read models`);
 
   settle.sort((a, b) => a - b);
-  const ingest = [...keys.values()].filter((k) => k.acceptedAt !== null).map((k) => (k.acceptedAt as number) - k.firstTryAt).sort((a, b) => a - b);
+  const ingest = [...keys.values()]
+    .filter((k) => k.acceptedAt !== null)
+    .map((k) => (k.acceptedAt as number) - k.firstTryAt)
+    .sort((a, b) => a - b);
   const result: Omit<Ledger, 'ok'> = {
     keysSent: keys.size,
     eventsAccepted: acceptedIds.size,
@@ -274,12 +311,24 @@ export function computeLedger(input: LedgerInput): Ledger {
     duplicates: l.duplicates,
     duplicateRatio: l.delivered === 0 ? 0 : l.duplicates / l.delivered,
     settleMs: { p50: percentile(settle, 0.5), p99: percentile(settle, 0.99), max: settle[settle.length - 1] ?? 0 },
-    slowest: timed.sort((a, b) => b.ms - a.ms).slice(0, 5).map((x) => x.what),
+    slowest: timed
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 5)
+      .map((x) => x.what),
     problems,
   };
   const ok =
-    result.lost === 0 && result.stuck === 0 && result.phantom === 0 && result.deadAfter2xx.unexplained === 0 &&
-    result.chainBreaks === 0 && result.wrongFanout === 0 && result.doubleAccepted === 0 && result.missingFromReadModel === 0 &&
-    result.attemptMismatches === 0 && result.overAttempts === 0 && result.unknownEvents === 0 && result.eventsAccepted > 0;
+    result.lost === 0 &&
+    result.stuck === 0 &&
+    result.phantom === 0 &&
+    result.deadAfter2xx.unexplained === 0 &&
+    result.chainBreaks === 0 &&
+    result.wrongFanout === 0 &&
+    result.doubleAccepted === 0 &&
+    result.missingFromReadModel === 0 &&
+    result.attemptMismatches === 0 &&
+    result.overAttempts === 0 &&
+    result.unknownEvents === 0 &&
+    result.eventsAccepted > 0;
   return { ...result, ok };
 }

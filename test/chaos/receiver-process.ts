@@ -33,7 +33,8 @@ function modeOf(p: Profile): Mode | null {
   return m && m.until > Date.now() ? m.mode : null;
 }
 
-type Answer = { status: number; headers?: Record<string, string> } | { hang: true } | { delayMs: number; status: number };
+type Answer =
+  { status: number; headers?: Record<string, string> } | { hang: true } | { delayMs: number; status: number };
 
 function answerFor(p: Profile, eventId: string): Answer {
   const mode = modeOf(p);
@@ -102,7 +103,8 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     const url = new URL(req.url ?? '/', 'http://x');
     const parts = url.pathname.split('/').filter(Boolean);
-    if (req.method === 'POST' && parts[0] === 'd' && PROFILES.includes(parts[1] as Profile)) return delivery(parts[1] as Profile, req, res);
+    if (req.method === 'POST' && parts[0] === 'd' && PROFILES.includes(parts[1] as Profile))
+      return delivery(parts[1] as Profile, req, res);
     if (req.method === 'PUT' && parts[0] === '_mode' && PROFILES.includes(parts[1] as Profile)) {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { mode: Mode; ms: number };
       modes.set(parts[1] as Profile, { mode: body.mode, until: Date.now() + body.ms });

@@ -37,7 +37,9 @@ export async function startReceiverProcess(opts: { seed: number; logFile: string
   const port = await new Promise<number>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`receiver exited (${code}) before it listened; see ${opts.logFile}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`receiver exited (${code}) before it listened; see ${opts.logFile}`)),
+    );
   });
   const base = `http://127.0.0.1:${port}`;
   const call = async (method: string, p: string, body?: unknown) => {

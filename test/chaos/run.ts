@@ -33,7 +33,12 @@ let exitCode = 1;
 try {
   infra = await startInfra(dir);
   say(`nats-server ${infra.nats.url}, postgres ${infra.pg.url}`);
-  supervisor = new Supervisor({ natsUrl: infra.nats.url, databaseUrl: infra.pg.url, logDir: path.join(dir, 'logs'), logLevel: o.logLevel });
+  supervisor = new Supervisor({
+    natsUrl: infra.nats.url,
+    databaseUrl: infra.pg.url,
+    logDir: path.join(dir, 'logs'),
+    logLevel: o.logLevel,
+  });
   await supervisor.migrate();
   const apis = await supervisor.add('api', o.apis);
   await supervisor.add('router', o.routers);
@@ -54,7 +59,13 @@ try {
   const stopFaults = new AbortController();
   const faults: Promise<FaultLog> = injectFaults(
     ctx,
-    { meanGapMs: o.faultGapMs, modeMs: [2_000, 8_000], natsDownMs: [1_000, 4_000], pgDownMs: [2_000, 8_000], natsKill: o.natsKill },
+    {
+      meanGapMs: o.faultGapMs,
+      modeMs: [2_000, 8_000],
+      natsDownMs: [1_000, 4_000],
+      pgDownMs: [2_000, 8_000],
+      natsKill: o.natsKill,
+    },
     stopFaults.signal,
   );
   const trafficStart = Date.now();
@@ -69,7 +80,9 @@ try {
   stopFaults.abort();
   const faultLog = await faults;
   await restoreAll(ctx, 180_000);
-  say(`all faults off (${Object.values(faultLog.counts).reduce((a, b) => a + (b ?? 0), 0)} injected); settling (bound ${o.settleS} s)`);
+  say(
+    `all faults off (${Object.values(faultLog.counts).reduce((a, b) => a + (b ?? 0), 0)} injected); settling (bound ${o.settleS} s)`,
+  );
 
   const first = await settle(api, traffic.keys, o.settleS * 1000, say);
   let final = first;
@@ -79,8 +92,12 @@ try {
     // Not finished in time: say where the messages are, then restart the deliverers gracefully —
     // they send what they hold, even behind an open circuit — and wait once more. What finishes
     // now was late (held), not lost; what still does not is lost.
-    busy = await busyConsumers(`http://127.0.0.1:${infra.nats.monitorPort}`).catch((err: unknown) => [`(no monitoring: ${(err as Error).message})`]);
-    say(`not settled after ${o.settleS} s (${first.unfinished.length} unfinished); consumers: ${busy.join('; ') || 'none busy'}`);
+    busy = await busyConsumers(`http://127.0.0.1:${infra.nats.monitorPort}`).catch((err: unknown) => [
+      `(no monitoring: ${(err as Error).message})`,
+    ]);
+    say(
+      `not settled after ${o.settleS} s (${first.unfinished.length} unfinished); consumers: ${busy.join('; ') || 'none busy'}`,
+    );
     say('restarting the deliverers gracefully and waiting again');
     for (const slot of supervisor.byRole('deliverer')) await supervisor.restartGracefully(slot);
     final = await settle(api, traffic.keys, o.lateS * 1000, say);
@@ -98,7 +115,12 @@ try {
   // The raw material, for a post-mortem of a failed run (kept with the logs).
   await writeFile(
     path.join(dir, 'ledger-input.json'),
-    JSON.stringify({ keys: [...traffic.keys.values()], events: final.events, receipts, profileOf: Object.fromEntries(tenant.profileOf) }),
+    JSON.stringify({
+      keys: [...traffic.keys.values()],
+      events: final.events,
+      receipts,
+      profileOf: Object.fromEntries(tenant.profileOf),
+    }),
   );
   const result = printReport({
     options: o,

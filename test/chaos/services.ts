@@ -7,7 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type NatsServerHandle, type PostgresHandle, freePort, startNatsServer, startPostgres } from '@hookstream/embedded';
+import {
+  type NatsServerHandle,
+  type PostgresHandle,
+  freePort,
+  startNatsServer,
+  startPostgres,
+} from '@hookstream/embedded';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MAIN = path.join(ROOT, 'apps/hookstream/src/main.ts');
@@ -23,7 +29,12 @@ export async function startInfra(dir: string): Promise<Infra> {
   // As root, Postgres runs as the 'postgres' user, which must be able to enter the run directory.
   await chmod(dir, 0o755);
   const [nats, pg] = await Promise.all([
-    startNatsServer({ storeDir: path.join(dir, 'jetstream'), port: 0, monitorPort: 0, logFile: path.join(dir, 'nats-server.log') }),
+    startNatsServer({
+      storeDir: path.join(dir, 'jetstream'),
+      port: 0,
+      monitorPort: 0,
+      logFile: path.join(dir, 'nats-server.log'),
+    }),
     startPostgres({ dataDir: path.join(dir, 'pg'), ephemeral: true }),
   ]);
   return { nats, pg };
@@ -36,7 +47,9 @@ function runOnce(args: string[], env: NodeJS.ProcessEnv, logFile: string): Promi
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`hookstream ${args.join(' ')} exited ${code}; see ${logFile}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`hookstream ${args.join(' ')} exited ${code}; see ${logFile}`)),
+    );
   });
 }
 
@@ -88,7 +101,17 @@ export class Supervisor {
     const added: Slot[] = [];
     for (let i = 1; i <= count; i++) {
       const port = await freePort();
-      const slot: Slot = { name: `${role}${i}`, role, port, url: `http://127.0.0.1:${port}`, child: null, crashes: 0, failedStarts: 0, starts: 0, restarting: false };
+      const slot: Slot = {
+        name: `${role}${i}`,
+        role,
+        port,
+        url: `http://127.0.0.1:${port}`,
+        child: null,
+        crashes: 0,
+        failedStarts: 0,
+        starts: 0,
+        restarting: false,
+      };
       this.slots.push(slot);
       added.push(slot);
     }
@@ -113,7 +136,8 @@ export class Supervisor {
           return;
         }
         slot.failedStarts++;
-        if (Date.now() > deadline) throw new Error(`${slot.name} did not become healthy in ${timeoutMs} ms; see ${this.logFile(slot)}`);
+        if (Date.now() > deadline)
+          throw new Error(`${slot.name} did not become healthy in ${timeoutMs} ms; see ${this.logFile(slot)}`);
         await sleep(500);
       }
     } finally {
@@ -218,7 +242,9 @@ export class Supervisor {
     child.once('exit', () => {
       if (this.stopping || this.expectedExit.has(child)) return;
       slot.crashes++;
-      void sleep(1_000).then(() => (this.stopping || slot.child !== child ? undefined : this.start(slot).catch(() => {})));
+      void sleep(1_000).then(() =>
+        this.stopping || slot.child !== child ? undefined : this.start(slot).catch(() => {}),
+      );
     });
   }
 }

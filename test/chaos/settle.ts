@@ -36,11 +36,13 @@ export interface Open {
 export function unfinished(summaries: readonly Summary[], keys: ReadonlyMap<string, KeyRecord>): Open[] {
   const seen = new Set(summaries.map((s) => s.id));
   const open: Open[] = [];
-  for (const k of keys.values()) for (const id of k.ids) if (!seen.has(id)) open.push({ id, why: 'not in the read models' });
+  for (const k of keys.values())
+    for (const id of k.ids) if (!seen.has(id)) open.push({ id, why: 'not in the read models' });
   for (const s of summaries) {
     const k = s.idempotency_key === null ? undefined : keys.get(s.idempotency_key);
     const want = k ? expectedProfiles(k.type).length : 1;
-    if (!TERMINAL.has(s.status) || s.delivery_count < want) open.push({ id: s.id, why: `${s.status}, ${s.delivery_count}/${want} deliveries` });
+    if (!TERMINAL.has(s.status) || s.delivery_count < want)
+      open.push({ id: s.id, why: `${s.status}, ${s.delivery_count}/${want} deliveries` });
   }
   return open;
 }
@@ -54,7 +56,12 @@ export interface Settled {
   unfinished: Open[];
 }
 
-export async function settle(api: ApiClient, keys: ReadonlyMap<string, KeyRecord>, boundMs: number, progress: (s: string) => void): Promise<Settled> {
+export async function settle(
+  api: ApiClient,
+  keys: ReadonlyMap<string, KeyRecord>,
+  boundMs: number,
+  progress: (s: string) => void,
+): Promise<Settled> {
   const start = Date.now();
   let open: Open[] = [];
   let lastReport = 0;
@@ -102,7 +109,9 @@ export async function busyConsumers(monitorUrl: string): Promise<string[]> {
     for (const st of a.stream_detail ?? []) {
       for (const c of st.consumer_detail ?? []) {
         if (c.num_pending > 0 || c.num_ack_pending > 0) {
-          out.push(`${st.name}/${c.name}: pending ${c.num_pending}, in hand ${c.num_ack_pending}, redelivered ${c.num_redelivered}, waiting pulls ${c.num_waiting}`);
+          out.push(
+            `${st.name}/${c.name}: pending ${c.num_pending}, in hand ${c.num_ack_pending}, redelivered ${c.num_redelivered}, waiting pulls ${c.num_waiting}`,
+          );
         }
       }
     }

@@ -35,7 +35,11 @@ export async function createTenant(anon: ApiClient, receiverUrl: string): Promis
     destinationIds[d.profile] = dst.id;
     profileOf.set(dst.id, d.profile);
     must(
-      await api.call('POST', '/v1/routes', { source_id: src.id, destination_id: dst.id, event_type_pattern: d.pattern }),
+      await api.call('POST', '/v1/routes', {
+        source_id: src.id,
+        destination_id: dst.id,
+        event_type_pattern: d.pattern,
+      }),
       `create route to ${d.profile}`,
     );
   }

@@ -38,7 +38,11 @@ export async function tail(file: string, lines = 30): Promise<string> {
 /** Runs `hookstream <args>` to completion (e.g. migrate); rejects on a non-zero exit. */
 export function runCommand(args: string[], env: NodeJS.ProcessEnv, logFile: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const log = createWriteStream(logFile, { flags: 'a' });
     child.stdout.pipe(log);
     child.stderr.pipe(log);
@@ -54,7 +58,10 @@ export function runCommand(args: string[], env: NodeJS.ProcessEnv, logFile: stri
  * Spawns `hookstream` with ROLES=role on a free port and resolves once it answers /healthz. The
  * process is stopped (SIGTERM, SIGKILL after 15 s) at teardown.
  */
-export async function startRole(t: Test, o: { name: string; role: string; env: NodeJS.ProcessEnv; logDir: string }): Promise<RoleProcess> {
+export async function startRole(
+  t: Test,
+  o: { name: string; role: string; env: NodeJS.ProcessEnv; logDir: string },
+): Promise<RoleProcess> {
   const port = await freePort();
   const logFile = path.join(o.logDir, `${o.name}.log`);
   const child = spawn(process.execPath, [MAIN], {
@@ -76,7 +83,8 @@ export async function startRole(t: Test, o: { name: string; role: string; env: N
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     async () => {
-      if (exited(child)) throw new Error(`${o.name} exited (${child.exitCode ?? child.signalCode}):\n${await tail(logFile)}`);
+      if (exited(child))
+        throw new Error(`${o.name} exited (${child.exitCode ?? child.signalCode}):\n${await tail(logFile)}`);
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
       await res.body?.cancel();
       return res.ok;
@@ -103,7 +111,8 @@ export async function metricSum(url: string, name: string): Promise<number> {
   const text = await res.text();
   let sum = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
 }

@@ -17,7 +17,13 @@ const EVENTS = 600;
 const CONCURRENCY = 8;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function call(base: string, key: string, method: string, p: string, body?: unknown): Promise<{ status: number; json: any }> {
+async function call(
+  base: string,
+  key: string,
+  method: string,
+  p: string,
+  body?: unknown,
+): Promise<{ status: number; json: any }> {
   const res = await fetch(`${base}${p}`, {
     method,
     headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -33,7 +39,13 @@ t.test('two copies of every role on a 3-node cluster lose nothing through a node
   const logDir = await mkdtemp(path.join(tmpdir(), 'hs-scale-out-'));
   t.teardown(() => (t.passing() ? rm(logDir, { recursive: true, force: true }) : t.comment(`logs kept in ${logDir}`)));
 
-  const common = { SECRETS_KEY: randomBytes(32).toString('base64'), STREAM_REPLICAS: '3', ALLOW_PRIVATE_DESTINATIONS: 'true', LOG_LEVEL: 'warn', DATA_DIR: path.join(logDir, 'data') };
+  const common = {
+    SECRETS_KEY: randomBytes(32).toString('base64'),
+    STREAM_REPLICAS: '3',
+    ALLOW_PRIVATE_DESTINATIONS: 'true',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: path.join(logDir, 'data'),
+  };
   const [cluster, databaseUrl] = await Promise.all([
     startNatsCluster(t, 3),
     createTestDatabase(t).then(async (url) => {
@@ -80,17 +92,33 @@ t.test('two copies of every role on a 3-node cluster lose nothing through a node
     return { status: 200, body: 'ok' };
   });
 
-  const acct = await fetch(`${api1.url}/v1/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"scale"}' });
+  const acct = await fetch(`${api1.url}/v1/accounts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"name":"scale"}',
+  });
   t.equal(acct.status, 201, 'account created');
   const { api_key: key } = ((await acct.json()) as { data: { api_key: string } }).data;
   const src = (await call(api1.url, key, 'POST', '/v1/sources', { name: 'shop' })).json.data;
   // Short timeouts keep AckWait (timeout + 15 s) short: what the killed deliverer held comes back soon.
   const policy = { timeout_ms: 2_000, retry_policy: { max_attempts: 10, delays_ms: [200, 500, 1_000] } };
-  const dHealthy = await call(api1.url, key, 'POST', '/v1/destinations', { name: 'healthy', url: `${healthy.url}/in`, ...policy });
-  const dFlaky = await call(api1.url, key, 'POST', '/v1/destinations', { name: 'flaky', url: `${flaky.url}/in`, ...policy });
+  const dHealthy = await call(api1.url, key, 'POST', '/v1/destinations', {
+    name: 'healthy',
+    url: `${healthy.url}/in`,
+    ...policy,
+  });
+  const dFlaky = await call(api1.url, key, 'POST', '/v1/destinations', {
+    name: 'flaky',
+    url: `${flaky.url}/in`,
+    ...policy,
+  });
   t.equal(dHealthy.status, 201);
   t.equal(dFlaky.status, 201);
-  t.equal((await call(api1.url, key, 'POST', '/v1/routes', { source_id: src.id, destination_id: dHealthy.json.data.id })).status, 201);
+  t.equal(
+    (await call(api1.url, key, 'POST', '/v1/routes', { source_id: src.id, destination_id: dHealthy.json.data.id }))
+      .status,
+    201,
+  );
   const flakyRoute = { source_id: src.id, destination_id: dFlaky.json.data.id, event_type_pattern: 'order.*' };
   t.equal((await call(api1.url, key, 'POST', '/v1/routes', flakyRoute)).status, 201);
 
@@ -107,12 +135,14 @@ t.test('two copies of every role on a 3-node cluster lose nothing through a node
   const all: RoleProcess[] = [api1, api2, router1, router2, deliverer1, deliverer2, projector1, projector2, jobs];
   const apis = [api1, api2];
   t.teardown(async () => {
-    if (!t.passing()) for (const p of all) t.comment(`--- ${p.name} (last lines of ${p.logFile})\n${await tail(p.logFile, 15)}`);
+    if (!t.passing())
+      for (const p of all) t.comment(`--- ${p.name} (last lines of ${p.logFile})\n${await tail(p.logFile, 15)}`);
   });
   t.comment(`cluster and ${all.length} role processes up after ${Date.now() - began} ms`);
 
   const replicated = [...Object.values(STREAMS), `KV_${CONFIG_BUCKET}`, `OBJ_${OBJECT_BUCKET}`];
-  for (const name of replicated) t.equal((await broker.streams.info(name)).config.num_replicas, 3, `${name} has 3 replicas`);
+  for (const name of replicated)
+    t.equal((await broker.streams.info(name)).config.num_replicas, 3, `${name} has 3 replicas`);
 
   // The node to stop: the one leading the events stream, so that ingest must fail over.
   const leader = (await broker.streams.info(STREAMS.events)).cluster?.leader;
@@ -190,7 +220,8 @@ t.test('two copies of every role on a 3-node cluster lose nothing through a node
   await waitFor(
     () => {
       const m = missing();
-      if (m.healthy + m.flaky > 0) throw new Error(`not yet delivered: ${JSON.stringify(m)}; flaky saw ${flaky.requests.length} requests`);
+      if (m.healthy + m.flaky > 0)
+        throw new Error(`not yet delivered: ${JSON.stringify(m)}; flaky saw ${flaky.requests.length} requests`);
       return true;
     },
     { timeoutMs: 150_000, intervalMs: 250, message: 'every accepted event delivered to every matching destination' },
@@ -200,7 +231,9 @@ t.test('two copies of every role on a 3-node cluster lose nothing through a node
   // Keys answered as duplicates were stored by an attempt whose answer was lost: delivered too.
   const stored = new Set([...accepted.keys(), ...duplicates]);
   t.equal(stored.size, EVENTS, 'every key was stored');
-  const reached = [...stored].filter((k) => delivered.healthy.has(k) && (Number(k.slice(2)) % 2 === 1 || delivered.flaky.has(k)));
+  const reached = [...stored].filter(
+    (k) => delivered.healthy.has(k) && (Number(k.slice(2)) % 2 === 1 || delivered.flaky.has(k)),
+  );
   t.equal(reached.length, EVENTS, 'every stored key was delivered, also those whose 202 was lost');
   const twice = [...delivered.healthy].filter(([, ids]) => ids.size > 1).map(([k]) => k);
   t.same(twice, [], 'each idempotency key was stored once: one event id per key');
@@ -213,7 +246,12 @@ t.test('two copies of every role on a 3-node cluster lose nothing through a node
       eventsById.clear();
       let cursor: string | null = null;
       do {
-        const r = await call(api2.url, key, 'GET', `/v1/events?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        const r = await call(
+          api2.url,
+          key,
+          'GET',
+          `/v1/events?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
         if (r.status !== 200) throw new Error(`GET /v1/events answered ${r.status}`);
         for (const e of r.json.data) eventsById.set(e.id, e);
         cursor = r.json.next_cursor;
@@ -228,7 +266,9 @@ t.test('two copies of every role on a 3-node cluster lose nothing through a node
     { timeoutMs: 120_000, intervalMs: 1_000, message: 'read models show every accepted event delivered' },
   );
   t.equal(eventsById.size, EVENTS, 'the read models hold each stored event once');
-  const wrongCount = [...accepted].filter(([k, id]) => eventsById.get(id)?.delivery_count !== (Number(k.slice(2)) % 2 === 0 ? 2 : 1));
+  const wrongCount = [...accepted].filter(
+    ([k, id]) => eventsById.get(id)?.delivery_count !== (Number(k.slice(2)) % 2 === 0 ? 2 : 1),
+  );
   t.same(wrongCount, [], 'orders have two deliveries, other events one');
 
   // The restarted node caught up: every replicated stream has its two followers current again.
@@ -245,10 +285,16 @@ t.test('two copies of every role on a 3-node cluster lose nothing through a node
   t.pass('every stream has a leader and two current followers');
 
   // Both copies of the API took traffic; the work counters of the others are reported.
-  for (const api of apis) t.ok((await metricSum(api.url, 'hookstream_ingest_requests_total')) > 0, `${api.name} accepted ingest traffic`);
+  for (const api of apis)
+    t.ok((await metricSum(api.url, 'hookstream_ingest_requests_total')) > 0, `${api.name} accepted ingest traffic`);
   const counts: string[] = [];
   for (const p of all.filter((x) => x !== deliverer1 && x.role !== 'api' && x.role !== 'jobs')) {
-    const metric = p.role === 'router' ? 'hookstream_router_events_total' : p.role === 'deliverer' ? 'hookstream_deliveries_total' : 'hookstream_projection_batch_rows_sum';
+    const metric =
+      p.role === 'router'
+        ? 'hookstream_router_events_total'
+        : p.role === 'deliverer'
+          ? 'hookstream_deliveries_total'
+          : 'hookstream_projection_batch_rows_sum';
     counts.push(`${p.name}=${await metricSum(p.url, metric).catch(() => NaN)}`);
   }
   t.comment(`work per process: ${counts.join(' ')}; total ${Date.now() - began} ms`);

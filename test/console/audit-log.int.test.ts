@@ -42,7 +42,11 @@ t.test('Settings → Audit log shows who changed what', async (t) => {
   const history = page.getByRole('table', { name: 'Audit log' });
   await history.getByRole('row').filter({ hasText: 'destination.rotate_secret' }).waitFor();
   t.ok(await history.getByRole('row').filter({ hasText: 'destination.create' }).isVisible(), 'its creation');
-  t.equal(await history.getByRole('row').filter({ hasText: 'source.create' }).count(), 0, 'nothing that did not involve it');
+  t.equal(
+    await history.getByRole('row').filter({ hasText: 'source.create' }).count(),
+    0,
+    'nothing that did not involve it',
+  );
 
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Settings', exact: true }).click();
   await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
@@ -57,21 +61,37 @@ t.test('Settings → Audit log shows who changed what', async (t) => {
   t.match(text, /succeeded/);
   t.match(text, /127\.0\.0\.1/, 'from which address');
   t.ok(await row.getByTitle(a.orders.id).isVisible(), 'the destination id, in full on hover');
-  t.notOk((await table.innerText()).includes(shown.match(/whsec_[A-Za-z0-9+/=]+/)?.[0] ?? 'whsec_'), 'no secret on the screen');
-  t.ok(await table.getByRole('row').filter({ hasText: 'route.create' }).count() >= 2, 'the seeded changes are listed too');
+  t.notOk(
+    (await table.innerText()).includes(shown.match(/whsec_[A-Za-z0-9+/=]+/)?.[0] ?? 'whsec_'),
+    'no secret on the screen',
+  );
+  t.ok(
+    (await table.getByRole('row').filter({ hasText: 'route.create' }).count()) >= 2,
+    'the seeded changes are listed too',
+  );
 
   // Filters: the action narrows the table to the one rotation.
   await page.getByLabel('Action').fill('destination.rotate_secret');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.waitForURL(/action=destination\.rotate_secret/);
-  await waitFor(async () => (await table.getByRole('row').filter({ hasText: 'route.create' }).count()) === 0, { timeoutMs: 20_000, message: 'the filter applied' });
+  await waitFor(async () => (await table.getByRole('row').filter({ hasText: 'route.create' }).count()) === 0, {
+    timeoutMs: 20_000,
+    message: 'the filter applied',
+  });
   t.equal(await table.locator('tbody tr').count(), 1);
 
   const v = await axeViolations(page);
-  t.same(v.map((x) => `${x.id}: ${x.help}`), [], 'no serious or critical accessibility violations');
+  t.same(
+    v.map((x) => `${x.id}: ${x.help}`),
+    [],
+    'no serious or critical accessibility violations',
+  );
 
   // The export button downloads the filtered entries, through the session.
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export CSV' }).click(),
+  ]);
   t.match(download.suggestedFilename(), /^audit-log-.*\.csv$/);
   const csv = await readFile(await download.path(), 'utf8');
   const lines = csv.trim().split('\r\n');

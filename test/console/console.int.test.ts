@@ -53,34 +53,69 @@ t.test('the console, end to end', async (t) => {
     await page.getByLabel('API key').press('Enter');
     const nav = page.getByRole('navigation', { name: 'Console' });
     await nav.waitFor();
-    for (const name of ['Overview', 'Events', 'Dead letters', 'Destinations', 'Sources', 'Routes', 'Event types', 'API keys', 'Exports', 'Settings']) {
+    for (const name of [
+      'Overview',
+      'Events',
+      'Dead letters',
+      'Destinations',
+      'Sources',
+      'Routes',
+      'Event types',
+      'API keys',
+      'Exports',
+      'Settings',
+    ]) {
       t.ok(await nav.getByRole('link', { name, exact: true }).isVisible(), `navigation has ${name}`);
     }
     t.ok(await page.getByRole('button', { name: 'Sign out' }).isVisible());
-    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie + location.href);
+    const stored = await page.evaluate(
+      () =>
+        JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie + location.href,
+    );
     t.notMatch(stored, a.key, 'the key is kept in no browser storage, readable cookie or URL');
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.keyboard.press('Tab');
-    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content', 'the first Tab stop skips to the content');
+    t.equal(
+      await page.evaluate(() => document.activeElement?.textContent),
+      'Skip to content',
+      'the first Tab stop skips to the content',
+    );
     await page.keyboard.press('Tab');
-    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Overview', 'then the navigation, in order');
+    t.equal(
+      await page.evaluate(() => document.activeElement?.textContent),
+      'Overview',
+      'then the navigation, in order',
+    );
     await noSeriousAxe(t, page, 'overview');
   });
 
   await t.test('webhooks ingested appear live; one opens with its attempts; replay adds a delivery', async (t) => {
     await page.getByRole('link', { name: 'Events', exact: true }).click();
     await page.getByText('No events yet. Send a first webhook:').waitFor();
-    t.match(await page.locator('pre').first().innerText(), a.source.ingest_url, 'the empty state teaches the curl to the ingest URL');
+    t.match(
+      await page.locator('pre').first().innerText(),
+      a.source.ingest_url,
+      'the empty state teaches the curl to the ingest URL',
+    );
     await page.evaluate(() => ((window as unknown as { __same: number }).__same = 1));
     eventId = await sendWebhook(base, a, 'order.created', { id: 'ord_1', amount: 4200 });
     await sendWebhook(base, a, 'order.paid', { id: 'ord_1' });
     await sendWebhook(base, a, 'order.shipped', { id: 'ord_1' });
     const table = page.getByRole('table', { name: 'Events' });
-    for (const type of ['order.created', 'order.paid', 'order.shipped']) await table.getByRole('cell', { name: type, exact: true }).waitFor();
-    t.equal(await page.evaluate(() => (window as unknown as { __same?: number }).__same), 1, 'they appeared without a reload');
+    for (const type of ['order.created', 'order.paid', 'order.shipped'])
+      await table.getByRole('cell', { name: type, exact: true }).waitFor();
+    t.equal(
+      await page.evaluate(() => (window as unknown as { __same?: number }).__same),
+      1,
+      'they appeared without a reload',
+    );
     await table.getByRole('row').filter({ hasText: 'order.created' }).getByText('delivered').waitFor();
     await page.keyboard.press('/');
-    t.equal(await page.evaluate(() => document.activeElement?.hasAttribute('data-search')), true, '`/` focuses the search field');
+    t.equal(
+      await page.evaluate(() => document.activeElement?.hasAttribute('data-search')),
+      true,
+      '`/` focuses the search field',
+    );
     await noSeriousAxe(t, page, 'events');
 
     await table.getByRole('link', { name: 'order.created', exact: true }).click();
@@ -88,21 +123,42 @@ t.test('the console, end to end', async (t) => {
     const attempts = page.getByRole('table', { name: 'Attempts to orders-service' });
     await attempts.getByText('200 · delivered').waitFor();
     t.match(await page.getByLabel('Event body').innerText(), /"amount": 4200/, 'the JSON body, pretty');
-    t.match(await page.getByRole('region', { name: 'Delivery to orders-service' }).innerText(), /Routed by\s+order\.\* from shop/, 'the route that sent it');
+    t.match(
+      await page.getByRole('region', { name: 'Delivery to orders-service' }).innerText(),
+      /Routed by\s+order\.\* from shop/,
+      'the route that sent it',
+    );
     await noSeriousAxe(t, page, 'event detail');
     await page.getByRole('button', { name: 'Replay', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Replay queued: 1 new delivery.' }).waitFor();
     await page.getByRole('heading', { name: 'Deliveries (2)' }).waitFor();
-    await waitFor(() => page.getByText('200 · delivered').count().then((n) => n === 2), { timeoutMs: TIMEOUT, message: 'the replayed delivery attempted and shown' });
-    t.equal(receiver.requests.filter((r) => r.headers['x-hookstream-event-id'] === eventId).length, 2, 'the receiver got the event twice');
+    await waitFor(
+      () =>
+        page
+          .getByText('200 · delivered')
+          .count()
+          .then((n) => n === 2),
+      { timeoutMs: TIMEOUT, message: 'the replayed delivery attempted and shown' },
+    );
+    t.equal(
+      receiver.requests.filter((r) => r.headers['x-hookstream-event-id'] === eventId).length,
+      2,
+      'the receiver got the event twice',
+    );
   });
 
   await t.test('a failing destination: its health, its dead letters, a bulk replay run to the end', async (t) => {
     for (let i = 1; i <= 3; i++) await sendWebhook(base, a, 'invoice.created', { id: `inv_${i}` });
-    await waitFor(async () => (await a.call('GET', '/v1/events?status=dead_letter')).json.data.length === 3, { timeoutMs: TIMEOUT, message: 'three dead letters' });
+    await waitFor(async () => (await a.call('GET', '/v1/events?status=dead_letter')).json.data.length === 3, {
+      timeoutMs: TIMEOUT,
+      message: 'three dead letters',
+    });
 
     await page.getByRole('link', { name: 'Destinations', exact: true }).click();
-    const row = page.getByRole('table', { name: 'Destinations' }).getByRole('row').filter({ hasText: 'billing-ledger' });
+    const row = page
+      .getByRole('table', { name: 'Destinations' })
+      .getByRole('row')
+      .filter({ hasText: 'billing-ledger' });
     await row.getByRole('cell', { name: '0%' }).waitFor();
     await noSeriousAxe(t, page, 'destinations');
     await row.getByRole('link', { name: 'billing-ledger' }).click();
@@ -113,7 +169,14 @@ t.test('the console, end to end', async (t) => {
 
     await page.getByRole('link', { name: 'Dead letters', exact: true }).click();
     const dl = page.getByRole('table', { name: 'Dead letters' });
-    await waitFor(() => dl.getByRole('row').count().then((n) => n === 4), { timeoutMs: TIMEOUT, message: 'three dead letters listed' });
+    await waitFor(
+      () =>
+        dl
+          .getByRole('row')
+          .count()
+          .then((n) => n === 4),
+      { timeoutMs: TIMEOUT, message: 'three dead letters listed' },
+    );
     t.match(await dl.innerText(), /billing ledger unavailable|500/, 'the last response is shown');
     await noSeriousAxe(t, page, 'dead letters');
     a.failing.billing = false;
@@ -121,12 +184,21 @@ t.test('the console, end to end', async (t) => {
     await dl.getByRole('checkbox').nth(1).check();
     await page.getByRole('button', { name: 'Replay selected (1)' }).click();
     await page.getByRole('status').filter({ hasText: '1 delivery replayed.' }).waitFor();
-    await waitFor(() => receiver.requests.filter((r) => r.url.startsWith('/billing')).length === before + 1, { timeoutMs: TIMEOUT, message: 'the chosen one re-delivered' });
+    await waitFor(() => receiver.requests.filter((r) => r.url.startsWith('/billing')).length === before + 1, {
+      timeoutMs: TIMEOUT,
+      message: 'the chosen one re-delivered',
+    });
     await page.getByRole('button', { name: 'Replay all matching' }).click();
     const bar = page.getByRole('progressbar', { name: 'Bulk replay progress' });
-    await waitFor(async () => (await bar.getAttribute('aria-valuenow')) === '100', { timeoutMs: TIMEOUT, message: 'the progress bar reaches its end' });
+    await waitFor(async () => (await bar.getAttribute('aria-valuenow')) === '100', {
+      timeoutMs: TIMEOUT,
+      message: 'the progress bar reaches its end',
+    });
     await page.getByLabel('Bulk replay').getByText('completed').waitFor();
-    await waitFor(() => receiver.requests.filter((r) => r.url.startsWith('/billing')).length >= before + 3, { timeoutMs: TIMEOUT, message: 'the other two re-delivered by the bulk replay' });
+    await waitFor(() => receiver.requests.filter((r) => r.url.startsWith('/billing')).length >= before + 3, {
+      timeoutMs: TIMEOUT,
+      message: 'the other two re-delivered by the bulk replay',
+    });
   });
 
   await t.test('rotate a secret: shown once, with a copy button', async (t) => {
@@ -145,7 +217,11 @@ t.test('the console, end to end', async (t) => {
     await page.getByRole('button', { name: 'Save destination' }).click();
     const refusal = await page.getByRole('region', { name: 'Settings' }).getByRole('alert').innerText();
     t.ok(refusal.length > 0, `the refusal is shown: ${refusal}`);
-    t.match((await a.call('GET', `/v1/destinations/${a.orders.id}`)).json.data.url, /\/orders$/, 'the destination is unchanged');
+    t.match(
+      (await a.call('GET', `/v1/destinations/${a.orders.id}`)).json.data.url,
+      /\/orders$/,
+      'the destination is unchanged',
+    );
     await page.getByLabel('Headers (JSON)').fill('{not json');
     await page.getByRole('button', { name: 'Save destination' }).click();
     await page.getByText('Headers is not valid JSON').waitFor();
@@ -157,7 +233,10 @@ t.test('the console, end to end', async (t) => {
     await page.getByRole('button', { name: 'Send test event' }).click();
     const sent = await page.getByRole('status').filter({ hasText: 'Test event sent:' }).innerText();
     const testId = sent.replace('Test event sent:', '').trim();
-    await waitFor(async () => (await a.call('GET', `/v1/events/${testId}`)).json?.data?.status === 'delivered', { timeoutMs: TIMEOUT, message: 'the test event delivered' });
+    await waitFor(async () => (await a.call('GET', `/v1/events/${testId}`)).json?.data?.status === 'delivered', {
+      timeoutMs: TIMEOUT,
+      message: 'the test event delivered',
+    });
   });
 
   await t.test('create a key (shown once) and revoke it', async (t) => {
@@ -171,12 +250,23 @@ t.test('the console, end to end', async (t) => {
     await noSeriousAxe(t, page, 'api keys');
     await page.getByRole('button', { name: 'Revoke ci-deploys' }).click();
     await page.getByRole('button', { name: 'Confirm revoke ci-deploys' }).click();
-    await page.getByRole('table', { name: 'API keys' }).getByRole('row').filter({ hasText: 'ci-deploys' }).getByText('revoked').waitFor();
+    await page
+      .getByRole('table', { name: 'API keys' })
+      .getByRole('row')
+      .filter({ hasText: 'ci-deploys' })
+      .getByText('revoked')
+      .waitFor();
     t.equal((await api(base, key)('GET', '/v1/account')).status, 401, 'the revoked key is refused');
   });
 
   await t.test('every other screen renders without serious accessibility violations', async (t) => {
-    for (const [name, heading] of [['Sources', 'Sources'], ['Routes', 'Routes'], ['Event types', 'Event types'], ['Exports', 'Exports'], ['Settings', 'Settings']] as const) {
+    for (const [name, heading] of [
+      ['Sources', 'Sources'],
+      ['Routes', 'Routes'],
+      ['Event types', 'Event types'],
+      ['Exports', 'Exports'],
+      ['Settings', 'Settings'],
+    ] as const) {
       await page.getByRole('link', { name, exact: true }).click();
       await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
       await noSeriousAxe(t, page, name);
@@ -187,7 +277,14 @@ t.test('the console, end to end', async (t) => {
     await page.getByLabel('Signing secret').fill('whsec_test_secret_1234');
     await page.getByRole('button', { name: 'Create source' }).click();
     await page.getByRole('button', { name: 'Copy ingest URL of stripe-live' }).waitFor();
-    t.match(await page.getByRole('table', { name: 'Sources' }).getByRole('row').filter({ hasText: 'stripe-live' }).innerText(), /\/ingest\/src_[\s\S]*stripe/);
+    t.match(
+      await page
+        .getByRole('table', { name: 'Sources' })
+        .getByRole('row')
+        .filter({ hasText: 'stripe-live' })
+        .innerText(),
+      /\/ingest\/src_[\s\S]*stripe/,
+    );
 
     await page.getByRole('link', { name: 'Event types', exact: true }).click();
     await page.getByLabel('Name').fill('not a valid name!');
@@ -208,7 +305,14 @@ t.test('the console, end to end', async (t) => {
     await routes.getByRole('row').filter({ hasText: 'billing-ledger' }).getByText('paused').waitFor();
     await page.getByRole('button', { name: 'Delete route to billing-ledger (invoice.*)' }).click();
     await page.getByRole('button', { name: 'Confirm delete route to billing-ledger (invoice.*)' }).click();
-    await waitFor(() => routes.getByRole('row').count().then((n) => n === 2), { timeoutMs: TIMEOUT, message: 'one route left under the header' });
+    await waitFor(
+      () =>
+        routes
+          .getByRole('row')
+          .count()
+          .then((n) => n === 2),
+      { timeoutMs: TIMEOUT, message: 'one route left under the header' },
+    );
     t.equal((await a.call('GET', '/v1/routes')).json.data.length, 1, 'deleted on the server');
 
     await page.getByRole('link', { name: 'Exports', exact: true }).click();
@@ -220,10 +324,15 @@ t.test('the console, end to end', async (t) => {
     await page.getByRole('link', { name: 'Settings', exact: true }).click();
     await page.getByLabel('Primary colour').fill('#aa3300');
     await page.getByRole('button', { name: 'Save brand' }).click();
-    await waitFor(async () => (await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim())) === '#aa3300', {
-      timeoutMs: TIMEOUT,
-      message: 'the brand colour re-themes the console',
-    });
+    await waitFor(
+      async () =>
+        (await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim())) ===
+        '#aa3300',
+      {
+        timeoutMs: TIMEOUT,
+        message: 'the brand colour re-themes the console',
+      },
+    );
   });
 
   await t.test('a cross-site POST with the cookie is refused; a same-origin one without the header too', async (t) => {
@@ -231,7 +340,9 @@ t.test('the console, end to end', async (t) => {
     // The gateway is at 127.0.0.1; a page at localhost is another site, posting a plain form.
     const evil = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(`<form id=f method=POST action="${base}/v1/api-keys" enctype="text/plain"><input name='{"name":"evil","x":"' value='"}'></form><script>document.getElementById('f').submit()</script>`);
+      res.end(
+        `<form id=f method=POST action="${base}/v1/api-keys" enctype="text/plain"><input name='{"name":"evil","x":"' value='"}'></form><script>document.getElementById('f').submit()</script>`,
+      );
     });
     await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
     t.teardown(() => new Promise<void>((r) => evil.close(() => r())));
@@ -241,7 +352,11 @@ t.test('the console, end to end', async (t) => {
     t.ok([401, 403].includes((await answer).status()), 'the forged POST is refused');
     await evilPage.close();
     const direct = await page.evaluate(async () => {
-      const r = await fetch('/v1/api-keys', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"no-header"}' });
+      const r = await fetch('/v1/api-keys', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name":"no-header"}',
+      });
       return { status: r.status, body: (await r.json()) as { code?: string } };
     });
     t.equal(direct.status, 403);
@@ -271,7 +386,11 @@ t.test('the console, end to end', async (t) => {
     await p.getByRole('heading', { name: 'Events' }).waitFor();
     await p.getByText('No events yet.').waitFor();
     t.equal(await p.getByText('order.created').count(), 0);
-    t.equal(await p.evaluate(async (id) => (await fetch(`/v1/events/${id}`)).status, eventId), 404, "the first account's event is not found");
+    t.equal(
+      await p.evaluate(async (id) => (await fetch(`/v1/events/${id}`)).status, eventId),
+      404,
+      "the first account's event is not found",
+    );
     await p.goto(`${base}/console/events/${eventId}`);
     await p.getByRole('alert').waitFor();
     await noSeriousAxe(t, p, 'events at phone width');

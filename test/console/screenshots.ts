@@ -28,17 +28,36 @@ t.test('screenshots', async (t) => {
   const types = ['order.created', 'order.paid', 'order.shipped', 'order.refunded'];
   let first = '';
   for (let i = 0; i < 24; i++) {
-    const id = await sendWebhook(base, a, types[i % types.length]!, { id: `ord_${1000 + i}`, amount: 1200 + i * 75, currency: 'eur', customer: { id: `cus_${i % 5}`, email: `buyer${i % 5}@example.com` } });
+    const id = await sendWebhook(base, a, types[i % types.length]!, {
+      id: `ord_${1000 + i}`,
+      amount: 1200 + i * 75,
+      currency: 'eur',
+      customer: { id: `cus_${i % 5}`, email: `buyer${i % 5}@example.com` },
+    });
     if (i === 0) first = id;
   }
   for (let i = 0; i < 5; i++) await sendWebhook(base, a, 'invoice.finalized', { id: `in_${i}`, total: 9900 });
-  await waitFor(async () => (await a.call('GET', '/v1/events?status=dead_letter')).json.data.length === 5, { timeoutMs: 30_000, message: 'dead letters' });
+  await waitFor(async () => (await a.call('GET', '/v1/events?status=dead_letter')).json.data.length === 5, {
+    timeoutMs: 30_000,
+    message: 'dead letters',
+  });
   await a.call('POST', `/v1/events/${first}/replay`, {});
-  await a.call('POST', '/v1/event-types', { name: 'order.created', description: 'A customer placed an order.', schema: { type: 'object', required: ['id', 'amount'], properties: { id: { type: 'string' }, amount: { type: 'integer' } } } });
+  await a.call('POST', '/v1/event-types', {
+    name: 'order.created',
+    description: 'A customer placed an order.',
+    schema: {
+      type: 'object',
+      required: ['id', 'amount'],
+      properties: { id: { type: 'string' }, amount: { type: 'integer' } },
+    },
+  });
   await a.call('POST', '/v1/exports', { kind: 'events', format: 'ndjson', filter: { event_type: 'order.created' } });
   await a.call('POST', '/v1/api-keys', { name: 'ci-deploys' });
   await a.call('POST', '/v1/custom-domains', { hostname: 'hooks.acme-shop.com' });
-  await waitFor(async () => (await a.call('GET', `/v1/events/${first}`)).json.data.deliveries.length === 2, { timeoutMs: 30_000, message: 'replayed' });
+  await waitFor(async () => (await a.call('GET', `/v1/events/${first}`)).json.data.deliveries.length === 2, {
+    timeoutMs: 30_000,
+    message: 'replayed',
+  });
 
   const browser = await launch();
   t.teardown(() => browser.close());
@@ -80,10 +99,14 @@ t.test('screenshots', async (t) => {
     await pg.getByRole('table', { name: 'Destination health' }).waitFor();
   });
   await shot(p, 'events', '/events', (pg) => pg.getByRole('table', { name: 'Events' }).waitFor());
-  await shot(p, 'event-detail', `/events/${first}`, (pg) => pg.getByRole('heading', { name: 'Deliveries (2)' }).waitFor());
+  await shot(p, 'event-detail', `/events/${first}`, (pg) =>
+    pg.getByRole('heading', { name: 'Deliveries (2)' }).waitFor(),
+  );
   await shot(p, 'dead-letters', '/dead-letters', (pg) => pg.getByRole('table', { name: 'Dead letters' }).waitFor());
   await shot(p, 'destinations', '/destinations', (pg) => pg.getByRole('table', { name: 'Destinations' }).waitFor());
-  await shot(p, 'destination-detail', `/destinations/${a.billing.id}`, (pg) => pg.getByRole('table', { name: 'Latest failures' }).waitFor());
+  await shot(p, 'destination-detail', `/destinations/${a.billing.id}`, (pg) =>
+    pg.getByRole('table', { name: 'Latest failures' }).waitFor(),
+  );
   await shot(p, 'sources', '/sources', (pg) => pg.getByRole('table', { name: 'Sources' }).waitFor());
   await shot(p, 'routes', '/routes', (pg) => pg.getByRole('table', { name: 'Routes' }).waitFor());
   await shot(p, 'event-types', '/event-types', (pg) => pg.getByRole('table', { name: 'Event types' }).waitFor());
@@ -93,12 +116,19 @@ t.test('screenshots', async (t) => {
   await shot(p, 'audit-log', '/settings/audit-log', (pg) => pg.getByRole('table', { name: 'Audit log' }).waitFor());
   // People: two members, one invitation waiting, one link just made; and the screen that link opens.
   if (!ONLY || ONLY.includes('members') || ONLY.includes('invite')) {
-    for (const [email, name, role] of [['olga@acme-shop.com', 'Olga Berg', 'owner'], ['dev@acme-shop.com', 'Dev Patel', 'developer']] as const) {
+    for (const [email, name, role] of [
+      ['olga@acme-shop.com', 'Olga Berg', 'owner'],
+      ['dev@acme-shop.com', 'Dev Patel', 'developer'],
+    ] as const) {
       const inv = await a.call('POST', '/v1/invites', { email, role });
       await fetch(`${base}/console/invite/accept`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token: new URL(inv.json.data.url).hash.slice(1), name, password: 'a long enough password' }),
+        body: JSON.stringify({
+          token: new URL(inv.json.data.url).hash.slice(1),
+          name,
+          password: 'a long enough password',
+        }),
       });
     }
     await a.call('POST', '/v1/invites', { email: 'finance@acme-shop.com', role: 'viewer' });
@@ -110,7 +140,9 @@ t.test('screenshots', async (t) => {
       await pg.getByRole('status', { name: 'Invitation link for ops@acme-shop.com' }).waitFor();
     });
     if (!ONLY || ONLY.includes('invite')) {
-      const link = new URL((await a.call('POST', '/v1/invites', { email: 'sam@acme-shop.com', role: 'developer' })).json.data.url);
+      const link = new URL(
+        (await a.call('POST', '/v1/invites', { email: 'sam@acme-shop.com', role: 'developer' })).json.data.url,
+      );
       const guest = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
       await guest.goto(`${base}${link.pathname}${link.hash}`);
       await guest.getByRole('heading', { name: 'Join Acme Shop' }).waitFor();
@@ -135,10 +167,28 @@ t.test('screenshots', async (t) => {
   }
 
   const phone = await session(390, 844);
-  await shot(phone, 'phone-overview', '/', (pg) => pg.getByRole('table', { name: 'Destination health' }).waitFor(), false);
+  await shot(
+    phone,
+    'phone-overview',
+    '/',
+    (pg) => pg.getByRole('table', { name: 'Destination health' }).waitFor(),
+    false,
+  );
   await shot(phone, 'phone-events', '/events', (pg) => pg.getByRole('table', { name: 'Events' }).waitFor(), false);
-  await shot(phone, 'phone-audit-log', '/settings/audit-log', (pg) => pg.getByRole('table', { name: 'Audit log' }).waitFor(), false);
-  await shot(phone, 'phone-event-detail', `/events/${first}`, (pg) => pg.getByRole('heading', { name: 'Deliveries (2)' }).waitFor(), false);
+  await shot(
+    phone,
+    'phone-audit-log',
+    '/settings/audit-log',
+    (pg) => pg.getByRole('table', { name: 'Audit log' }).waitFor(),
+    false,
+  );
+  await shot(
+    phone,
+    'phone-event-detail',
+    `/events/${first}`,
+    (pg) => pg.getByRole('heading', { name: 'Deliveries (2)' }).waitFor(),
+    false,
+  );
   // A new account: the empty state that teaches the first webhook.
   if (!ONLY || ONLY.includes('events-empty')) {
     const fresh = await seedAccount(base, await startReceiver(t), 'Globex');

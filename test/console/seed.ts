@@ -38,7 +38,11 @@ export async function seedAccount(baseUrl: string, receiver: Receiver, name: str
     retry_policy: { max_attempts: 1 },
   });
   await must('POST', '/v1/routes', { source_id: source.id, destination_id: orders.id, event_type_pattern: 'order.*' });
-  await must('POST', '/v1/routes', { source_id: source.id, destination_id: billing.id, event_type_pattern: 'invoice.*' });
+  await must('POST', '/v1/routes', {
+    source_id: source.id,
+    destination_id: billing.id,
+    event_type_pattern: 'invoice.*',
+  });
   return { key, accountId: acct.json.data.account.id, call, source, orders, billing, failing };
 }
 

@@ -14,7 +14,10 @@ interface Sse {
 /** Reads a text/event-stream into a list as it arrives. */
 async function openSse(url: string, key: string): Promise<{ status: number; sse: Sse }> {
   const ctl = new AbortController();
-  const res = await fetch(url, { headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' }, signal: ctl.signal });
+  const res = await fetch(url, {
+    headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' },
+    signal: ctl.signal,
+  });
   const sse: Sse = { events: [], comments: 0, ended: false, close: () => ctl.abort() };
   if (res.status !== 200 || !res.body) return { status: res.status, sse };
   void (async () => {
@@ -77,10 +80,13 @@ t.test('console data endpoints', async (t) => {
   }
 
   await t.test('dead letters list the deliveries that gave up, with reason and last response', async (t) => {
-    const list = await waitFor(async () => {
-      const r = await api.call('GET', '/v1/dead-letters');
-      return r.status === 200 && r.json.data.length === 3 ? r.json : null;
-    }, { timeoutMs: 20_000, message: 'three dead letters' });
+    const list = await waitFor(
+      async () => {
+        const r = await api.call('GET', '/v1/dead-letters');
+        return r.status === 200 && r.json.data.length === 3 ? r.json : null;
+      },
+      { timeoutMs: 20_000, message: 'three dead letters' },
+    );
     t.equal(list.next_cursor, null);
     for (const d of list.data) {
       t.equal(d.destination_id, bad.id);
@@ -106,11 +112,31 @@ t.test('console data endpoints', async (t) => {
       list.data.map((d: { id: string }) => d.id),
       'the pages are the whole list',
     );
-    t.equal((await api.call('GET', `/v1/dead-letters?destination_id=${ok.id}`)).json.data.length, 0, 'filtered by destination');
-    t.equal((await api.call('GET', `/v1/dead-letters?destination_id=${bad.id}&event_type=order.created`)).json.data.length, 3);
+    t.equal(
+      (await api.call('GET', `/v1/dead-letters?destination_id=${ok.id}`)).json.data.length,
+      0,
+      'filtered by destination',
+    );
+    t.equal(
+      (await api.call('GET', `/v1/dead-letters?destination_id=${bad.id}&event_type=order.created`)).json.data.length,
+      3,
+    );
     t.equal((await api.call('GET', '/v1/dead-letters?event_type=nope')).json.data.length, 0, 'filtered by event type');
-    t.equal((await api.call('GET', `/v1/dead-letters?event_type=${encodeURIComponent('order.*')}`)).json.data.length, 3, 'or by a pattern, as routes match');
-    t.equal((await api.call('GET', `/v1/dead-letters?until=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`)).json.data.length, 0, 'filtered by time');
+    t.equal(
+      (await api.call('GET', `/v1/dead-letters?event_type=${encodeURIComponent('order.*')}`)).json.data.length,
+      3,
+      'or by a pattern, as routes match',
+    );
+    t.equal(
+      (
+        await api.call(
+          'GET',
+          `/v1/dead-letters?until=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`,
+        )
+      ).json.data.length,
+      0,
+      'filtered by time',
+    );
     t.equal((await other.call('GET', '/v1/dead-letters')).json.data.length, 0, 'another account sees none');
     for (const q of ['destination_id=nope', 'since=yesterday', 'cursor=garbage', 'limit=0', 'colour=red']) {
       const r = await api.call('GET', `/v1/dead-letters?${q}`);
@@ -126,14 +152,27 @@ t.test('console data endpoints', async (t) => {
     const before = rx.requests.length;
     const r = await api.call('POST', `/v1/events/${event}/replay`, { destination_id: ok.id });
     t.equal(r.status, 202);
-    t.same(r.json.data.deliveries.map((d: { destination_id: string }) => d.destination_id), [ok.id]);
+    t.same(
+      r.json.data.deliveries.map((d: { destination_id: string }) => d.destination_id),
+      [ok.id],
+    );
     const [req] = await waitFor(() => {
-      const got = rx.requests.slice(before).filter((q) => q.headers['x-hookstream-delivery-id'] === r.json.data.deliveries[0].id);
+      const got = rx.requests
+        .slice(before)
+        .filter((q) => q.headers['x-hookstream-delivery-id'] === r.json.data.deliveries[0].id);
       return got.length > 0 ? got : null;
     });
     t.equal(req?.url, '/ok');
-    t.equal((await api.call('POST', `/v1/events/${event}/replay`, { destination_id: foreign.id })).status, 400, 'not another account’s destination');
-    t.equal((await api.call('POST', `/v1/outbound-events/${event}/replay`, { destination_id: ok.id })).status, 202, 'the outbound twin too');
+    t.equal(
+      (await api.call('POST', `/v1/events/${event}/replay`, { destination_id: foreign.id })).status,
+      400,
+      'not another account’s destination',
+    );
+    t.equal(
+      (await api.call('POST', `/v1/outbound-events/${event}/replay`, { destination_id: ok.id })).status,
+      202,
+      'the outbound twin too',
+    );
   });
 
   await t.test('a test event goes to the one destination and shows in the event log', async (t) => {
@@ -152,11 +191,22 @@ t.test('console data endpoints', async (t) => {
       return e.status === 200 && e.json.data.status === 'delivered' ? e.json.data : null;
     });
     t.equal(ev.event_type, 'hookstream.test');
-    t.same(ev.deliveries.map((d: { id: string }) => d.id), [delivery_id], 'one delivery, although the catch-all route names two destinations');
+    t.same(
+      ev.deliveries.map((d: { id: string }) => d.id),
+      [delivery_id],
+      'one delivery, although the catch-all route names two destinations',
+    );
     await new Promise((r) => setTimeout(r, 300));
-    t.equal(rx.requests.filter((q) => q.headers['x-hookstream-event-id'] === event_id).length, 1, 'nothing went to the other destination');
+    t.equal(
+      rx.requests.filter((q) => q.headers['x-hookstream-event-id'] === event_id).length,
+      1,
+      'nothing went to the other destination',
+    );
 
-    const custom = await api.call('POST', `/v1/destinations/${ok.id}/test`, { event_type: 'invoice.paid', payload: { amount: 42 } });
+    const custom = await api.call('POST', `/v1/destinations/${ok.id}/test`, {
+      event_type: 'invoice.paid',
+      payload: { amount: 42 },
+    });
     t.equal(custom.status, 202);
     const [creq] = await waitFor(() => {
       const got = rx.requests.filter((q) => q.headers['x-hookstream-event-id'] === custom.json.data.event_id);
@@ -165,9 +215,17 @@ t.test('console data endpoints', async (t) => {
     t.same(JSON.parse(creq?.body.toString() ?? '{}'), { amount: 42 });
     t.equal(creq?.headers['x-event-type'], 'invoice.paid');
 
-    t.equal((await api.call('POST', `/v1/destinations/${foreign.id}/test`, {})).status, 404, 'not another account’s destination');
+    t.equal(
+      (await api.call('POST', `/v1/destinations/${foreign.id}/test`, {})).status,
+      404,
+      'not another account’s destination',
+    );
     t.equal((await api.call('POST', '/v1/destinations/nope/test', {})).status, 404);
-    t.equal((await api.call('POST', `/v1/destinations/${ok.id}/test`, { payload: [1] })).status, 400, 'the payload is an object');
+    t.equal(
+      (await api.call('POST', `/v1/destinations/${ok.id}/test`, { payload: [1] })).status,
+      400,
+      'the payload is an object',
+    );
     t.equal((await api.call('POST', `/v1/destinations/${ok.id}/test`, { event_type: 'bad type!' })).status, 400);
     t.equal((await api.call('POST', `/v1/destinations/${ok.id}/test`, { colour: 'red' })).status, 400);
     const paused = await dest(api, 'paused', { active: false });
@@ -178,15 +236,28 @@ t.test('console data endpoints', async (t) => {
 
   await t.test('the payload-filter tester answers whether a payload matches', async (t) => {
     const filter = { amount: { $gte: 100 }, $or: [{ currency: 'eur' }, { currency: { $in: ['usd'] } }] };
-    const yes = await api.call('POST', '/v1/payload-filters/test', { payload_filter: filter, payload: { amount: 150, currency: 'usd' } });
+    const yes = await api.call('POST', '/v1/payload-filters/test', {
+      payload_filter: filter,
+      payload: { amount: 150, currency: 'usd' },
+    });
     t.equal(yes.status, 200);
     t.same(yes.json.data, { matches: true });
-    const no = await api.call('POST', '/v1/payload-filters/test', { payload_filter: filter, payload: { amount: 50, currency: 'usd' } });
+    const no = await api.call('POST', '/v1/payload-filters/test', {
+      payload_filter: filter,
+      payload: { amount: 50, currency: 'usd' },
+    });
     t.same(no.json.data, { matches: false });
-    const invalid = await api.call('POST', '/v1/payload-filters/test', { payload_filter: { amount: { $near: 1 } }, payload: {} });
+    const invalid = await api.call('POST', '/v1/payload-filters/test', {
+      payload_filter: { amount: { $near: 1 } },
+      payload: {},
+    });
     t.equal(invalid.status, 400);
     t.match(invalid.json.error, /^payload_filter: .*\$near/);
-    t.equal((await api.call('POST', '/v1/payload-filters/test', { payload_filter: {} })).status, 400, 'payload is required');
+    t.equal(
+      (await api.call('POST', '/v1/payload-filters/test', { payload_filter: {} })).status,
+      400,
+      'payload is required',
+    );
     t.equal((await api.call('POST', '/v1/payload-filters/test', { payload_filter: [], payload: {} })).status, 400);
   });
 
@@ -198,7 +269,8 @@ t.test('console data endpoints', async (t) => {
       for (const s of [all, typed, theirs]) s.sse.close();
     });
     t.equal(all.status, 200);
-    const e1 = (await api.call('POST', '/v1/outbound-events', { event_type: 'other.type', payload: { hold: true } })).json.data.id;
+    const e1 = (await api.call('POST', '/v1/outbound-events', { event_type: 'other.type', payload: { hold: true } }))
+      .json.data.id;
     const e2 = (await api.call('POST', '/v1/outbound-events', { event_type: 'only.this', payload: {} })).json.data.id;
     const seenBy = (s: Sse, id: string) => s.events.filter((e) => e.event === 'event' && e.data.id === id);
     // e1 waits at ok (held) while bad fails it twice: it shows up unfinished first.
@@ -211,10 +283,15 @@ t.test('console data endpoints', async (t) => {
       return d.pending >= 1 ? d : null;
     });
     t.ok(inFlight.pending >= 1, 'pending counts the delivery in flight');
-    const inStats = (await api.call('GET', '/v1/stats?range=1h')).json.data.destinations.find((d: { destination_id: string }) => d.destination_id === ok.id);
+    const inStats = (await api.call('GET', '/v1/stats?range=1h')).json.data.destinations.find(
+      (d: { destination_id: string }) => d.destination_id === ok.id,
+    );
     t.ok(inStats.pending >= 1, 'in /v1/stats too');
     release();
-    const final = await waitFor(() => seenBy(all.sse, e1).find((e) => e.data.status === 'dead_letter'), { timeoutMs: 20_000, message: 'e1 reaches its final status live' });
+    const final = await waitFor(() => seenBy(all.sse, e1).find((e) => e.data.status === 'dead_letter'), {
+      timeoutMs: 20_000,
+      message: 'e1 reaches its final status live',
+    });
     t.equal(final.data.delivery_count, 2, 'and again when its status changed');
     await waitFor(() => seenBy(typed.sse, e2).find((e) => e.data.status === 'dead_letter'), { timeoutMs: 20_000 });
     t.equal(seenBy(typed.sse, e1).length, 0, 'the filter holds');
@@ -234,11 +311,15 @@ t.test('console data endpoints', async (t) => {
   await t.test('live events: a change to an event older than the newest hundred is sent too', async (t) => {
     // In the other account, which has no routes: every event is unrouted at once.
     const old = (await other.call('POST', '/v1/outbound-events', { event_type: 'old.one', payload: {} })).json.data.id;
-    for (let i = 0; i < 100; i++) t.equal((await other.call('POST', '/v1/outbound-events', { event_type: 'filler', payload: { i } })).status, 202);
-    await waitFor(async () => {
-      const r = await other.call('GET', '/v1/events?limit=500');
-      return r.json.data.length === 101 && r.json.data.every((e: { status: string }) => e.status === 'unrouted');
-    }, { timeoutMs: 20_000, message: 'all projected' });
+    for (let i = 0; i < 100; i++)
+      t.equal((await other.call('POST', '/v1/outbound-events', { event_type: 'filler', payload: { i } })).status, 202);
+    await waitFor(
+      async () => {
+        const r = await other.call('GET', '/v1/events?limit=500');
+        return r.json.data.length === 101 && r.json.data.every((e: { status: string }) => e.status === 'unrouted');
+      },
+      { timeoutMs: 20_000, message: 'all projected' },
+    );
     const live = await openSse(`${base}/v1/events/live`, b.api_key);
     t.teardown(() => live.sse.close());
     await new Promise((r) => setTimeout(r, 1_500));
@@ -255,7 +336,10 @@ t.test('console data endpoints', async (t) => {
     const quiet = await openSse(`${base}/v1/events/live?event_type=never.sent`, a.api_key);
     t.teardown(() => quiet.sse.close());
     const opened = Date.now();
-    await waitFor(() => quiet.sse.comments >= 2, { timeoutMs: 25_000, message: 'a heartbeat after the opening comment' });
+    await waitFor(() => quiet.sse.comments >= 2, {
+      timeoutMs: 25_000,
+      message: 'a heartbeat after the opening comment',
+    });
     t.ok(Date.now() - opened >= 14_000, 'not before its time');
     t.equal(quiet.sse.events.length, 0);
     t.equal(quiet.sse.ended, false);
@@ -263,11 +347,14 @@ t.test('console data endpoints', async (t) => {
 
   await t.test('statistics equal what the events imply, per account', async (t) => {
     // Every event's deliveries are final: the rollups then hold every attempt.
-    const list = await waitFor(async () => {
-      const r = await api.call('GET', '/v1/events?limit=500');
-      const items = r.json.data as Array<{ id: string; status: string }>;
-      return items.every((e) => e.status === 'delivered' || e.status === 'dead_letter') ? items : null;
-    }, { timeoutMs: 20_000 });
+    const list = await waitFor(
+      async () => {
+        const r = await api.call('GET', '/v1/events?limit=500');
+        const items = r.json.data as Array<{ id: string; status: string }>;
+        return items.every((e) => e.status === 'delivered' || e.status === 'dead_letter') ? items : null;
+      },
+      { timeoutMs: 20_000 },
+    );
     const expected = { received: list.length, delivered: 0, retrying: 0, dead_lettered: 0, failed_attempts: 0 };
     const perDest = new Map<string, { attempts: number; succeeded: number }>();
     for (const e of list) {
@@ -288,7 +375,11 @@ t.test('console data endpoints', async (t) => {
     }
     const stats = await waitFor(async () => {
       const r = await api.call('GET', '/v1/stats?range=1h');
-      return r.status === 200 && r.json.data.totals.dead_lettered === expected.dead_lettered && r.json.data.totals.delivered === expected.delivered ? r.json.data : null;
+      return r.status === 200 &&
+        r.json.data.totals.dead_lettered === expected.dead_lettered &&
+        r.json.data.totals.delivered === expected.delivered
+        ? r.json.data
+        : null;
     });
     t.same(stats.totals, expected);
     t.equal(stats.range, '1h');
@@ -296,13 +387,30 @@ t.test('console data endpoints', async (t) => {
     t.equal(stats.series.length, 60);
     const sum = (k: string) => stats.series.reduce((n: number, p: Record<string, number>) => n + (p[k] as number), 0);
     t.same(
-      { received: sum('received'), delivered: sum('delivered'), retrying: sum('retrying'), dead_lettered: sum('dead_lettered') },
-      { received: expected.received, delivered: expected.delivered, retrying: expected.retrying, dead_lettered: expected.dead_lettered },
+      {
+        received: sum('received'),
+        delivered: sum('delivered'),
+        retrying: sum('retrying'),
+        dead_lettered: sum('dead_lettered'),
+      },
+      {
+        received: expected.received,
+        delivered: expected.delivered,
+        retrying: expected.retrying,
+        dead_lettered: expected.dead_lettered,
+      },
       'the series adds up to the totals',
     );
     const okRow = stats.destinations.find((d: { destination_id: string }) => d.destination_id === ok.id);
     const badRow = stats.destinations.find((d: { destination_id: string }) => d.destination_id === bad.id);
-    t.match(okRow, { name: 'ok', attempts: perDest.get(ok.id)?.attempts, succeeded: perDest.get(ok.id)?.succeeded, success_rate: 1, circuit: 'closed', pending: 0 });
+    t.match(okRow, {
+      name: 'ok',
+      attempts: perDest.get(ok.id)?.attempts,
+      succeeded: perDest.get(ok.id)?.succeeded,
+      success_rate: 1,
+      circuit: 'closed',
+      pending: 0,
+    });
     t.ok(okRow.p50_ms >= 0 && okRow.p95_ms >= okRow.p50_ms, 'latency percentiles');
     t.match(badRow, { name: 'bad', succeeded: 0, success_rate: 0, last_status_code: 500, pending: 0 });
     t.equal(badRow.attempts, perDest.get(bad.id)?.attempts);
@@ -316,7 +424,11 @@ t.test('console data endpoints', async (t) => {
     const ds = (await api.call('GET', `/v1/destinations/${bad.id}/stats?range=24h`)).json.data;
     t.equal(ds.interval_s, 3600);
     t.equal(ds.series.length, 24);
-    t.equal(ds.series.reduce((n: number, p: { s5xx: number }) => n + p.s5xx, 0), perDest.get(bad.id)?.attempts, 'every attempt a 5xx');
+    t.equal(
+      ds.series.reduce((n: number, p: { s5xx: number }) => n + p.s5xx, 0),
+      perDest.get(bad.id)?.attempts,
+      'every attempt a 5xx',
+    );
     t.equal(ds.success_rate, 0);
     t.ok(ds.recent_failures.length > 0 && ds.recent_failures.length <= 10);
     t.match(ds.recent_failures[0], { status_code: 500, response_excerpt: 'boom' });
@@ -324,14 +436,24 @@ t.test('console data endpoints', async (t) => {
     const dsOk = (await api.call('GET', `/v1/destinations/${ok.id}/stats?range=7d`)).json.data;
     t.equal(dsOk.series.length, 168);
     t.equal(dsOk.recent_failures.length, 0);
-    t.equal(dsOk.series.reduce((n: number, p: { s2xx: number }) => n + p.s2xx, 0), perDest.get(ok.id)?.attempts);
+    t.equal(
+      dsOk.series.reduce((n: number, p: { s2xx: number }) => n + p.s2xx, 0),
+      perDest.get(ok.id)?.attempts,
+    );
 
     const theirs = await waitFor(async () => {
       const r = (await other.call('GET', '/v1/stats?range=7d')).json.data;
       return r.totals.delivered === 1 ? r : null;
     });
-    t.same(theirs.totals, { received: 101, delivered: 1, retrying: 0, dead_lettered: 0, failed_attempts: 0 }, 'another account sees only its own');
-    t.same(theirs.destinations.map((d: { destination_id: string }) => d.destination_id), [foreign.id]);
+    t.same(
+      theirs.totals,
+      { received: 101, delivered: 1, retrying: 0, dead_lettered: 0, failed_attempts: 0 },
+      'another account sees only its own',
+    );
+    t.same(
+      theirs.destinations.map((d: { destination_id: string }) => d.destination_id),
+      [foreign.id],
+    );
     t.equal(theirs.destinations[0].circuit, 'closed');
     t.equal((await other.call('GET', `/v1/destinations/${bad.id}/stats`)).status, 404);
     t.equal((await api.call('GET', '/v1/stats?range=2d')).status, 400);
@@ -346,9 +468,15 @@ t.test('console data endpoints', async (t) => {
       const r = await api.call('GET', '/v1/dead-letters?replayed=true');
       return r.json.data.length > 0 ? r.json.data : null;
     });
-    t.same(marked.map((d: { event_id: string; replayed: boolean }) => [d.event_id, d.replayed]), [[second, true]]);
+    t.same(
+      marked.map((d: { event_id: string; replayed: boolean }) => [d.event_id, d.replayed]),
+      [[second, true]],
+    );
     const open = (await api.call('GET', '/v1/dead-letters?replayed=false')).json.data;
-    t.ok(open.length >= 2 && open.every((d: { replayed: boolean; id: string }) => !d.replayed && d.id !== marked[0].id), 'the others are not');
+    t.ok(
+      open.length >= 2 && open.every((d: { replayed: boolean; id: string }) => !d.replayed && d.id !== marked[0].id),
+      'the others are not',
+    );
     t.equal((await api.call('GET', '/v1/dead-letters?replayed=maybe')).status, 400);
   });
 });

@@ -23,13 +23,17 @@ t.test('a live stream opened with the session cookie ends at sign-out', async (t
 
   const ctl = new AbortController();
   t.teardown(() => ctl.abort());
-  const res = await fetch(`${base}/v1/events/live`, { headers: { cookie, accept: 'text/event-stream' }, signal: ctl.signal });
+  const res = await fetch(`${base}/v1/events/live`, {
+    headers: { cookie, accept: 'text/event-stream' },
+    signal: ctl.signal,
+  });
   t.equal(res.status, 200, 'EventSource sends the cookie: the stream opens with it');
   const stream = { text: '', ended: false };
   void (async () => {
     const dec = new TextDecoder();
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) stream.text += dec.decode(chunk, { stream: true });
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
+        stream.text += dec.decode(chunk, { stream: true });
     } catch {
       /* aborted */
     }
@@ -37,10 +41,16 @@ t.test('a live stream opened with the session cookie ends at sign-out', async (t
   })();
 
   const accepted = (await api.ingest(source.path_token, '{"n":1}', { 'x-event-type': 'order.created' })).json.data;
-  await waitFor(() => stream.text.includes(accepted.id), { timeoutMs: 20_000, message: 'the event appears on the stream' });
+  await waitFor(() => stream.text.includes(accepted.id), {
+    timeoutMs: 20_000,
+    message: 'the event appears on the stream',
+  });
   t.equal(stream.ended, false);
 
-  const out = await fetch(`${base}/console/session`, { method: 'DELETE', headers: { cookie, 'x-hookstream-console': '1' } });
+  const out = await fetch(`${base}/console/session`, {
+    method: 'DELETE',
+    headers: { cookie, 'x-hookstream-console': '1' },
+  });
   t.equal(out.status, 200);
   await waitFor(() => stream.ended, { timeoutMs: 10_000, message: 'the stream ends with its session' });
   const again = await fetch(`${base}/v1/events/live`, { headers: { cookie } });

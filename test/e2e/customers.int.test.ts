@@ -10,7 +10,11 @@ t.test('each event reaches only its customer, and lists filter by customer', asy
   const acct = (await client(gw.url as string).call('POST', '/v1/accounts', { name: 'saas' })).json.data;
   const api = client(gw.url as string, acct.api_key);
   const dest = async (name: string, customer_id?: string) => {
-    const r = await api.call('POST', '/v1/destinations', { name, url: `${rx.url}/${name}`, ...(customer_id ? { customer_id } : {}) });
+    const r = await api.call('POST', '/v1/destinations', {
+      name,
+      url: `${rx.url}/${name}`,
+      ...(customer_id ? { customer_id } : {}),
+    });
     t.equal(r.status, 201, `destination ${name} created`);
     t.equal(r.json.data.customer_id, customer_id ?? null);
     return r.json.data;
@@ -54,7 +58,10 @@ t.test('each event reaches only its customer, and lists filter by customer', asy
   t.same(ids(await api.call('GET', '/v1/destinations?customer_id=cus_a')), [a1.id, a2.id].sort());
   t.same(ids(await api.call('GET', '/v1/destinations?customer_id=cus_b')), [b1.id]);
   t.equal((await api.call('GET', '/v1/destinations')).json.data.length, 4, 'no filter: every destination');
-  const routesOfA = (await api.call('GET', '/v1/routes?customer_id=cus_a')).json.data as Array<{ destination_id: string; customer_id: string }>;
+  const routesOfA = (await api.call('GET', '/v1/routes?customer_id=cus_a')).json.data as Array<{
+    destination_id: string;
+    customer_id: string;
+  }>;
   t.same(routesOfA.map((r) => r.destination_id).sort(), [a1.id, a2.id].sort());
   t.ok(routesOfA.every((r) => r.customer_id === 'cus_a'));
 
@@ -64,17 +71,30 @@ t.test('each event reaches only its customer, and lists filter by customer', asy
     const got = (r.json.data as Array<{ id: string; status: string }>).filter((e) => e.status === 'delivered');
     return got.length === 2 ? r.json.data : null;
   });
-  t.same(listed.map((e: { id: string }) => e.id).sort(), [forA, forAll].sort(), "A's list: its own event and the event for all");
+  t.same(
+    listed.map((e: { id: string }) => e.id).sort(),
+    [forA, forAll].sort(),
+    "A's list: its own event and the event for all",
+  );
   t.equal(listed.find((e: { id: string }) => e.id === forA).customer_id, 'cus_a');
   t.equal(listed.find((e: { id: string }) => e.id === forAll).customer_id, null);
-  const ofB = (await api.call('GET', '/v1/outbound-events?customer_id=cus_b')).json.data.map((e: { id: string }) => e.id).sort();
+  const ofB = (await api.call('GET', '/v1/outbound-events?customer_id=cus_b')).json.data
+    .map((e: { id: string }) => e.id)
+    .sort();
   t.same(ofB, [forB, forAll].sort());
-  const none = (await api.call('GET', '/v1/events?customer_id=cus_without_endpoints')).json.data.map((e: { id: string }) => e.id);
+  const none = (await api.call('GET', '/v1/events?customer_id=cus_without_endpoints')).json.data.map(
+    (e: { id: string }) => e.id,
+  );
   t.same(none, [forNobody], 'an unrouted event of a customer is listed as its own');
 
   // The deliveries of an event carry their destination's customer.
   const all = (await api.call('GET', `/v1/events/${forAll}`)).json.data;
-  const customers = Object.fromEntries(all.deliveries.map((d: { destination_id: string; customer_id: string | null }) => [d.destination_id, d.customer_id]));
+  const customers = Object.fromEntries(
+    all.deliveries.map((d: { destination_id: string; customer_id: string | null }) => [
+      d.destination_id,
+      d.customer_id,
+    ]),
+  );
   t.same(customers, { [a1.id]: 'cus_a', [a2.id]: 'cus_a', [b1.id]: 'cus_b', [shared.id]: null });
 
   // A replay of A's event to B's endpoint is refused; to A's own it goes.
@@ -93,7 +113,9 @@ t.test("inbound webhooks never reach a customer's endpoint", async (t) => {
   const api = client(gw.url as string, acct.api_key);
   const src = (await api.call('POST', '/v1/sources', { name: 'stripe' })).json.data;
   const mine = (await api.call('POST', '/v1/destinations', { name: 'mine', url: `${rx.url}/mine` })).json.data;
-  const theirs = (await api.call('POST', '/v1/destinations', { name: 'theirs', url: `${rx.url}/theirs`, customer_id: 'cus_a' })).json.data;
+  const theirs = (
+    await api.call('POST', '/v1/destinations', { name: 'theirs', url: `${rx.url}/theirs`, customer_id: 'cus_a' })
+  ).json.data;
   // Catch-all routes carry inbound events too, but not to a customer's endpoint.
   t.equal((await api.call('POST', '/v1/routes', { destination_id: mine.id })).status, 201);
   t.equal((await api.call('POST', '/v1/routes', { destination_id: theirs.id })).status, 201);
@@ -142,7 +164,11 @@ t.test('bad customer ids and mismatched customers are refused and change nothing
   }
   t.equal((await api.call('GET', '/v1/destinations')).json.data.length, 2, 'no destination was created');
   t.equal((await api.call('GET', '/v1/routes')).json.data.length, 0, 'no route was created');
-  t.equal((await api.call('GET', `/v1/destinations/${a.id}`)).json.data.customer_id, 'cus_a', 'the patch changed nothing');
+  t.equal(
+    (await api.call('GET', `/v1/destinations/${a.id}`)).json.data.customer_id,
+    'cus_a',
+    'the patch changed nothing',
+  );
 
   // Unicode that is not a control character is a customer id like any other.
   const r = await api.call('POST', '/v1/destinations', { name: 'u', url, customer_id: 'Kunde Ø 7' });
@@ -158,18 +184,28 @@ t.test('bad customer ids and mismatched customers are refused and change nothing
   const moved = await api.call('PATCH', `/v1/destinations/${plain.id}`, { customer_id: 'cus_c' });
   t.equal(moved.status, 200);
   t.equal(moved.json.data.customer_id, 'cus_c');
-  await waitFor(async () => ((await api.call('GET', `/v1/routes/${outRoute.id}`)).json.data.customer_id === 'cus_c' ? true : null));
-  t.same((await api.call('GET', '/v1/routes?customer_id=cus_c')).json.data.map((x: { id: string }) => x.id), [outRoute.id]);
+  await waitFor(async () =>
+    (await api.call('GET', `/v1/routes/${outRoute.id}`)).json.data.customer_id === 'cus_c' ? true : null,
+  );
+  t.same(
+    (await api.call('GET', '/v1/routes?customer_id=cus_c')).json.data.map((x: { id: string }) => x.id),
+    [outRoute.id],
+  );
 
   // A route moved to another destination takes that destination's customer; naming another is a 400.
-  t.equal((await api.call('PATCH', `/v1/routes/${outRoute.id}`, { destination_id: a.id, customer_id: 'cus_c' })).status, 400);
+  t.equal(
+    (await api.call('PATCH', `/v1/routes/${outRoute.id}`, { destination_id: a.id, customer_id: 'cus_c' })).status,
+    400,
+  );
   const repointed = await api.call('PATCH', `/v1/routes/${outRoute.id}`, { destination_id: a.id });
   t.equal(repointed.status, 200);
   t.equal(repointed.json.data.customer_id, 'cus_a');
   // Taken away from its customer, a destination's routes follow it.
   const freed = await api.call('PATCH', `/v1/destinations/${a.id}`, { customer_id: null });
   t.equal(freed.json.data.customer_id, null);
-  await waitFor(async () => ((await api.call('GET', `/v1/routes/${outRoute.id}`)).json.data.customer_id === null ? true : null));
+  await waitFor(async () =>
+    (await api.call('GET', `/v1/routes/${outRoute.id}`)).json.data.customer_id === null ? true : null,
+  );
 });
 
 t.test('dead letters filter by the customer of their destination', async (t) => {
@@ -179,7 +215,14 @@ t.test('dead letters filter by the customer of their destination', async (t) => 
   const acct = (await client(gw.url as string).call('POST', '/v1/accounts', { name: 'saas' })).json.data;
   const api = client(gw.url as string, acct.api_key);
   const mk = async (name: string, customer_id?: string) => {
-    const d = (await api.call('POST', '/v1/destinations', { name, url: `${rx.url}/${name}`, retry_policy: { max_attempts: 1 }, ...(customer_id ? { customer_id } : {}) })).json.data;
+    const d = (
+      await api.call('POST', '/v1/destinations', {
+        name,
+        url: `${rx.url}/${name}`,
+        retry_policy: { max_attempts: 1 },
+        ...(customer_id ? { customer_id } : {}),
+      })
+    ).json.data;
     await api.call('POST', '/v1/routes', { destination_id: d.id });
     return d;
   };
@@ -187,12 +230,18 @@ t.test('dead letters filter by the customer of their destination', async (t) => 
   const b = await mk('b', 'cus_b');
   const plain = await mk('plain');
   await api.call('POST', '/v1/outbound-events', { event_type: 'x.y', payload: {} });
-  const dead = await waitFor(async () => {
-    const r = await api.call('GET', '/v1/dead-letters');
-    return r.json.data.length === 3 ? r.json.data : null;
-  }, { timeoutMs: 15_000, message: 'three dead letters' });
+  const dead = await waitFor(
+    async () => {
+      const r = await api.call('GET', '/v1/dead-letters');
+      return r.json.data.length === 3 ? r.json.data : null;
+    },
+    { timeoutMs: 15_000, message: 'three dead letters' },
+  );
   t.same(dead.map((d: { destination_id: string }) => d.destination_id).sort(), [a.id, b.id, plain.id].sort());
-  const of = async (c: string) => (await api.call('GET', `/v1/dead-letters?customer_id=${c}`)).json.data.map((d: { destination_id: string }) => d.destination_id);
+  const of = async (c: string) =>
+    (await api.call('GET', `/v1/dead-letters?customer_id=${c}`)).json.data.map(
+      (d: { destination_id: string }) => d.destination_id,
+    );
   t.same(await of('cus_a'), [a.id]);
   t.same(await of('cus_b'), [b.id]);
   t.same(await of('cus_nobody'), []);

@@ -43,8 +43,17 @@ export async function startSystem(
 }
 
 export interface Client {
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any }>;
-  ingest(token: string, body: string | Buffer, headers?: Record<string, string>): Promise<{ status: number; json: any }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; json: any }>;
+  ingest(
+    token: string,
+    body: string | Buffer,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; json: any }>;
 }
 
 export function client(baseUrl: string, key?: string): Client {

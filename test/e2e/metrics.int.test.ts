@@ -31,7 +31,8 @@ function parseExposition(text: string): { types: Map<string, string>; samples: S
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
     if (!m) throw new Error(`unparseable exposition line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1] as string] = l[2] as string;
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[l[1] as string] = l[2] as string;
     samples.push({ name: m[1] as string, labels, value: Number(m[3]) });
   }
   return { types, samples };
@@ -78,7 +79,11 @@ t.test('every hookstream_* family moves during a run, with bounded labels only',
   const api = client(base, acct.json.data.api_key);
   const src = (await api.call('POST', '/v1/sources', { name: 'shop' })).json.data;
   const signed = (
-    await api.call('POST', '/v1/sources', { name: 'signed', auth_mode: 'shared_secret', verification_config: { provider: 'github', secret: 'gh-secret-123' } })
+    await api.call('POST', '/v1/sources', {
+      name: 'signed',
+      auth_mode: 'shared_secret',
+      verification_config: { provider: 'github', secret: 'gh-secret-123' },
+    })
   ).json.data;
   t.ok(signed?.path_token, 'signed source created');
 
@@ -105,12 +110,20 @@ t.test('every hookstream_* family moves during a run, with bounded labels only',
     ['limited', 'limited.*'],
   ];
   for (const [name, pattern] of routes) {
-    const r = await api.call('POST', '/v1/routes', { source_id: src.id, destination_id: ids[name], event_type_pattern: pattern });
+    const r = await api.call('POST', '/v1/routes', {
+      source_id: src.id,
+      destination_id: ids[name],
+      event_type_pattern: pattern,
+    });
     t.equal(r.status, 201, `route to ${name}`);
   }
 
   const send = (type: string, key?: string, token = src.path_token as string) =>
-    anon.ingest(token, JSON.stringify({ type, key }), { 'content-type': 'application/json', 'x-event-type': type, ...(key ? { 'x-webhook-id': key } : {}) });
+    anon.ingest(token, JSON.stringify({ type, key }), {
+      'content-type': 'application/json',
+      'x-event-type': type,
+      ...(key ? { 'x-webhook-id': key } : {}),
+    });
 
   // Ingest outcomes: accepted, duplicate, not_found, unauthorized, too_large.
   const orders: string[] = [];
@@ -121,8 +134,15 @@ t.test('every hookstream_* family moves during a run, with bounded labels only',
   }
   t.same((await send('order.created', 'order-0')).json.data, { status: 'accepted', note: 'duplicate' });
   t.equal((await send('order.created', undefined, 'src_does_not_exist')).status, 404);
-  t.equal((await send('order.created', undefined, signed.path_token)).status, 401, 'unsigned body on a github-verified source');
-  const huge = await fetch(`${base}/ingest/${src.path_token}`, { method: 'POST', body: Buffer.alloc(5 * 1024 * 1024 + 1, 97) });
+  t.equal(
+    (await send('order.created', undefined, signed.path_token)).status,
+    401,
+    'unsigned body on a github-verified source',
+  );
+  const huge = await fetch(`${base}/ingest/${src.path_token}`, {
+    method: 'POST',
+    body: Buffer.alloc(5 * 1024 * 1024 + 1, 97),
+  });
   await huge.body?.cancel();
   t.equal(huge.status, 413);
 
@@ -138,24 +158,42 @@ t.test('every hookstream_* family moves during a run, with bounded labels only',
   await down.waitForCount(5, 60_000);
   await limited.waitForCount(4, 60_000);
   const status = async (id: string) => (await api.call('GET', `/v1/events/${id}`)).json?.data?.status;
-  await waitFor(async () => (await Promise.all(orders.map(status))).every((s) => s === 'delivered'), { timeoutMs: 60_000, message: 'orders delivered' });
-  await waitFor(async () => (await status(deadEvent)) === 'dead_letter', { timeoutMs: 60_000, message: 'dead.letter dead-lettered' });
-  await waitFor(async () => (await status(unrouted)) === 'unrouted', { timeoutMs: 60_000, message: 'unrouted event projected' });
+  await waitFor(async () => (await Promise.all(orders.map(status))).every((s) => s === 'delivered'), {
+    timeoutMs: 60_000,
+    message: 'orders delivered',
+  });
+  await waitFor(async () => (await status(deadEvent)) === 'dead_letter', {
+    timeoutMs: 60_000,
+    message: 'dead.letter dead-lettered',
+  });
+  await waitFor(async () => (await status(unrouted)) === 'unrouted', {
+    timeoutMs: 60_000,
+    message: 'unrouted event projected',
+  });
 
   // Jobs: an export and a bulk replay of the orders (which re-delivers them).
   const exp = await api.call('POST', '/v1/exports', { kind: 'events', format: 'ndjson' });
   t.equal(exp.status, 202, 'export accepted');
-  await waitFor(async () => (await api.call('GET', `/v1/exports/${exp.json.data.id}`)).json?.data?.status === 'completed', {
-    timeoutMs: 90_000,
-    message: 'export completed',
-  });
-  const window = { since: new Date(Date.now() - 3_600_000).toISOString(), until: new Date(Date.now() + 60_000).toISOString() };
+  await waitFor(
+    async () => (await api.call('GET', `/v1/exports/${exp.json.data.id}`)).json?.data?.status === 'completed',
+    {
+      timeoutMs: 90_000,
+      message: 'export completed',
+    },
+  );
+  const window = {
+    since: new Date(Date.now() - 3_600_000).toISOString(),
+    until: new Date(Date.now() + 60_000).toISOString(),
+  };
   const replay = await api.call('POST', '/v1/replays', { ...window, event_type: 'order.created' });
   t.equal(replay.status, 202, 'bulk replay accepted');
-  await waitFor(async () => (await api.call('GET', `/v1/replays/${replay.json.data.id}`)).json?.data?.status === 'completed', {
-    timeoutMs: 90_000,
-    message: 'replay completed',
-  });
+  await waitFor(
+    async () => (await api.call('GET', `/v1/replays/${replay.json.data.id}`)).json?.data?.status === 'completed',
+    {
+      timeoutMs: 90_000,
+      message: 'replay completed',
+    },
+  );
   await ok.waitForCount(6, 60_000);
 
   // A config change sealed under a key the system does not hold: a writer that rotated to a new
@@ -166,9 +204,21 @@ t.test('every hookstream_* family moves during a run, with bounded labels only',
   const foreign = await openCatalog(broker, { keyring: new Keyring(randomBytes(32), [systemKey]) });
   t.teardown(() => foreign.close());
   await foreign.put('destination', 'foreign-key-destination', {
-    id: 'foreign-key-destination', account_id: 'foreign', name: 'd', url: 'https://example.com', auth_token: 'sealed-elsewhere',
-    headers: {}, signing_secrets: [], signature_scheme: 'standard_webhooks', timeout_ms: 1000, retry_policy: { max_attempts: 1 },
-    rate_limit_per_s: null, max_in_flight: 1, active: true, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z',
+    id: 'foreign-key-destination',
+    account_id: 'foreign',
+    name: 'd',
+    url: 'https://example.com',
+    auth_token: 'sealed-elsewhere',
+    headers: {},
+    signing_secrets: [],
+    signature_scheme: 'standard_webhooks',
+    timeout_ms: 1000,
+    retry_policy: { max_attempts: 1 },
+    rate_limit_per_s: null,
+    max_in_flight: 1,
+    active: true,
+    created_at: '2026-01-01T00:00:00Z',
+    updated_at: '2026-01-01T00:00:00Z',
   });
 
   const scrape = async () => {
@@ -202,14 +252,17 @@ t.test('every hookstream_* family moves during a run, with bounded labels only',
   };
   t.teardown(resume);
   try {
-    await waitFor(async () => {
-      const s = await scrape();
-      return stillFlat(heartbeats, s.types, s.samples) === null;
-    }, {
-      timeoutMs: 25_000,
-      intervalMs: 500,
-      message: 'missed heartbeats counted while nats-server is paused',
-    });
+    await waitFor(
+      async () => {
+        const s = await scrape();
+        return stillFlat(heartbeats, s.types, s.samples) === null;
+      },
+      {
+        timeoutMs: 25_000,
+        intervalMs: 500,
+        message: 'missed heartbeats counted while nats-server is paused',
+      },
+    );
   } finally {
     resume();
   }
@@ -225,7 +278,8 @@ t.test('every hookstream_* family moves during a run, with bounded labels only',
   const problems: string[] = [];
   for (const s of final.samples) {
     for (const [label, value] of Object.entries(s.labels)) {
-      if (UUID.test(value) || URLISH.test(value) || known.some((k) => value.includes(k))) problems.push(`${s.name}{${label}="${value}"}`);
+      if (UUID.test(value) || URLISH.test(value) || known.some((k) => value.includes(k)))
+        problems.push(`${s.name}{${label}="${value}"}`);
     }
     const family = hookstream.has(s.name) ? s.name : familyOf(s.name);
     if (!hookstream.has(family)) continue;
@@ -234,14 +288,17 @@ t.test('every hookstream_* family moves during a run, with bounded labels only',
       if (label === 'le' && s.name.endsWith('_bucket')) continue;
       const set = allowed[label];
       if (!set) problems.push(`${s.name} has undeclared label ${label}`);
-      else if (value !== 'other' && !set.includes(value)) problems.push(`${s.name}{${label}="${value}"} is outside its set`);
+      else if (value !== 'other' && !set.includes(value))
+        problems.push(`${s.name}{${label}="${value}"} is outside its set`);
     }
   }
   t.same(problems, [], 'labels are bounded and name no account, URL or id');
 
   // The outcomes this run drove are visible under their own label values.
   const has = (name: string, labels: Record<string, string>) =>
-    final.samples.some((s) => s.name === name && s.value > 0 && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+    final.samples.some(
+      (s) => s.name === name && s.value > 0 && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+    );
   for (const outcome of ['accepted', 'duplicate', 'not_found', 'unauthorized', 'too_large']) {
     t.ok(has('hookstream_ingest_requests_total', { outcome }), `ingest outcome ${outcome} counted`);
   }
@@ -251,7 +308,16 @@ t.test('every hookstream_* family moves during a run, with bounded labels only',
   t.ok(has('hookstream_deliveries_total', { outcome: 'retry_scheduled', class: '5xx' }), 'retries after 5xx counted');
   t.ok(has('hookstream_deliveries_total', { outcome: 'dead_letter', class: '5xx' }), 'dead letter after 5xx counted');
   t.ok(has('hookstream_dead_letters_total', { reason: 'exhausted' }), 'dead letter reason exhausted');
-  t.ok(has('hookstream_jetstream_publish_duration_seconds_count', { stream: 'events' }), 'events stream publish latency');
-  t.ok(has('hookstream_http_requests_total', { route_group: 'management', status_class: '2xx' }), 'management requests counted');
-  t.ok(final.samples.some((s) => s.name === 'process_resident_memory_bytes'), "Node's process metrics are exposed");
+  t.ok(
+    has('hookstream_jetstream_publish_duration_seconds_count', { stream: 'events' }),
+    'events stream publish latency',
+  );
+  t.ok(
+    has('hookstream_http_requests_total', { route_group: 'management', status_class: '2xx' }),
+    'management requests counted',
+  );
+  t.ok(
+    final.samples.some((s) => s.name === 'process_resident_memory_bytes'),
+    "Node's process metrics are exposed",
+  );
 });

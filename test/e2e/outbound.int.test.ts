@@ -11,20 +11,54 @@ t.test('subscriptions by type pattern, labels and payload filter receive exactly
   const rx = await startReceiver(t);
   const acct = (await client(gw.url as string).call('POST', '/v1/accounts', { name: 'saas' })).json.data;
   const api = client(gw.url as string, acct.api_key);
-  const dest = async (name: string) => (await api.call('POST', '/v1/destinations', { name, url: `${rx.url}/${name}` })).json.data;
+  const dest = async (name: string) =>
+    (await api.call('POST', '/v1/destinations', { name, url: `${rx.url}/${name}` })).json.data;
   const [invoices, acme, big] = [await dest('invoices'), await dest('acme'), await dest('big')];
-  t.equal((await api.call('POST', '/v1/routes', { destination_id: invoices.id, event_type_pattern: 'invoice.*' })).status, 201);
-  t.equal((await api.call('POST', '/v1/routes', { destination_id: acme.id, labels: { tenant: 'acme', env: 'prod' } })).status, 201);
   t.equal(
-    (await api.call('POST', '/v1/routes', { destination_id: big.id, event_type_pattern: 'invoice.**', payload_filter: { amount: { $gte: 1000 }, $or: [{ currency: 'eur' }, { currency: { $in: ['usd'] } }] } })).status,
+    (await api.call('POST', '/v1/routes', { destination_id: invoices.id, event_type_pattern: 'invoice.*' })).status,
+    201,
+  );
+  t.equal(
+    (await api.call('POST', '/v1/routes', { destination_id: acme.id, labels: { tenant: 'acme', env: 'prod' } })).status,
+    201,
+  );
+  t.equal(
+    (
+      await api.call('POST', '/v1/routes', {
+        destination_id: big.id,
+        event_type_pattern: 'invoice.**',
+        payload_filter: { amount: { $gte: 1000 }, $or: [{ currency: 'eur' }, { currency: { $in: ['usd'] } }] },
+      })
+    ).status,
     201,
   );
   const publish = (body: unknown) => api.call('POST', '/v1/outbound-events', body);
   const cases = [
-    { body: { event_type: 'invoice.paid', payload: { amount: 5000, currency: 'eur' }, labels: { tenant: 'acme', env: 'prod' } }, to: ['invoices', 'acme', 'big'] },
-    { body: { event_type: 'invoice.paid', payload: { amount: 10, currency: 'eur' }, labels: { tenant: 'acme', env: 'dev' } }, to: ['invoices'] },
+    {
+      body: {
+        event_type: 'invoice.paid',
+        payload: { amount: 5000, currency: 'eur' },
+        labels: { tenant: 'acme', env: 'prod' },
+      },
+      to: ['invoices', 'acme', 'big'],
+    },
+    {
+      body: {
+        event_type: 'invoice.paid',
+        payload: { amount: 10, currency: 'eur' },
+        labels: { tenant: 'acme', env: 'dev' },
+      },
+      to: ['invoices'],
+    },
     { body: { event_type: 'invoice.line.added', payload: { amount: 2000, currency: 'usd' } }, to: ['big'] },
-    { body: { event_type: 'customer.created', payload: { amount: 9999, currency: 'eur' }, labels: { tenant: 'acme', env: 'prod' } }, to: ['acme'] },
+    {
+      body: {
+        event_type: 'customer.created',
+        payload: { amount: 9999, currency: 'eur' },
+        labels: { tenant: 'acme', env: 'prod' },
+      },
+      to: ['acme'],
+    },
     { body: { event_type: 'customer.deleted', payload_text: 'not json', labels: { tenant: 'other' } }, to: [] },
   ];
   const ids: string[] = [];
@@ -39,7 +73,10 @@ t.test('subscriptions by type pattern, labels and payload filter receive exactly
   await new Promise((r) => setTimeout(r, 500));
   t.equal(rx.requests.length, expected, 'no extra deliveries');
   cases.forEach((c, i) => {
-    const got = rx.requests.filter((r) => r.headers['x-hookstream-event-id'] === ids[i]).map((r) => r.url.slice(1)).sort();
+    const got = rx.requests
+      .filter((r) => r.headers['x-hookstream-event-id'] === ids[i])
+      .map((r) => r.url.slice(1))
+      .sort();
     t.same(got, [...c.to].sort(), `${c.body.event_type} went exactly to ${c.to.join(', ') || 'nowhere'}`);
   });
   const unrouted = await waitFor(async () => {
@@ -56,7 +93,14 @@ t.test('signatures verify with each provider’s own code, also during a rotatio
   const acct = (await client(gw.url as string).call('POST', '/v1/accounts', { name: 'saas' })).json.data;
   const api = client(gw.url as string, acct.api_key);
   const mk = async (name: string, scheme: string, signing_secret?: string) => {
-    const d = (await api.call('POST', '/v1/destinations', { name, url: `${rx.url}/${name}`, signature_scheme: scheme, ...(signing_secret ? { signing_secret } : {}) })).json.data;
+    const d = (
+      await api.call('POST', '/v1/destinations', {
+        name,
+        url: `${rx.url}/${name}`,
+        signature_scheme: scheme,
+        ...(signing_secret ? { signing_secret } : {}),
+      })
+    ).json.data;
     await api.call('POST', '/v1/routes', { destination_id: d.id, event_type_pattern: `${name}.*` });
     return d;
   };
@@ -72,14 +116,25 @@ t.test('signatures verify with each provider’s own code, also during a rotatio
   const byPath = (p: string) => rx.requests.filter((r) => r.url === p);
   const swReq = byPath('/sw')[0]!;
   const headers = (r: typeof swReq) => Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, String(v)]));
-  t.doesNotThrow(() => new Webhook(sw.signing_secret).verify(swReq.body.toString(), headers(swReq)), 'standardwebhooks verifies');
+  t.doesNotThrow(
+    () => new Webhook(sw.signing_secret).verify(swReq.body.toString(), headers(swReq)),
+    'standardwebhooks verifies',
+  );
   const stReq = byPath('/st')[0]!;
   t.doesNotThrow(
-    () => new Stripe('sk_test_x').webhooks.constructEvent(stReq.body.toString(), String(stReq.headers['stripe-signature']), 'whsec_stripe_test_secret_1234567890'),
+    () =>
+      new Stripe('sk_test_x').webhooks.constructEvent(
+        stReq.body.toString(),
+        String(stReq.headers['stripe-signature']),
+        'whsec_stripe_test_secret_1234567890',
+      ),
     'stripe verifies',
   );
   const ghReq = byPath('/gh')[0]!;
-  t.ok(await githubVerify('github-secret-123', ghReq.body.toString(), String(ghReq.headers['x-hub-signature-256'])), 'octokit verifies');
+  t.ok(
+    await githubVerify('github-secret-123', ghReq.body.toString(), String(ghReq.headers['x-hub-signature-256'])),
+    'octokit verifies',
+  );
 
   const rot = await api.call('POST', `/v1/destinations/${sw.id}/rotate-secret`, { overlap_s: 3600 });
   t.equal(rot.status, 200);
@@ -87,7 +142,10 @@ t.test('signatures verify with each provider’s own code, also during a rotatio
   await api.call('POST', '/v1/outbound-events', { event_type: 'sw.b', payload: { n: 4 } });
   await rx.waitForCount(4, 15_000);
   const rotated = byPath('/sw')[1]!;
-  t.doesNotThrow(() => new Webhook(sw.signing_secret).verify(rotated.body.toString(), headers(rotated)), 'the old secret still verifies during the overlap');
+  t.doesNotThrow(
+    () => new Webhook(sw.signing_secret).verify(rotated.body.toString(), headers(rotated)),
+    'the old secret still verifies during the overlap',
+  );
   t.doesNotThrow(() => new Webhook(fresh).verify(rotated.body.toString(), headers(rotated)), 'the new secret verifies');
 });
 
@@ -101,17 +159,33 @@ t.test('idempotent publish, schema validation, replay with a fresh delivery id',
   const et = await api.call('POST', '/v1/event-types', {
     name: 'order.paid',
     description: 'An order was paid',
-    schema: { type: 'object', required: ['order_id', 'amount'], properties: { order_id: { type: 'string' }, amount: { type: 'integer', minimum: 0 } } },
+    schema: {
+      type: 'object',
+      required: ['order_id', 'amount'],
+      properties: { order_id: { type: 'string' }, amount: { type: 'integer', minimum: 0 } },
+    },
   });
   t.equal(et.status, 201);
-  t.equal((await api.call('POST', '/v1/event-types', { name: 'order.paid' })).status, 409, 'names are unique per account');
+  t.equal(
+    (await api.call('POST', '/v1/event-types', { name: 'order.paid' })).status,
+    409,
+    'names are unique per account',
+  );
   const bad = await api.call('POST', '/v1/outbound-events', { event_type: 'order.paid', payload: { amount: -5 } });
   t.equal(bad.status, 400);
   t.match(bad.json.error, /order_id/);
   t.match(bad.json.error, /amount/);
 
-  const first = await api.call('POST', '/v1/outbound-events', { event_type: 'order.paid', event_id: 'evt_1', payload: { order_id: 'o1', amount: 5 } });
-  const again = await api.call('POST', '/v1/outbound-events', { event_type: 'order.paid', event_id: 'evt_1', payload: { order_id: 'o1', amount: 5 } });
+  const first = await api.call('POST', '/v1/outbound-events', {
+    event_type: 'order.paid',
+    event_id: 'evt_1',
+    payload: { order_id: 'o1', amount: 5 },
+  });
+  const again = await api.call('POST', '/v1/outbound-events', {
+    event_type: 'order.paid',
+    event_id: 'evt_1',
+    payload: { order_id: 'o1', amount: 5 },
+  });
   t.equal(first.status, 202);
   t.equal(again.status, 202);
   t.equal(again.json.data.id, first.json.data.id, 'the repeat returns the original event');
@@ -120,7 +194,9 @@ t.test('idempotent publish, schema validation, replay with a fresh delivery id',
   await new Promise((r) => setTimeout(r, 500));
   t.equal(rx.requests.length, 1, 'the repeat queued nothing');
 
-  await waitFor(async () => (await api.call('GET', `/v1/outbound-events/${first.json.data.id}`)).json?.data?.status === 'delivered');
+  await waitFor(
+    async () => (await api.call('GET', `/v1/outbound-events/${first.json.data.id}`)).json?.data?.status === 'delivered',
+  );
   const replay = await api.call('POST', `/v1/outbound-events/${first.json.data.id}/replay`, {});
   t.equal(replay.status, 202);
   const [, again2] = await rx.waitForCount(2, 15_000);
@@ -129,7 +205,10 @@ t.test('idempotent publish, schema validation, replay with a fresh delivery id',
   t.equal(again2!.headers['x-hookstream-delivery-id'], replay.json.data.deliveries[0].id);
   const ev = await waitFor(async () => {
     const r = await api.call('GET', `/v1/outbound-events/${first.json.data.id}`);
-    return r.json.data.deliveries.length === 2 && r.json.data.deliveries.every((x: { status: string }) => x.status === 'delivered') ? r.json.data : null;
+    return r.json.data.deliveries.length === 2 &&
+      r.json.data.deliveries.every((x: { status: string }) => x.status === 'delivered')
+      ? r.json.data
+      : null;
   });
   t.equal(ev.deliveries.filter((x: { replay_id: string | null }) => x.replay_id !== null).length, 1);
   const inbound = await api.call('GET', `/v1/events/${first.json.data.id}`);

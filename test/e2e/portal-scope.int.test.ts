@@ -20,17 +20,35 @@ t.test("a portal session's messages and replays stay within its customer", async
     return r.json?.data;
   };
   const x = await must('POST', '/v1/destinations', { name: 'x', url: `${receiver.url}/x`, customer_id: 'cus_x' });
-  const y = await must('POST', '/v1/destinations', { name: 'y', url: `${receiver.url}/y`, customer_id: 'cus_y', retry_policy: { max_attempts: 1 } });
-  for (const d of [x, y]) await must('POST', '/v1/routes', { destination_id: d.id, event_type_pattern: 'invoice.paid' });
+  const y = await must('POST', '/v1/destinations', {
+    name: 'y',
+    url: `${receiver.url}/y`,
+    customer_id: 'cus_y',
+    retry_policy: { max_attempts: 1 },
+  });
+  for (const d of [x, y])
+    await must('POST', '/v1/routes', { destination_id: d.id, event_type_pattern: 'invoice.paid' });
   const since = new Date(Date.now() - 60_000).toISOString();
-  const forX = await must('POST', '/v1/outbound-events', { event_type: 'invoice.paid', payload: { n: 'x' }, customer_id: 'cus_x' });
-  const forY = await must('POST', '/v1/outbound-events', { event_type: 'invoice.paid', payload: { n: 'y' }, customer_id: 'cus_y' });
+  const forX = await must('POST', '/v1/outbound-events', {
+    event_type: 'invoice.paid',
+    payload: { n: 'x' },
+    customer_id: 'cus_x',
+  });
+  const forY = await must('POST', '/v1/outbound-events', {
+    event_type: 'invoice.paid',
+    payload: { n: 'y' },
+    customer_id: 'cus_y',
+  });
   const forAll = await must('POST', '/v1/outbound-events', { event_type: 'invoice.paid', payload: { n: 'all' } });
   const settled = async (id: string) =>
     waitFor(
       async () => {
         const e = (await saas.call('GET', `/v1/outbound-events/${id}`)).json?.data;
-        return e && e.deliveries.length > 0 && e.deliveries.every((d: { status: string }) => d.status === 'delivered' || d.status === 'dead_letter') ? e : null;
+        return e &&
+          e.deliveries.length > 0 &&
+          e.deliveries.every((d: { status: string }) => d.status === 'delivered' || d.status === 'dead_letter')
+          ? e
+          : null;
       },
       { timeoutMs: TIMEOUT },
     );
@@ -40,7 +58,11 @@ t.test("a portal session's messages and replays stay within its customer", async
   const session = async (customer: string): Promise<Record<string, string>> => {
     const link = await must('POST', '/v1/portal-sessions', { customer_id: customer, scope: 'manage' });
     const token = new URLSearchParams(new URL(link.url).hash.slice(1)).get('token');
-    const res = await fetch(`${base}/portal/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+    const res = await fetch(`${base}/portal/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
     t.equal(res.status, 200);
     const cookie = /^(hs_portal=[^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1] ?? '';
     return { cookie, 'x-hookstream-console': '1' };
@@ -52,39 +74,80 @@ t.test("a portal session's messages and replays stay within its customer", async
 
   for (const q of ['', '?customer_id=cus_y', `?destination_id=${x.id}`]) {
     const list = await asX('GET', `/v1/outbound-events${q}`);
-    t.same(list.json.data.map((e: { id: string }) => e.id).sort(), [forX.id, forAll.id].sort(), `X lists its messages and the broadcast (${q || 'no filter'})`);
+    t.same(
+      list.json.data.map((e: { id: string }) => e.id).sort(),
+      [forX.id, forAll.id].sort(),
+      `X lists its messages and the broadcast (${q || 'no filter'})`,
+    );
   }
-  t.equal((await asX('GET', `/v1/outbound-events?destination_id=${y.id}`)).status, 404, "filtering by Y's endpoint is a 404");
+  t.equal(
+    (await asX('GET', `/v1/outbound-events?destination_id=${y.id}`)).status,
+    404,
+    "filtering by Y's endpoint is a 404",
+  );
 
   const broadcast = await asX('GET', `/v1/outbound-events/${forAll.id}`);
   t.equal(broadcast.status, 200);
-  t.same(broadcast.json.data.deliveries.map((d: { destination_id: string }) => d.destination_id), [x.id], "the broadcast shows X's delivery only");
-  t.equal((await saas.call('GET', `/v1/outbound-events/${forAll.id}`)).json.data.status, 'dead_letter', "to the account, Y's failure counts");
+  t.same(
+    broadcast.json.data.deliveries.map((d: { destination_id: string }) => d.destination_id),
+    [x.id],
+    "the broadcast shows X's delivery only",
+  );
+  t.equal(
+    (await saas.call('GET', `/v1/outbound-events/${forAll.id}`)).json.data.status,
+    'dead_letter',
+    "to the account, Y's failure counts",
+  );
   t.equal(broadcast.json.data.status, 'delivered', 'to X, its status is that of its own delivery');
   const listed = (await asX('GET', '/v1/outbound-events')).json.data.find((e: { id: string }) => e.id === forAll.id);
   t.equal(listed.status, 'delivered', 'in its list too');
   t.equal((await asX('GET', `/v1/outbound-events/${forY.id}`)).status, 404, "Y's message is a 404 in X's session");
   t.equal((await asX('POST', `/v1/outbound-events/${forY.id}/replay`, { destination_id: x.id })).status, 404);
-  t.equal((await asX('POST', `/v1/outbound-events/${forAll.id}/replay`, {})).status, 400, 'a portal replay names its endpoint');
-  t.equal((await asX('POST', `/v1/outbound-events/${forAll.id}/replay`, { destination_id: y.id })).status, 404, "and never Y's");
+  t.equal(
+    (await asX('POST', `/v1/outbound-events/${forAll.id}/replay`, {})).status,
+    400,
+    'a portal replay names its endpoint',
+  );
+  t.equal(
+    (await asX('POST', `/v1/outbound-events/${forAll.id}/replay`, { destination_id: y.id })).status,
+    404,
+    "and never Y's",
+  );
   const toY = receiver.requests.filter((r) => r.url === '/y').length;
   const one = await asX('POST', `/v1/outbound-events/${forAll.id}/replay`, { destination_id: x.id });
   t.equal(one.status, 202, JSON.stringify(one.json));
-  t.same(one.json.data.deliveries.map((d: { destination_id: string }) => d.destination_id), [x.id]);
+  t.same(
+    one.json.data.deliveries.map((d: { destination_id: string }) => d.destination_id),
+    [x.id],
+  );
 
   // "Recover failed since": Y's failed messages and Y's failed delivery of the broadcast are not X's.
   const bulk = await asX('POST', '/v1/replays', { since, until: new Date().toISOString() });
   t.equal(bulk.status, 202, JSON.stringify(bulk.json));
   t.equal(bulk.json.data.filter.customer_id, 'cus_x', 'the replay is scoped to the customer');
-  const done = await waitFor(async () => {
-    const r = (await asX('GET', `/v1/replays/${bulk.json.data.id}`)).json?.data;
-    return r && r.status === 'completed' ? r : null;
-  }, { timeoutMs: TIMEOUT });
+  const done = await waitFor(
+    async () => {
+      const r = (await asX('GET', `/v1/replays/${bulk.json.data.id}`)).json?.data;
+      return r && r.status === 'completed' ? r : null;
+    },
+    { timeoutMs: TIMEOUT },
+  );
   t.equal(done.matched, 2, "X's message and the broadcast");
   await waitFor(() => receiver.requests.filter((r) => r.url === '/x').length >= 5, { timeoutMs: TIMEOUT });
   t.equal(receiver.requests.filter((r) => r.url === '/y').length, toY, "nothing was sent again to Y's endpoint");
   t.equal((await asY('GET', `/v1/replays/${bulk.json.data.id}`)).status, 404, "X's replay is a 404 to Y");
-  const accountReplay = await must('POST', '/v1/replays', { since, until: new Date().toISOString(), destination_id: x.id });
-  t.equal((await asX('GET', `/v1/replays/${accountReplay.id}`)).status, 404, "the account's own replays are not the customer's");
-  t.equal((await asX('POST', '/v1/replays', { since, until: new Date().toISOString(), destination_id: y.id })).status, 404);
+  const accountReplay = await must('POST', '/v1/replays', {
+    since,
+    until: new Date().toISOString(),
+    destination_id: x.id,
+  });
+  t.equal(
+    (await asX('GET', `/v1/replays/${accountReplay.id}`)).status,
+    404,
+    "the account's own replays are not the customer's",
+  );
+  t.equal(
+    (await asX('POST', '/v1/replays', { since, until: new Date().toISOString(), destination_id: y.id })).status,
+    404,
+  );
 });

@@ -13,7 +13,11 @@ t.test('account → key → source → destination → route → ingest → deli
   const src = await api.call('POST', '/v1/sources', { name: 'shop' });
   const dst = await api.call('POST', '/v1/destinations', { name: 'orders', url: `${receiver.url}/orders` });
   t.equal(dst.status, 201);
-  const route = await api.call('POST', '/v1/routes', { source_id: src.json.data.id, destination_id: dst.json.data.id, event_type_pattern: 'order.*' });
+  const route = await api.call('POST', '/v1/routes', {
+    source_id: src.json.data.id,
+    destination_id: dst.json.data.id,
+    event_type_pattern: 'order.*',
+  });
   t.equal(route.status, 201);
 
   const body = '{"id":"o_1","total":42}';
@@ -39,7 +43,9 @@ t.test('account → key → source → destination → route → ingest → deli
   const delivered = await waitFor(
     async () => {
       const r = await api.call('GET', `/v1/events/${eventId}`);
-      return r.status === 200 && r.json.data.status === 'delivered' && r.json.data.deliveries[0]?.attempts.length === 1 ? r.json.data : null;
+      return r.status === 200 && r.json.data.status === 'delivered' && r.json.data.deliveries[0]?.attempts.length === 1
+        ? r.json.data
+        : null;
     },
     { timeoutMs: 15_000, message: 'event projected as delivered' },
   );
@@ -47,10 +53,13 @@ t.test('account → key → source → destination → route → ingest → deli
   t.equal(delivered.deliveries[0].attempts[0].status_code, 200);
   t.equal(delivered.deliveries[0].destination_id, dst.json.data.id);
 
-  const unrouted = await waitFor(async () => {
-    const r = await api.call('GET', `/v1/events/${skipped.json.data.id}`);
-    return r.status === 200 && r.json.data.status === 'unrouted' ? r.json.data : null;
-  }, { timeoutMs: 15_000, message: 'unmatched event visible as unrouted' });
+  const unrouted = await waitFor(
+    async () => {
+      const r = await api.call('GET', `/v1/events/${skipped.json.data.id}`);
+      return r.status === 200 && r.json.data.status === 'unrouted' ? r.json.data : null;
+    },
+    { timeoutMs: 15_000, message: 'unmatched event visible as unrouted' },
+  );
   t.equal(unrouted.deliveries.length, 0);
 
   const list = await api.call('GET', '/v1/events?limit=10');

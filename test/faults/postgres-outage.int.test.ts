@@ -43,9 +43,14 @@ t.test('ingest and delivery survive a Postgres outage; read models catch up afte
       const all: string[] = [];
       let cursor: string | null = null;
       do {
-        const r: { status: number; json: any } = await api.call('GET', `/v1/events?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+        const r: { status: number; json: any } = await api.call(
+          'GET',
+          `/v1/events?limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         if (r.status !== 200) return null;
-        all.push(...r.json.data.filter((e: { status: string }) => e.status === 'delivered').map((e: { id: string }) => e.id));
+        all.push(
+          ...r.json.data.filter((e: { status: string }) => e.status === 'delivered').map((e: { id: string }) => e.id),
+        );
         cursor = r.json.next_cursor;
       } while (cursor);
       return all.length === 30 ? all : null;

@@ -38,10 +38,13 @@ const REQUIRED: Record<string, string> = { SECRETS_KEY: randomBytes(32).toString
 
 function interpolate(env: Record<string, string>): Record<string, string> {
   const sub = (v: string): string =>
-    String(v).replace(/\$\{(\w+)(?::?([-?])([^}]*))?\}/g, (_m, name: string, op: string | undefined, def: string | undefined) => {
-      if (op === '?') return REQUIRED[name] ?? `<${name} unset>`;
-      return def ?? '';
-    });
+    String(v).replace(
+      /\$\{(\w+)(?::?([-?])([^}]*))?\}/g,
+      (_m, name: string, op: string | undefined, def: string | undefined) => {
+        if (op === '?') return REQUIRED[name] ?? `<${name} unset>`;
+        return def ?? '';
+      },
+    );
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, sub(v)]));
 }
 
@@ -58,7 +61,8 @@ t.test('compose: each role runs as its own services, as many copies as planned',
     copies[roles[0] as string] = (copies[roles[0] as string] ?? 0) + 1;
   }
   t.same(copies, EXPECTED_COPIES);
-  for (const name of [...NATS_NODES, 'postgres', 'migrate', 'prometheus', 'grafana']) t.ok(services[name], `${name} is a service`);
+  for (const name of [...NATS_NODES, 'postgres', 'migrate', 'prometheus', 'grafana'])
+    t.ok(services[name], `${name} is a service`);
   t.match(services.postgres?.image, /^postgres:16(\.|$|-)/, 'Postgres 16');
 });
 
@@ -68,14 +72,21 @@ t.test('compose: every Hookstream container runs the same image with settings th
   t.equal(images.size, 1, 'one image');
   for (const [name, s] of app) {
     t.equal(s.build?.dockerfile, 'infra/Dockerfile', `${name} builds infra/Dockerfile`);
-    t.ok(existsSync(path.resolve(INFRA, s.build?.context ?? '', s.build?.dockerfile ?? '')), `${name}: the Dockerfile is where the build looks`);
+    t.ok(
+      existsSync(path.resolve(INFRA, s.build?.context ?? '', s.build?.dockerfile ?? '')),
+      `${name}: the Dockerfile is where the build looks`,
+    );
     const env = interpolate(s.environment ?? {});
     t.equal(env.NATS_URL, 'nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222', `${name} knows every NATS node`);
     t.equal(env.STREAM_REPLICAS, '3', `${name} asks for 3 replicas`);
     t.match(env.DATABASE_URL, /^postgres:\/\/[^@]+@postgres:5432\/\w+$/, `${name} reaches the postgres service`);
     // The real settings loader: compose must never hand a container a setting it refuses at start.
     const settings = loadSettings(env);
-    t.match(s.environment?.SECRETS_KEY, /^\$\{SECRETS_KEY:\?/, `${name}: compose refuses to start it without SECRETS_KEY`);
+    t.match(
+      s.environment?.SECRETS_KEY,
+      /^\$\{SECRETS_KEY:\?/,
+      `${name}: compose refuses to start it without SECRETS_KEY`,
+    );
     t.equal(settings.secretsKey, REQUIRED.SECRETS_KEY, `${name} seals secrets under the operator's key`);
     t.equal(settings.streamReplicas, 3);
     t.equal(settings.port, 8080, `${name} serves HTTP and /metrics on 8080`);
@@ -169,9 +180,17 @@ function parseNatsConf(text: string): Record<string, NatsValue> {
 }
 
 t.test('NATS: three nodes of one JetStream cluster that route to each other', async (t) => {
-  t.same(parseNatsConf('a: 1\nb { c = "x y" }\nd [ e://f:1, g ] # note'), { a: '1', b: { c: 'x y' }, d: ['e://f:1', 'g'] }, 'the reader itself');
+  t.same(
+    parseNatsConf('a: 1\nb { c = "x y" }\nd [ e://f:1, g ] # note'),
+    { a: '1', b: { c: 'x y' }, d: ['e://f:1', 'g'] },
+    'the reader itself',
+  );
   const confs = NATS_NODES.map((n) => parseNatsConf(read(`nats/${n}.conf`)));
-  t.same(confs.map((c) => c.server_name), NATS_NODES, 'distinct server names, matching the compose hosts');
+  t.same(
+    confs.map((c) => c.server_name),
+    NATS_NODES,
+    'distinct server names, matching the compose hosts',
+  );
   const clusterPorts = new Set<string>();
   for (const [idx, c] of confs.entries()) {
     const node = NATS_NODES[idx] as string;
@@ -198,20 +217,38 @@ t.test('NATS: three nodes of one JetStream cluster that route to each other', as
 t.test('Prometheus scrapes every Hookstream container, labelled with its role', async (t) => {
   const prom = parseYaml(read('prometheus/prometheus.yml')) as {
     rule_files: string[];
-    scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[]; labels?: { role?: string } }> }>;
+    scrape_configs: Array<{
+      job_name: string;
+      metrics_path?: string;
+      static_configs: Array<{ targets: string[]; labels?: { role?: string } }>;
+    }>;
   };
   const job = prom.scrape_configs.find((s) => s.job_name === 'hookstream');
   t.equal(job?.metrics_path, '/metrics');
   const scraped = new Map<string, string | undefined>();
-  for (const group of job?.static_configs ?? []) for (const target of group.targets) scraped.set(target, group.labels?.role);
+  for (const group of job?.static_configs ?? [])
+    for (const target of group.targets) scraped.set(target, group.labels?.role);
   const expected = new Map(roleServices.map(([name, s]) => [`${name}:8080`, s.environment?.ROLES]));
-  t.same([...scraped.entries()].sort(), [...expected.entries()].sort(), 'targets are exactly the role services, with their role');
+  t.same(
+    [...scraped.entries()].sort(),
+    [...expected.entries()].sort(),
+    'targets are exactly the role services, with their role',
+  );
   t.same(prom.rule_files, ['/etc/prometheus/alerts.yml'], 'alerts.yml is loaded from the mounted folder');
 });
 
 t.test('alert rules: the operational alerts exist and are complete', async (t) => {
   const doc = parseYaml(read('prometheus/alerts.yml')) as {
-    groups: Array<{ name: string; rules: Array<{ alert: string; expr: string; for?: string; labels?: { severity?: string }; annotations?: { summary?: string } }> }>;
+    groups: Array<{
+      name: string;
+      rules: Array<{
+        alert: string;
+        expr: string;
+        for?: string;
+        labels?: { severity?: string };
+        annotations?: { summary?: string };
+      }>;
+    }>;
   };
   const rules = doc.groups.flatMap((g) => g.rules);
   const names = rules.map((r) => r.alert);
@@ -236,23 +273,47 @@ t.test('alert rules: the operational alerts exist and are complete', async (t) =
 });
 
 t.test('Grafana: provisioned data source and a well-formed dashboard', async (t) => {
-  const ds = parseYaml(read('grafana/provisioning/datasources/prometheus.yaml')) as { datasources: Array<{ uid: string; type: string; url: string }> };
+  const ds = parseYaml(read('grafana/provisioning/datasources/prometheus.yaml')) as {
+    datasources: Array<{ uid: string; type: string; url: string }>;
+  };
   const prom = ds.datasources.find((d) => d.type === 'prometheus');
   t.equal(prom?.url, 'http://prometheus:9090', 'points at the compose Prometheus');
-  const provider = parseYaml(read('grafana/provisioning/dashboards/hookstream.yaml')) as { providers: Array<{ type: string; options: { path: string } }> };
+  const provider = parseYaml(read('grafana/provisioning/dashboards/hookstream.yaml')) as {
+    providers: Array<{ type: string; options: { path: string } }>;
+  };
   const mount = services.grafana?.volumes?.find((v) => v.startsWith('./grafana/dashboards:'));
-  t.equal(mount?.split(':')[1], provider.providers[0]?.options.path, 'the provider reads where the dashboards are mounted');
+  t.equal(
+    mount?.split(':')[1],
+    provider.providers[0]?.options.path,
+    'the provider reads where the dashboards are mounted',
+  );
 
   const dash = JSON.parse(read('grafana/dashboards/hookstream.json')) as {
     uid: string;
     title: string;
-    panels: Array<{ id: number; type: string; title: string; gridPos: { x: number; y: number; w: number; h: number }; datasource?: { uid: string }; targets?: Array<{ refId: string; expr: string; datasource?: { uid: string } }> }>;
+    panels: Array<{
+      id: number;
+      type: string;
+      title: string;
+      gridPos: { x: number; y: number; w: number; h: number };
+      datasource?: { uid: string };
+      targets?: Array<{ refId: string; expr: string; datasource?: { uid: string } }>;
+    }>;
   };
   t.ok(dash.uid && dash.title);
   const ids = dash.panels.map((p) => p.id);
   t.equal(new Set(ids).size, ids.length, 'panel ids are unique');
   const titles = dash.panels.map((p) => p.title.toLowerCase()).join('\n');
-  for (const topic of ['ingest', 'fan-out', 'delivery', 'retries', 'dead letters', 'consumer pending', 'projection lag', 'memory']) {
+  for (const topic of [
+    'ingest',
+    'fan-out',
+    'delivery',
+    'retries',
+    'dead letters',
+    'consumer pending',
+    'projection lag',
+    'memory',
+  ]) {
     t.ok(titles.includes(topic), `a panel covers ${topic}`);
   }
   for (const p of dash.panels.filter((p) => p.type !== 'row')) {

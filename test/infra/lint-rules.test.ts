@@ -16,7 +16,9 @@ export const probe = [startNats, stackOn];
 
 async function restricted(file: string): Promise<string[]> {
   const [result] = await eslint.lintText(PROBE, { filePath: path.join(ROOT, file) });
-  return (result?.messages ?? []).filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports').map((m) => m.message);
+  return (result?.messages ?? [])
+    .filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports')
+    .map((m) => m.message);
 }
 
 t.test('given production code, when it imports the test kit or a test folder, then lint refuses both', async (t) => {
@@ -27,7 +29,11 @@ t.test('given production code, when it imports the test kit or a test folder, th
 });
 
 t.test('given tests, when they import the test kit, then lint lets them', async (t) => {
-  for (const file of ['apps/deliverer/test/probe.int.test.ts', 'libs/store/src/probe.int.test.ts', 'test/e2e/probe.ts']) {
+  for (const file of [
+    'apps/deliverer/test/probe.int.test.ts',
+    'libs/store/src/probe.int.test.ts',
+    'test/e2e/probe.ts',
+  ]) {
     t.same(await restricted(file), [], file);
   }
 });
@@ -41,16 +47,28 @@ export const probe = [connect, handlesOf];
 
 async function natsRefusals(file: string): Promise<string[]> {
   const [result] = await eslint.lintText(NATS_PROBE, { filePath: path.join(ROOT, file) });
-  return (result?.messages ?? []).filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports').map((m) => m.message);
+  return (result?.messages ?? [])
+    .filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports')
+    .map((m) => m.message);
 }
 
-t.test('given code outside libs/broker, when it imports the NATS client or the broker internals, then lint refuses both', async (t) => {
-  for (const file of ['apps/api/src/probe.ts', 'apps/deliverer/test/probe.int.test.ts', 'libs/store/src/probe.ts', 'test/e2e/probe.ts', 'bench/lib/probe.ts']) {
-    const found = await natsRefusals(file);
-    t.equal(found.length, 2, `${file}: ${found.join('; ')}`);
-  }
-});
+t.test(
+  'given code outside libs/broker, when it imports the NATS client or the broker internals, then lint refuses both',
+  async (t) => {
+    for (const file of [
+      'apps/api/src/probe.ts',
+      'apps/deliverer/test/probe.int.test.ts',
+      'libs/store/src/probe.ts',
+      'test/e2e/probe.ts',
+      'bench/lib/probe.ts',
+    ]) {
+      const found = await natsRefusals(file);
+      t.equal(found.length, 2, `${file}: ${found.join('; ')}`);
+    }
+  },
+);
 
 t.test('given libs/broker and the test kit, when they import the NATS client, then lint lets them', async (t) => {
-  for (const file of ['libs/broker/src/probe.ts', 'libs/testkit/src/probe.ts']) t.same(await natsRefusals(file), [], file);
+  for (const file of ['libs/broker/src/probe.ts', 'libs/testkit/src/probe.ts'])
+    t.same(await natsRefusals(file), [], file);
 });

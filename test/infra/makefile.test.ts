@@ -33,25 +33,46 @@ function make(dir: string, target: string): Promise<{ code: number; stdout: stri
 t.test('a successful install prints one line, whatever npm warned', async (t) => {
   const dir = await project(
     t,
-    ['echo "npm warn EBADENGINE Unsupported engine {" >&2', 'echo "npm warn EBADENGINE   required: { node: \'>=22.19.0\' }" >&2', 'echo "added 312 packages in 9s"', 'mkdir -p node_modules'].join('\n'),
+    [
+      'echo "npm warn EBADENGINE Unsupported engine {" >&2',
+      'echo "npm warn EBADENGINE   required: { node: \'>=22.19.0\' }" >&2',
+      'echo "added 312 packages in 9s"',
+      'mkdir -p node_modules',
+    ].join('\n'),
   );
   const r = await make(dir, 'install');
   t.equal(r.code, 0);
   t.equal(r.stdout, 'Installing dependencies (npm ci; output shown only if it fails)...\n');
   t.equal(r.stderr, '', 'no warnings shown');
-  t.equal((await readFile(path.join(dir, 'npm-args'), 'utf8')).trim(), 'ci --no-audit --no-fund', 'the same npm ci as before');
+  t.equal(
+    (await readFile(path.join(dir, 'npm-args'), 'utf8')).trim(),
+    'ci --no-audit --no-fund',
+    'the same npm ci as before',
+  );
   t.ok(existsSync(path.join(dir, 'node_modules/.package-lock.json')), 'marked installed: the next make run skips it');
-  t.same((await readdir(dir)).filter((f) => f.startsWith('hookstream-npm-ci.')), [], 'no log left behind');
+  t.same(
+    (await readdir(dir)).filter((f) => f.startsWith('hookstream-npm-ci.')),
+    [],
+    'no log left behind',
+  );
 
   const again = await make(dir, 'install');
   t.equal(again.stdout, '', 'nothing to do the second time');
 });
 
 t.test('a failed install shows all of npm output and fails', async (t) => {
-  const dir = await project(t, ['echo "npm warn EBADENGINE Unsupported engine" >&2', 'echo "npm error code ECONNREFUSED" >&2', 'exit 7'].join('\n'));
+  const dir = await project(
+    t,
+    ['echo "npm warn EBADENGINE Unsupported engine" >&2', 'echo "npm error code ECONNREFUSED" >&2', 'exit 7'].join(
+      '\n',
+    ),
+  );
   const r = await make(dir, 'install');
   t.not(r.code, 0);
   t.match(r.stderr, /npm warn EBADENGINE Unsupported engine\nnpm error code ECONNREFUSED\n/, 'everything npm said');
   t.match(r.stderr, /npm ci failed \(exit 7\); its output is above and in .*hookstream-npm-ci\./);
-  t.notOk(existsSync(path.join(dir, 'node_modules/.package-lock.json')), 'not marked installed: the next make run tries again');
+  t.notOk(
+    existsSync(path.join(dir, 'node_modules/.package-lock.json')),
+    'not marked installed: the next make run tries again',
+  );
 });

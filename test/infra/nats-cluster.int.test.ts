@@ -50,11 +50,28 @@ t.test('nats-1..3.conf start a JetStream cluster of three', async (t) => {
   // exits while the cluster forms is started again, with every node, on new ports.
   for (let attempt = 1; ; attempt++) {
     nodes = [];
-    for (const name of ['nats-1', 'nats-2', 'nats-3']) nodes.push({ name, client: await freePort(), monitor: await freePort(), cluster: await freePort() });
+    for (const name of ['nats-1', 'nats-2', 'nats-3'])
+      nodes.push({ name, client: await freePort(), monitor: await freePort(), cluster: await freePort() });
     const routes = nodes.map((n) => `nats://127.0.0.1:${n.cluster}`).join(',');
     children = nodes.map((n) => {
-      const args = ['-c', path.join(INFRA, `nats/${n.name}.conf`), '-a', '127.0.0.1', '-p', String(n.client), '-m', String(n.monitor), '--cluster', `nats://127.0.0.1:${n.cluster}`, '--routes', routes];
-      const child = spawn(bin, args, { env: { ...process.env, NATS_STORE_DIR: path.join(dir, `${n.name}-${attempt}`) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const args = [
+        '-c',
+        path.join(INFRA, `nats/${n.name}.conf`),
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(n.client),
+        '-m',
+        String(n.monitor),
+        '--cluster',
+        `nats://127.0.0.1:${n.cluster}`,
+        '--routes',
+        routes,
+      ];
+      const child = spawn(bin, args, {
+        env: { ...process.env, NATS_STORE_DIR: path.join(dir, `${n.name}-${attempt}`) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       child.stderr?.on('data', (b: Buffer) => output.push(b.toString()));
       child.stdout?.on('data', (b: Buffer) => output.push(b.toString()));
       return child;
@@ -62,7 +79,14 @@ t.test('nats-1..3.conf start a JetStream cluster of three', async (t) => {
     const up = await waitFor(
       async () => {
         if (children.some((c) => c.exitCode !== null)) return 'exited';
-        const ready = await Promise.all(nodes.map((n) => getJson(n.monitor, 'healthz').then(() => true, () => false)));
+        const ready = await Promise.all(
+          nodes.map((n) =>
+            getJson(n.monitor, 'healthz').then(
+              () => true,
+              () => false,
+            ),
+          ),
+        );
         return ready.every(Boolean) ? 'up' : null;
       },
       { timeoutMs: 30_000, intervalMs: 200, message: 'three nats-server processes listening' },
@@ -76,15 +100,26 @@ t.test('nats-1..3.conf start a JetStream cluster of three', async (t) => {
   for (const n of nodes) {
     const jsz = await waitFor(
       async () => {
-        const j = (await getJson(n.monitor, 'jsz')) as { meta_cluster?: { name?: string; leader?: string; cluster_size?: number } };
+        const j = (await getJson(n.monitor, 'jsz')) as {
+          meta_cluster?: { name?: string; leader?: string; cluster_size?: number };
+        };
         return j.meta_cluster?.leader && j.meta_cluster.cluster_size === 3 ? j : null;
       },
-      { timeoutMs: 30_000, intervalMs: 200, message: `${n.name} sees a JetStream meta leader over 3 nodes\n${output.join('')}` },
+      {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+        message: `${n.name} sees a JetStream meta leader over 3 nodes\n${output.join('')}`,
+      },
     );
     t.equal(jsz.meta_cluster?.name, 'hookstream', `${n.name} is in the hookstream cluster`);
     t.ok(['nats-1', 'nats-2', 'nats-3'].includes(jsz.meta_cluster?.leader ?? ''), 'the leader is one of the three');
 
-    const varz = (await getJson(n.monitor, 'varz')) as { server_name?: string; max_payload?: number; port?: number; cluster?: { name?: string } };
+    const varz = (await getJson(n.monitor, 'varz')) as {
+      server_name?: string;
+      max_payload?: number;
+      port?: number;
+      cluster?: { name?: string };
+    };
     t.equal(varz.server_name, n.name, 'the server name comes from its file');
     t.equal(varz.max_payload, 8 * 1024 * 1024, 'max_payload 8MB');
     t.equal(varz.port, n.client, 'the client port was overridden');

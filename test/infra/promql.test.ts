@@ -19,9 +19,24 @@ interface Selector {
   matchers: Matcher[];
 }
 
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+]);
 const LABEL_LIST_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
-const TOKEN = /\s*(?:("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)|([a-zA-Z_:][a-zA-Z0-9_:]*)|(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[a-z]*)|(=~|!~|!=|==|>=|<=|[-+*/%^<>=(){},]))/y;
+const TOKEN =
+  /\s*(?:("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)|([a-zA-Z_:][a-zA-Z0-9_:]*)|(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[a-z]*)|(=~|!~|!=|==|>=|<=|[-+*/%^<>=(){},]))/y;
 
 /** Tokens of a PromQL expression; range and subquery brackets (`[5m]`, `[$__rate_interval]`) dropped. */
 export function tokenize(expr: string): string[] {
@@ -40,7 +55,8 @@ export function tokenize(expr: string): string[] {
   return tokens;
 }
 
-const unquote = (s: string): string => (s.startsWith('`') ? s.slice(1, -1) : (JSON.parse(s.startsWith("'") ? `"${s.slice(1, -1)}"` : s) as string));
+const unquote = (s: string): string =>
+  s.startsWith('`') ? s.slice(1, -1) : (JSON.parse(s.startsWith("'") ? `"${s.slice(1, -1)}"` : s) as string);
 
 /** Metric selectors of an expression: names with their label matchers. Functions and labels in by() are not metrics. */
 export function selectors(expr: string): Selector[] {
@@ -117,7 +133,8 @@ function checker(ex: Awaited<ReturnType<typeof exposed>>, jobs: readonly string[
       if (suffix[1] === 'bucket') extra = ['le'];
     }
     if (family !== 'up' && !ex.types.has(family)) return [`unknown metric ${sel.name}`];
-    if (family !== 'up' && ex.types.get(family) === 'histogram' && family === sel.name) return [`histogram ${family} used without _bucket/_sum/_count`];
+    if (family !== 'up' && ex.types.get(family) === 'histogram' && family === sel.name)
+      return [`histogram ${family} used without _bucket/_sum/_count`];
     const own = hookstream.has(family)
       ? METRIC_LABELS[family as MetricName]
       : Object.fromEntries([...(ex.labels.get(sel.name) ?? [])].map((l) => [l, null]));
@@ -135,7 +152,8 @@ function checker(ex: Awaited<ReturnType<typeof exposed>>, jobs: readonly string[
       const allowed = (own as Record<string, readonly string[] | null>)[m.label];
       if (!allowed) continue;
       const values = m.op === '=' || m.op === '!=' ? [m.value] : m.value.split('|').filter((v) => /^\w+$/.test(v));
-      for (const v of values) if (v !== 'other' && !allowed.includes(v)) problems.push(`${sel.name}: ${m.label}="${v}" never occurs`);
+      for (const v of values)
+        if (v !== 'other' && !allowed.includes(v)) problems.push(`${sel.name}: ${m.label}="${v}" never occurs`);
     }
     return problems;
   };
@@ -145,7 +163,9 @@ function dashboardExprs(): Array<{ where: string; expr: string }> {
   const dash = JSON.parse(readFileSync(path.join(INFRA, 'grafana/dashboards/hookstream.json'), 'utf8')) as {
     panels: Array<{ title: string; type: string; targets?: Array<{ expr?: string }> }>;
   };
-  return dash.panels.flatMap((p) => (p.targets ?? []).map((tg) => ({ where: `panel "${p.title}"`, expr: tg.expr ?? '' })));
+  return dash.panels.flatMap((p) =>
+    (p.targets ?? []).map((tg) => ({ where: `panel "${p.title}"`, expr: tg.expr ?? '' })),
+  );
 }
 
 function alertExprs(): Array<{ where: string; expr: string }> {
@@ -156,33 +176,62 @@ function alertExprs(): Array<{ where: string; expr: string }> {
 }
 
 function scrapeJobs(): string[] {
-  const doc = parseYaml(readFileSync(path.join(INFRA, 'prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: Array<{ job_name: string }> };
+  const doc = parseYaml(readFileSync(path.join(INFRA, 'prometheus/prometheus.yml'), 'utf8')) as {
+    scrape_configs: Array<{ job_name: string }>;
+  };
   return doc.scrape_configs.map((s) => s.job_name);
 }
 
 t.test('the tokenizer finds metric names, not functions or grouping labels', async (t) => {
   t.same(
-    selectors('histogram_quantile(0.99, sum by (le, class) (rate(hookstream_delivery_duration_seconds_bucket{class=~"5xx|timeout"}[$__rate_interval])))'),
-    [{ name: 'hookstream_delivery_duration_seconds_bucket', matchers: [{ label: 'class', op: '=~', value: '5xx|timeout' }] }],
+    selectors(
+      'histogram_quantile(0.99, sum by (le, class) (rate(hookstream_delivery_duration_seconds_bucket{class=~"5xx|timeout"}[$__rate_interval])))',
+    ),
+    [
+      {
+        name: 'hookstream_delivery_duration_seconds_bucket',
+        matchers: [{ label: 'class', op: '=~', value: '5xx|timeout' }],
+      },
+    ],
   );
   t.same(
-    selectors('sum(rate(a_total{x!="y"}[5m])) / sum without (instance) (b) > 0.25 and on (job) up == 0').map((s) => s.name),
+    selectors('sum(rate(a_total{x!="y"}[5m])) / sum without (instance) (b) > 0.25 and on (job) up == 0').map(
+      (s) => s.name,
+    ),
     ['a_total', 'b', 'up'],
   );
-  t.same(selectors('{__name__="c", role="api"} offset 5m').map((s) => [s.name, s.matchers.length]), [['c', 1]]);
+  t.same(
+    selectors('{__name__="c", role="api"} offset 5m').map((s) => [s.name, s.matchers.length]),
+    [['c', 1]],
+  );
   t.throws(() => selectors('sum(x{y})'), 'a malformed matcher is an error, not a silent pass');
 });
 
 t.test('the checker refuses unknown metrics, labels and values', async (t) => {
   const check = checker(await exposed(), ['hookstream']);
-  t.same(check({ name: 'hookstream_deliveries_total', matchers: [{ label: 'outcome', op: '=', value: 'delivered' }] }), []);
+  t.same(
+    check({ name: 'hookstream_deliveries_total', matchers: [{ label: 'outcome', op: '=', value: 'delivered' }] }),
+    [],
+  );
   t.same(check({ name: 'hookstream_delivery_attempt_bucket', matchers: [{ label: 'le', op: '=', value: '5' }] }), []);
-  t.same(check({ name: 'process_resident_memory_bytes', matchers: [{ label: 'job', op: '=', value: 'hookstream' }] }), []);
+  t.same(
+    check({ name: 'process_resident_memory_bytes', matchers: [{ label: 'job', op: '=', value: 'hookstream' }] }),
+    [],
+  );
   t.match(check({ name: 'hookstream_delivries_total', matchers: [] }), [/unknown metric/]);
   t.match(check({ name: 'hookstream_router_fanout', matchers: [] }), [/without _bucket/]);
   t.match(check({ name: 'hookstream_retries_scheduled_total_bucket', matchers: [] }), [/unknown metric/]);
-  t.match(check({ name: 'hookstream_deliveries_total', matchers: [{ label: 'destination_id', op: '=', value: 'x' }] }), [/no label/]);
-  t.match(check({ name: 'hookstream_deliveries_total', matchers: [{ label: 'outcome', op: '=~', value: 'delivered|failed' }] }), [/failed.*never occurs/]);
+  t.match(
+    check({ name: 'hookstream_deliveries_total', matchers: [{ label: 'destination_id', op: '=', value: 'x' }] }),
+    [/no label/],
+  );
+  t.match(
+    check({
+      name: 'hookstream_deliveries_total',
+      matchers: [{ label: 'outcome', op: '=~', value: 'delivered|failed' }],
+    }),
+    [/failed.*never occurs/],
+  );
   t.match(check({ name: 'up', matchers: [{ label: 'job', op: '=', value: 'api' }] }), [/not a scrape job/]);
 });
 
@@ -198,6 +247,8 @@ t.test('every expression in the alerts and the dashboard resolves', async (t) =>
       t.same(check(sel), [], `${where}: ${sel.name}`);
     }
   }
-  const onDashboard = new Set(dashboardExprs().flatMap(({ expr }) => selectors(expr).map((s) => s.name.replace(/_(bucket|sum|count)$/, ''))));
+  const onDashboard = new Set(
+    dashboardExprs().flatMap(({ expr }) => selectors(expr).map((s) => s.name.replace(/_(bucket|sum|count)$/, ''))),
+  );
   for (const name of METRIC_NAMES) t.ok(onDashboard.has(name), `the dashboard shows ${name}`);
 });

@@ -18,7 +18,10 @@ import { api, axeViolations, ensureConsoleBuilt, launch } from '../console/brows
 declare const document: any, window: any, getComputedStyle: any, fetch: any;
 
 const TIMEOUT = 20_000;
-const SHOTS = process.env.PORTAL_SCREENSHOTS === '1' ? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'portal') : null;
+const SHOTS =
+  process.env.PORTAL_SCREENSHOTS === '1'
+    ? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'portal')
+    : null;
 
 async function shot(page: Page, name: string): Promise<void> {
   if (!SHOTS) return;
@@ -28,7 +31,11 @@ async function shot(page: Page, name: string): Promise<void> {
 
 async function noSeriousAxe(t: Test, page: Page, screen: string): Promise<void> {
   const v = await axeViolations(page);
-  t.same(v.map((x) => `${x.id}: ${x.help} (${x.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `${screen}: no serious or critical accessibility violations`);
+  t.same(
+    v.map((x) => `${x.id}: ${x.help} (${x.nodes.map((n) => n.target.join(' ')).join(', ')})`),
+    [],
+    `${screen}: no serious or critical accessibility violations`,
+  );
 }
 
 const headerOf = (h: Record<string, string | string[] | undefined>, k: string) => String(h[k] ?? '');
@@ -61,9 +68,21 @@ t.test('the customer portal, end to end', async (t) => {
   await must('POST', '/v1/event-types', {
     name: 'invoice.paid',
     description: 'An invoice was paid in full.',
-    schema: { type: 'object', required: ['invoice_id'], properties: { invoice_id: { type: 'string', examples: ['inv_1001'] }, amount: { type: 'integer', minimum: 100 }, currency: { enum: ['eur', 'usd'] } } },
+    schema: {
+      type: 'object',
+      required: ['invoice_id'],
+      properties: {
+        invoice_id: { type: 'string', examples: ['inv_1001'] },
+        amount: { type: 'integer', minimum: 100 },
+        currency: { enum: ['eur', 'usd'] },
+      },
+    },
   });
-  await must('POST', '/v1/event-types', { name: 'order.created', description: 'A customer placed an order.', schema: { type: 'object', properties: { order_id: { type: 'string', examples: ['ord_42'] } } } });
+  await must('POST', '/v1/event-types', {
+    name: 'order.created',
+    description: 'A customer placed an order.',
+    schema: { type: 'object', properties: { order_id: { type: 'string', examples: ['ord_42'] } } },
+  });
   const billing = await must('POST', '/v1/destinations', {
     name: 'Billing ledger',
     url: `${receiver.url}/billing`,
@@ -71,19 +90,33 @@ t.test('the customer portal, end to end', async (t) => {
     retry_policy: { max_attempts: 1 },
   });
   await must('POST', '/v1/routes', { destination_id: billing.id, event_type_pattern: 'invoice.paid' });
-  const ofY = await must('POST', '/v1/destinations', { name: 'Y hooks', url: `${receiver.url}/y`, customer_id: 'cus_y' });
+  const ofY = await must('POST', '/v1/destinations', {
+    name: 'Y hooks',
+    url: `${receiver.url}/y`,
+    customer_id: 'cus_y',
+  });
   await must('POST', '/v1/routes', { destination_id: ofY.id, event_type_pattern: 'invoice.paid' });
-  const yEvent = await must('POST', '/v1/outbound-events', { event_type: 'invoice.paid', payload: { invoice_id: 'inv_y' }, customer_id: 'cus_y' });
+  const yEvent = await must('POST', '/v1/outbound-events', {
+    event_type: 'invoice.paid',
+    payload: { invoice_id: 'inv_y' },
+    customer_id: 'cus_y',
+  });
   // The system runs on a port of its own, not PUBLIC_URL's: the link's path and fragment, on it.
   const link = async (scope: 'read' | 'manage', customer = 'cus_x', extra: object = {}) => {
-    const s = (await must('POST', '/v1/portal-sessions', { customer_id: customer, scope, ...extra })) as { id: string; url: string };
+    const s = (await must('POST', '/v1/portal-sessions', { customer_id: customer, scope, ...extra })) as {
+      id: string;
+      url: string;
+    };
     const u = new URL(s.url);
     return { id: s.id, url: `${base}${u.pathname}${u.hash}` };
   };
 
   const browser: Browser = await launch();
   t.teardown(() => browser.close());
-  const newPage = async (width = 1280, height = 900): Promise<{ ctx: BrowserContext; page: Page; errors: string[] }> => {
+  const newPage = async (
+    width = 1280,
+    height = 900,
+  ): Promise<{ ctx: BrowserContext; page: Page; errors: string[] }> => {
     const ctx = await browser.newContext({ viewport: { width, height } });
     ctx.setDefaultTimeout(TIMEOUT);
     const page = await ctx.newPage();
@@ -105,9 +138,13 @@ t.test('the customer portal, end to end', async (t) => {
     await page.goto(manageLink.url);
     await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
     t.notMatch(page.url(), /token/, 'the token is gone from the address');
-    const accent = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim());
+    const accent = await page.evaluate(() =>
+      getComputedStyle(document.documentElement).getPropertyValue('--accent').trim(),
+    );
     t.equal(accent, '#aa3300', 'the brand colour is the accent');
-    const navBg = await page.getByRole('link', { name: 'Endpoints', exact: true }).evaluate((el: unknown) => getComputedStyle(el).backgroundColor);
+    const navBg = await page
+      .getByRole('link', { name: 'Endpoints', exact: true })
+      .evaluate((el: unknown) => getComputedStyle(el).backgroundColor);
     t.equal(navBg, 'rgb(170, 51, 0)', 'and the current section wears it');
     t.match(await page.title(), /Acme Billing/);
     t.ok(await page.getByRole('cell', { name: /Billing ledger/ }).isVisible(), "the customer's endpoint is listed");
@@ -134,22 +171,38 @@ t.test('the customer portal, end to end', async (t) => {
     await page.getByRole('button', { name: 'Save event types' }).click();
     await page.getByText('Event types saved.').waitFor();
     const routes = await must('GET', `/v1/routes?destination_id=${endpointId}`);
-    t.same(routes.map((r: { event_type_pattern: string }) => r.event_type_pattern), ['order.created']);
+    t.same(
+      routes.map((r: { event_type_pattern: string }) => r.event_type_pattern),
+      ['order.created'],
+    );
 
     // Published by the SaaS for this customer: it reaches the new endpoint.
-    await must('POST', '/v1/outbound-events', { event_type: 'order.created', payload: { order_id: 'ord_1' }, customer_id: 'cus_x' });
-    await waitFor(() => receiver.requests.some((r) => r.url === '/orders' && r.body.toString().includes('ord_1')), { timeoutMs: TIMEOUT });
+    await must('POST', '/v1/outbound-events', {
+      event_type: 'order.created',
+      payload: { order_id: 'ord_1' },
+      customer_id: 'cus_x',
+    });
+    await waitFor(() => receiver.requests.some((r) => r.url === '/orders' && r.body.toString().includes('ord_1')), {
+      timeoutMs: TIMEOUT,
+    });
 
     const test = page.getByRole('region', { name: 'Test' });
     await test.getByLabel('Event type').selectOption('order.created');
-    t.match(await test.getByLabel('Payload').inputValue(), /"order_id": "ord_42"/, 'the payload is the example from the schema');
+    t.match(
+      await test.getByLabel('Payload').inputValue(),
+      /"order_id": "ord_42"/,
+      'the payload is the example from the schema',
+    );
     await test.getByRole('button', { name: 'Send test event' }).click();
     const result = page.getByRole('status', { name: 'Test result' });
     await result.getByText('HTTP 200').waitFor();
     t.match(await result.innerText(), /received/, "the endpoint's answer is shown");
     const got = receiver.requests.filter((r) => r.url === '/orders' && r.body.toString().includes('ord_42'));
     t.equal(got.length, 1, 'the test event arrived');
-    t.doesNotThrow(() => verifyWebhook({ secret, headers: got[0]!.headers, body: got[0]!.body }), 'signed with the secret shown');
+    t.doesNotThrow(
+      () => verifyWebhook({ secret, headers: got[0]!.headers, body: got[0]!.body }),
+      'signed with the secret shown',
+    );
     await noSeriousAxe(t, page, 'endpoint');
     await shot(page, 'endpoint');
   });
@@ -176,8 +229,15 @@ t.test('the customer portal, end to end', async (t) => {
   });
 
   await t.test('a failed message is shown with its attempts; replayed, it arrives', async (t) => {
-    const failed = await must('POST', '/v1/outbound-events', { event_type: 'invoice.paid', payload: { invoice_id: 'inv_1' }, customer_id: 'cus_x' });
-    await waitFor(async () => (await saas('GET', `/v1/outbound-events/${failed.id}`)).json?.data?.status === 'dead_letter', { timeoutMs: TIMEOUT });
+    const failed = await must('POST', '/v1/outbound-events', {
+      event_type: 'invoice.paid',
+      payload: { invoice_id: 'inv_1' },
+      customer_id: 'cus_x',
+    });
+    await waitFor(
+      async () => (await saas('GET', `/v1/outbound-events/${failed.id}`)).json?.data?.status === 'dead_letter',
+      { timeoutMs: TIMEOUT },
+    );
     await page.getByRole('link', { name: 'Messages', exact: true }).click();
     await page.getByLabel('Status').selectOption('dead_letter');
     await page.getByRole('button', { name: 'Apply' }).click();
@@ -196,16 +256,32 @@ t.test('the customer portal, end to end', async (t) => {
     await delivery.getByRole('button', { name: 'Replay' }).click();
     await page.getByText('Sent again: a new delivery follows.').waitFor();
     await waitFor(() => receiver.requests.filter((r) => r.url === '/billing').length > n, { timeoutMs: TIMEOUT });
-    await page.getByRole('region', { name: 'Delivery to Billing ledger' }).filter({ hasText: 'HTTP 200' }).first().waitFor();
+    await page
+      .getByRole('region', { name: 'Delivery to Billing ledger' })
+      .filter({ hasText: 'HTTP 200' })
+      .first()
+      .waitFor();
     t.pass('the replay is delivered and shows in the message');
   });
 
   await t.test('recover failed messages since a time, with progress', async (t) => {
     failing.on = true;
     const ids: string[] = [];
-    for (const inv of ['inv_2', 'inv_3']) ids.push((await must('POST', '/v1/outbound-events', { event_type: 'invoice.paid', payload: { invoice_id: inv }, customer_id: 'cus_x' })).id);
+    for (const inv of ['inv_2', 'inv_3'])
+      ids.push(
+        (
+          await must('POST', '/v1/outbound-events', {
+            event_type: 'invoice.paid',
+            payload: { invoice_id: inv },
+            customer_id: 'cus_x',
+          })
+        ).id,
+      );
     // Y's failed message is not X's to recover.
-    for (const id of ids) await waitFor(async () => (await saas('GET', `/v1/outbound-events/${id}`)).json?.data?.status === 'dead_letter', { timeoutMs: TIMEOUT });
+    for (const id of ids)
+      await waitFor(async () => (await saas('GET', `/v1/outbound-events/${id}`)).json?.data?.status === 'dead_letter', {
+        timeoutMs: TIMEOUT,
+      });
     failing.on = false;
     const before = receiver.requests.filter((r) => r.url === '/billing').length;
     const yBefore = receiver.requests.filter((r) => r.url === '/y').length;
@@ -215,16 +291,28 @@ t.test('the customer portal, end to end', async (t) => {
     await recover.getByText('completed').waitFor();
     t.equal(await recover.getByRole('progressbar', { name: 'Recovery progress' }).getAttribute('aria-valuenow'), '100');
     await shot(page, 'recover');
-    await waitFor(() => receiver.requests.filter((r) => r.url === '/billing').length >= before + 2, { timeoutMs: TIMEOUT });
-    const again = receiver.requests.filter((r) => r.url === '/billing').slice(before).map((r) => JSON.parse(r.body.toString()).invoice_id);
+    await waitFor(() => receiver.requests.filter((r) => r.url === '/billing').length >= before + 2, {
+      timeoutMs: TIMEOUT,
+    });
+    const again = receiver.requests
+      .filter((r) => r.url === '/billing')
+      .slice(before)
+      .map((r) => JSON.parse(r.body.toString()).invoice_id);
     t.same(again.sort(), ['inv_2', 'inv_3'], 'both failed messages arrive again');
-    t.equal(receiver.requests.filter((r) => r.url === '/y').length, yBefore, "nothing went to another customer's endpoint");
+    t.equal(
+      receiver.requests.filter((r) => r.url === '/y').length,
+      yBefore,
+      "nothing went to another customer's endpoint",
+    );
   });
 
   await t.test('the event catalog shows each type with its schema and an example', async (t) => {
     await page.getByRole('link', { name: 'Event catalog', exact: true }).click();
     await page.getByText('invoice.paid').first().click();
-    t.match(await page.getByRole('region', { name: 'Example of invoice.paid' }).innerText(), /"invoice_id": "inv_1001"/);
+    t.match(
+      await page.getByRole('region', { name: 'Example of invoice.paid' }).innerText(),
+      /"invoice_id": "inv_1001"/,
+    );
     t.match(await page.getByRole('region', { name: 'Schema of invoice.paid' }).innerText(), /"required"/);
     await noSeriousAxe(t, page, 'catalog');
     await shot(page, 'catalog');
@@ -235,55 +323,70 @@ t.test('the customer portal, end to end', async (t) => {
     await page.getByRole('alert').filter({ hasText: 'destination not found' }).waitFor();
     await page.goto(`${base}/portal/${accountId}/messages/${yEvent.id}`);
     await page.getByRole('alert').filter({ hasText: 'event not found' }).waitFor();
-    const statuses = await page.evaluate(async (ids: { d: string; e: string }) => {
-      const h = { 'x-hookstream-console': '1', 'x-hookstream-portal': '1', 'content-type': 'application/json' };
-      const s = async (method: string, path: string, body?: unknown) =>
-        (await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) })).status;
-      return [
-        await s('GET', `/v1/destinations/${ids.d}`),
-        await s('PATCH', `/v1/destinations/${ids.d}`, { active: false }),
-        await s('GET', `/v1/destinations/${ids.d}/secret`),
-        await s('GET', `/v1/outbound-events/${ids.e}`),
-        await s('POST', `/v1/outbound-events/${ids.e}/replay`, { destination_id: ids.d }),
-      ];
-    }, { d: ofY.id, e: yEvent.id });
+    const statuses = await page.evaluate(
+      async (ids: { d: string; e: string }) => {
+        const h = { 'x-hookstream-console': '1', 'x-hookstream-portal': '1', 'content-type': 'application/json' };
+        const s = async (method: string, path: string, body?: unknown) =>
+          (await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) }))
+            .status;
+        return [
+          await s('GET', `/v1/destinations/${ids.d}`),
+          await s('PATCH', `/v1/destinations/${ids.d}`, { active: false }),
+          await s('GET', `/v1/destinations/${ids.d}/secret`),
+          await s('GET', `/v1/outbound-events/${ids.e}`),
+          await s('POST', `/v1/outbound-events/${ids.e}/replay`, { destination_id: ids.d }),
+        ];
+      },
+      { d: ofY.id, e: yEvent.id },
+    );
     t.same(statuses, [404, 404, 404, 404, 404]);
     t.equal((await must('GET', `/v1/destinations/${ofY.id}`)).active, true, "Y's endpoint is untouched");
   });
 
-  await t.test('a read-only session shows no control that changes anything, and its forged requests get 403', async (t) => {
-    const r = await newPage();
-    await r.page.goto((await link('read')).url);
-    await r.page.getByRole('heading', { name: 'Endpoints' }).waitFor();
-    t.ok(await r.page.getByText('view only').isVisible());
-    await r.page.getByRole('link', { name: 'Billing ledger' }).click();
-    await r.page.getByRole('heading', { name: 'Billing ledger' }).waitFor();
-    await r.page.getByRole('region', { name: 'Event types' }).waitFor();
-    await shot(r.page, 'read-only');
-    await r.page.getByRole('link', { name: 'Messages', exact: true }).click();
-    await r.page.getByRole('table', { name: 'Messages' }).waitFor();
-    await r.page.getByRole('table', { name: 'Messages' }).getByRole('link').first().click();
-    await r.page.getByRole('heading', { name: 'Payload' }).waitFor();
-    for (const path of ['/endpoints', `/endpoints/${billing.id}`, '/messages', '/catalog']) {
-      await r.page.goto(`${base}/portal/${accountId}${path}`);
-      await r.page.getByRole('navigation', { name: 'Portal' }).waitFor();
-      await r.page.waitForLoadState('networkidle');
-      const buttons = (await r.page.getByRole('button').allInnerTexts()).map((b) => b.trim()).filter((b) => !['Sign out', 'Copy', 'Apply', 'Older messages'].includes(b));
-      t.same(buttons, [], `${path}: no mutating control`);
-      t.equal(await r.page.getByRole('checkbox').count(), 0);
-    }
-    const forged = await r.page.evaluate(async (id: string) => {
-      const h = { 'x-hookstream-console': '1', 'x-hookstream-portal': '1', 'content-type': 'application/json' };
-      return [
-        (await fetch(`/v1/destinations/${id}`, { method: 'PATCH', headers: h, body: '{"active":false}' })).status,
-        (await fetch(`/v1/destinations/${id}/rotate-secret`, { method: 'POST', headers: h, body: '{}' })).status,
-        (await fetch('/v1/destinations', { method: 'POST', headers: h, body: JSON.stringify({ name: 'n', url: 'https://example.com/x' }) })).status,
-        (await fetch(`/v1/destinations/${id}/secret`, { headers: h })).status,
-      ];
-    }, billing.id as string);
-    t.same(forged, [403, 403, 403, 403]);
-    await r.ctx.close();
-  });
+  await t.test(
+    'a read-only session shows no control that changes anything, and its forged requests get 403',
+    async (t) => {
+      const r = await newPage();
+      await r.page.goto((await link('read')).url);
+      await r.page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+      t.ok(await r.page.getByText('view only').isVisible());
+      await r.page.getByRole('link', { name: 'Billing ledger' }).click();
+      await r.page.getByRole('heading', { name: 'Billing ledger' }).waitFor();
+      await r.page.getByRole('region', { name: 'Event types' }).waitFor();
+      await shot(r.page, 'read-only');
+      await r.page.getByRole('link', { name: 'Messages', exact: true }).click();
+      await r.page.getByRole('table', { name: 'Messages' }).waitFor();
+      await r.page.getByRole('table', { name: 'Messages' }).getByRole('link').first().click();
+      await r.page.getByRole('heading', { name: 'Payload' }).waitFor();
+      for (const path of ['/endpoints', `/endpoints/${billing.id}`, '/messages', '/catalog']) {
+        await r.page.goto(`${base}/portal/${accountId}${path}`);
+        await r.page.getByRole('navigation', { name: 'Portal' }).waitFor();
+        await r.page.waitForLoadState('networkidle');
+        const buttons = (await r.page.getByRole('button').allInnerTexts())
+          .map((b) => b.trim())
+          .filter((b) => !['Sign out', 'Copy', 'Apply', 'Older messages'].includes(b));
+        t.same(buttons, [], `${path}: no mutating control`);
+        t.equal(await r.page.getByRole('checkbox').count(), 0);
+      }
+      const forged = await r.page.evaluate(async (id: string) => {
+        const h = { 'x-hookstream-console': '1', 'x-hookstream-portal': '1', 'content-type': 'application/json' };
+        return [
+          (await fetch(`/v1/destinations/${id}`, { method: 'PATCH', headers: h, body: '{"active":false}' })).status,
+          (await fetch(`/v1/destinations/${id}/rotate-secret`, { method: 'POST', headers: h, body: '{}' })).status,
+          (
+            await fetch('/v1/destinations', {
+              method: 'POST',
+              headers: h,
+              body: JSON.stringify({ name: 'n', url: 'https://example.com/x' }),
+            })
+          ).status,
+          (await fetch(`/v1/destinations/${id}/secret`, { headers: h })).status,
+        ];
+      }, billing.id as string);
+      t.same(forged, [403, 403, 403, 403]);
+      await r.ctx.close();
+    },
+  );
 
   await t.test("the session is not shown under another account's portal address", async (t) => {
     const other = await anon('POST', '/v1/accounts', { name: 'Globex' });
@@ -298,7 +401,9 @@ t.test('the customer portal, end to end', async (t) => {
       await p.page.goto(url);
       await p.page.getByRole('heading', { name: 'This link does not open the portal' }).waitFor();
       t.equal(await p.page.getByRole('navigation', { name: 'Portal' }).count(), 0, `${what}: no portal`);
-      const s = await p.page.evaluate(async () => (await fetch('/v1/destinations', { headers: { 'x-hookstream-portal': '1' } })).status);
+      const s = await p.page.evaluate(
+        async () => (await fetch('/v1/destinations', { headers: { 'x-hookstream-portal': '1' } })).status,
+      );
       t.equal(s, 401, `${what}: no session`);
       if (what === 'reused') await shot(p.page, 'link-used');
       await p.ctx.close();
@@ -308,7 +413,10 @@ t.test('the customer portal, end to end', async (t) => {
     await must('DELETE', `/v1/portal-sessions/${revoked.id}`);
     await expectNothing(revoked.url, 'revoked');
     const short = await link('manage', 'cus_x', { expires_in_s: 1 });
-    const expires = Date.parse((await must('GET', `/v1/portal-sessions?customer_id=cus_x`)).find((s: { id: string }) => s.id === short.id).expires_at);
+    const expires = Date.parse(
+      (await must('GET', `/v1/portal-sessions?customer_id=cus_x`)).find((s: { id: string }) => s.id === short.id)
+        .expires_at,
+    );
     await new Promise((r) => setTimeout(r, Math.max(0, expires - Date.now()) + 500));
     await expectNothing(short.url, 'expired');
   });
@@ -317,7 +425,9 @@ t.test('the customer portal, end to end', async (t) => {
     const parent = createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
       const src = decodeURIComponent((req.url ?? '').replace(/^\/\?src=/, ''));
-      res.end(`<!doctype html><title>Host app</title><script>window.heights=[];addEventListener('message',e=>{if(e.data&&e.data.type==='hookstream:portal-height')heights.push(e.data.height)})</script><iframe title="Portal" src="${src}" width="900" height="600"></iframe>`);
+      res.end(
+        `<!doctype html><title>Host app</title><script>window.heights=[];addEventListener('message',e=>{if(e.data&&e.data.type==='hookstream:portal-height')heights.push(e.data.height)})</script><iframe title="Portal" src="${src}" width="900" height="600"></iframe>`,
+      );
     });
     await new Promise<void>((r) => parent.listen(0, '127.0.0.1', r));
     t.teardown(() => new Promise<void>((r) => parent.close(() => r())));
@@ -336,13 +446,22 @@ t.test('the customer portal, end to end', async (t) => {
     await must('POST', '/v1/brand-settings', { embed_origins: [origin] });
     const listed = await newPage();
     await listed.page.goto(`${origin}/?src=${encodeURIComponent((await link('read')).url)}`);
-    await waitFor(async () => (await frameOf(listed.page)?.getByRole('navigation', { name: 'Portal' }).count()) === 1, { timeoutMs: TIMEOUT });
+    await waitFor(async () => (await frameOf(listed.page)?.getByRole('navigation', { name: 'Portal' }).count()) === 1, {
+      timeoutMs: TIMEOUT,
+    });
     await waitFor(async () => (await listed.page.evaluate(() => window.heights.length)) > 0, { timeoutMs: TIMEOUT });
     await frameOf(listed.page)!.getByRole('heading', { name: 'Endpoints' }).waitFor();
-    const inner = await frameOf(listed.page)!.evaluate(() => Math.ceil(document.documentElement.getBoundingClientRect().height));
-    await waitFor(async () => ((await listed.page.evaluate(() => window.heights)) as number[]).at(-1) === inner, { timeoutMs: TIMEOUT });
+    const inner = await frameOf(listed.page)!.evaluate(() =>
+      Math.ceil(document.documentElement.getBoundingClientRect().height),
+    );
+    await waitFor(async () => ((await listed.page.evaluate(() => window.heights)) as number[]).at(-1) === inner, {
+      timeoutMs: TIMEOUT,
+    });
     const heights = (await listed.page.evaluate(() => window.heights)) as number[];
-    t.ok(heights.every((h) => h > 0), `the parent hears the content height as it changes (${heights.join(', ')} px)`);
+    t.ok(
+      heights.every((h) => h > 0),
+      `the parent hears the content height as it changes (${heights.join(', ')} px)`,
+    );
     await listed.ctx.close();
   });
 
@@ -350,7 +469,9 @@ t.test('the customer portal, end to end', async (t) => {
     const p = await newPage(390, 844);
     await p.page.goto((await link('manage')).url);
     await p.page.getByRole('heading', { name: 'Endpoints' }).waitFor();
-    const overflow = await p.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await p.page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     t.ok(overflow <= 1, `no sideways scrolling (${overflow} px)`);
     await shot(p.page, 'phone-endpoints');
     await p.page.getByRole('link', { name: 'Messages', exact: true }).click();

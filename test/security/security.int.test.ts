@@ -32,7 +32,8 @@ t.test('ingest path tokens: src_ + ≥ 128 random bits, all distinct, uniform ch
   const { app } = await startApi(t);
   const acme = await signup(app);
   const viaApi: string[] = [];
-  for (let i = 0; i < 40; i++) viaApi.push((await create(app, acme, '/v1/sources', { name: `s${i}` })).path_token as string);
+  for (let i = 0; i < 40; i++)
+    viaApi.push((await create(app, acme, '/v1/sources', { name: `s${i}` })).path_token as string);
   const minted = Array.from({ length: 1000 }, () => newPathToken());
   for (const tok of [...viaApi, ...minted]) {
     const m = /^src_([A-Za-z0-9_-]+)$/.exec(tok);
@@ -42,11 +43,17 @@ t.test('ingest path tokens: src_ + ≥ 128 random bits, all distinct, uniform ch
     }
     if (Buffer.from(m[1] as string, 'base64url').length < 16) t.fail(`token ${tok} carries fewer than 128 bits`);
   }
-  t.ok(viaApi.every((tok) => Buffer.from(tok.slice(4), 'base64url').length >= 16), 'tokens the API hands out carry ≥ 128 bits');
+  t.ok(
+    viaApi.every((tok) => Buffer.from(tok.slice(4), 'base64url').length >= 16),
+    'tokens the API hands out carry ≥ 128 bits',
+  );
   const all = [...viaApi, ...minted];
   t.equal(new Set(all).size, all.length, `${all.length} tokens, all distinct`);
   // Full 6-bit characters only: 24 random bytes encode to exactly 32 of them.
-  const chi = chiSquare(minted.map((tok) => tok.slice(4, 4 + 32)), BASE64URL);
+  const chi = chiSquare(
+    minted.map((tok) => tok.slice(4, 4 + 32)),
+    BASE64URL,
+  );
   t.ok(chi < CHI_LIMIT, `character distribution is uniform (chi-square ${chi.toFixed(1)} < ${CHI_LIMIT})`);
 });
 
@@ -63,11 +70,20 @@ t.test('API keys: hk_ + ≥ 256 random bits, distinct, uniform, stored only as a
   const keys = minted.map((m) => m.key);
   t.equal(new Set([...keys, ...viaApi]).size, keys.length + viaApi.length, 'all distinct');
   // 32 bytes are 42 full characters and a last one that holds 2 bits: leave it out.
-  const chi = chiSquare(keys.map((k) => k.slice(3, 3 + 42)), BASE64URL);
+  const chi = chiSquare(
+    keys.map((k) => k.slice(3, 3 + 42)),
+    BASE64URL,
+  );
   t.ok(chi < CHI_LIMIT, `character distribution is uniform (chi-square ${chi.toFixed(1)} < ${CHI_LIMIT})`);
-  t.ok(minted.every((m) => !JSON.stringify(m.record).includes(m.key)), 'the record keeps no plaintext key');
+  t.ok(
+    minted.every((m) => !JSON.stringify(m.record).includes(m.key)),
+    'the record keeps no plaintext key',
+  );
   const stored = JSON.stringify([...catalog.view.apiKeys.values()]);
-  t.notOk(viaApi.some((k) => stored.includes(k)), 'the config state holds no plaintext key');
+  t.notOk(
+    viaApi.some((k) => stored.includes(k)),
+    'the config state holds no plaintext key',
+  );
 });
 
 t.test('a revoked key is refused at once, here and (after the watch) on another instance', async (t) => {
@@ -78,17 +94,42 @@ t.test('a revoked key is refused at once, here and (after the watch) on another 
   const auth = { authorization: `Bearer ${extra.key}` };
   t.equal((await one.app.inject({ method: 'GET', url: '/v1/sources', headers: auth })).statusCode, 200, 'works before');
   await two.catalog.view.waitForRevision(one.catalog.view.lastRevision);
-  t.equal((await two.app.inject({ method: 'GET', url: '/v1/sources', headers: auth })).statusCode, 200, 'works on the other instance');
+  t.equal(
+    (await two.app.inject({ method: 'GET', url: '/v1/sources', headers: auth })).statusCode,
+    200,
+    'works on the other instance',
+  );
 
-  t.equal((await one.app.inject({ method: 'DELETE', url: `/v1/api-keys/${extra.id}`, headers: acme.auth })).statusCode, 204);
-  for (const [method, url] of [['GET', '/v1/sources'], ['POST', '/v1/api-keys'], ['DELETE', `/v1/api-keys/${extra.id}`], ['GET', '/v1/account']] as const) {
-    const res = await one.app.inject({ method, url, headers: { ...auth, 'content-type': 'application/json' }, ...(method === 'POST' ? { payload: '{}' } : {}) });
+  t.equal(
+    (await one.app.inject({ method: 'DELETE', url: `/v1/api-keys/${extra.id}`, headers: acme.auth })).statusCode,
+    204,
+  );
+  for (const [method, url] of [
+    ['GET', '/v1/sources'],
+    ['POST', '/v1/api-keys'],
+    ['DELETE', `/v1/api-keys/${extra.id}`],
+    ['GET', '/v1/account'],
+  ] as const) {
+    const res = await one.app.inject({
+      method,
+      url,
+      headers: { ...auth, 'content-type': 'application/json' },
+      ...(method === 'POST' ? { payload: '{}' } : {}),
+    });
     t.equal(res.statusCode, 401, `${method} ${url} refused right after revocation`);
     t.match(res.json(), { error: String, duration_ms: Number });
   }
   await two.catalog.view.waitForRevision(one.catalog.view.lastRevision);
-  t.equal((await two.app.inject({ method: 'GET', url: '/v1/sources', headers: auth })).statusCode, 401, 'refused on the other instance once it has the revision');
-  t.equal((await one.app.inject({ method: 'GET', url: '/v1/sources', headers: acme.auth })).statusCode, 200, 'the other key still works');
+  t.equal(
+    (await two.app.inject({ method: 'GET', url: '/v1/sources', headers: auth })).statusCode,
+    401,
+    'refused on the other instance once it has the revision',
+  );
+  t.equal(
+    (await one.app.inject({ method: 'GET', url: '/v1/sources', headers: acme.auth })).statusCode,
+    200,
+    'the other key still works',
+  );
 });
 
 t.test('request body limits on every route: 413 in the envelope, nothing stored', async (t) => {
@@ -102,7 +143,12 @@ t.test('request body limits on every route: 413 in the envelope, nothing stored'
   const anEvent = '00000000-0000-4000-8000-000000000000';
   const json = (bytes: number) => `{"name":"${'x'.repeat(bytes - 11)}"}`;
   const twoMb = json(2 * 1024 * 1024);
-  const send = async (method: string, url: string, payload: string | Buffer, headers: Record<string, string> = { ...acme.auth, 'content-type': 'application/json' }) => {
+  const send = async (
+    method: string,
+    url: string,
+    payload: string | Buffer,
+    headers: Record<string, string> = { ...acme.auth, 'content-type': 'application/json' },
+  ) => {
     const before = await snapshot(h.broker, h.catalog);
     const res = await app.inject({ method: method as 'POST', url, headers, payload });
     const after = await snapshot(h.broker, h.catalog);
@@ -134,11 +180,15 @@ t.test('request body limits on every route: 413 in the envelope, nothing stored'
   }
 
   const fiveMb = 5 * 1024 * 1024;
-  const over = await send('POST', `/ingest/${src.path_token}`, Buffer.alloc(fiveMb + 1, 0x61), { 'content-type': 'application/octet-stream' });
+  const over = await send('POST', `/ingest/${src.path_token}`, Buffer.alloc(fiveMb + 1, 0x61), {
+    'content-type': 'application/octet-stream',
+  });
   t.equal(over.res.statusCode, 413, 'ingest: 5 MB + 1 → 413');
   t.match(over.res.json(), { error: String, duration_ms: Number });
   t.ok(over.same, 'ingest: nothing stored');
-  const at = await send('POST', `/ingest/${src.path_token}`, Buffer.alloc(fiveMb, 0x61), { 'content-type': 'application/octet-stream' });
+  const at = await send('POST', `/ingest/${src.path_token}`, Buffer.alloc(fiveMb, 0x61), {
+    'content-type': 'application/octet-stream',
+  });
   t.equal(at.res.statusCode, 202, 'ingest: exactly 5 MB is accepted');
 
   const eightMb = 8 * 1024 * 1024;
@@ -147,7 +197,11 @@ t.test('request body limits on every route: 413 in the envelope, nothing stored'
   t.equal(out.res.statusCode, 413, 'outbound-events: 8 MB + 1 → 413');
   t.match(out.res.json(), { error: String, duration_ms: Number });
   t.ok(out.same, 'outbound-events: nothing stored');
-  const twoMbOutbound = await send('POST', '/v1/outbound-events', `{"event_type":"a.b","payload_text":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+  const twoMbOutbound = await send(
+    'POST',
+    '/v1/outbound-events',
+    `{"event_type":"a.b","payload_text":"${'x'.repeat(2 * 1024 * 1024)}"}`,
+  );
   t.equal(twoMbOutbound.res.statusCode, 202, 'outbound-events takes bodies above the management limit');
 });
 
@@ -188,17 +242,32 @@ t.test('destination address guard at creation and update (allowPrivateDestinatio
   ];
   for (const url of blocked) {
     const rev = catalog.view.lastRevision;
-    const res = await app.inject({ method: 'POST', url: '/v1/destinations', headers: acme.auth, payload: { name: 'x', url } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/destinations',
+      headers: acme.auth,
+      payload: { name: 'x', url },
+    });
     t.equal(res.statusCode, 400, `${url} refused`);
     t.match(res.json(), { error: /url/, duration_ms: Number });
     t.equal(catalog.view.lastRevision, rev, `${url}: nothing stored`);
   }
   // A public literal passes the guard. Nothing is delivered here: this harness runs no deliverer.
-  const ok = await app.inject({ method: 'POST', url: '/v1/destinations', headers: acme.auth, payload: { name: 'public', url: 'http://93.184.216.34/hook' } });
+  const ok = await app.inject({
+    method: 'POST',
+    url: '/v1/destinations',
+    headers: acme.auth,
+    payload: { name: 'public', url: 'http://93.184.216.34/hook' },
+  });
   t.equal(ok.statusCode, 201, 'a public IP literal is accepted');
   const id = ok.json().data.id;
   for (const url of ['http://[::ffff:7f00:1]/', 'http://0177.0.0.1/', 'http://foo.localhost/']) {
-    const res = await app.inject({ method: 'PATCH', url: `/v1/destinations/${id}`, headers: acme.auth, payload: { url } });
+    const res = await app.inject({
+      method: 'PATCH',
+      url: `/v1/destinations/${id}`,
+      headers: acme.auth,
+      payload: { url },
+    });
     t.equal(res.statusCode, 400, `PATCH to ${url} refused`);
   }
   t.equal(catalog.view.destinations.get(id)?.url, 'http://93.184.216.34/hook', 'the stored url is unchanged');
@@ -219,12 +288,22 @@ t.test('ingest tokens are looked up by hash: near misses at either end are plain
   };
   const before = await snapshot(broker, catalog);
   for (const [what, v] of Object.entries(variants)) {
-    const res = await app.inject({ method: 'POST', url: `/ingest/${v}`, payload: '{}', headers: { 'content-type': 'application/json' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: `/ingest/${v}`,
+      payload: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     t.equal(res.statusCode, 404, `${what}: 404`);
     t.same(res.json().error, 'source not found', `${what}: the same answer as any unknown token`);
   }
   t.same(await snapshot(broker, catalog), before, 'nothing stored');
-  const good = await app.inject({ method: 'POST', url: `/ingest/${token}`, payload: '{}', headers: { 'content-type': 'application/json' } });
+  const good = await app.inject({
+    method: 'POST',
+    url: `/ingest/${token}`,
+    payload: '{}',
+    headers: { 'content-type': 'application/json' },
+  });
   t.equal(good.statusCode, 202, 'the exact token is accepted');
   t.notOk(catalog.view.sourceForToken(variants['last character changed']), 'no prefix or near match in the view');
 });

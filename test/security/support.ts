@@ -64,7 +64,9 @@ const nasty = fc.constantFrom(
   '__proto__',
   'constructor',
 );
-export const hugeString = fc.integer({ min: 5_000, max: 300_000 }).chain((n) => fc.constantFrom('x'.repeat(n), 'ü'.repeat(n), '\\'.repeat(n)));
+export const hugeString = fc
+  .integer({ min: 5_000, max: 300_000 })
+  .chain((n) => fc.constantFrom('x'.repeat(n), 'ü'.repeat(n), '\\'.repeat(n)));
 
 export const weirdString: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
@@ -76,11 +78,35 @@ export const weirdString: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** Number tokens written raw: some are not representable (1e999 parses to Infinity). */
-const numberToken = fc.constantFrom('1e999', '-1e999', '-0', '1E400', '123456789012345678901234567890', '0.1e-400', '1.0', '2e0');
+const numberToken = fc.constantFrom(
+  '1e999',
+  '-1e999',
+  '-0',
+  '1E400',
+  '123456789012345678901234567890',
+  '0.1e-400',
+  '1.0',
+  '2e0',
+);
 export const weirdNumber: fc.Arbitrary<J> = fc.oneof(
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
-  fc.constantFrom(-1, 0, 1, 0.5, -0.5, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1e308, -1e308, 5e-324),
+  fc.constantFrom(
+    -1,
+    0,
+    1,
+    0.5,
+    -0.5,
+    2 ** 31,
+    2 ** 32,
+    2 ** 53,
+    2 ** 53 + 2,
+    Number.MAX_SAFE_INTEGER,
+    -Number.MAX_SAFE_INTEGER,
+    1e308,
+    -1e308,
+    5e-324,
+  ),
   numberToken.map((raw) => ({ raw })),
 );
 
@@ -94,15 +120,28 @@ export const invalidUuid: fc.Arbitrary<string> = fc.oneof(
   weirdString,
 );
 
-export const pollutionKey = fc.constantFrom('__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf', '__defineGetter__');
+export const pollutionKey = fc.constantFrom(
+  '__proto__',
+  'constructor',
+  'prototype',
+  'hasOwnProperty',
+  'toString',
+  'valueOf',
+  '__defineGetter__',
+);
 
 /** Raw deep nesting: parsers may cope, recursive serialisers and validators may not. */
 export const deep: fc.Arbitrary<J> = fc
   .tuple(fc.integer({ min: 500, max: 100_000 }), fc.constantFrom('[', '{"a":'))
-  .map(([d, open]) => ({ raw: open === '[' ? `${'['.repeat(d)}${']'.repeat(d)}` : `${'{"a":'.repeat(d)}1${'}'.repeat(d)}` }));
+  .map(([d, open]) => ({
+    raw: open === '[' ? `${'['.repeat(d)}${']'.repeat(d)}` : `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`,
+  }));
 
 const protoObject: fc.Arbitrary<J> = fc
-  .tuple(pollutionKey, fc.constantFrom<J>({ obj: [['polluted', true]] }, { obj: [['prototype', { obj: [['polluted', true]] }]] }, 'x', 1))
+  .tuple(
+    pollutionKey,
+    fc.constantFrom<J>({ obj: [['polluted', true]] }, { obj: [['prototype', { obj: [['polluted', true]] }]] }, 'x', 1),
+  )
   .map(([k, v]) => obj([[k, v]]));
 
 const { junk } = fc.letrec<{ junk: J }>((tie) => ({
@@ -123,8 +162,30 @@ export const junkValue: fc.Arbitrary<J> = fc.oneof({ weight: 8, arbitrary: junk 
 /** Text that is not JSON, or not quite. */
 export const malformedJson: fc.Arbitrary<string> = fc.oneof(
   fc.string({ maxLength: 60 }),
-  fc.constantFrom('{', '}', '{"a":1,}', "{'a':1}", '{"a":1}/*c*/', '{"a":NaN}', '{"a":Infinity}', '{"a":undefined}', '\ufeff{}', '{}{}', '[', '"', 'nul', 'tru', '{"a":"\\u12"}', '{"a":"\\x41"}', '{"\u0000":1}', '01', '{"a":01}'),
-  junk.map((v) => toJson(v)).chain((s) => fc.integer({ min: 0, max: Math.max(0, s.length - 1) }).map((n) => s.slice(0, n))),
+  fc.constantFrom(
+    '{',
+    '}',
+    '{"a":1,}',
+    "{'a':1}",
+    '{"a":1}/*c*/',
+    '{"a":NaN}',
+    '{"a":Infinity}',
+    '{"a":undefined}',
+    '\ufeff{}',
+    '{}{}',
+    '[',
+    '"',
+    'nul',
+    'tru',
+    '{"a":"\\u12"}',
+    '{"a":"\\x41"}',
+    '{"\u0000":1}',
+    '01',
+    '{"a":01}',
+  ),
+  junk
+    .map((v) => toJson(v))
+    .chain((s) => fc.integer({ min: 0, max: Math.max(0, s.length - 1) }).map((n) => s.slice(0, n))),
 );
 
 /**
@@ -133,12 +194,15 @@ export const malformedJson: fc.Arbitrary<string> = fc.oneof(
  */
 export function objectBody(fields: Record<string, fc.Arbitrary<J>>): fc.Arbitrary<J> {
   const entries = Object.entries(fields).map(([k, valid]) =>
-    fc.option(fc.tuple(fc.constant(k), fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: junkValue })), { nil: null, freq: 3 }),
+    fc.option(
+      fc.tuple(fc.constant(k), fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: junkValue })),
+      { nil: null, freq: 3 },
+    ),
   );
   const stray = fc.array(fc.tuple(fc.oneof(pollutionKey, weirdString), junkValue), { maxLength: 2 });
-  return fc.tuple(fc.tuple(...entries), fc.option(stray, { nil: [], freq: 3 })).map(([picked, extra]) =>
-    obj([...picked.filter((e): e is [string, J] => e !== null), ...extra]),
-  );
+  return fc
+    .tuple(fc.tuple(...entries), fc.option(stray, { nil: [], freq: 3 }))
+    .map(([picked, extra]) => obj([...picked.filter((e): e is [string, J] => e !== null), ...extra]));
 }
 
 export interface BodyCase {
@@ -174,7 +238,14 @@ export function bodyCase(fields: Record<string, fc.Arbitrary<J>>): fc.Arbitrary<
   const payload = fc.oneof(
     { weight: 10, arbitrary: text },
     // Bytes that are not UTF-8 inside a JSON string.
-    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.concat([Buffer.from('{"name":"'), Buffer.from(b), Buffer.from([0xff, 0xfe]), Buffer.from('"}')])) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .uint8Array({ maxLength: 40 })
+        .map((b) =>
+          Buffer.concat([Buffer.from('{"name":"'), Buffer.from(b), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
+        ),
+    },
   );
   return fc.record({ contentType: contentTypes, payload });
 }
@@ -216,7 +287,12 @@ export async function probe(
   opts: { deliveries?: boolean } = {},
 ): Promise<Probed> {
   const before = await snapshot(ctx.broker, ctx.catalog);
-  const res = await ctx.app.inject({ method: req.method as 'GET', url: req.url, headers: req.headers ?? {}, ...(req.payload !== undefined ? { payload: req.payload } : {}) });
+  const res = await ctx.app.inject({
+    method: req.method as 'GET',
+    url: req.url,
+    headers: req.headers ?? {},
+    ...(req.payload !== undefined ? { payload: req.payload } : {}),
+  });
   const after = await snapshot(ctx.broker, ctx.catalog);
   const where = `${req.method} ${req.url.slice(0, 120)} → ${res.statusCode} ${res.body.slice(0, 300)}`;
   let body: any = null;
@@ -227,14 +303,24 @@ export async function probe(
   }
   if (res.statusCode >= 500) throw new ProbeFailure(`server error: ${where}`);
   if (res.statusCode >= 400) {
-    if (typeof body?.error !== 'string' || body.error === '' || typeof body?.duration_ms !== 'number' || 'data' in body) {
+    if (
+      typeof body?.error !== 'string' ||
+      body.error === '' ||
+      typeof body?.duration_ms !== 'number' ||
+      'data' in body
+    ) {
       throw new ProbeFailure(`4xx without the error envelope: ${where}`);
     }
-    if (before.revision !== after.revision || before.events !== after.events || (opts.deliveries && before.deliveries !== after.deliveries)) {
+    if (
+      before.revision !== after.revision ||
+      before.events !== after.events ||
+      (opts.deliveries && before.deliveries !== after.deliveries)
+    ) {
       throw new ProbeFailure(`4xx with a stored change ${JSON.stringify(before)} → ${JSON.stringify(after)}: ${where}`);
     }
   } else if (res.statusCode !== 204) {
-    if (typeof body?.duration_ms !== 'number' || !('data' in body)) throw new ProbeFailure(`2xx without the data envelope: ${where}`);
+    if (typeof body?.duration_ms !== 'number' || !('data' in body))
+      throw new ProbeFailure(`2xx without the data envelope: ${where}`);
   }
   return { status: res.statusCode, body, raw: res.body, before, after };
 }

@@ -24,7 +24,14 @@ t.test('A never reaches B, and no secret comes back in a response or a log line'
   const natsUrl = (await startNats(t)).url;
   const databaseUrl = await createTestDatabase(t);
   await migrated(databaseUrl);
-  const settings = testSettings({ natsUrl, databaseUrl, port: 0, host: '127.0.0.1', allowPrivateDestinations: true, logLevel: 'trace' });
+  const settings = testSettings({
+    natsUrl,
+    databaseUrl,
+    port: 0,
+    host: '127.0.0.1',
+    allowPrivateDestinations: true,
+    logLevel: 'trace',
+  });
   const gw = await startGateway(settings, { log: createLogger('trace', 'hookstream', sink), listen: false });
   t.teardown(() => gw.stop());
   if (!gw.api) throw new Error('the api role is not running');
@@ -41,8 +48,19 @@ t.test('A never reaches B, and no secret comes back in a response or a log line'
     return { status: 200, body: '{}' };
   });
 
-  const call = async (who: Tenant | null, method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) => {
-    const res = await app.inject({ method: method as 'GET', url, headers: { ...(who?.auth ?? {}), ...headers }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+  const call = async (
+    who: Tenant | null,
+    method: string,
+    url: string,
+    payload?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const res = await app.inject({
+      method: method as 'GET',
+      url,
+      headers: { ...(who?.auth ?? {}), ...headers },
+      ...(payload !== undefined ? { payload: payload as object } : {}),
+    });
     return { status: res.statusCode, body: res.body, json: res.body ? res.json() : null };
   };
 
@@ -52,7 +70,10 @@ t.test('A never reaches B, and no secret comes back in a response or a log line'
     const verification = `${name}-verification-${randomBytes(12).toString('hex')}`;
     const authToken = `${name}-auth-token-${randomBytes(12).toString('hex')}`;
     const signing = `whsec_${randomBytes(24).toString('base64')}`;
-    const src = await create(app, ten, '/v1/sources', { name: 'src', verification_config: { provider: 'hmac', secret: verification, header: 'x-sig' } });
+    const src = await create(app, ten, '/v1/sources', {
+      name: 'src',
+      verification_config: { provider: 'hmac', secret: verification, header: 'x-sig' },
+    });
     const dst = await create(app, ten, '/v1/destinations', {
       name: 'dst',
       url: `${receiver.url}/${name}`,
@@ -60,7 +81,11 @@ t.test('A never reaches B, and no secret comes back in a response or a log line'
       signing_secret: signing,
       retry_policy: { max_attempts: 3, delays_ms: [200, 200] },
     });
-    const spare = await create(app, ten, '/v1/destinations', { name: 'spare', url: `${receiver.url}/${name}-spare`, active: false });
+    const spare = await create(app, ten, '/v1/destinations', {
+      name: 'spare',
+      url: `${receiver.url}/${name}-spare`,
+      active: false,
+    });
     const route = await create(app, ten, '/v1/routes', { source_id: src.id, destination_id: dst.id });
     await create(app, ten, '/v1/routes', { source_id: null, destination_id: dst.id, event_type_pattern: 'out.*' });
     const type = await create(app, ten, '/v1/event-types', { name: 'out.thing' });
@@ -68,17 +93,47 @@ t.test('A never reaches B, and no secret comes back in a response or a log line'
     const body = `{"tenant":"${name}"}`;
     const sig = createHmac('sha256', verification).update(body).digest('hex');
     const cookie = `session=${randomBytes(12).toString('hex')}`;
-    const bad = await call(null, 'POST', `/ingest/${src.path_token}`, body, { 'content-type': 'application/json', 'x-sig': 'deadbeef' });
+    const bad = await call(null, 'POST', `/ingest/${src.path_token}`, body, {
+      'content-type': 'application/json',
+      'x-sig': 'deadbeef',
+    });
     t.equal(bad.status, 401, `${name}: a bad signature is refused`);
-    const inbound = await call(null, 'POST', `/ingest/${src.path_token}`, body, { 'content-type': 'application/json', 'x-sig': sig, authorization: `Bearer ${ten.key}`, cookie });
+    const inbound = await call(null, 'POST', `/ingest/${src.path_token}`, body, {
+      'content-type': 'application/json',
+      'x-sig': sig,
+      authorization: `Bearer ${ten.key}`,
+      cookie,
+    });
     t.equal(inbound.status, 202, `${name}: signed ingest accepted`);
-    const outbound = await call(ten, 'POST', '/v1/outbound-events', { event_type: 'out.thing', payload: { tenant: name } });
+    const outbound = await call(ten, 'POST', '/v1/outbound-events', {
+      event_type: 'out.thing',
+      payload: { tenant: name },
+    });
     t.equal(outbound.status, 202, `${name}: outbound accepted`);
     const keys = (await call(ten, 'GET', '/v1/api-keys')).json.data as Array<{ id: string }>;
     return {
       ten,
-      ids: { src: src.id, dst: dst.id, spare: spare.id, route: route.id, type: type.id, extraKey: extra.id, keys: keys.map((k) => k.id), inbound: inbound.json.data.id as string, outbound: outbound.json.data.id as string },
-      secrets: { key: ten.key, extraKey: extra.key as string, verification, authToken, signing, rotated: rotated.json.data.signing_secret as string, generated: spare.signing_secret as string, cookie },
+      ids: {
+        src: src.id,
+        dst: dst.id,
+        spare: spare.id,
+        route: route.id,
+        type: type.id,
+        extraKey: extra.id,
+        keys: keys.map((k) => k.id),
+        inbound: inbound.json.data.id as string,
+        outbound: outbound.json.data.id as string,
+      },
+      secrets: {
+        key: ten.key,
+        extraKey: extra.key as string,
+        verification,
+        authToken,
+        signing,
+        rotated: rotated.json.data.signing_secret as string,
+        generated: spare.signing_secret as string,
+        cookie,
+      },
       token: src.path_token as string,
     };
   }
@@ -86,15 +141,31 @@ t.test('A never reaches B, and no secret comes back in a response or a log line'
   const B = await tenant('b');
   for (const x of [A, B]) {
     for (const id of [x.ids.inbound, x.ids.outbound]) {
-      await waitFor(async () => (await call(x.ten, 'GET', `/v1/events/${id}`)).json?.data?.status === 'delivered', { timeoutMs: 20_000, message: `event ${id} delivered` });
+      await waitFor(async () => (await call(x.ten, 'GET', `/v1/events/${id}`)).json?.data?.status === 'delivered', {
+        timeoutMs: 20_000,
+        message: `event ${id} delivered`,
+      });
     }
   }
   const toA = receiver.requests.filter((r) => r.url === '/a');
   t.ok(toA.length >= 3, 'A got a failed attempt, its retry and the outbound event');
-  t.ok(toA.every((r) => r.headers.authorization === `Bearer ${A.secrets.authToken}`), 'the auth token is sent to its destination');
-  t.ok(toA.every((r) => typeof r.headers['webhook-signature'] === 'string'), 'deliveries are signed');
+  t.ok(
+    toA.every((r) => r.headers.authorization === `Bearer ${A.secrets.authToken}`),
+    'the auth token is sent to its destination',
+  );
+  t.ok(
+    toA.every((r) => typeof r.headers['webhook-signature'] === 'string'),
+    'deliveries are signed',
+  );
 
-  const bView = async () => JSON.stringify(await Promise.all(['/v1/api-keys', '/v1/sources', '/v1/destinations', '/v1/routes', '/v1/event-types'].map(async (u) => (await call(B.ten, 'GET', u)).json.data)));
+  const bView = async () =>
+    JSON.stringify(
+      await Promise.all(
+        ['/v1/api-keys', '/v1/sources', '/v1/destinations', '/v1/routes', '/v1/event-types'].map(
+          async (u) => (await call(B.ten, 'GET', u)).json.data,
+        ),
+      ),
+    );
   const bBefore = await bView();
 
   t.test("A's key against B's ids: 404, nothing changed", async (t) => {
@@ -164,10 +235,22 @@ t.test('A never reaches B, and no secret comes back in a response or a log line'
     for (const [url, own] of lists) {
       const r = await call(A.ten, 'GET', url);
       t.equal(r.status, 200, url);
-      t.ok(own.every((id) => r.body.includes(id)), `${url} lists A's own`);
-      t.notOk(bIds.some((id) => r.body.includes(id)), `${url} holds none of B's ids`);
+      t.ok(
+        own.every((id) => r.body.includes(id)),
+        `${url} lists A's own`,
+      );
+      t.notOk(
+        bIds.some((id) => r.body.includes(id)),
+        `${url} holds none of B's ids`,
+      );
     }
-    for (const url of [`/v1/events?source_id=${B.ids.src}`, `/v1/events?destination_id=${B.ids.dst}`, `/v1/outbound-events?destination_id=${B.ids.dst}`, `/v1/routes?source_id=${B.ids.src}`, `/v1/routes?destination_id=${B.ids.dst}`]) {
+    for (const url of [
+      `/v1/events?source_id=${B.ids.src}`,
+      `/v1/events?destination_id=${B.ids.dst}`,
+      `/v1/outbound-events?destination_id=${B.ids.dst}`,
+      `/v1/routes?source_id=${B.ids.src}`,
+      `/v1/routes?destination_id=${B.ids.dst}`,
+    ]) {
       const r = await call(A.ten, 'GET', url);
       t.same(r.json?.data, [], `${url}: filtering by B's id finds nothing`);
     }
@@ -178,8 +261,24 @@ t.test('A never reaches B, and no secret comes back in a response or a log line'
   t.test('secrets never come back after creation', async (t) => {
     const bodies: string[] = [];
     for (const x of [A, B]) {
-      for (const url of ['/v1/api-keys', '/v1/sources', '/v1/destinations', '/v1/routes', '/v1/account', '/v1/events', '/v1/outbound-events']) bodies.push((await call(x.ten, 'GET', url)).body);
-      for (const url of [`/v1/sources/${x.ids.src}`, `/v1/destinations/${x.ids.dst}`, `/v1/destinations/${x.ids.spare}`, `/v1/events/${x.ids.inbound}`, `/v1/events/${x.ids.outbound}`, `/v1/outbound-events/${x.ids.outbound}`]) {
+      for (const url of [
+        '/v1/api-keys',
+        '/v1/sources',
+        '/v1/destinations',
+        '/v1/routes',
+        '/v1/account',
+        '/v1/events',
+        '/v1/outbound-events',
+      ])
+        bodies.push((await call(x.ten, 'GET', url)).body);
+      for (const url of [
+        `/v1/sources/${x.ids.src}`,
+        `/v1/destinations/${x.ids.dst}`,
+        `/v1/destinations/${x.ids.spare}`,
+        `/v1/events/${x.ids.inbound}`,
+        `/v1/events/${x.ids.outbound}`,
+        `/v1/outbound-events/${x.ids.outbound}`,
+      ]) {
         bodies.push((await call(x.ten, 'GET', url)).body);
       }
       bodies.push((await call(x.ten, 'PATCH', `/v1/destinations/${x.ids.dst}`, { name: 'renamed' })).body);
@@ -190,7 +289,10 @@ t.test('A never reaches B, and no secret comes back in a response or a log line'
     t.ok(detail.data?.headers?.['x-sig'], 'the stored event keeps its ordinary headers');
     for (const x of [A, B]) {
       for (const [what, secret] of Object.entries(x.secrets)) {
-        t.notOk(bodies.some((b) => b.includes(secret)), `${what} of ${x.ten.accountId.slice(0, 8)} is in no response`);
+        t.notOk(
+          bodies.some((b) => b.includes(secret)),
+          `${what} of ${x.ten.accountId.slice(0, 8)} is in no response`,
+        );
       }
     }
   });
@@ -200,15 +302,24 @@ t.test('A never reaches B, and no secret comes back in a response or a log line'
     const all = (await kv.history()).map((e) => e.value).join('\n');
     t.ok(all.includes(A.ids.dst) && all.includes('enc:v1:'), 'the bucket holds the records, their secrets sealed');
     for (const x of [A, B]) {
-      for (const [what, secret] of Object.entries(x.secrets)) t.notOk(all.includes(secret), `${what} of ${x.ten.accountId.slice(0, 8)} is not stored as it is`);
+      for (const [what, secret] of Object.entries(x.secrets))
+        t.notOk(all.includes(secret), `${what} of ${x.ten.accountId.slice(0, 8)} is not stored as it is`);
       t.notOk(all.includes(x.token), 'nor is the ingest path token');
     }
   });
 
   t.test('secrets never reach the logs', async (t) => {
     // Failing requests that carry secrets: a refused key, a refused body, an unsigned ingest.
-    t.equal((await call(null, 'GET', '/v1/sources', undefined, { authorization: `Bearer ${A.secrets.extraKey}x` })).status, 401);
-    const refused = await call(A.ten, 'POST', '/v1/destinations', { name: 'x', url: 'not a url', auth_token: A.secrets.authToken, signing_secret: A.secrets.signing });
+    t.equal(
+      (await call(null, 'GET', '/v1/sources', undefined, { authorization: `Bearer ${A.secrets.extraKey}x` })).status,
+      401,
+    );
+    const refused = await call(A.ten, 'POST', '/v1/destinations', {
+      name: 'x',
+      url: 'not a url',
+      auth_token: A.secrets.authToken,
+      signing_secret: A.secrets.signing,
+    });
     t.equal(refused.status, 400);
     t.notOk(refused.body.includes(A.secrets.authToken), 'the refusal does not echo the token');
     const deep = `{"event_type":"out.thing","event_id":"${A.secrets.verification}","payload":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
@@ -217,9 +328,13 @@ t.test('A never reaches B, and no secret comes back in a response or a log line'
     t.equal((await call(null, 'POST', `/ingest/${A.token}`, '{}', { 'x-sig': A.secrets.signing })).status, 401);
 
     const log = lines.join('');
-    t.ok(lines.length > 0 && log.includes('delivery attempt'), `the scan has material: ${lines.length} lines at level trace`);
+    t.ok(
+      lines.length > 0 && log.includes('delivery attempt'),
+      `the scan has material: ${lines.length} lines at level trace`,
+    );
     for (const x of [A, B]) {
-      for (const [what, secret] of Object.entries(x.secrets)) t.notOk(log.includes(secret), `${what} is in no log line`);
+      for (const [what, secret] of Object.entries(x.secrets))
+        t.notOk(log.includes(secret), `${what} is in no log line`);
       t.notOk(log.includes(x.token), 'the ingest path token is in no log line');
     }
   });

@@ -27,7 +27,8 @@ export function actorOf(request: FastifyRequest): AuditActor {
   const r = request as FastifyRequest & Callers;
   const portal = r.portalSession ?? r.portal;
   if (portal?.id) return { type: 'portal', id: portal.id, name: portal.customer_id ?? null };
-  if (typeof r.memberId === 'string' && r.memberId !== '') return { type: 'member', id: r.memberId, name: r.memberName ?? null };
+  if (typeof r.memberId === 'string' && r.memberId !== '')
+    return { type: 'member', id: r.memberId, name: r.memberName ?? null };
   const id = request.apiKeyId;
   return { type: 'api_key', id, name: request.server.auditKeyNames?.get(id)?.name ?? null };
 }

@@ -7,7 +7,15 @@ import type { ApiKeyRecord, MemberRecord } from '@hookstream/contracts';
 import type { ApiDeps } from './context.ts';
 import { errors } from './errors.ts';
 import { CONSOLE_HEADER, SESSION_COOKIE, sessionsOf } from './console/sessions.ts';
-import { PORTAL_HEADER, authenticatePortal, declarePortalRoutes, portalAnswerHook, portalCookieOf, portalLimiter, portalScopeHook } from './portal/access.ts';
+import {
+  PORTAL_HEADER,
+  authenticatePortal,
+  declarePortalRoutes,
+  portalAnswerHook,
+  portalCookieOf,
+  portalLimiter,
+  portalScopeHook,
+} from './portal/access.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -66,7 +74,8 @@ export async function stillAuthenticated(deps: ApiDeps, request: FastifyRequest)
     if (!m || m.account_id !== request.accountId || !view.accounts.has(request.accountId)) return false;
   } else {
     const key = view.apiKeys.get(request.apiKeyId);
-    if (!key || key.revoked_at || key.account_id !== request.accountId || !view.accounts.has(request.accountId)) return false;
+    if (!key || key.revoked_at || key.account_id !== request.accountId || !view.accounts.has(request.accountId))
+      return false;
   }
   if (request.authMethod !== 'session') return true;
   try {

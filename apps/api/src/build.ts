@@ -55,7 +55,10 @@ export async function buildApi(deps: ApiDeps) {
     trustProxy: deps.settings.trustProxy,
     return503OnClosing: true,
     // Refusals made by the router itself (undecodable URL, path parameter too long) in the envelope too.
-    frameworkErrors: (err, _req, reply) => void reply.status((err.statusCode ?? 400) as never).send({ error: err.message, code: err.code, duration_ms: durationMs(reply) } as never),
+    frameworkErrors: (err, _req, reply) =>
+      void reply
+        .status((err.statusCode ?? 400) as never)
+        .send({ error: err.message, code: err.code, duration_ms: durationMs(reply) } as never),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -70,7 +73,10 @@ export async function buildApi(deps: ApiDeps) {
       reply.code(status).send({ error: message, ...(code ? { code } : {}), duration_ms: durationMs(reply) });
     const data = dataException(err);
     if (data) {
-      const hint = data.sqlstate === '22021' || data.sqlstate === '22P05' ? ': text may not contain NUL characters or unpaired UTF-16 surrogates' : '';
+      const hint =
+        data.sqlstate === '22021' || data.sqlstate === '22P05'
+          ? ': text may not contain NUL characters or unpaired UTF-16 surrogates'
+          : '';
       return send(400, `a value in the request cannot be stored or searched: ${data.message}${hint}`, 'invalid_data');
     }
     if (err instanceof ApiError) {
@@ -80,7 +86,11 @@ export async function buildApi(deps: ApiDeps) {
     // This instance lacks a secrets key another process wrote with: an operator's fix, not the client's.
     if (err instanceof SecretsKeyError) {
       request.log.error({ kid: err.kid }, err.message);
-      return send(503, `this instance lacks the secrets key (id ${err.kid}) of the record's current version, so it cannot change it; an operator must load that key`, 'secrets_key_missing');
+      return send(
+        503,
+        `this instance lacks the secrets key (id ${err.kid}) of the record's current version, so it cannot change it; an operator must load that key`,
+        'secrets_key_missing',
+      );
     }
     const fe = err;
     if (fe.validation) {
@@ -88,31 +98,48 @@ export async function buildApi(deps: ApiDeps) {
       const first = fe.validation[0];
       const path = first?.instancePath ? first.instancePath.replace(/^\//, '').replaceAll('/', '.') : '';
       let detail = first?.message ?? 'invalid';
-      if (first?.keyword === 'additionalProperties') detail = `unknown field '${(first.params as { additionalProperty: string }).additionalProperty}'`;
-      if (first?.keyword === 'format' && first.params.format === 'text') detail = 'must not contain NUL characters or unpaired UTF-16 surrogates';
+      if (first?.keyword === 'additionalProperties')
+        detail = `unknown field '${(first.params as { additionalProperty: string }).additionalProperty}'`;
+      if (first?.keyword === 'format' && first.params.format === 'text')
+        detail = 'must not contain NUL characters or unpaired UTF-16 surrogates';
       const allowed = allowedValues(fe.validation, first?.instancePath);
       if (allowed) detail = `must be one of ${allowed}`;
       return send(400, `${where}${path ? `.${path}` : ''}: ${detail}`, 'validation_failed');
     }
     if (fe instanceof errorCodes.FST_ERR_CTP_BODY_TOO_LARGE) {
       const limit = request.routeOptions.bodyLimit ?? JSON_BODY_LIMIT;
-      return send(413, `request body too large: the limit is ${limit / (1024 * 1024)} MB (${limit} bytes)`, 'payload_too_large');
+      return send(
+        413,
+        `request body too large: the limit is ${limit / (1024 * 1024)} MB (${limit} bytes)`,
+        'payload_too_large',
+      );
     }
-    if (fe instanceof errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE) return send(415, 'unsupported content type: send application/json', 'unsupported_media_type');
-    if (fe instanceof errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY) return send(400, 'request body is empty: send a JSON object', 'bad_request');
-    if (fe.statusCode === 400 || fe instanceof SyntaxError) return send(400, `malformed request: ${fe.message}`, 'bad_request');
+    if (fe instanceof errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE)
+      return send(415, 'unsupported content type: send application/json', 'unsupported_media_type');
+    if (fe instanceof errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY)
+      return send(400, 'request body is empty: send a JSON object', 'bad_request');
+    if (fe.statusCode === 400 || fe instanceof SyntaxError)
+      return send(400, `malformed request: ${fe.message}`, 'bad_request');
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return send(fe.statusCode, fe.message, fe.code);
     request.log.error({ err }, 'unhandled error');
     return send(500, 'internal error', 'internal');
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: `no route for ${request.method} ${request.url.split('?')[0]}`, code: 'not_found', duration_ms: durationMs(reply) }),
+    reply.code(404).send({
+      error: `no route for ${request.method} ${request.url.split('?')[0]}`,
+      code: 'not_found',
+      duration_ms: durationMs(reply),
+    }),
   );
 
   if (deps.metrics) {
     const metrics = deps.metrics;
     app.addHook('onResponse', async (request, reply) => {
-      metrics.httpRequest(request.method, routeGroupOf(request.method, request.routeOptions.url ?? ''), reply.statusCode);
+      metrics.httpRequest(
+        request.method,
+        routeGroupOf(request.method, request.routeOptions.url ?? ''),
+        reply.statusCode,
+      );
     });
   }
   // Before every route: the OpenAPI collector only sees routes registered after it.
@@ -121,47 +148,55 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(ingestRoutes(deps));
   await app.register(consolePlugin(deps));
   await app.register(portalPlugin(deps));
-  await app.register(async (v1) => {
-    // The management API speaks JSON only: anything else is a 415, not a parse attempt.
-    v1.removeContentTypeParser('text/plain');
-    v1.removeContentTypeParser('application/json');
-    v1.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-      try {
-        if (body === '' && bodyIsOptional(req.routeOptions.schema?.body)) return done(null, {});
-        done(null, parseJsonBody(body as string));
-      } catch (err) {
-        done(err as Error, undefined);
-      }
-    });
-    v1.addHook('preValidation', (request, _reply, done) => {
-      if (request.body === undefined && request.routeOptions.schema?.body !== undefined && bodyIsOptional(request.routeOptions.schema.body)) request.body = {};
-      done();
-    });
-    // Before every route: its onSend hook records the changes of the routes that opt in.
-    await v1.register(auditPlugin(deps));
-    await v1.register(accountRoutes(deps));
-    await v1.register(async (authed) => {
-      await authed.register(authPlugin(deps));
-      await authed.register(permissionsPlugin());
-      await authed.register(apiKeyRoutes(deps));
-      await authed.register(peopleRoutes(deps));
-      await authed.register(sourceRoutes(deps));
-      await authed.register(destinationRoutes(deps));
-      await authed.register(routeRoutes(deps));
-      await authed.register(eventTypeRoutes(deps));
-      await authed.register(outboundRoutes(deps));
-      await authed.register(liveRoutes(deps));
-      await authed.register(eventRoutes(deps));
-      await authed.register(brandRoutes(deps));
-      await authed.register(domainRoutes(deps));
-      await authed.register(portalSessionRoutes(deps));
-      await authed.register(replayRoutes(deps));
-      await authed.register(exportRoutes(deps));
-      await authed.register(insightRoutes(deps));
-      await authed.register(auditLogRoutes(deps));
-      for (const p of deps.plugins ?? []) await authed.register(p);
-    });
-  }, { prefix: '/v1' });
+  await app.register(
+    async (v1) => {
+      // The management API speaks JSON only: anything else is a 415, not a parse attempt.
+      v1.removeContentTypeParser('text/plain');
+      v1.removeContentTypeParser('application/json');
+      v1.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+        try {
+          if (body === '' && bodyIsOptional(req.routeOptions.schema?.body)) return done(null, {});
+          done(null, parseJsonBody(body as string));
+        } catch (err) {
+          done(err as Error, undefined);
+        }
+      });
+      v1.addHook('preValidation', (request, _reply, done) => {
+        if (
+          request.body === undefined &&
+          request.routeOptions.schema?.body !== undefined &&
+          bodyIsOptional(request.routeOptions.schema.body)
+        )
+          request.body = {};
+        done();
+      });
+      // Before every route: its onSend hook records the changes of the routes that opt in.
+      await v1.register(auditPlugin(deps));
+      await v1.register(accountRoutes(deps));
+      await v1.register(async (authed) => {
+        await authed.register(authPlugin(deps));
+        await authed.register(permissionsPlugin());
+        await authed.register(apiKeyRoutes(deps));
+        await authed.register(peopleRoutes(deps));
+        await authed.register(sourceRoutes(deps));
+        await authed.register(destinationRoutes(deps));
+        await authed.register(routeRoutes(deps));
+        await authed.register(eventTypeRoutes(deps));
+        await authed.register(outboundRoutes(deps));
+        await authed.register(liveRoutes(deps));
+        await authed.register(eventRoutes(deps));
+        await authed.register(brandRoutes(deps));
+        await authed.register(domainRoutes(deps));
+        await authed.register(portalSessionRoutes(deps));
+        await authed.register(replayRoutes(deps));
+        await authed.register(exportRoutes(deps));
+        await authed.register(insightRoutes(deps));
+        await authed.register(auditLogRoutes(deps));
+        for (const p of deps.plugins ?? []) await authed.register(p);
+      });
+    },
+    { prefix: '/v1' },
+  );
   return app;
 }
 

@@ -20,15 +20,24 @@ export const errors = {
   invalidLogin: () => new ApiError(401, 'invalid_credentials', 'That email and password do not match.'),
   /** Too many wrong passwords for this email from this address. */
   lockedOut: (minutes: number) =>
-    new ApiError(429, 'locked_out', `Too many failed sign-ins for this email from this address; try again in ${minutes} minutes.`),
+    new ApiError(
+      429,
+      'locked_out',
+      `Too many failed sign-ins for this email from this address; try again in ${minutes} minutes.`,
+    ),
   /** The caller's role does not allow the action (docs/people.md lists who may do what). */
   forbiddenRole: (message: string) => new ApiError(403, 'forbidden_role', message),
   /** Removing or demoting the account's last owner. */
-  lastOwner: () => new ApiError(409, 'last_owner', 'The account must keep at least one owner: make someone else owner first.'),
+  lastOwner: () =>
+    new ApiError(409, 'last_owner', 'The account must keep at least one owner: make someone else owner first.'),
   /** An invitation link that is unknown, used or past its expiry. */
   inviteInvalid: () => new ApiError(410, 'invite_invalid', 'This invitation is not valid any more: ask for a new one.'),
   csrfHeaderMissing: () =>
-    new ApiError(403, 'csrf_header_missing', 'A request signed in with the console cookie must carry the header x-hookstream-console: 1.'),
+    new ApiError(
+      403,
+      'csrf_header_missing',
+      'A request signed in with the console cookie must carry the header x-hookstream-console: 1.',
+    ),
   signature: (message: string) => new ApiError(401, 'signature_invalid', message),
   forbidden: (message: string) => new ApiError(403, 'forbidden', message),
   operatorRequired: (message: string) => new ApiError(403, 'operator_required', message),
@@ -48,7 +57,11 @@ export const errors = {
  * never a reason to retry.
  */
 export function dataException(err: unknown): { sqlstate: string; message: string } | null {
-  for (let e = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e = err, depth = 0;
+    e !== null && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const { code, message, detail } = e as { code?: unknown; message?: unknown; detail?: unknown };
     if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) {
       return { sqlstate: code, message: `${String(message)}${typeof detail === 'string' ? ` (${detail})` : ''}` };

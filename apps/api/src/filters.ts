@@ -6,5 +6,8 @@ import { errors } from './errors.ts';
 export function checkEventTypeFilter(value: string | undefined, field: string): void {
   if (value === undefined || !isEventTypePattern(value)) return;
   const problem = validateEventTypePattern(value);
-  if (problem) throw errors.badRequest(`${field}: ${problem.replaceAll('event_type_pattern', 'the pattern')} (the patterns of routes: see docs/routing.md)`);
+  if (problem)
+    throw errors.badRequest(
+      `${field}: ${problem.replaceAll('event_type_pattern', 'the pattern')} (the patterns of routes: see docs/routing.md)`,
+    );
 }

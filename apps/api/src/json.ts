@@ -12,7 +12,8 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -24,7 +25,8 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
 
 export function parseJsonBody(text: string): unknown {
   if (text.length === 0) throw errors.badRequest('request body is empty: send a JSON object');
-  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw errors.badRequest(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH))
+    throw errors.badRequest(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
   } catch (err) {

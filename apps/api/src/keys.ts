@@ -3,7 +3,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { ApiKeyRecord, MemberRole } from '@hookstream/contracts';
 import { sha256Hex } from '@hookstream/catalog';
 
-export function newApiKey(accountId: string, name: string, now: string, role: MemberRole = 'admin'): { key: string; record: ApiKeyRecord } {
+export function newApiKey(
+  accountId: string,
+  name: string,
+  now: string,
+  role: MemberRole = 'admin',
+): { key: string; record: ApiKeyRecord } {
   const key = `hk_${randomBytes(32).toString('base64url')}`;
   return {
     key,

@@ -59,7 +59,9 @@ async function main(argv: string[]): Promise<number> {
   if (argv.includes('--check')) {
     const committed = await readFile(SPEC_PATH, 'utf8').catch(() => '');
     if (committed === text) return 0;
-    console.error(`${path.relative(process.cwd(), SPEC_PATH)} is stale: run \`node apps/api/src/openapi-cli.ts\` and commit it`);
+    console.error(
+      `${path.relative(process.cwd(), SPEC_PATH)} is stale: run \`node apps/api/src/openapi-cli.ts\` and commit it`,
+    );
     return 1;
   }
   await writeFile(SPEC_PATH, text);

@@ -17,16 +17,25 @@ export const TAGS: Array<{ name: string; description: string }> = [
   { name: 'event-types', description: 'Catalogue of outbound event types, with optional payload JSON Schema' },
   { name: 'outbound-events', description: 'Publish events to subscribed destinations; their log and replay' },
   { name: 'events', description: 'The event log (inbound and outbound), deliveries, attempts and replay' },
-  { name: 'dead-letters', description: 'Deliveries that will not be attempted again, with their reason and last response' },
+  {
+    name: 'dead-letters',
+    description: 'Deliveries that will not be attempted again, with their reason and last response',
+  },
   { name: 'stats', description: 'Counts by status over time and per-destination health, from per-minute rollups' },
   { name: 'payload-filters', description: 'Try a route payload filter on a payload' },
   { name: 'replays', description: 'Bulk replays by filter, with progress' },
   { name: 'exports', description: 'Asynchronous NDJSON/CSV exports of events and attempts' },
-  { name: 'audit-log', description: 'Who changed what, when and from where: every change made through the API or the console' },
+  {
+    name: 'audit-log',
+    description: 'Who changed what, when and from where: every change made through the API or the console',
+  },
   { name: 'ingest', description: 'Receive webhooks from providers' },
   { name: 'health', description: 'Liveness and readiness' },
   { name: 'console', description: 'Sign-in to the web console: an API key exchanged for a session cookie' },
-  { name: 'portal', description: "The customer portal's session: a portal link's token exchanged for a session cookie" },
+  {
+    name: 'portal',
+    description: "The customer portal's session: a portal link's token exchanged for a session cookie",
+  },
 ];
 const TAG_NAMES = new Set(TAGS.map((t) => t.name));
 
@@ -39,7 +48,11 @@ export function tagOf(url: string): string {
   return TAG_NAMES.has(tag) ? tag : 'other';
 }
 
-const pascal = (s: string) => s.split(/[-_]/).map((w) => (w[0]?.toUpperCase() ?? '') + w.slice(1)).join('');
+const pascal = (s: string) =>
+  s
+    .split(/[-_]/)
+    .map((w) => (w[0]?.toUpperCase() ?? '') + w.slice(1))
+    .join('');
 const singular = (s: string) => (s.endsWith('s') ? s.slice(0, -1) : s);
 
 /** Where the verb a user would say differs from the HTTP method's. */
@@ -76,7 +89,9 @@ export function operationIdOf(method: string, url: string): string {
   }
   if (resource === 'account') return `${m === 'GET' ? 'get' : 'update'}Account`;
   if (!hasId) return m === 'GET' ? `list${pascal(resource)}` : `create${pascal(singular(resource))}`;
-  const verb = ({ GET: 'get', PATCH: 'update', PUT: 'replace', DELETE: 'delete', POST: 'post' } as Record<string, string>)[m] ?? m.toLowerCase();
+  const verb =
+    ({ GET: 'get', PATCH: 'update', PUT: 'replace', DELETE: 'delete', POST: 'post' } as Record<string, string>)[m] ??
+    m.toLowerCase();
   return `${verb}${pascal(singular(resource))}`;
 }
 
@@ -99,7 +114,8 @@ const transform: NonNullable<FastifyDynamicSwaggerOptions['transform']> = ({ sch
       .replace(/\bapi\b/, 'API');
   s.tags ??= [tagOf(url)];
   const portal = PORTAL_ROUTES[`${method.toUpperCase()} ${url}`];
-  if (needsBearer(method, url)) s.security ??= [{ bearerAuth: [] }, { consoleSession: [] }, ...(portal ? [{ portalSession: [] }] : [])];
+  if (needsBearer(method, url))
+    s.security ??= [{ bearerAuth: [] }, { consoleSession: [] }, ...(portal ? [{ portalSession: [] }] : [])];
   if (portal) {
     const note = `Reachable with a customer-portal session (${portal.access} scope), scoped to its customer.`;
     s.description = s.description ? `${String(s.description)}\n\n${note}` : note;
@@ -125,10 +141,12 @@ export function finishDocument(doc: Doc): Doc {
   if (ingest) {
     // Ingest takes any body as raw bytes (no body schema on the route), up to 5 MB.
     ingest.description ??=
-      'Any body up to 5 MB, stored byte for byte before the 202. Idempotency: X-Webhook-Id, X-Event-Id, Idempotency-Key or X-Request-Id; without one, for a verified provider, its delivery id (X-GitHub-Delivery, X-Shopify-Webhook-Id, webhook-id, a Stripe event\'s id). Routing: X-Event-Type.';
+      "Any body up to 5 MB, stored byte for byte before the 202. Idempotency: X-Webhook-Id, X-Event-Id, Idempotency-Key or X-Request-Id; without one, for a verified provider, its delivery id (X-GitHub-Delivery, X-Shopify-Webhook-Id, webhook-id, a Stripe event's id). Routing: X-Event-Type.";
     ingest.requestBody ??= { required: false, content: { '*/*': { schema: {} } } };
   }
-  const download = (paths['/v1/exports/{id}/download']?.get?.responses as Record<string, { content?: unknown }> | undefined)?.['200'];
+  const download = (
+    paths['/v1/exports/{id}/download']?.get?.responses as Record<string, { content?: unknown }> | undefined
+  )?.['200'];
   if (download) {
     // A file, not JSON: the route's schema can only say "a string".
     const file = { schema: { type: 'string' } };
@@ -161,13 +179,18 @@ export const swaggerOptions: FastifyDynamicSwaggerOptions = {
     tags: TAGS,
     components: {
       securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'hk_… API key', description: 'An API key: `Authorization: Bearer hk_…`' },
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'hk_… API key',
+          description: 'An API key: `Authorization: Bearer hk_…`',
+        },
         consoleSession: {
           type: 'apiKey',
           in: 'cookie',
           name: 'hs_console',
           description:
-            'The web console\'s session cookie, from `POST /console/session`. Requests other than GET, HEAD and OPTIONS must also send `x-hookstream-console: 1`, else 403 `csrf_header_missing`. With both, the Bearer key is used.',
+            "The web console's session cookie, from `POST /console/session`. Requests other than GET, HEAD and OPTIONS must also send `x-hookstream-console: 1`, else 403 `csrf_header_missing`. With both, the Bearer key is used.",
         },
         portalSession: {
           type: 'apiKey',

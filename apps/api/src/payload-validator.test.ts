@@ -17,19 +17,34 @@ const costly = () => {
 t.test('given more checks than workers, then each gets its own answer', async (t) => {
   const v = createPayloadValidator({ workers: 2 });
   t.teardown(() => v.close());
-  const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => v.check(typed, i % 2 === 0 ? { id: i } : { id: `x${i}` }, 20)));
-  answers.forEach((a, i) => t.same(a, i % 2 === 0 ? { ok: true } : { ok: false, kind: 'invalid', errors: ['payload.id must be integer'] }, `check ${i}`));
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => v.check(typed, i % 2 === 0 ? { id: i } : { id: `x${i}` }, 20)),
+  );
+  answers.forEach((a, i) =>
+    t.same(
+      a,
+      i % 2 === 0 ? { ok: true } : { ok: false, kind: 'invalid', errors: ['payload.id must be integer'] },
+      `check ${i}`,
+    ),
+  );
 });
 
-t.test('given a validation past the time limit, then it answers too_costly and the checks after it still run', async (t) => {
-  const v = createPayloadValidator({ workers: 1, timeoutMs: 300 });
-  t.teardown(() => v.close());
-  const { schema, payload } = costly();
-  const [slow, after] = await Promise.all([v.check(schema, payload, 800_000), v.check(typed, { id: 1 }, 8)]);
-  t.same(slow, { ok: false, kind: 'too_costly', reason: 'it took longer than 0.3 s' });
-  t.same(after, { ok: true }, 'the job queued behind it ran on the replacement worker');
-  t.same(await v.check(typed, {}, 2), { ok: false, kind: 'invalid', errors: ["payload must have required property 'id'"] });
-});
+t.test(
+  'given a validation past the time limit, then it answers too_costly and the checks after it still run',
+  async (t) => {
+    const v = createPayloadValidator({ workers: 1, timeoutMs: 300 });
+    t.teardown(() => v.close());
+    const { schema, payload } = costly();
+    const [slow, after] = await Promise.all([v.check(schema, payload, 800_000), v.check(typed, { id: 1 }, 8)]);
+    t.same(slow, { ok: false, kind: 'too_costly', reason: 'it took longer than 0.3 s' });
+    t.same(after, { ok: true }, 'the job queued behind it ran on the replacement worker');
+    t.same(await v.check(typed, {}, 2), {
+      ok: false,
+      kind: 'invalid',
+      errors: ["payload must have required property 'id'"],
+    });
+  },
+);
 
 t.test('given a schema that cannot be compiled, then it is unusable, not a failure of the pool', async (t) => {
   const v = createPayloadValidator();
@@ -39,17 +54,20 @@ t.test('given a schema that cannot be compiled, then it is unusable, not a failu
   t.same(await v.check(typed, { id: 2 }, 8), { ok: true });
 });
 
-t.test('given checks still waiting, when the validator closes, then they are answered and later checks refused', async (t) => {
-  const v = createPayloadValidator({ workers: 1, timeoutMs: 10_000 });
-  const { schema, payload } = costly();
-  const running = v.check(schema, payload, 800_000);
-  const waiting = v.check(typed, { id: 1 }, 8);
-  await new Promise((r) => setTimeout(r, 200));
-  await v.close();
-  t.match(await running, { ok: false, kind: 'too_costly', reason: /shutting down/ });
-  t.match(await waiting, { ok: false, kind: 'too_costly', reason: /shutting down/ });
-  await t.rejects(v.check(typed, { id: 1 }, 8), /closed/);
-});
+t.test(
+  'given checks still waiting, when the validator closes, then they are answered and later checks refused',
+  async (t) => {
+    const v = createPayloadValidator({ workers: 1, timeoutMs: 10_000 });
+    const { schema, payload } = costly();
+    const running = v.check(schema, payload, 800_000);
+    const waiting = v.check(typed, { id: 1 }, 8);
+    await new Promise((r) => setTimeout(r, 200));
+    await v.close();
+    t.match(await running, { ok: false, kind: 'too_costly', reason: /shutting down/ });
+    t.match(await waiting, { ok: false, kind: 'too_costly', reason: /shutting down/ });
+    await t.rejects(v.check(typed, { id: 1 }, 8), /closed/);
+  },
+);
 
 t.test('given as many checks waiting as allowed, then the next answers busy at once', async (t) => {
   const v = createPayloadValidator({ workers: 1, timeoutMs: 300, maxWaiting: 1 });

@@ -37,7 +37,9 @@ interface Slot {
   current: (Pending & { timer: NodeJS.Timeout }) | null;
 }
 
-export function createPayloadValidator(opts: { workers?: number; timeoutMs?: number; memoryMb?: number; maxWaiting?: number } = {}): PayloadValidator {
+export function createPayloadValidator(
+  opts: { workers?: number; timeoutMs?: number; memoryMb?: number; maxWaiting?: number } = {},
+): PayloadValidator {
   // One worker by default: each costs about 40 MB of memory, on top of what it validates.
   const poolSize = opts.workers ?? 1;
   const timeoutMs = opts.timeoutMs ?? VALIDATION_TIMEOUT_MS;
@@ -69,7 +71,9 @@ export function createPayloadValidator(opts: { workers?: number; timeoutMs?: num
   };
 
   function spawn(slot: Slot): Worker {
-    const w = new Worker(new URL('./schema-worker.ts', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: memoryMb } });
+    const w = new Worker(new URL('./schema-worker.ts', import.meta.url), {
+      resourceLimits: { maxOldGenerationSizeMb: memoryMb },
+    });
     w.unref();
     slot.ready = false;
     w.on('message', (a: ValidationAnswer) => {
@@ -79,11 +83,23 @@ export function createPayloadValidator(opts: { workers?: number; timeoutMs?: num
         return;
       }
       if (!slot.current || slot.current.job.id !== a.id) return;
-      finish(slot, 'unusable' in a ? { ok: false, kind: 'unusable', reason: a.unusable } : a.errors.length === 0 ? { ok: true } : { ok: false, kind: 'invalid', errors: a.errors });
+      finish(
+        slot,
+        'unusable' in a
+          ? { ok: false, kind: 'unusable', reason: a.unusable }
+          : a.errors.length === 0
+            ? { ok: true }
+            : { ok: false, kind: 'invalid', errors: a.errors },
+      );
       pump();
     });
     w.on('error', (err) =>
-      replace(slot, (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? `it needed more than ${memoryMb} MB` : `it failed (${(err as Error).message})`),
+      replace(
+        slot,
+        (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `it needed more than ${memoryMb} MB`
+          : `it failed (${(err as Error).message})`,
+      ),
     );
     w.on('exit', () => {
       if (slot.worker === w && !closed) replace(slot, 'its worker stopped');
@@ -120,7 +136,8 @@ export function createPayloadValidator(opts: { workers?: number; timeoutMs?: num
     },
     async close() {
       closed = true;
-      for (const p of queue.splice(0)) p.resolve({ ok: false, kind: 'too_costly', reason: 'the server is shutting down' });
+      for (const p of queue.splice(0))
+        p.resolve({ ok: false, kind: 'too_costly', reason: 'the server is shutting down' });
       await Promise.all(
         slots.map(async (slot) => {
           finish(slot, { ok: false, kind: 'too_costly', reason: 'the server is shutting down' });

@@ -2,7 +2,14 @@
 // role, the read models and the streams, in the terms of the API's contracts. Routes and the
 // context both import them from here.
 import type { Readable } from 'node:stream';
-import type { AuditEntry, AuditLogItem, AuditLogQuery, DestinationFigures, StatsWindow, api } from '@hookstream/contracts';
+import type {
+  AuditEntry,
+  AuditLogItem,
+  AuditLogQuery,
+  DestinationFigures,
+  StatsWindow,
+  api,
+} from '@hookstream/contracts';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -23,9 +30,18 @@ export interface EventQueries {
     eventId: string,
     destinationId: string | undefined,
     direction: 'inbound' | 'outbound' | undefined,
-  ): Promise<{ replay_id: string; deliveries: Array<{ id: string; destination_id: string }> } | 'not_found' | 'gone' | 'bad_destination'>;
+  ): Promise<
+    | { replay_id: string; deliveries: Array<{ id: string; destination_id: string }> }
+    | 'not_found'
+    | 'gone'
+    | 'bad_destination'
+  >;
   /** The summaries of these events of the account that pass the filter (the live view's re-reads). */
-  byIds?(accountId: string, ids: readonly string[], filter: Omit<EventListFilter, 'limit' | 'cursor'>): Promise<unknown[]>;
+  byIds?(
+    accountId: string,
+    ids: readonly string[],
+    filter: Omit<EventListFilter, 'limit' | 'cursor'>,
+  ): Promise<unknown[]>;
 }
 
 export type ReplayInput = api.CreateReplayBody;
@@ -33,9 +49,15 @@ export type ReplayView = api.ReplayView;
 
 /** Bulk replays: the jobs role's. */
 export interface ReplayPort {
-  create(accountId: string, input: ReplayInput): Promise<{ ok: true; replay: ReplayView } | { ok: false; error: string }>;
+  create(
+    accountId: string,
+    input: ReplayInput,
+  ): Promise<{ ok: true; replay: ReplayView } | { ok: false; error: string }>;
   get(accountId: string, id: string): Promise<ReplayView | null>;
-  list(accountId: string, q: { limit: number; cursor?: string }): Promise<{ items: ReplayView[]; next_cursor: string | null }>;
+  list(
+    accountId: string,
+    q: { limit: number; cursor?: string },
+  ): Promise<{ items: ReplayView[]; next_cursor: string | null }>;
   /** 'finished': it completed or failed before the cancel. */
   cancel(accountId: string, id: string): Promise<ReplayView | 'not_found' | 'finished'>;
 }
@@ -52,9 +74,15 @@ export interface ExportDownload {
 
 /** Exports: the jobs role's. */
 export interface ExportPort {
-  create(accountId: string, input: ExportInput): Promise<{ ok: true; export: ExportView } | { ok: false; error: string }>;
+  create(
+    accountId: string,
+    input: ExportInput,
+  ): Promise<{ ok: true; export: ExportView } | { ok: false; error: string }>;
   get(accountId: string, id: string): Promise<ExportView | null>;
-  list(accountId: string, q: { limit: number; cursor?: string }): Promise<{ items: ExportView[]; next_cursor: string | null }>;
+  list(
+    accountId: string,
+    q: { limit: number; cursor?: string },
+  ): Promise<{ items: ExportView[]; next_cursor: string | null }>;
   download(accountId: string, id: string): Promise<ExportDownload | 'not_found' | 'not_ready' | 'expired'>;
 }
 
@@ -63,7 +91,10 @@ export type DeadLetterView = api.DeadLetterView;
 
 /** Dead letters and statistics: the read models' rollups. */
 export interface InsightPort {
-  deadLetters(accountId: string, q: Omit<api.DeadLetterQuery, 'limit'> & { limit: number }): Promise<{ items: DeadLetterView[]; next_cursor: string | null }>;
+  deadLetters(
+    accountId: string,
+    q: Omit<api.DeadLetterQuery, 'limit'> & { limit: number },
+  ): Promise<{ items: DeadLetterView[]; next_cursor: string | null }>;
   stats(
     accountId: string,
     w: StatsWindow,
@@ -73,7 +104,12 @@ export interface InsightPort {
     accountId: string,
     destinationId: string,
     w: StatsWindow,
-  ): Promise<DestinationFigures & { series: api.DestinationStats['series']; recent_failures: api.DestinationStats['recent_failures'] }>;
+  ): Promise<
+    DestinationFigures & {
+      series: api.DestinationStats['series'];
+      recent_failures: api.DestinationStats['recent_failures'];
+    }
+  >;
 }
 
 /** The query of GET /v1/audit-log, with its limit resolved. */

@@ -114,7 +114,8 @@ function hasCombinators(v: unknown): boolean {
   return Object.entries(v).some(([k, x]) => k === 'anyOf' || k === 'oneOf' || hasCombinators(x));
 }
 
-const message = (e: { instancePath: string; message?: string }) => `payload${e.instancePath.replaceAll('/', '.')} ${e.message ?? 'is invalid'}`;
+const message = (e: { instancePath: string; message?: string }) =>
+  `payload${e.instancePath.replaceAll('/', '.')} ${e.message ?? 'is invalid'}`;
 
 /** null when the schema is usable, else why not. */
 export function checkJsonSchema(schema: Record<string, unknown>): string | null {

@@ -36,9 +36,15 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
  * The values a field may take, listed for its 400, when the field failed an enum or a union of
  * constants (as TypeBox writes string unions); null for any other failure.
  */
-export function allowedValues(errs: ReadonlyArray<{ keyword: string; instancePath: string; params: Record<string, unknown> }>, path: string | undefined): string | null {
+export function allowedValues(
+  errs: ReadonlyArray<{ keyword: string; instancePath: string; params: Record<string, unknown> }>,
+  path: string | undefined,
+): string | null {
   const at = errs.filter((e) => e.instancePath === path);
-  const values = at.flatMap((e) => (e.keyword === 'const' ? [e.params.allowedValue] : e.keyword === 'enum' ? (e.params.allowedValues as unknown[]) : []));
-  if (values.length === 0 || at.some((e) => e.keyword !== 'const' && e.keyword !== 'enum' && e.keyword !== 'anyOf')) return null;
+  const values = at.flatMap((e) =>
+    e.keyword === 'const' ? [e.params.allowedValue] : e.keyword === 'enum' ? (e.params.allowedValues as unknown[]) : [],
+  );
+  if (values.length === 0 || at.some((e) => e.keyword !== 'const' && e.keyword !== 'enum' && e.keyword !== 'anyOf'))
+    return null;
   return values.map((v) => JSON.stringify(v)).join(', ');
 }

@@ -1,5 +1,14 @@
 // Records as the API shows them: secrets never leave, only whether they are set.
-import type { AccountRecord, ApiKeyRecord, BrandRecord, DestinationRecord, InviteRecord, MemberRecord, RouteRecord, SourceRecord } from '@hookstream/contracts';
+import type {
+  AccountRecord,
+  ApiKeyRecord,
+  BrandRecord,
+  DestinationRecord,
+  InviteRecord,
+  MemberRecord,
+  RouteRecord,
+  SourceRecord,
+} from '@hookstream/contracts';
 
 export const accountView = (a: AccountRecord) => ({
   id: a.id,

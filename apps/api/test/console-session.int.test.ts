@@ -27,7 +27,8 @@ async function signIn(app: ApiApp, apiKey: string, headers: Record<string, strin
 async function bucketContents(broker: Broker): Promise<string> {
   const stream = `KV_${CONSOLE_SESSION_BUCKET}`;
   const out: string[] = [];
-  for (const m of await streamMessages(broker, stream)) out.push(`${m.subject} ${Buffer.from(m.data).toString('utf8')}`);
+  for (const m of await streamMessages(broker, stream))
+    out.push(`${m.subject} ${Buffer.from(m.data).toString('utf8')}`);
   return out.join('\n');
 }
 
@@ -81,7 +82,12 @@ t.test('a wrong, malformed or revoked key gets 401 in the envelope and no cookie
     { payload: { api_key: 42 }, status: 400, code: 'validation_failed' },
     { payload: { api_key: acme.key, extra: 1 }, status: 400, code: 'validation_failed' },
     { payload: '{"api_key":', status: 400, code: 'bad_request', type: 'application/json' },
-    { payload: `api_key=${acme.key}`, status: 415, code: 'unsupported_media_type', type: 'application/x-www-form-urlencoded' },
+    {
+      payload: `api_key=${acme.key}`,
+      status: 415,
+      code: 'unsupported_media_type',
+      type: 'application/x-www-form-urlencoded',
+    },
     { payload: `{"api_key":"${acme.key}"}`, status: 415, code: 'unsupported_media_type', type: 'text/plain' },
   ];
   for (const b of bad) {
@@ -107,42 +113,85 @@ t.test('the cookie authenticates /v1; mutations need the console header; Bearer 
   const account = await app.inject({ method: 'GET', url: '/v1/account', headers: cookie });
   t.equal(account.statusCode, 200);
   t.equal(account.json().data.id, acme.accountId);
-  t.equal((await app.inject({ method: 'GET', url: '/v1/sources', headers: cookie })).statusCode, 200, 'GET needs no header');
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/v1/sources', headers: cookie })).statusCode,
+    200,
+    'GET needs no header',
+  );
   t.equal((await app.inject({ method: 'HEAD', url: '/v1/sources', headers: cookie })).statusCode, 200, 'nor HEAD');
 
   const forged = await app.inject({ method: 'POST', url: '/v1/sources', headers: cookie, payload: { name: 'forged' } });
   t.equal(forged.statusCode, 403);
   t.match(forged.json(), { code: 'csrf_header_missing', error: /x-hookstream-console: 1/ });
-  const wrongValue = await app.inject({ method: 'POST', url: '/v1/sources', headers: { ...cookie, 'x-hookstream-console': 'yes' }, payload: { name: 'forged' } });
+  const wrongValue = await app.inject({
+    method: 'POST',
+    url: '/v1/sources',
+    headers: { ...cookie, 'x-hookstream-console': 'yes' },
+    payload: { name: 'forged' },
+  });
   t.equal(wrongValue.statusCode, 403);
   const list = await app.inject({ method: 'GET', url: '/v1/sources', headers: cookie });
   t.same(list.json().data, [], 'nothing was created');
 
-  const made = await app.inject({ method: 'POST', url: '/v1/sources', headers: { ...cookie, ...CONSOLE }, payload: { name: 'shop' } });
+  const made = await app.inject({
+    method: 'POST',
+    url: '/v1/sources',
+    headers: { ...cookie, ...CONSOLE },
+    payload: { name: 'shop' },
+  });
   t.equal(made.statusCode, 201);
   const id = made.json().data.id;
   for (const method of ['PATCH', 'DELETE'] as const) {
-    const res = await app.inject({ method, url: `/v1/sources/${id}`, headers: cookie, ...(method === 'PATCH' ? { payload: { name: 'x' } } : {}) });
+    const res = await app.inject({
+      method,
+      url: `/v1/sources/${id}`,
+      headers: cookie,
+      ...(method === 'PATCH' ? { payload: { name: 'x' } } : {}),
+    });
     t.equal(res.statusCode, 403, `${method} without the header`);
   }
-  t.equal((await app.inject({ method: 'GET', url: `/v1/sources/${id}`, headers: cookie })).json().data.name, 'shop', 'unchanged');
+  t.equal(
+    (await app.inject({ method: 'GET', url: `/v1/sources/${id}`, headers: cookie })).json().data.name,
+    'shop',
+    'unchanged',
+  );
 
   const both = await app.inject({ method: 'GET', url: '/v1/account', headers: { ...cookie, ...other.auth } });
   t.equal(both.json().data.id, other.accountId, 'the Bearer key decides');
-  const bothPost = await app.inject({ method: 'POST', url: '/v1/sources', headers: { ...cookie, ...other.auth }, payload: { name: 'by key' } });
+  const bothPost = await app.inject({
+    method: 'POST',
+    url: '/v1/sources',
+    headers: { ...cookie, ...other.auth },
+    payload: { name: 'by key' },
+  });
   t.equal(bothPost.statusCode, 201, 'a Bearer request needs no console header');
-  const badBearer = await app.inject({ method: 'GET', url: '/v1/account', headers: { ...cookie, authorization: 'Bearer nope' } });
+  const badBearer = await app.inject({
+    method: 'GET',
+    url: '/v1/account',
+    headers: { ...cookie, authorization: 'Bearer nope' },
+  });
   t.equal(badBearer.statusCode, 401, 'a bad key is not rescued by the cookie');
 
   // A cross-origin script could add the header only after a CORS preflight, which is never granted.
   const preflight = await app.inject({
     method: 'OPTIONS',
     url: '/v1/sources',
-    headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-hookstream-console' },
+    headers: {
+      origin: 'https://evil.example',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'x-hookstream-console',
+    },
   });
-  t.notOk(Object.keys(preflight.headers).some((h) => h.startsWith('access-control-allow')), 'no CORS grant');
+  t.notOk(
+    Object.keys(preflight.headers).some((h) => h.startsWith('access-control-allow')),
+    'no CORS grant',
+  );
 
-  const unknown = await app.inject({ method: 'GET', url: '/v1/account', headers: { cookie: `hs_console=${'A'.repeat(43)}` } });
+  const unknown = await app.inject({
+    method: 'GET',
+    url: '/v1/account',
+    headers: { cookie: `hs_console=${'A'.repeat(43)}` },
+  });
   t.equal(unknown.statusCode, 401);
   t.equal(unknown.json().code, 'unauthenticated');
   const garbage = await app.inject({ method: 'GET', url: '/v1/account', headers: { cookie: 'hs_console=../../x' } });
@@ -163,7 +212,11 @@ t.test("one account's session never sees another's data", async (t) => {
   t.equal((await app.inject({ method: 'GET', url: `/v1/destinations/${aDst.id}`, headers: cookie })).statusCode, 404);
   const del = await app.inject({ method: 'DELETE', url: `/v1/sources/${aSrc.id}`, headers: { ...cookie, ...CONSOLE } });
   t.equal(del.statusCode, 404);
-  t.equal((await app.inject({ method: 'GET', url: `/v1/sources/${aSrc.id}`, headers: a.auth })).statusCode, 200, "a's source is untouched");
+  t.equal(
+    (await app.inject({ method: 'GET', url: `/v1/sources/${aSrc.id}`, headers: a.auth })).statusCode,
+    200,
+    "a's source is untouched",
+  );
   const session = await app.inject({ method: 'GET', url: '/console/session', headers: cookie });
   t.equal(session.json().data.account.id, b.accountId);
 });
@@ -176,7 +229,12 @@ t.test('GET /console/session: the account, its brand and the expiry; 401 when si
   t.equal(plain.statusCode, 200);
   t.match(plain.json().data, { account: { id: acme.accountId, name: 'acme', plan: 'free' }, brand: null });
   t.type(plain.json().data.expires_at, 'string');
-  await app.inject({ method: 'POST', url: '/v1/brand-settings', headers: acme.auth, payload: { name: 'Acme', primary_color: '#112233' } });
+  await app.inject({
+    method: 'POST',
+    url: '/v1/brand-settings',
+    headers: acme.auth,
+    payload: { name: 'Acme', primary_color: '#112233' },
+  });
   const branded = await app.inject({ method: 'GET', url: '/console/session', headers: cookie });
   t.match(branded.json().data.brand, { name: 'Acme', primary_color: '#112233' });
 
@@ -193,7 +251,11 @@ t.test('signing out ends the session, clears the cookie, and needs the header', 
   const forged = await app.inject({ method: 'DELETE', url: '/console/session', headers: cookie });
   t.equal(forged.statusCode, 403);
   t.equal(forged.json().code, 'csrf_header_missing');
-  t.equal((await app.inject({ method: 'GET', url: '/v1/account', headers: cookie })).statusCode, 200, 'still signed in');
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/v1/account', headers: cookie })).statusCode,
+    200,
+    'still signed in',
+  );
 
   const out = await app.inject({ method: 'DELETE', url: '/console/session', headers: { ...cookie, ...CONSOLE } });
   t.equal(out.statusCode, 200);
@@ -213,20 +275,35 @@ t.test('revoking the key ends its sessions at once, on every api copy', async (t
   const acme = await signup(first.app);
   const spare = await create(first.app, acme, '/v1/api-keys', { name: 'console' });
   const { cookie } = await signIn(first.app, spare.key as string);
-  t.equal((await second.app.inject({ method: 'GET', url: '/v1/account', headers: cookie })).statusCode, 200, 'the other copy sees the session');
+  t.equal(
+    (await second.app.inject({ method: 'GET', url: '/v1/account', headers: cookie })).statusCode,
+    200,
+    'the other copy sees the session',
+  );
   const kept = await signIn(first.app, acme.key);
 
-  const revoke = await first.app.inject({ method: 'DELETE', url: `/v1/api-keys/${spare.id}`, headers: { ...cookie, ...CONSOLE } });
+  const revoke = await first.app.inject({
+    method: 'DELETE',
+    url: `/v1/api-keys/${spare.id}`,
+    headers: { ...cookie, ...CONSOLE },
+  });
   t.equal(revoke.statusCode, 204, 'a session may revoke its own key');
   const after = await first.app.inject({ method: 'GET', url: '/v1/account', headers: cookie });
   t.equal(after.statusCode, 401, 'the next request on the same copy is refused');
   t.equal(after.json().code, 'unauthenticated');
   // The other copy learns of the revocation through its config watch, within moments.
-  await waitFor(async () => (await second.app.inject({ method: 'GET', url: '/v1/account', headers: cookie })).statusCode === 401, {
-    timeoutMs: 5_000,
-    message: 'the revocation reaches the other copy',
-  });
-  t.equal((await second.app.inject({ method: 'GET', url: '/v1/account', headers: kept.cookie })).statusCode, 200, 'a session of another key lives on');
+  await waitFor(
+    async () => (await second.app.inject({ method: 'GET', url: '/v1/account', headers: cookie })).statusCode === 401,
+    {
+      timeoutMs: 5_000,
+      message: 'the revocation reaches the other copy',
+    },
+  );
+  t.equal(
+    (await second.app.inject({ method: 'GET', url: '/v1/account', headers: kept.cookie })).statusCode,
+    200,
+    'a session of another key lives on',
+  );
 });
 
 t.test('a deleted account ends its sessions', async (t) => {
@@ -254,19 +331,35 @@ t.test('a session unused for the idle period ends; use keeps it alive, written a
   t.equal(await writes(), afterSignIn, 'used within the minute: not rewritten');
 
   now += 11 * 3_600_000;
-  t.equal((await app.inject({ method: 'GET', url: '/v1/account', headers: cookie })).statusCode, 200, '11 h later: still signed in');
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/v1/account', headers: cookie })).statusCode,
+    200,
+    '11 h later: still signed in',
+  );
   t.equal(await writes(), afterSignIn + 1, 'and last_seen_at moved on');
   const session = await app.inject({ method: 'GET', url: '/console/session', headers: cookie });
-  t.equal(session.json().data.expires_at, new Date(now + 12 * 3_600_000).toISOString(), 'the expiry follows the last use');
+  t.equal(
+    session.json().data.expires_at,
+    new Date(now + 12 * 3_600_000).toISOString(),
+    'the expiry follows the last use',
+  );
 
   now += 12 * 3_600_000 - 1_000;
-  t.equal((await app.inject({ method: 'GET', url: '/v1/account', headers: cookie })).statusCode, 200, 'just under 12 h idle');
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/v1/account', headers: cookie })).statusCode,
+    200,
+    'just under 12 h idle',
+  );
   now += 12 * 3_600_000;
   const idle = await app.inject({ method: 'GET', url: '/v1/account', headers: cookie });
   t.equal(idle.statusCode, 401, '12 h idle: refused');
   t.equal(idle.json().code, 'unauthenticated');
   now -= 12 * 3_600_000;
-  t.equal((await app.inject({ method: 'GET', url: '/v1/account', headers: cookie })).statusCode, 401, 'and removed, not only refused');
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/v1/account', headers: cookie })).statusCode,
+    401,
+    'and removed, not only refused',
+  );
 });
 
 t.test('the bucket expires idle entries itself, with the idle period as its max age', async (t) => {
@@ -363,13 +456,17 @@ t.test('a long-lived request learns that its key was revoked or its session ende
   t.equal(await still(cookie, async () => {}), true, 'a session nothing happened to');
   t.equal(await still({ authorization: `Bearer ${spare.key}` }, async () => {}), true, 'a key nothing happened to');
   t.equal(
-    await still(cookie, () => h.app.inject({ method: 'DELETE', url: '/console/session', headers: { ...cookie, ...CONSOLE } })),
+    await still(cookie, () =>
+      h.app.inject({ method: 'DELETE', url: '/console/session', headers: { ...cookie, ...CONSOLE } }),
+    ),
     false,
     'signed out meanwhile',
   );
   const other = await signIn(h.app, spare.key as string);
   t.equal(
-    await still({ authorization: `Bearer ${spare.key}` }, () => h.app.inject({ method: 'DELETE', url: `/v1/api-keys/${spare.id}`, headers: acme.auth })),
+    await still({ authorization: `Bearer ${spare.key}` }, () =>
+      h.app.inject({ method: 'DELETE', url: `/v1/api-keys/${spare.id}`, headers: acme.auth }),
+    ),
     false,
     'the key revoked meanwhile',
   );

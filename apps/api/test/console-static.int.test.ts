@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiOn, signup, startApi } from './harness.ts';
 
-const INDEX = '<!doctype html><html><head><script type="module" src="/console/assets/app-1a2b3c.js"></script></head><body><div id="root"></div></body></html>';
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const INDEX =
+  '<!doctype html><html><head><script type="module" src="/console/assets/app-1a2b3c.js"></script></head><body><div id="root"></div></body></html>';
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 async function tempDist(t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'hs-console-'));
@@ -51,14 +53,22 @@ t.test('the built app: index.html, hashed assets, SPA fallback, security headers
   t.equal(asset.headers['cache-control'], 'public, max-age=31536000, immutable');
   t.ok(asset.headers.etag, 'with an ETag');
   assertSecurityHeaders(t, asset.headers, 'asset');
-  const revalidated = await app.inject({ method: 'GET', url: '/console/assets/app-1a2b3c.js', headers: { 'if-none-match': String(asset.headers.etag) } });
+  const revalidated = await app.inject({
+    method: 'GET',
+    url: '/console/assets/app-1a2b3c.js',
+    headers: { 'if-none-match': String(asset.headers.etag) },
+  });
   t.equal(revalidated.statusCode, 304);
 
   const icon = await app.inject({ method: 'GET', url: '/console/favicon.svg' });
   t.equal(icon.statusCode, 200);
   t.equal(icon.headers['cache-control'], 'no-cache', 'files outside assets/ keep no fixed name: revalidated');
 
-  for (const path of ['/console/events', '/console/events/0b7c1e2a-0000-4000-8000-000000000000', '/console/dead-letters?destination_id=x']) {
+  for (const path of [
+    '/console/events',
+    '/console/events/0b7c1e2a-0000-4000-8000-000000000000',
+    '/console/dead-letters?destination_id=x',
+  ]) {
     const res = await app.inject({ method: 'GET', url: path });
     t.equal(res.statusCode, 200, `${path}: the app's own router shows it`);
     t.equal(res.body, INDEX);
@@ -72,7 +82,12 @@ t.test('the built app: index.html, hashed assets, SPA fallback, security headers
   t.equal(missing.statusCode, 404, 'a missing hashed asset is a 404, not HTML');
   t.type(missing.json().error, 'string');
 
-  for (const path of ['/console/../hs-outside.txt', '/console/%2e%2e/hs-outside.txt', '/console/..%2fhs-outside.txt', '/console/assets/..%2f..%2fhs-outside.txt']) {
+  for (const path of [
+    '/console/../hs-outside.txt',
+    '/console/%2e%2e/hs-outside.txt',
+    '/console/..%2fhs-outside.txt',
+    '/console/assets/..%2f..%2fhs-outside.txt',
+  ]) {
     const res = await app.inject({ method: 'GET', url: path });
     t.notOk(res.body.includes('beside the build'), `${path}: nothing outside the build is served`);
   }

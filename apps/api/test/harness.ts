@@ -1,7 +1,15 @@
 // Test harness: a real nats-server per test file, the real topology and config watch, the API built
 // in-process and driven with inject().
 import type { Test } from 'tap';
-import { connectBroker, createPublisher, ensureTopology, openConsoleSessionKv, openPortalSessionKv, openSignInFailureKv, type Broker } from '@hookstream/broker';
+import {
+  connectBroker,
+  createPublisher,
+  ensureTopology,
+  openConsoleSessionKv,
+  openPortalSessionKv,
+  openSignInFailureKv,
+  type Broker,
+} from '@hookstream/broker';
 import { loadKeyring, openCatalog, type Catalog } from '@hookstream/catalog';
 import { type Settings, testSettings } from '@hookstream/config';
 import { createLogger } from '@hookstream/observability';
@@ -16,7 +24,12 @@ export interface Harness {
   settings: Readonly<Settings>;
 }
 
-export async function apiOn(t: Test, natsUrl: string, overrides: Partial<Settings> = {}, extra: Partial<ApiDeps> = {}): Promise<Harness> {
+export async function apiOn(
+  t: Test,
+  natsUrl: string,
+  overrides: Partial<Settings> = {},
+  extra: Partial<ApiDeps> = {},
+): Promise<Harness> {
   const settings = testSettings({ allowPrivateDestinations: true, logLevel: 'silent', ...overrides });
   const broker = await connectBroker({ servers: natsUrl, name: 'api-test' });
   await ensureTopology(broker, { replicas: 1, duplicateWindowS: 86_400 });
@@ -24,7 +37,16 @@ export async function apiOn(t: Test, natsUrl: string, overrides: Partial<Setting
   const consoleSessions = await openConsoleSessionKv(broker, { replicas: 1, idleMs: settings.consoleSessionIdleMs });
   const portalSessions = await openPortalSessionKv(broker, { replicas: 1, maxAgeMs: 7 * 86_400_000 });
   const signInFailures = await openSignInFailureKv(broker, { replicas: 1, windowMs: settings.signInLockoutMs });
-  const app = await buildApi({ settings, catalog, publisher: createPublisher(broker), log: createLogger('silent'), consoleSessions, portalSessions, signInFailures, ...extra });
+  const app = await buildApi({
+    settings,
+    catalog,
+    publisher: createPublisher(broker),
+    log: createLogger('silent'),
+    consoleSessions,
+    portalSessions,
+    signInFailures,
+    ...extra,
+  });
   t.teardown(async () => {
     await app.close();
     catalog.close();
@@ -33,7 +55,11 @@ export async function apiOn(t: Test, natsUrl: string, overrides: Partial<Setting
   return { app, broker, catalog, natsUrl, settings };
 }
 
-export async function startApi(t: Test, overrides: Partial<Settings> = {}, extra: Partial<ApiDeps> = {}): Promise<Harness> {
+export async function startApi(
+  t: Test,
+  overrides: Partial<Settings> = {},
+  extra: Partial<ApiDeps> = {},
+): Promise<Harness> {
   const nats = await startNats(t);
   return apiOn(t, nats.url, overrides, extra);
 }
@@ -51,15 +77,26 @@ export async function signup(app: ApiApp, name = 'acme'): Promise<Tenant> {
   return { accountId: data.account.id, key: data.api_key, auth: { authorization: `Bearer ${data.api_key}` } };
 }
 
-export async function create(app: ApiApp, tenant: Tenant, path: string, payload: unknown): Promise<Record<string, unknown> & { id: string }> {
+export async function create(
+  app: ApiApp,
+  tenant: Tenant,
+  path: string,
+  payload: unknown,
+): Promise<Record<string, unknown> & { id: string }> {
   const res = await app.inject({ method: 'POST', url: path, headers: tenant.auth, payload: payload as object });
   if (res.statusCode !== 201) throw new Error(`POST ${path} failed: ${res.statusCode} ${res.body}`);
   return res.json().data;
 }
 
 /** Every message currently in the events stream, oldest first. */
-export async function storedEvents(broker: Broker): Promise<Array<{ headers: Record<string, string>; data: Buffer; seq: number }>> {
-  return (await streamMessages(broker, 'HS_EVENTS')).map((m) => ({ headers: m.headers, data: Buffer.from(m.data), seq: m.seq }));
+export async function storedEvents(
+  broker: Broker,
+): Promise<Array<{ headers: Record<string, string>; data: Buffer; seq: number }>> {
+  return (await streamMessages(broker, 'HS_EVENTS')).map((m) => ({
+    headers: m.headers,
+    data: Buffer.from(m.data),
+    seq: m.seq,
+  }));
 }
 
 export function metaOf(msg: { headers: Record<string, string> }): Record<string, unknown> {

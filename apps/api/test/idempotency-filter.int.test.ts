@@ -41,25 +41,41 @@ t.test('GET /v1/events?idempotency_key= returns exactly the events with that key
   const src = (await api.call('POST', '/v1/sources', { name: 'shop' })).json.data;
 
   const publish = async (c: typeof api, eventId: string) => {
-    const r = await c.call('POST', '/v1/outbound-events', { event_type: 'order.created', payload: {}, event_id: eventId });
+    const r = await c.call('POST', '/v1/outbound-events', {
+      event_type: 'order.created',
+      payload: {},
+      event_id: eventId,
+    });
     t.equal(r.status, 202, JSON.stringify(r.json));
     return r.json.data.id as string;
   };
   const mine = await publish(api, 'order-42');
   await publish(api, 'order-43');
   const theirs = await publish(other, 'order-42');
-  const ingested = await api.ingest(src.path_token as string, '{"n":1}', { 'content-type': 'application/json', 'idempotency-key': 'in-7' });
+  const ingested = await api.ingest(src.path_token as string, '{"n":1}', {
+    'content-type': 'application/json',
+    'idempotency-key': 'in-7',
+  });
   t.equal(ingested.status, 202);
   await api.ingest(src.path_token as string, '{"n":2}', { 'content-type': 'application/json' });
-  await waitFor(async () => (await api.call('GET', '/v1/events?limit=500')).json.data.length === 4, { timeoutMs: 30_000, message: 'every event projected' });
-  await waitFor(async () => (await other.call('GET', '/v1/events?limit=500')).json.data.length === 1, { timeoutMs: 30_000 });
+  await waitFor(async () => (await api.call('GET', '/v1/events?limit=500')).json.data.length === 4, {
+    timeoutMs: 30_000,
+    message: 'every event projected',
+  });
+  await waitFor(async () => (await other.call('GET', '/v1/events?limit=500')).json.data.length === 1, {
+    timeoutMs: 30_000,
+  });
 
   const ids = async (c: typeof api, path: string) => {
     const r = await c.call('GET', path);
     t.equal(r.status, 200, `${path}: ${JSON.stringify(r.json).slice(0, 200)}`);
     return r.json.data.map((e: { id: string }) => e.id);
   };
-  t.same(await ids(api, '/v1/events?idempotency_key=order-42'), [mine], "the account's one event with that key, not the other account's");
+  t.same(
+    await ids(api, '/v1/events?idempotency_key=order-42'),
+    [mine],
+    "the account's one event with that key, not the other account's",
+  );
   t.same(await ids(other, '/v1/events?idempotency_key=order-42'), [theirs]);
   t.same(await ids(api, '/v1/events?idempotency_key=in-7'), [ingested.json.data.id], 'a key given at ingest');
   t.same(await ids(api, '/v1/events?idempotency_key=order-4'), [], 'exact, not a prefix');
@@ -74,7 +90,11 @@ t.test('GET /v1/events?idempotency_key= returns exactly the events with that key
   t.equal(long.status, 400, 'longer than any stored key');
   t.match(long.json.error, /^querystring\.idempotency_key/);
   t.equal((await api.call('GET', '/v1/events?idempotency_key=')).status, 400, 'an empty key');
-  t.equal((await api.call('GET', '/v1/events/live?idempotency_key=a%00b')).status, 400, 'the live stream refuses it alike');
+  t.equal(
+    (await api.call('GET', '/v1/events/live?idempotency_key=a%00b')).status,
+    400,
+    'the live stream refuses it alike',
+  );
 
   // Live: only new events with the key are sent.
   const ctl = new AbortController();

@@ -29,18 +29,32 @@ t.test('the walk-through: account, key, source, destination, route, with the env
   t.notOk(got.body.includes(dest.signing_secret as string));
   t.equal(got.json().data.timeout_ms, 30000);
 
-  const patched = await app.inject({ method: 'PATCH', url: `/v1/destinations/${dest.id}`, headers: acme.auth, payload: { timeout_ms: 5000, active: false } });
+  const patched = await app.inject({
+    method: 'PATCH',
+    url: `/v1/destinations/${dest.id}`,
+    headers: acme.auth,
+    payload: { timeout_ms: 5000, active: false },
+  });
   t.equal(patched.statusCode, 200);
   t.equal(patched.json().data.timeout_ms, 5000);
   t.equal(patched.json().data.active, false);
 
-  const rotated = await app.inject({ method: 'POST', url: `/v1/destinations/${dest.id}/rotate-secret`, headers: acme.auth, payload: {} });
+  const rotated = await app.inject({
+    method: 'POST',
+    url: `/v1/destinations/${dest.id}/rotate-secret`,
+    headers: acme.auth,
+    payload: {},
+  });
   t.equal(rotated.statusCode, 200);
   t.match(rotated.json().data.signing_secret, /^whsec_/);
   t.type(rotated.json().data.previous_expires_at, 'string');
 
   const src = await create(app, acme, '/v1/sources', { name: 'shop' });
-  const route = await create(app, acme, '/v1/routes', { source_id: src.id, destination_id: dest.id, event_type_pattern: 'order.*' });
+  const route = await create(app, acme, '/v1/routes', {
+    source_id: src.id,
+    destination_id: dest.id,
+    event_type_pattern: 'order.*',
+  });
   t.equal(route.event_type_pattern, 'order.*');
   const catchAll = await create(app, acme, '/v1/routes', { destination_id: dest.id });
   t.equal(catchAll.source_id, null);
@@ -96,7 +110,12 @@ t.test('revoked keys get 401; tenants never see each other', async (t) => {
     const res = await app.inject({ method, url, headers: a.auth, ...(payload ? { payload } : {}) });
     t.equal(res.statusCode, 404, `${method} ${url} with A's key`);
   }
-  const cross = await app.inject({ method: 'POST', url: '/v1/routes', headers: a.auth, payload: { destination_id: bDst.id } });
+  const cross = await app.inject({
+    method: 'POST',
+    url: '/v1/routes',
+    headers: a.auth,
+    payload: { destination_id: bDst.id },
+  });
   t.equal(cross.statusCode, 400, "A cannot route to B's destination");
   const aList = await app.inject({ method: 'GET', url: '/v1/sources', headers: a.auth });
   t.equal(aList.json().data.length, 0);
@@ -105,12 +124,20 @@ t.test('revoked keys get 401; tenants never see each other', async (t) => {
 
   const revoke = await app.inject({ method: 'DELETE', url: `/v1/api-keys/${bKey.id}`, headers: b.auth });
   t.equal(revoke.statusCode, 204);
-  const denied = await app.inject({ method: 'GET', url: '/v1/sources', headers: { authorization: `Bearer ${bKey.key}` } });
+  const denied = await app.inject({
+    method: 'GET',
+    url: '/v1/sources',
+    headers: { authorization: `Bearer ${bKey.key}` },
+  });
   t.equal(denied.statusCode, 401);
   t.match(denied.json().error, /revoked/);
   const none = await app.inject({ method: 'GET', url: '/v1/sources' });
   t.equal(none.statusCode, 401);
-  const junk = await app.inject({ method: 'GET', url: '/v1/sources', headers: { authorization: 'Bearer hk_not-a-real-key-at-all' } });
+  const junk = await app.inject({
+    method: 'GET',
+    url: '/v1/sources',
+    headers: { authorization: 'Bearer hk_not-a-real-key-at-all' },
+  });
   t.equal(junk.statusCode, 401);
 });
 
@@ -133,7 +160,11 @@ t.test('bad input on every management endpoint: 400 in the envelope, nothing cha
     ['POST', '/v1/sources', { name: '' }],
     ['POST', '/v1/sources', { name: 's', auth_mode: 'shared_secret' }],
     ['POST', '/v1/sources', { name: 's', verification_config: { provider: 'paypal', secret: 'x' } }],
-    ['POST', '/v1/sources', { name: 's', verification_config: { provider: 'standard_webhooks', secret: 'not base64 !' } }],
+    [
+      'POST',
+      '/v1/sources',
+      { name: 's', verification_config: { provider: 'standard_webhooks', secret: 'not base64 !' } },
+    ],
     ['POST', '/v1/sources', '[1,2', 'application/json'],
     ['PATCH', `/v1/sources/${src.id}`, {}],
     ['PATCH', `/v1/sources/${src.id}`, { active: 'yes' }],
@@ -165,13 +196,21 @@ t.test('bad input on every management endpoint: 400 in the envelope, nothing cha
       headers: { ...a.auth, ...(ct ? { 'content-type': ct } : {}) },
       ...(payload !== undefined ? { payload: typeof payload === 'string' ? payload : (payload as object) } : {}),
     });
-    t.ok(res.statusCode >= 400 && res.statusCode < 500, `${method} ${url} ${JSON.stringify(payload)} → ${res.statusCode}`);
+    t.ok(
+      res.statusCode >= 400 && res.statusCode < 500,
+      `${method} ${url} ${JSON.stringify(payload)} → ${res.statusCode}`,
+    );
     t.not(res.statusCode, 500);
     const j = res.json();
     t.type(j.error, 'string', 'error message in the envelope');
     t.type(j.duration_ms, 'number');
   }
-  const wrongType = await app.inject({ method: 'POST', url: '/v1/sources', headers: { ...a.auth, 'content-type': 'text/plain' }, payload: 'name=x' });
+  const wrongType = await app.inject({
+    method: 'POST',
+    url: '/v1/sources',
+    headers: { ...a.auth, 'content-type': 'text/plain' },
+    payload: 'name=x',
+  });
   t.equal(wrongType.statusCode, 415);
   t.equal(catalog.view.lastRevision, before, 'no bad request changed any configuration');
 });
@@ -183,11 +222,19 @@ t.test('account sign-up can be closed or need a token', async (t) => {
   const tokened = await apiOn(t, closed.natsUrl, { accountSignup: 'token', signupToken: 'a-long-enough-signup-token' });
   const r2 = await tokened.app.inject({ method: 'POST', url: '/v1/accounts', payload: { name: 'x' } });
   t.equal(r2.statusCode, 403);
-  const r3 = await tokened.app.inject({ method: 'POST', url: '/v1/accounts', headers: { 'x-signup-token': 'a-long-enough-signup-token' }, payload: { name: 'x' } });
+  const r3 = await tokened.app.inject({
+    method: 'POST',
+    url: '/v1/accounts',
+    headers: { 'x-signup-token': 'a-long-enough-signup-token' },
+    payload: { name: 'x' },
+  });
   t.equal(r3.statusCode, 201);
   const limited = await apiOn(t, closed.natsUrl, { signupRatePerMinute: 2 });
   const codes = [];
-  for (let i = 0; i < 3; i++) codes.push((await limited.app.inject({ method: 'POST', url: '/v1/accounts', payload: { name: `x${i}` } })).statusCode);
+  for (let i = 0; i < 3; i++)
+    codes.push(
+      (await limited.app.inject({ method: 'POST', url: '/v1/accounts', payload: { name: `x${i}` } })).statusCode,
+    );
   t.same(codes, [201, 201, 429], 'sign-up is rate limited per address');
 });
 
@@ -198,19 +245,27 @@ t.test('configuration propagates to every instance within a second', async (t) =
   const src = await create(one.app, acme, '/v1/sources', { name: 's' });
   // The watch applies a change in milliseconds; the bound here is generous so a loaded machine
   // does not fail the test (the benchmark, not the tests, measures speed).
-  await waitFor(async () => (await two.app.inject({ method: 'POST', url: `/ingest/${src.path_token}`, payload: 'x' })).statusCode === 202, {
-    timeoutMs: 10_000,
-    intervalMs: 10,
-    message: 'source token works on the second instance',
-  });
+  await waitFor(
+    async () =>
+      (await two.app.inject({ method: 'POST', url: `/ingest/${src.path_token}`, payload: 'x' })).statusCode === 202,
+    {
+      timeoutMs: 10_000,
+      intervalMs: 10,
+      message: 'source token works on the second instance',
+    },
+  );
   const key = await create(one.app, acme, '/v1/api-keys', { name: 'k' });
   await waitFor(
-    async () => (await two.app.inject({ method: 'GET', url: '/v1/sources', headers: { authorization: `Bearer ${key.key}` } })).statusCode === 200,
+    async () =>
+      (await two.app.inject({ method: 'GET', url: '/v1/sources', headers: { authorization: `Bearer ${key.key}` } }))
+        .statusCode === 200,
     { timeoutMs: 10_000, intervalMs: 10, message: 'a new key works on the second instance' },
   );
   await one.app.inject({ method: 'DELETE', url: `/v1/api-keys/${key.id}`, headers: acme.auth });
   await waitFor(
-    async () => (await two.app.inject({ method: 'GET', url: '/v1/sources', headers: { authorization: `Bearer ${key.key}` } })).statusCode === 401,
+    async () =>
+      (await two.app.inject({ method: 'GET', url: '/v1/sources', headers: { authorization: `Bearer ${key.key}` } }))
+        .statusCode === 401,
     { timeoutMs: 10_000, intervalMs: 10, message: 'revocation reaches the second instance' },
   );
   t.equal((await storedEvents(two.broker)).length, 1);

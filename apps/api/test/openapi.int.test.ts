@@ -39,7 +39,11 @@ t.test('the committed spec is current, complete, and served', async (t) => {
 
   const paths = served.paths as Record<string, Record<string, any>>;
   const documented = new Set(
-    Object.entries(paths).flatMap(([p, item]) => Object.keys(item).filter((m) => METHODS.includes(m)).map((m) => `${m} ${p}`)),
+    Object.entries(paths).flatMap(([p, item]) =>
+      Object.keys(item)
+        .filter((m) => METHODS.includes(m))
+        .map((m) => `${m} ${p}`),
+    ),
   );
   t.ok(registered.length > 30, `saw the routes being registered (${registered.length})`);
   for (const r of registered) {
@@ -47,7 +51,10 @@ t.test('the committed spec is current, complete, and served', async (t) => {
     t.ok(documented.has(`${r.method} ${openapiPath}`), `${r.method.toUpperCase()} ${r.url} is documented`);
   }
   t.equal(documented.size, registered.length, 'and nothing else is');
-  t.notOk(Object.keys(paths).some((p) => p.startsWith('/docs') || p === '/openapi.json'), 'the docs routes are hidden');
+  t.notOk(
+    Object.keys(paths).some((p) => p.startsWith('/docs') || p === '/openapi.json'),
+    'the docs routes are hidden',
+  );
 
   const ids = new Set<string>();
   for (const [p, item] of Object.entries(paths)) {
@@ -59,15 +66,22 @@ t.test('the committed spec is current, complete, and served', async (t) => {
       t.equal(Boolean(op.security), !open, `${m.toUpperCase()} ${p} ${open ? 'is open' : 'needs a bearer key'}`);
     }
   }
-  t.ok(paths['/v1/sources']?.post?.requestBody?.content['application/json'].schema.properties.name, 'bodies come from the TypeBox schemas');
-  t.ok(paths['/v1/events']?.get?.parameters.some((q: any) => q.in === 'query' && q.name === 'status'), 'query filters are documented');
+  t.ok(
+    paths['/v1/sources']?.post?.requestBody?.content['application/json'].schema.properties.name,
+    'bodies come from the TypeBox schemas',
+  );
+  t.ok(
+    paths['/v1/events']?.get?.parameters.some((q: any) => q.in === 'query' && q.name === 'status'),
+    'query filters are documented',
+  );
   t.ok(paths['/ingest/{token}']?.post?.requestBody?.content['*/*'], 'ingest takes any body');
 });
 
 t.test('GET /docs renders the docs page', async (t) => {
   const h = await startApi(t);
   let res = await h.app.inject({ method: 'GET', url: '/docs' });
-  if (res.statusCode >= 300 && res.statusCode < 400) res = await h.app.inject({ method: 'GET', url: String(res.headers.location) });
+  if (res.statusCode >= 300 && res.statusCode < 400)
+    res = await h.app.inject({ method: 'GET', url: String(res.headers.location) });
   t.equal(res.statusCode, 200);
   t.match(res.headers['content-type'], /text\/html/);
   t.match(res.body, /swagger-ui/i);

@@ -52,7 +52,12 @@ function usage(group?: string): string {
 }
 
 /** Exit code: 0 done, 1 the server refused or failed, 2 a usage mistake, 130 interrupted. */
-export async function run(argv: string[], settings: Settings, io: Io, signal: AbortSignal = new AbortController().signal): Promise<number> {
+export async function run(
+  argv: string[],
+  settings: Settings,
+  io: Io,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<number> {
   let parsed;
   try {
     parsed = parse(argv);

@@ -11,13 +11,22 @@ const { run } = await import('./cli.ts');
 // The CLI is a user's tool, not a service: its settings are these variables, read here only.
 // eslint-disable-next-line no-restricted-properties -- the CLI's settings (above)
 const env = process.env;
-const settings = { url: env.HOOKSTREAM_URL, apiKey: env.HOOKSTREAM_API_KEY, operatorToken: env.HOOKSTREAM_OPERATOR_TOKEN };
+const settings = {
+  url: env.HOOKSTREAM_URL,
+  apiKey: env.HOOKSTREAM_API_KEY,
+  operatorToken: env.HOOKSTREAM_OPERATOR_TOKEN,
+};
 
 const ctl = new AbortController();
 process.once('SIGINT', () => ctl.abort());
 process.once('SIGTERM', () => ctl.abort());
 
-run(process.argv.slice(2), settings, { stdout: process.stdout, stderr: process.stderr, stderrIsTty: Boolean(process.stderr.isTTY) }, ctl.signal).then(
+run(
+  process.argv.slice(2),
+  settings,
+  { stdout: process.stdout, stderr: process.stderr, stderrIsTty: Boolean(process.stderr.isTTY) },
+  ctl.signal,
+).then(
   (code) => {
     process.exitCode = code;
   },

@@ -31,9 +31,15 @@ const fit = (s: string, max: number | undefined) => (max && s.length > max ? `${
 
 export function table(rows: Row[], columns: Column[]): string {
   const head = columns.map((c) => c.title ?? c.key.toUpperCase().replaceAll('_', ' '));
-  const body = rows.map((r) => columns.map((c) => fit(c.format ? c.format(r[c.key], r) : cell(r[c.key]), c.max).replace(/[\r\n\t]/g, ' ')));
+  const body = rows.map((r) =>
+    columns.map((c) => fit(c.format ? c.format(r[c.key], r) : cell(r[c.key]), c.max).replace(/[\r\n\t]/g, ' ')),
+  );
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...body.map(line)].join('\n') + '\n';
 }
 
@@ -98,7 +104,8 @@ export class Progress {
     if (this.#io.stderrIsTty) {
       const width = 30;
       const filled = pct === null ? 0 : Math.round((pct / 100) * width);
-      const bar = pct === null ? '' : `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% `;
+      const bar =
+        pct === null ? '' : `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% `;
       this.#io.stderr.write(`\r\x1b[2K${this.#label} ${bar}${done}${total !== null ? `/${total}` : ''} ${status}`);
       return;
     }

@@ -61,9 +61,16 @@ function SignedIn() {
       </main>
     );
   }
-  const who = session.data.member ? `${session.data.member.name} · ${session.data.role}` : `API key · ${session.data.role}`;
+  const who = session.data.member
+    ? `${session.data.member.name} · ${session.data.role}`
+    : `API key · ${session.data.role}`;
   return (
-    <Shell accountName={session.data.account.name} who={who} brandName={session.data.brand?.name ?? null} logo={session.data.brand?.logo_url ?? null} />
+    <Shell
+      accountName={session.data.account.name}
+      who={who}
+      brandName={session.data.brand?.name ?? null}
+      logo={session.data.brand?.logo_url ?? null}
+    />
   );
 }
 
@@ -94,7 +101,17 @@ function Screen() {
   );
 }
 
-function Shell({ accountName, who, brandName, logo }: { accountName: string; who: string; brandName: string | null; logo: string | null }) {
+function Shell({
+  accountName,
+  who,
+  brandName,
+  logo,
+}: {
+  accountName: string;
+  who: string;
+  brandName: string | null;
+  logo: string | null;
+}) {
   const { path } = useLocation();
   const can = useCan();
   const signOut = useMutation({

@@ -13,7 +13,19 @@ function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
-export function Chart({ label, times, series, height = 220, unit = '' }: { label: string; times: number[]; series: Series[]; height?: number; unit?: string }) {
+export function Chart({
+  label,
+  times,
+  series,
+  height = 220,
+  unit = '',
+}: {
+  label: string;
+  times: number[];
+  series: Series[];
+  height?: number;
+  unit?: string;
+}) {
   const box = useRef<HTMLDivElement>(null);
   // Colours are read from CSS variables when the chart is drawn: draw again when light/dark flips.
   const [scheme, setScheme] = useState(0);
@@ -36,7 +48,10 @@ export function Chart({ label, times, series, height = 220, unit = '' }: { label
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
       axes: [axis, { ...axis, size: 48, values: (_u, v) => v.map((n) => `${n}${unit}`) }],
-      series: [{}, ...series.map((s) => ({ label: s.label, stroke: cssVar(s.color), width: 2, points: { show: false } }))],
+      series: [
+        {},
+        ...series.map((s) => ({ label: s.label, stroke: cssVar(s.color), width: 2, points: { show: false } })),
+      ],
     };
     const plot = new uPlot(opts, [times, ...series.map((s) => s.values)] as uPlot.AlignedData, el);
     const ro = new ResizeObserver(() => plot.setSize({ width: Math.max(280, el.clientWidth), height }));
@@ -55,7 +70,11 @@ export function Chart({ label, times, series, height = 220, unit = '' }: { label
           </span>
         ))}
       </div>
-      <div ref={box} role="img" aria-label={`${label}: ${series.map((s) => `${s.label} ${s.values.reduce<number>((a, b) => a + (b ?? 0), 0)}`).join(', ')}`} />
+      <div
+        ref={box}
+        role="img"
+        aria-label={`${label}: ${series.map((s) => `${s.label} ${s.values.reduce<number>((a, b) => a + (b ?? 0), 0)}`).join(', ')}`}
+      />
     </figure>
   );
 }

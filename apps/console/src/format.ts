@@ -9,7 +9,10 @@ export function shortId(id: string): string {
  * A destination's health in one word: paused, the circuit's state, else its success rate over the
  * range (under 50% failing, under 95% degraded).
  */
-export function healthOf(active: boolean, h: { circuit?: string | null; success_rate?: number | null } | undefined): string {
+export function healthOf(
+  active: boolean,
+  h: { circuit?: string | null; success_rate?: number | null } | undefined,
+): string {
   if (!active) return 'paused';
   if (h?.circuit === 'open') return 'open';
   if (h?.circuit === 'half_open') return 'half_open';

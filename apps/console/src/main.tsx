@@ -17,7 +17,9 @@ const queryClient: QueryClient = new QueryClient({
   // Not for the session query itself, whose 401 is the answer that shows the sign-in form.
   queryCache: new QueryCache({ onError: (err, query) => query.queryKey[0] !== SESSION_KEY[0] && sessionEnded(err) }),
   // Nor for signing in, whose 401 is a wrong key.
-  mutationCache: new MutationCache({ onError: (err, _v, _c, m) => m.options.mutationKey?.[0] !== 'sign-in' && sessionEnded(err) }),
+  mutationCache: new MutationCache({
+    onError: (err, _v, _c, m) => m.options.mutationKey?.[0] !== 'sign-in' && sessionEnded(err),
+  }),
   defaultOptions: {
     queries: {
       staleTime: 5_000,

@@ -1,5 +1,14 @@
 // A small router over the History API: paths under /console/, links that are real <a href>s.
-import { type AnchorHTMLAttributes, type MouseEvent, type ReactNode, createContext, useCallback, useContext, useEffect, useState } from 'react';
+import {
+  type AnchorHTMLAttributes,
+  type MouseEvent,
+  type ReactNode,
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useState,
+} from 'react';
 
 const BASE = '/console';
 
@@ -9,7 +18,9 @@ interface Location {
 }
 
 function read(): Location {
-  const p = window.location.pathname.startsWith(BASE) ? window.location.pathname.slice(BASE.length) : window.location.pathname;
+  const p = window.location.pathname.startsWith(BASE)
+    ? window.location.pathname.slice(BASE.length)
+    : window.location.pathname;
   return { path: p === '' ? '/' : p, search: new URLSearchParams(window.location.search) };
 }
 

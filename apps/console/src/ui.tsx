@@ -60,7 +60,12 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
     setDone(true);
   };
   return (
-    <button type="button" className="copy small" onClick={() => void copy()} aria-label={`${label} ${text.length > 40 ? '' : text}`.trim()}>
+    <button
+      type="button"
+      className="copy small"
+      onClick={() => void copy()}
+      aria-label={`${label} ${text.length > 40 ? '' : text}`.trim()}
+    >
       {done ? 'Copied' : 'Copy'}
     </button>
   );
@@ -87,7 +92,10 @@ export function Time({ iso }: { iso: string | null | undefined }) {
   if (!iso) return <span className="muted">—</span>;
   const d = new Date(iso);
   return (
-    <time dateTime={iso} title={d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }) + ` (${iso})`}>
+    <time
+      dateTime={iso}
+      title={d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }) + ` (${iso})`}
+    >
       {relative(iso)}
     </time>
   );
@@ -147,4 +155,3 @@ export function SecretOnce({ label, value, note }: { label: string; value: strin
     </div>
   );
 }
-

@@ -64,7 +64,13 @@ function circuitSaysHealthy(r: SendResult): boolean | null {
   // A 429 is the receiver pacing us, answered by Retry-After: it says nothing about being down.
   if (r.statusCode === 429) return null;
   if (r.statusCode !== null) return r.statusCode < 500 && r.statusCode !== 408;
-  if (r.errorClass === 'timeout' || r.errorClass === 'connect' || r.errorClass === 'dns' || r.errorClass === 'tls' || r.errorClass === 'protocol') {
+  if (
+    r.errorClass === 'timeout' ||
+    r.errorClass === 'connect' ||
+    r.errorClass === 'dns' ||
+    r.errorClass === 'tls' ||
+    r.errorClass === 'protocol'
+  ) {
     return false;
   }
   return null; // blocked address, local failures: say nothing about the receiver's health
@@ -124,7 +130,10 @@ export async function handleDelivery(msg: InboundMsg, deps: AttemptDeps, request
   try {
     ({ event, delivery } = decodeDeliveryMeta(msg.headers));
   } catch (err) {
-    deps.log.error({ stream_seq: msg.streamSeq, subject: msg.subject, err: (err as Error).message }, 'malformed delivery: terminated');
+    deps.log.error(
+      { stream_seq: msg.streamSeq, subject: msg.subject, err: (err as Error).message },
+      'malformed delivery: terminated',
+    );
     msg.term();
     return;
   }
@@ -217,7 +226,8 @@ async function settle(
     nowMs,
     deps.random,
   );
-  const outcome: AttemptOutcome = decision.action === 'delivered' ? 'delivered' : decision.action === 'retry' ? 'retry_scheduled' : 'dead_letter';
+  const outcome: AttemptOutcome =
+    decision.action === 'delivered' ? 'delivered' : decision.action === 'retry' ? 'retry_scheduled' : 'dead_letter';
   const fact: AttemptFact = {
     v: 1,
     kind: 'attempt',
@@ -257,7 +267,10 @@ async function settle(
   // Facts first, then the ack: a crash in between repeats the attempt, never loses its record.
   // An attempt that may be the last goes alone, under its own id, for the dead-letter watch.
   const mayBeLast = attempt >= d.retry_policy.max_attempts;
-  const stored = mayBeLast || !deps.attempts ? await durably(() => deps.publisher.publishAttempt(fact), deps) : await deps.attempts.record(fact);
+  const stored =
+    mayBeLast || !deps.attempts
+      ? await durably(() => deps.publisher.publishAttempt(fact), deps)
+      : await deps.attempts.record(fact);
   if (stored?.duplicate && deps.readFact) {
     // Same id, but is it the same attempt? A server that lost its delivery counts (killed right after
     // a nak) hands out an attempt number again; that second attempt must not vanish as a duplicate.
@@ -266,7 +279,12 @@ async function settle(
       await durably(() => deps.publisher.publishAttempt(fact, { retake: String(startedAt) }), deps);
     }
   }
-  deps.metrics?.delivery(outcome, deliveryClass(result), attempt, result.statusCode === null && result.errorClass === 'blocked_address' ? null : result.durationMs / 1000);
+  deps.metrics?.delivery(
+    outcome,
+    deliveryClass(result),
+    attempt,
+    result.statusCode === null && result.errorClass === 'blocked_address' ? null : result.durationMs / 1000,
+  );
   switch (decision.action) {
     case 'delivered':
       // The attempt fact above already made the outcome durable, so the ack is not awaited: a lost
@@ -278,7 +296,15 @@ async function settle(
       msg.nak(decision.delayMs);
       return;
     case 'dead': {
-      const dl = deadLetter(event, delivery, attempt, decision.code, result.statusCode, result.error ?? decision.reason, nowMs);
+      const dl = deadLetter(
+        event,
+        delivery,
+        attempt,
+        decision.code,
+        result.statusCode,
+        result.error ?? decision.reason,
+        nowMs,
+      );
       await durably(() => deps.publisher.publishDeadLetter(dl), deps);
       deps.metrics?.deadLetter(decision.code);
       // No reason string: nats-server before 2.10 ignores "+TERM <reason>" and would redeliver.
@@ -312,8 +338,17 @@ export function deadLetter(
   };
 }
 
-async function deadWithoutAttempt(msg: InboundMsg, event: EventMeta, delivery: DeliveryMeta, attemptsMade: number, deps: AttemptDeps): Promise<void> {
-  deps.log.warn({ event_id: event.event_id, delivery_id: delivery.delivery_id, destination_id: delivery.destination_id }, 'destination deleted: dead-lettered');
+async function deadWithoutAttempt(
+  msg: InboundMsg,
+  event: EventMeta,
+  delivery: DeliveryMeta,
+  attemptsMade: number,
+  deps: AttemptDeps,
+): Promise<void> {
+  deps.log.warn(
+    { event_id: event.event_id, delivery_id: delivery.delivery_id, destination_id: delivery.destination_id },
+    'destination deleted: dead-lettered',
+  );
   const dl = deadLetter(event, delivery, attemptsMade, 'destination_deleted', null, 'destination deleted', deps.now());
   await durably(() => deps.publisher.publishDeadLetter(dl), deps);
   deps.metrics?.deadLetter('destination_deleted');

@@ -2,7 +2,14 @@
 // consumer dst_<id>, shared by every copy of the role), the dead-letter watch, and graceful stop.
 import type { Broker, Consumer, Publisher } from '@hookstream/broker';
 import type { ConfigView } from '@hookstream/catalog';
-import { type AttemptFact, CONSUMERS, type ConfigKind, type DestinationRecord, RESPONSE_EXCERPT_BYTES, STREAMS } from '@hookstream/contracts';
+import {
+  type AttemptFact,
+  CONSUMERS,
+  type ConfigKind,
+  type DestinationRecord,
+  RESPONSE_EXCERPT_BYTES,
+  STREAMS,
+} from '@hookstream/contracts';
 import { type DeliveryClient, createDeliveryClient } from '@hookstream/delivery-http';
 import { type CircuitOptions, type CircuitState, createCircuit } from '@hookstream/domain';
 import type { Logger, Metrics } from '@hookstream/observability';
@@ -122,7 +129,9 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
   const enqueue = (id: string, task: () => Promise<void>): Promise<void> => {
     const next = (chains.get(id) ?? Promise.resolve())
       .then(() => (stopping ? undefined : task()))
-      .catch((err: unknown) => log.error({ destination_id: id, err: (err as Error).message }, 'destination worker change failed'));
+      .catch((err: unknown) =>
+        log.error({ destination_id: id, err: (err as Error).message }, 'destination worker change failed'),
+      );
     chains.set(id, next);
     void next.finally(() => {
       if (chains.get(id) === next) chains.delete(id);
@@ -135,10 +144,14 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
     try {
       await workerFor(d.id, d).start(d);
     } catch (err) {
-      log.warn({ destination_id: d.id, err: (err as Error).message, retry_in_ms: retryMs }, 'destination loop did not start; retrying');
+      log.warn(
+        { destination_id: d.id, err: (err as Error).message, retry_in_ms: retryMs },
+        'destination loop did not start; retrying',
+      );
       setTimeout(() => {
         const current = deps.view.destinations.get(d.id);
-        if (!stopping && current?.active && !workers.get(d.id)?.running) void enqueue(d.id, () => startWorker(current, Math.min(retryMs * 2, 30_000)));
+        if (!stopping && current?.active && !workers.get(d.id)?.running)
+          void enqueue(d.id, () => startWorker(current, Math.min(retryMs * 2, 30_000)));
       }, retryMs).unref();
     }
   };
@@ -193,8 +206,17 @@ export function buildDeliverer(deps: DelivererDeps): Deliverer {
       deps.view.on('change', onChange);
       const initial = [...deps.view.destinations.values()].filter((d) => d.active);
       await Promise.all(initial.map((d) => enqueue(d.id, () => startWorker(d))));
-      await sweepOrphans().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'orphan consumer sweep failed'));
-      if (deps.deadLetterWatch !== false) watch = startDeadLetterWatch({ broker: deps.broker, publisher: deps.publisher, log, now, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
+      await sweepOrphans().catch((err: unknown) =>
+        log.warn({ err: (err as Error).message }, 'orphan consumer sweep failed'),
+      );
+      if (deps.deadLetterWatch !== false)
+        watch = startDeadLetterWatch({
+          broker: deps.broker,
+          publisher: deps.publisher,
+          log,
+          now,
+          ...(deps.metrics ? { metrics: deps.metrics } : {}),
+        });
       log.info({ destinations: initial.length }, 'deliverer started');
     },
     async stop() {

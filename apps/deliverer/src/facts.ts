@@ -28,7 +28,10 @@ export interface AttemptRecorder {
 }
 
 /** `durably` retries a publish a few times before giving up (attempt.ts). */
-export function createAttemptRecorder(publisher: Publisher, durably: <T>(publish: () => Promise<T>) => Promise<T>): AttemptRecorder {
+export function createAttemptRecorder(
+  publisher: Publisher,
+  durably: <T>(publish: () => Promise<T>) => Promise<T>,
+): AttemptRecorder {
   const batcher = createTurnBatcher<AttemptFact, Stored>({
     keyOf: (fact) => fact.account_id,
     sizeOf: approxBytes,

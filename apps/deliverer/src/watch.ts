@@ -26,7 +26,12 @@ interface MaxDeliveriesAdvisory {
 function parseAdvisory(data: Uint8Array): MaxDeliveriesAdvisory | null {
   try {
     const a = JSON.parse(Buffer.from(data).toString('utf8')) as Partial<MaxDeliveriesAdvisory>;
-    if (typeof a.stream !== 'string' || typeof a.consumer !== 'string' || typeof a.stream_seq !== 'number' || typeof a.deliveries !== 'number') {
+    if (
+      typeof a.stream !== 'string' ||
+      typeof a.consumer !== 'string' ||
+      typeof a.stream_seq !== 'number' ||
+      typeof a.deliveries !== 'number'
+    ) {
       return null;
     }
     return a as MaxDeliveriesAdvisory;
@@ -43,7 +48,10 @@ export async function handleAdvisory(msg: InboundMsg, deps: WatchDeps): Promise<
     return;
   }
   if (a.stream !== STREAMS.deliveries || !a.consumer.startsWith(CONSUMERS.destination(''))) {
-    deps.log.error({ stream: a.stream, consumer: a.consumer, stream_seq: a.stream_seq }, 'a consumer gave up on a message');
+    deps.log.error(
+      { stream: a.stream, consumer: a.consumer, stream_seq: a.stream_seq },
+      'a consumer gave up on a message',
+    );
     msg.ack();
     return;
   }
@@ -97,8 +105,15 @@ export async function handleAdvisory(msg: InboundMsg, deps: WatchDeps): Promise<
       }
     }
   }
-  if (recorded?.kind === 'attempt' && recorded.delivery_id === delivery.delivery_id && recorded.outcome === 'delivered') {
-    deps.log.info({ delivery_id: delivery.delivery_id }, 'max deliveries after a recorded delivery: nothing to dead-letter');
+  if (
+    recorded?.kind === 'attempt' &&
+    recorded.delivery_id === delivery.delivery_id &&
+    recorded.outcome === 'delivered'
+  ) {
+    deps.log.info(
+      { delivery_id: delivery.delivery_id },
+      'max deliveries after a recorded delivery: nothing to dead-letter',
+    );
     msg.ack();
     return;
   }
@@ -109,7 +124,12 @@ export async function handleAdvisory(msg: InboundMsg, deps: WatchDeps): Promise<
   );
   deps.metrics?.deadLetter('max_deliveries_advisory');
   deps.log.warn(
-    { event_id: event.event_id, delivery_id: delivery.delivery_id, destination_id: delivery.destination_id, attempt: a.deliveries },
+    {
+      event_id: event.event_id,
+      delivery_id: delivery.delivery_id,
+      destination_id: delivery.destination_id,
+      attempt: a.deliveries,
+    },
     'dead-lettered from a MAX_DELIVERIES advisory',
   );
   await msg.ackSync();
@@ -122,7 +142,8 @@ export function startDeadLetterWatch(deps: WatchDeps): Consumer {
     consumer: CONSUMERS.deadLetterWatch,
     maxMessages: 16,
     handle: (msg) => handleAdvisory(msg, deps),
-    onError: (err) => deps.log.warn({ err: (err as Error).message }, 'dead-letter watch failed; the advisory will be offered again'),
+    onError: (err) =>
+      deps.log.warn({ err: (err as Error).message }, 'dead-letter watch failed; the advisory will be offered again'),
     onStatus: (s) => {
       if (s.kind === 'heartbeats_missed') deps.metrics?.heartbeatMissed('dead_letter_watch');
       deps.log.warn(s, 'dead-letter watch consumer status');

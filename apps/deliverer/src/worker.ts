@@ -43,7 +43,12 @@ export function rateBucket(ratePerS: number | null) {
 }
 
 function consumerSpec(d: DestinationRecord) {
-  return { destinationId: d.id, maxAttempts: d.retry_policy.max_attempts, timeoutMs: d.timeout_ms, maxInFlight: d.max_in_flight };
+  return {
+    destinationId: d.id,
+    maxAttempts: d.retry_policy.max_attempts,
+    timeoutMs: d.timeout_ms,
+    maxInFlight: d.max_in_flight,
+  };
 }
 
 export class DestinationWorker {
@@ -81,7 +86,8 @@ export class DestinationWorker {
       capacity,
       handle: this.deps.handle,
       ...(onIdle ? { onIdle } : {}),
-      onError: (err) => this.deps.log.warn({ destination_id: this.id, err: (err as Error).message }, 'delivery handler failed'),
+      onError: (err) =>
+        this.deps.log.warn({ destination_id: this.id, err: (err as Error).message }, 'delivery handler failed'),
       onStatus: (s: ConsumerStatus) => {
         if (s.kind === 'heartbeats_missed') this.deps.metrics?.heartbeatMissed('destination');
         this.deps.log.warn({ destination_id: this.id, ...s }, 'destination consumer status');
@@ -131,7 +137,9 @@ export class DestinationWorker {
   }
 
   private update(record: DestinationRecord): void {
-    const rateChanged = this.record?.rate_limit_per_s !== record.rate_limit_per_s || (this.gate.bucket === null) !== (record.rate_limit_per_s === null);
+    const rateChanged =
+      this.record?.rate_limit_per_s !== record.rate_limit_per_s ||
+      (this.gate.bucket === null) !== (record.rate_limit_per_s === null);
     this.record = record;
     if (rateChanged) this.gate.bucket = rateBucket(record.rate_limit_per_s);
   }
@@ -153,7 +161,8 @@ export class DestinationWorker {
     const limit = Math.max(1, d.max_in_flight);
     let n = Math.min(limit - unreleased, 2 * limit - inFlight);
     // A rate-limited destination pulls about one second's worth: what is pulled waits its turn in hand.
-    if (d.rate_limit_per_s !== null && d.rate_limit_per_s > 0) n = Math.min(n, Math.ceil(d.rate_limit_per_s) - unreleased);
+    if (d.rate_limit_per_s !== null && d.rate_limit_per_s > 0)
+      n = Math.min(n, Math.ceil(d.rate_limit_per_s) - unreleased);
     return { n: Math.max(0, n), waitMs: 1_000 };
   }
 

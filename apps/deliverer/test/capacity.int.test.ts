@@ -42,7 +42,10 @@ t.test('a delivery whose response is in frees its place for the next one while i
     open--;
     return { status: 200 };
   });
-  const dest = await putDestination(s, rx.url, { max_in_flight: 4, retry_policy: { max_attempts: 5, delays_ms: [50], jitter: 0 } });
+  const dest = await putDestination(s, rx.url, {
+    max_in_flight: 4,
+    retry_policy: { max_attempts: 5, delays_ms: [50], jitter: 0 },
+  });
   await Promise.all(Array.from({ length: 12 }, (_, i) => enqueue(s, dest, `{"n":${i}}`)));
 
   // Nothing is stored while the gate is shut, yet twice max_in_flight requests were made.

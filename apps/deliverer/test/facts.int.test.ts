@@ -34,7 +34,8 @@ function fact(account: string, n = 1): AttemptFact {
 }
 
 type Stored = AttemptFact | AttemptFacts;
-const messagesSince = async (seq: number): Promise<Stored[]> => (await readJson<Stored>(s.broker, STREAMS.facts)).slice(seq);
+const messagesSince = async (seq: number): Promise<Stored[]> =>
+  (await readJson<Stored>(s.broker, STREAMS.facts)).slice(seq);
 const count = async (): Promise<number> => (await s.broker.streams.info(STREAMS.facts)).state.messages;
 
 t.test('attempts recorded in one turn are stored in one message per account', async (t) => {
@@ -72,8 +73,15 @@ t.test('a large turn is split: at most 100 attempts and about 256 KB per message
   const beforeBig = await count();
   await Promise.all(big.map((f) => recorder.record(f)));
   const bigSizes = (await messagesSince(beforeBig)).map((m) => (m.kind === 'attempts' ? m.attempts.length : 1));
-  t.ok(bigSizes.length > 1 && bigSizes.every((n) => n * 4096 * 3 <= 256 * 1024), `split by size: ${bigSizes.join(', ')}`);
-  t.equal(bigSizes.reduce((x, y) => x + y, 0), 30, 'every attempt stored');
+  t.ok(
+    bigSizes.length > 1 && bigSizes.every((n) => n * 4096 * 3 <= 256 * 1024),
+    `split by size: ${bigSizes.join(', ')}`,
+  );
+  t.equal(
+    bigSizes.reduce((x, y) => x + y, 0),
+    30,
+    'every attempt stored',
+  );
 });
 
 t.test('when the batch cannot be stored, every attempt in it is refused', async (t) => {
@@ -81,29 +89,41 @@ t.test('when the batch cannot be stored, every attempt in it is refused', async 
   const r: AttemptRecorder = createAttemptRecorder(failing, (publish) => publish());
   const account = randomUUID();
   const outcomes = await Promise.allSettled([r.record(fact(account)), r.record(fact(account))]);
-  t.same(outcomes.map((o) => o.status), ['rejected', 'rejected']);
+  t.same(
+    outcomes.map((o) => o.status),
+    ['rejected', 'rejected'],
+  );
 });
 
-t.test('a deliverer stores attempts that may be the last one by one, and the others together when they finish together', async (t) => {
-  const sink = await startReceiver(t);
-  const single = await putDestination(s, sink.url, { retry_policy: { max_attempts: 1, delays_ms: [], jitter: 0 } });
-  const multi = await putDestination(s, sink.url);
-  const before = await count();
-  // Waiting before the deliverer starts: it takes them in one pull, and many answers come in one turn.
-  const ids = await Promise.all(Array.from({ length: 60 }, (_, i) => enqueue(s, i % 2 === 0 ? single : multi)));
-  await startDeliverer(t, s);
-  const mine = async () => (await readAttempts(s.broker)).filter((a) => a.destination_id === single.id || a.destination_id === multi.id);
-  await waitFor(async () => (await mine()).filter((a) => a.outcome === 'delivered').length >= ids.length, {
-    timeoutMs: 30_000,
-    message: 'every delivery to be attempted',
-  });
-  const stored = await messagesSince(before);
-  const alone = stored.filter((m): m is AttemptFact => m.kind === 'attempt');
-  const together = stored.filter((m): m is AttemptFacts => m.kind === 'attempts');
-  t.comment(`${together.length} messages held ${together.reduce((n, m) => n + m.attempts.length, 0)} attempts; ${alone.length} stored alone`);
-  t.ok(together.every((m) => m.attempts.every((a) => a.destination_id === multi.id)), 'no attempt that may be the last is in a batch');
-  t.equal(alone.filter((a) => a.destination_id === single.id).length, 30, 'each of those is stored alone');
-  const delivered = (await mine()).filter((a) => a.outcome === 'delivered');
-  t.equal(delivered.length, 60, 'every delivery has one delivered attempt');
-  t.equal(new Set(delivered.map((a) => a.delivery_id)).size, 60, 'one per delivery');
-});
+t.test(
+  'a deliverer stores attempts that may be the last one by one, and the others together when they finish together',
+  async (t) => {
+    const sink = await startReceiver(t);
+    const single = await putDestination(s, sink.url, { retry_policy: { max_attempts: 1, delays_ms: [], jitter: 0 } });
+    const multi = await putDestination(s, sink.url);
+    const before = await count();
+    // Waiting before the deliverer starts: it takes them in one pull, and many answers come in one turn.
+    const ids = await Promise.all(Array.from({ length: 60 }, (_, i) => enqueue(s, i % 2 === 0 ? single : multi)));
+    await startDeliverer(t, s);
+    const mine = async () =>
+      (await readAttempts(s.broker)).filter((a) => a.destination_id === single.id || a.destination_id === multi.id);
+    await waitFor(async () => (await mine()).filter((a) => a.outcome === 'delivered').length >= ids.length, {
+      timeoutMs: 30_000,
+      message: 'every delivery to be attempted',
+    });
+    const stored = await messagesSince(before);
+    const alone = stored.filter((m): m is AttemptFact => m.kind === 'attempt');
+    const together = stored.filter((m): m is AttemptFacts => m.kind === 'attempts');
+    t.comment(
+      `${together.length} messages held ${together.reduce((n, m) => n + m.attempts.length, 0)} attempts; ${alone.length} stored alone`,
+    );
+    t.ok(
+      together.every((m) => m.attempts.every((a) => a.destination_id === multi.id)),
+      'no attempt that may be the last is in a batch',
+    );
+    t.equal(alone.filter((a) => a.destination_id === single.id).length, 30, 'each of those is stored alone');
+    const delivered = (await mine()).filter((a) => a.outcome === 'delivered');
+    t.equal(delivered.length, 60, 'every delivery has one delivered attempt');
+    t.equal(new Set(delivered.map((a) => a.delivery_id)).size, 60, 'one per delivery');
+  },
+);

@@ -19,14 +19,24 @@ t.test('private, loopback and loopback-by-name destinations are refused unless a
     queued.push({ url, delivery: (await enqueue(s, d)).delivery });
   }
   for (const { url, delivery } of queued) {
-    const dl = await waitFor(async () => (await readJson<DeadLetter>(s.broker, STREAMS.deadLetters)).find((x) => x.delivery_id === delivery.delivery_id), {
-      message: `dead letter for ${url}`,
-    });
+    const dl = await waitFor(
+      async () =>
+        (await readJson<DeadLetter>(s.broker, STREAMS.deadLetters)).find((x) => x.delivery_id === delivery.delivery_id),
+      {
+        message: `dead letter for ${url}`,
+      },
+    );
     t.equal(dl.reason, 'not_retryable', `${url}: not retryable`);
     t.equal(dl.attempts, 1, `${url}: one attempt, no retries`);
     t.equal(dl.last_status_code, null);
-    const facts = (await readAttempts(s.broker)).filter((f) => f.kind === 'attempt' && f.delivery_id === delivery.delivery_id);
-    t.same(facts.map((f) => [f.error_class, f.outcome]), [['blocked_address', 'dead_letter']], `${url}: blocked`);
+    const facts = (await readAttempts(s.broker)).filter(
+      (f) => f.kind === 'attempt' && f.delivery_id === delivery.delivery_id,
+    );
+    t.same(
+      facts.map((f) => [f.error_class, f.outcome]),
+      [['blocked_address', 'dead_letter']],
+      `${url}: blocked`,
+    );
   }
   t.equal(rx.requests.length, 0, 'the loopback receiver never saw a request');
 });

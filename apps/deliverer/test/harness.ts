@@ -4,7 +4,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
 import { type Broker, type Publisher, connectBroker, createPublisher, ensureTopology } from '@hookstream/broker';
 import { type Catalog, Keyring, decodeKey, openCatalog } from '@hookstream/catalog';
-import { type AttemptFact, type AttemptFacts, type DeliveryMeta, type DestinationRecord, type EventMeta, type RouteRecord, type RoutedFact, STREAMS } from '@hookstream/contracts';
+import {
+  type AttemptFact,
+  type AttemptFacts,
+  type DeliveryMeta,
+  type DestinationRecord,
+  type EventMeta,
+  type RouteRecord,
+  type RoutedFact,
+  STREAMS,
+} from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/domain';
 import { createLogger } from '@hookstream/observability';
 import { startNats, streamMessages } from '@hookstream/testkit';
@@ -53,7 +62,11 @@ export async function startDeliverer(t: Test, s: Stack, over: Partial<DelivererD
   return d;
 }
 
-export async function putDestination(s: Stack, url: string, over: Partial<DestinationRecord> = {}): Promise<DestinationRecord> {
+export async function putDestination(
+  s: Stack,
+  url: string,
+  over: Partial<DestinationRecord> = {},
+): Promise<DestinationRecord> {
   const now = new Date().toISOString();
   const d: DestinationRecord = {
     id: randomUUID(),

@@ -53,16 +53,23 @@ t.test('an open circuit stops requests without burning attempts', async (t) => {
     retry_policy: { max_attempts: 10, delays_ms: [20], jitter: 0 },
   });
   await enqueueMany(dest, 40, 'c');
-  await waitFor(() => deliverer.circuitState(dest.id) === 'open', { message: 'the circuit opens after consecutive failures' });
+  await waitFor(() => deliverer.circuitState(dest.id) === 'open', {
+    message: 'the circuit opens after consecutive failures',
+  });
   const whenOpened = rx.requests.length;
   failing = false;
-  const info = await waitFor(async () => {
-    const i = await s.broker.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
-    return i.num_pending === 0 && i.num_ack_pending === 0 && i;
-  }, { timeoutMs: 20_000, message: 'all 40 settled' });
+  const info = await waitFor(
+    async () => {
+      const i = await s.broker.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);
+      return i.num_pending === 0 && i.num_ack_pending === 0 && i;
+    },
+    { timeoutMs: 20_000, message: 'all 40 settled' },
+  );
   t.equal(info.num_pending + info.num_ack_pending, 0, 'all 40 settled');
   const delivered = await waitFor(async () => {
-    const facts = (await readAttempts(s.broker)).filter((f) => f.destination_id === dest.id && f.outcome === 'delivered');
+    const facts = (await readAttempts(s.broker)).filter(
+      (f) => f.destination_id === dest.id && f.outcome === 'delivered',
+    );
     return facts.length === 40 && facts;
   });
   t.equal(new Set(delivered.map((f) => f.delivery_id)).size, 40, 'every delivery ended delivered');

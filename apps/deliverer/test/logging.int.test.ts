@@ -45,13 +45,22 @@ async function deliverOne(t: Test, logDeliveries: boolean | undefined, level: st
     message: 'attempt recorded',
   });
   // The line is written (synchronously) before the attempt's fact is stored.
-  return { lines: out.entries.filter((e) => e.msg === 'delivery attempt'), event, delivery, destination: d, all: out.entries };
+  return {
+    lines: out.entries.filter((e) => e.msg === 'delivery attempt'),
+    event,
+    delivery,
+    destination: d,
+    all: out.entries,
+  };
 }
 
 t.test('by default an info log has no line per attempt; debug has it', async (t) => {
   const info = await deliverOne(t, undefined, 'info');
   t.same(info.lines, [], 'no attempt line at info');
-  t.ok(info.all.some((e) => e.msg === 'deliverer started' && e.level === INFO), 'the process lines are there');
+  t.ok(
+    info.all.some((e) => e.msg === 'deliverer started' && e.level === INFO),
+    'the process lines are there',
+  );
 
   const debug = await deliverOne(t, undefined, 'debug');
   t.equal(debug.lines.length, 1);

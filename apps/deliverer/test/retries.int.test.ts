@@ -91,7 +91,10 @@ t.test('a 400 is not retried', async (t) => {
   t.equal(dl.last_status_code, 400);
   t.equal(rx.requests.length, 1);
   const facts = await attemptsOf(delivery.delivery_id);
-  t.same(facts.map((f) => [f.attempt, f.outcome]), [[1, 'dead_letter']]);
+  t.same(
+    facts.map((f) => [f.attempt, f.outcome]),
+    [[1, 'dead_letter']],
+  );
 });
 
 t.test('429 with Retry-After: the next attempt does not come before it', async (t) => {
@@ -102,7 +105,10 @@ t.test('429 with Retry-After: the next attempt does not come before it', async (
   const reqs = await rx.waitForCount(2);
   const [first, second] = reqs;
   t.ok(first && second);
-  t.ok(second!.receivedAt - first!.receivedAt >= 2_000, `waited ${second!.receivedAt - first!.receivedAt} ms, at least the 2 s asked`);
+  t.ok(
+    second!.receivedAt - first!.receivedAt >= 2_000,
+    `waited ${second!.receivedAt - first!.receivedAt} ms, at least the 2 s asked`,
+  );
   const facts = await waitFor(async () => {
     const f = await attemptsOf(delivery.delivery_id);
     return f.length === 2 && f;
@@ -116,7 +122,8 @@ t.test('two deliverer copies share the work and never duplicate it', async (t) =
   const rx = await startReceiver(t);
   const dest = await putDestination(s, rx.url, { max_in_flight: 4 });
   const n = 200;
-  for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => enqueue(s, dest, `{"n":${i + j}}`)));
+  for (let i = 0; i < n; i += 50)
+    await Promise.all(Array.from({ length: 50 }, (_, j) => enqueue(s, dest, `{"n":${i + j}}`)));
   const reqs = await rx.waitForCount(n, 20_000);
   await waitFor(async () => {
     const i = await s.broker.consumers.info(STREAMS.deliveries, `dst_${dest.id}`);

@@ -7,7 +7,10 @@ t.test('given set-plan with an id and terms, then it is parsed', async (t) => {
     accountId: 'acc-1',
     change: { plan: 'enterprise', retention_days: 400 },
   });
-  t.same(parseAccountsArgs(['set-plan', '--retention-days', '7', 'acc-1']), { accountId: 'acc-1', change: { retention_days: 7 } });
+  t.same(parseAccountsArgs(['set-plan', '--retention-days', '7', 'acc-1']), {
+    accountId: 'acc-1',
+    change: { retention_days: 7 },
+  });
 });
 
 t.test('given a mistake, then a usage error that names it', async (t) => {

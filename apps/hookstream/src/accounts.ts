@@ -41,12 +41,18 @@ export function parseAccountsArgs(argv: string[]): SetPlan {
   if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
   const plan = parsed.values.plan;
   const days = parsed.values['retention-days'];
-  if (plan === undefined && days === undefined) throw new UsageError('nothing to set: give --plan, --retention-days or both');
-  if (plan !== undefined && !PLAN_NAMES.includes(plan as PlanName)) throw new UsageError(`--plan must be one of ${PLAN_NAMES.join(', ')}`);
-  if (days !== undefined && !/^[0-9]+$/.test(days)) throw new UsageError('--retention-days must be a whole number of days');
+  if (plan === undefined && days === undefined)
+    throw new UsageError('nothing to set: give --plan, --retention-days or both');
+  if (plan !== undefined && !PLAN_NAMES.includes(plan as PlanName))
+    throw new UsageError(`--plan must be one of ${PLAN_NAMES.join(', ')}`);
+  if (days !== undefined && !/^[0-9]+$/.test(days))
+    throw new UsageError('--retention-days must be a whole number of days');
   return {
     accountId,
-    change: { ...(plan !== undefined ? { plan: plan as PlanName } : {}), ...(days !== undefined ? { retention_days: Number(days) } : {}) },
+    change: {
+      ...(plan !== undefined ? { plan: plan as PlanName } : {}),
+      ...(days !== undefined ? { retention_days: Number(days) } : {}),
+    },
   };
 }
 
@@ -96,7 +102,12 @@ async function anyAnswers(natsUrl: string): Promise<boolean> {
 }
 
 /** Runs `hookstream accounts …`; the answer is the exit code. */
-export async function runAccounts(settings: Readonly<Settings>, log: Logger, argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function runAccounts(
+  settings: Readonly<Settings>,
+  log: Logger,
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
   let cmd: SetPlan;
   try {
     cmd = parseAccountsArgs(argv);
@@ -116,11 +127,16 @@ export async function runAccounts(settings: Readonly<Settings>, log: Logger, arg
     ? { natsUrl: `nats://127.0.0.1:${settings.embeddedNatsPort}`, stop: async () => {} }
     : await startServices(settings, log, { nats: true, database: false });
   try {
-    const broker = await connectBroker({ servers: (services.natsUrl as string).split(','), name: 'hookstream:accounts' });
+    const broker = await connectBroker({
+      servers: (services.natsUrl as string).split(','),
+      name: 'hookstream:accounts',
+    });
     try {
       await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
       const account = await setPlan(await openConfigKv(broker), cmd.accountId, cmd.change);
-      out.write(`account ${account.id} (${account.name}): plan ${account.plan}, retention ${account.retention_days} days\n`);
+      out.write(
+        `account ${account.id} (${account.name}): plan ${account.plan}, retention ${account.retention_days} days\n`,
+      );
       return 0;
     } catch (err) {
       if (!(err instanceof PlanRefused)) throw err;

@@ -80,7 +80,8 @@ if (command === 'migrate') {
   });
   // After the start: embedded services this process started keep their own priority.
   const nice = yieldToApi(settings.roles, settings.backgroundNice);
-  if (nice !== null) log.info({ nice }, 'no api role here: running at a lower CPU priority, so that ingest comes first');
+  if (nice !== null)
+    log.info({ nice }, 'no api role here: running at a lower CPU priority, so that ingest comes first');
   supervised?.ready();
 } else {
   console.error(`unknown command '${command}'. Usage: hookstream [run|migrate|rebuild|accounts set-plan|secrets]`);

@@ -36,7 +36,10 @@ export async function startServices(settings: Readonly<Settings>, log: Logger, n
       if (!bin) {
         log.warn('nats-server is not installed; trying to install it');
         bin = await installNatsServer((s: string) => log.info(s));
-        if (!bin) throw new Error(`nats-server is not installed. Install it with:\n  ${NATS_INSTALL_HINT}\nor set NATS_URL to an existing server.`);
+        if (!bin)
+          throw new Error(
+            `nats-server is not installed. Install it with:\n  ${NATS_INSTALL_HINT}\nor set NATS_URL to an existing server.`,
+          );
       }
       await mkdir(path.join(dataDir, 'nats'), { recursive: true });
       const nats: NatsServerHandle = await startNatsServer({
@@ -69,7 +72,8 @@ export async function startServices(settings: Readonly<Settings>, log: Logger, n
     natsUrl,
     databaseUrl,
     async stop() {
-      for (const s of stops.reverse()) await s().catch((err) => log.error({ err }, 'stopping an embedded service failed'));
+      for (const s of stops.reverse())
+        await s().catch((err) => log.error({ err }, 'stopping an embedded service failed'));
     },
   };
 }

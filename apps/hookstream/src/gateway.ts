@@ -79,11 +79,26 @@ export async function startGateway(settings: Readonly<Settings>, opts: GatewayOp
       broker,
       pool,
       postgresRequired: !roles.has('api') && named.some((n) => n.database),
-      ...(runs('projector', roles, pool) ? { projectionLag: async () => (started.projector ? started.projector.lag() : {}) } : {}),
+      ...(runs('projector', roles, pool)
+        ? { projectionLag: async () => (started.projector ? started.projector.lag() : {}) }
+        : {}),
     });
     const more = opts.moreReadiness;
     const readiness = more ? async () => ({ ...(await own()), ...more() }) : own;
-    const context = { settings, roles, log, metrics, catalog, broker, publisher, pool, databaseUrl: services.databaseUrl ?? null, readiness, listen, started };
+    const context = {
+      settings,
+      roles,
+      log,
+      metrics,
+      catalog,
+      broker,
+      publisher,
+      pool,
+      databaseUrl: services.databaseUrl ?? null,
+      readiness,
+      listen,
+      started,
+    };
     const startRole = async <R extends Role>(role: R): Promise<void> => {
       const entry = ROLE_TABLE[role];
       const connection = entry.needs.ownConnection && roles.size > 1 ? await connect(role) : shared;

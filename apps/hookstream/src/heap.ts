@@ -28,7 +28,8 @@ function flagName(arg: string): string {
 
 /** NODE_OPTIONS as Node reads it: arguments split on spaces, a double-quoted part kept whole (tap and others quote). */
 function splitNodeOptions(value: string): string[] {
-  const unquote = (arg: string) => arg.replace(/"((?:\\.|[^"\\])*)"/g, (_q, inner: string) => inner.replace(/\\(.)/g, '$1'));
+  const unquote = (arg: string) =>
+    arg.replace(/"((?:\\.|[^"\\])*)"/g, (_q, inner: string) => inner.replace(/\\(.)/g, '$1'));
   return [...value.matchAll(/(?:[^\s"]|"(?:\\.|[^"\\])*")+/g)].map((m) => unquote(m[0]));
 }
 
@@ -36,8 +37,14 @@ function splitNodeOptions(value: string): string[] {
  * The flags of HEAP_FLAGS that this process was not started with: neither on the command line
  * (`execArgv`) nor in NODE_OPTIONS. `--max-heap-size` sizes both generations, so it counts as both.
  */
-export function missingHeapFlags(execArgv: readonly string[], nodeOptions: string | undefined, flags: readonly string[] = HEAP_FLAGS): string[] {
-  const given = new Set([...execArgv, ...splitNodeOptions(nodeOptions ?? '')].filter((a) => a.startsWith('--')).map(flagName));
+export function missingHeapFlags(
+  execArgv: readonly string[],
+  nodeOptions: string | undefined,
+  flags: readonly string[] = HEAP_FLAGS,
+): string[] {
+  const given = new Set(
+    [...execArgv, ...splitNodeOptions(nodeOptions ?? '')].filter((a) => a.startsWith('--')).map(flagName),
+  );
   if (given.has('--max-heap-size')) return [];
   return flags.filter((f) => !given.has(flagName(f)));
 }

@@ -17,7 +17,9 @@ if (missing.length > 0 || env.MALLOC_ARENA_MAX === undefined) {
       MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? MALLOC_ARENA_MAX,
     });
   }
-  console.error(`warning: Node ${process.version} cannot re-execute itself (process.execve needs 22.15 or later); running with V8's default heap sizing`);
+  console.error(
+    `warning: Node ${process.version} cannot re-execute itself (process.execve needs 22.15 or later); running with V8's default heap sizing`,
+  );
 }
 
 await import('./cli.ts');

@@ -69,7 +69,11 @@ export function readinessChecks(deps: ReadinessDeps): () => Promise<Record<strin
 }
 
 /** Polls consumer info into gauges: the router, the projectors, the dead-letter watch and the sum over destinations. */
-export function startConsumerGauges(broker: Pick<Broker, 'consumers'>, metrics: Metrics, intervalMs = 10_000): () => void {
+export function startConsumerGauges(
+  broker: Pick<Broker, 'consumers'>,
+  metrics: Metrics,
+  intervalMs = 10_000,
+): () => void {
   const poll = async () => {
     const sums = new Map<string, { pending: number; ackPending: number }>();
     const add = (kind: string, pending: number, ackPending: number) => {
@@ -83,11 +87,15 @@ export function startConsumerGauges(broker: Pick<Broker, 'consumers'>, metrics: 
         for (const c of await broker.consumers.list(stream)) {
           const name = c.name;
           const kind =
-            name === CONSUMERS.router ? 'router'
-            : name === CONSUMERS.deadLetterWatch ? 'dead_letter_watch'
-            : name.startsWith('dst_') ? 'destination'
-            : name.startsWith('projector_') ? 'projector'
-            : null;
+            name === CONSUMERS.router
+              ? 'router'
+              : name === CONSUMERS.deadLetterWatch
+                ? 'dead_letter_watch'
+                : name.startsWith('dst_')
+                  ? 'destination'
+                  : name.startsWith('projector_')
+                    ? 'projector'
+                    : null;
           if (kind) add(kind, c.num_pending, c.num_ack_pending);
         }
       } catch {
@@ -114,7 +122,9 @@ export async function startOpsServer(opts: {
   app.get('/readyz', async (_req, reply) => {
     const checks = await opts.readiness();
     const ready = Object.values(checks).every((c) => c.ok || !c.required);
-    return reply.code(ready ? 200 : 503).send({ data: { status: ready ? 'ready' : 'not_ready', checks }, duration_ms: 0 });
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ data: { status: ready ? 'ready' : 'not_ready', checks }, duration_ms: 0 });
   });
   app.get('/metrics', async (_req, reply) => reply.type(opts.metrics.contentType).send(await opts.metrics.render()));
   await app.listen({ port: opts.port, host: opts.host });

@@ -7,7 +7,13 @@ import type { EventQueries } from '@hookstream/app-api';
 import { type Pool, eventsByIds, getEvent, listEvents, locateEvent } from '@hookstream/store';
 import { publishReplay, readEvent, replayTargets } from '@hookstream/replay';
 
-export function eventQueries(pool: Pool, broker: Broker, catalog: Catalog, publisher: Publisher, now = () => Date.now()): EventQueries {
+export function eventQueries(
+  pool: Pool,
+  broker: Broker,
+  catalog: Catalog,
+  publisher: Publisher,
+  now = () => Date.now(),
+): EventQueries {
   return {
     list: (accountId, filter) => listEvents(pool, accountId, filter),
     get: (accountId, id) => getEvent(pool, accountId, id),

@@ -3,7 +3,13 @@
 // shared parts onto those deps. Entries start in table order and stop in the reverse order: the api
 // stops taking requests first, the router, which feeds the deliverers, last.
 import type { Role, Settings } from '@hookstream/config';
-import { type Broker, type Publisher, openConsoleSessionKv, openPortalSessionKv, openSignInFailureKv } from '@hookstream/broker';
+import {
+  type Broker,
+  type Publisher,
+  openConsoleSessionKv,
+  openPortalSessionKv,
+  openSignInFailureKv,
+} from '@hookstream/broker';
 import { api as contracts } from '@hookstream/contracts';
 import type { Catalog } from '@hookstream/catalog';
 import type { Logger, Metrics } from '@hookstream/observability';
@@ -144,10 +150,19 @@ export const ROLE_TABLE: { readonly [R in Role]: RoleEntry<R> } = {
         log: c.log.child({ role: 'api' }),
         metrics: c.metrics,
         readiness: c.readiness,
-        consoleSessions: await openConsoleSessionKv(broker, { replicas: c.settings.streamReplicas, idleMs: c.settings.consoleSessionIdleMs }),
+        consoleSessions: await openConsoleSessionKv(broker, {
+          replicas: c.settings.streamReplicas,
+          idleMs: c.settings.consoleSessionIdleMs,
+        }),
         // The bucket keeps an entry at most as long as the longest session lives.
-        portalSessions: await openPortalSessionKv(broker, { replicas: c.settings.streamReplicas, maxAgeMs: (contracts.MAX_PORTAL_SESSION_S + 60) * 1000 }),
-        signInFailures: await openSignInFailureKv(broker, { replicas: c.settings.streamReplicas, windowMs: c.settings.signInLockoutMs }),
+        portalSessions: await openPortalSessionKv(broker, {
+          replicas: c.settings.streamReplicas,
+          maxAgeMs: (contracts.MAX_PORTAL_SESSION_S + 60) * 1000,
+        }),
+        signInFailures: await openSignInFailureKv(broker, {
+          replicas: c.settings.streamReplicas,
+          windowMs: c.settings.signInLockoutMs,
+        }),
         ...(c.pool ? { events: eventQueries(c.pool, c.broker, c.catalog, publisher) } : {}),
         ...(jobs ? { replays: jobs.ports.replays, exports: jobs.ports.exports } : {}),
         ...insightPorts(c.pool, c.broker),

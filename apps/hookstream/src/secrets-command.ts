@@ -15,7 +15,12 @@ const USAGE = `Usage:
       the key is lost: destinations with secrets under it are deactivated without them, sources get a
       verification secret nobody knows (requests are refused until a new one is set) or a new path token`;
 
-export async function runSecrets(args: string[], settings: Readonly<Settings>, log: Logger, out: (line: string) => void = (l) => console.log(l)): Promise<number> {
+export async function runSecrets(
+  args: string[],
+  settings: Readonly<Settings>,
+  log: Logger,
+  out: (line: string) => void = (l) => console.log(l),
+): Promise<number> {
   const [sub, ...flags] = args;
   if (sub === 'generate-key' && flags.length === 0) {
     out(generateKey());
@@ -25,8 +30,13 @@ export async function runSecrets(args: string[], settings: Readonly<Settings>, l
     try {
       const r = await runForgetKey(settings, log, flags[0] as string);
       const entries = Object.entries(r.changed);
-      for (const [record, actions] of entries) out(`${record}: ${actions.join(', ') || 'secrets under the key removed'}`);
-      out(entries.length > 0 ? `${entries.length} record(s) changed: set new secrets through the API (and PATCH destinations back to active)` : `no record holds a secret under key id ${flags[0]}`);
+      for (const [record, actions] of entries)
+        out(`${record}: ${actions.join(', ') || 'secrets under the key removed'}`);
+      out(
+        entries.length > 0
+          ? `${entries.length} record(s) changed: set new secrets through the API (and PATCH destinations back to active)`
+          : `no record holds a secret under key id ${flags[0]}`,
+      );
       return 0;
     } catch (err) {
       log.error({ err }, 'forget-key failed');
@@ -40,16 +50,28 @@ export async function runSecrets(args: string[], settings: Readonly<Settings>, l
     return 2;
   }
   try {
-    const r = await runRotateKey(settings, log, { generate: flags.includes('--generate'), dropOld: flags.includes('--drop-old') });
-    const before = Object.entries(r.before).map(([k, n]) => `${k}: ${n}`).join(', ') || 'none';
+    const r = await runRotateKey(settings, log, {
+      generate: flags.includes('--generate'),
+      dropOld: flags.includes('--drop-old'),
+    });
+    const before =
+      Object.entries(r.before)
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(', ') || 'none';
     out(`current key: ${r.kid}`);
     out(`records with secrets: ${r.withSecrets} (before, by key: ${before})`);
     out(`sealed again: ${r.resealed}; older revisions dropped: ${r.purged}`);
     if (r.remaining > 0) {
-      out(`${r.remaining} record(s) were written under another key meanwhile: give every process the current key, then run rotate-key again`);
+      out(
+        `${r.remaining} record(s) were written under another key meanwhile: give every process the current key, then run rotate-key again`,
+      );
       return 1;
     }
-    out(r.oldKids.length > 0 ? `no secret needs key(s) ${r.oldKids.join(', ')} any more: remove them from SECRETS_OLD_KEYS or the key file` : 'only the current key is loaded');
+    out(
+      r.oldKids.length > 0
+        ? `no secret needs key(s) ${r.oldKids.join(', ')} any more: remove them from SECRETS_OLD_KEYS or the key file`
+        : 'only the current key is loaded',
+    );
     return 0;
   } catch (err) {
     log.error({ err }, 'rotate-key failed');

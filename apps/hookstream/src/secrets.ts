@@ -24,7 +24,11 @@ import { startServices } from './embedded.ts';
 /** Loads the keyring the settings name (for the embedded default, creating its key file once). */
 export async function keyringFor(settings: Readonly<Settings>, log: Logger): Promise<LoadedKeyring> {
   const loaded = await loadKeyring(settings);
-  if (loaded.created) log.info({ file: loaded.file }, 'created the secrets key file (mode 0600); back it up apart from the data: secrets cannot be read without it');
+  if (loaded.created)
+    log.info(
+      { file: loaded.file },
+      'created the secrets key file (mode 0600); back it up apart from the data: secrets cannot be read without it',
+    );
   for (const w of loaded.warnings) log.warn(w);
   return loaded;
 }
@@ -35,16 +39,26 @@ export function openSealedCatalog(broker: Broker, keyring: Keyring, log: Logger,
     keyring,
     onUnopenable: (err, kind, id) => {
       metrics.configUnopenable();
-      log.error({ kind, id, kid: err.kid }, `a config change does not open with this process's keys and was not applied: ${err.message}`);
+      log.error(
+        { kind, id, kid: err.kid },
+        `a config change does not open with this process's keys and was not applied: ${err.message}`,
+      );
     },
   });
 }
 
 /** Runs `fn` on the config bucket as stored, on the NATS the settings name (or the embedded one, started for it). */
-async function onConfigBucket<T>(settings: Readonly<Settings>, log: Logger, fn: (kv: ConfigKv) => Promise<T>): Promise<T> {
+async function onConfigBucket<T>(
+  settings: Readonly<Settings>,
+  log: Logger,
+  fn: (kv: ConfigKv) => Promise<T>,
+): Promise<T> {
   const services = await startServices(settings, log, { nats: true, database: false });
   try {
-    const broker = await connectBroker({ servers: (services.natsUrl as string).split(','), name: 'hookstream:secrets' });
+    const broker = await connectBroker({
+      servers: (services.natsUrl as string).split(','),
+      name: 'hookstream:secrets',
+    });
     try {
       await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS });
       return await fn(await openConfigKv(broker));
@@ -78,7 +92,9 @@ export interface RotateResult extends ResealReport {
 export async function runRotateKey(settings: Readonly<Settings>, log: Logger, o: RotateOptions): Promise<RotateResult> {
   let loaded = await keyringFor(settings, log);
   if ((o.generate || o.dropOld) && !loaded.file) {
-    throw new Error('--generate and --drop-old change the key file, and none is in use (SECRETS_KEY is set): change SECRETS_KEY and SECRETS_OLD_KEYS instead');
+    throw new Error(
+      '--generate and --drop-old change the key file, and none is in use (SECRETS_KEY is set): change SECRETS_KEY and SECRETS_OLD_KEYS instead',
+    );
   }
   if (o.generate && loaded.file) {
     const keys = await readKeyFile(loaded.file);
@@ -90,7 +106,10 @@ export async function runRotateKey(settings: Readonly<Settings>, log: Logger, o:
   const report: ResealReport = await onConfigBucket(settings, log, (kv) => resealAll(kv, keyring));
   let oldKids = keyring.kids.slice(1);
   if (o.dropOld && loaded.file) {
-    if (report.remaining > 0) throw new Error(`${report.remaining} record(s) are not yet under key ${keyring.currentKid}; the old keys stay in ${loaded.file}`);
+    if (report.remaining > 0)
+      throw new Error(
+        `${report.remaining} record(s) are not yet under key ${keyring.currentKid}; the old keys stay in ${loaded.file}`,
+      );
     const [current] = await readKeyFile(loaded.file);
     await writeKeyFile(loaded.file, [current as Buffer]);
     // Keys in SECRETS_OLD_KEYS are still loaded: say so rather than claim only one is left.

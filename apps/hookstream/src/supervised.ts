@@ -36,7 +36,8 @@ export function underSupervisor(metrics: Metrics, onLost: () => void): Supervise
   process.on('message', (raw: unknown) => {
     const m = raw as ToChild;
     if (m.type === 'hs:processes') processes = m.processes;
-    else if (m.type === 'hs:metrics?') void metrics.registry.getMetricsAsJSON().then((json) => send({ type: 'hs:metrics', id: m.id, metrics: json }));
+    else if (m.type === 'hs:metrics?')
+      void metrics.registry.getMetricsAsJSON().then((json) => send({ type: 'hs:metrics', id: m.id, metrics: json }));
     else if (m.type === 'hs:metrics') waiting.get(m.id)?.(m.metrics);
   });
   // The supervisor is gone (killed without a chance to stop us): stop rather than run on unwatched.
@@ -56,13 +57,16 @@ export function underSupervisor(metrics: Metrics, onLost: () => void): Supervise
   return {
     metrics: {
       ...metrics,
-      render: async () => mergeMetrics([await metrics.registry.getMetricsAsJSON(), ...((await others()) as object[][])]),
+      render: async () =>
+        mergeMetrics([await metrics.registry.getMetricsAsJSON(), ...((await others()) as object[][])]),
     },
     readiness(): Record<string, ReadinessCheck> {
       if (!processes) return {};
       const entries = Object.entries(processes);
       const ok = entries.every(([, state]) => state === 'ready');
-      return { processes: { ok, required: true, detail: entries.map(([name, state]) => `${name}=${state}`).join(' ') } };
+      return {
+        processes: { ok, required: true, detail: entries.map(([name, state]) => `${name}=${state}`).join(' ') },
+      };
     },
     ready: () => send({ type: 'hs:ready' }),
   };

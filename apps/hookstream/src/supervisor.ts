@@ -62,7 +62,9 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 export async function supervise(settings: Readonly<Settings>, log: Logger): Promise<Supervisor> {
-  const groups = GROUPS.map((g) => ({ ...g, roles: g.roles.filter((r) => settings.roles.includes(r)) })).filter((g) => g.roles.length > 0);
+  const groups = GROUPS.map((g) => ({ ...g, roles: g.roles.filter((r) => settings.roles.includes(r)) })).filter(
+    (g) => g.roles.length > 0,
+  );
   const needsDb = groups.some((g) => g.roles.some((r) => r !== 'router' && r !== 'deliverer'));
   // The key file of the embedded default is created here, once, not by three children at a time.
   const keyring = await keyringFor(settings, log);
@@ -73,15 +75,25 @@ export async function supervise(settings: Readonly<Settings>, log: Logger): Prom
       await migrate(pool).finally(() => pool.end());
     }
     // Streams and buckets once, before the children race to create them.
-    const broker = await connectBroker({ servers: (services.natsUrl as string).split(','), name: 'hookstream:supervisor' });
-    await ensureTopology(broker, { replicas: settings.streamReplicas, duplicateWindowS: settings.duplicateWindowS }).finally(() => broker.close());
+    const broker = await connectBroker({
+      servers: (services.natsUrl as string).split(','),
+      name: 'hookstream:supervisor',
+    });
+    await ensureTopology(broker, {
+      replicas: settings.streamReplicas,
+      duplicateWindowS: settings.duplicateWindowS,
+    }).finally(() => broker.close());
   } catch (err) {
     await services.stop();
     throw err;
   }
 
   // PUBLIC_URL as this process derived it from PORT: the children's own PORT differs.
-  const shared: Record<string, string> = { PROCESSES: 'single', NATS_URL: services.natsUrl as string, PUBLIC_URL: settings.publicUrl };
+  const shared: Record<string, string> = {
+    PROCESSES: 'single',
+    NATS_URL: services.natsUrl as string,
+    PUBLIC_URL: settings.publicUrl,
+  };
   if (services.databaseUrl) shared.DATABASE_URL = services.databaseUrl;
   if (keyring.file && !settings.secretsKey && !settings.secretsKeyFile) shared.SECRETS_KEY_FILE = keyring.file;
 
@@ -89,7 +101,11 @@ export async function supervise(settings: Readonly<Settings>, log: Logger): Prom
   const slots: Slot[] = groups.map((group) => ({
     group,
     // Only the api listens on PORT; the others' /metrics and /readyz reach operators through it.
-    env: childEnvironment({ ...shared, ROLES: group.roles.join(','), PORT: group.name === 'api' ? String(settings.port) : '0' }),
+    env: childEnvironment({
+      ...shared,
+      ROLES: group.roles.join(','),
+      PORT: group.name === 'api' ? String(settings.port) : '0',
+    }),
     child: null,
     state: 'starting',
     startedAt: 0,
@@ -166,14 +182,18 @@ export async function supervise(settings: Readonly<Settings>, log: Logger): Prom
       slot.backoffMs = Math.min(MAX_BACKOFF_MS, slot.backoffMs * 2);
       slot.restarts++;
       setState(slot, 'restarting');
-      log.error({ process: slot.group.name, roles: slot.group.roles, code, signal, restart_in_ms: waitMs }, 'role process exited; restarting it');
+      log.error(
+        { process: slot.group.name, roles: slot.group.roles, code, signal, restart_in_ms: waitMs },
+        'role process exited; restarting it',
+      );
       slot.timer = setTimeout(() => start(slot), waitMs);
     });
   };
   for (const slot of slots) start(slot);
 
   return {
-    pids: () => Object.fromEntries(slots.filter((s) => s.child?.pid).map((s) => [s.group.name, s.child?.pid as number])),
+    pids: () =>
+      Object.fromEntries(slots.filter((s) => s.child?.pid).map((s) => [s.group.name, s.child?.pid as number])),
     async stop() {
       if (stopping) return;
       stopping = true;

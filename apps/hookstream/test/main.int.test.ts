@@ -18,7 +18,15 @@ async function startRouter(t: Test, natsUrl: string, env: NodeJS.ProcessEnv = {}
   const port = await freePort();
   let output = '';
   const child = spawn(process.execPath, [MAIN, 'run'], {
-    env: { ...env, ROLES: 'router', NATS_URL: natsUrl, SECRETS_KEY: randomBytes(32).toString('base64'), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    env: {
+      ...env,
+      ROLES: 'router',
+      NATS_URL: natsUrl,
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -49,44 +57,63 @@ async function environment(pid: number): Promise<string[]> {
 /** The nice value of every thread of a pid (field 19 of /proc/<pid>/task/<tid>/stat). */
 async function threadNice(pid: number): Promise<number[]> {
   const tids = await readdir(`/proc/${pid}/task`);
-  const stats = await Promise.all(tids.map((tid) => readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => null)));
-  return stats.filter((s): s is string => s !== null).map((s) => Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]));
+  const stats = await Promise.all(
+    tids.map((tid) => readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => null)),
+  );
+  return stats
+    .filter((s): s is string => s !== null)
+    .map((s) => Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]));
 }
 
 function stopped(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-t.test('given a role started without heap flags, when it is ready, then its own pid runs with them and SIGTERM stops it cleanly', async (t) => {
-  const nats = await startNats(t);
-  const child = await startRouter(t, nats.url);
-  const args = await commandLine(child.pid as number);
-  for (const flag of HEAP_FLAGS) t.ok(args.includes(flag), `runs with ${flag}`);
-  t.ok(args.includes(MAIN), 'still the hookstream command');
-  t.ok((await environment(child.pid as number)).includes(`MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX}`), 'with glibc malloc arenas bounded');
-  const exit = stopped(child);
-  child.kill('SIGTERM');
-  t.equal(await exit, 0, 'the signal reached the re-executed process, which stopped gracefully');
-});
+t.test(
+  'given a role started without heap flags, when it is ready, then its own pid runs with them and SIGTERM stops it cleanly',
+  async (t) => {
+    const nats = await startNats(t);
+    const child = await startRouter(t, nats.url);
+    const args = await commandLine(child.pid as number);
+    for (const flag of HEAP_FLAGS) t.ok(args.includes(flag), `runs with ${flag}`);
+    t.ok(args.includes(MAIN), 'still the hookstream command');
+    t.ok(
+      (await environment(child.pid as number)).includes(`MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX}`),
+      'with glibc malloc arenas bounded',
+    );
+    const exit = stopped(child);
+    child.kill('SIGTERM');
+    t.equal(await exit, 0, 'the signal reached the re-executed process, which stopped gracefully');
+  },
+);
 
-t.test("given the operator's own heap flag in NODE_OPTIONS and malloc arenas, when the role starts, then those values are kept", async (t) => {
-  const nats = await startNats(t);
-  const child = await startRouter(t, nats.url, { NODE_OPTIONS: '--max-old-space-size=700', MALLOC_ARENA_MAX: '4' });
-  const args = await commandLine(child.pid as number);
-  t.ok(args.includes(SEMI_SPACE), 'the flag it did not set is added');
-  t.notOk(args.some((a) => a.startsWith('--max-old-space-size')), 'its own --max-old-space-size is not overridden');
-  t.ok((await environment(child.pid as number)).includes('MALLOC_ARENA_MAX=4'), 'its own MALLOC_ARENA_MAX is kept');
-});
+t.test(
+  "given the operator's own heap flag in NODE_OPTIONS and malloc arenas, when the role starts, then those values are kept",
+  async (t) => {
+    const nats = await startNats(t);
+    const child = await startRouter(t, nats.url, { NODE_OPTIONS: '--max-old-space-size=700', MALLOC_ARENA_MAX: '4' });
+    const args = await commandLine(child.pid as number);
+    t.ok(args.includes(SEMI_SPACE), 'the flag it did not set is added');
+    t.notOk(
+      args.some((a) => a.startsWith('--max-old-space-size')),
+      'its own --max-old-space-size is not overridden',
+    );
+    t.ok((await environment(child.pid as number)).includes('MALLOC_ARENA_MAX=4'), 'its own MALLOC_ARENA_MAX is kept');
+  },
+);
 
-t.test('given a process without the api role, when it is ready, then every one of its threads runs at BACKGROUND_NICE', async (t) => {
-  const nats = await startNats(t);
-  const child = await startRouter(t, nats.url, { BACKGROUND_NICE: '7' });
-  const nice = await threadNice(child.pid as number);
-  t.ok(nice.length > 1, `several threads (${nice.length})`);
-  t.same([...new Set(nice)], [7], 'V8, libuv and the main thread all yield');
-  const later = await threadNice(child.pid as number);
-  t.same([...new Set(later)], [7], 'threads started since inherit it');
-});
+t.test(
+  'given a process without the api role, when it is ready, then every one of its threads runs at BACKGROUND_NICE',
+  async (t) => {
+    const nats = await startNats(t);
+    const child = await startRouter(t, nats.url, { BACKGROUND_NICE: '7' });
+    const nice = await threadNice(child.pid as number);
+    t.ok(nice.length > 1, `several threads (${nice.length})`);
+    t.same([...new Set(nice)], [7], 'V8, libuv and the main thread all yield');
+    const later = await threadNice(child.pid as number);
+    t.same([...new Set(later)], [7], 'threads started since inherit it');
+  },
+);
 
 t.test('given BACKGROUND_NICE=0, when a background role starts, then its priority is left alone', async (t) => {
   const nats = await startNats(t);

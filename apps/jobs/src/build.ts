@@ -98,7 +98,11 @@ export function buildJobs(deps: JobsDeps): Jobs {
     replays: replayPort({ pool: deps.pool, catalog: deps.catalog, enqueue: send(QUEUES.replays) }),
     exports: exportPort({ pool: deps.pool, catalog: deps.catalog, bucket: needBucket, enqueue: send(QUEUES.exports) }),
   };
-  const retention = (at?: number) => runRetention({ broker: deps.broker, pool: deps.pool, catalog: deps.catalog, bucket: needBucket(), log }, at ?? now());
+  const retention = (at?: number) =>
+    runRetention(
+      { broker: deps.broker, pool: deps.pool, catalog: deps.catalog, bucket: needBucket(), log },
+      at ?? now(),
+    );
 
   const domainClaims = (at?: number) =>
     expireDomainClaims({ catalog: deps.catalog, log }, deps.settings.customDomainClaimTtlH * 3_600_000, at ?? now());
@@ -107,35 +111,48 @@ export function buildJobs(deps: JobsDeps): Jobs {
 
   async function startWorkers(): Promise<void> {
     const polling = { pollingIntervalSeconds: deps.pollingIntervalSeconds ?? 2 };
-    await boss.work(QUEUES.replays, { ...polling, includeMetadata: true, localConcurrency: 2 }, async ([job]: JobWithMetadata<JobData>[]) => {
-      if (!job) return;
-      try {
-        const outcome = await runReplay(
-          { broker: deps.broker, pool: deps.pool, catalog: deps.catalog, publisher: deps.publisher, log, now },
-          job.data.id,
-          () => stopping || job.signal.aborted,
-        );
-        // Thrown so that pg-boss retries it, and the retry resumes from the saved position.
-        if (outcome === 'stopped') throw new Error('stopped by shutdown; resumes on retry');
-      } catch (err) {
-        if (err instanceof ReplayAbort || lastTry(job)) {
-          await finishReplay(deps.pool, job.data.id, 'failed', err instanceof ReplayAbort ? err.message : 'the replay failed repeatedly; see the logs');
-          if (err instanceof ReplayAbort) return;
+    await boss.work(
+      QUEUES.replays,
+      { ...polling, includeMetadata: true, localConcurrency: 2 },
+      async ([job]: JobWithMetadata<JobData>[]) => {
+        if (!job) return;
+        try {
+          const outcome = await runReplay(
+            { broker: deps.broker, pool: deps.pool, catalog: deps.catalog, publisher: deps.publisher, log, now },
+            job.data.id,
+            () => stopping || job.signal.aborted,
+          );
+          // Thrown so that pg-boss retries it, and the retry resumes from the saved position.
+          if (outcome === 'stopped') throw new Error('stopped by shutdown; resumes on retry');
+        } catch (err) {
+          if (err instanceof ReplayAbort || lastTry(job)) {
+            await finishReplay(
+              deps.pool,
+              job.data.id,
+              'failed',
+              err instanceof ReplayAbort ? err.message : 'the replay failed repeatedly; see the logs',
+            );
+            if (err instanceof ReplayAbort) return;
+          }
+          log.warn({ err, replay_id: job.data.id }, 'bulk replay attempt failed');
+          throw err;
         }
-        log.warn({ err, replay_id: job.data.id }, 'bulk replay attempt failed');
-        throw err;
-      }
-    });
-    await boss.work(QUEUES.exports, { ...polling, includeMetadata: true, localConcurrency: 1 }, async ([job]: JobWithMetadata<JobData>[]) => {
-      if (!job) return;
-      try {
-        await runExport({ pool: deps.pool, bucket: needBucket(), log }, job.data.id);
-      } catch (err) {
-        log.warn({ err, export_id: job.data.id }, 'export attempt failed');
-        if (lastTry(job)) await failExport(deps.pool, job.data.id, 'the export failed repeatedly; see the logs');
-        throw err;
-      }
-    });
+      },
+    );
+    await boss.work(
+      QUEUES.exports,
+      { ...polling, includeMetadata: true, localConcurrency: 1 },
+      async ([job]: JobWithMetadata<JobData>[]) => {
+        if (!job) return;
+        try {
+          await runExport({ pool: deps.pool, bucket: needBucket(), log }, job.data.id);
+        } catch (err) {
+          log.warn({ err, export_id: job.data.id }, 'export attempt failed');
+          if (lastTry(job)) await failExport(deps.pool, job.data.id, 'the export failed repeatedly; see the logs');
+          throw err;
+        }
+      },
+    );
     await boss.work(QUEUES.retention, { ...polling }, async () => {
       await retention();
     });
@@ -159,7 +176,13 @@ export function buildJobs(deps: JobsDeps): Jobs {
       });
       await boss.start();
       started = true;
-      const long = { retryLimit: 5, retryDelay: 5, retryBackoff: true, heartbeatSeconds: 30, expireInSeconds: 6 * 3600 };
+      const long = {
+        retryLimit: 5,
+        retryDelay: 5,
+        retryBackoff: true,
+        heartbeatSeconds: 30,
+        expireInSeconds: 6 * 3600,
+      };
       await boss.createQueue(QUEUES.replays, long);
       await boss.createQueue(QUEUES.exports, long);
       // One pass at a time, however many copies run; a missed pass is simply the next one.

@@ -12,7 +12,11 @@ export interface DomainClaimsReport {
   owners_released: number;
 }
 
-export async function expireDomainClaims(deps: { catalog: Catalog; log: Logger }, ttlMs: number, now: number): Promise<DomainClaimsReport> {
+export async function expireDomainClaims(
+  deps: { catalog: Catalog; log: Logger },
+  ttlMs: number,
+  now: number,
+): Promise<DomainClaimsReport> {
   const { catalog } = deps;
   const report: DomainClaimsReport = { expired: 0, owners_released: 0 };
   for (const seen of [...catalog.view.domains.values()]) {

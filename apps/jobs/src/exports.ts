@@ -45,7 +45,8 @@ export function exportView(r: ExportRecord): ExportView {
   return { ...v, download_url: r.status === 'completed' ? `/v1/exports/${r.id}/download` : null };
 }
 
-export const objectName = (r: Pick<ExportRecord, 'account_id' | 'id' | 'format'>) => `exports/${r.account_id}/${r.id}.${r.format}`;
+export const objectName = (r: Pick<ExportRecord, 'account_id' | 'id' | 'format'>) =>
+  `exports/${r.account_id}/${r.id}.${r.format}`;
 
 export interface ExportDeps {
   pool: Pool;
@@ -64,7 +65,10 @@ export async function runExport(deps: ExportDeps, id: string): Promise<'complete
   let bytes = 0;
   let batches = 0;
   // One generic pass over either kind of row: the columns fix the order of the fields.
-  async function* encoded<R extends object>(columns: readonly (keyof R & string)[], pages: AsyncIterable<R[]>): AsyncGenerator<Uint8Array> {
+  async function* encoded<R extends object>(
+    columns: readonly (keyof R & string)[],
+    pages: AsyncIterable<R[]>,
+  ): AsyncGenerator<Uint8Array> {
     const header = fileHeader(format, columns);
     if (header) {
       const b = Buffer.from(header, 'utf8');
@@ -85,7 +89,13 @@ export async function runExport(deps: ExportDeps, id: string): Promise<'complete
       : encoded(ATTEMPT_EXPORT_COLUMNS, exportAttemptRows(deps.pool, rec.account_id, rec.filter, batch));
   const name = objectName(rec);
   const stored = await deps.bucket.put(name, source, { contentType: CONTENT_TYPES[rec.format] });
-  await finishExport(deps.pool, id, { status: 'completed', rows, bytes: stored.size, object_name: name, ttlMs: EXPORT_TTL_MS });
+  await finishExport(deps.pool, id, {
+    status: 'completed',
+    rows,
+    bytes: stored.size,
+    object_name: name,
+    ttlMs: EXPORT_TTL_MS,
+  });
   deps.log.info({ export_id: id, rows, bytes: stored.size }, 'export completed');
   return 'completed';
 }
@@ -99,7 +109,8 @@ export function checkExportFilter(catalog: Catalog, accountId: string, f: Export
     const v = f[k];
     if (v !== undefined && Number.isNaN(Date.parse(v))) return `filter.${k}: not an ISO 8601 time`;
   }
-  if (f.since !== undefined && f.until !== undefined && Date.parse(f.until) <= Date.parse(f.since)) return 'filter.until must be after filter.since';
+  if (f.since !== undefined && f.until !== undefined && Date.parse(f.until) <= Date.parse(f.since))
+    return 'filter.until must be after filter.since';
   if (f.destination_id !== undefined) {
     const d = catalog.view.destinations.get(f.destination_id);
     // A deleted destination's attempts may still be exported; another account's never match anyway.
@@ -116,16 +127,29 @@ export interface DownloadResult {
 }
 
 /** The API's port: records an export and queues its job; serves finished files. */
-export function exportPort(deps: { pool: Pool; catalog: Catalog; bucket: () => ObjectBucket; enqueue: (id: string) => Promise<void> }) {
+export function exportPort(deps: {
+  pool: Pool;
+  catalog: Catalog;
+  bucket: () => ObjectBucket;
+  enqueue: (id: string) => Promise<void>;
+}) {
   return {
     async create(
       accountId: string,
       input: { kind: ExportKind; format: ExportFormat; filter?: ExportFilter | undefined },
     ): Promise<{ ok: true; export: ExportView } | { ok: false; error: string }> {
-      const filter = Object.fromEntries(Object.entries(input.filter ?? {}).filter(([, v]) => v !== undefined)) as ExportFilter;
+      const filter = Object.fromEntries(
+        Object.entries(input.filter ?? {}).filter(([, v]) => v !== undefined),
+      ) as ExportFilter;
       const problem = checkExportFilter(deps.catalog, accountId, filter);
       if (problem) return { ok: false, error: problem };
-      const rec = await createExport(deps.pool, { id: randomUUID(), account_id: accountId, kind: input.kind, format: input.format, filter });
+      const rec = await createExport(deps.pool, {
+        id: randomUUID(),
+        account_id: accountId,
+        kind: input.kind,
+        format: input.format,
+        filter,
+      });
       try {
         await deps.enqueue(rec.id);
       } catch (err) {

@@ -33,12 +33,16 @@ const SKEW_MARGIN_MS = 5 * 60_000;
 const BATCH = 256;
 
 /** What the API shows of a replay: the contract's view, its status and filter typed as stored. */
-export type ReplayView = Omit<api.ReplayView, 'status' | 'filter'> & { status: ReplayRecord['status']; filter: ReplayFilter };
+export type ReplayView = Omit<api.ReplayView, 'status' | 'filter'> & {
+  status: ReplayRecord['status'];
+  filter: ReplayFilter;
+};
 
 export const replayView = ({ account_id: _a, last_seq, first_seq, end_seq, ...v }: ReplayRecord): ReplayView => {
   const total = first_seq !== null && end_seq !== null ? Math.max(0, end_seq - first_seq + 1) : null;
   let processed = 0;
-  if (total !== null && first_seq !== null) processed = v.status === 'completed' ? total : Math.min(total, Math.max(0, last_seq - first_seq + 1));
+  if (total !== null && first_seq !== null)
+    processed = v.status === 'completed' ? total : Math.min(total, Math.max(0, last_seq - first_seq + 1));
   return { ...v, processed, total };
 };
 
@@ -51,12 +55,16 @@ export function checkReplayFilter(catalog: Catalog, accountId: string, f: Replay
   if (until <= since) return 'until must be after since';
   if (until - since > MAX_REPLAY_WINDOW_MS) return 'the window from since to until is at most 31 days';
   if (f.source_id !== undefined && !isUuid(f.source_id)) return 'source_id: not a source id';
-  if (f.customer_id !== undefined && (f.source_id !== undefined || f.direction === 'inbound')) return "customer_id selects outbound events; it cannot be combined with source_id or direction=inbound";
-  if (f.source_id !== undefined && f.direction === 'outbound') return 'source_id selects inbound events; it cannot be combined with direction=outbound';
+  if (f.customer_id !== undefined && (f.source_id !== undefined || f.direction === 'inbound'))
+    return 'customer_id selects outbound events; it cannot be combined with source_id or direction=inbound';
+  if (f.source_id !== undefined && f.direction === 'outbound')
+    return 'source_id selects inbound events; it cannot be combined with direction=outbound';
   if (f.destination_id !== undefined) {
     const d = catalog.view.destinations.get(f.destination_id);
-    if (!isUuid(f.destination_id) || !d || d.account_id !== accountId) return 'destination_id: no such destination in this account';
-    if (f.customer_id !== undefined && d.customer_id !== f.customer_id) return `destination_id: not a destination of customer '${f.customer_id}'`;
+    if (!isUuid(f.destination_id) || !d || d.account_id !== accountId)
+      return 'destination_id: no such destination in this account';
+    if (f.customer_id !== undefined && d.customer_id !== f.customer_id)
+      return `destination_id: not a destination of customer '${f.customer_id}'`;
     if (f.status !== undefined && !(DELIVERY_STATUSES as readonly string[]).includes(f.status)) {
       return `status: with destination_id, status is the status of the delivery to it (one of ${DELIVERY_STATUSES.join(', ')})`;
     }
@@ -74,11 +82,21 @@ export function replaySubject(accountId: string, f: Pick<ReplayFilter, 'source_i
 
 /** The filters that the message's own metadata answers. */
 export function matchesMeta(meta: EventMeta, f: ReplayFilter): boolean {
-  if (f.event_type !== undefined && !(isEventTypePattern(f.event_type) ? matchEventType(f.event_type, meta.event_type) : meta.event_type === f.event_type)) return false;
+  if (
+    f.event_type !== undefined &&
+    !(isEventTypePattern(f.event_type)
+      ? matchEventType(f.event_type, meta.event_type)
+      : meta.event_type === f.event_type)
+  )
+    return false;
   if (f.direction !== undefined && meta.direction !== f.direction) return false;
   if (f.source_id !== undefined && meta.source_id !== f.source_id) return false;
   // A customer's replay takes its own events and broadcasts; another customer's events never.
-  if (f.customer_id !== undefined && (meta.direction !== 'outbound' || (meta.customer_id !== undefined && meta.customer_id !== f.customer_id))) return false;
+  if (
+    f.customer_id !== undefined &&
+    (meta.direction !== 'outbound' || (meta.customer_id !== undefined && meta.customer_id !== f.customer_id))
+  )
+    return false;
   return true;
 }
 
@@ -107,20 +125,35 @@ export type ReplayOutcome = 'completed' | 'cancelled' | 'stopped' | 'skipped';
  * Runs (or resumes) one replay. Resolves 'stopped' when `shouldStop` turned true between batches
  * (process shutdown: the caller has the job retried), 'cancelled' when a user cancelled it.
  */
-export async function runReplay(deps: ReplayDeps, id: string, shouldStop: () => boolean = () => false): Promise<ReplayOutcome> {
+export async function runReplay(
+  deps: ReplayDeps,
+  id: string,
+  shouldStop: () => boolean = () => false,
+): Promise<ReplayOutcome> {
   const rec = await startReplay(deps.pool, id);
   if (!rec) return 'skipped';
   const f = rec.filter;
   const account = rec.account_id;
   const since = Date.parse(f.since);
   const until = Date.parse(f.until);
-  const c: ReplayCounters = { scanned: rec.scanned, matched: rec.matched, replayed: rec.replayed, deliveries: rec.deliveries, last_seq: rec.last_seq };
+  const c: ReplayCounters = {
+    scanned: rec.scanned,
+    matched: rec.matched,
+    replayed: rec.replayed,
+    deliveries: rec.deliveries,
+    last_seq: rec.last_seq,
+  };
   let outcome: ReplayOutcome = 'completed';
   // The extent is fixed on the first run, so that a resumed job and its progress read the same range.
   let endSeq = rec.end_seq;
   if (rec.first_seq === null || endSeq === null) {
     const end = await deps.broker.streams.lastSeq(STREAMS.events);
-    const first = (await deps.broker.streams.firstSeqAtOrAfter(STREAMS.events, replaySubject(account, f), since - SKEW_MARGIN_MS)) ?? end + 1;
+    const first =
+      (await deps.broker.streams.firstSeqAtOrAfter(
+        STREAMS.events,
+        replaySubject(account, f),
+        since - SKEW_MARGIN_MS,
+      )) ?? end + 1;
     endSeq = (await setReplayExtent(deps.pool, id, Math.min(first, end + 1), end))?.end_seq ?? end;
   }
 
@@ -184,17 +217,27 @@ export async function runReplay(deps: ReplayDeps, id: string, shouldStop: () => 
   });
   if (outcome === 'completed') {
     await finishReplay(deps.pool, id, 'completed');
-    deps.log.info({ replay_id: id, scanned: c.scanned, matched: c.matched, replayed: c.replayed }, 'bulk replay completed');
+    deps.log.info(
+      { replay_id: id, scanned: c.scanned, matched: c.matched, replayed: c.replayed },
+      'bulk replay completed',
+    );
   }
   return outcome;
 }
 
 /** Keeps the candidates whose status (or whose delivery to the destination) the filter asks for. */
-async function byReadModels(pool: Pool, account: string, f: ReplayFilter, candidates: StoredEvent[]): Promise<StoredEvent[]> {
+async function byReadModels(
+  pool: Pool,
+  account: string,
+  f: ReplayFilter,
+  candidates: StoredEvent[],
+): Promise<StoredEvent[]> {
   if (candidates.length === 0 || (f.status === undefined && f.destination_id === undefined)) return candidates;
   const ids = candidates.map((e) => e.meta.event_id).filter(isUuid);
   const statuses =
-    f.destination_id !== undefined ? await latestDeliveryStatuses(pool, account, f.destination_id, ids) : await eventStatuses(pool, account, ids);
+    f.destination_id !== undefined
+      ? await latestDeliveryStatuses(pool, account, f.destination_id, ids)
+      : await eventStatuses(pool, account, ids);
   return candidates.filter((e) => {
     const s = statuses.get(e.meta.event_id);
     return s !== undefined && (f.status === undefined || s === f.status);
@@ -204,8 +247,13 @@ async function byReadModels(pool: Pool, account: string, f: ReplayFilter, candid
 /** The API's port: records a replay and queues its job. */
 export function replayPort(deps: { pool: Pool; catalog: Catalog; enqueue: (id: string) => Promise<void> }) {
   return {
-    async create(accountId: string, input: ReplayFilter): Promise<{ ok: true; replay: ReplayView } | { ok: false; error: string }> {
-      const filter: ReplayFilter = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as unknown as ReplayFilter;
+    async create(
+      accountId: string,
+      input: ReplayFilter,
+    ): Promise<{ ok: true; replay: ReplayView } | { ok: false; error: string }> {
+      const filter: ReplayFilter = Object.fromEntries(
+        Object.entries(input).filter(([, v]) => v !== undefined),
+      ) as unknown as ReplayFilter;
       const problem = checkReplayFilter(deps.catalog, accountId, filter);
       if (problem) return { ok: false, error: problem };
       const id = randomUUID();

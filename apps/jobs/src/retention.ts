@@ -57,10 +57,11 @@ export interface RetentionReport {
 
 export function retentionDays(account: { plan: Plan; retention_days?: number }): number {
   const d = account.retention_days;
-  return typeof d === 'number' && Number.isFinite(d) && d >= 1 ? d : PLAN_RETENTION_DAYS[account.plan] ?? 1;
+  return typeof d === 'number' && Number.isFinite(d) && d >= 1 ? d : (PLAN_RETENTION_DAYS[account.plan] ?? 1);
 }
 
-const minOf = (...xs: Array<number | null | undefined>): number => Math.min(...xs.map((x) => (typeof x === 'number' ? x : Number.POSITIVE_INFINITY)));
+const minOf = (...xs: Array<number | null | undefined>): number =>
+  Math.min(...xs.map((x) => (typeof x === 'number' ? x : Number.POSITIVE_INFINITY)));
 
 /** Every message of the stream up to this sequence was processed by the consumer; null when it is unknown. */
 async function ackFloor(consumers: ConsumerAdmin, stream: string, consumer: string): Promise<number | null> {
@@ -81,7 +82,9 @@ export async function runRetention(deps: RetentionDeps, now: number = Date.now()
     [STREAMS.facts, CONSUMERS.projectFacts, (a: string) => `hs.facts.*.${a}`],
     [STREAMS.deadLetters, CONSUMERS.projectDeadLetters, (a: string) => `hs.dlq.${a}`],
   ] as const;
-  const factsProjected = await Promise.all(factFloors.map(([stream, consumer]) => ackFloor(deps.broker.consumers, stream, consumer)));
+  const factsProjected = await Promise.all(
+    factFloors.map(([stream, consumer]) => ackFloor(deps.broker.consumers, stream, consumer)),
+  );
   for (const account of [...deps.catalog.view.accounts.values()]) {
     const cutoff = new Date(now - retentionDays(account) * DAY_MS);
     const deleted = await deleteExpiredEvents(deps.pool, account.id, cutoff);
@@ -95,7 +98,8 @@ export async function runRetention(deps: RetentionDeps, now: number = Date.now()
     }
     let purgedFacts = 0;
     if (deleted.events > 0 || purged > 0) {
-      const before = Math.min(cutoff.getTime(), bounds.oldestInFlight?.getTime() ?? Number.POSITIVE_INFINITY) - FACT_MARGIN_MS;
+      const before =
+        Math.min(cutoff.getTime(), bounds.oldestInFlight?.getTime() ?? Number.POSITIVE_INFINITY) - FACT_MARGIN_MS;
       for (const [i, [stream, , subjectOf]] of factFloors.entries()) {
         const floor = factsProjected[i];
         if (floor === null || floor === undefined) continue;

@@ -56,25 +56,36 @@ t.test('given a replay request, the time window and the destination are checked'
   t.equal(checkReplayFilter(c, A, { ...ok, destination_id: DST, status: 'dead_letter' }), null);
   t.match(checkReplayFilter(c, A, { ...ok, until: ok.since }), /after since/);
   t.match(checkReplayFilter(c, A, { since: '2025-01-01T00:00:00Z', until: '2025-02-02T00:00:00Z' }), /31 days/);
-  t.equal(checkReplayFilter(c, A, { since: '2025-01-01T00:00:00Z', until: '2025-02-01T00:00:00Z' }), null, 'exactly 31 days is allowed');
-  t.match(checkReplayFilter(c, B, { ...ok, destination_id: DST }), /no such destination/, "another account's destination");
+  t.equal(
+    checkReplayFilter(c, A, { since: '2025-01-01T00:00:00Z', until: '2025-02-01T00:00:00Z' }),
+    null,
+    'exactly 31 days is allowed',
+  );
+  t.match(
+    checkReplayFilter(c, B, { ...ok, destination_id: DST }),
+    /no such destination/,
+    "another account's destination",
+  );
   t.match(checkReplayFilter(c, A, { ...ok, destination_id: DST, status: 'unrouted' }), /status of the delivery/);
   t.match(checkReplayFilter(c, A, { ...ok, source_id: SRC, direction: 'outbound' }), /inbound/);
   t.match(checkReplayFilter(c, A, { ...ok, since: 'soon' }), /since/);
 });
 
-t.test("given a customer's replay, it takes the customer's outbound events and broadcasts, never another's", async (t) => {
-  const window = { since: '2025-01-01T00:00:00Z', until: '2025-01-02T00:00:00Z', customer_id: 'cus_x' };
-  const out = (o: Partial<EventMeta> = {}) => meta({ direction: 'outbound', source_id: null, ...o });
-  t.ok(matchesMeta(out({ customer_id: 'cus_x' }), window), 'its own event');
-  t.ok(matchesMeta(out(), window), 'a broadcast (its targets are cut to the customer later)');
-  t.notOk(matchesMeta(out({ customer_id: 'cus_y' }), window), "another customer's event");
-  t.notOk(matchesMeta(meta(), window), 'an inbound event');
-  const c = catalogWith({ customer_id: 'cus_y' });
-  t.match(checkReplayFilter(c, A, { ...window, destination_id: DST }), /not a destination of customer 'cus_x'/);
-  t.equal(checkReplayFilter(catalogWith({ customer_id: 'cus_x' }), A, { ...window, destination_id: DST }), null);
-  t.match(checkReplayFilter(c, A, { ...window, direction: 'inbound' }), /outbound events/);
-});
+t.test(
+  "given a customer's replay, it takes the customer's outbound events and broadcasts, never another's",
+  async (t) => {
+    const window = { since: '2025-01-01T00:00:00Z', until: '2025-01-02T00:00:00Z', customer_id: 'cus_x' };
+    const out = (o: Partial<EventMeta> = {}) => meta({ direction: 'outbound', source_id: null, ...o });
+    t.ok(matchesMeta(out({ customer_id: 'cus_x' }), window), 'its own event');
+    t.ok(matchesMeta(out(), window), 'a broadcast (its targets are cut to the customer later)');
+    t.notOk(matchesMeta(out({ customer_id: 'cus_y' }), window), "another customer's event");
+    t.notOk(matchesMeta(meta(), window), 'an inbound event');
+    const c = catalogWith({ customer_id: 'cus_y' });
+    t.match(checkReplayFilter(c, A, { ...window, destination_id: DST }), /not a destination of customer 'cus_x'/);
+    t.equal(checkReplayFilter(catalogWith({ customer_id: 'cus_x' }), A, { ...window, destination_id: DST }), null);
+    t.match(checkReplayFilter(c, A, { ...window, direction: 'inbound' }), /outbound events/);
+  },
+);
 
 t.test('given an account, its retention window comes from its record, else its plan', async (t) => {
   t.equal(retentionDays({ plan: 'free', retention_days: 1 }), 1);

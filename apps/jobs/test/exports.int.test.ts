@@ -66,7 +66,9 @@ async function expectedEvents(pool: Pool, account: string): Promise<Array<Record
 }
 
 function csvObjects(text: string, numeric: string[], json: string[]): Array<Record<string, unknown>> {
-  const [header, ...body] = parse(text, { cast: (v, ctx) => (ctx.quoting ? v : v === '' ? null : v) }) as Array<Array<string | null>>;
+  const [header, ...body] = parse(text, { cast: (v, ctx) => (ctx.quoting ? v : v === '' ? null : v) }) as Array<
+    Array<string | null>
+  >;
   return body.map((cells) =>
     Object.fromEntries(
       (header as string[]).map((h, i) => {
@@ -93,7 +95,13 @@ t.test('an export of 200,000 events completes in constant memory and parses back
   // small one first so that the measurement below sees only what an export of many rows adds.
   const warm = await b.api.call('POST', '/v1/exports', { kind: 'events', format: 'ndjson' });
   t.equal(warm.status, 202);
-  await until(b.api, `/v1/exports/${warm.json.data.id}`, (e) => e.status !== 'queued' && e.status !== 'running', 'warm-up export finished', 120_000);
+  await until(
+    b.api,
+    `/v1/exports/${warm.json.data.id}`,
+    (e) => e.status !== 'queued' && e.status !== 'running',
+    'warm-up export finished',
+    120_000,
+  );
 
   // Sampled after a full collection each time, so garbage not yet collected does not count.
   const before = live();
@@ -104,14 +112,28 @@ t.test('an export of 200,000 events completes in constant memory and parses back
   const post = await a.api.call('POST', '/v1/exports', { kind: 'events', format: 'ndjson' });
   t.equal(post.status, 202, JSON.stringify(post.json));
   t.match(post.json.data, { status: 'queued', kind: 'events', format: 'ndjson', rows: 0, download_url: null });
-  const done = await until(a.api, `/v1/exports/${post.json.data.id}`, (e) => e.status !== 'queued' && e.status !== 'running', 'export finished', 120_000);
+  const done = await until(
+    a.api,
+    `/v1/exports/${post.json.data.id}`,
+    (e) => e.status !== 'queued' && e.status !== 'running',
+    'export finished',
+    120_000,
+  );
   clearInterval(sampler);
   const after = live();
-  t.match(done, { status: 'completed', rows: ROWS, error: null, download_url: `/v1/exports/${post.json.data.id}/download` });
+  t.match(done, {
+    status: 'completed',
+    rows: ROWS,
+    error: null,
+    download_url: `/v1/exports/${post.json.data.id}/download`,
+  });
   t.ok(done.bytes > 48 * MB, `a file of ${(done.bytes / MB).toFixed(1)} MiB`);
   t.ok(Date.parse(done.expires_at) - Date.parse(done.finished_at) === 24 * 3_600_000, 'expires 24 h after it finished');
   // Holding the file (or the rows) would cost more than the file's size; streaming costs a batch.
-  t.ok(peak - before < 32 * MB, `live memory during the export grew by ${((peak - before) / MB).toFixed(1)} MiB (file: ${(done.bytes / MB).toFixed(1)} MiB)`);
+  t.ok(
+    peak - before < 32 * MB,
+    `live memory during the export grew by ${((peak - before) / MB).toFixed(1)} MiB (file: ${(done.bytes / MB).toFixed(1)} MiB)`,
+  );
   t.ok(after - before < 24 * MB, `and by ${((after - before) / MB).toFixed(1)} MiB after it`);
   const expected = await expectedEvents(pool, a.accountId);
   t.equal(expected.length, ROWS);
@@ -124,16 +146,29 @@ t.test('an export of 200,000 events completes in constant memory and parses back
   const lines = plain.body.split('\n');
   t.equal(lines.pop(), '');
   t.equal(lines.length, ROWS);
-  t.ok(JSON.stringify(lines.map((l) => JSON.parse(l))) === JSON.stringify(expected), 'NDJSON parses back to the same rows, in order');
+  t.ok(
+    JSON.stringify(lines.map((l) => JSON.parse(l))) === JSON.stringify(expected),
+    'NDJSON parses back to the same rows, in order',
+  );
 
-  const zipped = await app.inject({ method: 'GET', url: `/v1/exports/${post.json.data.id}/download`, headers: { ...auth, 'accept-encoding': 'br, gzip' } });
+  const zipped = await app.inject({
+    method: 'GET',
+    url: `/v1/exports/${post.json.data.id}/download`,
+    headers: { ...auth, 'accept-encoding': 'br, gzip' },
+  });
   t.equal(zipped.statusCode, 200);
   t.equal(zipped.headers['content-encoding'], 'gzip');
   t.ok(zipped.rawPayload.length < done.bytes / 3, 'compressed');
   t.ok(gunzipSync(zipped.rawPayload).equals(plain.rawPayload), 'gzip carries the same bytes');
 
   const csv = await a.api.call('POST', '/v1/exports', { kind: 'events', format: 'csv' });
-  const csvDone = await until(a.api, `/v1/exports/${csv.json.data.id}`, (e) => e.status === 'completed', 'CSV export finished', 120_000);
+  const csvDone = await until(
+    a.api,
+    `/v1/exports/${csv.json.data.id}`,
+    (e) => e.status === 'completed',
+    'CSV export finished',
+    120_000,
+  );
   t.equal(csvDone.rows, ROWS);
   const csvFile = await app.inject({ method: 'GET', url: `/v1/exports/${csv.json.data.id}/download`, headers: auth });
   t.equal(csvFile.headers['content-type'], 'text/csv; charset=utf-8');
@@ -143,7 +178,11 @@ t.test('an export of 200,000 events completes in constant memory and parses back
 
   // Another account sees none of it.
   t.equal((await b.api.call('GET', `/v1/exports/${post.json.data.id}`)).status, 404);
-  const stolen = await app.inject({ method: 'GET', url: `/v1/exports/${post.json.data.id}/download`, headers: { authorization: `Bearer ${b.key}` } });
+  const stolen = await app.inject({
+    method: 'GET',
+    url: `/v1/exports/${post.json.data.id}/download`,
+    headers: { authorization: `Bearer ${b.key}` },
+  });
   t.equal(stolen.statusCode, 404);
   t.same(
     (await b.api.call('GET', '/v1/exports')).json.data.map((e: { id: string }) => e.id),
@@ -151,7 +190,11 @@ t.test('an export of 200,000 events completes in constant memory and parses back
     "B lists its own export only, never A's",
   );
   const listed = await a.api.call('GET', '/v1/exports?limit=1');
-  t.same([listed.json.data[0].id, typeof listed.json.next_cursor], [csv.json.data.id, 'string'], 'newest first, paginated');
+  t.same(
+    [listed.json.data[0].id, typeof listed.json.next_cursor],
+    [csv.json.data.id, 'string'],
+    'newest first, paginated',
+  );
 });
 
 t.test('attempt exports, filters, files not ready and expiry', async (t) => {
@@ -170,7 +213,12 @@ t.test('attempt exports, filters, files not ready and expiry', async (t) => {
     filter: { status: 'delivered', since: '2025-01-01T00:00:00Z', until: '2025-01-01T00:30:00Z' },
   });
   t.equal(post.status, 202, JSON.stringify(post.json));
-  const done = await until(a.api, `/v1/exports/${post.json.data.id}`, (e) => e.status === 'completed', 'attempt export finished');
+  const done = await until(
+    a.api,
+    `/v1/exports/${post.json.data.id}`,
+    (e) => e.status === 'completed',
+    'attempt export finished',
+  );
   const { rows: expected } = await pool.query(
     `SELECT a.event_id, a.delivery_id, a.destination_id, a.n AS attempt, a.started_at, a.duration_ms, a.status_code, a.outcome,
        a.error_class, a.error, a.response_excerpt
@@ -187,11 +235,24 @@ t.test('attempt exports, filters, files not ready and expiry', async (t) => {
   t.ok(JSON.stringify(parsed) === JSON.stringify(want), 'attempts CSV parses back to the same rows');
 
   // A filter that matches nothing still makes a (header-only) file.
-  const none = await a.api.call('POST', '/v1/exports', { kind: 'events', format: 'csv', filter: { event_type: 'no.such.type' } });
-  t.match(await until(a.api, `/v1/exports/${none.json.data.id}`, (e) => e.status === 'completed', 'empty export finished'), { rows: 0 });
+  const none = await a.api.call('POST', '/v1/exports', {
+    kind: 'events',
+    format: 'csv',
+    filter: { event_type: 'no.such.type' },
+  });
+  t.match(
+    await until(a.api, `/v1/exports/${none.json.data.id}`, (e) => e.status === 'completed', 'empty export finished'),
+    { rows: 0 },
+  );
 
   // Not complete yet: a record no worker has taken (nothing queued it).
-  const pending = await createExport(pool, { id: randomUUID(), account_id: a.accountId, kind: 'events', format: 'ndjson', filter: {} });
+  const pending = await createExport(pool, {
+    id: randomUUID(),
+    account_id: a.accountId,
+    kind: 'events',
+    format: 'ndjson',
+    filter: {},
+  });
   const early = await app.inject({ method: 'GET', url: `/v1/exports/${pending.id}/download`, headers: auth });
   t.equal(early.statusCode, 404);
   t.equal(early.json().code, 'not_ready');
@@ -200,7 +261,10 @@ t.test('attempt exports, filters, files not ready and expiry', async (t) => {
     [{ kind: 'rows', format: 'csv' }, 'unknown kind'],
     [{ kind: 'events', format: 'xml' }, 'unknown format'],
     [{ kind: 'events', format: 'csv', filter: { since: 'yesterday' } }, 'bad time'],
-    [{ kind: 'events', format: 'csv', filter: { since: '2025-02-01T00:00:00Z', until: '2025-01-01T00:00:00Z' } }, 'until before since'],
+    [
+      { kind: 'events', format: 'csv', filter: { since: '2025-02-01T00:00:00Z', until: '2025-01-01T00:00:00Z' } },
+      'until before since',
+    ],
     [{ kind: 'events', format: 'csv', filter: { colour: 'red' } }, 'unknown filter'],
   ] as const) {
     t.equal((await a.api.call('POST', '/v1/exports', body)).status, 400, why);

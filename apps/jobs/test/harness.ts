@@ -20,10 +20,15 @@ export interface Tenant {
 
 /** An account made through sign-up; `extra` (plan terms) goes with the operator token. */
 export async function tenant(gw: Gateway, name: string, extra: Record<string, unknown> = {}): Promise<Tenant> {
-  const operator: Record<string, string> = Object.keys(extra).length > 0 ? { 'x-operator-token': TEST_OPERATOR_TOKEN } : {};
+  const operator: Record<string, string> =
+    Object.keys(extra).length > 0 ? { 'x-operator-token': TEST_OPERATOR_TOKEN } : {};
   const r = await client(gw.url as string).call('POST', '/v1/accounts', { name, ...extra }, operator);
   if (r.status !== 201) throw new Error(`signup failed: ${r.status} ${JSON.stringify(r.json)}`);
-  return { accountId: r.json.data.account.id, key: r.json.data.api_key, api: client(gw.url as string, r.json.data.api_key) };
+  return {
+    accountId: r.json.data.account.id,
+    key: r.json.data.api_key,
+    api: client(gw.url as string, r.json.data.api_key),
+  };
 }
 
 export async function created(api: Client, path: string, body: unknown): Promise<Record<string, any>> {
@@ -49,7 +54,13 @@ export async function directJobs(t: Test, gw: Gateway): Promise<Jobs> {
 }
 
 /** Polls GET path until `done` holds for its data, and returns that data. */
-export async function until(api: Client, path: string, done: (data: any) => boolean, message: string, timeoutMs = 30_000): Promise<any> {
+export async function until(
+  api: Client,
+  path: string,
+  done: (data: any) => boolean,
+  message: string,
+  timeoutMs = 30_000,
+): Promise<any> {
   return waitFor(
     async () => {
       const r = await api.call('GET', path);
@@ -64,7 +75,9 @@ export async function streamsSettled(gw: Gateway): Promise<void> {
   const last = await gw.broker.streams.lastSeq('HS_EVENTS');
   await waitFor(
     async () => {
-      const floors = await Promise.all(['router', 'projector_events'].map((c) => gw.broker.consumers.info('HS_EVENTS', c)));
+      const floors = await Promise.all(
+        ['router', 'projector_events'].map((c) => gw.broker.consumers.info('HS_EVENTS', c)),
+      );
       return floors.every((f) => f.ack_floor.stream_seq >= last);
     },
     { timeoutMs: 20_000, message: 'router and projector caught up with HS_EVENTS' },

@@ -68,7 +68,9 @@ t.test('retention removes expired events from the read models and the stream, an
   await pool.query(`UPDATE events SET status = 'retry_scheduled' WHERE id = $1`, [inFlight.event_id]);
 
   const idsIn = async (account: string) =>
-    (await pool.query('SELECT id FROM events WHERE account_id = $1 ORDER BY stream_seq', [account])).rows.map((r) => r.id);
+    (await pool.query('SELECT id FROM events WHERE account_id = $1 ORDER BY stream_seq', [account])).rows.map(
+      (r) => r.id,
+    );
   const streamIds = async (account: string) => {
     const out: string[] = [];
     for (const m of await streamMessages(gw.broker, 'HS_EVENTS')) {
@@ -83,7 +85,12 @@ t.test('retention removes expired events from the read models and the stream, an
   t.equal(await countWhere('attempts', delivered.event_id), 1, 'and an attempt');
 
   const rollupsOf = async (account: string) =>
-    (await pool.query('SELECT sum(received)::int AS n FROM event_rollups WHERE account_id = $1 AND minute < $2', [account, new Date(now - DAY)])).rows[0].n;
+    (
+      await pool.query('SELECT sum(received)::int AS n FROM event_rollups WHERE account_id = $1 AND minute < $2', [
+        account,
+        new Date(now - DAY),
+      ])
+    ).rows[0].n;
   t.equal(await rollupsOf(a.accountId), 4, 'the old events are in the rollups');
   // A dead letter of an expired event (its delivery dead-lettered long ago).
   await pool.query(
@@ -95,9 +102,16 @@ t.test('retention removes expired events from the read models and the stream, an
   const report = await jobs.runRetention(now);
   const forA = report.accounts.find((x) => x.account_id === a.accountId);
   t.match(forA, { events: 3, deliveries: 1, attempts: 1, purged: 2 });
-  t.notOk(report.accounts.find((x) => x.account_id === b.accountId), "the pro account's 3-day-old event is within its 30 days");
+  t.notOk(
+    report.accounts.find((x) => x.account_id === b.accountId),
+    "the pro account's 3-day-old event is within its 30 days",
+  );
 
-  t.same(await idsIn(a.accountId), [inFlight.event_id, fresh.event_id], 'read models: the in-flight and the new event stay');
+  t.same(
+    await idsIn(a.accountId),
+    [inFlight.event_id, fresh.event_id],
+    'read models: the in-flight and the new event stay',
+  );
   t.equal(await countWhere('deliveries', delivered.event_id), 0, 'its deliveries went with it');
   t.equal(await countWhere('attempts', delivered.event_id), 0, 'and its attempts');
   t.equal(await countWhere('event_routings', unrouted.event_id), 0, 'and routing rows');
@@ -117,7 +131,10 @@ t.test('retention removes expired events from the read models and the stream, an
   // Once it finishes, the next pass takes it, and the stream follows.
   await pool.query(`UPDATE events SET status = 'delivered' WHERE id = $1`, [inFlight.event_id]);
   const second = await jobs.runRetention(now);
-  t.match(second.accounts.find((x) => x.account_id === a.accountId), { events: 1, purged: 2 });
+  t.match(
+    second.accounts.find((x) => x.account_id === a.accountId),
+    { events: 1, purged: 2 },
+  );
   t.same(await idsIn(a.accountId), [fresh.event_id]);
   t.same(await streamIds(a.accountId), [fresh.event_id]);
 

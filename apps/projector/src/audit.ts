@@ -1,7 +1,14 @@
 // The audit log's projection: its own durable consumer on HS_AUDIT and its own batcher, whose
 // transactions write audit_log rows with the stream's checkpoint. Separate from the events' pipe:
 // an audit entry shares nothing with events, and a busy event stream must not hold it back.
-import { type Broker, type ConsumerAdmin, ConsumerMissing, type Consumer, type InboundMsg, startConsumer } from '@hookstream/broker';
+import {
+  type Broker,
+  type ConsumerAdmin,
+  ConsumerMissing,
+  type Consumer,
+  type InboundMsg,
+  startConsumer,
+} from '@hookstream/broker';
 import { AuditEntry, CONSUMERS, ContractError, STREAMS, checkFact } from '@hookstream/contracts';
 import type { Logger, Metrics } from '@hookstream/observability';
 import { type AuditInput, type Pool, applyAuditBatch, isUuid, truncateAuditLog } from '@hookstream/store';
@@ -16,7 +23,8 @@ export function decodeAudit(msg: InboundMsg): Item {
   const at = { stream: STREAMS.audit, seq: msg.streamSeq } as const;
   try {
     const entry = checkFact<AuditEntry>(AuditEntry, JSON.parse(dec.decode(msg.data)), 'audit entry');
-    if (!isUuid(entry.id) || !isUuid(entry.account_id)) return { ...at, kind: 'skip', reason: 'audit entry ids are not UUIDs' };
+    if (!isUuid(entry.id) || !isUuid(entry.account_id))
+      return { ...at, kind: 'skip', reason: 'audit entry ids are not UUIDs' };
     if (Number.isNaN(Date.parse(entry.at))) return { ...at, kind: 'skip', reason: 'audit entry time does not parse' };
     return { ...at, kind: 'audit', entry };
   } catch (err) {
@@ -100,7 +108,8 @@ export async function rebuildAudit(deps: PipeDeps & { timeoutMs?: number | undef
     for (;;) {
       const i = await deps.broker.consumers.info(STREAMS.audit, CONSUMERS.projectAudit);
       if (i.num_pending + i.num_ack_pending === 0) return;
-      if (deps.timeoutMs !== undefined && Date.now() - started > deps.timeoutMs) throw new Error('rebuild: timed out waiting for the audit log to catch up');
+      if (deps.timeoutMs !== undefined && Date.now() - started > deps.timeoutMs)
+        throw new Error('rebuild: timed out waiting for the audit log to catch up');
       await sleep(100);
     }
   } finally {

@@ -104,7 +104,7 @@ export function createBatcher(o: BatcherOptions): Batcher {
   // Retries infrastructure failures until they pass or the batcher closes.
   const writeWithRetry = async (batch: readonly Pending[], items: readonly Item[]): Promise<WriteOutcome> => {
     let delay = 100;
-    for (let failures = 0; ; ) {
+    for (let failures = 0; ;) {
       try {
         await o.write(items);
         return 'ok';
@@ -113,7 +113,10 @@ export function createBatcher(o: BatcherOptions): Batcher {
         failures++;
         stats.writeFailures++;
         if (failures === 1 || failures % 20 === 0) {
-          o.log.warn({ err, batcher: o.name, failures, messages: batch.length }, 'projection write failed; holding the batch and retrying');
+          o.log.warn(
+            { err, batcher: o.name, failures, messages: batch.length },
+            'projection write failed; holding the batch and retrying',
+          );
         }
         if (closing) return 'abandoned';
         for (const p of batch) p.msg.working();
@@ -143,11 +146,17 @@ export function createBatcher(o: BatcherOptions): Batcher {
   };
 
   const logSkip = (p: Pending, reason: string) =>
-    o.log.error({ stream: p.item.stream, seq: p.msg.streamSeq, subject: p.msg.subject, reason }, 'unprojectable message skipped');
+    o.log.error(
+      { stream: p.item.stream, seq: p.msg.streamSeq, subject: p.msg.subject, reason },
+      'unprojectable message skipped',
+    );
 
   const commit = async (batch: Pending[]): Promise<void> => {
     for (const p of batch) if (p.item.kind === 'skip') logSkip(p, p.item.reason);
-    const outcome = await writeWithRetry(batch, batch.map((p) => p.item));
+    const outcome = await writeWithRetry(
+      batch,
+      batch.map((p) => p.item),
+    );
     if (outcome !== 'data_error') return settle(batch, outcome);
     if (batch.length > 1) {
       // Halve until the message at fault is alone; the others commit normally.

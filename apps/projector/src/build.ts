@@ -41,7 +41,11 @@ export interface ProjectorDeps {
   lagIntervalMs?: number;
 }
 
-const METRIC_STREAM: Record<ProjectedStream, StreamName> = { HS_EVENTS: 'events', HS_FACTS: 'facts', HS_DEADLETTERS: 'dead_letters' };
+const METRIC_STREAM: Record<ProjectedStream, StreamName> = {
+  HS_EVENTS: 'events',
+  HS_FACTS: 'facts',
+  HS_DEADLETTERS: 'dead_letters',
+};
 
 export interface StreamLag {
   /** Highest sequence committed to the read models. */
@@ -144,7 +148,9 @@ export function buildProjector(deps: ProjectorDeps): Projector {
       // one is written.
       pipe = {
         batchers: [batcher],
-        loops: PROJECTED.map(({ stream, consumer }) => pull(deps, stream, consumer, batchSize, (msg) => batcher.add(msg, decodeMessage(stream, msg)))),
+        loops: PROJECTED.map(({ stream, consumer }) =>
+          pull(deps, stream, consumer, batchSize, (msg) => batcher.add(msg, decodeMessage(stream, msg))),
+        ),
       };
       if (metrics) {
         const refresh = async () => {
@@ -179,7 +185,10 @@ export async function start(deps: ProjectorDeps): Promise<Projector> {
 }
 
 /** How far the read models trail each stream (for /readyz and the benchmark). */
-export async function projectionLag(deps: { broker: Pick<Broker, 'streams'>; pool: Pool }): Promise<Record<string, StreamLag>> {
+export async function projectionLag(deps: {
+  broker: Pick<Broker, 'streams'>;
+  pool: Pool;
+}): Promise<Record<string, StreamLag>> {
   const checkpoints = await readCheckpoints(deps.pool);
   const out: Record<string, StreamLag> = {};
   for (const { stream } of PROJECTED) {
@@ -228,7 +237,9 @@ function pullBySlot(
   inHand: number,
   counted: () => void,
 ): Pipe {
-  const batchers = Array.from({ length: WRITER_SLOTS }, (_, slot) => createWriter(deps, `rebuild ${stream} ${slot}`, batchSize, { exclusive: true, slot }));
+  const batchers = Array.from({ length: WRITER_SLOTS }, (_, slot) =>
+    createWriter(deps, `rebuild ${stream} ${slot}`, batchSize, { exclusive: true, slot }),
+  );
   const handle = async (msg: InboundMsg) => {
     const parts = partsBySlot(decodeMessage(stream, msg));
     const msgs = splitMessage(msg, parts.length, counted);
@@ -259,7 +270,8 @@ export class RebuildTimeout extends Error {
  */
 export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
   const started = Date.now();
-  const batchOf = (stream: ProjectedStream) => deps.batchSize ?? (stream === STREAMS.events ? REBUILD_EVENTS_BATCH : REBUILD_BATCH);
+  const batchOf = (stream: ProjectedStream) =>
+    deps.batchSize ?? (stream === STREAMS.events ? REBUILD_EVENTS_BATCH : REBUILD_BATCH);
   deps.log.info('rebuild: dropping projector consumers and read models');
   await deleteProjectorConsumers(deps.broker.consumers);
   await truncateReadModels(deps.pool);
@@ -284,7 +296,9 @@ export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
     for (;;) {
       try {
         const infos = await Promise.all(
-          PROJECTED.filter(({ stream }) => which.includes(stream)).map(({ stream, consumer }) => deps.broker.consumers.info(stream, consumer)),
+          PROJECTED.filter(({ stream }) => which.includes(stream)).map(({ stream, consumer }) =>
+            deps.broker.consumers.info(stream, consumer),
+          ),
         );
         if (infos.every((i) => i.num_pending + i.num_ack_pending <= slack)) return;
       } catch (err) {
@@ -293,7 +307,8 @@ export async function rebuild(deps: RebuildOptions): Promise<RebuildResult> {
         if (isServerAnswer(err)) throw err;
         deps.log.warn({ err: (err as Error).message }, 'rebuild: reading the consumers failed; asking again');
       }
-      if (deps.timeoutMs !== undefined && Date.now() - started > deps.timeoutMs) throw new RebuildTimeout('rebuild: timed out waiting for the projection to catch up');
+      if (deps.timeoutMs !== undefined && Date.now() - started > deps.timeoutMs)
+        throw new RebuildTimeout('rebuild: timed out waiting for the projection to catch up');
       await sleep(100);
     }
   };

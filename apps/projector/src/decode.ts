@@ -95,15 +95,27 @@ function decodeUnchecked(stream: ProjectedStream, msg: InboundMsg): Item {
   }
   const value = json(msg.data);
   const kind = (value as { kind?: unknown } | null)?.kind;
-  if (kind === 'routed') return { stream, kind: 'routed', seq, fact: routable(checkFact<RoutedFact>(RoutedFact, value, 'routed fact')) };
+  if (kind === 'routed')
+    return { stream, kind: 'routed', seq, fact: routable(checkFact<RoutedFact>(RoutedFact, value, 'routed fact')) };
   if (kind === 'routings') {
     const batch = checkFact<RoutedFacts>(RoutedFacts, value, 'routed facts');
-    return { stream, kind: 'routings', seq, facts: ofAccount(batch.account_id, batch.routings.map(routable), 'a routing') };
+    return {
+      stream,
+      kind: 'routings',
+      seq,
+      facts: ofAccount(batch.account_id, batch.routings.map(routable), 'a routing'),
+    };
   }
-  if (kind === 'attempt') return { stream, kind: 'attempt', seq, fact: readable(checkFact<AttemptFact>(AttemptFact, value, 'attempt fact')) };
+  if (kind === 'attempt')
+    return { stream, kind: 'attempt', seq, fact: readable(checkFact<AttemptFact>(AttemptFact, value, 'attempt fact')) };
   if (kind === 'attempts') {
     const batch = checkFact<AttemptFacts>(AttemptFacts, value, 'attempt facts');
-    return { stream, kind: 'attempts', seq, facts: ofAccount(batch.account_id, batch.attempts.map(readable), 'an attempt') };
+    return {
+      stream,
+      kind: 'attempts',
+      seq,
+      facts: ofAccount(batch.account_id, batch.attempts.map(readable), 'an attempt'),
+    };
   }
   throw new Unreadable(`unknown fact kind ${JSON.stringify(kind)}`);
 }
@@ -112,12 +124,17 @@ export function decodeMessage(stream: ProjectedStream, msg: InboundMsg): Item {
   try {
     return decodeUnchecked(stream, msg);
   } catch (err) {
-    if (err instanceof Unreadable || err instanceof ContractError) return { stream, kind: 'skip', seq: msg.streamSeq, reason: err.message };
+    if (err instanceof Unreadable || err instanceof ContractError)
+      return { stream, kind: 'skip', seq: msg.streamSeq, reason: err.message };
     throw err;
   }
 }
 
 /** Rough size of an item in a batch, to bound a transaction's payload (bodies reach 5 MB). */
 export function itemBytes(item: Item): number {
-  return item.kind === 'event' ? item.event.body.byteLength + 1024 : item.kind === 'attempts' || item.kind === 'routings' ? item.facts.length * 1024 : 1024;
+  return item.kind === 'event'
+    ? item.event.body.byteLength + 1024
+    : item.kind === 'attempts' || item.kind === 'routings'
+      ? item.facts.length * 1024
+      : 1024;
 }

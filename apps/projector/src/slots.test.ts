@@ -33,39 +33,58 @@ function idOfSlot(slot: number): string {
   }
 }
 
-t.test('attempts and routings of events of different slots are split by slot, each part keeping its order', async (t) => {
-  const account = randomUUID();
-  const metas = [0, 1, 0, 1, 1].map((slot) => eventMeta(account, { event_id: idOfSlot(slot % WRITER_SLOTS) }));
-  const facts = metas.map((m) => attemptFact(m, target(), 1, 'delivered', 200));
-  const item: Item = { stream: 'HS_FACTS', seq: 9, kind: 'attempts', facts };
-  const parts = partsBySlot(item);
-  t.same(
-    parts.map(([slot, part]) => [slot, part.kind === 'attempts' ? part.facts.map((f) => f.event_id) : []]),
-    [
-      [0, [facts[0]?.event_id, facts[2]?.event_id]],
-      [1, [facts[1]?.event_id, facts[3]?.event_id, facts[4]?.event_id]],
-    ],
-  );
-  t.ok(parts.every(([, part]) => part.seq === 9 && part.stream === 'HS_FACTS'), 'each part moves the checkpoint of the message');
+t.test(
+  'attempts and routings of events of different slots are split by slot, each part keeping its order',
+  async (t) => {
+    const account = randomUUID();
+    const metas = [0, 1, 0, 1, 1].map((slot) => eventMeta(account, { event_id: idOfSlot(slot % WRITER_SLOTS) }));
+    const facts = metas.map((m) => attemptFact(m, target(), 1, 'delivered', 200));
+    const item: Item = { stream: 'HS_FACTS', seq: 9, kind: 'attempts', facts };
+    const parts = partsBySlot(item);
+    t.same(
+      parts.map(([slot, part]) => [slot, part.kind === 'attempts' ? part.facts.map((f) => f.event_id) : []]),
+      [
+        [0, [facts[0]?.event_id, facts[2]?.event_id]],
+        [1, [facts[1]?.event_id, facts[3]?.event_id, facts[4]?.event_id]],
+      ],
+    );
+    t.ok(
+      parts.every(([, part]) => part.seq === 9 && part.stream === 'HS_FACTS'),
+      'each part moves the checkpoint of the message',
+    );
 
-  const one: Item = { stream: 'HS_FACTS', seq: 10, kind: 'attempts', facts: [facts[1] as (typeof facts)[number], facts[3] as (typeof facts)[number]] };
-  t.same(
-    partsBySlot(one).map(([slot]) => slot),
-    [1],
-    'attempts of one slot stay one part',
-  );
-  const routings: Item = { stream: 'HS_FACTS', seq: 12, kind: 'routings', facts: metas.map((m) => routedFact(m, [target()])) };
-  t.same(
-    partsBySlot(routings).map(([slot, part]) => [slot, part.kind === 'routings' ? part.facts.map((f) => f.event_id) : []]),
-    [
-      [0, [metas[0]?.event_id, metas[2]?.event_id]],
-      [1, [metas[1]?.event_id, metas[3]?.event_id, metas[4]?.event_id]],
-    ],
-    'routings of several events are split by slot in the same way',
-  );
-  const routed: Item = { stream: 'HS_FACTS', seq: 11, kind: 'attempt', fact: facts[1] as (typeof facts)[number] };
-  t.same(partsBySlot(routed), [[1, routed]], "a single fact goes whole to its event's slot");
-});
+    const one: Item = {
+      stream: 'HS_FACTS',
+      seq: 10,
+      kind: 'attempts',
+      facts: [facts[1] as (typeof facts)[number], facts[3] as (typeof facts)[number]],
+    };
+    t.same(
+      partsBySlot(one).map(([slot]) => slot),
+      [1],
+      'attempts of one slot stay one part',
+    );
+    const routings: Item = {
+      stream: 'HS_FACTS',
+      seq: 12,
+      kind: 'routings',
+      facts: metas.map((m) => routedFact(m, [target()])),
+    };
+    t.same(
+      partsBySlot(routings).map(([slot, part]) => [
+        slot,
+        part.kind === 'routings' ? part.facts.map((f) => f.event_id) : [],
+      ]),
+      [
+        [0, [metas[0]?.event_id, metas[2]?.event_id]],
+        [1, [metas[1]?.event_id, metas[3]?.event_id, metas[4]?.event_id]],
+      ],
+      'routings of several events are split by slot in the same way',
+    );
+    const routed: Item = { stream: 'HS_FACTS', seq: 11, kind: 'attempt', fact: facts[1] as (typeof facts)[number] };
+    t.same(partsBySlot(routed), [[1, routed]], "a single fact goes whole to its event's slot");
+  },
+);
 
 t.test('a split message is acked once every part is, and only then', async (t) => {
   const { msg, calls } = recorded();

@@ -51,7 +51,10 @@ export interface Target {
   customer_id?: string;
 }
 
-export const target = (destination_id: string = randomUUID()): Target => ({ delivery_id: randomUUID(), destination_id });
+export const target = (destination_id: string = randomUUID()): Target => ({
+  delivery_id: randomUUID(),
+  destination_id,
+});
 
 export function routedFact(meta: EventMeta, targets: Target[], replay_id: string | null = null): RoutedFact {
   return {
@@ -66,7 +69,13 @@ export function routedFact(meta: EventMeta, targets: Target[], replay_id: string
   };
 }
 
-export function attemptFact(meta: EventMeta, t: Target, n: number, outcome: AttemptFact['outcome'], code: number | null): AttemptFact {
+export function attemptFact(
+  meta: EventMeta,
+  t: Target,
+  n: number,
+  outcome: AttemptFact['outcome'],
+  code: number | null,
+): AttemptFact {
   return {
     v: 1,
     kind: 'attempt',
@@ -126,7 +135,12 @@ export async function publish(broker: Broker, messages: readonly Message[], dupl
       await pub.publishAttempts({ v: 1, kind: 'attempts', account_id, attempts: m.facts }, id ?? randomUUID());
     } else if (m.kind === 'routings') {
       // No message id: a batch of routings is never deduped, a duplicate is simply published again.
-      await pub.publishRoutings({ v: 1, kind: 'routings', account_id: (m.facts[0] as RoutedFact).account_id, routings: m.facts });
+      await pub.publishRoutings({
+        v: 1,
+        kind: 'routings',
+        account_id: (m.facts[0] as RoutedFact).account_id,
+        routings: m.facts,
+      });
     } else if (m.kind === 'event') await pub.publishEvent(m.meta, m.body, id ?? m.meta.event_id);
     else if (!duplicate) {
       if (m.kind === 'routed') await pub.publishRouted(m.fact);
@@ -134,7 +148,11 @@ export async function publish(broker: Broker, messages: readonly Message[], dupl
       else await pub.publishDeadLetter(m.letter);
     } else {
       const subject =
-        m.kind === 'routed' ? `hs.facts.routed.${m.fact.account_id}` : m.kind === 'attempt' ? `hs.facts.attempt.${m.fact.account_id}` : `hs.dlq.${m.letter.account_id}`;
+        m.kind === 'routed'
+          ? `hs.facts.routed.${m.fact.account_id}`
+          : m.kind === 'attempt'
+            ? `hs.facts.attempt.${m.fact.account_id}`
+            : `hs.dlq.${m.letter.account_id}`;
       const value = m.kind === 'dead' ? m.letter : m.fact;
       await publishRaw(broker, subject, JSON.stringify(value), id ? { msgId: id } : {});
     }
@@ -151,7 +169,10 @@ export async function projected(projector: Projector, timeoutMs = 30_000): Promi
     } catch {
       /* Postgres may be away: keep waiting */
     }
-    if (Date.now() > deadline) throw new Error(`projection did not catch up in ${timeoutMs} ms: ${JSON.stringify(await projector.lag().catch(() => null))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `projection did not catch up in ${timeoutMs} ms: ${JSON.stringify(await projector.lag().catch(() => null))}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -161,7 +182,12 @@ export function normalized(e: EventDetail | null, names: Record<string, string>)
   const rename = (v: unknown): unknown => {
     if (typeof v === 'string') return names[v] ?? v;
     if (Array.isArray(v)) return v.map(rename);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'updated_at').map(([k, x]) => [k, rename(x)]));
+    if (v && typeof v === 'object')
+      return Object.fromEntries(
+        Object.entries(v)
+          .filter(([k]) => k !== 'updated_at')
+          .map(([k, x]) => [k, rename(x)]),
+      );
     return v;
   };
   return rename(e);

@@ -5,7 +5,18 @@ import t from 'tap';
 import { STREAMS } from '@hookstream/contracts';
 import { startNats, startOwnPostgres } from '@hookstream/testkit';
 import { buildProjector } from '../src/build.ts';
-import { type Message, attemptFact, connectTest, eventMeta, migratedPool, projected, publish, routedFact, silent, target } from './fixtures.ts';
+import {
+  type Message,
+  attemptFact,
+  connectTest,
+  eventMeta,
+  migratedPool,
+  projected,
+  publish,
+  routedFact,
+  silent,
+  target,
+} from './fixtures.ts';
 
 const nats = await startNats(t);
 const pg = await startOwnPostgres(t);
@@ -55,15 +66,24 @@ t.test('a Postgres outage while publishing: caught up afterwards, no gap, no dup
     held = now;
   }
   t.ok(held > 0 && held <= 2 * 50, `the projector holds ${held} of the 150 events it cannot write`);
-  t.ok((await broker.consumers.info(STREAMS.events, 'projector_events')).num_pending > 0, 'the rest waits on the server');
+  t.ok(
+    (await broker.consumers.info(STREAMS.events, 'projector_events')).num_pending > 0,
+    'the rest waits on the server',
+  );
   await pg.start();
   await publishStories(50);
   await projected(projector, 60_000);
 
   t.ok(projector.stats().writeFailures > 0, 'the projector did hit the outage');
-  const ids = await pool.query<{ id: string }>('SELECT id FROM events WHERE account_id = $1 ORDER BY received_at', [account]);
+  const ids = await pool.query<{ id: string }>('SELECT id FROM events WHERE account_id = $1 ORDER BY received_at', [
+    account,
+  ]);
   t.equal(ids.rows.length, 300);
-  t.same(ids.rows.map((r) => r.id), published, 'every event exactly once, none missing');
+  t.same(
+    ids.rows.map((r) => r.id),
+    published,
+    'every event exactly once, none missing',
+  );
   const counts = await pool.query<{ deliveries: number; attempts: number; delivered: number }>(
     `SELECT (SELECT count(*)::int FROM deliveries WHERE account_id = $1) AS deliveries,
             (SELECT count(*)::int FROM attempts WHERE account_id = $1) AS attempts,
@@ -72,7 +92,10 @@ t.test('a Postgres outage while publishing: caught up afterwards, no gap, no dup
   );
   t.same(counts.rows[0], { deliveries: 300, attempts: 300, delivered: 300 });
   for (const consumer of ['projector_events', 'projector_facts']) {
-    const info = await broker.consumers.info(consumer === 'projector_events' ? STREAMS.events : STREAMS.facts, consumer);
+    const info = await broker.consumers.info(
+      consumer === 'projector_events' ? STREAMS.events : STREAMS.facts,
+      consumer,
+    );
     t.equal(info.num_pending + info.num_ack_pending, 0, `${consumer} drained`);
   }
 });

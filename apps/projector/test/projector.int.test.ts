@@ -67,12 +67,21 @@ t.test('event, routing and three attempts (500, 500, 200): delivered, with every
   t.equal(e?.headers['content-type'], 'application/json');
   t.equal(e?.deliveries.length, 1);
   const d = e?.deliveries[0];
-  t.match(d, { id: s.ids.delivery, destination_id: s.ids.destination, status: 'delivered', attempt_count: 3, last_status_code: 200 });
-  t.same(d?.attempts.map((a) => [a.n, a.status_code, a.outcome]), [
-    [1, 500, 'retry_scheduled'],
-    [2, 500, 'retry_scheduled'],
-    [3, 200, 'delivered'],
-  ]);
+  t.match(d, {
+    id: s.ids.delivery,
+    destination_id: s.ids.destination,
+    status: 'delivered',
+    attempt_count: 3,
+    last_status_code: 200,
+  });
+  t.same(
+    d?.attempts.map((a) => [a.n, a.status_code, a.outcome]),
+    [
+      [1, 500, 'retry_scheduled'],
+      [2, 500, 'retry_scheduled'],
+      [3, 200, 'delivered'],
+    ],
+  );
   const cps = await readCheckpoints(pool);
   t.ok((cps[STREAMS.facts]?.last_seq ?? 0) >= 4, 'the facts checkpoint moved with the rows');
 });
@@ -96,7 +105,8 @@ t.test('facts before their event, shuffled and duplicated: the same rows as in o
   await publish(broker, inOrder.messages, true);
   await projected(projector);
 
-  const roles = (ids: Record<string, string>) => Object.fromEntries(Object.entries(ids).map(([role, id]) => [id, role]));
+  const roles = (ids: Record<string, string>) =>
+    Object.fromEntries(Object.entries(ids).map(([role, id]) => [id, role]));
   const a = normalized(await getEvent(pool, account, inOrder.ids.event as string), roles(inOrder.ids));
   const b = normalized(await getEvent(pool, account, other.ids.event as string), roles(other.ids));
   t.match(a, { status: 'delivered', deliveries: [{ status: 'delivered', attempt_count: 3 }] });
@@ -105,9 +115,10 @@ t.test('facts before their event, shuffled and duplicated: the same rows as in o
     return JSON.parse(JSON.stringify(v, (k, x) => (/(_at|^at)$/.test(k) ? undefined : x)));
   };
   t.same(strip(b), strip(a));
-  const counts = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM attempts WHERE delivery_id = ANY($1::uuid[])', [
-    [inOrder.ids.delivery, other.ids.delivery],
-  ]);
+  const counts = await pool.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM attempts WHERE delivery_id = ANY($1::uuid[])',
+    [[inOrder.ids.delivery, other.ids.delivery]],
+  );
   t.equal(counts.rows[0]?.n, 6, 'duplicates add no rows');
 });
 
@@ -153,11 +164,14 @@ t.test('attempts stored together in one message are projected like attempts stor
   await projected(projector);
   const d = (await getEvent(pool, account, s.ids.event as string))?.deliveries[0];
   t.match(d, { status: 'delivered', attempt_count: 3, last_status_code: 200 });
-  t.same(d?.attempts.map((a) => [a.n, a.status_code, a.outcome]), [
-    [1, 500, 'retry_scheduled'],
-    [2, 500, 'retry_scheduled'],
-    [3, 200, 'delivered'],
-  ]);
+  t.same(
+    d?.attempts.map((a) => [a.n, a.status_code, a.outcome]),
+    [
+      [1, 500, 'retry_scheduled'],
+      [2, 500, 'retry_scheduled'],
+      [3, 200, 'delivered'],
+    ],
+  );
 });
 
 t.test('a batch of attempts with one of another account is skipped whole', async (t) => {
@@ -167,7 +181,10 @@ t.test('a batch of attempts with one of another account is skipped whole', async
   const x = target();
   const mine = attemptFact(meta, x, 1, 'delivered', 200);
   const theirs = { ...attemptFact(meta, x, 2, 'delivered', 200), account_id: randomUUID() };
-  await createPublisher(broker).publishAttempts({ v: 1, kind: 'attempts', account_id: account, attempts: [mine, theirs] }, randomUUID());
+  await createPublisher(broker).publishAttempts(
+    { v: 1, kind: 'attempts', account_id: account, attempts: [mine, theirs] },
+    randomUUID(),
+  );
   await projected(projector);
   t.equal((await countReadModels(pool)).attempts, before.attempts, 'no attempt of it was written');
   t.equal(projector.stats().skipped, skippedBefore + 1);
@@ -182,17 +199,29 @@ t.test('routings stored together in one message are projected like routed facts 
     { kind: 'routings', facts },
     // The same routings again, as after a router that died before acking its events: same rows.
     { kind: 'routings', facts },
-    ...(targets[0] as Target[]).map((x): Message => ({ kind: 'attempt', fact: attemptFact(metas[0] as EventMeta, x, 1, 'delivered', 200) })),
+    ...(targets[0] as Target[]).map((x): Message => ({
+      kind: 'attempt',
+      fact: attemptFact(metas[0] as EventMeta, x, 1, 'delivered', 200),
+    })),
   ]);
   await projected(projector);
   const events = await Promise.all(metas.map((m) => getEvent(pool, account, m.event_id)));
-  t.same(events.map((e) => e?.status), ['delivered', 'queued', 'queued']);
+  t.same(
+    events.map((e) => e?.status),
+    ['delivered', 'queued', 'queued'],
+  );
   t.same(
     events.map((e) => e?.deliveries.map((d) => d.destination_id).sort()),
     targets.map((ts) => ts.map((x) => x.destination_id).sort()),
     'each event has the deliveries of its own routing, once',
   );
-  t.same(events[0]?.deliveries.map((d) => [d.status, d.attempt_count]), [['delivered', 1], ['delivered', 1]]);
+  t.same(
+    events[0]?.deliveries.map((d) => [d.status, d.attempt_count]),
+    [
+      ['delivered', 1],
+      ['delivered', 1],
+    ],
+  );
 });
 
 t.test('a batch of routings with one of another account is skipped whole', async (t) => {
@@ -200,35 +229,46 @@ t.test('a batch of routings with one of another account is skipped whole', async
   const skippedBefore = projector.stats().skipped;
   const mine = routedFact(eventMeta(account), [target()]);
   const theirs = { ...routedFact(eventMeta(account), [target()]), account_id: randomUUID() };
-  await createPublisher(broker).publishRoutings({ v: 1, kind: 'routings', account_id: account, routings: [mine, theirs] });
+  await createPublisher(broker).publishRoutings({
+    v: 1,
+    kind: 'routings',
+    account_id: account,
+    routings: [mine, theirs],
+  });
   await projected(projector);
   t.equal((await countReadModels(pool)).deliveries, before.deliveries, 'no delivery of it was written');
   t.equal(projector.stats().skipped, skippedBefore + 1);
 });
 
-t.test('messages of routings and attempts of many events, of both writer slots, are projected and acked once', async (t) => {
-  const ofSlot = (slot: number): string => {
-    for (;;) {
-      const id = randomUUID();
-      if (writerSlot(id) === slot) return id;
-    }
-  };
-  const metas = Array.from({ length: 12 }, (_, i) => eventMeta(account, { event_id: ofSlot(i % WRITER_SLOTS) }));
-  const targets = metas.map(() => target());
-  await publish(broker, [
-    ...metas.map((meta): Message => ({ kind: 'event', meta, body: Buffer.from('{}') })),
-    { kind: 'routings', facts: metas.map((m, i) => routedFact(m, [targets[i] as Target])) },
-    { kind: 'attempts', facts: metas.map((m, i) => attemptFact(m, targets[i] as Target, 1, 'delivered', 200)) },
-  ]);
-  await projected(projector);
-  const events = await Promise.all(metas.map((m) => getEvent(pool, account, m.event_id)));
-  t.same(events.map((e) => e?.status), metas.map(() => 'delivered'));
-  const facts = await waitFor(async () => {
-    const i = await broker.consumers.info(STREAMS.facts, 'projector_facts');
-    return i.num_ack_pending === 0 && i;
-  });
-  t.equal(facts.num_redelivered, 0, 'nothing handed back');
-});
+t.test(
+  'messages of routings and attempts of many events, of both writer slots, are projected and acked once',
+  async (t) => {
+    const ofSlot = (slot: number): string => {
+      for (;;) {
+        const id = randomUUID();
+        if (writerSlot(id) === slot) return id;
+      }
+    };
+    const metas = Array.from({ length: 12 }, (_, i) => eventMeta(account, { event_id: ofSlot(i % WRITER_SLOTS) }));
+    const targets = metas.map(() => target());
+    await publish(broker, [
+      ...metas.map((meta): Message => ({ kind: 'event', meta, body: Buffer.from('{}') })),
+      { kind: 'routings', facts: metas.map((m, i) => routedFact(m, [targets[i] as Target])) },
+      { kind: 'attempts', facts: metas.map((m, i) => attemptFact(m, targets[i] as Target, 1, 'delivered', 200)) },
+    ]);
+    await projected(projector);
+    const events = await Promise.all(metas.map((m) => getEvent(pool, account, m.event_id)));
+    t.same(
+      events.map((e) => e?.status),
+      metas.map(() => 'delivered'),
+    );
+    const facts = await waitFor(async () => {
+      const i = await broker.consumers.info(STREAMS.facts, 'projector_facts');
+      return i.num_ack_pending === 0 && i;
+    });
+    t.equal(facts.num_redelivered, 0, 'nothing handed back');
+  },
+);
 
 t.test('unreadable messages are skipped; the projection goes on', async (t) => {
   const before = await countReadModels(pool);
@@ -245,6 +285,8 @@ t.test('unreadable messages are skipped; the projection goes on', async (t) => {
   t.ok(await getEvent(pool, account, good.event_id));
   t.equal(projector.stats().skipped - skippedBefore, 3, 'skips are counted');
   // Terminated after the commit, so never left to redeliver.
-  const settled = await waitFor(async () => (await broker.consumers.info(STREAMS.facts, 'projector_facts')).num_ack_pending === 0);
+  const settled = await waitFor(
+    async () => (await broker.consumers.info(STREAMS.facts, 'projector_facts')).num_ack_pending === 0,
+  );
   t.ok(settled, 'skipped messages are terminated');
 });

@@ -38,8 +38,15 @@ const accounts = [randomUUID(), randomUUID()];
 function history(i: number): Message[] {
   const account = accounts[i % 2] as string;
   const customer = i % 10 === 0 ? { customer_id: `cus_${i % 3}` } : {};
-  const meta = eventMeta(account, i % 5 === 0 ? { direction: 'outbound', source_id: null, labels: { tier: 'gold' }, ...customer } : {});
-  const event: Message = { kind: 'event', meta, body: Buffer.from(i % 7 === 0 ? [0xff, 0x00, i] : Buffer.from(`{"i":${i}}`)) };
+  const meta = eventMeta(
+    account,
+    i % 5 === 0 ? { direction: 'outbound', source_id: null, labels: { tier: 'gold' }, ...customer } : {},
+  );
+  const event: Message = {
+    kind: 'event',
+    meta,
+    body: Buffer.from(i % 7 === 0 ? [0xff, 0x00, i] : Buffer.from(`{"i":${i}}`)),
+  };
   // Some deliveries go to a customer's destination, also when their attempts come first (i % 6 = 3).
   const x: Target = i % 4 === 1 ? { ...target(), customer_id: `cus_${i % 3}` } : target();
   const y = target();
@@ -73,7 +80,11 @@ function history(i: number): Message[] {
         event,
       ];
     case 4:
-      return [event, { kind: 'routed', fact: routedFact(meta, [x]) }, { kind: 'dead', letter: deadLetter(meta, x, 5, null) }];
+      return [
+        event,
+        { kind: 'routed', fact: routedFact(meta, [x]) },
+        { kind: 'dead', letter: deadLetter(meta, x, 5, null) },
+      ];
     default:
       return [event];
   }
@@ -93,7 +104,12 @@ function turn(n: number): Message[] {
   return [
     ...metas.map((meta, i): Message => ({ kind: 'event', meta, body: Buffer.from(`{"turn":${i}}`) })),
     { kind: 'routings', facts: metas.map((meta, i) => routedFact(meta, [targets[i] as Target])) },
-    { kind: 'attempts', facts: metas.map((meta, i) => attemptFact(meta, targets[i] as Target, 1, i % 3 === 0 ? 'retry_scheduled' : 'delivered', 200)) },
+    {
+      kind: 'attempts',
+      facts: metas.map((meta, i) =>
+        attemptFact(meta, targets[i] as Target, 1, i % 3 === 0 ? 'retry_scheduled' : 'delivered', 200),
+      ),
+    },
   ];
 }
 
@@ -109,14 +125,18 @@ t.test('a rebuild reproduces the live read models row for row', async (t) => {
   t.same([before.deliveries.length, before.attempts.length], [280, 280], 'every delivery and attempt of the history');
   const statuses = new Set((before.events as Array<{ status: string }>).map((e) => e.status));
   t.same([...statuses].sort(), ['dead_letter', 'delivered', 'received', 'retry_scheduled', 'unrouted']);
-  const customerOf = (rows: unknown[]) => (rows as Array<{ customer_id: string | null }>).filter((r) => r.customer_id !== null).length;
+  const customerOf = (rows: unknown[]) =>
+    (rows as Array<{ customer_id: string | null }>).filter((r) => r.customer_id !== null).length;
   t.equal(customerOf(before.events), 24, 'the customer of every event published for one');
   t.equal(customerOf(before.deliveries), 40, "the customer of every delivery to a customer's destination");
   // The console's read models are compared too: they hold every event and attempt of the history.
-  const sum = (rows: unknown[], k: string) => (rows as Array<Record<string, number>>).reduce((n, r) => n + (r[k] as number), 0);
+  const sum = (rows: unknown[], k: string) =>
+    (rows as Array<Record<string, number>>).reduce((n, r) => n + (r[k] as number), 0);
   t.equal(sum(before.event_rollups, 'received'), 280, 'every event counted once by minute');
   t.equal(sum(before.event_rollups_hourly, 'received'), 280, 'and by hour');
-  const attemptRows = (before.delivery_rollups as Array<{ outcome: string; n: number }>).filter((r) => r.outcome !== 'dead_lettered');
+  const attemptRows = (before.delivery_rollups as Array<{ outcome: string; n: number }>).filter(
+    (r) => r.outcome !== 'dead_lettered',
+  );
   t.equal(sum(attemptRows, 'n'), 280, 'every attempt counted once');
   t.ok(before.dead_letters.length > 0 && before.destination_health.length > 0, 'dead letters and destination health');
 
@@ -141,7 +161,10 @@ t.test('a rebuild cut short is repaired by the next one', async (t) => {
   // Stopped at its first look at the consumers: read models truncated, facts begun, events not yet.
   let eventsPhases = 0;
   const onEventsPhase = () => void eventsPhases++;
-  await t.rejects(rebuild({ broker, pool, log: silent, batchSize: 20, flushMs: 5, timeoutMs: 0, onEventsPhase }), RebuildTimeout);
+  await t.rejects(
+    rebuild({ broker, pool, log: silent, batchSize: 20, flushMs: 5, timeoutMs: 0, onEventsPhase }),
+    RebuildTimeout,
+  );
   t.equal((await snapshotReadModels(pool)).events.length, 0, 'left half done');
   t.equal(eventsPhases, 0, 'its events phase never began');
 

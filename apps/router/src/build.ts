@@ -44,7 +44,8 @@ export function buildRouter(deps: RouterDeps): Router {
         maxMessages: deps.maxInFlight ?? 64,
         handle: (msg) => routeEvent(msg, routeDeps),
         // A throw is a publish failure: the consumer naks with a delay and the event comes back.
-        onError: (err) => deps.log.warn({ err: (err as Error).message }, 'routing failed; the event will be offered again'),
+        onError: (err) =>
+          deps.log.warn({ err: (err as Error).message }, 'routing failed; the event will be offered again'),
         onStatus: (s) => {
           if (s.kind === 'heartbeats_missed') deps.metrics?.heartbeatMissed('router');
           deps.log.warn(s, 'router consumer status');

@@ -2,12 +2,7 @@
 // the publisher, and decides ack / term itself; a throw means "infrastructure failed, offer it again".
 import { type InboundMsg, type Publisher, type Stored, type TurnBatcher, createTurnBatcher } from '@hookstream/broker';
 import { type ConfigView, selectTargets } from '@hookstream/catalog';
-import {
-  type DeliveryMeta,
-  type EventMeta,
-  type RoutedFact,
-  decodeEventMeta,
-} from '@hookstream/contracts';
+import { type DeliveryMeta, type EventMeta, type RoutedFact, decodeEventMeta } from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/domain';
 import type { Logger, Metrics } from '@hookstream/observability';
 
@@ -36,7 +31,13 @@ export function createRoutings(publisher: Publisher): TurnBatcher<RoutedFact, St
     maxFacts: MAX_ROUTINGS,
     maxBytes: MAX_BYTES,
     one: (fact) => publisher.publishRouted(fact),
-    many: (routings) => publisher.publishRoutings({ v: 1, kind: 'routings', account_id: (routings[0] as RoutedFact).account_id, routings }),
+    many: (routings) =>
+      publisher.publishRoutings({
+        v: 1,
+        kind: 'routings',
+        account_id: (routings[0] as RoutedFact).account_id,
+        routings,
+      }),
   });
 }
 
@@ -46,7 +47,10 @@ export async function routeEvent(msg: InboundMsg, deps: RouteDeps): Promise<void
     event = decodeEventMeta(msg.headers);
   } catch (err) {
     // A message nobody can read will never become readable: terminate it, loudly, and go on.
-    deps.log.error({ stream_seq: msg.streamSeq, subject: msg.subject, err: (err as Error).message }, 'malformed event: terminated');
+    deps.log.error(
+      { stream_seq: msg.streamSeq, subject: msg.subject, err: (err as Error).message },
+      'malformed event: terminated',
+    );
     // No reason string: nats-server before 2.10 ignores "+TERM <reason>".
     msg.term();
     return;

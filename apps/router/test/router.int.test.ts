@@ -28,7 +28,15 @@ const catalog = await openCatalog(broker, { keyring: ephemeralKeyring() });
 const publisher = createPublisher(broker);
 const log = createLogger('silent');
 const router = buildRouter({ broker, view: catalog.view, publisher, log });
-const deliverer = buildDeliverer({ broker, view: catalog.view, publisher, log, allowPrivate: true, maxInFlight: 64, pullExpiresMs: 2_000 });
+const deliverer = buildDeliverer({
+  broker,
+  view: catalog.view,
+  publisher,
+  log,
+  allowPrivate: true,
+  maxInFlight: 64,
+  pullExpiresMs: 2_000,
+});
 t.teardown(async () => {
   await router.stop();
   await deliverer.stop();
@@ -44,18 +52,44 @@ let account = randomUUID();
 
 async function destination(url: string, over: Partial<DestinationRecord> = {}): Promise<DestinationRecord> {
   const d: DestinationRecord = {
-    id: randomUUID(), account_id: account, name: 'd', url, auth_token: null, headers: {}, signing_secrets: [],
-    signature_scheme: 'standard_webhooks', timeout_ms: 2_000, retry_policy: { max_attempts: 3, delays_ms: [50], jitter: 0 },
-    rate_limit_per_s: null, max_in_flight: 8, active: true, created_at: stamp(), updated_at: stamp(), ...over,
+    id: randomUUID(),
+    account_id: account,
+    name: 'd',
+    url,
+    auth_token: null,
+    headers: {},
+    signing_secrets: [],
+    signature_scheme: 'standard_webhooks',
+    timeout_ms: 2_000,
+    retry_policy: { max_attempts: 3, delays_ms: [50], jitter: 0 },
+    rate_limit_per_s: null,
+    max_in_flight: 8,
+    active: true,
+    created_at: stamp(),
+    updated_at: stamp(),
+    ...over,
   };
   await catalog.put('destination', d.id, d);
   return d;
 }
 
-async function route(destinationId: string, pattern: string | null, over: Partial<RouteRecord> = {}): Promise<RouteRecord> {
+async function route(
+  destinationId: string,
+  pattern: string | null,
+  over: Partial<RouteRecord> = {},
+): Promise<RouteRecord> {
   const r: RouteRecord = {
-    id: randomUUID(), account_id: account, source_id: null, destination_id: destinationId, event_type_pattern: pattern,
-    labels: null, payload_filter: null, active: true, created_at: stamp(), updated_at: stamp(), ...over,
+    id: randomUUID(),
+    account_id: account,
+    source_id: null,
+    destination_id: destinationId,
+    event_type_pattern: pattern,
+    labels: null,
+    payload_filter: null,
+    active: true,
+    created_at: stamp(),
+    updated_at: stamp(),
+    ...over,
   };
   await catalog.put('route', r.id, r);
   return r;
@@ -63,8 +97,18 @@ async function route(destinationId: string, pattern: string | null, over: Partia
 
 async function publish(eventType: string | null, body: Buffer, over: Partial<EventMeta> = {}): Promise<EventMeta> {
   const meta: EventMeta = {
-    v: 1, event_id: randomUUID(), account_id: account, direction: 'outbound', source_id: null, event_type: eventType,
-    received_at: stamp(), content_type: 'application/octet-stream', headers: {}, labels: null, idempotency_key: null, ...over,
+    v: 1,
+    event_id: randomUUID(),
+    account_id: account,
+    direction: 'outbound',
+    source_id: null,
+    event_type: eventType,
+    received_at: stamp(),
+    content_type: 'application/octet-stream',
+    headers: {},
+    labels: null,
+    idempotency_key: null,
+    ...over,
   };
   await publisher.publishEvent(meta, body, `evt:${meta.event_id}`);
   return meta;
@@ -110,7 +154,14 @@ t.test('three destinations with different patterns each get exactly their events
   const expected = new Map([
     [rxA, [[orderCreated, ra]]],
     [rxB, [[invoicePaid, rb]]],
-    [rxC, [[orderCreated, rc], [invoicePaid, rc], [deep, rc]]],
+    [
+      rxC,
+      [
+        [orderCreated, rc],
+        [invoicePaid, rc],
+        [deep, rc],
+      ],
+    ],
   ] as const);
   const bodies = new Map([orderCreated, invoicePaid, deep, untyped].map((e, i) => [e.event_id, bytes(i + 1)]));
 
@@ -125,7 +176,11 @@ t.test('three destinations with different patterns each get exactly their events
       const req = reqs.find((q) => q.headers[DELIVERY_HEADERS.eventId] === event.event_id);
       t.ok(req, `${event.event_type} arrived`);
       t.ok(req!.body.equals(bodies.get(event.event_id)!), 'byte for byte');
-      t.equal(req!.headers[DELIVERY_HEADERS.deliveryId], deliveryIdFor(event.event_id, r.id), 'delivery id derived from event and route');
+      t.equal(
+        req!.headers[DELIVERY_HEADERS.deliveryId],
+        deliveryIdFor(event.event_id, r.id),
+        'delivery id derived from event and route',
+      );
       t.equal(req!.headers[DELIVERY_HEADERS.eventType], event.event_type);
       t.equal(req!.headers[DELIVERY_HEADERS.attempt], '1');
       t.equal(req!.headers['content-type'], 'application/octet-stream');
@@ -153,7 +208,11 @@ t.test('outbound destination_ids, inactive and foreign destinations restrict the
   for (const d of [a, b, off, foreign]) await route(d.id, 'ping');
   const only = await publish('ping', Buffer.from('{}'), { destination_ids: [b.id, foreign.id] });
   const fact = await waitFor(async () => (await routedFacts(broker)).find((f) => f.event_id === only.event_id));
-  t.same(fact.deliveries.map((d) => d.destination_id), [b.id], 'only the named destination of this account');
+  t.same(
+    fact.deliveries.map((d) => d.destination_id),
+    [b.id],
+    'only the named destination of this account',
+  );
   const all = await publish('ping', Buffer.from('{}'));
   const fact2 = await waitFor(async () => (await routedFacts(broker)).find((f) => f.event_id === all.event_id));
   t.same(
@@ -174,9 +233,14 @@ t.test("a customer's event goes to its destinations only, and the routed fact na
   const forAll = await publish('invoice.paid', Buffer.from('{}'));
   const inbound = await publish('invoice.paid', Buffer.from('{}'), { direction: 'inbound', source_id: randomUUID() });
   const factOf = (id: string) => waitFor(async () => (await routedFacts(broker)).find((f) => f.event_id === id));
-  const customers = (f: RoutedFact) => Object.fromEntries(f.deliveries.map((d) => [d.destination_id, d.customer_id ?? null]));
+  const customers = (f: RoutedFact) =>
+    Object.fromEntries(f.deliveries.map((d) => [d.destination_id, d.customer_id ?? null]));
   t.same(customers(await factOf(forA.event_id)), { [a.id]: 'cus_a' }, "customer A's event: A's destination alone");
-  t.same(customers(await factOf(forAll.event_id)), { [a.id]: 'cus_a', [b.id]: 'cus_b', [all.id]: null }, 'an event for all: every destination');
+  t.same(
+    customers(await factOf(forAll.event_id)),
+    { [a.id]: 'cus_a', [b.id]: 'cus_b', [all.id]: null },
+    'an event for all: every destination',
+  );
   t.same(customers(await factOf(inbound.event_id)), { [all.id]: null }, "an inbound event: no customer's destination");
   await rx.waitForCount(5);
 });
@@ -222,7 +286,11 @@ t.test('a router that re-reads the whole stream creates no delivery twice', asyn
     const i = await broker.consumers.info(STREAMS.events, CONSUMERS.router);
     return i.num_pending === 0 && i.num_ack_pending === 0 && i.delivered.stream_seq > 0;
   });
-  t.equal((await broker.streams.info(STREAMS.deliveries)).state.messages, before, 'every republished delivery was a duplicate');
+  t.equal(
+    (await broker.streams.info(STREAMS.deliveries)).state.messages,
+    before,
+    'every republished delivery was a duplicate',
+  );
   // Routed facts stored alone have ids of their own and were dropped as repeats too; those stored
   // with others in one message are stored again, naming the same deliveries (projected to the same rows).
   t.same(await routings(), routedBefore, 'every event is routed to the same deliveries as before');
@@ -259,5 +327,8 @@ t.test('the routings of events routed in one turn share one message per account'
     stored.every((m) => m.kind === 'routed' || m.routings.every((f) => f.account_id === m.account_id)),
     'a message holds routings of its own account only',
   );
-  t.ok(facts.every((f) => f.deliveries.length === 1), 'each routing names its delivery');
+  t.ok(
+    facts.every((f) => f.deliveries.length === 1),
+    'each routing names its delivery',
+  );
 });

@@ -19,7 +19,12 @@ export function createAuditPublisher(broker: Broker, timeoutMs = 10_000): AuditP
       new Promise((resolve, reject) => {
         const h = natsHeaders();
         h.set('Nats-Msg-Id', `audit:${entry.id}`);
-        writes.defer(() => void acks.publish(auditSubject(entry.account_id), enc.encode(JSON.stringify(entry)), h, timeoutMs).then(resolve, reject));
+        writes.defer(
+          () =>
+            void acks
+              .publish(auditSubject(entry.account_id), enc.encode(JSON.stringify(entry)), h, timeoutMs)
+              .then(resolve, reject),
+        );
       }),
   };
 }

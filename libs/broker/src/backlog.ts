@@ -4,7 +4,11 @@ import { CONSUMERS, STREAMS } from '@hookstream/contracts';
 import type { Broker } from './connection.ts';
 
 /** Messages not yet acked by a durable consumer (waiting or in flight); null when it does not exist. */
-async function backlogOf(broker: Pick<Broker, 'consumers'>, stream: string, consumer: string): Promise<{ waiting: number; ackFloor: number } | null> {
+async function backlogOf(
+  broker: Pick<Broker, 'consumers'>,
+  stream: string,
+  consumer: string,
+): Promise<{ waiting: number; ackFloor: number } | null> {
   try {
     const info = await broker.consumers.info(stream, consumer);
     return { waiting: info.num_pending + info.num_ack_pending, ackFloor: info.ack_floor.stream_seq };
@@ -14,9 +18,15 @@ async function backlogOf(broker: Pick<Broker, 'consumers'>, stream: string, cons
 }
 
 /** Per destination, the deliveries waiting in its consumer or in flight; null where unknown. */
-export async function destinationBacklogs(broker: Pick<Broker, 'consumers'>, destinationIds: readonly string[]): Promise<Map<string, number | null>> {
+export async function destinationBacklogs(
+  broker: Pick<Broker, 'consumers'>,
+  destinationIds: readonly string[],
+): Promise<Map<string, number | null>> {
   const out = await Promise.all(
-    destinationIds.map(async (id) => [id, (await backlogOf(broker, STREAMS.deliveries, CONSUMERS.destination(id)))?.waiting ?? null] as const),
+    destinationIds.map(
+      async (id) =>
+        [id, (await backlogOf(broker, STREAMS.deliveries, CONSUMERS.destination(id)))?.waiting ?? null] as const,
+    ),
   );
   return new Map(out);
 }
@@ -32,7 +42,10 @@ const PROJECTOR_CONSUMERS: Array<[string, string]> = [
  * The age of the oldest message the projector has not committed, over its streams (0 when
  * it has none); null when its consumers cannot be read.
  */
-export async function projectionLagMs(broker: Pick<Broker, 'consumers' | 'streams'>, nowMs: number): Promise<number | null> {
+export async function projectionLagMs(
+  broker: Pick<Broker, 'consumers' | 'streams'>,
+  nowMs: number,
+): Promise<number | null> {
   const lags = await Promise.all(
     PROJECTOR_CONSUMERS.map(async ([stream, consumer]) => {
       const b = await backlogOf(broker, stream, consumer);

@@ -1,7 +1,13 @@
 // Configuration state lives in a KV bucket; every process watches it into an in-memory view.
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { CONFIG_BUCKET, type ConfigKind, type ConfigRecordByKind, configKey, parseConfigKey } from '@hookstream/contracts';
+import {
+  CONFIG_BUCKET,
+  type ConfigKind,
+  type ConfigRecordByKind,
+  configKey,
+  parseConfigKey,
+} from '@hookstream/contracts';
 import { type Broker, handlesOf } from './connection.ts';
 import { patiently } from './patience.ts';
 
@@ -18,7 +24,12 @@ export interface ConfigKv {
   /** Fails (returns null) when the key already exists. */
   create<K extends ConfigKind>(kind: K, id: string, record: ConfigRecordByKind[K]): Promise<number | null>;
   /** Compare-and-set on the revision last seen. Returns null on a conflict. */
-  update<K extends ConfigKind>(kind: K, id: string, record: ConfigRecordByKind[K], previousRevision: number): Promise<number | null>;
+  update<K extends ConfigKind>(
+    kind: K,
+    id: string,
+    record: ConfigRecordByKind[K],
+    previousRevision: number,
+  ): Promise<number | null>;
   get<K extends ConfigKind>(kind: K, id: string): Promise<{ record: ConfigRecordByKind[K]; revision: number } | null>;
   delete(kind: ConfigKind, id: string): Promise<number>;
   /** Every current record as stored, with its revision. */
@@ -40,7 +51,8 @@ const dec = new TextDecoder();
 function isWrongSequence(err: unknown): boolean {
   return (
     err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
   );
 }
 

@@ -1,6 +1,12 @@
 // The NATS connection: one per process, watched so that outages are visible rather than fatal.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { type ConsumerAdmin, ConsumerMissing, createConsumerAdmin } from './admin.ts';
 import { type Coalescer, createCoalescer } from './coalesce.ts';
 import { patiently } from './patience.ts';
@@ -78,7 +84,8 @@ export async function connectBroker(opts: ConnectOptions): Promise<Broker> {
   const js = jetstream(nc, { timeout: 10_000 });
   // Its first request (account info) waits for a cluster that is still electing its meta leader.
   const jsm = await patiently(() => jetstreamManager(nc, { timeout: 10_000 }), {
-    onRetry: (err, attempt) => log('warn', `JetStream did not answer yet (${(err as Error).message}), asking again (attempt ${attempt + 1})`),
+    onRetry: (err, attempt) =>
+      log('warn', `JetStream did not answer yet (${(err as Error).message}), asking again (attempt ${attempt + 1})`),
   });
   const writes = createCoalescer();
   const handles: Handles = { nc, js, jsm, writes };

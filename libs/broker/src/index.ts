@@ -25,7 +25,13 @@ export { type ConfigChange, type ConfigKv, openConfigKv } from './config-kv.ts';
 export { type ConsoleSessionKv, type ConsoleSessionKvOptions, openConsoleSessionKv } from './session-kv.ts';
 export { type PortalSessionKv, type PortalSessionKvOptions, openPortalSessionKv } from './portal-session-kv.ts';
 export { type SignInFailureKv, openSignInFailureKv } from './signin-kv.ts';
-export { type ConsumerAdmin, ConsumerMissing, type ConsumerSpec, type ConsumerState, type SequencePair } from './admin.ts';
+export {
+  type ConsumerAdmin,
+  ConsumerMissing,
+  type ConsumerSpec,
+  type ConsumerState,
+  type SequencePair,
+} from './admin.ts';
 export { type StreamReader, StreamMissing, type StreamState } from './reader.ts';
 export { type StoredMessage } from './read.ts';
 export { type ScanOptions, type ScanResult } from './scan.ts';

@@ -58,42 +58,52 @@ t.test('patiently', async (t) => {
   });
 });
 
-t.test('given one node of a three-node cluster, when a role sets up its topology, then it waits for the cluster to form instead of failing', async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'hs-test-patience-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const routePorts = await Promise.all([0, 1, 2].map(() => freePort()));
-  const start = (i: number) =>
-    startNatsServer({
-      storeDir: path.join(dir, `n${i}`),
-      port: 0,
-      serverName: `hs-patience-n${i}`,
-      cluster: {
-        name: 'hs-patience',
-        port: routePorts[i] as number,
-        routes: routePorts.filter((_, j) => j !== i).map((p) => `nats-route://127.0.0.1:${p}`),
-      },
-    }).then((s) => {
-      t.teardown(() => s.stop());
-      return s;
-    });
-  const first = await start(0);
+t.test(
+  'given one node of a three-node cluster, when a role sets up its topology, then it waits for the cluster to form instead of failing',
+  async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'hs-test-patience-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    const routePorts = await Promise.all([0, 1, 2].map(() => freePort()));
+    const start = (i: number) =>
+      startNatsServer({
+        storeDir: path.join(dir, `n${i}`),
+        port: 0,
+        serverName: `hs-patience-n${i}`,
+        cluster: {
+          name: 'hs-patience',
+          port: routePorts[i] as number,
+          routes: routePorts.filter((_, j) => j !== i).map((p) => `nats-route://127.0.0.1:${p}`),
+        },
+      }).then((s) => {
+        t.teardown(() => s.stop());
+        return s;
+      });
+    const first = await start(0);
 
-  const retries: string[] = [];
-  let done = false;
-  const setup = (async () => {
-    const broker = await connectBroker({ servers: first.url, name: 'patience-test', log: (_level, msg) => retries.push(msg) });
-    t.teardown(() => broker.close());
-    await ensureTopology(broker, { replicas: 3, duplicateWindowS: 120 });
-    done = true;
-    return broker;
-  })();
-  // With one node of three there is no meta leader: nothing answers the JetStream API.
-  await new Promise((r) => setTimeout(r, 3_000));
-  t.notOk(done, 'the setup waits while the cluster has no quorum');
+    const retries: string[] = [];
+    let done = false;
+    const setup = (async () => {
+      const broker = await connectBroker({
+        servers: first.url,
+        name: 'patience-test',
+        log: (_level, msg) => retries.push(msg),
+      });
+      t.teardown(() => broker.close());
+      await ensureTopology(broker, { replicas: 3, duplicateWindowS: 120 });
+      done = true;
+      return broker;
+    })();
+    // With one node of three there is no meta leader: nothing answers the JetStream API.
+    await new Promise((r) => setTimeout(r, 3_000));
+    t.notOk(done, 'the setup waits while the cluster has no quorum');
 
-  await Promise.all([start(1), start(2)]);
-  const broker = await setup;
-  t.ok(retries.some((m) => /JetStream did not answer yet/.test(m)), 'and says it is waiting');
-  const info = await handlesOf(broker).jsm.streams.info(STREAMS.events);
-  t.equal(info.config.num_replicas, 3, 'the streams are created, replicated on the cluster formed');
-});
+    await Promise.all([start(1), start(2)]);
+    const broker = await setup;
+    t.ok(
+      retries.some((m) => /JetStream did not answer yet/.test(m)),
+      'and says it is waiting',
+    );
+    const info = await handlesOf(broker).jsm.streams.info(STREAMS.events);
+    t.equal(info.config.num_replicas, 3, 'the streams are created, replicated on the cluster formed');
+  },
+);

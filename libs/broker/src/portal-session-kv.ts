@@ -39,7 +39,12 @@ function isWrongSequence(err: unknown): boolean {
 export async function openPortalSessionKv(broker: Broker, o: PortalSessionKvOptions): Promise<PortalSessionKv> {
   const { nc, jsm } = handlesOf(broker);
   const kv: KV = await patiently(() =>
-    new Kvm(nc).create(PORTAL_SESSION_BUCKET, { history: 1, ttl: o.maxAgeMs, replicas: o.replicas, storage: 'file' } as never),
+    new Kvm(nc).create(PORTAL_SESSION_BUCKET, {
+      history: 1,
+      ttl: o.maxAgeMs,
+      replicas: o.replicas,
+      storage: 'file',
+    } as never),
   );
   const stream = `KV_${PORTAL_SESSION_BUCKET}`;
   const info = await patiently(() => jsm.streams.info(stream));

@@ -41,7 +41,11 @@ t.test('ConsumerAdmin: info and delete of a missing consumer throw ConsumerMissi
   t.match(onInfo, { stream: 'PT', consumer: 'nobody' });
   t.ok(isServerAnswer(onInfo), 'an answer of the server, not a lost request');
   await t.rejects(broker.consumers.delete('PT', 'nobody'), ConsumerMissing, 'delete: ConsumerMissing');
-  await t.rejects(broker.consumers.info('NO_SUCH_STREAM', 'c1'), ConsumerMissing, 'a missing stream: the consumer is missing too');
+  await t.rejects(
+    broker.consumers.info('NO_SUCH_STREAM', 'c1'),
+    ConsumerMissing,
+    'a missing stream: the consumer is missing too',
+  );
 });
 
 t.test('ConsumerAdmin: list names every consumer with its backlog; delete removes one', async (t) => {
@@ -73,8 +77,15 @@ t.test('StreamReader: info, last sequence, get by sequence', async (t) => {
   t.same(bySubject.state.subjects, { 'pt.b.1': 1, 'pt.b.2': 1 }, 'counts per subject of the filter');
   await t.rejects(broker.streams.info('NO_SUCH_STREAM'), StreamMissing);
   await t.rejects(broker.streams.lastSeq('NO_SUCH_STREAM'), StreamMissing);
-  await t.rejects(broker.streams.get('NO_SUCH_STREAM', 1), StreamMissing, 'get: the stream missing is not a message missing');
-  await t.rejects(broker.streams.scan('NO_SUCH_STREAM', { filterSubject: '>', onBatch: async () => {} }), StreamMissing);
+  await t.rejects(
+    broker.streams.get('NO_SUCH_STREAM', 1),
+    StreamMissing,
+    'get: the stream missing is not a message missing',
+  );
+  await t.rejects(
+    broker.streams.scan('NO_SUCH_STREAM', { filterSubject: '>', onBatch: async () => {} }),
+    StreamMissing,
+  );
 
   const hdrs = headers();
   hdrs.set('Hs-Test', 'yes');
@@ -101,7 +112,7 @@ t.test('StreamReader: scan in batches, by subject and range; stop on request', a
   t.same(batches, [['0', '2'], ['4', '6'], ['8']], 'in order, at most a batch at a time, the filter only');
   t.equal(all.count, 5);
   t.equal(all.stopped, false);
-  t.equal(all.lastSeq, await broker.streams.lastSeq('PT') - 1);
+  t.equal(all.lastSeq, (await broker.streams.lastSeq('PT')) - 1);
 
   const seen: string[] = [];
   const stopped = await broker.streams.scan('PT', {
@@ -115,9 +126,16 @@ t.test('StreamReader: scan in batches, by subject and range; stop on request', a
   t.same(seen, ['0', '1', '2']);
   t.equal(stopped.stopped, true);
 
-  const from = await broker.streams.scan('PT', { filterSubject: 'pt.s.>', startSeq: all.lastSeq, onBatch: async () => {} });
+  const from = await broker.streams.scan('PT', {
+    filterSubject: 'pt.s.>',
+    startSeq: all.lastSeq,
+    onBatch: async () => {},
+  });
   t.equal(from.count, 2, 'from a sequence to the end');
-  const none = await broker.streams.scan('PT', { filterSubject: 'pt.nothing', onBatch: async () => t.fail('no batch') });
+  const none = await broker.streams.scan('PT', {
+    filterSubject: 'pt.nothing',
+    onBatch: async () => t.fail('no batch'),
+  });
   t.equal(none.count, 0);
 });
 

@@ -32,7 +32,9 @@ t.test('a stored message resolves with its stream and sequence; its headers and 
 
 t.test('many at once: each resolves with its own sequence', async (t) => {
   const before = (await handlesOf(broker).jsm.streams.info('PA')).state.last_seq;
-  const stored = await Promise.all(Array.from({ length: 500 }, (_, i) => acks.publish('pa.many', enc.encode(String(i)), undefined, 5_000)));
+  const stored = await Promise.all(
+    Array.from({ length: 500 }, (_, i) => acks.publish('pa.many', enc.encode(String(i)), undefined, 5_000)),
+  );
   t.same(
     stored.map((s) => s.seq).sort((a, b) => a - b),
     Array.from({ length: 500 }, (_, i) => before + 1 + i),

@@ -86,7 +86,11 @@ export class PubAcks {
     return new Promise<Stored>((resolve, reject) => {
       this.#waiting.set(token, { subject, deadline: Date.now() + timeoutMs, timeoutMs, resolve, reject });
       try {
-        this.#nc.publish(subject, data, headers ? { reply: this.#prefix + token, headers } : { reply: this.#prefix + token });
+        this.#nc.publish(
+          subject,
+          data,
+          headers ? { reply: this.#prefix + token, headers } : { reply: this.#prefix + token },
+        );
       } catch (err) {
         this.#waiting.delete(token);
         throw err; // from the executor: rejects the promise
@@ -105,7 +109,11 @@ export class PubAcks {
     if (!w) return; // already timed out
     this.#waiting.delete(token);
     if (msg.headers?.hasError) {
-      w.reject(msg.headers.code === 503 ? new NoStream(w.subject) : new Error(`${w.subject}: ${msg.headers.code} ${msg.headers.description}`));
+      w.reject(
+        msg.headers.code === 503
+          ? new NoStream(w.subject)
+          : new Error(`${w.subject}: ${msg.headers.code} ${msg.headers.description}`),
+      );
       return;
     }
     let ack: PubAckBody;
@@ -115,8 +123,10 @@ export class PubAcks {
       w.reject(new Error(`${w.subject}: unreadable acknowledgement`));
       return;
     }
-    if (ack.error) w.reject(new PublishRefused(ack.error.description ?? 'refused', ack.error.code ?? 0, ack.error.err_code ?? 0));
-    else if (typeof ack.stream !== 'string' || ack.stream === '' || typeof ack.seq !== 'number') w.reject(new Error(`${w.subject}: invalid acknowledgement`));
+    if (ack.error)
+      w.reject(new PublishRefused(ack.error.description ?? 'refused', ack.error.code ?? 0, ack.error.err_code ?? 0));
+    else if (typeof ack.stream !== 'string' || ack.stream === '' || typeof ack.seq !== 'number')
+      w.reject(new Error(`${w.subject}: invalid acknowledgement`));
     else w.resolve({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate === true });
   }
 

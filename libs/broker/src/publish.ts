@@ -63,7 +63,12 @@ const enc = new TextEncoder();
 export function createPublisher(broker: Broker, timeoutMs = 10_000): Publisher {
   const { nc, writes } = handlesOf(broker);
   const acks = pubAcksOf(nc);
-  const pub = (subject: string, data: Uint8Array, hdrs: Record<string, string> | undefined, msgId: string | null): Promise<Stored> =>
+  const pub = (
+    subject: string,
+    data: Uint8Array,
+    hdrs: Record<string, string> | undefined,
+    msgId: string | null,
+  ): Promise<Stored> =>
     new Promise((resolve, reject) => {
       const headers = toHeaders(hdrs, msgId);
       // Deferred: the publishes of one turn share one socket write.
@@ -73,10 +78,21 @@ export function createPublisher(broker: Broker, timeoutMs = 10_000): Publisher {
     publishEvent: (meta, body, msgId) =>
       pub(eventSubject(meta.account_id, meta.direction, meta.source_id), body, encodeEventHeaders(meta), msgId),
     publishDelivery: (meta, delivery, body) =>
-      pub(deliverySubject(delivery.destination_id), body, encodeDeliveryHeaders(meta, delivery), `dlv:${delivery.delivery_id}`),
+      pub(
+        deliverySubject(delivery.destination_id),
+        body,
+        encodeDeliveryHeaders(meta, delivery),
+        `dlv:${delivery.delivery_id}`,
+      ),
     publishRouted: (fact) =>
-      pub(routedFactSubject(fact.account_id), enc.encode(JSON.stringify(fact)), undefined, `routed:${fact.event_id}:${fact.replay_id ?? '-'}`),
-    publishRoutings: (facts) => pub(routedFactSubject(facts.account_id), enc.encode(JSON.stringify(facts)), undefined, null),
+      pub(
+        routedFactSubject(fact.account_id),
+        enc.encode(JSON.stringify(fact)),
+        undefined,
+        `routed:${fact.event_id}:${fact.replay_id ?? '-'}`,
+      ),
+    publishRoutings: (facts) =>
+      pub(routedFactSubject(facts.account_id), enc.encode(JSON.stringify(facts)), undefined, null),
     publishAttempt: (fact, opts) =>
       pub(
         attemptFactSubject(fact.account_id),
@@ -84,7 +100,8 @@ export function createPublisher(broker: Broker, timeoutMs = 10_000): Publisher {
         undefined,
         `attempt:${fact.delivery_id}:${fact.attempt}${opts?.retake ? `:${opts.retake}` : ''}`,
       ),
-    publishAttempts: (facts, batchId) => pub(attemptFactSubject(facts.account_id), enc.encode(JSON.stringify(facts)), undefined, `attempts:${batchId}`),
+    publishAttempts: (facts, batchId) =>
+      pub(attemptFactSubject(facts.account_id), enc.encode(JSON.stringify(facts)), undefined, `attempts:${batchId}`),
     publishDeadLetter: (dl) =>
       pub(deadLetterSubject(dl.account_id), enc.encode(JSON.stringify(dl)), undefined, `dead:${dl.delivery_id}`),
   };

@@ -10,13 +10,24 @@ export interface StoredMessage {
   data: Uint8Array;
 }
 
-export async function readStreamMessage(jsm: JetStreamManager, stream: string, seq: number): Promise<StoredMessage | null> {
+export async function readStreamMessage(
+  jsm: JetStreamManager,
+  stream: string,
+  seq: number,
+): Promise<StoredMessage | null> {
   try {
     const m = await jsm.streams.getMessage(stream, { seq });
     if (!m) return null;
-    return { seq: m.seq, subject: m.subject, timestampMs: m.time.getTime(), headers: fromHeaders(m.header), data: m.data };
+    return {
+      seq: m.seq,
+      subject: m.subject,
+      timestampMs: m.time.getTime(),
+      headers: fromHeaders(m.header),
+      data: m.data,
+    };
   } catch (err) {
-    if (err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.NoMessageFound || err.code === 404)) return null;
+    if (err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.NoMessageFound || err.code === 404))
+      return null;
     throw err;
   }
 }

@@ -81,7 +81,8 @@ export function createStreamReader(h: Handles): StreamReader {
     lastSeq: async (stream) => (await info(stream)).state.last_seq,
     get: (stream, seq) => about(stream, () => readStreamMessage(jsm, stream, seq)),
     scan: (stream, o) => about(stream, () => scanStream(h, stream, o)),
-    firstSeqAtOrAfter: (stream, filterSubject, timeMs) => about(stream, () => firstSeqAtOrAfter(h, stream, filterSubject, timeMs)),
+    firstSeqAtOrAfter: (stream, filterSubject, timeMs) =>
+      about(stream, () => firstSeqAtOrAfter(h, stream, filterSubject, timeMs)),
     purgeSubjectBefore: (stream, filterSubject, keepFromSeq) =>
       about(stream, () => purgeSubjectBefore(jsm, stream, filterSubject, keepFromSeq)),
   };

@@ -89,7 +89,12 @@ export async function scanStream(h: Pick<Handles, 'js' | 'jsm'>, stream: string,
 }
 
 /** Sequence of the first message on `filterSubject` stored at or after `timeMs`, or null when there is none. */
-export async function firstSeqAtOrAfter(h: Pick<Handles, 'js' | 'jsm'>, stream: string, filterSubject: string, timeMs: number): Promise<number | null> {
+export async function firstSeqAtOrAfter(
+  h: Pick<Handles, 'js' | 'jsm'>,
+  stream: string,
+  filterSubject: string,
+  timeMs: number,
+): Promise<number | null> {
   let seq: number | null = null;
   await scanStream(h, stream, {
     filterSubject,
@@ -107,7 +112,12 @@ export async function firstSeqAtOrAfter(h: Pick<Handles, 'js' | 'jsm'>, stream: 
  * Removes the messages on `filterSubject` with a sequence below `keepFromSeq`; the others stay.
  * Returns how many were removed.
  */
-export async function purgeSubjectBefore(jsm: JetStreamManager, stream: string, filterSubject: string, keepFromSeq: number): Promise<number> {
+export async function purgeSubjectBefore(
+  jsm: JetStreamManager,
+  stream: string,
+  filterSubject: string,
+  keepFromSeq: number,
+): Promise<number> {
   if (keepFromSeq <= 1) return 0;
   try {
     const r = await jsm.streams.purge(stream, { filter: filterSubject, seq: keepFromSeq });

@@ -6,7 +6,12 @@ import { openConsoleSessionKv } from './session-kv.ts';
 const server = await startNats(t);
 const broker = await connectBroker({ servers: server.url, name: 'session-kv-test' });
 t.teardown(() => broker.close());
-const record = { account_id: 'a', api_key_id: 'k', created_at: '2026-01-01T00:00:00.000Z', last_seen_at: '2026-01-01T00:00:00.000Z' };
+const record = {
+  account_id: 'a',
+  api_key_id: 'k',
+  created_at: '2026-01-01T00:00:00.000Z',
+  last_seen_at: '2026-01-01T00:00:00.000Z',
+};
 
 t.test('put, get, compare-and-set update, purge', async (t) => {
   const kv = await openConsoleSessionKv(broker, { replicas: 1, idleMs: 3_600_000 });
@@ -22,7 +27,11 @@ t.test('put, get, compare-and-set update, purge', async (t) => {
   const before = await kv.get('s1');
   await kv.delete('s1');
   t.equal(await kv.get('s1'), null, 'gone');
-  t.equal(await kv.update('s1', touched, before!.revision), false, 'an update read before the delete does not bring it back');
+  t.equal(
+    await kv.update('s1', touched, before!.revision),
+    false,
+    'an update read before the delete does not bring it back',
+  );
   t.equal(await kv.get('s1'), null);
   const info = await handlesOf(broker).jsm.streams.info('KV_hs_console_sessions');
   t.equal(info.state.messages, 1, 'a purge leaves only its marker: the record itself is dropped');
@@ -37,7 +46,7 @@ t.test('a stored value that is not a session reads as none', async (t) => {
   t.equal(await kv.get('notjson'), null);
 });
 
-t.test('a member\'s sessions are found and removed through the member index', async (t) => {
+t.test("a member's sessions are found and removed through the member index", async (t) => {
   const kv = await openConsoleSessionKv(broker, { replicas: 1, idleMs: 3_600_000 });
   const mine = { ...record, api_key_id: '', member_id: 'm-1' };
   for (const key of ['aa01', 'aa02']) {

@@ -51,7 +51,12 @@ function isWrongSequence(err: unknown): boolean {
 export async function openConsoleSessionKv(broker: Broker, o: ConsoleSessionKvOptions): Promise<ConsoleSessionKv> {
   const { nc, jsm } = handlesOf(broker);
   const kv: KV = await patiently(() =>
-    new Kvm(nc).create(CONSOLE_SESSION_BUCKET, { history: 1, ttl: o.idleMs, replicas: o.replicas, storage: 'file' } as never),
+    new Kvm(nc).create(CONSOLE_SESSION_BUCKET, {
+      history: 1,
+      ttl: o.idleMs,
+      replicas: o.replicas,
+      storage: 'file',
+    } as never),
   );
   // An existing bucket keeps the settings it was made with; follow a changed idle period.
   const stream = `KV_${CONSOLE_SESSION_BUCKET}`;

@@ -87,7 +87,10 @@ export function streamSpecs(o: TopologyOptions): Partial<StreamConfig>[] {
 }
 
 function isNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound);
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound)
+  );
 }
 
 /** Creates the stream, or updates what differs; asked again while the cluster cannot answer (patience.ts). */
@@ -110,17 +113,27 @@ async function ensureStreamOnce(jsm: JetStreamManager, spec: Partial<StreamConfi
 }
 
 /** Creates the durable consumer, or updates what differs; asked again while the cluster cannot answer. */
-export async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig>): Promise<void> {
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig>,
+): Promise<void> {
   await patiently(() => ensureConsumerOnce(jsm, stream, config));
 }
 
-async function ensureConsumerOnce(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig>): Promise<void> {
+async function ensureConsumerOnce(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig>,
+): Promise<void> {
   const name = config.durable_name as string;
   try {
     const info = await jsm.consumers.info(stream, name);
     const current = info.config as unknown as Record<string, unknown>;
     const mutable = Object.fromEntries(
-      Object.entries(config).filter(([k]) => !['durable_name', 'name', 'deliver_policy', 'opt_start_seq', 'ack_policy'].includes(k)),
+      Object.entries(config).filter(
+        ([k]) => !['durable_name', 'name', 'deliver_policy', 'opt_start_seq', 'ack_policy'].includes(k),
+      ),
     );
     const changed = Object.entries(mutable).some(([k, v]) => JSON.stringify(current[k]) !== JSON.stringify(v));
     if (changed) await jsm.consumers.update(stream, name, mutable);

@@ -16,7 +16,9 @@ function idsOfFact(data: Uint8Array): string[] {
     if (typeof v.event_id === 'string') out.push(v.event_id);
     for (const list of [v.routings, v.attempts]) {
       if (!Array.isArray(list)) continue;
-      for (const x of list) if (x && typeof (x as { event_id?: unknown }).event_id === 'string') out.push((x as { event_id: string }).event_id);
+      for (const x of list)
+        if (x && typeof (x as { event_id?: unknown }).event_id === 'string')
+          out.push((x as { event_id: string }).event_id);
     }
     return out;
   } catch {
@@ -26,14 +28,15 @@ function idsOfFact(data: Uint8Array): string[] {
 
 export function watchAccountEvents(broker: Broker, accountId: string, onIds: (ids: string[]) => void): () => void {
   const { nc } = handlesOf(broker);
-  const subs = [routedFactSubject(accountId), attemptFactSubject(accountId), deadLetterSubject(accountId)].map((subject) =>
-    nc.subscribe(subject, {
-      callback: (err, m) => {
-        if (err) return;
-        const ids = idsOfFact(m.data);
-        if (ids.length > 0) onIds(ids);
-      },
-    }),
+  const subs = [routedFactSubject(accountId), attemptFactSubject(accountId), deadLetterSubject(accountId)].map(
+    (subject) =>
+      nc.subscribe(subject, {
+        callback: (err, m) => {
+          if (err) return;
+          const ids = idsOfFact(m.data);
+          if (ids.length > 0) onIds(ids);
+        },
+      }),
   );
   return () => {
     for (const s of subs) s.unsubscribe();

@@ -67,13 +67,18 @@ export async function openCatalog(broker: Broker, opts: CatalogOptions): Promise
     const key = configKey(kind, id);
     if (!unopened.has(key)) return;
     const kid = unopened.get(key) ?? null;
-    throw new SecretsKeyError(`${kind} ${id} was last written under key id ${kid}, which this process lacks; not overwriting it`, kid);
+    throw new SecretsKeyError(
+      `${kind} ${id} was last written under key id ${kid}, which this process lacks; not overwriting it`,
+      kid,
+    );
   };
   const timeout = opts.readyTimeoutMs ?? 30_000;
   try {
     await Promise.race([
       ready,
-      new Promise((_, reject) => setTimeout(() => reject(new Error('config watch did not load in time')), timeout).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('config watch did not load in time')), timeout).unref(),
+      ),
     ]);
   } catch (err) {
     watcher.stop();
@@ -82,7 +87,10 @@ export async function openCatalog(broker: Broker, opts: CatalogOptions): Promise
   if (failures.length > 0) {
     watcher.stop();
     const kids = [...new Set(failures.map((f) => f.kid))].join(', ');
-    const shown = failures.slice(0, 5).map((f) => `\n  ${f.message}`).join('');
+    const shown = failures
+      .slice(0, 5)
+      .map((f) => `\n  ${f.message}`)
+      .join('');
     const more = failures.length > 5 ? `\n  … and ${failures.length - 5} more` : '';
     throw new SecretsKeyError(
       `${failures.length} config record(s) hold secrets that do not open with the keys loaded (key id ${kids}); load the key they were sealed under (SECRETS_KEY, SECRETS_OLD_KEYS or the key file):${shown}${more}`,

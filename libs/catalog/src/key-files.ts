@@ -96,7 +96,8 @@ export async function loadKeyring(s: KeySettings): Promise<LoadedKeyring> {
   const keys = await readKeyFile(file);
   const warnings: string[] = [];
   const mode = (await stat(file)).mode & 0o777;
-  if ((mode & 0o077) !== 0) warnings.push(`the secrets key file ${file} can be read by other users (mode ${mode.toString(8)}); chmod 600 it`);
+  if ((mode & 0o077) !== 0)
+    warnings.push(`the secrets key file ${file} can be read by other users (mode ${mode.toString(8)}); chmod 600 it`);
   return { keyring: new Keyring(keys[0] as Buffer, [...keys.slice(1), ...old]), file, created, warnings };
 }
 

@@ -7,20 +7,27 @@ import type { DestinationRecord, SourceRecord } from '@hookstream/contracts';
 const k1 = randomBytes(32);
 const k2 = randomBytes(32);
 
-t.test('given a key, when a value is sealed, then it names the key id, differs every time and opens in its own context only', async (t) => {
-  const ring = new Keyring(k1);
-  const a = ring.seal('tok_secret', 'ctx-a');
-  const b = ring.seal('tok_secret', 'ctx-a');
-  t.match(a, new RegExp(`^enc:v1:${keyId(k1)}:[A-Za-z0-9_-]{16}:[A-Za-z0-9_-]+$`), 'enc:v1:<kid>:<iv>:<ct+tag>, base64url');
-  t.equal(sealedKid(a), keyId(k1));
-  t.not(a, b, 'a random IV per value');
-  t.notOk(a.includes('tok_secret'));
-  t.equal(ring.open(a, 'ctx-a'), 'tok_secret');
-  const err = t.throws(() => ring.open(a, 'ctx-b')) as SecretsKeyError;
-  t.ok(err instanceof SecretsKeyError);
-  t.match(err.message, /does not open/);
-  t.equal(err.kid, keyId(k1));
-});
+t.test(
+  'given a key, when a value is sealed, then it names the key id, differs every time and opens in its own context only',
+  async (t) => {
+    const ring = new Keyring(k1);
+    const a = ring.seal('tok_secret', 'ctx-a');
+    const b = ring.seal('tok_secret', 'ctx-a');
+    t.match(
+      a,
+      new RegExp(`^enc:v1:${keyId(k1)}:[A-Za-z0-9_-]{16}:[A-Za-z0-9_-]+$`),
+      'enc:v1:<kid>:<iv>:<ct+tag>, base64url',
+    );
+    t.equal(sealedKid(a), keyId(k1));
+    t.not(a, b, 'a random IV per value');
+    t.notOk(a.includes('tok_secret'));
+    t.equal(ring.open(a, 'ctx-a'), 'tok_secret');
+    const err = t.throws(() => ring.open(a, 'ctx-b')) as SecretsKeyError;
+    t.ok(err instanceof SecretsKeyError);
+    t.match(err.message, /does not open/);
+    t.equal(err.kid, keyId(k1));
+  },
+);
 
 t.test('given an altered ciphertext, when opened, then it fails rather than return other bytes', async (t) => {
   const ring = new Keyring(k1);
@@ -60,7 +67,8 @@ t.test('keys are taken as hex, base64 or base64url of 32 bytes, and nothing else
   t.same(decodeKey(k1.toString('base64url')), k1);
   t.same(decodeKey(` ${k1.toString('base64')}\n`), k1, 'surrounding whitespace is ignored');
   t.equal(decodeKey(generateKey())?.length, 32);
-  for (const bad of ['', 'short', randomBytes(16).toString('hex'), randomBytes(31).toString('base64'), 'z'.repeat(64)]) t.equal(decodeKey(bad), null, `refused: ${bad}`);
+  for (const bad of ['', 'short', randomBytes(16).toString('hex'), randomBytes(31).toString('base64'), 'z'.repeat(64)])
+    t.equal(decodeKey(bad), null, `refused: ${bad}`);
   t.equal(keyId(k1), keyId(Buffer.from(k1)), 'a key id depends on the key alone');
   t.not(keyId(k1), keyId(k2));
 });
@@ -98,26 +106,34 @@ const source: SourceRecord = {
   updated_at: '2026-01-01T00:00:00Z',
 };
 
-t.test('given a destination and a source, when sealed, then every secret is ciphertext, the rest unchanged, and it opens back', async (t) => {
-  const ring = new Keyring(k1);
-  const d = sealRecord(ring, 'destination', 'd1', destination);
-  const json = JSON.stringify(d);
-  for (const secret of ['bearer-secret', 'whsec_new', 'whsec_old']) t.notOk(json.includes(secret), `${secret} is not in the stored record`);
-  t.equal(sealedKid(d.auth_token as string), keyId(k1));
-  t.equal(d.signing_secrets.length, 2);
-  t.equal(d.signing_secrets[1]?.expires_at, '2026-01-02T00:00:00Z', 'the previous secret keeps its overlap');
-  t.same(d.headers, destination.headers);
-  t.same(openRecord(ring, 'destination', 'd1', d), destination);
-  const s = sealRecord(ring, 'source', 's1', source);
-  t.notOk(JSON.stringify(s).includes('verify-me'));
-  t.notOk(JSON.stringify(s).includes('src_pathtoken'));
-  t.same(openRecord(ring, 'source', 's1', s), source);
-  const none = sealRecord(ring, 'source', 's2', { ...source, verification_config: null });
-  t.equal(none.verification_config, null);
-  t.same(sealRecord(ring, 'destination', 'd2', { ...destination, auth_token: null }).auth_token, null, 'no token stays none');
-});
+t.test(
+  'given a destination and a source, when sealed, then every secret is ciphertext, the rest unchanged, and it opens back',
+  async (t) => {
+    const ring = new Keyring(k1);
+    const d = sealRecord(ring, 'destination', 'd1', destination);
+    const json = JSON.stringify(d);
+    for (const secret of ['bearer-secret', 'whsec_new', 'whsec_old'])
+      t.notOk(json.includes(secret), `${secret} is not in the stored record`);
+    t.equal(sealedKid(d.auth_token as string), keyId(k1));
+    t.equal(d.signing_secrets.length, 2);
+    t.equal(d.signing_secrets[1]?.expires_at, '2026-01-02T00:00:00Z', 'the previous secret keeps its overlap');
+    t.same(d.headers, destination.headers);
+    t.same(openRecord(ring, 'destination', 'd1', d), destination);
+    const s = sealRecord(ring, 'source', 's1', source);
+    t.notOk(JSON.stringify(s).includes('verify-me'));
+    t.notOk(JSON.stringify(s).includes('src_pathtoken'));
+    t.same(openRecord(ring, 'source', 's1', s), source);
+    const none = sealRecord(ring, 'source', 's2', { ...source, verification_config: null });
+    t.equal(none.verification_config, null);
+    t.same(
+      sealRecord(ring, 'destination', 'd2', { ...destination, auth_token: null }).auth_token,
+      null,
+      'no token stays none',
+    );
+  },
+);
 
-t.test("given a sealed secret moved into another record, or into another field, then it does not open", async (t) => {
+t.test('given a sealed secret moved into another record, or into another field, then it does not open', async (t) => {
   const ring = new Keyring(k1);
   const d1 = sealRecord(ring, 'destination', 'd1', destination);
   const d2 = sealRecord(ring, 'destination', 'd2', { ...destination, id: 'd2', auth_token: 'other' });
@@ -125,8 +141,16 @@ t.test("given a sealed secret moved into another record, or into another field, 
   const err = t.throws(() => openRecord(ring, 'destination', 'd2', moved)) as SecretsKeyError;
   t.match(err.message, /destination d2: auth_token is sealed under key id/);
   const swapped = { ...d1, auth_token: d1.signing_secrets[0]?.secret as string };
-  t.throws(() => openRecord(ring, 'destination', 'd1', swapped), SecretsKeyError, 'a signing secret does not open as an auth token');
-  t.not(sealingContext('destination', 'd1', 'auth_token'), sealingContext('source', 'd1', 'auth_token'), 'the kind is part of the context');
+  t.throws(
+    () => openRecord(ring, 'destination', 'd1', swapped),
+    SecretsKeyError,
+    'a signing secret does not open as an auth token',
+  );
+  t.not(
+    sealingContext('destination', 'd1', 'auth_token'),
+    sealingContext('source', 'd1', 'auth_token'),
+    'the kind is part of the context',
+  );
 });
 
 t.test('given a legacy record in plain text, then it opens as it is', async (t) => {

@@ -83,7 +83,11 @@ export class Keyring {
     const kid = sealedKid(value);
     if (kid === null) return value;
     const key = this.keys.get(kid);
-    if (!key) throw new SecretsKeyError(`sealed under key id ${kid}, which is not loaded (loaded: ${this.kids.join(', ')})`, kid);
+    if (!key)
+      throw new SecretsKeyError(
+        `sealed under key id ${kid}, which is not loaded (loaded: ${this.kids.join(', ')})`,
+        kid,
+      );
     const parts = value.slice(PREFIX.length).split(':');
     const iv = Buffer.from(parts[1] ?? '', 'base64url');
     const body = Buffer.from(parts[2] ?? '', 'base64url');
@@ -94,9 +98,14 @@ export class Keyring {
       const decipher = createDecipheriv('aes-256-gcm', key, iv);
       decipher.setAAD(Buffer.from(aad, 'utf8'));
       decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-      return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString(
+        'utf8',
+      );
     } catch {
-      throw new SecretsKeyError(`sealed under key id ${kid} but does not open: it was altered or belongs to another record`, kid);
+      throw new SecretsKeyError(
+        `sealed under key id ${kid} but does not open: it was altered or belongs to another record`,
+        kid,
+      );
     }
   }
 }

@@ -47,13 +47,20 @@ export async function resealAll(kv: ConfigKv, keyring: Keyring): Promise<ResealR
   }
   if (missing.length > 0) {
     const kids = [...new Set(missing.map((m) => m.kid))].join(', ');
-    throw new SecretsKeyError(`${missing.length} record(s) do not open with the keys loaded (key id ${kids}); nothing was changed:\n  ${missing.slice(0, 5).map((m) => m.message).join('\n  ')}`, missing[0]?.kid ?? null);
+    throw new SecretsKeyError(
+      `${missing.length} record(s) do not open with the keys loaded (key id ${kids}); nothing was changed:\n  ${missing
+        .slice(0, 5)
+        .map((m) => m.message)
+        .join('\n  ')}`,
+      missing[0]?.kid ?? null,
+    );
   }
   let resealed = 0;
   for (const e of stale) {
     let current: { record: unknown; revision: number } | null = e;
     for (let attempt = 0; current; attempt++) {
-      if (attempt >= MAX_CONFLICTS) throw new Error(`${e.kind} ${e.id} kept changing while it was sealed again; run rotate-key again`);
+      if (attempt >= MAX_CONFLICTS)
+        throw new Error(`${e.kind} ${e.id} kept changing while it was sealed again; run rotate-key again`);
       const kids = sealedUnder(e.kind, current.record, sealedKid);
       if (kids.size === 1 && kids.has(keyring.currentKid)) break;
       const plain = openRecord(keyring, e.kind, e.id, current.record);
@@ -86,7 +93,10 @@ export interface ForgetReport {
  * processes can start and the owners can set new secrets through the API.
  */
 export async function forgetKey(kv: ConfigKv, keyring: Keyring, kid: string): Promise<ForgetReport> {
-  if (keyring.kids.includes(kid)) throw new Error(`key id ${kid} is loaded, so it is not lost: use rotate-key to move its secrets to the current key`);
+  if (keyring.kids.includes(kid))
+    throw new Error(
+      `key id ${kid} is loaded, so it is not lost: use rotate-key to move its secrets to the current key`,
+    );
   const changed: Record<string, string[]> = {};
   const affected = (await kv.list()).filter((e) => sealedUnder(e.kind, e.record, sealedKid).has(kid));
   // Every other value of those records must open before any is written: nothing is half done.
@@ -101,7 +111,10 @@ export async function forgetKey(kv: ConfigKv, keyring: Keyring, kid: string): Pr
   }
   if (missing.length > 0) {
     const kids = [...new Set(missing.map((m) => m.kid))].join(', ');
-    throw new SecretsKeyError(`${missing.length} record(s) also hold values under key id ${kids}, which is not loaded either; nothing was changed`, missing[0]?.kid ?? null);
+    throw new SecretsKeyError(
+      `${missing.length} record(s) also hold values under key id ${kids}, which is not loaded either; nothing was changed`,
+      missing[0]?.kid ?? null,
+    );
   }
   for (const e of affected) {
     let current: { record: unknown; revision: number } | null = e;

@@ -18,7 +18,8 @@ function mapSecrets(kind: ConfigKind, record: unknown, fn: Transform): unknown {
     return {
       ...s,
       path_token: fn(s.path_token, 'path_token'),
-      verification_config: vc && typeof vc.secret === 'string' ? { ...vc, secret: fn(vc.secret, 'verification_config.secret') } : vc,
+      verification_config:
+        vc && typeof vc.secret === 'string' ? { ...vc, secret: fn(vc.secret, 'verification_config.secret') } : vc,
     };
   }
   if (kind === 'destination') {
@@ -51,14 +52,19 @@ export function openRecord<T>(keyring: Keyring, kind: ConfigKind, id: string, re
     try {
       return keyring.open(v, sealingContext(kind, id, field));
     } catch (err) {
-      if (err instanceof SecretsKeyError) throw new SecretsKeyError(`${kind} ${id}: ${field} is ${err.message}`, err.kid);
+      if (err instanceof SecretsKeyError)
+        throw new SecretsKeyError(`${kind} ${id}: ${field} is ${err.message}`, err.kid);
       throw err;
     }
   }) as T;
 }
 
 /** The key ids a stored record's secrets are sealed under; null stands for plain text. */
-export function sealedUnder(kind: ConfigKind, record: unknown, kidOf: (value: string) => string | null): Set<string | null> {
+export function sealedUnder(
+  kind: ConfigKind,
+  record: unknown,
+  kidOf: (value: string) => string | null,
+): Set<string | null> {
   const kids = new Set<string | null>();
   mapSecrets(kind, record, (v) => {
     kids.add(kidOf(v));
@@ -108,14 +114,23 @@ export function forgetSecrets<T>(keyring: Keyring, kind: ConfigKind, id: string,
     const out: SourceRecord = {
       ...s,
       path_token: tokenLost ? `src_${randomBytes(24).toString('base64url')}` : open(s.path_token, 'path_token'),
-      verification_config: vc && typeof vc.secret === 'string' ? { ...vc, secret: secretLost ? `whsec_${randomBytes(32).toString('base64')}` : open(vc.secret, 'verification_config.secret') } : vc,
+      verification_config:
+        vc && typeof vc.secret === 'string'
+          ? {
+              ...vc,
+              secret: secretLost
+                ? `whsec_${randomBytes(32).toString('base64')}`
+                : open(vc.secret, 'verification_config.secret'),
+            }
+          : vc,
     };
     return { record: out as T, actions };
   }
   if (kind === 'sso') {
     // Without its client secret the provider refuses the code exchange: turn sign-on off until an admin sets a new one.
     const o = record as SsoRecord;
-    if (!lost(o.client_secret)) return { record: { ...o, client_secret: open(o.client_secret, 'client_secret') } as T, actions: [] };
+    if (!lost(o.client_secret))
+      return { record: { ...o, client_secret: open(o.client_secret, 'client_secret') } as T, actions: [] };
     return { record: { ...o, client_secret: '', enabled: false } as T, actions: ['disabled'] };
   }
   return { record, actions: [] };

@@ -118,7 +118,9 @@ export class ConfigView extends EventEmitter<ViewEvents> {
 
   /** Members with this (lower-case) email, in every account, oldest first. Sign-in is rare: a scan will do. */
   membersByEmail(email: string): MemberRecord[] {
-    return [...this.members.values()].filter((m) => m.email === email).sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
+    return [...this.members.values()]
+      .filter((m) => m.email === email)
+      .sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
   }
 
   membersOf(accountId: string): MemberRecord[] {
@@ -153,7 +155,12 @@ export class ConfigView extends EventEmitter<ViewEvents> {
   }
 
   /** Records of one account, oldest first, after the cursor (an id), for cursor pagination. */
-  page<T extends Rec>(map: ReadonlyMap<string, T>, accountId: string, limit: number, afterId?: string): { items: T[]; next: string | null } {
+  page<T extends Rec>(
+    map: ReadonlyMap<string, T>,
+    accountId: string,
+    limit: number,
+    afterId?: string,
+  ): { items: T[]; next: string | null } {
     const all = [...map.values()]
       .filter((r) => (r.account_id ?? r.id) === accountId)
       .sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? -1 : 1) : a.created_at < b.created_at ? -1 : 1));

@@ -13,7 +13,12 @@ t.test('defaults', async (t) => {
 });
 
 t.test('overrides', async (t) => {
-  const s = loadSettings({ PORT: '9000', ROLES: 'api,router', ALLOW_PRIVATE_DESTINATIONS: 'true', NATS_URL: 'nats://x:4222' });
+  const s = loadSettings({
+    PORT: '9000',
+    ROLES: 'api,router',
+    ALLOW_PRIVATE_DESTINATIONS: 'true',
+    NATS_URL: 'nats://x:4222',
+  });
   t.equal(s.port, 9000);
   t.same(s.roles, ['api', 'router']);
   t.equal(s.allowPrivateDestinations, true);
@@ -38,24 +43,32 @@ t.test('BACKGROUND_NICE takes 0 to 19', async (t) => {
   }
 });
 
-t.test('secrets keys: 32 bytes in base64 or hex, checked without repeating them, one of SECRETS_KEY and SECRETS_KEY_FILE', async (t) => {
-  const hex = 'ab'.repeat(32);
-  const b64 = Buffer.alloc(32, 7).toString('base64');
-  const s = loadSettings({ SECRETS_KEY: hex, SECRETS_OLD_KEYS: `${b64}, ${Buffer.alloc(32, 9).toString('base64url')}` });
-  t.equal(s.secretsKey, hex);
-  t.equal(s.secretsOldKeys.length, 2);
-  t.equal(loadSettings({}).secretsKey, null, 'none by default');
-  t.same(loadSettings({}).secretsOldKeys, []);
-  t.equal(loadSettings({ SECRETS_KEY_FILE: '/etc/hookstream/keys' }).secretsKeyFile, '/etc/hookstream/keys');
-  const leaked = 'my-password-is-not-a-key';
-  const err = t.throws(() => loadSettings({ SECRETS_KEY: leaked, SECRETS_OLD_KEYS: `${b64},short`, SECRETS_KEY_FILE: '/k' })) as SettingsError;
-  const problems = err.problems.join('\n');
-  t.match(problems, /SECRETS_KEY: must be 32 bytes/);
-  t.match(problems, /SECRETS_OLD_KEYS: key 2 must be 32 bytes/);
-  t.match(problems, /not both/);
-  t.notOk(err.message.includes(leaked), 'the value is never echoed');
-  t.notOk(err.message.includes('short'));
-});
+t.test(
+  'secrets keys: 32 bytes in base64 or hex, checked without repeating them, one of SECRETS_KEY and SECRETS_KEY_FILE',
+  async (t) => {
+    const hex = 'ab'.repeat(32);
+    const b64 = Buffer.alloc(32, 7).toString('base64');
+    const s = loadSettings({
+      SECRETS_KEY: hex,
+      SECRETS_OLD_KEYS: `${b64}, ${Buffer.alloc(32, 9).toString('base64url')}`,
+    });
+    t.equal(s.secretsKey, hex);
+    t.equal(s.secretsOldKeys.length, 2);
+    t.equal(loadSettings({}).secretsKey, null, 'none by default');
+    t.same(loadSettings({}).secretsOldKeys, []);
+    t.equal(loadSettings({ SECRETS_KEY_FILE: '/etc/hookstream/keys' }).secretsKeyFile, '/etc/hookstream/keys');
+    const leaked = 'my-password-is-not-a-key';
+    const err = t.throws(() =>
+      loadSettings({ SECRETS_KEY: leaked, SECRETS_OLD_KEYS: `${b64},short`, SECRETS_KEY_FILE: '/k' }),
+    ) as SettingsError;
+    const problems = err.problems.join('\n');
+    t.match(problems, /SECRETS_KEY: must be 32 bytes/);
+    t.match(problems, /SECRETS_OLD_KEYS: key 2 must be 32 bytes/);
+    t.match(problems, /not both/);
+    t.notOk(err.message.includes(leaked), 'the value is never echoed');
+    t.notOk(err.message.includes('short'));
+  },
+);
 
 t.test('HOST: loopback unless told otherwise', async (t) => {
   t.equal(loadSettings({}).host, '127.0.0.1', 'a laptop run is not reachable from the network');
@@ -95,7 +108,11 @@ t.test('console settings: defaults, hours to milliseconds, bad values refused', 
   t.equal(d.consoleDist, null, "null: the checkout's apps/console/dist");
   t.equal(d.consoleSessionIdleMs, 12 * 3_600_000);
   t.equal(d.consoleSignInRatePerMinute, 30);
-  const s = loadSettings({ CONSOLE_DIST: '/srv/console', CONSOLE_SESSION_IDLE_H: '0.5', CONSOLE_SIGNIN_RATE_PER_MINUTE: '5' });
+  const s = loadSettings({
+    CONSOLE_DIST: '/srv/console',
+    CONSOLE_SESSION_IDLE_H: '0.5',
+    CONSOLE_SIGNIN_RATE_PER_MINUTE: '5',
+  });
   t.equal(s.consoleDist, '/srv/console');
   t.equal(s.consoleSessionIdleMs, 1_800_000);
   t.equal(s.consoleSignInRatePerMinute, 5);

@@ -17,7 +17,9 @@ const Env = Type.Object({
   NATS_URL: Type.Optional(Type.String({ minLength: 1 })),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
-  ROLES: Type.Optional(Type.String({ pattern: '^(all|(api|router|deliverer|projector|jobs)(,(api|router|deliverer|projector|jobs))*)$' })),
+  ROLES: Type.Optional(
+    Type.String({ pattern: '^(all|(api|router|deliverer|projector|jobs)(,(api|router|deliverer|projector|jobs))*)$' }),
+  ),
   ALLOW_PRIVATE_DESTINATIONS: Type.Optional(Bool),
   LOG_LEVEL: Type.Optional(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
@@ -131,16 +133,25 @@ const KEYS = Object.keys(Env.properties);
 
 function isKey(s: string): boolean {
   if (/^[0-9a-fA-F]{64}$/.test(s)) return true;
-  return /^[A-Za-z0-9+/_-]{43}=?$/.test(s) && Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64').length === 32;
+  return (
+    /^[A-Za-z0-9+/_-]{43}=?$/.test(s) && Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64').length === 32
+  );
 }
 
 /** What is wrong with the secrets settings; the keys themselves never appear in a message. */
-function secretsKeyProblems(e: { SECRETS_KEY?: string; SECRETS_OLD_KEYS?: string; SECRETS_KEY_FILE?: string }): string[] {
+function secretsKeyProblems(e: {
+  SECRETS_KEY?: string;
+  SECRETS_OLD_KEYS?: string;
+  SECRETS_KEY_FILE?: string;
+}): string[] {
   const problems: string[] = [];
-  if (e.SECRETS_KEY !== undefined && !isKey(e.SECRETS_KEY.trim())) problems.push('SECRETS_KEY: must be 32 bytes in base64 or hex (64 hex digits)');
-  if (e.SECRETS_KEY !== undefined && e.SECRETS_KEY_FILE !== undefined) problems.push('SECRETS_KEY_FILE: give SECRETS_KEY or SECRETS_KEY_FILE, not both');
+  if (e.SECRETS_KEY !== undefined && !isKey(e.SECRETS_KEY.trim()))
+    problems.push('SECRETS_KEY: must be 32 bytes in base64 or hex (64 hex digits)');
+  if (e.SECRETS_KEY !== undefined && e.SECRETS_KEY_FILE !== undefined)
+    problems.push('SECRETS_KEY_FILE: give SECRETS_KEY or SECRETS_KEY_FILE, not both');
   (e.SECRETS_OLD_KEYS ?? '').split(',').forEach((k, i) => {
-    if (e.SECRETS_OLD_KEYS !== undefined && !isKey(k.trim())) problems.push(`SECRETS_OLD_KEYS: key ${i + 1} must be 32 bytes in base64 or hex`);
+    if (e.SECRETS_OLD_KEYS !== undefined && !isKey(k.trim()))
+      problems.push(`SECRETS_OLD_KEYS: key ${i + 1} must be 32 bytes in base64 or hex`);
   });
   return problems;
 }
@@ -151,11 +162,15 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     const v = env[k];
     if (v !== undefined && v !== '') raw[k] = v;
   }
-  const problems = [...Value.Errors(Env, raw)].map((e) => `${e.path.slice(1) || '(root)'}: ${e.message} (got ${JSON.stringify(e.value)})`);
+  const problems = [...Value.Errors(Env, raw)].map(
+    (e) => `${e.path.slice(1) || '(root)'}: ${e.message} (got ${JSON.stringify(e.value)})`,
+  );
   const e = raw as Static<typeof Env>;
-  if (e.ACCOUNT_SIGNUP === 'token' && !e.SIGNUP_TOKEN) problems.push('SIGNUP_TOKEN: required when ACCOUNT_SIGNUP=token');
+  if (e.ACCOUNT_SIGNUP === 'token' && !e.SIGNUP_TOKEN)
+    problems.push('SIGNUP_TOKEN: required when ACCOUNT_SIGNUP=token');
   problems.push(...secretsKeyProblems(e));
-  if (e.CONSOLE_SESSION_IDLE_H !== undefined && !(Number(e.CONSOLE_SESSION_IDLE_H) > 0)) problems.push('CONSOLE_SESSION_IDLE_H: must be more than 0');
+  if (e.CONSOLE_SESSION_IDLE_H !== undefined && !(Number(e.CONSOLE_SESSION_IDLE_H) > 0))
+    problems.push('CONSOLE_SESSION_IDLE_H: must be more than 0');
   if (problems.length > 0) throw new SettingsError(problems);
   const port = Number(e.PORT ?? 8080);
   const roles = !e.ROLES || e.ROLES === 'all' ? ROLE_NAMES : ([...new Set(e.ROLES.split(','))] as Role[]);

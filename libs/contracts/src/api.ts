@@ -7,7 +7,7 @@ const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Timestamp = Type.String({ format: 'date-time' });
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
-const HeaderName = '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,128}$';
+const HeaderName = "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$";
 const StringMap = (max: number) =>
   Type.Record(Type.String({ maxLength: 128 }), Type.String({ maxLength: 4096 }), { maxProperties: max });
 
@@ -27,10 +27,18 @@ const CustomerField = Type.Optional(Type.Union([CustomerId, Type.Null()]));
 const CustomerView = Type.Union([Type.String(), Type.Null()]);
 
 // ---------- envelope ----------
-export const ErrorBody = Type.Object({ error: Type.String(), code: Type.Optional(Type.String()), duration_ms: Type.Number() });
+export const ErrorBody = Type.Object({
+  error: Type.String(),
+  code: Type.Optional(Type.String()),
+  duration_ms: Type.Number(),
+});
 export const envelope = <T extends TSchema>(data: T) => Type.Object({ data, duration_ms: Type.Number() });
 export const listEnvelope = <T extends TSchema>(item: T) =>
-  Type.Object({ data: Type.Array(item), next_cursor: Type.Union([Type.String(), Type.Null()]), duration_ms: Type.Number() });
+  Type.Object({
+    data: Type.Array(item),
+    next_cursor: Type.Union([Type.String(), Type.Null()]),
+    duration_ms: Type.Number(),
+  });
 
 export const IdParams = Type.Object({ id: Id }, Strict);
 export const ListQuery = Type.Object(
@@ -47,22 +55,57 @@ export const Plan = Type.Union([Type.Literal('free'), Type.Literal('pro'), Type.
 // Plan terms are the operator's: a request that names or changes them needs X-Operator-Token.
 const OPERATOR_SETS = 'Set by the operator: needs the X-Operator-Token header (403 operator_required without it).';
 const PlanField = Type.Optional(Type.Union(Plan.anyOf, { description: `${OPERATOR_SETS} Default free.` }));
-const RetentionField = Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: `${OPERATOR_SETS} Fixed by the plan except on enterprise.` }));
-export const MemberRole = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('developer'), Type.Literal('viewer')]);
-export const Email = Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$', description: 'Compared without regard to case.' });
+const RetentionField = Type.Optional(
+  Type.Integer({ minimum: 1, maximum: 3650, description: `${OPERATOR_SETS} Fixed by the plan except on enterprise.` }),
+);
+export const MemberRole = Type.Union([
+  Type.Literal('owner'),
+  Type.Literal('admin'),
+  Type.Literal('developer'),
+  Type.Literal('viewer'),
+]);
+export const Email = Type.String({
+  minLength: 3,
+  maxLength: 254,
+  pattern: '^[^\\s@]+@[^\\s@]+$',
+  description: 'Compared without regard to case.',
+});
 export const Password = Type.String({ minLength: 10, maxLength: 1024, description: 'At least 10 characters.' });
 const AccountOwner = Type.Object(
   { email: Email, name: Name, password: Type.Optional(Password) },
-  { ...Strict, description: 'The first member, an owner. With a password, the member is created at once; without, an owner invitation is answered (`owner_invite`) for them to accept (password or single sign-on).' },
+  {
+    ...Strict,
+    description:
+      'The first member, an owner. With a password, the member is created at once; without, an owner invitation is answered (`owner_invite`) for them to accept (password or single sign-on).',
+  },
 );
-export const CreateAccountBody = Type.Object({ name: Name, plan: PlanField, retention_days: RetentionField, owner: Type.Optional(AccountOwner) }, Strict);
+export const CreateAccountBody = Type.Object(
+  { name: Name, plan: PlanField, retention_days: RetentionField, owner: Type.Optional(AccountOwner) },
+  Strict,
+);
 export type CreateAccountBody = Static<typeof CreateAccountBody>;
-export const Account = Type.Object({ id: Type.String(), name: Type.String(), plan: Plan, retention_days: Type.Integer(), created_at: Timestamp });
-export const UpdateAccountBody = Type.Object({ name: Type.Optional(Name), plan: PlanField, retention_days: RetentionField }, { ...Strict, minProperties: 1 });
+export const Account = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  plan: Plan,
+  retention_days: Type.Integer(),
+  created_at: Timestamp,
+});
+export const UpdateAccountBody = Type.Object(
+  { name: Type.Optional(Name), plan: PlanField, retention_days: RetentionField },
+  { ...Strict, minProperties: 1 },
+);
 export type UpdateAccountBody = Static<typeof UpdateAccountBody>;
 
 export const CreateApiKeyBody = Type.Object(
-  { name: Type.Optional(Name), role: Type.Optional(Type.Union(MemberRole.anyOf, { description: 'What the key may do (docs/people.md). Default admin; no higher than the caller.' })) },
+  {
+    name: Type.Optional(Name),
+    role: Type.Optional(
+      Type.Union(MemberRole.anyOf, {
+        description: 'What the key may do (docs/people.md). Default admin; no higher than the caller.',
+      }),
+    ),
+  },
   Strict,
 );
 export const ApiKey = Type.Object({
@@ -95,7 +138,12 @@ export const Invite = Type.Object({
 /** The link carries the invite's single-use token: it is answered once, at creation. */
 export const InviteCreated = Type.Intersect([
   Invite,
-  Type.Object({ url: Type.String(), mailed: Type.Optional(Type.Boolean({ description: 'Whether the link was mailed (SMTP_URL set and the server took it).' })) }),
+  Type.Object({
+    url: Type.String(),
+    mailed: Type.Optional(
+      Type.Boolean({ description: 'Whether the link was mailed (SMTP_URL set and the server took it).' }),
+    ),
+  }),
 ]);
 export const AccountCreated = Type.Object({
   account: Account,
@@ -116,9 +164,20 @@ export const SsoSettings = Type.Object({
 });
 export const PutSsoBody = Type.Object(
   {
-    issuer: Type.String({ minLength: 8, maxLength: 2048, pattern: '^https?://', description: 'The OpenID provider\'s issuer URL (its discovery document is at /.well-known/openid-configuration).' }),
+    issuer: Type.String({
+      minLength: 8,
+      maxLength: 2048,
+      pattern: '^https?://',
+      description: "The OpenID provider's issuer URL (its discovery document is at /.well-known/openid-configuration).",
+    }),
     client_id: Type.String({ minLength: 1, maxLength: 512 }),
-    client_secret: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Write-only. Required the first time; omitted, the stored one stays.' })),
+    client_secret: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 2048,
+        description: 'Write-only. Required the first time; omitted, the stored one stays.',
+      }),
+    ),
     enabled: Type.Optional(Type.Boolean({ default: true })),
   },
   Strict,
@@ -191,7 +250,9 @@ export const Source = Type.Object({
 export const RetryPolicy = Type.Object(
   {
     max_attempts: Type.Integer({ minimum: 1, maximum: 50 }),
-    delays_ms: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 7 * 86_400_000 }), { minItems: 1, maxItems: 50 })),
+    delays_ms: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 0, maximum: 7 * 86_400_000 }), { minItems: 1, maxItems: 50 }),
+    ),
     backoff: Type.Optional(Type.Union([Type.Literal('exponential'), Type.Literal('two_phase')])),
     retry_on_4xx: Type.Optional(Type.Boolean()),
     jitter: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
@@ -262,9 +323,15 @@ export const DestinationListQuery = Type.Object(
 );
 export type DestinationListQuery = Static<typeof DestinationListQuery>;
 /** Returned once, on creation (when a secret was generated) and on rotation. */
-export const DestinationWithSecret = Type.Intersect([Destination, Type.Object({ signing_secret: Type.Optional(Type.String()) })]);
+export const DestinationWithSecret = Type.Intersect([
+  Destination,
+  Type.Object({ signing_secret: Type.Optional(Type.String()) }),
+]);
 export const RotateSecretBody = Type.Object(
-  { overlap_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86400 })), secret: Type.Optional(SigningSecretInput) },
+  {
+    overlap_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86400 })),
+    secret: Type.Optional(SigningSecretInput),
+  },
   Strict,
 );
 export const RotatedSecret = Type.Object({ signing_secret: Type.String(), previous_expires_at: NullableTimestamp });
@@ -275,7 +342,9 @@ export const RevealedSecret = Type.Object({
 });
 
 // ---------- routes ----------
-const Labels = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ maxLength: 512 }), { maxProperties: 20 });
+const Labels = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ maxLength: 512 }), {
+  maxProperties: 20,
+});
 const PayloadFilter = Type.Record(Type.String(), Type.Unknown(), { maxProperties: 50 });
 const RouteFields = {
   source_id: Type.Optional(Type.Union([Id, Type.Null()])),
@@ -338,7 +407,11 @@ export const Readiness = Type.Object({
 });
 
 // ---------- event types ----------
-export const EventTypeName = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_:-]+(\\.[A-Za-z0-9_:-]+)*$' });
+export const EventTypeName = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^[A-Za-z0-9_:-]+(\\.[A-Za-z0-9_:-]+)*$',
+});
 export const CreateEventTypeBody = Type.Object(
   {
     name: EventTypeName,
@@ -389,7 +462,9 @@ export const OutboundAccepted = Type.Object({
 
 // ---------- event log ----------
 export const EventStatus = Type.Union(
-  ['received', 'queued', 'delivering', 'retry_scheduled', 'delivered', 'dead_letter', 'unrouted'].map((s) => Type.Literal(s)),
+  ['received', 'queued', 'delivering', 'retry_scheduled', 'delivered', 'dead_letter', 'unrouted'].map((s) =>
+    Type.Literal(s),
+  ),
 );
 /** The filters of the event log, shared by its list query, exports and bulk replays. */
 const EventFilterFields = {
@@ -482,7 +557,9 @@ export const UpsertBrandBody = Type.Object(
     logo_url: Type.Optional(Type.Union([HttpsUrl, Type.Null()])),
     primary_color: Type.Optional(Type.Union([Color, Type.Null()])),
     accent_color: Type.Optional(Type.Union([Color, Type.Null()])),
-    support_email: Type.Optional(Type.Union([Type.String({ maxLength: 320, pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' }), Type.Null()])),
+    support_email: Type.Optional(
+      Type.Union([Type.String({ maxLength: 320, pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' }), Type.Null()]),
+    ),
     /** Origins (scheme://host[:port]) whose pages may embed the customer portal in an iframe. */
     embed_origins: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 20 })),
   },
@@ -503,7 +580,12 @@ export const Domain = Type.Object({
   id: Type.String(),
   hostname: Type.String(),
   /** superseded: another account verified the hostname first. */
-  status: Type.Union([Type.Literal('pending'), Type.Literal('verified'), Type.Literal('failed'), Type.Literal('superseded')]),
+  status: Type.Union([
+    Type.Literal('pending'),
+    Type.Literal('verified'),
+    Type.Literal('failed'),
+    Type.Literal('superseded'),
+  ]),
   verification: Type.Object({ type: Type.Literal('TXT'), name: Type.String(), value: Type.String() }),
   last_checked_at: NullableString,
   last_error: NullableString,
@@ -626,7 +708,12 @@ export const StatsRange = Type.Union([Type.Literal('1h'), Type.Literal('24h'), T
 export type StatsRange = Static<typeof StatsRange>;
 export const StatsQuery = Type.Object({ range: Type.Optional(StatsRange) }, Strict);
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
-export const CircuitState = Type.Union([Type.Literal('closed'), Type.Literal('open'), Type.Literal('half_open'), Type.Null()]);
+export const CircuitState = Type.Union([
+  Type.Literal('closed'),
+  Type.Literal('open'),
+  Type.Literal('half_open'),
+  Type.Null(),
+]);
 export const DestinationHealth = Type.Object({
   destination_id: Type.String(),
   name: Type.String(),
@@ -657,7 +744,13 @@ export const Stats = Type.Object({
     failed_attempts: Type.Integer(),
   }),
   series: Type.Array(
-    Type.Object({ t: Type.String(), received: Type.Integer(), delivered: Type.Integer(), retrying: Type.Integer(), dead_lettered: Type.Integer() }),
+    Type.Object({
+      t: Type.String(),
+      received: Type.Integer(),
+      delivered: Type.Integer(),
+      retrying: Type.Integer(),
+      dead_lettered: Type.Integer(),
+    }),
   ),
   destinations: Type.Array(DestinationHealth),
   pipeline: Type.Object({
@@ -721,14 +814,20 @@ export const DestinationTestAccepted = Type.Object({ event_id: Type.String(), de
 export const MAX_PORTAL_SESSION_S = 7 * 86_400;
 export const DEFAULT_PORTAL_SESSION_S = 3_600;
 export const PortalScope = Type.Union([Type.Literal('read'), Type.Literal('manage')], {
-  description: 'read: the portal shows and changes nothing but its own view; manage: it may change endpoints and replay.',
+  description:
+    'read: the portal shows and changes nothing but its own view; manage: it may change endpoints and replay.',
 });
 export const CreatePortalSessionBody = Type.Object(
   {
     customer_id: CustomerId,
     scope: Type.Optional(PortalScope),
     expires_in_s: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: MAX_PORTAL_SESSION_S, default: DEFAULT_PORTAL_SESSION_S, description: 'Default 3600 (1 hour), at most 604800 (7 days).' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_PORTAL_SESSION_S,
+        default: DEFAULT_PORTAL_SESSION_S,
+        description: 'Default 3600 (1 hour), at most 604800 (7 days).',
+      }),
     ),
   },
   Strict,
@@ -747,7 +846,11 @@ export const PortalSession = Type.Object({
 /** The 201 of a new session: its link, with the single-use token in the fragment, shown this once. */
 export const PortalSessionCreated = Type.Intersect([
   PortalSession,
-  Type.Object({ url: Type.String({ description: 'https://<verified custom domain or PUBLIC_URL>/portal/<account_id>/#token=<single-use token>' }) }),
+  Type.Object({
+    url: Type.String({
+      description: 'https://<verified custom domain or PUBLIC_URL>/portal/<account_id>/#token=<single-use token>',
+    }),
+  }),
 ]);
 export const PortalSessionListQuery = Type.Object(
   {

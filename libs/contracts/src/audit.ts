@@ -30,9 +30,13 @@ export type AuditActor = Static<typeof AuditActor>;
 export const AuditOutcome = Type.Union([Type.Literal('succeeded'), Type.Literal('denied')]);
 export type AuditOutcome = Static<typeof AuditOutcome>;
 
-const IdMap = Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 200 }), Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 })]), {
-  maxProperties: 32,
-});
+const IdMap = Type.Record(
+  Type.String({ maxLength: 64 }),
+  Type.Union([Type.String({ maxLength: 200 }), Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 })]),
+  {
+    maxProperties: 32,
+  },
+);
 
 /** The stream message (version 1); its Nats-Msg-Id is `audit:<id>`. */
 export const AuditEntry = Type.Object({
@@ -87,7 +91,11 @@ export const AuditLogQuery = Type.Object(
     outcome: Type.Optional(AuditOutcome),
     since: Type.Optional(Type.String({ format: 'date-time', description: 'Entries at or after this time.' })),
     until: Type.Optional(Type.String({ format: 'date-time', description: 'Entries before this time.' })),
-    format: Type.Optional(Type.Union(AuditLogFormat.anyOf, { description: 'json (pages, the default), or csv / ndjson: every matching entry as a download.' })),
+    format: Type.Optional(
+      Type.Union(AuditLogFormat.anyOf, {
+        description: 'json (pages, the default), or csv / ndjson: every matching entry as a download.',
+      }),
+    ),
   },
   Strict,
 );

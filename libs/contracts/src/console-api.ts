@@ -7,7 +7,9 @@ export const PasswordSignInBody = Type.Object(
   {
     email: Email,
     password: Type.String({ minLength: 1, maxLength: 1024 }),
-    account_id: Type.Optional(Type.String({ maxLength: 64, description: 'Which account, when one email belongs to members of several.' })),
+    account_id: Type.Optional(
+      Type.String({ maxLength: 64, description: 'Which account, when one email belongs to members of several.' }),
+    ),
   },
   Strict,
 );
@@ -24,7 +26,11 @@ const Caller = {
 
 export const SessionAccount = Type.Object({ id: Type.String(), name: Type.String(), plan: Plan });
 
-export const SignedIn = Type.Object({ account: SessionAccount, expires_at: Type.String({ format: 'date-time' }), ...Caller });
+export const SignedIn = Type.Object({
+  account: SessionAccount,
+  expires_at: Type.String({ format: 'date-time' }),
+  ...Caller,
+});
 
 export const Session = Type.Object({
   account: SessionAccount,
@@ -35,7 +41,10 @@ export const Session = Type.Object({
   ...Caller,
 });
 
-export const InviteTokenBody = Type.Object({ token: Type.String({ minLength: 20, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }) }, Strict);
+export const InviteTokenBody = Type.Object(
+  { token: Type.String({ minLength: 20, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }) },
+  Strict,
+);
 /** What an invitation link shows before it is accepted. */
 export const InviteInfo = Type.Object({
   account: Type.Object({ id: Type.String(), name: Type.String() }),

@@ -41,12 +41,15 @@ t.test('given a value to put in a header', async (t) => {
   t.test('when it is all ASCII, then it is plain JSON', async (t) => {
     t.equal(asciiJson({ a: 'b', n: 1 }), '{"a":"b","n":1}');
   });
-  t.test('when it holds DEL, accents or emoji, then each code unit above 0x7e is escaped and parses back', async (t) => {
-    const value = { s: 'caf\u00e9 \u007f \u{1F600}' };
-    const json = asciiJson(value);
-    t.equal(json, '{"s":"caf\\u00e9 \\u007f \\ud83d\\ude00"}');
-    t.same(JSON.parse(json), value);
-  });
+  t.test(
+    'when it holds DEL, accents or emoji, then each code unit above 0x7e is escaped and parses back',
+    async (t) => {
+      const value = { s: 'caf\u00e9 \u007f \u{1F600}' };
+      const json = asciiJson(value);
+      t.equal(json, '{"s":"caf\\u00e9 \\u007f \\ud83d\\ude00"}');
+      t.same(JSON.parse(json), value);
+    },
+  );
 });
 
 t.test('given an event read from its headers', async (t) => {

@@ -95,7 +95,10 @@ export function encodeDeliveryHeaders(meta: EventMeta, delivery: DeliveryMeta): 
   return { [META_HEADER]: asciiJson(meta), [DELIVERY_HEADER]: asciiJson(delivery) };
 }
 
-export function decodeDeliveryMeta(headers: Record<string, string | undefined>): { event: EventMeta; delivery: DeliveryMeta } {
+export function decodeDeliveryMeta(headers: Record<string, string | undefined>): {
+  event: EventMeta;
+  delivery: DeliveryMeta;
+} {
   return {
     event: parseChecked<EventMeta>(EventMeta, headers[META_HEADER], 'event meta'),
     delivery: parseChecked<DeliveryMeta>(DeliveryMeta, headers[DELIVERY_HEADER], 'delivery meta'),

@@ -235,7 +235,19 @@ export interface PortalSessionRecord {
   cookie_hash: string | null;
 }
 
-export type ConfigKind = 'account' | 'apikey' | 'source' | 'destination' | 'route' | 'eventtype' | 'brand' | 'domain' | 'domainowner' | 'member' | 'invite' | 'sso';
+export type ConfigKind =
+  | 'account'
+  | 'apikey'
+  | 'source'
+  | 'destination'
+  | 'route'
+  | 'eventtype'
+  | 'brand'
+  | 'domain'
+  | 'domainowner'
+  | 'member'
+  | 'invite'
+  | 'sso';
 
 export interface ConfigRecordByKind {
   account: AccountRecord;
@@ -261,7 +273,23 @@ export function parseConfigKey(key: string): { kind: ConfigKind; id: string } | 
   const dot = key.indexOf('.');
   if (dot < 0) return null;
   const kind = key.slice(0, dot) as ConfigKind;
-  if (!['account', 'apikey', 'source', 'destination', 'route', 'eventtype', 'brand', 'domain', 'domainowner', 'member', 'invite', 'sso'].includes(kind)) return null;
+  if (
+    ![
+      'account',
+      'apikey',
+      'source',
+      'destination',
+      'route',
+      'eventtype',
+      'brand',
+      'domain',
+      'domainowner',
+      'member',
+      'invite',
+      'sso',
+    ].includes(kind)
+  )
+    return null;
   return { kind, id: key.slice(dot + 1) };
 }
 

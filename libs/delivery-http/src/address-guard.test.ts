@@ -108,19 +108,68 @@ t.test('public destinations are allowed', async (t) => {
 
 t.test('isBlockedAddress normalises every notation', async (t) => {
   const blocked = [
-    '127.0.0.1', '0177.0.0.1', '0x7f.1', '0x7F000001', '2130706433', '127.1', '127.0.0.1.',
-    '10.0.0.1', '012.0.0.1', '169.254.169.254', '0251.0376.0251.0376', '0.0.0.0', '0', '255.255.255.255',
-    '::1', '[::1]', '::', '0:0:0:0:0:0:0:1', 'fe80::1%eth0', 'FE80::ABCD', 'fc00::', 'fdff:ffff::1', 'ff05::2',
-    '::ffff:10.0.0.1', '::ffff:a00:1', '0:0:0:0:0:ffff:0a00:0001', '::ffff:0:10.0.0.1', '64:ff9b::192.168.0.1',
-    '64:ff9b::c0a8:1', '64:ff9b:1::8.8.8.8', '2002:a00:1::1', '2001::1', '2001:db8::1', '100::1',
+    '127.0.0.1',
+    '0177.0.0.1',
+    '0x7f.1',
+    '0x7F000001',
+    '2130706433',
+    '127.1',
+    '127.0.0.1.',
+    '10.0.0.1',
+    '012.0.0.1',
+    '169.254.169.254',
+    '0251.0376.0251.0376',
+    '0.0.0.0',
+    '0',
+    '255.255.255.255',
+    '::1',
+    '[::1]',
+    '::',
+    '0:0:0:0:0:0:0:1',
+    'fe80::1%eth0',
+    'FE80::ABCD',
+    'fc00::',
+    'fdff:ffff::1',
+    'ff05::2',
+    '::ffff:10.0.0.1',
+    '::ffff:a00:1',
+    '0:0:0:0:0:ffff:0a00:0001',
+    '::ffff:0:10.0.0.1',
+    '64:ff9b::192.168.0.1',
+    '64:ff9b::c0a8:1',
+    '64:ff9b:1::8.8.8.8',
+    '2002:a00:1::1',
+    '2001::1',
+    '2001:db8::1',
+    '100::1',
     // not an address at all: fail closed
-    'example.com', '', '1.2.3.4.5', '256.1.1.1', '1::2::3', '12345::1', '::ffff:1.2.3.256',
+    'example.com',
+    '',
+    '1.2.3.4.5',
+    '256.1.1.1',
+    '1::2::3',
+    '12345::1',
+    '::ffff:1.2.3.256',
   ];
   const allowed = [
-    '93.184.216.34', '8.8.8.8', '1.1.1.1', '172.32.0.0', '172.15.255.255', '100.63.255.255', '100.128.0.0',
-    '169.253.255.255', '169.255.0.0', '11.255.255.255', '223.255.255.255',
-    '2606:4700::1', '[2606:4700::1]', '2001:4860:4860::8888', '2a00:1450:4001::1', '::ffff:93.184.216.34',
-    '64:ff9b::8.8.8.8', '2002:5db8:d822::1',
+    '93.184.216.34',
+    '8.8.8.8',
+    '1.1.1.1',
+    '172.32.0.0',
+    '172.15.255.255',
+    '100.63.255.255',
+    '100.128.0.0',
+    '169.253.255.255',
+    '169.255.0.0',
+    '11.255.255.255',
+    '223.255.255.255',
+    '2606:4700::1',
+    '[2606:4700::1]',
+    '2001:4860:4860::8888',
+    '2a00:1450:4001::1',
+    '::ffff:93.184.216.34',
+    '64:ff9b::8.8.8.8',
+    '2002:5db8:d822::1',
   ];
   for (const ip of blocked) t.equal(isBlockedAddress(ip), true, `blocks ${JSON.stringify(ip)}`);
   for (const ip of allowed) t.equal(isBlockedAddress(ip), false, `allows ${ip}`);
@@ -137,12 +186,18 @@ const notation = fc.tuple(v4, fc.constantFrom('dotted', 'decimal', 'hex', 'octal
 function write(n: number, how: string): string {
   const b = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
   switch (how) {
-    case 'decimal': return String(n);
-    case 'hex': return `0x${n.toString(16)}`;
-    case 'octal': return `0${n.toString(8)}`;
-    case 'short': return `${b[0]}.${n & 0xffffff}`;
-    case 'mixed': return `0x${(b[0] as number).toString(16)}.0${(b[1] as number).toString(8)}.${(n & 0xffff)}`;
-    default: return b.join('.');
+    case 'decimal':
+      return String(n);
+    case 'hex':
+      return `0x${n.toString(16)}`;
+    case 'octal':
+      return `0${n.toString(8)}`;
+    case 'short':
+      return `${b[0]}.${n & 0xffffff}`;
+    case 'mixed':
+      return `0x${(b[0] as number).toString(16)}.0${(b[1] as number).toString(8)}.${n & 0xffff}`;
+    default:
+      return b.join('.');
   }
 }
 
@@ -151,28 +206,43 @@ t.test('the address parser agrees with WHATWG URL for every IPv4 notation', asyn
     fc.property(notation, ([n, how]) => {
       const text = write(n, how);
       const dotted = write(n, 'dotted');
-      return new URL(`http://${text}/`).hostname === dotted &&
-        isBlockedAddress(text) === isBlockedAddress(dotted) && checkDestinationUrl(`http://${text}/`, strict).ok === !isBlockedAddress(dotted);
+      return (
+        new URL(`http://${text}/`).hostname === dotted &&
+        isBlockedAddress(text) === isBlockedAddress(dotted) &&
+        checkDestinationUrl(`http://${text}/`, strict).ok === !isBlockedAddress(dotted)
+      );
     }),
     { numRuns: 2000 },
   );
   t.pass('URL, isBlockedAddress and checkDestinationUrl agree on 2000 generated addresses');
 });
 
-const answer = (...addresses: string[]): LookupFn => async () => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+const answer =
+  (...addresses: string[]): LookupFn =>
+  async () =>
+    addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
 const mustNotResolve: LookupFn = async () => {
   throw new Error('lookup must not be called');
 };
 
 t.test('resolveAndCheck', async (t) => {
-  t.same(await resolveAndCheck('hooks.example.com', { ...strict, lookup: answer('93.184.216.34', '2606:4700::1') }), { ok: true });
+  t.same(await resolveAndCheck('hooks.example.com', { ...strict, lookup: answer('93.184.216.34', '2606:4700::1') }), {
+    ok: true,
+  });
 
   const one = await resolveAndCheck('hooks.example.com', { ...strict, lookup: answer('93.184.216.34', '10.0.0.7') });
   t.equal(one.ok, false, 'refused when any one address is private');
   if (!one.ok) t.match(one.reason, /10\.0\.0\.7/);
 
-  t.equal((await resolveAndCheck('meta.example.com', { ...strict, lookup: answer('::ffff:169.254.169.254') })).ok, false);
-  t.equal((await resolveAndCheck('empty.example.com', { ...strict, lookup: answer() })).ok, false, 'no addresses is refused');
+  t.equal(
+    (await resolveAndCheck('meta.example.com', { ...strict, lookup: answer('::ffff:169.254.169.254') })).ok,
+    false,
+  );
+  t.equal(
+    (await resolveAndCheck('empty.example.com', { ...strict, lookup: answer() })).ok,
+    false,
+    'no addresses is refused',
+  );
 
   const nx = await resolveAndCheck('nope.example.com', {
     ...strict,
@@ -190,5 +260,9 @@ t.test('resolveAndCheck', async (t) => {
   t.equal((await resolveAndCheck('localhost', { ...strict, lookup: mustNotResolve })).ok, false);
   t.same(await resolveAndCheck('93.184.216.34', { ...strict, lookup: mustNotResolve }), { ok: true });
 
-  t.same(await resolveAndCheck('internal.example.com', { ...lenient, lookup: answer('10.0.0.7') }), { ok: true }, 'allowPrivate');
+  t.same(
+    await resolveAndCheck('internal.example.com', { ...lenient, lookup: answer('10.0.0.7') }),
+    { ok: true },
+    'allowPrivate',
+  );
 });

@@ -57,7 +57,8 @@ export function checkDestinationUrl(url: string, opts: AddressGuardOptions): Gua
   if (u.username !== '' || u.password !== '') return { ok: false, reason: 'credentials in the URL are not allowed' };
   if (u.hostname === '') return { ok: false, reason: 'URL has no host' };
   if (opts.allowPrivate) return { ok: true };
-  if (isLocalhostName(u.hostname)) return { ok: false, reason: 'localhost destinations are not allowed', private: true };
+  if (isLocalhostName(u.hostname))
+    return { ok: false, reason: 'localhost destinations are not allowed', private: true };
   const literal = ipLiteral(u.hostname);
   if (literal !== null && isBlockedAddress(literal)) {
     return { ok: false, reason: `address ${literal} is private, loopback, link-local or reserved`, private: true };
@@ -77,7 +78,9 @@ export async function resolveAndCheck(
   const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
   if (isLocalhostName(host)) return { ok: false, reason: 'localhost destinations are not allowed', private: true };
   if (parseIp(host) !== null) {
-    return isBlockedAddress(host) ? { ok: false, reason: `address ${host} is private, loopback, link-local or reserved`, private: true } : { ok: true };
+    return isBlockedAddress(host)
+      ? { ok: false, reason: `address ${host} is private, loopback, link-local or reserved`, private: true }
+      : { ok: true };
   }
   let addresses: LookupAddress[];
   try {
@@ -88,7 +91,11 @@ export async function resolveAndCheck(
   if (addresses.length === 0) return { ok: false, reason: 'host does not resolve (no addresses)' };
   const blocked = addresses.find((a) => isBlockedAddress(a.address));
   if (blocked !== undefined) {
-    return { ok: false, reason: `host resolves to ${blocked.address}, a private, loopback, link-local or reserved address`, private: true };
+    return {
+      ok: false,
+      reason: `host resolves to ${blocked.address}, a private, loopback, link-local or reserved address`,
+      private: true,
+    };
   }
   return { ok: true };
 }
@@ -120,7 +127,11 @@ type NodeLookupCallback = (err: Error | null, address: string | LookupAddress[],
  */
 export function guardedNodeLookup(opts: AddressGuardOptions & { lookup?: LookupFn }) {
   const lookup = opts.lookup ?? defaultLookup;
-  return (hostname: string, options: { all?: boolean; family?: number | string }, callback: NodeLookupCallback): void => {
+  return (
+    hostname: string,
+    options: { all?: boolean; family?: number | string },
+    callback: NodeLookupCallback,
+  ): void => {
     lookup(hostname).then(
       (found) => {
         if (found.length === 0) {
@@ -134,7 +145,12 @@ export function guardedNodeLookup(opts: AddressGuardOptions & { lookup?: LookupF
             return;
           }
         }
-        const wanted = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
+        const wanted =
+          options.family === 4 || options.family === 'IPv4'
+            ? 4
+            : options.family === 6 || options.family === 'IPv6'
+              ? 6
+              : 0;
         const usable = wanted === 0 ? found : found.filter((a) => a.family === wanted);
         const first = usable[0];
         if (first === undefined) {

@@ -23,14 +23,22 @@ interface TestServer {
 const liveServers = new Set<http.Server>();
 
 /** A real HTTP server on 127.0.0.1; `handler` answers once the request body is in. */
-async function serve(t: Test, handler: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<TestServer> {
+async function serve(
+  t: Test,
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+): Promise<TestServer> {
   const received: Received[] = [];
   let connections = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+      received.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      });
       handler(req, res);
     });
   });
@@ -76,7 +84,10 @@ function settled(t: Test, r: SendResult | typeof NOT_SETTLED): SendResult {
   return r;
 }
 
-const post = (url: string, extra: { timeoutMs?: number; body?: Buffer; headers?: Record<string, string>; signal?: AbortSignal } = {}) => ({
+const post = (
+  url: string,
+  extra: { timeoutMs?: number; body?: Buffer; headers?: Record<string, string>; signal?: AbortSignal } = {},
+) => ({
   url,
   headers: extra.headers ?? { 'content-type': 'application/json' },
   body: extra.body ?? Buffer.from('{"hello":"world"}'),
@@ -91,10 +102,18 @@ t.test('2xx: request arrives byte-exact, response comes back', async (t) => {
     res.end('thanks');
   });
   const body = randomBytes(100_000); // not valid UTF-8: must not be re-encoded on the way
-  const r = await client(t).send(post(`${srv.origin}/hooks/a?x=1&y=%20`, {
-    body,
-    headers: { 'content-type': 'application/octet-stream', 'webhook-id': 'msg_1', 'X-Custom': 'v 1', host: 'evil.example', 'transfer-encoding': 'chunked' },
-  }));
+  const r = await client(t).send(
+    post(`${srv.origin}/hooks/a?x=1&y=%20`, {
+      body,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'webhook-id': 'msg_1',
+        'X-Custom': 'v 1',
+        host: 'evil.example',
+        'transfer-encoding': 'chunked',
+      },
+    }),
+  );
   t.equal(r.ok, true);
   t.equal(r.statusCode, 200);
   t.equal(r.errorClass, null);
@@ -150,7 +169,11 @@ t.test('redirects are never followed', async (t) => {
   t.equal(r.ok, false);
   t.equal(r.statusCode, 302);
   t.equal(r.responseHeaders.location, '/elsewhere');
-  t.same(srv.received.map((x) => x.url), ['/start'], 'the Location was not requested');
+  t.same(
+    srv.received.map((x) => x.url),
+    ['/start'],
+    'the Location was not requested',
+  );
 });
 
 t.test('Retry-After is passed through raw', async (t) => {
@@ -303,13 +326,20 @@ t.test('an endless body is cut at maxResponseBytes and memory stays bounded', as
   const before = process.memoryUsage();
   // A long deadline: were the cap missing, the client would read gigabytes before it struck.
   const timeoutMs = 4000;
-  const r = settled(t, await within(client(t, { maxResponseBytes }).send(post(srv.origin, { timeoutMs })), timeoutMs * 5));
+  const r = settled(
+    t,
+    await within(client(t, { maxResponseBytes }).send(post(srv.origin, { timeoutMs })), timeoutMs * 5),
+  );
   const after = process.memoryUsage();
   t.equal(r.errorClass, null);
   t.equal(r.statusCode, 200);
   t.equal(r.ok, true);
   t.ok(r.responseExcerpt.endsWith(TRUNCATED_MARKER), 'marked as truncated');
-  t.equal(Buffer.byteLength(r.responseExcerpt.slice(0, -TRUNCATED_MARKER.length)), maxResponseBytes, 'exactly the cap kept');
+  t.equal(
+    Buffer.byteLength(r.responseExcerpt.slice(0, -TRUNCATED_MARKER.length)),
+    maxResponseBytes,
+    'exactly the cap kept',
+  );
   const grown = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
   t.ok(grown < 64 * 1024 * 1024, `memory grew by ${Math.round(grown / 1024)} KiB`);
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -342,7 +372,9 @@ t.test('address guard at connect time', async (t) => {
 
   t.test('a name resolving to loopback is refused and nothing reaches the server', async (t) => {
     const srv = await serve(t, (_req, res) => res.end('reached'));
-    const r = await client(t, { allowPrivate: false, lookup: loopback }).send(post(`http://hooks.example:${srv.port}/`));
+    const r = await client(t, { allowPrivate: false, lookup: loopback }).send(
+      post(`http://hooks.example:${srv.port}/`),
+    );
     t.equal(r.errorClass, 'blocked_address');
     t.match(r.error, /127\.0\.0\.1/);
     t.match(r.error, /ALLOW_PRIVATE_DESTINATIONS=true/, 'the attempt names the setting that would allow it');
@@ -353,7 +385,9 @@ t.test('address guard at connect time', async (t) => {
 
   t.test('the guard covers https connections too', async (t) => {
     const srv = await serve(t, (_req, res) => res.end('reached'));
-    const r = await client(t, { allowPrivate: false, lookup: loopback }).send(post(`https://hooks.example:${srv.port}/`));
+    const r = await client(t, { allowPrivate: false, lookup: loopback }).send(
+      post(`https://hooks.example:${srv.port}/`),
+    );
     t.equal(r.errorClass, 'blocked_address');
     t.equal(srv.connections(), 0);
   });
@@ -361,9 +395,16 @@ t.test('address guard at connect time', async (t) => {
   t.test('rebinding: DNS that changes after the creation check is still refused', async (t) => {
     const srv = await serve(t, (_req, res) => res.end('reached'));
     let calls = 0;
-    const rebinding: LookupFn = async () => (calls++ === 0 ? [{ address: '93.184.216.34', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]);
-    t.same(await resolveAndCheck('rebind.example', { allowPrivate: false, lookup: rebinding }), { ok: true }, 'passes the creation check');
-    const r = await client(t, { allowPrivate: false, lookup: rebinding }).send(post(`http://rebind.example:${srv.port}/`));
+    const rebinding: LookupFn = async () =>
+      calls++ === 0 ? [{ address: '93.184.216.34', family: 4 }] : [{ address: '127.0.0.1', family: 4 }];
+    t.same(
+      await resolveAndCheck('rebind.example', { allowPrivate: false, lookup: rebinding }),
+      { ok: true },
+      'passes the creation check',
+    );
+    const r = await client(t, { allowPrivate: false, lookup: rebinding }).send(
+      post(`http://rebind.example:${srv.port}/`),
+    );
     t.equal(r.errorClass, 'blocked_address');
     t.equal(srv.connections(), 0);
     t.equal(srv.received.length, 0);
@@ -371,7 +412,10 @@ t.test('address guard at connect time', async (t) => {
 
   t.test('one private address among public ones is refused', async (t) => {
     const srv = await serve(t, (_req, res) => res.end('reached'));
-    const mixed: LookupFn = async () => [{ address: '93.184.216.34', family: 4 }, { address: '127.0.0.1', family: 4 }];
+    const mixed: LookupFn = async () => [
+      { address: '93.184.216.34', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ];
     const r = await client(t, { allowPrivate: false, lookup: mixed }).send(post(`http://mixed.example:${srv.port}/`));
     t.equal(r.errorClass, 'blocked_address');
     t.equal(srv.connections(), 0);
@@ -380,7 +424,15 @@ t.test('address guard at connect time', async (t) => {
   t.test('IP literals, in any notation, are refused before connecting', async (t) => {
     const srv = await serve(t, (_req, res) => res.end('reached'));
     const c = client(t, { allowPrivate: false, lookup: async () => [{ address: '93.184.216.34', family: 4 }] });
-    for (const host of ['127.0.0.1', '2130706433', '0x7f.1', '0177.0.0.1', '[::ffff:127.0.0.1]', '[::1]', '127.0.0.1']) {
+    for (const host of [
+      '127.0.0.1',
+      '2130706433',
+      '0x7f.1',
+      '0177.0.0.1',
+      '[::ffff:127.0.0.1]',
+      '[::1]',
+      '127.0.0.1',
+    ]) {
       const r = await c.send(post(`http://${host}:${srv.port}/`));
       t.equal(r.errorClass, 'blocked_address', host);
     }

@@ -53,8 +53,17 @@ export const TRUNCATED_MARKER = '…[truncated]';
 // Hop-by-hop or framing headers: undici sets them itself or rejects them; a destination's custom
 // headers must not be able to break request framing.
 const DROPPED_REQUEST_HEADERS = new Set([
-  'host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'te', 'trailer',
-  'proxy-connection', 'proxy-authorization',
+  'host',
+  'content-length',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'te',
+  'trailer',
+  'proxy-connection',
+  'proxy-authorization',
 ]);
 
 class AttemptTimeout extends Error {

@@ -120,15 +120,27 @@ t.test('given nonsense options, when created, then the defaults are used', async
 t.test('deriveCircuit: the circuit as recorded attempts show it', async (t) => {
   const now = 1_000_000;
   const base = { attempts: 20, failuresSinceSuccess: 0, lastErrorAtMs: null, lastSuccessAtMs: now - 1_000, nowMs: now };
-  t.equal(deriveCircuit({ ...base, attempts: 0, lastSuccessAtMs: null }), null, 'given no attempts and no failure on record, then unknown');
+  t.equal(
+    deriveCircuit({ ...base, attempts: 0, lastSuccessAtMs: null }),
+    null,
+    'given no attempts and no failure on record, then unknown',
+  );
   t.equal(deriveCircuit(base), 'closed', 'given only successes, then closed');
   t.equal(
     deriveCircuit({ ...base, failuresSinceSuccess: 9, lastErrorAtMs: now - 500 }),
     'closed',
     'given fewer failures since the last success than the threshold, then closed',
   );
-  t.equal(deriveCircuit({ ...base, failuresSinceSuccess: 10, lastErrorAtMs: now - 500 }), 'open', 'given ten failures since it last succeeded, then open');
-  t.equal(deriveCircuit({ ...base, failuresSinceSuccess: 10, lastErrorAtMs: now - 500, lastSuccessAtMs: null }), 'open', 'also when it never succeeded');
+  t.equal(
+    deriveCircuit({ ...base, failuresSinceSuccess: 10, lastErrorAtMs: now - 500 }),
+    'open',
+    'given ten failures since it last succeeded, then open',
+  );
+  t.equal(
+    deriveCircuit({ ...base, failuresSinceSuccess: 10, lastErrorAtMs: now - 500, lastSuccessAtMs: null }),
+    'open',
+    'also when it never succeeded',
+  );
   t.equal(
     deriveCircuit({ ...base, failuresSinceSuccess: 10, lastErrorAtMs: now - 2_000, lastSuccessAtMs: now - 1_000 }),
     'closed',
@@ -139,5 +151,12 @@ t.test('deriveCircuit: the circuit as recorded attempts show it', async (t) => {
     'half_open',
     'given failures but quiet for longer than the longest pause, then half open (the next attempt probes)',
   );
-  t.equal(deriveCircuit({ ...base, failuresSinceSuccess: 3, lastErrorAtMs: now - 1, lastSuccessAtMs: null }, { failureThreshold: 3 }), 'open', 'the threshold is an option');
+  t.equal(
+    deriveCircuit(
+      { ...base, failuresSinceSuccess: 3, lastErrorAtMs: now - 1, lastSuccessAtMs: null },
+      { failureThreshold: 3 },
+    ),
+    'open',
+    'the threshold is an option',
+  );
 });

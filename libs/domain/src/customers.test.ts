@@ -39,6 +39,12 @@ t.test('matchRoutes drops the routes of other customers', async (t) => {
     { ...base, id: 'r3', destination_id: 'd3', customer_id: null },
   ];
   const ev = { account_id: 'acc', direction: 'outbound', source_id: null, event_type: 'x' } as const;
-  t.same(matchRoutes(routes, { ...ev, customer_id: 'cus_a' }).map((r) => r.id), ['r1', 'r3']);
-  t.same(matchRoutes(routes, ev).map((r) => r.id), ['r1', 'r2', 'r3']);
+  t.same(
+    matchRoutes(routes, { ...ev, customer_id: 'cus_a' }).map((r) => r.id),
+    ['r1', 'r3'],
+  );
+  t.same(
+    matchRoutes(routes, ev).map((r) => r.id),
+    ['r1', 'r2', 'r3'],
+  );
 });

@@ -24,14 +24,19 @@ const http = (statusCode: number, retryAfter: string | null = null): AttemptResu
 const failed = (errorClass: string): AttemptResult => ({ ok: false, statusCode: null, errorClass, retryAfter: null });
 
 t.test('given a 2xx answer, when deciding, then the delivery is delivered on any attempt', async (t) => {
-  for (const s of [200, 201, 202, 204, 299]) t.same(decide(http(s), 1, policy, NOW, mid), { action: 'delivered' }, String(s));
+  for (const s of [200, 201, 202, 204, 299])
+    t.same(decide(http(s), 1, policy, NOW, mid), { action: 'delivered' }, String(s));
   t.same(decide(http(200), 99, policy, NOW, mid), { action: 'delivered' }, 'even past max_attempts');
 });
 
 t.test('given a retryable failure on an early attempt', async (t) => {
   t.test('when the answer is 5xx, 408 or 429, then it retries with the policy delay', async (t) => {
     for (const s of [500, 502, 503, 504, 599, 408, 429]) {
-      t.same(decide(http(s), 1, policy, NOW, mid), { action: 'retry', delayMs: 10_000, reason: `http ${s}` }, String(s));
+      t.same(
+        decide(http(s), 1, policy, NOW, mid),
+        { action: 'retry', delayMs: 10_000, reason: `http ${s}` },
+        String(s),
+      );
     }
     t.same(decide(http(500), 3, policy, NOW, mid), { action: 'retry', delayMs: 160_000, reason: 'http 500' });
   });
@@ -42,7 +47,9 @@ t.test('given a retryable failure on an early attempt', async (t) => {
   });
   t.test('when the error class is unknown or missing, then it retries rather than lose the delivery', async (t) => {
     t.match(decide(failed('something_new'), 1, policy, NOW, mid), { action: 'retry', reason: 'something_new' });
-    t.match(decide({ ok: false, statusCode: null, errorClass: null, retryAfter: null }, 1, policy, NOW, mid), { action: 'retry' });
+    t.match(decide({ ok: false, statusCode: null, errorClass: null, retryAfter: null }, 1, policy, NOW, mid), {
+      action: 'retry',
+    });
   });
 });
 
@@ -55,15 +62,19 @@ t.test('given a failure that no retry can fix', async (t) => {
     });
   });
   t.test('when the answer is another 4xx, then it is dead at once', async (t) => {
-    for (const s of [400, 401, 403, 404, 410, 422]) t.match(decide(http(s), 1, policy, NOW, mid), { action: 'dead', code: 'not_retryable' }, String(s));
+    for (const s of [400, 401, 403, 404, 410, 422])
+      t.match(decide(http(s), 1, policy, NOW, mid), { action: 'dead', code: 'not_retryable' }, String(s));
   });
   t.test('when the policy retries 4xx, then a 404 retries', async (t) => {
     t.match(decide(http(404), 1, { ...policy, retry_on_4xx: true }, NOW, mid), { action: 'retry', delayMs: 10_000 });
   });
-  t.test('when the answer is a redirect, then it is dead even with retry_on_4xx (redirects are not followed)', async (t) => {
-    t.match(decide(http(301), 1, policy, NOW, mid), { action: 'dead', reason: 'http 301 (not retryable)' });
-    t.match(decide(http(302), 1, { ...policy, retry_on_4xx: true }, NOW, mid), { action: 'dead' });
-  });
+  t.test(
+    'when the answer is a redirect, then it is dead even with retry_on_4xx (redirects are not followed)',
+    async (t) => {
+      t.match(decide(http(301), 1, policy, NOW, mid), { action: 'dead', reason: 'http 301 (not retryable)' });
+      t.match(decide(http(302), 1, { ...policy, retry_on_4xx: true }, NOW, mid), { action: 'dead' });
+    },
+  );
 });
 
 t.test('given the last allowed attempt', async (t) => {
@@ -73,7 +84,11 @@ t.test('given the last allowed attempt', async (t) => {
       reason: 'exhausted after 5 attempts (last: http 503)',
       code: 'exhausted',
     });
-    t.match(decide(failed('timeout'), 1, { max_attempts: 1 }, NOW, mid), { action: 'dead', code: 'exhausted', reason: /^exhausted after 1 attempt \(/ });
+    t.match(decide(failed('timeout'), 1, { max_attempts: 1 }, NOW, mid), {
+      action: 'dead',
+      code: 'exhausted',
+      reason: /^exhausted after 1 attempt \(/,
+    });
   });
   t.test('when a crash redelivered it past the limit, then it is still dead', async (t) => {
     t.match(decide(http(500), 7, policy, NOW, mid), { action: 'dead', reason: /exhausted after 7 attempts/ });
@@ -82,11 +97,18 @@ t.test('given the last allowed attempt', async (t) => {
 
 t.test('given Retry-After on a 429 or 503', async (t) => {
   t.test('when it is in seconds, then it replaces the computed delay', async (t) => {
-    t.same(decide(http(429, '120'), 1, policy, NOW, mid), { action: 'retry', delayMs: 120_000, reason: 'http 429 (retry-after)' });
+    t.same(decide(http(429, '120'), 1, policy, NOW, mid), {
+      action: 'retry',
+      delayMs: 120_000,
+      reason: 'http 429 (retry-after)',
+    });
     t.match(decide(http(503, '7'), 1, policy, NOW, mid), { action: 'retry', delayMs: 7_000 });
   });
   t.test('when it is an HTTP-date, then the delay is the time until then', async (t) => {
-    t.match(decide(http(503, 'Mon, 23 Nov 2026 12:05:00 GMT'), 1, policy, NOW, mid), { action: 'retry', delayMs: 300_000 });
+    t.match(decide(http(503, 'Mon, 23 Nov 2026 12:05:00 GMT'), 1, policy, NOW, mid), {
+      action: 'retry',
+      delayMs: 300_000,
+    });
   });
   t.test('when it is too short or too long, then it is clamped to 1 s .. 1 h, or to the given bounds', async (t) => {
     t.match(decide(http(429, '0'), 1, policy, NOW, mid), { delayMs: 1_000 });
@@ -126,7 +148,19 @@ t.test('given Retry-After values to parse', async (t) => {
     t.equal(parseRetryAfter('Sun, 06 Nov 1994 08:49:37 GMT', NOW), 0);
   });
   t.test('when they are malformed, then the answer is null', async (t) => {
-    for (const v of [null, undefined, '', ' ', '-1', '1.5', '5s', '2026-11-23T12:00:00Z', 'Mon, 31 Feb 2026 12:00:00 GMT', 'Mon, 23 Nov 2026 25:00:00 GMT', 'Mon, 23 Nov 2026 12:01:00 UTC']) {
+    for (const v of [
+      null,
+      undefined,
+      '',
+      ' ',
+      '-1',
+      '1.5',
+      '5s',
+      '2026-11-23T12:00:00Z',
+      'Mon, 31 Feb 2026 12:00:00 GMT',
+      'Mon, 23 Nov 2026 25:00:00 GMT',
+      'Mon, 23 Nov 2026 12:01:00 UTC',
+    ]) {
       t.equal(parseRetryAfter(v, NOW), null, String(v));
     }
   });
@@ -137,7 +171,13 @@ t.test('properties of decide', async (t) => {
     ok: fc.boolean(),
     statusCode: fc.option(fc.integer({ min: 100, max: 599 })),
     errorClass: fc.option(fc.constantFrom('timeout', 'connect', 'dns', 'tls', 'protocol', 'blocked_address', 'weird')),
-    retryAfter: fc.option(fc.oneof(fc.string(), fc.nat().map(String), fc.date({ noInvalidDate: true }).map((d) => d.toUTCString()))),
+    retryAfter: fc.option(
+      fc.oneof(
+        fc.string(),
+        fc.nat().map(String),
+        fc.date({ noInvalidDate: true }).map((d) => d.toUTCString()),
+      ),
+    ),
   });
   const anyPolicy = fc.record(
     {
@@ -169,16 +209,19 @@ t.test('properties of decide', async (t) => {
       }),
     );
   });
-  t.test('given a 2xx, then it is always delivered; given blocked_address without a 2xx, then always dead', async (t) => {
-    holds(
-      t,
-      fc.property(result, anyPolicy, fc.integer({ min: 1, max: 80 }), (r, p, n) => {
-        const d = decide(r, n, p, NOW, mid);
-        const s = r.statusCode;
-        if (s !== null && s >= 200 && s < 300) return d.action === 'delivered';
-        if (r.errorClass === 'blocked_address') return d.action === 'dead';
-        return true;
-      }),
-    );
-  });
+  t.test(
+    'given a 2xx, then it is always delivered; given blocked_address without a 2xx, then always dead',
+    async (t) => {
+      holds(
+        t,
+        fc.property(result, anyPolicy, fc.integer({ min: 1, max: 80 }), (r, p, n) => {
+          const d = decide(r, n, p, NOW, mid);
+          const s = r.statusCode;
+          if (s !== null && s >= 200 && s < 300) return d.action === 'delivered';
+          if (r.errorClass === 'blocked_address') return d.action === 'dead';
+          return true;
+        }),
+      );
+    },
+  );
 });

@@ -56,7 +56,8 @@ export function classifyAttempt(result: AttemptResult, policy: Pick<RetryPolicy,
   if (status !== null) {
     const reason = `http ${status}`;
     if (status >= 500 || status === 408 || status === 429) return { outcome: 'retryable', reason };
-    if (status >= 400 && status <= 499) return { outcome: policy.retry_on_4xx === true ? 'retryable' : 'fatal', reason };
+    if (status >= 400 && status <= 499)
+      return { outcome: policy.retry_on_4xx === true ? 'retryable' : 'fatal', reason };
     if (status >= 300 && status <= 399) return { outcome: 'fatal', reason };
     return { outcome: 'retryable', reason }; // 1xx as a final answer is a protocol error
   }
@@ -65,13 +66,26 @@ export function classifyAttempt(result: AttemptResult, policy: Pick<RetryPolicy,
 }
 
 const MONTHS: Record<string, number> = {
-  Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
+  Jan: 0,
+  Feb: 1,
+  Mar: 2,
+  Apr: 3,
+  May: 4,
+  Jun: 5,
+  Jul: 6,
+  Aug: 7,
+  Sep: 8,
+  Oct: 9,
+  Nov: 10,
+  Dec: 11,
 };
 const MON = '(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
 const TIME = '(\\d{2}):(\\d{2}):(\\d{2})';
 // The three HTTP-date forms that RFC 9110 §5.6.7 requires recipients to accept.
 const IMF_FIXDATE = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\\d{2}) ${MON} (\\d{4}) ${TIME} GMT$`);
-const RFC850 = new RegExp(`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d{2})-${MON}-(\\d{2}) ${TIME} GMT$`);
+const RFC850 = new RegExp(
+  `^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d{2})-${MON}-(\\d{2}) ${TIME} GMT$`,
+);
 const ASCTIME = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ${MON} ( \\d|\\d{2}) ${TIME} (\\d{4})$`);
 
 function utc(year: number, month: number, day: number, h: number, m: number, s: number): number | null {
@@ -84,7 +98,8 @@ function utc(year: number, month: number, day: number, h: number, m: number, s: 
 /** Parses an HTTP-date (IMF-fixdate, RFC 850 or asctime) to epoch ms, or null. */
 export function parseHttpDate(value: string, nowMs: number): number | null {
   let m = IMF_FIXDATE.exec(value);
-  if (m) return utc(Number(m[3]), MONTHS[m[2] as string] as number, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
+  if (m)
+    return utc(Number(m[3]), MONTHS[m[2] as string] as number, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
   m = RFC850.exec(value);
   if (m) {
     // Two-digit year: the latest year with those digits that is not more than 50 years ahead.
@@ -94,7 +109,15 @@ export function parseHttpDate(value: string, nowMs: number): number | null {
     return utc(year, MONTHS[m[2] as string] as number, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
   }
   m = ASCTIME.exec(value);
-  if (m) return utc(Number(m[6]), MONTHS[m[1] as string] as number, Number((m[2] as string).trim()), Number(m[3]), Number(m[4]), Number(m[5]));
+  if (m)
+    return utc(
+      Number(m[6]),
+      MONTHS[m[1] as string] as number,
+      Number((m[2] as string).trim()),
+      Number(m[3]),
+      Number(m[4]),
+      Number(m[5]),
+    );
   return null;
 }
 
@@ -138,11 +161,16 @@ export function decide(
   const max = Number.isFinite(policy.max_attempts) ? Math.max(1, Math.floor(policy.max_attempts)) : 1;
   if (!(attempt < max)) {
     const n = Number.isFinite(attempt) ? Math.floor(attempt) : max;
-    return { action: 'dead', reason: `exhausted after ${n} attempt${n === 1 ? '' : 's'} (last: ${c.reason})`, code: 'exhausted' };
+    return {
+      action: 'dead',
+      reason: `exhausted after ${n} attempt${n === 1 ? '' : 's'} (last: ${c.reason})`,
+      code: 'exhausted',
+    };
   }
   if (result.statusCode === 429 || result.statusCode === 503) {
     const ra = parseRetryAfter(result.retryAfter, nowMs);
-    if (ra !== null) return { action: 'retry', delayMs: clampRetryAfter(ra, bounds), reason: `${c.reason} (retry-after)` };
+    if (ra !== null)
+      return { action: 'retry', delayMs: clampRetryAfter(ra, bounds), reason: `${c.reason} (retry-after)` };
   }
   return { action: 'retry', delayMs: retryDelayMs(policy, attempt, random), reason: c.reason };
 }

@@ -22,7 +22,11 @@ export function claimExpiresAt(claim: { status: DomainClaimStatus; created_at: s
   return Date.parse(claim.created_at) + ttlMs;
 }
 
-export function claimExpired(claim: { status: DomainClaimStatus; created_at: string }, ttlMs: number, now: number): boolean {
+export function claimExpired(
+  claim: { status: DomainClaimStatus; created_at: string },
+  ttlMs: number,
+  now: number,
+): boolean {
   const at = claimExpiresAt(claim, ttlMs);
   return at !== null && now >= at;
 }

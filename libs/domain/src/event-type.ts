@@ -119,6 +119,7 @@ export function eventTypePatternQuery(pattern: string): { regex: string; likePre
   if (tail) parts.push('[^.]+(\\.[^.]+)*');
   const firstWildcard = fixed.indexOf('*');
   const literal = firstWildcard === -1 ? fixed : fixed.slice(0, firstWildcard);
-  const prefix = literal.length === 0 ? '' : literal.length < segments.length ? `${literal.join('.')}.` : literal.join('.');
+  const prefix =
+    literal.length === 0 ? '' : literal.length < segments.length ? `${literal.join('.')}.` : literal.join('.');
   return { regex: `^${parts.join('\\.')}$`, likePrefix: prefix.replace(/[\\%_]/g, '\\$&') };
 }

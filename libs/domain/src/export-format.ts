@@ -39,7 +39,11 @@ export function fileHeader(format: Format, columns: readonly string[]): string {
 }
 
 /** One batch of rows as text, each row's columns in the given order. */
-export function encodeRows<R extends object>(format: Format, columns: readonly (keyof R & string)[], rows: readonly R[]): string {
+export function encodeRows<R extends object>(
+  format: Format,
+  columns: readonly (keyof R & string)[],
+  rows: readonly R[],
+): string {
   let out = '';
   for (const row of rows) {
     if (format === 'csv') out += csvLine(columns.map((c) => row[c]));

@@ -38,9 +38,12 @@ t.test('given a namespace, when the same parts are used under another one, then 
   t.match(stableUuid('x', []), UUID_V5);
 });
 
-t.test('given a known input, when derived, then the id is pinned (ids are stored; the derivation must never change)', async (t) => {
-  t.equal(deliveryIdFor('evt_1', 'rte_1'), '6b16fc5e-c3f7-5638-ad5b-7e1846f9a0f3');
-});
+t.test(
+  'given a known input, when derived, then the id is pinned (ids are stored; the derivation must never change)',
+  async (t) => {
+    t.equal(deliveryIdFor('evt_1', 'rte_1'), '6b16fc5e-c3f7-5638-ad5b-7e1846f9a0f3');
+  },
+);
 
 t.test('given an event id in time order (UUIDv7)', async (t) => {
   const earlier = '019ad7a0-0000-7abc-8def-0123456789ab';
@@ -69,16 +72,22 @@ t.test('an id in time order is told by its version digit', async (t) => {
 
 t.test('given new event ids (timeOrderedId)', async (t) => {
   const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-  t.test('when many are made in the same millisecond, then each is a UUIDv7 of that time, greater than the one before', async (t) => {
-    const at = Date.UTC(2026, 11, 1, 8, 0, 0);
-    // More than one pool of random bytes (256 ids), so that its refill is crossed too.
-    const ids = Array.from({ length: 1_000 }, () => timeOrderedId(at));
-    for (const id of ids) t.match(id, UUID_V7);
-    t.equal(new Set(ids).size, ids.length, 'all distinct');
-    t.ok(ids.every((id, i) => i === 0 || id > (ids[i - 1] as string)), 'strictly increasing');
-    t.equal(Number.parseInt(ids[999]!.replace('-', '').slice(0, 12), 16), at, 'the first 48 bits are the time');
-    t.ok(isTimeOrderedId(ids[0]!));
-  });
+  t.test(
+    'when many are made in the same millisecond, then each is a UUIDv7 of that time, greater than the one before',
+    async (t) => {
+      const at = Date.UTC(2026, 11, 1, 8, 0, 0);
+      // More than one pool of random bytes (256 ids), so that its refill is crossed too.
+      const ids = Array.from({ length: 1_000 }, () => timeOrderedId(at));
+      for (const id of ids) t.match(id, UUID_V7);
+      t.equal(new Set(ids).size, ids.length, 'all distinct');
+      t.ok(
+        ids.every((id, i) => i === 0 || id > (ids[i - 1] as string)),
+        'strictly increasing',
+      );
+      t.equal(Number.parseInt(ids[999]!.replace('-', '').slice(0, 12), 16), at, 'the first 48 bits are the time');
+      t.ok(isTimeOrderedId(ids[0]!));
+    },
+  );
   t.test('when the clock goes back, then ids still increase', async (t) => {
     const a = timeOrderedId(Date.UTC(2026, 11, 1, 9));
     const b = timeOrderedId(Date.UTC(2026, 11, 1, 8));

@@ -24,7 +24,11 @@ export function timeOrderedId(nowMs: number = Date.now()): string {
   const random = pool.subarray(poolAt, (poolAt += 16));
   if (nowMs > last.msecs) {
     last.msecs = nowMs;
-    last.seq = (((random[6] as number) & 0x7f) << 24) | ((random[7] as number) << 16) | ((random[8] as number) << 8) | (random[9] as number);
+    last.seq =
+      (((random[6] as number) & 0x7f) << 24) |
+      ((random[7] as number) << 16) |
+      ((random[8] as number) << 8) |
+      (random[9] as number);
   } else {
     // The same millisecond, or a clock that went back: count on from the last id.
     last.seq = (last.seq + 1) | 0;

@@ -1,4 +1,10 @@
-export { MAX_EVENT_TYPE_PATTERN_LENGTH, eventTypePatternQuery, isEventTypePattern, matchEventType, validateEventTypePattern } from './event-type.ts';
+export {
+  MAX_EVENT_TYPE_PATTERN_LENGTH,
+  eventTypePatternQuery,
+  isEventTypePattern,
+  matchEventType,
+  validateEventTypePattern,
+} from './event-type.ts';
 export {
   MAX_FILTER_DEPTH,
   MAX_PATH_LENGTH,
@@ -62,6 +68,14 @@ export { MAX_RETENTION_DAYS, PLAN_NAMES, PLAN_RETENTION_DAYS, changesPlanTerms, 
 export type { PlanChange, PlanName, PlanResult, PlanTerms } from './plan.ts';
 export { claimExpired, claimExpiresAt, domainClaimId, domainOwnerId } from './domain-claims.ts';
 export type { DomainClaimStatus } from './domain-claims.ts';
-export { CONTENT_TYPES, type Format as ExportFileFormat, csvField, csvLine, encodeRows, fileHeader, neutraliseCell } from './export-format.ts';
+export {
+  CONTENT_TYPES,
+  type Format as ExportFileFormat,
+  csvField,
+  csvLine,
+  encodeRows,
+  fileHeader,
+  neutraliseCell,
+} from './export-format.ts';
 export { ACTIONS, PERMISSIONS, ROLES, checkRoleChange, isRole, may, permissionsOf, roleRank } from './roles.ts';
 export type { Action, Role, RoleChange } from './roles.ts';

@@ -112,15 +112,21 @@ t.test('given no filter or an empty one, when matching, then everything matches'
 });
 
 t.test('given hostile or malformed filters', async (t) => {
-  t.test('when a path uses __proto__, constructor or prototype, then it is invalid and never reaches the prototype', async (t) => {
-    for (const path of ['__proto__', 'a.__proto__.x', 'constructor', 'constructor.name', 'x.prototype']) {
-      t.match(validatePayloadFilter({ [path]: 1 }), /forbidden segment/, path);
-    }
-    t.equal(matchPayloadFilter({ 'constructor.name': 'Object' }, {}), false);
-    t.equal(matchPayloadFilter({ toString: { $exists: true } }, {}), false, 'inherited keys are missing');
-    t.equal(matchPayloadFilter(JSON.parse('{"__proto__.polluted": {"$exists": false}}') as Record<string, unknown>, {}), true);
-    t.equal(({} as Record<string, unknown>).polluted, undefined);
-  });
+  t.test(
+    'when a path uses __proto__, constructor or prototype, then it is invalid and never reaches the prototype',
+    async (t) => {
+      for (const path of ['__proto__', 'a.__proto__.x', 'constructor', 'constructor.name', 'x.prototype']) {
+        t.match(validatePayloadFilter({ [path]: 1 }), /forbidden segment/, path);
+      }
+      t.equal(matchPayloadFilter({ 'constructor.name': 'Object' }, {}), false);
+      t.equal(matchPayloadFilter({ toString: { $exists: true } }, {}), false, 'inherited keys are missing');
+      t.equal(
+        matchPayloadFilter(JSON.parse('{"__proto__.polluted": {"$exists": false}}') as Record<string, unknown>, {}),
+        true,
+      );
+      t.equal(({} as Record<string, unknown>).polluted, undefined);
+    },
+  );
   t.test('when a literal holds a __proto__ key, then it is invalid', async (t) => {
     t.match(validatePayloadFilter(JSON.parse('{"a": {"__proto__": {"x": 1}}}')), /__proto__/);
   });
@@ -165,19 +171,25 @@ t.test('given hostile or malformed filters', async (t) => {
 
 t.test('properties', async (t) => {
   t.test('given any JSON value, when compared with itself or a copy, then jsonEqual is true', async (t) => {
-    holds(t, fc.property(fc.jsonValue(), (v) => jsonEqual(v, v) && jsonEqual(v, JSON.parse(JSON.stringify(v)))));
-  });
-  t.test('given any payload and key, when filtering on its own value, then $eq matches and $neq does not', async (t) => {
-    const key = fc.stringMatching(/^[a-z]{1,8}$/);
     holds(
       t,
-      fc.property(key, fc.jsonValue(), (k, v) => {
-        const value = JSON.parse(JSON.stringify(v)) as unknown;
-        const doc = { [k]: value };
-        return matchPayloadFilter({ [k]: { $eq: value } }, doc) && !matchPayloadFilter({ [k]: { $neq: value } }, doc);
-      }),
+      fc.property(fc.jsonValue(), (v) => jsonEqual(v, v) && jsonEqual(v, JSON.parse(JSON.stringify(v)))),
     );
   });
+  t.test(
+    'given any payload and key, when filtering on its own value, then $eq matches and $neq does not',
+    async (t) => {
+      const key = fc.stringMatching(/^[a-z]{1,8}$/);
+      holds(
+        t,
+        fc.property(key, fc.jsonValue(), (k, v) => {
+          const value = JSON.parse(JSON.stringify(v)) as unknown;
+          const doc = { [k]: value };
+          return matchPayloadFilter({ [k]: { $eq: value } }, doc) && !matchPayloadFilter({ [k]: { $neq: value } }, doc);
+        }),
+      );
+    },
+  );
   t.test('given arbitrary JSON as a filter, when validated and matched, then neither throws', async (t) => {
     holds(
       t,

@@ -41,7 +41,8 @@ function validatePath(path: string): string | null {
   if (path.length > MAX_PATH_LENGTH) return `payload_filter path is longer than ${MAX_PATH_LENGTH} characters`;
   if (path.startsWith('$')) return `payload_filter: unknown operator "${path}"`;
   const segments = path.split('.');
-  if (segments.length > MAX_PATH_SEGMENTS) return `payload_filter path "${path}" has more than ${MAX_PATH_SEGMENTS} segments`;
+  if (segments.length > MAX_PATH_SEGMENTS)
+    return `payload_filter path "${path}" has more than ${MAX_PATH_SEGMENTS} segments`;
   for (const seg of segments) {
     if (seg === '') return `payload_filter path "${path}" has an empty segment`;
     if (FORBIDDEN_SEGMENTS.has(seg)) return `payload_filter path "${path}" uses the forbidden segment "${seg}"`;
@@ -109,7 +110,8 @@ function validateFilter(f: unknown, depth: number, budget: { nodes: number }): s
   if (--budget.nodes < 0) return `payload_filter has more than ${MAX_FILTER_NODES} nodes`;
   for (const [key, value] of Object.entries(f)) {
     if (key === '$and' || key === '$or') {
-      if (!Array.isArray(value) || value.length === 0) return `payload_filter: ${key} takes a non-empty array of filters`;
+      if (!Array.isArray(value) || value.length === 0)
+        return `payload_filter: ${key} takes a non-empty array of filters`;
       for (const sub of value) {
         const err = validateFilter(sub, depth + 2, budget);
         if (err) return err;

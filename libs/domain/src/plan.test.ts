@@ -7,24 +7,42 @@ t.test('given a new account, when no terms are named, then it is on the free pla
 
 t.test('given a plan other than enterprise, then its window is fixed', async (t) => {
   t.same(planTerms(null, { plan: 'pro' }), { ok: true, terms: { plan: 'pro', retention_days: 30 } });
-  t.same(planTerms(null, { plan: 'pro', retention_days: 30 }), { ok: true, terms: { plan: 'pro', retention_days: 30 } });
+  t.same(planTerms(null, { plan: 'pro', retention_days: 30 }), {
+    ok: true,
+    terms: { plan: 'pro', retention_days: 30 },
+  });
   const r = planTerms(null, { plan: 'free', retention_days: 30 });
   t.equal(r.ok, false);
   t.match(r, { error: /fixed at 1 on the free plan/ });
-  t.same(planTerms({ plan: 'enterprise', retention_days: 400 }, { plan: 'pro' }), { ok: true, terms: { plan: 'pro', retention_days: 30 } }, 'a move down takes the fixed window');
+  t.same(
+    planTerms({ plan: 'enterprise', retention_days: 400 }, { plan: 'pro' }),
+    { ok: true, terms: { plan: 'pro', retention_days: 30 } },
+    'a move down takes the fixed window',
+  );
 });
 
 t.test('given enterprise, then the window is custom and kept across changes that do not name it', async (t) => {
   t.same(planTerms(null, { plan: 'enterprise' }), { ok: true, terms: { plan: 'enterprise', retention_days: 90 } });
-  t.same(planTerms(null, { plan: 'enterprise', retention_days: 3650 }), { ok: true, terms: { plan: 'enterprise', retention_days: 3650 } });
+  t.same(planTerms(null, { plan: 'enterprise', retention_days: 3650 }), {
+    ok: true,
+    terms: { plan: 'enterprise', retention_days: 3650 },
+  });
   const ent = { plan: 'enterprise' as const, retention_days: 400 };
   t.same(planTerms(ent, { plan: 'enterprise' }), { ok: true, terms: ent });
   t.same(planTerms(ent, { retention_days: 7 }), { ok: true, terms: { plan: 'enterprise', retention_days: 7 } });
-  t.same(planTerms({ plan: 'pro', retention_days: 30 }, { plan: 'enterprise' }), { ok: true, terms: { plan: 'enterprise', retention_days: 90 } });
+  t.same(planTerms({ plan: 'pro', retention_days: 30 }, { plan: 'enterprise' }), {
+    ok: true,
+    terms: { plan: 'enterprise', retention_days: 90 },
+  });
 });
 
 t.test('given nonsense, then it is refused with a reason', async (t) => {
-  for (const days of [0, -1, 3651, 1.5, Number.NaN]) t.match(planTerms(null, { plan: 'enterprise', retention_days: days }), { ok: false, error: /1 to 3650/ }, `${days}`);
+  for (const days of [0, -1, 3651, 1.5, Number.NaN])
+    t.match(
+      planTerms(null, { plan: 'enterprise', retention_days: days }),
+      { ok: false, error: /1 to 3650/ },
+      `${days}`,
+    );
   t.match(planTerms(null, { plan: 'gold' as never }), { ok: false, error: /free, pro, enterprise/ });
 });
 

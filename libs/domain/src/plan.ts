@@ -9,7 +9,11 @@ export type PlanName = Plan;
 export const PLAN_NAMES: readonly PlanName[] = ['free', 'pro', 'enterprise'];
 
 /** Days of events and attempts kept per plan; enterprise's is a default, the others are fixed. */
-export const PLAN_RETENTION_DAYS: Readonly<Record<PlanName, number>> = Object.freeze({ free: 1, pro: 30, enterprise: 90 });
+export const PLAN_RETENTION_DAYS: Readonly<Record<PlanName, number>> = Object.freeze({
+  free: 1,
+  pro: 30,
+  enterprise: 90,
+});
 
 export const MAX_RETENTION_DAYS = 3650;
 
@@ -39,7 +43,10 @@ export function planTerms(current: PlanTerms | null, change: PlanChange): PlanRe
   if (plan !== 'enterprise') {
     const fixed = PLAN_RETENTION_DAYS[plan];
     if (days !== undefined && days !== fixed) {
-      return { ok: false, error: `retention_days is fixed at ${fixed} on the ${plan} plan; custom retention needs enterprise` };
+      return {
+        ok: false,
+        error: `retention_days is fixed at ${fixed} on the ${plan} plan; custom retention needs enterprise`,
+      };
     }
     return { ok: true, terms: { plan, retention_days: fixed } };
   }
@@ -50,5 +57,8 @@ export function planTerms(current: PlanTerms | null, change: PlanChange): PlanRe
 /** Whether a request names plan terms that differ from the current ones (a new account has none). */
 export function changesPlanTerms(current: PlanTerms | null, change: PlanChange): boolean {
   if (current === null) return change.plan !== undefined || change.retention_days !== undefined;
-  return (change.plan !== undefined && change.plan !== current.plan) || (change.retention_days !== undefined && change.retention_days !== current.retention_days);
+  return (
+    (change.plan !== undefined && change.plan !== current.plan) ||
+    (change.retention_days !== undefined && change.retention_days !== current.retention_days)
+  );
 }

@@ -28,7 +28,10 @@ t.test('given the default policy', async (t) => {
     t.equal(validateRetryPolicy(DEFAULT_RETRY_POLICY), null);
   });
   t.test('when attempts 1..4 fail, then the base delays are 10 s, 40 s, 160 s, 640 s', async (t) => {
-    t.same([1, 2, 3, 4].map((n) => retryDelayMs(DEFAULT_RETRY_POLICY, n, mid)), [10_000, 40_000, 160_000, 640_000]);
+    t.same(
+      [1, 2, 3, 4].map((n) => retryDelayMs(DEFAULT_RETRY_POLICY, n, mid)),
+      [10_000, 40_000, 160_000, 640_000],
+    );
   });
   t.test('when jitter is drawn at either end, then the delay moves by 20% each way', async (t) => {
     t.equal(retryDelayMs(DEFAULT_RETRY_POLICY, 1, low), 8_000);
@@ -41,15 +44,21 @@ t.test('given the default policy', async (t) => {
 });
 
 t.test('given the two-phase preset', async (t) => {
-  t.test('when read, then it has 12 attempts: 5 fast delays (seconds to minutes) and 6 slow ones (hours)', async (t) => {
-    t.equal(TWO_PHASE.max_attempts, 12);
-    t.equal(TWO_PHASE.backoff, 'two_phase');
-    t.same(TWO_PHASE_DELAYS_MS, [5e3, 15e3, 30e3, 60e3, 120e3, 900e3, 1800e3, 3600e3, 7200e3, 14400e3, 28800e3]);
-    t.equal(validateRetryPolicy(TWO_PHASE), null);
-  });
+  t.test(
+    'when read, then it has 12 attempts: 5 fast delays (seconds to minutes) and 6 slow ones (hours)',
+    async (t) => {
+      t.equal(TWO_PHASE.max_attempts, 12);
+      t.equal(TWO_PHASE.backoff, 'two_phase');
+      t.same(TWO_PHASE_DELAYS_MS, [5e3, 15e3, 30e3, 60e3, 120e3, 900e3, 1800e3, 3600e3, 7200e3, 14400e3, 28800e3]);
+      t.equal(validateRetryPolicy(TWO_PHASE), null);
+    },
+  );
   t.test('when each attempt fails, then the delays follow the table and the last one repeats', async (t) => {
     const policy: RetryPolicy = { ...TWO_PHASE, jitter: 0 };
-    t.same(TWO_PHASE_DELAYS_MS.map((_, i) => retryDelayMs(policy, i + 1, mid)), TWO_PHASE_DELAYS_MS);
+    t.same(
+      TWO_PHASE_DELAYS_MS.map((_, i) => retryDelayMs(policy, i + 1, mid)),
+      TWO_PHASE_DELAYS_MS,
+    );
     t.equal(retryDelayMs(policy, 30, mid), 8 * 3_600_000);
   });
 });
@@ -57,7 +66,10 @@ t.test('given the two-phase preset', async (t) => {
 t.test('given explicit delays_ms', async (t) => {
   const policy: RetryPolicy = { max_attempts: 6, delays_ms: [1000, 2000, 3000], backoff: 'two_phase', jitter: 0 };
   t.test('when attempts fail, then delays_ms wins over backoff and its last entry repeats', async (t) => {
-    t.same([1, 2, 3, 4, 5].map((n) => retryDelayMs(policy, n, mid)), [1000, 2000, 3000, 3000, 3000]);
+    t.same(
+      [1, 2, 3, 4, 5].map((n) => retryDelayMs(policy, n, mid)),
+      [1000, 2000, 3000, 3000, 3000],
+    );
   });
   t.test('when jitter is set, then it applies to them too', async (t) => {
     t.equal(retryDelayMs({ ...policy, jitter: 0.5 }, 1, low), 500);
@@ -71,8 +83,16 @@ t.test('given explicit delays_ms', async (t) => {
 t.test('given odd inputs, when computing a delay, then it stays a non-negative integer', async (t) => {
   t.equal(retryDelayMs(DEFAULT_RETRY_POLICY, 0, mid), 10_000, 'attempt 0 is treated as 1');
   t.equal(retryDelayMs(DEFAULT_RETRY_POLICY, Number.NaN, mid), 10_000);
-  t.equal(retryDelayMs(DEFAULT_RETRY_POLICY, 1, () => Number.NaN), 10_000, 'a broken random is the middle');
-  t.equal(retryDelayMs(DEFAULT_RETRY_POLICY, 1, () => 7), 12_000, 'random is clamped');
+  t.equal(
+    retryDelayMs(DEFAULT_RETRY_POLICY, 1, () => Number.NaN),
+    10_000,
+    'a broken random is the middle',
+  );
+  t.equal(
+    retryDelayMs(DEFAULT_RETRY_POLICY, 1, () => 7),
+    12_000,
+    'random is clamped',
+  );
   t.equal(retryDelayMs({ max_attempts: 3, delays_ms: [-5] }, 1, mid), 0);
   t.equal(retryDelayMs({ max_attempts: 3, delays_ms: [Number.NaN] }, 1, mid), 10_000);
 });
@@ -122,21 +142,29 @@ t.test('properties', async (t) => {
     },
     { requiredKeys: ['max_attempts'] },
   );
-  t.test('given any valid policy, attempt and random draw, then the delay is an integer within the jitter band', async (t) => {
-    holds(
-      t,
-      fc.property(policy, fc.integer({ min: 1, max: 60 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (p, n, r) => {
-        const base = baseDelayMs(p, n);
-        const jitter = p.jitter ?? 0.2;
-        const d = retryDelayMs(p, n, () => r);
-        return (
-          validateRetryPolicy(p) === null &&
-          Number.isInteger(d) &&
-          d >= 0 &&
-          d >= Math.floor(base * (1 - jitter)) &&
-          d <= Math.ceil(base * (1 + jitter))
-        );
-      }),
-    );
-  });
+  t.test(
+    'given any valid policy, attempt and random draw, then the delay is an integer within the jitter band',
+    async (t) => {
+      holds(
+        t,
+        fc.property(
+          policy,
+          fc.integer({ min: 1, max: 60 }),
+          fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+          (p, n, r) => {
+            const base = baseDelayMs(p, n);
+            const jitter = p.jitter ?? 0.2;
+            const d = retryDelayMs(p, n, () => r);
+            return (
+              validateRetryPolicy(p) === null &&
+              Number.isInteger(d) &&
+              d >= 0 &&
+              d >= Math.floor(base * (1 - jitter)) &&
+              d <= Math.ceil(base * (1 + jitter))
+            );
+          },
+        ),
+      );
+    },
+  );
 });

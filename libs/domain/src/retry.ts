@@ -21,9 +21,25 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
 });
 
 /** Two-phase preset (Hook0-like): fast retries for minutes, then slow ones for hours. */
-export const TWO_PHASE_FAST_DELAYS_MS: readonly number[] = Object.freeze([5 * SECOND, 15 * SECOND, 30 * SECOND, MINUTE, 2 * MINUTE]);
-export const TWO_PHASE_SLOW_DELAYS_MS: readonly number[] = Object.freeze([15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR]);
-export const TWO_PHASE_DELAYS_MS: readonly number[] = Object.freeze([...TWO_PHASE_FAST_DELAYS_MS, ...TWO_PHASE_SLOW_DELAYS_MS]);
+export const TWO_PHASE_FAST_DELAYS_MS: readonly number[] = Object.freeze([
+  5 * SECOND,
+  15 * SECOND,
+  30 * SECOND,
+  MINUTE,
+  2 * MINUTE,
+]);
+export const TWO_PHASE_SLOW_DELAYS_MS: readonly number[] = Object.freeze([
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  2 * HOUR,
+  4 * HOUR,
+  8 * HOUR,
+]);
+export const TWO_PHASE_DELAYS_MS: readonly number[] = Object.freeze([
+  ...TWO_PHASE_FAST_DELAYS_MS,
+  ...TWO_PHASE_SLOW_DELAYS_MS,
+]);
 
 /** The two-phase policy: one first attempt plus one retry per delay → 12 attempts (~16 h). */
 export const TWO_PHASE: Readonly<RetryPolicy> = Object.freeze({

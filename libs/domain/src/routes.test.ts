@@ -3,7 +3,15 @@ import { matchRoutes } from './routes.ts';
 import type { EventLike, RouteLike } from './routes.ts';
 
 function route(id: string, over: Partial<RouteLike> = {}): RouteLike {
-  return { id, account_id: 'acc_1', source_id: null, destination_id: `dst_${id}`, event_type_pattern: null, active: true, ...over };
+  return {
+    id,
+    account_id: 'acc_1',
+    source_id: null,
+    destination_id: `dst_${id}`,
+    event_type_pattern: null,
+    active: true,
+    ...over,
+  };
 }
 
 function inbound(over: Partial<EventLike> = {}): EventLike {
@@ -29,12 +37,20 @@ t.test('given a catch-all route and a source-scoped route', async (t) => {
   });
   t.test('when an outbound event is published, then only the catch-all matches', async (t) => {
     t.same(ids(matchRoutes(routes, inbound({ direction: 'outbound', source_id: null }))), ['r1']);
-    t.same(ids(matchRoutes(routes, inbound({ direction: 'outbound', source_id: 'src_1' }))), ['r1'], 'even with a source id set');
+    t.same(
+      ids(matchRoutes(routes, inbound({ direction: 'outbound', source_id: 'src_1' }))),
+      ['r1'],
+      'even with a source id set',
+    );
   });
 });
 
 t.test('given routes with event type patterns', async (t) => {
-  const routes = [route('r1', { event_type_pattern: 'payment.*' }), route('r2', { event_type_pattern: 'invoice.>' }), route('r3', { event_type_pattern: '' })];
+  const routes = [
+    route('r1', { event_type_pattern: 'payment.*' }),
+    route('r2', { event_type_pattern: 'invoice.>' }),
+    route('r3', { event_type_pattern: '' }),
+  ];
   t.test('when the type fits one pattern, then that route and the empty-pattern route match', async (t) => {
     t.same(ids(matchRoutes(routes, inbound())), ['r1', 'r3']);
   });
@@ -44,9 +60,17 @@ t.test('given routes with event type patterns', async (t) => {
 });
 
 t.test('given routes with labels', async (t) => {
-  const routes = [route('r1', { labels: { tenant: 'acme', env: 'prod' } }), route('r2', { labels: {} }), route('r3', { labels: null })];
+  const routes = [
+    route('r1', { labels: { tenant: 'acme', env: 'prod' } }),
+    route('r2', { labels: {} }),
+    route('r3', { labels: null }),
+  ];
   t.test('when the event carries every label with equal values (and more), then the route matches', async (t) => {
-    t.same(ids(matchRoutes(routes, inbound({ labels: { tenant: 'acme', env: 'prod', extra: 'x' } }))), ['r1', 'r2', 'r3']);
+    t.same(ids(matchRoutes(routes, inbound({ labels: { tenant: 'acme', env: 'prod', extra: 'x' } }))), [
+      'r1',
+      'r2',
+      'r3',
+    ]);
   });
   t.test('when one value differs, then the labelled route does not match', async (t) => {
     t.same(ids(matchRoutes(routes, inbound({ labels: { tenant: 'acme', env: 'dev' } }))), ['r2', 'r3']);
@@ -80,7 +104,19 @@ t.test('given routes with payload filters', async (t) => {
   });
   t.test('when the body is not JSON or parsing throws, then filtered routes do not match', async (t) => {
     t.same(ids(matchRoutes(routes, inbound({ payload: () => undefined }))), ['r3']);
-    t.same(ids(matchRoutes(routes, inbound({ payload: () => { throw new SyntaxError('bad'); } }))), ['r3']);
+    t.same(
+      ids(
+        matchRoutes(
+          routes,
+          inbound({
+            payload: () => {
+              throw new SyntaxError('bad');
+            },
+          }),
+        ),
+      ),
+      ['r3'],
+    );
     t.same(ids(matchRoutes(routes, inbound())), ['r3'], 'no payload accessor at all');
   });
 });
@@ -92,16 +128,25 @@ t.test('given several routes to the same destination', async (t) => {
     route('r5', { destination_id: 'dst_a' }),
     route('r1', { destination_id: 'dst_c' }),
   ];
-  t.test('when they all match, then each destination gets one delivery, from its smallest route id, in route id order', async (t) => {
-    const got = matchRoutes(routes, inbound());
-    t.same(ids(got), ['r1', 'r2', 'r5']);
-    t.same(got.map((r) => r.destination_id), ['dst_c', 'dst_b', 'dst_a']);
-  });
+  t.test(
+    'when they all match, then each destination gets one delivery, from its smallest route id, in route id order',
+    async (t) => {
+      const got = matchRoutes(routes, inbound());
+      t.same(ids(got), ['r1', 'r2', 'r5']);
+      t.same(
+        got.map((r) => r.destination_id),
+        ['dst_c', 'dst_b', 'dst_a'],
+      );
+    },
+  );
   t.test('when the input order changes, then the result is the same', async (t) => {
     t.same(ids(matchRoutes([...routes].reverse(), inbound())), ['r1', 'r2', 'r5']);
   });
   t.test('when the smaller route does not match, then the other one to that destination is used', async (t) => {
-    const rs = [route('r1', { destination_id: 'dst_a', event_type_pattern: 'x' }), route('r2', { destination_id: 'dst_a' })];
+    const rs = [
+      route('r1', { destination_id: 'dst_a', event_type_pattern: 'x' }),
+      route('r2', { destination_id: 'dst_a' }),
+    ];
     t.same(ids(matchRoutes(rs, inbound())), ['r2']);
   });
 });

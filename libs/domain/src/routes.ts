@@ -27,7 +27,10 @@ export interface EventLike {
   payload?: () => unknown;
 }
 
-function labelsMatch(required: Record<string, string> | null | undefined, have: Record<string, string> | null | undefined): boolean {
+function labelsMatch(
+  required: Record<string, string> | null | undefined,
+  have: Record<string, string> | null | undefined,
+): boolean {
   if (!required) return true;
   for (const key of Object.keys(required)) {
     if (!have || !Object.hasOwn(have, key) || have[key] !== required[key]) return false;

@@ -10,11 +10,24 @@
 export const DELIVERY_STATUSES = ['queued', 'delivering', 'retry_scheduled', 'delivered', 'dead_letter'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-export const EVENT_STATUSES = ['received', 'queued', 'delivering', 'retry_scheduled', 'delivered', 'dead_letter', 'unrouted'] as const;
+export const EVENT_STATUSES = [
+  'received',
+  'queued',
+  'delivering',
+  'retry_scheduled',
+  'delivered',
+  'dead_letter',
+  'unrouted',
+] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 /** Event statuses that may still change by a delivery: retention never deletes such an event. */
-export const IN_FLIGHT_EVENT_STATUSES = ['received', 'queued', 'delivering', 'retry_scheduled'] as const satisfies readonly EventStatus[];
+export const IN_FLIGHT_EVENT_STATUSES = [
+  'received',
+  'queued',
+  'delivering',
+  'retry_scheduled',
+] as const satisfies readonly EventStatus[];
 
 // Within one attempt a delivery moves queued → delivering → retry_scheduled.
 const STAGE: Record<string, number> = { queued: 0, delivering: 1, retry_scheduled: 2 };
@@ -72,7 +85,9 @@ export function mergeDeliveryStatus(
  */
 export function mergeDeliveryState(current: DeliveryState | null, incoming: DeliveryState): DeliveryState {
   if (current === null) return incoming;
-  return deliveryRank(incoming.status, incoming.attempt) > deliveryRank(current.status, current.attempt) ? incoming : current;
+  return deliveryRank(incoming.status, incoming.attempt) > deliveryRank(current.status, current.attempt)
+    ? incoming
+    : current;
 }
 
 /**
@@ -124,7 +139,8 @@ export function eventStatus(deliveries: readonly StoredDelivery[], routed: boole
     if (!isTerminalDeliveryStatus(d.status)) counted.push(d.status);
     const cur = newest.get(d.destination_id);
     const t = d.created_at.getTime();
-    if (!cur || t > cur.created_at.getTime() || (t === cur.created_at.getTime() && d.id > cur.id)) newest.set(d.destination_id, d);
+    if (!cur || t > cur.created_at.getTime() || (t === cur.created_at.getTime() && d.id > cur.id))
+      newest.set(d.destination_id, d);
   }
   for (const d of newest.values()) if (isTerminalDeliveryStatus(d.status)) counted.push(d.status);
   return aggregateEventStatus(counted);

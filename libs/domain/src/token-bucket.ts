@@ -25,7 +25,8 @@ export function createTokenBucket(ratePerSec: number, burst?: number): TokenBuck
     burst: capacity,
     take(nowMs: number): number {
       // A clock that steps back refills nothing rather than going negative.
-      if (lastMs !== null && nowMs > lastMs) tokens = Math.min(capacity, tokens + ((nowMs - lastMs) * ratePerSec) / 1000);
+      if (lastMs !== null && nowMs > lastMs)
+        tokens = Math.min(capacity, tokens + ((nowMs - lastMs) * ratePerSec) / 1000);
       if (lastMs === null || nowMs > lastMs) lastMs = nowMs;
       if (tokens >= 1) {
         tokens -= 1;

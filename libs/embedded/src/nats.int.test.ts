@@ -120,7 +120,11 @@ t.test('on one or two cores the server runs Go code on one thread, unless GOMAXP
   const environ = (readFileSyncSafe(`/proc/${server.pid}/environ`) ?? '').split('\0');
   // eslint-disable-next-line no-restricted-properties -- what the server inherits
   const expected = natsEnv(process.env, availableParallelism()).GOMAXPROCS;
-  t.equal(environ.find((v) => v.startsWith('GOMAXPROCS='))?.slice('GOMAXPROCS='.length), expected, 'what the server was started with');
+  t.equal(
+    environ.find((v) => v.startsWith('GOMAXPROCS='))?.slice('GOMAXPROCS='.length),
+    expected,
+    'what the server was started with',
+  );
 });
 
 t.test('a taken port is an error that says so', async (t) => {
@@ -138,7 +142,9 @@ t.test('the server does not outlive a parent that exits', async (t) => {
   const script = `import { startNatsServer } from ${JSON.stringify(index)};
     const s = await startNatsServer({ storeDir: ${JSON.stringify(path.join(dir, 'js'))} });
     console.log(s.pid);`; // then exits on its own: nothing keeps the loop alive
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    timeout: 30_000,
+  });
   const pid = Number(stdout.trim());
   t.ok(pid > 0, 'the child reported the server pid');
   const deadline = Date.now() + 10_000;

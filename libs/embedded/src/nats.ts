@@ -162,7 +162,9 @@ function openLog(file: string): WriteStream {
 
 async function healthy(host: string, monitorPort: number): Promise<boolean> {
   try {
-    const res = await fetch(`http://${host}:${monitorPort}/healthz?js-enabled-only=true`, { signal: AbortSignal.timeout(1000) });
+    const res = await fetch(`http://${host}:${monitorPort}/healthz?js-enabled-only=true`, {
+      signal: AbortSignal.timeout(1000),
+    });
     return res.ok;
   } catch {
     return false;
@@ -179,10 +181,12 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
   if (!binary) throw new Error(`nats-server not found. Install it: ${NATS_INSTALL_HINT}`);
   const maxPayload = opts.maxPayload ?? '8MB';
   if (!SIZE.test(maxPayload)) throw new Error(`maxPayload must look like 8MB, got ${maxPayload}`);
-  if (opts.maxPending !== undefined && !SIZE.test(opts.maxPending)) throw new Error(`maxPending must look like 64MB, got ${opts.maxPending}`);
+  if (opts.maxPending !== undefined && !SIZE.test(opts.maxPending))
+    throw new Error(`maxPending must look like 64MB, got ${opts.maxPending}`);
   const storeDir = path.resolve(opts.storeDir);
   const host = opts.host ?? '127.0.0.1';
-  const serverName = opts.serverName ?? `hookstream-${createHash('sha256').update(storeDir).digest('hex').slice(0, 10)}`;
+  const serverName =
+    opts.serverName ?? `hookstream-${createHash('sha256').update(storeDir).digest('hex').slice(0, 10)}`;
   const confPath = path.join(path.dirname(storeDir), `${path.basename(storeDir)}.conf`);
   // Beside the config: the server's own pid file, and who started it (orphans.ts).
   const pidFile = path.join(path.dirname(storeDir), `${path.basename(storeDir)}.pid`);
@@ -221,11 +225,14 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
 
   async function launchOnce(): Promise<{ ok: true } | { ok: false; portTaken: boolean; reason: string }> {
     const tail = new LogTail();
+    // eslint-disable-next-line no-restricted-properties -- the child's environment, Go's variable, not a Hookstream setting
+    const inherited = process.env;
     const proc = spawn(binary as string, ['-c', confPath], {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
-      // eslint-disable-next-line no-restricted-properties -- the child's environment, Go's variable, not a Hookstream setting
-      env: opts.gomaxprocs ? { ...process.env, GOMAXPROCS: String(opts.gomaxprocs) } : natsEnv(process.env, availableParallelism()),
+      env: opts.gomaxprocs
+        ? { ...inherited, GOMAXPROCS: String(opts.gomaxprocs) }
+        : natsEnv(inherited, availableParallelism()),
     });
     const logStream = opts.logFile ? openLog(opts.logFile) : undefined;
     proc.once('close', () => logStream?.end());
@@ -244,11 +251,20 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
       if (failed) return { ok: false, portTaken: false, reason: failed.message };
       if (hasExited(proc)) {
         const reason = tail.text();
-        return { ok: false, portTaken: /address already in use/i.test(reason), reason: `nats-server exited (${proc.exitCode ?? proc.signalCode}): ${reason}` };
+        return {
+          ok: false,
+          portTaken: /address already in use/i.test(reason),
+          reason: `nats-server exited (${proc.exitCode ?? proc.signalCode}): ${reason}`,
+        };
       }
       const info = await readInfo(host, port, 500);
       // The name check makes sure we reached our server, not another one that took the port.
-      if (info && info.server_name === serverName && info.jetstream === true && (monitorPort === undefined || (await healthy(host, monitorPort)))) {
+      if (
+        info &&
+        info.server_name === serverName &&
+        info.jetstream === true &&
+        (monitorPort === undefined || (await healthy(host, monitorPort)))
+      ) {
         child = proc;
         pid = proc.pid ?? 0;
         forget = signalOnExit(proc, 'SIGTERM');

@@ -72,11 +72,12 @@ export async function stopOrphan(check: OrphanCheck): Promise<number | null> {
     } catch {
       return info.pid; // gone meanwhile
     }
-    for (const deadline = Date.now() + waitMs; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + waitMs; Date.now() < deadline;) {
       if (!(await stillRunning(info.pid, info.startTime))) return info.pid;
       await sleep(50);
     }
   }
-  if (await stillRunning(info.pid, info.startTime)) throw new Error(`${check.name} (pid ${info.pid}) on ${check.dataDir} did not exit`);
+  if (await stillRunning(info.pid, info.startTime))
+    throw new Error(`${check.name} (pid ${info.pid}) on ${check.dataDir} did not exit`);
   return info.pid;
 }

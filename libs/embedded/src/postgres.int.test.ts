@@ -25,7 +25,8 @@ async function query<R extends pg.QueryResultRow>(url: string, sql: string): Pro
   }
 }
 
-const signals = (): number[] => ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'message'].map((e) => process.listenerCount(e));
+const signals = (): number[] =>
+  ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'message'].map((e) => process.listenerCount(e));
 
 t.test('initialises, serves, stops, and keeps its data across a restart', async (t) => {
   const dir = await tmp(t);
@@ -54,21 +55,38 @@ t.test('initialises, serves, stops, and keeps its data across a restart', async 
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const takenPort = (blocker.address() as AddressInfo).port;
-  await t.rejects(startPostgres({ dataDir: path.join(dir, 'pg'), port: takenPort }), /already in use/, 'a taken port is reported');
+  await t.rejects(
+    startPostgres({ dataDir: path.join(dir, 'pg'), port: takenPort }),
+    /already in use/,
+    'a taken port is reported',
+  );
   await new Promise((resolve) => blocker.close(resolve));
 
   const again = await startPostgres({ dataDir: path.join(dir, 'pg'), port: server.port });
   t.teardown(() => again.stop());
-  t.same(await query(again.url, 'SELECT v FROM kept'), [{ v: 'survives' }], 'a new handle reuses an initialised data dir');
+  t.same(
+    await query(again.url, 'SELECT v FROM kept'),
+    [{ v: 'survives' }],
+    'a new handle reuses an initialised data dir',
+  );
 });
 
 t.test('a password switches the cluster to SCRAM; ephemeral skips fsync', async (t) => {
   const dir = await tmp(t);
-  const server = await startPostgres({ dataDir: path.join(dir, 'pg'), user: 'hs', password: 's3cret/!', database: 'other', ephemeral: true });
+  const server = await startPostgres({
+    dataDir: path.join(dir, 'pg'),
+    user: 'hs',
+    password: 's3cret/!',
+    database: 'other',
+    ephemeral: true,
+  });
   t.teardown(() => server.stop());
   t.same(await query(server.url, 'SHOW fsync'), [{ fsync: 'off' }]);
   t.match(server.url, /^postgres:\/\/hs:s3cret%2F!@127\.0\.0\.1:\d+\/other$/);
   const [row] = await query<{ user: string }>(server.url, 'SELECT current_user AS user');
   t.equal(row?.user, 'hs');
-  await t.rejects(query(`postgres://hs:wrong@127.0.0.1:${server.port}/other`, 'SELECT 1'), /password authentication failed/);
+  await t.rejects(
+    query(`postgres://hs:wrong@127.0.0.1:${server.port}/other`, 'SELECT 1'),
+    /password authentication failed/,
+  );
 });

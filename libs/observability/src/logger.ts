@@ -38,7 +38,12 @@ export function chooseLogFormat(setting: 'auto' | LogFormat, stdoutIsTTY: boolea
   return stdoutIsTTY ? 'pretty' : 'json';
 }
 
-export function createLogger(level: string, name = 'hookstream', destination?: NodeJS.WritableStream, format: LogFormat = 'json'): Logger {
+export function createLogger(
+  level: string,
+  name = 'hookstream',
+  destination?: NodeJS.WritableStream,
+  format: LogFormat = 'json',
+): Logger {
   const options = { level, name, redact: { paths: REDACT, censor: '[redacted]' } };
   if (format === 'json') return pino(options, destination as never);
   const { PinoPretty, isColorSupported } = loadPretty();
@@ -56,5 +61,10 @@ export function createLogger(level: string, name = 'hookstream', destination?: N
 
 /** The logger of a process: stdout, in the format LOG_FORMAT asks for. */
 export function processLogger(settings: { logLevel: string; logFormat: 'auto' | LogFormat }, name: string): Logger {
-  return createLogger(settings.logLevel, name, undefined, chooseLogFormat(settings.logFormat, process.stdout.isTTY === true));
+  return createLogger(
+    settings.logLevel,
+    name,
+    undefined,
+    chooseLogFormat(settings.logFormat, process.stdout.isTTY === true),
+  );
 }

@@ -92,7 +92,10 @@ t.test('every family appears in render() with its labels', async (t) => {
   t.equal(find(samples, 'hookstream_deliveries_total', { outcome: 'dead_letter', class: 'timeout' })?.value, 1);
   t.equal(find(samples, 'hookstream_delivery_attempt_sum', { outcome: 'dead_letter' })?.value, 5);
   t.equal(find(samples, 'hookstream_delivery_duration_seconds_count', { class: '2xx' })?.value, 1);
-  t.notOk(find(samples, 'hookstream_delivery_duration_seconds_count', { class: 'blocked' }), 'no duration without a request');
+  t.notOk(
+    find(samples, 'hookstream_delivery_duration_seconds_count', { class: 'blocked' }),
+    'no duration without a request',
+  );
   t.equal(find(samples, 'hookstream_retries_scheduled_total')?.value, 2, 'each retry_scheduled outcome counts a retry');
   t.equal(find(samples, 'hookstream_dead_letters_total', { reason: 'exhausted' })?.value, 1);
   t.equal(find(samples, 'hookstream_circuit_open_total')?.value, 1);
@@ -104,7 +107,11 @@ t.test('every family appears in render() with its labels', async (t) => {
   t.equal(find(samples, 'hookstream_projection_lag_messages', { stream: 'facts' })?.value, 42);
   t.equal(find(samples, 'hookstream_projection_batch_rows_sum')?.value, 250);
   t.equal(find(samples, 'hookstream_jobs_queue_depth', { queue: 'exports' })?.value, 3);
-  t.equal(find(samples, 'hookstream_http_requests_total', { method: 'POST', route_group: 'ingest', status_class: '2xx' })?.value, 1);
+  t.equal(
+    find(samples, 'hookstream_http_requests_total', { method: 'POST', route_group: 'ingest', status_class: '2xx' })
+      ?.value,
+    1,
+  );
   t.match(m.contentType, /^text\/plain/);
 });
 
@@ -129,7 +136,17 @@ t.test('label values outside their fixed set are recorded as other', async (t) =
   m.httpRequest('BREW', 'admin' as never, 999);
   const text = await m.render();
   const { samples } = parse(text);
-  for (const leaked of ['acct_1234', 'example.com', 'dst_0b1c', 'secret-queue', 'HS_EVENTS', '418', 'BREW', 'admin', '999']) {
+  for (const leaked of [
+    'acct_1234',
+    'example.com',
+    'dst_0b1c',
+    'secret-queue',
+    'HS_EVENTS',
+    '418',
+    'BREW',
+    'admin',
+    '999',
+  ]) {
     t.notOk(text.includes(leaked), `${leaked} never reaches the output`);
   }
   t.equal(find(samples, 'hookstream_ingest_requests_total', { outcome: 'other' })?.value, 1);
@@ -138,7 +155,11 @@ t.test('label values outside their fixed set are recorded as other', async (t) =
   t.equal(find(samples, 'hookstream_jobs_queue_depth', { queue: 'other' })?.value, 9);
   t.equal(find(samples, 'hookstream_jetstream_publish_duration_seconds_count', { stream: 'other' })?.value, 1);
   t.equal(find(samples, 'hookstream_deliveries_total', { outcome: 'delivered', class: 'other' })?.value, 1);
-  t.equal(find(samples, 'hookstream_http_requests_total', { method: 'other', route_group: 'other', status_class: 'other' })?.value, 1);
+  t.equal(
+    find(samples, 'hookstream_http_requests_total', { method: 'other', route_group: 'other', status_class: 'other' })
+      ?.value,
+    1,
+  );
 });
 
 t.test('unusable numbers are dropped, never thrown', async (t) => {
@@ -150,7 +171,11 @@ t.test('unusable numbers are dropped, never thrown', async (t) => {
     m.delivery('delivered', '2xx', 0, -1);
   });
   const { samples } = parse(await m.render());
-  t.equal(find(samples, 'hookstream_ingest_requests_total', { outcome: 'accepted' })?.value, 1, 'the request still counts');
+  t.equal(
+    find(samples, 'hookstream_ingest_requests_total', { outcome: 'accepted' })?.value,
+    1,
+    'the request still counts',
+  );
   t.notOk(find(samples, 'hookstream_ingest_duration_seconds_count', { outcome: 'accepted' }));
   t.notOk(find(samples, 'hookstream_consumer_pending', { consumer_kind: 'router' }));
   t.equal(find(samples, 'hookstream_projection_batch_rows_count')?.value, 0);
@@ -190,15 +215,28 @@ t.test('helpers', async (t) => {
   t.ok(METRIC_NAMES.every((n) => n.startsWith('hookstream_')));
 });
 
-t.test('mergeMetrics: counters of several processes add up, a gauge every process polls is not multiplied', async (t) => {
-  const a = createMetrics({ processMetrics: false });
-  const b = createMetrics({ processMetrics: false });
-  a.routerEvent('routed', 1);
-  b.routerEvent('routed', 1);
-  b.routerEvent('routed', 1);
-  a.setConsumerGauges('router', 7, 1);
-  b.setConsumerGauges('router', 7, 1);
-  const { samples } = parse(await mergeMetrics([await a.registry.getMetricsAsJSON(), await b.registry.getMetricsAsJSON()]));
-  t.equal(find(samples, 'hookstream_router_events_total', { result: 'routed' })?.value, 3, 'counted once per event, whichever process saw it');
-  t.equal(find(samples, 'hookstream_consumer_pending', { consumer_kind: 'router' })?.value, 7, 'the same consumer seen by two processes is 7, not 14');
-});
+t.test(
+  'mergeMetrics: counters of several processes add up, a gauge every process polls is not multiplied',
+  async (t) => {
+    const a = createMetrics({ processMetrics: false });
+    const b = createMetrics({ processMetrics: false });
+    a.routerEvent('routed', 1);
+    b.routerEvent('routed', 1);
+    b.routerEvent('routed', 1);
+    a.setConsumerGauges('router', 7, 1);
+    b.setConsumerGauges('router', 7, 1);
+    const { samples } = parse(
+      await mergeMetrics([await a.registry.getMetricsAsJSON(), await b.registry.getMetricsAsJSON()]),
+    );
+    t.equal(
+      find(samples, 'hookstream_router_events_total', { result: 'routed' })?.value,
+      3,
+      'counted once per event, whichever process saw it',
+    );
+    t.equal(
+      find(samples, 'hookstream_consumer_pending', { consumer_kind: 'router' })?.value,
+      7,
+      'the same consumer seen by two processes is 7, not 14',
+    );
+  },
+);

@@ -6,12 +6,25 @@ import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefault
 
 export const OTHER = 'other';
 
-export const INGEST_OUTCOMES = ['accepted', 'duplicate', 'unauthorized', 'not_found', 'too_large', 'bad_request', 'error'] as const;
+export const INGEST_OUTCOMES = [
+  'accepted',
+  'duplicate',
+  'unauthorized',
+  'not_found',
+  'too_large',
+  'bad_request',
+  'error',
+] as const;
 export const STREAM_NAMES = ['events', 'deliveries', 'facts', 'dead_letters'] as const;
 export const ROUTER_RESULTS = ['routed', 'unrouted', 'malformed'] as const;
 export const DELIVERY_OUTCOMES = ['delivered', 'retry_scheduled', 'dead_letter'] as const;
 export const DELIVERY_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'timeout', 'network', 'blocked', 'other'] as const;
-export const DEAD_LETTER_REASONS = ['exhausted', 'not_retryable', 'max_deliveries_advisory', 'destination_deleted'] as const;
+export const DEAD_LETTER_REASONS = [
+  'exhausted',
+  'not_retryable',
+  'max_deliveries_advisory',
+  'destination_deleted',
+] as const;
 export const CONSUMER_KINDS = ['router', 'destination', 'projector', 'dead_letter_watch'] as const;
 export const JOB_QUEUES = ['exports', 'retention', 'replays', 'rebuild'] as const;
 export const ROUTE_GROUPS = ['management', 'query', 'ingest', 'health', 'other'] as const;
@@ -43,26 +56,132 @@ const DELIVERY_LATENCY = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 
 /** Every Hookstream metric family: the one place names, labels and buckets are spelled. */
 export const FAMILIES = {
-  ingestRequests: { name: 'hookstream_ingest_requests_total', kind: 'counter', help: 'Ingest requests by outcome.', labels: { outcome: INGEST_OUTCOMES } },
-  ingestDuration: { name: 'hookstream_ingest_duration_seconds', kind: 'histogram', help: 'Ingest request latency, until the answer.', labels: { outcome: INGEST_OUTCOMES }, buckets: LATENCY },
-  publishDuration: { name: 'hookstream_jetstream_publish_duration_seconds', kind: 'histogram', help: 'JetStream publish latency until the PubAck.', labels: { stream: STREAM_NAMES }, buckets: LATENCY },
-  routerEvents: { name: 'hookstream_router_events_total', kind: 'counter', help: 'Events read by the router, by result.', labels: { result: ROUTER_RESULTS } },
-  routerFanout: { name: 'hookstream_router_fanout', kind: 'histogram', help: 'Deliveries created per routed event.', labels: {}, buckets: [0, 1, 2, 3, 5, 10, 25, 50, 100] },
-  deliveries: { name: 'hookstream_deliveries_total', kind: 'counter', help: 'Delivery attempts by outcome and response class.', labels: { outcome: DELIVERY_OUTCOMES, class: DELIVERY_CLASSES } },
-  deliveryAttempt: { name: 'hookstream_delivery_attempt', kind: 'histogram', help: 'Attempt number at which each outcome happened.', labels: { outcome: DELIVERY_OUTCOMES }, buckets: [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30] },
-  deliveryDuration: { name: 'hookstream_delivery_duration_seconds', kind: 'histogram', help: 'Delivery attempt latency by response class.', labels: { class: DELIVERY_CLASSES }, buckets: DELIVERY_LATENCY },
-  retriesScheduled: { name: 'hookstream_retries_scheduled_total', kind: 'counter', help: 'Retries scheduled after a failed attempt.', labels: {} },
-  deadLetters: { name: 'hookstream_dead_letters_total', kind: 'counter', help: 'Deliveries dead-lettered, by reason.', labels: { reason: DEAD_LETTER_REASONS } },
-  circuitOpen: { name: 'hookstream_circuit_open_total', kind: 'counter', help: 'Times a destination circuit opened.', labels: {} },
-  rateLimitedWaits: { name: 'hookstream_rate_limited_waits_total', kind: 'counter', help: 'Deliveries postponed by a destination rate limit (no attempt spent).', labels: {} },
-  consumerPending: { name: 'hookstream_consumer_pending', kind: 'gauge', help: 'Messages not yet delivered to a consumer kind (summed over its consumers).', labels: { consumer_kind: CONSUMER_KINDS } },
-  consumerAckPending: { name: 'hookstream_consumer_ack_pending', kind: 'gauge', help: 'Messages delivered but not yet acknowledged, by consumer kind.', labels: { consumer_kind: CONSUMER_KINDS } },
-  heartbeatsMissed: { name: 'hookstream_consumer_heartbeats_missed_total', kind: 'counter', help: 'Idle heartbeats missed by pull consumers.', labels: { consumer_kind: CONSUMER_KINDS } },
-  projectionLag: { name: 'hookstream_projection_lag_messages', kind: 'gauge', help: 'Messages in a stream not yet projected into Postgres.', labels: { stream: STREAM_NAMES } },
-  projectionBatchRows: { name: 'hookstream_projection_batch_rows', kind: 'histogram', help: 'Rows written per projection transaction.', labels: {}, buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000] },
-  jobsQueueDepth: { name: 'hookstream_jobs_queue_depth', kind: 'gauge', help: 'Jobs waiting or running per queue.', labels: { queue: JOB_QUEUES } },
-  configUnopenable: { name: 'hookstream_config_unopenable_total', kind: 'counter', help: 'Config changes not applied because their secrets do not decrypt with the keys loaded.', labels: {} },
-  httpRequests: { name: 'hookstream_http_requests_total', kind: 'counter', help: 'HTTP requests by method, route group and status class.', labels: { method: HTTP_METHODS, route_group: ROUTE_GROUPS, status_class: STATUS_CLASSES } },
+  ingestRequests: {
+    name: 'hookstream_ingest_requests_total',
+    kind: 'counter',
+    help: 'Ingest requests by outcome.',
+    labels: { outcome: INGEST_OUTCOMES },
+  },
+  ingestDuration: {
+    name: 'hookstream_ingest_duration_seconds',
+    kind: 'histogram',
+    help: 'Ingest request latency, until the answer.',
+    labels: { outcome: INGEST_OUTCOMES },
+    buckets: LATENCY,
+  },
+  publishDuration: {
+    name: 'hookstream_jetstream_publish_duration_seconds',
+    kind: 'histogram',
+    help: 'JetStream publish latency until the PubAck.',
+    labels: { stream: STREAM_NAMES },
+    buckets: LATENCY,
+  },
+  routerEvents: {
+    name: 'hookstream_router_events_total',
+    kind: 'counter',
+    help: 'Events read by the router, by result.',
+    labels: { result: ROUTER_RESULTS },
+  },
+  routerFanout: {
+    name: 'hookstream_router_fanout',
+    kind: 'histogram',
+    help: 'Deliveries created per routed event.',
+    labels: {},
+    buckets: [0, 1, 2, 3, 5, 10, 25, 50, 100],
+  },
+  deliveries: {
+    name: 'hookstream_deliveries_total',
+    kind: 'counter',
+    help: 'Delivery attempts by outcome and response class.',
+    labels: { outcome: DELIVERY_OUTCOMES, class: DELIVERY_CLASSES },
+  },
+  deliveryAttempt: {
+    name: 'hookstream_delivery_attempt',
+    kind: 'histogram',
+    help: 'Attempt number at which each outcome happened.',
+    labels: { outcome: DELIVERY_OUTCOMES },
+    buckets: [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30],
+  },
+  deliveryDuration: {
+    name: 'hookstream_delivery_duration_seconds',
+    kind: 'histogram',
+    help: 'Delivery attempt latency by response class.',
+    labels: { class: DELIVERY_CLASSES },
+    buckets: DELIVERY_LATENCY,
+  },
+  retriesScheduled: {
+    name: 'hookstream_retries_scheduled_total',
+    kind: 'counter',
+    help: 'Retries scheduled after a failed attempt.',
+    labels: {},
+  },
+  deadLetters: {
+    name: 'hookstream_dead_letters_total',
+    kind: 'counter',
+    help: 'Deliveries dead-lettered, by reason.',
+    labels: { reason: DEAD_LETTER_REASONS },
+  },
+  circuitOpen: {
+    name: 'hookstream_circuit_open_total',
+    kind: 'counter',
+    help: 'Times a destination circuit opened.',
+    labels: {},
+  },
+  rateLimitedWaits: {
+    name: 'hookstream_rate_limited_waits_total',
+    kind: 'counter',
+    help: 'Deliveries postponed by a destination rate limit (no attempt spent).',
+    labels: {},
+  },
+  consumerPending: {
+    name: 'hookstream_consumer_pending',
+    kind: 'gauge',
+    help: 'Messages not yet delivered to a consumer kind (summed over its consumers).',
+    labels: { consumer_kind: CONSUMER_KINDS },
+  },
+  consumerAckPending: {
+    name: 'hookstream_consumer_ack_pending',
+    kind: 'gauge',
+    help: 'Messages delivered but not yet acknowledged, by consumer kind.',
+    labels: { consumer_kind: CONSUMER_KINDS },
+  },
+  heartbeatsMissed: {
+    name: 'hookstream_consumer_heartbeats_missed_total',
+    kind: 'counter',
+    help: 'Idle heartbeats missed by pull consumers.',
+    labels: { consumer_kind: CONSUMER_KINDS },
+  },
+  projectionLag: {
+    name: 'hookstream_projection_lag_messages',
+    kind: 'gauge',
+    help: 'Messages in a stream not yet projected into Postgres.',
+    labels: { stream: STREAM_NAMES },
+  },
+  projectionBatchRows: {
+    name: 'hookstream_projection_batch_rows',
+    kind: 'histogram',
+    help: 'Rows written per projection transaction.',
+    labels: {},
+    buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000],
+  },
+  jobsQueueDepth: {
+    name: 'hookstream_jobs_queue_depth',
+    kind: 'gauge',
+    help: 'Jobs waiting or running per queue.',
+    labels: { queue: JOB_QUEUES },
+  },
+  configUnopenable: {
+    name: 'hookstream_config_unopenable_total',
+    kind: 'counter',
+    help: 'Config changes not applied because their secrets do not decrypt with the keys loaded.',
+    labels: {},
+  },
+  httpRequests: {
+    name: 'hookstream_http_requests_total',
+    kind: 'counter',
+    help: 'HTTP requests by method, route group and status class.',
+    labels: { method: HTTP_METHODS, route_group: ROUTE_GROUPS, status_class: STATUS_CLASSES },
+  },
 } as const satisfies Record<string, Family>;
 
 export type MetricName = (typeof FAMILIES)[keyof typeof FAMILIES]['name'];
@@ -71,9 +190,11 @@ export type MetricName = (typeof FAMILIES)[keyof typeof FAMILIES]['name'];
 export const METRIC_NAMES: readonly MetricName[] = Object.values(FAMILIES).map((f) => f.name);
 
 /** Per family: label name → allowed values ('other' is allowed on top of each). */
-export const METRIC_LABELS: Readonly<Record<MetricName, Readonly<Record<string, readonly string[]>>>> = Object.fromEntries(
-  Object.values(FAMILIES).map((f) => [f.name, f.labels]),
-) as Record<MetricName, Readonly<Record<string, readonly string[]>>>;
+export const METRIC_LABELS: Readonly<Record<MetricName, Readonly<Record<string, readonly string[]>>>> =
+  Object.fromEntries(Object.values(FAMILIES).map((f) => [f.name, f.labels])) as Record<
+    MetricName,
+    Readonly<Record<string, readonly string[]>>
+  >;
 
 export interface Metrics {
   readonly registry: Registry;
@@ -125,7 +246,8 @@ export function statusClass(status: number): (typeof STATUS_CLASSES)[number] | t
   return `${Math.floor(status / 100)}xx` as (typeof STATUS_CLASSES)[number];
 }
 
-const QUERY_PATHS = /^\/v1\/((events|outbound-events|deliveries|attempts|dead-letters|exports|stats)(\/|$)|destinations\/[^/]+\/stats$)/;
+const QUERY_PATHS =
+  /^\/v1\/((events|outbound-events|deliveries|attempts|dead-letters|exports|stats)(\/|$)|destinations\/[^/]+\/stats$)/;
 
 /** The route group of a request, from its method and route pattern (or path). */
 export function routeGroupOf(method: string, route: string): RouteGroup {
@@ -156,12 +278,26 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
 
-  const counter = (f: Family) => new Counter({ name: f.name, help: f.help, labelNames: Object.keys(f.labels), registers: [registry] });
+  const counter = (f: Family) =>
+    new Counter({ name: f.name, help: f.help, labelNames: Object.keys(f.labels), registers: [registry] });
   // Merged across processes (mergeMetrics) by max, not sum: every process that polls a consumer's
   // pending count sees the same number.
-  const gauge = (f: Family) => new Gauge({ name: f.name, help: f.help, labelNames: Object.keys(f.labels), registers: [registry], aggregator: 'max' });
+  const gauge = (f: Family) =>
+    new Gauge({
+      name: f.name,
+      help: f.help,
+      labelNames: Object.keys(f.labels),
+      registers: [registry],
+      aggregator: 'max',
+    });
   const histogram = (f: Family) =>
-    new Histogram({ name: f.name, help: f.help, labelNames: Object.keys(f.labels), buckets: [...(f.buckets ?? [])], registers: [registry] });
+    new Histogram({
+      name: f.name,
+      help: f.help,
+      labelNames: Object.keys(f.labels),
+      buckets: [...(f.buckets ?? [])],
+      registers: [registry],
+    });
 
   const F = FAMILIES;
   const ingestRequests = counter(F.ingestRequests);

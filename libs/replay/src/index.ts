@@ -1,1 +1,8 @@
-export { type ReplayResult, type ReplayTarget, type StoredEvent, publishReplay, readEvent, replayTargets } from './replay.ts';
+export {
+  type ReplayResult,
+  type ReplayTarget,
+  type StoredEvent,
+  publishReplay,
+  readEvent,
+  replayTargets,
+} from './replay.ts';

@@ -73,10 +73,18 @@ export async function publishReplay(
     replay_id: replayId,
     deliveries: deliveries.map((d, i) => {
       const customer = targets[i]?.customer_id ?? null;
-      return { delivery_id: d.delivery_id, destination_id: d.destination_id, route_id: d.route_id, ...(customer !== null ? { customer_id: customer } : {}) };
+      return {
+        delivery_id: d.delivery_id,
+        destination_id: d.destination_id,
+        route_id: d.route_id,
+        ...(customer !== null ? { customer_id: customer } : {}),
+      };
     }),
     at,
   });
   await Promise.all(deliveries.map((d) => publisher.publishDelivery(ev.meta, d, ev.body)));
-  return { replay_id: replayId, deliveries: deliveries.map((d) => ({ id: d.delivery_id, destination_id: d.destination_id })) };
+  return {
+    replay_id: replayId,
+    deliveries: deliveries.map((d) => ({ id: d.delivery_id, destination_id: d.destination_id })),
+  };
 }

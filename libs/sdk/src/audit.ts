@@ -16,8 +16,14 @@ export class AuditLog {
     return paginate<AuditLogEntry>(params, (q) => this.#t.page<AuditLogEntry>('/v1/audit-log', q));
   }
   /** Every matching entry as one CSV (formulas neutralised) or NDJSON file, streamed. */
-  async download(format: 'csv' | 'ndjson', params: Omit<AuditLogParams, 'cursor' | 'limit'> = {}): Promise<ExportDownload> {
-    const res = await this.#t.send('GET', '/v1/audit-log', { query: { ...params, format }, headers: { accept: '*/*' } });
+  async download(
+    format: 'csv' | 'ndjson',
+    params: Omit<AuditLogParams, 'cursor' | 'limit'> = {},
+  ): Promise<ExportDownload> {
+    const res = await this.#t.send('GET', '/v1/audit-log', {
+      query: { ...params, format },
+      headers: { accept: '*/*' },
+    });
     if (!res.body) throw new TypeError('the audit-log download answered without a body');
     const disposition = res.headers.get('content-disposition') ?? '';
     return {

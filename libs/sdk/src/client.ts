@@ -97,10 +97,15 @@ export class Hookstream {
    * stored byte for byte. A plain object is sent as JSON. Answers `{id, status: 'queued'}`, or
    * `{status: 'accepted', note: 'duplicate'}` for a repeated idempotency key.
    */
-  ingest(token: string, body: string | Uint8Array | object, headers: Record<string, string> = {}): Promise<IngestAccepted> {
+  ingest(
+    token: string,
+    body: string | Uint8Array | object,
+    headers: Record<string, string> = {},
+  ): Promise<IngestAccepted> {
     const isRaw = typeof body === 'string' || body instanceof Uint8Array;
     const h = { ...headers };
-    if (!isRaw && !Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
+    if (!isRaw && !Object.keys(h).some((k) => k.toLowerCase() === 'content-type'))
+      h['content-type'] = 'application/json';
     return this.#t.data<IngestAccepted>('POST', `/ingest/${enc(token)}`, {
       raw: isRaw ? body : JSON.stringify(body),
       headers: h,

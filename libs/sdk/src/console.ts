@@ -1,7 +1,13 @@
 // The console's sign-in: an API key exchanged for the session cookie. Meant for a client made with
 // `{ baseUrl: '', session: true }` in the browser, where the cookie then authenticates every call.
 import type { Transport } from './transport.ts';
-import type { AcceptInviteParams, ConsoleInvite, ConsoleSession, ConsoleSignedIn, PasswordSignInParams } from './types.ts';
+import type {
+  AcceptInviteParams,
+  ConsoleInvite,
+  ConsoleSession,
+  ConsoleSignedIn,
+  PasswordSignInParams,
+} from './types.ts';
 
 export class Console {
   readonly #t: Transport;

@@ -84,7 +84,8 @@ const CODES: Record<number, string> = {
 export function errorFromResponse(status: number, body: unknown, retryAfterHeader: string | null): HookstreamError {
   const env = (body && typeof body === 'object' ? body : {}) as { error?: unknown; code?: unknown };
   const message = typeof env.error === 'string' ? env.error : `HTTP ${status}`;
-  const code = typeof env.code === 'string' ? env.code : (CODES[status] ?? (status >= 500 ? 'server_error' : 'http_error'));
+  const code =
+    typeof env.code === 'string' ? env.code : (CODES[status] ?? (status >= 500 ? 'server_error' : 'http_error'));
   const init: ErrorInit = { status, code, message, body, retryAfter: retryAfterOf(retryAfterHeader) };
   if (status === 401) return new AuthenticationError(init);
   if (status === 403) return new PermissionError(init);

@@ -15,5 +15,11 @@ export {
   ServerError,
   ValidationError,
 } from './errors.ts';
-export { verifyWebhook, WebhookVerificationError, type VerifiedWebhook, type VerifyWebhookOptions, type WebhookHeaders } from './webhooks.ts';
+export {
+  verifyWebhook,
+  WebhookVerificationError,
+  type VerifiedWebhook,
+  type VerifyWebhookOptions,
+  type WebhookHeaders,
+} from './webhooks.ts';
 export type * from './types.ts';

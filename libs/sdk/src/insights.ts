@@ -55,7 +55,11 @@ export class PayloadFilters {
  * The events matching the filters as they appear or change (status, deliveries), each an item of
  * the event list, until `signal` aborts or the loop breaks.
  */
-export async function* liveEvents(t: Transport, params: Omit<EventListParams, 'limit' | 'cursor'> = {}, opts: LiveOptions = {}): AsyncGenerator<EventSummary, void, undefined> {
+export async function* liveEvents(
+  t: Transport,
+  params: Omit<EventListParams, 'limit' | 'cursor'> = {},
+  opts: LiveOptions = {},
+): AsyncGenerator<EventSummary, void, undefined> {
   const res = await t.send('GET', '/v1/events/live', { query: params, headers: { accept: 'text/event-stream' } });
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const stop = () => void reader.cancel().catch(() => {});

@@ -1,11 +1,24 @@
 // Long work on the server: bulk replays and exports. Each is created, then polled (`wait`) until done.
 import { type Query, type Transport, enc, paginate } from './transport.ts';
-import type { CreateExportParams, CreateReplayParams, Export, ExportDownload, ListParams, Page, Replay, WaitOptions } from './types.ts';
+import type {
+  CreateExportParams,
+  CreateReplayParams,
+  Export,
+  ExportDownload,
+  ListParams,
+  Page,
+  Replay,
+  WaitOptions,
+} from './types.ts';
 
 const REPLAY_DONE = new Set(['completed', 'cancelled', 'failed']);
 const EXPORT_DONE = new Set(['completed', 'failed', 'expired']);
 
-async function poll<T extends { status: string }>(get: () => Promise<T>, done: Set<string>, o: WaitOptions<T>): Promise<T> {
+async function poll<T extends { status: string }>(
+  get: () => Promise<T>,
+  done: Set<string>,
+  o: WaitOptions<T>,
+): Promise<T> {
   const interval = o.intervalMs ?? 1000;
   for (;;) {
     const state = await get();

@@ -15,7 +15,10 @@ export class Portal {
 
   /** Spends the link's single-use token and sets the httpOnly cookie; AuthenticationError (`invalid_token`) when it is used, expired or revoked. */
   open(token: string, accountId?: string): Promise<PortalContext> {
-    return this.#t.data<PortalContext>('POST', '/portal/session', { body: { token, ...(accountId ? { account_id: accountId } : {}) }, auth: false });
+    return this.#t.data<PortalContext>('POST', '/portal/session', {
+      body: { token, ...(accountId ? { account_id: accountId } : {}) },
+      auth: false,
+    });
   }
 
   /** The customer, scope, account and brand of the session; AuthenticationError (`unauthenticated`) once it has ended. */

@@ -89,12 +89,19 @@ export class Accounts {
    * `plan` and `retention_days` need the server's operator token (`operatorToken`), which also
    * creates accounts where sign-up is closed; without them the account is on the free plan.
    */
-  create(params: CreateAccountParams, opts: { signupToken?: string; operatorToken?: string } = {}): Promise<AccountCreated> {
+  create(
+    params: CreateAccountParams,
+    opts: { signupToken?: string; operatorToken?: string } = {},
+  ): Promise<AccountCreated> {
     const headers = {
       ...(opts.signupToken ? { 'x-signup-token': opts.signupToken } : {}),
       ...(opts.operatorToken ? { 'x-operator-token': opts.operatorToken } : {}),
     };
-    return this.#t.data<AccountCreated>('POST', '/v1/accounts', { body: params, auth: false, ...(Object.keys(headers).length > 0 ? { headers } : {}) });
+    return this.#t.data<AccountCreated>('POST', '/v1/accounts', {
+      body: params,
+      auth: false,
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    });
   }
 }
 
@@ -109,7 +116,10 @@ export class CurrentAccount {
   }
   /** Changing `plan` or `retention_days` needs the server's operator token (a PermissionError without it). */
   update(params: UpdateAccountParams, opts: { operatorToken?: string } = {}): Promise<Account> {
-    return this.#t.data<Account>('PATCH', '/v1/account', { body: params, ...(opts.operatorToken ? { headers: { 'x-operator-token': opts.operatorToken } } : {}) });
+    return this.#t.data<Account>('PATCH', '/v1/account', {
+      body: params,
+      ...(opts.operatorToken ? { headers: { 'x-operator-token': opts.operatorToken } } : {}),
+    });
   }
 }
 
@@ -221,7 +231,10 @@ export class Events extends EventLog<EventListParams> {
    * Live: `for await (const e of client.events.live({ status: 'dead_letter' }, { signal })) …` yields
    * each matching event when it appears and again when its status or deliveries change.
    */
-  live(params: Omit<EventListParams, 'limit' | 'cursor'> = {}, opts: LiveOptions = {}): AsyncGenerator<EventSummary, void, undefined> {
+  live(
+    params: Omit<EventListParams, 'limit' | 'cursor'> = {},
+    opts: LiveOptions = {},
+  ): AsyncGenerator<EventSummary, void, undefined> {
     return liveEvents(this.t, params, opts);
   }
 }

@@ -71,7 +71,8 @@ export class Transport {
       ? { accept: 'application/json', [CONSOLE_HEADER]: '1', ...this.#headers }
       : { 'user-agent': `hookstream-sdk/${SDK_VERSION}`, accept: 'application/json', ...this.#headers };
     if (o.auth !== false && !this.session) {
-      if (!this.#apiKey) throw new ConnectionError({ status: 0, code: 'no_api_key', message: 'Hookstream: this call needs an apiKey' });
+      if (!this.#apiKey)
+        throw new ConnectionError({ status: 0, code: 'no_api_key', message: 'Hookstream: this call needs an apiKey' });
       headers.authorization = `Bearer ${this.#apiKey}`;
     }
     let body: string | Uint8Array | undefined;
@@ -90,8 +91,15 @@ export class Transport {
       if (this.session) init.credentials = 'same-origin';
       res = await this.#fetch(this.url(path, o.query), init);
     } catch (err) {
-      const reason = ctl.signal.aborted ? String((ctl.signal.reason as Error)?.message ?? 'timeout') : (err as Error).message;
-      throw new ConnectionError({ status: 0, code: ctl.signal.aborted ? 'timeout' : 'connection_error', message: `${method} ${path}: ${reason}`, cause: err });
+      const reason = ctl.signal.aborted
+        ? String((ctl.signal.reason as Error)?.message ?? 'timeout')
+        : (err as Error).message;
+      throw new ConnectionError({
+        status: 0,
+        code: ctl.signal.aborted ? 'timeout' : 'connection_error',
+        message: `${method} ${path}: ${reason}`,
+        cause: err,
+      });
     } finally {
       clearTimeout(timer);
     }
@@ -121,7 +129,10 @@ export class Transport {
 }
 
 /** Every item of every page, fetched one page at a time as the loop asks for more. */
-export async function* paginate<T>(first: Query | object | undefined, fetchPage: (q: Query) => Promise<Page<T>>): AsyncGenerator<T, void, undefined> {
+export async function* paginate<T>(
+  first: Query | object | undefined,
+  fetchPage: (q: Query) => Promise<Page<T>>,
+): AsyncGenerator<T, void, undefined> {
   let query = { ...(first ?? {}) } as Query;
   for (;;) {
     const page = await fetchPage(query);

@@ -60,7 +60,10 @@ function keyOf(secret: string): Buffer {
 export function verifyWebhook(o: VerifyWebhookOptions): VerifiedWebhook {
   const secrets = (Array.isArray(o.secret) ? o.secret : [o.secret]).filter((s) => s.length > 0);
   if (secrets.length === 0) throw new WebhookVerificationError('no secret given');
-  const body = typeof o.body === 'string' ? Buffer.from(o.body, 'utf8') : Buffer.from(o.body.buffer, o.body.byteOffset, o.body.byteLength);
+  const body =
+    typeof o.body === 'string'
+      ? Buffer.from(o.body, 'utf8')
+      : Buffer.from(o.body.buffer, o.body.byteOffset, o.body.byteLength);
   const attempt = Number(header(o.headers, 'x-hookstream-attempt'));
   const ids = {
     eventId: header(o.headers, 'x-hookstream-event-id'),
@@ -86,12 +89,14 @@ export function verifyWebhook(o: VerifyWebhookOptions): VerifiedWebhook {
   const id = header(o.headers, 'webhook-id');
   const ts = header(o.headers, 'webhook-timestamp');
   const sig = header(o.headers, 'webhook-signature');
-  if (!id || !ts || !sig) throw new WebhookVerificationError('missing webhook-id, webhook-timestamp or webhook-signature header');
+  if (!id || !ts || !sig)
+    throw new WebhookVerificationError('missing webhook-id, webhook-timestamp or webhook-signature header');
   if (!/^\d+$/.test(ts)) throw new WebhookVerificationError('webhook-timestamp is not a number of seconds');
   const timestamp = Number(ts);
   const now = o.nowS ?? Math.floor(Date.now() / 1000);
   const tolerance = o.toleranceS ?? 300;
-  if (Math.abs(now - timestamp) > tolerance) throw new WebhookVerificationError(`webhook-timestamp is outside the ${tolerance} s tolerance`);
+  if (Math.abs(now - timestamp) > tolerance)
+    throw new WebhookVerificationError(`webhook-timestamp is outside the ${tolerance} s tolerance`);
   const given = sig
     .split(' ')
     .filter((p) => p.startsWith('v1,'))

@@ -3,7 +3,11 @@ import { type KeyObject, createHmac, createSecretKey, timingSafeEqual } from 'no
 export type HmacAlgorithm = 'sha256' | 'sha512';
 
 /** HMAC over the concatenation of parts, fed piecewise so a large body is never copied. */
-export function hmac(algorithm: HmacAlgorithm, key: string | Buffer | KeyObject, parts: ReadonlyArray<string | Buffer>): Buffer {
+export function hmac(
+  algorithm: HmacAlgorithm,
+  key: string | Buffer | KeyObject,
+  parts: ReadonlyArray<string | Buffer>,
+): Buffer {
   const h = createHmac(algorithm, key);
   for (const part of parts) h.update(part);
   return h.digest();

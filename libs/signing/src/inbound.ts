@@ -22,7 +22,12 @@ const MISMATCH = 'signature does not match';
  * Verifies an inbound webhook against its provider's scheme, on the raw body bytes, in constant time.
  * A refusal is an expected outcome and comes back as data, never as an exception.
  */
-export function verifyInbound(cfg: VerificationConfig, rawBody: Buffer, headers: HeaderBag, nowSec: number): VerifyResult {
+export function verifyInbound(
+  cfg: VerificationConfig,
+  rawBody: Buffer,
+  headers: HeaderBag,
+  nowSec: number,
+): VerifyResult {
   if (typeof cfg.secret !== 'string' || cfg.secret.length === 0) return fail('no verification secret is configured');
   switch (cfg.provider) {
     case 'stripe':
@@ -81,7 +86,8 @@ function verifyStripe(cfg: VerificationConfig, body: Buffer, headers: HeaderBag,
     if (key === 't') t = value;
     else if (key === 'v1') v1.push(value); // v0 and unknown schemes never count, as in Stripe's libraries
   }
-  if (t === undefined || !DIGITS.test(t)) return fail('malformed signature header: Stripe-Signature has no valid t= timestamp');
+  if (t === undefined || !DIGITS.test(t))
+    return fail('malformed signature header: Stripe-Signature has no valid t= timestamp');
   if (v1.length === 0) return fail('malformed signature header: Stripe-Signature has no v1= signature');
   const candidates = v1.map(decodeHex).filter((b): b is Buffer => b !== null);
   if (candidates.length === 0) return fail('malformed signature header: Stripe-Signature v1= is not hex');
@@ -97,11 +103,14 @@ function verifyGithub(cfg: VerificationConfig, body: Buffer, headers: HeaderBag)
   const h = readHeader(headers, 'x-hub-signature-256', 'X-Hub-Signature-256');
   if (!h.ok) {
     if (h.reason.startsWith('missing') && headers['x-hub-signature'] !== undefined) {
-      return fail('missing X-Hub-Signature-256 header (only the SHA-1 X-Hub-Signature was sent; SHA-1 is not accepted)');
+      return fail(
+        'missing X-Hub-Signature-256 header (only the SHA-1 X-Hub-Signature was sent; SHA-1 is not accepted)',
+      );
     }
     return h;
   }
-  if (!h.value.startsWith('sha256=')) return fail('malformed signature header: X-Hub-Signature-256 must start with sha256=');
+  if (!h.value.startsWith('sha256='))
+    return fail('malformed signature header: X-Hub-Signature-256 must start with sha256=');
   const got = decodeHex(h.value.slice('sha256='.length));
   if (got === null) return fail('malformed signature header: X-Hub-Signature-256 is not hex');
   return safeEqual(hmac('sha256', cfg.secret, [body]), got) ? OK : fail(MISMATCH);
@@ -115,14 +124,20 @@ function verifyShopify(cfg: VerificationConfig, body: Buffer, headers: HeaderBag
   return safeEqual(hmac('sha256', cfg.secret, [body]), got) ? OK : fail(MISMATCH);
 }
 
-function verifyStandardWebhooks(cfg: VerificationConfig, body: Buffer, headers: HeaderBag, nowSec: number): VerifyResult {
+function verifyStandardWebhooks(
+  cfg: VerificationConfig,
+  body: Buffer,
+  headers: HeaderBag,
+  nowSec: number,
+): VerifyResult {
   const id = readHeader(headers, 'webhook-id', 'webhook-id');
   if (!id.ok) return id;
   const ts = readHeader(headers, 'webhook-timestamp', 'webhook-timestamp');
   if (!ts.ok) return ts;
   const sig = readHeader(headers, 'webhook-signature', 'webhook-signature');
   if (!sig.ok) return sig;
-  if (!DIGITS.test(ts.value)) return fail('malformed signature header: webhook-timestamp is not a Unix time in seconds');
+  if (!DIGITS.test(ts.value))
+    return fail('malformed signature header: webhook-timestamp is not a Unix time in seconds');
 
   const candidates: Buffer[] = [];
   let sawV1 = false;
@@ -150,11 +165,13 @@ function verifyGenericHmac(cfg: VerificationConfig, body: Buffer, headers: Heade
   const h = readHeader(headers, name, name);
   if (!h.ok) return h;
   const algorithm: HmacAlgorithm = cfg.algorithm ?? 'sha256';
-  if (algorithm !== 'sha256' && algorithm !== 'sha512') return fail(`unsupported HMAC algorithm "${String(algorithm)}"`);
+  if (algorithm !== 'sha256' && algorithm !== 'sha512')
+    return fail(`unsupported HMAC algorithm "${String(algorithm)}"`);
   const encoding = cfg.encoding ?? 'hex';
   let value = h.value;
   if (cfg.prefix !== undefined && cfg.prefix !== '') {
-    if (!value.startsWith(cfg.prefix)) return fail(`malformed signature header: ${name} does not start with "${cfg.prefix}"`);
+    if (!value.startsWith(cfg.prefix))
+      return fail(`malformed signature header: ${name} does not start with "${cfg.prefix}"`);
     value = value.slice(cfg.prefix.length);
   }
   const got = encoding === 'base64' ? decodeBase64(value) : encoding === 'hex' ? decodeHex(value) : null;

@@ -10,7 +10,13 @@ const NEW = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const OLD = generateSigningSecret();
 
 t.test('standard webhooks: known answer from the specification', async (t) => {
-  const h = signOutbound({ scheme: 'standard_webhooks', secrets: [NEW], msgId: 'msg_p5jXN8AQM9LWM0D4loKWxJek', timestampSec: TS, body: BODY });
+  const h = signOutbound({
+    scheme: 'standard_webhooks',
+    secrets: [NEW],
+    msgId: 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+    timestampSec: TS,
+    body: BODY,
+  });
   t.same(h, {
     'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek',
     'webhook-timestamp': '1614265330',
@@ -19,10 +25,21 @@ t.test('standard webhooks: known answer from the specification', async (t) => {
 });
 
 t.test('standard webhooks: one signature per secret, each verifies alone', async (t) => {
-  const h = signOutbound({ scheme: 'standard_webhooks', secrets: [NEW, OLD], msgId: 'evt_1', timestampSec: TS, body: BODY });
+  const h = signOutbound({
+    scheme: 'standard_webhooks',
+    secrets: [NEW, OLD],
+    msgId: 'evt_1',
+    timestampSec: TS,
+    body: BODY,
+  });
   t.match(h['webhook-signature'], /^v1,[A-Za-z0-9+/]{43}= v1,[A-Za-z0-9+/]{43}=$/);
-  for (const secret of [NEW, OLD]) t.same(verifyInbound({ provider: 'standard_webhooks', secret }, BODY, h, TS), { ok: true });
-  t.equal(verifyInbound({ provider: 'standard_webhooks', secret: generateSigningSecret() }, BODY, h, TS).ok, false, 'a third secret does not');
+  for (const secret of [NEW, OLD])
+    t.same(verifyInbound({ provider: 'standard_webhooks', secret }, BODY, h, TS), { ok: true });
+  t.equal(
+    verifyInbound({ provider: 'standard_webhooks', secret: generateSigningSecret() }, BODY, h, TS).ok,
+    false,
+    'a third secret does not',
+  );
 });
 
 t.test('stripe: t= then one v1 per secret', async (t) => {
@@ -36,7 +53,11 @@ t.test('github: first secret only', async (t) => {
   const h = signOutbound({ scheme: 'github', secrets: [NEW, OLD], msgId: 'evt_1', timestampSec: TS, body: BODY });
   t.same(Object.keys(h), ['x-hub-signature-256']);
   t.same(verifyInbound({ provider: 'github', secret: NEW }, BODY, h, TS), { ok: true });
-  t.equal(verifyInbound({ provider: 'github', secret: OLD }, BODY, h, TS).ok, false, 'the previous secret has no signature');
+  t.equal(
+    verifyInbound({ provider: 'github', secret: OLD }, BODY, h, TS).ok,
+    false,
+    'the previous secret has no signature',
+  );
 });
 
 t.test('hmac: current in x-hookstream-signature, previous in x-hookstream-signature-previous', async (t) => {
@@ -44,7 +65,9 @@ t.test('hmac: current in x-hookstream-signature, previous in x-hookstream-signat
   t.same(Object.keys(both).sort(), ['x-hookstream-signature', 'x-hookstream-signature-previous']);
   const cfg = { provider: 'hmac' as const, prefix: 'sha256=' };
   t.same(verifyInbound({ ...cfg, secret: NEW, header: 'x-hookstream-signature' }, BODY, both, TS), { ok: true });
-  t.same(verifyInbound({ ...cfg, secret: OLD, header: 'x-hookstream-signature-previous' }, BODY, both, TS), { ok: true });
+  t.same(verifyInbound({ ...cfg, secret: OLD, header: 'x-hookstream-signature-previous' }, BODY, both, TS), {
+    ok: true,
+  });
   t.equal(verifyInbound({ ...cfg, secret: OLD, header: 'x-hookstream-signature' }, BODY, both, TS).ok, false);
 
   const one = signOutbound({ scheme: 'hmac', secrets: [NEW], msgId: 'evt_1', timestampSec: TS, body: BODY });
@@ -52,7 +75,8 @@ t.test('hmac: current in x-hookstream-signature, previous in x-hookstream-signat
 });
 
 t.test('standard webhooks: a secret signs alike every time, and a bad one fails every time', async (t) => {
-  const sign = (secret: string) => signOutbound({ scheme: 'standard_webhooks', secrets: [secret], msgId: 'evt_1', timestampSec: TS, body: BODY });
+  const sign = (secret: string) =>
+    signOutbound({ scheme: 'standard_webhooks', secrets: [secret], msgId: 'evt_1', timestampSec: TS, body: BODY });
   t.same(sign(NEW), sign(NEW));
   t.not(sign(NEW)['webhook-signature'], sign(OLD)['webhook-signature']);
   t.throws(() => sign('whsec_not base64!'), RangeError);
@@ -60,14 +84,26 @@ t.test('standard webhooks: a secret signs alike every time, and a bad one fails 
 });
 
 t.test('a repeated secret signs once', async (t) => {
-  const h = signOutbound({ scheme: 'standard_webhooks', secrets: [NEW, NEW], msgId: 'evt_1', timestampSec: TS, body: BODY });
+  const h = signOutbound({
+    scheme: 'standard_webhooks',
+    secrets: [NEW, NEW],
+    msgId: 'evt_1',
+    timestampSec: TS,
+    body: BODY,
+  });
   t.equal(h['webhook-signature']?.split(' ').length, 1);
   const hm = signOutbound({ scheme: 'hmac', secrets: [NEW, NEW], msgId: 'evt_1', timestampSec: TS, body: BODY });
   t.notOk('x-hookstream-signature-previous' in hm);
 });
 
 t.test('fractional timestamps are floored, as receivers parse integers', async (t) => {
-  const h = signOutbound({ scheme: 'standard_webhooks', secrets: [NEW], msgId: 'evt_1', timestampSec: TS + 0.9, body: BODY });
+  const h = signOutbound({
+    scheme: 'standard_webhooks',
+    secrets: [NEW],
+    msgId: 'evt_1',
+    timestampSec: TS + 0.9,
+    body: BODY,
+  });
   t.equal(h['webhook-timestamp'], String(TS));
   t.same(verifyInbound({ provider: 'standard_webhooks', secret: NEW }, BODY, h, TS), { ok: true });
 });
@@ -105,6 +141,14 @@ t.test('Standard Webhooks key objects are kept per owning record, and only with 
   t.not(standardWebhooksKeyObject(secret), standardWebhooksKeyObject(secret), 'without an owner nothing is kept');
   t.equal(standardWebhooksKeyObject('whsec_not base64!', destination), null, 'an invalid secret has no key');
   const body = Buffer.from('{"a":1}');
-  const sign = (owner?: object) => signOutbound({ scheme: 'standard_webhooks', secrets: [secret], msgId: 'm', timestampSec: 1, body, ...(owner ? { owner } : {}) });
+  const sign = (owner?: object) =>
+    signOutbound({
+      scheme: 'standard_webhooks',
+      secrets: [secret],
+      msgId: 'm',
+      timestampSec: 1,
+      body,
+      ...(owner ? { owner } : {}),
+    });
   t.same(sign(destination), sign(), 'the same signature with or without a kept key');
 });

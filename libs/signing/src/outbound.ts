@@ -44,7 +44,8 @@ export const HOOKSTREAM_PREVIOUS_SIGNATURE_HEADER = 'x-hookstream-signature-prev
 export function signOutbound(input: SignInput): Record<string, string> {
   const secrets = [...new Set(input.secrets)];
   if (secrets.length === 0) throw new RangeError('signOutbound needs at least one secret');
-  if (secrets.some((s) => typeof s !== 'string' || s.length === 0)) throw new RangeError('signOutbound got an empty secret');
+  if (secrets.some((s) => typeof s !== 'string' || s.length === 0))
+    throw new RangeError('signOutbound got an empty secret');
   if (!Number.isFinite(input.timestampSec)) throw new RangeError('signOutbound needs a finite timestampSec');
   const ts = String(Math.floor(input.timestampSec));
   const first = secrets[0] as string;
@@ -70,7 +71,8 @@ export function signOutbound(input: SignInput): Record<string, string> {
       };
       const previous = secrets[1];
       if (previous !== undefined) {
-        headers[HOOKSTREAM_PREVIOUS_SIGNATURE_HEADER] = `sha256=${hmac('sha256', previous, [input.body]).toString('hex')}`;
+        headers[HOOKSTREAM_PREVIOUS_SIGNATURE_HEADER] =
+          `sha256=${hmac('sha256', previous, [input.body]).toString('hex')}`;
       }
       return headers;
     }

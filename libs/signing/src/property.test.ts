@@ -21,22 +21,25 @@ function verifierFor(scheme: SignatureScheme, secret: string, index: number): Ve
   }
 }
 
-const standardSecret = fc.uint8Array({ minLength: 16, maxLength: 64 }).map((b) => `whsec_${Buffer.from(b).toString('base64')}`);
+const standardSecret = fc
+  .uint8Array({ minLength: 16, maxLength: 64 })
+  .map((b) => `whsec_${Buffer.from(b).toString('base64')}`);
 const plainSecret = fc.string({ minLength: 1, maxLength: 64 });
 
-const caseArb = fc
-  .constantFrom<SignatureScheme>('standard_webhooks', 'stripe', 'github', 'hmac')
-  .chain((scheme) =>
-    fc.record({
-      scheme: fc.constant(scheme),
-      secrets: fc.uniqueArray(scheme === 'standard_webhooks' ? standardSecret : plainSecret, { minLength: 1, maxLength: 2 }),
-      msgId: fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
-      ts: fc.integer({ min: 0, max: 4_000_000_000 }),
-      body: fc.uint8Array({ minLength: 1, maxLength: 2048 }).map((b) => Buffer.from(b)),
-      flipAt: fc.nat(),
-      flipMask: fc.integer({ min: 1, max: 255 }),
+const caseArb = fc.constantFrom<SignatureScheme>('standard_webhooks', 'stripe', 'github', 'hmac').chain((scheme) =>
+  fc.record({
+    scheme: fc.constant(scheme),
+    secrets: fc.uniqueArray(scheme === 'standard_webhooks' ? standardSecret : plainSecret, {
+      minLength: 1,
+      maxLength: 2,
     }),
-  );
+    msgId: fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
+    ts: fc.integer({ min: 0, max: 4_000_000_000 }),
+    body: fc.uint8Array({ minLength: 1, maxLength: 2048 }).map((b) => Buffer.from(b)),
+    flipAt: fc.nat(),
+    flipMask: fc.integer({ min: 1, max: 255 }),
+  }),
+);
 
 t.test('sign then verify round-trips; a flipped byte fails', async (t) => {
   let checked = 0;

@@ -22,7 +22,12 @@ function idList(ids: AuditEntry['ids']): string[] {
  * `lastSeq`, in one transaction. Entries of accounts whose ids are not UUIDs are not projectable
  * and must have been filtered out by the caller.
  */
-export async function applyAuditBatch(pool: Pool, stream: string, lastSeq: number, items: readonly AuditInput[]): Promise<number> {
+export async function applyAuditBatch(
+  pool: Pool,
+  stream: string,
+  lastSeq: number,
+  items: readonly AuditInput[],
+): Promise<number> {
   const rows = items.map(({ entry: e, seq }) => ({
     id: e.id,
     account_id: e.account_id,
@@ -121,12 +126,17 @@ const COLUMNS = `id, at, (extract(epoch FROM at) * 1000000)::int8::text AS at_us
   resource_type, resource_id, ids, fields, ip, user_agent, method, route, status, outcome, request_id`;
 
 /** Newest first, keyset-paginated (the cursor of GET /v1/events). Throws InvalidQueryError. */
-export async function listAuditLog(pool: Pool, accountId: string, filter: AuditFilter): Promise<{ items: AuditLogItem[]; next_cursor: string | null }> {
+export async function listAuditLog(
+  pool: Pool,
+  accountId: string,
+  filter: AuditFilter,
+): Promise<{ items: AuditLogItem[]; next_cursor: string | null }> {
   const cursor = filter.cursor ? decodeCursor(filter.cursor) : null;
   const limit = Math.min(Math.max(Math.trunc(filter.limit) || 50, 1), 500);
   for (const name of ['since', 'until'] as const) {
     const v = filter[name];
-    if (v !== undefined && Number.isNaN(Date.parse(v))) throw new InvalidQueryError('invalid_time', `${name}: not an ISO 8601 time`);
+    if (v !== undefined && Number.isNaN(Date.parse(v)))
+      throw new InvalidQueryError('invalid_time', `${name}: not an ISO 8601 time`);
   }
   if (!isUuid(accountId)) return { items: [], next_cursor: null };
   const params: unknown[] = [accountId];
@@ -135,21 +145,28 @@ export async function listAuditLog(pool: Pool, accountId: string, filter: AuditF
   if (filter.actor !== undefined) where.push(`actor_id = ${p(filter.actor)}`);
   if (filter.actor_type !== undefined) where.push(`actor_type = ${p(filter.actor_type)}`);
   if (filter.action !== undefined) {
-    if (filter.action.endsWith('.*')) where.push(`action LIKE ${p(`${filter.action.slice(0, -2).replace(/[\\%_]/g, '\\$&')}.%`)}`);
+    if (filter.action.endsWith('.*'))
+      where.push(`action LIKE ${p(`${filter.action.slice(0, -2).replace(/[\\%_]/g, '\\$&')}.%`)}`);
     else where.push(`action = ${p(filter.action)}`);
   }
   if (filter.resource_id !== undefined) where.push(`id_list @> ARRAY[${p(filter.resource_id)}]::text[]`);
   if (filter.outcome !== undefined) where.push(`outcome = ${p(filter.outcome)}`);
   if (filter.since !== undefined) where.push(`at >= ${p(new Date(filter.since).toISOString())}::timestamptz`);
   if (filter.until !== undefined) where.push(`at < ${p(new Date(filter.until).toISOString())}::timestamptz`);
-  if (cursor) where.push(`(at, id) < ('epoch'::timestamptz + ${p(cursor.us)}::int8 * interval '1 microsecond', ${p(cursor.id)}::uuid)`);
+  if (cursor)
+    where.push(
+      `(at, id) < ('epoch'::timestamptz + ${p(cursor.us)}::int8 * interval '1 microsecond', ${p(cursor.id)}::uuid)`,
+    );
   const { rows } = await pool.query<AuditRow>(
     `SELECT ${COLUMNS} FROM audit_log WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ${limit + 1}`,
     params,
   );
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  return { items: page.map(toItem), next_cursor: rows.length > limit && last ? encodeCursor(last.at_us, last.id) : null };
+  return {
+    items: page.map(toItem),
+    next_cursor: rows.length > limit && last ? encodeCursor(last.at_us, last.id) : null,
+  };
 }
 
 /** Empties the audit log's read model and its checkpoint, for a rebuild from HS_AUDIT. */

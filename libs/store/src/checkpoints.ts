@@ -23,8 +23,10 @@ export function checkpointsSql(checkpoints: Readonly<Record<string, number>>): s
   const values = streams.map((stream) => {
     const seq = checkpoints[stream];
     // Stream names are ours (HS_EVENTS…), sequences integers; anything else is a bug, not data.
-    if (!/^[A-Za-z0-9_-]+$/.test(stream)) throw new Error(`checkpoint of an unexpected stream name ${JSON.stringify(stream)}`);
-    if (!Number.isSafeInteger(seq) || (seq as number) < 0) throw new Error(`checkpoint of ${stream} is not a sequence: ${String(seq)}`);
+    if (!/^[A-Za-z0-9_-]+$/.test(stream))
+      throw new Error(`checkpoint of an unexpected stream name ${JSON.stringify(stream)}`);
+    if (!Number.isSafeInteger(seq) || (seq as number) < 0)
+      throw new Error(`checkpoint of ${stream} is not a sequence: ${String(seq)}`);
     return `('${stream}', ${seq as number})`;
   });
   return `INSERT INTO projection_checkpoints (stream, last_seq) VALUES ${values.join(', ')}

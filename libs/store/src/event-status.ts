@@ -36,7 +36,12 @@ function groupDeliveries(rows: readonly DeliveryOfEvent[]): Map<string, StoredDe
   const byEvent = new Map<string, StoredDelivery[]>();
   for (const r of rows) {
     if (r.id === null) continue;
-    const d = { id: r.id, destination_id: r.destination_id, status: r.status, created_at: r.created_at } as StoredDelivery;
+    const d = {
+      id: r.id,
+      destination_id: r.destination_id,
+      status: r.status,
+      created_at: r.created_at,
+    } as StoredDelivery;
     const list = byEvent.get(r.event_id);
     if (list) list.push(d);
     else byEvent.set(r.event_id, [d]);
@@ -65,7 +70,8 @@ export async function refreshEventStatus(c: PoolClient, ids: readonly string[]):
     seen.add(e.event_id);
     const list = byEvent.get(e.event_id) ?? [];
     const status = eventStatus(list, e.routed);
-    if (status !== e.event_status || list.length !== e.delivery_count) changed.push({ id: e.event_id, status, n: list.length });
+    if (status !== e.event_status || list.length !== e.delivery_count)
+      changed.push({ id: e.event_id, status, n: list.length });
   }
   if (changed.length === 0) return 0;
   await c.query(
@@ -75,4 +81,3 @@ export async function refreshEventStatus(c: PoolClient, ids: readonly string[]):
   );
   return changed.length;
 }
-

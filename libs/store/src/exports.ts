@@ -65,11 +65,19 @@ export async function createExport(
 
 export async function getExport(pool: Pool, accountId: string, id: string): Promise<ExportRecord | null> {
   if (!isUuid(accountId) || !isUuid(id)) return null;
-  const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM exports WHERE account_id = $1 AND id = $2`, [accountId, id]);
+  const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM exports WHERE account_id = $1 AND id = $2`, [
+    accountId,
+    id,
+  ]);
   return rows[0] ? toRecord(rows[0]) : null;
 }
 
-export async function listExports(pool: Pool, accountId: string, limit: number, cursor?: string): Promise<{ items: ExportRecord[]; next_cursor: string | null }> {
+export async function listExports(
+  pool: Pool,
+  accountId: string,
+  limit: number,
+  cursor?: string,
+): Promise<{ items: ExportRecord[]; next_cursor: string | null }> {
   const r = await pageOf<Row>(pool, 'exports', COLUMNS, accountId, limit, cursor);
   return { items: r.rows.map(toRecord), next_cursor: r.next_cursor };
 }
@@ -85,13 +93,24 @@ export async function startExport(pool: Pool, id: string): Promise<ExportRecord 
 }
 
 export async function recordExportProgress(pool: Pool, id: string, rows: number, bytes: number): Promise<void> {
-  await pool.query(`UPDATE exports SET row_count = $2, byte_count = $3 WHERE id = $1 AND status = 'running'`, [id, rows, bytes]);
+  await pool.query(`UPDATE exports SET row_count = $2, byte_count = $3 WHERE id = $1 AND status = 'running'`, [
+    id,
+    rows,
+    bytes,
+  ]);
 }
 
 export async function finishExport(
   pool: Pool,
   id: string,
-  r: { status: 'completed' | 'failed'; rows: number; bytes: number; object_name: string | null; ttlMs: number; error?: string | null },
+  r: {
+    status: 'completed' | 'failed';
+    rows: number;
+    bytes: number;
+    object_name: string | null;
+    ttlMs: number;
+    error?: string | null;
+  },
 ): Promise<void> {
   await pool.query(
     `UPDATE exports SET status = $2, row_count = $3, byte_count = $4, object_name = $5, error = $6, finished_at = now(),
@@ -102,7 +121,11 @@ export async function finishExport(
 }
 
 /** Finished exports past their expiry (any account), oldest first. */
-export async function expiredExports(pool: Pool, now: Date, limit = 500): Promise<Array<{ id: string; object_name: string | null }>> {
+export async function expiredExports(
+  pool: Pool,
+  now: Date,
+  limit = 500,
+): Promise<Array<{ id: string; object_name: string | null }>> {
   const { rows } = await pool.query<{ id: string; object_name: string | null }>(
     `SELECT id, object_name FROM exports WHERE status IN ('completed', 'failed') AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,
     [now, limit],
@@ -183,8 +206,10 @@ function eventWhere(accountId: string, f: ExportFilter, params: unknown[], alias
   if (f.status !== undefined) where.push(`${alias}.status = ${p(f.status)}`);
   if (f.event_type !== undefined) where.push(eventTypeCondition(`${alias}.event_type`, f.event_type, p));
   if (f.direction !== undefined) where.push(`${alias}.direction = ${p(f.direction)}`);
-  if (timed && f.since !== undefined) where.push(`${alias}.received_at >= ${p(new Date(f.since).toISOString())}::timestamptz`);
-  if (timed && f.until !== undefined) where.push(`${alias}.received_at < ${p(new Date(f.until).toISOString())}::timestamptz`);
+  if (timed && f.since !== undefined)
+    where.push(`${alias}.received_at >= ${p(new Date(f.since).toISOString())}::timestamptz`);
+  if (timed && f.until !== undefined)
+    where.push(`${alias}.received_at < ${p(new Date(f.until).toISOString())}::timestamptz`);
   return where;
 }
 
@@ -192,17 +217,26 @@ const noMatch = (f: ExportFilter) =>
   (f.source_id !== undefined && !isUuid(f.source_id)) || (f.destination_id !== undefined && !isUuid(f.destination_id));
 
 /** The account's events matching the filter, oldest first, `batch` rows at a time. */
-export async function* exportEventRows(pool: Pool, accountId: string, f: ExportFilter, batch = 1_000): AsyncGenerator<EventExportRow[]> {
+export async function* exportEventRows(
+  pool: Pool,
+  accountId: string,
+  f: ExportFilter,
+  batch = 1_000,
+): AsyncGenerator<EventExportRow[]> {
   if (!isUuid(accountId) || noMatch(f)) return;
   let after: { us: string; id: string } | null = null;
   for (;;) {
     const params: unknown[] = [];
     const where = eventWhere(accountId, f, params, 'e', true);
     if (f.destination_id !== undefined) {
-      where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.account_id = e.account_id AND d.destination_id = $${params.push(f.destination_id)} AND d.event_id = e.id)`);
+      where.push(
+        `EXISTS (SELECT 1 FROM deliveries d WHERE d.account_id = e.account_id AND d.destination_id = $${params.push(f.destination_id)} AND d.event_id = e.id)`,
+      );
     }
     if (after) {
-      where.push(`(e.received_at, e.id) > ('epoch'::timestamptz + $${params.push(after.us)}::int8 * interval '1 microsecond', $${params.push(after.id)}::uuid)`);
+      where.push(
+        `(e.received_at, e.id) > ('epoch'::timestamptz + $${params.push(after.us)}::int8 * interval '1 microsecond', $${params.push(after.id)}::uuid)`,
+      );
     }
     const { rows } = await pool.query<Omit<EventExportRow, 'received_at'> & { received_at: Date; us: string }>(
       `SELECT e.id, e.direction, e.source_id, e.event_type, e.status, e.received_at, e.content_type, e.idempotency_key, e.labels,
@@ -219,10 +253,16 @@ export async function* exportEventRows(pool: Pool, accountId: string, f: ExportF
 }
 
 /** The account's attempts matching the filter (of their event), oldest first, `batch` rows at a time. */
-export async function* exportAttemptRows(pool: Pool, accountId: string, f: ExportFilter, batch = 1_000): AsyncGenerator<AttemptExportRow[]> {
+export async function* exportAttemptRows(
+  pool: Pool,
+  accountId: string,
+  f: ExportFilter,
+  batch = 1_000,
+): AsyncGenerator<AttemptExportRow[]> {
   if (!isUuid(accountId) || noMatch(f)) return;
   let after: { us: string; delivery_id: string; n: number } | null = null;
-  const eventFiltered = f.source_id !== undefined || f.status !== undefined || f.event_type !== undefined || f.direction !== undefined;
+  const eventFiltered =
+    f.source_id !== undefined || f.status !== undefined || f.event_type !== undefined || f.direction !== undefined;
   for (;;) {
     const params: unknown[] = [];
     const p = (v: unknown) => `$${params.push(v)}`;
@@ -230,7 +270,10 @@ export async function* exportAttemptRows(pool: Pool, accountId: string, f: Expor
     if (f.destination_id !== undefined) where.push(`a.destination_id = ${p(f.destination_id)}`);
     if (f.since !== undefined) where.push(`a.started_at >= ${p(new Date(f.since).toISOString())}::timestamptz`);
     if (f.until !== undefined) where.push(`a.started_at < ${p(new Date(f.until).toISOString())}::timestamptz`);
-    if (eventFiltered) where.push(`EXISTS (SELECT 1 FROM events e WHERE e.id = a.event_id AND ${eventWhere(accountId, f, params, 'e', false).join(' AND ')})`);
+    if (eventFiltered)
+      where.push(
+        `EXISTS (SELECT 1 FROM events e WHERE e.id = a.event_id AND ${eventWhere(accountId, f, params, 'e', false).join(' AND ')})`,
+      );
     if (after) {
       where.push(
         `(a.started_at, a.delivery_id, a.n) > ('epoch'::timestamptz + ${p(after.us)}::int8 * interval '1 microsecond', ${p(after.delivery_id)}::uuid, ${p(after.n)}::int4)`,

@@ -87,4 +87,11 @@ export {
   destinationStats,
   listDeadLetters,
 } from './insights.ts';
-export { type AuditFilter, type AuditInput, applyAuditBatch, listAuditLog, snapshotAuditLog, truncateAuditLog } from './audit.ts';
+export {
+  type AuditFilter,
+  type AuditInput,
+  applyAuditBatch,
+  listAuditLog,
+  snapshotAuditLog,
+  truncateAuditLog,
+} from './audit.ts';

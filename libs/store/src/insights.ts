@@ -17,7 +17,8 @@ function checkTime(name: string, v: string | undefined): void {
   if (v === undefined) return;
   const ms = Date.parse(v);
   if (Number.isNaN(ms)) throw new InvalidQueryError('invalid_time', `${name}: not an ISO 8601 time`);
-  if (ms < 0 || ms > Date.UTC(9999, 11, 31, 23, 59, 59)) throw new InvalidQueryError('invalid_time', `${name}: outside the years 1970–9999`);
+  if (ms < 0 || ms > Date.UTC(9999, 11, 31, 23, 59, 59))
+    throw new InvalidQueryError('invalid_time', `${name}: outside the years 1970–9999`);
 }
 
 function decodeDeadCursor(cursor: string): { us: string; id: string } {
@@ -27,12 +28,17 @@ function decodeDeadCursor(cursor: string): { us: string; id: string } {
 }
 
 /** Dead-lettered deliveries, newest first, keyset-paginated on (dead_at, delivery id). */
-export async function listDeadLetters(pool: Pool, accountId: string, filter: DeadLetterFilter): Promise<{ items: api.DeadLetterView[]; next_cursor: string | null }> {
+export async function listDeadLetters(
+  pool: Pool,
+  accountId: string,
+  filter: DeadLetterFilter,
+): Promise<{ items: api.DeadLetterView[]; next_cursor: string | null }> {
   checkTime('since', filter.since);
   checkTime('until', filter.until);
   const cursor = filter.cursor ? decodeDeadCursor(filter.cursor) : null;
   const limit = Math.min(Math.max(Math.trunc(filter.limit) || 50, 1), 500);
-  if (!isUuid(accountId) || (filter.destination_id !== undefined && !isUuid(filter.destination_id))) return { items: [], next_cursor: null };
+  if (!isUuid(accountId) || (filter.destination_id !== undefined && !isUuid(filter.destination_id)))
+    return { items: [], next_cursor: null };
   const params: unknown[] = [accountId];
   const p = (v: unknown) => `$${params.push(v)}`;
   const where = ['x.account_id = $1'];
@@ -42,9 +48,14 @@ export async function listDeadLetters(pool: Pool, accountId: string, filter: Dea
   if (filter.event_type !== undefined) where.push(eventTypeCondition('e.event_type', filter.event_type, p));
   if (filter.replayed !== undefined) where.push(filter.replayed ? REPLAYED : `NOT ${REPLAYED}`);
   if (filter.customer_id !== undefined) {
-    where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.id = x.delivery_id AND d.account_id = $1 AND d.customer_id = ${p(filter.customer_id)})`);
+    where.push(
+      `EXISTS (SELECT 1 FROM deliveries d WHERE d.id = x.delivery_id AND d.account_id = $1 AND d.customer_id = ${p(filter.customer_id)})`,
+    );
   }
-  if (cursor) where.push(`(x.dead_at, x.delivery_id) < ('epoch'::timestamptz + ${p(cursor.us)}::int8 * interval '1 microsecond', ${p(cursor.id)}::uuid)`);
+  if (cursor)
+    where.push(
+      `(x.dead_at, x.delivery_id) < ('epoch'::timestamptz + ${p(cursor.us)}::int8 * interval '1 microsecond', ${p(cursor.id)}::uuid)`,
+    );
   const { rows } = await pool.query<{
     delivery_id: string;
     event_id: string;
@@ -85,7 +96,10 @@ export async function listDeadLetters(pool: Pool, accountId: string, filter: Dea
       dead_lettered_at: r.dead_at.toISOString(),
       replayed: r.replayed,
     })),
-    next_cursor: rows.length > limit && last ? Buffer.from(`${last.dead_us}|${last.delivery_id}`, 'utf8').toString('base64url') : null,
+    next_cursor:
+      rows.length > limit && last
+        ? Buffer.from(`${last.dead_us}|${last.delivery_id}`, 'utf8').toString('base64url')
+        : null,
   };
 }
 
@@ -135,9 +149,14 @@ async function sums(pool: Pool, accountId: string, w: StatsWindow, destinationId
   // The interval of a row, from the window's start and its step (two parameters more).
   const bucketed = [...params, w.from.getTime(), w.intervalS * 1000];
   const bucket = `floor((extract(epoch FROM r.${g.column}) * 1000 - $${params.length + 1}) / $${params.length + 2})::int`;
-  const byInterval = destinationId ? `CASE WHEN r.outcome = 'dead_lettered' THEN 'dead_lettered' ELSE r.class END` : 'r.outcome';
+  const byInterval = destinationId
+    ? `CASE WHEN r.outcome = 'dead_lettered' THEN 'dead_lettered' ELSE r.class END`
+    : 'r.outcome';
   const [series, destinations, hists] = await Promise.all([
-    pool.query<{ b: number; k: string; n: number }>(`SELECT ${bucket} AS b, ${byInterval} AS k, sum(r.n)::int AS n FROM ${g.deliveries} r WHERE ${where} GROUP BY 1, 2`, bucketed),
+    pool.query<{ b: number; k: string; n: number }>(
+      `SELECT ${bucket} AS b, ${byInterval} AS k, sum(r.n)::int AS n FROM ${g.deliveries} r WHERE ${where} GROUP BY 1, 2`,
+      bucketed,
+    ),
     // Rows of the grain that holds the last success count as after it: a few failures before it in
     // the same minute (or hour) may count too.
     pool.query<{ destination_id: string; outcome: string; n: number; since: number }>(
@@ -174,7 +193,11 @@ interface Health {
   last_success_at: Date | null;
 }
 
-async function healthOf(pool: Pool, accountId: string, destinationIds: readonly string[]): Promise<Map<string, Health>> {
+async function healthOf(
+  pool: Pool,
+  accountId: string,
+  destinationIds: readonly string[],
+): Promise<Map<string, Health>> {
   if (destinationIds.length === 0) return new Map();
   const { rows } = await pool.query<Health>(
     `SELECT destination_id, last_error, last_error_at, last_status_code, last_success_at FROM destination_health
@@ -216,7 +239,12 @@ function destinationRollup(
 }
 
 /** Totals, a series by interval and per-destination figures of one account over a window. */
-export async function accountStats(pool: Pool, accountId: string, w: StatsWindow, destinationIds: readonly string[]): Promise<AccountStats> {
+export async function accountStats(
+  pool: Pool,
+  accountId: string,
+  w: StatsWindow,
+  destinationIds: readonly string[],
+): Promise<AccountStats> {
   const series = emptySeries(w);
   const totals = { received: 0, delivered: 0, retrying: 0, dead_lettered: 0, failed_attempts: 0 };
   if (!isUuid(accountId)) return { totals, series, destinations: [] };
@@ -236,7 +264,14 @@ export async function accountStats(pool: Pool, accountId: string, w: StatsWindow
     totals.received += r.received;
   }
   for (const r of s.series) {
-    const key = r.k === 'delivered' ? 'delivered' : r.k === 'retry_scheduled' ? 'retrying' : r.k === 'dead_lettered' ? 'dead_lettered' : null;
+    const key =
+      r.k === 'delivered'
+        ? 'delivered'
+        : r.k === 'retry_scheduled'
+          ? 'retrying'
+          : r.k === 'dead_lettered'
+            ? 'dead_lettered'
+            : null;
     if (key) {
       const p = series[r.b];
       if (p) p[key] += r.n;
@@ -253,7 +288,9 @@ export async function accountStats(pool: Pool, accountId: string, w: StatsWindow
   return {
     totals,
     series,
-    destinations: destinationIds.map((id) => destinationRollup(id, byDestination.get(id) ?? [], s.histOf.get(id), health.get(id))),
+    destinations: destinationIds.map((id) =>
+      destinationRollup(id, byDestination.get(id) ?? [], s.histOf.get(id), health.get(id)),
+    ),
   };
 }
 
@@ -286,7 +323,13 @@ export interface DestinationStats extends DestinationFigures {
 const RECENT_DELIVERIES = 1_000;
 
 /** One destination's attempts by status class over a window, its figures and its latest failures. */
-export async function destinationStats(pool: Pool, accountId: string, destinationId: string, w: StatsWindow, failures = 10): Promise<DestinationStats> {
+export async function destinationStats(
+  pool: Pool,
+  accountId: string,
+  destinationId: string,
+  w: StatsWindow,
+  failures = 10,
+): Promise<DestinationStats> {
   const n = Math.ceil((w.to.getTime() - w.from.getTime()) / (w.intervalS * 1000));
   const series: ClassPoint[] = Array.from({ length: n }, (_, i) => ({
     t: new Date(w.from.getTime() + i * w.intervalS * 1000).toISOString(),
@@ -297,11 +340,20 @@ export async function destinationStats(pool: Pool, accountId: string, destinatio
     p50_ms: null,
     p95_ms: null,
   }));
-  if (!isUuid(accountId) || !isUuid(destinationId)) return { ...destinationRollup(destinationId, [], undefined, undefined), series, recent_failures: [] };
+  if (!isUuid(accountId) || !isUuid(destinationId))
+    return { ...destinationRollup(destinationId, [], undefined, undefined), series, recent_failures: [] };
   const [s, health, recent] = await Promise.all([
     sums(pool, accountId, w, destinationId),
     healthOf(pool, accountId, [destinationId]),
-    pool.query<{ event_id: string; delivery_id: string; started_at: Date; status_code: number | null; error: string | null; error_class: string | null; response_excerpt: string }>(
+    pool.query<{
+      event_id: string;
+      delivery_id: string;
+      started_at: Date;
+      status_code: number | null;
+      error: string | null;
+      error_class: string | null;
+      response_excerpt: string;
+    }>(
       `SELECT a.event_id, a.delivery_id, a.started_at, a.status_code, a.error, a.error_class, a.response_excerpt
        FROM (SELECT id FROM deliveries WHERE account_id = $1 AND destination_id = $2 ORDER BY event_id DESC LIMIT ${RECENT_DELIVERIES}) d
        JOIN attempts a ON a.delivery_id = d.id

@@ -65,10 +65,20 @@ const REPLAY_COLUMNS = `id, account_id, status, filter, scanned, matched, replay
 
 function toReplay(r: Dated<ReplayRecord>): ReplayRecord {
   const { created_us: _c, expires_at: _e, ...rest } = r;
-  return { ...rest, created_at: r.created_at.toISOString(), started_at: iso(r.started_at), finished_at: iso(r.finished_at) };
+  return {
+    ...rest,
+    created_at: r.created_at.toISOString(),
+    started_at: iso(r.started_at),
+    finished_at: iso(r.finished_at),
+  };
 }
 
-export async function createReplay(pool: Pool, id: string, accountId: string, filter: ReplayFilter): Promise<ReplayRecord> {
+export async function createReplay(
+  pool: Pool,
+  id: string,
+  accountId: string,
+  filter: ReplayFilter,
+): Promise<ReplayRecord> {
   const { rows } = await pool.query<Dated<ReplayRecord>>(
     `INSERT INTO replays (id, account_id, status, filter) VALUES ($1, $2, 'queued', $3) RETURNING ${REPLAY_COLUMNS}`,
     [id, accountId, JSON.stringify(filter)],
@@ -78,7 +88,10 @@ export async function createReplay(pool: Pool, id: string, accountId: string, fi
 
 export async function getReplay(pool: Pool, accountId: string, id: string): Promise<ReplayRecord | null> {
   if (!isUuid(accountId) || !isUuid(id)) return null;
-  const { rows } = await pool.query<Dated<ReplayRecord>>(`SELECT ${REPLAY_COLUMNS} FROM replays WHERE account_id = $1 AND id = $2`, [accountId, id]);
+  const { rows } = await pool.query<Dated<ReplayRecord>>(
+    `SELECT ${REPLAY_COLUMNS} FROM replays WHERE account_id = $1 AND id = $2`,
+    [accountId, id],
+  );
   return rows[0] ? toReplay(rows[0]) : null;
 }
 
@@ -100,19 +113,31 @@ export async function pageOf<R extends { id: string; created_us: string }>(
     params.push(c.us, c.id);
     where += ` AND (created_at, id) < ('epoch'::timestamptz + $2::int8 * interval '1 microsecond', $3::uuid)`;
   }
-  const { rows } = await pool.query<R>(`SELECT ${columns} FROM ${table} WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ${n + 1}`, params);
+  const { rows } = await pool.query<R>(
+    `SELECT ${columns} FROM ${table} WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ${n + 1}`,
+    params,
+  );
   const page = rows.slice(0, n);
   const last = page[page.length - 1];
   return { rows: page, next_cursor: rows.length > n && last ? encodeCursor(last.created_us, last.id) : null };
 }
 
-export async function listReplays(pool: Pool, accountId: string, limit: number, cursor?: string): Promise<Page<ReplayRecord>> {
+export async function listReplays(
+  pool: Pool,
+  accountId: string,
+  limit: number,
+  cursor?: string,
+): Promise<Page<ReplayRecord>> {
   const r = await pageOf<Dated<ReplayRecord>>(pool, 'replays', REPLAY_COLUMNS, accountId, limit, cursor);
   return { items: r.rows.map(toReplay), next_cursor: r.next_cursor };
 }
 
 /** Cancels a queued or running replay; the job stops at its next batch. */
-export async function cancelReplay(pool: Pool, accountId: string, id: string): Promise<ReplayRecord | 'not_found' | 'finished'> {
+export async function cancelReplay(
+  pool: Pool,
+  accountId: string,
+  id: string,
+): Promise<ReplayRecord | 'not_found' | 'finished'> {
   const current = await getReplay(pool, accountId, id);
   if (!current) return 'not_found';
   const { rows } = await pool.query<Dated<ReplayRecord>>(
@@ -136,7 +161,12 @@ export async function startReplay(pool: Pool, id: string): Promise<ReplayRecord 
 }
 
 /** Fixes the replay's extent in the events stream (once: a resumed job keeps the first one). */
-export async function setReplayExtent(pool: Pool, id: string, firstSeq: number, endSeq: number): Promise<{ first_seq: number; end_seq: number } | null> {
+export async function setReplayExtent(
+  pool: Pool,
+  id: string,
+  firstSeq: number,
+  endSeq: number,
+): Promise<{ first_seq: number; end_seq: number } | null> {
   const { rows } = await pool.query<{ first_seq: number; end_seq: number }>(
     `UPDATE replays SET first_seq = coalesce(first_seq, $2), end_seq = coalesce(end_seq, $3) WHERE id = $1 RETURNING first_seq, end_seq`,
     [id, firstSeq, endSeq],
@@ -157,26 +187,39 @@ export async function recordReplayProgress(pool: Pool, id: string, c: ReplayCoun
   return rows[0]?.status ?? null;
 }
 
-export async function finishReplay(pool: Pool, id: string, status: 'completed' | 'failed', error: string | null = null): Promise<void> {
-  await pool.query(`UPDATE replays SET status = $2, error = $3, finished_at = now() WHERE id = $1 AND status IN ('queued', 'running')`, [
-    id,
-    status,
-    error,
-  ]);
+export async function finishReplay(
+  pool: Pool,
+  id: string,
+  status: 'completed' | 'failed',
+  error: string | null = null,
+): Promise<void> {
+  await pool.query(
+    `UPDATE replays SET status = $2, error = $3, finished_at = now() WHERE id = $1 AND status IN ('queued', 'running')`,
+    [id, status, error],
+  );
 }
 
 /** Status of each of the given events that the read models know, by id. */
-export async function eventStatuses(pool: Pool, accountId: string, ids: readonly string[]): Promise<Map<string, string>> {
+export async function eventStatuses(
+  pool: Pool,
+  accountId: string,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await pool.query<{ id: string; status: string }>('SELECT id, status FROM events WHERE account_id = $1 AND id = ANY($2::uuid[])', [
-    accountId,
-    ids,
-  ]);
+  const { rows } = await pool.query<{ id: string; status: string }>(
+    'SELECT id, status FROM events WHERE account_id = $1 AND id = ANY($2::uuid[])',
+    [accountId, ids],
+  );
   return new Map(rows.map((r) => [r.id, r.status]));
 }
 
 /** Status of the latest delivery to one destination of each of the given events that has one, by event id. */
-export async function latestDeliveryStatuses(pool: Pool, accountId: string, destinationId: string, ids: readonly string[]): Promise<Map<string, string>> {
+export async function latestDeliveryStatuses(
+  pool: Pool,
+  accountId: string,
+  destinationId: string,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
   const { rows } = await pool.query<{ event_id: string; status: string }>(
     `SELECT DISTINCT ON (event_id) event_id, status FROM deliveries
@@ -203,7 +246,12 @@ export interface RetentionDeleted {
  * Deletes the account's events received before `cutoff` that are not in flight, with their
  * deliveries, attempts and routing rows, in transactions of at most `batch` events.
  */
-export async function deleteExpiredEvents(pool: Pool, accountId: string, cutoff: Date, batch = 2_000): Promise<RetentionDeleted> {
+export async function deleteExpiredEvents(
+  pool: Pool,
+  accountId: string,
+  cutoff: Date,
+  batch = 2_000,
+): Promise<RetentionDeleted> {
   const total: RetentionDeleted = { events: 0, deliveries: 0, attempts: 0, routings: 0 };
   if (!isUuid(accountId)) return total;
   const keep = [...IN_FLIGHT_STATUSES];
@@ -216,7 +264,10 @@ export async function deleteExpiredEvents(pool: Pool, accountId: string, cutoff:
       );
       if (rows.length === 0) return 0;
       // The projector's locks: a fact for one of these events waits, then finds it gone.
-      await lockEvents(c, rows.map((r) => r.id));
+      await lockEvents(
+        c,
+        rows.map((r) => r.id),
+      );
       // Re-checked under the lock: a replay may have put one back in flight meanwhile.
       const del = await c.query<{ id: string }>(
         'DELETE FROM events WHERE account_id = $1 AND id = ANY($2::uuid[]) AND status <> ALL($3::text[]) RETURNING id',
@@ -227,8 +278,14 @@ export async function deleteExpiredEvents(pool: Pool, accountId: string, cutoff:
         'DELETE FROM attempts WHERE account_id = $1 AND delivery_id IN (SELECT id FROM deliveries WHERE event_id = ANY($2::uuid[]))',
         [accountId, ids],
       );
-      const dl = await c.query('DELETE FROM deliveries WHERE account_id = $1 AND event_id = ANY($2::uuid[])', [accountId, ids]);
-      const rt = await c.query('DELETE FROM event_routings WHERE account_id = $1 AND event_id = ANY($2::uuid[])', [accountId, ids]);
+      const dl = await c.query('DELETE FROM deliveries WHERE account_id = $1 AND event_id = ANY($2::uuid[])', [
+        accountId,
+        ids,
+      ]);
+      const rt = await c.query('DELETE FROM event_routings WHERE account_id = $1 AND event_id = ANY($2::uuid[])', [
+        accountId,
+        ids,
+      ]);
       await c.query('DELETE FROM dead_letters WHERE account_id = $1 AND event_id = ANY($2::uuid[])', [accountId, ids]);
       total.events += ids.length;
       total.attempts += at.rowCount ?? 0;
@@ -246,8 +303,14 @@ export async function deleteExpiredRollups(pool: Pool, accountId: string, cutoff
   const e = await pool.query('DELETE FROM event_rollups WHERE account_id = $1 AND minute < $2', [accountId, cutoff]);
   const d = await pool.query('DELETE FROM delivery_rollups WHERE account_id = $1 AND minute < $2', [accountId, cutoff]);
   // An hour that began before the cutoff and ends after it stays whole.
-  const eh = await pool.query(`DELETE FROM event_rollups_hourly WHERE account_id = $1 AND hour + interval '1 hour' <= $2`, [accountId, cutoff]);
-  const dh = await pool.query(`DELETE FROM delivery_rollups_hourly WHERE account_id = $1 AND hour + interval '1 hour' <= $2`, [accountId, cutoff]);
+  const eh = await pool.query(
+    `DELETE FROM event_rollups_hourly WHERE account_id = $1 AND hour + interval '1 hour' <= $2`,
+    [accountId, cutoff],
+  );
+  const dh = await pool.query(
+    `DELETE FROM delivery_rollups_hourly WHERE account_id = $1 AND hour + interval '1 hour' <= $2`,
+    [accountId, cutoff],
+  );
   return (e.rowCount ?? 0) + (d.rowCount ?? 0) + (eh.rowCount ?? 0) + (dh.rowCount ?? 0);
 }
 
@@ -262,7 +325,11 @@ export interface StreamBounds {
 
 /** What the read models say must stay in the events stream for one account. */
 export async function streamBounds(pool: Pool, accountId: string, cutoff: Date): Promise<StreamBounds> {
-  const { rows } = await pool.query<{ first_kept: number | null; first_in_flight: number | null; oldest_in_flight: Date | null }>(
+  const { rows } = await pool.query<{
+    first_kept: number | null;
+    first_in_flight: number | null;
+    oldest_in_flight: Date | null;
+  }>(
     `SELECT
        (SELECT stream_seq FROM events WHERE account_id = $1 AND received_at >= $2 ORDER BY stream_seq LIMIT 1) AS first_kept,
        (SELECT min(stream_seq) FROM events WHERE account_id = $1 AND status = ANY($3::text[])) AS first_in_flight,
@@ -270,5 +337,9 @@ export async function streamBounds(pool: Pool, accountId: string, cutoff: Date):
     [accountId, cutoff, [...IN_FLIGHT_STATUSES]],
   );
   const r = rows[0];
-  return { firstKept: r?.first_kept ?? null, firstInFlight: r?.first_in_flight ?? null, oldestInFlight: r?.oldest_in_flight ?? null };
+  return {
+    firstKept: r?.first_kept ?? null,
+    firstInFlight: r?.first_in_flight ?? null,
+    oldestInFlight: r?.oldest_in_flight ?? null,
+  };
 }

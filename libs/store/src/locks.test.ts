@@ -15,5 +15,8 @@ t.test('ids in time order (v7) of the same millisecond get keys and slots from t
   t.ok(ids.every((id) => eventLockKey(id) === (Number.parseInt(id.slice(-8), 16) | 0)));
   t.ok(new Set(ids.map(eventLockKey)).size > 190, 'their keys differ');
   const perSlot = Array.from({ length: WRITER_SLOTS }, (_, slot) => ids.filter((id) => writerSlot(id) === slot).length);
-  t.ok(perSlot.every((n) => n > 50), `they spread over the writer slots: ${perSlot.join(', ')}`);
+  t.ok(
+    perSlot.every((n) => n > 50),
+    `they spread over the writer slots: ${perSlot.join(', ')}`,
+  );
 });

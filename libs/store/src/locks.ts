@@ -21,7 +21,8 @@ export function writerSlot(eventId: string): number {
 }
 
 export function checkSlot(slot: number): void {
-  if (!Number.isInteger(slot) || slot < 0 || slot >= WRITER_SLOTS) throw new RangeError(`writer slot ${slot} is not in 0..${WRITER_SLOTS - 1}`);
+  if (!Number.isInteger(slot) || slot < 0 || slot >= WRITER_SLOTS)
+    throw new RangeError(`writer slot ${slot} is not in 0..${WRITER_SLOTS - 1}`);
 }
 
 const ALL_SLOTS = `SELECT s FROM generate_series(0, ${WRITER_SLOTS - 1}) AS s`;

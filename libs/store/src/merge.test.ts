@@ -39,36 +39,68 @@ t.test('folding attempts does not depend on order or duplicates', async (t) => {
   t.equal(expected[0]?.last_status_code, 200);
   t.equal(expected[0]?.created_at, facts[0]?.started_at, 'created_at stands in as the earliest start');
   fc.assert(
-    fc.property(fc.array(fc.constantFrom(...facts), { minLength: 3, maxLength: 9 }).filter((a) => new Set(a).size === 3), (shuffled) => {
-      t.same(foldAttempts(shuffled), expected);
-      return true;
-    }),
+    fc.property(
+      fc.array(fc.constantFrom(...facts), { minLength: 3, maxLength: 9 }).filter((a) => new Set(a).size === 3),
+      (shuffled) => {
+        t.same(foldAttempts(shuffled), expected);
+        return true;
+      },
+    ),
     { numRuns: 50 },
   );
 });
 
-t.test('a routed delivery merged with its attempts takes the routed columns and the outcome of the attempts', async (t) => {
-  const routed = { id: DLV, event_id: EV, account_id: ACC, destination_id: DST, route_id: 'r', replay_id: null, customer_id: 'cus_a', created_at: '2025-01-01T00:00:00.000Z' };
-  const [retrying] = foldAttempts([attempt(1, 'retry_scheduled', 500)]);
-  const [done] = foldAttempts([attempt(1, 'retry_scheduled', 500), attempt(2, 'delivered', 200)]);
-  if (!retrying || !done) throw new Error('no patch');
-  t.match(routedWithAttempts(routed, retrying), {
-    ...routed,
-    status: 'retry_scheduled',
-    attempts: 1,
-    last_status_code: 500,
-    next_attempt_at: retrying.next_attempt_at,
-  });
-  const row = routedWithAttempts(routed, done);
-  t.match(row, { status: 'delivered', attempts: 2, last_status_code: 200, next_attempt_at: null, created_at: routed.created_at });
-  t.ok(row.status_rank > TERMINAL_RANK);
-});
+t.test(
+  'a routed delivery merged with its attempts takes the routed columns and the outcome of the attempts',
+  async (t) => {
+    const routed = {
+      id: DLV,
+      event_id: EV,
+      account_id: ACC,
+      destination_id: DST,
+      route_id: 'r',
+      replay_id: null,
+      customer_id: 'cus_a',
+      created_at: '2025-01-01T00:00:00.000Z',
+    };
+    const [retrying] = foldAttempts([attempt(1, 'retry_scheduled', 500)]);
+    const [done] = foldAttempts([attempt(1, 'retry_scheduled', 500), attempt(2, 'delivered', 200)]);
+    if (!retrying || !done) throw new Error('no patch');
+    t.match(routedWithAttempts(routed, retrying), {
+      ...routed,
+      status: 'retry_scheduled',
+      attempts: 1,
+      last_status_code: 500,
+      next_attempt_at: retrying.next_attempt_at,
+    });
+    const row = routedWithAttempts(routed, done);
+    t.match(row, {
+      status: 'delivered',
+      attempts: 2,
+      last_status_code: 200,
+      next_attempt_at: null,
+      created_at: routed.created_at,
+    });
+    t.ok(row.status_rank > TERMINAL_RANK);
+  },
+);
 
 t.test('dead letters keep the latest attempt count and fill missing last values', async (t) => {
-  const base = { v: 1 as const, account_id: ACC, event_id: EV, event_seq: 1, delivery_id: DLV, destination_id: DST, reason: 'exhausted' as const };
+  const base = {
+    v: 1 as const,
+    account_id: ACC,
+    event_id: EV,
+    event_seq: 1,
+    delivery_id: DLV,
+    destination_id: DST,
+    reason: 'exhausted' as const,
+  };
   const a = { ...base, attempts: 5, last_status_code: null, last_error: null, dead_at: '2025-01-01T00:00:05Z' };
   const b = { ...base, attempts: 5, last_status_code: 503, last_error: 'HTTP 503', dead_at: '2025-01-01T00:00:06Z' };
-  for (const order of [[a, b], [b, a]]) {
+  for (const order of [
+    [a, b],
+    [b, a],
+  ]) {
     const [p] = foldDeadLetters(order);
     t.equal(p?.status, 'dead_letter');
     t.equal(p?.last_status_code, 503);
@@ -104,7 +136,11 @@ t.test('NUL never reaches Postgres text or jsonb', async (t) => {
   t.equal(pgText(null), null);
   t.equal(pgJson({ 'k\u0000': ['v\u0000', 1] }), JSON.stringify({ 'k\uFFFD': ['v\uFFFD', 1] }));
   t.equal(pgJson(null), null);
-  t.equal(pgJson({ text: 'a \\u0000 b', n: 1 }), JSON.stringify({ text: 'a \\u0000 b', n: 1 }), 'the six characters \\u0000 are not a NUL');
+  t.equal(
+    pgJson({ text: 'a \\u0000 b', n: 1 }),
+    JSON.stringify({ text: 'a \\u0000 b', n: 1 }),
+    'the six characters \\u0000 are not a NUL',
+  );
   const plain = { a: { b: ['c', 2, null] } };
   t.equal(pgJson(plain), JSON.stringify(plain));
 });

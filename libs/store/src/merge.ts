@@ -70,7 +70,8 @@ export function foldRouted(facts: readonly RoutedFact[]): { deliveries: RoutedDe
   const routings = new Map<string, Routing>();
   for (const f of facts) {
     const r = routings.get(f.event_id);
-    if (!r || ms(f.at) < ms(r.routed_at)) routings.set(f.event_id, { event_id: f.event_id, account_id: f.account_id, routed_at: f.at });
+    if (!r || ms(f.at) < ms(r.routed_at))
+      routings.set(f.event_id, { event_id: f.event_id, account_id: f.account_id, routed_at: f.at });
     for (const d of f.deliveries) {
       const cur = deliveries.get(d.delivery_id);
       if (cur && ms(cur.created_at) <= ms(f.at)) continue;
@@ -174,7 +175,10 @@ export function foldDeadLetters(letters: readonly DeadLetter[]): DeliveryPatch[]
     const cur = by.get(d.delivery_id);
     const hasLast = d.last_status_code !== null || d.last_error !== null;
     if (cur) {
-      if (d.attempts > cur.attempts || (d.attempts === cur.attempts && cur.last_status_code === null && cur.last_error === null && hasLast)) {
+      if (
+        d.attempts > cur.attempts ||
+        (d.attempts === cur.attempts && cur.last_status_code === null && cur.last_error === null && hasLast)
+      ) {
         cur.attempts = d.attempts;
         cur.last_status_code = d.last_status_code;
         cur.last_error = d.last_error;

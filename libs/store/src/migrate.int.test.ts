@@ -1,6 +1,13 @@
 import t from 'tap';
 import { createTestDatabase } from '@hookstream/testkit';
-import { MigrationChecksumError, SchemaBehindError, assertSchemaCurrent, loadMigrations, migrate, schemaStatus } from './migrate.ts';
+import {
+  MigrationChecksumError,
+  SchemaBehindError,
+  assertSchemaCurrent,
+  loadMigrations,
+  migrate,
+  schemaStatus,
+} from './migrate.ts';
 import { createPool } from './pool.ts';
 
 const url = await createTestDatabase(t);
@@ -19,11 +26,18 @@ t.test('two pools migrating at once apply each migration exactly once', async (t
   const other = createPool(url);
   t.teardown(() => other.end());
   const [a, b] = await Promise.all([migrate(pool), migrate(other)]);
-  t.same([...a.applied, ...b.applied].sort((x, y) => x - y), versions, 'every version applied by one of them');
+  t.same(
+    [...a.applied, ...b.applied].sort((x, y) => x - y),
+    versions,
+    'every version applied by one of them',
+  );
   t.equal(a.current, versions.length);
   t.equal(b.current, versions.length);
   const { rows } = await pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-  t.same(rows.map((r) => r.version), versions);
+  t.same(
+    rows.map((r) => r.version),
+    versions,
+  );
 });
 
 t.test('applying again is a no-op', async (t) => {
@@ -37,28 +51,34 @@ t.test('applying again is a no-op', async (t) => {
   const tables = await pool.query<{ t: string }>(
     `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
   );
-  t.same(tables.rows.map((r) => r.t), [
-    'attempts',
-    'audit_log',
-    'dead_letters',
-    'deliveries',
-    'delivery_rollups',
-    'delivery_rollups_hourly',
-    'destination_health',
-    'event_rollups',
-    'event_rollups_hourly',
-    'event_routings',
-    'events',
-    'exports',
-    'projection_checkpoints',
-    'replays',
-    'schema_migrations',
-  ]);
+  t.same(
+    tables.rows.map((r) => r.t),
+    [
+      'attempts',
+      'audit_log',
+      'dead_letters',
+      'deliveries',
+      'delivery_rollups',
+      'delivery_rollups_hourly',
+      'destination_health',
+      'event_rollups',
+      'event_rollups_hourly',
+      'event_routings',
+      'events',
+      'exports',
+      'projection_checkpoints',
+      'replays',
+      'schema_migrations',
+    ],
+  );
   // The event log's filter by idempotency key reads this index, not the account's whole log.
   const idx = await pool.query<{ def: string }>(
     `SELECT indexdef AS def FROM pg_indexes WHERE schemaname = 'public' AND indexname = 'events_account_idempotency_key'`,
   );
-  t.match(idx.rows[0]?.def, /ON public\.events USING btree \(account_id, idempotency_key, received_at DESC, id DESC\) WHERE \(idempotency_key IS NOT NULL\)/);
+  t.match(
+    idx.rows[0]?.def,
+    /ON public\.events USING btree \(account_id, idempotency_key, received_at DESC, id DESC\) WHERE \(idempotency_key IS NOT NULL\)/,
+  );
 });
 
 t.test('a migration edited after it was applied is reported', async (t) => {
@@ -67,7 +87,15 @@ t.test('a migration edited after it was applied is reported', async (t) => {
 });
 
 t.test('a failing migration rolls back and leaves the schema where it was', async (t) => {
-  const bad = [...loadMigrations(), { version: versions.length + 1, name: 'broken', sql: 'CREATE TABLE half_done (x int); SELECT nope;', checksum: 'x' }];
+  const bad = [
+    ...loadMigrations(),
+    {
+      version: versions.length + 1,
+      name: 'broken',
+      sql: 'CREATE TABLE half_done (x int); SELECT nope;',
+      checksum: 'x',
+    },
+  ];
   await t.rejects(migrate(pool, bad), /broken failed/);
   const s = await schemaStatus(pool, bad);
   t.same(s, { current: versions.length, latest: versions.length + 1, behind: true });

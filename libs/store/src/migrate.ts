@@ -54,10 +54,18 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     const m = FILE.exec(file);
     if (!m) continue;
     const sql = readFileSync(`${dir}/${file}`, 'utf8');
-    out.push({ version: Number(m[1]), name: m[2] as string, sql, checksum: createHash('sha256').update(sql).digest('hex') });
+    out.push({
+      version: Number(m[1]),
+      name: m[2] as string,
+      sql,
+      checksum: createHash('sha256').update(sql).digest('hex'),
+    });
   }
   out.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migrations must be numbered 0001, 0002, … without gaps; found ${m.version} at position ${i + 1}`);
+    if (m.version !== i + 1)
+      throw new Error(
+        `migrations must be numbered 0001, 0002, … without gaps; found ${m.version} at position ${i + 1}`,
+      );
   });
   if (dir === MIGRATIONS_DIR) cached = out;
   return out;
@@ -83,21 +91,29 @@ export async function migrate(pool: Pool, migrations: Migration[] = loadMigratio
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
     try {
       await client.query(CREATE_TABLE);
-      const { rows } = await client.query<{ version: number; checksum: string }>('SELECT version, checksum FROM schema_migrations');
+      const { rows } = await client.query<{ version: number; checksum: string }>(
+        'SELECT version, checksum FROM schema_migrations',
+      );
       const done = new Map(rows.map((r) => [r.version, r.checksum]));
       const applied: number[] = [];
       for (const m of migrations) {
         const checksum = done.get(m.version);
         if (checksum !== undefined) {
           if (checksum !== m.checksum) {
-            throw new MigrationChecksumError(`migration ${m.version}_${m.name} was changed after it was applied; add a new migration instead`);
+            throw new MigrationChecksumError(
+              `migration ${m.version}_${m.name} was changed after it was applied; add a new migration instead`,
+            );
           }
           continue;
         }
         await client.query('BEGIN');
         try {
           await client.query(m.sql);
-          await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
+          await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+            m.version,
+            m.name,
+            m.checksum,
+          ]);
           await client.query('COMMIT');
         } catch (err) {
           await client.query('ROLLBACK').catch(() => {});
@@ -107,7 +123,9 @@ export async function migrate(pool: Pool, migrations: Migration[] = loadMigratio
       }
       return { applied, current: Math.max(0, ...done.keys(), ...applied) };
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]).catch((err: Error) => markBroken(err));
+      await client
+        .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()])
+        .catch((err: Error) => markBroken(err));
     }
   } finally {
     release();

@@ -1,7 +1,17 @@
 // Batch planning: what one projection transaction writes, folded from the batch's messages, with
 // the locks it takes and the checkpoints it moves. Pure: no query runs here.
 import type { AttemptFact, DeadLetter, RoutedFact } from '@hookstream/contracts';
-import { type DeliveryPatch, type EventInput, type RoutedDelivery, type Routing, foldAttemptRows, foldAttempts, foldDeadLetters, foldEvents, foldRouted } from './merge.ts';
+import {
+  type DeliveryPatch,
+  type EventInput,
+  type RoutedDelivery,
+  type Routing,
+  foldAttemptRows,
+  foldAttempts,
+  foldDeadLetters,
+  foldEvents,
+  foldRouted,
+} from './merge.ts';
 import { checkSlot, lockEventsSql, lockWritersSql, writerSlot } from './locks.ts';
 import { checkpointsSql } from './checkpoints.ts';
 
@@ -65,7 +75,8 @@ export function planBatch(batch: ProjectionBatch, opts: ApplyOptions): BatchPlan
   if (opts.slot !== undefined) {
     checkSlot(opts.slot);
     const stray = ids.find((id) => writerSlot(id) !== opts.slot);
-    if (stray !== undefined) throw new Error(`a batch on writer slot ${opts.slot} touches event ${stray} of slot ${writerSlot(stray)}`);
+    if (stray !== undefined)
+      throw new Error(`a batch on writer slot ${opts.slot} touches event ${stray} of slot ${writerSlot(stray)}`);
   }
   let lock: string | null = null;
   if (ids.length > 0) lock = opts.exclusive ? lockWritersSql(opts.slot) : lockEventsSql(ids);

@@ -32,28 +32,45 @@ t.test('a server lost in the middle of a transaction rejects it and leaves the p
   t.equal(rows[0]?.n, 3, 'the pool works again once the server is back');
 });
 
-t.test('statements sent with BEGIN and COMMIT are part of the transaction: one that fails rolls all back', async (t) => {
-  const pool = createPool(await createTestDatabase(t));
-  t.teardown(() => pool.end());
-  await pool.query('CREATE TABLE tx_parts (n int4 NOT NULL)');
-  const count = async () => (await pool.query<{ n: number }>('SELECT count(*)::int4 AS n FROM tx_parts')).rows[0]?.n;
+t.test(
+  'statements sent with BEGIN and COMMIT are part of the transaction: one that fails rolls all back',
+  async (t) => {
+    const pool = createPool(await createTestDatabase(t));
+    t.teardown(() => pool.end());
+    await pool.query('CREATE TABLE tx_parts (n int4 NOT NULL)');
+    const count = async () => (await pool.query<{ n: number }>('SELECT count(*)::int4 AS n FROM tx_parts')).rows[0]?.n;
 
-  const result = await withTransaction(pool, async (c) => (await c.query('INSERT INTO tx_parts VALUES (2)')).rowCount, {
-    begin: 'INSERT INTO tx_parts VALUES (1)',
-    end: 'INSERT INTO tx_parts VALUES (3)',
-  });
-  t.equal(result, 1, "fn's result is returned");
-  t.same((await pool.query<{ n: number }>('SELECT n FROM tx_parts ORDER BY n')).rows.map((r) => r.n), [1, 2, 3], 'all three committed, in order');
+    const result = await withTransaction(
+      pool,
+      async (c) => (await c.query('INSERT INTO tx_parts VALUES (2)')).rowCount,
+      {
+        begin: 'INSERT INTO tx_parts VALUES (1)',
+        end: 'INSERT INTO tx_parts VALUES (3)',
+      },
+    );
+    t.equal(result, 1, "fn's result is returned");
+    t.same(
+      (await pool.query<{ n: number }>('SELECT n FROM tx_parts ORDER BY n')).rows.map((r) => r.n),
+      [1, 2, 3],
+      'all three committed, in order',
+    );
 
-  await t.rejects(
-    withTransaction(pool, (c) => c.query('INSERT INTO tx_parts VALUES (4)'), { begin: 'INSERT INTO tx_parts VALUES (5)', end: 'INSERT INTO tx_parts VALUES (NULL)' }),
-    /null value/,
-    'a failing end statement fails the transaction',
-  );
-  t.equal(await count(), 3, 'and COMMIT, sent after it, did not commit what came before');
+    await t.rejects(
+      withTransaction(pool, (c) => c.query('INSERT INTO tx_parts VALUES (4)'), {
+        begin: 'INSERT INTO tx_parts VALUES (5)',
+        end: 'INSERT INTO tx_parts VALUES (NULL)',
+      }),
+      /null value/,
+      'a failing end statement fails the transaction',
+    );
+    t.equal(await count(), 3, 'and COMMIT, sent after it, did not commit what came before');
 
-  await t.rejects(withTransaction(pool, async () => t.fail('fn must not run'), { begin: 'INSERT INTO tx_parts VALUES (NULL)' }), /null value/);
-  t.equal(await count(), 3, 'a failing begin statement leaves nothing');
-  const { rows } = await pool.query<{ n: number }>('SELECT 7 AS n');
-  t.equal(rows[0]?.n, 7, 'the connection is usable afterwards (rolled back)');
-});
+    await t.rejects(
+      withTransaction(pool, async () => t.fail('fn must not run'), { begin: 'INSERT INTO tx_parts VALUES (NULL)' }),
+      /null value/,
+    );
+    t.equal(await count(), 3, 'a failing begin statement leaves nothing');
+    const { rows } = await pool.query<{ n: number }>('SELECT 7 AS n');
+    t.equal(rows[0]?.n, 7, 'the connection is usable afterwards (rolled back)');
+  },
+);

@@ -23,7 +23,9 @@ export interface PoolOptions {
 // other pg users in the process (pg-boss) keep the library default.
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
-    oid === (pg.types.builtins.INT8 as number) ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === (pg.types.builtins.INT8 as number)
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 export function createPool(url: string, opts: PoolOptions = {}): Pool {
@@ -53,7 +55,11 @@ export interface TransactionOptions {
  * A string `o` is taken as `begin`. Statements sent together run in order; the first that fails
  * aborts the transaction and skips the rest (COMMIT too), and the rollback follows.
  */
-export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, o: string | TransactionOptions = {}): Promise<T> {
+export async function withTransaction<T>(
+  pool: Pool,
+  fn: (client: PoolClient) => Promise<T>,
+  o: string | TransactionOptions = {},
+): Promise<T> {
   const { begin, end } = typeof o === 'string' ? { begin: o, end: undefined } : o;
   const { client, release, markBroken } = await checkOut(pool);
   try {
@@ -78,7 +84,9 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
  * on idle clients, so a server that goes away while one is checked out would otherwise emit an
  * unhandled 'error'. A client that failed is destroyed on release instead of going back to the pool.
  */
-export async function checkOut(pool: Pool): Promise<{ client: PoolClient; markBroken: (err: Error) => void; release: () => void }> {
+export async function checkOut(
+  pool: Pool,
+): Promise<{ client: PoolClient; markBroken: (err: Error) => void; release: () => void }> {
   const client = await pool.connect();
   let broken: Error | undefined;
   const markBroken = (err: Error) => {

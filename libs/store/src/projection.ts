@@ -41,11 +41,18 @@ export async function applyBatch(pool: Pool, batch: ProjectionBatch, opts: Apply
   // Three round trips fewer per batch: the locks go with BEGIN, the checkpoints with COMMIT.
   const plan = planBatch(batch, opts);
   const begin = plan.lock ? `${PROJECTION_SETTINGS}; ${plan.lock}` : PROJECTION_SETTINGS;
-  return withTransaction(pool, (c) => writeBatch(c, plan), { begin, ...(plan.checkpoints ? { end: plan.checkpoints } : {}) });
+  return withTransaction(pool, (c) => writeBatch(c, plan), {
+    begin,
+    ...(plan.checkpoints ? { end: plan.checkpoints } : {}),
+  });
 }
 
 /** applyBatch inside a transaction of the caller's. */
-export async function applyBatchIn(c: PoolClient, batch: ProjectionBatch, opts: ApplyOptions = {}): Promise<BatchResult> {
+export async function applyBatchIn(
+  c: PoolClient,
+  batch: ProjectionBatch,
+  opts: ApplyOptions = {},
+): Promise<BatchResult> {
   const plan = planBatch(batch, opts);
   if (plan.lock) await c.query(plan.lock);
   const result = await writeBatch(c, plan);
@@ -85,7 +92,10 @@ async function writeBatch(c: PoolClient, plan: BatchPlan): Promise<BatchResult> 
   let statusChanges = 0;
   const fresh = new Set<string>();
   if (events.length > 0) {
-    const statuses = await currentStatuses(c, events.map((e) => e.meta.event_id));
+    const statuses = await currentStatuses(
+      c,
+      events.map((e) => e.meta.event_id),
+    );
     for (const id of await insertEvents(c, events, statuses)) {
       fresh.add(id);
       const s = statuses.get(id);

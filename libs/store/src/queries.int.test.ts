@@ -34,14 +34,23 @@ interface Fixture {
 
 // Times repeat on purpose (the id breaks ties) and differ by a microsecond (a JS Date cannot tell).
 const base = Date.UTC(2025, 2, 1);
-const timeOf = (i: number) => `${new Date(base + Math.floor(i / 3) * 1000).toISOString().slice(0, 19)}.${String(100000 + (i % 2)).padStart(6, '0')}Z`;
+const timeOf = (i: number) =>
+  `${new Date(base + Math.floor(i / 3) * 1000).toISOString().slice(0, 19)}.${String(100000 + (i % 2)).padStart(6, '0')}Z`;
 const fixtures: Fixture[] = [];
 for (let i = 0; i < 90; i++) {
   const account = i % 4 === 3 ? B : A;
   const source = [S1, S2, null][i % 3] as string | null;
   const status = OUTCOMES[i % 5] as Outcome;
-  const dests = status === 'unrouted' ? [] : [[X], [Y], [X, Y]][i % 3] as string[];
-  fixtures.push({ id: randomUUID(), account, source, type: ['a.created', 'b.deleted', null][(i >> 1) % 3] as string | null, at: timeOf(i), dests, status });
+  const dests = status === 'unrouted' ? [] : ([[X], [Y], [X, Y]][i % 3] as string[]);
+  fixtures.push({
+    id: randomUUID(),
+    account,
+    source,
+    type: ['a.created', 'b.deleted', null][(i >> 1) % 3] as string | null,
+    at: timeOf(i),
+    dests,
+    status,
+  });
 }
 
 const events: EventInput[] = [];
@@ -64,7 +73,16 @@ fixtures.forEach((f, i) => {
   };
   events.push({ meta, body: Buffer.from([i, 0xff]), seq: i + 1 });
   const deliveries = f.dests.map((d) => ({ delivery_id: randomUUID(), destination_id: d, route_id: null }));
-  routed.push({ v: 1, kind: 'routed', account_id: f.account, event_id: f.id, event_seq: i + 1, replay_id: null, deliveries, at: f.at });
+  routed.push({
+    v: 1,
+    kind: 'routed',
+    account_id: f.account,
+    event_id: f.id,
+    event_seq: i + 1,
+    replay_id: null,
+    deliveries,
+    at: f.at,
+  });
   for (const d of deliveries) {
     const fact = (outcome: AttemptFact['outcome'], code: number): AttemptFact => ({
       v: 1,
@@ -87,7 +105,18 @@ fixtures.forEach((f, i) => {
     if (f.status === 'retry_scheduled') attempts.push(fact('retry_scheduled', 500));
     if (f.status === 'delivered') attempts.push(fact('delivered', 200));
     if (f.status === 'dead_letter') {
-      dead.push({ ...d, v: 1, account_id: f.account, event_id: f.id, event_seq: i + 1, attempts: 0, reason: 'not_retryable', last_status_code: null, last_error: 'gone', dead_at: f.at });
+      dead.push({
+        ...d,
+        v: 1,
+        account_id: f.account,
+        event_id: f.id,
+        event_seq: i + 1,
+        attempts: 0,
+        reason: 'not_retryable',
+        last_status_code: null,
+        last_error: 'gone',
+        dead_at: f.at,
+      });
     }
   }
 });
@@ -97,7 +126,11 @@ await applyBatch(pool, { checkpoints: { HS_EVENTS: events.length }, events });
 
 const newestFirst = (a: Fixture, b: Fixture) => (a.at === b.at ? (a.id < b.id ? 1 : -1) : a.at < b.at ? 1 : -1);
 
-async function allPages(account: string, filter: Omit<EventFilter, 'limit' | 'cursor'>, limit: number): Promise<{ ids: string[]; pages: number }> {
+async function allPages(
+  account: string,
+  filter: Omit<EventFilter, 'limit' | 'cursor'>,
+  limit: number,
+): Promise<{ ids: string[]; pages: number }> {
   const ids: string[] = [];
   let cursor: string | undefined;
   let pages = 0;
@@ -124,18 +157,28 @@ const cases: Array<[string, Omit<EventFilter, 'limit' | 'cursor'>, (f: Fixture) 
   ['event type', { event_type: 'a.created' }, (f) => f.type === 'a.created'],
   ['direction', { direction: 'outbound' }, (f) => f.source === null],
   ['time range', { since, until }, (f) => f.at >= since && f.at < until],
-  ['combined', { source_id: S2, destination_id: Y, status: 'retry_scheduled' }, (f) => f.source === S2 && f.dests.includes(Y) && f.status === 'retry_scheduled'],
+  [
+    'combined',
+    { source_id: S2, destination_id: Y, status: 'retry_scheduled' },
+    (f) => f.source === S2 && f.dests.includes(Y) && f.status === 'retry_scheduled',
+  ],
 ];
 
 for (const [name, filter, match] of cases) {
   t.test(`listEvents: ${name}`, async (t) => {
-    const expected = fixtures.filter((f) => f.account === A && match(f)).sort(newestFirst).map((f) => f.id);
+    const expected = fixtures
+      .filter((f) => f.account === A && match(f))
+      .sort(newestFirst)
+      .map((f) => f.id);
     t.ok(expected.length > 0, 'the fixture covers this filter');
     const paged = await allPages(A, filter, 7);
     t.same(paged.ids, expected, 'exactly the matching events, newest first, across pages');
     t.equal(paged.pages, Math.max(1, Math.ceil(expected.length / 7)), 'no empty trailing page');
     const one = await listEvents(pool, A, { ...filter, limit: 500 });
-    t.same(one.items.map((e) => e.id), expected);
+    t.same(
+      one.items.map((e) => e.id),
+      expected,
+    );
     t.equal(one.next_cursor, null);
   });
 }
@@ -150,7 +193,10 @@ t.test('tenancy: another account sees none of these events', async (t) => {
   t.ok(await getEvent(pool, A, aEvent.id));
   const firstA = await listEvents(pool, A, { limit: 3 });
   const crossed = await listEvents(pool, B, { limit: 50, cursor: firstA.next_cursor as string });
-  t.ok(crossed.items.every((e) => bIds.has(e.id)), "a cursor from another account's page reveals nothing");
+  t.ok(
+    crossed.items.every((e) => bIds.has(e.id)),
+    "a cursor from another account's page reveals nothing",
+  );
 });
 
 t.test('statuses and bodies as stored', async (t) => {

@@ -104,7 +104,8 @@ export function decodeCursor(cursor: string): { us: string; id: string } {
   const m = /^(-?\d{1,18})\|([0-9a-f-]{36})$/i.exec(raw);
   if (!m || !isUuid(m[2] as string)) throw new InvalidQueryError('invalid_cursor', 'invalid cursor');
   const us = Number(m[1]);
-  if (us < MIN_TIME_MS * 1000 || us > MAX_TIME_MS * 1000) throw new InvalidQueryError('invalid_cursor', 'invalid cursor');
+  if (us < MIN_TIME_MS * 1000 || us > MAX_TIME_MS * 1000)
+    throw new InvalidQueryError('invalid_cursor', 'invalid cursor');
   return { us: m[1] as string, id: m[2] as string };
 }
 
@@ -148,17 +149,24 @@ async function fewRowsOf(pool: Pool, accountId: string, customerId: string): Pro
 }
 
 /** The WHERE terms of an event filter (the account is $1); `p` adds a parameter and names it. */
-function filterWhere(filter: Omit<EventFilter, 'limit' | 'cursor'>, p: (v: unknown) => string, fewCustomerRows = false): string[] {
+function filterWhere(
+  filter: Omit<EventFilter, 'limit' | 'cursor'>,
+  p: (v: unknown) => string,
+  fewCustomerRows = false,
+): string[] {
   const where = ['e.account_id = $1'];
   if (filter.source_id !== undefined) where.push(`e.source_id = ${p(filter.source_id)}`);
   if (filter.status !== undefined) where.push(`e.status = ${p(filter.status)}`);
   if (filter.event_type !== undefined) where.push(eventTypeCondition('e.event_type', filter.event_type, p));
   if (filter.direction !== undefined) where.push(`e.direction = ${p(filter.direction)}`);
   if (filter.idempotency_key !== undefined) where.push(`e.idempotency_key = ${p(filter.idempotency_key)}`);
-  if (filter.since !== undefined) where.push(`e.received_at >= ${p(new Date(filter.since).toISOString())}::timestamptz`);
+  if (filter.since !== undefined)
+    where.push(`e.received_at >= ${p(new Date(filter.since).toISOString())}::timestamptz`);
   if (filter.until !== undefined) where.push(`e.received_at < ${p(new Date(filter.until).toISOString())}::timestamptz`);
   if (filter.destination_id !== undefined) {
-    where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.account_id = $1 AND d.destination_id = ${p(filter.destination_id)} AND d.event_id = e.id)`);
+    where.push(
+      `EXISTS (SELECT 1 FROM deliveries d WHERE d.account_id = $1 AND d.destination_id = ${p(filter.destination_id)} AND d.event_id = e.id)`,
+    );
   }
   if (filter.customer_id !== undefined) {
     // An event published for all customers belongs to each customer it was routed to. Two ways to
@@ -174,7 +182,12 @@ function filterWhere(filter: Omit<EventFilter, 'limit' | 'cursor'>, p: (v: unkno
 }
 
 /** The summaries of the named events of the account that pass the filter (the live view's re-reads). */
-export async function eventsByIds(pool: Pool, accountId: string, ids: readonly string[], filter: Omit<EventFilter, 'limit' | 'cursor'>): Promise<EventSummary[]> {
+export async function eventsByIds(
+  pool: Pool,
+  accountId: string,
+  ids: readonly string[],
+  filter: Omit<EventFilter, 'limit' | 'cursor'>,
+): Promise<EventSummary[]> {
   const wanted = ids.filter(isUuid);
   if (!isUuid(accountId) || wanted.length === 0) return [];
   if (filter.source_id !== undefined && !isUuid(filter.source_id)) return [];
@@ -183,7 +196,10 @@ export async function eventsByIds(pool: Pool, accountId: string, ids: readonly s
   const p = (v: unknown) => `$${params.push(v)}`;
   const where = filterWhere(filter, p);
   where.push(`e.id = ANY(${p(wanted)}::uuid[])`);
-  const { rows } = await pool.query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM events e WHERE ${where.join(' AND ')}`, params);
+  const { rows } = await pool.query<SummaryRow>(
+    `SELECT ${SUMMARY_COLUMNS} FROM events e WHERE ${where.join(' AND ')}`,
+    params,
+  );
   return rows.map(toSummary);
 }
 
@@ -195,11 +211,15 @@ export async function listEvents(
 ): Promise<{ items: EventSummary[]; next_cursor: string | null }> {
   const cursor = filter.cursor ? decodeCursor(filter.cursor) : null;
   const limit = Math.min(Math.max(Math.trunc(filter.limit) || 50, 1), 500);
-  for (const [name, v] of [['since', filter.since], ['until', filter.until]] as const) {
+  for (const [name, v] of [
+    ['since', filter.since],
+    ['until', filter.until],
+  ] as const) {
     if (v === undefined) continue;
     const ms = Date.parse(v);
     if (Number.isNaN(ms)) throw new InvalidQueryError('invalid_time', `${name}: not an ISO 8601 time`);
-    if (ms < MIN_TIME_MS || ms > MAX_TIME_MS) throw new InvalidQueryError('invalid_time', `${name}: outside the years 1970–9999`);
+    if (ms < MIN_TIME_MS || ms > MAX_TIME_MS)
+      throw new InvalidQueryError('invalid_time', `${name}: outside the years 1970–9999`);
   }
   const empty = { items: [], next_cursor: null };
   if (!isUuid(accountId)) return empty;
@@ -211,7 +231,9 @@ export async function listEvents(
   const p = (v: unknown) => `$${params.push(v)}`;
   const where = filterWhere(filter, p, few);
   if (cursor) {
-    where.push(`(e.received_at, e.id) < ('epoch'::timestamptz + ${p(cursor.us)}::int8 * interval '1 microsecond', ${p(cursor.id)}::uuid)`);
+    where.push(
+      `(e.received_at, e.id) < ('epoch'::timestamptz + ${p(cursor.us)}::int8 * interval '1 microsecond', ${p(cursor.id)}::uuid)`,
+    );
   }
   const { rows } = await pool.query<SummaryRow>(
     `SELECT ${SUMMARY_COLUMNS} FROM events e WHERE ${where.join(' AND ')}
@@ -226,7 +248,8 @@ export async function listEvents(
   };
 }
 
-const TEXT_TYPE = /^(text\/|application\/([a-z0-9.+-]*\+)?(json|xml|x-www-form-urlencoded|javascript|graphql|yaml|x-ndjson)\b)/i;
+const TEXT_TYPE =
+  /^(text\/|application\/([a-z0-9.+-]*\+)?(json|xml|x-www-form-urlencoded|javascript|graphql|yaml|x-ndjson)\b)/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Text when the content type says text (or says nothing) and the bytes are valid UTF-8. */

@@ -27,5 +27,16 @@ t.test('given a histogram, when a quantile is read, then it is within a bucket o
 });
 
 t.test('given status codes, when classed, then 2xx … 5xx, and no answer is network', async (t) => {
-  t.same([200, 204, 301, 404, 429, 500, 503, null, 0, 999].map(statusClass), ['2xx', '2xx', '3xx', '4xx', '4xx', '5xx', '5xx', 'network', 'network', 'network']);
+  t.same([200, 204, 301, 404, 429, 500, 503, null, 0, 999].map(statusClass), [
+    '2xx',
+    '2xx',
+    '3xx',
+    '4xx',
+    '4xx',
+    '5xx',
+    '5xx',
+    'network',
+    'network',
+    'network',
+  ]);
 });

@@ -83,7 +83,13 @@ class Deltas {
   regroup(of: (minute: string) => string): Deltas {
     const out = new Deltas();
     for (const d of this.rows.values()) {
-      const k = { account_id: d.account_id, minute: of(d.minute), destination_id: d.destination_id, outcome: d.outcome, class: d.class };
+      const k = {
+        account_id: d.account_id,
+        minute: of(d.minute),
+        destination_id: d.destination_id,
+        outcome: d.outcome,
+        class: d.class,
+      };
       const key = `${k.account_id}|${k.minute}|${k.destination_id}|${k.outcome}|${k.class}`;
       const cur = out.rows.get(key);
       if (!cur) {
@@ -112,7 +118,11 @@ class Deltas {
 }
 
 /** Counts the events whose rows this transaction inserted. */
-export async function addEventRollups(c: PoolClient, events: readonly EventInput[], inserted: ReadonlySet<string>): Promise<void> {
+export async function addEventRollups(
+  c: PoolClient,
+  events: readonly EventInput[],
+  inserted: ReadonlySet<string>,
+): Promise<void> {
   const by = new Map<string, { account_id: string; minute: string; direction: string; n: number }>();
   for (const e of events) {
     if (!inserted.has(e.meta.event_id)) continue;
@@ -136,7 +146,12 @@ export async function addEventRollups(c: PoolClient, events: readonly EventInput
     // In key order: concurrent transactions lock the rows they share in the same order.
     const rows = [...grouped.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
     const p = params.length;
-    params.push(pgArray(rows.map((r) => r.account_id)), pgArray(rows.map((r) => r.minute)), pgArray(rows.map((r) => r.direction)), pgArray(rows.map((r) => r.n)));
+    params.push(
+      pgArray(rows.map((r) => r.account_id)),
+      pgArray(rows.map((r) => r.minute)),
+      pgArray(rows.map((r) => r.direction)),
+      pgArray(rows.map((r) => r.n)),
+    );
     return `INSERT INTO ${g.events} AS r (account_id, ${g.column}, direction, received)
        SELECT * FROM unnest($${p + 1}::uuid[], $${p + 2}::timestamptz[], $${p + 3}::text[], $${p + 4}::int4[])
        ON CONFLICT (account_id, ${g.column}, direction) DO UPDATE SET received = r.received + excluded.received`;
@@ -157,7 +172,13 @@ export async function addAttemptRollups(c: PoolClient, attempts: readonly Attemp
   const deltas = new Deltas();
   for (const a of attempts) {
     deltas.add(
-      { account_id: a.account_id, minute: minuteOf(a.started_at), destination_id: a.destination_id, outcome: a.outcome, class: statusClass(a.status_code) },
+      {
+        account_id: a.account_id,
+        minute: minuteOf(a.started_at),
+        destination_id: a.destination_id,
+        outcome: a.outcome,
+        class: statusClass(a.status_code),
+      },
       1,
       Math.max(0, Math.round(a.duration_ms)),
     );
@@ -205,14 +226,21 @@ async function writeDeltas(c: PoolClient, byMinute: Deltas): Promise<void> {
   await c.query(together(statements), params);
   // A dead letter superseded by a better one leaves its old minute at zero: no row, as a rebuild.
   if (zeroed) {
-    for (const g of GRAINS) await c.query(`DELETE FROM ${g.deliveries} WHERE n = 0 AND account_id = ANY($1::uuid[])`, [pgArray([...accounts])]);
+    for (const g of GRAINS)
+      await c.query(`DELETE FROM ${g.deliveries} WHERE n = 0 AND account_id = ANY($1::uuid[])`, [
+        pgArray([...accounts]),
+      ]);
   }
 }
 
-const healthKey = (a: AttemptFact) => `${new Date(a.started_at).toISOString()}|${a.delivery_id}|${String(a.attempt).padStart(6, '0')}`;
+const healthKey = (a: AttemptFact) =>
+  `${new Date(a.started_at).toISOString()}|${a.delivery_id}|${String(a.attempt).padStart(6, '0')}`;
 
 async function updateHealth(c: PoolClient, attempts: readonly AttemptFact[]): Promise<void> {
-  const by = new Map<string, { account_id: string; failure: AttemptFact | null; failureKey: string; successAt: string | null }>();
+  const by = new Map<
+    string,
+    { account_id: string; failure: AttemptFact | null; failureKey: string; successAt: string | null }
+  >();
   for (const a of attempts) {
     let h = by.get(a.destination_id);
     if (!h) {
@@ -246,7 +274,11 @@ async function updateHealth(c: PoolClient, attempts: readonly AttemptFact[]): Pr
       col(([id]) => id),
       col(([, h]) => h.account_id),
       col(([, h]) => (h.failure ? new Date(h.failure.started_at).toISOString() : null)),
-      col(([, h]) => (h.failure ? pgText(h.failure.error ?? h.failure.error_class ?? `HTTP ${h.failure.status_code ?? ''}`.trim()) : null)),
+      col(([, h]) =>
+        h.failure
+          ? pgText(h.failure.error ?? h.failure.error_class ?? `HTTP ${h.failure.status_code ?? ''}`.trim())
+          : null,
+      ),
       col(([, h]) => h.failure?.status_code ?? null),
       col(([, h]) => (h.failure ? h.failureKey : null)),
       col(([, h]) => h.successAt),
@@ -264,7 +296,10 @@ interface StoredDeadLetter {
 }
 
 /** The dead letter that stands for a delivery: more attempts, then earlier, then by reason. */
-function better(a: { attempts: number; dead_at: string; reason: string }, b: { attempts: number; dead_at: string; reason: string }): boolean {
+function better(
+  a: { attempts: number; dead_at: string; reason: string },
+  b: { attempts: number; dead_at: string; reason: string },
+): boolean {
   if (a.attempts !== b.attempts) return a.attempts > b.attempts;
   if (a.dead_at !== b.dead_at) return a.dead_at < b.dead_at;
   return a.reason < b.reason;
@@ -298,9 +333,29 @@ export async function writeDeadLetters(c: PoolClient, letters: readonly DeadLett
       if (old.account_id !== d.account_id) continue;
       const o = { attempts: old.attempts, dead_at: old.dead_at.toISOString(), reason: old.reason };
       if (!better(d, o)) continue;
-      deltas.add({ account_id: old.account_id, minute: minuteOf(o.dead_at), destination_id: old.destination_id, outcome: 'dead_lettered', class: o.reason }, -1, null);
+      deltas.add(
+        {
+          account_id: old.account_id,
+          minute: minuteOf(o.dead_at),
+          destination_id: old.destination_id,
+          outcome: 'dead_lettered',
+          class: o.reason,
+        },
+        -1,
+        null,
+      );
     }
-    deltas.add({ account_id: d.account_id, minute: minuteOf(d.dead_at), destination_id: d.destination_id, outcome: 'dead_lettered', class: d.reason }, 1, null);
+    deltas.add(
+      {
+        account_id: d.account_id,
+        minute: minuteOf(d.dead_at),
+        destination_id: d.destination_id,
+        outcome: 'dead_lettered',
+        class: d.reason,
+      },
+      1,
+      null,
+    );
     write.push(d);
   }
   if (write.length === 0) return;

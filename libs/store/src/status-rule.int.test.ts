@@ -3,7 +3,13 @@
 // gives, in either order.
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { DELIVERY_STATUSES, type DeliveryStatus, TERMINAL_RANK, deliveryRank, mergeDeliveryStatus } from '@hookstream/domain';
+import {
+  DELIVERY_STATUSES,
+  type DeliveryStatus,
+  TERMINAL_RANK,
+  deliveryRank,
+  mergeDeliveryStatus,
+} from '@hookstream/domain';
 import { createTestDatabase } from '@hookstream/testkit';
 import type { DeliveryPatch } from './merge.ts';
 import { migrate } from './migrate.ts';
@@ -77,9 +83,18 @@ for (const [name, write] of [
     for (const { id, first, second } of list) {
       const expected = mergeDeliveryStatus(first.status, second.status, first.attempt, second.attempt);
       const row = stored.get(id);
-      if (row?.status === expected && row.status_rank === Math.max(deliveryRank(first.status, first.attempt), deliveryRank(second.status, second.attempt))) agree++;
-      else disagree.push(`${first.status}@${first.attempt} then ${second.status}@${second.attempt}: SQL ${row?.status}, rule ${expected}`);
-      if (row && row.status_rank >= TERMINAL_RANK && row.next_attempt_at !== null) disagree.push(`${id}: a terminal delivery keeps a next attempt`);
+      if (
+        row?.status === expected &&
+        row.status_rank ===
+          Math.max(deliveryRank(first.status, first.attempt), deliveryRank(second.status, second.attempt))
+      )
+        agree++;
+      else
+        disagree.push(
+          `${first.status}@${first.attempt} then ${second.status}@${second.attempt}: SQL ${row?.status}, rule ${expected}`,
+        );
+      if (row && row.status_rank >= TERMINAL_RANK && row.next_attempt_at !== null)
+        disagree.push(`${id}: a terminal delivery keeps a next attempt`);
     }
     t.same(disagree, [], 'no pair disagrees');
     t.equal(agree, pairs.length, `${pairs.length} pairs agree`);

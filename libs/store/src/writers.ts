@@ -4,7 +4,15 @@
 // nothing (docs/adr/0002-projections.md).
 import type { AttemptFact } from '@hookstream/contracts';
 import { TERMINAL_RANK } from '@hookstream/domain';
-import { type DeliveryPatch, type DeliveryRow, type EventInput, type RoutedDelivery, type Routing, pgJson, pgText } from './merge.ts';
+import {
+  type DeliveryPatch,
+  type DeliveryRow,
+  type EventInput,
+  type RoutedDelivery,
+  type Routing,
+  pgJson,
+  pgText,
+} from './merge.ts';
 import { type ArrayElement, pgArray } from './arrays.ts';
 import type { EventState } from './event-status.ts';
 import type { PoolClient } from './pool.ts';
@@ -16,7 +24,11 @@ export async function upsertRoutings(c: PoolClient, routings: readonly Routing[]
      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[])
      ON CONFLICT (event_id) DO UPDATE SET routed_at = excluded.routed_at
      WHERE excluded.routed_at < event_routings.routed_at AND excluded.account_id = event_routings.account_id`,
-    [pgArray(routings.map((r) => r.event_id)), pgArray(routings.map((r) => r.account_id)), pgArray(routings.map((r) => r.routed_at))],
+    [
+      pgArray(routings.map((r) => r.event_id)),
+      pgArray(routings.map((r) => r.account_id)),
+      pgArray(routings.map((r) => r.routed_at)),
+    ],
   );
 }
 
@@ -49,7 +61,11 @@ export async function upsertRoutedDeliveries(c: PoolClient, d: readonly RoutedDe
  * New rows take their status from `statuses` ('received' when absent); existing rows keep theirs.
  * Returns the ids of the rows inserted (not those of rows replaced by a lower sequence).
  */
-export async function insertEvents(c: PoolClient, events: readonly EventInput[], statuses: ReadonlyMap<string, EventState>): Promise<string[]> {
+export async function insertEvents(
+  c: PoolClient,
+  events: readonly EventInput[],
+  statuses: ReadonlyMap<string, EventState>,
+): Promise<string[]> {
   const col = (f: (e: EventInput) => ArrayElement) => pgArray(events.map(f));
   let at = 0;
   const offsets = col((e) => {

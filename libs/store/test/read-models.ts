@@ -21,7 +21,9 @@ export interface ReadModelSnapshot {
  */
 export async function snapshotReadModels(pool: Pool): Promise<ReadModelSnapshot> {
   const q = async (table: string, order: string) =>
-    (await pool.query<{ r: unknown }>(`SELECT to_jsonb(t) - 'updated_at' AS r FROM ${table} t ORDER BY ${order}`)).rows.map((x) => x.r);
+    (
+      await pool.query<{ r: unknown }>(`SELECT to_jsonb(t) - 'updated_at' AS r FROM ${table} t ORDER BY ${order}`)
+    ).rows.map((x) => x.r);
   return {
     events: await q('events', 'id'),
     deliveries: await q('deliveries', 'id'),

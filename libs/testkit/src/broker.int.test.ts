@@ -8,23 +8,33 @@ const broker = await connectBroker({ servers: server.url, name: 'testkit-broker'
 t.teardown(() => broker.close());
 await ensureTopology(broker, { replicas: 1, duplicateWindowS: 60 });
 
-t.test('publishRaw stores bytes as given, headers and message id included; streamMessages reads them back', async (t) => {
-  const first = await publishRaw(broker, 'hs.facts.attempt.acct', '{not json', { headers: { 'Hs-Test': 'yes' }, msgId: 'raw-1' });
-  t.equal(first.stream, 'HS_FACTS');
-  t.equal(first.duplicate, false);
-  t.equal((await publishRaw(broker, 'hs.facts.attempt.acct', '{not json', { msgId: 'raw-1' })).duplicate, true, 'the id dedupes');
-  await publishRaw(broker, 'hs.facts.routed.acct', new Uint8Array([1, 2, 3]));
-  const stored = await streamMessages(broker, 'HS_FACTS');
-  t.same(
-    stored.map((m) => [m.seq, m.subject, Buffer.from(m.data).toString('hex')]),
-    [
-      [1, 'hs.facts.attempt.acct', Buffer.from('{not json').toString('hex')],
-      [2, 'hs.facts.routed.acct', '010203'],
-    ],
-  );
-  t.equal(stored[0]?.headers['Hs-Test'], 'yes');
-  t.same(await streamMessages(broker, 'NO_SUCH_STREAM'), [], 'a missing stream has no messages');
-});
+t.test(
+  'publishRaw stores bytes as given, headers and message id included; streamMessages reads them back',
+  async (t) => {
+    const first = await publishRaw(broker, 'hs.facts.attempt.acct', '{not json', {
+      headers: { 'Hs-Test': 'yes' },
+      msgId: 'raw-1',
+    });
+    t.equal(first.stream, 'HS_FACTS');
+    t.equal(first.duplicate, false);
+    t.equal(
+      (await publishRaw(broker, 'hs.facts.attempt.acct', '{not json', { msgId: 'raw-1' })).duplicate,
+      true,
+      'the id dedupes',
+    );
+    await publishRaw(broker, 'hs.facts.routed.acct', new Uint8Array([1, 2, 3]));
+    const stored = await streamMessages(broker, 'HS_FACTS');
+    t.same(
+      stored.map((m) => [m.seq, m.subject, Buffer.from(m.data).toString('hex')]),
+      [
+        [1, 'hs.facts.attempt.acct', Buffer.from('{not json').toString('hex')],
+        [2, 'hs.facts.routed.acct', '010203'],
+      ],
+    );
+    t.equal(stored[0]?.headers['Hs-Test'], 'yes');
+    t.same(await streamMessages(broker, 'NO_SUCH_STREAM'), [], 'a missing stream has no messages');
+  },
+);
 
 t.test('openRawBucket reads and writes values as stored, with every revision', async (t) => {
   const raw = await openRawBucket(broker, CONFIG_BUCKET);

@@ -10,7 +10,13 @@ export async function startDns(t: Test, records: Map<string, string[]>): Promise
       const response = dns2.Packet.createResponseFromRequest(request);
       const q = request.questions[0];
       for (const value of (q && records.get(q.name.toLowerCase())) ?? []) {
-        response.answers.push({ name: q!.name, type: dns2.Packet.TYPE.TXT, class: dns2.Packet.CLASS.IN, ttl: 1, data: value } as never);
+        response.answers.push({
+          name: q!.name,
+          type: dns2.Packet.TYPE.TXT,
+          class: dns2.Packet.CLASS.IN,
+          ttl: 1,
+          data: value,
+        } as never);
       }
       // A lost answer only makes the lookup under test time out, which that test reports.
       void send(response);

@@ -24,11 +24,17 @@ interface Jsz {
   meta_cluster?: { leader?: string; cluster_size?: number };
 }
 
-async function clusterView(monitorPort: number): Promise<{ healthy: boolean; leader: string | undefined; size: number }> {
+async function clusterView(
+  monitorPort: number,
+): Promise<{ healthy: boolean; leader: string | undefined; size: number }> {
   const base = `http://127.0.0.1:${monitorPort}`;
   const health = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) });
   const jsz = (await (await fetch(`${base}/jsz`, { signal: AbortSignal.timeout(1000) })).json()) as Jsz;
-  return { healthy: health.ok, leader: jsz.meta_cluster?.leader || undefined, size: jsz.meta_cluster?.cluster_size ?? 0 };
+  return {
+    healthy: health.ok,
+    leader: jsz.meta_cluster?.leader || undefined,
+    size: jsz.meta_cluster?.cluster_size ?? 0,
+  };
 }
 
 /**
@@ -45,7 +51,11 @@ export async function startNatsCluster(t: Test, size = 3): Promise<{ servers: Na
         port: 0,
         monitorPort: 0,
         serverName: `hs-test-n${i}`,
-        cluster: { name: 'hs-test', port: routePort, routes: routePorts.filter((p) => p !== routePort).map((p) => `nats-route://127.0.0.1:${p}`) },
+        cluster: {
+          name: 'hs-test',
+          port: routePort,
+          routes: routePorts.filter((p) => p !== routePort).map((p) => `nats-route://127.0.0.1:${p}`),
+        },
       });
       t.teardown(() => server.stop());
       return server;

@@ -6,7 +6,11 @@ import pg from 'pg';
 import t from 'tap';
 import { createTestDatabase, startNats, startNatsCluster, startOwnPostgres, startReceiver, waitFor } from './index.ts';
 
-async function one<R extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<R | undefined> {
+async function one<R extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<R | undefined> {
   const client = new pg.Client({ connectionString: url });
   client.on('error', () => {});
   await client.connect();
@@ -18,14 +22,24 @@ async function one<R extends pg.QueryResultRow>(url: string, sql: string, params
 }
 
 /** POST with node:http so the exact bytes and repeated headers go out untouched. */
-function post(url: string, body: Buffer, headers: Record<string, string | string[]> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function post(
+  url: string,
+  body: Buffer,
+  headers: Record<string, string | string[]> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-length': String(body.length), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: 'POST', headers: { 'content-length': String(body.length), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -74,7 +88,9 @@ t.test('receiver records byte-exact bodies and headers', async (t) => {
 t.test('receiver honours respond()', async (t) => {
   const receiver = await startReceiver(t);
   receiver.respond(async (req, index) =>
-    index === 0 ? { status: 503, headers: { 'retry-after': '7' }, body: 'busy' } : { status: 201, body: `seen ${req.body.toString()}` },
+    index === 0
+      ? { status: 503, headers: { 'retry-after': '7' }, body: 'busy' }
+      : { status: 201, body: `seen ${req.body.toString()}` },
   );
   const first = await post(receiver.url, Buffer.from('one'));
   t.equal(first.status, 503);
@@ -106,7 +122,10 @@ t.test("receiver 'hang' holds the connection until close", async (t) => {
 t.test('waitFor', async (t) => {
   let n = 0;
   t.equal(await waitFor(() => ++n >= 3 && n, { intervalMs: 1 }), 3, 'resolves with the first truthy value');
-  await t.rejects(waitFor(() => false, { timeoutMs: 30, intervalMs: 5, message: 'never true' }), /never true/);
+  await t.rejects(
+    waitFor(() => false, { timeoutMs: 30, intervalMs: 5, message: 'never true' }),
+    /never true/,
+  );
   await t.rejects(
     waitFor(
       () => {

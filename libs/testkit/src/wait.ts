@@ -31,7 +31,8 @@ export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions = {
       lastError = err;
     }
     if (Date.now() >= deadline) {
-      const why = lastError === undefined ? '' : `: ${lastError instanceof Error ? lastError.message : inspect(lastError)}`;
+      const why =
+        lastError === undefined ? '' : `: ${lastError instanceof Error ? lastError.message : inspect(lastError)}`;
       throw new Error(`${opts.message ?? 'condition not met'} (waited ${timeoutMs} ms)${why}`, { cause: lastError });
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

@@ -78,7 +78,13 @@ function answerData(payload: unknown): Record<string, unknown> | null {
   }
 }
 
-export function buildEntry(request: FastifyRequest, status: number, payload: unknown, action: string, at: number): AuditEntry | null {
+export function buildEntry(
+  request: FastifyRequest,
+  status: number,
+  payload: unknown,
+  action: string,
+  at: number,
+): AuditEntry | null {
   const note = request.auditNote;
   const accountId = note?.accountId ?? request.accountId;
   if (!accountId) return null;
@@ -109,7 +115,9 @@ export function buildEntry(request: FastifyRequest, status: number, payload: unk
     resource_type: resource,
     resource_id: typeof resourceId === 'string' ? resourceId : null,
     ids,
-    fields: Object.keys(body).slice(0, 64).map((k) => k.slice(0, 128)),
+    fields: Object.keys(body)
+      .slice(0, 64)
+      .map((k) => k.slice(0, 128)),
     ip: request.ip ? request.ip.slice(0, 64) : null,
     user_agent: typeof agent === 'string' ? agent.slice(0, 256) : null,
     method: request.method,
@@ -138,7 +146,10 @@ export function auditActionOf(method: string, url: string, declared: string | fa
   if (declared === false) return null;
   if (declared) return declared;
   if (!CHANGES.has(method)) return RECORDED_READS[`${method} ${url}`] ?? null;
-  const segments = url.replace(/^\/v1\//, '').split('/').filter((x) => x !== '');
+  const segments = url
+    .replace(/^\/v1\//, '')
+    .split('/')
+    .filter((x) => x !== '');
   const [head, ...rest] = segments;
   if (!head) return null;
   const last = rest[rest.length - 1];
@@ -148,7 +159,12 @@ export function auditActionOf(method: string, url: string, declared: string | fa
 
 function failed(reply: FastifyReply, payload: unknown): string {
   // A download's stream is not sent: release what it holds open.
-  if (payload !== null && typeof payload === 'object' && typeof (payload as { destroy?: unknown }).destroy === 'function') (payload as { destroy(): void }).destroy();
+  if (
+    payload !== null &&
+    typeof payload === 'object' &&
+    typeof (payload as { destroy?: unknown }).destroy === 'function'
+  )
+    (payload as { destroy(): void }).destroy();
   reply.code(503);
   for (const h of ['content-encoding', 'content-disposition', 'content-length']) reply.removeHeader(h);
   reply.header('content-type', 'application/json; charset=utf-8');

@@ -38,7 +38,8 @@ function exportRow(e: AuditLogItem): Record<(typeof AUDIT_EXPORT_COLUMNS)[number
 function checkTimes(q: { since?: string | undefined; until?: string | undefined }): void {
   for (const name of ['since', 'until'] as const) {
     const v = q[name];
-    if (v !== undefined && Number.isNaN(Date.parse(v))) throw errors.badRequest(`querystring.${name}: not an ISO 8601 time`);
+    if (v !== undefined && Number.isNaN(Date.parse(v)))
+      throw errors.badRequest(`querystring.${name}: not an ISO 8601 time`);
   }
   if (q.since !== undefined && q.until !== undefined && Date.parse(q.since) >= Date.parse(q.until)) {
     throw errors.badRequest('querystring.until: must be later than since');
@@ -76,7 +77,8 @@ export function auditLogRoutes(deps: ApiDeps) {
           const r = await list(request.accountId, { ...filter, limit: limit ?? 50 });
           return page(reply, r.items, r.next_cursor);
         }
-        if (filter.cursor !== undefined) throw errors.badRequest('querystring.cursor: a download holds every matching entry; leave out cursor');
+        if (filter.cursor !== undefined)
+          throw errors.badRequest('querystring.cursor: a download holds every matching entry; leave out cursor');
         // The first page is read before the answer starts, so that a bad filter or an unreachable
         // database is still a 4xx/503 in the envelope rather than a cut download.
         const format = asked;

@@ -54,7 +54,11 @@ export function sessionRoutes(deps: ApiDeps) {
         max: settings.consoleSignInRatePerMinute,
         timeWindow: 60_000,
         errorResponseBuilder: (_req, ctx) =>
-          new ApiError(429, 'rate_limited', `too many sign-in attempts from this address; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
+          new ApiError(
+            429,
+            'rate_limited',
+            `too many sign-in attempts from this address; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
+          ),
       });
       signIn.withTypeProvider<TypeBoxTypeProvider>().post(
         '/session',
@@ -97,7 +101,10 @@ export function sessionRoutes(deps: ApiDeps) {
         },
       );
       // Invitation links are credentials too: the same limit keeps their tokens from being guessed at speed.
-      const cookies = { setSession: (request: FastifyRequest, reply: FastifyReply, id: string) => noStore(reply).setCookie(SESSION_COOKIE, id, cookieOptions(request)) };
+      const cookies = {
+        setSession: (request: FastifyRequest, reply: FastifyReply, id: string) =>
+          noStore(reply).setCookie(SESSION_COOKIE, id, cookieOptions(request)),
+      };
       await signIn.register(inviteRoutes(deps, cookies));
       await signIn.register(ssoRoutes(deps, cookies));
     });
@@ -119,7 +126,12 @@ export function sessionRoutes(deps: ApiDeps) {
         const caller = session ? callerOf(catalog.view, session.record) : null;
         if (!session || !account || !caller) throw errors.unauthenticated();
         const brand = catalog.view.brands.get(account.id);
-        return ok(noStore(reply), { account, brand: brand ? brandView(brand) : null, expires_at: session.expiresAt, ...caller });
+        return ok(noStore(reply), {
+          account,
+          brand: brand ? brandView(brand) : null,
+          expires_at: session.expiresAt,
+          ...caller,
+        });
       },
     );
     app.delete(
@@ -128,7 +140,8 @@ export function sessionRoutes(deps: ApiDeps) {
         schema: {
           operationId: 'signOutConsole',
           summary: 'Sign out of the console',
-          description: 'Ends the session and clears its cookie. Needs the header `x-hookstream-console: 1` when the cookie is sent.',
+          description:
+            'Ends the session and clears its cookie. Needs the header `x-hookstream-console: 1` when the cookie is sent.',
           tags: TAGS,
           response: { 200: api.envelope(consoleApi.SignedOut), '4xx': api.ErrorBody },
         },

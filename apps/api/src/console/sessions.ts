@@ -79,14 +79,25 @@ export function createConsoleSessions(d: ConsoleSessionDeps): ConsoleSessions {
     async start(accountId, apiKeyId) {
       const id = randomBytes(32).toString('base64url');
       const now = d.now();
-      await kv.put(sessionKey(id), { account_id: accountId, api_key_id: apiKeyId, created_at: iso(now), last_seen_at: iso(now) });
+      await kv.put(sessionKey(id), {
+        account_id: accountId,
+        api_key_id: apiKeyId,
+        created_at: iso(now),
+        last_seen_at: iso(now),
+      });
       return { id, expiresAt: expiry(now) };
     },
     async startForMember(accountId, memberId) {
       const id = randomBytes(32).toString('base64url');
       const now = d.now();
       const key = sessionKey(id);
-      await kv.put(key, { account_id: accountId, api_key_id: '', member_id: memberId, created_at: iso(now), last_seen_at: iso(now) });
+      await kv.put(key, {
+        account_id: accountId,
+        api_key_id: '',
+        member_id: memberId,
+        created_at: iso(now),
+        last_seen_at: iso(now),
+      });
       await kv.indexByMember(memberId, key);
       return { id, expiresAt: expiry(now) };
     },
@@ -132,7 +143,12 @@ export function sessionsOf(deps: {
   if (!kv) return null;
   let s = memo.get(deps);
   if (!s) {
-    s = createConsoleSessions({ kv, view: deps.catalog.view, idleMs: deps.settings.consoleSessionIdleMs, now: deps.now ?? Date.now });
+    s = createConsoleSessions({
+      kv,
+      view: deps.catalog.view,
+      idleMs: deps.settings.consoleSessionIdleMs,
+      now: deps.now ?? Date.now,
+    });
     memo.set(deps, s);
   }
   return s;

@@ -47,14 +47,39 @@ export const PORTAL_ROUTES: Record<string, PortalRule> = {
   'POST /v1/destinations/:id/test': { access: 'manage', destination: ['params.id'] },
   'GET /v1/event-types': { access: 'read' },
   'GET /v1/event-types/:id': { access: 'read' },
-  'GET /v1/routes': { access: 'read', force: 'query', require: ['query.destination_id'], destination: ['query.destination_id'] },
-  'POST /v1/routes': { access: 'manage', force: 'body', destination: ['body.destination_id'], deny: ['source_id', 'customer_id'] },
+  'GET /v1/routes': {
+    access: 'read',
+    force: 'query',
+    require: ['query.destination_id'],
+    destination: ['query.destination_id'],
+  },
+  'POST /v1/routes': {
+    access: 'manage',
+    force: 'body',
+    destination: ['body.destination_id'],
+    deny: ['source_id', 'customer_id'],
+  },
   'DELETE /v1/routes/:id': { access: 'manage', owns: 'route' },
-  'GET /v1/outbound-events': { access: 'read', force: 'query', destination: ['query.destination_id'], deliveries: 'list' },
+  'GET /v1/outbound-events': {
+    access: 'read',
+    force: 'query',
+    destination: ['query.destination_id'],
+    deliveries: 'list',
+  },
   'GET /v1/outbound-events/:id': { access: 'read', owns: 'outbound-event', deliveries: 'one' },
   // A broadcast also went to other customers: a portal replay names the customer's destination.
-  'POST /v1/outbound-events/:id/replay': { access: 'manage', owns: 'outbound-event', require: ['body.destination_id'], destination: ['body.destination_id'] },
-  'POST /v1/replays': { access: 'manage', force: 'body', destination: ['body.destination_id'], deny: ['source_id', 'direction', 'customer_id'] },
+  'POST /v1/outbound-events/:id/replay': {
+    access: 'manage',
+    owns: 'outbound-event',
+    require: ['body.destination_id'],
+    destination: ['body.destination_id'],
+  },
+  'POST /v1/replays': {
+    access: 'manage',
+    force: 'body',
+    destination: ['body.destination_id'],
+    deny: ['source_id', 'direction', 'customer_id'],
+  },
   'GET /v1/replays/:id': { access: 'read', owns: 'replay' },
 };
 
@@ -69,7 +94,8 @@ declare module 'fastify' {
 }
 
 const portalForbidden = (message: string) => new ApiError(403, 'portal_forbidden', message);
-const portalEnded = () => new ApiError(401, 'unauthenticated', 'This portal session has ended: open a new portal link.');
+const portalEnded = () =>
+  new ApiError(401, 'unauthenticated', 'This portal session has ended: open a new portal link.');
 
 /** The portal cookie's value, when the request carries one. */
 export function portalCookieOf(request: FastifyRequest): string | undefined {
@@ -107,16 +133,23 @@ export function declarePortalRoutes(app: FastifyInstance): void {
 }
 
 /** Authenticates a request by its portal cookie, or throws; the route must be on the allowlist. */
-export async function authenticatePortal(deps: ApiDeps, request: FastifyRequest, cookie: string, limit: (key: string) => number | null): Promise<void> {
+export async function authenticatePortal(
+  deps: ApiDeps,
+  request: FastifyRequest,
+  cookie: string,
+  limit: (key: string) => number | null,
+): Promise<void> {
   const sessions = portalSessionsOf(deps);
   const session = sessions ? await sessions.check(cookie) : null;
   if (!session || !deps.catalog.view.accounts.has(session.account_id)) throw portalEnded();
   const rule = request.routeOptions.config.portal;
   if (!rule) throw portalForbidden('This request is not available in the customer portal.');
   assertConsoleHeader(request);
-  if (rule.access === 'manage' && session.scope !== 'manage') throw portalForbidden('This portal session can view, not change: it has the read scope.');
+  if (rule.access === 'manage' && session.scope !== 'manage')
+    throw portalForbidden('This portal session can view, not change: it has the read scope.');
   const wait = limit(session.id);
-  if (wait !== null) throw new ApiError(429, 'rate_limited', `too many requests in this portal session; retry in ${wait} s`);
+  if (wait !== null)
+    throw new ApiError(429, 'rate_limited', `too many requests in this portal session; retry in ${wait} s`);
   request.accountId = session.account_id;
   request.apiKeyId = '';
   request.authMethod = 'portal';
@@ -137,7 +170,8 @@ const unavailable = (err: unknown): never => {
 /** After validation, before the handler: the customer's scope written over the request. */
 export function portalScopeHook(deps: ApiDeps) {
   const view = deps.catalog.view;
-  const customerOf = (r: object | undefined): string | null => ((r as { customer_id?: string | null } | undefined)?.customer_id ?? null);
+  const customerOf = (r: object | undefined): string | null =>
+    (r as { customer_id?: string | null } | undefined)?.customer_id ?? null;
   const isCustomers = (s: PortalSession, destinationId: unknown): boolean => {
     const d = typeof destinationId === 'string' ? view.destinations.get(destinationId) : undefined;
     return !!d && d.account_id === s.account_id && customerOf(d) === s.customer_id;
@@ -171,8 +205,12 @@ export function portalScopeHook(deps: ApiDeps) {
     }
     if (rule.owns === 'outbound-event' && id) {
       // The customer's own events, and broadcasts that reached one of its destinations.
-      const e = (await deps.events?.get(s.account_id, id).catch(unavailable)) as (object & { deliveries?: object[] }) | null | undefined;
-      const mine = !!e && (customerOf(e) === s.customer_id || (customerOf(e) === null && (e.deliveries ?? []).some((d) => customerOf(d) === s.customer_id)));
+      const e = (await deps.events?.get(s.account_id, id).catch(unavailable)) as
+        (object & { deliveries?: object[] }) | null | undefined;
+      const mine =
+        !!e &&
+        (customerOf(e) === s.customer_id ||
+          (customerOf(e) === null && (e.deliveries ?? []).some((d) => customerOf(d) === s.customer_id)));
       if (!mine) throw errors.notFound('event');
     }
     if (rule.owns === 'replay' && id) {
@@ -194,7 +232,13 @@ type Delivery = { id: string; destination_id: string; status: string; created_at
 function ownView(customerId: string, deliveries: readonly Delivery[]): { deliveries: Delivery[]; status: string } {
   // The delivery's customer is its destination's when it was routed.
   const own = deliveries.filter((d) => d.customer_id === customerId);
-  return { deliveries: own, status: eventStatus(own.map((d) => ({ ...d, created_at: new Date(d.created_at) })), true) };
+  return {
+    deliveries: own,
+    status: eventStatus(
+      own.map((d) => ({ ...d, created_at: new Date(d.created_at) })),
+      true,
+    ),
+  };
 }
 
 /**
@@ -215,7 +259,8 @@ export function portalAnswerHook(deps: ApiDeps) {
     // Broadcasts are few beside a customer's own events: one read each keeps the list truthful.
     for (const item of items) {
       if (item.customer_id) continue;
-      const e = (await deps.events?.get(s.account_id, item.id).catch(() => null)) as { deliveries?: Delivery[] } | null | undefined;
+      const e = (await deps.events?.get(s.account_id, item.id).catch(() => null)) as
+        { deliveries?: Delivery[] } | null | undefined;
       if (e?.deliveries) item.status = ownView(s.customer_id, e.deliveries).status;
     }
     return payload;

@@ -4,13 +4,29 @@ import { normalizeEmbedOrigins } from '../routes/brand.ts';
 import { portalCsp } from './plugin.ts';
 
 t.test('embed origins are scheme://host[:port], lower-cased, each once', async (t) => {
-  t.same(normalizeEmbedOrigins(['https://App.Example.com', 'https://app.example.com/', 'https://app.example.com:443', 'http://127.0.0.1:5173', 'https://[::1]:8443']), [
-    'https://app.example.com',
-    'http://127.0.0.1:5173',
-    'https://[::1]:8443',
-  ]);
+  t.same(
+    normalizeEmbedOrigins([
+      'https://App.Example.com',
+      'https://app.example.com/',
+      'https://app.example.com:443',
+      'http://127.0.0.1:5173',
+      'https://[::1]:8443',
+    ]),
+    ['https://app.example.com', 'http://127.0.0.1:5173', 'https://[::1]:8443'],
+  );
   t.same(normalizeEmbedOrigins([]), []);
-  for (const bad of ['https://a.com/x', 'https://a.com?x=1', 'https://a.com#x', 'https://u:p@a.com', 'https://*.a.com', 'ftp://a.com', "'self'", 'https://a.com;x', 'https://a .com', '']) {
+  for (const bad of [
+    'https://a.com/x',
+    'https://a.com?x=1',
+    'https://a.com#x',
+    'https://u:p@a.com',
+    'https://*.a.com',
+    'ftp://a.com',
+    "'self'",
+    'https://a.com;x',
+    'https://a .com',
+    '',
+  ]) {
     let status = 0;
     try {
       normalizeEmbedOrigins([bad]);

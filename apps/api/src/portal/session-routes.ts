@@ -14,7 +14,12 @@ import { PORTAL_COOKIE, portalCookieOf } from './access.ts';
 import { type PortalSession, portalSessionsOf } from './sessions.ts';
 
 const TAGS = ['portal'];
-const linkInvalid = () => new ApiError(401, 'invalid_token', 'This portal link is not valid: it was used already, expired or ended. Ask for a new one.');
+const linkInvalid = () =>
+  new ApiError(
+    401,
+    'invalid_token',
+    'This portal link is not valid: it was used already, expired or ended. Ask for a new one.',
+  );
 const ended = () => new ApiError(401, 'unauthenticated', 'This portal session has ended: open a new portal link.');
 
 export function portalSignInRoutes(deps: ApiDeps) {
@@ -61,7 +66,11 @@ export function portalSignInRoutes(deps: ApiDeps) {
         max: settings.consoleSignInRatePerMinute,
         timeWindow: 60_000,
         errorResponseBuilder: (_req, ctx) =>
-          new ApiError(429, 'rate_limited', `too many portal sign-ins from this address; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
+          new ApiError(
+            429,
+            'rate_limited',
+            `too many portal sign-ins from this address; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
+          ),
       });
       exchange.withTypeProvider<TypeBoxTypeProvider>().post(
         '/session',
@@ -112,7 +121,8 @@ export function portalSignInRoutes(deps: ApiDeps) {
         schema: {
           operationId: 'signOutPortal',
           summary: 'Sign out of the portal',
-          description: 'Ends the session and clears its cookie. Needs the header `x-hookstream-console: 1` when the cookie is sent.',
+          description:
+            'Ends the session and clears its cookie. Needs the header `x-hookstream-console: 1` when the cookie is sent.',
           tags: TAGS,
           response: { 200: api.envelope(portalApi.SignedOut), '4xx': api.ErrorBody },
         },

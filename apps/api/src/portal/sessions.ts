@@ -61,7 +61,14 @@ interface Pointer {
 
 function isPointer(v: unknown): v is Pointer {
   const p = v as Record<string, unknown> | null;
-  return !!p && typeof p === 'object' && typeof p.account_id === 'string' && UUID.test(p.account_id) && typeof p.id === 'string' && UUID.test(p.id);
+  return (
+    !!p &&
+    typeof p === 'object' &&
+    typeof p.account_id === 'string' &&
+    UUID.test(p.account_id) &&
+    typeof p.id === 'string' &&
+    UUID.test(p.id)
+  );
 }
 
 function isRecord(v: unknown): v is PortalSessionRecord {
@@ -111,9 +118,13 @@ export function createPortalSessions(d: PortalSessionDeps): PortalSessions {
     keys: (prefix) => d.kv.keys(prefix).catch(bucketUnavailable),
   };
   const iso = (ms: number) => new Date(ms).toISOString();
-  const live = (r: PortalSessionRecord, now: number) => Date.parse(r.expires_at) > now && (d.accountExists?.(r.account_id) ?? true);
+  const live = (r: PortalSessionRecord, now: number) =>
+    Date.parse(r.expires_at) > now && (d.accountExists?.(r.account_id) ?? true);
 
-  async function load(accountId: string, id: string): Promise<{ record: PortalSessionRecord; revision: number } | null> {
+  async function load(
+    accountId: string,
+    id: string,
+  ): Promise<{ record: PortalSessionRecord; revision: number } | null> {
     if (!UUID.test(accountId) || !UUID.test(id)) return null;
     const got = await kv.get(sessionKey(accountId, id));
     if (!got || !isRecord(got.value) || got.value.account_id !== accountId || got.value.id !== id) return null;
@@ -163,7 +174,11 @@ export function createPortalSessions(d: PortalSessionDeps): PortalSessions {
       const keys = await kv.keys(`s.${accountId}.`);
       const found = await Promise.all(keys.map((k) => load(accountId, k.slice(`s.${accountId}.`.length))));
       return found
-        .flatMap((f) => (f && live(f.record, now) && (customerId === undefined || f.record.customer_id === customerId) ? [f.record] : []))
+        .flatMap((f) =>
+          f && live(f.record, now) && (customerId === undefined || f.record.customer_id === customerId)
+            ? [f.record]
+            : [],
+        )
         .sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? -1 : 1) : a.created_at < b.created_at ? 1 : -1))
         .map(sessionView);
     },

@@ -19,7 +19,10 @@ const page = (title: string, text: string) => `<!doctype html>
 </body>
 </html>
 `;
-const NOT_BUILT = page('Portal unavailable', 'The portal is not built on this server: its operator runs <code>make console</code>.');
+const NOT_BUILT = page(
+  'Portal unavailable',
+  'The portal is not built on this server: its operator runs <code>make console</code>.',
+);
 const NO_PORTAL = page('No portal here', 'Open the portal link you were given: it names the portal it opens.');
 
 const ACCOUNT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -39,7 +42,10 @@ export function portalAccount(deps: ApiDeps, request: FastifyRequest, accountId:
   return hostAccount === null || hostAccount === accountId ? accountId : null;
 }
 
-export function portalStaticRoutes(deps: ApiDeps, markAccount: (request: FastifyRequest, accountId: string | null) => void) {
+export function portalStaticRoutes(
+  deps: ApiDeps,
+  markAccount: (request: FastifyRequest, accountId: string | null) => void,
+) {
   return async (app: FastifyInstance) => {
     const dist = resolve(deps.settings.consoleDist ?? DEFAULT_CONSOLE_DIST);
     await app.register(fastifyStatic, { root: dist, serve: false, suppressWarning: true });
@@ -50,7 +56,10 @@ export function portalStaticRoutes(deps: ApiDeps, markAccount: (request: Fastify
       const account = portalAccount(deps, request, accountId);
       markAccount(request, account);
       if (!account) return html(reply, 404, NO_PORTAL);
-      const built = await stat(resolve(dist, 'portal.html')).then((s) => s.isFile(), () => false);
+      const built = await stat(resolve(dist, 'portal.html')).then(
+        (s) => s.isFile(),
+        () => false,
+      );
       if (!built) return html(reply, 503, NOT_BUILT);
       return reply.header('cache-control', 'no-cache').sendFile('portal.html', dist, { cacheControl: false });
     };

@@ -23,7 +23,11 @@ const OPERATOR_ONLY =
 const sameToken = (given: string, want: string) =>
   timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(want).digest());
 
-const OperatorHeaders = { 'x-operator-token': Type.Optional(Type.String({ description: 'The OPERATOR_TOKEN setting: lets the request set plan and retention_days.' })) };
+const OperatorHeaders = {
+  'x-operator-token': Type.Optional(
+    Type.String({ description: 'The OPERATOR_TOKEN setting: lets the request set plan and retention_days.' }),
+  ),
+};
 
 export function accountRoutes(deps: ApiDeps) {
   return async (root: FastifyInstance) => {
@@ -34,16 +38,27 @@ export function accountRoutes(deps: ApiDeps) {
     /** The account's first member (with a password), or an owner invitation to accept (without). */
     const firstOwner = async (o: api.CreateAccountBody['owner'], accountId: string) => {
       if (!o) return null;
-      if (o.password === undefined) return { invite: newInvite(accountId, o.email, 'owner', null, nowMs(), settings.inviteTtlMs) };
-      const fields = { email: o.email, name: o.name, role: 'owner' as const, password_hash: await hashPassword(o.password), sso_subject: null };
+      if (o.password === undefined)
+        return { invite: newInvite(accountId, o.email, 'owner', null, nowMs(), settings.inviteTtlMs) };
+      const fields = {
+        email: o.email,
+        name: o.name,
+        role: 'owner' as const,
+        password_hash: await hashPassword(o.password),
+        sso_subject: null,
+      };
       return { member: newMember(accountId, fields, nowMs()) };
     };
     /** True when the request carries the operator token; a wrong one is refused outright rather than ignored. */
     const isOperator = (request: FastifyRequest): boolean => {
       const given = request.headers['x-operator-token'];
       if (given === undefined) return false;
-      if (!settings.operatorToken) throw errors.forbidden('this server has no operator token (OPERATOR_TOKEN): plans are set with `hookstream accounts set-plan`');
-      if (typeof given !== 'string' || !sameToken(given, settings.operatorToken)) throw errors.forbidden('invalid X-Operator-Token');
+      if (!settings.operatorToken)
+        throw errors.forbidden(
+          'this server has no operator token (OPERATOR_TOKEN): plans are set with `hookstream accounts set-plan`',
+        );
+      if (typeof given !== 'string' || !sameToken(given, settings.operatorToken))
+        throw errors.forbidden('invalid X-Operator-Token');
       return true;
     };
 
@@ -52,7 +67,11 @@ export function accountRoutes(deps: ApiDeps) {
         max: settings.signupRatePerMinute,
         timeWindow: 60_000,
         errorResponseBuilder: (_req, ctx) =>
-          new ApiError(429, 'rate_limited', `too many accounts created from this address; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
+          new ApiError(
+            429,
+            'rate_limited',
+            `too many accounts created from this address; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
+          ),
       });
       open.withTypeProvider<TypeBoxTypeProvider>().post(
         '/accounts',
@@ -67,11 +86,13 @@ export function accountRoutes(deps: ApiDeps) {
         async (request, reply) => {
           // The operator creates accounts whatever ACCOUNT_SIGNUP says: that is how a closed server gets them.
           const operator = isOperator(request);
-          if (!operator && settings.accountSignup === 'closed') throw errors.forbidden('account sign-up is closed on this server');
+          if (!operator && settings.accountSignup === 'closed')
+            throw errors.forbidden('account sign-up is closed on this server');
           if (!operator && settings.accountSignup === 'token') {
             const given = Buffer.from(String(request.headers['x-signup-token'] ?? ''));
             const want = Buffer.from(settings.signupToken ?? '');
-            if (given.length !== want.length || !timingSafeEqual(given, want)) throw errors.forbidden('a valid X-Signup-Token is required');
+            if (given.length !== want.length || !timingSafeEqual(given, want))
+              throw errors.forbidden('a valid X-Signup-Token is required');
           }
           const body = request.body;
           if (!operator && changesPlanTerms(null, body)) throw errors.operatorRequired(OPERATOR_ONLY);
@@ -87,14 +108,25 @@ export function accountRoutes(deps: ApiDeps) {
           if (owner?.member) await catalog.put('member', owner.member.id, owner.member);
           if (owner?.invite) await catalog.put('invite', owner.invite.record.id, owner.invite.record);
           const by = operator ? 'operator' : 'signup';
-          auditNote(request, { accountId: account.id, actor: { type: by, id: by, name: null }, ids: { account_id: account.id, api_key_id: record.id } });
+          auditNote(request, {
+            accountId: account.id,
+            actor: { type: by, id: by, name: null },
+            ids: { account_id: account.id, api_key_id: record.id },
+          });
           return ok(
             reply,
             {
               account: accountView(account),
               api_key: key,
               ...(owner?.member ? { owner: memberView(owner.member) } : {}),
-              ...(owner?.invite ? { owner_invite: { ...inviteView(owner.invite.record, nowMs()), url: inviteUrl(settings.publicUrl, owner.invite.token) } } : {}),
+              ...(owner?.invite
+                ? {
+                    owner_invite: {
+                      ...inviteView(owner.invite.record, nowMs()),
+                      url: inviteUrl(settings.publicUrl, owner.invite.token),
+                    },
+                  }
+                : {}),
             },
             201,
           );

@@ -17,11 +17,18 @@ export function apiKeyRoutes(deps: ApiDeps) {
 
     app.post(
       '/api-keys',
-      { config: { audit: 'api_key.create' }, schema: { body: api.CreateApiKeyBody, response: { 201: api.envelope(api.ApiKeyCreated), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'api_key.create' },
+        schema: {
+          body: api.CreateApiKeyBody,
+          response: { 201: api.envelope(api.ApiKeyCreated), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const role = request.body?.role ?? 'admin';
         // Nobody mints a key that may do more than they may.
-        if (request.role !== null && roleRank(role) > roleRank(request.role)) throw errors.forbiddenRole(`a ${request.role} may not create a key with the role ${role}`);
+        if (request.role !== null && roleRank(role) > roleRank(request.role))
+          throw errors.forbiddenRole(`a ${request.role} may not create a key with the role ${role}`);
         const { key, record } = newApiKey(request.accountId, request.body?.name ?? 'unnamed', now(), role);
         await catalog.put('apikey', record.id, record);
         return ok(reply, { ...apiKeyView(record), key }, 201);
@@ -31,13 +38,21 @@ export function apiKeyRoutes(deps: ApiDeps) {
       '/api-keys',
       { schema: { querystring: api.ListQuery, response: { 200: api.listEnvelope(api.ApiKey), '4xx': api.ErrorBody } } },
       async (request, reply) => {
-        const { items, next } = catalog.view.page(catalog.view.apiKeys, request.accountId, request.query.limit ?? 50, decodeCursor(request.query.cursor));
+        const { items, next } = catalog.view.page(
+          catalog.view.apiKeys,
+          request.accountId,
+          request.query.limit ?? 50,
+          decodeCursor(request.query.cursor),
+        );
         return page(reply, items.map(apiKeyView), next ? encodeCursor(next) : null);
       },
     );
     app.delete(
       '/api-keys/:id',
-      { config: { audit: 'api_key.revoke' }, schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'api_key.revoke' },
+        schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         const key = catalog.view.apiKeys.get(request.params.id);
         if (!key || key.account_id !== request.accountId) throw errors.notFound('api key');

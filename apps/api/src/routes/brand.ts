@@ -7,7 +7,16 @@ import { errors } from '../errors.ts';
 import { ok } from '../http.ts';
 import { brandView } from '../views.ts';
 
-const EMPTY = { name: null, logo_url: null, primary_color: null, accent_color: null, support_email: null, embed_origins: [], created_at: null, updated_at: null };
+const EMPTY = {
+  name: null,
+  logo_url: null,
+  primary_color: null,
+  accent_color: null,
+  support_email: null,
+  embed_origins: [],
+  created_at: null,
+  updated_at: null,
+};
 
 /**
  * Embed origins as the browser compares them for frame-ancestors: scheme, host and port only, as
@@ -25,9 +34,11 @@ export function normalizeEmbedOrigins(input: readonly string[]): string[] {
     }
     const bad = (why: string) => errors.badRequest(`embed_origins[${i}]: ${why} (like https://app.example.com)`);
     if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) throw bad('not an http(s) origin');
-    if (u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) throw bad('an origin has no path, query, fragment or credentials');
+    if (u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== ''))
+      throw bad('an origin has no path, query, fragment or credentials');
     // The URL parser lets '*' and other CSP-meaningful characters through in a host name.
-    if (!/^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/.test(u.hostname)) throw bad('not a host name or IP address');
+    if (!/^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/.test(u.hostname))
+      throw bad('not a host name or IP address');
     out.add(u.origin);
   }
   return [...out];
@@ -43,7 +54,10 @@ export function brandRoutes(deps: ApiDeps) {
 
     app.post(
       '/brand-settings',
-      { config: { audit: 'brand.update' }, schema: { body: api.UpsertBrandBody, response: { 200: api.envelope(api.Brand), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'brand.update' },
+        schema: { body: api.UpsertBrandBody, response: { 200: api.envelope(api.Brand), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         const b = request.body;
         const at = now();
@@ -56,7 +70,8 @@ export function brandRoutes(deps: ApiDeps) {
           primary_color: b.primary_color === undefined ? (current?.primary_color ?? null) : b.primary_color,
           accent_color: b.accent_color === undefined ? (current?.accent_color ?? null) : b.accent_color,
           support_email: b.support_email === undefined ? (current?.support_email ?? null) : b.support_email,
-          embed_origins: b.embed_origins === undefined ? (current?.embed_origins ?? []) : normalizeEmbedOrigins(b.embed_origins),
+          embed_origins:
+            b.embed_origins === undefined ? (current?.embed_origins ?? []) : normalizeEmbedOrigins(b.embed_origins),
           created_at: current?.created_at ?? at,
           updated_at: at,
         };
@@ -64,9 +79,13 @@ export function brandRoutes(deps: ApiDeps) {
         return ok(reply, view(next));
       },
     );
-    app.get('/brand-settings', { schema: { response: { 200: api.envelope(api.Brand), '4xx': api.ErrorBody } } }, async (request, reply) => {
-      const b = catalog.view.brands.get(request.accountId);
-      return ok(reply, b ? view(b) : EMPTY);
-    });
+    app.get(
+      '/brand-settings',
+      { schema: { response: { 200: api.envelope(api.Brand), '4xx': api.ErrorBody } } },
+      async (request, reply) => {
+        const b = catalog.view.brands.get(request.accountId);
+        return ok(reply, b ? view(b) : EMPTY);
+      },
+    );
   };
 }

@@ -36,12 +36,15 @@ export function destinationRoutes(deps: ApiDeps) {
       // A name that resolves to a private address is refused now; one that does not resolve yet is
       // accepted, and the same guard runs again on every connection (DNS can change).
       const r = await resolveAndCheck(new URL(url).hostname, { allowPrivate: settings.allowPrivateDestinations });
-      if (!r.ok && !r.reason.startsWith('host does not resolve')) throw errors.badRequest(`url: ${r.reason}${r.private ? PRIVATE_HINT : ''}`);
+      if (!r.ok && !r.reason.startsWith('host does not resolve'))
+        throw errors.badRequest(`url: ${r.reason}${r.private ? PRIVATE_HINT : ''}`);
     }
     function checkHeaders(h: Record<string, string> | undefined): void {
       for (const [k, v] of Object.entries(h ?? {})) {
-        if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k)) throw errors.badRequest(`headers: '${k}' is not a valid header name`);
-        if (RESERVED_HEADERS.has(k.toLowerCase())) throw errors.badRequest(`headers: '${k}' is set by Hookstream and cannot be overridden`);
+        if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k))
+          throw errors.badRequest(`headers: '${k}' is not a valid header name`);
+        if (RESERVED_HEADERS.has(k.toLowerCase()))
+          throw errors.badRequest(`headers: '${k}' is set by Hookstream and cannot be overridden`);
         if (/[\r\n\0]/.test(v)) throw errors.badRequest(`headers: the value of '${k}' contains a control character`);
       }
     }
@@ -58,13 +61,16 @@ export function destinationRoutes(deps: ApiDeps) {
       if ((d.customer_id ?? null) === customer || customer === null) return;
       for (const r of catalog.view.routesOf(d.account_id)) {
         if (r.destination_id === d.id && r.source_id !== null) {
-          throw errors.conflict(`customer_id: route ${r.id} brings inbound events to this destination, and a customer's destination takes outbound events only: delete it first`);
+          throw errors.conflict(
+            `customer_id: route ${r.id} brings inbound events to this destination, and a customer's destination takes outbound events only: delete it first`,
+          );
         }
       }
     }
     async function moveRoutes(d: DestinationRecord, customer: string | null, at: string): Promise<void> {
       for (const r of catalog.view.routesOf(d.account_id)) {
-        if (r.destination_id === d.id && (r.customer_id ?? null) !== customer) await catalog.put('route', r.id, { ...r, customer_id: customer, updated_at: at });
+        if (r.destination_id === d.id && (r.customer_id ?? null) !== customer)
+          await catalog.put('route', r.id, { ...r, customer_id: customer, updated_at: at });
       }
     }
     function checkPolicy(p: unknown): void {
@@ -75,7 +81,13 @@ export function destinationRoutes(deps: ApiDeps) {
 
     app.post(
       '/destinations',
-      { config: { audit: 'destination.create' }, schema: { body: api.CreateDestinationBody, response: { 201: api.envelope(api.DestinationWithSecret), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'destination.create' },
+        schema: {
+          body: api.CreateDestinationBody,
+          response: { 201: api.envelope(api.DestinationWithSecret), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const b = request.body;
         await checkUrl(b.url);
@@ -111,11 +123,19 @@ export function destinationRoutes(deps: ApiDeps) {
     );
     app.get(
       '/destinations',
-      { schema: { querystring: api.DestinationListQuery, response: { 200: api.listEnvelope(api.Destination), '4xx': api.ErrorBody } } },
+      {
+        schema: {
+          querystring: api.DestinationListQuery,
+          response: { 200: api.listEnvelope(api.Destination), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const q = request.query;
         const all = catalog.view.destinations;
-        const scoped = q.customer_id === undefined ? all : new Map([...all].filter(([, d]) => (d.customer_id ?? null) === q.customer_id));
+        const scoped =
+          q.customer_id === undefined
+            ? all
+            : new Map([...all].filter(([, d]) => (d.customer_id ?? null) === q.customer_id));
         const { items, next } = catalog.view.page(scoped, request.accountId, q.limit ?? 50, decodeCursor(q.cursor));
         return page(reply, items.map(destinationView), next ? encodeCursor(next) : null);
       },
@@ -127,7 +147,14 @@ export function destinationRoutes(deps: ApiDeps) {
     );
     app.patch(
       '/destinations/:id',
-      { config: { audit: 'destination.update' }, schema: { params: api.IdParams, body: api.UpdateDestinationBody, response: { 200: api.envelope(api.Destination), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'destination.update' },
+        schema: {
+          params: api.IdParams,
+          body: api.UpdateDestinationBody,
+          response: { 200: api.envelope(api.Destination), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         const b = request.body;
@@ -145,7 +172,11 @@ export function destinationRoutes(deps: ApiDeps) {
           auth_token: b.auth_token === undefined ? d.auth_token : b.auth_token,
           headers: b.headers ?? d.headers,
           signing_secrets:
-            b.signing_secret === undefined ? d.signing_secrets : b.signing_secret === null ? [] : [{ secret: b.signing_secret, created_at: at, expires_at: null }],
+            b.signing_secret === undefined
+              ? d.signing_secrets
+              : b.signing_secret === null
+                ? []
+                : [{ secret: b.signing_secret, created_at: at, expires_at: null }],
           signature_scheme: scheme,
           timeout_ms: b.timeout_ms ?? d.timeout_ms,
           retry_policy: b.retry_policy ?? d.retry_policy,
@@ -162,10 +193,14 @@ export function destinationRoutes(deps: ApiDeps) {
     );
     app.delete(
       '/destinations/:id',
-      { config: { audit: 'destination.delete' }, schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'destination.delete' },
+        schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
-        for (const r of catalog.view.routesOf(request.accountId)) if (r.destination_id === d.id) await catalog.remove('route', r.id);
+        for (const r of catalog.view.routesOf(request.accountId))
+          if (r.destination_id === d.id) await catalog.remove('route', r.id);
         await catalog.remove('destination', d.id);
         return reply.code(204).send(null);
       },
@@ -188,7 +223,14 @@ export function destinationRoutes(deps: ApiDeps) {
     );
     app.post(
       '/destinations/:id/rotate-secret',
-      { config: { audit: 'destination.rotate_secret' }, schema: { params: api.IdParams, body: api.RotateSecretBody, response: { 200: api.envelope(api.RotatedSecret), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'destination.rotate_secret' },
+        schema: {
+          params: api.IdParams,
+          body: api.RotateSecretBody,
+          response: { 200: api.envelope(api.RotatedSecret), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         const b = request.body ?? {};

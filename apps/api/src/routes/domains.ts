@@ -26,7 +26,8 @@ export function normalizeHostname(input: string): string | null {
   if (labels.length < 2 || !labels.every((l) => LABEL.test(l))) return null;
   // An IP address, a bare TLD or a local-only name cannot be proven through public DNS.
   const tld = labels[labels.length - 1] as string;
-  if (/^[0-9]+$/.test(tld) || ['localhost', 'local', 'internal', 'test', 'invalid', 'example'].includes(tld)) return null;
+  if (/^[0-9]+$/.test(tld) || ['localhost', 'local', 'internal', 'test', 'invalid', 'example'].includes(tld))
+    return null;
   return ascii;
 }
 
@@ -69,13 +70,20 @@ export function domainRoutes(deps: ApiDeps) {
       const claim = owner ? catalog.view.domains.get(owner.domain_id) : undefined;
       if (claim && claim.id !== d.id) return claim;
       // A verified claim from before owner records, or one whose owner record was lost.
-      for (const o of catalog.view.domains.values()) if (o.hostname === d.hostname && o.status === 'verified' && o.id !== d.id) return o;
+      for (const o of catalog.view.domains.values())
+        if (o.hostname === d.hostname && o.status === 'verified' && o.id !== d.id) return o;
       return null;
     };
     /** Makes the claim the hostname's owner; false when another claim became the owner first. */
     const takeOwnership = async (d: DomainRecord, at: string): Promise<boolean> => {
       const id = domainOwnerId(d.hostname);
-      const rec: DomainOwnerRecord = { id, hostname: d.hostname, account_id: d.account_id, domain_id: d.id, created_at: at };
+      const rec: DomainOwnerRecord = {
+        id,
+        hostname: d.hostname,
+        account_id: d.account_id,
+        domain_id: d.id,
+        created_at: at,
+      };
       if (await catalog.create('domainowner', id, rec)) return true;
       const current = await catalog.kv.get('domainowner', id);
       if (!current) return catalog.create('domainowner', id, rec);
@@ -88,7 +96,12 @@ export function domainRoutes(deps: ApiDeps) {
       return true;
     };
     const supersede = async (d: DomainRecord, at: string) => {
-      const next: DomainRecord = { ...d, status: 'superseded', last_checked_at: at, last_error: 'verified by another account' };
+      const next: DomainRecord = {
+        ...d,
+        status: 'superseded',
+        last_checked_at: at,
+        last_error: 'verified by another account',
+      };
       await catalog.put('domain', d.id, next);
       return next;
     };
@@ -97,7 +110,10 @@ export function domainRoutes(deps: ApiDeps) {
 
     app.post(
       '/custom-domains',
-      { config: { audit: 'custom_domain.create' }, schema: { body: api.CreateDomainBody, response: { 201: api.envelope(api.Domain), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'custom_domain.create' },
+        schema: { body: api.CreateDomainBody, response: { 201: api.envelope(api.Domain), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         const hostname = normalizeHostname(request.body.hostname);
         if (!hostname) throw errors.badRequest('hostname: not a valid public DNS name (like hooks.example.com)');
@@ -105,7 +121,8 @@ export function domainRoutes(deps: ApiDeps) {
         // Claims are per account: whether another account claimed or owns the name is never told here.
         for (const d of [...catalog.view.domains.values()]) {
           if (d.account_id !== accountId || d.hostname !== hostname) continue;
-          if (!claimExpired(d, ttlMs, nowMs())) throw errors.conflict(`${hostname} is already registered in this account`);
+          if (!claimExpired(d, ttlMs, nowMs()))
+            throw errors.conflict(`${hostname} is already registered in this account`);
           await removeClaim(d);
         }
         const rec: DomainRecord = {
@@ -119,7 +136,8 @@ export function domainRoutes(deps: ApiDeps) {
           verified_at: null,
           created_at: new Date(nowMs()).toISOString(),
         };
-        if (!(await catalog.create('domain', rec.id, rec))) throw errors.conflict(`${hostname} is already registered in this account`);
+        if (!(await catalog.create('domain', rec.id, rec)))
+          throw errors.conflict(`${hostname} is already registered in this account`);
         return ok(reply, view(rec), 201);
       },
     );
@@ -127,7 +145,12 @@ export function domainRoutes(deps: ApiDeps) {
       '/custom-domains',
       { schema: { querystring: api.ListQuery, response: { 200: api.listEnvelope(api.Domain), '4xx': api.ErrorBody } } },
       async (request, reply) => {
-        const { items, next } = catalog.view.page(catalog.view.domains, request.accountId, request.query.limit ?? 50, decodeCursor(request.query.cursor));
+        const { items, next } = catalog.view.page(
+          catalog.view.domains,
+          request.accountId,
+          request.query.limit ?? 50,
+          decodeCursor(request.query.cursor),
+        );
         return page(reply, items.map(view), next ? encodeCursor(next) : null);
       },
     );
@@ -138,12 +161,17 @@ export function domainRoutes(deps: ApiDeps) {
     );
     app.post(
       '/custom-domains/:id/verify',
-      { config: { audit: 'custom_domain.verify' }, schema: { params: api.IdParams, response: { 200: api.envelope(api.Domain), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'custom_domain.verify' },
+        schema: { params: api.IdParams, response: { 200: api.envelope(api.Domain), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         if (d.status === 'superseded') throw taken(d.hostname);
         if (claimExpired(d, ttlMs, nowMs())) {
-          throw errors.claimExpired(`this claim of ${d.hostname} expired unverified after ${deps.settings.customDomainClaimTtlH} h; register the hostname again for a new token`);
+          throw errors.claimExpired(
+            `this claim of ${d.hostname} expired unverified after ${deps.settings.customDomainClaimTtlH} h; register the hostname again for a new token`,
+          );
         }
         let found = false;
         let error: string | null = null;
@@ -184,7 +212,10 @@ export function domainRoutes(deps: ApiDeps) {
     );
     app.delete(
       '/custom-domains/:id',
-      { config: { audit: 'custom_domain.delete' }, schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'custom_domain.delete' },
+        schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         await removeClaim(owned(request.accountId, request.params.id));
         return reply.code(204).send(null);

@@ -8,7 +8,13 @@ import { errors } from '../errors.ts';
 import { decodeCursor, encodeCursor, ok, page } from '../http.ts';
 import { checkJsonSchema } from '../schemas.ts';
 
-const view = (e: EventTypeRecord) => ({ id: e.id, name: e.name, description: e.description, schema: e.schema, created_at: e.created_at });
+const view = (e: EventTypeRecord) => ({
+  id: e.id,
+  name: e.name,
+  description: e.description,
+  schema: e.schema,
+  created_at: e.created_at,
+});
 const MAX_SCHEMA_BYTES = 64 * 1024;
 
 export function eventTypeRoutes(deps: ApiDeps) {
@@ -30,7 +36,10 @@ export function eventTypeRoutes(deps: ApiDeps) {
 
     app.post(
       '/event-types',
-      { config: { audit: 'event_type.create' }, schema: { body: api.CreateEventTypeBody, response: { 201: api.envelope(api.EventType), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'event_type.create' },
+        schema: { body: api.CreateEventTypeBody, response: { 201: api.envelope(api.EventType), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         const b = request.body;
         checkSchema(b.schema);
@@ -44,15 +53,26 @@ export function eventTypeRoutes(deps: ApiDeps) {
           schema: b.schema ?? null,
           created_at: now(),
         };
-        if (!(await catalog.create('eventtype', id, rec))) throw errors.conflict(`event type '${b.name}' already exists`);
+        if (!(await catalog.create('eventtype', id, rec)))
+          throw errors.conflict(`event type '${b.name}' already exists`);
         return ok(reply, view(rec), 201);
       },
     );
     app.get(
       '/event-types',
-      { schema: { querystring: api.ListQuery, response: { 200: api.listEnvelope(api.EventType), '4xx': api.ErrorBody } } },
+      {
+        schema: {
+          querystring: api.ListQuery,
+          response: { 200: api.listEnvelope(api.EventType), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
-        const { items, next } = catalog.view.page(catalog.view.eventTypes, request.accountId, request.query.limit ?? 50, decodeCursor(request.query.cursor));
+        const { items, next } = catalog.view.page(
+          catalog.view.eventTypes,
+          request.accountId,
+          request.query.limit ?? 50,
+          decodeCursor(request.query.cursor),
+        );
         return page(reply, items.map(view), next ? encodeCursor(next) : null);
       },
     );
@@ -63,7 +83,14 @@ export function eventTypeRoutes(deps: ApiDeps) {
     );
     app.patch(
       '/event-types/:id',
-      { config: { audit: 'event_type.update' }, schema: { params: api.IdParams, body: api.UpdateEventTypeBody, response: { 200: api.envelope(api.EventType), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'event_type.update' },
+        schema: {
+          params: api.IdParams,
+          body: api.UpdateEventTypeBody,
+          response: { 200: api.envelope(api.EventType), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const e = owned(request.accountId, request.params.id);
         const b = request.body;
@@ -79,7 +106,10 @@ export function eventTypeRoutes(deps: ApiDeps) {
     );
     app.delete(
       '/event-types/:id',
-      { config: { audit: 'event_type.delete' }, schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'event_type.delete' },
+        schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         const e = owned(request.accountId, request.params.id);
         await catalog.remove('eventtype', e.id);

@@ -16,20 +16,32 @@ export function eventRoutes(deps: ApiDeps) {
     // Postgres data exceptions (SQLSTATE class 22) keep their cause: the error handler answers them 400.
     const unavailable = (err: unknown) => {
       if (err instanceof InvalidQueryError) return errors.badRequest(err.message);
-      return errors.unavailable('the event log is unavailable right now (ingest and delivery are not affected); retry', err);
+      return errors.unavailable(
+        'the event log is unavailable right now (ingest and delivery are not affected); retry',
+        err,
+      );
     };
     const need = () => {
       if (!events) throw errors.unavailable('the event log is not configured on this instance');
       return events;
     };
 
-    for (const [prefix, direction] of [['/events', undefined], ['/outbound-events', 'outbound']] as Array<[string, Direction | undefined]>) {
+    for (const [prefix, direction] of [
+      ['/events', undefined],
+      ['/outbound-events', 'outbound'],
+    ] as Array<[string, Direction | undefined]>) {
       app.get(
         prefix,
-        { schema: { querystring: api.EventListQuery, response: { 200: api.listEnvelope(api.EventSummary), '4xx': api.ErrorBody } } },
+        {
+          schema: {
+            querystring: api.EventListQuery,
+            response: { 200: api.listEnvelope(api.EventSummary), '4xx': api.ErrorBody },
+          },
+        },
         async (request, reply) => {
           const q = request.query;
-          if (direction && q.direction && q.direction !== direction) throw errors.badRequest(`direction: ${prefix} lists ${direction} events only`);
+          if (direction && q.direction && q.direction !== direction)
+            throw errors.badRequest(`direction: ${prefix} lists ${direction} events only`);
           checkEventTypeFilter(q.event_type, 'querystring.event_type');
           const r = await need()
             .list(request.accountId, { ...q, limit: q.limit ?? 50, ...(direction ? { direction } : {}) })
@@ -54,7 +66,14 @@ export function eventRoutes(deps: ApiDeps) {
       );
       app.post(
         `${prefix}/:id/replay`,
-        { config: { audit: 'event.replay' }, schema: { params: api.IdParams, body: api.ReplayBody, response: { 202: api.envelope(api.ReplayAccepted), '4xx': api.ErrorBody } } },
+        {
+          config: { audit: 'event.replay' },
+          schema: {
+            params: api.IdParams,
+            body: api.ReplayBody,
+            response: { 202: api.envelope(api.ReplayAccepted), '4xx': api.ErrorBody },
+          },
+        },
         async (request, reply) => {
           const r = await need()
             .replay(request.accountId, request.params.id, request.body?.destination_id, direction)
@@ -63,7 +82,10 @@ export function eventRoutes(deps: ApiDeps) {
             });
           if (r === 'not_found') throw errors.notFound('event');
           if (r === 'gone') throw errors.conflict('the event is no longer in the event stream (retention removed it)');
-          if (r === 'bad_destination') throw errors.badRequest("destination_id: no such destination in this account, or it belongs to another customer than the event's");
+          if (r === 'bad_destination')
+            throw errors.badRequest(
+              "destination_id: no such destination in this account, or it belongs to another customer than the event's",
+            );
           return ok(reply, { ...r, event_id: request.params.id }, 202);
         },
       );

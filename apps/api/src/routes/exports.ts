@@ -22,12 +22,18 @@ export function exportRoutes(deps: ApiDeps) {
     const wrap = <T>(p: Promise<T>) =>
       p.catch((err: unknown) => {
         if (err instanceof InvalidQueryError) throw errors.badRequest(err.message);
-        throw errors.unavailable('exports are unavailable right now (ingest and delivery are not affected); retry', err);
+        throw errors.unavailable(
+          'exports are unavailable right now (ingest and delivery are not affected); retry',
+          err,
+        );
       });
 
     app.post(
       '/exports',
-      { config: { audit: 'export.create' }, schema: { body: CreateExportBody, response: { 202: api.envelope(ExportView), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'export.create' },
+        schema: { body: CreateExportBody, response: { 202: api.envelope(ExportView), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         checkEventTypeFilter(request.body.filter?.event_type, 'body.filter.event_type');
         const r = await wrap(need().create(request.accountId, request.body));
@@ -40,7 +46,9 @@ export function exportRoutes(deps: ApiDeps) {
       { schema: { querystring: api.ListQuery, response: { 200: api.listEnvelope(ExportView), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const q = request.query;
-        const r = await wrap(need().list(request.accountId, { limit: q.limit ?? 50, ...(q.cursor ? { cursor: q.cursor } : {}) }));
+        const r = await wrap(
+          need().list(request.accountId, { limit: q.limit ?? 50, ...(q.cursor ? { cursor: q.cursor } : {}) }),
+        );
         return page(reply, r.items, r.next_cursor);
       },
     );
@@ -59,14 +67,23 @@ export function exportRoutes(deps: ApiDeps) {
         config: { audit: 'export.download' },
         schema: {
           params: api.IdParams,
-          response: { 200: { description: 'The file: application/x-ndjson or text/csv', type: 'string' }, '4xx': api.ErrorBody },
+          response: {
+            200: { description: 'The file: application/x-ndjson or text/csv', type: 'string' },
+            '4xx': api.ErrorBody,
+          },
         },
       },
       async (request, reply) => {
         const r = await wrap(need().download(request.accountId, request.params.id));
         if (r === 'not_found') throw errors.notFound('export');
-        if (r === 'not_ready') throw new ApiError(404, 'not_ready', 'the export is not complete yet: poll GET /v1/exports/{id} until its status is completed');
-        if (r === 'expired') throw new ApiError(404, 'expired', 'the export expired and its file was removed: create a new one');
+        if (r === 'not_ready')
+          throw new ApiError(
+            404,
+            'not_ready',
+            'the export is not complete yet: poll GET /v1/exports/{id} until its status is completed',
+          );
+        if (r === 'expired')
+          throw new ApiError(404, 'expired', 'the export expired and its file was removed: create a new one');
         reply.header('content-type', r.contentType);
         reply.header('content-disposition', `attachment; filename="${r.filename}"`);
         reply.header('vary', 'accept-encoding');

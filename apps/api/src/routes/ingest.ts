@@ -65,7 +65,12 @@ function lazyJson(body: Buffer): () => unknown {
 }
 
 /** Event type: X-Event-Type, else the provider's own header, else a JSON body's "type" (Stripe, Standard Webhooks). */
-function eventTypeOf(source: SourceRecord, h: Record<string, string | string[] | undefined>, body: Buffer, json: () => unknown): string | null {
+function eventTypeOf(
+  source: SourceRecord,
+  h: Record<string, string | string[] | undefined>,
+  body: Buffer,
+  json: () => unknown,
+): string | null {
   const explicit = header(h, 'x-event-type') ?? header(h, 'x-github-event') ?? header(h, 'x-shopify-topic');
   if (explicit) return explicit.slice(0, 256);
   const provider = source.verification_config?.provider;
@@ -81,7 +86,11 @@ function eventTypeOf(source: SourceRecord, h: Record<string, string | string[] |
  * Shopify sign no timestamp, so without it a captured request could be sent again as a new event;
  * the provider's retries of one delivery carry the same id too.
  */
-function providerDeliveryId(source: SourceRecord, h: Record<string, string | string[] | undefined>, json: () => unknown): string | null {
+function providerDeliveryId(
+  source: SourceRecord,
+  h: Record<string, string | string[] | undefined>,
+  json: () => unknown,
+): string | null {
   switch (source.verification_config?.provider) {
     case 'github':
       return header(h, 'x-github-delivery');
@@ -107,7 +116,8 @@ export function ingestRoutes(deps: ApiDeps) {
     // Every content type is accepted here, as raw bytes.
     root.removeAllContentTypeParsers();
     const raw = { parseAs: 'buffer', bodyLimit: INGEST_BODY_LIMIT } as const;
-    const keep = (_req: unknown, body: string | Buffer, done: (err: null, body: string | Buffer) => void) => done(null, body);
+    const keep = (_req: unknown, body: string | Buffer, done: (err: null, body: string | Buffer) => void) =>
+      done(null, body);
     root.addContentTypeParser('*', raw, keep);
     // The same parser under the types webhooks use: Fastify caches its lookup by content type for
     // named parsers, while the catch-all makes it parse the header again on every request.
@@ -122,12 +132,19 @@ export function ingestRoutes(deps: ApiDeps) {
       app.addHook('onResponse', async (request, reply) => {
         const s = reply.statusCode;
         const outcome =
-          s === 202 ? (duplicates.has(request) ? 'duplicate' : 'accepted')
-          : s === 401 ? 'unauthorized'
-          : s === 404 ? 'not_found'
-          : s === 413 ? 'too_large'
-          : s < 500 ? 'bad_request'
-          : 'error';
+          s === 202
+            ? duplicates.has(request)
+              ? 'duplicate'
+              : 'accepted'
+            : s === 401
+              ? 'unauthorized'
+              : s === 404
+                ? 'not_found'
+                : s === 413
+                  ? 'too_large'
+                  : s < 500
+                    ? 'bad_request'
+                    : 'error';
         metrics.ingest(outcome, reply.elapsedTime / 1000);
       });
     }
@@ -155,7 +172,8 @@ export function ingestRoutes(deps: ApiDeps) {
           key = header(h, name);
           if (key) break;
         }
-        if (key && key.length > MAX_KEY_LENGTH) throw errors.badRequest(`idempotency key longer than ${MAX_KEY_LENGTH} characters`);
+        if (key && key.length > MAX_KEY_LENGTH)
+          throw errors.badRequest(`idempotency key longer than ${MAX_KEY_LENGTH} characters`);
         // Only a verified request's id is trusted: an unverified one could be chosen to shadow a real delivery.
         if (!key && config) {
           const id = providerDeliveryId(source, h, json);

@@ -3,7 +3,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type EventMeta, InvalidQueryError, api } from '@hookstream/contracts';
-import { deliveryIdFor, deriveCircuit, matchPayloadFilter, timeOrderedId, validatePayloadFilter } from '@hookstream/domain';
+import {
+  deliveryIdFor,
+  deriveCircuit,
+  matchPayloadFilter,
+  timeOrderedId,
+  validatePayloadFilter,
+} from '@hookstream/domain';
 import type { ApiDeps } from '../context.ts';
 import type { DestinationFigures, StatsWindow } from '../ports.ts';
 import { dataException, errors } from '../errors.ts';
@@ -42,7 +48,10 @@ export function insightRoutes(deps: ApiDeps) {
       p.catch((err: unknown) => {
         if (err instanceof InvalidQueryError) throw errors.badRequest(err.message);
         if (dataException(err)) throw errors.badRequest('a filter value is out of range');
-        throw errors.unavailable('the read models are unavailable right now (ingest and delivery are not affected); retry', err);
+        throw errors.unavailable(
+          'the read models are unavailable right now (ingest and delivery are not affected); retry',
+          err,
+        );
       });
     const owned = (accountId: string, id: string) => {
       const d = catalog.view.destinations.get(id);
@@ -55,7 +64,10 @@ export function insightRoutes(deps: ApiDeps) {
     };
     // The pipeline's state is the instance's, not the account's: read at most once a second however
     // many consoles poll, so that their polling does not become load on NATS.
-    let pipelineMemo: { at: number; value: Promise<[Record<string, { ok: boolean; required: boolean }>, number | null]> } | null = null;
+    let pipelineMemo: {
+      at: number;
+      value: Promise<[Record<string, { ok: boolean; required: boolean }>, number | null]>;
+    } | null = null;
     const pipeline = () => {
       const now = nowMs();
       if (!pipelineMemo || now - pipelineMemo.at >= PIPELINE_MEMO_MS || now < pipelineMemo.at) {
@@ -80,7 +92,12 @@ export function insightRoutes(deps: ApiDeps) {
 
     app.get(
       '/dead-letters',
-      { schema: { querystring: api.DeadLetterQuery, response: { 200: api.listEnvelope(api.DeadLetterView), '4xx': api.ErrorBody } } },
+      {
+        schema: {
+          querystring: api.DeadLetterQuery,
+          response: { 200: api.listEnvelope(api.DeadLetterView), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const q = request.query;
         const r = await wrap(need().deadLetters(request.accountId, { ...q, limit: q.limit ?? 50 }));
@@ -98,7 +115,11 @@ export function insightRoutes(deps: ApiDeps) {
           .filter((d) => d.account_id === request.accountId)
           .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
         const ids = destinations.map((d) => d.id);
-        const [s, pending, [checks, lag]] = await Promise.all([wrap(need().stats(request.accountId, w, ids)), pendingOf(ids), pipeline()]);
+        const [s, pending, [checks, lag]] = await Promise.all([
+          wrap(need().stats(request.accountId, w, ids)),
+          pendingOf(ids),
+          pipeline(),
+        ]);
         const names = new Map(destinations.map((d) => [d.id, d.name]));
         const entries = Object.entries(checks);
         return ok(reply, {
@@ -133,12 +154,21 @@ export function insightRoutes(deps: ApiDeps) {
 
     app.get(
       '/destinations/:id/stats',
-      { schema: { params: api.IdParams, querystring: api.StatsQuery, response: { 200: api.envelope(api.DestinationStats), '4xx': api.ErrorBody } } },
+      {
+        schema: {
+          params: api.IdParams,
+          querystring: api.StatsQuery,
+          response: { 200: api.envelope(api.DestinationStats), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         const range = request.query.range ?? '24h';
         const w = statsWindow(range, nowMs());
-        const [s, pending] = await Promise.all([wrap(need().destinationStats(request.accountId, d.id, w)), pendingOf([d.id])]);
+        const [s, pending] = await Promise.all([
+          wrap(need().destinationStats(request.accountId, d.id, w)),
+          pendingOf([d.id]),
+        ]);
         return ok(reply, {
           destination_id: d.id,
           range,
@@ -164,7 +194,13 @@ export function insightRoutes(deps: ApiDeps) {
     app.post(
       '/payload-filters/test',
       // A dry run: nothing is stored.
-      { config: { audit: false }, schema: { body: api.PayloadFilterTestBody, response: { 200: api.envelope(api.PayloadFilterTestResult), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: false },
+        schema: {
+          body: api.PayloadFilterTestBody,
+          response: { 200: api.envelope(api.PayloadFilterTestResult), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const problem = validatePayloadFilter(request.body.payload_filter);
         if (problem) throw errors.badRequest(`payload_filter: ${problem}`);
@@ -174,17 +210,29 @@ export function insightRoutes(deps: ApiDeps) {
 
     app.post(
       '/destinations/:id/test',
-      { config: { audit: 'destination.test' }, schema: { params: api.IdParams, body: api.DestinationTestBody, response: { 202: api.envelope(api.DestinationTestAccepted), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'destination.test' },
+        schema: {
+          params: api.IdParams,
+          body: api.DestinationTestBody,
+          response: { 202: api.envelope(api.DestinationTestAccepted), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const d = owned(request.accountId, request.params.id);
         if (!d.active) throw errors.conflict('the destination is paused: resume it to send a test event');
         const eventType = request.body?.event_type ?? TEST_EVENT_TYPE;
         const at = new Date(nowMs()).toISOString();
-        const payload = request.body?.payload ?? { message: 'A test event from Hookstream', destination_id: d.id, sent_at: at };
+        const payload = request.body?.payload ?? {
+          message: 'A test event from Hookstream',
+          destination_id: d.id,
+          sent_at: at,
+        };
         const type = catalog.view.eventTypeOf(request.accountId, eventType);
         if (type?.schema) {
           const problems = payloadErrors(type.schema, payload);
-          if (problems.length > 0) throw errors.badRequest(`payload does not match the schema of '${eventType}': ${problems.join('; ')}`);
+          if (problems.length > 0)
+            throw errors.badRequest(`payload does not match the schema of '${eventType}': ${problems.join('; ')}`);
         }
         const id = timeOrderedId();
         const meta: EventMeta = {

@@ -68,7 +68,10 @@ export function liveRoutes(deps: ApiDeps) {
           for (const e of (await events.list(accountId, listFilter)).items as Summary[]) remember(e);
         } catch (err) {
           if (err instanceof InvalidQueryError) throw errors.badRequest(err.message);
-          throw errors.unavailable('the event log is unavailable right now (ingest and delivery are not affected); retry', err);
+          throw errors.unavailable(
+            'the event log is unavailable right now (ingest and delivery are not affected); retry',
+            err,
+          );
         }
 
         const watched = new Map<string, number>();
@@ -104,7 +107,9 @@ export function liveRoutes(deps: ApiDeps) {
             for (const [id, until] of watched) if (until < now) watched.delete(id);
             const [recent, named] = await Promise.all([
               events.list(accountId, listFilter),
-              watched.size > 0 && events.byIds ? events.byIds(accountId, [...watched.keys()], filter) : Promise.resolve([]),
+              watched.size > 0 && events.byIds
+                ? events.byIds(accountId, [...watched.keys()], filter)
+                : Promise.resolve([]),
             ]);
             const seen = new Set<string>();
             // Oldest first, so that a client that prepends shows the newest on top.

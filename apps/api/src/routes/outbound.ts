@@ -29,11 +29,16 @@ export function outboundRoutes(deps: ApiDeps) {
         bodyLimit: OUTBOUND_BODY_LIMIT,
         // Traffic, not a change to the account: its record is the event log.
         config: { audit: false },
-        schema: { body: api.PublishOutboundBody, response: { 202: api.envelope(api.OutboundAccepted), '4xx': api.ErrorBody } },
+        schema: {
+          body: api.PublishOutboundBody,
+          response: { 202: api.envelope(api.OutboundAccepted), '4xx': api.ErrorBody },
+        },
       },
       async (request, reply) => {
         const b = request.body;
-        const given = [b.payload !== undefined, b.payload_text !== undefined, b.payload_base64 !== undefined].filter(Boolean).length;
+        const given = [b.payload !== undefined, b.payload_text !== undefined, b.payload_base64 !== undefined].filter(
+          Boolean,
+        ).length;
         if (given !== 1) throw errors.badRequest('give exactly one of payload (JSON), payload_text or payload_base64');
         let body: Buffer;
         let contentType: string;
@@ -49,9 +54,14 @@ export function outboundRoutes(deps: ApiDeps) {
             }
             const r = await validator.check(type.schema, b.payload, body.length);
             if (!r.ok && r.kind === 'unusable') {
-              throw errors.badRequest(`the schema of event type '${b.event_type}' cannot be used: ${r.reason}; fix it with PATCH /v1/event-types/${type.id}`);
+              throw errors.badRequest(
+                `the schema of event type '${b.event_type}' cannot be used: ${r.reason}; fix it with PATCH /v1/event-types/${type.id}`,
+              );
             }
-            if (!r.ok && r.kind === 'busy') throw errors.unavailable('too many payloads are waiting to be checked against their schemas; retry shortly');
+            if (!r.ok && r.kind === 'busy')
+              throw errors.unavailable(
+                'too many payloads are waiting to be checked against their schemas; retry shortly',
+              );
             if (!r.ok && r.kind === 'too_costly') {
               throw new ApiError(
                 400,
@@ -59,7 +69,8 @@ export function outboundRoutes(deps: ApiDeps) {
                 `checking the payload against the schema of '${b.event_type}' was stopped: ${r.reason} (the limits are ${VALIDATION_TIMEOUT_MS / 1000} s and ${VALIDATION_MEMORY_MB} MB); simplify the schema or send a smaller payload`,
               );
             }
-            if (!r.ok) throw errors.badRequest(`payload does not match the schema of '${b.event_type}': ${r.errors.join('; ')}`);
+            if (!r.ok)
+              throw errors.badRequest(`payload does not match the schema of '${b.event_type}': ${r.errors.join('; ')}`);
           }
           contentType = b.content_type ?? 'application/json';
         } else if (b.payload_text !== undefined) {
@@ -69,12 +80,16 @@ export function outboundRoutes(deps: ApiDeps) {
           body = Buffer.from(b.payload_base64 as string, 'base64');
           contentType = b.content_type ?? 'application/octet-stream';
         }
-        if (body.length > MAX_PAYLOAD_BYTES) throw errors.tooLarge(`payload is ${body.length} bytes: the limit is 5 MB (${MAX_PAYLOAD_BYTES} bytes)`);
+        if (body.length > MAX_PAYLOAD_BYTES)
+          throw errors.tooLarge(`payload is ${body.length} bytes: the limit is 5 MB (${MAX_PAYLOAD_BYTES} bytes)`);
         for (const id of b.destination_ids ?? []) {
           const d = catalog.view.destinations.get(id);
-          if (!d || d.account_id !== request.accountId) throw errors.badRequest(`destination_ids: no destination ${id} in this account`);
+          if (!d || d.account_id !== request.accountId)
+            throw errors.badRequest(`destination_ids: no destination ${id} in this account`);
           if (b.customer_id !== undefined && d.customer_id !== b.customer_id) {
-            throw errors.badRequest(`destination_ids: destination ${id} is not a destination of customer '${b.customer_id}'`);
+            throw errors.badRequest(
+              `destination_ids: destination ${id} is not a destination of customer '${b.customer_id}'`,
+            );
           }
         }
         // With an event_id the call is idempotent: same id, same Nats-Msg-Id, queued once.
@@ -101,7 +116,8 @@ export function outboundRoutes(deps: ApiDeps) {
         } catch (err) {
           throw errors.unavailable('the event store did not confirm the write; retry', err);
         }
-        if (stored.duplicate) return ok(reply, { id, event_id: b.event_id ?? null, status: 'accepted', note: 'duplicate' }, 202);
+        if (stored.duplicate)
+          return ok(reply, { id, event_id: b.event_id ?? null, status: 'accepted', note: 'duplicate' }, 202);
         return ok(reply, { id, event_id: b.event_id ?? null, status: 'queued' }, 202);
       },
     );

@@ -50,7 +50,12 @@ export function portalSessionRoutes(deps: ApiDeps) {
 
     app.post(
       '/portal-sessions',
-      { schema: { body: api.CreatePortalSessionBody, response: { 201: api.envelope(api.PortalSessionCreated), '4xx': api.ErrorBody } } },
+      {
+        schema: {
+          body: api.CreatePortalSessionBody,
+          response: { 201: api.envelope(api.PortalSessionCreated), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const b = request.body;
         const { session, token } = await need().create(request.accountId, {
@@ -58,12 +63,21 @@ export function portalSessionRoutes(deps: ApiDeps) {
           scope: b.scope ?? 'read',
           expires_in_s: b.expires_in_s ?? api.DEFAULT_PORTAL_SESSION_S,
         });
-        return ok(reply, { ...view(session), url: portalUrl(portalBase(deps, request.accountId), request.accountId, token) }, 201);
+        return ok(
+          reply,
+          { ...view(session), url: portalUrl(portalBase(deps, request.accountId), request.accountId, token) },
+          201,
+        );
       },
     );
     app.get(
       '/portal-sessions',
-      { schema: { querystring: api.PortalSessionListQuery, response: { 200: api.listEnvelope(api.PortalSession), '4xx': api.ErrorBody } } },
+      {
+        schema: {
+          querystring: api.PortalSessionListQuery,
+          response: { 200: api.listEnvelope(api.PortalSession), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const q = request.query;
         const all = await need().list(request.accountId, q.customer_id);

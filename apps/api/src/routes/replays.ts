@@ -20,12 +20,18 @@ export function replayRoutes(deps: ApiDeps) {
     const wrap = <T>(p: Promise<T>) =>
       p.catch((err: unknown) => {
         if (err instanceof InvalidQueryError) throw errors.badRequest(err.message);
-        throw errors.unavailable('bulk replays are unavailable right now (ingest and delivery are not affected); retry', err);
+        throw errors.unavailable(
+          'bulk replays are unavailable right now (ingest and delivery are not affected); retry',
+          err,
+        );
       });
 
     app.post(
       '/replays',
-      { config: { audit: 'replay.create' }, schema: { body: CreateReplayBody, response: { 202: api.envelope(ReplayView), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'replay.create' },
+        schema: { body: CreateReplayBody, response: { 202: api.envelope(ReplayView), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         checkEventTypeFilter(request.body.event_type, 'body.event_type');
         const r = await wrap(need().create(request.accountId, request.body));
@@ -38,7 +44,9 @@ export function replayRoutes(deps: ApiDeps) {
       { schema: { querystring: api.ListQuery, response: { 200: api.listEnvelope(ReplayView), '4xx': api.ErrorBody } } },
       async (request, reply) => {
         const q = request.query;
-        const r = await wrap(need().list(request.accountId, { limit: q.limit ?? 50, ...(q.cursor ? { cursor: q.cursor } : {}) }));
+        const r = await wrap(
+          need().list(request.accountId, { limit: q.limit ?? 50, ...(q.cursor ? { cursor: q.cursor } : {}) }),
+        );
         return page(reply, r.items, r.next_cursor);
       },
     );
@@ -53,7 +61,10 @@ export function replayRoutes(deps: ApiDeps) {
     );
     app.delete(
       '/replays/:id',
-      { config: { audit: 'replay.cancel' }, schema: { params: api.IdParams, response: { 200: api.envelope(ReplayView), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'replay.cancel' },
+        schema: { params: api.IdParams, response: { 200: api.envelope(ReplayView), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         const r = await wrap(need().cancel(request.accountId, request.params.id));
         if (r === 'not_found') throw errors.notFound('replay');

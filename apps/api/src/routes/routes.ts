@@ -19,14 +19,20 @@ export function routeRoutes(deps: ApiDeps) {
       if (!r || r.account_id !== accountId) throw errors.notFound('route');
       return r;
     };
-    function check(accountId: string, r: Pick<RouteRecord, 'source_id' | 'destination_id' | 'event_type_pattern' | 'payload_filter' | 'customer_id'>) {
+    function check(
+      accountId: string,
+      r: Pick<RouteRecord, 'source_id' | 'destination_id' | 'event_type_pattern' | 'payload_filter' | 'customer_id'>,
+    ) {
       const d = catalog.view.destinations.get(r.destination_id);
-      if (!d || d.account_id !== accountId) throw errors.badRequest('destination_id: no such destination in this account');
+      if (!d || d.account_id !== accountId)
+        throw errors.badRequest('destination_id: no such destination in this account');
       // A route's customer is its destination's, and a customer's route carries outbound events only
       // (docs/portal.md).
       const customer = r.customer_id ?? null;
       if (customer !== (d.customer_id ?? null)) {
-        throw errors.badRequest(`customer_id: the destination ${d.id} ${d.customer_id ? `belongs to customer '${d.customer_id}'` : 'belongs to no customer'}`);
+        throw errors.badRequest(
+          `customer_id: the destination ${d.id} ${d.customer_id ? `belongs to customer '${d.customer_id}'` : 'belongs to no customer'}`,
+        );
       }
       if ((customer !== null || (d.customer_id ?? null) !== null) && r.source_id !== null) {
         throw errors.badRequest("source_id: a customer's route carries outbound events only: leave source_id null");
@@ -47,7 +53,10 @@ export function routeRoutes(deps: ApiDeps) {
 
     app.post(
       '/routes',
-      { config: { audit: 'route.create' }, schema: { body: api.CreateRouteBody, response: { 201: api.envelope(api.Route), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'route.create' },
+        schema: { body: api.CreateRouteBody, response: { 201: api.envelope(api.Route), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         const b = request.body;
         const at = now();
@@ -61,7 +70,10 @@ export function routeRoutes(deps: ApiDeps) {
           payload_filter: b.payload_filter ?? null,
           active: b.active ?? true,
           // Unsaid, it is the destination's: a customer's lists then show the route.
-          customer_id: b.customer_id === undefined ? (catalog.view.destinations.get(b.destination_id)?.customer_id ?? null) : b.customer_id,
+          customer_id:
+            b.customer_id === undefined
+              ? (catalog.view.destinations.get(b.destination_id)?.customer_id ?? null)
+              : b.customer_id,
           created_at: at,
           updated_at: at,
         };
@@ -72,7 +84,12 @@ export function routeRoutes(deps: ApiDeps) {
     );
     app.get(
       '/routes',
-      { schema: { querystring: api.RouteListQuery, response: { 200: api.listEnvelope(api.Route), '4xx': api.ErrorBody } } },
+      {
+        schema: {
+          querystring: api.RouteListQuery,
+          response: { 200: api.listEnvelope(api.Route), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const q = request.query;
         const filtered = new Map(
@@ -94,7 +111,14 @@ export function routeRoutes(deps: ApiDeps) {
     );
     app.patch(
       '/routes/:id',
-      { config: { audit: 'route.update' }, schema: { params: api.IdParams, body: api.UpdateRouteBody, response: { 200: api.envelope(api.Route), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'route.update' },
+        schema: {
+          params: api.IdParams,
+          body: api.UpdateRouteBody,
+          response: { 200: api.envelope(api.Route), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const r = owned(request.accountId, request.params.id);
         const b = request.body;
@@ -124,7 +148,10 @@ export function routeRoutes(deps: ApiDeps) {
     );
     app.delete(
       '/routes/:id',
-      { config: { audit: 'route.delete' }, schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'route.delete' },
+        schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         const r = owned(request.accountId, request.params.id);
         await catalog.remove('route', r.id);

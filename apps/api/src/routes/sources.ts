@@ -10,8 +10,13 @@ import { newPathToken } from '../keys.ts';
 import { sourceView } from '../views.ts';
 
 /** `stored` names what the request left unchanged, so that the refusal says which side came from where. */
-function checkAuth(mode: 'none' | 'shared_secret', vc: VerificationConfig | null, stored?: { mode: boolean; vc: boolean }): void {
-  if (mode === 'shared_secret' && !vc) throw errors.badRequest("verification_config is required when auth_mode is 'shared_secret'");
+function checkAuth(
+  mode: 'none' | 'shared_secret',
+  vc: VerificationConfig | null,
+  stored?: { mode: boolean; vc: boolean },
+): void {
+  if (mode === 'shared_secret' && !vc)
+    throw errors.badRequest("verification_config is required when auth_mode is 'shared_secret'");
   // A secret on a source that does not verify looks protected and is not: refuse the contradiction.
   if (mode === 'none' && vc) {
     const modeSide = stored?.mode ? "the source's auth_mode is 'none'" : "auth_mode is 'none'";
@@ -23,7 +28,9 @@ function checkAuth(mode: 'none' | 'shared_secret', vc: VerificationConfig | null
   if (vc?.provider === 'standard_webhooks') {
     const raw = vc.secret.startsWith('whsec_') ? vc.secret.slice(6) : vc.secret;
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || Buffer.from(raw, 'base64').length < 16) {
-      throw errors.badRequest('verification_config.secret: a Standard Webhooks secret is whsec_ followed by base64 of at least 16 bytes');
+      throw errors.badRequest(
+        'verification_config.secret: a Standard Webhooks secret is whsec_ followed by base64 of at least 16 bytes',
+      );
     }
   }
 }
@@ -41,7 +48,10 @@ export function sourceRoutes(deps: ApiDeps) {
 
     app.post(
       '/sources',
-      { config: { audit: 'source.create' }, schema: { body: api.CreateSourceBody, response: { 201: api.envelope(api.Source), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'source.create' },
+        schema: { body: api.CreateSourceBody, response: { 201: api.envelope(api.Source), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         const b = request.body;
         const vc = b.verification_config ?? null;
@@ -67,8 +77,17 @@ export function sourceRoutes(deps: ApiDeps) {
       '/sources',
       { schema: { querystring: api.ListQuery, response: { 200: api.listEnvelope(api.Source), '4xx': api.ErrorBody } } },
       async (request, reply) => {
-        const { items, next } = catalog.view.page(catalog.view.sources, request.accountId, request.query.limit ?? 50, decodeCursor(request.query.cursor));
-        return page(reply, items.map((s) => sourceView(s, settings.publicUrl)), next ? encodeCursor(next) : null);
+        const { items, next } = catalog.view.page(
+          catalog.view.sources,
+          request.accountId,
+          request.query.limit ?? 50,
+          decodeCursor(request.query.cursor),
+        );
+        return page(
+          reply,
+          items.map((s) => sourceView(s, settings.publicUrl)),
+          next ? encodeCursor(next) : null,
+        );
       },
     );
     app.get(
@@ -78,7 +97,14 @@ export function sourceRoutes(deps: ApiDeps) {
     );
     app.patch(
       '/sources/:id',
-      { config: { audit: 'source.update' }, schema: { params: api.IdParams, body: api.UpdateSourceBody, response: { 200: api.envelope(api.Source), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'source.update' },
+        schema: {
+          params: api.IdParams,
+          body: api.UpdateSourceBody,
+          response: { 200: api.envelope(api.Source), '4xx': api.ErrorBody },
+        },
+      },
       async (request, reply) => {
         const s = owned(request.accountId, request.params.id);
         const b = request.body;
@@ -89,18 +115,29 @@ export function sourceRoutes(deps: ApiDeps) {
         if (b.auth_mode !== undefined || b.verification_config !== undefined) {
           checkAuth(mode, vc, { mode: b.auth_mode === undefined, vc: b.verification_config === undefined });
         }
-        const next: SourceRecord = { ...s, name: b.name ?? s.name, auth_mode: mode, verification_config: vc, active: b.active ?? s.active, updated_at: now() };
+        const next: SourceRecord = {
+          ...s,
+          name: b.name ?? s.name,
+          auth_mode: mode,
+          verification_config: vc,
+          active: b.active ?? s.active,
+          updated_at: now(),
+        };
         await catalog.put('source', s.id, next);
         return ok(reply, sourceView(next, settings.publicUrl));
       },
     );
     app.delete(
       '/sources/:id',
-      { config: { audit: 'source.delete' }, schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } } },
+      {
+        config: { audit: 'source.delete' },
+        schema: { params: api.IdParams, response: { 204: Type.Null(), '4xx': api.ErrorBody } },
+      },
       async (request, reply) => {
         const s = owned(request.accountId, request.params.id);
         // Routes scoped to a deleted source can never match again: remove them with it.
-        for (const r of catalog.view.routesOf(request.accountId)) if (r.source_id === s.id) await catalog.remove('route', r.id);
+        for (const r of catalog.view.routesOf(request.accountId))
+          if (r.source_id === s.id) await catalog.remove('route', r.id);
         await catalog.remove('source', s.id);
         return reply.code(204).send(null);
       },

@@ -9,10 +9,15 @@ const ACTOR_TYPES = ['member', 'api_key', 'portal', 'operator', 'signup'];
 
 const AUDIT_COLUMNS: Column[] = [
   { key: 'at', title: 'WHEN' },
-  { key: 'actor', title: 'WHO', max: 32, format: (v) => {
-    const a = v as { type: string; id: string; name: string | null };
-    return `${a.name ?? a.id} (${a.type})`;
-  } },
+  {
+    key: 'actor',
+    title: 'WHO',
+    max: 32,
+    format: (v) => {
+      const a = v as { type: string; id: string; name: string | null };
+      return `${a.name ?? a.id} (${a.type})`;
+    },
+  },
   { key: 'action', title: 'WHAT' },
   { key: 'resource_id', title: 'RESOURCE' },
   { key: 'outcome' },
@@ -21,9 +26,11 @@ const AUDIT_COLUMNS: Column[] = [
 
 function auditFilter(ctx: Ctx): Omit<AuditLogParams, 'limit' | 'cursor'> {
   const actorType = ctx.flags['actor-type'];
-  if (actorType !== undefined && !ACTOR_TYPES.includes(actorType)) throw new UsageError(`--actor-type is one of ${ACTOR_TYPES.join(', ')}`);
+  if (actorType !== undefined && !ACTOR_TYPES.includes(actorType))
+    throw new UsageError(`--actor-type is one of ${ACTOR_TYPES.join(', ')}`);
   const outcome = ctx.flags.outcome;
-  if (outcome !== undefined && outcome !== 'succeeded' && outcome !== 'denied') throw new UsageError('--outcome is succeeded or denied');
+  if (outcome !== undefined && outcome !== 'succeeded' && outcome !== 'denied')
+    throw new UsageError('--outcome is succeeded or denied');
   return defined({
     actor: ctx.flags.actor,
     actor_type: actorType as AuditLogParams['actor_type'],
@@ -35,7 +42,8 @@ function auditFilter(ctx: Ctx): Omit<AuditLogParams, 'limit' | 'cursor'> {
   });
 }
 
-const FILTERS = '[--actor ID] [--actor-type T] [--action A|RESOURCE.*] [--resource ID] [--outcome succeeded|denied] [--since ISO] [--until ISO]';
+const FILTERS =
+  '[--actor ID] [--actor-type T] [--action A|RESOURCE.*] [--resource ID] [--outcome succeeded|denied] [--since ISO] [--until ISO]';
 
 export const auditLog: Group = {
   list: {
@@ -43,7 +51,12 @@ export const auditLog: Group = {
     summary: 'who changed what, newest first',
     async run(ctx) {
       const f = { ...auditFilter(ctx), ...ctx.listParams() };
-      await listed(ctx, () => ctx.client.auditLog.list(f), () => ctx.client.auditLog.iterate(f), AUDIT_COLUMNS);
+      await listed(
+        ctx,
+        () => ctx.client.auditLog.list(f),
+        () => ctx.client.auditLog.iterate(f),
+        AUDIT_COLUMNS,
+      );
     },
   },
   download: {

@@ -17,9 +17,11 @@ export const EVENT_COLUMNS: Column[] = [
 
 export function eventFilter(ctx: Ctx): EventListParams {
   const status = ctx.flags.status;
-  if (status !== undefined && !STATUSES.includes(status)) throw new UsageError(`--status is one of ${STATUSES.join(', ')}`);
+  if (status !== undefined && !STATUSES.includes(status))
+    throw new UsageError(`--status is one of ${STATUSES.join(', ')}`);
   const direction = ctx.flags.direction;
-  if (direction !== undefined && direction !== 'inbound' && direction !== 'outbound') throw new UsageError('--direction is inbound or outbound');
+  if (direction !== undefined && direction !== 'inbound' && direction !== 'outbound')
+    throw new UsageError('--direction is inbound or outbound');
   return defined({
     ...ctx.listParams(),
     status,
@@ -38,7 +40,13 @@ function showEvent(ctx: Ctx, e: EventDetail): void {
   if (ctx.out.json) return ctx.out.printJson(e);
   const { deliveries, headers, body, body_base64: b64, ...head } = e;
   ctx.out.item(head);
-  ctx.out.write(`\nheaders\n${Object.entries(headers).map(([k, v]) => `  ${k}: ${v}`).join('\n') || '  (none)'}\n`);
+  ctx.out.write(
+    `\nheaders\n${
+      Object.entries(headers)
+        .map(([k, v]) => `  ${k}: ${v}`)
+        .join('\n') || '  (none)'
+    }\n`,
+  );
   const shown = body ?? (b64 !== undefined ? `(binary, ${Buffer.from(b64, 'base64').length} bytes)` : '');
   ctx.out.write(`\nbody\n  ${shown.length > 2000 ? `${shown.slice(0, 2000)}…` : shown}\n`);
   ctx.out.write(`\ndeliveries (${deliveries.length})\n`);
@@ -63,14 +71,24 @@ function showEvent(ctx: Ctx, e: EventDetail): void {
 
 export const events: Group = {
   list: {
-    usage: '[--status S] [--direction inbound|outbound] [--source ID] [--destination ID] [--customer ID] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--idempotency-key KEY] [--limit N] [--all]',
+    usage:
+      '[--status S] [--direction inbound|outbound] [--source ID] [--destination ID] [--customer ID] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--idempotency-key KEY] [--limit N] [--all]',
     summary: 'events, newest first',
     async run(ctx) {
       const f = eventFilter(ctx);
-      await listed(ctx, () => ctx.client.events.list(f), () => ctx.client.events.iterate(f), EVENT_COLUMNS);
+      await listed(
+        ctx,
+        () => ctx.client.events.list(f),
+        () => ctx.client.events.iterate(f),
+        EVENT_COLUMNS,
+      );
     },
   },
-  show: { usage: '<id>', summary: 'one event with its headers, body, deliveries and attempts', run: async (ctx) => showEvent(ctx, await ctx.client.events.get(ctx.arg(0, 'id'))) },
+  show: {
+    usage: '<id>',
+    summary: 'one event with its headers, body, deliveries and attempts',
+    run: async (ctx) => showEvent(ctx, await ctx.client.events.get(ctx.arg(0, 'id'))),
+  },
   replay: {
     usage: '<id> [--destination ID]',
     summary: 'deliver an event again, as new deliveries',
@@ -78,7 +96,12 @@ export const events: Group = {
       const r = await ctx.client.events.replay(ctx.arg(0, 'id'), defined({ destination_id: ctx.flags.destination }));
       if (ctx.out.json) return ctx.out.printJson(r);
       ctx.out.write(`replay ${r.replay_id} of ${r.event_id}\n`);
-      ctx.out.write(table(r.deliveries, [{ key: 'id', title: 'DELIVERY' }, { key: 'destination_id', title: 'DESTINATION' }]));
+      ctx.out.write(
+        table(r.deliveries, [
+          { key: 'id', title: 'DELIVERY' },
+          { key: 'destination_id', title: 'DESTINATION' },
+        ]),
+      );
     },
   },
   tail: {
@@ -119,7 +142,9 @@ async function tail(ctx: Ctx, filter: EventListParams, intervalMs: number, count
 
 function printEventLine(ctx: Ctx, e: EventSummary): void {
   if (ctx.out.json) return ctx.out.write(`${JSON.stringify(e)}\n`);
-  ctx.out.write(`${EVENT_COLUMNS.map((c) => (c.format ? c.format(e[c.key as keyof EventSummary], e as Row) : cell(e[c.key as keyof EventSummary]))).join('  ')}\n`);
+  ctx.out.write(
+    `${EVENT_COLUMNS.map((c) => (c.format ? c.format(e[c.key as keyof EventSummary], e as Row) : cell(e[c.key as keyof EventSummary]))).join('  ')}\n`,
+  );
 }
 
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -143,36 +168,60 @@ export const outbound: Group = {
       const payload = ctx.json('payload');
       if (payload === undefined) throw new UsageError('--payload is required');
       const r = await ctx.client.outboundEvents.publish(
-        defined({ event_type: ctx.arg(0, 'event-type'), payload, event_id: ctx.flags['event-id'], labels: ctx.pairs('label'), customer_id: ctx.flags.customer }),
+        defined({
+          event_type: ctx.arg(0, 'event-type'),
+          payload,
+          event_id: ctx.flags['event-id'],
+          labels: ctx.pairs('label'),
+          customer_id: ctx.flags.customer,
+        }),
       );
       ctx.out.item(r);
     },
   },
   list: {
-    usage: '[--status S] [--type TYPE|PATTERN] [--customer ID] [--since ISO] [--until ISO] [--idempotency-key KEY] [--limit N] [--all]',
+    usage:
+      '[--status S] [--type TYPE|PATTERN] [--customer ID] [--since ISO] [--until ISO] [--idempotency-key KEY] [--limit N] [--all]',
     summary: 'outbound events, newest first',
     async run(ctx) {
       const { direction: _d, source_id: _s, ...f } = eventFilter(ctx);
-      await listed(ctx, () => ctx.client.outboundEvents.list(f), () => ctx.client.outboundEvents.iterate(f), EVENT_COLUMNS);
+      await listed(
+        ctx,
+        () => ctx.client.outboundEvents.list(f),
+        () => ctx.client.outboundEvents.iterate(f),
+        EVENT_COLUMNS,
+      );
     },
   },
-  show: { usage: '<id>', summary: 'one outbound event with deliveries and attempts', run: async (ctx) => showEvent(ctx, await ctx.client.outboundEvents.get(ctx.arg(0, 'id'))) },
+  show: {
+    usage: '<id>',
+    summary: 'one outbound event with deliveries and attempts',
+    run: async (ctx) => showEvent(ctx, await ctx.client.outboundEvents.get(ctx.arg(0, 'id'))),
+  },
   replay: {
     usage: '<id> [--destination ID]',
     summary: 'deliver an outbound event again',
     async run(ctx) {
-      ctx.out.item(await ctx.client.outboundEvents.replay(ctx.arg(0, 'id'), defined({ destination_id: ctx.flags.destination })));
+      ctx.out.item(
+        await ctx.client.outboundEvents.replay(ctx.arg(0, 'id'), defined({ destination_id: ctx.flags.destination })),
+      );
     },
   },
 };
 
 export const deadLetters: Group = {
   list: {
-    usage: '[--source ID] [--destination ID] [--customer ID] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--limit N] [--all]',
+    usage:
+      '[--source ID] [--destination ID] [--customer ID] [--type TYPE|PATTERN] [--since ISO] [--until ISO] [--limit N] [--all]',
     summary: 'events whose delivery gave up (status dead_letter)',
     async run(ctx) {
       const f = { ...eventFilter(ctx), status: 'dead_letter' as const };
-      await listed(ctx, () => ctx.client.events.list(f), () => ctx.client.events.iterate(f), EVENT_COLUMNS);
+      await listed(
+        ctx,
+        () => ctx.client.events.list(f),
+        () => ctx.client.events.iterate(f),
+        EVENT_COLUMNS,
+      );
     },
   },
   redrive: {
@@ -201,7 +250,15 @@ export const deadLetters: Group = {
       const failed = results.filter((r) => r.error).length;
       progress.finish(`${results.length - failed} replayed, ${failed} failed`);
       if (ctx.out.json) ctx.out.printJson({ data: results });
-      else if (results.length > 0) ctx.out.write(table(results, [{ key: 'event_id', title: 'EVENT' }, { key: 'replay_id', title: 'REPLAY' }, { key: 'deliveries' }, { key: 'error', max: 60 }]));
+      else if (results.length > 0)
+        ctx.out.write(
+          table(results, [
+            { key: 'event_id', title: 'EVENT' },
+            { key: 'replay_id', title: 'REPLAY' },
+            { key: 'deliveries' },
+            { key: 'error', max: 60 },
+          ]),
+        );
       return failed > 0 ? 1 : 0;
     },
   },

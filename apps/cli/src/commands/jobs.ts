@@ -34,7 +34,8 @@ function jobFilter(ctx: Ctx) {
   const { limit: _l, cursor: _c, idempotency_key: key, customer_id: customer, ...f } = eventFilter(ctx);
   // Replays and exports take a time window and patterns, not one key.
   if (key !== undefined) throw new UsageError('--idempotency-key filters events list only');
-  if (customer !== undefined) throw new UsageError('--customer filters lists only (give --destination for one of its destinations)');
+  if (customer !== undefined)
+    throw new UsageError('--customer filters lists only (give --destination for one of its destinations)');
   return f;
 }
 
@@ -44,7 +45,11 @@ async function follow<T extends { status: string }>(
   progress: Progress,
   figures: (s: T) => number,
 ): Promise<T> {
-  const final = await wait({ onProgress: (s) => progress.update(figures(s), null, s.status), signal: ctx.signal, intervalMs: ctx.int('interval-ms') ?? 1000 });
+  const final = await wait({
+    onProgress: (s) => progress.update(figures(s), null, s.status),
+    signal: ctx.signal,
+    intervalMs: ctx.int('interval-ms') ?? 1000,
+  });
   progress.finish(final.status);
   return final;
 }
@@ -54,13 +59,20 @@ const exportProgress = (e: Export) => e.rows;
 
 export const replays: Group = {
   create: {
-    usage: '--since ISO --until ISO [--status S] [--source ID] [--destination ID] [--type TYPE|PATTERN] [--direction D] [--wait]',
+    usage:
+      '--since ISO --until ISO [--status S] [--source ID] [--destination ID] [--type TYPE|PATTERN] [--direction D] [--wait]',
     summary: 'replay every event of a time window that matches the filters',
     async run(ctx) {
       const f = jobFilter(ctx);
       if (!f.since || !f.until) throw new UsageError('--since and --until are required (ISO 8601 times)');
       let r = await ctx.client.replays.create({ ...f, since: f.since, until: f.until });
-      if (ctx.flags.wait) r = await follow(ctx, (o) => ctx.client.replays.wait(r.id, o), ctx.out.progress(`replay ${r.id}`), replayProgress);
+      if (ctx.flags.wait)
+        r = await follow(
+          ctx,
+          (o) => ctx.client.replays.wait(r.id, o),
+          ctx.out.progress(`replay ${r.id}`),
+          replayProgress,
+        );
       ctx.out.item(r);
       return r.status === 'failed' ? 1 : 0;
     },
@@ -68,14 +80,22 @@ export const replays: Group = {
   list: {
     usage: '[--limit N] [--cursor C] [--all]',
     summary: 'bulk replays, newest first',
-    run: (ctx) => listed(ctx, () => ctx.client.replays.list(ctx.listParams()), () => ctx.client.replays.iterate(ctx.listParams()), REPLAY_COLUMNS),
+    run: (ctx) =>
+      listed(
+        ctx,
+        () => ctx.client.replays.list(ctx.listParams()),
+        () => ctx.client.replays.iterate(ctx.listParams()),
+        REPLAY_COLUMNS,
+      ),
   },
   show: {
     usage: '<id> [--wait]',
     summary: 'a replay and its progress (--wait: follow it to the end)',
     async run(ctx) {
       const id = ctx.arg(0, 'id');
-      const r = ctx.flags.wait ? await follow(ctx, (o) => ctx.client.replays.wait(id, o), ctx.out.progress(`replay ${id}`), replayProgress) : await ctx.client.replays.get(id);
+      const r = ctx.flags.wait
+        ? await follow(ctx, (o) => ctx.client.replays.wait(id, o), ctx.out.progress(`replay ${id}`), replayProgress)
+        : await ctx.client.replays.get(id);
       ctx.out.item(r);
     },
   },
@@ -96,8 +116,16 @@ export const exportsGroup: Group = {
       if (kind !== 'events' && kind !== 'attempts') throw new UsageError('--kind is events or attempts');
       if (format !== 'ndjson' && format !== 'csv') throw new UsageError('--format is ndjson or csv');
       const filter = jobFilter(ctx);
-      let e = await ctx.client.exports.create(defined({ kind, format, filter: Object.keys(filter).length ? filter : undefined }));
-      if (ctx.flags.wait || ctx.flags.output) e = await follow(ctx, (o) => ctx.client.exports.wait(e.id, o), ctx.out.progress(`export ${e.id}`), exportProgress);
+      let e = await ctx.client.exports.create(
+        defined({ kind, format, filter: Object.keys(filter).length ? filter : undefined }),
+      );
+      if (ctx.flags.wait || ctx.flags.output)
+        e = await follow(
+          ctx,
+          (o) => ctx.client.exports.wait(e.id, o),
+          ctx.out.progress(`export ${e.id}`),
+          exportProgress,
+        );
       if (ctx.flags.output && e.status === 'completed') {
         await download(ctx, e.id, ctx.flags.output);
         ctx.out.note(`wrote ${e.rows} rows to ${ctx.flags.output}`);
@@ -109,14 +137,22 @@ export const exportsGroup: Group = {
   list: {
     usage: '[--limit N] [--cursor C] [--all]',
     summary: 'exports, newest first',
-    run: (ctx) => listed(ctx, () => ctx.client.exports.list(ctx.listParams()), () => ctx.client.exports.iterate(ctx.listParams()), EXPORT_COLUMNS),
+    run: (ctx) =>
+      listed(
+        ctx,
+        () => ctx.client.exports.list(ctx.listParams()),
+        () => ctx.client.exports.iterate(ctx.listParams()),
+        EXPORT_COLUMNS,
+      ),
   },
   show: {
     usage: '<id> [--wait]',
     summary: 'an export and its progress',
     async run(ctx) {
       const id = ctx.arg(0, 'id');
-      const e = ctx.flags.wait ? await follow(ctx, (o) => ctx.client.exports.wait(id, o), ctx.out.progress(`export ${id}`), exportProgress) : await ctx.client.exports.get(id);
+      const e = ctx.flags.wait
+        ? await follow(ctx, (o) => ctx.client.exports.wait(id, o), ctx.out.progress(`export ${id}`), exportProgress)
+        : await ctx.client.exports.get(id);
       ctx.out.item(e);
     },
   },
@@ -126,7 +162,12 @@ export const exportsGroup: Group = {
     async run(ctx) {
       const id = ctx.arg(0, 'id');
       if (ctx.flags.wait) {
-        const e = await follow(ctx, (o) => ctx.client.exports.wait(id, o), ctx.out.progress(`export ${id}`), exportProgress);
+        const e = await follow(
+          ctx,
+          (o) => ctx.client.exports.wait(id, o),
+          ctx.out.progress(`export ${id}`),
+          exportProgress,
+        );
         if (e.status !== 'completed') throw new UsageError(`export ${id} ended ${e.status}: nothing to download`);
       }
       await download(ctx, id, ctx.flags.output);

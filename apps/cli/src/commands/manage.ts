@@ -4,7 +4,12 @@ import { type Ctx, type Group, UsageError, defined, roleFlag } from '../context.
 import { type Column, type Row, cell, table } from '../output.ts';
 
 /** One page, or with --all every page. */
-export async function listed<T>(ctx: Ctx, page: () => Promise<Page<T>>, iterate: () => AsyncIterable<T>, columns: Column[]): Promise<void> {
+export async function listed<T>(
+  ctx: Ctx,
+  page: () => Promise<Page<T>>,
+  iterate: () => AsyncIterable<T>,
+  columns: Column[],
+): Promise<void> {
   let result: Page<T>;
   if (ctx.flags.all) {
     const data: T[] = [];
@@ -37,7 +42,11 @@ const DEST_COLUMNS: Column[] = [
   { key: 'name', max: 30 },
   { key: 'url', max: 60 },
   { key: 'active' },
-  { key: 'retry_policy', title: 'ATTEMPTS', format: (v) => String((v as { max_attempts?: number })?.max_attempts ?? '-') },
+  {
+    key: 'retry_policy',
+    title: 'ATTEMPTS',
+    format: (v) => String((v as { max_attempts?: number })?.max_attempts ?? '-'),
+  },
   { key: 'signature_scheme', title: 'SIGNING' },
   { key: 'customer_id', title: 'CUSTOMER', max: 30 },
 ];
@@ -49,7 +58,12 @@ const ROUTE_COLUMNS: Column[] = [
   { key: 'active' },
   { key: 'customer_id', title: 'CUSTOMER', max: 30 },
 ];
-const TYPE_COLUMNS: Column[] = [{ key: 'id' }, { key: 'name' }, { key: 'description', max: 50 }, { key: 'schema', format: (v) => (v ? 'yes' : 'no') }];
+const TYPE_COLUMNS: Column[] = [
+  { key: 'id' },
+  { key: 'name' },
+  { key: 'description', max: 50 },
+  { key: 'schema', format: (v) => (v ? 'yes' : 'no') },
+];
 
 export const accounts: Group = {
   create: {
@@ -70,7 +84,11 @@ export const accounts: Group = {
 };
 
 export const account: Group = {
-  show: { usage: '', summary: 'the account of the API key', run: async (ctx) => ctx.out.item(await ctx.client.account.get(), ACCOUNT) },
+  show: {
+    usage: '',
+    summary: 'the account of the API key',
+    run: async (ctx) => ctx.out.item(await ctx.client.account.get(), ACCOUNT),
+  },
   update: {
     usage: '[--name N] [--plan P --retention-days N --operator-token T]',
     summary: 'rename the account, or (with the operator token) change its plan',
@@ -95,7 +113,13 @@ export const keys: Group = {
   list: {
     usage: '[--limit N] [--cursor C] [--all]',
     summary: 'API keys (prefixes only)',
-    run: (ctx) => listed(ctx, () => ctx.client.apiKeys.list(ctx.listParams()), () => ctx.client.apiKeys.iterate(ctx.listParams()), KEY_COLUMNS),
+    run: (ctx) =>
+      listed(
+        ctx,
+        () => ctx.client.apiKeys.list(ctx.listParams()),
+        () => ctx.client.apiKeys.iterate(ctx.listParams()),
+        KEY_COLUMNS,
+      ),
   },
   revoke: {
     usage: '<id>',
@@ -120,24 +144,41 @@ function verification(ctx: Ctx): CreateSourceParams['verification_config'] {
 
 export const sources: Group = {
   create: {
-    usage: '<name> [--provider stripe|github|shopify|standard_webhooks|hmac --secret S [--signature-header H]] [--inactive]',
+    usage:
+      '<name> [--provider stripe|github|shopify|standard_webhooks|hmac --secret S [--signature-header H]] [--inactive]',
     summary: 'a source: providers post to its ingest_url',
     async run(ctx) {
-      const s = await ctx.client.sources.create(defined({ name: ctx.arg(0, 'name'), verification_config: verification(ctx), active: ctx.activeFlag() }));
+      const s = await ctx.client.sources.create(
+        defined({ name: ctx.arg(0, 'name'), verification_config: verification(ctx), active: ctx.activeFlag() }),
+      );
       ctx.out.item(s);
     },
   },
   list: {
     usage: '[--limit N] [--cursor C] [--all]',
     summary: 'sources',
-    run: (ctx) => listed(ctx, () => ctx.client.sources.list(ctx.listParams()), () => ctx.client.sources.iterate(ctx.listParams()), SOURCE_COLUMNS),
+    run: (ctx) =>
+      listed(
+        ctx,
+        () => ctx.client.sources.list(ctx.listParams()),
+        () => ctx.client.sources.iterate(ctx.listParams()),
+        SOURCE_COLUMNS,
+      ),
   },
-  show: { usage: '<id>', summary: 'one source', run: async (ctx) => ctx.out.item(await ctx.client.sources.get(ctx.arg(0, 'id'))) },
+  show: {
+    usage: '<id>',
+    summary: 'one source',
+    run: async (ctx) => ctx.out.item(await ctx.client.sources.get(ctx.arg(0, 'id'))),
+  },
   update: {
     usage: '<id> [--name N] [--active|--inactive] [--provider P --secret S]',
     summary: 'change a source',
     async run(ctx) {
-      const body: UpdateSourceParams = defined({ name: ctx.flags.name, active: ctx.activeFlag(), verification_config: verification(ctx) });
+      const body: UpdateSourceParams = defined({
+        name: ctx.flags.name,
+        active: ctx.activeFlag(),
+        verification_config: verification(ctx),
+      });
       if (Object.keys(body).length === 0) throw new UsageError('nothing to change');
       ctx.out.item(await ctx.client.sources.update(ctx.arg(0, 'id'), body));
     },
@@ -172,10 +213,15 @@ function destinationFields(ctx: Ctx) {
 
 export const destinations: Group = {
   create: {
-    usage: '<name> <url> [--header k=v]… [--auth-token T] [--signing-secret S] [--scheme S] [--timeout-ms N] [--max-attempts N [--backoff exponential|two_phase]] [--rate-limit N] [--customer ID]',
+    usage:
+      '<name> <url> [--header k=v]… [--auth-token T] [--signing-secret S] [--scheme S] [--timeout-ms N] [--max-attempts N [--backoff exponential|two_phase]] [--rate-limit N] [--customer ID]',
     summary: 'a destination; prints its generated signing secret, once',
     async run(ctx) {
-      const d = await ctx.client.destinations.create({ name: ctx.arg(0, 'name'), url: ctx.arg(1, 'url'), ...destinationFields(ctx) });
+      const d = await ctx.client.destinations.create({
+        name: ctx.arg(0, 'name'),
+        url: ctx.arg(1, 'url'),
+        ...destinationFields(ctx),
+      });
       ctx.out.item(d);
       if (d.signing_secret) ctx.out.note('Keep the signing secret now: it is not shown again.');
     },
@@ -185,10 +231,19 @@ export const destinations: Group = {
     summary: 'destinations',
     async run(ctx) {
       const params = { ...ctx.listParams(), ...defined({ customer_id: ctx.flags.customer }) };
-      await listed(ctx, () => ctx.client.destinations.list(params), () => ctx.client.destinations.iterate(params), DEST_COLUMNS);
+      await listed(
+        ctx,
+        () => ctx.client.destinations.list(params),
+        () => ctx.client.destinations.iterate(params),
+        DEST_COLUMNS,
+      );
     },
   },
-  show: { usage: '<id>', summary: 'one destination', run: async (ctx) => ctx.out.item(await ctx.client.destinations.get(ctx.arg(0, 'id'))) },
+  show: {
+    usage: '<id>',
+    summary: 'one destination',
+    run: async (ctx) => ctx.out.item(await ctx.client.destinations.get(ctx.arg(0, 'id'))),
+  },
   update: {
     usage: '<id> [--name N] [--dest-url U] [--active|--inactive] [same flags as create]',
     summary: 'change a destination',
@@ -211,7 +266,12 @@ export const destinations: Group = {
     usage: '<id> [--overlap-s N] [--signing-secret S]',
     summary: 'a new signing secret; the old one stays valid for the overlap',
     async run(ctx) {
-      ctx.out.item(await ctx.client.destinations.rotateSecret(ctx.arg(0, 'id'), defined({ overlap_s: ctx.int('overlap-s'), secret: ctx.flags['signing-secret'] })));
+      ctx.out.item(
+        await ctx.client.destinations.rotateSecret(
+          ctx.arg(0, 'id'),
+          defined({ overlap_s: ctx.int('overlap-s'), secret: ctx.flags['signing-secret'] }),
+        ),
+      );
     },
   },
   test: {
@@ -219,9 +279,13 @@ export const destinations: Group = {
     summary: 'send one test event to this destination only',
     async run(ctx) {
       const payload = ctx.json('payload');
-      if (payload !== undefined && (typeof payload !== 'object' || payload === null || Array.isArray(payload))) throw new UsageError('--payload must be a JSON object');
+      if (payload !== undefined && (typeof payload !== 'object' || payload === null || Array.isArray(payload)))
+        throw new UsageError('--payload must be a JSON object');
       ctx.out.item(
-        await ctx.client.destinations.sendTestEvent(ctx.arg(0, 'id'), defined({ event_type: ctx.flags.type, payload: payload as Record<string, unknown> | undefined })),
+        await ctx.client.destinations.sendTestEvent(
+          ctx.arg(0, 'id'),
+          defined({ event_type: ctx.flags.type, payload: payload as Record<string, unknown> | undefined }),
+        ),
       );
     },
   },
@@ -252,7 +316,8 @@ const RANGES = ['1h', '24h', '7d'] as const;
 
 export function statsRange(ctx: Ctx): (typeof RANGES)[number] | undefined {
   const r = ctx.flags.range;
-  if (r !== undefined && !(RANGES as readonly string[]).includes(r)) throw new UsageError(`--range is one of ${RANGES.join(', ')}`);
+  if (r !== undefined && !(RANGES as readonly string[]).includes(r))
+    throw new UsageError(`--range is one of ${RANGES.join(', ')}`);
   return r as (typeof RANGES)[number] | undefined;
 }
 
@@ -263,14 +328,25 @@ export const stats: Group = {
     async run(ctx) {
       const s = await ctx.client.stats.get(defined({ range: statsRange(ctx) }));
       if (ctx.out.json) return ctx.out.printJson(s);
-      ctx.out.item({ range: s.range, from: s.from, to: s.to, ...s.totals, ready: s.pipeline.ready, projection_lag_ms: s.pipeline.projection_lag_ms });
+      ctx.out.item({
+        range: s.range,
+        from: s.from,
+        to: s.to,
+        ...s.totals,
+        ready: s.pipeline.ready,
+        projection_lag_ms: s.pipeline.projection_lag_ms,
+      });
       ctx.out.write('\n');
       ctx.out.write(
         table(s.destinations, [
           { key: 'name', max: 30 },
           { key: 'destination_id', title: 'ID' },
           { key: 'attempts' },
-          { key: 'success_rate', title: 'SUCCESS', format: (v) => (typeof v === 'number' ? `${Math.round(v * 1000) / 10}%` : '-') },
+          {
+            key: 'success_rate',
+            title: 'SUCCESS',
+            format: (v) => (typeof v === 'number' ? `${Math.round(v * 1000) / 10}%` : '-'),
+          },
           { key: 'p95_ms', title: 'P95 MS' },
           { key: 'pending' },
           { key: 'circuit' },
@@ -303,11 +379,27 @@ export const routes: Group = {
     usage: '[--source ID] [--destination ID] [--customer ID] [--limit N] [--cursor C] [--all]',
     summary: 'routes',
     async run(ctx) {
-      const params = { ...ctx.listParams(), ...defined({ source_id: ctx.flags.source, destination_id: ctx.flags.destination, customer_id: ctx.flags.customer }) };
-      await listed(ctx, () => ctx.client.routes.list(params), () => ctx.client.routes.iterate(params), ROUTE_COLUMNS);
+      const params = {
+        ...ctx.listParams(),
+        ...defined({
+          source_id: ctx.flags.source,
+          destination_id: ctx.flags.destination,
+          customer_id: ctx.flags.customer,
+        }),
+      };
+      await listed(
+        ctx,
+        () => ctx.client.routes.list(params),
+        () => ctx.client.routes.iterate(params),
+        ROUTE_COLUMNS,
+      );
     },
   },
-  show: { usage: '<id>', summary: 'one route', run: async (ctx) => ctx.out.item(await ctx.client.routes.get(ctx.arg(0, 'id'))) },
+  show: {
+    usage: '<id>',
+    summary: 'one route',
+    run: async (ctx) => ctx.out.item(await ctx.client.routes.get(ctx.arg(0, 'id'))),
+  },
   update: {
     usage: '<id> [--destination ID] [--source ID] [--pattern P] [--label k=v]… [--active|--inactive]',
     summary: 'change a route',
@@ -340,15 +432,29 @@ export const eventTypes: Group = {
     summary: 'declare an outbound event type, optionally with a payload JSON Schema',
     async run(ctx) {
       const schema = ctx.json('schema') as Record<string, unknown> | undefined;
-      ctx.out.item(await ctx.client.eventTypes.create(defined({ name: ctx.arg(0, 'name'), description: ctx.flags.description, schema })));
+      ctx.out.item(
+        await ctx.client.eventTypes.create(
+          defined({ name: ctx.arg(0, 'name'), description: ctx.flags.description, schema }),
+        ),
+      );
     },
   },
   list: {
     usage: '[--limit N] [--cursor C] [--all]',
     summary: 'event types',
-    run: (ctx) => listed(ctx, () => ctx.client.eventTypes.list(ctx.listParams()), () => ctx.client.eventTypes.iterate(ctx.listParams()), TYPE_COLUMNS),
+    run: (ctx) =>
+      listed(
+        ctx,
+        () => ctx.client.eventTypes.list(ctx.listParams()),
+        () => ctx.client.eventTypes.iterate(ctx.listParams()),
+        TYPE_COLUMNS,
+      ),
   },
-  show: { usage: '<id>', summary: 'one event type', run: async (ctx) => ctx.out.item(await ctx.client.eventTypes.get(ctx.arg(0, 'id'))) },
+  show: {
+    usage: '<id>',
+    summary: 'one event type',
+    run: async (ctx) => ctx.out.item(await ctx.client.eventTypes.get(ctx.arg(0, 'id'))),
+  },
   delete: {
     usage: '<id>',
     summary: 'delete an event type',

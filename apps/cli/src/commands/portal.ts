@@ -17,10 +17,11 @@ const SESSION_COLUMNS: Column[] = [
 export const portalSessions: Group = {
   create: {
     usage: '<customer-id> [--scope read|manage] [--expires-in-s N]',
-    summary: "a portal link for one customer; its token opens the portal once (default read-only, 1 h)",
+    summary: 'a portal link for one customer; its token opens the portal once (default read-only, 1 h)',
     async run(ctx) {
       const scope = ctx.flags.scope;
-      if (scope !== undefined && scope !== 'read' && scope !== 'manage') throw new UsageError('--scope is read or manage');
+      if (scope !== undefined && scope !== 'read' && scope !== 'manage')
+        throw new UsageError('--scope is read or manage');
       const s = await ctx.client.portalSessions.create(
         defined({ customer_id: ctx.arg(0, 'customer-id'), scope, expires_in_s: ctx.int('expires-in-s') }),
       );
@@ -33,7 +34,12 @@ export const portalSessions: Group = {
     summary: 'live portal sessions (never their tokens)',
     async run(ctx) {
       const params = { ...ctx.listParams(), ...defined({ customer_id: ctx.flags.customer }) };
-      await listed(ctx, () => ctx.client.portalSessions.list(params), () => ctx.client.portalSessions.iterate(params), SESSION_COLUMNS);
+      await listed(
+        ctx,
+        () => ctx.client.portalSessions.list(params),
+        () => ctx.client.portalSessions.iterate(params),
+        SESSION_COLUMNS,
+      );
     },
   },
   revoke: {

@@ -127,7 +127,11 @@ function Shell({ session }: { session: PortalContext }) {
       </a>
       <header className="portal-top">
         <div className="brand">
-          {session.brand?.logo_url ? <img src={session.brand.logo_url} alt="" /> : <span className="brand-mark" aria-hidden="true" />}
+          {session.brand?.logo_url ? (
+            <img src={session.brand.logo_url} alt="" />
+          ) : (
+            <span className="brand-mark" aria-hidden="true" />
+          )}
           <span>{name}</span>
           <span className="muted">webhooks</span>
         </div>

@@ -11,7 +11,9 @@ export function Catalog() {
       <h1>Event catalog</h1>
       <ErrorNote error={types.error} />
       {types.isPending && <Loading />}
-      {types.data && types.data.data.length === 0 && <Empty title="No event types yet">The events you can receive will be listed here.</Empty>}
+      {types.data && types.data.data.length === 0 && (
+        <Empty title="No event types yet">The events you can receive will be listed here.</Empty>
+      )}
       {types.data?.data.map((t) => (
         <details key={t.id} className="catalog-type">
           <summary>
@@ -21,7 +23,11 @@ export function Catalog() {
           <div>
             <section aria-label={`Schema of ${t.name}`}>
               <h3>Schema</h3>
-              {t.schema ? <pre tabIndex={0}>{JSON.stringify(t.schema, null, 2)}</pre> : <p className="muted">No schema: any JSON object.</p>}
+              {t.schema ? (
+                <pre tabIndex={0}>{JSON.stringify(t.schema, null, 2)}</pre>
+              ) : (
+                <p className="muted">No schema: any JSON object.</p>
+              )}
             </section>
             <section aria-label={`Example of ${t.name}`}>
               <h3>Example payload</h3>

@@ -65,8 +65,14 @@ function Settings({ endpoint: e }: { endpoint: Destination }) {
     void qc.invalidateQueries({ queryKey: ['endpoint', e.id] });
     void qc.invalidateQueries({ queryKey: ['endpoints'] });
   };
-  const save = useMutation({ mutationFn: () => client.destinations.update(e.id, { url: url.trim(), name: name.trim() }), onSuccess: done });
-  const toggle = useMutation({ mutationFn: () => client.destinations.update(e.id, { active: !e.active }), onSuccess: done });
+  const save = useMutation({
+    mutationFn: () => client.destinations.update(e.id, { url: url.trim(), name: name.trim() }),
+    onSuccess: done,
+  });
+  const toggle = useMutation({
+    mutationFn: () => client.destinations.update(e.id, { active: !e.active }),
+    onSuccess: done,
+  });
   const remove = useMutation({
     mutationFn: () => client.destinations.delete(e.id),
     onSuccess: () => {
@@ -134,7 +140,8 @@ function Secret({ endpointId }: { endpointId: string }) {
     <section aria-label="Signing secret">
       <h2>Signing secret</h2>
       <p className="muted">
-        Every webhook carries <code>webhook-signature</code> made with this secret (Standard Webhooks); verify it before trusting a message.
+        Every webhook carries <code>webhook-signature</code> made with this secret (Standard Webhooks); verify it before
+        trusting a message.
       </p>
       <div className="row">
         <button type="button" onClick={() => reveal.mutate()} disabled={reveal.isPending}>
@@ -170,7 +177,16 @@ function Secret({ endpointId }: { endpointId: string }) {
         <SecretOnce
           label="New signing secret"
           value={rotate.data.signing_secret}
-          note={rotate.data.previous_expires_at ? <>Until {new Date(rotate.data.previous_expires_at).toLocaleString()} webhooks carry signatures with both secrets.</> : 'The old secret no longer signs.'}
+          note={
+            rotate.data.previous_expires_at ? (
+              <>
+                Until {new Date(rotate.data.previous_expires_at).toLocaleString()} webhooks carry signatures with both
+                secrets.
+              </>
+            ) : (
+              'The old secret no longer signs.'
+            )
+          }
         />
       )}
       <ErrorNote error={reveal.error ?? rotate.error} />

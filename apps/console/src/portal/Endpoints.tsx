@@ -20,10 +20,24 @@ export function Endpoints() {
         <Loading />
       ) : list.data && list.data.data.length === 0 ? (
         <Empty title="No endpoints yet">
-          <p>{canManage ? 'Add the URL of a server of yours above: the events you subscribe it to are sent there, signed.' : 'Endpoints added for you appear here.'}</p>
+          <p>
+            {canManage
+              ? 'Add the URL of a server of yours above: the events you subscribe it to are sent there, signed.'
+              : 'Endpoints added for you appear here.'}
+          </p>
         </Empty>
       ) : (
-        <Table label="Endpoints" head={<tr><th>Endpoint</th><th>Status</th><th className="hide-narrow">Id</th><th className="hide-narrow">Added</th></tr>}>
+        <Table
+          label="Endpoints"
+          head={
+            <tr>
+              <th>Endpoint</th>
+              <th>Status</th>
+              <th className="hide-narrow">Id</th>
+              <th className="hide-narrow">Added</th>
+            </tr>
+          }
+        >
           {list.data?.data.map((d) => (
             <tr key={d.id}>
               <td>
@@ -70,11 +84,22 @@ function AddEndpoint() {
       <form className="form" onSubmit={submit}>
         <label className="wide">
           Endpoint URL
-          <input type="url" required value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://example.com/webhooks" />
+          <input
+            type="url"
+            required
+            value={url}
+            onChange={(e) => setUrl(e.target.value)}
+            placeholder="https://example.com/webhooks"
+          />
         </label>
         <label>
           Description
-          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={200} placeholder="Production orders" />
+          <input
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            maxLength={200}
+            placeholder="Production orders"
+          />
         </label>
         <div>
           <button type="submit" className="primary" disabled={create.isPending}>
@@ -86,7 +111,11 @@ function AddEndpoint() {
       {made && (
         <>
           {made.signing_secret && (
-            <SecretOnce label="Signing secret" value={made.signing_secret} note="Verify every webhook with it; you can reveal it again on the endpoint's page." />
+            <SecretOnce
+              label="Signing secret"
+              value={made.signing_secret}
+              note="Verify every webhook with it; you can reveal it again on the endpoint's page."
+            />
           )}
           <p>
             <button type="button" onClick={() => navigate(`/endpoints/${encodeURIComponent(made.id)}`)}>

@@ -25,7 +25,10 @@ export function Message({ id }: { id: string }) {
     queryKey: ['message', id],
     queryFn: () => client.outboundEvents.get(id),
     refetchInterval: (q) =>
-      Date.now() < watchUntil || q.state.data?.deliveries.some((d) => ['queued', 'delivering', 'retry_scheduled'].includes(d.status)) ? 1_000 : false,
+      Date.now() < watchUntil ||
+      q.state.data?.deliveries.some((d) => ['queued', 'delivering', 'retry_scheduled'].includes(d.status))
+        ? 1_000
+        : false,
   });
   const replay = useReplayOne(id);
   const endpoints = useQuery({ queryKey: ['endpoints'], queryFn: () => client.destinations.list({ limit: 200 }) });
@@ -58,14 +61,17 @@ export function Message({ id }: { id: string }) {
         </dd>
       </dl>
       <h2>Payload</h2>
-      <pre aria-label="Payload" tabIndex={0}>{prettyBody(e.body)}</pre>
+      <pre aria-label="Payload" tabIndex={0}>
+        {prettyBody(e.body)}
+      </pre>
       <ErrorNote error={replay.error} />
       {replay.isSuccess && <p className="notice">Sent again: a new delivery follows.</p>}
       {e.deliveries.map((d) => (
         <section key={d.id} aria-label={`Delivery to ${nameOf(d.destination_id)}`}>
           <div className="topline">
             <h2>
-              To <Link to={`/endpoints/${encodeURIComponent(d.destination_id)}`}>{nameOf(d.destination_id)}</Link> <Status value={d.status} />
+              To <Link to={`/endpoints/${encodeURIComponent(d.destination_id)}`}>{nameOf(d.destination_id)}</Link>{' '}
+              <Status value={d.status} />
             </h2>
             {canManage && (
               <button
@@ -87,7 +93,18 @@ export function Message({ id }: { id: string }) {
           {d.attempts.length === 0 ? (
             <p className="muted">No attempt yet.</p>
           ) : (
-            <Table label="Attempts" head={<tr><th>#</th><th>When</th><th>Result</th><th className="num">Took</th><th>Response</th></tr>}>
+            <Table
+              label="Attempts"
+              head={
+                <tr>
+                  <th>#</th>
+                  <th>When</th>
+                  <th>Result</th>
+                  <th className="num">Took</th>
+                  <th>Response</th>
+                </tr>
+              }
+            >
               {d.attempts.map((a) => (
                 <tr key={a.n}>
                   <td className="num">{a.n}</td>

@@ -25,11 +25,19 @@ const isoOf = (local: string): string | undefined => (local ? new Date(local).to
 export function Messages() {
   const canManage = useCanManage();
   const { search } = useLocation();
-  const [form, setForm] = useState({ event_type: '', status: search.get('status') ?? '', destination_id: search.get('endpoint') ?? '', since: '', until: '' });
+  const [form, setForm] = useState({
+    event_type: '',
+    status: search.get('status') ?? '',
+    destination_id: search.get('endpoint') ?? '',
+    since: '',
+    until: '',
+  });
   const [filter, setFilter] = useState(form);
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   // On a phone the filters fold away behind one line unless the link set one.
-  const [filtersOpen] = useState(() => !!(form.status || form.destination_id) || !window.matchMedia('(max-width: 760px)').matches);
+  const [filtersOpen] = useState(
+    () => !!(form.status || form.destination_id) || !window.matchMedia('(max-width: 760px)').matches,
+  );
   const endpoints = useQuery({ queryKey: ['endpoints'], queryFn: () => client.destinations.list({ limit: 200 }) });
   const params = compact({
     event_type: filter.event_type.trim(),
@@ -40,7 +48,11 @@ export function Messages() {
     cursor,
     limit: 50,
   }) as EventListParams;
-  const list = useQuery({ queryKey: ['messages', params], queryFn: () => client.outboundEvents.list(params), refetchInterval: 5_000 });
+  const list = useQuery({
+    queryKey: ['messages', params],
+    queryFn: () => client.outboundEvents.list(params),
+    refetchInterval: 5_000,
+  });
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setCursor(undefined);
@@ -58,7 +70,12 @@ export function Messages() {
         <form className="filters" onSubmit={submit} aria-label="Filter messages">
           <label>
             Event type
-            <input data-search value={form.event_type} onChange={set('event_type')} placeholder="order.created or order.*" />
+            <input
+              data-search
+              value={form.event_type}
+              onChange={set('event_type')}
+              placeholder="order.created or order.*"
+            />
           </label>
           <label>
             Status
@@ -98,7 +115,17 @@ export function Messages() {
       ) : list.data && list.data.data.length === 0 ? (
         <Empty title="No messages match">Messages appear here as they are sent to your endpoints.</Empty>
       ) : (
-        <Table label="Messages" head={<tr><th>Event type</th><th>Status</th><th>Sent</th><th className="hide-narrow">Message id</th></tr>}>
+        <Table
+          label="Messages"
+          head={
+            <tr>
+              <th>Event type</th>
+              <th>Status</th>
+              <th>Sent</th>
+              <th className="hide-narrow">Message id</th>
+            </tr>
+          }
+        >
           {list.data?.data.map((m) => (
             <tr key={m.id}>
               <td>
@@ -127,5 +154,7 @@ export function Messages() {
 }
 
 export function useReplayOne(id: string) {
-  return useMutation({ mutationFn: (destinationId: string) => client.outboundEvents.replay(id, { destination_id: destinationId }) });
+  return useMutation({
+    mutationFn: (destinationId: string) => client.outboundEvents.replay(id, { destination_id: destinationId }),
+  });
 }

@@ -16,7 +16,12 @@ const localNow = (offsetMs: number) => {
 export function Recovery() {
   const [since, setSince] = useState(() => localNow(24 * 3_600_000));
   const start = useMutation({
-    mutationFn: () => client.replays.create({ status: 'dead_letter', since: new Date(since).toISOString(), until: new Date().toISOString() }),
+    mutationFn: () =>
+      client.replays.create({
+        status: 'dead_letter',
+        since: new Date(since).toISOString(),
+        until: new Date().toISOString(),
+      }),
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -63,7 +68,14 @@ function Progress({ id }: { id: string }) {
           </span>
         )}
       </p>
-      <div role="progressbar" aria-label="Recovery progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-valuetext={pct === undefined ? 'in progress' : `${pct}%`}>
+      <div
+        role="progressbar"
+        aria-label="Recovery progress"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={pct}
+        aria-valuetext={pct === undefined ? 'in progress' : `${pct}%`}
+      >
         <progress max={100} value={pct} />
       </div>
       {r?.error && <ErrorNote error={{ message: r.error }} />}

@@ -12,16 +12,21 @@ export function Subscriptions({ endpointId }: { endpointId: string }) {
   const canManage = useCanManage();
   const qc = useQueryClient();
   const types = useQuery({ queryKey: ['event-types'], queryFn: () => client.eventTypes.list({ limit: 500 }) });
-  const routes = useQuery({ queryKey: ['routes', endpointId], queryFn: () => client.routes.list({ destination_id: endpointId, limit: 500 }) });
+  const routes = useQuery({
+    queryKey: ['routes', endpointId],
+    queryFn: () => client.routes.list({ destination_id: endpointId, limit: 500 }),
+  });
   const current = new Set((routes.data?.data ?? []).map((r) => r.event_type_pattern ?? ALL));
   const [picked, setPicked] = useState<Set<string> | null>(null);
   useEffect(() => setPicked(null), [routes.data]);
   const chosen = picked ?? current;
   const save = useMutation({
     mutationFn: async () => {
-      for (const r of routes.data?.data ?? []) if (!chosen.has(r.event_type_pattern ?? ALL)) await client.routes.delete(r.id);
+      for (const r of routes.data?.data ?? [])
+        if (!chosen.has(r.event_type_pattern ?? ALL)) await client.routes.delete(r.id);
       for (const p of chosen) {
-        if (!current.has(p)) await client.routes.create({ destination_id: endpointId, event_type_pattern: p === ALL ? null : p });
+        if (!current.has(p))
+          await client.routes.create({ destination_id: endpointId, event_type_pattern: p === ALL ? null : p });
       }
     },
     onSettled: () => void qc.invalidateQueries({ queryKey: ['routes', endpointId] }),
@@ -37,7 +42,13 @@ export function Subscriptions({ endpointId }: { endpointId: string }) {
     <section aria-label="Event types">
       <h2>Event types</h2>
       {!canManage && (
-        <p>{chosen.size === 0 ? <span className="muted">None: this endpoint receives nothing.</span> : [...chosen].map((c) => (c === ALL ? 'every type' : c)).join(', ')}</p>
+        <p>
+          {chosen.size === 0 ? (
+            <span className="muted">None: this endpoint receives nothing.</span>
+          ) : (
+            [...chosen].map((c) => (c === ALL ? 'every type' : c)).join(', ')
+          )}
+        </p>
       )}
       {canManage && (
         <>

@@ -22,7 +22,10 @@ export function TestSend({ endpoint }: { endpoint: Destination }) {
       } catch {
         throw new Error('The payload is not valid JSON.');
       }
-      return client.destinations.sendTestEvent(endpoint.id, { ...(chosen ? { event_type: chosen.name } : {}), payload: body });
+      return client.destinations.sendTestEvent(endpoint.id, {
+        ...(chosen ? { event_type: chosen.name } : {}),
+        payload: body,
+      });
     },
   });
   const sent = send.data;
@@ -72,11 +75,18 @@ export function TestSend({ endpoint }: { endpoint: Destination }) {
               <p className="row">
                 <Status value={attempt.outcome} />
                 <span>
-                  {attempt.status_code !== null ? `HTTP ${attempt.status_code}` : (attempt.error_class ?? 'no response')} in {ms(attempt.duration_ms)}
+                  {attempt.status_code !== null
+                    ? `HTTP ${attempt.status_code}`
+                    : (attempt.error_class ?? 'no response')}{' '}
+                  in {ms(attempt.duration_ms)}
                 </span>
               </p>
               {attempt.error && <p className="muted">{attempt.error}</p>}
-              {attempt.response_excerpt && <pre aria-label="Response body" tabIndex={0}>{attempt.response_excerpt}</pre>}
+              {attempt.response_excerpt && (
+                <pre aria-label="Response body" tabIndex={0}>
+                  {attempt.response_excerpt}
+                </pre>
+              )}
             </>
           )}
         </div>

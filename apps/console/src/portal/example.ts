@@ -25,7 +25,13 @@ export function exampleOf(schema: unknown, depth = 0): unknown {
     case 'array':
       return s.items ? [exampleOf(s.items, depth + 1)] : [];
     case 'string':
-      return s.format === 'date-time' ? '2026-01-01T00:00:00Z' : s.format === 'email' ? 'user@example.com' : s.format === 'uri' ? 'https://example.com' : 'string';
+      return s.format === 'date-time'
+        ? '2026-01-01T00:00:00Z'
+        : s.format === 'email'
+          ? 'user@example.com'
+          : s.format === 'uri'
+            ? 'https://example.com'
+            : 'string';
     case 'integer':
       return typeof s.minimum === 'number' ? s.minimum : 1;
     case 'number':

@@ -20,7 +20,11 @@ const queryClient: QueryClient = new QueryClient({
   queryCache: new QueryCache({ onError: (err, query) => query.queryKey[0] !== SESSION_KEY[0] && ended(err) }),
   mutationCache: new MutationCache({ onError: (err) => ended(err) }),
   defaultOptions: {
-    queries: { staleTime: 5_000, refetchOnWindowFocus: true, retry: (n, err) => n < 2 && !(statusOf(err) && statusOf(err)! < 500) },
+    queries: {
+      staleTime: 5_000,
+      refetchOnWindowFocus: true,
+      retry: (n, err) => n < 2 && !(statusOf(err) && statusOf(err)! < 500),
+    },
   },
 });
 

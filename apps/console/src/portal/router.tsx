@@ -1,5 +1,14 @@
 // The portal's router: the console's History API router, under the base /portal/<account_id>.
-import { type AnchorHTMLAttributes, type MouseEvent, type ReactNode, createContext, useCallback, useContext, useEffect, useState } from 'react';
+import {
+  type AnchorHTMLAttributes,
+  type MouseEvent,
+  type ReactNode,
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useState,
+} from 'react';
 import { portalBase } from './client.ts';
 
 interface Location {
@@ -14,7 +23,10 @@ function read(): Location {
   return { path: p === '' ? '/' : p, search: new URLSearchParams(window.location.search) };
 }
 
-const Ctx = createContext<{ loc: Location; navigate: (to: string) => void }>({ loc: read(), navigate: () => undefined });
+const Ctx = createContext<{ loc: Location; navigate: (to: string) => void }>({
+  loc: read(),
+  navigate: () => undefined,
+});
 
 export function RouterProvider({ children }: { children: ReactNode }) {
   const [loc, setLoc] = useState(read);

@@ -31,7 +31,9 @@ export function ApiKeys() {
   return (
     <>
       <h1>API keys</h1>
-      <p className="muted">Keys act for the whole account. A revoked key stops working at once, and console sessions signed in with it end.</p>
+      <p className="muted">
+        Keys act for the whole account. A revoked key stops working at once, and console sessions signed in with it end.
+      </p>
       <form className="row" onSubmit={submit} aria-label="Create API key">
         <label className="inline">
           Key name
@@ -46,7 +48,20 @@ export function ApiKeys() {
       {keys.isPending ? (
         <Loading />
       ) : (
-        <Table label="API keys" head={<tr><th>Name</th><th>Prefix</th><th>State</th><th>Created</th><th><span className="skip">Actions</span></th></tr>}>
+        <Table
+          label="API keys"
+          head={
+            <tr>
+              <th>Name</th>
+              <th>Prefix</th>
+              <th>State</th>
+              <th>Created</th>
+              <th>
+                <span className="skip">Actions</span>
+              </th>
+            </tr>
+          }
+        >
           {(keys.data?.data ?? []).map((k) => (
             <tr key={k.id}>
               <td>{k.name}</td>
@@ -61,7 +76,12 @@ export function ApiKeys() {
                 {!k.revoked_at &&
                   (confirming === k.id ? (
                     <span className="row">
-                      <button type="button" className="danger" onClick={() => revoke.mutate(k.id)} disabled={revoke.isPending}>
+                      <button
+                        type="button"
+                        className="danger"
+                        onClick={() => revoke.mutate(k.id)}
+                        disabled={revoke.isPending}
+                      >
                         Confirm revoke {k.name}
                       </button>
                       <button type="button" onClick={() => setConfirming(null)}>

@@ -30,7 +30,13 @@ const ACTIONS = [
   'invite.*',
 ];
 
-const ACTOR_TYPE: Record<string, string> = { member: 'member', api_key: 'API key', portal: 'portal', operator: 'operator', signup: 'sign-up' };
+const ACTOR_TYPE: Record<string, string> = {
+  member: 'member',
+  api_key: 'API key',
+  portal: 'portal',
+  operator: 'operator',
+  signup: 'sign-up',
+};
 
 function useAuditFilter(): [Filter, (f: Filter) => void] {
   const { path, search } = useLocation();
@@ -71,19 +77,37 @@ function Who({ actor }: { actor: AuditLogEntry['actor'] }) {
 }
 
 function FilterForm({ value, onChange }: { value: Filter; onChange: (f: Filter) => void }) {
-  const keys = useQuery({ queryKey: ['api-keys', 'all'], queryFn: () => client.apiKeys.list({ limit: 500 }), staleTime: 30_000 });
+  const keys = useQuery({
+    queryKey: ['api-keys', 'all'],
+    queryFn: () => client.apiKeys.list({ limit: 500 }),
+    staleTime: 30_000,
+  });
   // On a phone the filters fold away behind one line unless some are set.
   const [open] = useState(() => Object.keys(value).length > 0 || !window.matchMedia('(max-width: 760px)').matches);
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
     const text = (k: string) => formText(f, k).trim() || undefined;
-    onChange(compact({ actor: text('actor'), action: text('action'), resource_id: text('resource_id'), since: fromLocalInput(text('since') ?? ''), until: fromLocalInput(text('until') ?? '') }));
+    onChange(
+      compact({
+        actor: text('actor'),
+        action: text('action'),
+        resource_id: text('resource_id'),
+        since: fromLocalInput(text('since') ?? ''),
+        until: fromLocalInput(text('until') ?? ''),
+      }),
+    );
   };
   return (
     <details className="filter-box" open={open}>
       <summary>Filters{Object.keys(value).length ? ` (${Object.keys(value).length})` : ''}</summary>
-      <form className="filters" role="search" aria-label="Audit log filters" onSubmit={submit} key={JSON.stringify(value)}>
+      <form
+        className="filters"
+        role="search"
+        aria-label="Audit log filters"
+        onSubmit={submit}
+        key={JSON.stringify(value)}
+      >
         <label>
           Who
           <input name="actor" list="audit-actors" defaultValue={value.actor ?? ''} placeholder="member or key id" />
@@ -97,7 +121,13 @@ function FilterForm({ value, onChange }: { value: Filter; onChange: (f: Filter) 
         </label>
         <label>
           Action
-          <input name="action" list="audit-actions" data-search defaultValue={value.action ?? ''} placeholder="destination.* ( / )" />
+          <input
+            name="action"
+            list="audit-actions"
+            data-search
+            defaultValue={value.action ?? ''}
+            placeholder="destination.* ( / )"
+          />
           <datalist id="audit-actions">
             {ACTIONS.map((a) => (
               <option key={a} value={a} />
@@ -171,7 +201,10 @@ export function AuditLog() {
           </button>
         </div>
       </div>
-      <p className="muted">Every change made through the API or this console: who made it, from which address, and the ids it touched. Values are never recorded, only the names of the fields changed.</p>
+      <p className="muted">
+        Every change made through the API or this console: who made it, from which address, and the ids it touched.
+        Values are never recorded, only the names of the fields changed.
+      </p>
       <FilterForm value={filter} onChange={setFilter} />
       <ErrorNote error={list.error ?? download.error} />
       {list.isPending ? (
@@ -214,7 +247,9 @@ export function AuditLog() {
                   </div>
                 ))}
               </td>
-              <td className="hide-narrow small">{e.fields.length > 0 ? e.fields.join(', ') : <span className="muted">—</span>}</td>
+              <td className="hide-narrow small">
+                {e.fields.length > 0 ? e.fields.join(', ') : <span className="muted">—</span>}
+              </td>
               <td className="hide-narrow">
                 <code>{e.ip ?? '—'}</code>
               </td>
@@ -232,7 +267,11 @@ export function AuditLog() {
         <button type="button" onClick={() => setCursors((c) => c.slice(0, -1))} disabled={!cursor}>
           Previous page
         </button>
-        <button type="button" onClick={() => list.data?.next_cursor && setCursors((c) => [...c, list.data.next_cursor!])} disabled={!list.data?.next_cursor}>
+        <button
+          type="button"
+          onClick={() => list.data?.next_cursor && setCursors((c) => [...c, list.data.next_cursor!])}
+          disabled={!list.data?.next_cursor}
+        >
           Next page
         </button>
       </div>

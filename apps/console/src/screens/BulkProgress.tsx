@@ -10,7 +10,8 @@ const DONE = new Set(['completed', 'cancelled', 'failed']);
 function fraction(r: Replay): number | null {
   if (r.status === 'completed') return 1;
   const x = r as Replay & { total?: number | null; processed?: number | null };
-  if (typeof x.total === 'number' && x.total > 0 && typeof x.processed === 'number') return Math.min(1, x.processed / x.total);
+  if (typeof x.total === 'number' && x.total > 0 && typeof x.processed === 'number')
+    return Math.min(1, x.processed / x.total);
   return null;
 }
 

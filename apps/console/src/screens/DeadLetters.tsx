@@ -21,7 +21,12 @@ export function DeadLetters() {
   const names = useNames();
   const qc = useQueryClient();
   const cursor = cursors[cursors.length - 1];
-  const q = compact({ destination_id: filter.destination_id, event_type: filter.event_type, since: filter.since, until: filter.until });
+  const q = compact({
+    destination_id: filter.destination_id,
+    event_type: filter.event_type,
+    since: filter.since,
+    until: filter.until,
+  });
   const list = useQuery({
     queryKey: ['dead-letters', q, cursor ?? null],
     queryFn: () => client.deadLetters.list({ ...q, limit: 100, ...(cursor ? { cursor } : {}) }),
@@ -49,7 +54,12 @@ export function DeadLetters() {
     mutationFn: () => {
       const until = filter.until ?? new Date().toISOString();
       const since = filter.since ?? new Date(Date.now() - DEFAULT_WINDOW_MS).toISOString();
-      return client.replays.create({ status: 'dead_letter', ...compact({ destination_id: filter.destination_id, event_type: filter.event_type }), since, until });
+      return client.replays.create({
+        status: 'dead_letter',
+        ...compact({ destination_id: filter.destination_id, event_type: filter.event_type }),
+        since,
+        until,
+      });
     },
     onSuccess: (r) => {
       setNotice(null);
@@ -73,20 +83,37 @@ export function DeadLetters() {
         <h1>Dead letters</h1>
         {can('events.replay') && (
           <div className="row">
-            <button type="button" onClick={() => replaySelected.mutate()} disabled={selected.size === 0 || replaySelected.isPending}>
+            <button
+              type="button"
+              onClick={() => replaySelected.mutate()}
+              disabled={selected.size === 0 || replaySelected.isPending}
+            >
               Replay selected{selected.size ? ` (${selected.size})` : ''}
             </button>
-            <button type="button" className="primary" onClick={() => replayAll.mutate()} disabled={replayAll.isPending || rows.length === 0}>
+            <button
+              type="button"
+              className="primary"
+              onClick={() => replayAll.mutate()}
+              disabled={replayAll.isPending || rows.length === 0}
+            >
               Replay all matching
             </button>
           </div>
         )}
       </div>
       <p className="muted">
-        Deliveries that used every attempt of their retry policy. Replaying creates new deliveries with new ids; “Replay all matching” covers the
-        filter below {filter.since ? '' : '(the last 30 days unless “From” is set)'} as one bulk replay.
+        Deliveries that used every attempt of their retry policy. Replaying creates new deliveries with new ids; “Replay
+        all matching” covers the filter below {filter.since ? '' : '(the last 30 days unless “From” is set)'} as one
+        bulk replay.
       </p>
-      <FilterBar value={filter} onChange={(f) => { setCursors([]); setFilter(f); }} fields={['event_type', 'destination_id', 'since', 'until']} />
+      <FilterBar
+        value={filter}
+        onChange={(f) => {
+          setCursors([]);
+          setFilter(f);
+        }}
+        fields={['event_type', 'destination_id', 'since', 'until']}
+      />
       <ErrorNote error={list.error ?? replaySelected.error ?? replayAll.error} />
       {notice && (
         <p className="notice" role="status">
@@ -99,8 +126,8 @@ export function DeadLetters() {
       ) : rows.length === 0 ? (
         <Empty title="No dead letters.">
           <p>
-            When a destination keeps failing past its retry policy, its deliveries land here with the last response. Check{' '}
-            <Link to="/destinations">Destinations</Link> for failing endpoints.
+            When a destination keeps failing past its retry policy, its deliveries land here with the last response.
+            Check <Link to="/destinations">Destinations</Link> for failing endpoints.
           </p>
         </Empty>
       ) : (
@@ -129,7 +156,12 @@ export function DeadLetters() {
           {rows.map((r) => (
             <tr key={r.id}>
               <td>
-                <input type="checkbox" aria-label={`Select ${r.event_type ?? r.event_id} to ${names.destination.get(r.destination_id)?.name ?? r.destination_id}`} checked={selected.has(r.id)} onChange={() => toggle(r.id)} />
+                <input
+                  type="checkbox"
+                  aria-label={`Select ${r.event_type ?? r.event_id} to ${names.destination.get(r.destination_id)?.name ?? r.destination_id}`}
+                  checked={selected.has(r.id)}
+                  onChange={() => toggle(r.id)}
+                />
               </td>
               <td>
                 <Link to={`/events/${encodeURIComponent(r.event_id)}`}>
@@ -138,7 +170,9 @@ export function DeadLetters() {
               </td>
               <td>{r.event_type ?? <span className="muted">—</span>}</td>
               <td className="nowrap">
-                <Link to={`/destinations/${r.destination_id}`}>{names.destination.get(r.destination_id)?.name ?? r.destination_id}</Link>
+                <Link to={`/destinations/${r.destination_id}`}>
+                  {names.destination.get(r.destination_id)?.name ?? r.destination_id}
+                </Link>
               </td>
               <td>
                 <span className="status tone-dead">{r.reason}</span>
@@ -146,7 +180,9 @@ export function DeadLetters() {
               </td>
               <td>
                 {r.last_error ?? (r.last_status_code ? `HTTP ${r.last_status_code}` : '—')}
-                {r.last_response_excerpt ? <div className="muted mono">{r.last_response_excerpt.slice(0, 120)}</div> : null}
+                {r.last_response_excerpt ? (
+                  <div className="muted mono">{r.last_response_excerpt.slice(0, 120)}</div>
+                ) : null}
               </td>
               <td className="num">{r.attempts}</td>
               <td>
@@ -160,7 +196,11 @@ export function DeadLetters() {
         <button type="button" onClick={() => setCursors((c) => c.slice(0, -1))} disabled={!cursor}>
           Previous page
         </button>
-        <button type="button" onClick={() => list.data?.next_cursor && setCursors((c) => [...c, list.data.next_cursor!])} disabled={!list.data?.next_cursor}>
+        <button
+          type="button"
+          onClick={() => list.data?.next_cursor && setCursors((c) => [...c, list.data.next_cursor!])}
+          disabled={!list.data?.next_cursor}
+        >
           Next page
         </button>
       </div>

@@ -6,7 +6,22 @@ import { type StatsRange, client } from '../api.ts';
 import { Chart } from '../chart.tsx';
 import { Link } from '../router.tsx';
 import { Can, useCan } from '../permissions.tsx';
-import { ErrorNote, Id, Loading, SecretOnce, Status, Table, Time, formText, healthOf, ms, num, parseJson, pct, shortId } from '../ui.tsx';
+import {
+  ErrorNote,
+  Id,
+  Loading,
+  SecretOnce,
+  Status,
+  Table,
+  Time,
+  formText,
+  healthOf,
+  ms,
+  num,
+  parseJson,
+  pct,
+  shortId,
+} from '../ui.tsx';
 import { RangePicker } from './Overview.tsx';
 
 export function DestinationDetail({ id }: { id: string }) {
@@ -14,15 +29,25 @@ export function DestinationDetail({ id }: { id: string }) {
   const qc = useQueryClient();
   const can = useCan();
   const dest = useQuery({ queryKey: ['destination', id], queryFn: () => client.destinations.get(id) });
-  const stats = useQuery({ queryKey: ['destination-stats', id, range], queryFn: () => client.destinations.stats(id, { range }), refetchInterval: 10_000 });
+  const stats = useQuery({
+    queryKey: ['destination-stats', id, range],
+    queryFn: () => client.destinations.stats(id, { range }),
+    refetchInterval: 10_000,
+  });
   const [secret, setSecret] = useState<{ value: string; previousUntil: string | null } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const invalidate = () => {
     void qc.invalidateQueries({ queryKey: ['destination', id] });
     void qc.invalidateQueries({ queryKey: ['destinations'] });
   };
-  const rotate = useMutation({ mutationFn: () => client.destinations.rotateSecret(id), onSuccess: (r) => setSecret({ value: r.signing_secret, previousUntil: r.previous_expires_at }) });
-  const pause = useMutation({ mutationFn: (active: boolean) => client.destinations.update(id, { active }), onSuccess: invalidate });
+  const rotate = useMutation({
+    mutationFn: () => client.destinations.rotateSecret(id),
+    onSuccess: (r) => setSecret({ value: r.signing_secret, previousUntil: r.previous_expires_at }),
+  });
+  const pause = useMutation({
+    mutationFn: (active: boolean) => client.destinations.update(id, { active }),
+    onSuccess: invalidate,
+  });
   const test = useMutation({
     mutationFn: () => client.destinations.sendTestEvent(id, {}),
     onSuccess: (r) => setNotice(`Test event sent: ${r.event_id}`),
@@ -87,8 +112,13 @@ export function DestinationDetail({ id }: { id: string }) {
             secret.previousUntil ? (
               <>
                 The previous secret also signs deliveries until{' '}
-                <time dateTime={secret.previousUntil}>{new Date(secret.previousUntil).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}</time>, so
-                receivers can switch without losing any.
+                <time dateTime={secret.previousUntil}>
+                  {new Date(secret.previousUntil).toLocaleString(undefined, {
+                    dateStyle: 'medium',
+                    timeStyle: 'short',
+                  })}
+                </time>
+                , so receivers can switch without losing any.
               </>
             ) : undefined
           }
@@ -120,13 +150,30 @@ export function DestinationDetail({ id }: { id: string }) {
       {!s || s.recent_failures.length === 0 ? (
         <p className="muted">No failure in this range.</p>
       ) : (
-        <Table label="Latest failures" head={<tr><th>When</th><th>Status</th><th>Error</th><th>Response</th><th>Event</th></tr>}>
+        <Table
+          label="Latest failures"
+          head={
+            <tr>
+              <th>When</th>
+              <th>Status</th>
+              <th>Error</th>
+              <th>Response</th>
+              <th>Event</th>
+            </tr>
+          }
+        >
           {s.recent_failures.map((f) => (
             <tr key={`${f.delivery_id}-${f.at}`}>
               <td>
                 <Time iso={f.at} />
               </td>
-              <td>{f.status_code ? <span className="status tone-bad">{f.status_code} · failed</span> : <Status value="failed" />}</td>
+              <td>
+                {f.status_code ? (
+                  <span className="status tone-bad">{f.status_code} · failed</span>
+                ) : (
+                  <Status value="failed" />
+                )}
+              </td>
               <td>{f.error ?? '—'}</td>
               <td className="mono">{f.response_excerpt ? f.response_excerpt.slice(0, 120) : '—'}</td>
               <td>
@@ -167,7 +214,10 @@ function EditDestination({ d, onSaved }: { d: Destination; onSaved: () => void }
       url: formText(f, 'url'),
       headers: (headers.value ?? {}) as Record<string, string>,
       timeout_ms: Number(f.get('timeout_ms')),
-      retry_policy: { ...d.retry_policy, max_attempts: Number(f.get('max_attempts')) } as UpdateDestinationParams['retry_policy'],
+      retry_policy: {
+        ...d.retry_policy,
+        max_attempts: Number(f.get('max_attempts')),
+      } as UpdateDestinationParams['retry_policy'],
       rate_limit_per_s: f.get('rate_limit') ? Number(f.get('rate_limit')) : null,
       signature_scheme: formText(f, 'signature_scheme') as Destination['signature_scheme'],
     };
@@ -198,7 +248,14 @@ function EditDestination({ d, onSaved }: { d: Destination; onSaved: () => void }
           </label>
           <label>
             Rate limit (per second)
-            <input name="rate_limit" type="number" min={0} step="any" defaultValue={d.rate_limit_per_s ?? ''} placeholder="none" />
+            <input
+              name="rate_limit"
+              type="number"
+              min={0}
+              step="any"
+              defaultValue={d.rate_limit_per_s ?? ''}
+              placeholder="none"
+            />
           </label>
           <label>
             Signature scheme
@@ -216,7 +273,11 @@ function EditDestination({ d, onSaved }: { d: Destination; onSaved: () => void }
           </label>
           <label className="wide">
             Headers (JSON)
-            <textarea name="headers" defaultValue={JSON.stringify(d.headers, null, 2)} aria-invalid={!!fieldError || undefined} />
+            <textarea
+              name="headers"
+              defaultValue={JSON.stringify(d.headers, null, 2)}
+              aria-invalid={!!fieldError || undefined}
+            />
           </label>
           <div className="wide row">
             <button type="submit" className="primary" disabled={save.isPending}>

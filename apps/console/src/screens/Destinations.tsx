@@ -11,7 +11,11 @@ import { Can } from '../permissions.tsx';
 export function Destinations() {
   const [range, setRange] = useState<StatsRange>('24h');
   const list = useQuery({ queryKey: ['destinations', 'all'], queryFn: () => client.destinations.list({ limit: 500 }) });
-  const stats = useQuery({ queryKey: ['stats', range], queryFn: () => client.stats.get({ range }), refetchInterval: 10_000 });
+  const stats = useQuery({
+    queryKey: ['stats', range],
+    queryFn: () => client.stats.get({ range }),
+    refetchInterval: 10_000,
+  });
   const health = new Map((stats.data?.destinations ?? []).map((d) => [d.destination_id, d]));
   const [created, setCreated] = useState<DestinationWithSecret | null>(null);
   const rows = list.data?.data ?? [];
@@ -27,7 +31,10 @@ export function Destinations() {
         <Loading />
       ) : rows.length === 0 ? (
         <Empty title="No destinations yet.">
-          <p>A destination is an HTTPS endpoint of yours that receives webhooks, signed. Create one below, then route events to it.</p>
+          <p>
+            A destination is an HTTPS endpoint of yours that receives webhooks, signed. Create one below, then route
+            events to it.
+          </p>
         </Empty>
       ) : (
         <Table
@@ -79,7 +86,10 @@ function CreateDestination({ onCreated }: { onCreated: (d: DestinationWithSecret
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
-    create.mutate({ name: formText(f, 'name'), url: formText(f, 'url') }, { onSuccess: () => (e.target as HTMLFormElement).reset() });
+    create.mutate(
+      { name: formText(f, 'name'), url: formText(f, 'url') },
+      { onSuccess: () => (e.target as HTMLFormElement).reset() },
+    );
   };
   return (
     <section aria-labelledby="new-destination">
@@ -92,7 +102,13 @@ function CreateDestination({ onCreated }: { onCreated: (d: DestinationWithSecret
           </label>
           <label>
             URL
-            <input name="url" type="url" required placeholder="https://example.com/webhooks" aria-describedby="new-destination-error" />
+            <input
+              name="url"
+              type="url"
+              required
+              placeholder="https://example.com/webhooks"
+              aria-describedby="new-destination-error"
+            />
           </label>
           <div>
             <button type="submit" className="primary" disabled={create.isPending}>

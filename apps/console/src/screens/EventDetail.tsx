@@ -39,13 +39,20 @@ function Body({ event }: { event: Detail }) {
     }
     return { text: hexDump(bytes), kind: 'hex' };
   }, [event, bytes]);
-  const url = useMemo(() => URL.createObjectURL(new Blob([bytes as BlobPart], { type: event.content_type ?? 'application/octet-stream' })), [bytes, event.content_type]);
+  const url = useMemo(
+    () =>
+      URL.createObjectURL(new Blob([bytes as BlobPart], { type: event.content_type ?? 'application/octet-stream' })),
+    [bytes, event.content_type],
+  );
   const ext = kind === 'JSON' ? 'json' : kind === 'text' ? 'txt' : 'bin';
   return (
     <section aria-labelledby="body-title">
       <div className="row">
         <h2 id="body-title">
-          Body <span className="muted">({kind}, {bytes.length.toLocaleString('en')} bytes)</span>
+          Body{' '}
+          <span className="muted">
+            ({kind}, {bytes.length.toLocaleString('en')} bytes)
+          </span>
         </h2>
         <a className="button small" href={url} download={`${event.id}.${ext}`}>
           Download body
@@ -63,12 +70,29 @@ function logOf(direction: string) {
   return direction === 'outbound' ? client.outboundEvents : client.events;
 }
 
-function DeliveryBlock({ eventId, direction, d, onReplayed }: { eventId: string; direction: string; d: Delivery; onReplayed: () => void }) {
+function DeliveryBlock({
+  eventId,
+  direction,
+  d,
+  onReplayed,
+}: {
+  eventId: string;
+  direction: string;
+  d: Delivery;
+  onReplayed: () => void;
+}) {
   const names = useNames();
-  const routes = useQuery({ queryKey: ['routes'], queryFn: () => client.routes.list({ limit: 500 }), staleTime: 30_000 });
+  const routes = useQuery({
+    queryKey: ['routes'],
+    queryFn: () => client.routes.list({ limit: 500 }),
+    staleTime: 30_000,
+  });
   const route = d.route_id ? routes.data?.data.find((r) => r.id === d.route_id) : undefined;
   const dest = names.destination.get(d.destination_id);
-  const replay = useMutation({ mutationFn: () => logOf(direction).replay(eventId, { destination_id: d.destination_id }), onSuccess: onReplayed });
+  const replay = useMutation({
+    mutationFn: () => logOf(direction).replay(eventId, { destination_id: d.destination_id }),
+    onSuccess: onReplayed,
+  });
   const can = useCan();
   return (
     <section className="panel" aria-label={`Delivery to ${dest?.name ?? d.destination_id}`}>
@@ -99,13 +123,17 @@ function DeliveryBlock({ eventId, direction, d, onReplayed }: { eventId: string;
               <Link to="/routes">
                 <code>{route.event_type_pattern ?? '*'}</code>
               </Link>{' '}
-              {route.source_id ? `from ${names.source.get(route.source_id)?.name ?? route.source_id}` : 'from any source'}
+              {route.source_id
+                ? `from ${names.source.get(route.source_id)?.name ?? route.source_id}`
+                : 'from any source'}
               {route.payload_filter ? ' with a payload filter' : ''}
             </>
           ) : d.route_id ? (
             <span className="muted">a route since removed</span>
           ) : (
-            <span className="muted">{d.replay_id ? 'a replay to this destination' : 'sent to this destination directly'}</span>
+            <span className="muted">
+              {d.replay_id ? 'a replay to this destination' : 'sent to this destination directly'}
+            </span>
           )}
         </dd>
         <dt>Created</dt>
@@ -150,12 +178,22 @@ function DeliveryBlock({ eventId, direction, d, onReplayed }: { eventId: string;
                 <Time iso={a.started_at} />
               </td>
               <td>
-                <span className={`status tone-${a.outcome === 'delivered' ? 'ok' : a.outcome === 'retry_scheduled' ? 'warn' : 'bad'}`}>
-                  {a.status_code ?? 'no answer'} · {a.outcome === 'delivered' ? 'delivered' : a.outcome === 'retry_scheduled' ? 'will retry' : 'dead-lettered'}
+                <span
+                  className={`status tone-${a.outcome === 'delivered' ? 'ok' : a.outcome === 'retry_scheduled' ? 'warn' : 'bad'}`}
+                >
+                  {a.status_code ?? 'no answer'} ·{' '}
+                  {a.outcome === 'delivered'
+                    ? 'delivered'
+                    : a.outcome === 'retry_scheduled'
+                      ? 'will retry'
+                      : 'dead-lettered'}
                 </span>
               </td>
               <td className="num">{ms(a.duration_ms)}</td>
-              <td>{a.error_class ? <code>{a.error_class}</code> : <span className="muted">—</span>}{a.error ? <div className="muted">{a.error}</div> : null}</td>
+              <td>
+                {a.error_class ? <code>{a.error_class}</code> : <span className="muted">—</span>}
+                {a.error ? <div className="muted">{a.error}</div> : null}
+              </td>
               <td>
                 <details>
                   <summary>{a.response_excerpt ? a.response_excerpt.slice(0, 60) : 'headers'}</summary>
@@ -185,7 +223,9 @@ export function EventDetail({ id }: { id: string }) {
     refetchInterval: (q) => {
       const d = q.state.data;
       if (!d) return false;
-      return d.deliveries.some((x) => !SETTLED.has(x.status)) || d.status === 'received' || d.status === 'queued' ? 1500 : 5000;
+      return d.deliveries.some((x) => !SETTLED.has(x.status)) || d.status === 'received' || d.status === 'queued'
+        ? 1500
+        : 5000;
     },
   });
   const [notice, setNotice] = useState<string | null>(null);
@@ -269,10 +309,20 @@ export function EventDetail({ id }: { id: string }) {
           No delivery: no route matched this event. <Link to="/routes">Add a route</Link> and replay it.
         </p>
       ) : (
-        e.deliveries.map((d) => <DeliveryBlock key={d.id} eventId={e.id} direction={e.direction} d={d} onReplayed={refresh} />)
+        e.deliveries.map((d) => (
+          <DeliveryBlock key={d.id} eventId={e.id} direction={e.direction} d={d} onReplayed={refresh} />
+        ))
       )}
       <h2>Headers</h2>
-      <Table label="Stored headers" head={<tr><th>Name</th><th>Value</th></tr>}>
+      <Table
+        label="Stored headers"
+        head={
+          <tr>
+            <th>Name</th>
+            <th>Value</th>
+          </tr>
+        }
+      >
         {Object.entries(e.headers).map(([k, v]) => (
           <tr key={k}>
             <td>

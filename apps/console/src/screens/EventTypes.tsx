@@ -22,7 +22,11 @@ export function EventTypes() {
     if (!schema.ok) return setFieldError(schema.error);
     const description = formText(f, 'description').trim();
     create.mutate(
-      { name: formText(f, 'name').trim(), ...(description ? { description } : {}), ...(schema.value ? { schema: schema.value as Record<string, unknown> } : {}) },
+      {
+        name: formText(f, 'name').trim(),
+        ...(description ? { description } : {}),
+        ...(schema.value ? { schema: schema.value as Record<string, unknown> } : {}),
+      },
       { onSuccess: () => (e.target as HTMLFormElement).reset() },
     );
   };
@@ -35,10 +39,23 @@ export function EventTypes() {
         <Loading />
       ) : rows.length === 0 ? (
         <Empty title="No event types yet.">
-          <p>Declaring a type (e.g. order.created) with a JSON Schema lets Hookstream check outbound payloads before they are sent.</p>
+          <p>
+            Declaring a type (e.g. order.created) with a JSON Schema lets Hookstream check outbound payloads before they
+            are sent.
+          </p>
         </Empty>
       ) : (
-        <Table label="Event types" head={<tr><th>Name</th><th>Description</th><th>Schema</th><th>Created</th></tr>}>
+        <Table
+          label="Event types"
+          head={
+            <tr>
+              <th>Name</th>
+              <th>Description</th>
+              <th>Schema</th>
+              <th>Created</th>
+            </tr>
+          }
+        >
           {rows.map((t) => (
             <tr key={t.id}>
               <td>
@@ -75,7 +92,11 @@ export function EventTypes() {
           </label>
           <label className="wide">
             JSON Schema
-            <textarea name="schema" placeholder='{"type": "object", "required": ["id"]}' aria-invalid={!!fieldError || undefined} />
+            <textarea
+              name="schema"
+              placeholder='{"type": "object", "required": ["id"]}'
+              aria-invalid={!!fieldError || undefined}
+            />
           </label>
           <div>
             <button type="submit" className="primary" disabled={create.isPending}>

@@ -62,7 +62,8 @@ export function Events() {
             return;
           }
         }
-        if (!ctl.signal.aborted) await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** Math.min(attempt, 4))));
+        if (!ctl.signal.aborted)
+          await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** Math.min(attempt, 4))));
       }
     })();
     return () => ctl.abort();
@@ -99,7 +100,20 @@ export function Events() {
           </form>
         </div>
       </div>
-      <FilterBar value={filter} onChange={setFilter} fields={['event_type', 'status', 'direction', 'source_id', 'destination_id', 'since', 'until', 'idempotency_key']} />
+      <FilterBar
+        value={filter}
+        onChange={setFilter}
+        fields={[
+          'event_type',
+          'status',
+          'direction',
+          'source_id',
+          'destination_id',
+          'since',
+          'until',
+          'idempotency_key',
+        ]}
+      />
       <ErrorNote error={list.error} />
       {list.isPending ? (
         <Loading />
@@ -142,7 +156,13 @@ export function Events() {
               <td>
                 <Link to={`/events/${encodeURIComponent(e.id)}`}>{e.event_type ?? '(no type)'}</Link>
               </td>
-              <td className="hide-narrow">{e.source_id ? (names.source.get(e.source_id)?.name ?? <Id value={e.source_id} short />) : <span className="muted">—</span>}</td>
+              <td className="hide-narrow">
+                {e.source_id ? (
+                  (names.source.get(e.source_id)?.name ?? <Id value={e.source_id} short />)
+                ) : (
+                  <span className="muted">—</span>
+                )}
+              </td>
               <td>
                 <Status value={e.status} />
               </td>
@@ -172,4 +192,3 @@ export function Events() {
     </>
   );
 }
-

@@ -15,7 +15,8 @@ export function Exports() {
   const list = useQuery({
     queryKey: ['exports'],
     queryFn: () => client.exports.list({ limit: 50 }),
-    refetchInterval: (q) => (q.state.data?.data.some((x) => x.status === 'queued' || x.status === 'running') ? 1000 : false),
+    refetchInterval: (q) =>
+      q.state.data?.data.some((x) => x.status === 'queued' || x.status === 'running') ? 1000 : false,
   });
   const create = useMutation({
     mutationFn: (p: CreateExportParams) => client.exports.create(p),
@@ -31,8 +32,14 @@ export function Exports() {
   return (
     <>
       <h1>Exports</h1>
-      <p className="muted">An export writes the events (or every attempt) that match the filter to a file, kept 24 hours.</p>
-      <FilterBar value={filter} onChange={setFilter} fields={['event_type', 'status', 'direction', 'source_id', 'destination_id', 'since', 'until']} />
+      <p className="muted">
+        An export writes the events (or every attempt) that match the filter to a file, kept 24 hours.
+      </p>
+      <FilterBar
+        value={filter}
+        onChange={setFilter}
+        fields={['event_type', 'status', 'direction', 'source_id', 'destination_id', 'since', 'until']}
+      />
       <Can action="exports.create">
         <form className="row" onSubmit={submit} aria-label="New export">
           <label className="inline">
@@ -59,10 +66,25 @@ export function Exports() {
         <Loading />
       ) : rows.length === 0 ? (
         <Empty title="No exports yet.">
-          <p>Set a filter above and create one; its progress shows here and a download link appears when it completes.</p>
+          <p>
+            Set a filter above and create one; its progress shows here and a download link appears when it completes.
+          </p>
         </Empty>
       ) : (
-        <Table label="Exports" head={<tr><th>Created</th><th>What</th><th>Status</th><th className="num">Rows</th><th className="num">Size</th><th>Filter</th><th>File</th></tr>}>
+        <Table
+          label="Exports"
+          head={
+            <tr>
+              <th>Created</th>
+              <th>What</th>
+              <th>Status</th>
+              <th className="num">Rows</th>
+              <th className="num">Size</th>
+              <th>Filter</th>
+              <th>File</th>
+            </tr>
+          }
+        >
           {rows.map((x) => (
             <tr key={x.id}>
               <td>

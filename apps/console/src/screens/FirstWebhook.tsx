@@ -10,7 +10,8 @@ export function FirstWebhook({ sources }: { sources: Source[] }) {
       <Empty title="No events yet.">
         <p>
           Events arrive through a source. <Link to="/sources">Create a source</Link> to get an ingest URL, add a{' '}
-          <Link to="/destinations">destination</Link> and a <Link to="/routes">route</Link> between them, then send a webhook to the URL.
+          <Link to="/destinations">destination</Link> and a <Link to="/routes">route</Link> between them, then send a
+          webhook to the URL.
         </p>
       </Empty>
     );
@@ -21,7 +22,9 @@ export function FirstWebhook({ sources }: { sources: Source[] }) {
       <pre>{curl}</pre>
       <div className="row">
         <CopyButton text={curl} label="Copy the curl command" />
-        <span>It appears here at once (Live is on). Route it to a destination on the <Link to="/routes">Routes</Link> page.</span>
+        <span>
+          It appears here at once (Live is on). Route it to a destination on the <Link to="/routes">Routes</Link> page.
+        </span>
       </div>
     </Empty>
   );

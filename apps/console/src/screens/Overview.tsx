@@ -20,7 +20,11 @@ export function RangePicker({ value, onChange }: { value: StatsRange; onChange: 
 
 export function Overview() {
   const [range, setRange] = useState<StatsRange>('24h');
-  const stats = useQuery({ queryKey: ['stats', range], queryFn: () => client.stats.get({ range }), refetchInterval: 10_000 });
+  const stats = useQuery({
+    queryKey: ['stats', range],
+    queryFn: () => client.stats.get({ range }),
+    refetchInterval: 10_000,
+  });
   const s = stats.data;
   const chart = useMemo(() => {
     if (!s) return null;
@@ -53,12 +57,28 @@ export function Overview() {
             <Card label="Dead-lettered" tone="dead" value={s.totals.dead_lettered} href="/dead-letters" />
             <Card label="Failed attempts" tone="bad" value={s.totals.failed_attempts} />
           </div>
-          {chart && <Chart label={`Events per ${Math.round(s.interval_s / 60)} min by status`} times={chart.times} series={chart.series} />}
+          {chart && (
+            <Chart
+              label={`Events per ${Math.round(s.interval_s / 60)} min by status`}
+              times={chart.times}
+              series={chart.series}
+            />
+          )}
           <h2>Failing now</h2>
           {failing.length === 0 ? (
             <p className="muted">No destination is failing.</p>
           ) : (
-            <Table label="Failing destinations" head={<tr><th>Destination</th><th>State</th><th>Last error</th><th>When</th></tr>}>
+            <Table
+              label="Failing destinations"
+              head={
+                <tr>
+                  <th>Destination</th>
+                  <th>State</th>
+                  <th>Last error</th>
+                  <th>When</th>
+                </tr>
+              }
+            >
               {failing.map((d) => (
                 <tr key={d.destination_id}>
                   <td>
@@ -67,9 +87,7 @@ export function Overview() {
                   <td>
                     <Status value={healthOf(true, d)} />
                   </td>
-                  <td>
-                    {d.last_error ?? (d.last_status_code ? `HTTP ${d.last_status_code}` : '—')}
-                  </td>
+                  <td>{d.last_error ?? (d.last_status_code ? `HTTP ${d.last_status_code}` : '—')}</td>
                   <td>
                     <Time iso={d.last_error_at} />
                   </td>
@@ -81,7 +99,8 @@ export function Overview() {
           {s.destinations.length === 0 ? (
             <Empty title="No deliveries in this range.">
               <p>
-                Add a <Link to="/destinations">destination</Link> and a <Link to="/routes">route</Link> to start delivering.
+                Add a <Link to="/destinations">destination</Link> and a <Link to="/routes">route</Link> to start
+                delivering.
               </p>
             </Empty>
           ) : (

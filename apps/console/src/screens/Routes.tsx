@@ -16,7 +16,10 @@ export function Routes() {
   const [confirming, setConfirming] = useState<string | null>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: ['routes'] });
   const create = useMutation({ mutationFn: (p: CreateRouteParams) => client.routes.create(p), onSuccess: refresh });
-  const toggle = useMutation({ mutationFn: (r: { id: string; active: boolean }) => client.routes.update(r.id, { active: r.active }), onSuccess: refresh });
+  const toggle = useMutation({
+    mutationFn: (r: { id: string; active: boolean }) => client.routes.update(r.id, { active: r.active }),
+    onSuccess: refresh,
+  });
   const remove = useMutation({
     mutationFn: (id: string) => client.routes.delete(id),
     onSuccess: () => {
@@ -47,21 +50,59 @@ export function Routes() {
         <Loading />
       ) : rows.length === 0 ? (
         <Empty title="No routes yet.">
-          <p>A route sends a source's events (all, or those whose type and payload match) to a destination. Create one below.</p>
+          <p>
+            A route sends a source's events (all, or those whose type and payload match) to a destination. Create one
+            below.
+          </p>
         </Empty>
       ) : (
-        <Table label="Routes" head={<tr><th>Source</th><th>Destination</th><th>Event types</th><th>Labels</th><th>Payload filter</th><th>State</th><th><span className="skip">Actions</span></th></tr>}>
+        <Table
+          label="Routes"
+          head={
+            <tr>
+              <th>Source</th>
+              <th>Destination</th>
+              <th>Event types</th>
+              <th>Labels</th>
+              <th>Payload filter</th>
+              <th>State</th>
+              <th>
+                <span className="skip">Actions</span>
+              </th>
+            </tr>
+          }
+        >
           {rows.map((r) => (
             <tr key={r.id}>
-              <td>{r.source_id ? (names.source.get(r.source_id)?.name ?? r.source_id) : <span className="muted">any</span>}</td>
               <td>
-                <Link to={`/destinations/${r.destination_id}`}>{names.destination.get(r.destination_id)?.name ?? r.destination_id}</Link>
+                {r.source_id ? (
+                  (names.source.get(r.source_id)?.name ?? r.source_id)
+                ) : (
+                  <span className="muted">any</span>
+                )}
+              </td>
+              <td>
+                <Link to={`/destinations/${r.destination_id}`}>
+                  {names.destination.get(r.destination_id)?.name ?? r.destination_id}
+                </Link>
               </td>
               <td>
                 <code>{r.event_type_pattern ?? '*'}</code>
               </td>
-              <td>{r.labels ? Object.entries(r.labels).map(([k, v]) => <code key={k}>{k}={v} </code>) : <span className="muted">—</span>}</td>
-              <td>{r.payload_filter ? <code>{JSON.stringify(r.payload_filter)}</code> : <span className="muted">—</span>}</td>
+              <td>
+                {r.labels ? (
+                  Object.entries(r.labels).map(([k, v]) => (
+                    <code key={k}>
+                      {k}={v}{' '}
+                    </code>
+                  ))
+                ) : (
+                  <span className="muted">—</span>
+                )}
+              </td>
+              <td>
+                {r.payload_filter ? <code>{JSON.stringify(r.payload_filter)}</code> : <span className="muted">—</span>}
+              </td>
               <td>
                 <Status value={r.active ? 'active' : 'paused'} />
               </td>
@@ -71,15 +112,30 @@ export function Routes() {
                   return (
                     <Can action="config.write">
                       <span className="row">
-                        <button type="button" className="small" onClick={() => toggle.mutate({ id: r.id, active: !r.active })} aria-label={`${r.active ? 'Pause' : 'Resume'} ${what}`}>
+                        <button
+                          type="button"
+                          className="small"
+                          onClick={() => toggle.mutate({ id: r.id, active: !r.active })}
+                          aria-label={`${r.active ? 'Pause' : 'Resume'} ${what}`}
+                        >
                           {r.active ? 'Pause' : 'Resume'}
                         </button>
                         {confirming === r.id ? (
-                          <button type="button" className="small danger" onClick={() => remove.mutate(r.id)} aria-label={`Confirm delete ${what}`}>
+                          <button
+                            type="button"
+                            className="small danger"
+                            onClick={() => remove.mutate(r.id)}
+                            aria-label={`Confirm delete ${what}`}
+                          >
                             Confirm delete
                           </button>
                         ) : (
-                          <button type="button" className="small danger" onClick={() => setConfirming(r.id)} aria-label={`Delete ${what}`}>
+                          <button
+                            type="button"
+                            className="small danger"
+                            onClick={() => setConfirming(r.id)}
+                            aria-label={`Delete ${what}`}
+                          >
                             Delete
                           </button>
                         )}
@@ -122,7 +178,11 @@ export function Routes() {
           </label>
           <label className="wide">
             Payload filter (JSON)
-            <textarea name="payload_filter" placeholder='{"amount": {"$gte": 1000}}' aria-invalid={!!fieldError || undefined} />
+            <textarea
+              name="payload_filter"
+              placeholder='{"amount": {"$gte": 1000}}'
+              aria-invalid={!!fieldError || undefined}
+            />
           </label>
           <div>
             <button type="submit" className="primary" disabled={create.isPending || names.destinations.length === 0}>
@@ -177,7 +237,12 @@ function FilterTester() {
             Test filter
           </button>
           <span role="status">
-            {test.data && (test.data.matches ? <span className="status tone-ok">matches</span> : <span className="status tone-idle">does not match</span>)}
+            {test.data &&
+              (test.data.matches ? (
+                <span className="status tone-ok">matches</span>
+              ) : (
+                <span className="status tone-idle">does not match</span>
+              ))}
           </span>
         </div>
         <div className="wide">

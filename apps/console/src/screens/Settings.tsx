@@ -87,11 +87,21 @@ export function Settings() {
           </label>
           <label>
             Primary colour
-            <input name="primary_color" defaultValue={b?.primary_color ?? ''} placeholder="#1f5fcf" pattern="#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})" />
+            <input
+              name="primary_color"
+              defaultValue={b?.primary_color ?? ''}
+              placeholder="#1f5fcf"
+              pattern="#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})"
+            />
           </label>
           <label>
             Accent colour
-            <input name="accent_color" defaultValue={b?.accent_color ?? ''} placeholder="#1f5fcf" pattern="#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})" />
+            <input
+              name="accent_color"
+              defaultValue={b?.accent_color ?? ''}
+              placeholder="#1f5fcf"
+              pattern="#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})"
+            />
           </label>
           <label>
             Support email
@@ -99,7 +109,11 @@ export function Settings() {
           </label>
           <label className="wide">
             Origins that may embed the customer portal (one a line, like https://app.example.com)
-            <textarea name="embed_origins" defaultValue={(b?.embed_origins ?? []).join('\n')} placeholder="https://app.example.com" />
+            <textarea
+              name="embed_origins"
+              defaultValue={(b?.embed_origins ?? []).join('\n')}
+              placeholder="https://app.example.com"
+            />
           </label>
           <div className="row">
             <button type="submit" className="primary" disabled={saveBrand.isPending}>
@@ -126,7 +140,20 @@ export function Settings() {
       </Can>
       <ErrorNote error={addDomain.error ?? verify.error ?? domains.error} />
       {(domains.data?.data.length ?? 0) > 0 && (
-        <Table label="Custom domains" head={<tr><th>Hostname</th><th>State</th><th>TXT record</th><th>Checked</th><th><span className="skip">Actions</span></th></tr>}>
+        <Table
+          label="Custom domains"
+          head={
+            <tr>
+              <th>Hostname</th>
+              <th>State</th>
+              <th>TXT record</th>
+              <th>Checked</th>
+              <th>
+                <span className="skip">Actions</span>
+              </th>
+            </tr>
+          }
+        >
           {domains.data!.data.map((d) => (
             <tr key={d.id}>
               <td className="nowrap">{d.hostname}</td>

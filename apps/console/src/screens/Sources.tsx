@@ -20,7 +20,8 @@ export function Sources() {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
     const p: CreateSourceParams = { name: formText(f, 'name') };
-    if (provider) p.verification_config = { provider: provider as (typeof PROVIDERS)[number], secret: formText(f, 'secret') };
+    if (provider)
+      p.verification_config = { provider: provider as (typeof PROVIDERS)[number], secret: formText(f, 'secret') };
     create.mutate(p, { onSuccess: () => (e.target as HTMLFormElement).reset() });
   };
   const rows = list.data?.data ?? [];
@@ -32,10 +33,23 @@ export function Sources() {
         <Loading />
       ) : rows.length === 0 ? (
         <Empty title="No sources yet.">
-          <p>A source gives a provider (Stripe, GitHub, your own service) a URL to send webhooks to. Create one below.</p>
+          <p>
+            A source gives a provider (Stripe, GitHub, your own service) a URL to send webhooks to. Create one below.
+          </p>
         </Empty>
       ) : (
-        <Table label="Sources" head={<tr><th>Name</th><th>Ingest URL</th><th>Verification</th><th>State</th><th>Created</th></tr>}>
+        <Table
+          label="Sources"
+          head={
+            <tr>
+              <th>Name</th>
+              <th>Ingest URL</th>
+              <th>Verification</th>
+              <th>State</th>
+              <th>Created</th>
+            </tr>
+          }
+        >
           {rows.map((s) => (
             <tr key={s.id}>
               <td>{s.name}</td>

@@ -16,7 +16,16 @@ export interface EventFilter {
   idempotency_key?: string;
 }
 
-const KEYS: Array<keyof EventFilter> = ['status', 'direction', 'source_id', 'destination_id', 'event_type', 'since', 'until', 'idempotency_key'];
+const KEYS: Array<keyof EventFilter> = [
+  'status',
+  'direction',
+  'source_id',
+  'destination_id',
+  'event_type',
+  'since',
+  'until',
+  'idempotency_key',
+];
 
 export function useFilter(): [EventFilter, (f: EventFilter) => void] {
   const { path, search } = useLocation();
@@ -37,8 +46,16 @@ export function useFilter(): [EventFilter, (f: EventFilter) => void] {
 
 /** Sources and destinations by id, for names in tables and options in filters. */
 export function useNames() {
-  const sources = useQuery({ queryKey: ['sources', 'all'], queryFn: () => client.sources.list({ limit: 500 }), staleTime: 30_000 });
-  const destinations = useQuery({ queryKey: ['destinations', 'all'], queryFn: () => client.destinations.list({ limit: 500 }), staleTime: 30_000 });
+  const sources = useQuery({
+    queryKey: ['sources', 'all'],
+    queryFn: () => client.sources.list({ limit: 500 }),
+    staleTime: 30_000,
+  });
+  const destinations = useQuery({
+    queryKey: ['destinations', 'all'],
+    queryFn: () => client.destinations.list({ limit: 500 }),
+    staleTime: 30_000,
+  });
   const source = new Map((sources.data?.data ?? []).map((s) => [s.id, s]));
   const destination = new Map((destinations.data?.data ?? []).map((d) => [d.id, d]));
   return { sources: sources.data?.data ?? [], destinations: destinations.data?.data ?? [], source, destination };
@@ -100,7 +117,8 @@ export function FilterBar({
                 if (e.key === 'Enter') set('event_type', e.currentTarget.value.trim());
               }}
               onBlur={(e) => {
-                if ((value.event_type ?? '') !== e.currentTarget.value.trim()) set('event_type', e.currentTarget.value.trim());
+                if ((value.event_type ?? '') !== e.currentTarget.value.trim())
+                  set('event_type', e.currentTarget.value.trim());
               }}
             />
           </label>
@@ -157,13 +175,21 @@ export function FilterBar({
         {has('since') && (
           <label>
             From
-            <input type="datetime-local" value={toLocalInput(value.since)} onChange={(e) => set('since', fromLocalInput(e.target.value))} />
+            <input
+              type="datetime-local"
+              value={toLocalInput(value.since)}
+              onChange={(e) => set('since', fromLocalInput(e.target.value))}
+            />
           </label>
         )}
         {has('until') && (
           <label>
             To
-            <input type="datetime-local" value={toLocalInput(value.until)} onChange={(e) => set('until', fromLocalInput(e.target.value))} />
+            <input
+              type="datetime-local"
+              value={toLocalInput(value.until)}
+              onChange={(e) => set('until', fromLocalInput(e.target.value))}
+            />
           </label>
         )}
         {has('idempotency_key') && (
@@ -177,7 +203,8 @@ export function FilterBar({
                 if (e.key === 'Enter') set('idempotency_key', e.currentTarget.value.trim());
               }}
               onBlur={(e) => {
-                if ((value.idempotency_key ?? '') !== e.currentTarget.value.trim()) set('idempotency_key', e.currentTarget.value.trim());
+                if ((value.idempotency_key ?? '') !== e.currentTarget.value.trim())
+                  set('idempotency_key', e.currentTarget.value.trim());
               }}
             />
           </label>
