@@ -10,9 +10,9 @@ import { SettingsTabs } from './SettingsTabs.tsx';
 
 const ROLES: MemberRole[] = ['viewer', 'developer', 'admin', 'owner'];
 const ROLE_NOTE: Record<MemberRole, string> = {
-  viewer: 'reads everything, changes nothing',
-  developer: 'configures sources, destinations and routes; replays and exports',
-  admin: 'also manages members, API keys and account settings',
+  viewer: 'reads events, deliveries and configuration; changes nothing',
+  developer: 'configures sources, destinations and routes; replays, exports and signing secrets',
+  admin: 'also manages members, API keys and account settings, and reads the audit log',
   owner: 'also grants and takes away ownership',
 };
 
