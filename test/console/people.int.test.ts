@@ -95,6 +95,8 @@ t.test('members, roles and sign-in in the console', async (t) => {
     }
     // And signs in again later by email and password.
     await viewer.getByRole('button', { name: 'Sign out' }).click();
+    // Signing out navigates on its own: a navigation started before it settles would be aborted.
+    await viewer.getByLabel('Email').waitFor();
     await signInAs(viewer, 'vic@example.com', PASSWORD);
     await viewer.getByText('Vic · viewer').waitFor();
   });
